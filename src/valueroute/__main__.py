@@ -1,0 +1,5 @@
+"""``python -m valueroute`` runs the command line."""
+
+from valueroute.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,318 @@
+"""Boundary models: what users hand to valueroute.
+
+These frozen pydantic models validate tasks and agents once, at the edge.
+The core never keeps a pydantic object per task; it copies what it needs into
+slotted records (see :mod:`valueroute.tasklist`).
+
+Times are accepted as timezone-aware :class:`datetime.datetime` or as float
+seconds; both are stored as float seconds (for datetimes: seconds since the
+Unix epoch). Naive datetimes are refused because their meaning depends on the
+machine's time zone.
+
+Every validation failure raises :class:`~valueroute.errors.InvalidInputError`
+(or :class:`~valueroute.errors.LimitExceededError` for input beyond the limits
+below), whose message names each field, the value received and what was
+expected.
+
+Input limits (one task or agent):
+
+===============================  =======
+what                             limit
+===============================  =======
+id length                        128 characters
+attributes per task              64
+attribute name length            64 characters
+attribute text value length      4,096 characters
+skills per task or agent         64
+skill name length                64 characters
+===============================  =======
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from valueroute._types import AttributeValue
+from valueroute.errors import InvalidInputError, LimitExceededError
+
+__all__ = [
+    "MAX_ATTRIBUTES",
+    "MAX_ATTRIBUTE_NAME",
+    "MAX_ATTRIBUTE_TEXT",
+    "MAX_ID_LENGTH",
+    "MAX_SKILLS",
+    "MAX_SKILL_NAME",
+    "AgentSpec",
+    "BoundaryModel",
+    "TaskSpec",
+    "to_seconds",
+]
+
+MAX_ID_LENGTH = 128
+MAX_ATTRIBUTES = 64
+MAX_ATTRIBUTE_NAME = 64
+MAX_ATTRIBUTE_TEXT = 4096
+MAX_SKILLS = 64
+MAX_SKILL_NAME = 64
+
+_LIMIT = "limit_exceeded"
+
+
+def to_seconds(value: float | int | datetime) -> float:
+    """Convert a timezone-aware datetime or a number of seconds to float seconds.
+
+    >>> from datetime import datetime, timezone
+    >>> to_seconds(datetime(1970, 1, 1, 0, 1, tzinfo=timezone.utc))
+    60.0
+    >>> to_seconds(12)
+    12.0
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            raise ValueError(
+                f"got naive datetime {value.isoformat()} "
+                "(expected a timezone-aware datetime or float seconds)"
+            )
+        return value.timestamp()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(
+            f"got {value!r} of type {type(value).__name__} "
+            "(expected a timezone-aware datetime or float seconds)"
+        )
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        raise ValueError(f"got {value!r} (expected a finite number of seconds)")
+    return seconds
+
+
+def _time_field(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return to_seconds(value)
+    except ValueError as exc:
+        raise PydanticCustomError("time", str(exc)) from None
+
+
+Time = Annotated[float, BeforeValidator(_time_field)]
+OptionalTime = Annotated[float | None, BeforeValidator(_time_field)]
+
+
+def _format_errors(model: str, exc: ValidationError) -> tuple[str, list[tuple[str, Any, str]]]:
+    problems: list[tuple[str, Any, str]] = []
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        field = ".".join(str(part) for part in err["loc"]) or "(model)"
+        value = err.get("input")
+        expected = err["msg"]
+        problems.append((field, value, expected))
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        lines.append(f"{model}.{field}: got {shown} ({expected})")
+    return "; ".join(lines), problems
+
+
+class BoundaryModel(BaseModel):
+    """Frozen pydantic model whose validation errors are :class:`InvalidInputError`.
+
+    Construction, :meth:`model_validate` and :meth:`model_validate_json` all
+    raise the valueroute error, so hosts catch a single root exception.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True
+    )
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _wrap(type(self).__name__, exc) from exc
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        try:
+            return super().model_validate(
+                obj,
+                strict=strict,
+                extra=extra,
+                from_attributes=from_attributes,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
+        except ValidationError as exc:
+            raise _wrap(cls.__name__, exc) from exc
+
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        try:
+            return super().model_validate_json(
+                json_data,
+                strict=strict,
+                extra=extra,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
+        except ValidationError as exc:
+            raise _wrap(cls.__name__, exc) from exc
+
+
+def _wrap(model: str, exc: ValidationError) -> InvalidInputError:
+    message, problems = _format_errors(model, exc)
+    if any(err["type"] == _LIMIT for err in exc.errors(include_url=False)):
+        return LimitExceededError(message, problems)
+    return InvalidInputError(message, problems)
+
+
+def _limit(message: str) -> PydanticCustomError:
+    return PydanticCustomError(_LIMIT, message)
+
+
+def _check_skills(skills: dict[str, float], what: str) -> dict[str, float]:
+    if len(skills) > MAX_SKILLS:
+        raise _limit(f"{len(skills)} {what}, at most {MAX_SKILLS} allowed")
+    for name, level in skills.items():
+        if not name:
+            raise PydanticCustomError("skill_name", "skill names must not be empty")
+        if len(name) > MAX_SKILL_NAME:
+            raise _limit(f"skill name of {len(name)} characters, at most {MAX_SKILL_NAME}")
+        if not math.isfinite(level) or level < 0:
+            raise PydanticCustomError(
+                "skill_level",
+                "skill {name!r} has level {level!r}, expected a finite number >= 0",
+                {"name": name, "level": level},
+            )
+    return skills
+
+
+def _new_task_id() -> str:
+    return uuid.uuid4().hex
+
+
+class TaskSpec(BoundaryModel):
+    """A piece of work as a host submits it.
+
+    >>> spec = TaskSpec(id="t1", type="claim", channel="email", value=120.0,
+    ...                 priority=2, skills={"claims": 3})
+    >>> spec.skills
+    {'claims': 3.0}
+    """
+
+    id: str = Field(default_factory=_new_task_id, min_length=1, max_length=MAX_ID_LENGTH)
+    """Stable identifier; a random one is generated when absent."""
+    type: str = Field(default="task", min_length=1)
+    """Task type (class), for example ``"claim"`` or ``"sales_call"``."""
+    channel: str = Field(default="voice", min_length=1)
+    """Media channel; agents have a capacity per channel."""
+    value: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    """Business value of doing the task, in the host's unit (money, points)."""
+    priority: int = 0
+    """Priority; larger is more urgent."""
+    due: OptionalTime = None
+    """When the task should be done (service-level deadline), in seconds."""
+    created: OptionalTime = None
+    """When the work arrived; ``None`` means at submission."""
+    skills: dict[str, float] = Field(default_factory=dict)
+    """Required skills with the minimum level an agent needs in each."""
+    department: str | None = None
+    process: str | None = None
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict)
+    """Free JSON scalars for rules and reporting."""
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
+        return _check_skills(skills, "required skills")
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, attributes: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+        if len(attributes) > MAX_ATTRIBUTES:
+            raise _limit(f"{len(attributes)} attributes, at most {MAX_ATTRIBUTES} allowed")
+        for name, value in attributes.items():
+            if len(name) > MAX_ATTRIBUTE_NAME:
+                raise _limit(
+                    f"attribute name of {len(name)} characters, at most {MAX_ATTRIBUTE_NAME}"
+                )
+            if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_TEXT:
+                raise _limit(
+                    f"attribute {name!r} has {len(value)} characters, at most {MAX_ATTRIBUTE_TEXT}"
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise PydanticCustomError(
+                    "attribute_value",
+                    "attribute {name!r} is {value!r}, expected a finite number",
+                    {"name": name, "value": value},
+                )
+        return attributes
+
+
+class AgentSpec(BoundaryModel):
+    """An agent (person or bot) as a host registers it.
+
+    >>> agent = AgentSpec(id="ann", skills={"claims": 4}, capacity={"email": 5, "voice": 1})
+    >>> agent.capacity["email"]
+    5
+    """
+
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    skills: dict[str, float] = Field(default_factory=dict)
+    """Skills with proficiency levels (larger is better)."""
+    capacity: dict[str, int] = Field(default_factory=lambda: {"voice": 1})
+    """How many tasks of each channel the agent may hold at once."""
+    department: str | None = None
+    team: str | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
+        return _check_skills(skills, "skills")
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, capacity: dict[str, int]) -> dict[str, int]:
+        for channel, slots in capacity.items():
+            if not channel:
+                raise PydanticCustomError("channel", "channel names must not be empty")
+            if slots < 0:
+                raise PydanticCustomError(
+                    "capacity",
+                    "channel {channel!r} has capacity {slots}, expected an integer >= 0",
+                    {"channel": channel, "slots": slots},
+                )
+        return capacity

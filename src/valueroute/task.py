@@ -1,0 +1,168 @@
+"""The core's record of one task, and the requirement groups tasks are filed under.
+
+A :class:`Task` is a slotted record, not a pydantic model: a million open
+tasks must fit in a few hundred megabytes. It is created once from a validated
+:class:`~valueroute.models.TaskSpec`; after that the core owns it. Hosts and
+policies may read its fields; only the task list and the engine change them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from valueroute._types import AttributeValue
+
+if TYPE_CHECKING:
+    from valueroute.models import TaskSpec
+
+__all__ = ["RequirementGroup", "Task", "intern_text"]
+
+
+def intern_text(text: str | None) -> str | None:
+    """Share one string object for repeated labels (type, channel, department).
+
+    Parsing a million tasks yields a million equal ``"voice"`` strings; interning
+    keeps one.
+    """
+    return None if text is None else sys.intern(text)
+
+
+class RequirementGroup:
+    """A channel plus a set of required skills with minimum levels.
+
+    Tasks with the same requirements share a group; agents are eligible for
+    whole groups, which is what lets the task list answer "best task for this
+    agent" without scanning tasks. Groups are interned by the task list: two
+    groups with the same key are the same object.
+    """
+
+    __slots__ = ("buckets", "channel", "index", "key", "skills")
+
+    def __init__(self, channel: str, skills: tuple[tuple[str, float], ...], index: int) -> None:
+        self.channel = channel
+        self.skills = skills
+        self.key = (channel, skills)
+        self.index = index
+        # slope -> Bucket, holding only non-empty buckets; managed by TaskList.
+        self.buckets: dict[float, Any] = {}
+
+    @staticmethod
+    def make_key(
+        channel: str, skills: Mapping[str, float]
+    ) -> tuple[str, tuple[tuple[str, float], ...]]:
+        return channel, tuple(sorted(skills.items()))
+
+    def admits(self, skills: Mapping[str, float]) -> bool:
+        """Whether an agent with these proficiency levels meets every requirement."""
+        return all(skills.get(name, -1.0) >= level for name, level in self.skills)
+
+    def __repr__(self) -> str:
+        needs = ", ".join(f"{name}>={level:g}" for name, level in self.skills) or "any"
+        return f"RequirementGroup({self.channel}: {needs})"
+
+
+class Task:
+    """One open task as the core keeps it.
+
+    Fields a policy may read: ``id``, ``seq`` (submission order), ``type``,
+    ``channel``, ``value``, ``priority``, ``due`` (seconds or ``None``),
+    ``created`` (seconds), ``skills``, ``department``, ``process``,
+    ``attributes``. The remaining fields belong to the task list's index.
+    """
+
+    __slots__ = (
+        "attributes",
+        "bucket",
+        "channel",
+        "created",
+        "department",
+        "due",
+        "entry",
+        "group",
+        "id",
+        "priority",
+        "process",
+        "seq",
+        "skills",
+        "slope",
+        "state",
+        "type",
+        "until",
+        "value",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        seq: int,
+        created: float,
+        type: str = "task",
+        channel: str = "voice",
+        value: float = 0.0,
+        priority: int = 0,
+        due: float | None = None,
+        skills: dict[str, float] | None = None,
+        department: str | None = None,
+        process: str | None = None,
+        attributes: dict[str, AttributeValue] | None = None,
+    ) -> None:
+        self.id = id
+        self.seq = seq
+        self.created = created
+        self.type = sys.intern(type)
+        self.channel = sys.intern(channel)
+        self.value = value
+        self.priority = priority
+        self.due = due
+        self.skills: Mapping[str, float] = skills if skills else _NO_SKILLS
+        self.department = intern_text(department)
+        self.process = intern_text(process)
+        self.attributes: Mapping[str, AttributeValue] = attributes if attributes else _NO_ATTRIBUTES
+        self.state = "queued"
+        self.version = 0
+        # Index fields, owned by TaskList.
+        self.group: RequirementGroup | None = None
+        self.bucket: Any = None
+        self.entry: tuple[float, float, int, Task] | None = None
+        self.slope = 0.0
+        self.until = _INF
+
+    @classmethod
+    def from_spec(cls, spec: TaskSpec, *, seq: int, now: float) -> Task:
+        """Make the core record for a validated spec; ``created`` defaults to ``now``."""
+        return cls(
+            id=spec.id,
+            seq=seq,
+            created=now if spec.created is None else spec.created,
+            type=spec.type,
+            channel=spec.channel,
+            value=spec.value,
+            priority=spec.priority,
+            due=spec.due,
+            skills=dict(spec.skills) if spec.skills else None,
+            department=spec.department,
+            process=spec.process,
+            attributes=dict(spec.attributes) if spec.attributes else None,
+        )
+
+    def age(self, now: float) -> float:
+        """Seconds since the task was created."""
+        return now - self.created
+
+    def __repr__(self) -> str:
+        return (
+            f"Task(id={self.id!r}, type={self.type!r}, priority={self.priority}, "
+            f"value={self.value:g}, state={self.state!r})"
+        )
+
+
+_INF = float("inf")
+# Shared read-only empty mappings: most tasks carry no attributes, and an empty
+# dict per task would cost 64 bytes each.
+_NO_SKILLS: Mapping[str, float] = MappingProxyType({})
+_NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})

@@ -1,0 +1,632 @@
+"""The enterprise-wide task list: every open task, ordered exactly by current score.
+
+How it stays exact while scores move
+------------------------------------
+A policy gives each task a linear piece of its score, ``base + slope × t``,
+valid until a breakpoint (see :mod:`valueroute.scoring`). Two tasks with the
+same slope keep their relative order for as long as their pieces hold, so the
+list files each task in a heap keyed by its base, one heap per
+(requirement group, slope) — a *bucket*. The best task an agent may take is
+the best of the bucket heads over the groups it is eligible for: with *g*
+eligible groups and *s* distinct slopes that is *g × s* comparisons, however
+many tasks wait. A task whose piece ends is re-filed at its breakpoint, before
+any query that looks past it.
+
+Ties in score go to the older task (smaller ``created``), then to the task
+submitted first (smaller ``seq``). The order is total and deterministic.
+
+Removal is lazy: a removed or re-filed task leaves a stale heap entry that is
+dropped when it reaches the head, and a bucket is compacted when stale entries
+outnumber live ones. Heads are never stale, so queries never skip entries.
+
+Times passed as ``now`` must never decrease (:class:`~valueroute.errors.ClockError`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Literal
+
+from valueroute.errors import (
+    ClockError,
+    DuplicateTaskError,
+    InvalidInputError,
+    PolicyError,
+    UnknownTaskError,
+)
+from valueroute.models import TaskSpec, _check_skills
+from valueroute.scoring import Policy, Segment, StrictPriority
+from valueroute.task import RequirementGroup, Task
+
+__all__ = ["TaskList"]
+
+_INF = math.inf
+_COMPACT_MIN = 64
+
+Entry = tuple[float, float, int, Task]
+"""A heap entry: (-base, created, seq, task). Compared in C; never reaches the task."""
+
+Dimension = Literal["type", "channel", "department", "process", "group"]
+_DIMENSIONS: tuple[Dimension, ...] = ("type", "channel", "department", "process", "group")
+
+
+class _Bucket:
+    """Tasks of one requirement group whose scores share one slope."""
+
+    __slots__ = ("group", "heap", "slope", "stale")
+
+    def __init__(self, group: RequirementGroup, slope: float) -> None:
+        self.group = group
+        self.slope = slope
+        self.heap: list[Entry] = []
+        self.stale = 0
+
+
+def _dimension_value(task: Task, by: Dimension) -> object:
+    if by == "group":
+        return task.group
+    return getattr(task, by)
+
+
+class TaskList:
+    """All open tasks, with the best eligible one at hand at every moment.
+
+    >>> from valueroute import TaskSpec
+    >>> tasks = TaskList()
+    >>> _ = tasks.add(TaskSpec(id="a", priority=1, skills={"billing": 2}), now=0.0)
+    >>> _ = tasks.add(TaskSpec(id="b", priority=5, skills={"billing": 2}), now=1.0)
+    >>> group = tasks.group_for("voice", {"billing": 2})
+    >>> tasks.best([group], now=2.0).id
+    'b'
+    """
+
+    def __init__(self, policy: Policy | None = None) -> None:
+        self._policy: Policy = StrictPriority() if policy is None else policy
+        self._tasks: dict[str, Task] = {}
+        self._groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
+        self._breakpoints: list[tuple[float, int, Task]] = []
+        self._now = -_INF
+        self._next_seq = 0
+        self._counts: dict[Dimension, Counter[object]] = {by: Counter() for by in _DIMENSIONS}
+
+    # ------------------------------------------------------------------ basics
+
+    @property
+    def policy(self) -> Policy:
+        """The scoring policy in force."""
+        return self._policy
+
+    @property
+    def now(self) -> float:
+        """The latest time the list has been told (``-inf`` before the first)."""
+        return self._now
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self._tasks
+
+    def __iter__(self) -> Iterator[Task]:
+        """Open tasks in submission order of their ids. O(n) to exhaust."""
+        return iter(list(self._tasks.values()))
+
+    def get(self, task_id: str) -> Task:
+        """The open task with this id. O(1).
+
+        Raises :class:`~valueroute.errors.UnknownTaskError` when there is none.
+        """
+        try:
+            return self._tasks[task_id]
+        except KeyError:
+            raise UnknownTaskError(f"no open task with id {task_id!r}") from None
+
+    @property
+    def groups(self) -> list[RequirementGroup]:
+        """Every requirement group seen so far, in order of first use."""
+        return list(self._groups.values())
+
+    def group_for(self, channel: str, skills: Mapping[str, float]) -> RequirementGroup:
+        """The interned group for this channel and requirement set. O(k log k) in skills."""
+        key = RequirementGroup.make_key(channel, skills)
+        group = self._groups.get(key)
+        if group is None:
+            group = RequirementGroup(key[0], key[1], len(self._groups))
+            self._groups[key] = group
+        return group
+
+    def next_seq(self) -> int:
+        """Reserve the next submission sequence number (for records made outside)."""
+        seq = self._next_seq
+        self._next_seq += 1
+        return seq
+
+    # ------------------------------------------------------------------ time
+
+    def _tick(self, now: float) -> None:
+        """Accept ``now`` as the current time and re-file tasks whose pieces ended."""
+        if now != self._now:
+            if not (now > self._now) or now == _INF:
+                raise ClockError(
+                    f"now: got {now!r} (expected a finite time >= {self._now!r}, "
+                    "the latest time already seen)"
+                )
+            self._now = now
+        breakpoints = self._breakpoints
+        while breakpoints and breakpoints[0][0] <= now:
+            until, _, task = heapq.heappop(breakpoints)
+            if task.entry is not None and task.until == until:
+                self._unfile(task)
+                self._file(task, now)
+
+    def next_breakpoint(self) -> float:
+        """When the next task's score piece ends (``inf`` if none). O(1) amortised.
+
+        A host that wants the order refreshed exactly at that instant (to emit
+        an event, say) wakes up then; queries re-file lazily in any case.
+        """
+        breakpoints = self._breakpoints
+        while breakpoints:
+            until, _, task = breakpoints[0]
+            if task.entry is not None and task.until == until:
+                return until
+            heapq.heappop(breakpoints)
+        return _INF
+
+    # ------------------------------------------------------------------ filing
+
+    def _segment(self, task: Task, now: float) -> Segment:
+        segment = self._policy.segment(task, now)
+        base, slope, until = segment
+        if not (math.isfinite(base) and math.isfinite(slope)) or not until > now:
+            raise PolicyError(
+                f"policy {self._policy!r} gave segment {tuple(segment)!r} for task "
+                f"{task.id!r} at {now!r} (expected finite base and slope and until > now)"
+            )
+        return segment
+
+    def _file(self, task: Task, now: float) -> None:
+        base, slope, until = self._segment(task, now)
+        group = task.group
+        assert group is not None
+        bucket = group.buckets.get(slope)
+        if bucket is None:
+            bucket = group.buckets[slope] = _Bucket(group, slope)
+        entry: Entry = (-base, task.created, task.seq, task)
+        heapq.heappush(bucket.heap, entry)
+        task.entry = entry
+        task.bucket = bucket
+        task.slope = slope
+        task.until = until
+        if until != _INF:
+            heapq.heappush(self._breakpoints, (until, task.seq, task))
+
+    def _unfile(self, task: Task) -> None:
+        bucket: _Bucket = task.bucket
+        heap = bucket.heap
+        entry = task.entry
+        task.entry = None
+        task.bucket = None
+        if heap[0] is entry:
+            heapq.heappop(heap)
+            self._drop_stale_heads(bucket)
+        else:
+            bucket.stale += 1
+            if bucket.stale > _COMPACT_MIN and bucket.stale * 2 > len(heap):
+                bucket.heap = [e for e in heap if e[3].entry is e]
+                heapq.heapify(bucket.heap)
+                bucket.stale = 0
+
+    def _drop_stale_heads(self, bucket: _Bucket) -> None:
+        heap = bucket.heap
+        while heap and heap[0][3].entry is not heap[0]:
+            heapq.heappop(heap)
+            bucket.stale -= 1
+        if not heap:
+            del bucket.group.buckets[bucket.slope]
+
+    def _count(self, task: Task, delta: int) -> None:
+        counts = self._counts
+        counts["type"][task.type] += delta
+        counts["channel"][task.channel] += delta
+        counts["department"][task.department] += delta
+        counts["process"][task.process] += delta
+        counts["group"][task.group] += delta
+
+    # ------------------------------------------------------------------ commands
+
+    def add(self, item: TaskSpec | Task, *, now: float) -> Task:
+        """File a new task; O(log n).
+
+        ``item`` is a validated :class:`~valueroute.models.TaskSpec` (a record
+        is made for it, ``created`` defaulting to ``now``) or an existing
+        :class:`~valueroute.task.Task` record coming back to the list (a task
+        re-queued after a rejected offer keeps its age and submission order).
+
+        Raises :class:`~valueroute.errors.DuplicateTaskError` if the id is
+        already open. A failure changes nothing.
+        """
+        if item.id in self._tasks:
+            raise DuplicateTaskError(f"task id {item.id!r} is already open (expected a new id)")
+        self._tick(now)
+        if isinstance(item, Task):
+            task = item
+        elif isinstance(item, TaskSpec):
+            task = Task.from_spec(item, seq=self._next_seq, now=now)
+        else:
+            raise InvalidInputError(
+                f"item: got {type(item).__name__} (expected a TaskSpec or a Task record)"
+            )
+        task.group = self.group_for(task.channel, task.skills)
+        try:
+            self._file(task, now)
+        except Exception:
+            task.group = None
+            raise
+        if task.seq >= self._next_seq:
+            self._next_seq = task.seq + 1
+        self._tasks[task.id] = task
+        self._count(task, 1)
+        return task
+
+    def extend(self, specs: Iterable[TaskSpec], *, now: float) -> list[Task]:
+        """File many new tasks at once; O(n) plus one heapify per bucket.
+
+        All or nothing: a duplicate id or a policy failure leaves the list as
+        it was.
+        """
+        self._tick(now)
+        made: list[Task] = []
+        seen: set[str] = set()
+        seq = self._next_seq
+        segment_of = self._segment
+        for spec in specs:
+            if spec.id in self._tasks or spec.id in seen:
+                raise DuplicateTaskError(f"task id {spec.id!r} is already open (expected a new id)")
+            seen.add(spec.id)
+            task = Task.from_spec(spec, seq=seq, now=now)
+            seq += 1
+            task.group = self.group_for(task.channel, task.skills)
+            base, slope, until = segment_of(task, now)
+            task.entry = (-base, task.created, task.seq, task)
+            task.slope = slope
+            task.until = until
+            made.append(task)
+        touched: set[int] = set()
+        breakpoints = self._breakpoints
+        for task in made:
+            group = task.group
+            assert group is not None
+            assert task.entry is not None
+            bucket = group.buckets.get(task.slope)
+            if bucket is None:
+                bucket = group.buckets[task.slope] = _Bucket(group, task.slope)
+            bucket.heap.append(task.entry)
+            task.bucket = bucket
+            touched.add(id(bucket))
+            if task.until != _INF:
+                breakpoints.append((task.until, task.seq, task))
+            self._tasks[task.id] = task
+            self._count(task, 1)
+        for group in self._groups.values():
+            for bucket in group.buckets.values():
+                if id(bucket) in touched:
+                    heapq.heapify(bucket.heap)
+        heapq.heapify(breakpoints)
+        self._next_seq = seq
+        return made
+
+    def remove(self, task_id: str) -> Task:
+        """Take a task out of the list and return it; O(log n) amortised."""
+        task = self.get(task_id)
+        self._unfile(task)
+        del self._tasks[task_id]
+        self._count(task, -1)
+        task.group = None
+        return task
+
+    def update(
+        self,
+        task_id: str,
+        *,
+        now: float,
+        priority: int | None = None,
+        value: float | None = None,
+        due: float | None = None,
+        clear_due: bool = False,
+        skills: Mapping[str, float] | None = None,
+    ) -> Task:
+        """Change a task's priority, value, due time or required skills; O(log n).
+
+        ``due=None`` leaves the due time as it is; ``clear_due=True`` removes
+        it. The task is re-scored and re-filed at ``now``. Invalid values raise
+        :class:`~valueroute.errors.InvalidInputError` naming the field; any
+        failure changes nothing.
+        """
+        task = self.get(task_id)
+        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+            raise InvalidInputError(f"priority: got {priority!r} (expected an integer)")
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise InvalidInputError(f"value: got {value!r} (expected a finite number >= 0)")
+        if due is not None and (
+            isinstance(due, bool) or not isinstance(due, int | float) or not math.isfinite(due)
+        ):
+            raise InvalidInputError(f"due: got {due!r} (expected finite seconds)")
+        if due is not None and clear_due:
+            raise InvalidInputError(f"due: got {due!r} together with clear_due=True (expected one)")
+        new_skills: dict[str, float] | None = None
+        if skills is not None:
+            try:
+                new_skills = _check_skills(
+                    {str(k): float(v) for k, v in dict(skills).items()}, "required skills"
+                )
+            except (ValueError, TypeError) as exc:
+                raise InvalidInputError(
+                    f"skills: got {skills!r} (expected skill names with levels >= 0): {exc}"
+                ) from None
+        self._tick(now)
+        old = (task.priority, task.value, task.due, task.skills, task.group)
+        self._unfile(task)
+        self._count(task, -1)
+        if priority is not None:
+            task.priority = priority
+        if value is not None:
+            task.value = float(value)
+        if due is not None:
+            task.due = float(due)
+        elif clear_due:
+            task.due = None
+        if new_skills is not None:
+            task.skills = new_skills
+            task.group = self.group_for(task.channel, new_skills)
+        try:
+            self._file(task, now)
+        except Exception:
+            task.priority, task.value, task.due, task.skills, task.group = old
+            self._file(task, now)
+            raise
+        finally:
+            self._count(task, 1)
+        task.version += 1
+        return task
+
+    def set_policy(self, policy: Policy, *, now: float) -> None:
+        """Replace the policy and re-score every open task at ``now``; O(n).
+
+        Tasks already waiting take the new policy at once: a rule or policy
+        change never applies to new work only. All or nothing: if the new
+        policy fails for any task, the old one stays in force.
+        """
+        self._tick(now)
+        old_policy = self._policy
+        self._policy = policy
+        try:
+            segments = [(task, self._segment(task, now)) for task in self._tasks.values()]
+        except Exception:
+            self._policy = old_policy
+            raise
+        for group in self._groups.values():
+            group.buckets.clear()
+        self._breakpoints = []
+        for task, (base, slope, until) in segments:
+            task_group = task.group
+            assert task_group is not None
+            bucket = task_group.buckets.get(slope)
+            if bucket is None:
+                bucket = task_group.buckets[slope] = _Bucket(task_group, slope)
+            entry: Entry = (-base, task.created, task.seq, task)
+            bucket.heap.append(entry)
+            task.entry = entry
+            task.bucket = bucket
+            task.slope = slope
+            task.until = until
+            if until != _INF:
+                self._breakpoints.append((until, task.seq, task))
+        for group in self._groups.values():
+            for bucket in group.buckets.values():
+                heapq.heapify(bucket.heap)
+        heapq.heapify(self._breakpoints)
+
+    # ------------------------------------------------------------------ queries
+
+    def score(self, task: Task, now: float) -> float:
+        """A filed task's score at ``now`` (after re-filing due breakpoints). O(1) amortised."""
+        self._tick(now)
+        entry = task.entry
+        if entry is None:
+            raise UnknownTaskError(f"task {task.id!r} is not in the list")
+        return -entry[0] + task.slope * now
+
+    def best(self, groups: Iterable[RequirementGroup], now: float) -> Task | None:
+        """The highest-scoring task at ``now`` among ``groups``; ``None`` if all are empty.
+
+        O(g × s) for g groups and s distinct slopes among their tasks, plus
+        O(log n) per breakpoint passed since the previous call.
+        """
+        self._tick(now)
+        best_entry: Entry | None = None
+        best_key = _INF
+        for group in groups:
+            for bucket in group.buckets.values():
+                entry = bucket.heap[0]
+                key = entry[0] - bucket.slope * now
+                if key < best_key:
+                    best_key = key
+                    best_entry = entry
+                elif key == best_key:
+                    assert best_entry is not None
+                    if (entry[1], entry[2]) < (best_entry[1], best_entry[2]):
+                        best_entry = entry
+        return None if best_entry is None else best_entry[3]
+
+    def ranked(
+        self,
+        now: float,
+        *,
+        groups: Iterable[RequirementGroup] | None = None,
+        where: Callable[[Task], bool] | None = None,
+    ) -> Iterator[tuple[Task, float]]:
+        """Yield ``(task, score)`` best first at ``now``, lazily.
+
+        Walks all bucket heaps best-first, so the first k results cost
+        O((k + b) log(k + b)) for b buckets, not a sort of every task. The
+        list must not change while the iterator is in use.
+        """
+        self._tick(now)
+        chosen = self._groups.values() if groups is None else groups
+        frontier: list[tuple[float, float, int, int, int]] = []
+        heaps: list[list[Entry]] = []
+        slopes: list[float] = []
+        for group in chosen:
+            for bucket in group.buckets.values():
+                entry = bucket.heap[0]
+                frontier.append((entry[0] - bucket.slope * now, entry[1], entry[2], len(heaps), 0))
+                heaps.append(bucket.heap)
+                slopes.append(bucket.slope)
+        heapq.heapify(frontier)
+        while frontier:
+            key, _, _, which, index = heapq.heappop(frontier)
+            heap = heaps[which]
+            slope = slopes[which]
+            for child in (2 * index + 1, 2 * index + 2):
+                if child < len(heap):
+                    entry = heap[child]
+                    heapq.heappush(
+                        frontier, (entry[0] - slope * now, entry[1], entry[2], which, child)
+                    )
+            entry = heap[index]
+            task = entry[3]
+            if task.entry is entry and (where is None or where(task)):
+                yield task, -key
+
+    def top(
+        self,
+        n: int,
+        now: float,
+        *,
+        offset: int = 0,
+        groups: Iterable[RequirementGroup] | None = None,
+        type: str | None = None,
+        channel: str | None = None,
+        department: str | None = None,
+        process: str | None = None,
+        state: str | None = None,
+    ) -> list[tuple[Task, float]]:
+        """A page of the global task list: ``n`` tasks best first after skipping ``offset``.
+
+        Filters combine with *and*. Cost O((offset + n) log) when filters match
+        often; a rare filter walks further.
+        """
+        if n < 0 or offset < 0:
+            raise InvalidInputError(f"n, offset: got {n!r}, {offset!r} (expected integers >= 0)")
+        where = _filter(type, channel, department, process, state)
+        page: list[tuple[Task, float]] = []
+        for position, item in enumerate(self.ranked(now, groups=groups, where=where)):
+            if position >= offset + n:
+                break
+            if position >= offset:
+                page.append(item)
+        return page
+
+    def counts(self, by: Dimension) -> dict[object, int]:
+        """Open tasks per value of ``by`` (type, channel, department, process, group). O(k)."""
+        if by not in self._counts:
+            raise InvalidInputError(f"by: got {by!r} (expected one of {list(_DIMENSIONS)})")
+        return {key: count for key, count in self._counts[by].items() if count}
+
+    def oldest(
+        self,
+        now: float,
+        *,
+        type: str | None = None,
+        channel: str | None = None,
+        department: str | None = None,
+        process: str | None = None,
+        state: str | None = None,
+    ) -> tuple[Task, float] | None:
+        """The oldest matching task and its age at ``now``; O(n) scan."""
+        self._tick(now)
+        where = _filter(type, channel, department, process, state)
+        oldest: Task | None = None
+        for task in self._tasks.values():
+            if (where is None or where(task)) and (
+                oldest is None or (task.created, task.seq) < (oldest.created, oldest.seq)
+            ):
+                oldest = task
+        return None if oldest is None else (oldest, now - oldest.created)
+
+    # ------------------------------------------------------------------ invariants
+
+    def _check(self) -> None:
+        """Assert every structural invariant; O(n log n). For tests and debugging."""
+        live = 0
+        seen_buckets = 0
+        for group in self._groups.values():
+            assert self._groups[group.key] is group
+            for slope, bucket in group.buckets.items():
+                seen_buckets += 1
+                assert bucket.slope == slope
+                assert bucket.group is group
+                heap = bucket.heap
+                assert heap, "empty bucket kept"
+                assert heap[0][3].entry is heap[0], "stale head"
+                for i in range(1, len(heap)):
+                    assert heap[(i - 1) // 2] <= heap[i], "heap order broken"
+                bucket_live = sum(1 for e in heap if e[3].entry is e)
+                assert bucket.stale == len(heap) - bucket_live, "stale count wrong"
+                live += bucket_live
+        assert live == len(self._tasks), "live entries != open tasks"
+        pending = {(until, task.seq) for until, _, task in self._breakpoints}
+        for task_id, task in self._tasks.items():
+            assert task.id == task_id
+            entry = task.entry
+            assert entry is not None
+            assert entry[3] is task
+            bucket = task.bucket
+            assert bucket is not None
+            assert bucket.slope == task.slope
+            assert task.group is bucket.group
+            assert task.group is self._groups[RequirementGroup.make_key(task.channel, task.skills)]
+            assert entry[1] == task.created
+            assert entry[2] == task.seq
+            assert task.until > self._now or task.until == _INF or self._now == -_INF
+            if task.until != _INF:
+                assert (task.until, task.seq) in pending, "breakpoint missing"
+        for by in _DIMENSIONS:
+            expected = Counter(_dimension_value(task, by) for task in self._tasks.values())
+            assert +self._counts[by] == expected, f"counts by {by} wrong"
+
+
+def _filter(
+    type: str | None,
+    channel: str | None,
+    department: str | None,
+    process: str | None,
+    state: str | None,
+) -> Callable[[Task], bool] | None:
+    wanted = [
+        (name, value)
+        for name, value in (
+            ("type", type),
+            ("channel", channel),
+            ("department", department),
+            ("process", process),
+            ("state", state),
+        )
+        if value is not None
+    ]
+    if not wanted:
+        return None
+
+    def matches(task: Task) -> bool:
+        return all(getattr(task, name) == value for name, value in wanted)
+
+    return matches
