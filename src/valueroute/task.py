@@ -70,7 +70,8 @@ class Task:
     Fields a policy may read: ``id``, ``seq`` (submission order), ``type``,
     ``channel``, ``value``, ``priority``, ``due`` (seconds or ``None``),
     ``created`` (seconds), ``skills``, ``department``, ``process``,
-    ``attributes``. The remaining fields belong to the task list's index.
+    ``attributes``, ``ramp`` (parameters of a priority ramp a rule started, or
+    ``None``). The remaining fields belong to the task list's index.
     """
 
     __slots__ = (
@@ -85,6 +86,7 @@ class Task:
         "id",
         "priority",
         "process",
+        "ramp",
         "seq",
         "skills",
         "slope",
@@ -125,6 +127,8 @@ class Task:
         self.attributes: Mapping[str, AttributeValue] = attributes if attributes else _NO_ATTRIBUTES
         self.state = "queued"
         self.version = 0
+        # Parameters of a priority ramp started by a rule, read by ramp policies.
+        self.ramp: object | None = None
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
