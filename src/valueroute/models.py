@@ -69,6 +69,8 @@ MAX_SKILLS = 64
 MAX_SKILL_NAME = 64
 
 _LIMIT = "limit_exceeded"
+# Errors that mean "too much input" rather than "wrong input".
+_LIMIT_TYPES = frozenset({_LIMIT, "string_too_long"})
 
 
 def to_seconds(value: float | int | datetime) -> float:
@@ -194,7 +196,7 @@ class BoundaryModel(BaseModel):
 
 def _wrap(model: str, exc: ValidationError) -> InvalidInputError:
     message, problems = _format_errors(model, exc)
-    if any(err["type"] == _LIMIT for err in exc.errors(include_url=False)):
+    if any(err["type"] in _LIMIT_TYPES for err in exc.errors(include_url=False)):
         return LimitExceededError(message, problems)
     return InvalidInputError(message, problems)
 

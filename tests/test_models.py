@@ -1,0 +1,94 @@
+"""Boundary models: validation, conversion of times, limits, one error root."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from valueroute import AgentSpec, InvalidInputError, LimitExceededError, TaskSpec, ValueRouteError
+from valueroute.models import MAX_ATTRIBUTE_TEXT, MAX_ATTRIBUTES, MAX_SKILLS
+
+
+def test_aware_datetimes_and_seconds_are_both_accepted() -> None:
+    due = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    spec = TaskSpec(due=due, created=1000)
+    assert spec.due == due.timestamp()
+    assert spec.created == 1000.0
+
+
+def test_naive_datetimes_are_refused_with_the_field_named() -> None:
+    with pytest.raises(InvalidInputError, match=r"TaskSpec\.due: .*naive datetime"):
+        TaskSpec(due=datetime(2026, 1, 1))
+
+
+def test_negative_value_names_field_value_and_expectation() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        TaskSpec(value=-1)
+    message = str(caught.value)
+    assert "TaskSpec.value" in message
+    assert "got -1" in message
+    assert "greater than or equal to 0" in message
+    assert caught.value.errors[0][:2] == ("value", -1)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        TaskSpec(value=-1, priority="high", skills={"x": -2})
+    fields = {field for field, _, _ in caught.value.errors}
+    assert fields == {"value", "priority", "skills"}
+
+
+def test_validation_errors_are_value_route_errors_and_value_errors() -> None:
+    for call in (
+        lambda: TaskSpec(channel=""),
+        lambda: TaskSpec.model_validate({"value": "lots"}),
+        lambda: TaskSpec.model_validate_json('{"priority": 1.5}'),
+        lambda: AgentSpec(id="a", capacity={"chat": -1}),
+        lambda: TaskSpec(colour="red"),
+    ):
+        with pytest.raises(ValueRouteError):
+            call()
+        with pytest.raises(ValueError, match=r"TaskSpec|AgentSpec"):
+            call()
+
+
+def test_limits_raise_limit_exceeded() -> None:
+    with pytest.raises(LimitExceededError, match="attributes"):
+        TaskSpec(attributes={f"a{i}": i for i in range(MAX_ATTRIBUTES + 1)})
+    with pytest.raises(LimitExceededError, match="characters"):
+        TaskSpec(attributes={"subject": "x" * (MAX_ATTRIBUTE_TEXT + 1)})
+    with pytest.raises(LimitExceededError, match="skills"):
+        AgentSpec(id="a", skills={f"s{i}": 1 for i in range(MAX_SKILLS + 1)})
+    with pytest.raises(LimitExceededError):
+        TaskSpec(id="x" * 129)
+
+
+def test_attributes_accept_only_json_scalars() -> None:
+    assert TaskSpec(attributes={"vip": True, "n": 3, "s": "x", "none": None}).attributes["vip"]
+    with pytest.raises(InvalidInputError, match="attributes"):
+        TaskSpec(attributes={"nested": {"a": 1}})
+    with pytest.raises(InvalidInputError, match="finite"):
+        TaskSpec(attributes={"x": float("nan")})
+
+
+def test_models_are_frozen() -> None:
+    spec = TaskSpec(id="a")
+    with pytest.raises(ValueError, match="frozen"):
+        spec.priority = 3  # type: ignore[misc]
+
+
+def test_generated_ids_are_unique() -> None:
+    assert len({TaskSpec().id for _ in range(100)}) == 100
+
+
+@given(
+    value=st.floats(min_value=0, max_value=1e12, allow_nan=False),
+    priority=st.integers(-(10**6), 10**6),
+    level=st.floats(min_value=0, max_value=100, allow_nan=False),
+)
+def test_valid_specs_roundtrip_through_json(value: float, priority: int, level: float) -> None:
+    spec = TaskSpec(id="t", value=value, priority=priority, skills={"a": level}, due=5.0)
+    assert TaskSpec.model_validate_json(spec.model_dump_json()) == spec
