@@ -1,0 +1,1019 @@
+"""The agent pool: skills, capacity per channel, presence, idle order, eligibility.
+
+The engine asks the pool two questions, both at the moment something changes:
+
+- an agent frees up: *which requirement groups may this agent serve now?*
+  (:meth:`AgentPool.eligible_groups`, then the task list picks the best task);
+- a task arrives: *which available agent should take it?*
+  (:meth:`AgentPool.select` with an agent-selection strategy).
+
+Neither question scans all agents. Agents with identical skills share one
+*profile*; which profiles a requirement group admits is computed once per
+(group, profile) pair and cached. Per (profile, channel) the pool keeps the
+agents that could take a task on that channel right now in two sorted lists,
+one by ``(idle_since, order)`` and one by ``order``; every state change moves
+the agent between these lists in O(c log n) for c channels.
+
+Presence and the public state
+-----------------------------
+:class:`Presence` is what a host sets: ``offline``, ``ready``, ``not_ready``
+(with a reason code) or ``wrap_up`` (with an optional end time). The public
+:attr:`Agent.state` adds ``busy``: ready and holding at least one task.
+Allowed transitions (anything else raises
+:class:`~valueroute.errors.InvalidTransitionError` and changes nothing):
+
+=============  =======  =====  =========  =======
+from \\\\ to   offline  ready  not_ready  wrap_up
+=============  =======  =====  =========  =======
+offline        no       yes    yes        no
+ready          yes*     no     yes        yes
+not_ready      yes*     yes    yes (1)    yes
+wrap_up        yes*     yes    yes        yes (2)
+=============  =======  =====  =========  =======
+
+``*`` only while holding no task. (1) changes the reason code. (2) changes the
+end of wrap-up. The pool never ends wrap-up by itself: the host (the engine's
+timer) sets the agent ready at ``wrap_up_until``.
+
+Capacity and exclusive channels
+-------------------------------
+An agent may hold ``capacity[channel]`` tasks of each channel at once, but only
+while ready. A task on an *exclusive* channel (``voice`` by default) may be
+taken only by an agent holding nothing, and while it is held nothing else is
+taken: a person on the phone does not also pick up chats.
+
+All times are float seconds and must never decrease across calls
+(:class:`~valueroute.errors.ClockError`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
+
+from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no type hints
+
+from valueroute.errors import (
+    CapacityError,
+    ClockError,
+    DuplicateAgentError,
+    InvalidInputError,
+    InvalidTransitionError,
+    PolicyError,
+    UnknownAgentError,
+)
+from valueroute.models import AgentSpec
+from valueroute.task import RequirementGroup, Task
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = [
+    "Agent",
+    "AgentPool",
+    "AgentSelection",
+    "AgentState",
+    "FewestTasks",
+    "LeastOccupied",
+    "LeastSkilled",
+    "LeastTalkTime",
+    "LongestIdle",
+    "MostProficient",
+    "Presence",
+    "RandomAgent",
+    "RoundRobin",
+    "SelectionCallable",
+    "TopDown",
+    "selection_by_name",
+]
+
+
+class Presence(StrEnum):
+    """What a host says about an agent."""
+
+    offline = "offline"
+    ready = "ready"
+    not_ready = "not_ready"
+    wrap_up = "wrap_up"
+
+
+class AgentState(StrEnum):
+    """The public state: presence, with ``ready`` split into idle and busy."""
+
+    offline = "offline"
+    ready = "ready"
+    """Ready and holding no task (idle)."""
+    busy = "busy"
+    """Ready and holding at least one task."""
+    not_ready = "not_ready"
+    wrap_up = "wrap_up"
+
+
+_ALLOWED: dict[Presence, frozenset[Presence]] = {
+    Presence.offline: frozenset({Presence.ready, Presence.not_ready}),
+    Presence.ready: frozenset({Presence.offline, Presence.not_ready, Presence.wrap_up}),
+    Presence.not_ready: frozenset(
+        {Presence.offline, Presence.ready, Presence.not_ready, Presence.wrap_up}
+    ),
+    Presence.wrap_up: frozenset(
+        {Presence.offline, Presence.ready, Presence.not_ready, Presence.wrap_up}
+    ),
+}
+
+IdleKey: TypeAlias = tuple[float, int]
+"""``(idle_since, order)``: unique per agent, so ties never reach the agent."""
+
+
+class _Profile:
+    """One distinct skill set, shared by every agent that has exactly those skills."""
+
+    __slots__ = ("agents", "by_channel", "key", "mean_cache", "serial", "skill_count", "skills")
+
+    def __init__(self, key: tuple[tuple[str, float], ...], serial: int) -> None:
+        self.key = key
+        self.skills: Mapping[str, float] = MappingProxyType(dict(key))
+        self.skill_count = len(key)
+        self.serial = serial
+        self.agents = 0
+        # channel -> groups of the task list's sequence this profile's skills meet.
+        self.by_channel: dict[str, list[RequirementGroup]] = {}
+        self.mean_cache: dict[RequirementGroup, float] = {}
+
+    def mean_level(self, group: RequirementGroup) -> float:
+        """Mean level over the group's required skills (0 when it requires none)."""
+        mean = self.mean_cache.get(group)
+        if mean is None:
+            levels = [self.skills[name] for name, _ in group.skills]
+            mean = math.fsum(levels) / len(levels) if levels else 0.0
+            self.mean_cache[group] = mean
+        return mean
+
+
+class _Available:
+    """Agents of one profile that could take a task on one channel right now."""
+
+    __slots__ = ("by_idle", "by_order")
+
+    def __init__(self) -> None:
+        self.by_idle: Any = SortedList()  # IdleKey
+        self.by_order: Any = SortedList()  # order
+
+
+class Agent:
+    """The pool's record of one agent.
+
+    Read freely; change only through :class:`AgentPool`. ``skills``,
+    ``capacity`` and ``load`` are read-only views.
+
+    ``idle_since`` is when the agent last became ready with nothing to do, or
+    last released a task; longest-idle selection prefers the smallest.
+    ``order`` is the registration order (top-down and round robin).
+    ``tasks_handled`` counts tasks taken.
+    """
+
+    __slots__ = (
+        "_capacity",
+        "_exclusive_held",
+        "_holding_since",
+        "_indexed",
+        "_load",
+        "_logged_in",
+        "_online_since",
+        "_talk",
+        "capacity",
+        "department",
+        "held",
+        "id",
+        "idle_since",
+        "load",
+        "order",
+        "presence",
+        "profile",
+        "reason",
+        "skills",
+        "tasks_handled",
+        "team",
+        "total_capacity",
+        "wrap_up_until",
+    )
+
+    def __init__(self, spec: AgentSpec, *, order: int, profile: _Profile, now: float) -> None:
+        self.id = spec.id
+        self.profile = profile
+        self.skills = profile.skills
+        self._capacity = dict(spec.capacity)
+        self.capacity: Mapping[str, int] = MappingProxyType(self._capacity)
+        self._load = dict.fromkeys(self._capacity, 0)
+        self.load: Mapping[str, int] = MappingProxyType(self._load)
+        self.total_capacity = sum(self._capacity.values())
+        self.held = 0
+        self._exclusive_held = 0
+        self.department = spec.department
+        self.team = spec.team
+        self.order = order
+        self.presence = Presence.offline
+        self.reason: str | None = None
+        self.wrap_up_until: float | None = None
+        self.idle_since = now
+        self.tasks_handled = 0
+        self._talk = 0.0
+        self._holding_since: float | None = None
+        self._logged_in = 0.0
+        self._online_since: float | None = None
+        # channel -> the idle key under which the agent is filed for that channel.
+        self._indexed: dict[str, IdleKey] = {}
+
+    @property
+    def state(self) -> AgentState:
+        """One of the five public states. O(1)."""
+        if self.presence is Presence.ready:
+            return AgentState.busy if self.held else AgentState.ready
+        return AgentState(self.presence.value)
+
+    def talk_time(self, now: float) -> float:
+        """Seconds spent holding at least one task, up to ``now``. O(1)."""
+        since = self._holding_since
+        return self._talk if since is None else self._talk + (now - since)
+
+    def logged_in_time(self, now: float) -> float:
+        """Seconds spent in any presence but ``offline``, up to ``now``. O(1)."""
+        since = self._online_since
+        return self._logged_in if since is None else self._logged_in + (now - since)
+
+    def occupancy(self, now: float) -> float:
+        """Share of logged-in time spent holding tasks; 0 before any logged-in time. O(1)."""
+        logged_in = self.logged_in_time(now)
+        return self.talk_time(now) / logged_in if logged_in > 0 else 0.0
+
+    def load_ratio(self) -> float:
+        """Tasks held over slots, across all channels; 1 when the agent has no slots. O(1)."""
+        return self.held / self.total_capacity if self.total_capacity else 1.0
+
+    def __repr__(self) -> str:
+        return f"Agent(id={self.id!r}, state={self.state.value!r}, load={dict(self._load)})"
+
+
+@runtime_checkable
+class AgentSelection(Protocol):
+    """A strategy that picks one of the available agents for a group.
+
+    Built-ins read the pool's indexes through :meth:`AgentPool.available_agents`
+    and private helpers; a user strategy is usually a plain
+    :data:`SelectionCallable` instead.
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        """The preferred available agent for ``group``, or ``None`` if there is none."""
+        ...
+
+
+SelectionCallable: TypeAlias = Callable[[Sequence[Agent], Task | None, float], Agent]
+"""A user strategy: ``(candidates, task, now) -> agent``.
+
+``candidates`` are the available agents, longest idle first (by
+``(idle_since, order)``); never empty. The result must be one of them.
+"""
+
+
+class AgentPool:
+    """Every registered agent, indexed for eligibility and selection.
+
+    ``exclusive_channels``: channels whose task blocks all others (see the
+    module docstring); an empty set disables the rule.
+    """
+
+    def __init__(self, *, exclusive_channels: Iterable[str] = frozenset({"voice"})) -> None:
+        if isinstance(exclusive_channels, str):
+            raise InvalidInputError(
+                f"exclusive_channels: got the string {exclusive_channels!r} "
+                "(expected a collection of channel names, such as {'voice'})"
+            )
+        self.exclusive_channels = frozenset(exclusive_channels)
+        self._agents: dict[str, Agent] = {}
+        self._by_order: dict[int, Agent] = {}
+        self._next_order = 0
+        self._profiles: dict[tuple[tuple[str, float], ...], _Profile] = {}
+        self._next_profile = 0
+        # channel -> profile -> available agents of that profile on that channel.
+        self._available: dict[str, dict[_Profile, _Available]] = {}
+        # Groups of the task list's append-only sequence, read by eligible_groups.
+        self._sequence: list[RequirementGroup] = []
+        # Groups asked for in select(): group -> profiles admitted, in creation order.
+        self._admitted: dict[RequirementGroup, dict[_Profile, None]] = {}
+        self._now = -math.inf
+
+    # ------------------------------------------------------------ container
+
+    def __len__(self) -> int:
+        return len(self._agents)
+
+    def __iter__(self) -> Iterator[Agent]:
+        """Agents in registration order."""
+        return iter(list(self._agents.values()))
+
+    def __contains__(self, agent_id: object) -> bool:
+        return agent_id in self._agents
+
+    def get(self, agent_id: str) -> Agent:
+        """The agent with this id. O(1). :class:`UnknownAgentError` if none."""
+        try:
+            return self._agents[agent_id]
+        except KeyError:
+            raise UnknownAgentError(f"agent_id: no agent with id {agent_id!r}") from None
+
+    # ----------------------------------------------------------- lifecycle
+
+    def add(
+        self,
+        spec: AgentSpec,
+        *,
+        now: float,
+        presence: Presence | str = Presence.offline,
+        reason: str | None = None,
+        wrap_up_until: float | None = None,
+    ) -> Agent:
+        """Register an agent, offline unless ``presence`` says otherwise.
+
+        O(G + c log n) for a new skill profile (G groups seen so far), O(c log n)
+        otherwise. :class:`DuplicateAgentError` if the id is in use.
+        """
+        if not isinstance(spec, AgentSpec):
+            raise InvalidInputError(
+                f"spec: got {type(spec).__name__} (expected a valueroute.AgentSpec)"
+            )
+        self._check_now(now)
+        if spec.id in self._agents:
+            raise DuplicateAgentError(f"agent id {spec.id!r} is already registered")
+        target = _presence(presence)
+        if target is not Presence.offline and target not in _ALLOWED[Presence.offline]:
+            raise InvalidTransitionError(
+                f"presence: an agent cannot start in {target.value!r} "
+                "(expected offline, ready or not_ready)"
+            )
+        self._check_details(target, reason, wrap_up_until, now)
+        self._now = now
+        key = RequirementGroup.make_key("", spec.skills)[1]
+        profile = self._profiles.get(key)
+        if profile is None:
+            profile = self._new_profile(key)
+        agent = Agent(spec, order=self._next_order, profile=profile, now=now)
+        self._next_order += 1
+        profile.agents += 1
+        self._agents[agent.id] = agent
+        self._by_order[agent.order] = agent
+        if target is not Presence.offline:
+            self._move(agent, target, reason, wrap_up_until, now)
+        return agent
+
+    def remove(self, agent_id: str) -> Agent:
+        """Unregister an agent holding no task. O(c log n), plus O(G) if its profile empties."""
+        agent = self.get(agent_id)
+        if agent.held:
+            raise InvalidTransitionError(
+                f"agent {agent_id!r} holds {agent.held} task(s) "
+                "(expected none: release them before removing the agent)"
+            )
+        self._unfile(agent)
+        del self._agents[agent_id]
+        del self._by_order[agent.order]
+        profile = agent.profile
+        profile.agents -= 1
+        if profile.agents == 0:
+            self._drop_profile(profile)
+        return agent
+
+    def set_presence(
+        self,
+        agent_id: str,
+        presence: Presence | str,
+        *,
+        now: float,
+        reason: str | None = None,
+        wrap_up_until: float | None = None,
+    ) -> Agent:
+        """Change an agent's presence (see the transition table). O(c log n).
+
+        ``reason`` goes only with ``not_ready``; ``wrap_up_until`` (a time
+        >= ``now``, or ``None`` for "until told") only with ``wrap_up``.
+        Becoming ready with nothing held restarts the idle clock.
+        """
+        agent = self.get(agent_id)
+        target = _presence(presence)
+        self._check_now(now)
+        if target not in _ALLOWED[agent.presence]:
+            raise InvalidTransitionError(
+                f"agent {agent_id!r}: presence {agent.presence.value!r} -> {target.value!r} "
+                "is not an allowed transition (see valueroute.agents for the table)"
+            )
+        if target is Presence.offline and agent.held:
+            raise InvalidTransitionError(
+                f"agent {agent_id!r} holds {agent.held} task(s) "
+                "(expected none before going offline)"
+            )
+        self._check_details(target, reason, wrap_up_until, now)
+        self._now = now
+        self._move(agent, target, reason, wrap_up_until, now)
+        return agent
+
+    def _move(
+        self,
+        agent: Agent,
+        target: Presence,
+        reason: str | None,
+        wrap_up_until: float | None,
+        now: float,
+    ) -> None:
+        was = agent.presence
+        if was is Presence.offline:
+            agent._online_since = now
+        elif target is Presence.offline:
+            assert agent._online_since is not None
+            agent._logged_in += now - agent._online_since
+            agent._online_since = None
+        if target is Presence.ready and not agent.held:
+            agent.idle_since = now
+        agent.presence = target
+        agent.reason = reason
+        agent.wrap_up_until = wrap_up_until
+        self._refile(agent)
+
+    # ------------------------------------------------------------ capacity
+
+    def can_take(self, agent: Agent, channel: str) -> bool:
+        """Whether ``agent`` could take a task on ``channel`` now. O(1)."""
+        if agent.presence is not Presence.ready or agent._exclusive_held:
+            return False
+        if agent._load.get(channel, 0) >= agent._capacity.get(channel, 0):
+            return False
+        return not (agent.held and channel in self.exclusive_channels)
+
+    def take(self, agent: Agent, channel: str, *, now: float) -> None:
+        """Give ``agent`` one task on ``channel``. O(c log n).
+
+        :class:`CapacityError` (nothing changed) when the agent is not ready,
+        has no free slot on the channel, or the exclusive-channel rule forbids it.
+        """
+        self._own(agent)
+        self._check_now(now)
+        if not self.can_take(agent, channel):
+            raise CapacityError(self._why_not(agent, channel))
+        self._now = now
+        if not agent.held:
+            agent._holding_since = now
+        agent._load[channel] += 1
+        agent.held += 1
+        if channel in self.exclusive_channels:
+            agent._exclusive_held += 1
+        agent.tasks_handled += 1
+        self._refile(agent)
+
+    def release(self, agent: Agent, channel: str, *, now: float) -> None:
+        """Free one slot of ``channel``; the agent's idle clock restarts at ``now``. O(c log n).
+
+        :class:`InvalidTransitionError` (nothing changed) if it holds no task there.
+        """
+        self._own(agent)
+        self._check_now(now)
+        if agent._load.get(channel, 0) <= 0:
+            raise InvalidTransitionError(
+                f"agent {agent.id!r} holds no task on channel {channel!r} "
+                f"(load {dict(agent._load)})"
+            )
+        self._now = now
+        agent._load[channel] -= 1
+        agent.held -= 1
+        if channel in self.exclusive_channels:
+            agent._exclusive_held -= 1
+        if not agent.held:
+            assert agent._holding_since is not None
+            agent._talk += now - agent._holding_since
+            agent._holding_since = None
+        agent.idle_since = now
+        self._refile(agent)
+
+    def _why_not(self, agent: Agent, channel: str) -> str:
+        if agent.presence is not Presence.ready:
+            return f"agent {agent.id!r} is {agent.presence.value!r} (expected 'ready')"
+        slots = agent._capacity.get(channel, 0)
+        if agent._load.get(channel, 0) >= slots:
+            return (
+                f"agent {agent.id!r} has no free slot on channel {channel!r} "
+                f"(holds {agent._load.get(channel, 0)} of {slots})"
+            )
+        if agent._exclusive_held:
+            return f"agent {agent.id!r} holds an exclusive-channel task (expected none)"
+        return (
+            f"agent {agent.id!r} holds {agent.held} task(s) and {channel!r} is exclusive "
+            "(expected an agent holding nothing)"
+        )
+
+    # --------------------------------------------------------- eligibility
+
+    def eligible_groups(
+        self, agent: Agent, groups: Sequence[RequirementGroup]
+    ) -> list[RequirementGroup]:
+        """Groups of ``groups`` the agent's skills meet and whose channel it can take now.
+
+        ``groups`` must be the same append-only sequence on every call (the
+        task list's ``groups``); the pool remembers how far it has read and
+        tests only new groups, once per skill profile. Groups come channel by
+        channel (in the order of the agent's capacity), each channel's in
+        sequence order. O(c + e) for e eligible groups in steady state.
+        """
+        self._own(agent)
+        self._read_sequence(groups)
+        by_channel = agent.profile.by_channel
+        eligible: list[RequirementGroup] = []
+        for channel in agent._capacity:
+            if channel in agent._indexed:
+                found = by_channel.get(channel)
+                if found:
+                    eligible.extend(found)
+        return eligible
+
+    def _read_sequence(self, groups: Sequence[RequirementGroup]) -> None:
+        seen = len(self._sequence)
+        if len(groups) < seen or (seen and groups[seen - 1] is not self._sequence[-1]):
+            raise InvalidInputError(
+                f"groups: got a sequence of {len(groups)} groups that does not extend the "
+                f"{seen} seen before (expected the same append-only sequence on every call)"
+            )
+        if len(groups) == seen:
+            return
+        profiles = list(self._profiles.values())
+        for group in groups[seen:]:
+            if not isinstance(group, RequirementGroup):
+                raise InvalidInputError(
+                    f"groups: got {type(group).__name__} (expected RequirementGroup items)"
+                )
+        for group in groups[seen:]:
+            self._sequence.append(group)
+            for profile in profiles:
+                if group.admits(profile.skills):
+                    profile.by_channel.setdefault(group.channel, []).append(group)
+
+    def _profiles_for(self, group: RequirementGroup) -> dict[_Profile, None]:
+        admitted = self._admitted.get(group)
+        if admitted is None:
+            admitted = {p: None for p in self._profiles.values() if group.admits(p.skills)}
+            self._admitted[group] = admitted
+        return admitted
+
+    def _new_profile(self, key: tuple[tuple[str, float], ...]) -> _Profile:
+        profile = _Profile(key, self._next_profile)
+        self._next_profile += 1
+        self._profiles[key] = profile
+        for group in self._sequence:
+            if group.admits(profile.skills):
+                profile.by_channel.setdefault(group.channel, []).append(group)
+        for group, admitted in self._admitted.items():
+            if group.admits(profile.skills):
+                admitted[profile] = None
+        return profile
+
+    def _drop_profile(self, profile: _Profile) -> None:
+        del self._profiles[profile.key]
+        for admitted in self._admitted.values():
+            admitted.pop(profile, None)
+        for per_profile in self._available.values():
+            per_profile.pop(profile, None)
+
+    # ------------------------------------------------------------- indexes
+
+    def _available_channels(self, agent: Agent) -> list[str]:
+        return [channel for channel in agent._capacity if self.can_take(agent, channel)]
+
+    def _refile(self, agent: Agent) -> None:
+        """Bring the agent's entries in the availability index up to date. O(c log n)."""
+        key = (agent.idle_since, agent.order)
+        indexed = agent._indexed
+        wanted = self._available_channels(agent)
+        for channel in [c for c, old in indexed.items() if c not in wanted or old != key]:
+            self._unindex(agent, channel, indexed.pop(channel))
+        for channel in wanted:
+            if channel not in indexed:
+                lists = self._available.setdefault(channel, {}).get(agent.profile)
+                if lists is None:
+                    lists = self._available[channel][agent.profile] = _Available()
+                lists.by_idle.add(key)
+                lists.by_order.add(agent.order)
+                indexed[channel] = key
+
+    def _unindex(self, agent: Agent, channel: str, key: IdleKey) -> None:
+        lists = self._available[channel][agent.profile]
+        lists.by_idle.remove(key)
+        lists.by_order.remove(agent.order)
+
+    def _unfile(self, agent: Agent) -> None:
+        for channel, key in agent._indexed.items():
+            self._unindex(agent, channel, key)
+        agent._indexed.clear()
+
+    def _sources(self, group: RequirementGroup) -> list[tuple[_Profile, _Available]]:
+        """Non-empty availability lists of the profiles the group admits. O(p)."""
+        per_profile = self._available.get(group.channel)
+        if not per_profile:
+            return []
+        sources = []
+        for profile in self._profiles_for(group):
+            lists = per_profile.get(profile)
+            if lists is not None and lists.by_idle:
+                sources.append((profile, lists))
+        return sources
+
+    # ----------------------------------------------------------- selection
+
+    def available_agents(self, group: RequirementGroup) -> Iterator[Agent]:
+        """Agents that could take a task of ``group`` now, longest idle first.
+
+        O(p + k log p) for the first k of them, p admitted profiles.
+        """
+        by_order = self._by_order
+        merged = heapq.merge(*(lists.by_idle for _, lists in self._sources(group)))
+        return (by_order[order] for _, order in merged)
+
+    def select(
+        self,
+        group: RequirementGroup,
+        *,
+        task: Task | None = None,
+        now: float,
+        strategy: AgentSelection | SelectionCallable | None = None,
+    ) -> Agent | None:
+        """The available agent ``strategy`` prefers for ``group``, or ``None``.
+
+        Available: ready, able to take ``group.channel`` now, skills admitted
+        by the group. ``strategy`` defaults to :class:`LongestIdle`. The cost
+        is the strategy's (see each); a plain callable costs O(m log m) for m
+        available agents. The pool itself is not changed.
+        """
+        self._check_now(now)
+        if strategy is None:
+            strategy = _LONGEST_IDLE
+        if isinstance(strategy, AgentSelection):
+            return strategy.choose(self, group, task=task, now=now)
+        if not callable(strategy):
+            raise InvalidInputError(
+                f"strategy: got {strategy!r} (expected an AgentSelection or a callable "
+                "(candidates, task, now) -> agent)"
+            )
+        candidates = list(self.available_agents(group))
+        if not candidates:
+            return None
+        chosen = strategy(candidates, task, now)
+        if not any(chosen is candidate for candidate in candidates):
+            raise PolicyError(
+                f"strategy {strategy!r} returned {chosen!r} "
+                f"(expected one of the {len(candidates)} candidates it was given)"
+            )
+        return chosen
+
+    # ------------------------------------------------------------- helpers
+
+    def _own(self, agent: Agent) -> None:
+        if not isinstance(agent, Agent) or self._agents.get(agent.id) is not agent:
+            raise UnknownAgentError(f"agent: {agent!r} is not registered in this pool")
+
+    def _check_now(self, now: float) -> None:
+        if not isinstance(now, int | float) or not math.isfinite(now):
+            raise ClockError(f"now: got {now!r} (expected finite float seconds)")
+        if now < self._now:
+            raise ClockError(f"now: got {now!r}, earlier than {self._now!r} seen before")
+
+    @staticmethod
+    def _check_details(
+        target: Presence, reason: str | None, wrap_up_until: float | None, now: float
+    ) -> None:
+        if reason is not None and target is not Presence.not_ready:
+            raise InvalidInputError(
+                f"reason: got {reason!r} with presence {target.value!r} "
+                "(a reason code goes only with 'not_ready')"
+            )
+        if reason is not None and not isinstance(reason, str):
+            raise InvalidInputError(f"reason: got {reason!r} (expected a string code or None)")
+        if wrap_up_until is not None:
+            if target is not Presence.wrap_up:
+                raise InvalidInputError(
+                    f"wrap_up_until: got {wrap_up_until!r} with presence {target.value!r} "
+                    "(an end time goes only with 'wrap_up')"
+                )
+            if (
+                isinstance(wrap_up_until, bool)
+                or not isinstance(wrap_up_until, int | float)
+                or not math.isfinite(wrap_up_until)
+                or wrap_up_until < now
+            ):
+                raise InvalidInputError(
+                    f"wrap_up_until: got {wrap_up_until!r} "
+                    f"(expected finite seconds >= now ({now!r}) or None)"
+                )
+
+    # ---------------------------------------------------------- invariants
+
+    def _check(self) -> None:
+        """Assert every internal invariant. O(n c log n + G p)."""
+        assert set(self._by_order) == {a.order for a in self._agents.values()}
+        counts: dict[_Profile, int] = {}
+        expected: dict[tuple[str, _Profile], set[IdleKey]] = {}
+        for agent_id, agent in self._agents.items():
+            assert agent.id == agent_id
+            assert self._by_order[agent.order] is agent
+            assert self._profiles[agent.profile.key] is agent.profile
+            assert dict(agent.skills) == dict(agent.profile.key)
+            counts[agent.profile] = counts.get(agent.profile, 0) + 1
+            assert set(agent._load) == set(agent._capacity)
+            for channel, held in agent._load.items():
+                assert 0 <= held <= agent._capacity[channel], (agent, channel)
+            assert agent.held == sum(agent._load.values())
+            exclusive = sum(agent._load[c] for c in agent._load if c in self.exclusive_channels)
+            assert agent._exclusive_held == exclusive
+            assert exclusive == 0 or agent.held == 1, agent
+            assert agent.total_capacity == sum(agent._capacity.values())
+            assert (agent._holding_since is not None) == (agent.held > 0)
+            assert (agent._online_since is not None) == (agent.presence is not Presence.offline)
+            assert agent.presence is not Presence.offline or agent.held == 0
+            assert agent.reason is None or agent.presence is Presence.not_ready
+            assert agent.wrap_up_until is None or agent.presence is Presence.wrap_up
+            key = (agent.idle_since, agent.order)
+            wanted = {c for c in agent._capacity if self.can_take(agent, c)}
+            assert set(agent._indexed) == wanted
+            for channel in wanted:
+                assert agent._indexed[channel] == key
+                expected.setdefault((channel, agent.profile), set()).add(key)
+        assert counts == {p: p.agents for p in self._profiles.values()}
+        for channel, per_profile in self._available.items():
+            for profile, lists in per_profile.items():
+                assert self._profiles.get(profile.key) is profile
+                keys = expected.pop((channel, profile), set())
+                assert list(lists.by_idle) == sorted(keys)
+                assert list(lists.by_order) == sorted(order for _, order in keys)
+        assert not expected, expected
+        for profile in self._profiles.values():
+            brute: dict[str, list[RequirementGroup]] = {}
+            for group in self._sequence:
+                if group.admits(profile.skills):
+                    brute.setdefault(group.channel, []).append(group)
+            assert profile.by_channel == brute
+        for group, admitted in self._admitted.items():
+            assert list(admitted) == [
+                p for p in self._profiles.values() if group.admits(p.skills)
+            ], group
+
+
+def _presence(value: Presence | str) -> Presence:
+    try:
+        return Presence(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"presence: got {value!r} (expected one of {[p.value for p in Presence]})"
+        ) from None
+
+
+# ================================================================ strategies
+
+
+def _best_head(
+    sources: Iterable[tuple[_Profile, _Available]],
+    rank: Callable[[_Profile], float] | None = None,
+) -> IdleKey | None:
+    """Smallest ``(rank(profile), idle_since, order)`` over the profiles' longest-idle heads."""
+    best: tuple[float, float, int] | None = None
+    for profile, lists in sources:
+        idle, order = lists.by_idle[0]
+        candidate = (rank(profile) if rank is not None else 0.0, idle, order)
+        if best is None or candidate < best:
+            best = candidate
+    return None if best is None else (best[1], best[2])
+
+
+def _best_scan(
+    pool: AgentPool, group: RequirementGroup, measure: Callable[[Agent], float]
+) -> Agent | None:
+    """Smallest ``(measure(agent), idle_since, order)`` over every available agent."""
+    by_order = pool._by_order
+    best: tuple[float, float, int] | None = None
+    for _, lists in pool._sources(group):
+        for idle, order in lists.by_idle:
+            candidate = (measure(by_order[order]), idle, order)
+            if best is None or candidate < best:
+                best = candidate
+    return None if best is None else by_order[best[2]]
+
+
+class LongestIdle:
+    """The agent idle the longest: smallest ``idle_since``, then registration order.
+
+    The default of Asterisk app_queue (``leastrecent``), FreeSWITCH
+    mod_callcenter (``longest-idle-agent``), Genesys and TaskRouter.
+    O(p) for p admitted profiles with available agents.
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        head = _best_head(pool._sources(group))
+        return None if head is None else pool._by_order[head[1]]
+
+    def __repr__(self) -> str:
+        return "LongestIdle()"
+
+
+class MostProficient:
+    """Highest mean level over the group's required skills; ties longest idle.
+
+    Skills-based routing's "best agent" (Genesys "best skill", Asterisk's
+    penalty tiers inverted). O(p).
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        head = _best_head(pool._sources(group), lambda p: -p.mean_level(group))
+        return None if head is None else pool._by_order[head[1]]
+
+    def __repr__(self) -> str:
+        return "MostProficient()"
+
+
+class LeastSkilled:
+    """Fewest skills first, keeping scarce multi-skilled agents free; ties longest idle.
+
+    Genesys "least skilled" / TaskRouter worker ordering by skill count. O(p).
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        head = _best_head(pool._sources(group), lambda p: p.skill_count)
+        return None if head is None else pool._by_order[head[1]]
+
+    def __repr__(self) -> str:
+        return "LeastSkilled()"
+
+
+class LeastOccupied:
+    """Lowest load ratio (tasks held over slots, all channels); ties longest idle.
+
+    Multi-channel routing's "least busy agent" (Genesys, TaskRouter multitasking).
+    O(m) for m available agents.
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        return _best_scan(pool, group, Agent.load_ratio)
+
+    def __repr__(self) -> str:
+        return "LeastOccupied()"
+
+
+class FewestTasks:
+    """Fewest tasks taken so far; ties longest idle.
+
+    Asterisk app_queue ``fewestcalls``, FreeSWITCH ``agent-with-fewest-calls``.
+    O(m) for m available agents.
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        return _best_scan(pool, group, lambda agent: agent.tasks_handled)
+
+    def __repr__(self) -> str:
+        return "FewestTasks()"
+
+
+class LeastTalkTime:
+    """Least time spent holding tasks up to ``now``; ties longest idle.
+
+    FreeSWITCH ``agent-with-least-talk-time``. O(m) for m available agents.
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        return _best_scan(pool, group, lambda agent: agent.talk_time(now))
+
+    def __repr__(self) -> str:
+        return "LeastTalkTime()"
+
+
+class TopDown:
+    """First available agent in registration order.
+
+    FreeSWITCH ``top-down``, Asterisk ``linear``: agents registered first
+    take the most work. O(p).
+    """
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        best: int | None = None
+        for _, lists in pool._sources(group):
+            order = lists.by_order[0]
+            if best is None or order < best:
+                best = order
+        return None if best is None else pool._by_order[best]
+
+    def __repr__(self) -> str:
+        return "TopDown()"
+
+
+class RoundRobin:
+    """The next available agent in registration order after the last one chosen.
+
+    Wraps to the start after the last agent. The position belongs to this
+    object: use one per queue for per-queue rotation. Asterisk ``rrmemory``,
+    FreeSWITCH ``round-robin``. O(p log n).
+    """
+
+    def __init__(self) -> None:
+        self.last_order = -1
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        after: int | None = None
+        first: int | None = None
+        for _, lists in pool._sources(group):
+            by_order = lists.by_order
+            head = by_order[0]
+            if first is None or head < first:
+                first = head
+            position = by_order.bisect_right(self.last_order)
+            if position < len(by_order):
+                order = by_order[position]
+                if after is None or order < after:
+                    after = order
+        chosen = after if after is not None else first
+        if chosen is None:
+            return None
+        self.last_order = chosen
+        return pool._by_order[chosen]
+
+    def __repr__(self) -> str:
+        return f"RoundRobin(last_order={self.last_order})"
+
+
+class RandomAgent:
+    """Uniformly random among available agents, drawn from ``rng``.
+
+    Candidates are put in longest-idle order, then ``rng.integers(m)`` picks
+    one, so the choice is reproducible from the generator's state. Nothing is
+    drawn when no agent is available. Asterisk and FreeSWITCH ``random``.
+    O(m log p) for m available agents.
+    """
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        if not hasattr(rng, "integers"):
+            raise InvalidInputError(f"rng: got {rng!r} (expected a numpy.random.Generator)")
+        self.rng = rng
+
+    def choose(
+        self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
+    ) -> Agent | None:
+        candidates = list(pool.available_agents(group))
+        if not candidates:
+            return None
+        return candidates[int(self.rng.integers(len(candidates)))]
+
+    def __repr__(self) -> str:
+        return "RandomAgent(rng=...)"
+
+
+_LONGEST_IDLE = LongestIdle()
+
+_BY_NAME: dict[str, Callable[..., AgentSelection]] = {
+    "longest_idle": LongestIdle,
+    "most_proficient": MostProficient,
+    "least_skilled": LeastSkilled,
+    "least_occupied": LeastOccupied,
+    "round_robin": RoundRobin,
+    "random": RandomAgent,
+    "fewest_tasks": FewestTasks,
+    "least_talk_time": LeastTalkTime,
+    "top_down": TopDown,
+}
+
+
+def selection_by_name(name: str, **params: Any) -> AgentSelection:
+    """A built-in strategy by name; ``random`` needs ``rng=``.
+
+    >>> selection_by_name("longest_idle")
+    LongestIdle()
+    """
+    factory = _BY_NAME.get(name)
+    if factory is None:
+        raise InvalidInputError(f"strategy name: got {name!r} (expected one of {sorted(_BY_NAME)})")
+    try:
+        return factory(**params)
+    except TypeError as exc:
+        raise InvalidInputError(
+            f"strategy {name!r}: got parameters {sorted(params)} ({exc})"
+        ) from None
