@@ -16,37 +16,67 @@ Times are float seconds. With epoch-based times (about 1.7e9 s) the base of a
 sloped segment is large, and scores carry an absolute rounding error of about
 1e-9 per unit of slope: far below any difference a business rule expresses.
 
-Built-in policies here:
+Built-in policies (``docs/scoring.md`` gives formulas and sources):
 
-- :class:`Fifo`: oldest first.
-- :class:`StrictPriority`: higher priority first, then oldest (Twilio
-  TaskRouter's semantics).
-- :class:`AgingPriority`: one priority point is worth ``seconds_per_point``
-  seconds of waiting (Genesys Cloud's semantics).
-- :class:`Rescored`: any ``callable(task, now) -> float``, re-scored every
-  ``interval`` seconds (iWD's reprioritisation interval); exact only at the
-  re-scoring instants.
+- :class:`Fifo` (``fifo``): age.
+- :class:`StrictPriority` (``strict_priority``): priority, then age.
+- :class:`AgingPriority` (``aging_priority``): priority + age / seconds_per_point.
+- :class:`EarliestDue` (``edd``): −due.
+- :class:`LeastSlack` (``least_slack``): −(due − now − handle time).
+- :class:`PriorityRamp` (``ramp``): priority + ramp steps + overdue steps.
+- :class:`CMu` (``cmu``): cost × service rate.
+- :class:`Kleinrock` (``kleinrock``): rate × age.
+- :class:`CMuTheta` (``cmu_theta``): cost × service rate / abandonment rate.
+- :class:`ValueAtRisk` (``value_at_risk``): value × P(due time missed).
+- :class:`Composite` (``composite``): Σ weight × part.
+- :class:`Rescored`: any callable, re-scored every interval (approximate).
+
+Every built-in policy also has ``terms(task, now)``: the score broken into
+named parts that add up to it; :func:`explain` turns them into an
+:class:`Explanation`.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable
-from typing import NamedTuple, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, PolicyError
 from valueroute.task import Task
 
 __all__ = [
+    "NO_DUE_SCORE",
     "AgingPriority",
+    "CMu",
+    "CMuTheta",
+    "Composite",
+    "EarliestDue",
+    "Explanation",
     "Fifo",
+    "Kleinrock",
+    "LeastSlack",
     "Policy",
+    "PriorityRamp",
+    "Ramp",
     "Rescored",
     "Segment",
     "StrictPriority",
+    "Term",
+    "ValueAtRisk",
+    "as_policy",
+    "explain",
+    "policy_by_name",
 ]
 
 _INF = math.inf
+
+NO_DUE_SCORE = -1e15
+"""Score given to tasks without a due time by due-time policies: below every task
+with a due time before the year 31 million, so they are served last, oldest
+first (the task list's tie-break). A finite number, so composites stay linear."""
 
 
 class Segment(NamedTuple):
@@ -80,6 +110,81 @@ class Policy(Protocol):
         ...
 
 
+# ---------------------------------------------------------------------- helpers
+
+
+def _positive(owner: str, name: str, value: Any, *, allow_zero: bool = False) -> float:
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidInputError(f"{owner}.{name}: got {value!r} (expected a finite number {bound})")
+    return float(value)
+
+
+class _PerType:
+    """A number per task type, with ``"*"`` as the value for every other type.
+
+    Requiring a default means a task of an unlisted type is scored, not
+    refused when it arrives.
+    """
+
+    __slots__ = ("default", "values")
+
+    def __init__(
+        self, owner: str, name: str, spec: float | Mapping[str, float], *, allow_zero: bool = False
+    ) -> None:
+        if isinstance(spec, Mapping):
+            values: dict[str, float] = {}
+            for key, number in spec.items():
+                if not isinstance(key, str):
+                    raise InvalidInputError(
+                        f"{owner}.{name}: got key {key!r} (expected task type names)"
+                    )
+                values[key] = _positive(owner, f"{name}[{key!r}]", number, allow_zero=allow_zero)
+            if "*" not in values:
+                raise InvalidInputError(
+                    f"{owner}.{name}: got {dict(spec)!r} (expected a '*' entry giving the "
+                    "value for task types not listed)"
+                )
+            self.default = values.pop("*")
+            self.values = values
+        else:
+            self.default = _positive(owner, name, spec, allow_zero=allow_zero)
+            self.values = {}
+
+    def __call__(self, task_type: str) -> float:
+        return self.values.get(task_type, self.default)
+
+    def describe(self) -> float | dict[str, float]:
+        if not self.values:
+            return self.default
+        return {**self.values, "*": self.default}
+
+
+def _steps_taken(origin: float, every: float, now: float) -> int:
+    """How many of the instants ``origin + j*every`` (j >= 1) are <= now.
+
+    Computed from the same float expression the breakpoints use, so a step
+    happens exactly at its breakpoint.
+    """
+    if now < origin + every:
+        return 0
+    count = int((now - origin) // every)
+    while origin + (count + 1) * every <= now:
+        count += 1
+    while count > 0 and origin + count * every > now:
+        count -= 1
+    return count
+
+
+# ---------------------------------------------------------------------- simple policies
+
+
 class Fifo:
     """First in, first out: the score is the task's age in seconds."""
 
@@ -87,6 +192,9 @@ class Fifo:
 
     def segment(self, task: Task, now: float) -> Segment:
         return Segment(-task.created, 1.0)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [("age", now - task.created)]
 
     def __repr__(self) -> str:
         return "Fifo()"
@@ -103,6 +211,9 @@ class StrictPriority:
 
     def segment(self, task: Task, now: float) -> Segment:
         return Segment(float(task.priority), 0.0)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [("priority", float(task.priority))]
 
     def __repr__(self) -> str:
         return "StrictPriority()"
@@ -131,6 +242,9 @@ class AgingPriority:
     def segment(self, task: Task, now: float) -> Segment:
         rate = self._rate
         return Segment(task.priority - task.created * rate, rate)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [("priority", float(task.priority)), ("waiting", (now - task.created) * self._rate)]
 
     def __repr__(self) -> str:
         return f"AgingPriority(seconds_per_point={self.seconds_per_point:g})"
@@ -163,5 +277,708 @@ class Rescored:
     def segment(self, task: Task, now: float) -> Segment:
         return Segment(float(self.function(task, now)), 0.0, now + self.interval)
 
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [(self.name, float(self.function(task, now)))]
+
     def __repr__(self) -> str:
         return f"Rescored({self.name}, interval={self.interval:g})"
+
+
+# ---------------------------------------------------------------------- due-time policies
+
+
+class EarliestDue:
+    """Earliest due date first (EDD; Jackson 1955): score = −due.
+
+    Constant in time, so every task sits in one bucket and the order is exact.
+    A task without a due time is treated as due ``due_after`` seconds after it
+    was created; with ``due_after=None`` (the default) it scores
+    :data:`NO_DUE_SCORE` and waits behind every task that has a due time,
+    oldest first among its kind.
+    """
+
+    name = "edd"
+
+    def __init__(self, *, due_after: float | None = None) -> None:
+        self.due_after = (
+            None if due_after is None else _positive("EarliestDue", "due_after", due_after)
+        )
+
+    def _due(self, task: Task) -> float | None:
+        if task.due is not None:
+            return task.due
+        if self.due_after is not None:
+            return task.created + self.due_after
+        return None
+
+    def segment(self, task: Task, now: float) -> Segment:
+        due = self._due(task)
+        return Segment(NO_DUE_SCORE if due is None else -due, 0.0)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        due = self._due(task)
+        if due is None:
+            return [("no due time", NO_DUE_SCORE)]
+        return [("minus due", -due)]
+
+    def __repr__(self) -> str:
+        return f"EarliestDue(due_after={self.due_after!r})"
+
+
+class LeastSlack:
+    """Least slack first: slack = due − now − expected handle time of the task's type.
+
+    score(t) = −slack(t) = t + handle(type) − due: every task gains one point
+    per second, so the order is that of ``due − handle`` and exact. A task that
+    needs longer handling must start earlier for the same due time. Tasks
+    without a due time are placed as in :class:`EarliestDue`.
+
+    ``handle_seconds`` is a number or a mapping of task type to seconds with a
+    ``"*"`` entry for the other types.
+    """
+
+    name = "least_slack"
+
+    def __init__(
+        self, handle_seconds: float | Mapping[str, float], *, due_after: float | None = None
+    ) -> None:
+        self.handle_seconds = _PerType(
+            "LeastSlack", "handle_seconds", handle_seconds, allow_zero=True
+        )
+        self._due = EarliestDue(due_after=due_after)
+
+    def segment(self, task: Task, now: float) -> Segment:
+        due = self._due._due(task)
+        if due is None:
+            return Segment(NO_DUE_SCORE, 1.0)
+        return Segment(self.handle_seconds(task.type) - due, 1.0)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        due = self._due._due(task)
+        if due is None:
+            return [("no due time", NO_DUE_SCORE), ("waiting clock", now)]
+        return [("minus slack", now + self.handle_seconds(task.type) - due)]
+
+    def __repr__(self) -> str:
+        return f"LeastSlack(handle_seconds={self.handle_seconds.describe()!r})"
+
+
+# ---------------------------------------------------------------------- priority ramp
+
+
+@dataclass(frozen=True, slots=True)
+class Ramp:
+    """An iWD-style priority ramp.
+
+    Starting ``after`` seconds after the task was created, its priority rises
+    by ``step`` every ``every`` seconds, never above ``cap`` through ramping
+    (a task whose own priority is above the cap keeps it). Once the due time
+    passes, ``overdue_step`` is added at the due time and again every
+    ``overdue_every`` seconds (once only when ``None``), at most
+    ``overdue_cap`` in total (unbounded when ``None``). Overdue steps are not
+    limited by ``cap``: a late task outranks the on-time ones.
+    """
+
+    step: float
+    every: float
+    cap: float | None = None
+    after: float = 0.0
+    overdue_step: float = 0.0
+    overdue_every: float | None = None
+    overdue_cap: float | None = None
+
+    def __post_init__(self) -> None:
+        _positive("Ramp", "step", self.step)
+        _positive("Ramp", "every", self.every)
+        _positive("Ramp", "after", self.after, allow_zero=True)
+        _positive("Ramp", "overdue_step", self.overdue_step, allow_zero=True)
+        if self.cap is not None and (
+            isinstance(self.cap, bool)
+            or not isinstance(self.cap, int | float)
+            or not math.isfinite(self.cap)
+        ):
+            raise InvalidInputError(f"Ramp.cap: got {self.cap!r} (expected a finite number)")
+        if self.overdue_every is not None:
+            _positive("Ramp", "overdue_every", self.overdue_every)
+        if self.overdue_cap is not None:
+            _positive("Ramp", "overdue_cap", self.overdue_cap, allow_zero=True)
+
+    @classmethod
+    def from_config(cls, config: Ramp | Mapping[str, Any]) -> Ramp:
+        """A ramp from a mapping of its fields (as found in configuration files)."""
+        if isinstance(config, Ramp):
+            return config
+        if not isinstance(config, Mapping):
+            raise InvalidInputError(
+                f"ramp: got {config!r} (expected a mapping with step, every, cap, ...)"
+            )
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise InvalidInputError(
+                f"ramp: got unknown fields {unknown} (expected some of {sorted(known)})"
+            )
+        try:
+            return cls(**config)
+        except TypeError as exc:
+            raise InvalidInputError(f"ramp: got {dict(config)!r} ({exc})") from None
+
+    def parts(self, task: Task, now: float) -> tuple[float, float, float]:
+        """``(ramp points, overdue points, until)`` at ``now``. O(1)."""
+        until = _INF
+        ramp_points = 0.0
+        origin = task.created + self.after
+        headroom = _INF if self.cap is None else max(0.0, self.cap - task.priority)
+        if headroom > 0:
+            steps = _steps_taken(origin, self.every, now)
+            ramp_points = min(steps * self.step, headroom)
+            if ramp_points < headroom:
+                until = origin + (steps + 1) * self.every
+        overdue_points = 0.0
+        due = task.due
+        if due is not None and self.overdue_step > 0:
+            limit = _INF if self.overdue_cap is None else self.overdue_cap
+            if now < due:
+                if limit > 0:
+                    until = min(until, due)
+            elif self.overdue_every is None:
+                overdue_points = min(self.overdue_step, limit)
+            else:
+                steps = 1 + _steps_taken(due, self.overdue_every, now)
+                overdue_points = min(steps * self.overdue_step, limit)
+                if overdue_points < limit:
+                    until = min(until, due + steps * self.overdue_every)
+        return ramp_points, overdue_points, until
+
+
+class PriorityRamp:
+    """Priority that rises while the task waits, iWD style; piecewise constant.
+
+    score(t) = priority + ramp points(t) + overdue points(t) (see :class:`Ramp`).
+    The ramp comes from ``task.ramp`` when a rule started one, otherwise from
+    ``ramps[task.type]``, otherwise ``default``; a task with none keeps its
+    priority. Each segment is flat and ends at the next step, so the order is
+    exact. O(1) per segment.
+    """
+
+    name = "ramp"
+
+    def __init__(
+        self,
+        ramps: Mapping[str, Ramp | Mapping[str, Any]] | None = None,
+        *,
+        default: Ramp | Mapping[str, Any] | None = None,
+    ) -> None:
+        self.ramps = {str(k): Ramp.from_config(v) for k, v in (ramps or {}).items()}
+        self.default = None if default is None else Ramp.from_config(default)
+
+    def ramp_for(self, task: Task) -> Ramp | None:
+        ramp = task.ramp
+        if ramp is not None:
+            if not isinstance(ramp, Ramp):
+                raise PolicyError(
+                    f"task {task.id!r}: ramp is {ramp!r} (expected a valueroute.scoring.Ramp)"
+                )
+            return ramp
+        return self.ramps.get(task.type, self.default)
+
+    def segment(self, task: Task, now: float) -> Segment:
+        ramp = self.ramp_for(task)
+        if ramp is None:
+            return Segment(float(task.priority), 0.0)
+        ramp_points, overdue_points, until = ramp.parts(task, now)
+        return Segment(task.priority + ramp_points + overdue_points, 0.0, until)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        ramp = self.ramp_for(task)
+        if ramp is None:
+            return [("priority", float(task.priority))]
+        ramp_points, overdue_points, _ = ramp.parts(task, now)
+        return [
+            ("priority", float(task.priority)),
+            ("ramp", ramp_points),
+            ("overdue", overdue_points),
+        ]
+
+    def __repr__(self) -> str:
+        return f"PriorityRamp(ramps={self.ramps!r}, default={self.default!r})"
+
+
+# ---------------------------------------------------------------------- index policies
+
+
+class CMu:
+    """The c-mu rule: serve the class with the largest cost × service rate.
+
+    score = c / handle(type), where c is ``cost[type]`` when costs are given,
+    otherwise the task's business value: value earned per second of agent time.
+    Optimal for linear delay costs in a single-server queue (Cox and Smith
+    1961; Buyukkoc, Varaiya and Walrand 1985). Constant in time; exact.
+    """
+
+    name = "cmu"
+
+    def __init__(
+        self,
+        handle_seconds: float | Mapping[str, float],
+        *,
+        cost: float | Mapping[str, float] | None = None,
+    ) -> None:
+        self.handle_seconds = _PerType("CMu", "handle_seconds", handle_seconds)
+        self.cost = None if cost is None else _PerType("CMu", "cost", cost, allow_zero=True)
+
+    def _cost(self, task: Task) -> float:
+        return task.value if self.cost is None else self.cost(task.type)
+
+    def segment(self, task: Task, now: float) -> Segment:
+        return Segment(self._cost(task) / self.handle_seconds(task.type), 0.0)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [("cost x service rate", self._cost(task) / self.handle_seconds(task.type))]
+
+    def __repr__(self) -> str:
+        return f"CMu(handle_seconds={self.handle_seconds.describe()!r})"
+
+
+class Kleinrock:
+    """Kleinrock's delay-dependent priority: score = rate(type) × age.
+
+    Priority grows linearly with waiting time at a per-class rate (Kleinrock
+    1964). It is the generalised c-mu rule for quadratic delay costs
+    c·w²/2 (Van Mieghem 1995): the index μ·C'(w) = μ·c·w, so
+    :meth:`from_quadratic_cost` sets rate = c / handle time. Each class has
+    its own slope, so the task list keeps one bucket per class; exact.
+    """
+
+    name = "kleinrock"
+
+    def __init__(self, rates: float | Mapping[str, float]) -> None:
+        self.rates = _PerType("Kleinrock", "rates", rates)
+
+    @classmethod
+    def from_quadratic_cost(
+        cls, cost: float | Mapping[str, float], handle_seconds: float | Mapping[str, float]
+    ) -> Kleinrock:
+        """The generalised c-mu rule for delay cost c·w²/2 per task."""
+        costs = _PerType("Kleinrock", "cost", cost)
+        handles = _PerType("Kleinrock", "handle_seconds", handle_seconds)
+        types = set(costs.values) | set(handles.values)
+        rates = {t: costs(t) / handles(t) for t in types}
+        rates["*"] = costs.default / handles.default
+        return cls(rates)
+
+    def segment(self, task: Task, now: float) -> Segment:
+        rate = self.rates(task.type)
+        return Segment(-rate * task.created, rate)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [("rate x age", self.rates(task.type) * (now - task.created))]
+
+    def __repr__(self) -> str:
+        return f"Kleinrock(rates={self.rates.describe()!r})"
+
+
+class CMuTheta:
+    """The c-mu/theta rule for queues whose customers abandon.
+
+    score = c × μ / θ = c × patience(type) / handle(type), with c from
+    ``cost`` or the task's value, μ = 1/handle time and θ = 1/mean patience.
+    Asymptotically optimal in overload for many-server queues with
+    abandonment (Atar, Giat and Shimkin 2010). Constant in time; exact.
+    """
+
+    name = "cmu_theta"
+
+    def __init__(
+        self,
+        handle_seconds: float | Mapping[str, float],
+        patience_seconds: float | Mapping[str, float],
+        *,
+        cost: float | Mapping[str, float] | None = None,
+    ) -> None:
+        self.handle_seconds = _PerType("CMuTheta", "handle_seconds", handle_seconds)
+        self.patience_seconds = _PerType("CMuTheta", "patience_seconds", patience_seconds)
+        self.cost = None if cost is None else _PerType("CMuTheta", "cost", cost, allow_zero=True)
+
+    def _index(self, task: Task) -> float:
+        cost = task.value if self.cost is None else self.cost(task.type)
+        return cost * self.patience_seconds(task.type) / self.handle_seconds(task.type)
+
+    def segment(self, task: Task, now: float) -> Segment:
+        return Segment(self._index(task), 0.0)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        return [("cost x service rate / abandonment rate", self._index(task))]
+
+    def __repr__(self) -> str:
+        return (
+            f"CMuTheta(handle_seconds={self.handle_seconds.describe()!r}, "
+            f"patience_seconds={self.patience_seconds.describe()!r})"
+        )
+
+
+# ---------------------------------------------------------------------- value at risk
+
+
+def _chord_width(tolerance: float) -> float:
+    """Largest x = L/w with (x²/8)·eˣ <= tolerance (chord error bound), by bisection."""
+    low, high = 0.0, 10.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        if mid * mid / 8 * math.exp(mid) <= tolerance:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+class ValueAtRisk:
+    """Business value times the probability of missing the due time.
+
+    With expected handle time h and expected wait w for the task's type, the
+    wait is modelled as exponential (the conditional wait of an M/M/c queue),
+    so P(miss) = min(1, exp(−(due − h − t)/w)) and
+
+        VaR(t) = value × min(1, exp((t − d)/w)),  d = due − h.
+
+    Tasks without a due time or value have nothing at risk and go last.
+
+    ``mode="log"`` (default) scores log VaR(t) = log value + min(0, (t − d)/w):
+    linear in t with slope 1/w until d, flat after. log is increasing, so the
+    order is **exactly** the order by VaR. The score shown is the logarithm.
+    It cannot be summed in a :class:`Composite` (a sum of logs is a product).
+
+    ``mode="linear"`` scores VaR itself by chords over a fixed grid of
+    breakpoints d − k·L (k = 1, 2, ...), L = x·w with (x²/8)·eˣ = tolerance.
+    A chord of a convex function lies above it, by at most
+    (L²/8)·max f'' <= tolerance × VaR(t): every score is VaR within relative
+    error ``tolerance``, and the order is exact for those scores. The task
+    list re-files a task about (d − created)/L times. Use this mode inside a
+    composite.
+    """
+
+    name = "value_at_risk"
+
+    def __init__(
+        self,
+        expected_wait: float | Mapping[str, float],
+        *,
+        handle_seconds: float | Mapping[str, float] = 0.0,
+        mode: Literal["log", "linear"] = "log",
+        tolerance: float = 0.01,
+    ) -> None:
+        self.expected_wait = _PerType("ValueAtRisk", "expected_wait", expected_wait)
+        self.handle_seconds = _PerType(
+            "ValueAtRisk", "handle_seconds", handle_seconds, allow_zero=True
+        )
+        if mode not in ("log", "linear"):
+            raise InvalidInputError(f"ValueAtRisk.mode: got {mode!r} (expected 'log' or 'linear')")
+        self.mode = mode
+        if not (
+            isinstance(tolerance, int | float)
+            and not isinstance(tolerance, bool)
+            and 0 < tolerance < 1
+        ):
+            raise InvalidInputError(
+                f"ValueAtRisk.tolerance: got {tolerance!r} (expected a number in (0, 1))"
+            )
+        self.tolerance = float(tolerance)
+        self._width = _chord_width(self.tolerance)
+
+    def value_at_risk(self, task: Task, now: float) -> float:
+        """The exact VaR(now), in the task's value unit. O(1)."""
+        if task.due is None or task.value <= 0:
+            return 0.0
+        d = task.due - self.handle_seconds(task.type)
+        return task.value * min(1.0, math.exp((now - d) / self.expected_wait(task.type)))
+
+    def segment(self, task: Task, now: float) -> Segment:
+        due, value = task.due, task.value
+        if due is None or value <= 0:
+            return Segment(NO_DUE_SCORE, 0.0) if self.mode == "log" else Segment(0.0, 0.0)
+        wait = self.expected_wait(task.type)
+        d = due - self.handle_seconds(task.type)
+        if now >= d:
+            return Segment(math.log(value) if self.mode == "log" else value, 0.0)
+        if self.mode == "log":
+            return Segment(math.log(value) - d / wait, 1.0 / wait, d)
+        width = self._width * wait
+        k = max(1, math.ceil((d - now) / width))
+        # Make d - k*width <= now < d - (k-1)*width hold in floats.
+        while d - k * width > now:
+            k += 1
+        while k > 1 and d - (k - 1) * width <= now:
+            k -= 1
+        start, end = d - k * width, d - (k - 1) * width
+        low = value * math.exp(-k * width / wait)
+        high = value * math.exp(-(k - 1) * width / wait)
+        slope = (high - low) / (end - start)
+        return Segment(low - slope * start, slope, end)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        label = "log value at risk" if self.mode == "log" else "value at risk"
+        return [(label, self.segment(task, now).at(now))]
+
+    def __repr__(self) -> str:
+        return (
+            f"ValueAtRisk(expected_wait={self.expected_wait.describe()!r}, mode={self.mode!r}, "
+            f"tolerance={self.tolerance:g})"
+        )
+
+
+# ---------------------------------------------------------------------- composite
+
+
+class Composite:
+    """A weighted sum of policies: score = Σ weight_i × score_i.
+
+    A sum of linear pieces is linear, and the piece ends when the first part's
+    piece ends, so the composite is exact when its parts are. O(parts) per
+    segment. Log-mode :class:`ValueAtRisk` and :class:`Rescored` parts are
+    refused: a sum of logarithms is not a sum of values, and a re-scored part
+    would make the whole composite approximate without saying so (wrap the
+    composite in :func:`as_policy` with a function instead).
+    """
+
+    name = "composite"
+
+    def __init__(self, parts: Iterable[tuple[float, Policy]]) -> None:
+        checked: list[tuple[float, Policy]] = []
+        for index, part in enumerate(parts):
+            if not (isinstance(part, tuple) and len(part) == 2):
+                raise InvalidInputError(
+                    f"Composite.parts[{index}]: got {part!r} (expected a (weight, policy) pair)"
+                )
+            weight, policy = part
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float)
+                or not math.isfinite(weight)
+            ):
+                raise InvalidInputError(
+                    f"Composite.parts[{index}].weight: got {weight!r} (expected a finite number)"
+                )
+            if not isinstance(policy, Policy):
+                raise InvalidInputError(
+                    f"Composite.parts[{index}].policy: got {policy!r} (expected a policy)"
+                )
+            if isinstance(policy, ValueAtRisk) and policy.mode == "log":
+                raise InvalidInputError(
+                    f"Composite.parts[{index}].policy: got {policy!r} (log scores cannot be "
+                    "summed; expected ValueAtRisk(mode='linear'))"
+                )
+            if isinstance(policy, Rescored):
+                raise InvalidInputError(
+                    f"Composite.parts[{index}].policy: got {policy!r} (expected an exact policy; "
+                    "re-score the whole composite with as_policy(function, interval=...))"
+                )
+            checked.append((float(weight), policy))
+        if not checked:
+            raise InvalidInputError("Composite.parts: got no parts (expected at least one)")
+        self.parts: tuple[tuple[float, Policy], ...] = tuple(checked)
+
+    def segment(self, task: Task, now: float) -> Segment:
+        base = slope = 0.0
+        until = _INF
+        for weight, policy in self.parts:
+            part = policy.segment(task, now)
+            base += weight * part.base
+            slope += weight * part.slope
+            if part.until < until:
+                until = part.until
+        return Segment(base, slope, until)
+
+    def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        out: list[tuple[str, float]] = []
+        for weight, policy in self.parts:
+            for label, amount in _terms_of(policy, task, now):
+                out.append((f"{policy.name}: {label}", weight * amount))
+        return out
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"({w:g}, {p!r})" for w, p in self.parts)
+        return f"Composite([{inner}])"
+
+
+# ---------------------------------------------------------------------- user policies, names
+
+
+def as_policy(obj: object, *, interval: float | None = None) -> Policy:
+    """A policy from a policy object or a plain ``callable(task, now) -> float``.
+
+    An object with a ``name`` and a callable ``segment`` is returned as it is
+    (exact, if its segments are). A plain callable is wrapped in
+    :class:`Rescored` and re-scored every ``interval`` seconds (60 when not
+    given): between re-scorings its order can be stale (see :class:`Rescored`).
+    Anything else raises :class:`~valueroute.errors.InvalidInputError`.
+    """
+    if isinstance(obj, Policy) and callable(getattr(obj, "segment", None)):
+        if interval is not None:
+            raise InvalidInputError(
+                f"interval: got {interval!r} for policy {obj!r} (expected None: only plain "
+                "callables are re-scored periodically)"
+            )
+        return obj
+    if callable(obj):
+        return Rescored(obj, interval=60.0 if interval is None else interval)
+    raise InvalidInputError(
+        f"policy: got {obj!r} of type {type(obj).__name__} (expected an object with name "
+        "and segment(task, now), or a callable(task, now) -> float)"
+    )
+
+
+def _composite_from_config(parts: Sequence[Any]) -> Composite:
+    built: list[tuple[float, Policy]] = []
+    if isinstance(parts, str | bytes) or not isinstance(parts, Sequence):
+        raise InvalidInputError(
+            f"composite.parts: got {parts!r} (expected a list of {{weight, policy, ...}})"
+        )
+    for index, part in enumerate(parts):
+        if not isinstance(part, Mapping) or "policy" not in part:
+            raise InvalidInputError(
+                f"composite.parts[{index}]: got {part!r} (expected a mapping with 'policy', "
+                "'weight' and the policy's parameters)"
+            )
+        params = dict(part)
+        name = params.pop("policy")
+        weight = params.pop("weight", 1.0)
+        built.append((weight, policy_by_name(name, **params)))
+    return Composite(built)
+
+
+_FACTORIES: dict[str, Callable[..., Policy]] = {
+    "fifo": Fifo,
+    "strict_priority": StrictPriority,
+    "aging_priority": AgingPriority,
+    "edd": EarliestDue,
+    "least_slack": LeastSlack,
+    "ramp": PriorityRamp,
+    "cmu": CMu,
+    "kleinrock": Kleinrock,
+    "cmu_theta": CMuTheta,
+    "value_at_risk": ValueAtRisk,
+    "composite": _composite_from_config,
+}
+
+
+def policy_by_name(name: str, **params: Any) -> Policy:
+    """Build a built-in policy from its name and parameters, as configuration files do.
+
+    >>> policy_by_name("aging_priority", seconds_per_point=30)
+    AgingPriority(seconds_per_point=30)
+    >>> policy_by_name("composite", parts=[{"policy": "fifo", "weight": 0.5},
+    ...                                   {"policy": "cmu", "handle_seconds": 300}]).name
+    'composite'
+    """
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise InvalidInputError(f"policy: got {name!r} (expected one of {sorted(_FACTORIES)})")
+    try:
+        return factory(**params)
+    except TypeError as exc:
+        raise InvalidInputError(
+            f"policy {name!r}: got parameters {sorted(params)} ({exc})"
+        ) from None
+
+
+# ---------------------------------------------------------------------- explanations
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One named part of a score."""
+
+    name: str
+    contribution: float
+
+
+def _terms_of(policy: Policy, task: Task, now: float) -> list[tuple[str, float]]:
+    terms = getattr(policy, "terms", None)
+    if callable(terms):
+        result: list[tuple[str, float]] = terms(task, now)
+        return result
+    return [("score", policy.segment(task, now).at(now))]
+
+
+def _finite_or_none(number: float | None) -> float | None:
+    return None if number is None or not math.isfinite(number) else number
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a task has the score it has: the policy, its terms and the rules that fired.
+
+    The contributions of ``terms`` add up to ``score`` (up to float rounding
+    of about 1e-9 relative to the terms' magnitude).
+    """
+
+    task_id: str
+    policy: str
+    now: float
+    score: float
+    terms: tuple[Term, ...]
+    rules: tuple[str, ...]
+    value: float
+    priority: int
+    age: float
+    time_to_due: float | None
+    segment: Segment
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (infinite times become ``None``)."""
+        return {
+            "task_id": self.task_id,
+            "policy": self.policy,
+            "now": self.now,
+            "score": self.score,
+            "terms": [{"name": t.name, "contribution": t.contribution} for t in self.terms],
+            "rules": list(self.rules),
+            "value": self.value,
+            "priority": self.priority,
+            "age": self.age,
+            "time_to_due": self.time_to_due,
+            "segment": {
+                "base": self.segment.base,
+                "slope": self.segment.slope,
+                "until": _finite_or_none(self.segment.until),
+            },
+            **({"extra": dict(self.extra)} if self.extra else {}),
+        }
+
+    def to_json(self) -> str:
+        """The explanation as a JSON document."""
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+
+def explain(policy: Policy, task: Task, now: float, *, rules: Iterable[str] = ()) -> Explanation:
+    """Break ``task``'s score at ``now`` into its terms. O(cost of one segment).
+
+    ``rules`` names the rules that fired for the task (for example
+    ``outcome.fired`` from :meth:`valueroute.rules.CompiledRules.apply`).
+
+    >>> from valueroute.task import Task
+    >>> task = Task(id="t", seq=0, created=0.0, priority=2)
+    >>> e = explain(AgingPriority(seconds_per_point=60), task, 120.0)
+    >>> [(t.name, t.contribution) for t in e.terms], e.score
+    ([('priority', 2.0), ('waiting', 2.0)], 4.0)
+    """
+    segment = policy.segment(task, now)
+    terms = tuple(Term(name, float(amount)) for name, amount in _terms_of(policy, task, now))
+    extra: dict[str, float] = {}
+    if isinstance(policy, ValueAtRisk):
+        extra["value_at_risk"] = policy.value_at_risk(task, now)
+    return Explanation(
+        task_id=task.id,
+        policy=policy.name,
+        now=now,
+        score=segment.at(now),
+        terms=terms,
+        rules=tuple(rules),
+        value=task.value,
+        priority=task.priority,
+        age=now - task.created,
+        time_to_due=None if task.due is None else task.due - now,
+        segment=segment,
+        extra=extra,
+    )
