@@ -690,7 +690,7 @@ class ValueAtRisk:
         if task.due is None or task.value <= 0:
             return 0.0
         d = task.due - self.handle_seconds(task.type)
-        return task.value * min(1.0, math.exp((now - d) / self.expected_wait(task.type)))
+        return task.value * math.exp(min(0.0, (now - d) / self.expected_wait(task.type)))
 
     def segment(self, task: Task, now: float) -> Segment:
         due, value = task.due, task.value
