@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from valueroute.sim.arrivals import (
+    Arrival,
+    ArrivalProcess,
+    PoissonArrivals,
+    ProfileArrivals,
+    TraceArrivals,
+    arrival_process_from,
+    load_profile_csv,
+    load_trace,
+    merge_arrivals,
+)
 from valueroute.sim.distributions import (
     Deterministic,
     Distribution,
@@ -16,15 +27,24 @@ from valueroute.sim.distributions import (
 from valueroute.sim.streams import RandomStreams, stream_key
 
 __all__ = [
+    "Arrival",
+    "ArrivalProcess",
     "Deterministic",
     "Distribution",
     "Empirical",
     "Exponential",
     "Gamma",
     "Lognormal",
+    "PoissonArrivals",
+    "ProfileArrivals",
     "RandomStreams",
     "Sampler",
+    "TraceArrivals",
     "Uniform",
+    "arrival_process_from",
     "distribution_from",
+    "load_profile_csv",
+    "load_trace",
+    "merge_arrivals",
     "stream_key",
 ]

@@ -214,7 +214,7 @@ class Gamma(_Base):
     ``shape = 1 / cv²`` and ``scale = mean × cv²``; give exactly one of the
     two pairs.
 
-    >>> Gamma(mean_seconds=200, cv=0.5).shape
+    >>> Gamma(mean_seconds=200, cv=0.5).shape_parameter
     4.0
     >>> Gamma(shape=2, scale_seconds=30).mean
     60.0

@@ -1,0 +1,547 @@
+"""Arrival processes: Poisson, intraday profiles and trace replay.
+
+Every process yields :class:`Arrival` records in time order (seconds, the
+simulation's clock): ``Arrival(time, task_type, handle_time, patience,
+attributes)``. Generated arrivals leave ``handle_time`` and ``patience`` as
+``None`` (the simulator draws them from the task type's distributions, each
+from its own random stream); a replayed trace may carry each task's own.
+
+Three kinds, each a frozen pydantic model told apart by ``kind`` (see
+:data:`ArrivalProcess` and :func:`arrival_process_from`):
+
+- :class:`PoissonArrivals`: a constant ``rate_per_hour``, from
+  ``start_seconds`` to ``end_seconds`` (or forever: the generator is lazy).
+- :class:`ProfileArrivals`: a piecewise-constant rate given by the expected
+  number of arrivals (``volumes``) in consecutive intervals of 15, 30 or 60
+  minutes; :func:`load_profile_csv` reads one from a CSV file.
+- :class:`TraceArrivals`: replay of timestamped tasks from a CSV or JSON
+  Lines file (:func:`load_trace`).
+
+Generated processes are exact, not approximations: inside an interval of
+constant rate λ the gaps are independent exponentials with mean 1/λ, and at
+an interval boundary the pending gap is discarded and drawn afresh at the new
+rate. By the memorylessness of the exponential this is exactly a
+non-homogeneous Poisson process with the piecewise-constant rate (no
+thinning needed, no rejected draws). Cost: O(1) amortised per arrival plus
+O(1) per interval; draws come in blocks through a
+:class:`~valueroute.sim.distributions.Sampler`.
+
+File formats
+------------
+
+Profile CSV (header row, one row per interval; ``task_type`` optional)::
+
+    interval_start,task_type,volume
+    08:00,claims,12
+    08:15,claims,15.5
+
+``interval_start`` is a time of day ``HH:MM`` or ``HH:MM:SS``, or a number of
+seconds; starts must be consecutive and equally spaced by 15, 30 or 60
+minutes per task type. ``volume`` is the expected number of arrivals in the
+interval (a real number >= 0).
+
+Trace CSV (header row; ``handle_time`` and ``patience`` optional, an empty
+cell meaning "not recorded"; any other column becomes a text attribute)::
+
+    time,task_type,handle_time,patience,segment
+    12.5,claims,310,,gold
+    40.0,sales,95.5,120,silver
+
+Trace JSON Lines: one object per line with the same keys; other keys become
+attributes and keep their JSON type (string, number, boolean or null).
+``time`` is in seconds on the simulation's clock; rows need not be sorted
+(they are replayed in time order, ties in file order).
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, NamedTuple, Self
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from valueroute._types import AttributeValue
+from valueroute.errors import InvalidInputError
+from valueroute.models import MAX_ATTRIBUTES, BoundaryModel
+from valueroute.sim.distributions import Exponential, Sampler
+
+__all__ = [
+    "MAX_PROFILE_INTERVALS",
+    "Arrival",
+    "ArrivalProcess",
+    "PoissonArrivals",
+    "ProfileArrivals",
+    "TraceArrivals",
+    "arrival_process_from",
+    "load_profile_csv",
+    "load_trace",
+    "merge_arrivals",
+]
+
+MAX_PROFILE_INTERVALS = 1_000_000
+_SECONDS_PER_HOUR = 3600.0
+_NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
+_UNIT_EXPONENTIAL = Exponential(mean_seconds=1.0)
+
+_FiniteSeconds = Annotated[float, Field(allow_inf_nan=False)]
+_Volume = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+_TaskType = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class Arrival(NamedTuple):
+    """One task arriving: when, of which type, and what the trace knows of it."""
+
+    time: float
+    """Arrival time in seconds."""
+    task_type: str
+    handle_time: float | None = None
+    """Handle (service) time in seconds, when the source records it."""
+    patience: float | None = None
+    """How long the customer would wait before abandoning, when known."""
+    attributes: Mapping[str, AttributeValue] = _NO_ATTRIBUTES
+
+
+def _require_rng(rng: np.random.Generator | None) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidInputError(
+            f"rng: got {type(rng).__name__} (expected a numpy.random.Generator)",
+            [("rng", rng, "a numpy.random.Generator")],
+        )
+    return rng
+
+
+class PoissonArrivals(BoundaryModel):
+    """Arrivals at a constant rate: exponential gaps with mean 3600 / rate_per_hour seconds.
+
+    >>> import numpy as np
+    >>> process = PoissonArrivals(task_type="claims", rate_per_hour=120, end_seconds=3600)
+    >>> arrivals = list(process.generate(rng=np.random.default_rng(1)))
+    >>> all(0 <= a.time < 3600 for a in arrivals)
+    True
+    """
+
+    kind: Literal["poisson"] = "poisson"
+    task_type: _TaskType
+    rate_per_hour: _Volume
+    start_seconds: _FiniteSeconds = 0.0
+    end_seconds: _FiniteSeconds | None = None
+    """Arrivals stop before this time; ``None`` generates forever (lazily)."""
+
+    @field_validator("end_seconds")
+    @classmethod
+    def _after_start(cls, end: float | None, info: Any) -> float | None:
+        start = info.data.get("start_seconds")
+        if end is not None and start is not None and end < start:
+            raise PydanticCustomError(
+                "order", "expected a time >= start_seconds ({start})", {"start": start}
+            )
+        return end
+
+    def expected_count(self) -> float:
+        """Mean number of arrivals (``inf`` without an end)."""
+        if self.end_seconds is None:
+            return math.inf if self.rate_per_hour > 0 else 0.0
+        return self.rate_per_hour * (self.end_seconds - self.start_seconds) / _SECONDS_PER_HOUR
+
+    def generate(self, *, rng: np.random.Generator | None = None) -> Iterator[Arrival]:
+        """Arrivals in time order, drawn with ``rng``. O(1) amortised per arrival."""
+        rng = _require_rng(rng)
+        return self._generate(rng)
+
+    def _generate(self, rng: np.random.Generator) -> Iterator[Arrival]:
+        if self.rate_per_hour == 0:
+            return
+        gaps = Sampler(_UNIT_EXPONENTIAL, rng)
+        mean_gap = _SECONDS_PER_HOUR / self.rate_per_hour
+        end = math.inf if self.end_seconds is None else self.end_seconds
+        task_type = self.task_type
+        now = self.start_seconds + gaps.draw() * mean_gap
+        while now < end:
+            yield Arrival(now, task_type)
+            now += gaps.draw() * mean_gap
+
+
+class ProfileArrivals(BoundaryModel):
+    """A non-homogeneous Poisson process with a piecewise-constant rate.
+
+    ``volumes[i]`` is the expected number of arrivals in interval ``i``,
+    which runs from ``start_seconds + i × interval_minutes × 60`` for
+    ``interval_minutes`` minutes. The profile is played ``repeat`` times back
+    to back (a 24-hour profile with ``repeat=5`` covers five days).
+
+    >>> import numpy as np
+    >>> p = ProfileArrivals(task_type="claims", interval_minutes=30, volumes=[4, 0, 10])
+    >>> p.end_seconds, p.expected_count()
+    (5400.0, 14.0)
+    >>> all(1800 > a.time or a.time >= 3600 for a in p.generate(rng=np.random.default_rng(2)))
+    True
+    """
+
+    kind: Literal["profile"] = "profile"
+    task_type: _TaskType
+    interval_minutes: Literal[15, 30, 60]
+    volumes: Annotated[tuple[_Volume, ...], Field(min_length=1, max_length=MAX_PROFILE_INTERVALS)]
+    start_seconds: _FiniteSeconds = 0.0
+    repeat: Annotated[int, Field(ge=1, le=MAX_PROFILE_INTERVALS)] = 1
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if len(self.volumes) * self.repeat > MAX_PROFILE_INTERVALS:
+            raise PydanticCustomError(
+                "too_long",
+                "repeat={repeat} × {n} volumes exceeds {limit} intervals",
+                {"repeat": self.repeat, "n": len(self.volumes), "limit": MAX_PROFILE_INTERVALS},
+            )
+        return self
+
+    @property
+    def interval_seconds(self) -> float:
+        return 60.0 * self.interval_minutes
+
+    @property
+    def end_seconds(self) -> float:
+        """When the last interval ends."""
+        return self.start_seconds + self.interval_seconds * len(self.volumes) * self.repeat
+
+    def expected_count(self) -> float:
+        """Mean number of arrivals over the whole profile."""
+        return math.fsum(self.volumes) * self.repeat
+
+    def rate_per_second(self, seconds: float) -> float:
+        """The arrival rate at time ``seconds`` (zero outside the profile). O(1)."""
+        if not self.start_seconds <= seconds < self.end_seconds:
+            return 0.0
+        index = int((seconds - self.start_seconds) // self.interval_seconds) % len(self.volumes)
+        return self.volumes[index] / self.interval_seconds
+
+    def generate(self, *, rng: np.random.Generator | None = None) -> Iterator[Arrival]:
+        """Arrivals in time order. O(1) amortised per arrival, O(1) per interval."""
+        rng = _require_rng(rng)
+        return self._generate(rng)
+
+    def _generate(self, rng: np.random.Generator) -> Iterator[Arrival]:
+        gaps = Sampler(_UNIT_EXPONENTIAL, rng)
+        width = self.interval_seconds
+        task_type = self.task_type
+        count = len(self.volumes)
+        for index in range(count * self.repeat):
+            volume = self.volumes[index % count]
+            if volume == 0:
+                continue
+            # Boundaries computed from the index, not accumulated, so that no
+            # rounding drift moves them over many repeats.
+            begin = self.start_seconds + index * width
+            end = self.start_seconds + (index + 1) * width
+            mean_gap = width / volume
+            now = begin + gaps.draw() * mean_gap
+            while now < end:
+                yield Arrival(now, task_type)
+                now += gaps.draw() * mean_gap
+
+
+class TraceArrivals(BoundaryModel):
+    """Replay of the tasks recorded in a CSV or JSON Lines file (see the module doc).
+
+    ``format`` defaults to the file's suffix: ``.csv`` (optionally ``.csv.gz``)
+    or ``.jsonl``/``.ndjson``. The file is read when :meth:`generate` is called.
+    """
+
+    kind: Literal["trace"] = "trace"
+    path: Annotated[str, Field(min_length=1)]
+    format: Literal["csv", "jsonl"] | None = None
+
+    def generate(self, *, rng: np.random.Generator | None = None) -> Iterator[Arrival]:
+        """The recorded arrivals in time order; ``rng`` is not used. O(n log n)."""
+        return iter(load_trace(self.path, format=self.format))
+
+
+ArrivalProcess = Annotated[
+    PoissonArrivals | ProfileArrivals | TraceArrivals, Field(discriminator="kind")
+]
+"""Any arrival process, told apart by its ``kind`` field (for scenario models)."""
+
+_KINDS: dict[str, type[BoundaryModel]] = {
+    "poisson": PoissonArrivals,
+    "profile": ProfileArrivals,
+    "trace": TraceArrivals,
+}
+
+
+def arrival_process_from(data: Any) -> PoissonArrivals | ProfileArrivals | TraceArrivals:
+    """Validate a mapping into the arrival process its ``kind`` names.
+
+    >>> arrival_process_from({"kind": "poisson", "task_type": "a", "rate_per_hour": 6}).kind
+    'poisson'
+    """
+    if isinstance(data, PoissonArrivals | ProfileArrivals | TraceArrivals):
+        return data
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(
+            f"ArrivalProcess: got {type(data).__name__} (expected a mapping with a 'kind' field)",
+            [("(model)", data, "a mapping with a 'kind' field")],
+        )
+    kind = data.get("kind")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        expected = "one of " + ", ".join(repr(k) for k in _KINDS)
+        raise InvalidInputError(
+            f"ArrivalProcess.kind: got {kind!r} (expected {expected})", [("kind", kind, expected)]
+        )
+    return cls(**{str(key): value for key, value in data.items()})  # type: ignore[return-value]
+
+
+def merge_arrivals(*sources: Iterable[Arrival]) -> Iterator[Arrival]:
+    """Merge time-ordered arrival streams into one, lazily.
+
+    Ties keep the order of ``sources`` (then each source's own order), so the
+    merged stream is deterministic. O(log k) per arrival for k sources.
+    """
+    return heapq.merge(*sources, key=_arrival_time)
+
+
+def _arrival_time(arrival: Arrival) -> float:
+    return arrival.time
+
+
+# ---------------------------------------------------------------- file loaders
+
+
+def _error(path: Path, line: int, field: str, value: Any, expected: str) -> InvalidInputError:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return InvalidInputError(
+        f"{path.name} line {line}, {field}: got {shown} (expected {expected})",
+        [(field, value, expected)],
+    )
+
+
+def _open_text(path: Path) -> Any:
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open(encoding="utf-8", newline="")
+
+
+def _number(path: Path, line: int, field: str, text: Any, *, minimum: float | None = None) -> float:
+    if isinstance(text, bool):
+        raise _error(path, line, field, text, "a finite number of seconds")
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise _error(path, line, field, text, "a finite number of seconds") from None
+    if not math.isfinite(value) or (minimum is not None and value < minimum):
+        expected = "a finite number of seconds" + ("" if minimum is None else f" >= {minimum:g}")
+        raise _error(path, line, field, text, expected)
+    return value
+
+
+def _optional_number(path: Path, line: int, field: str, text: Any) -> float | None:
+    if text is None or text == "":
+        return None
+    return _number(path, line, field, text, minimum=0.0)
+
+
+def _task_type(path: Path, line: int, text: Any) -> str:
+    if not isinstance(text, str) or not text or len(text) > 128:
+        raise _error(path, line, "task_type", text, "a non-empty text of at most 128 characters")
+    return text
+
+
+def _trace_format(path: Path, format: str | None) -> str:
+    if format is not None:
+        if format not in ("csv", "jsonl"):
+            raise InvalidInputError(
+                f"format: got {format!r} (expected 'csv' or 'jsonl')",
+                [("format", format, "'csv' or 'jsonl'")],
+            )
+        return format
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if suffixes and suffixes[-1] == ".csv":
+        return "csv"
+    if suffixes and suffixes[-1] in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise InvalidInputError(
+        f"path: got {path.name!r} (expected a .csv or .jsonl file, or an explicit format)",
+        [("path", str(path), "a .csv or .jsonl file, or an explicit format")],
+    )
+
+
+def load_trace(path: str | Path, *, format: Literal["csv", "jsonl"] | None = None) -> list[Arrival]:
+    """Read a trace file into arrivals sorted by time (ties in file order).
+
+    Raises :class:`~valueroute.errors.InvalidInputError` naming the line and
+    column of the first bad value. O(n log n) for n rows.
+    """
+    path = Path(path)
+    kind = _trace_format(path, format)
+    rows = _read_trace_csv(path) if kind == "csv" else _read_trace_jsonl(path)
+    rows.sort(key=_arrival_time)
+    return rows
+
+
+_TRACE_FIELDS = ("time", "task_type", "handle_time", "patience")
+
+
+def _trace_row(path: Path, line: int, record: Mapping[str, Any]) -> Arrival:
+    for required in ("time", "task_type"):
+        if required not in record:
+            raise _error(path, line, required, None, f"a {required!r} value on every row")
+    attributes = {k: v for k, v in record.items() if k not in _TRACE_FIELDS}
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise _error(
+            path, line, "attributes", len(attributes), f"at most {MAX_ATTRIBUTES} attributes"
+        )
+    for name, value in attributes.items():
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise _error(path, line, name, value, "a text, number, boolean or null attribute")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _error(path, line, name, value, "a finite number")
+    return Arrival(
+        _number(path, line, "time", record["time"]),
+        _task_type(path, line, record["task_type"]),
+        _optional_number(path, line, "handle_time", record.get("handle_time")),
+        _optional_number(path, line, "patience", record.get("patience")),
+        MappingProxyType(attributes) if attributes else _NO_ATTRIBUTES,
+    )
+
+
+def _read_trace_csv(path: Path) -> list[Arrival]:
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        for required in ("time", "task_type"):
+            if required not in header:
+                raise _error(path, 1, "header", header, f"a column named {required!r}")
+        arrivals = []
+        for row in reader:
+            if None in row:
+                raise _error(
+                    path, reader.line_num, "row", row[None], "no more cells than the header"
+                )
+            arrivals.append(_trace_row(path, reader.line_num, row))
+    return arrivals
+
+
+def _read_trace_jsonl(path: Path) -> list[Arrival]:
+    arrivals = []
+    with _open_text(path) as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise _error(path, line_number, "line", line.strip(), "a JSON object") from None
+            if not isinstance(record, dict):
+                raise _error(path, line_number, "line", record, "a JSON object")
+            arrivals.append(_trace_row(path, line_number, record))
+    return arrivals
+
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def _interval_start(path: Path, line: int, text: str) -> float:
+    match = _CLOCK.match(text.strip())
+    if match:
+        hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+        if hours < 24 and minutes < 60 and seconds < 60:
+            return float(hours * 3600 + minutes * 60 + seconds)
+        raise _error(path, line, "interval_start", text, "a time of day HH:MM[:SS] before 24:00")
+    return _number(path, line, "interval_start", text)
+
+
+def load_profile_csv(
+    path: str | Path,
+    *,
+    task_type: str | None = None,
+    interval_minutes: Literal[15, 30, 60] | None = None,
+    repeat: int = 1,
+) -> list[ProfileArrivals]:
+    """Read interval volumes (see the module doc) into one profile per task type.
+
+    Without a ``task_type`` column, ``task_type`` names the single profile.
+    The interval length is inferred from consecutive starts unless
+    ``interval_minutes`` is given (needed when a type has a single row).
+    Profiles come in the order their type first appears. O(n) for n rows.
+    """
+    path = Path(path)
+    starts: dict[str, list[tuple[int, float]]] = {}
+    volumes: dict[str, list[float]] = {}
+    with _open_text(path) as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        for required in ("interval_start", "volume"):
+            if required not in header:
+                raise _error(path, 1, "header", header, f"a column named {required!r}")
+        has_type = "task_type" in header
+        if has_type == (task_type is not None):
+            raise InvalidInputError(
+                f"task_type: got {task_type!r} (expected a task_type keyword exactly when "
+                f"{path.name} has no task_type column)",
+                [("task_type", task_type, "given exactly when the file has no task_type column")],
+            )
+        for row in reader:
+            line = reader.line_num
+            name = _task_type(path, line, row["task_type"]) if has_type else str(task_type)
+            start = _interval_start(path, line, row["interval_start"] or "")
+            volume = _number(path, line, "volume", row["volume"], minimum=0.0)
+            starts.setdefault(name, []).append((line, start))
+            volumes.setdefault(name, []).append(volume)
+    if not starts:
+        raise _error(path, 2, "rows", 0, "at least one interval")
+    profiles = []
+    for name, rows in starts.items():
+        minutes: int
+        if interval_minutes is not None:
+            minutes = interval_minutes
+        else:
+            if len(rows) < 2:
+                raise _error(
+                    path,
+                    rows[0][0],
+                    "interval_minutes",
+                    None,
+                    f"two or more rows for {name!r}, or an interval_minutes keyword",
+                )
+            width = rows[1][1] - rows[0][1]
+            if width not in (900.0, 1800.0, 3600.0):
+                raise _error(
+                    path, rows[1][0], "interval_start", width, "steps of 15, 30 or 60 minutes"
+                )
+            minutes = int(width // 60)
+        step = 60.0 * minutes
+        first = rows[0][1]
+        for index, (line, start) in enumerate(rows):
+            if start != first + index * step:
+                raise _error(
+                    path,
+                    line,
+                    "interval_start",
+                    start,
+                    f"{first + index * step:g} seconds (consecutive {minutes}-minute intervals "
+                    f"for {name!r})",
+                )
+        profiles.append(
+            ProfileArrivals(
+                task_type=name,
+                interval_minutes=minutes,
+                volumes=volumes[name],
+                start_seconds=first,
+                repeat=repeat,
+            )
+        )
+    return profiles
