@@ -39,15 +39,20 @@ class RequirementGroup:
     groups with the same key are the same object.
     """
 
-    __slots__ = ("buckets", "channel", "index", "key", "skills")
+    __slots__ = ("bucket_list", "buckets", "channel", "index", "key", "requirements", "skills")
 
     def __init__(self, channel: str, skills: tuple[tuple[str, float], ...], index: int) -> None:
-        self.channel = channel
+        self.channel = sys.intern(channel)
         self.skills = skills
         self.key = (channel, skills)
         self.index = index
-        # slope -> Bucket, holding only non-empty buckets; managed by TaskList.
+        # One read-only mapping shared by every task of the group: a dict per
+        # task would cost about 200 bytes each.
+        self.requirements: Mapping[str, float] = MappingProxyType(dict(skills))
+        # slope -> Bucket, holding only non-empty buckets, and the same buckets
+        # as a list for the hot loop in TaskList.best; managed by TaskList.
         self.buckets: dict[float, Any] = {}
+        self.bucket_list: list[Any] = []
 
     @staticmethod
     def make_key(
@@ -108,7 +113,7 @@ class Task:
         value: float = 0.0,
         priority: int = 0,
         due: float | None = None,
-        skills: dict[str, float] | None = None,
+        skills: Mapping[str, float] | None = None,
         department: str | None = None,
         process: str | None = None,
         attributes: dict[str, AttributeValue] | None = None,
@@ -132,13 +137,24 @@ class Task:
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
-        self.entry: tuple[float, float, int, Task] | None = None
+        self.entry: tuple[float, float, int] | None = None
         self.slope = 0.0
         self.until = _INF
 
     @classmethod
-    def from_spec(cls, spec: TaskSpec, *, seq: int, now: float) -> Task:
-        """Make the core record for a validated spec; ``created`` defaults to ``now``."""
+    def from_spec(
+        cls,
+        spec: TaskSpec,
+        *,
+        seq: int,
+        now: float,
+        skills: Mapping[str, float] | None = None,
+    ) -> Task:
+        """Make the core record for a validated spec; ``created`` defaults to ``now``.
+
+        ``skills``, when given, is a shared read-only mapping equal to
+        ``spec.skills`` (a group's ``requirements``) used instead of a copy.
+        """
         return cls(
             id=spec.id,
             seq=seq,
@@ -148,7 +164,7 @@ class Task:
             value=spec.value,
             priority=spec.priority,
             due=spec.due,
-            skills=dict(spec.skills) if spec.skills else None,
+            skills=skills if skills is not None else dict(spec.skills),
             department=spec.department,
             process=spec.process,
             attributes=dict(spec.attributes) if spec.attributes else None,

@@ -28,7 +28,7 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from valueroute.errors import (
     ClockError,
@@ -46,11 +46,27 @@ __all__ = ["TaskList"]
 _INF = math.inf
 _COMPACT_MIN = 64
 
-Entry = tuple[float, float, int, Task]
-"""A heap entry: (-base, created, seq, task). Compared in C; never reaches the task."""
+Entry = tuple[float, float, int]
+"""A heap entry: (-base, created, seq).
+
+Entries hold no reference to their task (the list finds it by ``seq``): a
+tuple of numbers is not tracked by Python's cyclic garbage collector, and with
+a million open tasks every tracked object per task costs measurable time in
+each full collection.
+"""
 
 Dimension = Literal["type", "channel", "department", "process", "group"]
 _DIMENSIONS: tuple[Dimension, ...] = ("type", "channel", "department", "process", "group")
+
+
+_NONE: tuple[float] = (_INF,)
+
+
+def _new_bucket(group: RequirementGroup, slope: float) -> _Bucket:
+    bucket = _Bucket(group, slope)
+    group.buckets[slope] = bucket
+    group.bucket_list.append(bucket)
+    return bucket
 
 
 class _Bucket:
@@ -87,10 +103,12 @@ class TaskList:
         self._policy: Policy = StrictPriority() if policy is None else policy
         self._tasks: dict[str, Task] = {}
         self._groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
-        self._breakpoints: list[tuple[float, int, Task]] = []
+        self._breakpoints: list[tuple[float, int]] = []
+        # seq -> open task: heap entries refer to tasks by seq (see Entry).
+        self._by_seq: dict[int, Task] = {}
         self._now = -_INF
         self._next_seq = 0
-        self._counts: dict[Dimension, Counter[object]] = {by: Counter() for by in _DIMENSIONS}
+        self._counts: dict[tuple[object, ...], int] = {}
 
     # ------------------------------------------------------------------ basics
 
@@ -157,8 +175,9 @@ class TaskList:
             self._now = now
         breakpoints = self._breakpoints
         while breakpoints and breakpoints[0][0] <= now:
-            until, _, task = heapq.heappop(breakpoints)
-            if task.entry is not None and task.until == until:
+            until, seq = heapq.heappop(breakpoints)
+            task = self._by_seq.get(seq)
+            if task is not None and task.until == until:
                 self._unfile(task)
                 self._file(task, now)
 
@@ -170,8 +189,9 @@ class TaskList:
         """
         breakpoints = self._breakpoints
         while breakpoints:
-            until, _, task = breakpoints[0]
-            if task.entry is not None and task.until == until:
+            until, seq = breakpoints[0]
+            task = self._by_seq.get(seq)
+            if task is not None and task.until == until:
                 return until
             heapq.heappop(breakpoints)
         return _INF
@@ -181,7 +201,8 @@ class TaskList:
     def _segment(self, task: Task, now: float) -> Segment:
         segment = self._policy.segment(task, now)
         base, slope, until = segment
-        if not (math.isfinite(base) and math.isfinite(slope)) or not until > now:
+        # x - x == 0 holds exactly for finite floats, fails for inf and nan.
+        if not (base - base == 0.0 and slope - slope == 0.0 and until > now):
             raise PolicyError(
                 f"policy {self._policy!r} gave segment {tuple(segment)!r} for task "
                 f"{task.id!r} at {now!r} (expected finite base and slope and until > now)"
@@ -194,15 +215,15 @@ class TaskList:
         assert group is not None
         bucket = group.buckets.get(slope)
         if bucket is None:
-            bucket = group.buckets[slope] = _Bucket(group, slope)
-        entry: Entry = (-base, task.created, task.seq, task)
+            bucket = _new_bucket(group, slope)
+        entry: Entry = (-base, task.created, task.seq)
         heapq.heappush(bucket.heap, entry)
         task.entry = entry
         task.bucket = bucket
         task.slope = slope
         task.until = until
         if until != _INF:
-            heapq.heappush(self._breakpoints, (until, task.seq, task))
+            heapq.heappush(self._breakpoints, (until, task.seq))
 
     def _unfile(self, task: Task) -> None:
         bucket: _Bucket = task.bucket
@@ -216,25 +237,34 @@ class TaskList:
         else:
             bucket.stale += 1
             if bucket.stale > _COMPACT_MIN and bucket.stale * 2 > len(heap):
-                bucket.heap = [e for e in heap if e[3].entry is e]
+                bucket.heap = [e for e in heap if self._is_live(e)]
                 heapq.heapify(bucket.heap)
                 bucket.stale = 0
 
+    def _is_live(self, entry: Entry) -> bool:
+        task = self._by_seq.get(entry[2])
+        return task is not None and task.entry is entry
+
     def _drop_stale_heads(self, bucket: _Bucket) -> None:
         heap = bucket.heap
-        while heap and heap[0][3].entry is not heap[0]:
+        while heap and not self._is_live(heap[0]):
             heapq.heappop(heap)
             bucket.stale -= 1
         if not heap:
-            del bucket.group.buckets[bucket.slope]
+            group = bucket.group
+            del group.buckets[bucket.slope]
+            group.bucket_list.remove(bucket)
 
     def _count(self, task: Task, delta: int) -> None:
+        # One counter over the combination of all dimensions: one dict update
+        # per add or remove; counts(by) folds the few combinations on demand.
+        key = (task.type, task.channel, task.department, task.process, task.group)
         counts = self._counts
-        counts["type"][task.type] += delta
-        counts["channel"][task.channel] += delta
-        counts["department"][task.department] += delta
-        counts["process"][task.process] += delta
-        counts["group"][task.group] += delta
+        left = counts.get(key, 0) + delta
+        if left:
+            counts[key] = left
+        else:
+            del counts[key]
 
     # ------------------------------------------------------------------ commands
 
@@ -252,15 +282,18 @@ class TaskList:
         if item.id in self._tasks:
             raise DuplicateTaskError(f"task id {item.id!r} is already open (expected a new id)")
         self._tick(now)
-        if isinstance(item, Task):
+        if isinstance(item, TaskSpec):
+            group = self.group_for(item.channel, item.skills)
+            task = Task.from_spec(item, seq=self._next_seq, now=now, skills=group.requirements)
+        elif isinstance(item, Task):
             task = item
-        elif isinstance(item, TaskSpec):
-            task = Task.from_spec(item, seq=self._next_seq, now=now)
+            group = self.group_for(task.channel, task.skills)
+            task.skills = group.requirements
         else:
             raise InvalidInputError(
                 f"item: got {type(item).__name__} (expected a TaskSpec or a Task record)"
             )
-        task.group = self.group_for(task.channel, task.skills)
+        task.group = group
         try:
             self._file(task, now)
         except Exception:
@@ -269,6 +302,7 @@ class TaskList:
         if task.seq >= self._next_seq:
             self._next_seq = task.seq + 1
         self._tasks[task.id] = task
+        self._by_seq[task.seq] = task
         self._count(task, 1)
         return task
 
@@ -287,29 +321,31 @@ class TaskList:
             if spec.id in self._tasks or spec.id in seen:
                 raise DuplicateTaskError(f"task id {spec.id!r} is already open (expected a new id)")
             seen.add(spec.id)
-            task = Task.from_spec(spec, seq=seq, now=now)
+            group = self.group_for(spec.channel, spec.skills)
+            task = Task.from_spec(spec, seq=seq, now=now, skills=group.requirements)
             seq += 1
-            task.group = self.group_for(task.channel, task.skills)
+            task.group = group
             base, slope, until = segment_of(task, now)
-            task.entry = (-base, task.created, task.seq, task)
+            task.entry = (-base, task.created, task.seq)
             task.slope = slope
             task.until = until
             made.append(task)
         touched: set[int] = set()
         breakpoints = self._breakpoints
         for task in made:
-            group = task.group
-            assert group is not None
+            task_group = task.group
+            assert task_group is not None
             assert task.entry is not None
-            bucket = group.buckets.get(task.slope)
+            bucket = task_group.buckets.get(task.slope)
             if bucket is None:
-                bucket = group.buckets[task.slope] = _Bucket(group, task.slope)
+                bucket = _new_bucket(task_group, task.slope)
             bucket.heap.append(task.entry)
             task.bucket = bucket
             touched.add(id(bucket))
             if task.until != _INF:
-                breakpoints.append((task.until, task.seq, task))
+                breakpoints.append((task.until, task.seq))
             self._tasks[task.id] = task
+            self._by_seq[task.seq] = task
             self._count(task, 1)
         for group in self._groups.values():
             for bucket in group.buckets.values():
@@ -324,6 +360,7 @@ class TaskList:
         task = self.get(task_id)
         self._unfile(task)
         del self._tasks[task_id]
+        del self._by_seq[task.seq]
         self._count(task, -1)
         task.group = None
         return task
@@ -385,8 +422,8 @@ class TaskList:
         elif clear_due:
             task.due = None
         if new_skills is not None:
-            task.skills = new_skills
             task.group = self.group_for(task.channel, new_skills)
+            task.skills = task.group.requirements
         try:
             self._file(task, now)
         except Exception:
@@ -415,21 +452,22 @@ class TaskList:
             raise
         for group in self._groups.values():
             group.buckets.clear()
+            group.bucket_list.clear()
         self._breakpoints = []
         for task, (base, slope, until) in segments:
             task_group = task.group
             assert task_group is not None
             bucket = task_group.buckets.get(slope)
             if bucket is None:
-                bucket = task_group.buckets[slope] = _Bucket(task_group, slope)
-            entry: Entry = (-base, task.created, task.seq, task)
+                bucket = _new_bucket(task_group, slope)
+            entry: Entry = (-base, task.created, task.seq)
             bucket.heap.append(entry)
             task.entry = entry
             task.bucket = bucket
             task.slope = slope
             task.until = until
             if until != _INF:
-                self._breakpoints.append((until, task.seq, task))
+                self._breakpoints.append((until, task.seq))
         for group in self._groups.values():
             for bucket in group.buckets.values():
                 heapq.heapify(bucket.heap)
@@ -452,20 +490,21 @@ class TaskList:
         O(log n) per breakpoint passed since the previous call.
         """
         self._tick(now)
-        best_entry: Entry | None = None
-        best_key = _INF
+        # Candidates compare as (-score, created, seq): tuple comparison in C
+        # gives score, then age, then submission order. seq is unique, so the
+        # task itself is never compared.
+        best: tuple[Any, ...] = _NONE
         for group in groups:
-            for bucket in group.buckets.values():
+            for bucket in group.bucket_list:
                 entry = bucket.heap[0]
-                key = entry[0] - bucket.slope * now
-                if key < best_key:
-                    best_key = key
-                    best_entry = entry
-                elif key == best_key:
-                    assert best_entry is not None
-                    if (entry[1], entry[2]) < (best_entry[1], best_entry[2]):
-                        best_entry = entry
-        return None if best_entry is None else best_entry[3]
+                slope = bucket.slope
+                if slope:
+                    entry = (entry[0] - slope * now, entry[1], entry[2])
+                if entry < best:
+                    best = entry
+        if best is _NONE:
+            return None
+        return self._by_seq[best[2]]
 
     def ranked(
         self,
@@ -503,8 +542,8 @@ class TaskList:
                         frontier, (entry[0] - slope * now, entry[1], entry[2], which, child)
                     )
             entry = heap[index]
-            task = entry[3]
-            if task.entry is entry and (where is None or where(task)):
+            task = self._by_seq.get(entry[2])
+            if task is not None and task.entry is entry and (where is None or where(task)):
                 yield task, -key
 
     def top(
@@ -537,10 +576,17 @@ class TaskList:
         return page
 
     def counts(self, by: Dimension) -> dict[object, int]:
-        """Open tasks per value of ``by`` (type, channel, department, process, group). O(k)."""
-        if by not in self._counts:
+        """Open tasks per value of ``by`` (type, channel, department, process, group).
+
+        O(c) for c distinct combinations of those five labels among open tasks.
+        """
+        if by not in _DIMENSIONS:
             raise InvalidInputError(f"by: got {by!r} (expected one of {list(_DIMENSIONS)})")
-        return {key: count for key, count in self._counts[by].items() if count}
+        position = _DIMENSIONS.index(by)
+        folded: dict[object, int] = {}
+        for key, count in self._counts.items():
+            folded[key[position]] = folded.get(key[position], 0) + count
+        return folded
 
     def oldest(
         self,
@@ -571,25 +617,27 @@ class TaskList:
         seen_buckets = 0
         for group in self._groups.values():
             assert self._groups[group.key] is group
+            assert group.bucket_list == list(group.buckets.values())
             for slope, bucket in group.buckets.items():
                 seen_buckets += 1
                 assert bucket.slope == slope
                 assert bucket.group is group
                 heap = bucket.heap
                 assert heap, "empty bucket kept"
-                assert heap[0][3].entry is heap[0], "stale head"
+                assert self._is_live(heap[0]), "stale head"
                 for i in range(1, len(heap)):
                     assert heap[(i - 1) // 2] <= heap[i], "heap order broken"
-                bucket_live = sum(1 for e in heap if e[3].entry is e)
+                bucket_live = sum(1 for e in heap if self._is_live(e))
                 assert bucket.stale == len(heap) - bucket_live, "stale count wrong"
                 live += bucket_live
         assert live == len(self._tasks), "live entries != open tasks"
-        pending = {(until, task.seq) for until, _, task in self._breakpoints}
+        pending = set(self._breakpoints)
+        assert len(self._by_seq) == len(self._tasks)
         for task_id, task in self._tasks.items():
             assert task.id == task_id
             entry = task.entry
             assert entry is not None
-            assert entry[3] is task
+            assert self._by_seq[entry[2]] is task
             bucket = task.bucket
             assert bucket is not None
             assert bucket.slope == task.slope
@@ -600,9 +648,10 @@ class TaskList:
             assert task.until > self._now or task.until == _INF or self._now == -_INF
             if task.until != _INF:
                 assert (task.until, task.seq) in pending, "breakpoint missing"
-        for by in _DIMENSIONS:
-            expected = Counter(_dimension_value(task, by) for task in self._tasks.values())
-            assert +self._counts[by] == expected, f"counts by {by} wrong"
+        expected = Counter(
+            tuple(_dimension_value(task, by) for by in _DIMENSIONS) for task in self._tasks.values()
+        )
+        assert self._counts == dict(expected), "counts wrong"
 
 
 def _filter(
