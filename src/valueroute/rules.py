@@ -1,0 +1,998 @@
+"""Classification and prioritisation rules, compiled once into plain closures.
+
+A rule set (:class:`RuleSet`, loaded from TOML, JSON or YAML) has two stages
+that run in order: *classification* (set type, department, process, required
+skills, business value, due time from the task's attributes) and
+*prioritisation* (adjust priority, value and due time, or start a priority
+ramp). Each stage evaluates its rules in order with ``first`` (stop at the
+first rule that fires) or ``all`` (every rule that matches fires, later rules
+see the changes of earlier ones) semantics. A rule is a condition and actions,
+or a decision table: rows of conditions and actions with a hit policy.
+
+:func:`load_rules` validates and compiles in one step; every problem (unknown
+field or operator, literal of the wrong type, invalid or non-linear regular
+expression, contradictory table rows) raises
+:class:`~valueroute.errors.RuleError` naming the rule and the field, at load
+time. Compiled rules never raise at dispatch time: a missing attribute or one
+of another type than declared simply makes its comparison false.
+
+Safety: task attributes come from customers, so regular expressions run on
+RE2 (linear time in the text; patterns needing backtracking are refused), text
+attributes are at most 4,096 characters (see :mod:`valueroute.models`), and
+rule files are bounded (:data:`MAX_RULE_FILE_BYTES`, :data:`MAX_RULES`,
+:data:`MAX_DEPTH`, :data:`MAX_LIST`, :data:`MAX_PATTERN`).
+
+Time-dependent conditions (``age``, ``time_to_due``) are compared as
+``now`` against a threshold time (``created + c``, ``due - c``), so
+:attr:`RuleOutcome.next_change` — the earliest time one of the evaluated
+conditions flips — is exact to the float: nothing changes before it.
+Re-applying the rules then (with the outcome's ``baseline``, so relative
+actions do not compound) makes waiting-time rules take effect at the exact
+moment. :meth:`CompiledRules.apply` is a pure function of the baseline fields
+and ``now``; replacing a rule set means re-applying the new one to every
+queued task from its baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, NamedTuple
+
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
+from pydantic import ConfigDict, Field
+
+from valueroute.errors import InvalidInputError, RuleError
+from valueroute.models import BoundaryModel, TaskSpec
+from valueroute.scoring import Explanation, Policy, Ramp, explain
+from valueroute.task import Task
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LIST",
+    "MAX_PATTERN",
+    "MAX_RULES",
+    "MAX_RULE_FILE_BYTES",
+    "OPERATORS",
+    "Actions",
+    "Baseline",
+    "CompiledRules",
+    "Condition",
+    "DryRunRow",
+    "RampSpec",
+    "Rule",
+    "RuleOutcome",
+    "RuleSet",
+    "Stage",
+    "TableRow",
+    "dry_run",
+    "load_rules",
+    "parse_rules",
+]
+
+MAX_RULE_FILE_BYTES = 1_000_000
+MAX_RULES = 2_000
+"""Rules (decision-table rows count as rules) per stage."""
+MAX_DEPTH = 32
+"""Nesting of all/any/not in one condition."""
+MAX_LIST = 1_000
+"""Literals in one ``in`` / ``not in`` list."""
+MAX_PATTERN = 1_000
+"""Characters in one regular expression."""
+_MAX_NODES = 200_000
+
+OPERATORS: tuple[str, ...] = (
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "contains",
+    "matches",
+    "between",
+)
+
+Kind = Literal["text", "number", "bool"]
+_FIELDS: dict[str, Kind] = {
+    "type": "text",
+    "channel": "text",
+    "department": "text",
+    "process": "text",
+    "value": "number",
+    "priority": "number",
+    "age": "number",
+    "time_to_due": "number",
+}
+_TIME_FIELDS = frozenset({"age", "time_to_due"})
+_OPS_FOR: dict[Kind, frozenset[str]] = {
+    "text": frozenset(OPERATORS),
+    "number": frozenset(OPERATORS) - {"contains", "matches"},
+    "bool": frozenset({"==", "!=", "in", "not in"}),
+}
+_INF = math.inf
+
+# ---------------------------------------------------------------------- models
+
+
+class Condition(BoundaryModel):
+    """A test on one field (``field``, ``op``, ``value``) or a combination.
+
+    Exactly one of: ``field`` with ``op`` and ``value``; ``all`` (and);
+    ``any`` (or); ``not``. Fields: ``type``, ``channel``, ``department``,
+    ``process``, ``value``, ``priority``, ``age``, ``time_to_due`` and
+    ``attributes.<name>`` for attributes declared in the rule set.
+    """
+
+    model_config: ClassVar[ConfigDict] = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, populate_by_name=True
+    )
+
+    field: str | None = None
+    op: str | None = None
+    value: Any = None
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    negate: Condition | None = Field(default=None, alias="not")
+
+
+class RampSpec(BoundaryModel):
+    """A priority ramp a rule starts (see :class:`valueroute.scoring.Ramp`)."""
+
+    step: float
+    every: float
+    cap: float | None = None
+    after: float = 0.0
+    overdue_step: float = 0.0
+    overdue_every: float | None = None
+    overdue_cap: float | None = None
+
+
+class Actions(BoundaryModel):
+    """What a rule does, applied in this order: labels, skills, priority, value, due, ramp.
+
+    ``priority``/``value`` set; ``add_priority``/``add_value`` add (value never
+    below 0); ``scale_value`` multiplies; ``due_in`` sets the due time that
+    many seconds after the task was created; ``skills`` replaces the required
+    skills, ``add_skills`` adds or overrides some.
+    """
+
+    type: str | None = Field(default=None, min_length=1)
+    department: str | None = None
+    process: str | None = None
+    skills: dict[str, float] | None = None
+    add_skills: dict[str, float] | None = None
+    priority: int | None = None
+    add_priority: int | None = None
+    value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    add_value: float | None = Field(default=None, allow_inf_nan=False)
+    scale_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    due_in: float | None = Field(default=None, allow_inf_nan=False)
+    ramp: RampSpec | None = None
+
+
+class TableRow(BoundaryModel):
+    """One decision-table row: ``when`` maps fields to a literal (``==``) or ``{op, value}``."""
+
+    name: str | None = None
+    when: dict[str, Any] = Field(default_factory=dict)
+    then: Actions
+
+
+class Rule(BoundaryModel):
+    """A named rule: ``when`` (absent: always) and ``then``; or a decision table (``rows``)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    description: str | None = None
+    when: Condition | None = None
+    then: Actions | None = None
+    rows: list[TableRow] | None = None
+    hit: Literal["first", "all"] = "first"
+    """Decision tables: stop at the first matching row, or apply every matching row."""
+
+
+class Stage(BoundaryModel):
+    """An ordered list of rules with first-match or all-match semantics."""
+
+    mode: Literal["first", "all"] = "first"
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class RuleSet(BoundaryModel):
+    """A versioned rule set: attribute declarations and two stages."""
+
+    name: str = Field(min_length=1, max_length=128)
+    version: str | int = 1
+    attributes: dict[str, Literal["text", "number", "bool"]] = Field(default_factory=dict)
+    """Attributes the rules may read, with their type (checked against literals)."""
+    classification: Stage = Field(default_factory=Stage)
+    prioritisation: Stage = Field(default_factory=Stage)
+
+    def compile(self) -> CompiledRules:
+        """Check every rule and build the closures; O(size of the rule set)."""
+        return _Compiler(self).compile()
+
+
+# ---------------------------------------------------------------------- outcome
+
+
+class Baseline(NamedTuple):
+    """The fields rules may change, as they were before the rules ran."""
+
+    type: str
+    department: str | None
+    process: str | None
+    skills: Mapping[str, float]
+    priority: int
+    value: float
+    due: float | None
+    ramp: object | None
+
+    @classmethod
+    def of(cls, task: Task) -> Baseline:
+        return cls(
+            task.type,
+            task.department,
+            task.process,
+            task.skills,
+            task.priority,
+            task.value,
+            task.due,
+            task.ramp,
+        )
+
+    def restore(self, task: Task) -> None:
+        (
+            task.type,
+            task.department,
+            task.process,
+            task.skills,
+            task.priority,
+            task.value,
+            task.due,
+            task.ramp,
+        ) = self
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """What :meth:`CompiledRules.apply` did.
+
+    ``fired``: names of the rules that fired, in order (decision-table rows as
+    ``table[row]``). ``next_change``: the earliest time after ``now`` at which
+    an evaluated time-dependent condition flips (``inf`` if none): the outcome
+    is the same at every time before it. ``baseline``: the fields before any
+    rule ran, to pass back when re-applying. ``changed``: fields whose value
+    differs from before the call.
+    """
+
+    fired: tuple[str, ...]
+    next_change: float
+    baseline: Baseline
+    changed: tuple[str, ...]
+
+
+Check = Callable[[Task, float, list[float]], bool]
+Action = Callable[[Task], None]
+Runner = Callable[[Task, float, list[float], list[str]], bool]
+
+
+class CompiledRules:
+    """A rule set compiled into closures; apply it to tasks many times."""
+
+    def __init__(self, name: str, version: str, classification: Runner, prioritisation: Runner):
+        self.name = name
+        self.version = version
+        self._classification = classification
+        self._prioritisation = prioritisation
+
+    def apply(self, task: Task, now: float, *, baseline: Baseline | None = None) -> RuleOutcome:
+        """Run classification then prioritisation on ``task`` at ``now``; mutates the task.
+
+        With ``baseline`` (from an earlier outcome) the task's rule-controlled
+        fields are first restored from it, so re-applying gives the same
+        result as applying once to the original task. Never raises for any
+        task. O(rules evaluated × condition size). Apply it to a task that is
+        not filed in a :class:`~valueroute.tasklist.TaskList` (or re-file it
+        after), since rules may change its score and skills.
+        """
+        before = Baseline.of(task)
+        if baseline is None:
+            baseline = before
+        else:
+            baseline.restore(task)
+        horizon = [_INF]
+        fired: list[str] = []
+        self._classification(task, now, horizon, fired)
+        self._prioritisation(task, now, horizon, fired)
+        after = Baseline.of(task)
+        changed = tuple(
+            name
+            for name, old, new in zip(Baseline._fields, before, after, strict=True)
+            if old != new
+        )
+        return RuleOutcome(tuple(fired), horizon[0], baseline, changed)
+
+    def apply_spec(self, spec: TaskSpec, now: float) -> TaskSpec:
+        """Classify a task before it exists: the spec with the rules' changes.
+
+        A ramp started by a rule is not part of a :class:`TaskSpec`; use
+        :meth:`apply` on the task record to keep it.
+        """
+        task = Task.from_spec(spec, seq=0, now=now)
+        self.apply(task, now)
+        return spec.model_copy(
+            update={
+                "type": task.type,
+                "department": task.department,
+                "process": task.process,
+                "skills": dict(task.skills),
+                "priority": task.priority,
+                "value": task.value,
+                "due": task.due,
+            }
+        )
+
+    def __repr__(self) -> str:
+        return f"CompiledRules(name={self.name!r}, version={self.version!r})"
+
+
+# ---------------------------------------------------------------------- compiling
+
+
+def _kind_of(literal: Any) -> Kind | None:
+    if isinstance(literal, bool):
+        return "bool"
+    if isinstance(literal, int | float):
+        return "number" if math.isfinite(literal) else None
+    if isinstance(literal, str):
+        return "text"
+    return None
+
+
+def _threshold_times(op: str) -> tuple[bool, bool]:
+    """For ``now OP T``: whether the truth flips at T, and at the float just after T."""
+    if op in (">=", "<"):
+        return True, False
+    if op in (">", "<="):
+        return False, True
+    return True, True  # == and !=
+
+
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+class _Compiler:
+    def __init__(self, rule_set: RuleSet) -> None:
+        self.rule_set = rule_set
+        self.rule = ""
+        self.re2_options = re2.Options()
+        self.re2_options.log_errors = False
+
+    def fail(self, where: str, problem: str) -> RuleError:
+        return RuleError(f"rule set {self.rule_set.name!r}, rule {self.rule!r}, {where}: {problem}")
+
+    def compile(self) -> CompiledRules:
+        runners = []
+        for stage_name in ("classification", "prioritisation"):
+            stage: Stage = getattr(self.rule_set, stage_name)
+            size = sum(len(rule.rows) if rule.rows is not None else 1 for rule in stage.rules)
+            if size > MAX_RULES:
+                raise RuleError(
+                    f"rule set {self.rule_set.name!r}, {stage_name}: got {size} rules "
+                    f"(expected at most {MAX_RULES})"
+                )
+            seen: set[str] = set()
+            compiled: list[Runner] = []
+            for rule in stage.rules:
+                self.rule = rule.name
+                if rule.name in seen:
+                    raise self.fail("name", f"used twice in {stage_name} (expected unique names)")
+                seen.add(rule.name)
+                compiled.append(self.rule_runner(rule))
+            runners.append(_stage_runner(tuple(compiled), stage.mode))
+        return CompiledRules(self.rule_set.name, str(self.rule_set.version), runners[0], runners[1])
+
+    # -- rules
+
+    def rule_runner(self, rule: Rule) -> Runner:
+        if rule.rows is not None:
+            if rule.when is not None or rule.then is not None:
+                raise self.fail("rows", "a decision table has rows, not when/then (expected one)")
+            return self.table_runner(rule)
+        if rule.then is None:
+            raise self.fail("then", "missing (expected the rule's actions, or rows for a table)")
+        check = _ALWAYS if rule.when is None else self.condition(rule.when, "when", 0)
+        act = self.actions(rule.then, "then")
+        name = rule.name
+
+        def run(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
+            if check(task, now, horizon):
+                act(task)
+                fired.append(name)
+                return True
+            return False
+
+        return run
+
+    def table_runner(self, rule: Rule) -> Runner:
+        assert rule.rows is not None
+        if not rule.rows:
+            raise self.fail("rows", "empty (expected at least one row)")
+        rows: list[tuple[str, Check, Action]] = []
+        seen: dict[str, tuple[int, Actions]] = {}
+        for index, row in enumerate(rule.rows):
+            where = f"rows[{index}]"
+            key = json.dumps(row.when, sort_keys=True, default=repr)
+            if key in seen:
+                other, actions = seen[key]
+                if actions != row.then:
+                    raise self.fail(
+                        where,
+                        f"same conditions as rows[{other}] but different actions "
+                        "(contradictory rows)",
+                    )
+                raise self.fail(where, f"repeats rows[{other}] (duplicate row)")
+            seen[key] = (index, row.then)
+            tests = [
+                self.test(name, _as_test(spec), f"{where}.when.{name}")
+                for name, spec in row.when.items()
+            ]
+            check = _all_of(tests)
+            label = f"{rule.name}[{row.name if row.name is not None else index}]"
+            rows.append((label, check, self.actions(row.then, f"{where}.then")))
+        table = tuple(rows)
+        first = rule.hit == "first"
+
+        def run(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
+            hit = False
+            for label, check, act in table:
+                if check(task, now, horizon):
+                    act(task)
+                    fired.append(label)
+                    hit = True
+                    if first:
+                        break
+            return hit
+
+        return run
+
+    # -- conditions
+
+    def condition(self, cond: Condition, where: str, depth: int) -> Check:
+        if depth > MAX_DEPTH:
+            raise self.fail(where, f"nested deeper than {MAX_DEPTH} levels")
+        given = [
+            name
+            for name, present in (
+                ("field", cond.field is not None or cond.op is not None),
+                ("all", cond.all is not None),
+                ("any", cond.any is not None),
+                ("not", cond.negate is not None),
+            )
+            if present
+        ]
+        if len(given) != 1:
+            raise self.fail(
+                where,
+                f"got {given or 'nothing'} (expected exactly one of field/op/value, all, any, not)",
+            )
+        if cond.all is not None:
+            return _all_of(
+                [self.condition(c, f"{where}.all[{i}]", depth + 1) for i, c in enumerate(cond.all)]
+            )
+        if cond.any is not None:
+            return _any_of(
+                [self.condition(c, f"{where}.any[{i}]", depth + 1) for i, c in enumerate(cond.any)]
+            )
+        if cond.negate is not None:
+            inner = self.condition(cond.negate, f"{where}.not", depth + 1)
+            return lambda task, now, horizon: not inner(task, now, horizon)
+        if cond.field is None or cond.op is None:
+            raise self.fail(where, "a test needs both field and op")
+        return self.test(cond.field, (cond.op, cond.value), f"{where} (field {cond.field!r})")
+
+    def field_kind(self, name: str, where: str) -> Kind:
+        if name.startswith("attributes."):
+            attribute = name[len("attributes.") :]
+            declared = self.rule_set.attributes.get(attribute)
+            if declared is None:
+                raise self.fail(
+                    where,
+                    f"unknown field {name!r} (declare attribute {attribute!r} with its type "
+                    f"under 'attributes'; declared: {sorted(self.rule_set.attributes)})",
+                )
+            return declared
+        kind = _FIELDS.get(name)
+        if kind is None:
+            raise self.fail(
+                where,
+                f"unknown field {name!r} (expected one of {sorted(_FIELDS)} or attributes.<name>)",
+            )
+        return kind
+
+    def literal(self, value: Any, kind: Kind, where: str, op: str) -> Any:
+        got = _kind_of(value)
+        if got != kind:
+            raise self.fail(
+                where,
+                f"operator {op!r} got literal {value!r} (expected a {kind} to compare with "
+                "the field's type)",
+            )
+        return float(value) if kind == "number" else value
+
+    def test(self, name: str, test: tuple[str, Any], where: str) -> Check:
+        op, literal = test
+        kind = self.field_kind(name, where)
+        if op not in OPERATORS:
+            raise self.fail(where, f"unknown operator {op!r} (expected one of {list(OPERATORS)})")
+        if op not in _OPS_FOR[kind]:
+            raise self.fail(where, f"operator {op!r} does not apply to a {kind} field")
+        if op in ("in", "not in", "between"):
+            if not isinstance(literal, list) or not literal:
+                raise self.fail(where, f"operator {op!r} got {literal!r} (expected a list)")
+            if len(literal) > MAX_LIST:
+                raise self.fail(
+                    where, f"operator {op!r} got {len(literal)} items (at most {MAX_LIST})"
+                )
+            items = [self.literal(item, kind, where, op) for item in literal]
+            if op == "between" and (len(items) != 2 or not items[0] <= items[1]):
+                raise self.fail(
+                    where, f"'between' got {literal!r} (expected [low, high] with low <= high)"
+                )
+            if name in _TIME_FIELDS:
+                return self.time_test(name, op, items)
+            predicate = self.static_predicate(op, items)
+        elif op == "matches":
+            if not isinstance(literal, str):
+                raise self.fail(where, f"'matches' got {literal!r} (expected a regex string)")
+            if len(literal) > MAX_PATTERN:
+                raise self.fail(
+                    where, f"pattern of {len(literal)} characters (at most {MAX_PATTERN})"
+                )
+            try:
+                pattern = re2.compile(literal, options=self.re2_options)
+            except re2.error as exc:
+                reason = exc.args[0] if exc.args else exc
+                if isinstance(reason, bytes):
+                    reason = reason.decode("utf-8", "replace")
+                raise self.fail(
+                    where,
+                    f"pattern {literal!r} is not a linear-time (RE2) regular expression: {reason} "
+                    "(backreferences and lookaround are not supported)",
+                ) from None
+            search = pattern.search
+
+            def predicate(actual: Any) -> bool:
+                return search(actual) is not None
+
+        else:
+            value = self.literal(literal, kind, where, op)
+            if name in _TIME_FIELDS:
+                return self.time_test(name, op, [value])
+            if op == "contains":
+
+                def predicate(actual: Any) -> bool:
+                    return value in actual
+
+            else:
+                compare = _COMPARE[op]
+
+                def predicate(actual: Any) -> bool:
+                    return compare(actual, value)
+
+        return _field_check(name, kind, predicate)
+
+    @staticmethod
+    def static_predicate(op: str, items: list[Any]) -> Callable[[Any], bool]:
+        if op == "between":
+            low, high = items
+
+            def between(actual: Any) -> bool:
+                return bool(low <= actual <= high)
+
+            return between
+        members = frozenset(items)
+        if op == "in":
+            return members.__contains__
+        return lambda actual: actual not in members
+
+    def time_test(self, name: str, op: str, items: list[float]) -> Check:
+        """A test on age or time to due, compiled to ``now`` against threshold times."""
+        is_age = name == "age"
+        if op == "between":
+            low, high = items
+            # age in [lo, hi]  <=>  created+lo <= now <= created+hi
+            # ttd in [lo, hi]  <=>  due-hi <= now <= due-lo
+            parts = [(">=", low), ("<=", high)] if is_age else [(">=", high), ("<=", low)]
+            return _all_of([_time_check(is_age, o, c) for o, c in parts])
+        if op == "in":
+            return _any_of([_time_check(is_age, "==", c) for c in items])
+        if op == "not in":
+            # All of the != tests, so that a task without a due time is false, as for every
+            # other comparison on a missing value.
+            return _all_of([_time_check(is_age, "!=", c) for c in items])
+        return _time_check(is_age, op if is_age else _MIRROR[op], items[0])
+
+    # -- actions
+
+    def actions(self, actions: Actions, where: str) -> Action:
+        steps: list[Action] = []
+        if actions.type is not None:
+            new_type = sys.intern(actions.type)
+            steps.append(lambda task: setattr(task, "type", new_type))
+        for label in ("department", "process"):
+            text = getattr(actions, label)
+            if text is not None:
+                steps.append(_setter(label, sys.intern(text)))
+        if actions.skills is not None:
+            skills = self.skills(actions.skills, f"{where}.skills")
+            steps.append(lambda task: setattr(task, "skills", skills))
+        if actions.add_skills is not None:
+            extra = dict(self.skills(actions.add_skills, f"{where}.add_skills"))
+
+            def add_skills(task: Task) -> None:
+                task.skills = {**task.skills, **extra}
+
+            steps.append(add_skills)
+        if actions.priority is not None:
+            steps.append(_setter("priority", actions.priority))
+        if actions.add_priority is not None:
+            points = actions.add_priority
+
+            def add_priority(task: Task) -> None:
+                task.priority += points
+
+            steps.append(add_priority)
+        if actions.value is not None:
+            steps.append(_setter("value", float(actions.value)))
+        if actions.add_value is not None:
+            amount = actions.add_value
+
+            def add_value(task: Task) -> None:
+                task.value = max(0.0, task.value + amount)
+
+            steps.append(add_value)
+        if actions.scale_value is not None:
+            factor = actions.scale_value
+
+            def scale_value(task: Task) -> None:
+                task.value *= factor
+
+            steps.append(scale_value)
+        if actions.due_in is not None:
+            due_in = actions.due_in
+
+            def set_due(task: Task) -> None:
+                task.due = task.created + due_in
+
+            steps.append(set_due)
+        if actions.ramp is not None:
+            try:
+                ramp = Ramp(**actions.ramp.model_dump())
+            except InvalidInputError as exc:
+                raise self.fail(f"{where}.ramp", str(exc)) from None
+            steps.append(_setter("ramp", ramp))
+        if not steps:
+            raise self.fail(where, "no actions (expected at least one)")
+        return _sequence(tuple(steps))
+
+    def skills(self, skills: dict[str, float], where: str) -> Mapping[str, float]:
+        from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS
+
+        if len(skills) > MAX_SKILLS:
+            raise self.fail(where, f"{len(skills)} skills (at most {MAX_SKILLS})")
+        for skill, level in skills.items():
+            if not skill or len(skill) > MAX_SKILL_NAME or not math.isfinite(level) or level < 0:
+                raise self.fail(
+                    where,
+                    f"skill {skill!r} with level {level!r} (expected a name of 1 to "
+                    f"{MAX_SKILL_NAME} characters and a finite level >= 0)",
+                )
+        return MappingProxyType(dict(skills))
+
+
+def _as_test(spec: Any) -> tuple[str, Any]:
+    if isinstance(spec, Mapping) and set(spec) <= {"op", "value"} and "op" in spec:
+        return str(spec["op"]), spec.get("value")
+    return "==", spec
+
+
+def _ALWAYS(task: Task, now: float, horizon: list[float]) -> bool:
+    return True
+
+
+def _setter(name: str, value: Any) -> Action:
+    def set_field(task: Task) -> None:
+        setattr(task, name, value)
+
+    return set_field
+
+
+def _sequence(steps: tuple[Action, ...]) -> Action:
+    if len(steps) == 1:
+        return steps[0]
+
+    def run_all(task: Task) -> None:
+        for step in steps:
+            step(task)
+
+    return run_all
+
+
+def _all_of(checks: Sequence[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda task, now, horizon: first(task, now, horizon) and second(task, now, horizon)
+    items = tuple(checks)
+
+    def all_of(task: Task, now: float, horizon: list[float]) -> bool:
+        # An explicit loop: any()/all() over a generator costs a frame per call.
+        for check in items:  # noqa: SIM110
+            if not check(task, now, horizon):
+                return False
+        return True
+
+    return all_of
+
+
+def _any_of(checks: Sequence[Check]) -> Check:
+    if len(checks) == 1:
+        return checks[0]
+    items = tuple(checks)
+
+    def any_of(task: Task, now: float, horizon: list[float]) -> bool:
+        for check in items:  # noqa: SIM110  (see all_of)
+            if check(task, now, horizon):
+                return True
+        return False
+
+    return any_of
+
+
+def _field_check(name: str, kind: Kind, predicate: Callable[[Any], bool]) -> Check:
+    if name.startswith("attributes."):
+        attribute = name[len("attributes.") :]
+        if kind == "number":
+
+            def number_attribute(task: Task, now: float, horizon: list[float]) -> bool:
+                actual = task.attributes.get(attribute)
+                if (
+                    actual is None
+                    or actual.__class__ is bool
+                    or not isinstance(actual, int | float)
+                ):
+                    return False
+                return predicate(actual)
+
+            return number_attribute
+        wanted = str if kind == "text" else bool
+
+        def typed_attribute(task: Task, now: float, horizon: list[float]) -> bool:
+            actual = task.attributes.get(attribute)
+            return actual.__class__ is wanted and predicate(actual)
+
+        return typed_attribute
+    if name in ("department", "process"):
+
+        def optional_field(task: Task, now: float, horizon: list[float]) -> bool:
+            actual = getattr(task, name)
+            return actual is not None and predicate(actual)
+
+        return optional_field
+
+    def plain_field(task: Task, now: float, horizon: list[float]) -> bool:
+        return predicate(getattr(task, name))
+
+    return plain_field
+
+
+def _time_check(is_age: bool, op: str, amount: float) -> Check:
+    """``now OP threshold`` with threshold created + amount (age) or due − amount."""
+    compare = _COMPARE[op]
+    at_threshold, just_after = _threshold_times(op)
+
+    def time_check(task: Task, now: float, horizon: list[float]) -> bool:
+        if is_age:
+            threshold = task.created + amount
+        else:
+            due = task.due
+            if due is None:
+                return False
+            threshold = due - amount
+        if at_threshold and now < threshold < horizon[0]:
+            horizon[0] = threshold
+        if just_after:
+            after = math.nextafter(threshold, _INF)
+            if now < after < horizon[0]:
+                horizon[0] = after
+        return compare(now, threshold)
+
+    return time_check
+
+
+def _stage_runner(rules: tuple[Runner, ...], mode: str) -> Runner:
+    if mode == "first":
+
+        def first_match(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
+            for rule in rules:  # noqa: SIM110  (see all_of)
+                if rule(task, now, horizon, fired):
+                    return True
+            return False
+
+        return first_match
+
+    def all_match(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
+        hit = False
+        for rule in rules:
+            if rule(task, now, horizon, fired):
+                hit = True
+        return hit
+
+    return all_match
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def _check_shape(data: Any) -> None:
+    """Refuse absurdly nested or large documents before validation (aliases included)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    nodes = 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > _MAX_NODES:
+            raise RuleError(f"rule file: more than {_MAX_NODES} values (expected a smaller file)")
+        if depth > 4 * MAX_DEPTH:
+            raise RuleError(f"rule file: nested deeper than {4 * MAX_DEPTH} levels")
+        if isinstance(item, Mapping):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((value, depth + 1) for value in item)
+
+
+def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = "toml") -> RuleSet:
+    """Parse and validate a rule file's text (not yet compiled).
+
+    Raises :class:`~valueroute.errors.RuleError` for any malformed input.
+    """
+    if len(text) > MAX_RULE_FILE_BYTES:
+        raise RuleError(f"rule file: {len(text)} bytes (expected at most {MAX_RULE_FILE_BYTES})")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RuleError(f"rule file: not UTF-8 text ({exc})") from None
+    data: Any
+    try:
+        if format == "toml":
+            data = tomllib.loads(text)
+        elif format == "json":
+            data = json.loads(text)
+        elif format == "yaml":
+            data = _load_yaml(text)
+        else:
+            raise RuleError(f"format: got {format!r} (expected 'toml', 'json' or 'yaml')")
+    except RuleError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        # tomllib.TOMLDecodeError and json.JSONDecodeError are ValueErrors.
+        raise RuleError(f"rule file: not valid {format} ({exc})") from None
+    if not isinstance(data, Mapping):
+        raise RuleError(f"rule file: got a {type(data).__name__} (expected a table/object)")
+    _check_shape(data)
+    try:
+        return RuleSet.model_validate(data)
+    except InvalidInputError as exc:
+        raise RuleError(f"rule file: {exc}") from None
+    except RecursionError:
+        raise RuleError("rule file: nested too deeply") from None
+
+
+def _load_yaml(text: str) -> Any:
+    try:
+        import yaml  # type: ignore[import-untyped]  # stubs are a separate package
+    except ImportError:
+        raise RuleError(
+            "format: 'yaml' needs PyYAML (install valueroute[yaml]), or use TOML or JSON"
+        ) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"rule file: not valid yaml ({exc})") from None
+
+
+_SUFFIXES: dict[str, Literal["toml", "json", "yaml"]] = {
+    ".toml": "toml",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+
+
+def load_rules(source: str | Path | RuleSet | Mapping[str, Any]) -> CompiledRules:
+    """Load, validate and compile a rule set from a file path, a mapping or a model.
+
+    The file format follows the suffix (``.toml``, ``.json``, ``.yaml``/``.yml``).
+    Every problem raises :class:`~valueroute.errors.RuleError` here, never later.
+    """
+    if isinstance(source, RuleSet):
+        return source.compile()
+    if isinstance(source, Mapping):
+        _check_shape(source)
+        try:
+            return RuleSet.model_validate(source).compile()
+        except InvalidInputError as exc:
+            raise RuleError(f"rule set: {exc}") from None
+    path = Path(source)
+    file_format = _SUFFIXES.get(path.suffix.lower())
+    if file_format is None:
+        raise RuleError(
+            f"rule file {str(path)!r}: unknown suffix {path.suffix!r} "
+            f"(expected one of {sorted(_SUFFIXES)})"
+        )
+    try:
+        size = path.stat().st_size
+        if size > MAX_RULE_FILE_BYTES:
+            raise RuleError(
+                f"rule file {str(path)!r}: {size} bytes (expected at most {MAX_RULE_FILE_BYTES})"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RuleError(f"rule file {str(path)!r}: cannot be read ({exc.strerror})") from None
+    return parse_rules(raw, format=file_format).compile()
+
+
+# ---------------------------------------------------------------------- dry run
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunRow:
+    """One task of a dry run: its rank, score, rules fired and explanation."""
+
+    rank: int
+    task: Task
+    score: float
+    explanation: Explanation
+
+
+def dry_run(
+    rules: CompiledRules | None, policy: Policy, specs: Iterable[TaskSpec], *, now: float
+) -> list[DryRunRow]:
+    """Apply ``rules`` and ``policy`` to task specs and return the dispatch order at ``now``.
+
+    No engine: the tasks are classified at ``now`` and filed in a fresh
+    :class:`~valueroute.tasklist.TaskList`. O(n log n).
+    """
+    from valueroute.tasklist import TaskList
+
+    tasks = TaskList(policy)
+    fired: dict[str, tuple[str, ...]] = {}
+    for seq, spec in enumerate(specs):
+        task = Task.from_spec(spec, seq=seq, now=now)
+        if rules is not None:
+            fired[task.id] = rules.apply(task, now).fired
+        tasks.add(task, now=now)
+    return [
+        DryRunRow(rank, task, score, explain(policy, task, now, rules=fired.get(task.id, ())))
+        for rank, (task, score) in enumerate(tasks.ranked(now), start=1)
+    ]
