@@ -17,7 +17,7 @@ from valueroute.errors import ValueRouteError
 
 __all__ = ["main"]
 
-_COMMANDS: tuple[str, ...] = ("valueroute._cli_demo",)
+_COMMANDS: tuple[str, ...] = ("valueroute._cli_demo", "valueroute._cli_rules")
 
 
 def build_parser() -> argparse.ArgumentParser:

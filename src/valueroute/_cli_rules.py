@@ -1,0 +1,160 @@
+"""``valueroute rules``: check a rule file, or dry-run it on sample tasks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from valueroute.errors import InvalidInputError
+from valueroute.models import TaskSpec
+from valueroute.rules import RuleSet, dry_run, load_rules, parse_rules
+from valueroute.scoring import policy_by_name
+
+__all__ = ["register", "run_check", "run_dry_run"]
+
+_MAX_TASK_LINES = 100_000
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "rules",
+        help="check a rule file or dry-run it on sample tasks",
+        description="Validate classification and prioritisation rules, or show the "
+        "dispatch order they produce for a list of tasks.",
+    )
+    commands = parser.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+
+    check = commands.add_parser(
+        "check",
+        help="load and compile a rule file; report its rules or the first problem",
+    )
+    check.add_argument("rules", type=Path, help="rule file (.toml, .json, .yaml)")
+    check.set_defaults(run=run_check)
+
+    dry = commands.add_parser(
+        "dry-run",
+        help="apply rules and a policy to tasks (JSON lines) and print the dispatch order",
+    )
+    dry.add_argument("rules", type=Path, help="rule file (.toml, .json, .yaml)")
+    dry.add_argument("tasks", type=Path, help="tasks, one JSON TaskSpec per line")
+    dry.add_argument(
+        "--policy",
+        default="ramp",
+        help="scoring policy name (default: ramp, which is priority plus any rule-started ramp)",
+    )
+    dry.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="a policy parameter, e.g. --param seconds_per_point=30 (repeatable)",
+    )
+    dry.add_argument(
+        "--at",
+        type=float,
+        default=None,
+        help="moment of the dispatch in seconds (default: the latest task creation time)",
+    )
+    dry.add_argument("--json", action="store_true", help="print one JSON document")
+    dry.set_defaults(run=run_dry_run)
+
+
+def _policy_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"--param: got {pair!r} (expected KEY=JSON)")
+        try:
+            params[key] = json.loads(text)
+        except ValueError:
+            params[key] = text  # a bare word is a string
+    return params
+
+
+def _read_tasks(path: Path) -> list[TaskSpec]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"tasks file {str(path)!r}: cannot be read ({exc})") from None
+    if len(lines) > _MAX_TASK_LINES:
+        raise InvalidInputError(
+            f"tasks file {str(path)!r}: {len(lines)} lines (expected at most {_MAX_TASK_LINES})"
+        )
+    specs: list[TaskSpec] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            specs.append(TaskSpec.model_validate_json(line))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"tasks file {str(path)!r}, line {number}: {exc}") from None
+    return specs
+
+
+def run_check(args: argparse.Namespace) -> int:
+    path: Path = args.rules
+    compiled = load_rules(path)
+    model: RuleSet = parse_rules(path.read_bytes(), format=_format(path))
+    print(f"{path.name}: rule set {compiled.name!r} version {compiled.version} is valid")
+    for stage_name in ("classification", "prioritisation"):
+        stage = getattr(model, stage_name)
+        print(f"  {stage_name} ({stage.mode} match): {len(stage.rules)} rules")
+        for rule in stage.rules:
+            kind = f"decision table, {len(rule.rows)} rows" if rule.rows is not None else "rule"
+            print(f"    - {rule.name} ({kind})")
+    return 0
+
+
+def _format(path: Path) -> Any:
+    return {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(path.suffix.lower(), "toml")
+
+
+def run_dry_run(args: argparse.Namespace) -> int:
+    compiled = load_rules(args.rules)
+    policy = policy_by_name(args.policy, **_policy_params(args.param))
+    specs = _read_tasks(args.tasks)
+    if args.at is None:
+        now = max((spec.created for spec in specs if spec.created is not None), default=0.0)
+    else:
+        now = float(args.at)
+    if not math.isfinite(now):
+        raise InvalidInputError(f"--at: got {args.at!r} (expected finite seconds)")
+    rows = dry_run(compiled, policy, specs, now=now)
+    if args.json:
+        document = {
+            "rules": {"name": compiled.name, "version": compiled.version},
+            "policy": repr(policy),
+            "at": now,
+            "order": [
+                {
+                    "rank": row.rank,
+                    "type": row.task.type,
+                    "department": row.task.department,
+                    "process": row.task.process,
+                    "skills": dict(row.task.skills),
+                    "due": row.task.due,
+                    **row.explanation.to_dict(),
+                }
+                for row in rows
+            ],
+        }
+        print(json.dumps(document, indent=2, allow_nan=False))
+        return 0
+    print(f"Dispatch order at t={now:g} s: rules {compiled.name!r} v{compiled.version}, {policy!r}")
+    print(
+        f"{'#':>3}  {'task':<10} {'type':<13} {'department':<24} {'prio':>4} "
+        f"{'value':>8} {'due in s':>9} {'score':>9}  rules"
+    )
+    for row in rows:
+        task = row.task
+        due_in = "-" if task.due is None else f"{task.due - now:.0f}"
+        print(
+            f"{row.rank:>3}  {task.id:<10} {task.type:<13} {task.department or '-':<24} "
+            f"{task.priority:>4} {task.value:>8.2f} {due_in:>9} {row.score:>9.3f}  "
+            f"{', '.join(row.explanation.rules) or '-'}"
+        )
+    return 0
