@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,39 @@ from valueroute._types import AttributeValue
 if TYPE_CHECKING:
     from valueroute.models import TaskSpec
 
-__all__ = ["RequirementGroup", "Task", "intern_text"]
+__all__ = ["RequirementGroup", "Task", "TaskState", "intern_text"]
+
+
+class TaskState(StrEnum):
+    """Where a task is in its lifecycle (see :mod:`valueroute.engine` for the transitions)."""
+
+    queued = "queued"
+    """Waiting in the task list for an agent."""
+    offered = "offered"
+    """Reserved for one agent, waiting for accept, reject or timeout."""
+    assigned = "assigned"
+    """Being worked on by its agent."""
+    wrap_up = "wrap_up"
+    """Done with the customer; the agent finishes after-work (the slot is still held)."""
+    held = "held"
+    """Kept out of routing until resumed."""
+    deferred = "deferred"
+    """Kept out of routing until a time."""
+    completed = "completed"
+    canceled = "canceled"
+    rejected = "rejected"
+    """Given up after too many refused offers."""
+    expired = "expired"
+    """Its time to live ran out before an agent accepted it."""
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {TaskState.completed, TaskState.canceled, TaskState.rejected, TaskState.expired}
+)
 
 
 def intern_text(text: str | None) -> str | None:
@@ -130,7 +163,7 @@ class Task:
         self.department = intern_text(department)
         self.process = intern_text(process)
         self.attributes: Mapping[str, AttributeValue] = attributes if attributes else _NO_ATTRIBUTES
-        self.state = "queued"
+        self.state = TaskState.queued
         self.version = 0
         # Parameters of a priority ramp started by a rule, read by ramp policies.
         self.ramp: object | None = None

@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from valueroute.errors import (
@@ -103,6 +103,7 @@ class TaskList:
         self._policy: Policy = StrictPriority() if policy is None else policy
         self._tasks: dict[str, Task] = {}
         self._groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
+        self._group_list: list[RequirementGroup] = []
         self._breakpoints: list[tuple[float, int]] = []
         # seq -> open task: heap entries refer to tasks by seq (see Entry).
         self._by_seq: dict[int, Task] = {}
@@ -143,9 +144,13 @@ class TaskList:
             raise UnknownTaskError(f"no open task with id {task_id!r}") from None
 
     @property
-    def groups(self) -> list[RequirementGroup]:
-        """Every requirement group seen so far, in order of first use."""
-        return list(self._groups.values())
+    def groups(self) -> Sequence[RequirementGroup]:
+        """Every requirement group seen so far, in order of first use. O(1).
+
+        The same append-only sequence on every call (the agent pool relies on
+        this to read only new groups); treat it as read-only.
+        """
+        return self._group_list
 
     def group_for(self, channel: str, skills: Mapping[str, float]) -> RequirementGroup:
         """The interned group for this channel and requirement set. O(k log k) in skills."""
@@ -154,6 +159,7 @@ class TaskList:
         if group is None:
             group = RequirementGroup(key[0], key[1], len(self._groups))
             self._groups[key] = group
+            self._group_list.append(group)
         return group
 
     def next_seq(self) -> int:
@@ -384,31 +390,9 @@ class TaskList:
         failure changes nothing.
         """
         task = self.get(task_id)
-        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-            raise InvalidInputError(f"priority: got {priority!r} (expected an integer)")
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value < 0
-        ):
-            raise InvalidInputError(f"value: got {value!r} (expected a finite number >= 0)")
-        if due is not None and (
-            isinstance(due, bool) or not isinstance(due, int | float) or not math.isfinite(due)
-        ):
-            raise InvalidInputError(f"due: got {due!r} (expected finite seconds)")
-        if due is not None and clear_due:
-            raise InvalidInputError(f"due: got {due!r} together with clear_due=True (expected one)")
-        new_skills: dict[str, float] | None = None
-        if skills is not None:
-            try:
-                new_skills = _check_skills(
-                    {str(k): float(v) for k, v in dict(skills).items()}, "required skills"
-                )
-            except (ValueError, TypeError) as exc:
-                raise InvalidInputError(
-                    f"skills: got {skills!r} (expected skill names with levels >= 0): {exc}"
-                ) from None
+        priority, value, due, new_skills = check_changes(
+            priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
+        )
         self._tick(now)
         old = (task.priority, task.value, task.due, task.skills, task.group)
         self._unfile(task)
@@ -416,9 +400,9 @@ class TaskList:
         if priority is not None:
             task.priority = priority
         if value is not None:
-            task.value = float(value)
+            task.value = value
         if due is not None:
-            task.due = float(due)
+            task.due = due
         elif clear_due:
             task.due = None
         if new_skills is not None:
@@ -617,6 +601,7 @@ class TaskList:
         seen_buckets = 0
         for group in self._groups.values():
             assert self._groups[group.key] is group
+            assert self._group_list[group.index] is group
             assert group.bucket_list == list(group.buckets.values())
             for slope, bucket in group.buckets.items():
                 seen_buckets += 1
@@ -652,6 +637,51 @@ class TaskList:
             tuple(_dimension_value(task, by) for by in _DIMENSIONS) for task in self._tasks.values()
         )
         assert self._counts == dict(expected), "counts wrong"
+
+
+def check_changes(
+    *,
+    priority: int | None,
+    value: float | None,
+    due: float | None,
+    clear_due: bool,
+    skills: Mapping[str, float] | None,
+) -> tuple[int | None, float | None, float | None, dict[str, float] | None]:
+    """Validate the fields of an update; returns them normalised (floats, a skills dict).
+
+    Raises :class:`~valueroute.errors.InvalidInputError` naming the field.
+    """
+    if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+        raise InvalidInputError(f"priority: got {priority!r} (expected an integer)")
+    if value is not None and (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidInputError(f"value: got {value!r} (expected a finite number >= 0)")
+    if due is not None and (
+        isinstance(due, bool) or not isinstance(due, int | float) or not math.isfinite(due)
+    ):
+        raise InvalidInputError(f"due: got {due!r} (expected finite seconds)")
+    if due is not None and clear_due:
+        raise InvalidInputError(f"due: got {due!r} together with clear_due=True (expected one)")
+    new_skills: dict[str, float] | None = None
+    if skills is not None:
+        try:
+            new_skills = _check_skills(
+                {str(k): float(v) for k, v in dict(skills).items()}, "required skills"
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidInputError(
+                f"skills: got {skills!r} (expected skill names with levels >= 0): {exc}"
+            ) from None
+    return (
+        priority,
+        None if value is None else float(value),
+        None if due is None else float(due),
+        new_skills,
+    )
 
 
 def _filter(

@@ -1,0 +1,1300 @@
+"""The routing engine: tasks meet agents, deterministically, with no threads.
+
+:class:`Engine` is a synchronous state machine. It reads time only from the
+``clock`` it is given (wall-clock seconds by default; SimPy's ``env.now`` in a
+simulation), owns no threads and does no I/O. Same commands and same clock
+readings give the same decisions. A host drives its timers: it asks
+:meth:`Engine.next_wakeup` when something time-based is next due, sleeps (or
+schedules a SimPy timeout) until then, and calls :meth:`Engine.advance`.
+
+Task lifecycle
+--------------
+::
+
+    submit ──> queued ──offer──> offered ──accept──> assigned ──complete──> wrap_up ──> completed
+                │  ▲               │                  │    │                             ▲
+                │  └──reject/timeout/revoke (age kept)┘    └──complete (no wrap-up)──────┘
+                │  ▲                                  transfer (back to queued, age kept)
+                ├──hold──> held ──resume──┤
+                ├──defer──> deferred ──(time or resume)──┤
+                ├──cancel──> canceled        (also from offered, held, deferred)
+                ├──time to live ──> expired  (also from held, deferred)
+                └──too many refused offers ──> rejected
+
+Every other transition raises :class:`~valueroute.errors.InvalidTransitionError`
+and changes nothing. A task is in exactly one place at every moment: the task
+list (queued), an offer (offered), an agent (assigned, wrap_up), the held or
+deferred set, or gone (terminal; counted, and the last ``closed_memory``
+records kept for idempotent resubmission).
+
+Matching
+--------
+*Push*: a task that becomes queued is offered to the available eligible agent
+the agent-selection strategy prefers. *Pull*: an agent that becomes available
+is offered the best-scoring task it may take across all queues. Both run to a
+fixed point after every command, so no available agent is ever left idle next
+to a task it may take (except a task it refused within ``reject_cooldown``).
+With ``dispatch="pull"`` nothing is offered automatically: agents ask with
+:meth:`Engine.next_task` (iWD's "get next best task").
+
+Events
+------
+Every state change emits an :class:`~valueroute.events.Event`. Events of one
+command are delivered to subscribers after the command has completed, in
+order, so a subscriber always sees a consistent engine.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time as _time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from valueroute.agents import Agent, AgentPool, AgentSelection, Presence, SelectionCallable
+from valueroute.errors import (
+    DuplicateTaskError,
+    InvalidInputError,
+    InvalidTransitionError,
+    UnknownTaskError,
+    VersionConflictError,
+)
+from valueroute.events import Event, EventKind
+from valueroute.models import AgentSpec, TaskSpec, _check_skills
+from valueroute.scoring import Policy, Segment, StrictPriority
+from valueroute.scoring import explain as explain_score
+from valueroute.task import Task, TaskState
+from valueroute.tasklist import TaskList, check_changes
+
+__all__ = ["Engine", "Offer", "RelaxationStep", "StarvationGuard"]
+
+_INF = math.inf
+
+Clock = Callable[[], float]
+Subscriber = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RelaxationStep:
+    """After ``after`` seconds of waiting, ask less of the agent.
+
+    Required levels drop by ``lower_by`` (never below 0) and the skills named
+    in ``drop`` stop being required. Steps apply cumulatively to the task's
+    original requirements; list them in order of ``after``. This is the
+    stepwise widening of Genesys bullseye rings, Amazon Connect routing steps
+    and Salesforce's dropped additional skills.
+    """
+
+    after: float
+    lower_by: float = 0.0
+    drop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.after) and self.after >= 0):
+            raise InvalidInputError(
+                f"RelaxationStep.after: got {self.after!r} (expected seconds >= 0)"
+            )
+        if not (math.isfinite(self.lower_by) and self.lower_by >= 0):
+            raise InvalidInputError(
+                f"RelaxationStep.lower_by: got {self.lower_by!r} (expected a level >= 0)"
+            )
+
+
+class StarvationGuard:
+    """Wrap a policy so that a task waiting ``max_wait`` seconds goes ahead of all others.
+
+    Past its limit a task scores ``offset`` plus its age, so starved tasks are
+    served oldest first, before every task whose score is below ``offset``.
+    Exact: the limit is a breakpoint of the score.
+    """
+
+    def __init__(self, policy: Policy, max_wait: float, *, offset: float = 1e12) -> None:
+        if not (math.isfinite(max_wait) and max_wait > 0):
+            raise InvalidInputError(
+                f"max_wait: got {max_wait!r} (expected a finite number of seconds > 0)"
+            )
+        self.policy = policy
+        self.max_wait = float(max_wait)
+        self.offset = float(offset)
+        self.name = f"{policy.name}+starvation_guard"
+
+    def segment(self, task: Task, now: float) -> Segment:
+        limit = task.created + self.max_wait
+        if now >= limit:
+            return Segment(self.offset - task.created, 1.0)
+        base, slope, until = self.policy.segment(task, now)
+        return Segment(base, slope, min(until, limit))
+
+    def __repr__(self) -> str:
+        return f"StarvationGuard({self.policy!r}, max_wait={self.max_wait:g})"
+
+
+class Offer:
+    """A reservation of one task for one agent, until accepted, refused or expired."""
+
+    __slots__ = ("agent", "expires", "task", "time")
+
+    def __init__(self, task: Task, agent: Agent, time: float, expires: float) -> None:
+        self.task = task
+        self.agent = agent
+        self.time = time
+        self.expires = expires
+
+    def __repr__(self) -> str:
+        return f"Offer(task={self.task.id!r}, agent={self.agent.id!r}, expires={self.expires})"
+
+
+# Timer kinds; a timer is (time, seq, kind, key) and is checked for validity
+# when it fires, so cancelling one is free.
+_OFFER_EXPIRY = 0
+_DEFER_END = 1
+_WRAP_UP_END = 2
+_TTL = 3
+_SLA = 4
+_RELAX = 5
+_COOLDOWN_END = 6
+_RULES = 7
+_AGENT_WRAP_UP_END = 8
+
+_OPEN_FOR_UPDATE = frozenset(
+    {
+        TaskState.queued,
+        TaskState.offered,
+        TaskState.assigned,
+        TaskState.held,
+        TaskState.deferred,
+    }
+)
+
+
+class Engine:
+    """The routing engine. See the module documentation for the model.
+
+    >>> from valueroute import AgentSpec, Engine, TaskSpec
+    >>> now = [0.0]
+    >>> engine = Engine(clock=lambda: now[0], offer_timeout=None)
+    >>> _ = engine.add_agent(AgentSpec(id="ann", skills={"billing": 3}), ready=True)
+    >>> _ = engine.submit(TaskSpec(id="t1", skills={"billing": 2}))
+    >>> engine.offer_of("t1").agent.id
+    'ann'
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: Policy | None = None,
+        rules: Any = None,
+        agent_selection: AgentSelection | SelectionCallable | None = None,
+        clock: Clock | None = None,
+        dispatch: Literal["push", "pull"] = "push",
+        offer_timeout: float | None = 30.0,
+        auto_accept: bool = False,
+        reject_cooldown: float = 60.0,
+        timeout_sets_not_ready: bool = False,
+        max_offers: int | None = None,
+        wrap_up: float | Mapping[str, float] = 0.0,
+        time_to_live: float | Mapping[str, float] | None = None,
+        relaxation: Sequence[RelaxationStep] | Mapping[str, Sequence[RelaxationStep]] = (),
+        max_wait: float | None = None,
+        exclusive_channels: Iterable[str] = ("voice",),
+        closed_memory: int = 10_000,
+    ) -> None:
+        if dispatch not in ("push", "pull"):
+            raise InvalidInputError(f"dispatch: got {dispatch!r} (expected 'push' or 'pull')")
+        if offer_timeout is not None and not (math.isfinite(offer_timeout) and offer_timeout > 0):
+            raise InvalidInputError(
+                f"offer_timeout: got {offer_timeout!r} (expected seconds > 0 or None)"
+            )
+        if not (math.isfinite(reject_cooldown) and reject_cooldown >= 0):
+            raise InvalidInputError(
+                f"reject_cooldown: got {reject_cooldown!r} (expected seconds >= 0)"
+            )
+        if max_offers is not None and max_offers < 1:
+            raise InvalidInputError(f"max_offers: got {max_offers!r} (expected >= 1 or None)")
+        if closed_memory < 0:
+            raise InvalidInputError(f"closed_memory: got {closed_memory!r} (expected >= 0)")
+        self._clock: Clock = _time.time if clock is None else clock
+        base_policy = StrictPriority() if policy is None else policy
+        self._policy = base_policy
+        self._max_wait = max_wait
+        self._list = TaskList(self._guarded(base_policy))
+        self._pool = AgentPool(exclusive_channels=frozenset(exclusive_channels))
+        self._selection = agent_selection
+        self._dispatch_mode = dispatch
+        self._offer_timeout = offer_timeout
+        self._auto_accept = auto_accept
+        self._reject_cooldown = float(reject_cooldown)
+        self._timeout_sets_not_ready = timeout_sets_not_ready
+        self._max_offers = max_offers
+        self._wrap_up = _per_type("wrap_up", wrap_up)
+        self._ttl = _per_type("time_to_live", time_to_live) if time_to_live is not None else None
+        self._relaxation = _relaxation_table(relaxation)
+        self._rules: Any = None
+        self._closed_memory = closed_memory
+
+        self._now = -_INF
+        self._tasks: dict[str, Task] = {}
+        self._fingerprints: dict[str, int] = {}
+        self._closed: OrderedDict[str, tuple[Task, int]] = OrderedDict()
+        self._offers: dict[str, Offer] = {}
+        self._holder: dict[str, Agent] = {}
+        self._agent_tasks: dict[str, set[str]] = {}
+        self._deferred_until: dict[str, float] = {}
+        self._wrap_up_until: dict[str, float] = {}
+        self._expires_at: dict[str, float] = {}
+        self._breached: set[str] = set()
+        self._original_skills: dict[str, Mapping[str, float]] = {}
+        self._relax_step: dict[str, int] = {}
+        self._cooldown: dict[tuple[str, str], float] = {}
+        self._offer_count: Counter[str] = Counter()
+        self._rule_state: dict[str, Any] = {}
+        self._fired: dict[str, tuple[str, ...]] = {}
+        self._timers: list[tuple[float, int, int, str]] = []
+        self._timer_seq = 0
+        self._pending: deque[tuple[bool, str]] = deque()
+        self._subscribers: list[Subscriber] = []
+        self._outbox: list[Event] = []
+        self._event_seq = 0
+        self._stats: Counter[tuple[str, str]] = Counter()
+        if rules is not None:
+            self._rules = rules
+
+    # ================================================================ basics
+
+    @property
+    def now(self) -> float:
+        """The latest clock reading the engine has acted on."""
+        return self._now
+
+    @property
+    def tasklist(self) -> TaskList:
+        """The enterprise-wide list of queued tasks (read it; change it through commands)."""
+        return self._list
+
+    @property
+    def agents(self) -> AgentPool:
+        """The agent pool (read it; change it through commands)."""
+        return self._pool
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber(event)`` for every later event; returns a function to unsubscribe."""
+        if not callable(subscriber):
+            raise InvalidInputError(f"subscriber: got {subscriber!r} (expected a callable)")
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def get(self, task_id: str) -> Task:
+        """An open task (or one of the last ``closed_memory`` closed ones) by id. O(1)."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            closed = self._closed.get(task_id)
+            if closed is None:
+                raise UnknownTaskError(f"no task with id {task_id!r}")
+            return closed[0]
+        return task
+
+    def offer_of(self, task_id: str) -> Offer:
+        """The pending offer of a task in state offered."""
+        offer = self._offers.get(task_id)
+        if offer is None:
+            task = self.get(task_id)
+            raise InvalidTransitionError(
+                f"task {task_id!r} is {task.state.value}, not offered (expected an offered task)"
+            )
+        return offer
+
+    def agent_of(self, task_id: str) -> Agent | None:
+        """The agent holding a task (offered, assigned or in wrap-up), else ``None``."""
+        return self._holder.get(task_id)
+
+    def tasks_of(self, agent_id: str) -> list[Task]:
+        """The tasks an agent holds (offered, assigned or in wrap-up), in submission order."""
+        self._pool.get(agent_id)
+        ids = self._agent_tasks.get(agent_id, set())
+        return sorted((self._tasks[i] for i in ids), key=lambda t: t.seq)
+
+    def __len__(self) -> int:
+        """Open (non-terminal) tasks."""
+        return len(self._tasks)
+
+    # ================================================================ time
+
+    def _read_clock(self) -> float:
+        now = float(self._clock())
+        if not math.isfinite(now):
+            raise InvalidInputError(f"clock: got {now!r} (expected finite seconds)")
+        if now < self._now:
+            # A wall clock may step back (NTP); the engine keeps its own time
+            # monotone instead of reordering history.
+            return self._now
+        return now
+
+    def _begin(self) -> float:
+        now = self._read_clock()
+        self._now = now
+        return now
+
+    def _finish(self) -> None:
+        self._run_dispatch(self._now)
+        outbox, self._outbox = self._outbox, []
+        for event in outbox:
+            for subscriber in list(self._subscribers):
+                subscriber(event)
+
+    def _emit(
+        self, kind: EventKind, task: str | None = None, agent: str | None = None, **data: Any
+    ) -> None:
+        self._event_seq += 1
+        self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
+
+    def _timer(self, at: float, kind: int, key: str) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (at, self._timer_seq, kind, key))
+
+    def next_wakeup(self) -> float:
+        """When something time-based is next due (``inf`` if nothing is). O(1) amortised.
+
+        Offer timeouts, deferrals ending, wrap-up ends, time-to-live expiries,
+        due-time (SLA) breaches, relaxation steps, refusal cool-downs ending and
+        rule re-evaluations. Score breakpoints need no wakeup: the task list
+        re-files lazily and exactly at each query.
+        """
+        timers = self._timers
+        while timers:
+            at, _, kind, key = timers[0]
+            if self._timer_valid(at, kind, key):
+                return at
+            heapq.heappop(timers)
+        return _INF
+
+    def advance(self) -> int:
+        """Process everything due at ``clock()``; returns the number of timers fired."""
+        now = self._begin()
+        fired = 0
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            at, _, kind, key = heapq.heappop(timers)
+            if self._timer_valid(at, kind, key):
+                self._fire(at, kind, key, now)
+                fired += 1
+        self._finish()
+        return fired
+
+    def _timer_valid(self, at: float, kind: int, key: str) -> bool:
+        if kind == _AGENT_WRAP_UP_END:
+            if key not in self._pool:
+                return False
+            agent = self._pool.get(key)
+            return agent.presence is Presence.wrap_up and agent.wrap_up_until == at
+        if kind == _COOLDOWN_END:
+            return key in self._tasks
+        task = self._tasks.get(key)
+        if task is None:
+            return False
+        if kind == _OFFER_EXPIRY:
+            offer = self._offers.get(key)
+            return offer is not None and offer.expires == at
+        if kind == _DEFER_END:
+            return task.state is TaskState.deferred and self._deferred_until.get(key) == at
+        if kind == _WRAP_UP_END:
+            return task.state is TaskState.wrap_up and self._wrap_up_until.get(key) == at
+        if kind == _TTL:
+            return self._expires_at.get(key) == at and task.state in (
+                TaskState.queued,
+                TaskState.held,
+                TaskState.deferred,
+                TaskState.offered,
+            )
+        if kind == _SLA:
+            return task.due == at and key not in self._breached
+        if kind == _RELAX:
+            return task.state is TaskState.queued and self._next_relax_time(task) == at
+        if kind == _RULES:
+            state = self._rule_state.get(key)
+            return state is not None and state[1] == at
+        raise AssertionError(f"unknown timer kind {kind}")
+
+    def _fire(self, at: float, kind: int, key: str, now: float) -> None:
+        if kind == _AGENT_WRAP_UP_END:
+            agent = self._pool.get(key)
+            self._pool.set_presence(key, Presence.ready, now=now)
+            self._emit(EventKind.agent_state_changed, agent=key, state=agent.state.value)
+            self._pending.append((False, key))
+            return
+        if kind == _COOLDOWN_END:
+            task = self._tasks[key]
+            if task.state is TaskState.queued:
+                self._pending.append((True, key))
+            return
+        task = self._tasks[key]
+        if kind == _OFFER_EXPIRY:
+            offer = self._offers[key]
+            agent = offer.agent
+            self._unoffer(task, EventKind.offer_timed_out, cooldown=True, now=now)
+            if self._timeout_sets_not_ready and agent.presence is not Presence.not_ready:
+                self._pool.set_presence(
+                    agent.id, Presence.not_ready, now=now, reason="offer_timeout"
+                )
+                self._emit(
+                    EventKind.agent_state_changed,
+                    agent=agent.id,
+                    state=agent.state.value,
+                    reason="offer_timeout",
+                )
+        elif kind == _DEFER_END:
+            del self._deferred_until[key]
+            self._enqueue(task, now)
+            self._emit(EventKind.task_resumed, task=key, reason="deferral_ended")
+        elif kind == _WRAP_UP_END:
+            self._close_wrap_up(task, now)
+        elif kind == _TTL:
+            self._expire(task, now)
+        elif kind == _SLA:
+            self._breached.add(key)
+            self._stats[("sla_breached", task.type)] += 1
+            self._emit(EventKind.sla_breached, task=key, due=at, state=task.state.value)
+        elif kind == _RELAX:
+            self._relax(task, now)
+        elif kind == _RULES:
+            self._reapply_rules(task, now)
+
+    # ================================================================ submission
+
+    def _fingerprint(self, spec: TaskSpec) -> int:
+        return hash(
+            (
+                spec.type,
+                spec.channel,
+                spec.value,
+                spec.priority,
+                spec.due,
+                spec.created,
+                tuple(sorted(spec.skills.items())),
+                spec.department,
+                spec.process,
+                tuple(sorted(spec.attributes.items())),
+            )
+        )
+
+    def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
+        """Accept a new task; O(log n) plus matching.
+
+        Idempotent: resubmitting the same id with the same content returns the
+        existing task (open or among the last ``closed_memory`` closed ones);
+        the same id with other content raises
+        :class:`~valueroute.errors.DuplicateTaskError`.
+        """
+        if not isinstance(spec, TaskSpec):
+            spec = TaskSpec.model_validate(spec)
+        fingerprint = self._fingerprint(spec)
+        known = self._fingerprints.get(spec.id)
+        if known is None and spec.id in self._closed:
+            known = self._closed[spec.id][1]
+        if known is not None:
+            if known != fingerprint:
+                raise DuplicateTaskError(
+                    f"task id {spec.id!r} is already in use with other content "
+                    "(expected the same content for an idempotent resubmission, or a new id)"
+                )
+            return self.get(spec.id)
+        now = self._begin()
+        task = Task.from_spec(spec, seq=self._list.next_seq(), now=now)
+        if self._rules is not None:
+            self._apply_rules(task, now, baseline=None)
+        self._tasks[task.id] = task
+        self._fingerprints[task.id] = fingerprint
+        self._stats[("submitted", task.type)] += 1
+        self._emit(
+            EventKind.task_submitted,
+            task=task.id,
+            type=task.type,
+            channel=task.channel,
+            priority=task.priority,
+            value=task.value,
+            due=task.due,
+        )
+        if self._ttl is not None:
+            ttl = self._ttl(task.type)
+            if ttl is not None:
+                self._expires_at[task.id] = task.created + ttl
+                self._timer(task.created + ttl, _TTL, task.id)
+        if task.due is not None:
+            self._timer(task.due, _SLA, task.id)
+        if self._relaxation:
+            self._original_skills[task.id] = task.skills
+            self._apply_relaxation(task, now, emit=False)
+        self._enqueue(task, now)
+        self._finish()
+        return task
+
+    # ================================================================ rules
+
+    def _apply_rules(self, task: Task, now: float, *, baseline: Any) -> None:
+        outcome = self._rules.apply(task, now, baseline=baseline)
+        self._fired[task.id] = tuple(outcome.fired)
+        if outcome.next_change != _INF:
+            self._rule_state[task.id] = (outcome.baseline, outcome.next_change)
+            self._timer(outcome.next_change, _RULES, task.id)
+        else:
+            self._rule_state[task.id] = (outcome.baseline, _INF)
+
+    def _reapply_rules(self, task: Task, now: float) -> None:
+        queued = task.state is TaskState.queued
+        if queued:
+            self._list.remove(task.id)
+        baseline = self._rule_state[task.id][0]
+        self._apply_rules(task, now, baseline=baseline)
+        self._emit(
+            EventKind.task_updated, task=task.id, reason="rules", fired=list(self._fired[task.id])
+        )
+        if queued:
+            self._file(task, now)
+
+    def set_rules(self, rules: Any) -> None:
+        """Replace the rule set; every open task is re-evaluated at once from its own fields."""
+        now = self._begin()
+        self._rules = rules
+        for task in sorted(self._tasks.values(), key=lambda t: t.seq):
+            state = self._rule_state.get(task.id)
+            if rules is None:
+                if state is not None:
+                    state[0].restore(task)
+                    del self._rule_state[task.id]
+                    self._fired.pop(task.id, None)
+            else:
+                queued = task.state is TaskState.queued
+                if queued:
+                    self._list.remove(task.id)
+                self._apply_rules(task, now, baseline=None if state is None else state[0])
+                if queued:
+                    self._file(task, now)
+        self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
+        self._finish()
+
+    def set_policy(self, policy: Policy) -> None:
+        """Replace the scoring policy; every queued task is re-scored at once."""
+        now = self._begin()
+        self._list.set_policy(self._guarded(policy), now=now)
+        self._policy = policy
+        self._emit(EventKind.policy_changed, name=policy.name)
+        self._finish()
+
+    def _guarded(self, policy: Policy) -> Policy:
+        if self._max_wait is None:
+            return policy
+        return StarvationGuard(policy, self._max_wait)
+
+    # ================================================================ relaxation
+
+    def _steps_for(self, task: Task) -> Sequence[RelaxationStep]:
+        return self._relaxation.get(task.type) or self._relaxation.get("*") or ()
+
+    def _next_relax_time(self, task: Task) -> float:
+        steps = self._steps_for(task)
+        done = self._relax_step.get(task.id, 0)
+        if done >= len(steps):
+            return _INF
+        return task.created + steps[done].after
+
+    def _apply_relaxation(self, task: Task, now: float, *, emit: bool) -> bool:
+        """Apply every step due by ``now``; returns whether requirements changed."""
+        steps = self._steps_for(task)
+        done = self._relax_step.get(task.id, 0)
+        age = now - task.created
+        while done < len(steps) and steps[done].after <= age:
+            done += 1
+        changed = False
+        if done != self._relax_step.get(task.id, 0):
+            self._relax_step[task.id] = done
+            original = self._original_skills[task.id]
+            relaxed: dict[str, float] = {}
+            for name, level in original.items():
+                lowered = level
+                dropped = False
+                for step in steps[:done]:
+                    lowered -= step.lower_by
+                    dropped = dropped or name in step.drop
+                if not dropped:
+                    relaxed[name] = max(0.0, lowered)
+            changed = relaxed != dict(task.skills)
+            task.skills = relaxed
+            if emit and changed:
+                self._emit(EventKind.task_relaxed, task=task.id, step=done, skills=relaxed)
+        next_at = self._next_relax_time(task)
+        if next_at != _INF and task.state is TaskState.queued:
+            self._timer(next_at, _RELAX, task.id)
+        return changed
+
+    def _relax(self, task: Task, now: float) -> None:
+        self._list.remove(task.id)
+        changed = self._apply_relaxation(task, now, emit=True)
+        self._file(task, now)
+        if changed:
+            self._pending.append((True, task.id))
+
+    # ================================================================ placement
+
+    def _file(self, task: Task, now: float) -> None:
+        task.state = TaskState.queued
+        self._list.add(task, now=now)
+
+    def _enqueue(self, task: Task, now: float) -> None:
+        """Put a task (back) in the list, keeping its age, and try to place it."""
+        if self._relaxation and task.id in self._original_skills:
+            self._apply_relaxation(task, now, emit=True)
+        self._file(task, now)
+        self._emit(EventKind.task_queued, task=task.id)
+        self._pending.append((True, task.id))
+
+    def _run_dispatch(self, now: float) -> None:
+        if self._dispatch_mode == "pull":
+            self._pending.clear()
+            return
+        pending = self._pending
+        while pending:
+            is_task, key = pending.popleft()
+            if is_task:
+                task = self._tasks.get(key)
+                if task is not None and task.state is TaskState.queued:
+                    self._place(task, now)
+            else:
+                if key in self._pool:
+                    self._fill(self._pool.get(key), now)
+
+    def _cooling(self, task_id: str, agent_id: str, now: float) -> bool:
+        until = self._cooldown.get((task_id, agent_id))
+        if until is None:
+            return False
+        if until <= now:
+            del self._cooldown[(task_id, agent_id)]
+            return False
+        return True
+
+    def _place(self, task: Task, now: float) -> None:
+        group = task.group
+        assert group is not None
+        agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
+        if agent is not None and self._cooling(task.id, agent.id, now):
+            # The preferred agent refused this task recently: the longest idle
+            # of the others takes it, if any.
+            others = [
+                a
+                for a in self._pool.available_agents(group)
+                if not self._cooling(task.id, a.id, now)
+            ]
+            agent = min(others, key=lambda a: (a.idle_since, a.order), default=None)
+        if agent is not None:
+            self._offer(task, agent, now)
+
+    def _best_for(self, agent: Agent, now: float) -> Task | None:
+        groups = self._pool.eligible_groups(agent, self._list.groups)
+        if not groups:
+            return None
+        task = self._list.best(groups, now)
+        if task is None or not self._cooling(task.id, agent.id, now):
+            return task
+        for candidate, _ in self._list.ranked(now, groups=groups):
+            if not self._cooling(candidate.id, agent.id, now):
+                return candidate
+        return None
+
+    def _fill(self, agent: Agent, now: float) -> None:
+        while True:
+            task = self._best_for(agent, now)
+            if task is None:
+                return
+            self._offer(task, agent, now)
+
+    def _offer(self, task: Task, agent: Agent, now: float) -> Offer:
+        self._list.remove(task.id)
+        self._pool.take(agent, task.channel, now=now)
+        task.state = TaskState.offered
+        expires = _INF if self._offer_timeout is None else now + self._offer_timeout
+        offer = Offer(task, agent, now, expires)
+        self._offers[task.id] = offer
+        self._holder[task.id] = agent
+        self._agent_tasks.setdefault(agent.id, set()).add(task.id)
+        self._offer_count[task.id] += 1
+        self._stats[("offered", task.type)] += 1
+        self._emit(
+            EventKind.task_offered,
+            task=task.id,
+            agent=agent.id,
+            expires=None if expires == _INF else expires,
+        )
+        if self._auto_accept:
+            self._accept(task, offer, now)
+        elif expires != _INF:
+            self._timer(expires, _OFFER_EXPIRY, task.id)
+        return offer
+
+    def _release_holder(self, task: Task, now: float) -> Agent:
+        agent = self._holder.pop(task.id)
+        self._agent_tasks[agent.id].discard(task.id)
+        self._pool.release(agent, task.channel, now=now)
+        self._pending.append((False, agent.id))
+        return agent
+
+    def _unoffer(self, task: Task, kind: EventKind, *, cooldown: bool, now: float) -> None:
+        offer = self._offers.pop(task.id)
+        agent = self._release_holder(task, now)
+        self._stats[(kind.value, task.type)] += 1
+        self._emit(kind, task=task.id, agent=agent.id)
+        if cooldown and self._reject_cooldown > 0:
+            until = now + self._reject_cooldown
+            self._cooldown[(task.id, agent.id)] = until
+            self._timer(until, _COOLDOWN_END, task.id)
+        del offer
+        if (
+            cooldown
+            and self._max_offers is not None
+            and self._offer_count[task.id] >= self._max_offers
+        ):
+            self._close(
+                task,
+                TaskState.rejected,
+                EventKind.task_rejected,
+                now,
+                offers=self._offer_count[task.id],
+            )
+            return
+        self._enqueue(task, now)
+
+    def _accept(self, task: Task, offer: Offer, now: float) -> None:
+        del self._offers[task.id]
+        task.state = TaskState.assigned
+        self._stats[("accepted", task.type)] += 1
+        self._emit(EventKind.offer_accepted, task=task.id, agent=offer.agent.id)
+        self._emit(
+            EventKind.task_assigned, task=task.id, agent=offer.agent.id, wait=now - task.created
+        )
+
+    # ================================================================ task commands
+
+    def _open(self, task_id: str, allowed: Iterable[TaskState], action: str) -> Task:
+        task = self._tasks.get(task_id)
+        if task is None:
+            if task_id in self._closed:
+                state = self._closed[task_id][0].state
+                raise InvalidTransitionError(
+                    f"cannot {action} task {task_id!r}: it is {state.value} (closed)"
+                )
+            raise UnknownTaskError(f"no open task with id {task_id!r}")
+        allowed = tuple(allowed)
+        if task.state not in allowed:
+            raise InvalidTransitionError(
+                f"cannot {action} task {task_id!r}: it is {task.state.value} "
+                f"(expected {' or '.join(s.value for s in allowed)})"
+            )
+        return task
+
+    def accept(self, task_id: str, agent_id: str | None = None) -> Task:
+        """The agent takes the offered task: offered -> assigned."""
+        task = self._open(task_id, (TaskState.offered,), "accept")
+        offer = self._offers[task_id]
+        if agent_id is not None and agent_id != offer.agent.id:
+            raise InvalidTransitionError(
+                f"task {task_id!r} is offered to {offer.agent.id!r}, not {agent_id!r}"
+            )
+        now = self._begin()
+        self._accept(task, offer, now)
+        self._finish()
+        return task
+
+    def reject(self, task_id: str, agent_id: str | None = None) -> Task:
+        """The agent refuses the offer: back to queued with its age; not re-offered to
+        that agent for ``reject_cooldown`` seconds."""
+        task = self._open(task_id, (TaskState.offered,), "reject")
+        offer = self._offers[task_id]
+        if agent_id is not None and agent_id != offer.agent.id:
+            raise InvalidTransitionError(
+                f"task {task_id!r} is offered to {offer.agent.id!r}, not {agent_id!r}"
+            )
+        now = self._begin()
+        self._unoffer(task, EventKind.offer_rejected, cooldown=True, now=now)
+        self._finish()
+        return task
+
+    def revoke(self, task_id: str) -> Task:
+        """The host withdraws an offer: back to queued with its age, no cool-down."""
+        task = self._open(task_id, (TaskState.offered,), "revoke the offer of")
+        now = self._begin()
+        self._unoffer(task, EventKind.offer_revoked, cooldown=False, now=now)
+        self._finish()
+        return task
+
+    def complete(self, task_id: str, *, wrap_up: float | None = None) -> Task:
+        """The agent is done with the customer: assigned -> wrap_up or completed.
+
+        ``wrap_up`` seconds of after-work (default: the engine's per-type
+        setting) keep the agent's slot; 0 completes at once.
+        """
+        task = self._open(task_id, (TaskState.assigned,), "complete")
+        seconds = self._wrap_up(task.type) if wrap_up is None else wrap_up
+        if seconds is None or not (math.isfinite(seconds) and seconds >= 0):
+            raise InvalidInputError(f"wrap_up: got {wrap_up!r} (expected seconds >= 0)")
+        now = self._begin()
+        if seconds > 0:
+            task.state = TaskState.wrap_up
+            self._wrap_up_until[task_id] = now + seconds
+            self._timer(now + seconds, _WRAP_UP_END, task_id)
+            self._emit(
+                EventKind.task_wrap_up,
+                task=task_id,
+                agent=self._holder[task_id].id,
+                until=now + seconds,
+            )
+        else:
+            agent = self._release_holder(task, now)
+            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+        self._finish()
+        return task
+
+    def end_wrap_up(self, task_id: str) -> Task:
+        """After-work done early: wrap_up -> completed."""
+        task = self._open(task_id, (TaskState.wrap_up,), "end the wrap-up of")
+        now = self._begin()
+        self._close_wrap_up(task, now)
+        self._finish()
+        return task
+
+    def _close_wrap_up(self, task: Task, now: float) -> None:
+        del self._wrap_up_until[task.id]
+        agent = self._release_holder(task, now)
+        self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+
+    def cancel(self, task_id: str, *, reason: str | None = None) -> Task:
+        """Withdraw a task that no agent is working on (queued, offered, held or deferred)."""
+        task = self._open(
+            task_id,
+            (TaskState.queued, TaskState.offered, TaskState.held, TaskState.deferred),
+            "cancel",
+        )
+        now = self._begin()
+        self._take_out(task, now)
+        self._close(task, TaskState.canceled, EventKind.task_canceled, now, reason=reason)
+        self._finish()
+        return task
+
+    def _take_out(self, task: Task, now: float) -> None:
+        """Remove a not-yet-working task from wherever it is."""
+        if task.state is TaskState.queued:
+            self._list.remove(task.id)
+        elif task.state is TaskState.offered:
+            del self._offers[task.id]
+            self._release_holder(task, now)
+        elif task.state is TaskState.deferred:
+            del self._deferred_until[task.id]
+
+    def _expire(self, task: Task, now: float) -> None:
+        self._take_out(task, now)
+        self._close(task, TaskState.expired, EventKind.task_expired, now)
+
+    def _close(
+        self,
+        task: Task,
+        state: TaskState,
+        kind: EventKind,
+        now: float,
+        agent: Agent | None = None,
+        **data: Any,
+    ) -> None:
+        task.state = state
+        del self._tasks[task.id]
+        fingerprint = self._fingerprints.pop(task.id)
+        self._expires_at.pop(task.id, None)
+        self._original_skills.pop(task.id, None)
+        self._relax_step.pop(task.id, None)
+        self._rule_state.pop(task.id, None)
+        self._fired.pop(task.id, None)
+        self._breached.discard(task.id)
+        self._offer_count.pop(task.id, None)
+        self._stats[(state.value, task.type)] += 1
+        if self._closed_memory:
+            self._closed[task.id] = (task, fingerprint)
+            if len(self._closed) > self._closed_memory:
+                self._closed.popitem(last=False)
+        self._emit(
+            kind,
+            task=task.id,
+            agent=None if agent is None else agent.id,
+            age=now - task.created,
+            **data,
+        )
+
+    def hold(self, task_id: str) -> Task:
+        """Keep a queued or deferred task out of routing until :meth:`resume`."""
+        task = self._open(task_id, (TaskState.queued, TaskState.deferred), "hold")
+        now = self._begin()
+        self._take_out(task, now)
+        task.state = TaskState.held
+        self._emit(EventKind.task_held, task=task_id)
+        self._finish()
+        return task
+
+    def resume(self, task_id: str) -> Task:
+        """Return a held or deferred task to the queue, with its original age."""
+        task = self._open(task_id, (TaskState.held, TaskState.deferred), "resume")
+        now = self._begin()
+        self._deferred_until.pop(task_id, None)
+        self._emit(EventKind.task_resumed, task=task_id)
+        self._enqueue(task, now)
+        self._finish()
+        return task
+
+    def defer(self, task_id: str, until: float) -> Task:
+        """Keep a queued or held task out of routing until ``until`` (seconds)."""
+        task = self._open(task_id, (TaskState.queued, TaskState.held), "defer")
+        if (
+            isinstance(until, bool)
+            or not isinstance(until, int | float)
+            or not math.isfinite(until)
+        ):
+            raise InvalidInputError(f"until: got {until!r} (expected finite seconds)")
+        now = self._begin()
+        if until <= now:
+            raise InvalidInputError(f"until: got {until!r} (expected a time after now, {now!r})")
+        self._take_out(task, now)
+        task.state = TaskState.deferred
+        self._deferred_until[task_id] = float(until)
+        self._timer(float(until), _DEFER_END, task_id)
+        self._emit(EventKind.task_deferred, task=task_id, until=float(until))
+        self._finish()
+        return task
+
+    def transfer(
+        self,
+        task_id: str,
+        *,
+        skills: Mapping[str, float] | None = None,
+        channel: str | None = None,
+        to_agent: str | None = None,
+        keep_age: bool = True,
+    ) -> Task:
+        """Move an assigned (or queued) task: back to the queue with new requirements,
+        or straight to an agent's offer.
+
+        The task keeps its original age and place in line unless
+        ``keep_age=False`` (then it counts as new from now).
+        """
+        task = self._open(task_id, (TaskState.assigned, TaskState.queued), "transfer")
+        new_skills: dict[str, float] | None = None
+        if skills is not None:
+            try:
+                new_skills = _check_skills(
+                    {str(k): float(v) for k, v in dict(skills).items()}, "required skills"
+                )
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(
+                    f"skills: got {skills!r} (expected skill names with levels >= 0): {exc}"
+                ) from None
+        if channel is not None and (not isinstance(channel, str) or not channel):
+            raise InvalidInputError(f"channel: got {channel!r} (expected a channel name)")
+        target: Agent | None = None
+        if to_agent is not None:
+            target = self._pool.get(to_agent)
+            needed = channel or task.channel
+            needs = new_skills if new_skills is not None else task.skills
+            if not all(target.skills.get(k, -1.0) >= v for k, v in needs.items()):
+                raise InvalidTransitionError(
+                    f"agent {to_agent!r} lacks the skills task {task_id!r} requires ({dict(needs)})"
+                )
+            holder = self._holder.get(task_id)
+            frees_slot = holder is target and task.channel == needed
+            if not frees_slot and not self._pool.can_take(target, needed):
+                raise InvalidTransitionError(
+                    f"agent {to_agent!r} cannot take a {needed!r} task now "
+                    f"(state {target.state.value}, load {dict(target.load)})"
+                )
+        now = self._begin()
+        if task.state is TaskState.queued:
+            self._list.remove(task_id)
+        else:
+            self._release_holder(task, now)
+        if new_skills is not None:
+            task.skills = new_skills
+            if task.id in self._original_skills:
+                self._original_skills[task.id] = new_skills
+                self._relax_step.pop(task.id, None)
+        if channel is not None:
+            task.channel = channel
+        if not keep_age:
+            task.created = now
+            task.seq = self._list.next_seq()
+        self._emit(
+            EventKind.task_transferred,
+            task=task_id,
+            to_agent=to_agent,
+            skills=dict(task.skills),
+            channel=task.channel,
+        )
+        if target is not None:
+            task.state = TaskState.queued
+            self._offer(task, target, now)
+        else:
+            self._enqueue(task, now)
+        self._finish()
+        return task
+
+    def update(
+        self,
+        task_id: str,
+        *,
+        priority: int | None = None,
+        value: float | None = None,
+        due: float | None = None,
+        clear_due: bool = False,
+        skills: Mapping[str, float] | None = None,
+        expected_version: int | None = None,
+    ) -> Task:
+        """Change an open task's priority, value, due time or requirements.
+
+        ``expected_version`` makes the update conditional (optimistic
+        concurrency): :class:`~valueroute.errors.VersionConflictError` if the
+        task's ``version`` has moved on. Queued tasks are re-scored at once.
+        """
+        task = self._open(task_id, _OPEN_FOR_UPDATE, "update")
+        if expected_version is not None and expected_version != task.version:
+            raise VersionConflictError(
+                f"task {task_id!r} is at version {task.version}, "
+                f"not the expected {expected_version}"
+            )
+        if task.state is not TaskState.queued:
+            check_changes(
+                priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
+            )
+        now = self._begin()
+        if task.state is TaskState.queued:
+            self._list.update(
+                task_id,
+                now=now,
+                priority=priority,
+                value=value,
+                due=due,
+                clear_due=clear_due,
+                skills=skills,
+            )
+        else:
+            # Not in the list: validate the same way, then set the fields; the
+            # task is scored when it next enters the list.
+            priority, value, due, new_skills = check_changes(
+                priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
+            )
+            if priority is not None:
+                task.priority = priority
+            if value is not None:
+                task.value = value
+            if due is not None:
+                task.due = due
+            elif clear_due:
+                task.due = None
+            if new_skills is not None:
+                task.skills = new_skills
+            task.version += 1
+        if skills is not None and task.id in self._original_skills:
+            self._original_skills[task.id] = task.skills
+            self._relax_step.pop(task.id, None)
+        if (due is not None or clear_due) and task.due is not None:
+            self._breached.discard(task.id)
+            self._timer(task.due, _SLA, task.id)
+        self._emit(
+            EventKind.task_updated,
+            task=task_id,
+            version=task.version,
+            priority=task.priority,
+            value=task.value,
+            due=task.due,
+        )
+        if task.state is TaskState.queued:
+            self._pending.append((True, task_id))
+        self._finish()
+        return task
+
+    # ================================================================ agents
+
+    def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
+        """Register an agent (offline, or ready at once with ``ready=True``)."""
+        if not isinstance(spec, AgentSpec):
+            spec = AgentSpec.model_validate(spec)
+        now = self._begin()
+        agent = self._pool.add(
+            spec, now=now, presence=Presence.ready if ready else Presence.offline
+        )
+        self._emit(EventKind.agent_added, agent=agent.id, state=agent.state.value)
+        self._pending.append((False, agent.id))
+        self._finish()
+        return agent
+
+    def remove_agent(self, agent_id: str) -> Agent:
+        """Unregister an agent that holds no task."""
+        if self._agent_tasks.get(agent_id):
+            raise InvalidTransitionError(
+                f"agent {agent_id!r} still holds tasks {sorted(self._agent_tasks[agent_id])} "
+                "(expected an agent holding none)"
+            )
+        self._begin()
+        agent = self._pool.remove(agent_id)
+        self._agent_tasks.pop(agent_id, None)
+        self._emit(EventKind.agent_removed, agent=agent_id)
+        self._finish()
+        return agent
+
+    def set_agent_state(
+        self,
+        agent_id: str,
+        state: Presence | str,
+        *,
+        reason: str | None = None,
+        until: float | None = None,
+    ) -> Agent:
+        """Set an agent offline, ready, not_ready (with ``reason``) or wrap_up (until ``until``)."""
+        now = self._begin()
+        agent = self._pool.set_presence(
+            agent_id, state, now=now, reason=reason, wrap_up_until=until
+        )
+        if agent.presence is Presence.wrap_up and until is not None:
+            self._timer(until, _AGENT_WRAP_UP_END, agent_id)
+        self._emit(
+            EventKind.agent_state_changed, agent=agent_id, state=agent.state.value, reason=reason
+        )
+        self._pending.append((False, agent_id))
+        self._finish()
+        return agent
+
+    def next_task(self, agent_id: str) -> Offer | None:
+        """Pull: offer the agent the best task it may take now, or ``None``.
+
+        iWD's "get next best task". Works in both dispatch modes; in push
+        mode an available agent normally has its offers already.
+        """
+        agent = self._pool.get(agent_id)
+        now = self._begin()
+        can_take = any(self._pool.can_take(agent, channel) for channel in agent.capacity)
+        task = self._best_for(agent, now) if can_take else None
+        offer = None if task is None else self._offer(task, agent, now)
+        self._finish()
+        return offer
+
+    # ================================================================ views
+
+    def explain(self, task_id: str) -> dict[str, Any]:
+        """Why a task scores what it does now: JSON-ready terms, rules fired, age, due."""
+        task = self.get(task_id)
+        now = max(self._read_clock(), self._now)
+        explanation = explain_score(self._policy, task, now, rules=self._fired.get(task_id, ()))
+        result: dict[str, Any] = explanation.to_dict()
+        result["state"] = task.state.value
+        if task.state is TaskState.queued:
+            result["list_score"] = self._list.score(task, now)
+        holder = self._holder.get(task_id)
+        result["agent"] = None if holder is None else holder.id
+        return result
+
+    def statistics(self) -> dict[str, Any]:
+        """Real-time counters: waiting per type with the oldest age, and per-type event counts."""
+        now = max(self._read_clock(), self._now)
+        waiting = self._list.counts("type")
+        oldest: dict[str, float] = {}
+        for task in self._list:
+            age = now - task.created
+            if age > oldest.get(task.type, -_INF):
+                oldest[task.type] = age
+        per_type: dict[str, dict[str, int]] = {}
+        for (what, kind), count in self._stats.items():
+            per_type.setdefault(kind, {})[what] = count
+        return {
+            "time": now,
+            "open": len(self._tasks),
+            "waiting": {str(k): v for k, v in waiting.items()},
+            "oldest_age": oldest,
+            "offered": len(self._offers),
+            "by_type": per_type,
+            "agents": {
+                agent.id: {
+                    "state": agent.state.value,
+                    "load": dict(agent.load),
+                    "occupancy": agent.occupancy(now),
+                    "tasks_handled": agent.tasks_handled,
+                }
+                for agent in self._pool
+            },
+        }
+
+    # ================================================================ invariants
+
+    def _check(self) -> None:
+        """Assert every invariant across the engine, task list and pool. O(n)."""
+        self._list._check()
+        self._pool._check()
+        queued = {t.id for t in self._list}
+        for task_id, task in self._tasks.items():
+            assert task.id == task_id
+            assert not task.state.is_terminal
+            in_list = task_id in queued
+            assert in_list == (task.state is TaskState.queued), task_id
+            held = task_id in self._holder
+            assert held == (
+                task.state in (TaskState.offered, TaskState.assigned, TaskState.wrap_up)
+            ), task_id
+            assert (task_id in self._offers) == (task.state is TaskState.offered), task_id
+            assert (task_id in self._deferred_until) == (task.state is TaskState.deferred)
+            assert (task_id in self._wrap_up_until) == (task.state is TaskState.wrap_up)
+            if held:
+                assert task_id in self._agent_tasks[self._holder[task_id].id]
+        assert queued <= set(self._tasks)
+        for agent_id, ids in self._agent_tasks.items():
+            agent = self._pool.get(agent_id)
+            for task_id in ids:
+                assert self._holder[task_id] is agent
+            load: Counter[str] = Counter(self._tasks[i].channel for i in ids)
+            assert {c: n for c, n in agent.load.items() if n} == dict(load), agent_id
+
+
+def _per_type(
+    name: str, setting: float | Mapping[str, float] | None
+) -> Callable[[str], float | None]:
+    if setting is None:
+        return lambda _type: None
+    if isinstance(setting, Mapping):
+        table = dict(setting)
+        for key, seconds in table.items():
+            if not (math.isfinite(seconds) and seconds >= 0):
+                raise InvalidInputError(f"{name}[{key!r}]: got {seconds!r} (expected seconds >= 0)")
+        default = table.get("*")
+        return lambda task_type: table.get(task_type, default)
+    seconds = float(setting)
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise InvalidInputError(f"{name}: got {setting!r} (expected seconds >= 0)")
+    return lambda _type: seconds
+
+
+def _relaxation_table(
+    relaxation: Sequence[RelaxationStep] | Mapping[str, Sequence[RelaxationStep]],
+) -> dict[str, tuple[RelaxationStep, ...]]:
+    table = dict(relaxation) if isinstance(relaxation, Mapping) else {"*": tuple(relaxation)}
+    result: dict[str, tuple[RelaxationStep, ...]] = {}
+    for task_type, steps in table.items():
+        steps = tuple(steps)
+        for step in steps:
+            if not isinstance(step, RelaxationStep):
+                raise InvalidInputError(
+                    f"relaxation[{task_type!r}]: got {step!r} (expected RelaxationStep)"
+                )
+        if any(b.after < a.after for a, b in itertools.pairwise(steps)):
+            raise InvalidInputError(f"relaxation[{task_type!r}]: steps must be in order of 'after'")
+        if steps:
+            result[task_type] = steps
+    return result

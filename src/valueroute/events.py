@@ -1,0 +1,94 @@
+"""Events: every state change of the engine, in order.
+
+Each :class:`Event` carries a sequence number that increases by one per event,
+the engine time it happened at, its :class:`EventKind`, the task and agent it
+concerns, and a small JSON-ready ``data`` mapping. Subscribers, the journal
+and the simulator's statistics all read the same events.
+
+JSON form (one object per event, see :meth:`Event.to_dict`)::
+
+    {"seq": 12, "time": 1700000000.5, "kind": "task_offered",
+     "task": "t-17", "agent": "ann", "data": {"expires": 1700000030.5}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Event", "EventKind"]
+
+
+class EventKind(StrEnum):
+    """What happened."""
+
+    task_submitted = "task_submitted"
+    task_queued = "task_queued"
+    task_updated = "task_updated"
+    task_offered = "task_offered"
+    offer_accepted = "offer_accepted"
+    offer_rejected = "offer_rejected"
+    offer_timed_out = "offer_timed_out"
+    offer_revoked = "offer_revoked"
+    task_assigned = "task_assigned"
+    task_held = "task_held"
+    task_resumed = "task_resumed"
+    task_deferred = "task_deferred"
+    task_transferred = "task_transferred"
+    task_relaxed = "task_relaxed"
+    task_wrap_up = "task_wrap_up"
+    task_completed = "task_completed"
+    task_canceled = "task_canceled"
+    task_rejected = "task_rejected"
+    task_expired = "task_expired"
+    sla_breached = "sla_breached"
+    agent_added = "agent_added"
+    agent_removed = "agent_removed"
+    agent_state_changed = "agent_state_changed"
+    policy_changed = "policy_changed"
+    rules_changed = "rules_changed"
+
+
+_NO_DATA: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One state change."""
+
+    seq: int
+    time: float
+    kind: EventKind
+    task: str | None = None
+    agent: str | None = None
+    data: Mapping[str, Any] = field(default_factory=lambda: _NO_DATA)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict with JSON-ready values."""
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "kind": self.kind.value,
+            "task": self.task,
+            "agent": self.agent,
+            "data": dict(self.data),
+        }
+
+    def to_json(self) -> str:
+        """One line of JSON (the JSON Lines export format)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Event:
+        """Rebuild an event from :meth:`to_dict` output."""
+        return cls(
+            seq=int(data["seq"]),
+            time=float(data["time"]),
+            kind=EventKind(data["kind"]),
+            task=data.get("task"),
+            agent=data.get("agent"),
+            data=dict(data.get("data") or {}),
+        )
