@@ -17,7 +17,11 @@ from valueroute.errors import ValueRouteError
 
 __all__ = ["main"]
 
-_COMMANDS: tuple[str, ...] = ("valueroute._cli_demo", "valueroute._cli_rules")
+_COMMANDS: tuple[str, ...] = (
+    "valueroute._cli_demo",
+    "valueroute._cli_rules",
+    "valueroute._cli_erlang",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,264 @@
+"""``valueroute erlang`` and ``valueroute staff``: Erlang analytics from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from valueroute.erlang import (
+    average_speed_of_answer,
+    erlang_a,
+    erlang_c,
+    occupancy,
+    read_forecast,
+    required_agents,
+    service_level,
+    staff_intervals,
+)
+from valueroute.errors import ErlangError
+
+__all__ = ["register", "run_erlang", "run_staff"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _register_erlang(subparsers)
+    _register_staff(subparsers)
+
+
+def _add_targets(parser: argparse.ArgumentParser, *, awt_default: float | None) -> None:
+    parser.add_argument(
+        "--target",
+        type=float,
+        help="service-level target: share of calls answered within --awt (e.g. 0.8)",
+    )
+    parser.add_argument(
+        "--awt",
+        type=float,
+        default=awt_default,
+        help="acceptable waiting time in seconds for the service level"
+        + (f" (default: {awt_default:g})" if awt_default is not None else ""),
+    )
+    parser.add_argument("--asa", type=float, help="average-speed-of-answer target in seconds")
+    parser.add_argument(
+        "--abandon", type=float, help="abandonment target, a share (needs --patience)"
+    )
+    parser.add_argument("--max-occupancy", type=float, help="occupancy cap, a share (e.g. 0.85)")
+    parser.add_argument(
+        "--patience",
+        type=float,
+        help="mean patience in seconds: switches from Erlang C to Erlang A (abandonment)",
+    )
+    parser.add_argument(
+        "--definition",
+        choices=("offered", "answered"),
+        default="offered",
+        help="Erlang A service level of all offered calls or of answered calls (default: offered)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _register_erlang(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "erlang",
+        help="evaluate a staffing level or find the agents a target needs (Erlang C / A)",
+        description=(
+            "Give the load as --traffic ERLANGS or as --calls N --interval SECONDS; then "
+            "--agents N to evaluate it, or targets (--target 0.8 --awt 20, --asa, --abandon, "
+            "--max-occupancy) to find the fewest agents that meet them all. --patience "
+            "switches to Erlang A."
+        ),
+    )
+    load = parser.add_argument_group("load")
+    load.add_argument("--traffic", type=float, help="offered load in Erlangs")
+    load.add_argument("--calls", type=float, help="calls offered in the interval")
+    load.add_argument("--interval", type=float, help="interval length in seconds (with --calls)")
+    load.add_argument(
+        "--aht", type=float, default=180.0, help="mean handle time in seconds (default: 180)"
+    )
+    parser.add_argument("--agents", type=int, help="agents to evaluate")
+    _add_targets(parser, awt_default=20.0)
+    parser.set_defaults(run=run_erlang)
+
+
+def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "staff",
+        help="required agents per interval of a forecast CSV",
+        description=(
+            "Read a forecast CSV with the columns interval,calls[,aht] and print the fewest "
+            "agents per interval that meet the targets, the square-root staffing estimate "
+            "beside them, and the agents to schedule after shrinkage."
+        ),
+    )
+    parser.add_argument("forecast", help="CSV file with columns interval,calls and optionally aht")
+    parser.add_argument(
+        "--aht",
+        type=float,
+        help="mean handle time in seconds for rows without an aht value",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=900.0,
+        help="interval length in seconds (default: 900, a quarter hour)",
+    )
+    parser.add_argument(
+        "--shrinkage",
+        type=float,
+        default=0.0,
+        help="share of paid time not available for calls, in [0, 1) (default: 0)",
+    )
+    parser.add_argument("--csv", action="store_true", help="print the table as CSV")
+    _add_targets(parser, awt_default=None)
+    parser.set_defaults(run=run_staff)
+
+
+def _traffic(args: argparse.Namespace) -> float:
+    if args.traffic is not None:
+        if args.calls is not None or args.interval is not None:
+            raise ErlangError("give the load either as --traffic or as --calls with --interval")
+        return float(args.traffic)
+    if args.calls is None or args.interval is None:
+        raise ErlangError(
+            "no load given: use --traffic ERLANGS, or --calls N --interval SECONDS --aht SECONDS"
+        )
+    for name in ("calls", "interval", "aht"):
+        value = getattr(args, name)
+        if not math.isfinite(value) or value < 0.0 or (value == 0.0 and name != "calls"):
+            raise ErlangError(f"--{name} must be a finite positive number; got {value!r}")
+    return float(args.calls) * float(args.aht) / float(args.interval)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def run_erlang(args: argparse.Namespace) -> int:
+    traffic = _traffic(args)
+    has_target = any(
+        value is not None for value in (args.target, args.asa, args.abandon, args.max_occupancy)
+    )
+    if args.agents is None and not has_target:
+        raise ErlangError(
+            "nothing to do: give --agents N to evaluate, or a target such as "
+            "--target 0.8 --awt 20 to find the agents needed"
+        )
+    if args.agents is not None and has_target:
+        raise ErlangError("give either --agents to evaluate or targets to staff for, not both")
+    if args.agents is None:
+        agents = required_agents(
+            traffic,
+            aht=args.aht,
+            service_level=args.target,
+            awt=args.awt if args.target is not None else None,
+            asa=args.asa,
+            abandon=args.abandon,
+            max_occupancy=args.max_occupancy,
+            patience=args.patience,
+            definition=args.definition,
+        )
+    else:
+        agents = args.agents
+        if agents < 0:
+            raise ErlangError(f"--agents must be >= 0; got {agents}")
+    report: dict[str, Any] = {
+        "agents": int(agents),
+        "traffic": traffic,
+        "aht": float(args.aht),
+        "awt": float(args.awt),
+        "model": "erlang_a" if args.patience is not None else "erlang_c",
+    }
+    if args.patience is None:
+        report.update(
+            p_wait=erlang_c(agents, traffic),
+            service_level=service_level(agents, traffic, aht=args.aht, awt=args.awt),
+            asa=_finite(average_speed_of_answer(agents, traffic, aht=args.aht)),
+            occupancy=occupancy(agents, traffic),
+        )
+    else:
+        result = erlang_a(agents, traffic, aht=args.aht, patience=args.patience, awt=args.awt)
+        report.update(
+            patience=float(args.patience),
+            p_wait=result.p_wait,
+            service_level=result.service_level(args.definition),
+            service_level_offered=result.service_level_offered,
+            service_level_answered=result.service_level_answered,
+            asa=_finite(result.asa),
+            occupancy=result.occupancy,
+            p_abandon=result.p_abandon,
+            mean_wait=result.mean_wait,
+        )
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    model = "Erlang A" if args.patience is not None else "Erlang C"
+    action = "required" if args.agents is None else "evaluated"
+    print(f"{model}: {report['agents']} agents ({action}) for {traffic:.4g} Erlangs")
+    print(f"  probability of waiting   {report['p_wait']:.4f}")
+    level_name = f"service level ({args.awt:g} s)"
+    print(f"  {level_name:<24} {report['service_level']:.4f}")
+    asa = report["asa"]
+    print(f"  average speed of answer  {'unbounded' if asa is None else f'{asa:.1f} s'}")
+    print(f"  occupancy                {report['occupancy']:.4f}")
+    if "p_abandon" in report:
+        print(f"  probability of abandon   {report['p_abandon']:.4f}")
+    return 0
+
+
+def run_staff(args: argparse.Namespace) -> int:
+    forecast = read_forecast(args.forecast)
+    missing_aht = forecast.aht is None or bool(np.isnan(forecast.aht).any())
+    if missing_aht and args.aht is None:
+        raise ErlangError(
+            "the forecast has rows without an aht value: give --aht SECONDS as the default"
+        )
+    handles: Any
+    if forecast.aht is None:
+        handles = float(args.aht)
+    else:
+        default = float(args.aht) if args.aht is not None else 0.0
+        handles = np.where(np.isnan(forecast.aht), default, forecast.aht)
+    table = staff_intervals(
+        forecast.calls,
+        interval=args.interval,
+        aht=handles,
+        labels=forecast.labels,
+        service_level=args.target,
+        awt=args.awt,
+        asa=args.asa,
+        abandon=args.abandon,
+        max_occupancy=args.max_occupancy,
+        patience=args.patience,
+        shrinkage=args.shrinkage,
+        definition=args.definition,
+    )
+    if args.json:
+        print(table.to_json())
+        return 0
+    if args.csv:
+        print(table.to_csv(), end="")
+        return 0
+    abandon = table.p_abandon is not None
+    header = (
+        f"{'interval':<10} {'calls':>7} {'Erlangs':>8} {'agents':>6} {'sqrt':>5} "
+        f"{'sched':>5} {'SL':>6} {'ASA s':>7} {'occ':>5}"
+    )
+    print(header + (f" {'aband':>6}" if abandon else ""))
+    for row in table.rows():
+        asa = "-" if row["asa"] is None else f"{row['asa']:.1f}"
+        line = (
+            f"{row['interval']:<10} {row['calls']:>7g} {row['traffic']:>8.2f} {row['agents']:>6} "
+            f"{row['sqrt_agents']:>5} {row['scheduled']:>5} {row['service_level']:>6.3f} "
+            f"{asa:>7} {row['occupancy']:>5.2f}"
+        )
+        print(line + (f" {row['p_abandon']:>6.3f}" if abandon else ""))
+    totals = table.totals()
+    print(
+        f"total: {totals['calls']:g} calls, {totals['agent_intervals']} agent-intervals "
+        f"({totals['scheduled_intervals']} scheduled), peak {totals['peak_agents']} agents"
+    )
+    return 0

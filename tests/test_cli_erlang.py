@@ -1,0 +1,219 @@
+"""``valueroute erlang`` and ``valueroute staff`` end to end, checked against mpmath."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from valueroute.cli import main
+
+mpmath.mp.dps = 40
+
+
+def mp_erlang_c(n: int, traffic: float) -> mpmath.mpf:
+    a = mpmath.mpf(traffic)
+    terms = [a**k / mpmath.factorial(k) for k in range(n + 1)]
+    blocking = terms[-1] / mpmath.fsum(terms)
+    return n * blocking / (n - a * (1 - blocking))
+
+
+def mp_service_level(n: int, traffic: float, aht: float, awt: float) -> float:
+    if n <= traffic:
+        return 0.0
+    waiting = mp_erlang_c(n, traffic)
+    return float(1 - waiting * mpmath.exp(-(n - traffic) * mpmath.mpf(awt) / aht))
+
+
+def mp_minimum_agents(traffic: float, aht: float, target: float, awt: float) -> int:
+    n = 1
+    while mp_service_level(n, traffic, aht, awt) < target:
+        n += 1
+    return n
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main(list(argv)) == 0
+    document: dict[str, object] = json.loads(capsys.readouterr().out)
+    return document
+
+
+def test_erlang_finds_the_fewest_agents_from_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_json(
+        capsys,
+        "erlang",
+        "--calls",
+        "100",
+        "--interval",
+        "1800",
+        "--aht",
+        "180",
+        "--target",
+        "0.8",
+        "--awt",
+        "20",
+        "--json",
+    )
+    assert report["traffic"] == pytest.approx(10.0)
+    assert report["agents"] == mp_minimum_agents(10.0, 180.0, 0.8, 20.0) == 14
+    assert report["p_wait"] == pytest.approx(float(mp_erlang_c(14, 10.0)), rel=1e-10)
+    assert report["service_level"] == pytest.approx(mp_service_level(14, 10.0, 180.0, 20.0))
+    assert report["asa"] == pytest.approx(float(mp_erlang_c(14, 10.0)) * 180.0 / 4.0)
+    assert report["occupancy"] == pytest.approx(10.0 / 14.0)
+
+
+def test_erlang_evaluates_given_agents(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_json(
+        capsys,
+        "erlang",
+        "--traffic",
+        "48",
+        "--aht",
+        "240",
+        "--agents",
+        "55",
+        "--awt",
+        "15",
+        "--json",
+    )
+    assert report["agents"] == 55
+    assert report["service_level"] == pytest.approx(mp_service_level(55, 48.0, 240.0, 15.0))
+
+
+def test_unstable_evaluation_reports_an_unbounded_speed_of_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = run_json(capsys, "erlang", "--traffic", "10", "--agents", "9", "--json")
+    assert report["p_wait"] == 1.0
+    assert report["service_level"] == 0.0
+    assert report["asa"] is None
+
+
+def test_patience_switches_to_erlang_a(capsys: pytest.CaptureFixture[str]) -> None:
+    report = run_json(
+        capsys,
+        "erlang",
+        "--traffic",
+        "10",
+        "--aht",
+        "180",
+        "--patience",
+        "120",
+        "--target",
+        "0.8",
+        "--awt",
+        "20",
+        "--json",
+    )
+    for key in ("agents", "traffic", "p_wait", "service_level", "asa", "occupancy", "p_abandon"):
+        assert key in report
+    assert report["model"] == "erlang_a"
+    assert report["service_level"] >= 0.8  # type: ignore[operator]
+    # Identity of Erlang A: P(abandon) = mean wait over all calls / mean patience.
+    assert report["p_abandon"] == pytest.approx(report["mean_wait"] / 120.0)  # type: ignore[operator]
+    fewer = run_json(
+        capsys,
+        "erlang",
+        "--traffic",
+        "10",
+        "--aht",
+        "180",
+        "--patience",
+        "120",
+        "--agents",
+        str(int(report["agents"]) - 1),  # type: ignore[call-overload]
+        "--json",
+    )
+    assert fewer["service_level"] < 0.8  # type: ignore[operator]
+
+
+def test_human_output_names_the_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["erlang", "--traffic", "10", "--target", "0.8", "--awt", "20"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Erlang C: 14 agents (required)")
+
+
+FORECAST = "interval,calls\n08:00,120\n08:15,0\n08:30,300\n08:45,45\n"
+
+
+@pytest.fixture
+def forecast(tmp_path: Path) -> Path:
+    path = tmp_path / "forecast.csv"
+    path.write_text(FORECAST, encoding="utf-8")
+    return path
+
+
+def test_staff_gives_the_minimum_per_interval(
+    capsys: pytest.CaptureFixture[str], forecast: Path
+) -> None:
+    document = run_json(
+        capsys,
+        "staff",
+        str(forecast),
+        "--target",
+        "0.8",
+        "--awt",
+        "20",
+        "--aht",
+        "180",
+        "--shrinkage",
+        "0.25",
+        "--json",
+    )
+    rows = document["rows"]
+    assert isinstance(rows, list)
+    assert [row["interval"] for row in rows] == ["08:00", "08:15", "08:30", "08:45"]
+    for row, calls in zip(rows, (120, 0, 300, 45), strict=True):
+        traffic = calls * 180.0 / 900.0
+        expected = 0 if calls == 0 else mp_minimum_agents(traffic, 180.0, 0.8, 20.0)
+        assert row["agents"] == expected
+        assert row["scheduled"] == -(-expected * 4 // 3)  # ceil(n / 0.75)
+
+
+def test_staff_prints_a_table_and_csv(capsys: pytest.CaptureFixture[str], forecast: Path) -> None:
+    common = [str(forecast), "--target", "0.8", "--awt", "20", "--aht", "180"]
+    assert main(["staff", *common]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["interval", "calls", "Erlangs", "agents"]
+    assert table[-1].startswith("total: 465 calls")
+    assert main(["staff", *common, "--patience", "90", "--csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(",p_abandon")
+    assert len(lines) == 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["erlang", "--traffic", "-3", "--agents", "4"], "traffic must be finite and >= 0"),
+        (["erlang", "--traffic", "10"], "nothing to do"),
+        (["erlang", "--calls", "100", "--aht", "180", "--target", "0.8"], "no load given"),
+        (["erlang", "--calls", "100", "--interval", "0", "--agents", "3"], "--interval must be"),
+        (["erlang", "--traffic", "10", "--target", "1.5"], "service_level must be"),
+        (["erlang", "--traffic", "10", "--abandon", "0.05"], "needs patience"),
+        (["erlang", "--traffic", "10", "--agents", "12", "--target", "0.8"], "not both"),
+        (["erlang", "--traffic", "10", "--agents", "12", "--aht", "0"], "aht must be"),
+        (["staff", "missing.csv", "--target", "0.8", "--awt", "20"], "cannot read forecast"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_staff_without_a_handle_time_exits_2(
+    capsys: pytest.CaptureFixture[str], forecast: Path
+) -> None:
+    assert main(["staff", str(forecast), "--target", "0.8", "--awt", "20"]) == 2
+    assert "give --aht SECONDS" in capsys.readouterr().err
+
+
+def test_staff_bad_csv_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("interval,calls\n08:00,lots\n", encoding="utf-8")
+    assert main(["staff", str(path), "--target", "0.8", "--awt", "20", "--aht", "180"]) == 2
+    assert "line 2: calls must be a number; got 'lots'" in capsys.readouterr().err
