@@ -611,11 +611,21 @@ def _meets_c(n: int, a: float, blocking: float, aht: float, targets: _Targets) -
     return not (targets.asa is not None and waiting * aht / (n - a) > targets.asa)
 
 
-def _meets_c_public(n: int, a: float, aht: float, targets: _Targets) -> bool:
-    """The same check through the public functions, the final word on a boundary."""
-    if n == 0:
-        return False
-    return _meets_c(n, a, float(erlang_b(n, a)), aht, targets)
+def _meets_c_public(
+    agents: IntArray, loads: FloatArray, handles: FloatArray, targets: _Targets
+) -> NDArray[np.bool_]:
+    """The targets checked through the public functions, the final word on a boundary."""
+    meets = agents > 0
+    if targets.max_occupancy is not None:
+        meets &= np.asarray(occupancy(agents, loads)) <= targets.max_occupancy
+    if targets.service_level is not None:
+        assert targets.awt is not None  # _targets pairs them
+        level = _service_level_c(agents, loads, aht=handles, awt=targets.awt)
+        meets &= np.asarray(level) >= targets.service_level
+    if targets.asa is not None:
+        speed = average_speed_of_answer(agents, loads, aht=handles)
+        meets &= np.asarray(speed) <= targets.asa
+    return meets
 
 
 def _staff_c(loads: FloatArray, handles: FloatArray, targets: _Targets) -> IntArray:
@@ -644,14 +654,21 @@ def _staff_c(loads: FloatArray, handles: FloatArray, targets: _Targets) -> IntAr
         while not _meets_c(n, a, blocking, aht, targets):
             n += 1
             blocking = a * blocking / (n + a * blocking)
-        # The recursion and the window sum may differ in the last bits; settle a
-        # boundary case with the public functions so that n meets and n − 1 fails.
-        while not _meets_c_public(n, a, aht, targets):
-            n += 1
-        while n > 1 and _meets_c_public(n - 1, a, aht, targets):
-            n -= 1
         staff[i] = n
-    return staff
+    # The recursion and the window sum may differ in the last bits; settle boundary
+    # cases with the public functions so that n meets every target and n − 1 does not.
+    loads_on, handles_on = loads[active], handles[active]
+    while True:
+        short = ~_meets_c_public(staff[active], loads_on, handles_on, targets)
+        if not short.any():
+            break
+        staff[active[short]] += 1
+    while True:
+        fewer = staff[active] - 1
+        spare = (fewer > 0) & _meets_c_public(fewer, loads_on, handles_on, targets)
+        if not spare.any():
+            return staff
+        staff[active[spare]] -= 1
 
 
 def _meets_a(n: int, a: float, aht: float, patience: float, targets: _Targets) -> bool:
