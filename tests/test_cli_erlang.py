@@ -217,3 +217,19 @@ def test_staff_bad_csv_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     path.write_text("interval,calls\n08:00,lots\n", encoding="utf-8")
     assert main(["staff", str(path), "--target", "0.8", "--awt", "20", "--aht", "180"]) == 2
     assert "line 2: calls must be a number; got 'lots'" in capsys.readouterr().err
+
+
+def test_staffing_example_runs() -> None:
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "erlang_staffing.py"
+    result = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        lines[0] == f"10 Erlangs, 80% in 20 s: {mp_minimum_agents(10.0, 180.0, 0.8, 20.0)} agents"
+    )
+    assert any(line.startswith("Erlang A, 150 s patience: peak") for line in lines)
