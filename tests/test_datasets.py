@@ -1,0 +1,431 @@
+"""The Anonymous Bank loader, its bundled excerpt, Kaplan–Meier patience and agents on duty.
+
+Figures marked README are the ones the shared data folder's README states for
+the full cleaned file; the tests recompute them through the loader.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from valueroute.datasets import (
+    ANONYMOUS_BANK_EXCERPT,
+    ANONYMOUS_BANK_EXCERPT_DAYS,
+    CallRecords,
+    KaplanMeier,
+    agents_on_duty,
+    excerpt_anonymous_bank,
+    load_anonymous_bank,
+    patience_observations,
+)
+from valueroute.errors import InvalidInputError
+
+CLEAN = "anonymous_bank_1999_calls_clean.csv.gz"
+EXCERPT = (
+    Path(__file__).resolve().parents[1] / "src" / "valueroute" / "data" / ANONYMOUS_BANK_EXCERPT
+)
+P_MIN = 1e-3
+
+
+@functools.cache
+def _full(path: Path) -> CallRecords:
+    return load_anonymous_bank(path)
+
+
+@pytest.fixture
+def full(shared_data: Path) -> CallRecords:
+    return _full(shared_data / CLEAN)
+
+
+# ---------------------------------------------------------------- full file vs README
+
+
+def test_row_and_outcome_counts_match_the_readme(full: CallRecords) -> None:
+    assert len(full) == 357_396
+    assert int(full.queued.sum()) == 209_327
+    outcome = dict(zip(*np.unique(full.outcome, return_counts=True), strict=True))
+    assert outcome == {"served": 285_689, "abandoned": 51_987, "other": 19_720}
+    assert len(full.days()) == 302
+    assert "1999-01-11" not in full.days()
+    assert "1999-01-12" not in full.days()
+    assert len(set(full.agent.tolist()) - {""}) == 45
+
+
+def test_calls_per_month_match_the_readme(full: CallRecords) -> None:
+    readme = {
+        1: 31_359, 2: 33_066, 3: 38_394, 4: 31_731, 5: 39_135,
+        6: 37_613, 7: 38_644, 8: 41_768, 9: 31_208, 10: 34_478,
+    }  # fmt: skip
+    months = full.day.astype("datetime64[M]").astype(int) % 12 + 1
+    assert dict(zip(*np.unique(months, return_counts=True), strict=True)) == readme
+
+
+@pytest.mark.parametrize(
+    ("task_type", "calls", "queued", "served", "abandoned_pct", "service_mean"),
+    [
+        ("PS", 244_462, 141_318, 203_404, 19.9, 183.2),
+        ("NW", 57_596, 37_864, 35_238, 46.5, 111.6),
+        ("NE", 30_643, 19_478, 27_523, 12.8, 272.4),
+        ("IN", 13_313, 6_979, 9_278, 40.1, 407.6),
+        ("TT", 9_900, 2_728, 9_231, 22.1, 111.5),
+        ("PE", 1_477, 960, 1_015, 31.5, 267.1),
+    ],
+)
+def test_per_type_figures_match_the_readme(
+    full: CallRecords,
+    task_type: str,
+    calls: int,
+    queued: int,
+    served: int,
+    abandoned_pct: float,
+    service_mean: float,
+) -> None:
+    of_type = full.select(full.task_type == task_type)
+    assert len(of_type) == calls
+    assert int(of_type.queued.sum()) == queued
+    assert int((of_type.outcome == "served").sum()) == served
+    abandoned = int((of_type.outcome == "abandoned").sum())
+    assert round(100 * abandoned / queued, 1) == abandoned_pct
+    assert round(float(np.nanmean(of_type.service_time)), 1) == service_mean
+
+
+def test_service_and_wait_means_match_the_readme(full: CallRecords) -> None:
+    served = full.outcome == "served"
+    assert round(float(full.service_time[served].mean()), 1) == 188.2
+    named = served & (full.agent != "")
+    assert round(float(full.service_time[named].mean()), 1) == 190.8
+    assert round(float(full.queue_wait[served].mean()), 1) == 56.7
+    assert round(float(full.queue_wait[served & full.queued].mean()), 1) == 103.0
+    assert round(float(full.queue_wait[full.outcome == "abandoned"].mean()), 1) == 78.0
+
+
+def test_priority_figures_for_queued_calls_match_the_readme(full: CallRecords) -> None:
+    readme = {0: (48_863, 45.9), 1: (53_596, 26.0), 2: (106_868, 14.6)}
+    for priority, (queued, abandoned_pct) in readme.items():
+        observations = patience_observations(full, priority=priority)
+        assert observations.wait.size == queued
+        assert round(100 * observations.abandoned.mean(), 1) == abandoned_pct
+
+
+def test_hourly_arrivals_match_the_readme(full: CallRecords) -> None:
+    readme = [
+        1_427, 551, 278, 149, 119, 272, 1_454, 10_001, 21_901, 28_389, 32_119, 28_444,
+        25_762, 25_982, 26_215, 25_294, 25_052, 20_157, 16_893, 14_425, 13_736, 15_009,
+        13_597, 10_170,
+    ]  # fmt: skip
+    hours = (full.arrival_seconds // 3600).astype(int)
+    assert np.bincount(hours, minlength=24).tolist() == readme
+
+
+def test_patience_observations_split_exact_and_censored(full: CallRecords) -> None:
+    observations = patience_observations(full)
+    assert observations.wait.size == 209_327
+    assert int(observations.abandoned.sum()) == 51_987
+    ps = patience_observations(full, task_type="PS")
+    assert ps.wait.size == 141_318
+    both = patience_observations(full, task_type=["PS", "NW"])
+    assert both.wait.size == 141_318 + 37_864
+
+
+def test_agents_per_hour_on_arrival_basis_match_the_readme(full: CallRecords) -> None:
+    # README §1.5: distinct named agents who served a call arriving in that
+    # hour, averaged over the Sun–Thu days on which there was at least one.
+    readme = [
+        1.3, 1.0, 1.0, 1.0, 1.0, 1.3, 1.6, 5.1, 8.1, 8.9, 9.3, 9.3,
+        9.7, 10.2, 9.8, 10.0, 8.7, 7.2, 7.2, 6.7, 6.5, 5.9, 4.6, 3.9,
+    ]  # fmt: skip
+    duty = agents_on_duty(full, interval_minutes=60, basis="arrival")
+    weekday = (np.array(duty.days, dtype="datetime64[D]").astype(int) + 4) % 7  # 0 = Sunday
+    rows = duty.counts[weekday <= 4]
+    means = [round(float(col[col > 0].mean()), 1) for col in rows.T]
+    assert means == readme
+
+
+def test_service_basis_is_at_least_the_agents_starting_service(full: CallRecords) -> None:
+    duty = agents_on_duty(full, interval_minutes=30)
+    served = (
+        (full.outcome == "served") & (full.agent != "") & np.isfinite(full.service_start_seconds)
+    )
+    day_index = {d: i for i, d in enumerate(duty.days)}
+    starting: dict[tuple[int, int], set[str]] = {}
+    for day, start, agent in zip(
+        full.day[served].astype(str),
+        full.service_start_seconds[served],
+        full.agent[served],
+        strict=True,
+    ):
+        if start < 86_400:
+            starting.setdefault((day_index[day], int(start // 1800)), set()).add(agent)
+    for (row, column), agents in starting.items():
+        assert duty.counts[row, column] >= len(agents)
+    assert duty.counts.max() <= 45
+
+
+# ---------------------------------------------------------------- the excerpt
+
+
+def test_excerpt_holds_exactly_the_full_files_rows_for_its_days(shared_data: Path) -> None:
+    wanted = set(ANONYMOUS_BANK_EXCERPT_DAYS)
+    with gzip.open(shared_data / CLEAN, "rt", newline="") as handle:
+        header = handle.readline()
+        expected = [header] + [line for line in handle if line.split(",")[6] in wanted]
+    with gzip.open(EXCERPT, "rt", newline="") as handle:
+        assert handle.readlines() == expected
+
+
+def test_excerpt_loads_like_the_full_file_restricted_to_its_days(shared_data: Path) -> None:
+    bundled = load_anonymous_bank()
+    from_full = load_anonymous_bank(shared_data / CLEAN, days=ANONYMOUS_BANK_EXCERPT_DAYS)
+    assert bundled.days() == list(ANONYMOUS_BANK_EXCERPT_DAYS)
+    for name, column in bundled.columns().items():
+        np.testing.assert_array_equal(column, from_full.columns()[name], err_msg=name)
+
+
+def test_excerpt_is_reproducible_from_the_full_file(shared_data: Path, tmp_path: Path) -> None:
+    made = tmp_path / "excerpt.csv.gz"
+    count = excerpt_anonymous_bank(shared_data / CLEAN, made, days=ANONYMOUS_BANK_EXCERPT_DAYS)
+    assert count == len(load_anonymous_bank())
+    assert made.read_bytes() == EXCERPT.read_bytes()
+
+
+def test_excerpt_is_small_and_covers_three_working_days() -> None:
+    assert EXCERPT.stat().st_size < 1_000_000
+    calls = load_anonymous_bank()
+    assert len(calls) == 5_700
+    weekdays = (np.array(calls.days(), dtype="datetime64[D]").astype(int) + 4) % 7
+    assert weekdays.tolist() == [0, 1, 2]  # Sunday to Tuesday
+    assert set(calls.outcome.tolist()) == {"served", "abandoned", "other"}
+
+
+def test_days_filter_and_arrival_time() -> None:
+    one = load_anonymous_bank(days=["1999-05-10"])
+    assert one.days() == ["1999-05-10"]
+    everything = load_anonymous_bank()
+    times = everything.arrival_time()
+    second_day = everything.day == np.datetime64("1999-05-10")
+    np.testing.assert_array_equal(
+        times[second_day], everything.arrival_seconds[second_day] + 86_400
+    )
+    np.testing.assert_array_equal(
+        one.arrival_time(origin="1999-05-09"), one.arrival_seconds + 86_400
+    )
+
+
+# ---------------------------------------------------------------- loader errors
+
+HEADER = (
+    "date,vru_line,call_id,vru_entry_ts,q_start_ts,ser_start_ts,type,priority,"
+    "q_time,ser_time,outcome,queued,server\n"
+)
+
+
+def _write(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "calls.csv"
+    path.write_text(HEADER + "".join(row + "\n" for row in rows))
+    return path
+
+
+GOOD = (
+    "1999-05-09,AA0101,1,1999-05-09 09:50:00,1999-05-09 09:50:10,1999-05-09 09:50:30,"
+    "PS,2,20,600,AGENT,1,ANN"
+)
+
+
+def test_a_minimal_file_loads(tmp_path: Path) -> None:
+    calls = load_anonymous_bank(_write(tmp_path, GOOD))
+    assert calls.arrival_seconds.tolist() == [9 * 3600 + 50 * 60]
+    assert calls.queue_entry_seconds.tolist() == [9 * 3600 + 50 * 60 + 10]
+    assert calls.service_start_seconds.tolist() == [9 * 3600 + 50 * 60 + 30]
+    assert calls.outcome.tolist() == ["served"]
+    assert calls.agent.tolist() == ["ANN"]
+    assert calls.priority.tolist() == [2]
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        (GOOD.replace(",20,600,", ",x,600,"), "line 3, q_time"),
+        (GOOD.replace("AGENT", "PHANTOM"), "line 3, outcome"),
+        (GOOD.replace(",1,ANN", ",yes,ANN"), "line 3, queued"),
+        (GOOD.replace("1999-05-09 09:50:00", "soon"), "line 3, vru_entry_ts"),
+        (GOOD + ",extra", "line 3, row"),
+    ],
+)
+def test_bad_rows_name_line_and_column(tmp_path: Path, row: str, where: str) -> None:
+    with pytest.raises(InvalidInputError, match=where):
+        load_anonymous_bank(_write(tmp_path, GOOD, row).parent / "calls.csv")
+
+
+def test_error_lines_count_rows_the_days_filter_skipped(tmp_path: Path) -> None:
+    other_day = GOOD.replace("1999-05-09", "1999-05-10")
+    bad = GOOD.replace(",20,600,", ",x,600,")
+    path = _write(tmp_path, other_day, other_day, bad)
+    with pytest.raises(InvalidInputError, match="line 4, q_time"):
+        load_anonymous_bank(path, days=["1999-05-09"])
+
+
+def test_bad_path_header_and_days(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="path"):
+        load_anonymous_bank(tmp_path / "missing.csv")
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(InvalidInputError, match="header"):
+        load_anonymous_bank(path)
+    with pytest.raises(InvalidInputError, match="days"):
+        load_anonymous_bank(days=["May 9th"])
+
+
+# ---------------------------------------------------------------- agents on duty
+
+
+def test_agents_on_duty_counts_overlapping_services(tmp_path: Path) -> None:
+    rows = [
+        # ANN serves 09:50:30-10:00:30: intervals 9 and 10.
+        GOOD,
+        # BEN serves 10:00:00-11:00:00 exactly: interval 10 only.
+        "1999-05-09,AA0101,2,1999-05-09 09:59:00,,1999-05-09 10:00:00,PS,0,0,3600,AGENT,0,BEN",
+        # CAT starts at 23:59 and runs into the next day, which has calls too.
+        "1999-05-09,AA0101,3,1999-05-09 23:58:00,,1999-05-09 23:59:00,PS,0,0,120,AGENT,0,CAT",
+        # An abandoned call and an unnamed server count for nobody.
+        "1999-05-10,AA0101,4,1999-05-10 08:00:00,1999-05-10 08:00:05,,PS,2,30,0,HANG,1,NO_SERVER",
+        "1999-05-10,AA0101,5,1999-05-10 08:00:00,,1999-05-10 08:00:05,PS,0,0,6,AGENT,0,NO_SERVER",
+    ]
+    calls = load_anonymous_bank(_write(tmp_path, *rows))
+    duty = agents_on_duty(calls)
+    assert duty.days == ["1999-05-09", "1999-05-10"]
+    expected = np.zeros((2, 24), dtype=int)
+    expected[0, 9] = 1
+    expected[0, 10] = 2
+    expected[0, 23] = 1
+    expected[1, 0] = 1
+    np.testing.assert_array_equal(duty.counts, expected)
+    by_arrival = agents_on_duty(calls, basis="arrival")
+    assert by_arrival.counts[0].tolist() == [0] * 9 + [2] + [0] * 13 + [1]
+
+
+def test_agents_on_duty_matches_a_brute_force_count_on_the_excerpt() -> None:
+    calls = load_anonymous_bank()
+    duty = agents_on_duty(calls, interval_minutes=15)
+    served = (
+        (calls.outcome == "served") & (calls.agent != "") & np.isfinite(calls.service_start_seconds)
+    )
+    starts = calls.arrival_time()[served] - calls.arrival_seconds[served]
+    starts = starts + calls.service_start_seconds[served]
+    ends = starts + calls.service_time[served]
+    agents = calls.agent[served]
+    for row in range(len(duty.days)):
+        for column in range(96):
+            low = row * 86_400 + column * 900
+            high = low + 900
+            overlapping = (starts < high) & ((ends > low) | ((ends == starts) & (starts >= low)))
+            assert duty.counts[row, column] == len(set(agents[overlapping].tolist()))
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"interval_minutes": 20}, "interval_minutes"), ({"basis": "queue"}, "basis")],
+)
+def test_agents_on_duty_rejects_bad_options(options: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInputError, match=field):
+        agents_on_duty(load_anonymous_bank(), **options)
+
+
+# ---------------------------------------------------------------- Kaplan–Meier
+
+
+def test_kaplan_meier_matches_a_hand_computation() -> None:
+    # t:  2  3  3+ 5  7+ 8  8  10+   (+ = censored)
+    # at 2: 8 at risk, 1 event -> 7/8;  at 3: 7 at risk, 1 event -> 6/8
+    # at 5: 5 at risk, 1 event -> 6/8 × 4/5 = 0.6;  at 8: 3 at risk, 2 events -> 0.2
+    km = KaplanMeier([2, 3, 3, 5, 7, 8, 8, 10], np.array([1, 1, 0, 1, 0, 1, 1, 0], dtype=bool))
+    assert km.times.tolist() == [2, 3, 5, 8]
+    np.testing.assert_allclose(km.survival_probabilities, [0.875, 0.75, 0.6, 0.2])
+    assert km.survival(1.9) == 1.0
+    assert km.survival(3) == pytest.approx(0.75)
+    assert km.survival(7.99) == pytest.approx(0.6)
+    assert km.tail_probability == pytest.approx(0.2)
+    # Beyond 3.5 (S = 0.75): P(5) = 0.15/0.75, P(8) = 0.4/0.75, P(never) = 0.2/0.75.
+    draws = km.sample_beyond(rng=np.random.default_rng(1), seconds=3.5, size=30_000)
+    values, counts = np.unique(draws, return_counts=True)
+    assert values.tolist() == [5.0, 8.0, math.inf]
+    expected = np.array([0.15, 0.4, 0.2]) / 0.75 * draws.size
+    assert stats.chisquare(counts, expected).pvalue > P_MIN
+
+
+def test_sample_beyond_edges() -> None:
+    km = KaplanMeier([1.0, 2.0], [True, True])
+    rng = np.random.default_rng(0)
+    assert km.tail_probability == 0.0
+    # No mass left beyond the last event: the caller abandons at once.
+    assert km.sample_beyond(rng=rng, seconds=5.0) == 5.0
+    assert km.sample_beyond(rng=rng, seconds=0.0, size=4).tolist() != []
+    assert all(d > 1.0 for d in km.sample_beyond(rng=rng, seconds=1.0, size=50))
+    censored_only = KaplanMeier([3.0], [False])
+    assert censored_only.sample_beyond(rng=rng) == math.inf
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.booleans()), min_size=1, max_size=40).filter(
+        lambda rows: any(event for _, event in rows)
+    )
+)
+def test_kaplan_meier_agrees_with_scipy(rows: list[tuple[int, bool]]) -> None:
+    durations = np.array([d for d, _ in rows], dtype=float)
+    observed = np.array([e for _, e in rows])
+    km = KaplanMeier(durations, observed)
+    reference = stats.ecdf(
+        stats.CensoredData(uncensored=durations[observed], right=durations[~observed])
+    )
+    grid = np.arange(-1, 22) + 0.5
+    np.testing.assert_allclose(km.survival(grid), reference.sf.evaluate(grid), atol=1e-12)
+
+
+def test_kaplan_meier_recovers_exponential_patience_from_censored_data() -> None:
+    rng = np.random.default_rng(12)
+    patience = rng.exponential(100.0, 40_000)
+    wait = rng.exponential(150.0, 40_000)
+    km = KaplanMeier(np.minimum(patience, wait), patience <= wait)
+    for t in (25.0, 50.0, 100.0, 200.0):
+        assert km.survival(t) == pytest.approx(math.exp(-t / 100.0), abs=0.01)
+    # Memorylessness: patience beyond a wait of 80 s exceeds it by an Exp(100).
+    draws = km.sample_beyond(rng=np.random.default_rng(13), seconds=80.0, size=20_000)
+    finite = draws[np.isfinite(draws)]
+    assert finite.size > 0.99 * draws.size
+    assert stats.kstest(finite - 80.0, stats.expon(scale=100.0).cdf).pvalue > P_MIN
+
+
+@pytest.mark.parametrize(
+    ("durations", "observed", "field"),
+    [
+        ([], [], "durations"),
+        ([1.0, -2.0], [True, True], "durations"),
+        ([1.0, math.nan], [True, True], "durations"),
+        ([1.0, 2.0], [True], "observed"),
+        ([1.0, 2.0], [1, 0], "observed"),
+    ],
+)
+def test_kaplan_meier_rejects_bad_input(
+    durations: list[float], observed: list[Any], field: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=field):
+        KaplanMeier(durations, observed)
+
+
+def test_sample_beyond_rejects_bad_arguments() -> None:
+    km = KaplanMeier([1.0], [True])
+    with pytest.raises(InvalidInputError, match="rng"):
+        km.sample_beyond(rng=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="seconds"):
+        km.sample_beyond(rng=np.random.default_rng(0), seconds=-1.0)
+    with pytest.raises(InvalidInputError, match="size"):
+        km.sample_beyond(rng=np.random.default_rng(0), size=-3)
