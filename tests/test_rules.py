@@ -484,3 +484,46 @@ def test_rules_do_not_mutate_their_source_mapping() -> None:
     snapshot = copy.deepcopy(source)
     load_rules(source)
     assert source == snapshot
+
+
+keyed_rules = st.lists(
+    st.tuples(
+        st.sampled_from(["claim", "sales", "other", None]),
+        st.sampled_from(["value", "age", "time_to_due"]),
+        st.integers(0, 300).map(float),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def keyed_rule_set(spec: list[tuple[str | None, str, float]], mode: str, hide: bool) -> Any:
+    rules = []
+    for index, (task_type, field, amount) in enumerate(spec):
+        tests = [cond(field, ">=", amount)]
+        if task_type is not None:
+            key = cond("type", "==", task_type)
+            # Wrapped in "any", the same test is no longer recognised as an index key.
+            tests.insert(0, {"any": [key]} if hide else key)
+        rules.append({"name": f"k{index}", "when": {"all": tests}, "then": {"add_priority": 1}})
+    return rules_of(*rules, mode=mode)
+
+
+@given(
+    spec=keyed_rules,
+    mode=st.sampled_from(["first", "all"]),
+    task_type=st.sampled_from(["claim", "sales", "misc"]),
+    now=st.integers(0, 400).map(float),
+)
+def test_rules_keyed_on_a_field_give_the_same_outcome_as_a_scan(
+    spec: list[tuple[str | None, str, float]], mode: str, task_type: str, now: float
+) -> None:
+    indexed = keyed_rule_set(spec, mode, hide=False)
+    scanned = keyed_rule_set(spec, mode, hide=True)
+    a, b = (
+        task(type=task_type, value=150.0, due=250.0),
+        task(type=task_type, value=150.0, due=250.0),
+    )
+    first, second = indexed.apply(a, now), scanned.apply(b, now)
+    assert (first.fired, first.next_change) == (second.fired, second.next_change)
+    assert a.priority == b.priority
