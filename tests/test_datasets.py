@@ -6,9 +6,12 @@ the full cleaned file; the tests recompute them through the loader.
 
 from __future__ import annotations
 
+import csv
 import functools
 import gzip
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -429,3 +432,26 @@ def test_sample_beyond_rejects_bad_arguments() -> None:
         km.sample_beyond(rng=np.random.default_rng(0), seconds=-1.0)
     with pytest.raises(InvalidInputError, match="size"):
         km.sample_beyond(rng=np.random.default_rng(0), size=-3)
+
+
+# ---------------------------------------------------------------- the example
+
+
+def test_profile_example_reports_the_excerpt() -> None:
+    script = Path(__file__).resolve().parents[1] / "examples" / "anonymous_bank_profile.py"
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "5,700 calls on 3 working days (1999-05-09 to 1999-05-11)"
+    table = {int(line.split()[0]): line.split() for line in lines[3:27]}
+    assert sorted(table) == list(range(24))
+    # 24 values each rounded to 0.1: the sum is within 24 × 0.05 of the truth.
+    assert sum(float(row[1]) for row in table.values()) == pytest.approx(5_700 / 3, abs=1.2)
+    # Hour 10's abandonment, recomputed from the raw excerpt with the csv module.
+    with gzip.open(EXCERPT, "rt", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["hour"] == "10"]
+    queued = sum(row["queued"] == "1" for row in rows)
+    abandoned = sum(row["abandoned_in_queue"] == "1" for row in rows)
+    assert table[10][2] == f"{100 * abandoned / queued:.1f}"
+    assert any(line.startswith("synthetic day from the hourly profile") for line in lines)
