@@ -594,15 +594,22 @@ class AgentPool:
         key = (agent.idle_since, agent.order)
         indexed = agent._indexed
         wanted = self._available_channels(agent)
-        for channel in [c for c, old in indexed.items() if c not in wanted or old != key]:
+        for channel in [c for c in indexed if c not in wanted]:
             self._unindex(agent, channel, indexed.pop(channel))
         for channel in wanted:
-            if channel not in indexed:
+            old = indexed.get(channel)
+            if old is None:
                 lists = self._available.setdefault(channel, {}).get(agent.profile)
                 if lists is None:
                     lists = self._available[channel][agent.profile] = _Available()
                 lists.by_idle.add(key)
                 lists.by_order.add(agent.order)
+                indexed[channel] = key
+            elif old != key:
+                # Only the idle time moved: the order list is still right.
+                by_idle = self._available[channel][agent.profile].by_idle
+                by_idle.remove(old)
+                by_idle.add(key)
                 indexed[channel] = key
 
     def _unindex(self, agent: Agent, channel: str, key: IdleKey) -> None:
