@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -531,3 +534,29 @@ def test_available_agents_follows_presence_and_removal(team: tuple[AgentPool, Ta
     pool.remove("ann")
     assert ids(list(pool.available_agents(billing))) == ["bob", "dan"]
     pool._check()
+
+
+def test_the_selection_example_prints_the_picks_its_team_implies() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "agent_selection.py"
+    result = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    picks = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:10]}
+    # Idle order bob (10), cat (20), ann (30), dan (40); registration ann, bob, cat, dan.
+    # French billing admits only bob and cat; they tie on mean level (5+3)/2 = (4+4)/2.
+    # One generator serves both calls of the random strategy, in that order.
+    rng = np.random.default_rng(1)
+    draws = rng.integers(4), rng.integers(2)
+    assert picks == {
+        "longest_idle": ["bob", "bob"],
+        "most_proficient": ["bob", "bob"],
+        "least_skilled": ["ann", "bob"],
+        "least_occupied": ["bob", "bob"],
+        "fewest_tasks": ["bob", "bob"],
+        "least_talk_time": ["bob", "bob"],
+        "top_down": ["ann", "bob"],
+        "round_robin": ["ann", "bob"],
+        "random": [["bob", "cat", "ann", "dan"][draws[0]], ["bob", "cat"][draws[1]]],
+    }
+    assert "longest idle for billing is now cat" in result.stdout
