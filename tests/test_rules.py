@@ -527,3 +527,19 @@ def test_rules_keyed_on_a_field_give_the_same_outcome_as_a_scan(
     first, second = indexed.apply(a, now), scanned.apply(b, now)
     assert (first.fired, first.next_change) == (second.fired, second.next_change)
     assert a.priority == b.priority
+
+
+def test_rule_text_never_becomes_code() -> None:
+    hostile = '") or __import__("os").system("false") or ("'
+    compiled = rules_of(
+        {
+            "name": hostile,
+            "when": cond("attributes.subject", "==", hostile),
+            "then": {"department": hostile},
+        }
+    )
+    plain = task(attributes={"subject": "hello"})
+    assert compiled.apply(plain, 0.0).fired == ()
+    crafted = task(attributes={"subject": hostile})
+    assert compiled.apply(crafted, 0.0).fired == (hostile,)
+    assert crafted.department == hostile

@@ -1,4 +1,4 @@
-"""Classification and prioritisation rules, compiled once into plain closures.
+"""Classification and prioritisation rules, compiled once into plain Python functions.
 
 A rule set (:class:`RuleSet`, loaded from TOML, JSON or YAML) has two stages
 that run in order: *classification* (set type, department, process, required
@@ -22,6 +22,13 @@ attributes are at most 4,096 characters (see :mod:`valueroute.models`), and
 rule files are bounded (:data:`MAX_RULE_FILE_BYTES`, :data:`MAX_RULES`,
 :data:`MAX_DEPTH`, :data:`MAX_LIST`, :data:`MAX_PATTERN`).
 
+Compilation happens once, at load time: each stage becomes one generated
+Python function in which every condition is an inline expression and every
+action an inline statement, so evaluating a rule costs a few bytecodes rather
+than a chain of calls (about as fast as the same rules written by hand; see
+``docs/rules.md``). No text from the rule file is ever placed in that source:
+literals, patterns and names are bound from a namespace.
+
 Time-dependent conditions (``age``, ``time_to_due``) are compared as
 ``now`` against a threshold time (``created + c``, ``due - c``), so
 :attr:`RuleOutcome.next_change` — the earliest time one of the evaluated
@@ -39,7 +46,7 @@ import json
 import math
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -50,7 +57,7 @@ import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 from pydantic import ConfigDict, Field
 
 from valueroute.errors import InvalidInputError, RuleError
-from valueroute.models import BoundaryModel, TaskSpec
+from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS, BoundaryModel, TaskSpec
 from valueroute.scoring import Explanation, Policy, Ramp, explain
 from valueroute.task import Task
 
@@ -286,8 +293,6 @@ class RuleOutcome(NamedTuple):
 _snapshot = attrgetter(*Baseline._fields)
 _tuple_new = tuple.__new__
 
-Check = Callable[[Task, float, list[float]], bool]
-Action = Callable[[Task], None]
 Runner = Callable[[Task, float, list[float], list[str]], bool]
 
 
@@ -378,37 +383,44 @@ def _threshold_times(op: str) -> tuple[bool, bool]:
 
 
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-# actual OP literal  ==  literal.<method>(actual)
-_REFLECTED = {
-    "==": "__eq__",
-    "!=": "__ne__",
-    "<": "__gt__",
-    "<=": "__ge__",
-    ">": "__lt__",
-    ">=": "__le__",
-}
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
 
 
 class _Compiler:
+    """Validates a rule set and generates one Python function per stage.
+
+    Conditions become inline expressions and actions inline statements, so a
+    rule costs a few bytecodes instead of a chain of closure calls. Every
+    literal, pattern and time test is bound by name from a namespace (never
+    written into the source), so nothing in a rule file becomes code.
+    """
+
     def __init__(self, rule_set: RuleSet) -> None:
         self.rule_set = rule_set
         self.rule = ""
         self.re2_options = re2.Options()
         self.re2_options.log_errors = False
+        self.namespace: dict[str, Any] = {
+            "_max": max,
+            "_NUMBER": (int, float),
+            "_nextafter": math.nextafter,
+            "_INF": _INF,
+        }
+        self.temporaries = 0
 
     def fail(self, where: str, problem: str) -> RuleError:
         return RuleError(f"rule set {self.rule_set.name!r}, rule {self.rule!r}, {where}: {problem}")
 
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def temporary(self) -> str:
+        self.temporaries += 1
+        return f"_v{self.temporaries}"
+
     def compile(self) -> CompiledRules:
-        runners = []
+        runners: list[Runner] = []
         for stage_name in ("classification", "prioritisation"):
             stage: Stage = getattr(self.rule_set, stage_name)
             size = sum(len(rule.rows) if rule.rows is not None else 1 for rule in stage.rules)
@@ -417,59 +429,51 @@ class _Compiler:
                     f"rule set {self.rule_set.name!r}, {stage_name}: got {size} rules "
                     f"(expected at most {MAX_RULES})"
                 )
+            first = stage.mode == "first"
+            lines = [
+                f"def _{stage_name}(task, now, h, fired):",
+                "    attrs = task.attributes",
+                "    hz = h[0]",
+                "    hit = False",
+            ]
             seen: set[str] = set()
-            compiled: list[Runner] = []
-            keys: list[tuple[str, str] | None] = []
             for rule in stage.rules:
                 self.rule = rule.name
                 if rule.name in seen:
                     raise self.fail("name", f"used twice in {stage_name} (expected unique names)")
                 seen.add(rule.name)
-                compiled.append(self.rule_runner(rule))
-                keys.append(self.rule_key(rule))
-            runners.append(_stage_runner(compiled, keys, stage.mode))
+                lines.extend(self.rule_lines(rule, first))
+            lines.append("    h[0] = hz")
+            lines.append("    return hit")
+            source = "\n".join(lines) + "\n"
+            code = compile(source, f"<rule set {self.rule_set.name!r}: {stage_name}>", "exec")
+            exec(code, self.namespace)
+            runners.append(self.namespace[f"_{stage_name}"])
         return CompiledRules(self.rule_set.name, str(self.rule_set.version), runners[0], runners[1])
 
     # -- rules
 
-    def rule_key(self, rule: Rule) -> tuple[str, str] | None:
-        """``(field, literal)`` when the rule can fire only if text ``field == literal``."""
-        cond = rule.when
-        if rule.rows is not None or cond is None:
-            return None
-        if cond.all:
-            cond = cond.all[0]
-        if cond.field is None or cond.op != "==" or not isinstance(cond.value, str):
-            return None
-        if self.field_kind(cond.field, "when") != "text":
-            return None
-        return cond.field, cond.value
-
-    def rule_runner(self, rule: Rule) -> Runner:
+    def rule_lines(self, rule: Rule, first: bool) -> list[str]:
+        on_fire = "h[0] = hz; return True" if first else "hit = True"
         if rule.rows is not None:
             if rule.when is not None or rule.then is not None:
                 raise self.fail("rows", "a decision table has rows, not when/then (expected one)")
-            return self.table_runner(rule)
+            return self.table_lines(rule, first)
         if rule.then is None:
             raise self.fail("then", "missing (expected the rule's actions, or rows for a table)")
-        check = _ALWAYS if rule.when is None else self.condition(rule.when, "when", 0)
-        act = self.actions(rule.then, "then")
-        name = rule.name
+        test = "True" if rule.when is None else self.condition(rule.when, "when", 0)
+        return [
+            f"    if {test}:",
+            *(f"        {line}" for line in self.actions(rule.then, "then")),
+            f"        fired.append({self.const(rule.name)})",
+            f"        {on_fire}",
+        ]
 
-        def run(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
-            if check(task, now, horizon):
-                act(task)
-                fired.append(name)
-                return True
-            return False
-
-        return run
-
-    def table_runner(self, rule: Rule) -> Runner:
+    def table_lines(self, rule: Rule, first: bool) -> list[str]:
         assert rule.rows is not None
         if not rule.rows:
             raise self.fail("rows", "empty (expected at least one row)")
-        rows: list[tuple[str, Check, Action]] = []
+        lines: list[str] = ["    table_hit = False"]
         seen: dict[str, tuple[int, Actions]] = {}
         for index, row in enumerate(rule.rows):
             where = f"rows[{index}]"
@@ -488,28 +492,24 @@ class _Compiler:
                 self.test(name, _as_test(spec), f"{where}.when.{name}")
                 for name, spec in row.when.items()
             ]
-            check = _all_of(tests)
+            test = " and ".join(f"({t})" for t in tests) or "True"
             label = f"{rule.name}[{row.name if row.name is not None else index}]"
-            rows.append((label, check, self.actions(row.then, f"{where}.then")))
-        table = tuple(rows)
-        first = rule.hit == "first"
-
-        def run(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
-            hit = False
-            for label, check, act in table:
-                if check(task, now, horizon):
-                    act(task)
-                    fired.append(label)
-                    hit = True
-                    if first:
-                        break
-            return hit
-
-        return run
+            keyword = "elif" if rule.hit == "first" and index > 0 else "if"
+            lines.extend(
+                [
+                    f"    {keyword} {test}:",
+                    *(f"        {line}" for line in self.actions(row.then, f"{where}.then")),
+                    f"        fired.append({self.const(label)})",
+                    "        table_hit = True",
+                ]
+            )
+        lines.append("    if table_hit:")
+        lines.append("        h[0] = hz; return True" if first else "        hit = True")
+        return lines
 
     # -- conditions
 
-    def condition(self, cond: Condition, where: str, depth: int) -> Check:
+    def condition(self, cond: Condition, where: str, depth: int) -> str:
         if depth > MAX_DEPTH:
             raise self.fail(where, f"nested deeper than {MAX_DEPTH} levels")
         given = [
@@ -528,16 +528,17 @@ class _Compiler:
                 f"got {given or 'nothing'} (expected exactly one of field/op/value, all, any, not)",
             )
         if cond.all is not None:
-            return _all_of(
-                [self.condition(c, f"{where}.all[{i}]", depth + 1) for i, c in enumerate(cond.all)]
-            )
+            parts = [
+                self.condition(c, f"{where}.all[{i}]", depth + 1) for i, c in enumerate(cond.all)
+            ]
+            return "(" + " and ".join(f"({p})" for p in parts) + ")" if parts else "True"
         if cond.any is not None:
-            return _any_of(
-                [self.condition(c, f"{where}.any[{i}]", depth + 1) for i, c in enumerate(cond.any)]
-            )
+            parts = [
+                self.condition(c, f"{where}.any[{i}]", depth + 1) for i, c in enumerate(cond.any)
+            ]
+            return "(" + " or ".join(f"({p})" for p in parts) + ")" if parts else "False"
         if cond.negate is not None:
-            inner = self.condition(cond.negate, f"{where}.not", depth + 1)
-            return lambda task, now, horizon: not inner(task, now, horizon)
+            return f"(not ({self.condition(cond.negate, f'{where}.not', depth + 1)}))"
         if cond.field is None or cond.op is None:
             raise self.fail(where, "a test needs both field and op")
         return self.test(cond.field, (cond.op, cond.value), f"{where} (field {cond.field!r})")
@@ -571,7 +572,8 @@ class _Compiler:
             )
         return float(value) if kind == "number" else value
 
-    def test(self, name: str, test: tuple[str, Any], where: str) -> Check:
+    def test(self, name: str, test: tuple[str, Any], where: str) -> str:
+        """An expression for one test; names ``task``, ``attrs``, ``now`` and ``h``."""
         op, literal = test
         kind = self.field_kind(name, where)
         if op not in OPERATORS:
@@ -592,8 +594,12 @@ class _Compiler:
                 )
             if name in _TIME_FIELDS:
                 return self.time_test(name, op, items)
-            predicate = self.static_predicate(op, items)
-        elif op == "matches":
+            if op == "between":
+                low, high = self.const(items[0]), self.const(items[1])
+                return self.guarded(name, kind, lambda v: f"{low} <= {v} <= {high}")
+            members = self.const(frozenset(items))
+            return self.guarded(name, kind, lambda v: f"{v} {op} {members}")
+        if op == "matches":
             if not isinstance(literal, str):
                 raise self.fail(where, f"'matches' got {literal!r} (expected a regex string)")
             if len(literal) > MAX_PATTERN:
@@ -611,122 +617,111 @@ class _Compiler:
                     f"pattern {literal!r} is not a linear-time (RE2) regular expression: {reason} "
                     "(backreferences and lookaround are not supported)",
                 ) from None
-            # A match object or None: used only for its truth value.
-            predicate = pattern.search
+            search = self.const(pattern.search)
+            return self.guarded(name, kind, lambda v: f"{search}({v}) is not None")
+        value = self.literal(literal, kind, where, op)
+        if name in _TIME_FIELDS:
+            return self.time_test(name, op, [value])
+        constant = self.const(value)
+        if op == "contains":
+            return self.guarded(name, kind, lambda v: f"{constant} in {v}")
+        return self.guarded(name, kind, lambda v: f"{v} {op} {constant}")
 
-        else:
-            value = self.literal(literal, kind, where, op)
-            if name in _TIME_FIELDS:
-                return self.time_test(name, op, [value])
-            if op == "contains":
+    def time_test(self, name: str, op: str, items: list[float]) -> str:
+        """Age or time to due as ``now`` against threshold times, updating ``hz``.
 
-                def predicate(actual: Any) -> bool:
-                    return value in actual
-
-            else:
-                # A bound method of the literal runs in C without a Python frame; the
-                # type guards in _field_check make both operands of the same kind.
-                predicate = getattr(value, _REFLECTED[op])
-
-        return _field_check(name, kind, predicate)
-
-    @staticmethod
-    def static_predicate(op: str, items: list[Any]) -> Callable[[Any], bool]:
-        if op == "between":
-            low, high = items
-
-            def between(actual: Any) -> bool:
-                return bool(low <= actual <= high)
-
-            return between
-        members = frozenset(items)
-        if op == "in":
-            return members.__contains__
-        return lambda actual: actual not in members
-
-    def time_test(self, name: str, op: str, items: list[float]) -> Check:
-        """A test on age or time to due, compiled to ``now`` against threshold times."""
+        age OP c  <=>  now OP (created + c);  time_to_due OP c  <=>  now OP' (due - c)
+        with OP' mirrored. The truth of ``now OP T`` flips at T (>=, <, ==, !=)
+        or at the next float after T (>, <=, ==, !=); the earliest such time
+        after ``now`` among the evaluated tests is kept in ``hz``.
+        """
         is_age = name == "age"
         if op == "between":
             low, high = items
-            # age in [lo, hi]  <=>  created+lo <= now <= created+hi
-            # ttd in [lo, hi]  <=>  due-hi <= now <= due-lo
             parts = [(">=", low), ("<=", high)] if is_age else [(">=", high), ("<=", low)]
-            return _all_of([_time_check(is_age, o, c) for o, c in parts])
+            return "(" + " and ".join(self.time_compare(is_age, o, c) for o, c in parts) + ")"
         if op == "in":
-            return _any_of([_time_check(is_age, "==", c) for c in items])
+            return "(" + " or ".join(self.time_compare(is_age, "==", c) for c in items) + ")"
         if op == "not in":
-            # All of the != tests, so that a task without a due time is false, as for every
-            # other comparison on a missing value.
-            return _all_of([_time_check(is_age, "!=", c) for c in items])
-        return _time_check(is_age, op if is_age else _MIRROR[op], items[0])
+            # All of the != tests, so a task without a due time is false, as every
+            # comparison on a missing value is.
+            return "(" + " and ".join(self.time_compare(is_age, "!=", c) for c in items) + ")"
+        return self.time_compare(is_age, op if is_age else _MIRROR[op], items[0])
+
+    def time_compare(self, is_age: bool, op: str, amount: float) -> str:
+        t, d = self.temporary(), self.temporary()
+        k = self.const(amount)
+        threshold = f"({t} := task.created + {k})" if is_age else f"({t} := {d} - {k})"
+        at_threshold, just_after = _threshold_times(op)
+        updates = []
+        # "(hz := x) is None" is always false: an assignment inside an expression.
+        # "threshold is None" is always false too: it only binds the threshold first.
+        if at_threshold:
+            updates.append(f"(now < {t} < hz and (hz := {t}) is None)")
+        if just_after:
+            a = self.temporary()
+            updates.append(f"(now < ({a} := _nextafter({t}, _INF)) < hz and (hz := {a}) is None)")
+        body = f"({threshold} is None or " + " or ".join(updates) + f" or now {op} {t})"
+        if is_age:
+            return body
+        return f"((({d} := task.due) is not None) and {body})"
+
+    def guarded(self, name: str, kind: Kind, compare: Callable[[str], str]) -> str:
+        """``compare`` applied to the field, false when it is missing or of another type."""
+        if name.startswith("attributes."):
+            key = self.const(name[len("attributes.") :])
+            v = self.temporary()
+            if kind == "number":
+                guard = f"({v} := attrs.get({key})).__class__ in _NUMBER"
+            else:
+                guard = (
+                    f"({v} := attrs.get({key})).__class__ is {'str' if kind == 'text' else 'bool'}"
+                )
+            return f"({guard} and {compare(v)})"
+        if name in ("department", "process"):
+            v = self.temporary()
+            return f"(({v} := task.{name}) is not None and {compare(v)})"
+        return f"({compare(f'task.{name}')})"
 
     # -- actions
 
-    def actions(self, actions: Actions, where: str) -> Action:
-        steps: list[Action] = []
+    def actions(self, actions: Actions, where: str) -> list[str]:
+        lines: list[str] = []
         if actions.type is not None:
-            new_type = sys.intern(actions.type)
-            steps.append(lambda task: setattr(task, "type", new_type))
+            lines.append(f"task.type = {self.const(sys.intern(actions.type))}")
         for label in ("department", "process"):
             text = getattr(actions, label)
             if text is not None:
-                steps.append(_setter(label, sys.intern(text)))
+                lines.append(f"task.{label} = {self.const(sys.intern(text))}")
         if actions.skills is not None:
             skills = self.skills(actions.skills, f"{where}.skills")
-            steps.append(lambda task: setattr(task, "skills", skills))
+            lines.append(f"task.skills = {self.const(skills)}")
         if actions.add_skills is not None:
-            extra = dict(self.skills(actions.add_skills, f"{where}.add_skills"))
-
-            def add_skills(task: Task) -> None:
-                task.skills = {**task.skills, **extra}
-
-            steps.append(add_skills)
+            extra = self.const(dict(self.skills(actions.add_skills, f"{where}.add_skills")))
+            lines.append(f"task.skills = {{**task.skills, **{extra}}}")
         if actions.priority is not None:
-            steps.append(_setter("priority", actions.priority))
+            lines.append(f"task.priority = {self.const(actions.priority)}")
         if actions.add_priority is not None:
-            points = actions.add_priority
-
-            def add_priority(task: Task) -> None:
-                task.priority += points
-
-            steps.append(add_priority)
+            lines.append(f"task.priority += {self.const(actions.add_priority)}")
         if actions.value is not None:
-            steps.append(_setter("value", float(actions.value)))
+            lines.append(f"task.value = {self.const(float(actions.value))}")
         if actions.add_value is not None:
-            amount = actions.add_value
-
-            def add_value(task: Task) -> None:
-                task.value = max(0.0, task.value + amount)
-
-            steps.append(add_value)
+            lines.append(f"task.value = _max(0.0, task.value + {self.const(actions.add_value)})")
         if actions.scale_value is not None:
-            factor = actions.scale_value
-
-            def scale_value(task: Task) -> None:
-                task.value *= factor
-
-            steps.append(scale_value)
+            lines.append(f"task.value *= {self.const(actions.scale_value)}")
         if actions.due_in is not None:
-            due_in = actions.due_in
-
-            def set_due(task: Task) -> None:
-                task.due = task.created + due_in
-
-            steps.append(set_due)
+            lines.append(f"task.due = task.created + {self.const(actions.due_in)}")
         if actions.ramp is not None:
             try:
                 ramp = Ramp(**actions.ramp.model_dump())
             except InvalidInputError as exc:
                 raise self.fail(f"{where}.ramp", str(exc)) from None
-            steps.append(_setter("ramp", ramp))
-        if not steps:
+            lines.append(f"task.ramp = {self.const(ramp)}")
+        if not lines:
             raise self.fail(where, "no actions (expected at least one)")
-        return _sequence(tuple(steps))
+        return lines
 
     def skills(self, skills: dict[str, float], where: str) -> Mapping[str, float]:
-        from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS
-
         if len(skills) > MAX_SKILLS:
             raise self.fail(where, f"{len(skills)} skills (at most {MAX_SKILLS})")
         for skill, level in skills.items():
@@ -743,196 +738,6 @@ def _as_test(spec: Any) -> tuple[str, Any]:
     if isinstance(spec, Mapping) and set(spec) <= {"op", "value"} and "op" in spec:
         return str(spec["op"]), spec.get("value")
     return "==", spec
-
-
-def _ALWAYS(task: Task, now: float, horizon: list[float]) -> bool:
-    return True
-
-
-def _setter(name: str, value: Any) -> Action:
-    def set_field(task: Task) -> None:
-        setattr(task, name, value)
-
-    return set_field
-
-
-def _sequence(steps: tuple[Action, ...]) -> Action:
-    if len(steps) == 1:
-        return steps[0]
-
-    def run_all(task: Task) -> None:
-        for step in steps:
-            step(task)
-
-    return run_all
-
-
-def _all_of(checks: Sequence[Check]) -> Check:
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda task, now, horizon: first(task, now, horizon) and second(task, now, horizon)
-    items = tuple(checks)
-
-    def all_of(task: Task, now: float, horizon: list[float]) -> bool:
-        # An explicit loop: any()/all() over a generator costs a frame per call.
-        for check in items:  # noqa: SIM110
-            if not check(task, now, horizon):
-                return False
-        return True
-
-    return all_of
-
-
-def _any_of(checks: Sequence[Check]) -> Check:
-    if len(checks) == 1:
-        return checks[0]
-    items = tuple(checks)
-
-    def any_of(task: Task, now: float, horizon: list[float]) -> bool:
-        for check in items:  # noqa: SIM110  (see all_of)
-            if check(task, now, horizon):
-                return True
-        return False
-
-    return any_of
-
-
-def _field_check(name: str, kind: Kind, predicate: Callable[[Any], bool]) -> Check:
-    if name.startswith("attributes."):
-        attribute = name[len("attributes.") :]
-        if kind == "number":
-
-            def number_attribute(task: Task, now: float, horizon: list[float]) -> bool:
-                actual = task.attributes.get(attribute)
-                if (
-                    actual is None
-                    or actual.__class__ is bool
-                    or not isinstance(actual, int | float)
-                ):
-                    return False
-                return predicate(actual)
-
-            return number_attribute
-        wanted = str if kind == "text" else bool
-
-        def typed_attribute(task: Task, now: float, horizon: list[float]) -> bool:
-            actual = task.attributes.get(attribute)
-            return actual.__class__ is wanted and predicate(actual)
-
-        return typed_attribute
-    if name in ("department", "process"):
-        get_optional = attrgetter(name)
-
-        def optional_field(task: Task, now: float, horizon: list[float]) -> bool:
-            actual = get_optional(task)
-            return actual is not None and predicate(actual)
-
-        return optional_field
-
-    get = attrgetter(name)
-
-    def plain_field(task: Task, now: float, horizon: list[float]) -> bool:
-        return predicate(get(task))
-
-    return plain_field
-
-
-def _time_check(is_age: bool, op: str, amount: float) -> Check:
-    """``now OP threshold`` with threshold created + amount (age) or due − amount."""
-    compare = _COMPARE[op]
-    at_threshold, just_after = _threshold_times(op)
-
-    def time_check(task: Task, now: float, horizon: list[float]) -> bool:
-        if is_age:
-            threshold = task.created + amount
-        else:
-            due = task.due
-            if due is None:
-                return False
-            threshold = due - amount
-        if at_threshold and now < threshold < horizon[0]:
-            horizon[0] = threshold
-        if just_after:
-            after = math.nextafter(threshold, _INF)
-            if now < after < horizon[0]:
-                horizon[0] = after
-        return compare(now, threshold)
-
-    return time_check
-
-
-def _stage_runner(
-    runners: Sequence[Runner], keys: Sequence[tuple[str, str] | None], mode: str
-) -> Runner:
-    """Run a stage's rules in order; rules keyed on one text field are looked up, not scanned.
-
-    A rule whose condition is ``field == "x"`` (or an ``all`` starting with it)
-    cannot fire for a task whose field is not ``"x"``, so for each value of the
-    most used such field the runner keeps the ordered tuple of rules that can
-    fire (those keyed on that value plus every unkeyed rule). The skipped rules
-    fail on a static test before reaching any time-dependent one, so
-    ``next_change`` is unaffected. O(1) lookup plus the candidate rules.
-    """
-    counts: dict[str, int] = {}
-    for key in keys:
-        if key is not None:
-            counts[key[0]] = counts.get(key[0], 0) + 1
-    index_field = max(counts, key=lambda name: counts[name], default=None)
-    if index_field is None or counts[index_field] < 2:
-        return _scan_runner(tuple(runners), mode)
-    by_value: dict[str, list[int]] = {}
-    unkeyed: list[int] = []
-    for position, key in enumerate(keys):
-        if key is not None and key[0] == index_field:
-            by_value.setdefault(key[1], []).append(position)
-        else:
-            unkeyed.append(position)
-    table = {
-        value: _scan_runner(tuple(runners[p] for p in sorted(positions + unkeyed)), mode)
-        for value, positions in by_value.items()
-    }
-    default = _scan_runner(tuple(runners[p] for p in unkeyed), mode)
-    lookup = table.get
-    if index_field.startswith("attributes."):
-        attribute = index_field[len("attributes.") :]
-
-        def by_attribute(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
-            value = task.attributes.get(attribute)
-            run = lookup(value, default) if value.__class__ is str else default
-            return run(task, now, horizon, fired)
-
-        return by_attribute
-    get = attrgetter(index_field)
-
-    def by_field(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
-        value = get(task)
-        run = lookup(value, default) if value.__class__ is str else default
-        return run(task, now, horizon, fired)
-
-    return by_field
-
-
-def _scan_runner(rules: tuple[Runner, ...], mode: str) -> Runner:
-    if mode == "first":
-
-        def first_match(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
-            for rule in rules:  # noqa: SIM110  (see all_of)
-                if rule(task, now, horizon, fired):
-                    return True
-            return False
-
-        return first_match
-
-    def all_match(task: Task, now: float, horizon: list[float], fired: list[str]) -> bool:
-        hit = False
-        for rule in rules:
-            if rule(task, now, horizon, fired):
-                hit = True
-        return hit
-
-    return all_match
 
 
 # ---------------------------------------------------------------------- loading
