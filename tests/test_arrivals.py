@@ -368,3 +368,38 @@ def test_processes_round_trip_through_json() -> None:
         TraceArrivals(path="calls.csv"),
     ):
         assert arrival_process_from(json.loads(process.model_dump_json())) == process
+
+
+# ---------------------------------------------------------------- the docs page
+
+
+DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "simulation-inputs.md"
+
+
+def test_simulation_inputs_doc_examples_run() -> None:
+    page = DOCS_PAGE
+    text = page.read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in text.split("```python\n")[1:]]
+    assert len(blocks) >= 6
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)
+
+
+def test_simulation_inputs_doc_file_formats_load(tmp_path: Path) -> None:
+    text = DOCS_PAGE.read_text(encoding="utf-8")
+    samples = [block.split("```", 1)[0] for block in text.split("```text\n")[1:]]
+    profile = next(s for s in samples if s.startswith("interval_start,"))
+    (tmp_path / "profile.csv").write_text(profile)
+    claims, sales = load_profile_csv(tmp_path / "profile.csv")
+    assert (claims.interval_minutes, sales.interval_minutes) == (30, 60)
+    trace_csv = next(s for s in samples if s.startswith("time,"))
+    (tmp_path / "trace.csv").write_text(trace_csv)
+    trace_jsonl = next(s for s in samples if s.startswith("{"))
+    (tmp_path / "trace.jsonl").write_text(trace_jsonl)
+    from_csv = load_trace(tmp_path / "trace.csv")
+    from_jsonl = load_trace(tmp_path / "trace.jsonl")
+    assert [(a.time, a.task_type, a.handle_time) for a in from_csv] == [
+        (a.time, a.task_type, a.handle_time) for a in from_jsonl
+    ]
+    assert from_jsonl[0].attributes["vip"] is True
