@@ -230,7 +230,7 @@ class Engine:
         self._reject_cooldown = float(reject_cooldown)
         self._timeout_sets_not_ready = timeout_sets_not_ready
         self._max_offers = max_offers
-        self._wrap_up = _per_type("wrap_up", wrap_up)
+        self._wrap_up = _per_type("wrap_up", wrap_up, default=0.0)
         self._ttl = _per_type("time_to_live", time_to_live) if time_to_live is not None else None
         self._relaxation = _relaxation_table(relaxation)
         self._rules: Any = None
@@ -456,8 +456,8 @@ class Engine:
                 )
         elif kind == _DEFER_END:
             del self._deferred_until[key]
-            self._enqueue(task, now)
             self._emit(EventKind.task_resumed, task=key, reason="deferral_ended")
+            self._enqueue(task, now)
         elif kind == _WRAP_UP_END:
             self._close_wrap_up(task, now)
         elif kind == _TTL:
@@ -1264,8 +1264,9 @@ class Engine:
 
 
 def _per_type(
-    name: str, setting: float | Mapping[str, float] | None
+    name: str, setting: float | Mapping[str, float] | None, default: float | None = None
 ) -> Callable[[str], float | None]:
+    """A lookup by task type: one number for all, or a table with ``"*"`` as the fallback."""
     if setting is None:
         return lambda _type: None
     if isinstance(setting, Mapping):
@@ -1273,8 +1274,8 @@ def _per_type(
         for key, seconds in table.items():
             if not (math.isfinite(seconds) and seconds >= 0):
                 raise InvalidInputError(f"{name}[{key!r}]: got {seconds!r} (expected seconds >= 0)")
-        default = table.get("*")
-        return lambda task_type: table.get(task_type, default)
+        fallback = table.get("*", default)
+        return lambda task_type: table.get(task_type, fallback)
     seconds = float(setting)
     if not (math.isfinite(seconds) and seconds >= 0):
         raise InvalidInputError(f"{name}: got {setting!r} (expected seconds >= 0)")

@@ -1,0 +1,350 @@
+"""Engine behaviour: one lifecycle path or rule per test, read as specifications."""
+
+from __future__ import annotations
+
+import pytest
+
+from valueroute import AgentSpec, AgingPriority, TaskSpec
+from valueroute.engine import Engine, RelaxationStep
+from valueroute.errors import (
+    DuplicateTaskError,
+    InvalidInputError,
+    InvalidTransitionError,
+    UnknownTaskError,
+    VersionConflictError,
+)
+from valueroute.events import Event
+from valueroute.task import TaskState
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def make_engine(clock: Clock, **options: object) -> tuple[Engine, list[Event]]:
+    engine = Engine(clock=clock, **options)  # type: ignore[arg-type]
+    log: list[Event] = []
+    engine.subscribe(log.append)
+    return engine, log
+
+
+def kinds(log: list[Event]) -> list[tuple[str, str | None, str | None]]:
+    return [(e.kind.value, e.task, e.agent) for e in log]
+
+
+def test_a_task_arriving_to_an_idle_agent_is_offered_then_assigned_then_completed(
+    clock: Clock,
+) -> None:
+    engine, log = make_engine(clock)
+    engine.add_agent(AgentSpec(id="ann", skills={"billing": 3}), ready=True)
+    engine.submit(TaskSpec(id="t1", skills={"billing": 2}))
+    clock.now = 4.0
+    engine.accept("t1", "ann")
+    clock.now = 100.0
+    engine.complete("t1")
+    assert kinds(log)[1:] == [
+        ("task_submitted", "t1", None),
+        ("task_queued", "t1", None),
+        ("task_offered", "t1", "ann"),
+        ("offer_accepted", "t1", "ann"),
+        ("task_assigned", "t1", "ann"),
+        ("task_completed", "t1", "ann"),
+    ]
+    assert engine.get("t1").state is TaskState.completed
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    engine._check()
+
+
+def test_an_agent_becoming_ready_gets_the_best_task_across_all_queues(clock: Clock) -> None:
+    engine, _ = make_engine(clock, policy=AgingPriority(seconds_per_point=60))
+    engine.add_agent(
+        AgentSpec(id="ann", skills={"billing": 1, "claims": 1}, capacity={"voice": 1, "email": 1})
+    )
+    engine.submit(TaskSpec(id="billing-old", skills={"billing": 1}, priority=0))
+    clock.now = 30.0
+    engine.submit(TaskSpec(id="claims-high", channel="email", skills={"claims": 1}, priority=2))
+    engine.submit(TaskSpec(id="other", skills={"french": 1}, priority=9))
+    clock.now = 60.0
+    # Scores at t=60: billing-old 0 + 1 = 1; claims-high 2 + 0.5 = 2.5; "other" not eligible.
+    engine.set_agent_state("ann", "ready")
+    assert engine.offer_of("claims-high").agent.id == "ann"
+    # Voice is exclusive: an agent holding an e-mail does not also take a call.
+    assert engine.get("billing-old").state is TaskState.queued
+    assert engine.get("other").state is TaskState.queued
+    engine._check()
+
+
+def test_voice_is_exclusive_by_default(clock: Clock) -> None:
+    engine, _ = make_engine(clock)
+    engine.add_agent(AgentSpec(id="ann", capacity={"voice": 1, "chat": 3}), ready=True)
+    engine.submit(TaskSpec(id="call", channel="voice"))
+    engine.submit(TaskSpec(id="chat", channel="chat"))
+    assert engine.get("call").state is TaskState.offered
+    assert engine.get("chat").state is TaskState.queued
+    engine.reject("call")
+    # Freed: the chat goes to ann; the call cools down for her.
+    assert engine.get("chat").state is TaskState.offered
+    assert engine.get("call").state is TaskState.queued
+    engine._check()
+
+
+def test_push_goes_to_the_longest_idle_eligible_agent(clock: Clock) -> None:
+    engine, _ = make_engine(clock)
+    engine.add_agent(AgentSpec(id="a", skills={"s": 1}), ready=True)
+    clock.now = 10.0
+    engine.add_agent(AgentSpec(id="b", skills={"s": 1}), ready=True)
+    engine.add_agent(AgentSpec(id="c", skills={}), ready=True)
+    clock.now = 20.0
+    engine.submit(TaskSpec(id="t", skills={"s": 1}))
+    assert engine.offer_of("t").agent.id == "a"
+
+
+def test_reject_requeues_with_original_age_and_cools_down_for_that_agent(clock: Clock) -> None:
+    engine, _ = make_engine(clock, reject_cooldown=50.0, offer_timeout=None)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    clock.now = 5.0
+    engine.reject("t", "ann")
+    task = engine.get("t")
+    assert task.state is TaskState.queued
+    assert task.created == 0.0
+    assert engine.next_wakeup() == 55.0
+    clock.now = 55.0
+    engine.advance()
+    assert engine.offer_of("t").agent.id == "ann"
+    engine._check()
+
+
+def test_an_unanswered_offer_times_out_and_can_set_the_agent_not_ready(clock: Clock) -> None:
+    engine, log = make_engine(clock, offer_timeout=15.0, timeout_sets_not_ready=True)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.add_agent(AgentSpec(id="bob"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    assert engine.offer_of("t").agent.id == "ann"
+    assert engine.next_wakeup() == 15.0
+    clock.now = 15.0
+    assert engine.advance() == 1
+    assert engine.agents.get("ann").state.value == "not_ready"
+    assert engine.agents.get("ann").reason == "offer_timeout"
+    assert engine.offer_of("t").agent.id == "bob"
+    assert ("offer_timed_out", "t", "ann") in kinds(log)
+    engine._check()
+
+
+def test_revoke_returns_the_task_without_cool_down(clock: Clock) -> None:
+    engine, _ = make_engine(clock, offer_timeout=None)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    engine.revoke("t")
+    # Re-offered at once to the same (only) agent.
+    assert engine.offer_of("t").agent.id == "ann"
+
+
+def test_max_offers_rejects_the_task_for_good(clock: Clock) -> None:
+    engine, _ = make_engine(clock, max_offers=2, reject_cooldown=0.0)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    engine.reject("t")
+    engine.reject("t")
+    assert engine.get("t").state is TaskState.rejected
+    assert len(engine) == 0
+
+
+def test_wrap_up_keeps_the_slot_until_it_ends(clock: Clock) -> None:
+    engine, _ = make_engine(clock, wrap_up={"claim": 30.0})
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t1", type="claim"))
+    engine.accept("t1")
+    engine.submit(TaskSpec(id="t2"))
+    clock.now = 10.0
+    engine.complete("t1")
+    assert engine.get("t1").state is TaskState.wrap_up
+    assert engine.get("t2").state is TaskState.queued
+    clock.now = 40.0
+    engine.advance()
+    assert engine.get("t1").state is TaskState.completed
+    assert engine.offer_of("t2").agent.id == "ann"
+    engine._check()
+
+
+def test_hold_resume_and_defer(clock: Clock) -> None:
+    engine, _ = make_engine(clock)
+    engine.submit(TaskSpec(id="t"))
+    engine.hold("t")
+    assert engine.get("t").state is TaskState.held
+    assert "t" not in engine.tasklist
+    engine.defer("t", until=100.0)
+    assert engine.get("t").state is TaskState.deferred
+    clock.now = 100.0
+    engine.advance()
+    assert engine.get("t").state is TaskState.queued
+    assert engine.get("t").created == 0.0
+    with pytest.raises(InvalidTransitionError, match="cannot resume task 't': it is queued"):
+        engine.resume("t")
+    engine._check()
+
+
+def test_time_to_live_expires_waiting_tasks(clock: Clock) -> None:
+    engine, log = make_engine(clock, time_to_live={"chat": 60.0})
+    engine.submit(TaskSpec(id="chat", type="chat"))
+    engine.submit(TaskSpec(id="mail", type="mail"))
+    clock.now = 60.0
+    engine.advance()
+    assert engine.get("chat").state is TaskState.expired
+    assert engine.get("mail").state is TaskState.queued
+    assert ("task_expired", "chat", None) in kinds(log)
+
+
+def test_due_time_passing_emits_a_breach_once(clock: Clock) -> None:
+    engine, log = make_engine(clock)
+    engine.submit(TaskSpec(id="t", due=20.0))
+    clock.now = 25.0
+    engine.advance()
+    engine.advance()
+    assert [e.kind.value for e in log].count("sla_breached") == 1
+
+
+def test_transfer_keeps_age_and_can_change_requirements(clock: Clock) -> None:
+    engine, _ = make_engine(clock, offer_timeout=None)
+    engine.add_agent(AgentSpec(id="ann", skills={"sales": 1}), ready=True)
+    engine.add_agent(AgentSpec(id="bob", skills={"claims": 2}))
+    engine.submit(TaskSpec(id="t", skills={"sales": 1}))
+    engine.accept("t")
+    clock.now = 50.0
+    engine.transfer("t", skills={"claims": 2})
+    task = engine.get("t")
+    assert task.state is TaskState.queued
+    assert task.created == 0.0
+    engine.set_agent_state("bob", "ready")
+    assert engine.offer_of("t").agent.id == "bob"
+    engine._check()
+
+
+def test_transfer_to_an_agent_who_cannot_take_it_changes_nothing(clock: Clock) -> None:
+    engine, _ = make_engine(clock, offer_timeout=None)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.add_agent(AgentSpec(id="bob"))
+    engine.submit(TaskSpec(id="t"))
+    engine.accept("t")
+    with pytest.raises(InvalidTransitionError, match="'bob' cannot take"):
+        engine.transfer("t", to_agent="bob")
+    assert engine.get("t").state is TaskState.assigned
+    assert engine.agent_of("t") is engine.agents.get("ann")
+    engine._check()
+
+
+def test_idempotent_submit(clock: Clock) -> None:
+    engine, log = make_engine(clock)
+    first = engine.submit(TaskSpec(id="t", priority=3))
+    count = len(log)
+    assert engine.submit(TaskSpec(id="t", priority=3)) is first
+    assert len(log) == count
+    with pytest.raises(DuplicateTaskError, match="other content"):
+        engine.submit(TaskSpec(id="t", priority=4))
+    engine.cancel("t")
+    assert engine.submit({"id": "t", "priority": 3}).state is TaskState.canceled
+
+
+def test_update_with_expected_version(clock: Clock) -> None:
+    engine, _ = make_engine(clock)
+    task = engine.submit(TaskSpec(id="t", priority=1))
+    engine.update("t", priority=2, expected_version=0)
+    assert task.version == 1
+    with pytest.raises(VersionConflictError, match="version 1, not the expected 0"):
+        engine.update("t", priority=3, expected_version=0)
+    assert task.priority == 2
+    with pytest.raises(InvalidInputError, match="value"):
+        engine.update("t", value=-1.0)
+    assert task.version == 1
+
+
+def test_unknown_and_closed_tasks_give_clear_errors(clock: Clock) -> None:
+    engine, _ = make_engine(clock)
+    with pytest.raises(UnknownTaskError, match="'ghost'"):
+        engine.cancel("ghost")
+    engine.submit(TaskSpec(id="t"))
+    engine.cancel("t")
+    with pytest.raises(InvalidTransitionError, match="canceled"):
+        engine.cancel("t")
+
+
+def test_stepwise_relaxation_widens_the_pool_after_waiting(clock: Clock) -> None:
+    engine, log = make_engine(
+        clock,
+        relaxation=[
+            RelaxationStep(after=30.0, lower_by=1.0),
+            RelaxationStep(after=60.0, drop=("french",)),
+        ],
+    )
+    engine.add_agent(AgentSpec(id="junior", skills={"billing": 2}), ready=True)
+    engine.submit(TaskSpec(id="t", skills={"billing": 3, "french": 1}))
+    assert engine.get("t").state is TaskState.queued
+    assert engine.next_wakeup() == 30.0
+    clock.now = 30.0
+    engine.advance()
+    assert dict(engine.get("t").skills) == {"billing": 2.0, "french": 0.0}
+    assert engine.get("t").state is TaskState.queued
+    clock.now = 60.0
+    engine.advance()
+    assert dict(engine.get("t").skills) == {"billing": 2.0}
+    assert engine.offer_of("t").agent.id == "junior"
+    assert [e.kind.value for e in log].count("task_relaxed") == 2
+    engine._check()
+
+
+def test_starvation_guard_puts_a_long_waiting_task_first(clock: Clock) -> None:
+    engine, _ = make_engine(clock, max_wait=120.0)
+    engine.submit(TaskSpec(id="old-low", priority=0))
+    clock.now = 100.0
+    engine.submit(TaskSpec(id="new-high", priority=9))
+    clock.now = 119.0
+    assert engine.tasklist.top(1, 119.0)[0][0].id == "new-high"
+    clock.now = 120.0
+    assert engine.tasklist.top(1, 120.0)[0][0].id == "old-low"
+
+
+def test_pull_mode_offers_only_on_request(clock: Clock) -> None:
+    engine, _ = make_engine(clock, dispatch="pull", policy=AgingPriority(seconds_per_point=10))
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="a", priority=0))
+    engine.submit(TaskSpec(id="b", priority=1))
+    assert engine.get("a").state is TaskState.queued
+    clock.now = 20.0  # a: 0 + 2 = 2; b: 1 + 2 = 3
+    offer = engine.next_task("ann")
+    assert offer is not None
+    assert offer.task.id == "b"
+    assert engine.next_task("ann") is None  # voice capacity 1 is taken
+
+
+def test_failed_commands_emit_nothing(clock: Clock) -> None:
+    engine, log = make_engine(clock)
+    engine.submit(TaskSpec(id="t"))
+    count = len(log)
+    for call in (
+        lambda: engine.accept("t"),
+        lambda: engine.complete("t"),
+        lambda: engine.defer("t", until=-5.0),
+        lambda: engine.transfer("t", skills={"x": -1}),
+        lambda: engine.set_agent_state("nobody", "ready"),
+    ):
+        with pytest.raises((InvalidTransitionError, InvalidInputError, KeyError)):
+            call()
+    assert len(log) == count
+    engine._check()
+
+
+def test_events_serialise_to_json_and_back(clock: Clock) -> None:
+    engine, log = make_engine(clock)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t", due=5.0))
+    for event in log:
+        assert Event.from_dict(__import__("json").loads(event.to_json())) == event

@@ -1,0 +1,388 @@
+"""Random command sequences against the engine, checked after every step.
+
+A reference model follows the event stream and accepts only transitions the
+documented lifecycle allows; after every step it must agree with the engine
+on every task's state. Independently of the engine's own bookkeeping the
+checks also recompute, by brute force: capacities, eligibility of every
+offered task, the matching fixed point (no available agent next to a task it
+may take), conservation of tasks, the best task for a pull, and that failed
+commands change nothing and emit nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
+from valueroute.agents import Presence
+from valueroute.engine import Engine, RelaxationStep
+from valueroute.events import Event
+
+SKILLS = ({}, {"billing": 1.0}, {"billing": 2.0}, {"claims": 1.0}, {"billing": 1.0, "claims": 1.0})
+AGENT_SKILLS = (
+    {"billing": 1.0},
+    {"billing": 2.0, "claims": 1.0},
+    {"claims": 2.0},
+    {},
+)
+CAPACITIES = ({"voice": 1}, {"chat": 2, "email": 1}, {"voice": 1, "chat": 1})
+COOLDOWN = 15.0
+SECONDS_PER_POINT = 8.0
+
+# Which task states each event may start from, and the state it leads to.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "task_queued": (
+        frozenset({"new", "unoffered", "resuming", "transferring"}),
+        "queued",
+    ),
+    "task_offered": (frozenset({"queued", "transferring"}), "offered"),
+    "offer_accepted": (frozenset({"offered"}), "accepting"),
+    "task_assigned": (frozenset({"accepting"}), "assigned"),
+    "offer_rejected": (frozenset({"offered"}), "unoffered"),
+    "offer_timed_out": (frozenset({"offered"}), "unoffered"),
+    "offer_revoked": (frozenset({"offered"}), "unoffered"),
+    "task_held": (frozenset({"queued", "deferred"}), "held"),
+    "task_resumed": (frozenset({"held", "deferred"}), "resuming"),
+    "task_deferred": (frozenset({"queued", "held"}), "deferred"),
+    "task_wrap_up": (frozenset({"assigned"}), "wrap_up"),
+    "task_completed": (frozenset({"assigned", "wrap_up"}), "completed"),
+    "task_canceled": (frozenset({"queued", "offered", "held", "deferred"}), "canceled"),
+    "task_expired": (frozenset({"queued", "offered", "held", "deferred"}), "expired"),
+    "task_rejected": (frozenset({"unoffered"}), "rejected"),
+    "task_transferred": (frozenset({"assigned", "queued"}), "transferring"),
+}
+# Per command: the states it may be given, and the states the task may be in right after
+# (dispatch may offer a queued task at once).
+COMMANDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "accept": (frozenset({"offered"}), frozenset({"assigned"})),
+    "reject": (frozenset({"offered"}), frozenset({"queued", "offered", "rejected"})),
+    "revoke": (frozenset({"offered"}), frozenset({"queued", "offered"})),
+    "complete": (frozenset({"assigned"}), frozenset({"wrap_up", "completed"})),
+    "end_wrap_up": (frozenset({"wrap_up"}), frozenset({"completed"})),
+    "cancel": (frozenset({"queued", "offered", "held", "deferred"}), frozenset({"canceled"})),
+    "hold": (frozenset({"queued", "deferred"}), frozenset({"held"})),
+    "resume": (frozenset({"held", "deferred"}), frozenset({"queued", "offered"})),
+}
+TERMINAL = {"completed", "canceled", "expired", "rejected"}
+# Events that change no task state.
+NEUTRAL = {
+    "task_submitted",
+    "task_updated",
+    "task_relaxed",
+    "sla_breached",
+    "agent_added",
+    "agent_removed",
+    "agent_state_changed",
+    "policy_changed",
+    "rules_changed",
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class EngineMachine(RuleBasedStateMachine):
+    dispatch = "push"
+
+    @initialize(offer_timeout=st.sampled_from([None, 20.0]), max_offers=st.sampled_from([None, 3]))
+    def setup(self, offer_timeout: float | None, max_offers: int | None) -> None:
+        self.clock = Clock()
+        self.engine = Engine(
+            clock=self.clock,
+            policy=AgingPriority(seconds_per_point=SECONDS_PER_POINT),
+            dispatch=self.dispatch,  # type: ignore[arg-type]
+            offer_timeout=offer_timeout,
+            reject_cooldown=COOLDOWN,
+            max_offers=max_offers,
+            wrap_up={"wrap": 10.0},
+            time_to_live={"short": 100.0},
+            relaxation={"relaxing": [RelaxationStep(after=40.0, lower_by=1.0)]},
+        )
+        self.events: list[Event] = []
+        self.engine.subscribe(self.events.append)
+        self.seen = 0
+        self.model: dict[str, str] = {}
+        self.cooldown: dict[tuple[str, str], float] = {}
+        self.next_task = 0
+        self.next_agent = 0
+        # Two broadly skilled agents, so that offers, accepts and completions are common.
+        for agent_id in ("generalist-1", "generalist-2"):
+            spec = AgentSpec(
+                id=agent_id,
+                skills={"billing": 2.0, "claims": 2.0},
+                capacity={"voice": 1, "chat": 2, "email": 1},
+            )
+            self.engine.add_agent(spec, ready=True)
+        self.consume_events()
+
+    # ------------------------------------------------------------ the model
+
+    def consume_events(self) -> None:
+        new = self.events[self.seen :]
+        self.seen = len(self.events)
+        for event in new:
+            kind = event.kind.value
+            if kind == "task_submitted":
+                assert event.task not in self.model
+                self.model[event.task] = "new"  # type: ignore[index]
+                continue
+            if kind in NEUTRAL:
+                continue
+            allowed, target = TRANSITIONS[kind]
+            assert event.task is not None
+            state = self.model[event.task]
+            assert state in allowed, f"{kind} from {state} for {event.task}"
+            self.model[event.task] = target
+            if kind == "task_offered":
+                assert not self.cooling(event.task, event.agent, at=event.time), (  # type: ignore[arg-type]
+                    f"{event.task} offered to {event.agent} during its cool-down"
+                )
+            if kind in ("offer_rejected", "offer_timed_out"):
+                self.cooldown[(event.task, event.agent)] = event.time + COOLDOWN  # type: ignore[index]
+
+    def digest(self) -> object:
+        engine = self.engine
+        tasks = sorted(
+            (t.id, t.state.value, t.priority, t.version, getattr(engine.agent_of(t.id), "id", None))
+            for t in (engine.get(i) for i in self.model if i in engine._tasks)
+        )
+        agents = sorted((a.id, a.state.value, tuple(sorted(a.load.items()))) for a in engine.agents)
+        return tasks, agents, len(self.events), engine.next_wakeup()
+
+    def attempt(self, call: object) -> bool:
+        """Run a command; if it fails it must change nothing and emit nothing."""
+        before = self.digest()
+        try:
+            call()  # type: ignore[operator]
+        except ValueRouteError:
+            assert self.digest() == before
+            return False
+        finally:
+            self.consume_events()
+        return True
+
+    def open_ids(self, *states: str) -> list[str]:
+        return sorted(i for i, s in self.model.items() if not states or s in states)
+
+    # ------------------------------------------------------------ rules
+
+    @rule(
+        skills=st.sampled_from(SKILLS),
+        channel=st.sampled_from(["voice", "chat", "email"]),
+        priority=st.integers(0, 3),
+        type=st.sampled_from(["plain", "wrap", "short", "relaxing"]),
+        due=st.none() | st.integers(0, 60),
+    )
+    def submit(
+        self, skills: dict[str, float], channel: str, priority: int, type: str, due: int | None
+    ) -> None:
+        task_id = f"t{self.next_task}"
+        self.next_task += 1
+        spec = TaskSpec(
+            id=task_id,
+            skills=skills,
+            channel=channel,
+            priority=priority,
+            type=type,
+            due=None if due is None else self.clock.now + due,
+        )
+        self.attempt(lambda: self.engine.submit(spec))
+
+    @rule(
+        skills=st.sampled_from(AGENT_SKILLS),
+        capacity=st.sampled_from(CAPACITIES),
+        ready=st.booleans(),
+    )
+    def add_agent(self, skills: dict[str, float], capacity: dict[str, int], ready: bool) -> None:
+        agent_id = f"a{self.next_agent}"
+        self.next_agent += 1
+        spec = AgentSpec(id=agent_id, skills=skills, capacity=capacity)
+        self.attempt(lambda: self.engine.add_agent(spec, ready=ready))
+
+    @precondition(lambda self: len(self.engine.agents) > 0)
+    @rule(data=st.data(), presence=st.sampled_from(list(Presence)))
+    def set_agent_state(self, data: st.DataObject, presence: Presence) -> None:
+        agent_id = data.draw(st.sampled_from(sorted(a.id for a in self.engine.agents)))
+        until = self.clock.now + 5.0 if presence is Presence.wrap_up else None
+        reason = "break" if presence is Presence.not_ready else None
+        self.attempt(
+            lambda: self.engine.set_agent_state(agent_id, presence, reason=reason, until=until)
+        )
+
+    @precondition(lambda self: len(self.engine.agents) > 0)
+    @rule(data=st.data())
+    def remove_agent(self, data: st.DataObject) -> None:
+        agent_id = data.draw(st.sampled_from(sorted(a.id for a in self.engine.agents)))
+        self.attempt(lambda: self.engine.remove_agent(agent_id))
+
+    @precondition(lambda self: self.model)
+    @rule(
+        data=st.data(),
+        command=st.sampled_from(
+            ["accept", "reject", "revoke", "complete", "end_wrap_up", "cancel", "hold", "resume"]
+        ),
+    )
+    def task_command(self, data: st.DataObject, command: str) -> None:
+        # Mostly a task the command applies to, sometimes any task (to test refusals).
+        fitting = self.open_ids(*COMMANDS[command][0])
+        pool = fitting if fitting and data.draw(st.integers(0, 4)) else self.open_ids()
+        task_id = data.draw(st.sampled_from(pool))
+        before = self.model[task_id]
+        holder = self.engine.agent_of(task_id)
+        succeeded = self.attempt(lambda: getattr(self.engine, command)(task_id))
+        allowed, results = COMMANDS[command]
+        assert succeeded == (before in allowed), (command, before)
+        if succeeded:
+            after = self.model[task_id]
+            if command == "complete":
+                expected = {"wrap_up"} if self.engine.get(task_id).type == "wrap" else {"completed"}
+                assert after in expected
+            else:
+                assert after in results, (command, after)
+            if command == "reject" and after == "offered":
+                assert self.engine.agent_of(task_id) is not holder
+
+    @precondition(lambda self: self.open_ids("offered"))
+    @rule(data=st.data())
+    def accept_an_offer(self, data: st.DataObject) -> None:
+        task_id = data.draw(st.sampled_from(self.open_ids("offered")))
+        assert self.attempt(lambda: self.engine.accept(task_id))
+        assert self.model[task_id] == "assigned"
+
+    @precondition(lambda self: self.open_ids("assigned"))
+    @rule(data=st.data())
+    def complete_an_assigned_task(self, data: st.DataObject) -> None:
+        task_id = data.draw(st.sampled_from(self.open_ids("assigned")))
+        assert self.attempt(lambda: self.engine.complete(task_id))
+        wraps = self.engine.get(task_id).type == "wrap"
+        assert self.model[task_id] == ("wrap_up" if wraps else "completed")
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), seconds=st.integers(-5, 50))
+    def defer(self, data: st.DataObject, seconds: int) -> None:
+        task_id = data.draw(st.sampled_from(self.open_ids()))
+        self.attempt(lambda: self.engine.defer(task_id, until=self.clock.now + seconds))
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), skills=st.sampled_from(SKILLS), keep_age=st.booleans())
+    def transfer(self, data: st.DataObject, skills: dict[str, float], keep_age: bool) -> None:
+        task_id = data.draw(st.sampled_from(self.open_ids()))
+        self.attempt(lambda: self.engine.transfer(task_id, skills=skills, keep_age=keep_age))
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), priority=st.integers(-1, 5), version=st.none() | st.integers(0, 2))
+    def update(self, data: st.DataObject, priority: int, version: int | None) -> None:
+        task_id = data.draw(st.sampled_from(self.open_ids()))
+        self.attempt(
+            lambda: self.engine.update(task_id, priority=priority, expected_version=version)
+        )
+
+    @rule(seconds=st.sampled_from([0.0, 1.0, 5.0, 10.0, 15.0, 20.0, 40.0]))
+    def advance(self, seconds: float) -> None:
+        self.clock.now += seconds
+        wakeup = self.engine.next_wakeup()
+        fired = self.engine.advance()
+        assert (fired > 0) == (wakeup <= self.clock.now)
+        assert self.engine.next_wakeup() > self.clock.now
+        self.consume_events()
+
+    @precondition(lambda self: len(self.engine.agents) > 0)
+    @rule(data=st.data())
+    def next_task(self, data: st.DataObject) -> None:
+        agent_id = data.draw(st.sampled_from(sorted(a.id for a in self.engine.agents)))
+        expected = self.best_for(agent_id)
+        before = len(self.events)
+        offer = self.engine.next_task(agent_id)
+        if expected is None:
+            assert offer is None
+            assert len(self.events) == before
+        else:
+            assert offer is not None
+            assert offer.task.id == expected
+        self.consume_events()
+
+    # ------------------------------------------------------------ brute force
+
+    def cooling(self, task_id: str, agent_id: str, at: float | None = None) -> bool:
+        now = self.clock.now if at is None else at
+        return self.cooldown.get((task_id, agent_id), -math.inf) > now
+
+    def eligible(self, agent_id: str, task_id: str) -> bool:
+        agent = self.engine.agents.get(agent_id)
+        task = self.engine.get(task_id)
+        return all(agent.skills.get(k, -1.0) >= v for k, v in task.skills.items())
+
+    def best_for(self, agent_id: str) -> str | None:
+        agent = self.engine.agents.get(agent_id)
+        now = self.clock.now
+        candidates = []
+        for task_id in self.open_ids("queued"):
+            task = self.engine.get(task_id)
+            if (
+                self.engine.agents.can_take(agent, task.channel)
+                and self.eligible(agent_id, task_id)
+                and not self.cooling(task_id, agent_id)
+            ):
+                score = task.priority + (now - task.created) / SECONDS_PER_POINT
+                candidates.append((-score, task.created, task.seq, task_id))
+        return min(candidates)[3] if candidates else None
+
+    # ------------------------------------------------------------ invariants
+
+    @invariant()
+    def model_agrees_with_engine(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        self.consume_events()
+        self.engine._check()
+        terminal: Counter[str] = Counter()
+        for task_id, state in self.model.items():
+            assert state not in ("new", "unoffered", "resuming", "transferring", "accepting")
+            assert self.engine.get(task_id).state.value == state, task_id
+            if state in TERMINAL:
+                terminal[state] += 1
+        submitted = sum(1 for e in self.events if e.kind.value == "task_submitted")
+        assert submitted == len(self.engine) + sum(terminal.values())
+
+    @invariant()
+    def capacity_and_eligibility_hold(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        engine = self.engine
+        for agent in engine.agents:
+            held = engine.tasks_of(agent.id)
+            load = Counter(t.channel for t in held)
+            for channel, count in load.items():
+                assert count <= agent.capacity.get(channel, 0)
+            if any(t.channel == "voice" for t in held):
+                assert len(held) == 1
+            for task in held:
+                if task.state.value == "offered":
+                    assert self.eligible(agent.id, task.id)
+
+    @invariant()
+    def no_available_agent_sits_next_to_a_task_it_may_take(self) -> None:
+        if not hasattr(self, "engine") or self.dispatch != "push":
+            return
+        for agent in self.engine.agents:
+            assert self.best_for(agent.id) is None, agent.id
+
+
+class PullEngineMachine(EngineMachine):
+    dispatch = "pull"
+
+
+TestEngineMachine = EngineMachine.TestCase
+TestPullEngineMachine = PullEngineMachine.TestCase
+
+pytestmark = pytest.mark.filterwarnings("error")
