@@ -291,3 +291,24 @@ def test_distributions_are_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         d.mean_seconds = 4  # type: ignore[misc]
     assert d.mean_seconds == 3
+
+
+def test_a_scenario_model_embeds_distributions_and_names_the_bad_field() -> None:
+    from valueroute.models import BoundaryModel
+    from valueroute.sim.distributions import Distribution
+
+    class TaskTypeSettings(BoundaryModel):
+        handle: Distribution
+        patience: Distribution | None = None
+
+    settings = TaskTypeSettings.model_validate_json(
+        '{"handle": {"kind": "gamma", "mean_seconds": 180, "cv": 0.8}}'
+    )
+    assert isinstance(settings.handle, Gamma)
+    assert settings.handle.mean == 180
+    with pytest.raises(InvalidInputError) as info:
+        TaskTypeSettings(handle={"kind": "lognormal", "mean_seconds": 180, "cv": -1})
+    message = str(info.value)
+    assert "handle" in message
+    assert "cv" in message
+    assert "-1" in message
