@@ -816,8 +816,9 @@ def _best_scan(
 class LongestIdle:
     """The agent idle the longest: smallest ``idle_since``, then registration order.
 
-    The default of Asterisk app_queue (``leastrecent``), FreeSWITCH
-    mod_callcenter (``longest-idle-agent``), Genesys and TaskRouter.
+    FreeSWITCH mod_callcenter ``longest-idle-agent``, Asterisk app_queue
+    ``leastrecent``, Cisco Unified CCX "Longest Available"; TaskRouter's
+    default worker order.
     O(p) for p admitted profiles with available agents.
     """
 
@@ -834,8 +835,8 @@ class LongestIdle:
 class MostProficient:
     """Highest mean level over the group's required skills; ties longest idle.
 
-    Skills-based routing's "best agent" (Genesys "best skill", Asterisk's
-    penalty tiers inverted). O(p).
+    Genesys Cloud "Best available skills", Cisco Unified CCX "Most Skilled",
+    TaskRouter ``order_by`` a skill level ``DESC``. O(p).
     """
 
     def choose(
@@ -851,7 +852,7 @@ class MostProficient:
 class LeastSkilled:
     """Fewest skills first, keeping scarce multi-skilled agents free; ties longest idle.
 
-    Genesys "least skilled" / TaskRouter worker ordering by skill count. O(p).
+    Cisco Unified CCX "Least Skilled" (there by level, here by skill count). O(p).
     """
 
     def choose(
@@ -867,8 +868,8 @@ class LeastSkilled:
 class LeastOccupied:
     """Lowest load ratio (tasks held over slots, all channels); ties longest idle.
 
-    Multi-channel routing's "least busy agent" (Genesys, TaskRouter multitasking).
-    O(m) for m available agents.
+    Avaya's "least occupied agent"; spreads digital work across multitasking
+    agents. O(m) for m available agents.
     """
 
     def choose(
