@@ -4,10 +4,34 @@ Score every task by business value, priority and due time; keep one
 enterprise-wide list of open tasks in exact score order; hand the most
 valuable task to the right agent; and run the same engine in a SimPy
 simulation to answer what-if questions.
+
+The names below are the stable public API. Submodules hold more:
+:mod:`valueroute.erlang` (queueing formulas and staffing),
+:mod:`valueroute.rules` (rule files), :mod:`valueroute.sim` (simulation
+inputs and runs), :mod:`valueroute.datasets` (public call-centre data).
 """
 
 from __future__ import annotations
 
+from valueroute.agents import (
+    Agent,
+    AgentPool,
+    AgentSelection,
+    AgentState,
+    FewestTasks,
+    LeastOccupied,
+    LeastSkilled,
+    LeastTalkTime,
+    LongestIdle,
+    MostProficient,
+    Presence,
+    RandomAgent,
+    RoundRobin,
+    TopDown,
+    selection_by_name,
+)
+from valueroute.engine import Engine, Offer, RelaxationStep, StarvationGuard
+from valueroute.erlang import erlang_a, erlang_b, erlang_c, required_agents, staff_intervals
 from valueroute.errors import (
     CapacityError,
     ClockError,
@@ -24,39 +48,103 @@ from valueroute.errors import (
     ValueRouteError,
     VersionConflictError,
 )
+from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec, to_seconds
-from valueroute.scoring import AgingPriority, Fifo, Policy, Rescored, Segment, StrictPriority
-from valueroute.task import RequirementGroup, Task
+from valueroute.rules import CompiledRules, RuleSet, dry_run, load_rules
+from valueroute.scoring import (
+    AgingPriority,
+    CMu,
+    CMuTheta,
+    Composite,
+    EarliestDue,
+    Explanation,
+    Fifo,
+    Kleinrock,
+    LeastSlack,
+    Policy,
+    PriorityRamp,
+    Rescored,
+    Segment,
+    StrictPriority,
+    ValueAtRisk,
+    as_policy,
+    explain,
+    policy_by_name,
+)
+from valueroute.task import RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Agent",
+    "AgentPool",
+    "AgentSelection",
     "AgentSpec",
+    "AgentState",
     "AgingPriority",
+    "CMu",
+    "CMuTheta",
     "CapacityError",
     "ClockError",
+    "CompiledRules",
+    "Composite",
     "DuplicateAgentError",
     "DuplicateTaskError",
+    "EarliestDue",
+    "Engine",
     "ErlangError",
+    "Event",
+    "EventKind",
+    "Explanation",
+    "FewestTasks",
     "Fifo",
     "InvalidInputError",
     "InvalidTransitionError",
+    "Kleinrock",
+    "LeastOccupied",
+    "LeastSkilled",
+    "LeastSlack",
+    "LeastTalkTime",
     "LimitExceededError",
+    "LongestIdle",
+    "MostProficient",
+    "Offer",
     "Policy",
     "PolicyError",
+    "Presence",
+    "PriorityRamp",
+    "RandomAgent",
+    "RelaxationStep",
     "RequirementGroup",
     "Rescored",
+    "RoundRobin",
     "RuleError",
+    "RuleSet",
     "Segment",
+    "StarvationGuard",
     "StrictPriority",
     "Task",
     "TaskList",
     "TaskSpec",
+    "TaskState",
+    "TopDown",
     "UnknownAgentError",
     "UnknownTaskError",
+    "ValueAtRisk",
     "ValueRouteError",
     "VersionConflictError",
     "__version__",
+    "as_policy",
+    "dry_run",
+    "erlang_a",
+    "erlang_b",
+    "erlang_c",
+    "explain",
+    "load_rules",
+    "policy_by_name",
+    "required_agents",
+    "selection_by_name",
+    "staff_intervals",
     "to_seconds",
 ]
