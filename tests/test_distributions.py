@@ -257,6 +257,22 @@ def test_bad_size_is_refused(size: Any) -> None:
         Exponential(mean_seconds=1).sample(np.random.default_rng(0), size=size)
 
 
+def test_sampling_needs_a_generator() -> None:
+    with pytest.raises(InvalidInputError, match="rng"):
+        Deterministic(value_seconds=1).sample(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="rng"):
+        Exponential(mean_seconds=1).sample(np.random.RandomState(0), size=2)  # type: ignore[arg-type]
+
+
+def test_take_needs_a_count() -> None:
+    sampler = Exponential(mean_seconds=1).sampler(np.random.default_rng(0))
+    with pytest.raises(InvalidInputError, match="count"):
+        sampler.take(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="count"):
+        sampler.take(-1)
+    assert sampler.take(0) == []
+
+
 def test_not_a_mapping_or_not_json_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="JSON"):
         distribution_from("{not json")

@@ -126,3 +126,11 @@ def test_bad_names_are_refused_and_create_nothing(parts: tuple[Any, ...]) -> Non
     with pytest.raises(InvalidInputError, match="name"):
         streams.generator(*parts)
     assert streams.names == ()
+
+
+def test_named_purposes_are_plain_names() -> None:
+    streams = RandomStreams(5)
+    assert streams.arrivals("claims") is streams.generator("arrivals/claims")
+    assert streams.handle("claims") is streams.generator("handle/claims")
+    assert streams.patience("claims") is streams.generator("patience/claims")
+    assert streams.routing() is streams.generator("routing")

@@ -85,6 +85,11 @@ class _Base(BoundaryModel):
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
         """One draw (``size=None``) as float, or ``size`` draws as a float64 array."""
         _check_size(size)
+        if not isinstance(rng, np.random.Generator):
+            raise InvalidInputError(
+                f"rng: got {type(rng).__name__} (expected a numpy.random.Generator)",
+                [("rng", rng, "a numpy.random.Generator")],
+            )
         values = self._draw(rng, 1 if size is None else size)
         return float(values[0]) if size is None else values
 
@@ -96,13 +101,13 @@ class _Base(BoundaryModel):
         raise NotImplementedError
 
 
-def _check_size(size: int | None) -> None:
-    if size is None:
+def _check_size(size: int | None, *, field: str = "size") -> None:
+    if size is None and field == "size":
         return
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
+        expected = "None or an integer >= 0" if field == "size" else "an integer >= 0"
         raise InvalidInputError(
-            f"size: got {size!r} (expected None or an integer >= 0)",
-            [("size", size, "None or an integer >= 0")],
+            f"{field}: got {size!r} (expected {expected})", [(field, size, expected)]
         )
 
 
@@ -441,5 +446,5 @@ class Sampler:
 
     def take(self, count: int) -> list[float]:
         """The next ``count`` values, as :meth:`draw` would give them. O(count)."""
-        _check_size(count)
+        _check_size(count, field="count")
         return [self.draw() for _ in range(count)]

@@ -107,6 +107,22 @@ class RandomStreams:
             self._generators[name] = found
         return found
 
+    def arrivals(self, task_type: str) -> np.random.Generator:
+        """The stream for arrivals of ``task_type`` (``arrivals/<task_type>``)."""
+        return self.generator("arrivals", task_type)
+
+    def handle(self, task_type: str) -> np.random.Generator:
+        """The stream for handle times of ``task_type`` (``handle/<task_type>``)."""
+        return self.generator("handle", task_type)
+
+    def patience(self, task_type: str) -> np.random.Generator:
+        """The stream for patience of ``task_type`` (``patience/<task_type>``)."""
+        return self.generator("patience", task_type)
+
+    def routing(self) -> np.random.Generator:
+        """The stream for randomised routing decisions (``routing``)."""
+        return self.generator("routing")
+
     def replication(self, index: int) -> RandomStreams:
         """Fresh streams for replication ``index`` with the same seed."""
         return RandomStreams(self.seed, replication=index)
