@@ -358,7 +358,9 @@ class Engine:
         self, kind: EventKind, task: str | None = None, agent: str | None = None, **data: Any
     ) -> None:
         self._event_seq += 1
-        self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
+        if self._subscribers:
+            # Without subscribers nobody can see an event: skip building it.
+            self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
 
     def _timer(self, at: float, kind: int, key: str) -> None:
         self._timer_seq += 1
