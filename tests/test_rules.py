@@ -543,3 +543,19 @@ def test_rule_text_never_becomes_code() -> None:
     crafted = task(attributes={"subject": hostile})
     assert compiled.apply(crafted, 0.0).fired == (hostile,)
     assert crafted.department == hostile
+
+
+@pytest.mark.parametrize(("depth", "loads"), [(32, True), (33, False)])
+def test_nesting_is_limited_at_load_time(depth: int, loads: bool) -> None:
+    condition: dict[str, Any] = cond("attributes.subject", "between", ["a", "b"])
+    for level in range(depth):
+        condition = [{"all": [condition]}, {"any": [condition]}, {"not": condition}][level % 3]
+    rule = {"name": "deep", "when": condition, "then": {"priority": 1}}
+    if loads:
+        subject = task(attributes={"subject": "abc"})  # "a" <= "abc" <= "b": true
+        negations = sum(1 for level in range(depth) if level % 3 == 2)
+        expected = ("deep",) if negations % 2 == 0 else ()
+        assert rules_of(rule).apply(subject, 0.0).fired == expected
+    else:
+        with pytest.raises(RuleError, match="nested deeper than 32"):
+            rules_of(rule)

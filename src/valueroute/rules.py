@@ -446,7 +446,15 @@ class _Compiler:
             lines.append("    h[0] = hz")
             lines.append("    return hit")
             source = "\n".join(lines) + "\n"
-            code = compile(source, f"<rule set {self.rule_set.name!r}: {stage_name}>", "exec")
+            try:
+                code = compile(source, f"<rule set {self.rule_set.name!r}: {stage_name}>", "exec")
+            except (SyntaxError, RecursionError, MemoryError) as exc:
+                # The limits above keep generated code within the parser's limits; this
+                # names the stage if a future change ever breaks that.
+                raise RuleError(
+                    f"rule set {self.rule_set.name!r}, {stage_name}: too complex to compile "
+                    f"({type(exc).__name__}: {exc})"
+                ) from None
             exec(code, self.namespace)
             runners.append(self.namespace[f"_{stage_name}"])
         return CompiledRules(self.rule_set.name, str(self.rule_set.version), runners[0], runners[1])
