@@ -174,6 +174,16 @@ def test_service_basis_is_at_least_the_agents_starting_service(full: CallRecords
     assert duty.counts.max() <= 45
 
 
+def test_replay_records_cover_every_call_that_asked_for_an_agent(full: CallRecords) -> None:
+    arrivals = full.to_arrivals()
+    # README: 357,396 calls less the 19,720 that hung up in the voice menu.
+    assert len(arrivals) == 337_676
+    assert sum(a.patience is not None for a in arrivals) == 51_987
+    assert sum(a.handle_time is not None for a in arrivals) == 285_689
+    times = np.array([a.time for a in arrivals])
+    assert np.all(np.diff(times) >= 0)
+
+
 # ---------------------------------------------------------------- the excerpt
 
 
@@ -224,10 +234,42 @@ def test_days_filter_and_arrival_time() -> None:
     )
 
 
+def test_replay_records_of_the_excerpt() -> None:
+    calls = load_anonymous_bank()
+    arrivals = calls.to_arrivals(origin="1999-05-09")
+    asked = calls.select(calls.outcome != "other")
+    assert len(arrivals) == len(asked)
+    by_id = {(a.attributes["vru_line"], a.attributes["call_id"]): a for a in arrivals}
+    assert len(by_id) == len(arrivals)
+    for index in range(len(asked)):
+        record = by_id[(str(asked.vru_line[index]), int(asked.call_id[index]))]
+        day_start = (asked.day[index] - np.datetime64("1999-05-09")).astype(int) * 86_400
+        if asked.queued[index]:
+            assert record.time == day_start + asked.queue_entry_seconds[index]
+        else:
+            assert record.time == day_start + asked.menu_exit_seconds[index]
+        if asked.outcome[index] == "abandoned":
+            assert record.patience == asked.queue_wait[index]
+            assert record.handle_time is None
+        else:
+            assert record.patience is None
+            assert record.handle_time == asked.service_time[index]
+        assert record.attributes["priority"] == asked.priority[index]
+        assert record.attributes["agent"] == asked.agent[index]
+
+
+def test_a_day_without_calls_gives_empty_records() -> None:
+    empty = load_anonymous_bank(days=["1999-01-11"])
+    assert len(empty) == 0
+    assert empty.days() == []
+    assert empty.to_arrivals() == []
+    assert agents_on_duty(empty).counts.shape == (0, 24)
+
+
 # ---------------------------------------------------------------- loader errors
 
 HEADER = (
-    "date,vru_line,call_id,vru_entry_ts,q_start_ts,ser_start_ts,type,priority,"
+    "date,vru_line,call_id,vru_entry_ts,vru_exit_ts,q_start_ts,ser_start_ts,type,priority,"
     "q_time,ser_time,outcome,queued,server\n"
 )
 
@@ -239,8 +281,8 @@ def _write(tmp_path: Path, *rows: str) -> Path:
 
 
 GOOD = (
-    "1999-05-09,AA0101,1,1999-05-09 09:50:00,1999-05-09 09:50:10,1999-05-09 09:50:30,"
-    "PS,2,20,600,AGENT,1,ANN"
+    "1999-05-09,AA0101,1,1999-05-09 09:50:00,1999-05-09 09:50:10,1999-05-09 09:50:10,"
+    "1999-05-09 09:50:30,PS,2,20,600,AGENT,1,ANN"
 )
 
 
@@ -296,12 +338,16 @@ def test_agents_on_duty_counts_overlapping_services(tmp_path: Path) -> None:
         # ANN serves 09:50:30-10:00:30: intervals 9 and 10.
         GOOD,
         # BEN serves 10:00:00-11:00:00 exactly: interval 10 only.
-        "1999-05-09,AA0101,2,1999-05-09 09:59:00,,1999-05-09 10:00:00,PS,0,0,3600,AGENT,0,BEN",
+        "1999-05-09,AA0101,2,1999-05-09 09:59:00,1999-05-09 10:00:00,,1999-05-09 10:00:00,"
+        "PS,0,0,3600,AGENT,0,BEN",
         # CAT starts at 23:59 and runs into the next day, which has calls too.
-        "1999-05-09,AA0101,3,1999-05-09 23:58:00,,1999-05-09 23:59:00,PS,0,0,120,AGENT,0,CAT",
+        "1999-05-09,AA0101,3,1999-05-09 23:58:00,1999-05-09 23:59:00,,1999-05-09 23:59:00,"
+        "PS,0,0,120,AGENT,0,CAT",
         # An abandoned call and an unnamed server count for nobody.
-        "1999-05-10,AA0101,4,1999-05-10 08:00:00,1999-05-10 08:00:05,,PS,2,30,0,HANG,1,NO_SERVER",
-        "1999-05-10,AA0101,5,1999-05-10 08:00:00,,1999-05-10 08:00:05,PS,0,0,6,AGENT,0,NO_SERVER",
+        "1999-05-10,AA0101,4,1999-05-10 08:00:00,1999-05-10 08:00:05,1999-05-10 08:00:05,,"
+        "PS,2,30,0,HANG,1,NO_SERVER",
+        "1999-05-10,AA0101,5,1999-05-10 08:00:00,1999-05-10 08:00:05,,1999-05-10 08:00:05,"
+        "PS,0,0,6,AGENT,0,NO_SERVER",
     ]
     calls = load_anonymous_bank(_write(tmp_path, *rows))
     duty = agents_on_duty(calls)

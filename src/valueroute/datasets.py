@@ -8,7 +8,7 @@ the source, its terms and how the excerpt was made); point
 :func:`load_anonymous_bank` at the full cleaned file to use all of it.
 
 The loader reads the cleaned CSV layout (one row per call; the columns used
-are ``date``, ``vru_entry_ts``, ``q_start_ts``, ``ser_start_ts``, ``type``,
+are ``date``, ``vru_entry_ts``, ``vru_exit_ts``, ``q_start_ts``, ``ser_start_ts``, ``type``,
 ``priority``, ``q_time``, ``ser_time``, ``outcome``, ``queued``, ``server``,
 ``vru_line`` and ``call_id``) into :class:`CallRecords`: one numpy array per
 field, no pandas needed.
@@ -48,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from valueroute.errors import InvalidInputError
+from valueroute.sim.arrivals import Arrival
 
 __all__ = [
     "ANONYMOUS_BANK_EXCERPT",
@@ -74,6 +75,7 @@ _COLUMNS = (
     "vru_line",
     "call_id",
     "vru_entry_ts",
+    "vru_exit_ts",
     "q_start_ts",
     "ser_start_ts",
     "type",
@@ -101,6 +103,8 @@ class CallRecords:
     """Calendar day of arrival (``datetime64[D]``)."""
     arrival_seconds: FloatArray
     """Arrival (entry into the voice-response unit), seconds after midnight of ``day``."""
+    menu_exit_seconds: FloatArray
+    """When the call left the voice-response unit (to an agent, the queue, or a hang-up)."""
     queue_entry_seconds: FloatArray
     """When the call joined the agent queue; NaN if it never queued."""
     service_start_seconds: FloatArray
@@ -151,6 +155,60 @@ class CallRecords:
         offset = (self.day - start).astype(np.int64) * _DAY_SECONDS
         result: FloatArray = offset + self.arrival_seconds
         return result
+
+    def to_arrivals(self, *, origin: str | date | None = None) -> list[Arrival]:
+        """The calls that asked for an agent, as arrival records for trace replay.
+
+        A call reaches the router when it joins the queue or, if it went
+        straight to an agent, when it leaves the voice-response unit; calls
+        that hung up in the voice menu never asked for an agent and are left
+        out. ``time`` counts seconds from midnight of ``origin`` (default: the
+        first day). ``handle_time`` is the service time of served calls;
+        ``patience`` is the wait of abandoned calls, which is exactly their
+        patience; served calls carry ``None`` (their patience exceeded their
+        wait, see :meth:`KaplanMeier.sample_beyond`). Attributes:
+        ``priority``, ``outcome``, ``queue_wait``, ``agent``, ``vru_line`` and
+        ``call_id``. Sorted by time, ties in file order. O(n log n).
+        """
+        wanted = self.outcome != "other"
+        start = self.arrival_time(origin=origin) - self.arrival_seconds
+        routed = np.where(self.queued, self.queue_entry_seconds, self.menu_exit_seconds)
+        times = (start + routed)[wanted]
+        order = np.argsort(times, kind="stable")
+        served = self.outcome[wanted] == "served"
+        columns = (
+            times,
+            self.task_type[wanted].tolist(),
+            np.where(served, self.service_time[wanted], np.nan),
+            np.where(served, np.nan, self.queue_wait[wanted]),
+            self.priority[wanted].tolist(),
+            self.outcome[wanted].tolist(),
+            self.queue_wait[wanted].tolist(),
+            self.agent[wanted].tolist(),
+            self.vru_line[wanted].tolist(),
+            self.call_id[wanted].tolist(),
+        )
+        arrivals = []
+        for i in order.tolist():
+            handle = float(columns[2][i])
+            patience = float(columns[3][i])
+            arrivals.append(
+                Arrival(
+                    float(columns[0][i]),
+                    columns[1][i],
+                    None if math.isnan(handle) else handle,
+                    None if math.isnan(patience) else patience,
+                    {
+                        "priority": columns[4][i],
+                        "outcome": columns[5][i],
+                        "queue_wait": columns[6][i],
+                        "agent": columns[7][i],
+                        "vru_line": columns[8][i],
+                        "call_id": columns[9][i],
+                    },
+                )
+            )
+        return arrivals
 
     def columns(self) -> dict[str, npt.NDArray[Any]]:
         """The fields as a dict of arrays, e.g. for ``pandas.DataFrame(calls.columns())``."""
@@ -299,6 +357,7 @@ def _to_records(path: Path, raw: dict[str, list[str]], lines: list[int]) -> Call
     return CallRecords(
         day=day,
         arrival_seconds=arrival,
+        menu_exit_seconds=clock("vru_exit_ts"),
         queue_entry_seconds=clock("q_start_ts"),
         service_start_seconds=clock("ser_start_ts"),
         task_type=np.array(raw["type"], dtype=np.str_),
