@@ -613,9 +613,14 @@ class AgentPool:
                 indexed[channel] = key
 
     def _unindex(self, agent: Agent, channel: str, key: IdleKey) -> None:
-        lists = self._available[channel][agent.profile]
+        per_profile = self._available[channel]
+        lists = per_profile[agent.profile]
         lists.by_idle.remove(key)
         lists.by_order.remove(agent.order)
+        if not lists.by_idle:
+            # Only profiles with someone available stay, so a busy centre's
+            # lookups touch few entries however many skill sets there are.
+            del per_profile[agent.profile]
 
     def _unfile(self, agent: Agent) -> None:
         for channel, key in agent._indexed.items():
@@ -623,14 +628,24 @@ class AgentPool:
         agent._indexed.clear()
 
     def _sources(self, group: RequirementGroup) -> list[tuple[_Profile, _Available]]:
-        """Non-empty availability lists of the profiles the group admits. O(p)."""
+        """Non-empty availability lists of the profiles the group admits.
+
+        O(min(p, q)) for p admitted profiles and q profiles with someone available.
+        """
         per_profile = self._available.get(group.channel)
         if not per_profile:
             return []
+        admitted = self._profiles_for(group)
+        if len(per_profile) < len(admitted):
+            # Fewer profiles have someone available than the group admits:
+            # walk those instead, in the same (creation) order.
+            found = [(p, lists) for p, lists in per_profile.items() if p in admitted]
+            found.sort(key=lambda item: item[0].serial)
+            return found
         sources = []
-        for profile in self._profiles_for(group):
+        for profile in admitted:
             lists = per_profile.get(profile)
-            if lists is not None and lists.by_idle:
+            if lists is not None:
                 sources.append((profile, lists))
         return sources
 
@@ -757,6 +772,7 @@ class AgentPool:
         for channel, per_profile in self._available.items():
             for profile, lists in per_profile.items():
                 assert self._profiles.get(profile.key) is profile
+                assert lists.by_idle, "empty availability list kept"
                 keys = expected.pop((channel, profile), set())
                 assert list(lists.by_idle) == sorted(keys)
                 assert list(lists.by_order) == sorted(order for _, order in keys)
