@@ -503,7 +503,7 @@ def keyed_rule_set(spec: list[tuple[str | None, str, float]], mode: str, hide: b
         tests = [cond(field, ">=", amount)]
         if task_type is not None:
             key = cond("type", "==", task_type)
-            # Wrapped in "any", the same test is no longer recognised as an index key.
+            # Wrapped in a one-element "any": a different expression, the same meaning.
             tests.insert(0, {"any": [key]} if hide else key)
         rules.append({"name": f"k{index}", "when": {"all": tests}, "then": {"add_priority": 1}})
     return rules_of(*rules, mode=mode)
@@ -515,7 +515,7 @@ def keyed_rule_set(spec: list[tuple[str | None, str, float]], mode: str, hide: b
     task_type=st.sampled_from(["claim", "sales", "misc"]),
     now=st.integers(0, 400).map(float),
 )
-def test_rules_keyed_on_a_field_give_the_same_outcome_as_a_scan(
+def test_a_test_wrapped_in_a_one_element_any_gives_the_same_outcome(
     spec: list[tuple[str | None, str, float]], mode: str, task_type: str, now: float
 ) -> None:
     indexed = keyed_rule_set(spec, mode, hide=False)
