@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from scipy import stats
 
 from valueroute.errors import InvalidInputError
@@ -328,3 +329,33 @@ def test_a_scenario_model_embeds_distributions_and_names_the_bad_field() -> None
     assert "handle" in message
     assert "cv" in message
     assert "-1" in message
+
+
+class SamplerMachine(RuleBasedStateMachine):
+    """draw() and take() in any order hand out the block draws in order, none lost."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.distribution = Lognormal(mean_seconds=50, cv=0.9)
+        self.sampler = Sampler(self.distribution, np.random.default_rng(77), block=5)
+        reference_rng = np.random.default_rng(77)
+        self.reference = np.concatenate(
+            [self.distribution.sample(reference_rng, size=5) for _ in range(100)]
+        ).tolist()
+        self.handed_out: list[float] = []
+
+    @rule()
+    def draw(self) -> None:
+        self.handed_out.append(self.sampler.draw())
+
+    @rule(count=st.integers(0, 12))
+    def take(self, count: int) -> None:
+        self.handed_out.extend(self.sampler.take(count))
+
+    @invariant()
+    def the_stream_so_far_is_the_reference_prefix(self) -> None:
+        self.sampler._check()
+        assert self.handed_out == self.reference[: len(self.handed_out)]
+
+
+TestSamplerMachine = SamplerMachine.TestCase

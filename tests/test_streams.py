@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from valueroute.errors import InvalidInputError
 from valueroute.sim.streams import RandomStreams, stream_key
@@ -134,3 +135,33 @@ def test_named_purposes_are_plain_names() -> None:
     assert streams.handle("claims") is streams.generator("handle/claims")
     assert streams.patience("claims") is streams.generator("patience/claims")
     assert streams.routing() is streams.generator("routing")
+
+
+class InterleavedStreams(RuleBasedStateMachine):
+    """Any interleaving of streams and draws equals each stream drawn alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seed = 2024
+        self.streams = RandomStreams(self.seed)
+        self.drawn: dict[str, int] = {}
+        self.values: dict[str, list[float]] = {}
+
+    @rule(
+        name=st.sampled_from(["arrivals/a", "arrivals/b", "handle/a", "routing"]),
+        count=st.integers(0, 7),
+    )
+    def draw(self, name: str, count: int) -> None:
+        self.values.setdefault(name, []).extend(self.streams.generator(name).random(count).tolist())
+        self.drawn[name] = self.drawn.get(name, 0) + count
+
+    @invariant()
+    def each_stream_matches_a_fresh_stream_drawn_alone(self) -> None:
+        self.streams._check()
+        assert set(self.streams.names) == set(self.drawn)
+        for name, count in self.drawn.items():
+            alone = RandomStreams(self.seed).generator(name).random(count).tolist()
+            assert self.values[name] == alone
+
+
+TestInterleavedStreams = InterleavedStreams.TestCase

@@ -444,6 +444,11 @@ class Sampler:
 
     __call__ = draw
 
+    def _check(self) -> None:
+        """Assert the internal invariants (for tests)."""
+        assert len(self._buffer) < self._block, "less than one block is held between draws"
+        assert all(isinstance(v, float) for v in self._buffer)
+
     def take(self, count: int) -> list[float]:
         """The next ``count`` values, as :meth:`draw` would give them. O(count)."""
         _check_size(count, field="count")

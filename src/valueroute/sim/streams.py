@@ -127,6 +127,13 @@ class RandomStreams:
         """Fresh streams for replication ``index`` with the same seed."""
         return RandomStreams(self.seed, replication=index)
 
+    def _check(self) -> None:
+        """Assert the internal invariants (for tests)."""
+        for name, generator in self._generators.items():
+            assert name == _join(tuple(name.split("/"))), name
+            assert isinstance(generator, np.random.Generator)
+        assert len({id(g) for g in self._generators.values()}) == len(self._generators)
+
     @property
     def names(self) -> tuple[str, ...]:
         """Names of the streams asked for so far, in the order first asked."""
