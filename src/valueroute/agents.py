@@ -678,8 +678,8 @@ class AgentPool:
         self._check_now(now)
         if strategy is None:
             strategy = _LONGEST_IDLE
-        if isinstance(strategy, AgentSelection):
-            return strategy.choose(self, group, task=task, now=now)
+        if _is_selection(strategy):
+            return strategy.choose(self, group, task=task, now=now)  # type: ignore[union-attr]
         if not callable(strategy):
             raise InvalidInputError(
                 f"strategy: got {strategy!r} (expected an AgentSelection or a callable "
@@ -799,6 +799,22 @@ def _presence(value: Presence | str) -> Presence:
 
 
 # ================================================================ strategies
+
+
+_SELECTION_TYPES: dict[type, bool] = {}
+
+
+def _is_selection(strategy: object) -> bool:
+    """``isinstance(strategy, AgentSelection)``, cached per type.
+
+    A runtime-checkable protocol check inspects the class on every call
+    (several microseconds); routing asks once per decision.
+    """
+    kind = type(strategy)
+    known = _SELECTION_TYPES.get(kind)
+    if known is None:
+        known = _SELECTION_TYPES[kind] = isinstance(strategy, AgentSelection)
+    return known
 
 
 def _best_head(
