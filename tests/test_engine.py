@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from valueroute import AgentSpec, AgingPriority, TaskSpec
 from valueroute.engine import Engine, RelaxationStep
@@ -348,3 +350,69 @@ def test_events_serialise_to_json_and_back(clock: Clock) -> None:
     engine.submit(TaskSpec(id="t", due=5.0))
     for event in log:
         assert Event.from_dict(__import__("json").loads(event.to_json())) == event
+
+
+def _run_script(script: list[tuple[str, int, float]]) -> tuple[Engine, list[dict[str, object]]]:
+    clock = Clock()
+    engine, log = make_engine(clock, offer_timeout=10.0, reject_cooldown=5.0, wrap_up=3.0)
+    for i in range(3):
+        engine.add_agent(
+            AgentSpec(id=f"a{i}", skills={"s": float(i)}, capacity={"voice": 1, "chat": 2}),
+            ready=True,
+        )
+    for command, pick, step in script:
+        clock.now += step
+        open_ids = sorted(t for t in engine._tasks)
+        target = open_ids[pick % len(open_ids)] if open_ids else "none"
+        try:
+            if command == "submit":
+                engine.submit(
+                    TaskSpec(
+                        id=f"t{len(log)}-{pick}",
+                        priority=pick % 4,
+                        channel="chat" if pick % 2 else "voice",
+                        skills={"s": float(pick % 3)},
+                    )
+                )
+            elif command == "advance":
+                engine.advance()
+            else:
+                getattr(engine, command)(target)
+        except (InvalidTransitionError, UnknownTaskError):
+            pass
+    return engine, [e.to_dict() for e in log]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "submit",
+                    "submit",
+                    "accept",
+                    "reject",
+                    "complete",
+                    "cancel",
+                    "hold",
+                    "resume",
+                    "advance",
+                ]
+            ),
+            st.integers(0, 50),
+            st.sampled_from([0.0, 0.5, 2.0, 7.0]),
+        ),
+        max_size=40,
+    )
+)
+def test_same_commands_and_clock_readings_give_the_same_decisions(
+    script: list[tuple[str, int, float]],
+) -> None:
+    first, first_log = _run_script(script)
+    second, second_log = _run_script(script)
+    assert first_log == second_log
+    assert first.digest() == second.digest()
+    if script and any(command == "submit" for command, _, _ in script):
+        # The digest sees state: one more submission changes it.
+        first.submit(TaskSpec(id="extra"))
+        assert first.digest() != second.digest()

@@ -46,6 +46,7 @@ order, so a subscriber always sees a consistent engine.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import math
@@ -1234,6 +1235,82 @@ class Engine:
                 for agent in self._pool
             },
         }
+
+    # ================================================================ identity
+
+    def digest(self) -> str:
+        """A SHA-256 over the engine's whole observable state. O(n log n).
+
+        Two engines with equal digests hold the same tasks in the same states
+        and places (with their fields, versions, ages and submission order),
+        the same agents (presence, load, idle clocks, statistics), the same
+        pending offers, deferrals, cool-downs and timers, and the same event
+        and statistics counters: they make the same decisions from here on.
+        Recovery and replay compare digests.
+        """
+        hasher = hashlib.sha256()
+
+        def feed(*parts: object) -> None:
+            hasher.update(repr(parts).encode())
+            hasher.update(b"\n")
+
+        feed("now", self._now, "events", self._event_seq, "next_seq", self._list.next_seq_peek())
+        for task in sorted(self._tasks.values(), key=lambda t: t.seq):
+            holder = self._holder.get(task.id)
+            offer = self._offers.get(task.id)
+            feed(
+                "task",
+                task.id,
+                task.seq,
+                task.state.value,
+                task.type,
+                task.channel,
+                task.value,
+                task.priority,
+                task.due,
+                task.created,
+                sorted(task.skills.items()),
+                task.department,
+                task.process,
+                sorted(task.attributes.items()),
+                task.version,
+                repr(task.ramp),
+                None if holder is None else holder.id,
+                None if offer is None else (offer.time, offer.expires),
+                self._deferred_until.get(task.id),
+                self._wrap_up_until.get(task.id),
+                self._expires_at.get(task.id),
+                task.id in self._breached,
+                self._relax_step.get(task.id),
+                self._offer_count.get(task.id, 0),
+                self._fired.get(task.id),
+            )
+        for agent in sorted(self._pool, key=lambda a: a.order):
+            feed(
+                "agent",
+                agent.id,
+                agent.order,
+                agent.presence.value,
+                agent.reason,
+                agent.wrap_up_until,
+                agent.idle_since,
+                sorted(agent.load.items()),
+                sorted(agent.skills.items()),
+                sorted(agent.capacity.items()),
+                agent.tasks_handled,
+                agent.talk_time(self._now),
+                agent.logged_in_time(self._now),
+            )
+        for (task_id, agent_id), until in sorted(self._cooldown.items()):
+            if until > self._now:
+                feed("cooldown", task_id, agent_id, until)
+        valid = sorted(
+            (at, kind, key) for at, _, kind, key in self._timers if self._timer_valid(at, kind, key)
+        )
+        feed("timers", valid)
+        feed("stats", sorted(self._stats.items()))
+        feed("closed", [(k, v[0].state.value, v[1]) for k, v in self._closed.items()])
+        return hasher.hexdigest()
 
     # ================================================================ invariants
 

@@ -162,6 +162,10 @@ class TaskList:
             self._group_list.append(group)
         return group
 
+    def next_seq_peek(self) -> int:
+        """The sequence number the next new task will get, without reserving it."""
+        return self._next_seq
+
     def next_seq(self) -> int:
         """Reserve the next submission sequence number (for records made outside)."""
         seq = self._next_seq
