@@ -416,3 +416,68 @@ def test_same_commands_and_clock_readings_give_the_same_decisions(
         # The digest sees state: one more submission changes it.
         first.submit(TaskSpec(id="extra"))
         assert first.digest() != second.digest()
+
+
+RULES = {
+    "name": "test-rules",
+    "version": "1",
+    "attributes": {"tier": "text"},
+    "classification": {
+        "mode": "first",
+        "rules": [
+            {
+                "name": "gold to premium desk",
+                "when": {"field": "attributes.tier", "op": "==", "value": "gold"},
+                "then": {"department": "premium", "skills": {"premium": 1}},
+            }
+        ],
+    },
+    "prioritisation": {
+        "mode": "all",
+        "rules": [
+            {
+                "name": "waiting over a minute",
+                "when": {"field": "age", "op": ">=", "value": 60},
+                "then": {"add_priority": 5},
+            }
+        ],
+    },
+}
+
+
+def test_rules_classify_at_submission_and_reprioritise_at_the_exact_moment(clock: Clock) -> None:
+    from valueroute import load_rules
+
+    engine, _ = make_engine(clock, rules=load_rules(RULES))
+    gold = engine.submit(TaskSpec(id="gold", priority=1, attributes={"tier": "gold"}))
+    assert gold.department == "premium"
+    assert dict(gold.skills) == {"premium": 1.0}
+    plain = engine.submit(TaskSpec(id="plain", priority=3, attributes={"tier": "none"}))
+    assert engine.next_wakeup() == 60.0
+    clock.now = 59.0
+    engine.advance()
+    assert (gold.priority, plain.priority) == (1, 3)
+    clock.now = 60.0
+    engine.advance()
+    # Re-applied from the original fields: +5 once, never compounding.
+    assert (gold.priority, plain.priority) == (6, 8)
+    clock.now = 500.0
+    engine.advance()
+    assert (gold.priority, plain.priority) == (6, 8)
+    assert engine.explain("plain")["rules"] == ["waiting over a minute"]
+    engine._check()
+
+
+def test_replacing_the_rules_reevaluates_waiting_tasks(clock: Clock) -> None:
+    from valueroute import load_rules
+
+    engine, _ = make_engine(clock)
+    task = engine.submit(TaskSpec(id="t", priority=1, attributes={"tier": "gold"}))
+    clock.now = 100.0
+    engine.set_rules(load_rules(RULES))
+    assert task.priority == 6
+    assert task.department == "premium"
+    engine.set_rules(None)
+    assert task.priority == 1
+    assert task.department is None
+    engine._check()

@@ -572,18 +572,19 @@ class Engine:
         self._rules = rules
         for task in sorted(self._tasks.values(), key=lambda t: t.seq):
             state = self._rule_state.get(task.id)
-            if rules is None:
-                if state is not None:
-                    state[0].restore(task)
-                    del self._rule_state[task.id]
-                    self._fired.pop(task.id, None)
-            else:
-                queued = task.state is TaskState.queued
-                if queued:
-                    self._list.remove(task.id)
+            if rules is None and state is None:
+                continue
+            queued = task.state is TaskState.queued
+            if queued:
+                self._list.remove(task.id)
+            if state is not None and rules is None:
+                state[0].restore(task)
+                del self._rule_state[task.id]
+                self._fired.pop(task.id, None)
+            elif rules is not None:
                 self._apply_rules(task, now, baseline=None if state is None else state[0])
-                if queued:
-                    self._file(task, now)
+            if queued:
+                self._file(task, now)
         self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
         self._finish()
 
