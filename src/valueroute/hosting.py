@@ -1,0 +1,120 @@
+"""Running the engine inside a live host: threads and asyncio.
+
+The :class:`~valueroute.engine.Engine` itself has no threads, locks or I/O.
+Hosts that call it from several threads wrap it in :class:`LockedEngine`;
+hosts built on asyncio drive its timers with :class:`TimerLoop`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from valueroute.engine import Engine
+from valueroute.errors import InvalidInputError
+
+__all__ = ["LockedEngine", "TimerLoop"]
+
+
+class LockedEngine:
+    """An engine whose every method call and attribute read holds one lock.
+
+    Commands from different threads are serialised in the order they obtain
+    the lock, so each sees a consistent engine. Subscribers run inside the
+    lock, on the thread that issued the command: keep them short, and do not
+    call back into the engine from another thread while inside one (the lock
+    is reentrant for the same thread).
+
+    >>> from valueroute import Engine
+    >>> locked = LockedEngine(Engine(clock=lambda: 0.0))
+    >>> len(locked)
+    0
+    """
+
+    __slots__ = ("_engine", "_lock")
+
+    def __init__(self, engine: Engine, *, lock: threading.RLock | None = None) -> None:
+        if not isinstance(engine, Engine):
+            raise InvalidInputError(f"engine: got {type(engine).__name__} (expected an Engine)")
+        self._engine = engine
+        self._lock = threading.RLock() if lock is None else lock
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock; hold it to read several things consistently."""
+        return self._lock
+
+    @property
+    def engine(self) -> Engine:
+        """The wrapped engine (unlocked: use only while holding :attr:`lock`)."""
+        return self._engine
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            attribute = getattr(self._engine, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return locked
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._engine)
+
+
+class TimerLoop:
+    """Drive an engine's timers from asyncio on the wall clock.
+
+    ``await loop.run()`` sleeps until :meth:`Engine.next_wakeup`, calls
+    :meth:`Engine.advance`, and repeats until :meth:`stop`. After a command
+    that may bring the next wakeup earlier (any command: an offer with a
+    timeout, a deferral), call :meth:`poke` so the loop re-reads it. The
+    engine's clock must be the same wall clock (``time.time``, the default).
+    """
+
+    def __init__(
+        self,
+        engine: Engine | LockedEngine,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_sleep: float = 60.0,
+    ) -> None:
+        if not (math.isfinite(max_sleep) and max_sleep > 0):
+            raise InvalidInputError(f"max_sleep: got {max_sleep!r} (expected seconds > 0)")
+        self._engine = engine
+        self._clock = clock
+        self._max_sleep = max_sleep
+        self._wake = asyncio.Event()
+        self._stopped = False
+        self.fired = 0
+
+    def poke(self) -> None:
+        """Tell the loop the next wakeup may have changed."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End :meth:`run` at its next iteration."""
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop`."""
+        while not self._stopped:
+            delay = min(self._engine.next_wakeup() - self._clock(), self._max_sleep)
+            if delay > 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                continue
+            self.fired += self._engine.advance()
