@@ -92,3 +92,25 @@ def test_generated_ids_are_unique() -> None:
 def test_valid_specs_roundtrip_through_json(value: float, priority: int, level: float) -> None:
     spec = TaskSpec(id="t", value=value, priority=priority, skills={"a": level}, due=5.0)
     assert TaskSpec.model_validate_json(spec.model_dump_json()) == spec
+
+
+def test_model_validate_reports_the_field_not_the_model() -> None:
+    for call in (
+        lambda: TaskSpec.model_validate({"value": -1}),
+        lambda: TaskSpec.model_validate_json('{"value": -1}'),
+    ):
+        with pytest.raises(InvalidInputError) as caught:
+            call()
+        assert caught.value.errors[0][:2] == ("value", -1)
+
+
+def test_nested_boundary_models_keep_the_full_field_path() -> None:
+    from valueroute.models import BoundaryModel
+
+    class Outer(BoundaryModel):
+        task: TaskSpec
+
+    with pytest.raises(InvalidInputError) as caught:
+        Outer(task={"value": -1})
+    assert caught.value.errors[0][:2] == ("task.value", -1)
+    assert "Outer.task.value: got -1" in str(caught.value)

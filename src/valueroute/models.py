@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 
@@ -69,6 +70,10 @@ MAX_SKILLS = 64
 MAX_SKILL_NAME = 64
 
 _LIMIT = "limit_exceeded"
+# How deeply boundary-model validations are nested in this context: the
+# outermost converts pydantic's ValidationError, nested ones pass it up so
+# that error locations keep the full field path.
+_DEPTH: ContextVar[int] = ContextVar("valueroute_validation_depth", default=0)
 # Errors that mean "too much input" rather than "wrong input".
 _LIMIT_TYPES = frozenset({_LIMIT, "string_too_long"})
 
@@ -140,10 +145,18 @@ class BoundaryModel(BaseModel):
     )
 
     def __init__(self, /, **data: Any) -> None:
+        nested = _DEPTH.get() > 0
+        token = _DEPTH.set(_DEPTH.get() + 1)
         try:
             super().__init__(**data)
         except ValidationError as exc:
+            if nested:
+                # A nested model: let pydantic place the errors under the
+                # parent's field path; only the outermost call converts.
+                raise
             raise _wrap(type(self).__name__, exc) from exc
+        finally:
+            _DEPTH.reset(token)
 
     @classmethod
     def model_validate(
@@ -157,6 +170,8 @@ class BoundaryModel(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
+        nested = _DEPTH.get() > 0
+        token = _DEPTH.set(_DEPTH.get() + 1)
         try:
             return super().model_validate(
                 obj,
@@ -168,7 +183,11 @@ class BoundaryModel(BaseModel):
                 by_name=by_name,
             )
         except ValidationError as exc:
+            if nested:
+                raise
             raise _wrap(cls.__name__, exc) from exc
+        finally:
+            _DEPTH.reset(token)
 
     @classmethod
     def model_validate_json(
@@ -181,6 +200,8 @@ class BoundaryModel(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
+        nested = _DEPTH.get() > 0
+        token = _DEPTH.set(_DEPTH.get() + 1)
         try:
             return super().model_validate_json(
                 json_data,
@@ -191,7 +212,11 @@ class BoundaryModel(BaseModel):
                 by_name=by_name,
             )
         except ValidationError as exc:
+            if nested:
+                raise
             raise _wrap(cls.__name__, exc) from exc
+        finally:
+            _DEPTH.reset(token)
 
 
 def _wrap(model: str, exc: ValidationError) -> InvalidInputError:
