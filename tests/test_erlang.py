@@ -343,7 +343,8 @@ def test_erlang_a_is_monotone_in_agents(n: int, load: float, patience: float, aw
     assert result.p_wait[1] <= result.p_wait[0]
     assert result.p_abandon[1] <= result.p_abandon[0]
     assert result.asa[1] <= result.asa[0] * (1 + 1e-12)
-    assert result.service_level_offered[1] >= result.service_level_offered[0]
+    # Near 1 the two values can differ in the last bits only; allow rounding, nothing more.
+    assert result.service_level_offered[1] >= result.service_level_offered[0] - 1e-12
     assert result.service_level_answered[1] >= result.service_level_answered[0] - 1e-12
 
 
