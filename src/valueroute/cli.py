@@ -21,6 +21,7 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute._cli_demo",
     "valueroute._cli_rules",
     "valueroute._cli_erlang",
+    "valueroute._cli_sim",
 )
 
 

@@ -48,3 +48,36 @@ __all__ = [
     "merge_arrivals",
     "stream_key",
 ]
+
+from valueroute.sim.metrics import ReplicationResult, mean_ci, student_t_quantile
+from valueroute.sim.run import ComparisonResult, InlineExecutor, SimulationResult, compare, simulate
+from valueroute.sim.scenario import (
+    AgentGroup,
+    Routing,
+    Scenario,
+    Shift,
+    TaskType,
+    load_scenario,
+    parse_scenario,
+)
+from valueroute.sim.world import World, run_replication
+
+__all__ += [
+    "AgentGroup",
+    "ComparisonResult",
+    "InlineExecutor",
+    "ReplicationResult",
+    "Routing",
+    "Scenario",
+    "Shift",
+    "SimulationResult",
+    "TaskType",
+    "World",
+    "compare",
+    "load_scenario",
+    "mean_ci",
+    "parse_scenario",
+    "run_replication",
+    "simulate",
+    "student_t_quantile",
+]

@@ -1,0 +1,205 @@
+"""``valueroute simulate`` and ``valueroute compare``: what-if days from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simulate
+from valueroute.sim.scenario import Scenario, load_scenario, parse_scenario
+
+__all__ = ["load_named_scenario", "register", "run_compare", "run_simulate"]
+
+_SHOWN = (
+    ("offered", "offered", "{:.0f}"),
+    ("answered", "answered", "{:.0f}"),
+    ("abandoned", "abandoned", "{:.0f}"),
+    ("service_level", "SL", "{:.1%}"),
+    ("asa", "ASA s", "{:.1f}"),
+    ("p90_wait", "p90 wait", "{:.1f}"),
+    ("aht", "AHT s", "{:.0f}"),
+    ("value_sla_attainment", "value SLA", "{:.1%}"),
+)
+
+
+def load_named_scenario(name: str) -> Scenario:
+    """A scenario file path, or ``demo`` for the bundled multi-skill day."""
+    if name == "demo":
+        text = (
+            resources.files("valueroute")
+            .joinpath("data/demo_scenario.toml")
+            .read_text(encoding="utf-8")
+        )
+        return parse_scenario(text, format="toml")
+    return load_scenario(Path(name))
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="scenario file (.toml, .json, .yaml) or 'demo'")
+    parser.add_argument("--replications", type=int, help="replications (default: the scenario's)")
+    parser.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--allow-code",
+        action="store_true",
+        help="allow the scenario to load policies or strategies from Python modules",
+    )
+    parser.add_argument(
+        "--serial", action="store_true", help="run replications one after another in-process"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = subparsers.add_parser(
+        "simulate",
+        help="simulate a contact-centre scenario with the routing engine",
+        description=(
+            "Run a scenario's replications (the real routing engine in a SimPy world) and "
+            "print per-type KPIs with 95%% confidence intervals. SCENARIO 'demo' is a "
+            "bundled multi-skill day."
+        ),
+    )
+    _common(sim)
+    sim.add_argument("--out", help="folder to write result.json and CSV tables into")
+    sim.set_defaults(run=run_simulate)
+    cmp = subparsers.add_parser(
+        "compare",
+        help="compare routing policies on the same simulated customers",
+        description=(
+            "Run the scenario under each --policy with common random numbers and print each "
+            "policy's KPIs and the paired difference against the first policy."
+        ),
+    )
+    _common(cmp)
+    cmp.add_argument(
+        "--policy",
+        action="append",
+        required=True,
+        help="a policy name (repeat; the first is the baseline), e.g. fifo",
+    )
+    cmp.set_defaults(run=run_compare)
+
+
+class _Progress:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if percent != self.shown and sys.stderr.isatty():
+            self.shown = percent
+            end = "\n" if percent >= 100 else ""
+            print(f"\r{self.label}: {percent:3d}%", end=end, file=sys.stderr, flush=True)
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    if args.serial:
+        from valueroute.sim.run import InlineExecutor
+
+        return InlineExecutor()
+    return None
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    scenario = load_named_scenario(args.scenario)
+    result = simulate(
+        scenario,
+        replications=args.replications,
+        seed=args.seed,
+        allow_code=args.allow_code,
+        executor=_executor(args),
+        progress=_Progress(f"simulating {scenario.name}"),
+    )
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "result.json").write_text(result.to_json(), encoding="utf-8")
+        result.to_csv(folder)
+    if args.json:
+        print(result.to_json(replications=False))
+        return 0
+    _print_result(result)
+    if args.out:
+        print(f"\nwritten: {Path(args.out) / 'result.json'} and CSV tables")
+    return 0
+
+
+def _format(value: float, pattern: str) -> str:
+    return "-" if math.isnan(value) else pattern.format(value)
+
+
+def _print_result(result: SimulationResult) -> None:
+    count = len(result.replications)
+    print(
+        f"{result.scenario}: policy {result.policy}, {count} replication"
+        f"{'s' if count != 1 else ''}, seed {result.seed}"
+    )
+    print("(means; ± is the 95% confidence half-width over replications)\n")
+    header = f"{'type':<16}" + "".join(f"{title:>18}" for _, title, _ in _SHOWN)
+    print(header)
+    for task_type, kpis in result.summary.items():
+        cells = []
+        for kpi, _, pattern in _SHOWN:
+            figures = kpis[kpi]
+            text = _format(figures["mean"], pattern)
+            if not math.isnan(figures["half_width"]):
+                text += " ±" + _format(figures["half_width"], pattern).rstrip("%")
+                if pattern.endswith("%}"):
+                    text += "%"
+            cells.append(f"{text:>18}")
+        print(f"{task_type:<16}" + "".join(cells))
+    print(f"\n{'agent group':<20}{'occupancy':>12}{'staffed hours':>16}")
+    for group, group_figures in result.groups.items():
+        occupancy = _format(group_figures["occupancy"]["mean"], "{:.1%}")
+        hours = _format(group_figures["staffed_hours"]["mean"], "{:.1f}")
+        print(f"{group:<20}{occupancy:>12}{hours:>16}")
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    scenario = load_named_scenario(args.scenario)
+    if len(args.policy) < 2:
+        print("valueroute compare: error: give two or more --policy options", file=sys.stderr)
+        return 2
+    result = compare(
+        scenario,
+        policies=args.policy,
+        replications=args.replications,
+        seed=args.seed,
+        allow_code=args.allow_code,
+        executor=_executor(args),
+        progress=_Progress(f"comparing on {scenario.name}"),
+    )
+    if args.json:
+        print(result.to_json())
+        return 0
+    _print_comparison(result)
+    return 0
+
+
+def _print_comparison(result: ComparisonResult) -> None:
+    print(f"baseline: {result.baseline} (differences are policy − baseline, paired, 95% CI)\n")
+    header = f"{'policy':<20}{'type':<16}" + "".join(f"{title:>14}" for _, title, _ in _SHOWN[3:])
+    print(header)
+    for label, run in result.results.items():
+        for task_type, kpis in run.summary.items():
+            cells = "".join(
+                f"{_format(kpis[kpi]['mean'], pattern):>14}" for kpi, _, pattern in _SHOWN[3:]
+            )
+            print(f"{label:<20}{task_type:<16}{cells}")
+    for label, table in result.differences.items():
+        print(f"\n{label} − {result.baseline}:")
+        for task_type, kpis in table.items():
+            parts = []
+            for kpi, _, pattern in _SHOWN[3:]:
+                mean = kpis[kpi]["mean"]
+                half = kpis[kpi]["half_width"]
+                text = _format(mean, pattern.replace("{:", "{:+"))
+                if not math.isnan(half):
+                    text += f" ±{_format(half, pattern)}"
+                parts.append(f"{text:>14}")
+            print(f"  {task_type:<16}" + "".join(parts))

@@ -1,0 +1,423 @@
+"""Running scenarios: replications, confidence intervals, policy comparisons, exports.
+
+:func:`simulate` runs a scenario's replications, in parallel through any
+:class:`concurrent.futures.Executor` (a local process pool by default when
+there is more than one replication; dask.distributed's or Ray's executors
+work the same way), and returns a :class:`SimulationResult`: every
+replication's statistics and their means with Student t confidence
+intervals.
+
+:func:`compare` runs one scenario under several policies with the same seed,
+so replication *r* of every policy sees the same customers (common random
+numbers), and reports each policy's KPIs and its paired differences against
+the first policy, the baseline.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from valueroute.errors import InvalidInputError
+from valueroute.sim.metrics import KPI_NAMES, ReplicationResult, mean_ci, summarise
+from valueroute.sim.scenario import Scenario
+from valueroute.sim.world import run_replication
+
+__all__ = [
+    "ComparisonResult",
+    "InlineExecutor",
+    "SimulationResult",
+    "compare",
+    "simulate",
+]
+
+Progress = Callable[[float], None]
+
+
+class InlineExecutor(Executor):
+    """Runs each submitted call at once in the calling thread (serial replications)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+        return future
+
+
+@dataclass
+class SimulationResult:
+    """Every replication of one scenario under one policy, and their summary.
+
+    ``summary[type][kpi]`` has ``mean``, ``half_width``, ``ci_low``,
+    ``ci_high`` and ``n`` (the replications where the KPI was defined), for
+    each task type and ``"all"``; ``groups`` the same per agent group.
+    """
+
+    scenario: str
+    policy: str
+    seed: int
+    replications: list[ReplicationResult]
+    summary: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    groups: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            self.summary = summarise([r.kpis for r in self.replications])
+        if not self.groups:
+            self.groups = summarise([r.groups for r in self.replications])
+
+    def mean(self, kpi: str, task_type: str = "all") -> float:
+        """The replication mean of one KPI."""
+        return self.summary[task_type][kpi]["mean"]
+
+    def to_dict(self, *, replications: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "scenario": self.scenario,
+            "policy": self.policy,
+            "seed": self.seed,
+            "replication_count": len(self.replications),
+            "summary": self.summary,
+            "groups": self.groups,
+        }
+        if replications:
+            data["replications"] = [r.to_dict() for r in self.replications]
+        ready: dict[str, Any] = _json_ready(data)
+        return ready
+
+    def to_json(self, *, replications: bool = True, indent: int | None = 2) -> str:
+        """JSON text (NaN written as null)."""
+        return json.dumps(self.to_dict(replications=replications), indent=indent)
+
+    def summary_rows(self) -> list[dict[str, Any]]:
+        """One row per (type, KPI): mean and confidence interval."""
+        rows = []
+        for task_type, kpis in self.summary.items():
+            for kpi, figures in kpis.items():
+                rows.append({"type": task_type, "kpi": kpi, **figures})
+        return rows
+
+    def interval_rows(self) -> list[dict[str, Any]]:
+        """Per-interval rows of every replication (with a ``replication`` column)."""
+        return [
+            {"replication": r.replication, **row} for r in self.replications for row in r.intervals
+        ]
+
+    def to_csv(self, directory: str | Path) -> list[Path]:
+        """Write ``summary.csv``, ``intervals.csv``, ``groups.csv`` and ``backlog.csv``."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        group_rows = [
+            {"group": g, "figure": k, **v}
+            for g, figures in self.groups.items()
+            for k, v in figures.items()
+        ]
+        backlog_rows = [
+            {"replication": r.replication, **row} for r in self.replications for row in r.backlog
+        ]
+        written = []
+        for name, rows in (
+            ("summary.csv", self.summary_rows()),
+            ("intervals.csv", self.interval_rows()),
+            ("groups.csv", group_rows),
+            ("backlog.csv", backlog_rows),
+        ):
+            path = folder / name
+            path.write_text(_csv_text(rows), encoding="utf-8")
+            written.append(path)
+        return written
+
+    def to_pandas(self) -> Any:
+        """The summary as a pandas DataFrame indexed by (type, kpi); needs pandas."""
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "to_pandas: pandas is not installed (expected `pip install pandas`)"
+            ) from None
+        return pd.DataFrame(self.summary_rows()).set_index(["type", "kpi"])
+
+    def plot(self, path: str | Path) -> Path:
+        """Service level and backlog per interval as a PNG; needs matplotlib (the plot extra)."""
+        try:
+            import matplotlib  # type: ignore[import-not-found, unused-ignore]
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "plot: matplotlib is not installed (expected `pip install valueroute[plot]`)"
+            ) from None
+        first = self.replications[0]
+        types = [t for t in first.kpis if t != "all"]
+        figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+        for task_type in types:
+            rows = [row for row in first.intervals if row["type"] == task_type]
+            top.plot(
+                [row["interval_start"] / 3600 for row in rows],
+                [row["service_level"] for row in rows],
+                label=task_type,
+            )
+            bottom.plot(
+                [row["time"] / 3600 for row in first.backlog],
+                [row[task_type] for row in first.backlog],
+                label=task_type,
+            )
+        top.set_ylabel("service level")
+        bottom.set_ylabel("waiting tasks")
+        bottom.set_xlabel("hours")
+        top.legend()
+        top.set_title(f"{self.scenario} ({self.policy}, replication {first.replication})")
+        out = Path(path)
+        figure.savefig(out, dpi=100)
+        plt.close(figure)
+        return out
+
+
+def _csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        columns = list(rows[0])
+        for row in rows:
+            for key in row:
+                if key not in columns:
+                    columns.append(key)
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return value
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else value
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
+
+
+def _check_count(name: str, value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(
+            f"{name}: got {value!r} (expected an integer >= 1)", [(name, value, "an integer >= 1")]
+        )
+
+
+def _run_all(
+    scenario: Scenario,
+    jobs: Sequence[tuple[Scenario, int]],
+    *,
+    seed: int,
+    executor: Executor | None,
+    allow_code: bool,
+    progress: Progress | None,
+) -> list[ReplicationResult]:
+    scenario.check_code(allow_code=allow_code)
+    if executor is None and len(jobs) == 1:
+        only, index = jobs[0]
+        return [run_replication(only, index, seed=seed, allow_code=allow_code, progress=progress)]
+    own = executor is None
+    pool: Executor = (
+        ProcessPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1))
+        if executor is None
+        else executor
+    )
+    try:
+        futures = {
+            pool.submit(run_replication, job, index, seed=seed, allow_code=allow_code): position
+            for position, (job, index) in enumerate(jobs)
+        }
+        results: list[ReplicationResult | None] = [None] * len(jobs)
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            if progress is not None:
+                progress(done / len(jobs))
+    finally:
+        if own:
+            pool.shutdown()
+    return [r for r in results if r is not None]
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    allow_code: bool = False,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Run a scenario's replications and summarise them.
+
+    ``replications`` and ``seed`` default to the scenario's. ``executor``:
+    any :class:`concurrent.futures.Executor`; ``None`` runs a single
+    replication in this process and several in a local process pool.
+    ``progress(fraction)`` is called as the run advances. References to code
+    in the scenario load only with ``allow_code=True``.
+
+    Cost: each replication is O(events × log(open tasks)) time and
+    O(open tasks + agents + types × intervals) memory.
+    """
+    if not isinstance(scenario, Scenario):
+        raise InvalidInputError(
+            f"scenario: got {type(scenario).__name__} (expected a Scenario; see load_scenario)",
+            [("scenario", scenario, "a Scenario")],
+        )
+    _check_count("replications", replications)
+    count = scenario.replications if replications is None else replications
+    base_seed = scenario.seed if seed is None else seed
+    if isinstance(base_seed, bool) or not isinstance(base_seed, int) or base_seed < 0:
+        raise InvalidInputError(
+            f"seed: got {base_seed!r} (expected an integer >= 0)",
+            [("seed", base_seed, "an integer >= 0")],
+        )
+    results = _run_all(
+        scenario,
+        [(scenario, r) for r in range(count)],
+        seed=base_seed,
+        executor=executor,
+        allow_code=allow_code,
+        progress=progress,
+    )
+    policy = results[0].policy if results else scenario.routing.policy
+    return SimulationResult(scenario.name, policy, base_seed, results)
+
+
+@dataclass
+class ComparisonResult:
+    """Per-policy results and paired differences against the baseline (the first policy).
+
+    ``differences[policy][type][kpi]`` holds the mean of (policy − baseline)
+    over replications with its confidence interval; each replication pairs
+    runs that saw the same customers.
+    """
+
+    baseline: str
+    results: dict[str, SimulationResult]
+    differences: dict[str, dict[str, dict[str, dict[str, float]]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        ready: dict[str, Any] = _json_ready(
+            {
+                "baseline": self.baseline,
+                "policies": {
+                    name: result.to_dict(replications=False)
+                    for name, result in self.results.items()
+                },
+                "differences": self.differences,
+            }
+        )
+        return ready
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _policy_setting(policy: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    if isinstance(policy, str):
+        return policy, {}
+    if isinstance(policy, Mapping) and isinstance(policy.get("policy"), str):
+        params = dict(policy)
+        return str(params.pop("policy")), params
+    raise InvalidInputError(
+        f"policies: got {policy!r} (expected a policy name or a mapping with 'policy' "
+        "and its parameters)",
+        [("policies", policy, "a policy name or {'policy': name, ...}")],
+    )
+
+
+def compare(
+    scenario: Scenario,
+    *,
+    policies: Sequence[str | Mapping[str, Any]],
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    allow_code: bool = False,
+    progress: Progress | None = None,
+    kpis: Iterable[str] = KPI_NAMES,
+) -> ComparisonResult:
+    """Run the scenario under each policy on the same customers and compare.
+
+    ``policies`` are names (``"fifo"``) or mappings
+    ``{"policy": "aging_priority", "seconds_per_point": 30}``; the first is
+    the baseline. Every policy is validated before anything runs. Labels are
+    the policy names, suffixed ``#2``, ``#3``... when a name repeats.
+    """
+    if isinstance(policies, str) or len(policies) < 2:
+        raise InvalidInputError(
+            f"policies: got {policies!r} (expected two or more policies)",
+            [("policies", policies, "two or more policies")],
+        )
+    _check_count("replications", replications)
+    count = scenario.replications if replications is None else replications
+    base_seed = scenario.seed if seed is None else seed
+    variants: list[tuple[str, Scenario]] = []
+    for policy in policies:
+        name, params = _policy_setting(policy)
+        label = name
+        taken = {existing for existing, _ in variants}
+        suffix = 2
+        while label in taken:
+            label = f"{name}#{suffix}"
+            suffix += 1
+        variants.append((label, scenario.with_routing(policy=name, policy_params=params)))
+    for _, variant in variants:
+        variant.check_code(allow_code=allow_code)
+    jobs = [(variant, r) for _, variant in variants for r in range(count)]
+    flat = _run_all(
+        scenario,
+        jobs,
+        seed=base_seed,
+        executor=executor,
+        allow_code=allow_code,
+        progress=progress,
+    )
+    results: dict[str, SimulationResult] = {}
+    for position, (label, variant) in enumerate(variants):
+        runs = flat[position * count : (position + 1) * count]
+        results[label] = SimulationResult(variant.name, label, base_seed, runs)
+    baseline = variants[0][0]
+    wanted = list(kpis)
+    differences: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    base_runs = results[baseline].replications
+    for label, result in results.items():
+        if label == baseline:
+            continue
+        table: dict[str, dict[str, dict[str, float]]] = {}
+        for task_type in base_runs[0].kpis:
+            table[task_type] = {}
+            for kpi in wanted:
+                paired = [
+                    run.kpis[task_type][kpi] - base.kpis[task_type][kpi]
+                    for run, base in zip(result.replications, base_runs, strict=True)
+                ]
+                mean, half = mean_ci(paired)
+                table[task_type][kpi] = {
+                    "mean": mean,
+                    "half_width": half,
+                    "ci_low": mean - half,
+                    "ci_high": mean + half,
+                }
+        differences[label] = table
+    return ComparisonResult(baseline, results, differences)

@@ -1,0 +1,567 @@
+"""Scenarios: everything a simulated contact-centre day needs, in one validated model.
+
+A :class:`Scenario` names the task types (channel, skills, value, service-level
+target, handle-time and patience distributions, retrials and forwarding), the
+arrival processes, the agent groups (skills, capacities, headcount or shifts)
+and the routing configuration the engine runs with. It is a frozen pydantic
+model; :func:`load_scenario` reads one from TOML, JSON or (with PyYAML) YAML.
+
+Every problem is reported before a run starts, as an
+:class:`~valueroute.errors.InvalidInputError` whose message names the field
+(``task_types.1.handle.mean_seconds``, ``arrivals.0.task_type``...), the value
+received and what was expected.
+
+Code in scenario files
+----------------------
+Routing may name a policy or an agent-selection strategy as
+``module:attribute`` (user code). Scenario files travel between people, and
+opening one must not run code unasked: such a reference is refused with an
+error naming the field unless the caller allows it explicitly
+(``allow_code=True`` in Python, ``--allow-code`` on the command line).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import numpy as np
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from valueroute.agents import AgentSelection, SelectionCallable, selection_by_name
+from valueroute.engine import RelaxationStep
+from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.models import BoundaryModel, _check_skills
+from valueroute.scoring import Policy, as_policy, policy_by_name
+from valueroute.sim.arrivals import ArrivalProcess, TraceArrivals
+from valueroute.sim.distributions import Distribution
+
+__all__ = [
+    "MAX_AGENTS",
+    "AgentGroup",
+    "Break",
+    "RelaxationSpec",
+    "Routing",
+    "Scenario",
+    "ServiceLevelDefinition",
+    "Shift",
+    "TaskType",
+    "load_scenario",
+    "parse_scenario",
+]
+
+MAX_AGENTS = 100_000
+"""Most agents a scenario may staff (all groups, shifts and intervals together)."""
+
+ServiceLevelDefinition = Literal["offered", "answered", "offered_excluding_short"]
+
+_Name = Annotated[str, Field(min_length=1, max_length=128)]
+_Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+_PositiveSeconds = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+_Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+_Multiplier = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+def _problem(kind: str, message: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(kind, message, context)
+
+
+class TaskType(BoundaryModel):
+    """One kind of work: how it arrives at the engine and how long it takes.
+
+    ``sla_seconds`` is the service-level target T (answered within T seconds
+    of arrival). ``due_seconds``, when set, gives each task a due time
+    ``arrival + due_seconds`` that due-aware policies see; lateness is measured
+    against it (against ``sla_seconds`` when it is not set).
+
+    ``handle_by_group`` makes handle time depend on the agent group: a number
+    multiplies the type's drawn handle time (0.8: a specialist is 20 % faster),
+    a distribution replaces it for that group.
+    """
+
+    name: _Name
+    channel: _Name = "voice"
+    skills: dict[str, float] = Field(default_factory=dict)
+    value: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
+    priority: int = 0
+    sla_seconds: _Seconds = 20.0
+    due_seconds: _Seconds | None = None
+    handle: Distribution
+    handle_by_group: dict[str, _Multiplier | Distribution] = Field(default_factory=dict)
+    patience: Distribution | None = None
+    """Time a customer waits before abandoning; ``None``: never abandons."""
+    retrial_probability: _Probability = 0.0
+    """Chance that a customer who abandoned tries again."""
+    retrial_delay: Distribution | None = None
+    retrial_type: _Name | None = None
+    """Type of the retry (a call that comes back as an e-mail); the same type when unset."""
+    forward_probability: _Probability = 0.0
+    """Chance that a served task creates a follow-up task of type ``forward_to``."""
+    forward_to: _Name | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
+        return _check_skills(skills, "required skills")
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Self:
+        if self.retrial_probability > 0 and self.retrial_delay is None:
+            raise _problem(
+                "missing_delay",
+                "retrial_probability={p} needs a retrial_delay distribution",
+                p=self.retrial_probability,
+            )
+        if self.retrial_probability > 0 and self.patience is None:
+            raise _problem(
+                "no_patience",
+                "retrial_probability={p} needs a patience distribution (only "
+                "customers who abandon retry)",
+                p=self.retrial_probability,
+            )
+        if self.forward_probability > 0 and self.forward_to is None:
+            raise _problem(
+                "missing_target",
+                "forward_probability={p} needs forward_to (a task type name)",
+                p=self.forward_probability,
+            )
+        return self
+
+
+class Break(BoundaryModel):
+    """A pause within a shift, from ``start_seconds`` for ``duration_seconds``."""
+
+    start_seconds: _Seconds
+    duration_seconds: _PositiveSeconds
+
+
+class Shift(BoundaryModel):
+    """``count`` agents on duty from ``start_seconds`` to ``end_seconds``.
+
+    An agent still holding a task at the end of the shift (or at the start of
+    a break) finishes it first; no new task is offered to it meanwhile.
+    """
+
+    start_seconds: _Seconds
+    end_seconds: _PositiveSeconds
+    count: Annotated[int, Field(ge=0, le=MAX_AGENTS)]
+    breaks: list[Break] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end_seconds <= self.start_seconds:
+            raise _problem(
+                "order",
+                "end_seconds={end} must be after start_seconds={start}",
+                end=self.end_seconds,
+                start=self.start_seconds,
+            )
+        for brk in self.breaks:
+            if not (
+                self.start_seconds <= brk.start_seconds
+                and brk.start_seconds + brk.duration_seconds <= self.end_seconds
+            ):
+                raise _problem(
+                    "break",
+                    "break at {at} for {length} s does not fit in the shift {start}..{end}",
+                    at=brk.start_seconds,
+                    length=brk.duration_seconds,
+                    start=self.start_seconds,
+                    end=self.end_seconds,
+                )
+        return self
+
+
+class AgentGroup(BoundaryModel):
+    """Agents with the same skills and channel capacities.
+
+    Give exactly one of: ``count`` (on duty all day), ``shifts``, or
+    ``headcount`` (agents on duty per interval of ``interval_minutes``,
+    starting at 0; after the last interval the last headcount stays).
+    """
+
+    name: _Name
+    skills: dict[str, float] = Field(default_factory=dict)
+    capacity: dict[str, Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=lambda: {"voice": 1}
+    )
+    count: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | None = None
+    shifts: list[Shift] = Field(default_factory=list)
+    headcount: list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] = Field(default_factory=list)
+    interval_minutes: Literal[15, 30, 60] = 30
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
+        return _check_skills(skills, "skills")
+
+    @model_validator(mode="after")
+    def _one_staffing(self) -> Self:
+        given = [
+            name
+            for name, present in (
+                ("count", self.count is not None),
+                ("shifts", bool(self.shifts)),
+                ("headcount", bool(self.headcount)),
+            )
+            if present
+        ]
+        if len(given) != 1:
+            raise _problem(
+                "staffing",
+                "give exactly one of count, shifts or headcount (given: {given})",
+                given=", ".join(given) or "none",
+            )
+        return self
+
+    @property
+    def size(self) -> int:
+        """How many distinct agents the group needs."""
+        if self.count is not None:
+            return self.count
+        if self.shifts:
+            return sum(shift.count for shift in self.shifts)
+        return max(self.headcount)
+
+
+class RelaxationSpec(BoundaryModel):
+    """A relaxation step (see :class:`valueroute.engine.RelaxationStep`)."""
+
+    after_seconds: _Seconds
+    lower_by: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
+    drop: list[str] = Field(default_factory=list)
+
+
+class Routing(BoundaryModel):
+    """How the engine routes: policy, rules, agent selection, relaxation, starvation guard.
+
+    ``policy`` and ``agent_selection`` are built-in names (with ``*_params``)
+    or ``module:attribute`` references to user code, which load only with
+    ``allow_code``. ``rules`` is a rule file path (relative paths are taken
+    from the scenario file's folder).
+    """
+
+    policy: _Name = "fifo"
+    policy_params: dict[str, Any] = Field(default_factory=dict)
+    rules: str | None = None
+    agent_selection: _Name = "longest_idle"
+    selection_params: dict[str, Any] = Field(default_factory=dict)
+    relaxation: list[RelaxationSpec] = Field(default_factory=list)
+    max_wait_seconds: _PositiveSeconds | None = None
+    wrap_up_seconds: _Seconds | dict[str, _Seconds] = 0.0
+    exclusive_channels: list[str] = Field(default_factory=lambda: ["voice"])
+
+    @model_validator(mode="after")
+    def _names(self) -> Self:
+        if not _is_code(self.policy):
+            try:
+                policy_by_name(self.policy, **self.policy_params)
+            except ValueRouteError as exc:
+                raise _problem("policy", "{error}", error=str(exc)) from None
+        if not _is_code(self.agent_selection) and self.agent_selection != "random":
+            try:
+                selection_by_name(self.agent_selection, **self.selection_params)
+            except ValueRouteError as exc:
+                raise _problem("agent_selection", "{error}", error=str(exc)) from None
+        return self
+
+    def uses_code(self) -> list[str]:
+        """The fields that name user code (``module:attribute``)."""
+        return [
+            name
+            for name, value in (
+                ("routing.policy", self.policy),
+                ("routing.agent_selection", self.agent_selection),
+            )
+            if _is_code(value)
+        ]
+
+    def build_policy(self, *, allow_code: bool = False) -> Policy:
+        """The scoring policy; user code only with ``allow_code``."""
+        if _is_code(self.policy):
+            target = _load_code("routing.policy", self.policy, allow_code=allow_code)
+            if isinstance(target, type) or (
+                callable(target)
+                and not callable(getattr(target, "segment", None))
+                and self.policy_params
+            ):
+                target = target(**self.policy_params)
+            return as_policy(target)
+        return policy_by_name(self.policy, **self.policy_params)
+
+    def build_selection(
+        self, *, rng: np.random.Generator, allow_code: bool = False
+    ) -> AgentSelection | SelectionCallable:
+        """The agent-selection strategy (``random`` draws from ``rng``)."""
+        if _is_code(self.agent_selection):
+            target = _load_code(
+                "routing.agent_selection", self.agent_selection, allow_code=allow_code
+            )
+            if isinstance(target, type):
+                built: AgentSelection | SelectionCallable = target(**self.selection_params)
+                return built
+            if not callable(target) and not hasattr(target, "choose"):
+                raise InvalidInputError(
+                    f"routing.agent_selection: got {self.agent_selection!r} which names "
+                    f"{type(target).__name__} (expected a strategy or a callable)",
+                    [("routing.agent_selection", self.agent_selection, "a strategy")],
+                )
+            return target  # type: ignore[no-any-return]
+        if self.agent_selection == "random":
+            return selection_by_name("random", rng=rng, **self.selection_params)
+        return selection_by_name(self.agent_selection, **self.selection_params)
+
+    def relaxation_steps(self) -> tuple[RelaxationStep, ...]:
+        return tuple(
+            RelaxationStep(after=s.after_seconds, lower_by=s.lower_by, drop=tuple(s.drop))
+            for s in self.relaxation
+        )
+
+
+def _is_code(reference: str) -> bool:
+    return ":" in reference
+
+
+def _load_code(field: str, reference: str, *, allow_code: bool) -> Any:
+    if not allow_code:
+        raise InvalidInputError(
+            f"{field}: got {reference!r}, a reference to code (expected a built-in name; "
+            "loading code from a scenario needs allow_code=True or --allow-code)",
+            [(field, reference, "a built-in name, or allow_code=True")],
+        )
+    module_name, _, attribute = reference.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidInputError(
+            f"{field}: got {reference!r} (module {module_name!r} cannot be imported: {exc})",
+            [(field, reference, "an importable module:attribute")],
+        ) from None
+    target: Any = module
+    for part in attribute.split("."):
+        if not part or not hasattr(target, part):
+            raise InvalidInputError(
+                f"{field}: got {reference!r} (no attribute {attribute!r} in {module_name!r})",
+                [(field, reference, "an existing module:attribute")],
+            )
+        target = getattr(target, part)
+    return target
+
+
+class Scenario(BoundaryModel):
+    """A whole simulated period: task types, arrivals, agents, routing, run settings.
+
+    Arrivals stop at ``horizon_seconds`` and so does the run; tasks still open
+    then are reported as waiting or in service at the end. Statistics count
+    the tasks that arrive from ``warmup_seconds`` on, and agent time from
+    ``warmup_seconds`` on. Per-interval tables use ``interval_minutes``.
+    """
+
+    name: _Name = "scenario"
+    horizon_seconds: _PositiveSeconds
+    warmup_seconds: _Seconds = 0.0
+    interval_minutes: Literal[15, 30, 60] = 30
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 1
+    seed: Annotated[int, Field(ge=0)] = 0
+    service_level_definition: ServiceLevelDefinition = "offered"
+    short_abandon_seconds: _Seconds = 5.0
+    task_types: Annotated[list[TaskType], Field(min_length=1)]
+    arrivals: Annotated[list[ArrivalProcess], Field(min_length=1)]
+    agent_groups: Annotated[list[AgentGroup], Field(min_length=1)]
+    routing: Routing = Field(default_factory=Routing)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.warmup_seconds >= self.horizon_seconds:
+            raise _problem(
+                "warmup",
+                "warmup_seconds={warmup} must be below horizon_seconds={horizon}",
+                warmup=self.warmup_seconds,
+                horizon=self.horizon_seconds,
+            )
+        intervals = math.ceil(self.horizon_seconds / (60.0 * self.interval_minutes))
+        if intervals > 100_000:
+            raise _problem(
+                "intervals",
+                "horizon_seconds / interval_minutes gives {n} intervals (at most 100000)",
+                n=intervals,
+            )
+        types = [t.name for t in self.task_types]
+        groups = [g.name for g in self.agent_groups]
+        _unique("task_types", types)
+        _unique("agent_groups", groups)
+        known_types = set(types)
+        known_groups = set(groups)
+        for index, arrival in enumerate(self.arrivals):
+            if not isinstance(arrival, TraceArrivals) and arrival.task_type not in known_types:
+                _fail(f"arrivals.{index}.task_type", arrival.task_type, f"one of {types}")
+        for index, task_type in enumerate(self.task_types):
+            for field in ("retrial_type", "forward_to"):
+                target = getattr(task_type, field)
+                if target is not None and target not in known_types:
+                    _fail(f"task_types.{index}.{field}", target, f"one of {types}")
+            for group in task_type.handle_by_group:
+                if group not in known_groups:
+                    _fail(f"task_types.{index}.handle_by_group", group, f"one of {groups}")
+            if not self.routing.relaxation and not any(
+                _can_serve(g, task_type) for g in self.agent_groups
+            ):
+                _fail(
+                    f"task_types.{index}.skills",
+                    task_type.skills,
+                    f"skills and a {task_type.channel!r} capacity that some agent group has",
+                )
+        total = sum(g.size for g in self.agent_groups)
+        if total > MAX_AGENTS:
+            _fail("agent_groups", total, f"at most {MAX_AGENTS} agents in all")
+        return self
+
+    @property
+    def interval_seconds(self) -> float:
+        return 60.0 * self.interval_minutes
+
+    def with_routing(self, **changes: Any) -> Scenario:
+        """A copy with some routing fields changed (validated again)."""
+        routing = self.routing.model_dump() | changes
+        data = self.model_dump()
+        data["routing"] = routing
+        return Scenario.model_validate(data)
+
+    def check_code(self, *, allow_code: bool) -> None:
+        """Refuse references to code unless ``allow_code`` (raises, naming the field)."""
+        if allow_code:
+            return
+        for field in self.routing.uses_code():
+            value = getattr(self.routing, field.split(".")[1])
+            _load_code(field, value, allow_code=False)
+
+
+def _can_serve(group: AgentGroup, task_type: TaskType) -> bool:
+    if group.capacity.get(task_type.channel, 0) <= 0:
+        return False
+    return all(group.skills.get(k, -1.0) >= v for k, v in task_type.skills.items())
+
+
+def _unique(field: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            _fail(f"{field}.{index}.name", name, "a name not used by another entry")
+        seen.add(name)
+
+
+def _fail(field: str, value: Any, expected: str) -> None:
+    raise _problem(
+        "reference",
+        "{field}: got {value} (expected {expected})",
+        field=field,
+        value=repr(value),
+        expected=expected,
+    )
+
+
+_FORMATS: dict[str, Literal["toml", "json", "yaml"]] = {
+    ".toml": "toml",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+}
+
+
+def parse_scenario(
+    text: str | bytes,
+    *,
+    format: Literal["toml", "json", "yaml"] = "toml",
+    base_dir: str | Path | None = None,
+) -> Scenario:
+    """Validate scenario text; relative file paths (rules, traces) resolve from ``base_dir``."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    data: Any
+    try:
+        if format == "toml":
+            data = tomllib.loads(text)
+        elif format == "json":
+            data = json.loads(text)
+        elif format == "yaml":
+            try:
+                import yaml  # type: ignore[import-untyped]  # stubs are a separate package
+            except ImportError:
+                raise InvalidInputError(
+                    "format: got 'yaml' but PyYAML is not installed (install valueroute[yaml], "
+                    "or use TOML or JSON)",
+                    [("format", format, "'toml' or 'json' without PyYAML")],
+                ) from None
+            data = yaml.safe_load(text)
+        else:
+            raise InvalidInputError(
+                f"format: got {format!r} (expected 'toml', 'json' or 'yaml')",
+                [("format", format, "'toml', 'json' or 'yaml'")],
+            )
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(
+            f"Scenario: not valid {format} ({exc})", [("(file)", None, f"valid {format}")]
+        ) from None
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(
+            f"Scenario: got {type(data).__name__} (expected a table of scenario fields)",
+            [("(file)", data, "a table")],
+        )
+    data = dict(data)
+    if base_dir is not None:
+        data = _resolve_paths(data, Path(base_dir))
+    return Scenario.model_validate(data)
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    routing = data.get("routing")
+    if isinstance(routing, Mapping) and isinstance(routing.get("rules"), str):
+        routing = dict(routing)
+        routing["rules"] = str(_resolve(base, routing["rules"]))
+        data["routing"] = routing
+    arrivals = data.get("arrivals")
+    if isinstance(arrivals, list):
+        resolved = []
+        for item in arrivals:
+            if (
+                isinstance(item, Mapping)
+                and item.get("kind") == "trace"
+                and isinstance(item.get("path"), str)
+            ):
+                item = dict(item)
+                item["path"] = str(_resolve(base, item["path"]))
+            resolved.append(item)
+        data["arrivals"] = resolved
+    return data
+
+
+def _resolve(base: Path, path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else base / candidate
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (``.toml``, ``.json``, ``.yaml``/``.yml``)."""
+    path = Path(path)
+    file_format = _FORMATS.get(path.suffix.lower())
+    if file_format is None:
+        raise InvalidInputError(
+            f"path: got {str(path)!r} (expected a file ending in one of {sorted(_FORMATS)})",
+            [("path", str(path), f"a suffix in {sorted(_FORMATS)}")],
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(
+            f"path: got {str(path)!r} (cannot be read: {exc.strerror})",
+            [("path", str(path), "a readable file")],
+        ) from None
+    return parse_scenario(text, format=file_format, base_dir=path.parent)

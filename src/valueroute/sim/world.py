@@ -1,0 +1,717 @@
+"""The simulated world: a SimPy environment around the real routing engine.
+
+One :class:`World` runs one replication of a :class:`~valueroute.sim.scenario.Scenario`.
+It builds an :class:`~valueroute.engine.Engine` whose clock is ``env.now``,
+with ``offer_timeout=None, auto_accept=True`` (an offer is taken at once) and
+``closed_memory=0`` (closed tasks are forgotten), and drives it as a live
+host would:
+
+- *arrivals* submit :class:`~valueroute.models.TaskSpec` s at their times;
+- on every ``task_assigned`` event a service timeout is scheduled for the
+  task's handle time, and at its end the world calls ``engine.complete``;
+- a task not answered at once gets a patience timeout; if it is still
+  waiting then, the world calls ``engine.cancel(task, reason="abandoned")``
+  and maybe schedules a retrial;
+- shifts, breaks and headcount changes set agents ready or offline (an agent
+  holding a task is set ``not_ready`` and goes offline after its last task);
+- the engine's own timers (wrap-up ends, due-time breaches, relaxation steps,
+  rule re-evaluations) run at ``engine.next_wakeup()``: the world keeps one
+  pending wake-up, re-armed after every command that brings it earlier; a
+  generation counter makes superseded wake-ups no-ops.
+
+Events are SimPy timeouts with a callback, not a process per customer, so a
+task costs a handful of heap operations besides the engine's own work.
+
+Randomness and common random numbers: each customer's handle time,
+patience, retrial and forwarding draws are made at *arrival*, from per-type
+streams of :class:`~valueroute.sim.streams.RandomStreams` (``handle/<type>``,
+``patience/<type>``, ``retrial/<type>``, ``forward/<type>``; retries and
+forwarded tasks draw from ``.../followup`` streams). Two runs with the same
+seed and replication therefore see the same customers with the same needs,
+whatever the routing policy does with them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import simpy
+
+from valueroute.agents import Agent
+from valueroute.engine import Engine
+from valueroute.errors import InvalidInputError
+from valueroute.events import Event, EventKind
+from valueroute.models import AgentSpec, TaskSpec
+from valueroute.rules import load_rules
+from valueroute.sim.arrivals import Arrival, TraceArrivals, merge_arrivals
+from valueroute.sim.distributions import Sampler, Uniform
+from valueroute.sim.metrics import ReplicationResult, TypeStats
+from valueroute.sim.scenario import Scenario, TaskType
+from valueroute.sim.streams import RandomStreams
+
+__all__ = ["World", "run_replication"]
+
+_INF = math.inf
+_ASSIGNED = EventKind.task_assigned
+_COMPLETED = EventKind.task_completed
+_UNIT = Uniform(low_seconds=0.0, high_seconds=1.0)
+
+ProgressCallback = Callable[[float], None]
+
+
+class _Customer:
+    """One open task as the world knows it (kept only while the task is open)."""
+
+    __slots__ = (
+        "arrival",
+        "assigned",
+        "counted",
+        "forward_draw",
+        "group_handles",
+        "handle",
+        "interval",
+        "kind",
+        "patience",
+        "queued",
+        "retry_delay",
+        "retry_draw",
+    )
+
+    def __init__(self, kind: _Kind, arrival: float, counted: bool, interval: int) -> None:
+        self.kind = kind
+        self.arrival = arrival
+        self.counted = counted
+        self.interval = interval
+        self.assigned = False
+        self.queued = False
+        self.handle = 0.0
+        self.group_handles: dict[int, float] | None = None
+        self.patience = _INF
+        self.retry_draw = 1.0
+        self.retry_delay = 0.0
+        self.forward_draw = 1.0
+
+
+class _Draws:
+    """The samplers of one task type for one origin (primary arrivals or follow-ups)."""
+
+    __slots__ = ("forward", "group_handle", "handle", "patience", "retry", "retry_delay")
+
+    def __init__(
+        self,
+        task_type: TaskType,
+        streams: RandomStreams,
+        suffix: tuple[str, ...],
+        groups: dict[str, int],
+    ) -> None:
+        name = task_type.name
+        self.handle = Sampler(task_type.handle, streams.generator("handle", name, *suffix))
+        self.group_handle: list[tuple[int, float, Sampler | None]] = []
+        for group, setting in task_type.handle_by_group.items():
+            if isinstance(setting, float | int):
+                self.group_handle.append((groups[group], float(setting), None))
+            else:
+                rng = streams.generator("handle", name, "group", group, *suffix)
+                self.group_handle.append((groups[group], 1.0, Sampler(setting, rng)))
+        self.patience = (
+            None
+            if task_type.patience is None
+            else Sampler(task_type.patience, streams.generator("patience", name, *suffix))
+        )
+        retry_rng = streams.generator("retrial", name, *suffix)
+        self.retry = Sampler(_UNIT, retry_rng) if task_type.retrial_probability > 0 else None
+        self.retry_delay = (
+            Sampler(task_type.retrial_delay, retry_rng)
+            if task_type.retrial_delay is not None and task_type.retrial_probability > 0
+            else None
+        )
+        self.forward = (
+            Sampler(_UNIT, streams.generator("forward", name, *suffix))
+            if task_type.forward_probability > 0
+            else None
+        )
+
+
+class _Kind:
+    """A task type's run-time settings, samplers and statistics."""
+
+    __slots__ = (
+        "channel",
+        "due_seconds",
+        "followup",
+        "forward_probability",
+        "forward_to",
+        "index",
+        "interval_abandoned",
+        "interval_answered",
+        "interval_offered",
+        "interval_wait_sum",
+        "interval_within",
+        "name",
+        "on_time_seconds",
+        "primary",
+        "priority",
+        "queue_since",
+        "retrial_probability",
+        "retry_to",
+        "skills",
+        "sla_seconds",
+        "stats",
+        "value",
+        "waiting",
+    )
+
+    def __init__(self, index: int, task_type: TaskType, intervals: int) -> None:
+        self.index = index
+        self.name = task_type.name
+        self.channel = task_type.channel
+        self.skills = dict(task_type.skills)
+        self.value = task_type.value
+        self.priority = task_type.priority
+        self.sla_seconds = task_type.sla_seconds
+        self.due_seconds = task_type.due_seconds
+        self.on_time_seconds = (
+            task_type.sla_seconds if task_type.due_seconds is None else task_type.due_seconds
+        )
+        self.retrial_probability = task_type.retrial_probability
+        self.forward_probability = task_type.forward_probability
+        self.retry_to: _Kind = self
+        self.forward_to: _Kind | None = None
+        self.primary: _Draws | None = None
+        self.followup: _Draws | None = None
+        self.stats = TypeStats()
+        self.waiting = 0
+        self.queue_since = 0.0
+        self.interval_offered = [0] * intervals
+        self.interval_answered = [0] * intervals
+        self.interval_abandoned = [0] * intervals
+        self.interval_within = [0] * intervals
+        self.interval_wait_sum = [0.0] * intervals
+
+
+class World:
+    """One replication of a scenario on a fresh SimPy environment and engine.
+
+    Build it, then :meth:`run`; :meth:`result` returns the statistics.
+    Memory is O(open tasks + agents + task types × intervals), independent
+    of how many tasks the run simulates.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        replication: int = 0,
+        seed: int | None = None,
+        allow_code: bool = False,
+    ) -> None:
+        scenario.check_code(allow_code=allow_code)
+        self.scenario = scenario
+        self.replication = replication
+        self.seed = scenario.seed if seed is None else seed
+        self.streams = RandomStreams(self.seed, replication=replication)
+        self.env = simpy.Environment()
+        env = self.env
+        routing = scenario.routing
+        self.policy = routing.build_policy(allow_code=allow_code)
+        rules = None if routing.rules is None else load_rules(routing.rules)
+        self.engine = Engine(
+            policy=self.policy,
+            rules=rules,
+            agent_selection=routing.build_selection(
+                rng=self.streams.generator("routing"), allow_code=allow_code
+            ),
+            clock=lambda: env.now,
+            offer_timeout=None,
+            auto_accept=True,
+            wrap_up=routing.wrap_up_seconds,
+            relaxation=routing.relaxation_steps(),
+            max_wait=routing.max_wait_seconds,
+            exclusive_channels=routing.exclusive_channels,
+            closed_memory=0,
+        )
+        self.horizon = scenario.horizon_seconds
+        self.warmup = scenario.warmup_seconds
+        self.interval = scenario.interval_seconds
+        self.intervals = max(1, math.ceil(self.horizon / self.interval))
+        groups = {g.name: i for i, g in enumerate(scenario.agent_groups)}
+        self._kinds = [_Kind(i, t, self.intervals) for i, t in enumerate(scenario.task_types)]
+        self._by_name = {k.name: k for k in self._kinds}
+        for kind, task_type in zip(self._kinds, scenario.task_types, strict=True):
+            if task_type.retrial_type is not None:
+                kind.retry_to = self._by_name[task_type.retrial_type]
+            if task_type.forward_to is not None:
+                kind.forward_to = self._by_name[task_type.forward_to]
+            kind.primary = _Draws(task_type, self.streams, (), groups)
+            kind.followup = _Draws(task_type, self.streams, ("followup",), groups)
+        self._open: dict[str, _Customer] = {}
+        self._next_id = 0
+        self._agent_group: dict[str, int] = {}
+        self._leaving: set[str] = set()
+        self._deferred: list[str] = []
+        self._wake_at = _INF
+        self._wake_generation = 0
+        self._events = 0
+        self._agent_marks: dict[str, tuple[float, float]] = {}
+        self._backlog: list[dict[str, Any]] = []
+        self._agent_specs = {spec.id: spec for spec in self._build_agents()}
+        self._arrivals = self._arrival_stream()
+        self.engine.subscribe(self._on_event)
+
+    # ------------------------------------------------------------ setup
+
+    def _build_agents(self) -> list[AgentSpec]:
+        """Agent specs and the on/off schedule of every agent, as one time-ordered list."""
+        specs: list[AgentSpec] = []
+        schedule: list[tuple[float, int, str, bool]] = []
+        order = 0
+
+        def add(group_index: int, agent_id: str, periods: list[tuple[float, float]]) -> None:
+            nonlocal order
+            group = self.scenario.agent_groups[group_index]
+            specs.append(
+                AgentSpec(
+                    id=agent_id,
+                    skills=group.skills,
+                    capacity=group.capacity,
+                    team=group.name,
+                )
+            )
+            self._agent_group[agent_id] = group_index
+            for start, end in periods:
+                if end <= start:
+                    continue
+                order += 1
+                schedule.append((start, order, agent_id, True))
+                if end < _INF:
+                    order += 1
+                    schedule.append((end, order, agent_id, False))
+
+        for gi, group in enumerate(self.scenario.agent_groups):
+            if group.count is not None:
+                for k in range(group.count):
+                    add(gi, f"{group.name}-{k + 1}", [(0.0, _INF)])
+            elif group.shifts:
+                for si, shift in enumerate(group.shifts):
+                    cuts = sorted(
+                        (b.start_seconds, b.start_seconds + b.duration_seconds)
+                        for b in shift.breaks
+                    )
+                    periods: list[tuple[float, float]] = []
+                    begin = shift.start_seconds
+                    for break_start, break_end in cuts:
+                        periods.append((begin, break_start))
+                        begin = max(begin, break_end)
+                    periods.append((begin, shift.end_seconds))
+                    for k in range(shift.count):
+                        add(gi, f"{group.name}-s{si + 1}-{k + 1}", periods)
+            else:
+                width = 60.0 * group.interval_minutes
+                heads = group.headcount
+                for k in range(max(heads)):
+                    periods = []
+                    start: float | None = None  # when the current on-duty stretch began
+                    for j, head in enumerate(heads):
+                        on = k < head
+                        if on and start is None:
+                            start = j * width
+                        elif not on and start is not None:
+                            periods.append((start, j * width))
+                            start = None
+                    if start is not None:
+                        periods.append((start, _INF))
+                    add(gi, f"{group.name}-{k + 1}", periods)
+        schedule.sort()
+        self._schedule = schedule
+        return specs
+
+    def _arrival_stream(self) -> Iterator[Arrival]:
+        sources = []
+        for index, process in enumerate(self.scenario.arrivals):
+            if isinstance(process, TraceArrivals):
+                sources.append(self._checked_trace(process))
+            else:
+                rng = self.streams.generator("arrivals", str(index), process.task_type)
+                sources.append(process.generate(rng=rng))
+        return merge_arrivals(*sources) if len(sources) > 1 else iter(sources[0])
+
+    def _checked_trace(self, process: TraceArrivals) -> Iterator[Arrival]:
+        arrivals = list(process.generate())
+        for arrival in arrivals:
+            if arrival.task_type not in self._by_name:
+                raise InvalidInputError(
+                    f"arrivals: trace {process.path!r} has task_type {arrival.task_type!r} "
+                    f"(expected one of {sorted(self._by_name)})",
+                    [("task_type", arrival.task_type, f"one of {sorted(self._by_name)}")],
+                )
+        return iter(arrivals)
+
+    # ------------------------------------------------------------ running
+
+    def run(self, *, progress: ProgressCallback | None = None, chunks: int = 20) -> None:
+        """Simulate from 0 to the horizon. ``progress(fraction)`` is called ``chunks`` times."""
+        env = self.env
+        self._schedule_next_shift_change(0)
+        self._schedule_next_arrival()
+        env.timeout(self.warmup).callbacks.append(self._mark_agents)
+        env.timeout(0.0, value=0).callbacks.append(self._snapshot_backlog)
+        steps = max(1, chunks if progress is not None else 1)
+        for step in range(1, steps + 1):
+            env.run(until=self.horizon * step / steps)
+            if progress is not None:
+                progress(step / steps)
+        self._flush_queues(self.horizon)
+
+    # Arrivals ---------------------------------------------------
+
+    def _schedule_next_arrival(self) -> None:
+        arrival = next(self._arrivals, None)
+        if arrival is None or arrival.time >= self.horizon:
+            return
+        delay = arrival.time - self.env.now
+        self.env.timeout(delay if delay > 0 else 0.0, value=arrival).callbacks.append(
+            self._on_arrival
+        )
+
+    def _on_arrival(self, event: simpy.Event) -> None:
+        arrival: Arrival = event.value  # type: ignore[assignment]
+        kind = self._by_name[arrival.task_type]
+        self._submit(kind, self.env.now, kind.primary, arrival)  # type: ignore[arg-type]
+        self._schedule_next_arrival()
+
+    def _submit(
+        self, kind: _Kind, now: float, draws: _Draws, arrival: Arrival | None = None
+    ) -> None:
+        counted = now >= self.warmup
+        interval = min(int(now // self.interval), self.intervals - 1)
+        customer = _Customer(kind, now, counted, interval)
+        customer.handle = draws.handle.draw()
+        if draws.group_handle:
+            customer.group_handles = {
+                group: (multiplier * customer.handle if sampler is None else sampler.draw())
+                for group, multiplier, sampler in draws.group_handle
+            }
+        if draws.patience is not None:
+            customer.patience = draws.patience.draw()
+        if draws.retry is not None:
+            customer.retry_draw = draws.retry.draw()
+            customer.retry_delay = draws.retry_delay.draw()  # type: ignore[union-attr]
+        if draws.forward is not None:
+            customer.forward_draw = draws.forward.draw()
+        if arrival is not None:
+            if arrival.handle_time is not None:
+                customer.handle = arrival.handle_time
+                customer.group_handles = None
+            if arrival.patience is not None:
+                customer.patience = arrival.patience
+        if counted:
+            kind.stats.offered += 1
+            kind.interval_offered[interval] += 1
+        self._next_id += 1
+        task_id = str(self._next_id)
+        self._open[task_id] = customer
+        spec = TaskSpec.model_construct(
+            id=task_id,
+            type=kind.name,
+            channel=kind.channel,
+            value=kind.value,
+            priority=kind.priority,
+            due=None if kind.due_seconds is None else now + kind.due_seconds,
+            created=None,
+            skills=kind.skills,
+            department=None,
+            process=None,
+            attributes={} if arrival is None else dict(arrival.attributes),
+        )
+        self.engine.submit(spec)
+        if not customer.assigned:
+            customer.queued = True
+            if counted:
+                kind.stats.delayed += 1
+            self._queue_change(kind, 1, now)
+            if customer.patience < _INF:
+                self.env.timeout(customer.patience, value=task_id).callbacks.append(
+                    self._on_patience_end
+                )
+        self._after_command()
+
+    # Engine events ----------------------------------------------
+
+    def _on_event(self, event: Event) -> None:
+        self._events += 1
+        kind = event.kind
+        if kind is _ASSIGNED:
+            self._on_assigned(event)
+        elif kind is _COMPLETED and event.agent in self._leaving:
+            self._deferred.append(event.agent)
+
+    def _on_assigned(self, event: Event) -> None:
+        task_id: str = event.task  # type: ignore[assignment]
+        customer = self._open[task_id]
+        kind = customer.kind
+        now = self.env.now
+        wait = now - customer.arrival
+        customer.assigned = True
+        if customer.queued:
+            self._queue_change(kind, -1, now)
+        if customer.counted:
+            stats = kind.stats
+            stats.answered += 1
+            stats.wait_answered_sum += wait
+            stats.waits.add(wait)
+            interval = customer.interval
+            kind.interval_answered[interval] += 1
+            kind.interval_wait_sum[interval] += wait
+            if wait <= kind.sla_seconds:
+                stats.answered_within += 1
+                kind.interval_within[interval] += 1
+            if wait <= kind.on_time_seconds:
+                stats.value_on_time += kind.value
+            else:
+                stats.value_late += kind.value
+        handle = customer.handle
+        if customer.group_handles is not None:
+            group = self._agent_group[event.agent]  # type: ignore[index]
+            handle = customer.group_handles.get(group, handle)
+            customer.handle = handle
+        self.env.timeout(handle, value=task_id).callbacks.append(self._on_service_end)
+
+    def _on_service_end(self, event: simpy.Event) -> None:
+        task_id: str = event.value  # type: ignore[assignment]
+        customer = self._open.pop(task_id)
+        kind = customer.kind
+        if customer.counted:
+            kind.stats.completed += 1
+            kind.stats.handle_sum += customer.handle
+        self.engine.complete(task_id)
+        target = kind.forward_to
+        if target is not None and customer.forward_draw < kind.forward_probability:
+            if customer.counted:
+                kind.stats.forwarded += 1
+            self._submit(target, self.env.now, target.followup)  # type: ignore[arg-type]
+        else:
+            self._after_command()
+
+    def _on_patience_end(self, event: simpy.Event) -> None:
+        task_id: str = event.value  # type: ignore[assignment]
+        customer = self._open.get(task_id)
+        if customer is None or customer.assigned:
+            return
+        del self._open[task_id]
+        kind = customer.kind
+        now = self.env.now
+        self.engine.cancel(task_id, reason="abandoned")
+        self._queue_change(kind, -1, now)
+        if customer.counted:
+            wait = now - customer.arrival
+            stats = kind.stats
+            stats.abandoned += 1
+            stats.wait_abandoned_sum += wait
+            stats.value_abandoned += kind.value
+            if wait <= self.scenario.short_abandon_seconds:
+                stats.abandoned_short += 1
+            kind.interval_abandoned[customer.interval] += 1
+        if customer.retry_draw < kind.retrial_probability:
+            if customer.counted:
+                kind.stats.retrials += 1
+            self.env.timeout(customer.retry_delay, value=kind.retry_to).callbacks.append(
+                self._on_retry
+            )
+        self._after_command()
+
+    def _on_retry(self, event: simpy.Event) -> None:
+        if self.env.now >= self.horizon:
+            return
+        kind: _Kind = event.value  # type: ignore[assignment]
+        self._submit(kind, self.env.now, kind.followup)  # type: ignore[arg-type]
+
+    # Queue accounting ---------------------------------------------
+
+    def _queue_change(self, kind: _Kind, delta: int, now: float) -> None:
+        if now > self.warmup:
+            kind.stats.queue_area += kind.waiting * (now - kind.queue_since)
+            kind.queue_since = now
+        else:
+            kind.queue_since = self.warmup
+        kind.waiting += delta
+
+    def _flush_queues(self, now: float) -> None:
+        for kind in self._kinds:
+            self._queue_change(kind, 0, now)
+
+    def _snapshot_backlog(self, event: simpy.Event) -> None:
+        index: int = event.value  # type: ignore[assignment]
+        now = self.env.now
+        row: dict[str, Any] = {"time": now}
+        for kind in self._kinds:
+            row[kind.name] = kind.waiting
+        self._backlog.append(row)
+        following = (index + 1) * self.interval
+        if following <= self.horizon:
+            self.env.timeout(following - now, value=index + 1).callbacks.append(
+                self._snapshot_backlog
+            )
+
+    # Agents and engine timers -------------------------------------
+
+    def _schedule_next_shift_change(self, position: int) -> None:
+        if position >= len(self._schedule):
+            return
+        at = self._schedule[position][0]
+        if at >= self.horizon:
+            return
+        delay = at - self.env.now
+        self.env.timeout(delay if delay > 0 else 0.0, value=position).callbacks.append(
+            self._on_shift_change
+        )
+
+    def _on_shift_change(self, event: simpy.Event) -> None:
+        position: int = event.value  # type: ignore[assignment]
+        schedule = self._schedule
+        now = self.env.now
+        # Every change due now, in schedule order.
+        while position < len(schedule) and schedule[position][0] <= now:
+            _, _, agent_id, on = schedule[position]
+            self._set_on_duty(agent_id, on)
+            position += 1
+        self._after_command()
+        self._schedule_next_shift_change(position)
+
+    def _set_on_duty(self, agent_id: str, on: bool) -> None:
+        engine = self.engine
+        pool = engine.agents
+        if on:
+            self._leaving.discard(agent_id)
+            if agent_id not in pool:
+                engine.add_agent(self._agent_specs[agent_id], ready=True)
+            else:
+                engine.set_agent_state(agent_id, "ready")
+            return
+        agent: Agent = pool.get(agent_id)
+        if agent.held:
+            engine.set_agent_state(agent_id, "not_ready", reason="end_of_duty")
+            self._leaving.add(agent_id)
+        else:
+            engine.set_agent_state(agent_id, "offline")
+
+    def _after_command(self) -> None:
+        engine = self.engine
+        deferred = self._deferred
+        while deferred:
+            agent_id = deferred.pop()
+            if agent_id in self._leaving and engine.agents.get(agent_id).held == 0:
+                self._leaving.discard(agent_id)
+                engine.set_agent_state(agent_id, "offline")
+        wakeup = engine.next_wakeup()
+        if wakeup < self._wake_at:
+            self._wake_at = wakeup
+            self._wake_generation += 1
+            delay = wakeup - self.env.now
+            self.env.timeout(
+                delay if delay > 0 else 0.0, value=self._wake_generation
+            ).callbacks.append(self._on_wakeup)
+
+    def _on_wakeup(self, event: simpy.Event) -> None:
+        if event.value != self._wake_generation:
+            return
+        self._wake_at = _INF
+        self.engine.advance()
+        self._after_command()
+
+    def _mark_agents(self, event: simpy.Event) -> None:
+        now = self.env.now
+        for agent in self.engine.agents:
+            self._agent_marks[agent.id] = (agent.talk_time(now), agent.logged_in_time(now))
+
+    # ------------------------------------------------------------ results
+
+    def result(self) -> ReplicationResult:
+        """The statistics of the run (call after :meth:`run`)."""
+        scenario = self.scenario
+        now = self.env.now
+        window = self.horizon - self.warmup
+        waiting_at_end = [0] * len(self._kinds)
+        in_service_at_end = [0] * len(self._kinds)
+        for customer in self._open.values():
+            if customer.counted:
+                if customer.assigned:
+                    in_service_at_end[customer.kind.index] += 1
+                else:
+                    waiting_at_end[customer.kind.index] += 1
+        kpis: dict[str, dict[str, float]] = {}
+        total = TypeStats()
+        for kind in self._kinds:
+            kpis[kind.name] = kind.stats.kpis(
+                definition=scenario.service_level_definition,
+                window_seconds=window,
+                waiting_at_end=waiting_at_end[kind.index],
+                in_service_at_end=in_service_at_end[kind.index],
+            )
+            total.merge(kind.stats)
+        kpis["all"] = total.kpis(
+            definition=scenario.service_level_definition,
+            window_seconds=window,
+            waiting_at_end=sum(waiting_at_end),
+            in_service_at_end=sum(in_service_at_end),
+        )
+        intervals = []
+        for j in range(self.intervals):
+            for kind in self._kinds:
+                answered = kind.interval_answered[j]
+                abandoned = kind.interval_abandoned[j]
+                intervals.append(
+                    {
+                        "interval_start": j * self.interval,
+                        "type": kind.name,
+                        "offered": kind.interval_offered[j],
+                        "answered": answered,
+                        "abandoned": abandoned,
+                        "answered_within": kind.interval_within[j],
+                        "service_level": (
+                            kind.interval_within[j] / (answered + abandoned)
+                            if answered + abandoned
+                            else math.nan
+                        ),
+                        "asa": kind.interval_wait_sum[j] / answered if answered else math.nan,
+                    }
+                )
+        groups: dict[str, dict[str, float]] = {
+            g.name: {"talk_seconds": 0.0, "logged_in_seconds": 0.0} for g in scenario.agent_groups
+        }
+        for agent in self.engine.agents:
+            talk0, login0 = self._agent_marks.get(agent.id, (0.0, 0.0))
+            name = scenario.agent_groups[self._agent_group[agent.id]].name
+            groups[name]["talk_seconds"] += agent.talk_time(now) - talk0
+            groups[name]["logged_in_seconds"] += agent.logged_in_time(now) - login0
+        for figures in groups.values():
+            login = figures["logged_in_seconds"]
+            figures["occupancy"] = figures["talk_seconds"] / login if login else math.nan
+            figures["staffed_hours"] = login / 3600.0
+        counts = self.engine.statistics()["by_type"]
+        return ReplicationResult(
+            replication=self.replication,
+            seed=self.seed,
+            policy=self.policy.name,
+            kpis=kpis,
+            intervals=intervals,
+            groups=groups,
+            backlog=self._backlog,
+            engine_counts={str(k): dict(v) for k, v in counts.items()},
+            events=self._events,
+        )
+
+
+def run_replication(
+    scenario: Scenario,
+    replication: int = 0,
+    *,
+    seed: int | None = None,
+    allow_code: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ReplicationResult:
+    """Run one replication and return its statistics (a picklable top-level function)."""
+    world = World(scenario, replication=replication, seed=seed, allow_code=allow_code)
+    world.run(progress=progress)
+    return world.result()
