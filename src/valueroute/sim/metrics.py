@@ -19,6 +19,7 @@ Definitions (``docs/simulation.md`` repeats them):
   abandoned within ``short_abandon_seconds``).
 - *ASA*: mean wait of answered tasks; *mean wait*: over answered and
   abandoned tasks (time in queue); p50/p90/p99: quantiles of answered waits.
+  Waits under 1 ms share the histogram's first bin and read as at most 1.03 ms.
 - *AHT*: mean handle time of tasks whose service ended in the run.
 - *value-weighted SLA attainment*: value of tasks answered on time / value of
   answered and abandoned tasks, where on time means within the due time
@@ -271,9 +272,9 @@ def _normal_quantile(p: float) -> float:
 def student_t_quantile(p: float, df: int) -> float:
     """The p-quantile of Student's t with ``df`` degrees of freedom.
 
-    Exact table values for p = 0.975 and df <= 30; otherwise the Cornish–Fisher
-    expansion in 1/df (Abramowitz and Stegun 26.7.5), within 1e-5 for df >= 30
-    and within 2e-3 for df >= 5 at the usual confidence levels.
+    Exact for p = 0.975 with df <= 30 (table) and for df = 1 and 2 (closed
+    forms); otherwise the Cornish–Fisher expansion in 1/df (Abramowitz and
+    Stegun 26.7.5), within 2e-3 relative for df >= 5 at the usual levels.
     """
     if isinstance(df, bool) or not isinstance(df, int) or df < 1:
         raise InvalidInputError(f"df: got {df!r} (expected an integer >= 1)")
@@ -281,6 +282,10 @@ def student_t_quantile(p: float, df: int) -> float:
         raise InvalidInputError(f"p: got {p!r} (expected a probability strictly inside 0..1)")
     if p == 0.975 and df <= len(_T975):
         return _T975[df - 1]
+    if df == 1:  # Cauchy
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
     z = _normal_quantile(p)
     z2 = z * z
     g1 = (z2 + 1) * z / 4

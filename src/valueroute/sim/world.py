@@ -77,6 +77,7 @@ class _Customer:
         "queued",
         "retry_delay",
         "retry_draw",
+        "service",
     )
 
     def __init__(self, kind: _Kind, arrival: float, counted: bool, interval: int) -> None:
@@ -87,6 +88,7 @@ class _Customer:
         self.assigned = False
         self.queued = False
         self.handle = 0.0
+        self.service = 0.0
         self.group_handles: dict[int, float] | None = None
         self.patience = _INF
         self.retry_draw = 1.0
@@ -475,7 +477,7 @@ class World:
         if customer.group_handles is not None:
             group = self._agent_group[event.agent]  # type: ignore[index]
             handle = customer.group_handles.get(group, handle)
-            customer.handle = handle
+        customer.service = handle
         self.env.timeout(handle, value=task_id).callbacks.append(self._on_service_end)
 
     def _on_service_end(self, event: simpy.Event) -> None:
@@ -484,7 +486,7 @@ class World:
         kind = customer.kind
         if customer.counted:
             kind.stats.completed += 1
-            kind.stats.handle_sum += customer.handle
+            kind.stats.handle_sum += customer.service
         self.engine.complete(task_id)
         target = kind.forward_to
         if target is not None and customer.forward_draw < kind.forward_probability:

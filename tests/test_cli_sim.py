@@ -1,0 +1,128 @@
+"""``valueroute simulate`` and ``valueroute compare`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from valueroute.cli import main
+from valueroute.sim.metrics import KPI_NAMES
+
+
+def test_simulate_demo_prints_a_table_per_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "demo", "--replications", "2", "--serial"]) == 0
+    out = capsys.readouterr().out
+    for name in ("voice_sales", "voice_support", "email_claim", "all", "occupancy"):
+        assert name in out
+
+
+def test_simulate_json_has_the_summary_of_every_type_and_kpi(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "demo", "--replications", "2", "--serial", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"scenario", "policy", "seed", "replication_count", "summary", "groups"}
+    assert data["replication_count"] == 2
+    assert set(data["summary"]) == {"voice_sales", "voice_support", "email_claim", "all"}
+    assert set(data["summary"]["all"]) == set(KPI_NAMES)
+    assert set(data["summary"]["all"]["service_level"]) == {
+        "mean",
+        "half_width",
+        "ci_low",
+        "ci_high",
+        "n",
+    }
+    assert set(data["groups"]) == {"sales_specialists", "generalists", "back_office"}
+
+
+def test_simulate_writes_json_and_csv_tables(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["simulate", "demo", "--replications", "1", "--out", str(out)]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["backlog.csv", "groups.csv", "intervals.csv", "result.json", "summary.csv"]
+    result = json.loads((out / "result.json").read_text())
+    assert len(result["replications"]) == 1
+    header = (out / "intervals.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["replication", "interval_start", "type"]
+
+
+def test_a_scenario_with_code_is_refused_without_allow_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(
+        json.dumps(
+            {
+                "horizon_seconds": 600,
+                "task_types": [
+                    {"name": "calls", "handle": {"kind": "exponential", "mean_seconds": 60}}
+                ],
+                "arrivals": [{"kind": "poisson", "task_type": "calls", "rate_per_hour": 30}],
+                "agent_groups": [{"name": "agents", "count": 1}],
+                "routing": {"policy": "valueroute.scoring:Fifo"},
+            }
+        )
+    )
+    assert main(["simulate", str(path)]) == 2
+    assert "--allow-code" in capsys.readouterr().err
+    assert main(["simulate", str(path), "--allow-code", "--json"]) == 0
+
+
+def test_compare_reports_paired_differences_against_the_first_policy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        [
+            "compare",
+            "demo",
+            "--policy",
+            "fifo",
+            "--policy",
+            "strict_priority",
+            "--replications",
+            "2",
+            "--serial",
+            "--json",
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["baseline"] == "fifo"
+    assert set(data["policies"]) == {"fifo", "strict_priority"}
+    assert set(data["differences"]) == {"strict_priority"}
+    # Common random numbers: the primary arrivals are the same under both policies.
+    sales = data["differences"]["strict_priority"]["email_claim"]
+    assert set(sales["service_level"]) == {"mean", "half_width", "ci_low", "ci_high"}
+
+
+def test_compare_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["compare", "demo", "--policy", "fifo", "--policy", "aging_priority"]
+    assert main([*argv, "--replications", "2", "--serial"]) == 0
+    out = capsys.readouterr().out
+    assert "aging_priority − fifo" in out
+
+
+def test_an_unknown_scenario_file_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "no-such-file.toml"]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_results_plot_to_png_with_matplotlib(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from valueroute._cli_sim import load_named_scenario
+    from valueroute.sim import simulate
+
+    result = simulate(load_named_scenario("demo"), replications=1)
+    path = result.plot(tmp_path / "day.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_convert_to_pandas() -> None:
+    pytest.importorskip("pandas")
+    from valueroute._cli_sim import load_named_scenario
+    from valueroute.sim import simulate
+
+    frame = simulate(load_named_scenario("demo"), replications=1).to_pandas()
+    assert frame.loc[("all", "offered"), "mean"] > 0
