@@ -1,0 +1,1139 @@
+"""Durability: a command log with snapshots, and crash recovery.
+
+:class:`DurableEngine` wraps an :class:`~valueroute.engine.Engine`. For each
+command it reads the clock once, runs the command on the engine with the
+clock pinned to that reading and, only if the command succeeded, appends a
+:class:`Record` ``(position, time, command, arguments)`` to a :class:`Store`.
+The engine is deterministic, so replaying the records on a fresh engine with
+the same configuration rebuilds the same state (equal ``digest()``).
+Snapshots (:mod:`valueroute._snapshot`) bound the replay: recovery restores
+the latest readable snapshot and replays only the records after it.
+
+Sync policies (:class:`SyncPolicy`)
+-----------------------------------
+``every``
+    Each record is committed (and fsynced) before the command returns. A
+    crash loses nothing that was returned to the caller.
+``group``
+    Records are buffered and committed together when ``group_size`` are
+    waiting, when the oldest has waited ``group_seconds`` (checked at the
+    next command: there is no background thread) or on :meth:`~DurableEngine.flush`.
+    A command is *acknowledged* once its position is at most
+    :attr:`DurableEngine.durable_position` (``on_durable`` is called with
+    it after each commit). A crash loses exactly the commands after the last
+    commit: never an acknowledged one, and at most ``group_size - 1``
+    unacknowledged ones (plus any left unflushed when commands stopped).
+    A host replies to its clients only after acknowledgement.
+``none``
+    For simulations: records are committed in large batches without fsync.
+    A process crash loses the uncommitted batch; an operating-system crash
+    may lose more.
+
+Files and corruption
+--------------------
+:class:`SQLiteStore` (the default) keeps everything in one SQLite file in WAL
+mode, marked with ``PRAGMA application_id`` and a schema version in
+``PRAGMA user_version``; a file from another program or a newer version is
+refused with :class:`JournalFormatError`. Each record and snapshot carries a
+CRC-32 of its contents. Recovery keeps every record up to the first one that
+is unreadable, fails its checksum or breaks the sequence; that record and all
+after it (they cannot be replayed without it) are moved to a ``quarantine``
+table, and the :class:`RecoveryReport` says how many and why. A file that
+SQLite itself finds damaged is moved aside and a new one started from a
+snapshot of what was recovered. ``repair=False`` raises
+:class:`JournalCorruptError` instead of changing anything.
+
+Configuration is not journaled as objects: :meth:`DurableEngine.set_policy`
+takes a built-in policy's name and parameters (see
+:func:`~valueroute.scoring.policy_by_name`) and :meth:`DurableEngine.set_rules`
+the text of a rule file; everything else comes from the engine factory, which
+must build the same engine at every open.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time as _time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, Protocol, Self, runtime_checkable
+
+from valueroute import _snapshot
+from valueroute.agents import Agent, Presence
+from valueroute.engine import Engine, Offer
+from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.events import Event
+from valueroute.models import AgentSpec, TaskSpec
+from valueroute.rules import CompiledRules, parse_rules
+from valueroute.scoring import policy_by_name
+from valueroute.task import Task
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "DurableEngine",
+    "JournalCorruptError",
+    "JournalError",
+    "JournalFormatError",
+    "JournalStateError",
+    "Record",
+    "RecoveryReport",
+    "SQLiteStore",
+    "Store",
+    "StoredSnapshot",
+    "SyncPolicy",
+    "export_events",
+    "import_events",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the journal file layout (``PRAGMA user_version``)."""
+
+APPLICATION_ID = 0x76526A31
+"""``PRAGMA application_id`` of a valueroute journal ("vRj1")."""
+
+EngineFactory = Callable[[Callable[[], float]], Engine]
+"""Builds the engine to journal, given the clock it must use."""
+
+
+# ---------------------------------------------------------------------- errors
+
+
+class JournalError(ValueRouteError):
+    """Root of the journal's errors."""
+
+
+class JournalFormatError(JournalError, ValueError):
+    """The file is not a valueroute journal, or is of a newer schema version."""
+
+
+class JournalCorruptError(JournalError, RuntimeError):
+    """Damaged journal contents that recovery was not allowed to, or cannot, repair.
+
+    ``report`` holds the :class:`RecoveryReport` of what was found, when known.
+    """
+
+    def __init__(self, message: str, report: RecoveryReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class JournalStateError(JournalError, RuntimeError):
+    """The durable engine is closed, or its engine and journal may disagree."""
+
+
+# ---------------------------------------------------------------------- records
+
+
+def _checksum(*parts: str) -> int:
+    return zlib.crc32("\x1f".join(parts).encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One journaled command: position (1, 2, ...), clock reading, name, JSON arguments."""
+
+    position: int
+    time: float
+    command: str
+    arguments: str
+    checksum: int
+
+    @classmethod
+    def make(cls, position: int, time: float, command: str, arguments: str) -> Record:
+        return cls(
+            position,
+            time,
+            command,
+            arguments,
+            _checksum(str(position), repr(time), command, arguments),
+        )
+
+    def intact(self) -> bool:
+        """Whether the checksum matches the contents. O(size)."""
+        expected = _checksum(str(self.position), repr(self.time), self.command, self.arguments)
+        return self.checksum == expected
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    """A snapshot as stored: the record position it follows, JSON text, checksum."""
+
+    position: int
+    data: str
+    checksum: int
+
+    @classmethod
+    def make(cls, position: int, data: str) -> StoredSnapshot:
+        return cls(position, data, _checksum(str(position), data))
+
+    def intact(self) -> bool:
+        return self.checksum == _checksum(str(self.position), self.data)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where records and snapshots live. Implement it to journal elsewhere (PostgreSQL...).
+
+    Reading may raise :class:`JournalCorruptError` part-way; records yielded
+    before stay valid.
+    """
+
+    def append(self, records: Sequence[Record]) -> None:
+        """Write records atomically (all or none); durable when this returns."""
+        ...
+
+    def read(self, *, after: int) -> Iterator[Record]:
+        """Records with position > ``after`` in position order."""
+        ...
+
+    def write_snapshot(self, snapshot: StoredSnapshot) -> None:
+        """Keep a snapshot (durable when this returns)."""
+        ...
+
+    def snapshots(self) -> Iterator[StoredSnapshot]:
+        """Stored snapshots, newest first."""
+        ...
+
+    def truncate(self, *, through: int) -> int:
+        """Drop records up to ``through`` and older snapshots; returns records dropped."""
+        ...
+
+    def quarantine(self, *, start: int, reason: str) -> int:
+        """Move records from ``start`` on aside (kept, never replayed); returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------- SQLite store
+
+
+class SyncPolicy(StrEnum):
+    """When records become durable (see the module documentation)."""
+
+    every = "every"
+    group = "group"
+    none = "none"
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE records (
+    position INTEGER PRIMARY KEY,
+    time REAL NOT NULL,
+    command TEXT NOT NULL,
+    arguments TEXT NOT NULL,
+    checksum INTEGER NOT NULL
+);
+CREATE TABLE snapshots (
+    position INTEGER PRIMARY KEY,
+    data TEXT NOT NULL,
+    checksum INTEGER NOT NULL
+);
+CREATE TABLE quarantine (
+    position INTEGER NOT NULL,
+    time REAL,
+    command TEXT,
+    arguments TEXT,
+    checksum INTEGER,
+    reason TEXT NOT NULL
+);
+"""
+
+
+class SQLiteStore:
+    """A :class:`Store` in one SQLite file (WAL mode). Appends are O(records) per call.
+
+    ``synchronous`` is SQLite's setting: ``"full"`` fsyncs every commit,
+    ``"off"`` leaves flushing to the operating system. ``notes`` lists what
+    was noticed on opening (an empty file, a new journal).
+    """
+
+    def __init__(self, path: str | Path, *, synchronous: Literal["full", "off"] = "full") -> None:
+        self.path = Path(path)
+        self.notes: list[str] = []
+        if synchronous not in ("full", "off"):
+            raise InvalidInputError(f"synchronous: got {synchronous!r} (expected 'full' or 'off')")
+        if self.path.exists():
+            with self.path.open("rb") as file:
+                head = file.read(len(_SQLITE_MAGIC))
+            if not head:
+                self.notes.append("the file was empty: a new journal was started in it")
+            elif head != _SQLITE_MAGIC:
+                raise JournalFormatError(
+                    f"journal file {str(self.path)!r}: starts with {head[:16]!r} "
+                    "(expected a SQLite database written by valueroute)"
+                )
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise JournalFormatError(
+                f"journal file {str(self.path)!r}: cannot be opened ({exc})"
+            ) from None
+        try:
+            self._prepare(synchronous)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise JournalCorruptError(
+                f"journal file {str(self.path)!r}: SQLite cannot read it ({exc})"
+            ) from None
+        except JournalError:
+            self._db.close()
+            raise
+
+    def _prepare(self, synchronous: str) -> None:
+        db = self._db
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if application_id == 0 and version == 0 and not tables:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+            self.notes.append("a new journal was created")
+        elif application_id != APPLICATION_ID:
+            raise JournalFormatError(
+                f"journal file {str(self.path)!r}: application id {application_id:#x} with "
+                f"tables {sorted(tables)} (expected a valueroute journal, id {APPLICATION_ID:#x})"
+            )
+        elif version > SCHEMA_VERSION:
+            raise JournalFormatError(
+                f"journal file {str(self.path)!r}: schema version {version} (expected at most "
+                f"{SCHEMA_VERSION}: written by a newer valueroute; upgrade to read it)"
+            )
+        elif version < SCHEMA_VERSION or not {"records", "snapshots", "quarantine"} <= tables:
+            raise JournalFormatError(
+                f"journal file {str(self.path)!r}: schema version {version} with tables "
+                f"{sorted(tables)} (expected version {SCHEMA_VERSION} with records, snapshots "
+                "and quarantine)"
+            )
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode != "wal":
+            raise JournalFormatError(
+                f"journal file {str(self.path)!r}: journal mode {mode!r} (expected 'wal')"
+            )
+        db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+
+    def append(self, records: Sequence[Record]) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.executemany(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?)",
+                [(r.position, r.time, r.command, r.arguments, r.checksum) for r in records],
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def read(self, *, after: int) -> Iterator[Record]:
+        try:
+            cursor = self._db.execute(
+                "SELECT position, time, command, arguments, checksum FROM records "
+                "WHERE position > ? ORDER BY position",
+                (after,),
+            )
+            while True:
+                rows = cursor.fetchmany(1024)
+                if not rows:
+                    return
+                for position, time, command, arguments, checksum in rows:
+                    yield Record(position, time, command, arguments, checksum)
+        except sqlite3.DatabaseError as exc:
+            raise JournalCorruptError(f"SQLite cannot read the records ({exc})") from None
+
+    def write_snapshot(self, snapshot: StoredSnapshot) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
+            (snapshot.position, snapshot.data, snapshot.checksum),
+        )
+
+    def snapshots(self) -> Iterator[StoredSnapshot]:
+        try:
+            positions = [
+                row[0]
+                for row in self._db.execute("SELECT position FROM snapshots ORDER BY position DESC")
+            ]
+        except sqlite3.DatabaseError as exc:
+            raise JournalCorruptError(f"SQLite cannot read the snapshots ({exc})") from None
+        for position in positions:
+            try:
+                row = self._db.execute(
+                    "SELECT position, data, checksum FROM snapshots WHERE position = ?",
+                    (position,),
+                ).fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise JournalCorruptError(
+                    f"SQLite cannot read the snapshot at position {position} ({exc})"
+                ) from None
+            yield StoredSnapshot(*row)
+
+    def truncate(self, *, through: int) -> int:
+        db = self._db
+        db.execute("BEGIN")
+        dropped = db.execute("DELETE FROM records WHERE position <= ?", (through,)).rowcount
+        db.execute("DELETE FROM snapshots WHERE position < ?", (through,))
+        db.execute("COMMIT")
+        return int(dropped)
+
+    def quarantine(self, *, start: int, reason: str) -> int:
+        db = self._db
+        db.execute("BEGIN")
+        moved = db.execute(
+            "INSERT INTO quarantine SELECT position, time, command, arguments, checksum, ? "
+            "FROM records WHERE position >= ?",
+            (reason, start),
+        ).rowcount
+        db.execute("DELETE FROM records WHERE position >= ?", (start,))
+        db.execute("COMMIT")
+        return int(moved)
+
+    def quarantined(self) -> list[tuple[int, str]]:
+        """Positions and reasons of the records moved aside by recovery."""
+        return [
+            (int(p), str(r))
+            for p, r in self._db.execute("SELECT position, reason FROM quarantine ORDER BY rowid")
+        ]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+# ---------------------------------------------------------------------- recovery report
+
+
+@dataclass(slots=True)
+class RecoveryReport:
+    """What :meth:`DurableEngine.open` found and did.
+
+    ``snapshot``: position of the snapshot restored (``None``: replay from the
+    start). ``snapshots_skipped``: ``(position, reason)`` of newer snapshots
+    that could not be used. ``replayed``: records replayed after it.
+    ``dropped``: records not replayed (the first damaged one and all after
+    it), ``dropped_from`` its position and ``reason`` why. ``repair``: what
+    was changed in the store to continue (``None``: nothing).
+    """
+
+    snapshot: int | None = None
+    snapshots_skipped: list[tuple[int, str]] = field(default_factory=list)
+    replayed: int = 0
+    dropped: int = 0
+    dropped_from: int | None = None
+    reason: str | None = None
+    repair: str | None = None
+    position: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """Whether everything stored was used (no damage found)."""
+        return self.dropped == 0 and not self.snapshots_skipped and self.reason is None
+
+    def __str__(self) -> str:
+        parts = [
+            f"snapshot at {self.snapshot}" if self.snapshot is not None else "no snapshot",
+            f"{self.replayed} records replayed",
+            f"position {self.position}",
+        ]
+        if self.dropped or self.reason:
+            parts.append(
+                f"{self.dropped} records dropped from position {self.dropped_from} ({self.reason})"
+            )
+        parts.extend(f"snapshot {p} skipped ({why})" for p, why in self.snapshots_skipped)
+        if self.repair:
+            parts.append(self.repair)
+        return "; ".join(parts + self.notes)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def _submit(engine: Engine, args: Mapping[str, Any]) -> Any:
+    return engine.submit(TaskSpec.model_validate(args["spec"]))
+
+
+def _add_agent(engine: Engine, args: Mapping[str, Any]) -> Any:
+    return engine.add_agent(AgentSpec.model_validate(args["spec"]), ready=args["ready"])
+
+
+def _set_policy(engine: Engine, args: Mapping[str, Any]) -> Any:
+    engine.set_policy(policy_by_name(args["name"], **args["params"]))
+
+
+def _compile_rules(args: Mapping[str, Any]) -> CompiledRules | None:
+    if args["text"] is None:
+        return None
+    return parse_rules(args["text"], format=args["format"]).compile()
+
+
+def _set_rules(engine: Engine, args: Mapping[str, Any]) -> Any:
+    engine.set_rules(_compile_rules(args))
+
+
+def _plain(name: str, *positional: str) -> Callable[[Engine, Mapping[str, Any]], Any]:
+    def apply(engine: Engine, args: Mapping[str, Any]) -> Any:
+        method = getattr(engine, name)
+        keywords = {k: v for k, v in args.items() if k not in positional}
+        return method(*(args[p] for p in positional), **keywords)
+
+    return apply
+
+
+_APPLY: dict[str, Callable[[Engine, Mapping[str, Any]], Any]] = {
+    "submit": _submit,
+    "add_agent": _add_agent,
+    "set_policy": _set_policy,
+    "set_rules": _set_rules,
+    "update": _plain("update", "task"),
+    "cancel": _plain("cancel", "task"),
+    "hold": _plain("hold", "task"),
+    "resume": _plain("resume", "task"),
+    "defer": _plain("defer", "task", "until"),
+    "transfer": _plain("transfer", "task"),
+    "complete": _plain("complete", "task"),
+    "end_wrap_up": _plain("end_wrap_up", "task"),
+    "accept": _plain("accept", "task", "agent"),
+    "reject": _plain("reject", "task", "agent"),
+    "revoke": _plain("revoke", "task"),
+    "remove_agent": _plain("remove_agent", "agent"),
+    "set_agent_state": _plain("set_agent_state", "agent", "state"),
+    "next_task": _plain("next_task", "agent"),
+    "advance": _plain("advance"),
+}
+
+
+def replay(engine: Engine, records: Sequence[Record], *, clock: list[float]) -> None:
+    """Apply records to an engine whose clock reads ``clock[0]``. O(total command cost)."""
+    for record in records:
+        clock[0] = record.time
+        _APPLY[record.command](engine, json.loads(record.arguments))
+
+
+# ---------------------------------------------------------------------- durable engine
+
+
+_NONE_BATCH = 10_000
+
+
+class DurableEngine:
+    """An engine whose every successful command is journaled before it returns.
+
+    Build it with :meth:`open`. Commands have the engine's names and
+    arguments (task and agent ids are the ``task`` / ``agent`` positional
+    arguments); queries go to :attr:`engine`. Each command costs the
+    engine's work plus O(size of its arguments) to encode and, under
+    ``every``, one commit.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        engine_factory: EngineFactory,
+        *,
+        sync: SyncPolicy | str = SyncPolicy.every,
+        group_size: int = 256,
+        group_seconds: float = 0.005,
+        clock: Callable[[], float] | None = None,
+        on_durable: Callable[[int], None] | None = None,
+        repair: bool = True,
+    ) -> None:
+        try:
+            self.sync = SyncPolicy(sync)
+        except ValueError:
+            raise InvalidInputError(
+                f"sync: got {sync!r} (expected one of {[p.value for p in SyncPolicy]})"
+            ) from None
+        if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
+            raise InvalidInputError(f"group_size: got {group_size!r} (expected an integer >= 1)")
+        if not (math.isfinite(group_seconds) and group_seconds >= 0):
+            raise InvalidInputError(f"group_seconds: got {group_seconds!r} (expected seconds >= 0)")
+        self._store = store
+        self._factory = engine_factory
+        self._clock: Callable[[], float] = _time.time if clock is None else clock
+        self._on_durable = on_durable
+        self._batch = {SyncPolicy.every: 1, SyncPolicy.group: group_size}.get(
+            self.sync, _NONE_BATCH
+        )
+        self._group_seconds = group_seconds if self.sync is SyncPolicy.group else math.inf
+        self._pending: list[Record] = []
+        self._pending_since = 0.0
+        self._broken: str | None = None
+        self._closed = False
+        # The original spec of each submitted task, for snapshots (see _snapshot).
+        self._specs: dict[str, Any] = {}
+        self._policy_config: dict[str, Any] | None = None
+        self._rules_config: dict[str, Any] | None = None
+        self._pinned = [-math.inf]
+        self._engine: Engine
+        self.report = self._recover(repair=repair)
+        self._position = self.report.position
+        self._durable = self._position
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls,
+        target: str | Path | Store,
+        engine_factory: EngineFactory,
+        *,
+        sync: SyncPolicy | str = SyncPolicy.every,
+        group_size: int = 256,
+        group_seconds: float = 0.005,
+        clock: Callable[[], float] | None = None,
+        on_durable: Callable[[int], None] | None = None,
+        repair: bool = True,
+    ) -> DurableEngine:
+        """Open (or create) a journal and rebuild the engine: latest snapshot plus replay.
+
+        ``target`` is a file path (a :class:`SQLiteStore`) or any :class:`Store`.
+        ``engine_factory(clock)`` must build the engine with the same
+        configuration every time. What was found is in :attr:`report`.
+        O(snapshot size + records after it).
+        """
+        if isinstance(target, str | os.PathLike):
+            store: Store = SQLiteStore(
+                target, synchronous="off" if SyncPolicy(sync) is SyncPolicy.none else "full"
+            )
+        elif isinstance(target, Store):
+            store = target
+        else:
+            raise InvalidInputError(
+                f"target: got {type(target).__name__} (expected a file path or a Store)"
+            )
+        try:
+            return cls(
+                store,
+                engine_factory,
+                sync=sync,
+                group_size=group_size,
+                group_seconds=group_seconds,
+                clock=clock,
+                on_durable=on_durable,
+                repair=repair,
+            )
+        except BaseException:
+            store.close()
+            raise
+
+    def _fresh_engine(self) -> Engine:
+        pinned = self._pinned
+        engine = self._factory(lambda: pinned[0])
+        if not isinstance(engine, Engine):
+            raise InvalidInputError(
+                f"engine_factory: returned {type(engine).__name__} (expected a valueroute.Engine)"
+            )
+        return engine
+
+    def _recover(self, *, repair: bool) -> RecoveryReport:
+        report = RecoveryReport(notes=list(getattr(self._store, "notes", [])))
+        store = self._store
+        engine: Engine | None = None
+        start = 0
+        damaged: str | None = None
+        try:
+            for stored in store.snapshots():
+                reason = self._try_snapshot(stored)
+                if reason is None:
+                    engine = self._engine
+                    start = stored.position
+                    report.snapshot = stored.position
+                    break
+                report.snapshots_skipped.append((stored.position, reason))
+        except JournalCorruptError as exc:
+            damaged = str(exc)
+        if engine is None:
+            self._specs, self._policy_config, self._rules_config = {}, None, None
+            engine = self._engine = self._fresh_engine()
+        position = start
+        records = store.read(after=start)
+        while damaged is None:
+            try:
+                record = next(records)
+            except StopIteration:
+                break
+            except JournalCorruptError as exc:
+                damaged = str(exc)
+                break
+            if position == 0 and record.position > 1:
+                raise JournalCorruptError(
+                    f"the journal starts at record {record.position} and no snapshot before it "
+                    f"is usable ({report.snapshots_skipped or 'none stored'}): the engine "
+                    "cannot be rebuilt (expected a readable snapshot)",
+                    report,
+                )
+            problem = self._check_record(record, position)
+            if problem is not None:
+                report.dropped_from = record.position
+                report.reason = problem
+                break
+            try:
+                self._apply_record(record)
+            except ValueRouteError as exc:
+                raise JournalCorruptError(
+                    f"record {record.position} ({record.command}) fails on replay: {exc} "
+                    "(expected the engine factory to build the same engine as when it was "
+                    "recorded)",
+                    report,
+                ) from None
+            position = record.position
+            report.replayed += 1
+        report.position = position
+        if damaged is not None:
+            report.reason = damaged
+            report.dropped_from = position + 1
+            if not repair:
+                raise JournalCorruptError(
+                    f"journal is damaged after position {position}: {damaged} "
+                    "(open with repair=True to start a new file from what is intact)",
+                    report,
+                )
+            report.repair = self._salvage(position)
+        elif report.reason is not None:
+            if not repair:
+                raise JournalCorruptError(
+                    f"journal record {report.dropped_from} is damaged: {report.reason} "
+                    "(open with repair=True to move it and later records aside)",
+                    report,
+                )
+            report.dropped = store.quarantine(start=report.dropped_from or 0, reason=report.reason)
+            report.repair = (
+                f"{report.dropped} records from position {report.dropped_from} moved to quarantine"
+            )
+        return report
+
+    def _check_record(self, record: Record, position: int) -> str | None:
+        if record.position != position + 1:
+            return f"record {record.position} follows {position} (expected {position + 1})"
+        if record.command not in _APPLY:
+            return f"unknown command {record.command!r}"
+        if not record.intact():
+            return f"checksum mismatch in record {record.position}"
+        return None
+
+    def _try_snapshot(self, stored: StoredSnapshot) -> str | None:
+        if not stored.intact():
+            return "checksum mismatch"
+        try:
+            data = json.loads(stored.data)
+            journal = data["journal"]
+            engine = self._fresh_engine()
+            policy = journal["policy"]
+            rules = journal["rules"]
+            chosen = None if policy is None else policy_by_name(policy["name"], **policy["params"])
+            _snapshot.configure(
+                engine,
+                policy=chosen,
+                rules=None if rules is None else _compile_rules(rules),
+                replace_rules=rules is not None,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            return f"unusable: {exc}"
+        try:
+            _snapshot.restore(data, engine)
+        except InvalidInputError as exc:
+            raise JournalFormatError(
+                f"snapshot at position {stored.position} does not fit the engine the factory "
+                f"builds: {exc}"
+            ) from None
+        self._engine = engine
+        self._policy_config, self._rules_config = policy, rules
+        self._specs = {
+            record["id"]: record["spec"]
+            for record in data["engine"]["tasks"] + data["engine"]["closed"]
+        }
+        return None
+
+    def _apply_record(self, record: Record) -> None:
+        self._pinned[0] = record.time
+        arguments = json.loads(record.arguments)
+        _APPLY[record.command](self._engine, arguments)
+        self._note_config(record.command, arguments)
+
+    def _note_config(self, command: str, arguments: Mapping[str, Any]) -> None:
+        if command == "submit":
+            self._specs[arguments["spec"]["id"]] = arguments["spec"]
+        elif command == "set_policy":
+            self._policy_config = dict(arguments)
+        elif command == "set_rules":
+            self._rules_config = dict(arguments)
+
+    def _salvage(self, position: int) -> str:
+        """Move a damaged SQLite file aside and start a new one from a snapshot."""
+        store = self._store
+        if not isinstance(store, SQLiteStore):
+            raise JournalCorruptError(
+                f"store {store!r} is damaged after position {position} and cannot be "
+                "repaired here (expected a SQLiteStore, or repair=False)",
+                None,
+            )
+        path = store.path
+        store.close()
+        aside = path.with_name(f"{path.name}.damaged-{int(_time.time())}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{path}{suffix}")
+            if source.exists():
+                source.rename(Path(f"{aside}{suffix}"))
+        self._store = SQLiteStore(path)
+        self._store.write_snapshot(StoredSnapshot.make(position, self._snapshot_text()))
+        return f"damaged file moved to {aside.name}; new file started from a snapshot at {position}"
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for queries. Change it only through this object's commands."""
+        return self._engine
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    @property
+    def position(self) -> int:
+        """Position of the last command applied (journaled, perhaps not yet durable)."""
+        return self._position
+
+    @property
+    def durable_position(self) -> int:
+        """Position of the last command committed: it and all before survive a crash."""
+        return self._durable
+
+    def digest(self) -> str:
+        return self._engine.digest()
+
+    def get(self, task: str) -> Task:
+        return self._engine.get(task)
+
+    def next_wakeup(self) -> float:
+        return self._engine.next_wakeup()
+
+    def subscribe(self, subscriber: Callable[[Event], None]) -> Callable[[], None]:
+        return self._engine.subscribe(subscriber)
+
+    # ---------------------------------------------------------------- the write path
+
+    def _run(self, command: str, arguments: dict[str, Any]) -> Any:
+        if self._closed:
+            raise JournalStateError("the durable engine is closed (expected an open one)")
+        if self._broken is not None:
+            raise JournalStateError(
+                f"the engine and its journal may disagree ({self._broken}); "
+                "open the journal again to recover"
+            )
+        try:
+            text = json.dumps(arguments, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                f"{command}: got arguments {arguments!r} that cannot be journaled "
+                f"(expected JSON values: {exc})"
+            ) from None
+        now = float(self._clock())
+        engine = self._engine
+        before = engine._now
+        self._pinned[0] = now
+        try:
+            result = _APPLY[command](engine, arguments)
+        except ValueRouteError:
+            # Some commands read the clock before refusing: a refused command
+            # must leave no trace, or replay (which never sees it) would differ.
+            engine._now = before
+            raise
+        except BaseException as exc:
+            self._broken = f"{command} raised {type(exc).__name__}"
+            raise
+        self._position += 1
+        self._note_config(command, arguments)
+        pending = self._pending
+        if not pending:
+            self._pending_since = _time.monotonic()
+        pending.append(Record.make(self._position, now, command, text))
+        if (
+            len(pending) >= self._batch
+            or _time.monotonic() - self._pending_since >= self._group_seconds
+        ):
+            self.flush()
+        return result
+
+    def flush(self) -> int:
+        """Commit every pending record; returns :attr:`durable_position`. O(pending)."""
+        if self._pending:
+            try:
+                self._store.append(self._pending)
+            except BaseException as exc:
+                self._broken = f"the store failed: {exc}"
+                raise
+            self._pending = []
+            self._durable = self._position
+            if len(self._specs) > 2 * (len(self._engine._tasks) + len(self._engine._closed)) + 1024:
+                self._prune_specs()
+            if self._on_durable is not None:
+                self._on_durable(self._durable)
+        return self._durable
+
+    def _prune_specs(self) -> None:
+        engine = self._engine
+        self._specs = {
+            k: v for k, v in self._specs.items() if k in engine._tasks or k in engine._closed
+        }
+
+    def _snapshot_text(self) -> str:
+        self._prune_specs()
+        data = _snapshot.snapshot(self._engine, specs=self._specs)
+        data["journal"] = {"policy": self._policy_config, "rules": self._rules_config}
+        return json.dumps(data, separators=(",", ":"))
+
+    def snapshot(self) -> int:
+        """Write a snapshot at the current position (after a flush); returns the position.
+
+        O(open tasks + agents + timers + remembered closed tasks).
+        """
+        self.flush()
+        self._store.write_snapshot(StoredSnapshot.make(self._position, self._snapshot_text()))
+        return self._position
+
+    def compact(self, *, keep: int = 2) -> int:
+        """Snapshot, then drop records and snapshots older than the ``keep``-th newest snapshot.
+
+        Keeping two snapshots (the default) lets recovery fall back to the
+        older one if the newest is damaged. Returns the number of records dropped.
+        """
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+            raise InvalidInputError(f"keep: got {keep!r} (expected an integer >= 1)")
+        self.snapshot()
+        positions = [s.position for s in self._store.snapshots()][:keep]
+        return self._store.truncate(through=positions[-1])
+
+    def close(self) -> None:
+        """Flush and close the store. Safe to call twice."""
+        if self._closed:
+            return
+        try:
+            if self._broken is None:
+                self.flush()
+        finally:
+            self._closed = True
+            self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- commands
+
+    def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
+        """Submit a task (see :meth:`Engine.submit`); the spec is journaled as JSON."""
+        if not isinstance(spec, TaskSpec):
+            spec = TaskSpec.model_validate(spec)
+        result: Task = self._run("submit", {"spec": spec.model_dump(mode="json")})
+        return result
+
+    def update(
+        self,
+        task: str,
+        *,
+        priority: int | None = None,
+        value: float | None = None,
+        due: float | None = None,
+        clear_due: bool = False,
+        skills: Mapping[str, float] | None = None,
+        expected_version: int | None = None,
+    ) -> Task:
+        result: Task = self._run(
+            "update",
+            {
+                "task": task,
+                "priority": priority,
+                "value": value,
+                "due": due,
+                "clear_due": clear_due,
+                "skills": None if skills is None else dict(skills),
+                "expected_version": expected_version,
+            },
+        )
+        return result
+
+    def cancel(self, task: str, *, reason: str | None = None) -> Task:
+        result: Task = self._run("cancel", {"task": task, "reason": reason})
+        return result
+
+    def hold(self, task: str) -> Task:
+        result: Task = self._run("hold", {"task": task})
+        return result
+
+    def resume(self, task: str) -> Task:
+        result: Task = self._run("resume", {"task": task})
+        return result
+
+    def defer(self, task: str, until: float) -> Task:
+        result: Task = self._run("defer", {"task": task, "until": until})
+        return result
+
+    def transfer(
+        self,
+        task: str,
+        *,
+        skills: Mapping[str, float] | None = None,
+        channel: str | None = None,
+        to_agent: str | None = None,
+        keep_age: bool = True,
+    ) -> Task:
+        result: Task = self._run(
+            "transfer",
+            {
+                "task": task,
+                "skills": None if skills is None else dict(skills),
+                "channel": channel,
+                "to_agent": to_agent,
+                "keep_age": keep_age,
+            },
+        )
+        return result
+
+    def complete(self, task: str, *, wrap_up: float | None = None) -> Task:
+        result: Task = self._run("complete", {"task": task, "wrap_up": wrap_up})
+        return result
+
+    def end_wrap_up(self, task: str) -> Task:
+        result: Task = self._run("end_wrap_up", {"task": task})
+        return result
+
+    def accept(self, task: str, agent: str | None = None) -> Task:
+        result: Task = self._run("accept", {"task": task, "agent": agent})
+        return result
+
+    def reject(self, task: str, agent: str | None = None) -> Task:
+        result: Task = self._run("reject", {"task": task, "agent": agent})
+        return result
+
+    def revoke(self, task: str) -> Task:
+        result: Task = self._run("revoke", {"task": task})
+        return result
+
+    def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
+        if not isinstance(spec, AgentSpec):
+            spec = AgentSpec.model_validate(spec)
+        result: Agent = self._run(
+            "add_agent", {"spec": spec.model_dump(mode="json"), "ready": bool(ready)}
+        )
+        return result
+
+    def remove_agent(self, agent: str) -> Agent:
+        result: Agent = self._run("remove_agent", {"agent": agent})
+        return result
+
+    def set_agent_state(
+        self,
+        agent: str,
+        state: Presence | str,
+        *,
+        reason: str | None = None,
+        until: float | None = None,
+    ) -> Agent:
+        value = state.value if isinstance(state, Presence) else state
+        result: Agent = self._run(
+            "set_agent_state", {"agent": agent, "state": value, "reason": reason, "until": until}
+        )
+        return result
+
+    def next_task(self, agent: str) -> Offer | None:
+        result: Offer | None = self._run("next_task", {"agent": agent})
+        return result
+
+    def advance(self) -> int:
+        result: int = self._run("advance", {})
+        return result
+
+    def set_policy(self, name: str, **params: Any) -> None:
+        """Replace the scoring policy by a built-in one, by name and parameters.
+
+        Policy objects are not journaled: only what
+        :func:`~valueroute.scoring.policy_by_name` can rebuild.
+        """
+        policy_by_name(name, **params)
+        self._run("set_policy", {"name": name, "params": params})
+
+    def set_rules(
+        self, text: str | None, *, format: Literal["toml", "json", "yaml"] = "toml"
+    ) -> None:
+        """Replace the rule set by the rules in ``text`` (a rule file's contents), or clear it."""
+        if text is not None:
+            if not isinstance(text, str):
+                raise InvalidInputError(
+                    f"text: got {type(text).__name__} (expected a rule file's text or None)"
+                )
+            parse_rules(text, format=format).compile()
+        self._run("set_rules", {"text": text, "format": format})
+
+
+# ---------------------------------------------------------------------- event export
+
+
+EVENTS_SCHEMA = "valueroute-events"
+EVENTS_VERSION = 1
+
+
+def export_events(events: Iterable[Event], path: str | Path) -> int:
+    """Write events as JSON Lines: a header line, then one :meth:`Event.to_json` per line.
+
+    Header: ``{"schema": "valueroute-events", "version": 1}``. Returns the
+    number of events written. O(events).
+    """
+    count = 0
+    with Path(path).open("w", encoding="utf-8") as file:
+        file.write(json.dumps({"schema": EVENTS_SCHEMA, "version": EVENTS_VERSION}) + "\n")
+        for event in events:
+            file.write(event.to_json() + "\n")
+            count += 1
+    return count
+
+
+def import_events(path: str | Path) -> list[Event]:
+    """Read a file written by :func:`export_events`. O(events).
+
+    Raises :class:`JournalFormatError` naming the line for a missing or
+    newer header, or a line that is not an event.
+    """
+    events: list[Event] = []
+    with Path(path).open(encoding="utf-8") as file:
+        header_line = file.readline()
+        try:
+            header = json.loads(header_line)
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("schema") != EVENTS_SCHEMA:
+            raise JournalFormatError(
+                f"{str(path)!r} line 1: got {header_line[:80]!r} "
+                f'(expected a header {{"schema": {EVENTS_SCHEMA!r}, "version": ...}})'
+            )
+        version = header.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version > EVENTS_VERSION:
+            raise JournalFormatError(
+                f"{str(path)!r} line 1: event schema version {version!r} "
+                f"(expected an integer at most {EVENTS_VERSION})"
+            )
+        for number, line in enumerate(file, start=2):
+            if not line.strip():
+                continue
+            try:
+                events.append(Event.from_dict(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise JournalFormatError(
+                    f"{str(path)!r} line {number}: got {line[:80]!r} (expected one event: {exc})"
+                ) from None
+    return events
