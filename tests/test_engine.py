@@ -481,3 +481,18 @@ def test_replacing_the_rules_reevaluates_waiting_tasks(clock: Clock) -> None:
     assert task.priority == 1
     assert task.department is None
     engine._check()
+
+
+def test_replacing_the_policy_rescores_waiting_tasks_at_once(clock: Clock) -> None:
+    from valueroute import Fifo, StrictPriority
+
+    engine, log = make_engine(clock, policy=Fifo())
+    engine.submit(TaskSpec(id="old-low", priority=0))
+    clock.now = 10.0
+    engine.submit(TaskSpec(id="new-high", priority=5))
+    assert engine.tasklist.top(1, 10.0)[0][0].id == "old-low"
+    engine.set_policy(StrictPriority())
+    assert engine.tasklist.top(1, 10.0)[0][0].id == "new-high"
+    assert log[-1].kind.value == "policy_changed"
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    assert engine.offer_of("new-high").agent.id == "ann"
