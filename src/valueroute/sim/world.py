@@ -161,6 +161,7 @@ class _Kind:
         "skills",
         "sla_seconds",
         "stats",
+        "template",
         "value",
         "waiting",
     )
@@ -184,6 +185,14 @@ class _Kind:
         self.primary: _Draws | None = None
         self.followup: _Draws | None = None
         self.stats = TypeStats()
+        self.template = TaskSpec(
+            id="template",
+            type=task_type.name,
+            channel=task_type.channel,
+            value=task_type.value,
+            priority=task_type.priority,
+            skills=task_type.skills,
+        )
         self.waiting = 0
         self.queue_since = 0.0
         self.interval_offered = [0] * intervals
@@ -414,19 +423,14 @@ class World:
         self._next_id += 1
         task_id = str(self._next_id)
         self._open[task_id] = customer
-        spec = TaskSpec.model_construct(
-            id=task_id,
-            type=kind.name,
-            channel=kind.channel,
-            value=kind.value,
-            priority=kind.priority,
-            due=None if kind.due_seconds is None else now + kind.due_seconds,
-            created=None,
-            skills=kind.skills,
-            department=None,
-            process=None,
-            attributes={} if arrival is None else dict(arrival.attributes),
-        )
+        # Copying a validated per-type template is the public fast path:
+        # pydantic skips validation, and every field but these is the type's.
+        changes: dict[str, Any] = {"id": task_id}
+        if kind.due_seconds is not None:
+            changes["due"] = now + kind.due_seconds
+        if arrival is not None and arrival.attributes:
+            changes["attributes"] = dict(arrival.attributes)
+        spec = kind.template.model_copy(update=changes)
         self.engine.submit(spec)
         if not customer.assigned:
             customer.queued = True
