@@ -204,8 +204,12 @@ class Store(Protocol):
         """Drop records up to ``through`` and older snapshots; returns records dropped."""
         ...
 
-    def quarantine(self, *, start: int, reason: str) -> int:
-        """Move records from ``start`` on aside (kept, never replayed); returns how many."""
+    def quarantine(self, *, after: int, reason: str) -> int:
+        """Move records after position ``after`` aside (kept, never replayed); returns how many."""
+        ...
+
+    def check(self) -> str | None:
+        """A description of structural damage to the store, or ``None`` if it is sound."""
         ...
 
     def close(self) -> None: ...
@@ -389,17 +393,28 @@ class SQLiteStore:
         db.execute("COMMIT")
         return int(dropped)
 
-    def quarantine(self, *, start: int, reason: str) -> int:
+    def quarantine(self, *, after: int, reason: str) -> int:
         db = self._db
         db.execute("BEGIN")
         moved = db.execute(
             "INSERT INTO quarantine SELECT position, time, command, arguments, checksum, ? "
-            "FROM records WHERE position >= ?",
-            (reason, start),
+            "FROM records WHERE position > ?",
+            (reason, after),
         ).rowcount
-        db.execute("DELETE FROM records WHERE position >= ?", (start,))
+        db.execute("DELETE FROM records WHERE position > ?", (after,))
         db.execute("COMMIT")
         return int(moved)
+
+    def check(self) -> str | None:
+        """SQLite's ``quick_check``: O(file size)."""
+        try:
+            rows = [str(row[0]) for row in self._db.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        if rows == ["ok"]:
+            return None
+        text = "; ".join(" ".join(rows).split())
+        return text if len(text) <= 200 else text[:197] + "..."
 
     def quarantined(self) -> list[tuple[int, str]]:
         """Positions and reasons of the records moved aside by recovery."""
@@ -605,9 +620,7 @@ class DurableEngine:
         O(snapshot size + records after it).
         """
         if isinstance(target, str | os.PathLike):
-            store: Store = SQLiteStore(
-                target, synchronous="off" if SyncPolicy(sync) is SyncPolicy.none else "full"
-            )
+            store: Store = SQLiteStore(target, synchronous="off" if sync == "none" else "full")
         elif isinstance(target, Store):
             store = target
         else:
@@ -677,7 +690,7 @@ class DurableEngine:
                 )
             problem = self._check_record(record, position)
             if problem is not None:
-                report.dropped_from = record.position
+                report.dropped_from = position + 1
                 report.reason = problem
                 break
             try:
@@ -709,10 +722,15 @@ class DurableEngine:
                     "(open with repair=True to move it and later records aside)",
                     report,
                 )
-            report.dropped = store.quarantine(start=report.dropped_from or 0, reason=report.reason)
-            report.repair = (
-                f"{report.dropped} records from position {report.dropped_from} moved to quarantine"
-            )
+            structural = store.check()
+            if structural is not None:
+                report.reason = f"{report.reason}; the file is damaged: {structural}"
+                report.repair = self._salvage(position)
+            else:
+                report.dropped = store.quarantine(after=position, reason=report.reason)
+                report.repair = (
+                    f"{report.dropped} records after position {position} moved to quarantine"
+                )
         return report
 
     def _check_record(self, record: Record, position: int) -> str | None:
@@ -782,7 +800,10 @@ class DurableEngine:
             )
         path = store.path
         store.close()
-        aside = path.with_name(f"{path.name}.damaged-{int(_time.time())}")
+        number = 1
+        while path.with_name(f"{path.name}.damaged-{number}").exists():
+            number += 1
+        aside = path.with_name(f"{path.name}.damaged-{number}")
         for suffix in ("", "-wal", "-shm"):
             source = Path(f"{path}{suffix}")
             if source.exists():
