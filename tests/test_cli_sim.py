@@ -126,3 +126,10 @@ def test_results_convert_to_pandas() -> None:
 
     frame = simulate(load_named_scenario("demo"), replications=1).to_pandas()
     assert frame.loc[("all", "offered"), "mean"] > 0
+
+
+def test_the_back_office_example_scenario_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "backoffice_day.toml"
+    assert main(["simulate", str(example), "--replications", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["summary"]) == {"claim", "complaint", "address_change", "all"}
