@@ -28,7 +28,7 @@ import heapq
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from valueroute.errors import (
     ClockError,
@@ -57,9 +57,6 @@ each full collection.
 
 Dimension = Literal["type", "channel", "department", "process", "group"]
 _DIMENSIONS: tuple[Dimension, ...] = ("type", "channel", "department", "process", "group")
-
-
-_NONE: tuple[float] = (_INF,)
 
 
 def _new_bucket(group: RequirementGroup, slope: float) -> _Bucket:
@@ -478,19 +475,25 @@ class TaskList:
         O(log n) per breakpoint passed since the previous call.
         """
         self._tick(now)
-        # Candidates compare as (-score, created, seq): tuple comparison in C
-        # gives score, then age, then submission order. seq is unique, so the
-        # task itself is never compared.
-        best: tuple[Any, ...] = _NONE
+        # Candidates compare as (-score, created, seq): score first, then
+        # age, then submission order. The score key is a float computed per
+        # bucket head; tuples are built only to break exact ties.
+        best_key = _INF
+        best: Entry | None = None
         for group in groups:
             for bucket in group.bucket_list:
                 entry = bucket.heap[0]
-                slope = bucket.slope
-                if slope:
-                    entry = (entry[0] - slope * now, entry[1], entry[2])
-                if entry < best:
+                key = entry[0] - bucket.slope * now
+                if key < best_key:
+                    best_key = key
                     best = entry
-        if best is _NONE:
+                elif (
+                    key == best_key
+                    and best is not None
+                    and (entry[1], entry[2]) < (best[1], best[2])
+                ):
+                    best = entry
+        if best is None:
             return None
         return self._by_seq[best[2]]
 
