@@ -596,6 +596,10 @@ class DurableEngine:
         self.report = self._recover(repair=repair)
         self._position = self.report.position
         self._durable = self._position
+        # Queries between commands (statistics, explain) read the pinned clock:
+        # keep it at the engine's time, never ahead of what the journal holds.
+        now = self._engine.now
+        self._pinned[0] = now if math.isfinite(now) else float(self._clock())
 
     # ---------------------------------------------------------------- opening
 
