@@ -257,3 +257,30 @@ def test_supervisor_views_filter_count_and_page() -> None:
     assert oldest[1] == 5.0
     with pytest.raises(InvalidInputError, match="by: got 'colour'"):
         tasks.counts("colour")  # type: ignore[arg-type]
+
+
+def test_a_record_made_from_a_spec_equals_one_built_field_by_field() -> None:
+    spec = TaskSpec(
+        id="a", skills={"x": 1}, department="d", attributes={"k": 1}, due=5.0, created=2.0
+    )
+    made = Task.from_spec(spec, seq=3, now=9.0)
+    built = Task(
+        id="a",
+        seq=3,
+        created=2.0,
+        type=spec.type,
+        channel=spec.channel,
+        value=spec.value,
+        priority=spec.priority,
+        due=5.0,
+        skills={"x": 1.0},
+        department="d",
+        attributes={"k": 1},
+    )
+    for slot in Task.__slots__:
+        left, right = getattr(made, slot), getattr(built, slot)
+        if hasattr(left, "items"):
+            assert dict(left) == dict(right), slot
+        else:
+            assert left == right, slot
+    assert Task.from_spec(TaskSpec(id="b"), seq=0, now=7.0).created == 7.0

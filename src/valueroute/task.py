@@ -188,20 +188,32 @@ class Task:
         ``skills``, when given, is a shared read-only mapping equal to
         ``spec.skills`` (a group's ``requirements``) used instead of a copy.
         """
-        return cls(
-            id=spec.id,
-            seq=seq,
-            created=now if spec.created is None else spec.created,
-            type=spec.type,
-            channel=spec.channel,
-            value=spec.value,
-            priority=spec.priority,
-            due=spec.due,
-            skills=skills if skills is not None else dict(spec.skills),
-            department=spec.department,
-            process=spec.process,
-            attributes=dict(spec.attributes) if spec.attributes else None,
-        )
+        # Fills the slots directly: this runs once per submitted task, and
+        # keyword-argument passing to __init__ costs more than the work.
+        task = cls.__new__(cls)
+        task.id = spec.id
+        task.seq = seq
+        task.created = now if spec.created is None else spec.created
+        task.type = sys.intern(spec.type)
+        task.channel = sys.intern(spec.channel)
+        task.value = spec.value
+        task.priority = spec.priority
+        task.due = spec.due
+        task.skills = (skills if skills is not None else dict(spec.skills)) or _NO_SKILLS
+        department = spec.department
+        task.department = None if department is None else sys.intern(department)
+        process = spec.process
+        task.process = None if process is None else sys.intern(process)
+        task.attributes = dict(spec.attributes) if spec.attributes else _NO_ATTRIBUTES
+        task.state = TaskState.queued
+        task.version = 0
+        task.ramp = None
+        task.group = None
+        task.bucket = None
+        task.entry = None
+        task.slope = 0.0
+        task.until = _INF
+        return task
 
     def age(self, now: float) -> float:
         """Seconds since the task was created."""
