@@ -302,6 +302,9 @@ class AgentPool:
         self._next_profile = 0
         # channel -> profile -> available agents of that profile on that channel.
         self._available: dict[str, dict[_Profile, _Available]] = {}
+        # The same lists, only those with someone available: a busy centre's
+        # lookups touch few entries however many skill sets there are.
+        self._staffed: dict[str, dict[_Profile, _Available]] = {}
         # Groups of the task list's append-only sequence, read by eligible_groups.
         self._sequence: list[RequirementGroup] = []
         # Groups asked for in select(): group -> profiles admitted, in creation order.
@@ -583,6 +586,8 @@ class AgentPool:
             admitted.pop(profile, None)
         for per_profile in self._available.values():
             per_profile.pop(profile, None)
+        for per_profile in self._staffed.values():
+            per_profile.pop(profile, None)
 
     # ------------------------------------------------------------- indexes
 
@@ -602,6 +607,8 @@ class AgentPool:
                 lists = self._available.setdefault(channel, {}).get(agent.profile)
                 if lists is None:
                     lists = self._available[channel][agent.profile] = _Available()
+                if not lists.by_idle:
+                    self._staffed.setdefault(channel, {})[agent.profile] = lists
                 lists.by_idle.add(key)
                 lists.by_order.add(agent.order)
                 indexed[channel] = key
@@ -613,14 +620,11 @@ class AgentPool:
                 indexed[channel] = key
 
     def _unindex(self, agent: Agent, channel: str, key: IdleKey) -> None:
-        per_profile = self._available[channel]
-        lists = per_profile[agent.profile]
+        lists = self._available[channel][agent.profile]
         lists.by_idle.remove(key)
         lists.by_order.remove(agent.order)
         if not lists.by_idle:
-            # Only profiles with someone available stay, so a busy centre's
-            # lookups touch few entries however many skill sets there are.
-            del per_profile[agent.profile]
+            del self._staffed[channel][agent.profile]
 
     def _unfile(self, agent: Agent) -> None:
         for channel, key in agent._indexed.items():
@@ -632,7 +636,7 @@ class AgentPool:
 
         O(min(p, q)) for p admitted profiles and q profiles with someone available.
         """
-        per_profile = self._available.get(group.channel)
+        per_profile = self._staffed.get(group.channel)
         if not per_profile:
             return []
         admitted = self._profiles_for(group)
@@ -772,7 +776,9 @@ class AgentPool:
         for channel, per_profile in self._available.items():
             for profile, lists in per_profile.items():
                 assert self._profiles.get(profile.key) is profile
-                assert lists.by_idle, "empty availability list kept"
+                assert (profile in self._staffed.get(channel, {})) == bool(lists.by_idle)
+                if lists.by_idle:
+                    assert self._staffed[channel][profile] is lists
                 keys = expected.pop((channel, profile), set())
                 assert list(lists.by_idle) == sorted(keys)
                 assert list(lists.by_order) == sorted(order for _, order in keys)
