@@ -169,6 +169,44 @@ commands: st.SearchStrategy[Command] = st.one_of(
 steps = st.lists(st.tuples(st.floats(0, 20), commands), max_size=40)
 
 
+# Every drawn sequence starts from a busy centre, so that most drawn commands
+# act on tasks and agents that exist (offers, cool-downs, wrap-ups, timers).
+SETUP: list[tuple[float, Command]] = [
+    (
+        1.0,
+        (
+            "add_agent",
+            (AgentSpec(id="a0", skills={"billing": 3}, capacity={"voice": 1, "chat": 2}),),
+            {"ready": True},
+        ),
+    ),
+    (1.0, ("add_agent", (AgentSpec(id="a1", skills={"billing": 1}),), {"ready": True})),
+    (1.0, ("set_rules", (RULES,), {})),
+    *[
+        (
+            0.5,
+            (
+                "submit",
+                (
+                    TaskSpec(
+                        id=t,
+                        type=("claim", "chat")[i % 2],
+                        channel=("voice", "chat")[i % 2],
+                        value=i / 3,
+                        skills={"billing": float(i % 3)},
+                        attributes={"amount": 300 * i},
+                    ),
+                ),
+                {},
+            ),
+        )
+        for i, t in enumerate(TASKS[:4])
+    ],
+    (1.0, ("accept", ("t0",), {})),
+    (12.0, ("advance", (), {})),
+]
+
+
 def relative(command: Command, now: float) -> Command:
     """Defer takes an absolute time: make the drawn offset relative to the clock."""
     name, args, kwargs = command
@@ -262,8 +300,8 @@ def test_replay_and_snapshot_recovery_reproduce_the_reference_digest(
     clock = [0.0]
     durable = DurableEngine.open(store, make_engine, sync="none", clock=lambda: clock[0])
     run = Run(durable, clock)
-    for index, (dt, command) in enumerate(drawn):
-        if index == snapshot_at:
+    for index, (dt, command) in enumerate(SETUP + drawn):
+        if index == len(SETUP) + snapshot_at:
             durable.snapshot()
         run.step(dt, command)
     durable.close()
@@ -287,7 +325,7 @@ def test_snapshot_then_restore_gives_the_same_digest_and_the_same_future(
     clock = [0.0]
     original = make_engine(lambda: clock[0])
     specs: dict[str, TaskSpec] = {}
-    for dt, command in before:
+    for dt, command in SETUP + before:
         clock[0] += dt
         command = relative(command, clock[0])
         try:
