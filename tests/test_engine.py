@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valueroute import AgentSpec, AgingPriority, TaskSpec
+from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.errors import (
     DuplicateTaskError,
@@ -496,3 +496,21 @@ def test_replacing_the_policy_rescores_waiting_tasks_at_once(clock: Clock) -> No
     assert log[-1].kind.value == "policy_changed"
     engine.add_agent(AgentSpec(id="ann"), ready=True)
     assert engine.offer_of("new-high").agent.id == "ann"
+
+
+def test_a_refused_command_leaves_the_engine_time_unchanged(clock: Clock) -> None:
+    engine, _ = make_engine(clock)
+    engine.add_agent(AgentSpec(id="ann"))
+    engine.submit(TaskSpec(id="t"))
+    clock.now = 50.0
+    digest = engine.digest()
+    for call in (
+        lambda: engine.defer("t", until=10.0),
+        lambda: engine.add_agent(AgentSpec(id="ann")),
+        lambda: engine.remove_agent("ghost"),
+        lambda: engine.set_agent_state("ann", "wrap_up"),
+    ):
+        with pytest.raises(ValueRouteError):
+            call()
+        assert engine.now == 0.0
+    assert engine.digest() == digest

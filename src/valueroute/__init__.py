@@ -71,6 +71,8 @@ from valueroute.scoring import (
     explain,
     policy_by_name,
 )
+from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simulate
+from valueroute.sim.scenario import Scenario, load_scenario
 from valueroute.task import RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList
 
@@ -87,6 +89,7 @@ __all__ = [
     "CMuTheta",
     "CapacityError",
     "ClockError",
+    "ComparisonResult",
     "CompiledRules",
     "Composite",
     "DuplicateAgentError",
@@ -121,7 +124,9 @@ __all__ = [
     "RoundRobin",
     "RuleError",
     "RuleSet",
+    "Scenario",
     "Segment",
+    "SimulationResult",
     "StarvationGuard",
     "StrictPriority",
     "Task",
@@ -136,15 +141,18 @@ __all__ = [
     "VersionConflictError",
     "__version__",
     "as_policy",
+    "compare",
     "dry_run",
     "erlang_a",
     "erlang_b",
     "erlang_c",
     "explain",
     "load_rules",
+    "load_scenario",
     "policy_by_name",
     "required_agents",
     "selection_by_name",
+    "simulate",
     "staff_intervals",
     "to_seconds",
 ]

@@ -46,6 +46,7 @@ order, so a subscriber always sees a consistent engine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -54,7 +55,7 @@ import time as _time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from valueroute.agents import Agent, AgentPool, AgentSelection, Presence, SelectionCallable
 from valueroute.errors import (
@@ -62,6 +63,7 @@ from valueroute.errors import (
     InvalidInputError,
     InvalidTransitionError,
     UnknownTaskError,
+    ValueRouteError,
     VersionConflictError,
 )
 from valueroute.events import Event, EventKind
@@ -76,6 +78,32 @@ __all__ = ["Engine", "Offer", "RelaxationStep", "StarvationGuard"]
 _INF = math.inf
 
 Clock = Callable[[], float]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _command(
+    method: Callable[Concatenate[Engine, _P], _R],
+) -> Callable[Concatenate[Engine, _P], _R]:
+    """Make a refused command leave the engine's time where it was.
+
+    Commands validate before they change anything; some need the current time
+    to validate (a deferral must end in the future), so they read the clock
+    first. A refusal then puts the time back: a failed command changes nothing.
+    """
+
+    @functools.wraps(method)
+    def run(self: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        before = self._now
+        try:
+            return method(self, *args, **kwargs)
+        except ValueRouteError:
+            self._now = before
+            raise
+
+    return run
+
+
 Subscriber = Callable[[Event], None]
 
 
@@ -383,6 +411,7 @@ class Engine:
             heapq.heappop(timers)
         return _INF
 
+    @_command
     def advance(self) -> int:
         """Process everything due at ``clock()``; returns the number of timers fired."""
         now = self._begin()
@@ -492,6 +521,7 @@ class Engine:
             )
         )
 
+    @_command
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
         """Accept a new task; O(log n) plus matching.
 
@@ -566,6 +596,7 @@ class Engine:
         if queued:
             self._file(task, now)
 
+    @_command
     def set_rules(self, rules: Any) -> None:
         """Replace the rule set; every open task is re-evaluated at once from its own fields."""
         now = self._begin()
@@ -588,6 +619,7 @@ class Engine:
         self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
         self._finish()
 
+    @_command
     def set_policy(self, policy: Policy) -> None:
         """Replace the scoring policy; every queued task is re-scored at once."""
         now = self._begin()
@@ -805,6 +837,7 @@ class Engine:
             )
         return task
 
+    @_command
     def accept(self, task_id: str, agent_id: str | None = None) -> Task:
         """The agent takes the offered task: offered -> assigned."""
         task = self._open(task_id, (TaskState.offered,), "accept")
@@ -818,6 +851,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def reject(self, task_id: str, agent_id: str | None = None) -> Task:
         """The agent refuses the offer: back to queued with its age; not re-offered to
         that agent for ``reject_cooldown`` seconds."""
@@ -832,6 +866,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def revoke(self, task_id: str) -> Task:
         """The host withdraws an offer: back to queued with its age, no cool-down."""
         task = self._open(task_id, (TaskState.offered,), "revoke the offer of")
@@ -840,6 +875,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def complete(self, task_id: str, *, wrap_up: float | None = None) -> Task:
         """The agent is done with the customer: assigned -> wrap_up or completed.
 
@@ -867,6 +903,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def end_wrap_up(self, task_id: str) -> Task:
         """After-work done early: wrap_up -> completed."""
         task = self._open(task_id, (TaskState.wrap_up,), "end the wrap-up of")
@@ -880,6 +917,7 @@ class Engine:
         agent = self._release_holder(task, now)
         self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
 
+    @_command
     def cancel(self, task_id: str, *, reason: str | None = None) -> Task:
         """Withdraw a task that no agent is working on (queued, offered, held or deferred)."""
         task = self._open(
@@ -939,6 +977,7 @@ class Engine:
             **data,
         )
 
+    @_command
     def hold(self, task_id: str) -> Task:
         """Keep a queued or deferred task out of routing until :meth:`resume`."""
         task = self._open(task_id, (TaskState.queued, TaskState.deferred), "hold")
@@ -949,6 +988,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def resume(self, task_id: str) -> Task:
         """Return a held or deferred task to the queue, with its original age."""
         task = self._open(task_id, (TaskState.held, TaskState.deferred), "resume")
@@ -959,6 +999,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def defer(self, task_id: str, until: float) -> Task:
         """Keep a queued or held task out of routing until ``until`` (seconds)."""
         task = self._open(task_id, (TaskState.queued, TaskState.held), "defer")
@@ -979,6 +1020,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def transfer(
         self,
         task_id: str,
@@ -1053,6 +1095,7 @@ class Engine:
         self._finish()
         return task
 
+    @_command
     def update(
         self,
         task_id: str,
@@ -1129,6 +1172,7 @@ class Engine:
 
     # ================================================================ agents
 
+    @_command
     def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
         """Register an agent (offline, or ready at once with ``ready=True``)."""
         if not isinstance(spec, AgentSpec):
@@ -1142,6 +1186,7 @@ class Engine:
         self._finish()
         return agent
 
+    @_command
     def remove_agent(self, agent_id: str) -> Agent:
         """Unregister an agent that holds no task."""
         if self._agent_tasks.get(agent_id):
@@ -1156,6 +1201,7 @@ class Engine:
         self._finish()
         return agent
 
+    @_command
     def set_agent_state(
         self,
         agent_id: str,
@@ -1178,6 +1224,7 @@ class Engine:
         self._finish()
         return agent
 
+    @_command
     def next_task(self, agent_id: str) -> Offer | None:
         """Pull: offer the agent the best task it may take now, or ``None``.
 
@@ -1202,7 +1249,9 @@ class Engine:
         result: dict[str, Any] = explanation.to_dict()
         result["state"] = task.state.value
         if task.state is TaskState.queued:
-            result["list_score"] = self._list.score(task, now)
+            # The list's own score, evaluated without re-filing (a query must
+            # not move the list's time ahead of the engine's commands).
+            result["list_score"] = self._list.policy.segment(task, now).at(now)
         holder = self._holder.get(task_id)
         result["agent"] = None if holder is None else holder.id
         return result
