@@ -49,6 +49,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event, EventKind
+from valueroute.journal import DurableEngine, RecoveryReport, SQLiteStore, Store, SyncPolicy
 from valueroute.models import AgentSpec, TaskSpec, to_seconds
 from valueroute.rules import CompiledRules, RuleSet, dry_run, load_rules
 from valueroute.scoring import (
@@ -94,6 +95,7 @@ __all__ = [
     "Composite",
     "DuplicateAgentError",
     "DuplicateTaskError",
+    "DurableEngine",
     "EarliestDue",
     "Engine",
     "ErlangError",
@@ -118,17 +120,21 @@ __all__ = [
     "Presence",
     "PriorityRamp",
     "RandomAgent",
+    "RecoveryReport",
     "RelaxationStep",
     "RequirementGroup",
     "Rescored",
     "RoundRobin",
     "RuleError",
     "RuleSet",
+    "SQLiteStore",
     "Scenario",
     "Segment",
     "SimulationResult",
     "StarvationGuard",
+    "Store",
     "StrictPriority",
+    "SyncPolicy",
     "Task",
     "TaskList",
     "TaskSpec",
