@@ -297,6 +297,10 @@ class AgentPool:
         self.exclusive_channels = frozenset(exclusive_channels)
         self._agents: dict[str, Agent] = {}
         self._by_order: dict[int, Agent] = {}
+        # Availability by registration order is kept only once a strategy
+        # that needs it (top-down, round robin) has been used: two sorted-list
+        # updates per state change that most centres never read.
+        self._ordered = False
         self._next_order = 0
         self._profiles: dict[tuple[tuple[str, float], ...], _Profile] = {}
         self._next_profile = 0
@@ -610,7 +614,8 @@ class AgentPool:
                 if not lists.by_idle:
                     self._staffed.setdefault(channel, {})[agent.profile] = lists
                 lists.by_idle.add(key)
-                lists.by_order.add(agent.order)
+                if self._ordered:
+                    lists.by_order.add(agent.order)
                 indexed[channel] = key
             elif old != key:
                 # Only the idle time moved: the order list is still right.
@@ -619,10 +624,20 @@ class AgentPool:
                 by_idle.add(key)
                 indexed[channel] = key
 
+    def _order_index(self) -> None:
+        """Start keeping availability by registration order (O(n log n) once)."""
+        if self._ordered:
+            return
+        self._ordered = True
+        for per_profile in self._available.values():
+            for lists in per_profile.values():
+                lists.by_order.update(order for _, order in lists.by_idle)
+
     def _unindex(self, agent: Agent, channel: str, key: IdleKey) -> None:
         lists = self._available[channel][agent.profile]
         lists.by_idle.remove(key)
-        lists.by_order.remove(agent.order)
+        if self._ordered:
+            lists.by_order.remove(agent.order)
         if not lists.by_idle:
             del self._staffed[channel][agent.profile]
 
@@ -781,7 +796,10 @@ class AgentPool:
                     assert self._staffed[channel][profile] is lists
                 keys = expected.pop((channel, profile), set())
                 assert list(lists.by_idle) == sorted(keys)
-                assert list(lists.by_order) == sorted(order for _, order in keys)
+                if self._ordered:
+                    assert list(lists.by_order) == sorted(order for _, order in keys)
+                else:
+                    assert not lists.by_order
         assert not expected, expected
         for profile in self._profiles.values():
             brute: dict[str, list[RequirementGroup]] = {}
@@ -960,6 +978,7 @@ class TopDown:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        pool._order_index()
         best: int | None = None
         for _, lists in pool._sources(group):
             order = lists.by_order[0]
@@ -985,6 +1004,7 @@ class RoundRobin:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        pool._order_index()
         after: int | None = None
         first: int | None = None
         for _, lists in pool._sources(group):

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 __all__ = ["Event", "EventKind"]
 
@@ -52,19 +52,22 @@ class EventKind(StrEnum):
     rules_changed = "rules_changed"
 
 
-_NO_DATA: Mapping[str, Any] = {}
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One state change."""
+class Event(NamedTuple):
+    """One state change.
+
+    An immutable named tuple: the engine makes several per task, and a tuple
+    is the cheapest immutable record Python builds.
+    """
 
     seq: int
     time: float
     kind: EventKind
     task: str | None = None
     agent: str | None = None
-    data: Mapping[str, Any] = field(default_factory=lambda: _NO_DATA)
+    data: Mapping[str, Any] = _NO_DATA
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict with JSON-ready values."""
