@@ -514,3 +514,17 @@ def test_a_refused_command_leaves_the_engine_time_unchanged(clock: Clock) -> Non
             call()
         assert engine.now == 0.0
     assert engine.digest() == digest
+
+
+def test_transfer_straight_to_another_agent_keeps_age(clock: Clock) -> None:
+    engine, log = make_engine(clock, offer_timeout=None)
+    engine.add_agent(AgentSpec(id="ann", skills={"sales": 1}), ready=True)
+    engine.add_agent(AgentSpec(id="bob", skills={"claims": 2}), ready=True)
+    engine.submit(TaskSpec(id="t", skills={"sales": 1}))
+    engine.accept("t")
+    clock.now = 30.0
+    engine.transfer("t", skills={"claims": 2}, to_agent="bob")
+    assert engine.offer_of("t").agent.id == "bob"
+    assert engine.get("t").created == 0.0
+    assert [e.kind.value for e in log[-3:]] == ["task_transferred", "task_queued", "task_offered"]
+    engine._check()

@@ -569,6 +569,18 @@ class Engine:
         if self._relaxation:
             self._original_skills[task.id] = task.skills
             self._apply_relaxation(task, now, emit=False)
+        if self._dispatch_mode == "push":
+            # Push at once when someone is free: the same choice dispatch
+            # would make (a new task has no cool-downs), without filing the
+            # task in the list only to take it out again.
+            group = self._list.group_for(task.channel, task.skills)
+            agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
+            if agent is not None:
+                task.skills = group.requirements
+                self._emit(EventKind.task_queued, task=task.id)
+                self._offer(task, agent, now, filed=False)
+                self._finish()
+                return task
         self._enqueue(task, now)
         self._finish()
         return task
@@ -754,8 +766,9 @@ class Engine:
                 return
             self._offer(task, agent, now)
 
-    def _offer(self, task: Task, agent: Agent, now: float) -> Offer:
-        self._list.remove(task.id)
+    def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer:
+        if filed:
+            self._list.remove(task.id)
         self._pool.take(agent, task.channel, now=now)
         task.state = TaskState.offered
         expires = _INF if self._offer_timeout is None else now + self._offer_timeout
@@ -1089,7 +1102,8 @@ class Engine:
         )
         if target is not None:
             task.state = TaskState.queued
-            self._offer(task, target, now)
+            self._emit(EventKind.task_queued, task=task_id)
+            self._offer(task, target, now, filed=False)
         else:
             self._enqueue(task, now)
         self._finish()
