@@ -67,7 +67,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event, EventKind
-from valueroute.models import AgentSpec, TaskSpec, _check_skills
+from valueroute.models import AgentSpec, TaskSpec
 from valueroute.scoring import Policy, Segment, StrictPriority
 from valueroute.scoring import explain as explain_score
 from valueroute.task import Task, TaskState
@@ -1050,16 +1050,9 @@ class Engine:
         ``keep_age=False`` (then it counts as new from now).
         """
         task = self._open(task_id, (TaskState.assigned, TaskState.queued), "transfer")
-        new_skills: dict[str, float] | None = None
-        if skills is not None:
-            try:
-                new_skills = _check_skills(
-                    {str(k): float(v) for k, v in dict(skills).items()}, "required skills"
-                )
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(
-                    f"skills: got {skills!r} (expected skill names with levels >= 0): {exc}"
-                ) from None
+        new_skills = check_changes(
+            priority=None, value=None, due=None, clear_due=False, skills=skills
+        )[3]
         if channel is not None and (not isinstance(channel, str) or not channel):
             raise InvalidInputError(f"channel: got {channel!r} (expected a channel name)")
         target: Agent | None = None

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
@@ -145,18 +147,8 @@ class BoundaryModel(BaseModel):
     )
 
     def __init__(self, /, **data: Any) -> None:
-        nested = _DEPTH.get() > 0
-        token = _DEPTH.set(_DEPTH.get() + 1)
-        try:
+        with _boundary(type(self).__name__):
             super().__init__(**data)
-        except ValidationError as exc:
-            if nested:
-                # A nested model: let pydantic place the errors under the
-                # parent's field path; only the outermost call converts.
-                raise
-            raise _wrap(type(self).__name__, exc) from exc
-        finally:
-            _DEPTH.reset(token)
 
     @classmethod
     def model_validate(
@@ -170,9 +162,7 @@ class BoundaryModel(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
-        nested = _DEPTH.get() > 0
-        token = _DEPTH.set(_DEPTH.get() + 1)
-        try:
+        with _boundary(cls.__name__):
             return super().model_validate(
                 obj,
                 strict=strict,
@@ -182,12 +172,6 @@ class BoundaryModel(BaseModel):
                 by_alias=by_alias,
                 by_name=by_name,
             )
-        except ValidationError as exc:
-            if nested:
-                raise
-            raise _wrap(cls.__name__, exc) from exc
-        finally:
-            _DEPTH.reset(token)
 
     @classmethod
     def model_validate_json(
@@ -200,9 +184,7 @@ class BoundaryModel(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
-        nested = _DEPTH.get() > 0
-        token = _DEPTH.set(_DEPTH.get() + 1)
-        try:
+        with _boundary(cls.__name__):
             return super().model_validate_json(
                 json_data,
                 strict=strict,
@@ -211,12 +193,25 @@ class BoundaryModel(BaseModel):
                 by_alias=by_alias,
                 by_name=by_name,
             )
-        except ValidationError as exc:
-            if nested:
-                raise
-            raise _wrap(cls.__name__, exc) from exc
-        finally:
-            _DEPTH.reset(token)
+
+
+@contextmanager
+def _boundary(model: str) -> Iterator[None]:
+    """Turn pydantic's ValidationError into InvalidInputError at the outermost model.
+
+    A nested boundary model re-raises pydantic's error untouched, so that
+    pydantic places it under the parent's field path.
+    """
+    nested = _DEPTH.get() > 0
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    try:
+        yield
+    except ValidationError as exc:
+        if nested:
+            raise
+        raise _wrap(model, exc) from exc
+    finally:
+        _DEPTH.reset(token)
 
 
 def _wrap(model: str, exc: ValidationError) -> InvalidInputError:
