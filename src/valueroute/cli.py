@@ -22,6 +22,7 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute._cli_rules",
     "valueroute._cli_erlang",
     "valueroute._cli_sim",
+    "valueroute._cli_bench",
 )
 
 
