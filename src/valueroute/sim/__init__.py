@@ -81,3 +81,20 @@ __all__ += [
     "simulate",
     "student_t_quantile",
 ]
+
+# Each area appends its own block of names, so this import follows the one above.
+from valueroute.sim.staffing import (  # noqa: E402
+    IntervalStaffingResult,
+    StaffingResult,
+    StaffingTarget,
+    staff_by_simulation,
+    staff_intervals_by_simulation,
+)
+
+__all__ += [
+    "IntervalStaffingResult",
+    "StaffingResult",
+    "StaffingTarget",
+    "staff_by_simulation",
+    "staff_intervals_by_simulation",
+]
