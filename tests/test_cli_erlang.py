@@ -233,3 +233,102 @@ def test_staffing_example_runs() -> None:
         lines[0] == f"10 Erlangs, 80% in 20 s: {mp_minimum_agents(10.0, 180.0, 0.8, 20.0)} agents"
     )
     assert any(line.startswith("Erlang A, 150 s patience: peak") for line in lines)
+
+
+SCENARIO = """
+name = "single queue with abandonment"
+horizon_seconds = 20000
+warmup_seconds = 1000
+replications = 4
+seed = 3
+
+[[task_types]]
+name = "calls"
+sla_seconds = 20
+handle = { kind = "exponential", mean_seconds = 60 }
+patience = { kind = "exponential", mean_seconds = 60 }
+
+[[arrivals]]
+kind = "poisson"
+task_type = "calls"
+rate_per_hour = 480
+
+[[agent_groups]]
+name = "agents"
+count = 10
+"""
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path) -> Path:
+    path = tmp_path / "queue.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def test_staff_simulate_reports_simulation_beside_erlang_c(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path
+) -> None:
+    document = run_json(
+        capsys,
+        "staff",
+        "--simulate",
+        str(scenario_file),
+        "--target",
+        "0.8",
+        "--awt",
+        "20",
+        "--serial",
+        "--cost-per-hour",
+        "30",
+        "--json",
+    )
+    # Erlang C from the load the pilot run measured (8 Erlangs at 60 s, within noise).
+    loads = document["offered_load"]
+    assert isinstance(loads, dict)
+    assert loads["agents"] == pytest.approx(8.0, rel=0.03)
+    assert document["erlang_c"] == {"agents": mp_minimum_agents(loads["agents"], 60.0, 0.8, 20.0)}
+    # Callers who hang up after a minute on average leave Erlang A's 9 agents enough,
+    # where Erlang C asks for 11 at exactly 8 Erlangs.
+    assert mp_minimum_agents(8.0, 60.0, 0.8, 20.0) == 11
+    assert document["simulation"] == {"agents": 9}
+    hours = document["agent_hours"]
+    assert isinstance(hours, dict)
+    assert hours["simulation"] == pytest.approx(9 * 19_000 / 3600)
+    cost = document["cost"]
+    assert isinstance(cost, dict)
+    assert cost["simulation"] == pytest.approx(30 * hours["simulation"])
+
+
+def test_staff_simulate_prints_a_table(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path
+) -> None:
+    argv = ["staff", "--simulate", str(scenario_file), "--target", "0.8", "--serial"]
+    assert main([*argv, "--replications", "2", "--confidence", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "Erlang C" in out
+    assert "simulation" in out
+    assert "staffings simulated" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--patience", "30"], "--patience: got 30.0"),
+        (["--shrinkage", "0.3"], "--shrinkage: got 0.3"),
+        (["--confidence", "1.5"], "confidence: got 1.5"),
+        (["--type", "nope"], "targets.0.task_type: got 'nope'"),
+        (["forecast.csv"], "forecast: got 'forecast.csv'"),
+    ],
+)
+def test_staff_simulate_bad_options_exit_2(
+    capsys: pytest.CaptureFixture[str], scenario_file: Path, extra: list[str], message: str
+) -> None:
+    argv = ["staff", "--simulate", str(scenario_file), "--target", "0.8", "--serial", *extra]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_staff_needs_a_forecast_or_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staff", "--target", "0.8", "--awt", "20"]) == 2
+    assert "--simulate" in capsys.readouterr().err

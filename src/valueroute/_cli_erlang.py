@@ -1,4 +1,8 @@
-"""``valueroute erlang`` and ``valueroute staff``: Erlang analytics from the shell."""
+"""``valueroute erlang`` and ``valueroute staff``: Erlang analytics from the shell.
+
+``valueroute staff --simulate SCENARIO`` sizes a scenario's agent groups by
+simulation instead (``valueroute.sim.staffing``), beside Erlang C.
+"""
 
 from __future__ import annotations
 
@@ -87,14 +91,46 @@ def _register_erlang(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "staff",
-        help="required agents per interval of a forecast CSV",
+        help="required agents per interval of a forecast CSV, or of a scenario by simulation",
         description=(
             "Read a forecast CSV with the columns interval,calls[,aht] and print the fewest "
             "agents per interval that meet the targets, the square-root staffing estimate "
-            "beside them, and the agents to schedule after shrinkage."
+            "beside them, and the agents to schedule after shrinkage. With --simulate "
+            "SCENARIO instead, find the fewest agents per agent group (with --per-interval: "
+            "per group and interval) for which simulation meets the targets with the given "
+            "confidence, beside Erlang C."
         ),
     )
-    parser.add_argument("forecast", help="CSV file with columns interval,calls and optionally aht")
+    parser.add_argument(
+        "forecast", nargs="?", help="CSV file with columns interval,calls and optionally aht"
+    )
+    sim = parser.add_argument_group("simulation (with --simulate)")
+    sim.add_argument(
+        "--simulate",
+        metavar="SCENARIO",
+        help="scenario file (.toml, .json, .yaml) or 'demo' to staff by simulation",
+    )
+    sim.add_argument(
+        "--type",
+        dest="task_type",
+        default="all",
+        help="task type the targets apply to (default: all)",
+    )
+    sim.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="one-sided confidence of the bound that must meet the target (default: 0.95)",
+    )
+    sim.add_argument("--replications", type=int, help="replications (default: the scenario's)")
+    sim.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    sim.add_argument(
+        "--per-interval", action="store_true", help="staff each interval of the scenario"
+    )
+    sim.add_argument("--cost-per-hour", type=float, help="cost of one agent-hour")
+    sim.add_argument("--max-agents", type=int, default=1000, help="most agents per group")
+    sim.add_argument("--serial", action="store_true", help="run replications in this process")
+    sim.add_argument("--allow-code", action="store_true", help="let the scenario load user code")
     parser.add_argument(
         "--aht",
         type=float,
@@ -210,6 +246,10 @@ def run_erlang(args: argparse.Namespace) -> int:
 
 
 def run_staff(args: argparse.Namespace) -> int:
+    if args.simulate is not None:
+        return _run_staff_simulation(args)
+    if args.forecast is None:
+        raise ErlangError("give a forecast CSV, or --simulate SCENARIO to staff by simulation")
     forecast = read_forecast(args.forecast)
     missing_aht = forecast.aht is None or bool(np.isnan(forecast.aht).any())
     if missing_aht and args.aht is None:
@@ -261,4 +301,63 @@ def run_staff(args: argparse.Namespace) -> int:
         f"total: {totals['calls']:g} calls, {totals['agent_intervals']} agent-intervals "
         f"({totals['scheduled_intervals']} scheduled), peak {totals['peak_agents']} agents"
     )
+    return 0
+
+
+_FORECAST_ONLY = ("patience", "max_occupancy", "csv")
+
+
+def _run_staff_simulation(args: argparse.Namespace) -> int:
+    from valueroute._cli_sim import load_named_scenario
+    from valueroute.errors import InvalidInputError
+    from valueroute.sim.run import InlineExecutor
+    from valueroute.sim.staffing import (
+        StaffingTarget,
+        staff_by_simulation,
+        staff_intervals_by_simulation,
+    )
+
+    if args.forecast is not None:
+        raise InvalidInputError(
+            f"forecast: got {args.forecast!r} together with --simulate (expected one of them)",
+            [("forecast", args.forecast, "no forecast with --simulate")],
+        )
+    for name in _FORECAST_ONLY:
+        if getattr(args, name) not in (None, False):
+            option = "--" + name.replace("_", "-")
+            raise InvalidInputError(
+                f"{option}: got {getattr(args, name)!r} with --simulate (expected it only with "
+                "a forecast; the scenario describes patience itself)",
+                [(option, getattr(args, name), "not given with --simulate")],
+            )
+    if args.shrinkage:
+        raise InvalidInputError(
+            f"--shrinkage: got {args.shrinkage!r} with --simulate (expected it only with a "
+            "forecast)",
+            [("--shrinkage", args.shrinkage, "not given with --simulate")],
+        )
+    target = StaffingTarget(
+        task_type=args.task_type,
+        service_level=args.target,
+        awt=args.awt if args.target is not None else None,
+        asa=args.asa,
+        abandon=args.abandon,
+    )
+    scenario = load_named_scenario(args.simulate)
+    options = {
+        "targets": target,
+        "confidence": args.confidence,
+        "replications": args.replications,
+        "seed": args.seed,
+        "max_agents": args.max_agents,
+        "cost_per_hour": args.cost_per_hour,
+        "executor": InlineExecutor() if args.serial else None,
+        "allow_code": args.allow_code,
+    }
+    result = (
+        staff_intervals_by_simulation(scenario, **options)
+        if args.per_interval
+        else staff_by_simulation(scenario, **options)
+    )
+    print(result.to_json() if args.json else result.table())
     return 0

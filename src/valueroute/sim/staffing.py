@@ -619,6 +619,9 @@ class StaffingResult:
             )
         hours = f"{self.erlang_agent_hours:>9.1f} {self.agent_hours:>10.1f}"
         lines.append(f"{'agent-hours':<20} {'':>10} {hours}")
+        if not math.isnan(self.cost(self.staffing)):
+            costs = f"{self.cost(self.erlang):>9.2f} {self.cost(self.staffing):>10.2f}"
+            lines.append(f"{'cost':<20} {'':>10} {costs}")
         for check in self.checks:
             lines.append(
                 f"  {check.task_type} {check.kpi}: mean {check.mean:.4f}, "
