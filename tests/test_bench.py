@@ -1,0 +1,326 @@
+"""The policy benchmark: the standard suite's relations, ranking logic, outputs, reproducibility."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from valueroute.bench import (
+    BENCH_KPIS,
+    CSV_COLUMNS,
+    SCENARIO_DIR,
+    BenchScenario,
+    BenchSpec,
+    Relation,
+    jain_index,
+    load_bench_scenario,
+    rank_variants,
+    run_bench,
+    run_scenario,
+    scenario_hash,
+    standard_suite,
+)
+from valueroute.cli import main
+from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.sim import Scenario
+
+SUITE = sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+
+
+def test_the_suite_has_the_standard_scenarios() -> None:
+    assert {
+        "erlang_a_fifo",
+        "cmu_one_pool",
+        "cmu_theta_overload",
+        "edd_deadlines",
+        "fast_slow_agents",
+        "identical_agents",
+        "skill_designs",
+        "backoffice_value",
+        "time_varying_day",
+    } <= set(SUITE)
+
+
+@pytest.fixture(scope="module")
+def fast_suite() -> dict[str, Any]:
+    report = run_bench(fast=True)
+    return {result.name: result for result in report.scenarios}
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_each_relation_of_the_fast_suite_holds(fast_suite: dict[str, Any], name: str) -> None:
+    result = fast_suite[name]
+    tested = [outcome for outcome in result.relations if outcome.tested]
+    assert tested, f"{name} tests no relation in fast mode"
+    for outcome in tested:
+        assert outcome.holds, f"{name}: {outcome.relation.statement}: {outcome.detail}"
+
+
+def test_erlang_a_relation_compares_against_the_formula(fast_suite: dict[str, Any]) -> None:
+    from valueroute.erlang import erlang_a
+
+    outcome = fast_suite["erlang_a_fifo"].relations[0]
+    expected = erlang_a(11, 165 / 3600 * 240, aht=240.0, patience=120.0).p_abandon
+    assert outcome.figures["formula"] == pytest.approx(expected)
+    assert outcome.figures["ci_low"] <= expected <= outcome.figures["ci_high"]
+
+
+def test_identical_agents_queue_does_not_depend_on_the_selection(
+    fast_suite: dict[str, Any],
+) -> None:
+    # Handle times belong to customers: the queue is the same sample path.
+    result = fast_suite["identical_agents"]
+    waits = {label: result.samples[label]["all"]["asa"] for label in result.labels}
+    first = waits["longest_idle"]
+    for label, values in waits.items():
+        assert values == pytest.approx(first, rel=1e-9), label
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def test_ranking_separates_significant_differences_and_ties() -> None:
+    base = [10.0, 12.0, 9.0, 11.0, 10.5, 9.5]
+    samples = {
+        "slow": [x + 5.0 + 0.1 * i for i, x in enumerate(base)],
+        "a": list(base),
+        "b": [x + (0.2 if i % 2 else -0.2) for i, x in enumerate(base)],
+    }
+    ranks = {r.label: r for r in rank_variants(samples, direction="min")}
+    assert ranks["a"].rank == 1
+    assert ranks["b"].rank == 1
+    assert set(ranks["a"].tied_with) == {"b"}
+    assert ranks["slow"].rank == 3
+    assert set(ranks["a"].better_than) == {"slow"}
+    flipped = {r.label: r for r in rank_variants(samples, direction="max")}
+    assert flipped["slow"].rank == 1
+    assert flipped["a"].rank == 2
+
+
+def test_identical_paired_values_are_not_distinguishable() -> None:
+    values = [1.0, 5.0, 3.0]
+    ranks = rank_variants({"x": values, "y": list(values)}, direction="min")
+    assert [r.rank for r in ranks] == [1, 1]
+
+
+def test_constant_shift_is_significant_even_with_noisy_levels() -> None:
+    # Pairing removes the level noise: a constant 0.01 gap is exactly known.
+    levels = [1.0, 100.0, 7.0, 50.0]
+    ranks = rank_variants({"x": levels, "y": [v + 0.01 for v in levels]}, direction="min")
+    assert [(r.label, r.rank) for r in ranks] == [("x", 1), ("y", 2)]
+
+
+@given(st.lists(st.lists(st.floats(-1e3, 1e3), min_size=5, max_size=5), min_size=2, max_size=4))
+def test_ranking_agrees_with_a_direct_t_interval(rows: list[list[float]]) -> None:
+    from valueroute.sim.metrics import student_t_quantile
+
+    samples = {f"v{i}": row for i, row in enumerate(rows)}
+    ranks = {r.label: r for r in rank_variants(samples, direction="min")}
+    for a in samples:
+        beaten = 0
+        for b in samples:
+            if a == b:
+                continue
+            d = [x - y for x, y in zip(samples[b], samples[a], strict=True)]
+            mean = math.fsum(d) / len(d)
+            sd = math.sqrt(math.fsum((v - mean) ** 2 for v in d) / (len(d) - 1))
+            t = student_t_quantile(0.975, len(d) - 1)
+            half = 0.0 if max(d) == min(d) else t * sd / math.sqrt(len(d))
+            assume(abs(mean + half) > 1e-9 * (1.0 + abs(mean)))
+            if mean + half < 0:
+                beaten += 1
+        assert ranks[a].rank == 1 + beaten
+
+
+def test_ranking_refuses_unpaired_samples() -> None:
+    with pytest.raises(InvalidInputError, match="samples"):
+        rank_variants({"x": [1.0, 2.0], "y": [1.0]})
+
+
+def test_jain_index_bounds() -> None:
+    assert jain_index([1.0, 1.0, 1.0]) == pytest.approx(1.0)
+    assert jain_index([1.0, 0.0, 0.0, 0.0]) == pytest.approx(0.25)
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _small_bench() -> BenchScenario:
+    bench = load_bench_scenario(SCENARIO_DIR / "edd_deadlines.toml")
+    return bench
+
+
+def test_json_and_csv_have_the_documented_keys(tmp_path: Path) -> None:
+    report = run_bench(
+        [_small_bench()], policies=["fifo", "edd"], replications=3, fast=True, seed=5
+    )
+    paths = report.write(tmp_path, plots=False)
+    data = json.loads((tmp_path / "bench.json").read_text())
+    assert {"version", "seed", "mode", "elapsed_seconds", "all_relations_hold", "scenarios"} <= set(
+        data
+    )
+    scenario = data["scenarios"][0]
+    assert {
+        "name",
+        "scenario_hash",
+        "seed",
+        "replications",
+        "baseline",
+        "variants",
+        "summary",
+        "differences",
+        "ranking",
+        "relations",
+        "samples",
+        "waits",
+    } <= set(scenario)
+    assert scenario["seed"] == 5
+    assert scenario["replications"] == 3
+    for kpi in BENCH_KPIS:
+        assert set(scenario["summary"]["edd"]["all"][kpi]) >= {"mean", "ci_low", "ci_high"}
+        assert set(scenario["differences"]["edd"]["all"][kpi]) >= {"mean", "ci_low", "ci_high"}
+    with (tmp_path / "bench.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert {row["variant"] for row in rows} == {"fifo", "edd"}
+    assert tmp_path / "report.html" in paths
+
+
+def test_same_seed_gives_identical_json_apart_from_timing() -> None:
+    def strip(data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: strip(v) for k, v in data.items() if k != "elapsed_seconds"}
+        if isinstance(data, list):
+            return [strip(v) for v in data]
+        return data
+
+    runs = [
+        strip(
+            run_bench(
+                [_small_bench()], policies=["fifo", "edd"], replications=2, fast=True, seed=9
+            ).to_dict()
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    other = strip(
+        run_bench(
+            [_small_bench()], policies=["fifo", "edd"], replications=2, fast=True, seed=10
+        ).to_dict()
+    )
+    assert other != runs[0]
+
+
+def test_scenario_hash_is_stable_and_sensitive() -> None:
+    bench = _small_bench()
+    again = load_bench_scenario(SCENARIO_DIR / "edd_deadlines.toml")
+    assert scenario_hash(bench.scenario) == scenario_hash(again.scenario)
+    changed = Scenario.model_validate(bench.scenario.model_dump() | {"seed": 1})
+    assert scenario_hash(changed) != scenario_hash(bench.scenario)
+    # Canonical JSON: the hash is of sorted keys, not of the file's layout.
+    assert len(scenario_hash(bench.scenario)) == 64
+
+
+def test_paired_difference_is_the_mean_of_per_replication_differences() -> None:
+    result = run_scenario(_small_bench(), policies=["fifo", "edd"], replications=3, fast=True)
+    fifo = result.samples["fifo"]["all"]["abandonment_rate"]
+    edd = result.samples["edd"]["all"]["abandonment_rate"]
+    expected = sum(e - f for e, f in zip(edd, fifo, strict=True)) / 3
+    assert result.differences["edd"]["all"]["abandonment_rate"]["mean"] == pytest.approx(expected)
+
+
+def test_the_bench_table_is_stripped_before_validation(tmp_path: Path) -> None:
+    source = (SCENARIO_DIR / "erlang_a_fifo.toml").read_text()
+    path = tmp_path / "s.toml"
+    path.write_text(source.replace('policies = ["fifo"]', 'policies = ["fifo"]\nunknown = 1'))
+    with pytest.raises(ValueRouteError, match="unknown"):
+        load_bench_scenario(path)
+
+
+def test_a_relation_naming_a_missing_kpi_is_refused() -> None:
+    bench = _small_bench()
+    spec = bench.spec.model_copy(
+        update={
+            "relations": [Relation(kind="better", kpi="nonsense", variant="edd", beats=["fifo"])]
+        }
+    )
+    with pytest.raises(InvalidInputError, match="nonsense"):
+        run_scenario(BenchScenario(bench.scenario, spec), replications=2, fast=True)
+
+
+def test_bad_replications_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="replications"):
+        run_scenario(_small_bench(), replications=1, fast=True)
+
+
+def test_plain_scenario_runs_every_builtin_policy() -> None:
+    scenario = load_bench_scenario(SCENARIO_DIR / "edd_deadlines.toml").scenario
+    short = Scenario.model_validate(scenario.model_dump() | {"horizon_seconds": 4000.0})
+    report = run_bench([short], replications=2)
+    labels = report.scenarios[0].labels
+    assert len(labels) == 11
+    assert labels[0] == "fifo"
+
+
+def test_code_policies_need_allow_code() -> None:
+    with pytest.raises(ValueRouteError, match=r"allow_code|--allow-code"):
+        run_scenario(
+            _small_bench(), policies=["fifo", "valueroute.scoring:Fifo"], replications=2, fast=True
+        )
+    result = run_scenario(
+        _small_bench(),
+        policies=["fifo", "valueroute.scoring:Fifo"],
+        replications=2,
+        fast=True,
+        allow_code=True,
+    )
+    assert result.samples["fifo"] == result.samples["valueroute.scoring:Fifo"]
+
+
+def test_cli_prints_a_table_and_writes_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(SCENARIO_DIR / "identical_agents.toml")
+    code = main(["bench", path, "--fast", "--out", str(tmp_path), "--no-plots"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "longest_idle" in out
+    assert "[PASS]" in out
+    assert (tmp_path / "bench.json").is_file()
+    assert (tmp_path / "bench.csv").is_file()
+    code = main(["bench", path, "--fast", "--replications", "2", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] == "fast"
+    assert code == (0 if data["all_relations_hold"] else 1)
+
+
+def test_cli_exit_code_is_one_when_a_relation_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # FIFO does not beat c-mu on holding cost: the claim, reversed, must fail.
+    source = (SCENARIO_DIR / "cmu_one_pool.toml").read_text()
+    reversed_claim = source.replace('variant = "cmu"', 'variant = "fifo"').replace(
+        'beats = ["fifo", "strict_priority", "aging_priority"]', 'beats = ["cmu"]'
+    )
+    path = tmp_path / "reversed.toml"
+    path.write_text(reversed_claim)
+    assert main(["bench", str(path), "--fast", "--policy", "fifo", "--policy", "cmu"]) == 1
+    assert "[FAIL]" in capsys.readouterr().out
+
+
+def test_standard_suite_refuses_an_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="directory"):
+        standard_suite(tmp_path)
+
+
+def test_spec_defaults() -> None:
+    spec = BenchSpec()
+    assert spec.policies == ["fifo"]
+    assert spec.selections == ["longest_idle"]
