@@ -30,7 +30,7 @@ from valueroute.agents import (
     TopDown,
     selection_by_name,
 )
-from valueroute.engine import Engine, Offer, RelaxationStep, StarvationGuard
+from valueroute.engine import Engine, Offer, StarvationGuard
 from valueroute.erlang import erlang_a, erlang_b, erlang_c, required_agents, staff_intervals
 from valueroute.errors import (
     CapacityError,
@@ -51,6 +51,7 @@ from valueroute.errors import (
 from valueroute.events import Event, EventKind
 from valueroute.journal import DurableEngine, RecoveryReport, SQLiteStore, Store, SyncPolicy
 from valueroute.models import AgentSpec, TaskSpec, to_seconds
+from valueroute.relaxation import ContinuousRelaxation, RelaxationStep
 from valueroute.rules import CompiledRules, RuleSet, dry_run, load_rules
 from valueroute.scoring import (
     AgingPriority,
@@ -93,6 +94,7 @@ __all__ = [
     "ComparisonResult",
     "CompiledRules",
     "Composite",
+    "ContinuousRelaxation",
     "DuplicateAgentError",
     "DuplicateTaskError",
     "DurableEngine",

@@ -290,8 +290,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "wrap_up_until": dict(engine._wrap_up_until),
             "expires_at": dict(engine._expires_at),
             "breached": sorted(engine._breached),
-            "original_skills": {k: dict(v) for k, v in engine._original_skills.items()},
-            "relax_step": dict(engine._relax_step),
+            "relaxation": engine._relaxer.dump(),
             "cooldown": [[t, a, until] for (t, a), until in engine._cooldown.items()],
             "offer_count": dict(engine._offer_count),
             "rule_state": {
@@ -378,8 +377,9 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     engine._wrap_up_until = dict(state["wrap_up_until"])
     engine._expires_at = dict(state["expires_at"])
     engine._breached = set(state["breached"])
-    engine._original_skills = {k: dict(v) for k, v in state["original_skills"].items()}
-    engine._relax_step = dict(state["relax_step"])
+    engine._relaxer.load(state["relaxation"], engine._tasks)
+    for agent in engine._pool:
+        engine._levels.add(agent.skills)
     engine._cooldown = {(t, a): until for t, a, until in state["cooldown"]}
     engine._offer_count = Counter(state["offer_count"])
     engine._rule_state = {

@@ -49,12 +49,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
-import itertools
 import math
 import time as _time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from valueroute.agents import Agent, AgentPool, AgentSelection, Presence, SelectionCallable
@@ -68,12 +66,20 @@ from valueroute.errors import (
 )
 from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
+from valueroute.relaxation import (
+    ContinuousRelaxation,
+    Relaxation,
+    RelaxationStep,
+    Relaxer,
+    SkillLevels,
+    relaxation_table,
+)
 from valueroute.scoring import Policy, Segment, StrictPriority
 from valueroute.scoring import explain as explain_score
 from valueroute.task import Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
 
-__all__ = ["Engine", "Offer", "RelaxationStep", "StarvationGuard"]
+__all__ = ["ContinuousRelaxation", "Engine", "Offer", "RelaxationStep", "StarvationGuard"]
 
 _INF = math.inf
 
@@ -105,32 +111,6 @@ def _command(
 
 
 Subscriber = Callable[[Event], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RelaxationStep:
-    """After ``after`` seconds of waiting, ask less of the agent.
-
-    Required levels drop by ``lower_by`` (never below 0) and the skills named
-    in ``drop`` stop being required. Steps apply cumulatively to the task's
-    original requirements; list them in order of ``after``. This is the
-    stepwise widening of Genesys bullseye rings, Amazon Connect routing steps
-    and Salesforce's dropped additional skills.
-    """
-
-    after: float
-    lower_by: float = 0.0
-    drop: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.after) and self.after >= 0):
-            raise InvalidInputError(
-                f"RelaxationStep.after: got {self.after!r} (expected seconds >= 0)"
-            )
-        if not (math.isfinite(self.lower_by) and self.lower_by >= 0):
-            raise InvalidInputError(
-                f"RelaxationStep.lower_by: got {self.lower_by!r} (expected a level >= 0)"
-            )
 
 
 class StarvationGuard:
@@ -227,7 +207,7 @@ class Engine:
         max_offers: int | None = None,
         wrap_up: float | Mapping[str, float] = 0.0,
         time_to_live: float | Mapping[str, float] | None = None,
-        relaxation: Sequence[RelaxationStep] | Mapping[str, Sequence[RelaxationStep]] = (),
+        relaxation: Relaxation | Mapping[str, Relaxation] = (),
         max_wait: float | None = None,
         exclusive_channels: Iterable[str] = ("voice",),
         closed_memory: int = 10_000,
@@ -261,7 +241,8 @@ class Engine:
         self._max_offers = max_offers
         self._wrap_up = _per_type("wrap_up", wrap_up, default=0.0)
         self._ttl = _per_type("time_to_live", time_to_live) if time_to_live is not None else None
-        self._relaxation = _relaxation_table(relaxation)
+        self._levels = SkillLevels()
+        self._relaxer = Relaxer(relaxation_table(relaxation), self._levels)
         self._rules: Any = None
         self._closed_memory = closed_memory
 
@@ -276,8 +257,6 @@ class Engine:
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
         self._breached: set[str] = set()
-        self._original_skills: dict[str, Mapping[str, float]] = {}
-        self._relax_step: dict[str, int] = {}
         self._cooldown: dict[tuple[str, str], float] = {}
         self._offer_count: Counter[str] = Counter()
         self._rule_state: dict[str, Any] = {}
@@ -453,7 +432,7 @@ class Engine:
         if kind == _SLA:
             return task.due == at and key not in self._breached
         if kind == _RELAX:
-            return task.state is TaskState.queued and self._next_relax_time(task) == at
+            return task.state is TaskState.queued and self._relaxer.next_time(key) == at
         if kind == _RULES:
             state = self._rule_state.get(key)
             return state is not None and state[1] == at
@@ -499,7 +478,7 @@ class Engine:
             self._stats[("sla_breached", task.type)] += 1
             self._emit(EventKind.sla_breached, task=key, due=at, state=task.state.value)
         elif kind == _RELAX:
-            self._relax(task, now)
+            self._relax_queued(task, now)
         elif kind == _RULES:
             self._reapply_rules(task, now)
 
@@ -566,9 +545,8 @@ class Engine:
                 self._timer(task.created + ttl, _TTL, task.id)
         if task.due is not None:
             self._timer(task.due, _SLA, task.id)
-        if self._relaxation:
-            self._original_skills[task.id] = task.skills
-            self._apply_relaxation(task, now, emit=False)
+        if self._relaxer and self._relaxer.track(task):
+            self._relaxer.apply(task, now)
         if self._dispatch_mode == "push":
             # Push at once when someone is free: the same choice dispatch
             # would make (a new task has no cool-downs), without filing the
@@ -647,51 +625,27 @@ class Engine:
 
     # ================================================================ relaxation
 
-    def _steps_for(self, task: Task) -> Sequence[RelaxationStep]:
-        return self._relaxation.get(task.type) or self._relaxation.get("*") or ()
-
-    def _next_relax_time(self, task: Task) -> float:
-        steps = self._steps_for(task)
-        done = self._relax_step.get(task.id, 0)
-        if done >= len(steps):
-            return _INF
-        return task.created + steps[done].after
-
-    def _apply_relaxation(self, task: Task, now: float, *, emit: bool) -> bool:
-        """Apply every step due by ``now``; returns whether requirements changed."""
-        steps = self._steps_for(task)
-        done = self._relax_step.get(task.id, 0)
-        age = now - task.created
-        while done < len(steps) and steps[done].after <= age:
-            done += 1
-        changed = False
-        if done != self._relax_step.get(task.id, 0):
-            self._relax_step[task.id] = done
-            original = self._original_skills[task.id]
-            relaxed: dict[str, float] = {}
-            for name, level in original.items():
-                lowered = level
-                dropped = False
-                for step in steps[:done]:
-                    lowered -= step.lower_by
-                    dropped = dropped or name in step.drop
-                if not dropped:
-                    relaxed[name] = max(0.0, lowered)
-            changed = relaxed != dict(task.skills)
-            task.skills = relaxed
-            if emit and changed:
-                self._emit(EventKind.task_relaxed, task=task.id, step=done, skills=relaxed)
-        next_at = self._next_relax_time(task)
-        if next_at != _INF and task.state is TaskState.queued:
-            self._timer(next_at, _RELAX, task.id)
-        return changed
-
-    def _relax(self, task: Task, now: float) -> None:
+    def _relax_queued(self, task: Task, now: float) -> None:
+        """Re-apply relaxation to a queued task now, re-filing it if its needs changed."""
         self._list.remove(task.id)
-        changed = self._apply_relaxation(task, now, emit=True)
+        changed = self._relaxer.apply(task, now)
         self._file(task, now)
+        self._schedule_relaxation(task)
         if changed:
+            self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
             self._pending.append((True, task.id))
+
+    def _schedule_relaxation(self, task: Task) -> None:
+        at = self._relaxer.next_time(task.id)
+        if at != _INF:
+            self._timer(at, _RELAX, task.id)
+
+    def _agent_levels_changed(self, now: float) -> None:
+        """Agent proficiency levels changed: continuous relaxation re-times its steps."""
+        for task_id in self._relaxer.continuous_ids():
+            task = self._tasks.get(task_id)
+            if task is not None and task.state is TaskState.queued:
+                self._relax_queued(task, now)
 
     # ================================================================ placement
 
@@ -701,9 +655,12 @@ class Engine:
 
     def _enqueue(self, task: Task, now: float) -> None:
         """Put a task (back) in the list, keeping its age, and try to place it."""
-        if self._relaxation and task.id in self._original_skills:
-            self._apply_relaxation(task, now, emit=True)
+        relaxing = self._relaxer.tracked(task.id)
+        if relaxing and self._relaxer.apply(task, now):
+            self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
         self._file(task, now)
+        if relaxing:
+            self._schedule_relaxation(task)
         self._emit(EventKind.task_queued, task=task.id)
         self._pending.append((True, task.id))
 
@@ -971,8 +928,7 @@ class Engine:
         del self._tasks[task.id]
         fingerprint = self._fingerprints.pop(task.id)
         self._expires_at.pop(task.id, None)
-        self._original_skills.pop(task.id, None)
-        self._relax_step.pop(task.id, None)
+        self._relaxer.forget(task.id)
         self._rule_state.pop(task.id, None)
         self._fired.pop(task.id, None)
         self._breached.discard(task.id)
@@ -1078,9 +1034,7 @@ class Engine:
             self._release_holder(task, now)
         if new_skills is not None:
             task.skills = new_skills
-            if task.id in self._original_skills:
-                self._original_skills[task.id] = new_skills
-                self._relax_step.pop(task.id, None)
+            self._relaxer.reset(task)
         if channel is not None:
             task.channel = channel
         if not keep_age:
@@ -1158,9 +1112,10 @@ class Engine:
             if new_skills is not None:
                 task.skills = new_skills
             task.version += 1
-        if skills is not None and task.id in self._original_skills:
-            self._original_skills[task.id] = task.skills
-            self._relax_step.pop(task.id, None)
+        if skills is not None and self._relaxer.tracked(task.id):
+            self._relaxer.reset(task)
+            if task.state is TaskState.queued:
+                self._relax_queued(task, now)
         if (due is not None or clear_due) and task.due is not None:
             self._breached.discard(task.id)
             self._timer(task.due, _SLA, task.id)
@@ -1188,7 +1143,10 @@ class Engine:
         agent = self._pool.add(
             spec, now=now, presence=Presence.ready if ready else Presence.offline
         )
+        self._levels.add(agent.skills)
         self._emit(EventKind.agent_added, agent=agent.id, state=agent.state.value)
+        if self._relaxer.has_continuous:
+            self._agent_levels_changed(now)
         self._pending.append((False, agent.id))
         self._finish()
         return agent
@@ -1204,7 +1162,10 @@ class Engine:
         self._begin()
         agent = self._pool.remove(agent_id)
         self._agent_tasks.pop(agent_id, None)
+        self._levels.remove(agent.skills)
         self._emit(EventKind.agent_removed, agent=agent_id)
+        if self._relaxer.has_continuous:
+            self._agent_levels_changed(self._now)
         self._finish()
         return agent
 
@@ -1338,7 +1299,7 @@ class Engine:
                 self._wrap_up_until.get(task.id),
                 self._expires_at.get(task.id),
                 task.id in self._breached,
-                self._relax_step.get(task.id),
+                self._relaxer.state(task.id),
                 self._offer_count.get(task.id, 0),
                 self._fired.get(task.id),
             )
@@ -1416,22 +1377,3 @@ def _per_type(
     if not (math.isfinite(seconds) and seconds >= 0):
         raise InvalidInputError(f"{name}: got {setting!r} (expected seconds >= 0)")
     return lambda _type: seconds
-
-
-def _relaxation_table(
-    relaxation: Sequence[RelaxationStep] | Mapping[str, Sequence[RelaxationStep]],
-) -> dict[str, tuple[RelaxationStep, ...]]:
-    table = dict(relaxation) if isinstance(relaxation, Mapping) else {"*": tuple(relaxation)}
-    result: dict[str, tuple[RelaxationStep, ...]] = {}
-    for task_type, steps in table.items():
-        steps = tuple(steps)
-        for step in steps:
-            if not isinstance(step, RelaxationStep):
-                raise InvalidInputError(
-                    f"relaxation[{task_type!r}]: got {step!r} (expected RelaxationStep)"
-                )
-        if any(b.after < a.after for a, b in itertools.pairwise(steps)):
-            raise InvalidInputError(f"relaxation[{task_type!r}]: steps must be in order of 'after'")
-        if steps:
-            result[task_type] = steps
-    return result

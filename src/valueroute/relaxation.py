@@ -1,0 +1,364 @@
+"""Skill relaxation: asking less of the agent the longer a task waits.
+
+Two kinds, per task type or for all types:
+
+- **Stepwise** — a sequence of :class:`RelaxationStep`: after ``after``
+  seconds of waiting, required levels drop by ``lower_by`` and the skills in
+  ``drop`` stop being required (Genesys bullseye rings, Amazon Connect routing
+  steps, Salesforce's dropped additional skills).
+- **Continuous** — :class:`ContinuousRelaxation`: each required level decays
+  linearly with waiting time, ``level(t) = max(floor, level₀ − rate × age)``,
+  optionally faster for more valuable tasks.
+
+Continuous decay is applied *exactly* without re-filing tasks at every
+instant: which agents are eligible changes only when a decaying level passes
+a proficiency level some agent actually has. :class:`Relaxer` keeps the
+distinct levels of the registered agents per skill and moves a task's
+requirement straight to the next such level at the moment it is reached, so
+eligibility is the same as under the continuous formula at every moment, and
+requirements only ever take values from a small set (original levels, agent
+levels, floors). When agents with new levels arrive or leave, the engine asks
+the relaxer to recompute the tasks under continuous relaxation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no type hints
+
+from valueroute.errors import InvalidInputError
+from valueroute.task import Task
+
+__all__ = ["ContinuousRelaxation", "Relaxation", "RelaxationStep", "Relaxer", "SkillLevels"]
+
+_INF = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class RelaxationStep:
+    """After ``after`` seconds of waiting, ask less of the agent.
+
+    Required levels drop by ``lower_by`` (never below 0) and the skills named
+    in ``drop`` stop being required. Steps apply cumulatively to the task's
+    original requirements; list them in order of ``after``.
+    """
+
+    after: float
+    lower_by: float = 0.0
+    drop: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.after) and self.after >= 0):
+            raise InvalidInputError(
+                f"RelaxationStep.after: got {self.after!r} (expected seconds >= 0)"
+            )
+        if not (math.isfinite(self.lower_by) and self.lower_by >= 0):
+            raise InvalidInputError(
+                f"RelaxationStep.lower_by: got {self.lower_by!r} (expected a level >= 0)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ContinuousRelaxation:
+    """Required levels decay by ``rate`` per second of waiting, down to ``floor``.
+
+    With ``value_scale`` the rate grows with the task's business value:
+    ``rate × (1 + value / value_scale)``, so valuable work widens its pool
+    sooner (a task worth ``value_scale`` relaxes twice as fast).
+    """
+
+    rate: float
+    floor: float = 0.0
+    value_scale: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.rate) and self.rate > 0):
+            raise InvalidInputError(
+                f"ContinuousRelaxation.rate: got {self.rate!r} (expected levels per second > 0)"
+            )
+        if not (math.isfinite(self.floor) and self.floor >= 0):
+            raise InvalidInputError(
+                f"ContinuousRelaxation.floor: got {self.floor!r} (expected a level >= 0)"
+            )
+        if self.value_scale is not None and not (
+            math.isfinite(self.value_scale) and self.value_scale > 0
+        ):
+            raise InvalidInputError(
+                f"ContinuousRelaxation.value_scale: got {self.value_scale!r} "
+                "(expected a value > 0 or None)"
+            )
+
+    def rate_for(self, task: Task) -> float:
+        if self.value_scale is None:
+            return self.rate
+        return self.rate * (1.0 + task.value / self.value_scale)
+
+
+Relaxation: TypeAlias = Sequence[RelaxationStep] | ContinuousRelaxation
+
+
+def relaxation_table(
+    relaxation: Relaxation | Mapping[str, Relaxation],
+) -> dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation]:
+    """Validate the engine's ``relaxation`` option into a table by task type (``"*"``: all)."""
+    if isinstance(relaxation, ContinuousRelaxation):
+        return {"*": relaxation}
+    table = dict(relaxation) if isinstance(relaxation, Mapping) else {"*": relaxation}
+    result: dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation] = {}
+    for task_type, plan in table.items():
+        if isinstance(plan, ContinuousRelaxation):
+            result[task_type] = plan
+            continue
+        steps = tuple(plan)
+        for step in steps:
+            if not isinstance(step, RelaxationStep):
+                raise InvalidInputError(
+                    f"relaxation[{task_type!r}]: got {step!r} "
+                    "(expected RelaxationStep items or a ContinuousRelaxation)"
+                )
+        if any(b.after < a.after for a, b in itertools.pairwise(steps)):
+            raise InvalidInputError(f"relaxation[{task_type!r}]: steps must be in order of 'after'")
+        if steps:
+            result[task_type] = steps
+    return result
+
+
+class SkillLevels:
+    """The distinct proficiency levels registered agents have, per skill, with counts."""
+
+    __slots__ = ("_counts", "_sorted")
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, float]] = Counter()
+        self._sorted: dict[str, SortedList] = {}
+
+    def add(self, skills: Mapping[str, float]) -> None:
+        """An agent with these skills arrived. O(k log L)."""
+        for name, level in skills.items():
+            key = (name, level)
+            if not self._counts[key]:
+                self._sorted.setdefault(name, SortedList()).add(level)
+            self._counts[key] += 1
+
+    def remove(self, skills: Mapping[str, float]) -> None:
+        """An agent with these skills left. O(k log L)."""
+        for name, level in skills.items():
+            key = (name, level)
+            self._counts[key] -= 1
+            if not self._counts[key]:
+                del self._counts[key]
+                self._sorted[name].remove(level)
+
+    def lowest_at_least(self, name: str, low: float, high: float) -> float | None:
+        """The smallest registered level in ``[low, high)``, or ``None``. O(log L)."""
+        levels = self._sorted.get(name)
+        if not levels:
+            return None
+        index = levels.bisect_left(low)
+        if index < len(levels) and levels[index] < high:
+            level: float = levels[index]
+            return level
+        return None
+
+    def highest_below(self, name: str, high: float, low: float) -> float | None:
+        """The largest registered level in ``[low, high)``, or ``None``. O(log L)."""
+        levels = self._sorted.get(name)
+        if not levels:
+            return None
+        index = levels.bisect_left(high) - 1
+        if index >= 0 and levels[index] >= low:
+            level: float = levels[index]
+            return level
+        return None
+
+
+class Relaxer:
+    """Per-task relaxation state: original requirements, progress, next change.
+
+    The engine calls :meth:`track` when a task arrives, :meth:`apply` when it
+    is (re)queued or its next change is due, :meth:`reset` when its
+    requirements are replaced, and :meth:`forget` when it closes.
+    """
+
+    __slots__ = ("_continuous_ids", "_levels", "_next", "_original", "_steps_done", "_table")
+
+    def __init__(
+        self,
+        table: dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation],
+        levels: SkillLevels,
+    ) -> None:
+        self._table = table
+        self._levels = levels
+        self._original: dict[str, Mapping[str, float]] = {}
+        self._steps_done: dict[str, int] = {}
+        self._next: dict[str, float] = {}
+        self._continuous_ids: dict[str, None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._table)
+
+    @property
+    def has_continuous(self) -> bool:
+        return any(isinstance(plan, ContinuousRelaxation) for plan in self._table.values())
+
+    def plan_for(self, task: Task) -> tuple[RelaxationStep, ...] | ContinuousRelaxation | None:
+        return self._table.get(task.type) or self._table.get("*")
+
+    def track(self, task: Task) -> bool:
+        """Start relaxing ``task`` if its type has a plan; returns whether it does."""
+        plan = self.plan_for(task)
+        if plan is None:
+            return False
+        self._original[task.id] = task.skills
+        if isinstance(plan, ContinuousRelaxation):
+            self._continuous_ids[task.id] = None
+        return True
+
+    def tracked(self, task_id: str) -> bool:
+        return task_id in self._original
+
+    def reset(self, task: Task) -> None:
+        """The task's requirements were replaced: relax from these from now on."""
+        if task.id in self._original:
+            self._original[task.id] = task.skills
+            self._steps_done.pop(task.id, None)
+
+    def forget(self, task_id: str) -> None:
+        self._original.pop(task_id, None)
+        self._steps_done.pop(task_id, None)
+        self._next.pop(task_id, None)
+        self._continuous_ids.pop(task_id, None)
+
+    def next_time(self, task_id: str) -> float:
+        """When the tracked task's requirements next change (``inf``: never)."""
+        return self._next.get(task_id, _INF)
+
+    def continuous_ids(self) -> list[str]:
+        """Tracked tasks under continuous relaxation, in the order they arrived."""
+        return list(self._continuous_ids)
+
+    def state(self, task_id: str) -> tuple[object, ...]:
+        """What the relaxer holds for a task (for digests and snapshots)."""
+        original = self._original.get(task_id)
+        return (
+            None if original is None else sorted(original.items()),
+            self._steps_done.get(task_id),
+            self._next.get(task_id),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        """The per-task state as JSON-ready data (for snapshots)."""
+        return {
+            "original": {k: dict(v) for k, v in self._original.items()},
+            "steps_done": dict(self._steps_done),
+            "next": dict(self._next),
+            "continuous": list(self._continuous_ids),
+        }
+
+    def load(self, data: Mapping[str, Any], tasks: Mapping[str, Task]) -> None:
+        """Restore :meth:`dump` output; ``tasks`` maps task ids to their records."""
+        self._original = {
+            # Share the task's own mapping when unchanged, as tracking does.
+            k: tasks[k].skills if dict(tasks[k].skills) == v else dict(v)
+            for k, v in data["original"].items()
+        }
+        self._steps_done = {str(k): int(v) for k, v in data["steps_done"].items()}
+        self._next = {str(k): float(v) for k, v in data["next"].items()}
+        self._continuous_ids = {str(k): None for k in data["continuous"]}
+
+    def apply(self, task: Task, now: float) -> bool:
+        """Set the task's requirements for ``now``; returns whether they changed.
+
+        Also records when they next change (see :meth:`next_time`).
+        O(k log L) for k required skills and L distinct agent levels.
+        """
+        plan = self.plan_for(task)
+        original = self._original[task.id]
+        if isinstance(plan, ContinuousRelaxation):
+            relaxed, next_at = self._continuous(task, plan, original, now)
+        else:
+            assert plan is not None
+            relaxed, next_at = self._stepwise(task, plan, original, now)
+        if next_at == _INF:
+            self._next.pop(task.id, None)
+        else:
+            self._next[task.id] = next_at
+        changed = relaxed != dict(task.skills)
+        if changed:
+            task.skills = relaxed
+        return changed
+
+    def _stepwise(
+        self,
+        task: Task,
+        steps: tuple[RelaxationStep, ...],
+        original: Mapping[str, float],
+        now: float,
+    ) -> tuple[dict[str, float], float]:
+        age = now - task.created
+        done = 0
+        while done < len(steps) and steps[done].after <= age:
+            done += 1
+        self._steps_done[task.id] = done
+        relaxed: dict[str, float] = {}
+        for name, level in original.items():
+            lowered = level
+            dropped = False
+            for step in steps[:done]:
+                lowered -= step.lower_by
+                dropped = dropped or name in step.drop
+            if not dropped:
+                relaxed[name] = max(0.0, lowered)
+        next_at = task.created + steps[done].after if done < len(steps) else _INF
+        return relaxed, next_at
+
+    def _continuous(
+        self,
+        task: Task,
+        plan: ContinuousRelaxation,
+        original: Mapping[str, float],
+        now: float,
+    ) -> tuple[dict[str, float], float]:
+        rate = plan.rate_for(task)
+        created = task.created
+        levels = self._levels
+        relaxed: dict[str, float] = {}
+        next_at = _INF
+        for name, start in original.items():
+            floor = min(plan.floor, start)
+
+            def reached(level: float, start: float = start) -> bool:
+                # The decayed level has come down to ``level`` by ``now``. Decided
+                # on times, with the same formula that schedules the change, so
+                # a change due at ``now`` is always taken at ``now``.
+                return created + (start - level) / rate <= now
+
+            if reached(floor):
+                relaxed[name] = floor
+                continue
+            # The requirement admitting exactly the agents the decayed level
+            # admits: the smallest agent level already reached, else the
+            # original level (no agent level in between).
+            decayed = start - rate * max(0.0, now - created)
+            required = levels.lowest_at_least(name, decayed, start)
+            if required is None:
+                required = start
+            lower = levels.highest_below(name, required, floor)
+            while lower is not None and reached(lower):
+                required = lower
+                lower = levels.highest_below(name, required, floor)
+            while required < start and not reached(required):
+                higher = levels.lowest_at_least(name, math.nextafter(required, _INF), start)
+                required = start if higher is None else higher
+            relaxed[name] = required
+            target = levels.highest_below(name, required, floor)
+            if target is None:
+                target = floor
+            next_at = min(next_at, created + (start - target) / rate)
+        return relaxed, next_at
