@@ -196,7 +196,21 @@ class EngineMachine(RuleBasedStateMachine):
             type=type,
             due=None if due is None else self.clock.now + due,
         )
-        self.attempt(lambda: self.engine.submit(spec))
+        expected = self.push_choice(spec) if self.dispatch == "push" else None
+        assert self.attempt(lambda: self.engine.submit(spec))
+        holder = self.engine.agent_of(task_id)
+        # A pushed task goes to the agent the selection policy (longest idle) names.
+        assert (None if holder is None else holder.id) == expected
+
+    def push_choice(self, spec: TaskSpec) -> str | None:
+        """Longest idle among available agents whose skills meet the task's, by brute force."""
+        candidates = [
+            (agent.idle_since, agent.order, agent.id)
+            for agent in self.engine.agents
+            if self.engine.agents.can_take(agent, spec.channel)
+            and all(agent.skills.get(k, -1.0) >= v for k, v in spec.skills.items())
+        ]
+        return min(candidates)[2] if candidates else None
 
     @rule(
         skills=st.sampled_from(AGENT_SKILLS),
