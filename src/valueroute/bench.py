@@ -219,6 +219,10 @@ class BenchScenario:
     scenario: Scenario
     spec: BenchSpec
     path: Path | None = None
+    per_replication: Callable[[Scenario, int, int], Scenario] | None = None
+    """``(scenario, replication, seed) -> scenario`` for replication *r*, applied to
+    each variant's scenario; ``None`` runs the same scenario every replication.
+    A replay of real days uses it to redraw the patience the data did not see."""
 
     @property
     def name(self) -> str:
@@ -275,6 +279,18 @@ def load_bench_scenario(path: str | Path) -> BenchScenario:
             [("(file)", data, "a table")],
         )
     rest, spec = _split_bench(data, file.name)
+    if "replay" in rest:
+        # A [replay] table: the arrivals and agents come from recorded days.
+        from valueroute.replay import bench_replay
+
+        table = rest.pop("replay")
+        if not isinstance(table, Mapping):
+            raise InvalidInputError(
+                f"{file.name} [replay]: got {table!r} (expected a table)",
+                [("replay", table, "a table")],
+            )
+        replayed, redraw = bench_replay(table, rest, base_dir=file.parent)
+        return BenchScenario(replayed, spec, file, redraw)
     scenario = parse_scenario(json.dumps(rest), format="json", base_dir=file.parent)
     return BenchScenario(scenario, spec, file)
 
@@ -1074,8 +1090,15 @@ def run_scenario(
         scenario.check_code(allow_code=allow_code)
     started = time.perf_counter()
     pool = InlineExecutor() if executor is None else executor
+    redraw = bench.per_replication
     futures = [
-        pool.submit(_replicate, scenario, r, base_seed, allow_code)
+        pool.submit(
+            _replicate,
+            scenario if redraw is None else redraw(scenario, r, base_seed),
+            r,
+            base_seed,
+            allow_code,
+        )
         for scenario in scenarios
         for r in range(count)
     ]
