@@ -358,9 +358,12 @@ class Engine:
     def _finish(self) -> None:
         self._run_dispatch(self._now)
         outbox, self._outbox = self._outbox, []
-        for event in outbox:
-            for subscriber in list(self._subscribers):
-                subscriber(event)
+        if outbox:
+            # A copy: a subscriber may unsubscribe while being called.
+            subscribers = tuple(self._subscribers)
+            for event in outbox:
+                for subscriber in subscribers:
+                    subscriber(event)
 
     def _emit(
         self, kind: EventKind, task: str | None = None, agent: str | None = None, **data: Any
@@ -732,7 +735,10 @@ class Engine:
         offer = Offer(task, agent, now, expires)
         self._offers[task.id] = offer
         self._holder[task.id] = agent
-        self._agent_tasks.setdefault(agent.id, set()).add(task.id)
+        held = self._agent_tasks.get(agent.id)
+        if held is None:
+            held = self._agent_tasks[agent.id] = set()
+        held.add(task.id)
         self._offer_count[task.id] += 1
         self._stats[("offered", task.type)] += 1
         self._emit(
