@@ -528,3 +528,24 @@ def test_transfer_straight_to_another_agent_keeps_age(clock: Clock) -> None:
     assert engine.get("t").created == 0.0
     assert [e.kind.value for e in log[-3:]] == ["task_transferred", "task_queued", "task_offered"]
     engine._check()
+
+
+def test_a_due_time_warns_ahead_then_breaches_once(clock: Clock) -> None:
+    engine, log = make_engine(clock, sla_warning=60.0)
+    engine.submit(TaskSpec(id="t", due=300.0))
+    engine.submit(TaskSpec(id="soon", due=30.0))  # already inside the warning window
+    assert engine.next_wakeup() == 30.0
+    clock.now = 240.0
+    engine.advance()
+    clock.now = 300.0
+    engine.advance()
+    kinds_of_t = [e.kind.value for e in log if e.task == "t" and e.kind.value.startswith("sla")]
+    assert kinds_of_t == ["sla_warning", "sla_breached"]
+    assert [e.time for e in log if e.task == "t" and e.kind.value == "sla_warning"] == [240.0]
+    soon = [e.kind.value for e in log if e.task == "soon" and e.kind.value.startswith("sla")]
+    assert soon == ["sla_breached"]
+    # Moving the due time re-arms both.
+    engine.update("t", due=500.0)
+    clock.now = 440.0
+    engine.advance()
+    assert [e.kind.value for e in log if e.task == "t"][-1] == "sla_warning"

@@ -75,6 +75,7 @@ NEUTRAL = {
     "task_updated",
     "task_relaxed",
     "sla_breached",
+    "sla_warning",
     "agent_added",
     "agent_removed",
     "agent_state_changed",

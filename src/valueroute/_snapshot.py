@@ -199,6 +199,7 @@ def _config(engine: Engine) -> dict[str, Any]:
         "timeout_sets_not_ready": engine._timeout_sets_not_ready,
         "max_offers": engine._max_offers,
         "max_wait": _num(engine._max_wait),
+        "sla_warning": _num(engine._sla_warning),
         "closed_memory": engine._closed_memory,
         "exclusive_channels": sorted(engine._pool.exclusive_channels),
         "policy": repr(engine._policy),
@@ -290,6 +291,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "wrap_up_until": dict(engine._wrap_up_until),
             "expires_at": dict(engine._expires_at),
             "breached": sorted(engine._breached),
+            "warned": sorted(engine._warned),
             "relaxation": engine._relaxer.dump(),
             "cooldown": [[t, a, until] for (t, a), until in engine._cooldown.items()],
             "offer_count": dict(engine._offer_count),
@@ -377,6 +379,7 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     engine._wrap_up_until = dict(state["wrap_up_until"])
     engine._expires_at = dict(state["expires_at"])
     engine._breached = set(state["breached"])
+    engine._warned = set(state.get("warned", ()))
     engine._relaxer.load(state["relaxation"], engine._tasks)
     for agent in engine._pool:
         engine._levels.add(agent.skills)

@@ -164,6 +164,7 @@ _DEFER_END = 1
 _WRAP_UP_END = 2
 _TTL = 3
 _SLA = 4
+_SLA_WARNING = 9
 _RELAX = 5
 _COOLDOWN_END = 6
 _RULES = 7
@@ -209,6 +210,7 @@ class Engine:
         time_to_live: float | Mapping[str, float] | None = None,
         relaxation: Relaxation | Mapping[str, Relaxation] = (),
         max_wait: float | None = None,
+        sla_warning: float | None = None,
         exclusive_channels: Iterable[str] = ("voice",),
         closed_memory: int = 10_000,
     ) -> None:
@@ -224,6 +226,11 @@ class Engine:
             )
         if max_offers is not None and max_offers < 1:
             raise InvalidInputError(f"max_offers: got {max_offers!r} (expected >= 1 or None)")
+        if sla_warning is not None and not (math.isfinite(sla_warning) and sla_warning > 0):
+            raise InvalidInputError(
+                f"sla_warning: got {sla_warning!r} (expected seconds > 0 before the due time, "
+                "or None)"
+            )
         if closed_memory < 0:
             raise InvalidInputError(f"closed_memory: got {closed_memory!r} (expected >= 0)")
         self._clock: Clock = _time.time if clock is None else clock
@@ -245,6 +252,7 @@ class Engine:
         self._relaxer = Relaxer(relaxation_table(relaxation), self._levels)
         self._rules: Any = None
         self._closed_memory = closed_memory
+        self._sla_warning = sla_warning
 
         self._now = -_INF
         self._tasks: dict[str, Task] = {}
@@ -257,6 +265,7 @@ class Engine:
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
         self._breached: set[str] = set()
+        self._warned: set[str] = set()
         self._cooldown: dict[tuple[str, str], float] = {}
         self._offer_count: Counter[str] = Counter()
         self._rule_state: dict[str, Any] = {}
@@ -373,6 +382,13 @@ class Engine:
             # Without subscribers nobody can see an event: skip building it.
             self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
 
+    def _warn_before(self, task: Task) -> None:
+        """Schedule the early warning of a due time, when one is configured and still ahead."""
+        if self._sla_warning is not None and task.due is not None:
+            at = task.due - self._sla_warning
+            if at > self._now:
+                self._timer(at, _SLA_WARNING, task.id)
+
     def _timer(self, at: float, kind: int, key: str) -> None:
         self._timer_seq += 1
         heapq.heappush(self._timers, (at, self._timer_seq, kind, key))
@@ -434,6 +450,13 @@ class Engine:
             )
         if kind == _SLA:
             return task.due == at and key not in self._breached
+        if kind == _SLA_WARNING:
+            return (
+                task.due is not None
+                and self._sla_warning is not None
+                and task.due - self._sla_warning == at
+                and key not in self._warned
+            )
         if kind == _RELAX:
             return task.state is TaskState.queued and self._relaxer.next_time(key) == at
         if kind == _RULES:
@@ -476,6 +499,9 @@ class Engine:
             self._close_wrap_up(task, now)
         elif kind == _TTL:
             self._expire(task, now)
+        elif kind == _SLA_WARNING:
+            self._warned.add(key)
+            self._emit(EventKind.sla_warning, task=key, due=task.due, state=task.state.value)
         elif kind == _SLA:
             self._breached.add(key)
             self._stats[("sla_breached", task.type)] += 1
@@ -548,6 +574,7 @@ class Engine:
                 self._timer(task.created + ttl, _TTL, task.id)
         if task.due is not None:
             self._timer(task.due, _SLA, task.id)
+            self._warn_before(task)
         if self._relaxer and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         if self._dispatch_mode == "push":
@@ -938,6 +965,7 @@ class Engine:
         self._rule_state.pop(task.id, None)
         self._fired.pop(task.id, None)
         self._breached.discard(task.id)
+        self._warned.discard(task.id)
         self._offer_count.pop(task.id, None)
         self._stats[(state.value, task.type)] += 1
         if self._closed_memory:
@@ -1124,7 +1152,9 @@ class Engine:
                 self._relax_queued(task, now)
         if (due is not None or clear_due) and task.due is not None:
             self._breached.discard(task.id)
+            self._warned.discard(task.id)
             self._timer(task.due, _SLA, task.id)
+            self._warn_before(task)
         self._emit(
             EventKind.task_updated,
             task=task_id,
@@ -1305,6 +1335,7 @@ class Engine:
                 self._wrap_up_until.get(task.id),
                 self._expires_at.get(task.id),
                 task.id in self._breached,
+                task.id in self._warned,
                 self._relaxer.state(task.id),
                 self._offer_count.get(task.id, 0),
                 self._fired.get(task.id),

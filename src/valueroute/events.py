@@ -44,6 +44,8 @@ class EventKind(StrEnum):
     task_canceled = "task_canceled"
     task_rejected = "task_rejected"
     task_expired = "task_expired"
+    sla_warning = "sla_warning"
+    """A task's due time is ``sla_warning`` seconds away and the task is still open."""
     sla_breached = "sla_breached"
     agent_added = "agent_added"
     agent_removed = "agent_removed"
