@@ -53,6 +53,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from valueroute import __version__
+from valueroute._jsonio import csv_cell, json_ready
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.events import Event, EventKind
 from valueroute.models import BoundaryModel
@@ -751,7 +752,7 @@ class ScenarioResult:
         return self.summary[label][task_type][kpi]["mean"]
 
     def to_dict(self) -> dict[str, Any]:
-        ready: dict[str, Any] = _json_ready(
+        ready: dict[str, Any] = json_ready(
             {
                 "name": self.name,
                 "title": self.title,
@@ -849,7 +850,7 @@ class BenchReport:
         writer.writeheader()
         for scenario in self.scenarios:
             for row in scenario.rows():
-                writer.writerow({k: _cell(v) for k, v in row.items()})
+                writer.writerow({k: csv_cell(v) for k, v in row.items()})
         out.write_text(buffer.getvalue(), encoding="utf-8")
         return out
 
@@ -860,22 +861,6 @@ class BenchReport:
     def write(self, directory: str | Path, *, plots: bool = True) -> list[Path]:
         """Write ``bench.json``, ``bench.csv``, ``report.html`` and (matplotlib) PNG plots."""
         return _write_outputs(self, Path(directory), plots=plots)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    return value
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if not math.isfinite(value) else value
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    return value
 
 
 # ---------------------------------------------------------------- relations

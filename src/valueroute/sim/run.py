@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valueroute._jsonio import csv_cell, json_ready
 from valueroute.errors import InvalidInputError
 from valueroute.sim.metrics import KPI_NAMES, ReplicationResult, mean_ci, summarise
 from valueroute.sim.scenario import Scenario
@@ -91,7 +91,7 @@ class SimulationResult:
         }
         if replications:
             data["replications"] = [r.to_dict() for r in self.replications]
-        ready: dict[str, Any] = _json_ready(data)
+        ready: dict[str, Any] = json_ready(data)
         return ready
 
     def to_json(self, *, replications: bool = True, indent: int | None = 2) -> str:
@@ -194,24 +194,8 @@ def _csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    return value
-
-
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, float):
-        return None if not math.isfinite(value) else value
-    if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    return value
 
 
 def _check_count(name: str, value: int | None) -> None:
@@ -317,7 +301,7 @@ class ComparisonResult:
     differences: dict[str, dict[str, dict[str, dict[str, float]]]]
 
     def to_dict(self) -> dict[str, Any]:
-        ready: dict[str, Any] = _json_ready(
+        ready: dict[str, Any] = json_ready(
             {
                 "baseline": self.baseline,
                 "policies": {
