@@ -24,13 +24,13 @@ import argparse
 import json
 import math
 import platform
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from _timing import best_seconds
 from valueroute.erlang import erlang_a, erlang_c, required_agents, service_level, staff_intervals
 
 AGENTS = 10_000
@@ -38,16 +38,6 @@ TRAFFIC = 9_900.0
 AHT = 300.0
 PATIENCE = 180.0
 AWT = 20.0
-
-
-def best_seconds(function: Callable[[], Any], repeats: int) -> float:
-    function()  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def textbook_erlang_c(n: int, traffic: float) -> float:

@@ -24,29 +24,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from _timing import best_seconds
 from valueroute.datasets import load_anonymous_bank
 from valueroute.sim import Exponential, Lognormal, PoissonArrivals, ProfileArrivals, Sampler
 
 DRAWS = 200_000
-
-
-def best_seconds(function: Callable[[], Any], repeats: int) -> float:
-    function()  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def day_profile() -> list[float]:
