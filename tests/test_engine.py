@@ -549,3 +549,23 @@ def test_a_due_time_warns_ahead_then_breaches_once(clock: Clock) -> None:
     clock.now = 440.0
     engine.advance()
     assert [e.kind.value for e in log if e.task == "t"][-1] == "sla_warning"
+
+
+def test_subscribers_can_ask_for_some_kinds_only(clock: Clock) -> None:
+    engine = Engine(clock=clock, offer_timeout=None)
+    assigned: list[Event] = []
+    everything: list[Event] = []
+    stop_assigned = engine.subscribe(assigned.append, kinds=["task_assigned"])
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t1"))
+    engine.accept("t1")
+    assert [(e.kind.value, e.task) for e in assigned] == [("task_assigned", "t1")]
+    engine.subscribe(everything.append)
+    stop_assigned()
+    engine.complete("t1")
+    assert [e.kind.value for e in everything] == ["task_completed"]
+    assert len(assigned) == 1
+    # Sequence numbers count every event, delivered or not.
+    assert everything[0].seq == engine.event_count
+    with pytest.raises(InvalidInputError, match="kinds"):
+        engine.subscribe(everything.append, kinds=["no_such_kind"])

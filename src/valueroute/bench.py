@@ -504,7 +504,7 @@ class _Observer:
         self.waits = WaitHistogram()
         self.busy_at_warmup: dict[str, float] = {}
         self.logged_at_warmup: dict[str, float] = {}
-        world.engine.subscribe(self._on_event)
+        world.engine.subscribe(self._on_event, kinds=(EventKind.task_assigned,))
         world.env.timeout(world.warmup).callbacks.append(self._mark)
 
     def _on_event(self, event: Event) -> None:

@@ -273,7 +273,9 @@ class Engine:
         self._timers: list[tuple[float, int, int, str]] = []
         self._timer_seq = 0
         self._pending: deque[tuple[bool, str]] = deque()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, frozenset[EventKind] | None]] = []
+        # Kinds some subscriber wants; None: every kind.
+        self._wanted: frozenset[EventKind] | None = frozenset()
         self._outbox: list[Event] = []
         self._event_seq = 0
         self._stats: Counter[tuple[str, str]] = Counter()
@@ -301,17 +303,50 @@ class Engine:
     def policy(self) -> Policy:
         return self._policy
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Call ``subscriber(event)`` for every later event; returns a function to unsubscribe."""
+    def subscribe(
+        self, subscriber: Subscriber, *, kinds: Iterable[EventKind | str] | None = None
+    ) -> Callable[[], None]:
+        """Call ``subscriber(event)`` for every later event, or only those of ``kinds``.
+
+        Returns a function to unsubscribe. Events no subscriber asked for are
+        not built at all (their sequence numbers still advance), so a
+        subscriber that needs a few kinds costs only those.
+        """
         if not callable(subscriber):
             raise InvalidInputError(f"subscriber: got {subscriber!r} (expected a callable)")
-        self._subscribers.append(subscriber)
+        wanted: frozenset[EventKind] | None = None
+        if kinds is not None:
+            try:
+                wanted = frozenset(EventKind(kind) for kind in kinds)
+            except ValueError:
+                raise InvalidInputError(
+                    f"kinds: got {kinds!r} (expected event kinds among "
+                    f"{sorted(k.value for k in EventKind)})"
+                ) from None
+        entry = (subscriber, wanted)
+        self._subscribers.append(entry)
+        self._update_wanted()
 
         def unsubscribe() -> None:
-            if subscriber in self._subscribers:
-                self._subscribers.remove(subscriber)
+            if entry in self._subscribers:
+                self._subscribers.remove(entry)
+                self._update_wanted()
 
         return unsubscribe
+
+    def _update_wanted(self) -> None:
+        wanted: set[EventKind] = set()
+        for _, kinds in self._subscribers:
+            if kinds is None:
+                self._wanted = None
+                return
+            wanted |= kinds
+        self._wanted = frozenset(wanted)
+
+    @property
+    def event_count(self) -> int:
+        """Events emitted so far (the sequence number of the latest), subscribed to or not."""
+        return self._event_seq
 
     def get(self, task_id: str) -> Task:
         """An open task (or one of the last ``closed_memory`` closed ones) by id. O(1)."""
@@ -371,15 +406,17 @@ class Engine:
             # A copy: a subscriber may unsubscribe while being called.
             subscribers = tuple(self._subscribers)
             for event in outbox:
-                for subscriber in subscribers:
-                    subscriber(event)
+                for subscriber, kinds in subscribers:
+                    if kinds is None or event.kind in kinds:
+                        subscriber(event)
 
     def _emit(
         self, kind: EventKind, task: str | None = None, agent: str | None = None, **data: Any
     ) -> None:
         self._event_seq += 1
-        if self._subscribers:
-            # Without subscribers nobody can see an event: skip building it.
+        wanted = self._wanted
+        if wanted is None or kind in wanted:
+            # An event nobody subscribed to cannot be seen: it is not built.
             self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
 
     def _warn_before(self, task: Task) -> None:

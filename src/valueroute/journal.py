@@ -68,7 +68,7 @@ from valueroute import _snapshot
 from valueroute.agents import Agent, Presence
 from valueroute.engine import Engine, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError
-from valueroute.events import Event
+from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import CompiledRules, parse_rules
 from valueroute.scoring import policy_by_name
@@ -846,8 +846,13 @@ class DurableEngine:
     def next_wakeup(self) -> float:
         return self._engine.next_wakeup()
 
-    def subscribe(self, subscriber: Callable[[Event], None]) -> Callable[[], None]:
-        return self._engine.subscribe(subscriber)
+    def subscribe(
+        self,
+        subscriber: Callable[[Event], None],
+        *,
+        kinds: Iterable[EventKind | str] | None = None,
+    ) -> Callable[[], None]:
+        return self._engine.subscribe(subscriber, kinds=kinds)
 
     # ---------------------------------------------------------------- the write path
 

@@ -456,7 +456,10 @@ def simulate_calls(
         elif event.kind is EventKind.task_canceled and event.task is not None:
             outcome[event.task] = (event.time - created[event.task], False)
 
-    world.engine.subscribe(record)
+    world.engine.subscribe(
+        record,
+        kinds=(EventKind.task_submitted, EventKind.task_assigned, EventKind.task_canceled),
+    )
     world.run()
     result = []
     # The world numbers tasks 1, 2, ... in submission order, which is the trace's order.

@@ -264,12 +264,11 @@ class World:
         self._deferred: list[str] = []
         self._wake_at = _INF
         self._wake_generation = 0
-        self._events = 0
         self._agent_marks: dict[str, tuple[float, float]] = {}
         self._backlog: list[dict[str, Any]] = []
         self._agent_specs = {spec.id: spec for spec in self._build_agents()}
         self._arrivals = self._arrival_stream()
-        self.engine.subscribe(self._on_event)
+        self.engine.subscribe(self._on_event, kinds=(_ASSIGNED, _COMPLETED))
 
     # ------------------------------------------------------------ setup
 
@@ -446,7 +445,6 @@ class World:
     # Engine events ----------------------------------------------
 
     def _on_event(self, event: Event) -> None:
-        self._events += 1
         kind = event.kind
         if kind is _ASSIGNED:
             self._on_assigned(event)
@@ -705,7 +703,7 @@ class World:
             groups=groups,
             backlog=self._backlog,
             engine_counts={str(k): dict(v) for k, v in counts.items()},
-            events=self._events,
+            events=self.engine.event_count,
         )
 
 
