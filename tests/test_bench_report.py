@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from valueroute.bench import SCENARIO_DIR, BenchReport, load_bench_scenario, run_bench, wait_cdf
+from valueroute._bench_report import wait_cdf
+from valueroute.bench import SCENARIO_DIR, BenchReport, load_bench_scenario, run_bench
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
