@@ -620,12 +620,16 @@ class Engine:
             # task in the list only to take it out again.
             group = self._list.group_for(task.channel, task.skills)
             agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
+            task.skills = group.requirements
             if agent is not None:
-                task.skills = group.requirements
                 self._emit(EventKind.task_queued, task=task.id)
                 self._offer(task, agent, now, filed=False)
-                self._finish()
-                return task
+            else:
+                # Nobody is free for it: dispatch would ask the pool again
+                # and get the same answer, so the task just waits.
+                self._enqueue(task, now, place=False)
+            self._finish()
+            return task
         self._enqueue(task, now)
         self._finish()
         return task
@@ -720,8 +724,8 @@ class Engine:
         task.state = TaskState.queued
         self._list.add(task, now=now)
 
-    def _enqueue(self, task: Task, now: float) -> None:
-        """Put a task (back) in the list, keeping its age, and try to place it."""
+    def _enqueue(self, task: Task, now: float, *, place: bool = True) -> None:
+        """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
         relaxing = self._relaxer.tracked(task.id)
         if relaxing and self._relaxer.apply(task, now):
             self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
@@ -729,7 +733,8 @@ class Engine:
         if relaxing:
             self._schedule_relaxation(task)
         self._emit(EventKind.task_queued, task=task.id)
-        self._pending.append((True, task.id))
+        if place:
+            self._pending.append((True, task.id))
 
     def _run_dispatch(self, now: float) -> None:
         if self._dispatch_mode == "pull":
