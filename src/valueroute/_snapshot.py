@@ -293,7 +293,11 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "breached": sorted(engine._breached),
             "warned": sorted(engine._warned),
             "relaxation": engine._relaxer.dump(),
-            "cooldown": [[t, a, until] for (t, a), until in engine._cooldown.items()],
+            "cooldown": [
+                [t, a, until]
+                for t, agents in engine._cooldown.items()
+                for a, until in agents.items()
+            ],
             "offer_count": dict(engine._offer_count),
             "rule_state": {
                 task_id: [_baseline(baseline), _num(next_change)]
@@ -383,7 +387,9 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     engine._relaxer.load(state["relaxation"], engine._tasks)
     for agent in engine._pool:
         engine._levels.add(agent.skills)
-    engine._cooldown = {(t, a): until for t, a, until in state["cooldown"]}
+    engine._cooldown = {}
+    for t, a, until in state["cooldown"]:
+        engine._cooldown.setdefault(t, {})[a] = until
     engine._offer_count = Counter(state["offer_count"])
     engine._rule_state = {
         task_id: (_unbaseline(baseline), float(next_change))

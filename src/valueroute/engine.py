@@ -266,7 +266,9 @@ class Engine:
         self._expires_at: dict[str, float] = {}
         self._breached: set[str] = set()
         self._warned: set[str] = set()
-        self._cooldown: dict[tuple[str, str], float] = {}
+        # task id -> agent id -> end of that agent's cool-down for the task;
+        # dropped with the task when it closes.
+        self._cooldown: dict[str, dict[str, float]] = {}
         self._offer_count: Counter[str] = Counter()
         self._rule_state: dict[str, Any] = {}
         self._fired: dict[str, tuple[str, ...]] = {}
@@ -752,11 +754,16 @@ class Engine:
                     self._fill(self._pool.get(key), now)
 
     def _cooling(self, task_id: str, agent_id: str, now: float) -> bool:
-        until = self._cooldown.get((task_id, agent_id))
+        agents = self._cooldown.get(task_id)
+        if agents is None:
+            return False
+        until = agents.get(agent_id)
         if until is None:
             return False
         if until <= now:
-            del self._cooldown[(task_id, agent_id)]
+            del agents[agent_id]
+            if not agents:
+                del self._cooldown[task_id]
             return False
         return True
 
@@ -830,15 +837,14 @@ class Engine:
         return agent
 
     def _unoffer(self, task: Task, kind: EventKind, *, cooldown: bool, now: float) -> None:
-        offer = self._offers.pop(task.id)
+        del self._offers[task.id]
         agent = self._release_holder(task, now)
         self._stats[(kind.value, task.type)] += 1
         self._emit(kind, task=task.id, agent=agent.id)
         if cooldown and self._reject_cooldown > 0:
             until = now + self._reject_cooldown
-            self._cooldown[(task.id, agent.id)] = until
+            self._cooldown.setdefault(task.id, {})[agent.id] = until
             self._timer(until, _COOLDOWN_END, task.id)
-        del offer
         if (
             cooldown
             and self._max_offers is not None
@@ -1009,6 +1015,7 @@ class Engine:
         self._breached.discard(task.id)
         self._warned.discard(task.id)
         self._offer_count.pop(task.id, None)
+        self._cooldown.pop(task.id, None)
         self._stats[(state.value, task.type)] += 1
         if self._closed_memory:
             self._closed[task.id] = (task, fingerprint)
@@ -1398,7 +1405,8 @@ class Engine:
                 agent.talk_time(self._now),
                 agent.logged_in_time(self._now),
             )
-        for (task_id, agent_id), until in sorted(self._cooldown.items()):
+        cooling = ((t, a, u) for t, agents in self._cooldown.items() for a, u in agents.items())
+        for task_id, agent_id, until in sorted(cooling):
             if until > self._now:
                 feed("cooldown", task_id, agent_id, until)
         valid = sorted(
@@ -1431,6 +1439,8 @@ class Engine:
             if held:
                 assert task_id in self._agent_tasks[self._holder[task_id].id]
         assert queued <= set(self._tasks)
+        assert set(self._cooldown) <= set(self._tasks), "cool-downs of closed tasks kept"
+        assert all(self._cooldown.values()), "empty cool-down table kept"
         for agent_id, ids in self._agent_tasks.items():
             agent = self._pool.get(agent_id)
             for task_id in ids:
