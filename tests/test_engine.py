@@ -569,3 +569,14 @@ def test_subscribers_can_ask_for_some_kinds_only(clock: Clock) -> None:
     assert everything[0].seq == engine.event_count
     with pytest.raises(InvalidInputError, match="kinds"):
         engine.subscribe(everything.append, kinds=["no_such_kind"])
+
+
+def test_timers_of_closed_tasks_do_not_pile_up(clock: Clock) -> None:
+    engine, _ = make_engine(clock, time_to_live=86_400.0)
+    for i in range(20_000):
+        engine.submit(TaskSpec(id=f"t{i}", due=clock.now + 3_600.0))
+        engine.cancel(f"t{i}")
+        clock.now += 0.01
+    # Each task left a time-to-live and a due-date timer a day or an hour away.
+    assert len(engine._timers) <= 4096 + 8 + 2
+    assert engine.next_wakeup() == float("inf")

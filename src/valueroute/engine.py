@@ -430,7 +430,15 @@ class Engine:
 
     def _timer(self, at: float, kind: int, key: str) -> None:
         self._timer_seq += 1
-        heapq.heappush(self._timers, (at, self._timer_seq, kind, key))
+        timers = self._timers
+        heapq.heappush(timers, (at, self._timer_seq, kind, key))
+        if len(timers) > 8 * (len(self._tasks) + len(self._pool)) + 4096:
+            # Timers of closed tasks (a time to live, a due date) would wait
+            # until their time to be dropped; past this size keep only the
+            # valid ones. Each task has a few timers at most, so this runs
+            # rarely and costs O(1) amortised per timer.
+            self._timers = [t for t in timers if self._timer_valid(t[0], t[2], t[3])]
+            heapq.heapify(self._timers)
 
     def next_wakeup(self) -> float:
         """When something time-based is next due (``inf`` if nothing is). O(1) amortised.
