@@ -284,3 +284,14 @@ def test_a_record_made_from_a_spec_equals_one_built_field_by_field() -> None:
         else:
             assert left == right, slot
     assert Task.from_spec(TaskSpec(id="b"), seq=0, now=7.0).created == 7.0
+
+
+def test_breakpoints_of_removed_tasks_do_not_pile_up() -> None:
+    tasks = TaskList(Ramp())
+    for i in range(20_000):
+        tasks.add(TaskSpec(id=f"t{i}"), now=float(i) * 1e-3)
+        tasks.remove(f"t{i}")
+    # Every task left a breakpoint 30 s ahead; the list keeps only live ones.
+    assert len(tasks._breakpoints) <= 2 * len(tasks) + 4096 + 1
+    assert tasks.next_breakpoint() == float("inf")
+    tasks._check()

@@ -230,7 +230,19 @@ class TaskList:
         task.slope = slope
         task.until = until
         if until != _INF:
-            heapq.heappush(self._breakpoints, (until, task.seq))
+            breakpoints = self._breakpoints
+            heapq.heappush(breakpoints, (until, task.seq))
+            if len(breakpoints) > 2 * len(self._tasks) + 4096:
+                # Breakpoints of removed tasks wait for their time to be
+                # dropped; past this size keep only the live ones (O(1)
+                # amortised per breakpoint).
+                by_seq = self._by_seq
+                self._breakpoints = [
+                    (at, seq)
+                    for at, seq in breakpoints
+                    if (live := by_seq.get(seq)) is not None and live.until == at
+                ]
+                heapq.heapify(self._breakpoints)
 
     def _unfile(self, task: Task) -> None:
         bucket: _Bucket = task.bucket
