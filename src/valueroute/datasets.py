@@ -48,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from valueroute.errors import InvalidInputError
+from valueroute.models import file_row_error
 from valueroute.sim.arrivals import Arrival
 
 __all__ = [
@@ -276,23 +277,13 @@ def load_anonymous_bank(
         lines: list[int] = []
         for row in reader:
             if len(row) != width:
-                raise _row_error(source, reader.line_num, "row", row, f"{width} cells")
+                raise file_row_error(source, reader.line_num, "row", row, f"{width} cells")
             if wanted is not None and row[date_index] not in wanted:
                 continue
             lines.append(reader.line_num)
             for append, index in positions:
                 append(row[index])
     return _to_records(source, raw, lines)
-
-
-def _row_error(path: Path, line: int, field: str, value: Any, expected: str) -> InvalidInputError:
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return InvalidInputError(
-        f"{path.name} line {line}, {field}: got {shown} (expected {expected})",
-        [(field, value, expected)],
-    )
 
 
 def _column_error(
@@ -303,8 +294,8 @@ def _column_error(
         try:
             np.array([text]).astype(_expected_dtype(expected))
         except ValueError:
-            return _row_error(path, line, name, text, expected)
-    return _row_error(path, lines[0], name, values[:3], expected)
+            return file_row_error(path, line, name, text, expected)
+    return file_row_error(path, lines[0], name, values[:3], expected)
 
 
 def _expected_dtype(expected: str) -> str:
@@ -337,12 +328,12 @@ def _to_records(path: Path, raw: dict[str, list[str]], lines: list[int]) -> Call
     bad = ~np.isin(outcome_text, ["AGENT", "HANG"])
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
-        raise _row_error(path, lines[index], "outcome", raw["outcome"][index], "AGENT or HANG")
+        raise file_row_error(path, lines[index], "outcome", raw["outcome"][index], "AGENT or HANG")
     queued_text = np.array(raw["queued"], dtype="U1")
     bad = ~np.isin(queued_text, ["0", "1"])
     if bad.any():
         index = int(np.flatnonzero(bad)[0])
-        raise _row_error(path, lines[index], "queued", raw["queued"][index], "0 or 1")
+        raise file_row_error(path, lines[index], "queued", raw["queued"][index], "0 or 1")
     queued = queued_text == "1"
     served = outcome_text == "AGENT"
     outcome = np.where(served, "served", np.where(queued, "abandoned", "other")).astype("U9")
@@ -353,7 +344,7 @@ def _to_records(path: Path, raw: dict[str, list[str]], lines: list[int]) -> Call
     arrival = clock("vru_entry_ts")
     if np.isnan(arrival).any():
         index = int(np.flatnonzero(np.isnan(arrival))[0])
-        raise _row_error(path, lines[index], "vru_entry_ts", "", "a timestamp")
+        raise file_row_error(path, lines[index], "vru_entry_ts", "", "a timestamp")
     return CallRecords(
         day=day,
         arrival_seconds=arrival,

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -61,6 +62,8 @@ __all__ = [
     "AgentSpec",
     "BoundaryModel",
     "TaskSpec",
+    "file_row_error",
+    "model_by_kind",
     "to_seconds",
 ]
 
@@ -219,6 +222,40 @@ def _wrap(model: str, exc: ValidationError) -> InvalidInputError:
     if any(err["type"] in _LIMIT_TYPES for err in exc.errors(include_url=False)):
         return LimitExceededError(message, problems)
     return InvalidInputError(message, problems)
+
+
+def model_by_kind(what: str, data: Any, kinds: Mapping[str, type[BoundaryModel]]) -> Any:
+    """Validate a mapping into the model its ``kind`` field names, among ``kinds``.
+
+    ``what`` names the family in messages (``"Distribution"``). Raises
+    :class:`~valueroute.errors.InvalidInputError` naming the field.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(
+            f"{what}: got {type(data).__name__} (expected a mapping with a 'kind' field)",
+            [("(model)", data, "a mapping with a 'kind' field")],
+        )
+    kind = data.get("kind")
+    cls = kinds.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        expected = "one of " + ", ".join(repr(k) for k in kinds)
+        raise InvalidInputError(
+            f"{what}.kind: got {kind!r} (expected {expected})", [("kind", kind, expected)]
+        )
+    return cls(**{str(key): value for key, value in data.items()})
+
+
+def file_row_error(
+    path: Path, line: int, field: str, value: Any, expected: str
+) -> InvalidInputError:
+    """The error for a bad value in a data file: file name, line, field, value, expectation."""
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return InvalidInputError(
+        f"{path.name} line {line}, {field}: got {shown} (expected {expected})",
+        [(field, value, expected)],
+    )
 
 
 def _limit(message: str) -> PydanticCustomError:

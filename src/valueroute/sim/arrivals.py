@@ -71,7 +71,7 @@ from pydantic_core import PydanticCustomError
 
 from valueroute._types import AttributeValue
 from valueroute.errors import InvalidInputError
-from valueroute.models import MAX_ATTRIBUTES, BoundaryModel
+from valueroute.models import MAX_ATTRIBUTES, BoundaryModel, file_row_error, model_by_kind
 from valueroute.sim.distributions import Exponential, Sampler
 
 __all__ = [
@@ -284,19 +284,10 @@ def arrival_process_from(data: Any) -> PoissonArrivals | ProfileArrivals | Trace
     """
     if isinstance(data, PoissonArrivals | ProfileArrivals | TraceArrivals):
         return data
-    if not isinstance(data, Mapping):
-        raise InvalidInputError(
-            f"ArrivalProcess: got {type(data).__name__} (expected a mapping with a 'kind' field)",
-            [("(model)", data, "a mapping with a 'kind' field")],
-        )
-    kind = data.get("kind")
-    cls = _KINDS.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        expected = "one of " + ", ".join(repr(k) for k in _KINDS)
-        raise InvalidInputError(
-            f"ArrivalProcess.kind: got {kind!r} (expected {expected})", [("kind", kind, expected)]
-        )
-    return cls(**{str(key): value for key, value in data.items()})  # type: ignore[return-value]
+    arrivals: PoissonArrivals | ProfileArrivals | TraceArrivals = model_by_kind(
+        "ArrivalProcess", data, _KINDS
+    )
+    return arrivals
 
 
 def merge_arrivals(*sources: Iterable[Arrival]) -> Iterator[Arrival]:
@@ -315,16 +306,6 @@ def _arrival_time(arrival: Arrival) -> float:
 # ---------------------------------------------------------------- file loaders
 
 
-def _error(path: Path, line: int, field: str, value: Any, expected: str) -> InvalidInputError:
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    return InvalidInputError(
-        f"{path.name} line {line}, {field}: got {shown} (expected {expected})",
-        [(field, value, expected)],
-    )
-
-
 def _open_text(path: Path) -> Any:
     if path.suffix == ".gz":
         import gzip
@@ -335,14 +316,14 @@ def _open_text(path: Path) -> Any:
 
 def _number(path: Path, line: int, field: str, text: Any, *, minimum: float | None = None) -> float:
     if isinstance(text, bool):
-        raise _error(path, line, field, text, "a finite number of seconds")
+        raise file_row_error(path, line, field, text, "a finite number of seconds")
     try:
         value = float(text)
     except (TypeError, ValueError):
-        raise _error(path, line, field, text, "a finite number of seconds") from None
+        raise file_row_error(path, line, field, text, "a finite number of seconds") from None
     if not math.isfinite(value) or (minimum is not None and value < minimum):
         expected = "a finite number of seconds" + ("" if minimum is None else f" >= {minimum:g}")
-        raise _error(path, line, field, text, expected)
+        raise file_row_error(path, line, field, text, expected)
     return value
 
 
@@ -354,7 +335,9 @@ def _optional_number(path: Path, line: int, field: str, text: Any) -> float | No
 
 def _task_type(path: Path, line: int, text: Any) -> str:
     if not isinstance(text, str) or not text or len(text) > 128:
-        raise _error(path, line, "task_type", text, "a non-empty text of at most 128 characters")
+        raise file_row_error(
+            path, line, "task_type", text, "a non-empty text of at most 128 characters"
+        )
     return text
 
 
@@ -398,17 +381,19 @@ _TRACE_FIELDS = ("time", "task_type", "handle_time", "patience")
 def _trace_row(path: Path, line: int, record: Mapping[str, Any]) -> Arrival:
     for required in ("time", "task_type"):
         if required not in record:
-            raise _error(path, line, required, None, f"a {required!r} value on every row")
+            raise file_row_error(path, line, required, None, f"a {required!r} value on every row")
     attributes = {k: v for k, v in record.items() if k not in _TRACE_FIELDS}
     if len(attributes) > MAX_ATTRIBUTES:
-        raise _error(
+        raise file_row_error(
             path, line, "attributes", len(attributes), f"at most {MAX_ATTRIBUTES} attributes"
         )
     for name, value in attributes.items():
         if value is not None and not isinstance(value, str | int | float | bool):
-            raise _error(path, line, name, value, "a text, number, boolean or null attribute")
+            raise file_row_error(
+                path, line, name, value, "a text, number, boolean or null attribute"
+            )
         if isinstance(value, float) and not math.isfinite(value):
-            raise _error(path, line, name, value, "a finite number")
+            raise file_row_error(path, line, name, value, "a finite number")
     return Arrival(
         _number(path, line, "time", record["time"]),
         _task_type(path, line, record["task_type"]),
@@ -424,11 +409,11 @@ def _read_trace_csv(path: Path) -> list[Arrival]:
         header = reader.fieldnames or []
         for required in ("time", "task_type"):
             if required not in header:
-                raise _error(path, 1, "header", header, f"a column named {required!r}")
+                raise file_row_error(path, 1, "header", header, f"a column named {required!r}")
         arrivals = []
         for row in reader:
             if None in row:
-                raise _error(
+                raise file_row_error(
                     path, reader.line_num, "row", row[None], "no more cells than the header"
                 )
             arrivals.append(_trace_row(path, reader.line_num, row))
@@ -444,9 +429,11 @@ def _read_trace_jsonl(path: Path) -> list[Arrival]:
             try:
                 record = json.loads(line)
             except ValueError:
-                raise _error(path, line_number, "line", line.strip(), "a JSON object") from None
+                raise file_row_error(
+                    path, line_number, "line", line.strip(), "a JSON object"
+                ) from None
             if not isinstance(record, dict):
-                raise _error(path, line_number, "line", record, "a JSON object")
+                raise file_row_error(path, line_number, "line", record, "a JSON object")
             arrivals.append(_trace_row(path, line_number, record))
     return arrivals
 
@@ -460,7 +447,9 @@ def _interval_start(path: Path, line: int, text: str) -> float:
         hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
         if hours < 24 and minutes < 60 and seconds < 60:
             return float(hours * 3600 + minutes * 60 + seconds)
-        raise _error(path, line, "interval_start", text, "a time of day HH:MM[:SS] before 24:00")
+        raise file_row_error(
+            path, line, "interval_start", text, "a time of day HH:MM[:SS] before 24:00"
+        )
     return _number(path, line, "interval_start", text)
 
 
@@ -486,7 +475,7 @@ def load_profile_csv(
         header = reader.fieldnames or []
         for required in ("interval_start", "volume"):
             if required not in header:
-                raise _error(path, 1, "header", header, f"a column named {required!r}")
+                raise file_row_error(path, 1, "header", header, f"a column named {required!r}")
         has_type = "task_type" in header
         if has_type == (task_type is not None):
             raise InvalidInputError(
@@ -502,7 +491,7 @@ def load_profile_csv(
             starts.setdefault(name, []).append((line, start))
             volumes.setdefault(name, []).append(volume)
     if not starts:
-        raise _error(path, 2, "rows", 0, "at least one interval")
+        raise file_row_error(path, 2, "rows", 0, "at least one interval")
     profiles = []
     for name, rows in starts.items():
         minutes: int
@@ -510,7 +499,7 @@ def load_profile_csv(
             minutes = interval_minutes
         else:
             if len(rows) < 2:
-                raise _error(
+                raise file_row_error(
                     path,
                     rows[0][0],
                     "interval_minutes",
@@ -519,7 +508,7 @@ def load_profile_csv(
                 )
             width = rows[1][1] - rows[0][1]
             if width not in (900.0, 1800.0, 3600.0):
-                raise _error(
+                raise file_row_error(
                     path, rows[1][0], "interval_start", width, "steps of 15, 30 or 60 minutes"
                 )
             minutes = int(width // 60)
@@ -527,7 +516,7 @@ def load_profile_csv(
         first = rows[0][1]
         for index, (line, start) in enumerate(rows):
             if start != first + index * step:
-                raise _error(
+                raise file_row_error(
                     path,
                     line,
                     "interval_start",

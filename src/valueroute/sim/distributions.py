@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -48,7 +47,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_core.core_schema import ValidationInfo
 
 from valueroute.errors import InvalidInputError
-from valueroute.models import BoundaryModel
+from valueroute.models import BoundaryModel, model_by_kind
 
 __all__ = [
     "MAX_EMPIRICAL_SAMPLES",
@@ -364,22 +363,10 @@ def distribution_from(
                 f"Distribution: got text that is not JSON ({exc})",
                 [("(model)", data, "a JSON object")],
             ) from None
-    if not isinstance(data, Mapping):
-        raise InvalidInputError(
-            f"Distribution: got {type(data).__name__} (expected a mapping with a 'kind' field)",
-            [("(model)", data, "a mapping with a 'kind' field")],
-        )
-    kind = data.get("kind")
-    cls = _KINDS.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        expected = "one of " + ", ".join(repr(k) for k in _KINDS)
-        raise InvalidInputError(
-            f"Distribution.kind: got {kind!r} (expected {expected})", [("kind", kind, expected)]
-        )
-    # The constructor, not model_validate: BoundaryModel.model_validate reports
-    # errors nested inside a model-level one, which hides the field name.
-    fields = {str(key): value for key, value in data.items()}
-    return cls(**fields)  # type: ignore[return-value]
+    distribution: Exponential | Deterministic | Uniform | Lognormal | Gamma | Empirical = (
+        model_by_kind("Distribution", data, _KINDS)
+    )
+    return distribution
 
 
 def _field_error(field: str, value: Any, expected: str) -> PydanticCustomError:
