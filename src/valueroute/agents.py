@@ -470,6 +470,11 @@ class AgentPool:
         self._check_now(now)
         if not self.can_take(agent, channel):
             raise CapacityError(self._why_not(agent, channel))
+        self._take(agent, channel, now)
+
+    def _take(self, agent: Agent, channel: str, now: float) -> None:
+        """:meth:`take` for a caller that already knows the agent is this pool's,
+        ``now`` is not behind the pool's time and ``can_take(agent, channel)``."""
         self._now = now
         if not agent.held:
             agent._holding_since = now
@@ -492,6 +497,11 @@ class AgentPool:
                 f"agent {agent.id!r} holds no task on channel {channel!r} "
                 f"(load {dict(agent._load)})"
             )
+        self._release(agent, channel, now)
+
+    def _release(self, agent: Agent, channel: str, now: float) -> None:
+        """:meth:`release` for a caller that already knows the agent is this pool's,
+        ``now`` is not behind the pool's time and the agent holds a task on ``channel``."""
         self._now = now
         agent._load[channel] -= 1
         agent.held -= 1
@@ -600,11 +610,23 @@ class AgentPool:
 
     def _refile(self, agent: Agent) -> None:
         """Bring the agent's entries in the availability index up to date. O(c log n)."""
-        key = (agent.idle_since, agent.order)
         indexed = agent._indexed
-        wanted = self._available_channels(agent)
-        for channel in [c for c in indexed if c not in wanted]:
-            self._unindex(agent, channel, indexed.pop(channel))
+        if agent.presence is not Presence.ready or agent._exclusive_held:
+            # Nothing can be taken: the common case of a voice agent going busy.
+            if indexed:
+                self._unfile(agent)
+            return
+        key = (agent.idle_since, agent.order)
+        load = agent._load
+        exclusive = self.exclusive_channels if agent.held else _NO_CHANNELS
+        wanted = [
+            channel
+            for channel, slots in agent._capacity.items()
+            if load[channel] < slots and channel not in exclusive
+        ]
+        if indexed:
+            for channel in [c for c in indexed if c not in wanted]:
+                self._unindex(agent, channel, indexed.pop(channel))
         for channel in wanted:
             old = indexed.get(channel)
             if old is None:
@@ -647,26 +669,18 @@ class AgentPool:
         agent._indexed.clear()
 
     def _sources(self, group: RequirementGroup) -> list[tuple[_Profile, _Available]]:
-        """Non-empty availability lists of the profiles the group admits.
+        """Non-empty availability lists of the profiles the group admits, in no set order.
 
+        Every reader ranks agents by keys that end in the unique registration
+        order, so the order of the lists cannot change a choice.
         O(min(p, q)) for p admitted profiles and q profiles with someone available.
         """
         per_profile = self._staffed.get(group.channel)
         if not per_profile:
             return []
-        admitted = self._profiles_for(group)
-        if len(per_profile) < len(admitted):
-            # Fewer profiles have someone available than the group admits:
-            # walk those instead, in the same (creation) order.
-            found = [(p, lists) for p, lists in per_profile.items() if p in admitted]
-            found.sort(key=lambda item: item[0].serial)
-            return found
-        sources = []
-        for profile in admitted:
-            lists = per_profile.get(profile)
-            if lists is not None:
-                sources.append((profile, lists))
-        return sources
+        # The intersection runs in C over the smaller of the two.
+        common = per_profile.keys() & self._profiles_for(group).keys()
+        return [(profile, per_profile[profile]) for profile in common]
 
     # ----------------------------------------------------------- selection
 
@@ -881,8 +895,16 @@ class LongestIdle:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
-        head = _best_head(pool._sources(group))
-        return None if head is None else pool._by_order[head[1]]
+        # The default strategy of every routing decision: no ranking function.
+        per_profile = pool._staffed.get(group.channel)
+        if not per_profile:
+            return None
+        best: IdleKey | None = None
+        for profile in per_profile.keys() & pool._profiles_for(group).keys():
+            head: IdleKey = per_profile[profile].by_idle[0]
+            if best is None or head < best:
+                best = head
+        return None if best is None else pool._by_order[best[1]]
 
     def __repr__(self) -> str:
         return "LongestIdle()"
@@ -1054,6 +1076,7 @@ class RandomAgent:
 
 
 _LONGEST_IDLE = LongestIdle()
+_NO_CHANNELS: frozenset[str] = frozenset()
 
 _BY_NAME: dict[str, Callable[..., AgentSelection]] = {
     "longest_idle": LongestIdle,

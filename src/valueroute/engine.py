@@ -170,6 +170,20 @@ _COOLDOWN_END = 6
 _RULES = 7
 _AGENT_WRAP_UP_END = 8
 
+_ALL_KINDS = frozenset(EventKind)
+# Hot-path event kinds and state names, looked up once.
+_SUBMITTED = EventKind.task_submitted
+_QUEUED = EventKind.task_queued
+_OFFERED = EventKind.task_offered
+_ACCEPTED = EventKind.offer_accepted
+_ASSIGNED = EventKind.task_assigned
+_STATE_NAMES = {state: state.value for state in TaskState}
+
+
+def _by_seq(task: Task) -> int:
+    return task.seq
+
+
 _OPEN_FOR_UPDATE = frozenset(
     {
         TaskState.queued,
@@ -278,6 +292,8 @@ class Engine:
         self._subscribers: list[tuple[Subscriber, frozenset[EventKind] | None]] = []
         # Kinds some subscriber wants; None: every kind.
         self._wanted: frozenset[EventKind] | None = frozenset()
+        # Kinds no subscriber wants: hot paths skip building their data.
+        self._muted: frozenset[EventKind] = _ALL_KINDS
         self._outbox: list[Event] = []
         self._event_seq = 0
         self._stats: Counter[tuple[str, str]] = Counter()
@@ -341,9 +357,11 @@ class Engine:
         for _, kinds in self._subscribers:
             if kinds is None:
                 self._wanted = None
+                self._muted = frozenset()
                 return
             wanted |= kinds
         self._wanted = frozenset(wanted)
+        self._muted = _ALL_KINDS - self._wanted
 
     @property
     def event_count(self) -> int:
@@ -376,9 +394,14 @@ class Engine:
 
     def tasks_of(self, agent_id: str) -> list[Task]:
         """The tasks an agent holds (offered, assigned or in wrap-up), in submission order."""
-        self._pool.get(agent_id)
-        ids = self._agent_tasks.get(agent_id, set())
-        return sorted((self._tasks[i] for i in ids), key=lambda t: t.seq)
+        ids = self._agent_tasks.get(agent_id)
+        if not ids:
+            self._pool.get(agent_id)
+            return []
+        if len(ids) == 1:
+            for task_id in ids:
+                return [self._tasks[task_id]]
+        return sorted((self._tasks[i] for i in ids), key=_by_seq)
 
     def __len__(self) -> int:
         """Open (non-terminal) tasks."""
@@ -605,15 +628,18 @@ class Engine:
         self._tasks[task.id] = task
         self._fingerprints[task.id] = fingerprint
         self._stats[("submitted", task.type)] += 1
-        self._emit(
-            EventKind.task_submitted,
-            task=task.id,
-            type=task.type,
-            channel=task.channel,
-            priority=task.priority,
-            value=task.value,
-            due=task.due,
-        )
+        if _SUBMITTED in self._muted:
+            self._event_seq += 1
+        else:
+            self._emit(
+                _SUBMITTED,
+                task=task.id,
+                type=task.type,
+                channel=task.channel,
+                priority=task.priority,
+                value=task.value,
+                due=task.due,
+            )
         if self._ttl is not None:
             ttl = self._ttl(task.type)
             if ttl is not None:
@@ -632,7 +658,10 @@ class Engine:
             agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
             task.skills = group.requirements
             if agent is not None:
-                self._emit(EventKind.task_queued, task=task.id)
+                if _QUEUED in self._muted:
+                    self._event_seq += 1
+                else:
+                    self._emit(_QUEUED, task=task.id)
                 self._offer(task, agent, now, filed=False)
             else:
                 # Nobody is free for it: dispatch would ask the pool again
@@ -742,7 +771,10 @@ class Engine:
         self._file(task, now)
         if relaxing:
             self._schedule_relaxation(task)
-        self._emit(EventKind.task_queued, task=task.id)
+        if _QUEUED in self._muted:
+            self._event_seq += 1
+        else:
+            self._emit(_QUEUED, task=task.id)
         if place:
             self._pending.append((True, task.id))
 
@@ -804,7 +836,9 @@ class Engine:
         return None
 
     def _fill(self, agent: Agent, now: float) -> None:
-        while True:
+        # The agent's availability index entries are its free channels:
+        # once none is left there is nothing more to look for.
+        while agent._indexed:
             task = self._best_for(agent, now)
             if task is None:
                 return
@@ -813,7 +847,8 @@ class Engine:
     def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer:
         if filed:
             self._list.remove(task.id)
-        self._pool.take(agent, task.channel, now=now)
+        # Every caller offers only to an agent that can take the channel now.
+        self._pool._take(agent, task.channel, now)
         task.state = TaskState.offered
         expires = _INF if self._offer_timeout is None else now + self._offer_timeout
         offer = Offer(task, agent, now, expires)
@@ -825,12 +860,12 @@ class Engine:
         held.add(task.id)
         self._offer_count[task.id] += 1
         self._stats[("offered", task.type)] += 1
-        self._emit(
-            EventKind.task_offered,
-            task=task.id,
-            agent=agent.id,
-            expires=None if expires == _INF else expires,
-        )
+        if _OFFERED in self._muted:
+            self._event_seq += 1
+        else:
+            self._emit(
+                _OFFERED, task=task.id, agent=agent.id, expires=None if expires == _INF else expires
+            )
         if self._auto_accept:
             self._accept(task, offer, now)
         elif expires != _INF:
@@ -840,7 +875,7 @@ class Engine:
     def _release_holder(self, task: Task, now: float) -> Agent:
         agent = self._holder.pop(task.id)
         self._agent_tasks[agent.id].discard(task.id)
-        self._pool.release(agent, task.channel, now=now)
+        self._pool._release(agent, task.channel, now)
         self._pending.append((False, agent.id))
         return agent
 
@@ -872,10 +907,15 @@ class Engine:
         del self._offers[task.id]
         task.state = TaskState.assigned
         self._stats[("accepted", task.type)] += 1
-        self._emit(EventKind.offer_accepted, task=task.id, agent=offer.agent.id)
-        self._emit(
-            EventKind.task_assigned, task=task.id, agent=offer.agent.id, wait=now - task.created
-        )
+        muted = self._muted
+        if _ACCEPTED in muted:
+            self._event_seq += 1
+        else:
+            self._emit(_ACCEPTED, task=task.id, agent=offer.agent.id)
+        if _ASSIGNED in muted:
+            self._event_seq += 1
+        else:
+            self._emit(_ASSIGNED, task=task.id, agent=offer.agent.id, wait=now - task.created)
 
     # ================================================================ task commands
 
@@ -1024,18 +1064,21 @@ class Engine:
         self._warned.discard(task.id)
         self._offer_count.pop(task.id, None)
         self._cooldown.pop(task.id, None)
-        self._stats[(state.value, task.type)] += 1
+        self._stats[(_STATE_NAMES[state], task.type)] += 1
         if self._closed_memory:
             self._closed[task.id] = (task, fingerprint)
             if len(self._closed) > self._closed_memory:
                 self._closed.popitem(last=False)
-        self._emit(
-            kind,
-            task=task.id,
-            agent=None if agent is None else agent.id,
-            age=now - task.created,
-            **data,
-        )
+        if kind in self._muted:
+            self._event_seq += 1
+        else:
+            self._emit(
+                kind,
+                task=task.id,
+                agent=None if agent is None else agent.id,
+                age=now - task.created,
+                **data,
+            )
 
     @_command
     def hold(self, task_id: str) -> Task:
