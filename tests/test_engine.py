@@ -256,6 +256,29 @@ def test_idempotent_submit(clock: Clock) -> None:
     assert engine.submit({"id": "t", "priority": 3}).state is TaskState.canceled
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Python hashes -1 and -2 alike: content is compared exactly, not by hash.
+        ({"priority": -1}, {"priority": -2}),
+        ({"attributes": {"tier": -1}}, {"attributes": {"tier": -2}}),
+        ({"created": -1.0}, {"created": -2.0}),
+        ({"skills": {"a": 1.0, "b": 2.0}}, {"skills": {"a": 2.0, "b": 1.0}}),
+    ],
+)
+def test_resubmission_with_other_content_is_refused_exactly(
+    clock: Clock, first: dict[str, object], second: dict[str, object]
+) -> None:
+    engine, _ = make_engine(clock)
+    task = engine.submit({"id": "t", **first})
+    with pytest.raises(DuplicateTaskError, match="other content"):
+        engine.submit({"id": "t", **second})
+    # Key order of mappings is not content.
+    same = {k: dict(reversed(v.items())) if isinstance(v, dict) else v for k, v in first.items()}
+    assert engine.submit({"id": "t", **same}) is task
+    engine._check()
+
+
 def test_update_with_expected_version(clock: Clock) -> None:
     engine, _ = make_engine(clock)
     task = engine.submit(TaskSpec(id="t", priority=1))

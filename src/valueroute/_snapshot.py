@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from valueroute.agents import Agent, AgentPool, Presence, RandomAgent, RoundRobin, _Profile
-from valueroute.engine import Engine, Offer
+from valueroute.engine import Engine, Fingerprint, Offer
 from valueroute.errors import InvalidInputError
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
@@ -154,7 +154,7 @@ def _unbaseline(data: Mapping[str, Any]) -> Baseline:
     )
 
 
-def _spec_of(engine: Engine, task: Task, fingerprint: int, specs: Mapping[str, Any]) -> Any:
+def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mapping[str, Any]) -> Any:
     """The spec a task was submitted with, as JSON, checked against its fingerprint."""
     given = specs.get(task.id)
     if given is not None:
@@ -352,12 +352,12 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     pool = _restore_pool(data["pool"], engine._pool.exclusive_channels)
     state = data["engine"]
     tasks: dict[str, Task] = {}
-    fingerprints: dict[str, int] = {}
+    fingerprints: dict[str, Fingerprint] = {}
     for record in state["tasks"]:
         task = _untask(record)
         tasks[task.id] = task
         fingerprints[task.id] = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
-    closed: OrderedDict[str, tuple[Task, int]] = OrderedDict()
+    closed: OrderedDict[str, tuple[Task, Fingerprint]] = OrderedDict()
     for record in state["closed"]:
         task = _untask(record)
         closed[task.id] = (task, engine._fingerprint(TaskSpec.model_validate(record["spec"])))

@@ -53,7 +53,7 @@ import math
 import time as _time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 
 from valueroute.agents import Agent, AgentPool, AgentSelection, Presence, SelectionCallable
 from valueroute.errors import (
@@ -180,6 +180,10 @@ _ASSIGNED = EventKind.task_assigned
 _STATE_NAMES = {state: state.value for state in TaskState}
 
 
+Fingerprint: TypeAlias = tuple[Any, ...]
+"""What :meth:`Engine.submit` compares on resubmission: the content of a spec but its id."""
+
+
 def _by_seq(task: Task) -> int:
     return task.seq
 
@@ -270,8 +274,8 @@ class Engine:
 
         self._now = -_INF
         self._tasks: dict[str, Task] = {}
-        self._fingerprints: dict[str, int] = {}
-        self._closed: OrderedDict[str, tuple[Task, int]] = OrderedDict()
+        self._fingerprints: dict[str, Fingerprint] = {}
+        self._closed: OrderedDict[str, tuple[Task, Fingerprint]] = OrderedDict()
         self._offers: dict[str, Offer] = {}
         self._holder: dict[str, Agent] = {}
         self._agent_tasks: dict[str, set[str]] = {}
@@ -583,20 +587,27 @@ class Engine:
 
     # ================================================================ submission
 
-    def _fingerprint(self, spec: TaskSpec) -> int:
-        return hash(
-            (
-                spec.type,
-                spec.channel,
-                spec.value,
-                spec.priority,
-                spec.due,
-                spec.created,
-                tuple(sorted(spec.skills.items())),
-                spec.department,
-                spec.process,
-                tuple(sorted(spec.attributes.items())),
-            )
+    def _fingerprint(
+        self, spec: TaskSpec, skills: tuple[tuple[str, float], ...] | None = None
+    ) -> Fingerprint:
+        """A submission's content but its id, compared exactly on resubmission.
+
+        ``skills`` is the sorted requirements tuple when the caller has it (a
+        group key shares it). Exact, not a hash: a hash would take priority
+        -1 and -2 for the same content (both hash to -2).
+        """
+        attributes = spec.attributes
+        return (
+            spec.type,
+            spec.channel,
+            spec.value,
+            spec.priority,
+            spec.due,
+            spec.created,
+            tuple(sorted(spec.skills.items())) if skills is None else skills,
+            spec.department,
+            spec.process,
+            frozenset(attributes.items()) if attributes else None,
         )
 
     @_command
@@ -610,7 +621,8 @@ class Engine:
         """
         if not isinstance(spec, TaskSpec):
             spec = TaskSpec.model_validate(spec)
-        fingerprint = self._fingerprint(spec)
+        group = self._list.group_of_key((spec.channel, tuple(sorted(spec.skills.items()))))
+        fingerprint = self._fingerprint(spec, group.skills)
         known = self._fingerprints.get(spec.id)
         if known is None and spec.id in self._closed:
             known = self._closed[spec.id][1]
@@ -622,7 +634,7 @@ class Engine:
                 )
             return self.get(spec.id)
         now = self._begin()
-        task = Task.from_spec(spec, seq=self._list.next_seq(), now=now)
+        task = Task.from_spec(spec, seq=self._list.next_seq(), now=now, skills=group.requirements)
         if self._rules is not None:
             self._apply_rules(task, now, baseline=None)
         self._tasks[task.id] = task
@@ -654,9 +666,11 @@ class Engine:
             # Push at once when someone is free: the same choice dispatch
             # would make (a new task has no cool-downs), without filing the
             # task in the list only to take it out again.
-            group = self._list.group_for(task.channel, task.skills)
+            if task.skills is not group.requirements or task.channel != group.channel:
+                # Rules or relaxation changed what the task needs.
+                group = self._list.group_for(task.channel, task.skills)
+                task.skills = group.requirements
             agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
-            task.skills = group.requirements
             if agent is not None:
                 if _QUEUED in self._muted:
                     self._event_seq += 1

@@ -101,6 +101,8 @@ class TaskList:
         self._tasks: dict[str, Task] = {}
         self._groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
         self._group_list: list[RequirementGroup] = []
+        # id(group.requirements) -> group: tasks carry their group's mapping.
+        self._by_requirements: dict[int, RequirementGroup] = {}
         self._breakpoints: list[tuple[float, int]] = []
         # seq -> open task: heap entries refer to tasks by seq (see Entry).
         self._by_seq: dict[int, Task] = {}
@@ -150,13 +152,25 @@ class TaskList:
         return self._group_list
 
     def group_for(self, channel: str, skills: Mapping[str, float]) -> RequirementGroup:
-        """The interned group for this channel and requirement set. O(k log k) in skills."""
-        key = RequirementGroup.make_key(channel, skills)
+        """The interned group for this channel and requirement set.
+
+        O(1) when ``skills`` is a group's own ``requirements`` mapping (every
+        filed task carries one), O(k log k) in skills otherwise.
+        """
+        # Groups live as long as the list, so the id of their mapping is theirs.
+        group = self._by_requirements.get(id(skills))
+        if group is not None and group.requirements is skills and group.channel == channel:
+            return group
+        return self.group_of_key((channel, tuple(sorted(skills.items()))))
+
+    def group_of_key(self, key: tuple[str, tuple[tuple[str, float], ...]]) -> RequirementGroup:
+        """The interned group for a :meth:`RequirementGroup.make_key` key. O(1)."""
         group = self._groups.get(key)
         if group is None:
             group = RequirementGroup(key[0], key[1], len(self._groups))
             self._groups[key] = group
             self._group_list.append(group)
+            self._by_requirements[id(group.requirements)] = group
         return group
 
     def next_seq_peek(self) -> int:
@@ -621,6 +635,7 @@ class TaskList:
         for group in self._groups.values():
             assert self._groups[group.key] is group
             assert self._group_list[group.index] is group
+            assert self._by_requirements[id(group.requirements)] is group
             assert group.bucket_list == list(group.buckets.values())
             for slope, bucket in group.buckets.items():
                 seen_buckets += 1
