@@ -560,3 +560,39 @@ def test_the_selection_example_prints_the_picks_its_team_implies() -> None:
         "random": [["bob", "cat", "ann", "dan"][draws[0]], ["bob", "cat"][draws[1]]],
     }
     assert "longest idle for billing is now cat" in result.stdout
+
+
+def test_availability_stays_exact_and_bounded_when_agents_leave_from_the_middle() -> None:
+    # Agents leaving the ready set out of idle order leave stale heap entries
+    # behind; the index must still name the longest idle agent and must not
+    # grow with the number of departures.
+    pool = AgentPool()
+    tasks = TaskList()
+    group = tasks.group_for("voice", {"s": 1.0})
+    now = 0.0
+    ids = [f"a{i}" for i in range(200)]
+    for agent_id in ids:
+        now += 1.0
+        ready(pool, agent_id, {"s": 2.0}, now=now)
+    rng = np.random.default_rng(5)
+    idle_since = {agent_id: pool.get(agent_id).idle_since for agent_id in ids}
+    available = set(ids)
+    for _ in range(3_000):
+        now += 1.0
+        agent_id = ids[int(rng.integers(len(ids)))]
+        if agent_id in available:
+            pool.take(pool.get(agent_id), "voice", now=now)
+            available.discard(agent_id)
+        else:
+            pool.release(pool.get(agent_id), "voice", now=now)
+            available.add(agent_id)
+            idle_since[agent_id] = now
+        expected = min(available, key=lambda a: (idle_since[a], ids.index(a)), default=None)
+        chosen = pool.select(group, now=now)
+        assert (chosen.id if chosen else None) == expected
+        assert [a.id for a in pool.available_agents(group)] == sorted(
+            available, key=lambda a: (idle_since[a], ids.index(a))
+        )
+        lists = pool._available["voice"][pool.get("a0").profile]
+        assert len(lists.heap) <= 2 * len(available) + 33
+    pool._check()

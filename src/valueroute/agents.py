@@ -10,9 +10,10 @@ The engine asks the pool two questions, both at the moment something changes:
 Neither question scans all agents. Agents with identical skills share one
 *profile*; which profiles a requirement group admits is computed once per
 (group, profile) pair and cached. Per (profile, channel) the pool keeps the
-agents that could take a task on that channel right now in two sorted lists,
-one by ``(idle_since, order)`` and one by ``order``; every state change moves
-the agent between these lists in O(c log n) for c channels.
+agents that could take a task on that channel right now: a heap by
+``(idle_since, order)`` with lazily dropped entries, and (once a strategy by
+registration order has been used) a sorted list by ``order``; every state
+change moves the agent in O(c log n) for c channels.
 
 Presence and the public state
 -----------------------------
@@ -154,13 +155,54 @@ class _Profile:
 
 
 class _Available:
-    """Agents of one profile that could take a task on one channel right now."""
+    """Agents of one profile that could take a task on one channel right now.
 
-    __slots__ = ("by_idle", "by_order")
+    ``heap`` holds idle keys ``(idle_since, order)``, the longest idle at
+    ``heap[0]``. An entry is live while it is the very tuple its agent is
+    filed under (``agent._indexed[channel]``); entries of agents that left
+    stay until they reach the head or outnumber the live ones. The head is
+    always live, ``live`` counts the live entries. A heap instead of a sorted
+    list: the agent taken is nearly always the head and a freed agent's key
+    is the newest, so pushes and pops are O(log n) in C while a sorted list
+    pays its bookkeeping in Python.
+    """
 
-    def __init__(self) -> None:
-        self.by_idle: Any = SortedList()  # IdleKey
-        self.by_order: Any = SortedList()  # order
+    __slots__ = ("agents", "by_order", "channel", "heap", "live")
+
+    def __init__(self, channel: str, agents: Mapping[int, Agent]) -> None:
+        self.channel = channel
+        self.agents = agents  # the pool's order -> agent
+        self.heap: list[IdleKey] = []
+        self.live = 0
+        self.by_order: Any = SortedList()  # order, kept once the pool is ordered
+
+    def is_live(self, entry: IdleKey) -> bool:
+        agent = self.agents.get(entry[1])
+        return agent is not None and agent._indexed.get(self.channel) is entry
+
+    def push(self, entry: IdleKey) -> None:
+        heapq.heappush(self.heap, entry)
+        self.live += 1
+
+    def drop(self, entry: IdleKey) -> None:
+        """Forget an entry that has just stopped being live."""
+        self.live -= 1
+        heap = self.heap
+        if not self.live:
+            heap.clear()
+        elif heap[0] is entry:
+            heapq.heappop(heap)
+            while not self.is_live(heap[0]):
+                heapq.heappop(heap)
+        elif len(heap) > 2 * self.live + 32:
+            # O(1) amortised: at least live + 32 stale entries go at once.
+            self.heap = [e for e in heap if self.is_live(e)]
+            heapq.heapify(self.heap)
+
+    def entries(self) -> list[IdleKey]:
+        """The live entries, in no set order."""
+        is_live = self.is_live
+        return [e for e in self.heap if is_live(e)]
 
 
 class Agent:
@@ -298,7 +340,7 @@ class AgentPool:
         self._agents: dict[str, Agent] = {}
         self._by_order: dict[int, Agent] = {}
         # Availability by registration order is kept only once a strategy
-        # that needs it (top-down, round robin) has been used: two sorted-list
+        # that needs it (top-down, round robin) has been used: sorted-list
         # updates per state change that most centres never read.
         self._ordered = False
         self._next_order = 0
@@ -632,19 +674,21 @@ class AgentPool:
             if old is None:
                 lists = self._available.setdefault(channel, {}).get(agent.profile)
                 if lists is None:
-                    lists = self._available[channel][agent.profile] = _Available()
-                if not lists.by_idle:
+                    lists = self._available[channel][agent.profile] = _Available(
+                        channel, self._by_order
+                    )
+                if not lists.live:
                     self._staffed.setdefault(channel, {})[agent.profile] = lists
-                lists.by_idle.add(key)
+                indexed[channel] = key
+                lists.push(key)
                 if self._ordered:
                     lists.by_order.add(agent.order)
-                indexed[channel] = key
             elif old != key:
                 # Only the idle time moved: the order list is still right.
-                by_idle = self._available[channel][agent.profile].by_idle
-                by_idle.remove(old)
-                by_idle.add(key)
+                lists = self._available[channel][agent.profile]
                 indexed[channel] = key
+                lists.push(key)
+                lists.drop(old)
 
     def _order_index(self) -> None:
         """Start keeping availability by registration order (O(n log n) once)."""
@@ -653,20 +697,23 @@ class AgentPool:
         self._ordered = True
         for per_profile in self._available.values():
             for lists in per_profile.values():
-                lists.by_order.update(order for _, order in lists.by_idle)
+                lists.by_order.update(order for _, order in lists.entries())
 
     def _unindex(self, agent: Agent, channel: str, key: IdleKey) -> None:
+        """Drop an entry the agent is no longer filed under (``_indexed`` already says so)."""
         lists = self._available[channel][agent.profile]
-        lists.by_idle.remove(key)
+        lists.drop(key)
         if self._ordered:
             lists.by_order.remove(agent.order)
-        if not lists.by_idle:
+        if not lists.live:
             del self._staffed[channel][agent.profile]
 
     def _unfile(self, agent: Agent) -> None:
-        for channel, key in agent._indexed.items():
+        indexed = agent._indexed
+        entries = list(indexed.items())
+        indexed.clear()
+        for channel, key in entries:
             self._unindex(agent, channel, key)
-        agent._indexed.clear()
 
     def _sources(self, group: RequirementGroup) -> list[tuple[_Profile, _Available]]:
         """Non-empty availability lists of the profiles the group admits, in no set order.
@@ -687,11 +734,12 @@ class AgentPool:
     def available_agents(self, group: RequirementGroup) -> Iterator[Agent]:
         """Agents that could take a task of ``group`` now, longest idle first.
 
-        O(p + k log p) for the first k of them, p admitted profiles.
+        O(p + m log m) for m available agents of p admitted profiles.
         """
         by_order = self._by_order
-        merged = heapq.merge(*(lists.by_idle for _, lists in self._sources(group)))
-        return (by_order[order] for _, order in merged)
+        keys = [key for _, lists in self._sources(group) for key in lists.entries()]
+        keys.sort()
+        return (by_order[order] for _, order in keys)
 
     def select(
         self,
@@ -805,11 +853,18 @@ class AgentPool:
         for channel, per_profile in self._available.items():
             for profile, lists in per_profile.items():
                 assert self._profiles.get(profile.key) is profile
-                assert (profile in self._staffed.get(channel, {})) == bool(lists.by_idle)
-                if lists.by_idle:
+                assert (profile in self._staffed.get(channel, {})) == bool(lists.live)
+                if lists.live:
                     assert self._staffed[channel][profile] is lists
+                    assert lists.is_live(lists.heap[0])
+                    assert lists.heap[0] == min(lists.heap)
+                else:
+                    assert not lists.heap
+                assert lists.channel == channel
+                assert lists.agents is self._by_order
                 keys = expected.pop((channel, profile), set())
-                assert list(lists.by_idle) == sorted(keys)
+                assert sorted(lists.entries()) == sorted(keys)
+                assert lists.live == len(keys)
                 if self._ordered:
                     assert list(lists.by_order) == sorted(order for _, order in keys)
                 else:
@@ -862,7 +917,7 @@ def _best_head(
     """Smallest ``(rank(profile), idle_since, order)`` over the profiles' longest-idle heads."""
     best: tuple[float, float, int] | None = None
     for profile, lists in sources:
-        idle, order = lists.by_idle[0]
+        idle, order = lists.heap[0]
         candidate = (rank(profile) if rank is not None else 0.0, idle, order)
         if best is None or candidate < best:
             best = candidate
@@ -876,7 +931,7 @@ def _best_scan(
     by_order = pool._by_order
     best: tuple[float, float, int] | None = None
     for _, lists in pool._sources(group):
-        for idle, order in lists.by_idle:
+        for idle, order in lists.entries():
             candidate = (measure(by_order[order]), idle, order)
             if best is None or candidate < best:
                 best = candidate
@@ -901,7 +956,7 @@ class LongestIdle:
             return None
         best: IdleKey | None = None
         for profile in per_profile.keys() & pool._profiles_for(group).keys():
-            head: IdleKey = per_profile[profile].by_idle[0]
+            head = per_profile[profile].heap[0]
             if best is None or head < best:
                 best = head
         return None if best is None else pool._by_order[best[1]]
