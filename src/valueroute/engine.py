@@ -1069,15 +1069,24 @@ class Engine:
     ) -> None:
         task.state = state
         del self._tasks[task.id]
-        fingerprint = self._fingerprints.pop(task.id)
-        self._expires_at.pop(task.id, None)
-        self._relaxer.forget(task.id)
-        self._rule_state.pop(task.id, None)
-        self._fired.pop(task.id, None)
-        self._breached.discard(task.id)
-        self._warned.discard(task.id)
-        self._offer_count.pop(task.id, None)
-        self._cooldown.pop(task.id, None)
+        task_id = task.id
+        fingerprint = self._fingerprints.pop(task_id)
+        self._offer_count.pop(task_id, None)
+        # Per-task state of features most engines do not use: skip the
+        # lookups while nothing is kept there.
+        if self._expires_at:
+            self._expires_at.pop(task_id, None)
+        if self._relaxer:
+            self._relaxer.forget(task_id)
+        if self._rule_state:
+            self._rule_state.pop(task_id, None)
+            self._fired.pop(task_id, None)
+        if self._breached:
+            self._breached.discard(task_id)
+        if self._warned:
+            self._warned.discard(task_id)
+        if self._cooldown:
+            self._cooldown.pop(task_id, None)
         self._stats[(_STATE_NAMES[state], task.type)] += 1
         if self._closed_memory:
             self._closed[task.id] = (task, fingerprint)

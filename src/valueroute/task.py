@@ -199,7 +199,9 @@ class Task:
         task.value = spec.value
         task.priority = spec.priority
         task.due = spec.due
-        task.skills = (skills if skills is not None else dict(spec.skills)) or _NO_SKILLS
+        if skills is None:
+            skills = dict(spec.skills) or _NO_SKILLS
+        task.skills = skills
         department = spec.department
         task.department = None if department is None else sys.intern(department)
         process = spec.process
