@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -603,3 +605,23 @@ def test_timers_of_closed_tasks_do_not_pile_up(clock: Clock) -> None:
     # Each task left a time-to-live and a due-date timer a day or an hour away.
     assert len(engine._timers) <= 4096 + 8 + 2
     assert engine.next_wakeup() == float("inf")
+
+
+@pytest.mark.parametrize("reading", [math.nan, math.inf, -math.inf])
+def test_a_clock_reading_that_is_not_finite_is_refused_and_changes_nothing(
+    clock: Clock, reading: float
+) -> None:
+    engine, log = make_engine(clock)
+    clock.now = 5.0
+    engine.submit(TaskSpec(id="t"))
+    before = (engine.now, len(log), engine.digest())
+    clock.now = reading
+    with pytest.raises(InvalidInputError, match="clock: got"):
+        engine.submit(TaskSpec(id="u"))
+    with pytest.raises(InvalidInputError, match="clock: got"):
+        engine.statistics()
+    assert (engine.now, len(log), engine.digest()) == before
+    clock.now = 4.0  # a step back is kept monotone, not refused
+    engine.submit(TaskSpec(id="u"))
+    assert engine.now == 5.0
+    engine._check()

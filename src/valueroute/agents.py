@@ -587,7 +587,18 @@ class AgentPool:
         """
         self._own(agent)
         self._read_sequence(groups)
+        return list(self._eligible(agent, groups))
+
+    def _eligible(self, agent: Agent, groups: Sequence[RequirementGroup]) -> list[RequirementGroup]:
+        """:meth:`eligible_groups` for an agent known to be this pool's and the
+        task list's own sequence; the list may be the pool's: read, don't change."""
+        if len(groups) != len(self._sequence):
+            self._read_sequence(groups)
         by_channel = agent.profile.by_channel
+        if len(agent._indexed) == 1:
+            # One free channel (the usual case): its groups as they are.
+            for channel in agent._indexed:
+                return by_channel.get(channel) or []
         eligible: list[RequirementGroup] = []
         for channel in agent._capacity:
             if channel in agent._indexed:

@@ -55,7 +55,15 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 
-from valueroute.agents import Agent, AgentPool, AgentSelection, Presence, SelectionCallable
+from valueroute.agents import (
+    Agent,
+    AgentPool,
+    AgentSelection,
+    LongestIdle,
+    Presence,
+    SelectionCallable,
+    _is_selection,
+)
 from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
@@ -258,6 +266,13 @@ class Engine:
         self._list = TaskList(self._guarded(base_policy))
         self._pool = AgentPool(exclusive_channels=frozenset(exclusive_channels))
         self._selection = agent_selection
+        # A built-in strategy is asked directly; a plain callable goes through
+        # AgentPool.select, which checks what it returns.
+        self._choose: Callable[..., Agent | None] | None = None
+        if agent_selection is None:
+            self._choose = LongestIdle().choose
+        elif _is_selection(agent_selection):
+            self._choose = agent_selection.choose  # type: ignore[union-attr]
         self._dispatch_mode = dispatch
         self._offer_timeout = offer_timeout
         self._auto_accept = auto_accept
@@ -414,17 +429,22 @@ class Engine:
     # ================================================================ time
 
     def _read_clock(self) -> float:
+        """The clock's reading for a view: never behind the engine's time, not adopted."""
         now = float(self._clock())
         if not math.isfinite(now):
+            raise InvalidInputError(f"clock: got {now!r} (expected finite seconds)")
+        return max(now, self._now)
+
+    def _begin(self) -> float:
+        """Read the clock and make it the engine's time (every command does, once)."""
+        now = float(self._clock())
+        # x - x == 0 holds exactly for finite floats, fails for inf and nan.
+        if now - now != 0.0:
             raise InvalidInputError(f"clock: got {now!r} (expected finite seconds)")
         if now < self._now:
             # A wall clock may step back (NTP); the engine keeps its own time
             # monotone instead of reordering history.
             return self._now
-        return now
-
-    def _begin(self) -> float:
-        now = self._read_clock()
         self._now = now
         return now
 
@@ -670,7 +690,11 @@ class Engine:
                 # Rules or relaxation changed what the task needs.
                 group = self._list.group_for(task.channel, task.skills)
                 task.skills = group.requirements
-            agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
+            choose = self._choose
+            if choose is not None:
+                agent = choose(self._pool, group, task=task, now=now)
+            else:
+                agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
             if agent is not None:
                 if _QUEUED in self._muted:
                     self._event_seq += 1
@@ -804,8 +828,9 @@ class Engine:
                 if task is not None and task.state is TaskState.queued:
                     self._place(task, now)
             else:
-                if key in self._pool:
-                    self._fill(self._pool.get(key), now)
+                agent = self._pool._agents.get(key)
+                if agent is not None:
+                    self._fill(agent, now)
 
     def _cooling(self, task_id: str, agent_id: str, now: float) -> bool:
         agents = self._cooldown.get(task_id)
@@ -824,7 +849,11 @@ class Engine:
     def _place(self, task: Task, now: float) -> None:
         group = task.group
         assert group is not None
-        agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
+        choose = self._choose
+        if choose is not None:
+            agent = choose(self._pool, group, task=task, now=now)
+        else:
+            agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
         if agent is not None and self._cooling(task.id, agent.id, now):
             # The preferred agent refused this task recently: the longest idle
             # of the others takes it, if any.
@@ -838,7 +867,7 @@ class Engine:
             self._offer(task, agent, now)
 
     def _best_for(self, agent: Agent, now: float) -> Task | None:
-        groups = self._pool.eligible_groups(agent, self._list.groups)
+        groups = self._pool._eligible(agent, self._list.groups)
         if not groups:
             return None
         task = self._list.best(groups, now)
