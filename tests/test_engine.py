@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -625,3 +628,29 @@ def test_a_clock_reading_that_is_not_finite_is_refused_and_changes_nothing(
     engine.submit(TaskSpec(id="u"))
     assert engine.now == 5.0
     engine._check()
+
+
+def test_the_digest_is_the_same_in_every_process() -> None:
+    # Recovery compares digests computed in different processes, where string
+    # hashes (and so set orders) differ.
+    script = (
+        "from valueroute import Engine, TaskSpec\n"
+        "engine = Engine(clock=lambda: 1.0)\n"
+        "for i in range(5):\n"
+        "    attrs = {'tier': 'gold', 'region': 'north', 'lang': 'he', 'n': i}\n"
+        "    engine.submit(TaskSpec(id=f't{i}', attributes=attrs, skills={'a': 1, 'b': 2}))\n"
+        "    engine.cancel(f't{i}')\n"
+        "engine.submit(TaskSpec(id='open', attributes={'x': 1, 'y': 'z'}))\n"
+        "print(engine.digest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1, digests

@@ -241,12 +241,12 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
         if task.state is TaskState.queued:
             assert task.entry is not None
             record["index"] = [task.entry[0], task.slope, _num(task.until)]
-        record["spec"] = _spec_of(engine, task, engine._fingerprints[task.id], specs)
+        record["spec"] = _spec_of(engine, task, task.fingerprint, specs)
         tasks.append(record)
     closed = []
-    for task, fingerprint in engine._closed.values():
+    for task in engine._closed.values():
         record = _task(task)
-        record["spec"] = _spec_of(engine, task, fingerprint, specs)
+        record["spec"] = _spec_of(engine, task, task.fingerprint, specs)
         closed.append(record)
     agents = []
     for agent in pool._agents.values():
@@ -352,15 +352,15 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     pool = _restore_pool(data["pool"], engine._pool.exclusive_channels)
     state = data["engine"]
     tasks: dict[str, Task] = {}
-    fingerprints: dict[str, Fingerprint] = {}
     for record in state["tasks"]:
         task = _untask(record)
+        task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
         tasks[task.id] = task
-        fingerprints[task.id] = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
-    closed: OrderedDict[str, tuple[Task, Fingerprint]] = OrderedDict()
+    closed: OrderedDict[str, Task] = OrderedDict()
     for record in state["closed"]:
         task = _untask(record)
-        closed[task.id] = (task, engine._fingerprint(TaskSpec.model_validate(record["spec"])))
+        task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
+        closed[task.id] = task
     tasklist = _restore_tasklist(data["tasklist"], engine._list.policy, state["tasks"], tasks)
 
     engine._list = tasklist
@@ -371,14 +371,13 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     engine._timers = [(float(at), seq, kind, key) for at, seq, kind, key in state["timers"]]
     heapq.heapify(engine._timers)
     engine._tasks = tasks
-    engine._fingerprints = fingerprints
     engine._closed = closed
     engine._offers = {
         task_id: Offer(tasks[task_id], pool.get(agent_id), time, float(expires))
         for task_id, agent_id, time, expires in state["offers"]
     }
     engine._holder = {task_id: pool.get(agent_id) for task_id, agent_id in state["holder"].items()}
-    engine._agent_tasks = {a: set(ids) for a, ids in state["agent_tasks"].items()}
+    engine._agent_tasks = {a: {i: tasks[i] for i in ids} for a, ids in state["agent_tasks"].items()}
     engine._deferred_until = dict(state["deferred_until"])
     engine._wrap_up_until = dict(state["wrap_up_until"])
     engine._expires_at = dict(state["expires_at"])

@@ -289,11 +289,12 @@ class Engine:
 
         self._now = -_INF
         self._tasks: dict[str, Task] = {}
-        self._fingerprints: dict[str, Fingerprint] = {}
-        self._closed: OrderedDict[str, tuple[Task, Fingerprint]] = OrderedDict()
+        # The last closed_memory closed tasks, oldest first.
+        self._closed: OrderedDict[str, Task] = OrderedDict()
         self._offers: dict[str, Offer] = {}
         self._holder: dict[str, Agent] = {}
-        self._agent_tasks: dict[str, set[str]] = {}
+        # agent id -> the tasks it holds (offered, assigned, wrap-up), by id.
+        self._agent_tasks: dict[str, dict[str, Task]] = {}
         self._deferred_until: dict[str, float] = {}
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
@@ -394,7 +395,7 @@ class Engine:
             closed = self._closed.get(task_id)
             if closed is None:
                 raise UnknownTaskError(f"no task with id {task_id!r}")
-            return closed[0]
+            return closed
         return task
 
     def offer_of(self, task_id: str) -> Offer:
@@ -413,14 +414,13 @@ class Engine:
 
     def tasks_of(self, agent_id: str) -> list[Task]:
         """The tasks an agent holds (offered, assigned or in wrap-up), in submission order."""
-        ids = self._agent_tasks.get(agent_id)
-        if not ids:
+        held = self._agent_tasks.get(agent_id)
+        if not held:
             self._pool.get(agent_id)
             return []
-        if len(ids) == 1:
-            for task_id in ids:
-                return [self._tasks[task_id]]
-        return sorted((self._tasks[i] for i in ids), key=_by_seq)
+        if len(held) == 1:
+            return list(held.values())
+        return sorted(held.values(), key=_by_seq)
 
     def __len__(self) -> int:
         """Open (non-terminal) tasks."""
@@ -627,7 +627,9 @@ class Engine:
             tuple(sorted(spec.skills.items())) if skills is None else skills,
             spec.department,
             spec.process,
-            frozenset(attributes.items()) if attributes else None,
+            # Sorted by name (names are unique): a set's order would differ
+            # between processes, and digests compare across them.
+            tuple(sorted(attributes.items())) if attributes else None,
         )
 
     @_command
@@ -643,11 +645,9 @@ class Engine:
             spec = TaskSpec.model_validate(spec)
         group = self._list.group_of_key((spec.channel, tuple(sorted(spec.skills.items()))))
         fingerprint = self._fingerprint(spec, group.skills)
-        known = self._fingerprints.get(spec.id)
-        if known is None and spec.id in self._closed:
-            known = self._closed[spec.id][1]
+        known = self._tasks.get(spec.id) or self._closed.get(spec.id)
         if known is not None:
-            if known != fingerprint:
+            if known.fingerprint != fingerprint:
                 raise DuplicateTaskError(
                     f"task id {spec.id!r} is already in use with other content "
                     "(expected the same content for an idempotent resubmission, or a new id)"
@@ -658,7 +658,7 @@ class Engine:
         if self._rules is not None:
             self._apply_rules(task, now, baseline=None)
         self._tasks[task.id] = task
-        self._fingerprints[task.id] = fingerprint
+        task.fingerprint = fingerprint
         self._stats[("submitted", task.type)] += 1
         if _SUBMITTED in self._muted:
             self._event_seq += 1
@@ -899,8 +899,8 @@ class Engine:
         self._holder[task.id] = agent
         held = self._agent_tasks.get(agent.id)
         if held is None:
-            held = self._agent_tasks[agent.id] = set()
-        held.add(task.id)
+            held = self._agent_tasks[agent.id] = {}
+        held[task.id] = task
         self._offer_count[task.id] += 1
         self._stats[("offered", task.type)] += 1
         if _OFFERED in self._muted:
@@ -917,7 +917,7 @@ class Engine:
 
     def _release_holder(self, task: Task, now: float) -> Agent:
         agent = self._holder.pop(task.id)
-        self._agent_tasks[agent.id].discard(task.id)
+        del self._agent_tasks[agent.id][task.id]
         self._pool._release(agent, task.channel, now)
         self._pending.append((False, agent.id))
         return agent
@@ -966,7 +966,7 @@ class Engine:
         task = self._tasks.get(task_id)
         if task is None:
             if task_id in self._closed:
-                state = self._closed[task_id][0].state
+                state = self._closed[task_id].state
                 raise InvalidTransitionError(
                     f"cannot {action} task {task_id!r}: it is {state.value} (closed)"
                 )
@@ -1099,7 +1099,6 @@ class Engine:
         task.state = state
         del self._tasks[task.id]
         task_id = task.id
-        fingerprint = self._fingerprints.pop(task_id)
         self._offer_count.pop(task_id, None)
         # Per-task state of features most engines do not use: skip the
         # lookups while nothing is kept there.
@@ -1118,7 +1117,7 @@ class Engine:
             self._cooldown.pop(task_id, None)
         self._stats[(_STATE_NAMES[state], task.type)] += 1
         if self._closed_memory:
-            self._closed[task.id] = (task, fingerprint)
+            self._closed[task_id] = task
             if len(self._closed) > self._closed_memory:
                 self._closed.popitem(last=False)
         if kind in self._muted:
@@ -1517,7 +1516,7 @@ class Engine:
         )
         feed("timers", valid)
         feed("stats", sorted(self._stats.items()))
-        feed("closed", [(k, v[0].state.value, v[1]) for k, v in self._closed.items()])
+        feed("closed", [(k, v.state.value, v.fingerprint) for k, v in self._closed.items()])
         return hasher.hexdigest()
 
     # ================================================================ invariants
@@ -1546,8 +1545,9 @@ class Engine:
         assert all(self._cooldown.values()), "empty cool-down table kept"
         for agent_id, ids in self._agent_tasks.items():
             agent = self._pool.get(agent_id)
-            for task_id in ids:
+            for task_id, held_task in ids.items():
                 assert self._holder[task_id] is agent
+                assert self._tasks[task_id] is held_task
             load: Counter[str] = Counter(self._tasks[i].channel for i in ids)
             assert {c: n for c, n in agent.load.items() if n} == dict(load), agent_id
 

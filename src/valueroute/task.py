@@ -109,7 +109,8 @@ class Task:
     ``channel``, ``value``, ``priority``, ``due`` (seconds or ``None``),
     ``created`` (seconds), ``skills``, ``department``, ``process``,
     ``attributes``, ``ramp`` (parameters of a priority ramp a rule started, or
-    ``None``). The remaining fields belong to the task list's index.
+    ``None``). ``fingerprint`` belongs to the engine (the submitted content,
+    for idempotent resubmission); the remaining fields to the task list's index.
     """
 
     __slots__ = (
@@ -120,6 +121,7 @@ class Task:
         "department",
         "due",
         "entry",
+        "fingerprint",
         "group",
         "id",
         "priority",
@@ -165,6 +167,7 @@ class Task:
         self.attributes: Mapping[str, AttributeValue] = attributes if attributes else _NO_ATTRIBUTES
         self.state = TaskState.queued
         self.version = 0
+        self.fingerprint: Any = None
         # Parameters of a priority ramp started by a rule, read by ramp policies.
         self.ramp: object | None = None
         # Index fields, owned by TaskList.
@@ -209,6 +212,7 @@ class Task:
         task.attributes = dict(spec.attributes) if spec.attributes else _NO_ATTRIBUTES
         task.state = TaskState.queued
         task.version = 0
+        task.fingerprint = None
         task.ramp = None
         task.group = None
         task.bucket = None
