@@ -158,7 +158,7 @@ class EngineMachine(RuleBasedStateMachine):
             for t in (engine.get(i) for i in self.model if i in engine._tasks)
         )
         agents = sorted((a.id, a.state.value, tuple(sorted(a.load.items()))) for a in engine.agents)
-        return tasks, agents, len(self.events), engine.next_wakeup()
+        return tasks, agents, len(self.events), engine.next_wakeup(), engine.now
 
     def attempt(self, call: object) -> bool:
         """Run a command; if it fails it must change nothing and emit nothing."""
