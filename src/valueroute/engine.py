@@ -727,7 +727,7 @@ class Engine:
     def _reapply_rules(self, task: Task, now: float) -> None:
         queued = task.state is TaskState.queued
         if queued:
-            self._list.remove(task.id)
+            self._list._take_out(task)
         baseline = self._rule_state[task.id][0]
         self._apply_rules(task, now, baseline=baseline)
         self._emit(
@@ -747,7 +747,7 @@ class Engine:
                 continue
             queued = task.state is TaskState.queued
             if queued:
-                self._list.remove(task.id)
+                self._list._take_out(task)
             if state is not None and rules is None:
                 state[0].restore(task)
                 del self._rule_state[task.id]
@@ -777,7 +777,7 @@ class Engine:
 
     def _relax_queued(self, task: Task, now: float) -> None:
         """Re-apply relaxation to a queued task now, re-filing it if its needs changed."""
-        self._list.remove(task.id)
+        self._list._take_out(task)
         changed = self._relaxer.apply(task, now)
         self._file(task, now)
         self._schedule_relaxation(task)
@@ -891,7 +891,7 @@ class Engine:
 
     def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer:
         if filed:
-            self._list.remove(task.id)
+            self._list._take_out(task)
         # Every caller offers only to an agent that can take the channel now.
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.offered
@@ -1076,7 +1076,7 @@ class Engine:
     def _take_out(self, task: Task, now: float) -> None:
         """Remove a not-yet-working task from wherever it is."""
         if task.state is TaskState.queued:
-            self._list.remove(task.id)
+            self._list._take_out(task)
         elif task.state is TaskState.offered:
             del self._offers[task.id]
             self._release_holder(task, now)

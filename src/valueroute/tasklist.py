@@ -390,9 +390,12 @@ class TaskList:
 
     def remove(self, task_id: str) -> Task:
         """Take a task out of the list and return it; O(log n) amortised."""
-        task = self.get(task_id)
+        return self._take_out(self.get(task_id))
+
+    def _take_out(self, task: Task) -> Task:
+        """:meth:`remove` for a record the caller knows is filed in this list."""
         self._unfile(task)
-        del self._tasks[task_id]
+        del self._tasks[task.id]
         del self._by_seq[task.seq]
         self._count(task, -1)
         task.group = None
