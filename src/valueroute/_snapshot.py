@@ -444,7 +444,7 @@ def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -
     pool = AgentPool(exclusive_channels=exclusive_channels)
     for serial, key in data["profiles"]:
         profile_key = tuple((name, level) for name, level in key)
-        pool._profiles[profile_key] = _Profile(profile_key, serial)
+        pool._file_profile(_Profile(profile_key, serial))
     for record in data["agents"]:
         spec = AgentSpec(
             id=record["id"],

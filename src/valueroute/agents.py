@@ -346,6 +346,9 @@ class AgentPool:
         self._next_order = 0
         self._profiles: dict[tuple[tuple[str, float], ...], _Profile] = {}
         self._next_profile = 0
+        # skill name -> profiles having it (any level), in creation order:
+        # a new group is tested only against profiles with its rarest skill.
+        self._with_skill: dict[str, dict[_Profile, None]] = {}
         # channel -> profile -> available agents of that profile on that channel.
         self._available: dict[str, dict[_Profile, _Available]] = {}
         # The same lists, only those with someone available: a busy centre's
@@ -616,7 +619,6 @@ class AgentPool:
             )
         if len(groups) == seen:
             return
-        profiles = list(self._profiles.values())
         for group in groups[seen:]:
             if not isinstance(group, RequirementGroup):
                 raise InvalidInputError(
@@ -624,21 +626,36 @@ class AgentPool:
                 )
         for group in groups[seen:]:
             self._sequence.append(group)
-            for profile in profiles:
+            for profile in self._candidates(group):
                 if group.admits(profile.skills):
                     profile.by_channel.setdefault(group.channel, []).append(group)
 
     def _profiles_for(self, group: RequirementGroup) -> dict[_Profile, None]:
         admitted = self._admitted.get(group)
         if admitted is None:
-            admitted = {p: None for p in self._profiles.values() if group.admits(p.skills)}
+            admitted = {p: None for p in self._candidates(group) if group.admits(p.skills)}
             self._admitted[group] = admitted
         return admitted
+
+    def _candidates(self, group: RequirementGroup) -> Iterable[_Profile]:
+        """Profiles that may meet the group, in creation order: those having its
+        least common required skill (every profile when it requires none)."""
+        if not group.skills:
+            return self._profiles.values()
+        fewest: dict[_Profile, None] | None = None
+        for name, _ in group.skills:
+            having = self._with_skill.get(name)
+            if not having:
+                return ()
+            if fewest is None or len(having) < len(fewest):
+                fewest = having
+        assert fewest is not None
+        return fewest
 
     def _new_profile(self, key: tuple[tuple[str, float], ...]) -> _Profile:
         profile = _Profile(key, self._next_profile)
         self._next_profile += 1
-        self._profiles[key] = profile
+        self._file_profile(profile)
         for group in self._sequence:
             if group.admits(profile.skills):
                 profile.by_channel.setdefault(group.channel, []).append(group)
@@ -647,8 +664,18 @@ class AgentPool:
                 admitted[profile] = None
         return profile
 
+    def _file_profile(self, profile: _Profile) -> None:
+        self._profiles[profile.key] = profile
+        for name, _ in profile.key:
+            self._with_skill.setdefault(name, {})[profile] = None
+
     def _drop_profile(self, profile: _Profile) -> None:
         del self._profiles[profile.key]
+        for name, _ in profile.key:
+            having = self._with_skill[name]
+            del having[profile]
+            if not having:
+                del self._with_skill[name]
         for admitted in self._admitted.values():
             admitted.pop(profile, None)
         for per_profile in self._available.values():
@@ -683,13 +710,17 @@ class AgentPool:
         for channel in wanted:
             old = indexed.get(channel)
             if old is None:
-                lists = self._available.setdefault(channel, {}).get(agent.profile)
+                per_profile = self._available.get(channel)
+                if per_profile is None:
+                    per_profile = self._available[channel] = {}
+                lists = per_profile.get(agent.profile)
                 if lists is None:
-                    lists = self._available[channel][agent.profile] = _Available(
-                        channel, self._by_order
-                    )
+                    lists = per_profile[agent.profile] = _Available(channel, self._by_order)
                 if not lists.live:
-                    self._staffed.setdefault(channel, {})[agent.profile] = lists
+                    staffed = self._staffed.get(channel)
+                    if staffed is None:
+                        staffed = self._staffed[channel] = {}
+                    staffed[agent.profile] = lists
                 indexed[channel] = key
                 lists.push(key)
                 if self._ordered:
@@ -861,6 +892,11 @@ class AgentPool:
                 assert agent._indexed[channel] == key
                 expected.setdefault((channel, agent.profile), set()).add(key)
         assert counts == {p: p.agents for p in self._profiles.values()}
+        with_skill: dict[str, list[_Profile]] = {}
+        for profile in self._profiles.values():
+            for name, _ in profile.key:
+                with_skill.setdefault(name, []).append(profile)
+        assert {name: list(having) for name, having in self._with_skill.items()} == with_skill
         for channel, per_profile in self._available.items():
             for profile, lists in per_profile.items():
                 assert self._profiles.get(profile.key) is profile

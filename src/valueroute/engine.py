@@ -805,7 +805,7 @@ class Engine:
 
     def _enqueue(self, task: Task, now: float, *, place: bool = True) -> None:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
-        relaxing = self._relaxer.tracked(task.id)
+        relaxing = bool(self._relaxer) and self._relaxer.tracked(task.id)
         if relaxing and self._relaxer.apply(task, now):
             self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
         self._file(task, now)

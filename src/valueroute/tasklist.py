@@ -280,7 +280,8 @@ class TaskList:
 
     def _drop_stale_heads(self, bucket: _Bucket) -> None:
         heap = bucket.heap
-        while heap and not self._is_live(heap[0]):
+        # With no stale entry (the usual case) the new head is live: no lookup.
+        while bucket.stale and heap and not self._is_live(heap[0]):
             heapq.heappop(heap)
             bucket.stale -= 1
         if not heap:
