@@ -268,7 +268,10 @@ class World:
         self._backlog: list[dict[str, Any]] = []
         self._agent_specs = {spec.id: spec for spec in self._build_agents()}
         self._arrivals = self._arrival_stream()
-        self.engine.subscribe(self._on_event, kinds=(_ASSIGNED, _COMPLETED))
+        self.engine.subscribe(self._on_assigned, kinds=(_ASSIGNED,))
+        # Completions matter only while an agent is waiting to go off duty:
+        # the world listens to them only then (an event per task otherwise).
+        self._stop_watching: Callable[[], None] | None = None
 
     # ------------------------------------------------------------ setup
 
@@ -444,11 +447,8 @@ class World:
 
     # Engine events ----------------------------------------------
 
-    def _on_event(self, event: Event) -> None:
-        kind = event.kind
-        if kind is _ASSIGNED:
-            self._on_assigned(event)
-        elif kind is _COMPLETED and event.agent in self._leaving:
+    def _on_completed(self, event: Event) -> None:
+        if event.agent in self._leaving:
             self._deferred.append(event.agent)
 
     def _on_assigned(self, event: Event) -> None:
@@ -597,6 +597,8 @@ class World:
         if agent.held:
             engine.set_agent_state(agent_id, "not_ready", reason="end_of_duty")
             self._leaving.add(agent_id)
+            if self._stop_watching is None:
+                self._stop_watching = self.engine.subscribe(self._on_completed, kinds=(_COMPLETED,))
         else:
             engine.set_agent_state(agent_id, "offline")
 
@@ -608,6 +610,9 @@ class World:
             if agent_id in self._leaving and engine.agents.get(agent_id).held == 0:
                 self._leaving.discard(agent_id)
                 engine.set_agent_state(agent_id, "offline")
+        if not self._leaving and self._stop_watching is not None:
+            self._stop_watching()
+            self._stop_watching = None
         wakeup = engine.next_wakeup()
         if wakeup < self._wake_at:
             self._wake_at = wakeup
