@@ -304,7 +304,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 for task_id, (baseline, next_change) in engine._rule_state.items()
             },
             "fired": {task_id: list(names) for task_id, names in engine._fired.items()},
-            "stats": [[what, kind, n] for (what, kind), n in engine._stats.items()],
+            "stats": [[what, kind, n] for (what, kind), n in engine._stat_items()],
         },
         "tasklist": {
             "now": _num(tasklist._now),
@@ -395,7 +395,7 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
         for task_id, (baseline, next_change) in state["rule_state"].items()
     }
     engine._fired = {task_id: tuple(names) for task_id, names in state["fired"].items()}
-    engine._stats = Counter({(what, kind): n for what, kind, n in state["stats"]})
+    engine._load_stats(state["stats"])
     engine._pending = deque()
     engine._outbox = []
     _restore_selection(data["selection"], engine)

@@ -200,9 +200,16 @@ class _Available:
             heapq.heapify(self.heap)
 
     def entries(self) -> list[IdleKey]:
-        """The live entries, in no set order."""
+        """The live entries, in no set order; read them, don't change them."""
+        heap = self.heap
+        if len(heap) == self.live:
+            return heap
+        # Filtering costs as much as compacting: keep the result, so the
+        # next reader (a scanning strategy, say) pays nothing.
         is_live = self.is_live
-        return [e for e in self.heap if is_live(e)]
+        self.heap = [e for e in heap if is_live(e)]
+        heapq.heapify(self.heap)
+        return self.heap
 
 
 class Agent:

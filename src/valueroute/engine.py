@@ -188,6 +188,25 @@ _OFFERED = EventKind.task_offered
 _ACCEPTED = EventKind.offer_accepted
 _ASSIGNED = EventKind.task_assigned
 _STATE_NAMES = {state: state.value for state in TaskState}
+# Per-type statistics, one list of counts per task type.
+_STAT_NAMES = (
+    "submitted",
+    "offered",
+    "accepted",
+    "offer_rejected",
+    "offer_timed_out",
+    "offer_revoked",
+    "completed",
+    "canceled",
+    "expired",
+    "rejected",
+    "sla_breached",
+)
+_STAT_INDEX = {name: index for index, name in enumerate(_STAT_NAMES)}
+_N_SUBMITTED = _STAT_INDEX["submitted"]
+_N_OFFERED = _STAT_INDEX["offered"]
+_N_ACCEPTED = _STAT_INDEX["accepted"]
+_N_SLA_BREACHED = _STAT_INDEX["sla_breached"]
 
 
 Fingerprint: TypeAlias = tuple[Any, ...]
@@ -318,7 +337,8 @@ class Engine:
         self._muted: frozenset[EventKind] = _ALL_KINDS
         self._outbox: list[Event] = []
         self._event_seq = 0
-        self._stats: Counter[tuple[str, str]] = Counter()
+        # task type -> counts per statistic, indexed as _STAT_NAMES.
+        self._type_counts: dict[str, list[int]] = {}
         if rules is not None:
             self._rules = rules
 
@@ -470,6 +490,26 @@ class Engine:
             # An event nobody subscribed to cannot be seen: it is not built.
             self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
 
+    def _counts(self, task_type: str) -> list[int]:
+        counts = self._type_counts.get(task_type)
+        if counts is None:
+            counts = self._type_counts[task_type] = [0] * len(_STAT_NAMES)
+        return counts
+
+    def _stat_items(self) -> list[tuple[tuple[str, str], int]]:
+        """``((statistic, task type), count)`` for every count above zero."""
+        return [
+            ((name, task_type), n)
+            for task_type, counts in self._type_counts.items()
+            for name, n in zip(_STAT_NAMES, counts, strict=True)
+            if n
+        ]
+
+    def _load_stats(self, items: Iterable[tuple[str, str, int]]) -> None:
+        self._type_counts = {}
+        for name, task_type, n in items:
+            self._counts(task_type)[_STAT_INDEX[name]] = n
+
     def _warn_before(self, task: Task) -> None:
         """Schedule the early warning of a due time, when one is configured and still ahead."""
         if self._sla_warning is not None and task.due is not None:
@@ -600,7 +640,7 @@ class Engine:
             self._emit(EventKind.sla_warning, task=key, due=task.due, state=task.state.value)
         elif kind == _SLA:
             self._breached.add(key)
-            self._stats[("sla_breached", task.type)] += 1
+            self._counts(task.type)[_N_SLA_BREACHED] += 1
             self._emit(EventKind.sla_breached, task=key, due=at, state=task.state.value)
         elif kind == _RELAX:
             self._relax_queued(task, now)
@@ -661,7 +701,8 @@ class Engine:
             self._apply_rules(task, now, baseline=None)
         self._tasks[task.id] = task
         task.fingerprint = fingerprint
-        self._stats[("submitted", task.type)] += 1
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_N_SUBMITTED] += 1
         if _SUBMITTED in self._muted:
             self._event_seq += 1
         else:
@@ -904,7 +945,8 @@ class Engine:
             held = self._agent_tasks[agent.id] = {}
         held[task.id] = task
         self._offer_count[task.id] += 1
-        self._stats[("offered", task.type)] += 1
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_N_OFFERED] += 1
         if _OFFERED in self._muted:
             self._event_seq += 1
         else:
@@ -927,7 +969,7 @@ class Engine:
     def _unoffer(self, task: Task, kind: EventKind, *, cooldown: bool, now: float) -> None:
         del self._offers[task.id]
         agent = self._release_holder(task, now)
-        self._stats[(kind.value, task.type)] += 1
+        self._counts(task.type)[_STAT_INDEX[kind.value]] += 1
         self._emit(kind, task=task.id, agent=agent.id)
         if cooldown and self._reject_cooldown > 0:
             until = now + self._reject_cooldown
@@ -951,7 +993,8 @@ class Engine:
     def _accept(self, task: Task, offer: Offer, now: float) -> None:
         del self._offers[task.id]
         task.state = TaskState.assigned
-        self._stats[("accepted", task.type)] += 1
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_N_ACCEPTED] += 1
         muted = self._muted
         if _ACCEPTED in muted:
             self._event_seq += 1
@@ -1115,7 +1158,8 @@ class Engine:
             self._warned.discard(task_id)
         if self._cooldown:
             self._cooldown.pop(task_id, None)
-        self._stats[(_STATE_NAMES[state], task.type)] += 1
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_STAT_INDEX[_STATE_NAMES[state]]] += 1
         if self._closed_memory:
             self._closed[task_id] = task
             if len(self._closed) > self._closed_memory:
@@ -1421,7 +1465,7 @@ class Engine:
             if age > oldest.get(task.type, -_INF):
                 oldest[task.type] = age
         per_type: dict[str, dict[str, int]] = {}
-        for (what, kind), count in self._stats.items():
+        for (what, kind), count in self._stat_items():
             per_type.setdefault(kind, {})[what] = count
         return {
             "time": now,
@@ -1515,7 +1559,7 @@ class Engine:
             (at, kind, key) for at, _, kind, key in self._timers if self._timer_valid(at, kind, key)
         )
         feed("timers", valid)
-        feed("stats", sorted(self._stats.items()))
+        feed("stats", sorted(self._stat_items()))
         feed("closed", [(k, v.state.value, v.fingerprint) for k, v in self._closed.items()])
         return hasher.hexdigest()
 
