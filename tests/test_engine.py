@@ -276,8 +276,10 @@ def test_resubmission_with_other_content_is_refused_exactly(
 ) -> None:
     engine, _ = make_engine(clock)
     task = engine.submit({"id": "t", **first})
+    before = (len(engine.tasklist.groups), engine.digest())
     with pytest.raises(DuplicateTaskError, match="other content"):
         engine.submit({"id": "t", **second})
+    assert (len(engine.tasklist.groups), engine.digest()) == before
     # Key order of mappings is not content.
     same = {k: dict(reversed(v.items())) if isinstance(v, dict) else v for k, v in first.items()}
     assert engine.submit({"id": "t", **same}) is task

@@ -685,22 +685,32 @@ class Engine:
         """
         if not isinstance(spec, TaskSpec):
             spec = TaskSpec.model_validate(spec)
-        group = self._list.group_of_key((spec.channel, tuple(sorted(spec.skills.items()))))
-        fingerprint = self._fingerprint(spec, group.skills)
         known = self._tasks.get(spec.id) or self._closed.get(spec.id)
         if known is not None:
-            if known.fingerprint != fingerprint:
+            if known.fingerprint != self._fingerprint(spec):
                 raise DuplicateTaskError(
                     f"task id {spec.id!r} is already in use with other content "
                     "(expected the same content for an idempotent resubmission, or a new id)"
                 )
-            return self.get(spec.id)
+            return known
         now = self._begin()
-        task = Task.from_spec(spec, seq=self._list.next_seq(), now=now, skills=group.requirements)
+        key = (spec.channel, tuple(sorted(spec.skills.items())))
+        # An existing group lends the task its shared requirements at once; a
+        # new one is made only once nothing can fail (rules run first).
+        group = self._list.known_group(key)
+        task = Task.from_spec(
+            spec,
+            seq=self._list.next_seq_peek(),
+            now=now,
+            skills=None if group is None else group.requirements,
+        )
         if self._rules is not None:
             self._apply_rules(task, now, baseline=None)
+        self._list.next_seq()
+        if group is None:
+            group = self._list.group_of_key(key)
         self._tasks[task.id] = task
-        task.fingerprint = fingerprint
+        task.fingerprint = self._fingerprint(spec, group.skills)
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_SUBMITTED] += 1
         if _SUBMITTED in self._muted:

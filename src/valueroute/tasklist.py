@@ -163,6 +163,12 @@ class TaskList:
             return group
         return self.group_of_key((channel, tuple(sorted(skills.items()))))
 
+    def known_group(
+        self, key: tuple[str, tuple[tuple[str, float], ...]]
+    ) -> RequirementGroup | None:
+        """The group for a :meth:`RequirementGroup.make_key` key if it exists. O(1)."""
+        return self._groups.get(key)
+
     def group_of_key(self, key: tuple[str, tuple[tuple[str, float], ...]]) -> RequirementGroup:
         """The interned group for a :meth:`RequirementGroup.make_key` key. O(1)."""
         group = self._groups.get(key)
