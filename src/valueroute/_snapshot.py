@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import math
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -389,7 +389,7 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     engine._cooldown = {}
     for t, a, until in state["cooldown"]:
         engine._cooldown.setdefault(t, {})[a] = until
-    engine._offer_count = Counter(state["offer_count"])
+    engine._offer_count = dict(state["offer_count"])
     engine._rule_state = {
         task_id: (_unbaseline(baseline), float(next_change))
         for task_id, (baseline, next_change) in state["rule_state"].items()

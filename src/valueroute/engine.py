@@ -217,6 +217,9 @@ def _by_seq(task: Task) -> int:
     return task.seq
 
 
+_OFFERED_ONLY = (TaskState.offered,)
+_ASSIGNED_ONLY = (TaskState.assigned,)
+
 _OPEN_FOR_UPDATE = frozenset(
     {
         TaskState.queued,
@@ -324,7 +327,7 @@ class Engine:
         # task id -> agent id -> end of that agent's cool-down for the task;
         # dropped with the task when it closes.
         self._cooldown: dict[str, dict[str, float]] = {}
-        self._offer_count: Counter[str] = Counter()
+        self._offer_count: dict[str, int] = {}
         self._rule_state: dict[str, Any] = {}
         self._fired: dict[str, tuple[str, ...]] = {}
         self._timers: list[tuple[float, int, int, str]] = []
@@ -471,9 +474,11 @@ class Engine:
         return now
 
     def _finish(self) -> None:
-        self._run_dispatch(self._now)
-        outbox, self._outbox = self._outbox, []
+        if self._pending:
+            self._run_dispatch(self._now)
+        outbox = self._outbox
         if outbox:
+            self._outbox = []
             # A copy: a subscriber may unsubscribe while being called.
             subscribers = tuple(self._subscribers)
             for event in outbox:
@@ -851,8 +856,9 @@ class Engine:
     # ================================================================ placement
 
     def _file(self, task: Task, now: float) -> None:
+        # Only tasks outside the list come here: every queued task is in it.
         task.state = TaskState.queued
-        self._list.add(task, now=now)
+        self._list._add_record(task, now)
 
     def _enqueue(self, task: Task, now: float, *, place: bool = True) -> None:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
@@ -954,7 +960,7 @@ class Engine:
         if held is None:
             held = self._agent_tasks[agent.id] = {}
         held[task.id] = task
-        self._offer_count[task.id] += 1
+        self._offer_count[task.id] = self._offer_count.get(task.id, 0) + 1
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_OFFERED] += 1
         if _OFFERED in self._muted:
@@ -1017,7 +1023,9 @@ class Engine:
 
     # ================================================================ task commands
 
-    def _open(self, task_id: str, allowed: Iterable[TaskState], action: str) -> Task:
+    def _open(
+        self, task_id: str, allowed: tuple[TaskState, ...] | frozenset[TaskState], action: str
+    ) -> Task:
         task = self._tasks.get(task_id)
         if task is None:
             if task_id in self._closed:
@@ -1026,17 +1034,21 @@ class Engine:
                     f"cannot {action} task {task_id!r}: it is {state.value} (closed)"
                 )
             raise UnknownTaskError(f"no open task with id {task_id!r}")
-        allowed = tuple(allowed)
         if task.state not in allowed:
+            names = (
+                [s.value for s in allowed]
+                if isinstance(allowed, tuple)
+                else sorted(s.value for s in allowed)
+            )
             raise InvalidTransitionError(
                 f"cannot {action} task {task_id!r}: it is {task.state.value} "
-                f"(expected {' or '.join(s.value for s in allowed)})"
+                f"(expected {' or '.join(names)})"
             )
         return task
 
     def accept(self, task_id: str, agent_id: str | None = None) -> Task:
         """The agent takes the offered task: offered -> assigned."""
-        task = self._open(task_id, (TaskState.offered,), "accept")
+        task = self._open(task_id, _OFFERED_ONLY, "accept")
         offer = self._offers[task_id]
         if agent_id is not None and agent_id != offer.agent.id:
             raise InvalidTransitionError(
@@ -1077,7 +1089,7 @@ class Engine:
         ``wrap_up`` seconds of after-work (default: the engine's per-type
         setting) keep the agent's slot; 0 completes at once.
         """
-        task = self._open(task_id, (TaskState.assigned,), "complete")
+        task = self._open(task_id, _ASSIGNED_ONLY, "complete")
         seconds = self._wrap_up(task.type) if wrap_up is None else wrap_up
         if seconds is None or not (math.isfinite(seconds) and seconds >= 0):
             raise InvalidInputError(f"wrap_up: got {wrap_up!r} (expected seconds >= 0)")

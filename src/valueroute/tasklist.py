@@ -321,18 +321,25 @@ class TaskList:
         """
         if item.id in self._tasks:
             raise DuplicateTaskError(f"task id {item.id!r} is already open (expected a new id)")
-        self._tick(now)
-        if isinstance(item, TaskSpec):
-            group = self.group_for(item.channel, item.skills)
-            task = Task.from_spec(item, seq=self._next_seq, now=now, skills=group.requirements)
-        elif isinstance(item, Task):
-            task = item
-            group = self.group_for(task.channel, task.skills)
-            task.skills = group.requirements
-        else:
+        if isinstance(item, Task):
+            return self._add_record(item, now)
+        if not isinstance(item, TaskSpec):
             raise InvalidInputError(
                 f"item: got {type(item).__name__} (expected a TaskSpec or a Task record)"
             )
+        self._tick(now)
+        group = self.group_for(item.channel, item.skills)
+        task = Task.from_spec(item, seq=self._next_seq, now=now, skills=group.requirements)
+        return self._add_new(task, group, now)
+
+    def _add_record(self, task: Task, now: float) -> Task:
+        """:meth:`add` of a record for a caller that knows its id is not in the list."""
+        self._tick(now)
+        group = self.group_for(task.channel, task.skills)
+        task.skills = group.requirements
+        return self._add_new(task, group, now)
+
+    def _add_new(self, task: Task, group: RequirementGroup, now: float) -> Task:
         task.group = group
         try:
             self._file(task, now)
