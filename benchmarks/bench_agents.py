@@ -34,11 +34,11 @@ import math
 import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from _timing import results_dir
 from valueroute.agents import (
     Agent,
     AgentPool,
@@ -289,7 +289,7 @@ def main() -> None:
                     f"{r['case']:<34} {r['ours_us']:>10.2f} {r['baseline_us']:>10.2f} "
                     f"{r['speedup']:>8.1f}x"
                 )
-    out = Path(__file__).parent / "results"
+    out = results_dir()
     out.mkdir(exist_ok=True)
     payload = {
         "benchmark": "bench_agents",

@@ -29,10 +29,10 @@ import heapq
 import json
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 
+from _timing import results_dir
 from valueroute import AgentSpec, AgingPriority, Engine, TaskSpec, TaskState
 
 SKILLS = 50
@@ -276,7 +276,7 @@ def main() -> None:
             f"{r['cycle_us']:>9} {r['heapq_push_pop_us']:>9} {r['cycle_to_heapq']:>6} "
             f"{r['bare_cycle_us']:>8} {r['bare_cycles_per_s']:>8} {r['cycle_to_bare']:>7}"
         )
-    out = Path(__file__).parent / "results"
+    out = results_dir()
     out.mkdir(exist_ok=True)
     payload = {"python": platform.python_version(), "results": results}
     (out / "bench_engine.json").write_text(json.dumps(payload, indent=2))

@@ -25,12 +25,11 @@ import json
 import math
 import platform
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from _timing import best_seconds
+from _timing import best_seconds, results_dir
 from valueroute.erlang import erlang_a, erlang_c, required_agents, service_level, staff_intervals
 
 AGENTS = 10_000
@@ -168,7 +167,7 @@ def main() -> None:
     print(f"erlang_c is {loop_ratio:.1f}x faster than the O(n) Python loop")
     print(f"staff_intervals is {table_ratio:.1f}x faster than the naive search from one agent")
 
-    out = Path(__file__).parent / "results"
+    out = results_dir()
     out.mkdir(exist_ok=True)
     payload = {
         "benchmark": "bench_erlang",

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from _timing import results_dir
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.journal import DurableEngine
 
@@ -113,7 +114,7 @@ def main() -> None:
     group = next(r for r in rows if r["mode"] == "durable, sync=group")
     verdict = "met" if group["per_second"] >= 20_000 else "MISSED"
     print(f"group commit target >= 20,000 commands/s: {verdict}")
-    results = Path(__file__).resolve().parent / "results"
+    results = results_dir()
     results.mkdir(exist_ok=True)
     (results / "bench_journal.json").write_text(
         json.dumps(

@@ -15,11 +15,9 @@ import argparse
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
+from _timing import results_dir
 from valueroute.bench import run_bench
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> int:
@@ -41,9 +39,9 @@ def main() -> int:
             f"{result.name:<22}{len(result.variants):>9}{result.replications:>14}"
             f"{result.elapsed_seconds:>10.1f}  {verdicts}"
         )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_policies.json").write_text(report.to_json(), encoding="utf-8")
-    report.write(RESULTS / "bench_policies")
+    results = results_dir()
+    (results / "bench_policies.json").write_text(report.to_json(), encoding="utf-8")
+    report.write(results / "bench_policies")
     print(f"\nall relations hold: {report.all_hold}; {time.perf_counter() - started:.0f} s in all")
     return 0 if report.all_hold else 1
 

@@ -25,12 +25,12 @@ import json
 import math
 import platform
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import re2
 
+from _timing import results_dir
 from valueroute.rules import Baseline, load_rules
 from valueroute.scoring import Ramp
 from valueroute.task import Task
@@ -451,7 +451,7 @@ def main() -> None:
     keyed = results[0]["compiled_tasks_per_second"]
     verdict = "met" if keyed >= TARGET else "MISSED"
     print(f"target: keyed scenario >= {TARGET:,} tasks/s: {verdict}")
-    out = Path(__file__).parent / "results"
+    out = results_dir()
     out.mkdir(exist_ok=True)
     payload = {
         "benchmark": "bench_rules",

@@ -34,12 +34,12 @@ import platform
 import resource
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import simpy
 
+from _timing import results_dir
 from valueroute.sim import Scenario, World
 
 AGENTS = 50
@@ -272,7 +272,7 @@ def main() -> None:
         f"SL {day['service_level']:.1%}, abandoned {day['abandonment_rate']:.1%}, "
         f"occupancy {day['mean_occupancy']:.1%}"
     )
-    out = Path(__file__).resolve().parent / "results" / "bench_sim.json"
+    out = results_dir() / "bench_sim.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(
         json.dumps(

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _timing import best_seconds
+from _timing import best_seconds, results_dir
 from valueroute.datasets import load_anonymous_bank
 from valueroute.sim import Exponential, Lognormal, PoissonArrivals, ProfileArrivals, Sampler
 
@@ -179,7 +179,7 @@ def main() -> None:
     for name, value in load_seconds.items():
         print(f"load_anonymous_bank, {name:<27} {value:>10.3f} s")
 
-    out = Path(__file__).parent / "results"
+    out = results_dir()
     out.mkdir(exist_ok=True)
     payload = {
         "benchmark": "bench_sim_inputs",

@@ -22,10 +22,10 @@ import json
 import platform
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
+from _timing import results_dir
 from valueroute import AgingPriority, Fifo, StrictPriority, TaskList, TaskSpec
 from valueroute.scoring import Policy
 
@@ -171,7 +171,7 @@ def main() -> None:
             f"{r['bytes_per_task']:>7} {r['heapq_push_pop_us']:>9} {r['cycle_us']:>9} "
             f"{r['cycle_p99_us']:>8} {r['ratio_to_heapq']:>6}"
         )
-    out = Path(__file__).parent / "results"
+    out = results_dir()
     out.mkdir(exist_ok=True)
     payload = {
         "python": platform.python_version(),
