@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -21,7 +22,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event
-from valueroute.task import TaskState
+from valueroute.task import Task, TaskState
 
 
 class Clock:
@@ -656,3 +657,25 @@ def test_the_digest_is_the_same_in_every_process() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(digests) == 1, digests
+
+
+class _RefusingRules:
+    """Rules supplied by a host that refuse one task (the built-in ones never raise)."""
+
+    def apply(self, task: Task, now: float, *, baseline: object = None) -> object:
+        if task.id == "bad":
+            raise InvalidInputError("rules: refused task 'bad' (expected a test refusal)")
+        return SimpleNamespace(fired=(), next_change=math.inf, baseline=None)
+
+
+def test_a_submission_refused_by_its_rules_changes_nothing(clock: Clock) -> None:
+    engine, log = make_engine(clock, rules=_RefusingRules())
+    clock.now = 1.0
+    engine.submit(TaskSpec(id="ok"))
+    before = (engine.now, len(log), engine.digest(), len(engine.tasklist.groups))
+    clock.now = 2.0
+    with pytest.raises(InvalidInputError, match="refused task 'bad'"):
+        engine.submit(TaskSpec(id="bad", skills={"never_seen": 1.0}))
+    assert (engine.now, len(log), engine.digest(), len(engine.tasklist.groups)) == before
+    assert engine.submit(TaskSpec(id="next")).seq == engine.get("ok").seq + 1
+    engine._check()

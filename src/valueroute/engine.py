@@ -104,8 +104,9 @@ def _command(
     Commands validate before they change anything; some need the current time
     to validate (a deferral must end in the future), so they read the clock
     first. A refusal then puts the time back: a failed command changes nothing.
-    The busiest commands (accept, complete) finish validating before they read
-    the clock and go without this wrapper's call.
+    The busiest commands (submit, accept, complete) finish validating before
+    they read the clock (submit restores the time itself if its rules fail)
+    and go without this wrapper's call.
     """
 
     @functools.wraps(method)
@@ -679,7 +680,6 @@ class Engine:
             tuple(sorted(attributes.items())) if attributes else None,
         )
 
-    @_command
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
         """Accept a new task; O(log n) plus matching.
 
@@ -698,6 +698,7 @@ class Engine:
                     "(expected the same content for an idempotent resubmission, or a new id)"
                 )
             return known
+        before = self._now
         now = self._begin()
         key = (spec.channel, tuple(sorted(spec.skills.items())))
         # An existing group lends the task its shared requirements at once; a
@@ -710,7 +711,12 @@ class Engine:
             skills=None if group is None else group.requirements,
         )
         if self._rules is not None:
-            self._apply_rules(task, now, baseline=None)
+            try:
+                self._apply_rules(task, now, baseline=None)
+            except ValueRouteError:
+                # The only refusal after the clock is read: time goes back too.
+                self._now = before
+                raise
         self._list.next_seq()
         if group is None:
             group = self._list.group_of_key(key)
