@@ -244,6 +244,23 @@ def test_the_bench_table_is_stripped_before_validation(tmp_path: Path) -> None:
         load_bench_scenario(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "named"),
+    [
+        ("deep.json", b"[" * 100_000, "not valid json"),
+        ("latin.toml", b"name = '\xff'", "not UTF-8 text"),
+        ("bench.yaml", b"name: x", "expected a .toml or .json file"),
+    ],
+)
+def test_a_malformed_bench_file_fails_as_invalid_input(
+    tmp_path: Path, name: str, content: bytes, named: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InvalidInputError, match=named):
+        load_bench_scenario(path)
+
+
 def test_a_relation_naming_a_missing_kpi_is_refused() -> None:
     bench = _small_bench()
     spec = bench.spec.model_copy(

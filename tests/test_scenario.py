@@ -244,6 +244,32 @@ def test_unreadable_text_fails_clearly(text: str, fmt: Any, named: str) -> None:
         parse_scenario(text, format=fmt)
 
 
+@pytest.mark.parametrize(
+    ("text", "fmt", "named"),
+    [
+        # Each escaped as the parser's own exception before one reader served
+        # rule files and scenarios alike.
+        (b"\xff\xfe", "toml", "not UTF-8 text"),
+        ("[" * 100_000, "json", "not valid json"),
+        ("a: [1, 2", "yaml", "not valid yaml"),
+        ("x = 1", "xml", "format: got 'xml'"),
+    ],
+)
+def test_malformed_documents_fail_as_invalid_input(text: str | bytes, fmt: Any, named: str) -> None:
+    if fmt == "yaml":
+        pytest.importorskip("yaml")
+    with pytest.raises(InvalidInputError, match=named) as caught:
+        parse_scenario(text, format=fmt)
+    assert caught.value.errors
+
+
+def test_a_scenario_file_that_is_not_utf8_fails_as_invalid_input(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.toml"
+    path.write_bytes(b"name = '\xff'")
+    with pytest.raises(InvalidInputError, match="not UTF-8 text"):
+        load_scenario(path)
+
+
 def test_an_unknown_suffix_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="path"):
         load_scenario(tmp_path / "scenario.txt")

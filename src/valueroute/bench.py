@@ -43,7 +43,6 @@ import json
 import math
 import os
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from valueroute import __version__
+from valueroute._documents import SUFFIXES, DocumentError, parse_document
 from valueroute._jsonio import csv_cell, json_ready
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.events import Event, EventKind
@@ -253,26 +253,23 @@ def load_bench_scenario(path: str | Path) -> BenchScenario:
     """Read a bench scenario file (TOML or JSON): the scenario and its ``[bench]`` table."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_bytes()
     except OSError as exc:
         raise InvalidInputError(
             f"path: got {str(file)!r} (cannot be read: {exc.strerror})",
             [("path", str(file), "a readable scenario file")],
         ) from None
     suffix = file.suffix.lower()
-    try:
-        if suffix == ".toml":
-            data: Any = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-        else:
-            raise InvalidInputError(
-                f"path: got {str(file)!r} (expected a .toml or .json file)",
-                [("path", str(file), "a .toml or .json file")],
-            )
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    if suffix not in (".toml", ".json"):
         raise InvalidInputError(
-            f"{file.name}: not valid {suffix[1:]} ({exc})", [("(file)", None, "valid text")]
+            f"path: got {str(file)!r} (expected a .toml or .json file)",
+            [("path", str(file), "a .toml or .json file")],
+        )
+    try:
+        data = parse_document(text, SUFFIXES[suffix])
+    except DocumentError as exc:
+        raise InvalidInputError(
+            f"{file.name}: {exc.reason}", [("(file)", None, "valid text")]
         ) from None
     if not isinstance(data, Mapping):
         raise InvalidInputError(

@@ -45,7 +45,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
@@ -56,6 +55,7 @@ from typing import Any, ClassVar, Literal, NamedTuple
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 from pydantic import ConfigDict, Field
 
+from valueroute._documents import SUFFIXES, DocumentError, parse_document
 from valueroute.errors import InvalidInputError, RuleError
 from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS, BoundaryModel, TaskSpec
 from valueroute.scoring import Explanation, Policy, Ramp, explain
@@ -775,26 +775,11 @@ def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = 
     """
     if len(text) > MAX_RULE_FILE_BYTES:
         raise RuleError(f"rule file: {len(text)} bytes (expected at most {MAX_RULE_FILE_BYTES})")
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise RuleError(f"rule file: not UTF-8 text ({exc})") from None
-    data: Any
     try:
-        if format == "toml":
-            data = tomllib.loads(text)
-        elif format == "json":
-            data = json.loads(text)
-        elif format == "yaml":
-            data = _load_yaml(text)
-        else:
-            raise RuleError(f"format: got {format!r} (expected 'toml', 'json' or 'yaml')")
-    except RuleError:
-        raise
-    except (ValueError, RecursionError) as exc:
-        # tomllib.TOMLDecodeError and json.JSONDecodeError are ValueErrors.
-        raise RuleError(f"rule file: not valid {format} ({exc})") from None
+        data = parse_document(text, format)
+    except DocumentError as exc:
+        where = "format" if exc.field == "format" else "rule file"
+        raise RuleError(f"{where}: {exc.reason}") from None
     if not isinstance(data, Mapping):
         raise RuleError(f"rule file: got a {type(data).__name__} (expected a table/object)")
     _check_shape(data)
@@ -804,27 +789,6 @@ def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = 
         raise RuleError(f"rule file: {exc}") from None
     except RecursionError:
         raise RuleError("rule file: nested too deeply") from None
-
-
-def _load_yaml(text: str) -> Any:
-    try:
-        import yaml  # type: ignore[import-untyped]  # stubs are a separate package
-    except ImportError:
-        raise RuleError(
-            "format: 'yaml' needs PyYAML (install valueroute[yaml]), or use TOML or JSON"
-        ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RuleError(f"rule file: not valid yaml ({exc})") from None
-
-
-_SUFFIXES: dict[str, Literal["toml", "json", "yaml"]] = {
-    ".toml": "toml",
-    ".json": "json",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-}
 
 
 def load_rules(source: str | Path | RuleSet | Mapping[str, Any]) -> CompiledRules:
@@ -842,11 +806,11 @@ def load_rules(source: str | Path | RuleSet | Mapping[str, Any]) -> CompiledRule
         except InvalidInputError as exc:
             raise RuleError(f"rule set: {exc}") from None
     path = Path(source)
-    file_format = _SUFFIXES.get(path.suffix.lower())
+    file_format = SUFFIXES.get(path.suffix.lower())
     if file_format is None:
         raise RuleError(
             f"rule file {str(path)!r}: unknown suffix {path.suffix!r} "
-            f"(expected one of {sorted(_SUFFIXES)})"
+            f"(expected one of {sorted(SUFFIXES)})"
         )
     try:
         size = path.stat().st_size

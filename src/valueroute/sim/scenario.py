@@ -23,9 +23,7 @@ error naming the field unless the caller allows it explicitly
 from __future__ import annotations
 
 import importlib
-import json
 import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -34,6 +32,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from valueroute._documents import SUFFIXES, DocumentError, parse_document
 from valueroute.agents import AgentSelection, SelectionCallable, selection_by_name
 from valueroute.engine import RelaxationStep
 from valueroute.errors import InvalidInputError, ValueRouteError
@@ -466,14 +465,6 @@ def _fail(field: str, value: Any, expected: str) -> None:
     )
 
 
-_FORMATS: dict[str, Literal["toml", "json", "yaml"]] = {
-    ".toml": "toml",
-    ".json": "json",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-}
-
-
 def parse_scenario(
     text: str | bytes,
     *,
@@ -481,34 +472,15 @@ def parse_scenario(
     base_dir: str | Path | None = None,
 ) -> Scenario:
     """Validate scenario text; relative file paths (rules, traces) resolve from ``base_dir``."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    data: Any
     try:
-        if format == "toml":
-            data = tomllib.loads(text)
-        elif format == "json":
-            data = json.loads(text)
-        elif format == "yaml":
-            try:
-                import yaml  # type: ignore[import-untyped]  # stubs are a separate package
-            except ImportError:
-                raise InvalidInputError(
-                    "format: got 'yaml' but PyYAML is not installed (install valueroute[yaml], "
-                    "or use TOML or JSON)",
-                    [("format", format, "'toml' or 'json' without PyYAML")],
-                ) from None
-            data = yaml.safe_load(text)
-        else:
+        data = parse_document(text, format)
+    except DocumentError as exc:
+        if exc.field == "format":
             raise InvalidInputError(
-                f"format: got {format!r} (expected 'toml', 'json' or 'yaml')",
-                [("format", format, "'toml', 'json' or 'yaml'")],
-            )
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        if isinstance(exc, InvalidInputError):
-            raise
+                f"format: {exc.reason}", [("format", format, "'toml', 'json' or 'yaml'")]
+            ) from None
         raise InvalidInputError(
-            f"Scenario: not valid {format} ({exc})", [("(file)", None, f"valid {format}")]
+            f"Scenario: {exc.reason}", [("(file)", None, f"valid {format}")]
         ) from None
     if not isinstance(data, Mapping):
         raise InvalidInputError(
@@ -551,14 +523,14 @@ def _resolve(base: Path, path: str) -> Path:
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario file (``.toml``, ``.json``, ``.yaml``/``.yml``)."""
     path = Path(path)
-    file_format = _FORMATS.get(path.suffix.lower())
+    file_format = SUFFIXES.get(path.suffix.lower())
     if file_format is None:
         raise InvalidInputError(
-            f"path: got {str(path)!r} (expected a file ending in one of {sorted(_FORMATS)})",
-            [("path", str(path), f"a suffix in {sorted(_FORMATS)}")],
+            f"path: got {str(path)!r} (expected a file ending in one of {sorted(SUFFIXES)})",
+            [("path", str(path), f"a suffix in {sorted(SUFFIXES)}")],
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()
     except OSError as exc:
         raise InvalidInputError(
             f"path: got {str(path)!r} (cannot be read: {exc.strerror})",
