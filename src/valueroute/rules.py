@@ -319,16 +319,7 @@ class CompiledRules:
         if baseline is None:
             baseline = before
         else:
-            (
-                task.type,
-                task.department,
-                task.process,
-                task.skills,
-                task.priority,
-                task.value,
-                task.due,
-                task.ramp,
-            ) = baseline
+            baseline.restore(task)
         horizon = [_INF]
         fired: list[str] = []
         self._classification(task, now, horizon, fired)
