@@ -107,6 +107,21 @@ def _task(task: Task) -> dict[str, Any]:
     }
 
 
+# The fields of a task record that come from its TaskSpec (all but created).
+_SPEC_FIELDS = (
+    "id",
+    "type",
+    "channel",
+    "value",
+    "priority",
+    "due",
+    "skills",
+    "department",
+    "process",
+    "attributes",
+)
+
+
 def _untask(data: Mapping[str, Any]) -> Task:
     task = Task(
         id=data["id"],
@@ -163,18 +178,8 @@ def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mappin
     else:
         # Without rules, updates or relaxation a task still carries its spec's
         # fields; ``created`` was either given or filled in at submission.
-        fields = {
-            "id": task.id,
-            "type": task.type,
-            "channel": task.channel,
-            "value": task.value,
-            "priority": task.priority,
-            "due": task.due,
-            "skills": dict(task.skills),
-            "department": task.department,
-            "process": task.process,
-            "attributes": dict(task.attributes),
-        }
+        record = _task(task)
+        fields = {name: record[name] for name in _SPEC_FIELDS}
         candidates = [
             TaskSpec.model_validate({**fields, "created": created})
             for created in (None, task.created)
