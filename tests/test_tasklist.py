@@ -181,6 +181,40 @@ def test_a_policy_giving_an_unusable_segment_is_reported_and_changes_nothing() -
     tasks._check()
 
 
+class _BreaksAtItsBreakpoint:
+    """Scores by priority for 10 s, then a ramp; fails on its second piece while ``broken``."""
+
+    name = "breaks_at_its_breakpoint"
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def segment(self, task: Task, now: float) -> Segment:
+        if now < task.created + 10.0:
+            return Segment(float(task.priority), 0.0, task.created + 10.0)
+        if self.broken:
+            return Segment(math.nan, 0.0)
+        return Segment(float(task.priority), 1.0)
+
+
+def test_a_policy_failing_when_a_piece_ends_loses_no_task() -> None:
+    policy = _BreaksAtItsBreakpoint()
+    tasks = TaskList(policy)
+    tasks.add(TaskSpec(id="early", priority=1), now=0.0)
+    tasks.add(TaskSpec(id="late", priority=2), now=5.0)
+    group = tasks.group_for("voice", {})
+    policy.broken = True
+    with pytest.raises(PolicyError, match="'early'"):
+        tasks.best([group], 12.0)
+    tasks._check()
+    policy.broken = False
+    # Both still waiting; "early" is on its ramp (1 + 14) once the policy
+    # works, "late" still on its first piece (2).
+    assert _ids(tasks, 14.0) == ["early", "late"]
+    assert tasks.best([group], 14.0) is tasks.get("early")
+    tasks._check()
+
+
 def test_set_policy_rescores_waiting_tasks_at_once() -> None:
     tasks = TaskList(Fifo())
     tasks.add(TaskSpec(id="old-low", priority=0), now=0.0)

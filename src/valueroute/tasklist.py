@@ -193,20 +193,43 @@ class TaskList:
 
     def _tick(self, now: float) -> None:
         """Accept ``now`` as the current time and re-file tasks whose pieces ended."""
-        if now != self._now:
-            if not (now > self._now) or now == _INF:
+        before = self._now
+        if now != before:
+            if not (now > before) or now == _INF:
                 raise ClockError(
-                    f"now: got {now!r} (expected a finite time >= {self._now!r}, "
+                    f"now: got {now!r} (expected a finite time >= {before!r}, "
                     "the latest time already seen)"
                 )
             self._now = now
         breakpoints = self._breakpoints
+        if breakpoints and breakpoints[0][0] <= now:
+            self._refile_due(now, before)
+
+    def _refile_due(self, now: float, before: float) -> None:
+        """Re-file the tasks whose score pieces ended by ``now``, all or none.
+
+        Every new piece is asked for before any task moves: a policy failing
+        on one leaves the list as it was at ``before``, breakpoints still due.
+        """
+        breakpoints = self._breakpoints
+        due: list[Task] = []
         while breakpoints and breakpoints[0][0] <= now:
             until, seq = heapq.heappop(breakpoints)
             task = self._by_seq.get(seq)
             if task is not None and task.until == until:
-                self._unfile(task)
-                self._file(task, now)
+                due.append(task)
+        scored = False
+        try:
+            segments = [self._segment(task, now) for task in due]
+            scored = True
+        finally:
+            if not scored:
+                for task in due:
+                    heapq.heappush(breakpoints, (task.until, task.seq))
+                self._now = before
+        for task, segment in zip(due, segments, strict=True):
+            self._unfile(task)
+            self._file(task, now, segment)
 
     def next_breakpoint(self) -> float:
         """When the next task's score piece ends (``inf`` if none). O(1) amortised.
@@ -236,8 +259,8 @@ class TaskList:
             )
         return segment
 
-    def _file(self, task: Task, now: float) -> None:
-        base, slope, until = self._segment(task, now)
+    def _file(self, task: Task, now: float, segment: Segment | None = None) -> None:
+        base, slope, until = self._segment(task, now) if segment is None else segment
         group = task.group
         assert group is not None
         bucket = group.buckets.get(slope)
