@@ -22,6 +22,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event
+from valueroute.scoring import Segment
 from valueroute.task import Task, TaskState
 
 
@@ -679,3 +680,50 @@ def test_a_submission_refused_by_its_rules_changes_nothing(clock: Clock) -> None
     assert (engine.now, len(log), engine.digest(), len(engine.tasklist.groups)) == before
     assert engine.submit(TaskSpec(id="next")).seq == engine.get("ok").seq + 1
     engine._check()
+
+
+class _RampAfterTen:
+    """Priority for a task's first 10 s, then a ramp; fails on the ramp while ``broken``."""
+
+    name = "ramp_after_ten"
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def segment(self, task: Task, now: float) -> Segment:
+        if now < task.created + 10.0:
+            return Segment(float(task.priority), 0.0, task.created + 10.0)
+        if self.broken:
+            raise RuntimeError("scoring service unavailable")
+        return Segment(float(task.priority), 1.0)
+
+
+def test_a_policy_failing_during_the_pull_after_a_completion_loses_neither_task_nor_agent(
+    clock: Clock,
+) -> None:
+    policy = _RampAfterTen()
+    engine, log = make_engine(clock, policy=policy)
+    engine.add_agent(AgentSpec(id="ann", skills={"billing": 3}), ready=True)
+    engine.submit(TaskSpec(id="first", skills={"billing": 1}))
+    engine.accept("first")
+    clock.now = 1.0
+    engine.submit(TaskSpec(id="waiting", skills={"billing": 1}))
+    clock.now = 20.0
+    policy.broken = True
+    with pytest.raises(RuntimeError, match="scoring service"):
+        engine.complete("first")
+    # The completion stands; the waiting task and the agent are both where
+    # they belong, and the engine's indexes agree.
+    assert engine.get("first").state is TaskState.completed
+    assert engine.get("waiting").state is TaskState.queued
+    engine._check()
+    policy.broken = False
+    clock.now = 21.0
+    engine.set_agent_state("ann", "not_ready", reason="break")
+    engine.set_agent_state("ann", "ready")
+    assert engine.get("waiting").state is TaskState.offered
+    engine._check()
+    # Every change was told, once and in order, the completion included.
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert kinds(log).count(("task_completed", "first", "ann")) == 1
+    assert kinds(log)[-1] == ("task_offered", "waiting", "ann")

@@ -551,9 +551,13 @@ class AgentPool:
             )
         self._release(agent, channel, now)
 
-    def _release(self, agent: Agent, channel: str, now: float) -> None:
+    def _release(self, agent: Agent, channel: str, now: float, *, refile: bool = True) -> None:
         """:meth:`release` for a caller that already knows the agent is this pool's,
-        ``now`` is not behind the pool's time and the agent holds a task on ``channel``."""
+        ``now`` is not behind the pool's time and the agent holds a task on ``channel``.
+
+        ``refile=False`` leaves the availability index behind: the caller
+        then either has the agent take a task (``_take`` refiles) or calls
+        ``_refile`` itself, before anything else reads the index."""
         self._now = now
         agent._load[channel] -= 1
         agent.held -= 1
@@ -564,7 +568,8 @@ class AgentPool:
             agent._talk += now - agent._holding_since
             agent._holding_since = None
         agent.idle_since = now
-        self._refile(agent)
+        if refile:
+            self._refile(agent)
 
     def _why_not(self, agent: Agent, channel: str) -> str:
         if agent.presence is not Presence.ready:
@@ -602,19 +607,28 @@ class AgentPool:
     def _eligible(self, agent: Agent, groups: Sequence[RequirementGroup]) -> list[RequirementGroup]:
         """:meth:`eligible_groups` for an agent known to be this pool's and the
         task list's own sequence; the list may be the pool's: read, don't change."""
+        indexed = agent._indexed
+        if len(indexed) == 1 and len(groups) == len(self._sequence):
+            # One free channel (the usual case): its groups as they are.
+            for channel in indexed:
+                return agent.profile.by_channel.get(channel) or []
+        return self._eligible_on(agent, [c for c in agent._capacity if c in indexed], groups)
+
+    def _eligible_on(
+        self, agent: Agent, channels: list[str], groups: Sequence[RequirementGroup]
+    ) -> list[RequirementGroup]:
+        """:meth:`_eligible` for the channels given (in that order) rather than
+        those the agent is filed under."""
         if len(groups) != len(self._sequence):
             self._read_sequence(groups)
         by_channel = agent.profile.by_channel
-        if len(agent._indexed) == 1:
-            # One free channel (the usual case): its groups as they are.
-            for channel in agent._indexed:
-                return by_channel.get(channel) or []
+        if len(channels) == 1:
+            return by_channel.get(channels[0]) or []
         eligible: list[RequirementGroup] = []
-        for channel in agent._capacity:
-            if channel in agent._indexed:
-                found = by_channel.get(channel)
-                if found:
-                    eligible.extend(found)
+        for channel in channels:
+            found = by_channel.get(channel)
+            if found:
+                eligible.extend(found)
         return eligible
 
     def _read_sequence(self, groups: Sequence[RequirementGroup]) -> None:
@@ -695,6 +709,19 @@ class AgentPool:
     def _available_channels(self, agent: Agent) -> list[str]:
         return [channel for channel in agent._capacity if self.can_take(agent, channel)]
 
+    def _free_channels(self, agent: Agent) -> list[str]:
+        """The channels the agent could take a task on now, in capacity order:
+        what ``_refile`` files it under."""
+        if agent.presence is not Presence.ready or agent._exclusive_held:
+            return []
+        load = agent._load
+        exclusive = self.exclusive_channels if agent.held else _NO_CHANNELS
+        return [
+            channel
+            for channel, slots in agent._capacity.items()
+            if load[channel] < slots and channel not in exclusive
+        ]
+
     def _refile(self, agent: Agent) -> None:
         """Bring the agent's entries in the availability index up to date. O(c log n)."""
         indexed = agent._indexed
@@ -704,13 +731,7 @@ class AgentPool:
                 self._unfile(agent)
             return
         key = (agent.idle_since, agent.order)
-        load = agent._load
-        exclusive = self.exclusive_channels if agent.held else _NO_CHANNELS
-        wanted = [
-            channel
-            for channel, slots in agent._capacity.items()
-            if load[channel] < slots and channel not in exclusive
-        ]
+        wanted = self._free_channels(agent)
         if indexed:
             for channel in [c for c in indexed if c not in wanted]:
                 self._unindex(agent, channel, indexed.pop(channel))

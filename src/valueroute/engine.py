@@ -84,7 +84,7 @@ from valueroute.relaxation import (
 )
 from valueroute.scoring import Policy, Segment, StrictPriority
 from valueroute.scoring import explain as explain_score
-from valueroute.task import Task, TaskState
+from valueroute.task import RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
 
 __all__ = ["ContinuousRelaxation", "Engine", "Offer", "RelaxationStep", "StarvationGuard"]
@@ -932,7 +932,9 @@ class Engine:
             self._offer(task, agent, now)
 
     def _best_for(self, agent: Agent, now: float) -> Task | None:
-        groups = self._pool._eligible(agent, self._list.groups)
+        return self._best_in(agent, self._pool._eligible(agent, self._list.groups), now)
+
+    def _best_in(self, agent: Agent, groups: list[RequirementGroup], now: float) -> Task | None:
         if not groups:
             return None
         task = self._list.best(groups, now)
@@ -980,6 +982,40 @@ class Engine:
         elif expires != _INF:
             self._timer(expires, _OFFER_EXPIRY, task.id)
         return offer
+
+    def _complete_work(self, task: Task, now: float) -> None:
+        """The task leaves its agent completed, and the agent gets its next task.
+
+        Usually (push dispatch, nothing else pending) the agent is offered its
+        next task before it is filed as available again: filing it only to
+        take it out at once would cost a heap push and pop per completion.
+        The decisions are dispatch's own.
+        """
+        agent = self._holder.pop(task.id)
+        del self._agent_tasks[agent.id][task.id]
+        pool = self._pool
+        if self._pending or self._dispatch_mode != "push":
+            pool._release(agent, task.channel, now)
+            self._pending.append((False, agent.id))
+            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+            return
+        pool._release(agent, task.channel, now, refile=False)
+        offered = False
+        try:
+            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+            channels = pool._free_channels(agent)
+            if channels:
+                groups = pool._eligible_on(agent, channels, self._list.groups)
+                best = self._best_in(agent, groups, now)
+                if best is not None:
+                    self._offer(best, agent, now)  # which files the agent as it now is
+                    offered = True
+        finally:
+            if not offered:
+                pool._refile(agent)
+        if offered and agent._indexed:
+            # Slots left on some channel: dispatch goes on filling them.
+            self._pending.append((False, agent.id))
 
     def _release_holder(self, task: Task, now: float) -> Agent:
         agent = self._holder.pop(task.id)
@@ -1111,8 +1147,7 @@ class Engine:
                 until=now + seconds,
             )
         else:
-            agent = self._release_holder(task, now)
-            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+            self._complete_work(task, now)
         self._finish()
         return task
 
@@ -1127,8 +1162,7 @@ class Engine:
 
     def _close_wrap_up(self, task: Task, now: float) -> None:
         del self._wrap_up_until[task.id]
-        agent = self._release_holder(task, now)
-        self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+        self._complete_work(task, now)
 
     @_command
     def cancel(self, task_id: str, *, reason: str | None = None) -> Task:
