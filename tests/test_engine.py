@@ -18,6 +18,7 @@ from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
     InvalidTransitionError,
+    PolicyError,
     UnknownTaskError,
     VersionConflictError,
 )
@@ -682,6 +683,35 @@ def test_a_submission_refused_by_its_rules_changes_nothing(clock: Clock) -> None
     engine._check()
 
 
+class _RulesFailingOnTheirSecondLook:
+    """Host rules that ask to look again at 10 s and fail then, while ``broken``."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def apply(self, task: Task, now: float, *, baseline: object = None) -> object:
+        if now >= 10.0 and self.broken:
+            raise ZeroDivisionError("rule bug")
+        task.priority = 1 if now < 10.0 else 5
+        return SimpleNamespace(
+            fired=("r",), next_change=10.0 if now < 10.0 else math.inf, baseline=None
+        )
+
+
+def test_rules_failing_when_they_look_again_leave_the_task_in_the_queue(clock: Clock) -> None:
+    rules = _RulesFailingOnTheirSecondLook()
+    engine, _ = make_engine(clock, rules=rules)
+    engine.submit(TaskSpec(id="t"))
+    assert engine.next_wakeup() == 10.0
+    rules.broken = True
+    clock.now = 10.0
+    with pytest.raises(ZeroDivisionError, match="rule bug"):
+        engine.advance()
+    assert engine.get("t").state is TaskState.queued
+    assert "t" in engine.tasklist
+    engine._check()
+
+
 class _RampAfterTen:
     """Priority for a task's first 10 s, then a ramp; fails on the ramp while ``broken``."""
 
@@ -727,3 +757,107 @@ def test_a_policy_failing_during_the_pull_after_a_completion_loses_neither_task_
     assert [e.seq for e in log] == list(range(1, len(log) + 1))
     assert kinds(log).count(("task_completed", "first", "ann")) == 1
     assert kinds(log)[-1] == ("task_offered", "waiting", "ann")
+
+
+class _Unscorable:
+    """Scores by priority; while ``broken``, raises (``error``) or gives NaN for every task."""
+
+    name = "unscorable"
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.broken = False
+        self.error = error
+
+    def segment(self, task: Task, now: float) -> Segment:
+        if self.broken:
+            if self.error is not None:
+                raise self.error
+            return Segment(math.nan, 0.0)
+        return Segment(float(task.priority), 0.0)
+
+
+def _held_events(log: list[Event]) -> list[tuple[str | None, dict[str, object]]]:
+    return [(e.task, dict(e.data)) for e in log if e.kind.value == "task_held"]
+
+
+def test_a_task_the_policy_cannot_score_on_its_way_back_to_the_queue_is_held_not_lost(
+    clock: Clock,
+) -> None:
+    policy = _Unscorable(RuntimeError("scoring service down"))
+    engine, log = make_engine(clock, policy=policy)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    policy.broken = True
+    clock.now = 1.0
+    with pytest.raises(RuntimeError, match="scoring service down"):
+        engine.reject("t")
+    # The rejection stands, the task is held and says why; nothing is lost.
+    task = engine.get("t")
+    assert task.state is TaskState.held
+    assert "t" not in engine.tasklist
+    assert engine.tasks_of("ann") == []
+    engine._check()
+    clock.now = 2.0
+    policy.broken = False
+    engine.resume("t")
+    assert _held_events(log) == [
+        ("t", {"reason": "unscorable", "error": "RuntimeError: scoring service down"})
+    ]
+    # Back in the queue; ann refused it and cools down, bob takes it.
+    assert task.state is TaskState.queued
+    engine.add_agent(AgentSpec(id="bob"), ready=True)
+    assert engine.tasks_of("bob") == [task]
+    engine._check()
+
+
+def test_a_new_task_the_policy_cannot_score_is_held_and_a_resubmission_returns_it(
+    clock: Clock,
+) -> None:
+    policy = _Unscorable()
+    engine, log = make_engine(clock, policy=policy)
+    policy.broken = True
+    spec = TaskSpec(id="t", priority=3)
+    with pytest.raises(PolicyError, match="'t'"):
+        engine.submit(spec)
+    assert engine.get("t").state is TaskState.held
+    assert engine.submit(spec) is engine.get("t")
+    engine._check()
+    clock.now = 1.0
+    # The event tells, and the engine's time stays with the events told.
+    engine.subscribe(lambda event: None)
+    assert [e.kind.value for e in log] == ["task_submitted", "task_held"]
+    assert log[-1].data["reason"] == "unscorable"
+    assert engine.now == 0.0
+    policy.broken = False
+    engine.resume("t")
+    assert engine.get("t").state is TaskState.queued
+    engine._check()
+
+
+def test_a_resume_failing_to_score_keeps_the_time_of_what_it_told(clock: Clock) -> None:
+    policy = _Unscorable()
+    engine, log = make_engine(clock, policy=policy)
+    engine.submit(TaskSpec(id="t"))
+    clock.now = 5.0
+    engine.hold("t")
+    policy.broken = True
+    clock.now = 9.0
+    with pytest.raises(PolicyError):
+        engine.resume("t")
+    assert [(e.kind.value, e.time) for e in log[-2:]] == [("task_resumed", 9.0), ("task_held", 9.0)]
+    assert engine.now == 9.0
+    assert engine.get("t").state is TaskState.held
+    engine._check()
+
+
+def test_a_failing_agent_selection_leaves_the_new_task_waiting_in_the_list(clock: Clock) -> None:
+    def broken_selection(candidates: object, task: object, now: float) -> object:
+        raise ZeroDivisionError("selection bug")
+
+    engine, _ = make_engine(clock, agent_selection=broken_selection)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    with pytest.raises(ZeroDivisionError, match="selection bug"):
+        engine.submit(TaskSpec(id="t"))
+    assert engine.get("t").state is TaskState.queued
+    assert "t" in engine.tasklist
+    engine._check()

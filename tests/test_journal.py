@@ -8,6 +8,7 @@ right when the engine it rebuilds has the same digest as that reference.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from valueroute import AgentSpec, Engine, RelaxationStep, TaskSpec
 from valueroute._snapshot import restore, snapshot
 from valueroute.agents import RoundRobin
-from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.errors import InvalidInputError, PolicyError, ValueRouteError
 from valueroute.events import Event, EventKind
 from valueroute.journal import (
     DurableEngine,
@@ -36,7 +37,7 @@ from valueroute.journal import (
     import_events,
 )
 from valueroute.rules import parse_rules
-from valueroute.scoring import policy_by_name
+from valueroute.scoring import Segment, policy_by_name
 
 RULES = """
 name = "test rules"
@@ -523,6 +524,32 @@ def test_a_failure_outside_the_error_tree_stops_further_commands(path: Path) -> 
     reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
     assert reopened.position == 1
     reopened.close()
+
+
+def test_an_error_after_a_command_took_effect_stops_further_commands(path: Path) -> None:
+    clock = [0.0]
+    broken = [False]
+
+    class Flaky:
+        name = "flaky"
+
+        def segment(self, task: Any, now: float) -> Segment:
+            return Segment(math.nan if broken[0] else 0.0, 0.0)
+
+    def factory(engine_clock: Callable[[], float]) -> Engine:
+        return Engine(clock=engine_clock, policy=Flaky())
+
+    durable = DurableEngine.open(path, factory, clock=lambda: clock[0])
+    durable.add_agent(AgentSpec(id="a0"), ready=True)
+    durable.submit(TaskSpec(id="t0"))
+    broken[0] = True
+    # The rejection takes effect, then the task cannot be scored: a
+    # PolicyError, yet not a refusal the journal could leave out.
+    with pytest.raises(PolicyError):
+        durable.reject("t0")
+    with pytest.raises(JournalStateError, match="after taking effect"):
+        durable.submit(TaskSpec(id="t1"))
+    durable.close()
 
 
 def test_compaction_keeps_recovery_exact_and_drops_old_records(path: Path) -> None:

@@ -104,18 +104,26 @@ def _command(
     Commands validate before they change anything; some need the current time
     to validate (a deferral must end in the future), so they read the clock
     first. A refusal then puts the time back: a failed command changes nothing.
-    The busiest commands (submit, accept, complete) finish validating before
-    they read the clock (submit restores the time itself if its rules fail)
-    and go without this wrapper's call.
+    An error after the command took effect (a user policy failing while a
+    task re-enters the list: see ``_file``) leaves the time too, as the
+    events already told carry it. The busiest commands (submit, accept,
+    complete) finish validating before they read the clock (submit restores
+    the time itself if its rules fail) and go without this wrapper's call.
     """
 
     @functools.wraps(method)
     def run(self: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         before = self._now
+        told = self._event_seq
         try:
             return method(self, *args, **kwargs)
         except ValueRouteError:
-            self._now = before
+            if self._event_seq == told:
+                self._now = before
+            self._tell()
+            raise
+        except Exception:
+            self._tell()
             raise
 
     return run
@@ -477,6 +485,12 @@ class Engine:
     def _finish(self) -> None:
         if self._pending:
             self._run_dispatch(self._now)
+        if self._outbox:
+            self._tell()
+
+    def _tell(self) -> None:
+        """Deliver the events made so far; also when a command fails after
+        taking effect, so subscribers hear of what did happen."""
         outbox = self._outbox
         if outbox:
             self._outbox = []
@@ -746,34 +760,46 @@ class Engine:
             self._warn_before(task)
         if self._relaxer and self._relaxer.track(task):
             self._relaxer.apply(task, now)
-        if self._dispatch_mode == "push":
-            # Push at once when someone is free: the same choice dispatch
-            # would make (a new task has no cool-downs), without filing the
-            # task in the list only to take it out again.
-            if task.skills is not group.requirements or task.channel != group.channel:
-                # Rules or relaxation changed what the task needs.
-                group = self._list.group_for(task.channel, task.skills)
-                task.skills = group.requirements
+        try:
+            if self._dispatch_mode == "push":
+                self._push_new(task, group, now)
+            else:
+                self._enqueue(task, now)
+        except Exception:
+            # Submitted all the same (held if unscorable): subscribers hear it.
+            self._tell()
+            raise
+        self._finish()
+        return task
+
+    def _push_new(self, task: Task, group: RequirementGroup, now: float) -> None:
+        """Offer a new task at once when someone is free: the same choice
+        dispatch would make (a new task has no cool-downs), without filing
+        the task in the list only to take it out again."""
+        if task.skills is not group.requirements or task.channel != group.channel:
+            # Rules or relaxation changed what the task needs.
+            group = self._list.group_for(task.channel, task.skills)
+            task.skills = group.requirements
+        try:
             choose = self._choose
             if choose is not None:
                 agent = choose(self._pool, group, task=task, now=now)
             else:
                 agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
-            if agent is not None:
-                if _QUEUED in self._muted:
-                    self._event_seq += 1
-                else:
-                    self._emit(_QUEUED, task=task.id)
-                self._offer(task, agent, now, filed=False)
+        except Exception:
+            # A user selection failed: the task waits in the list all the same.
+            self._enqueue(task, now, place=False)
+            raise
+        if agent is not None:
+            if _QUEUED in self._muted:
+                self._event_seq += 1
             else:
-                # Nobody is free for it: dispatch would ask the pool again
-                # and get the same answer, so the task just waits.
-                self._enqueue(task, now, place=False)
-            self._finish()
-            return task
-        self._enqueue(task, now)
-        self._finish()
-        return task
+                self._emit(_QUEUED, task=task.id)
+            self._offer(task, agent, now, filed=False)
+        else:
+            # Nobody is free for it: dispatch would ask the pool again and
+            # get the same answer, so the task just waits.
+            self._enqueue(task, now, place=False)
 
     # ================================================================ rules
 
@@ -791,12 +817,18 @@ class Engine:
         if queued:
             self._list._take_out(task)
         baseline = self._rule_state[task.id][0]
-        self._apply_rules(task, now, baseline=baseline)
-        self._emit(
-            EventKind.task_updated, task=task.id, reason="rules", fired=list(self._fired[task.id])
-        )
-        if queued:
-            self._file(task, now)
+        try:
+            self._apply_rules(task, now, baseline=baseline)
+            self._emit(
+                EventKind.task_updated,
+                task=task.id,
+                reason="rules",
+                fired=list(self._fired[task.id]),
+            )
+        finally:
+            # Host rules may raise: the task goes back to the list all the same.
+            if queued:
+                self._file(task, now)
 
     @_command
     def set_rules(self, rules: Any) -> None:
@@ -810,14 +842,16 @@ class Engine:
             queued = task.state is TaskState.queued
             if queued:
                 self._list._take_out(task)
-            if state is not None and rules is None:
-                state[0].restore(task)
-                del self._rule_state[task.id]
-                self._fired.pop(task.id, None)
-            elif rules is not None:
-                self._apply_rules(task, now, baseline=None if state is None else state[0])
-            if queued:
-                self._file(task, now)
+            try:
+                if state is not None and rules is None:
+                    state[0].restore(task)
+                    del self._rule_state[task.id]
+                    self._fired.pop(task.id, None)
+                elif rules is not None:
+                    self._apply_rules(task, now, baseline=None if state is None else state[0])
+            finally:
+                if queued:
+                    self._file(task, now)
         self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
         self._finish()
 
@@ -864,7 +898,20 @@ class Engine:
     def _file(self, task: Task, now: float) -> None:
         # Only tasks outside the list come here: every queued task is in it.
         task.state = TaskState.queued
-        self._list._add_record(task, now)
+        try:
+            self._list._add_record(task, now)
+        except Exception as error:
+            # The policy cannot score the task (a bug, a service it calls is
+            # down): the task is held, which the host sees as an event, and
+            # the error goes on to the host. Resuming it scores it again.
+            task.state = TaskState.held
+            self._emit(
+                EventKind.task_held,
+                task=task.id,
+                reason="unscorable",
+                error=f"{type(error).__name__}: {error}",
+            )
+            raise
 
     def _enqueue(self, task: Task, now: float, *, place: bool = True) -> None:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
@@ -1147,7 +1194,12 @@ class Engine:
                 until=now + seconds,
             )
         else:
-            self._complete_work(task, now)
+            try:
+                self._complete_work(task, now)
+            except Exception:
+                # Completed all the same: subscribers hear it.
+                self._tell()
+                raise
         self._finish()
         return task
 

@@ -874,10 +874,16 @@ class DurableEngine:
         now = float(self._clock())
         engine = self._engine
         before = engine._now
+        told = engine._event_seq
         self._pinned[0] = now
         try:
             result = _APPLY[command](engine, arguments)
-        except ValueRouteError:
+        except ValueRouteError as exc:
+            if engine._event_seq != told:
+                # It took effect before failing (a policy that could not score
+                # a task): replay, which never sees it, would differ.
+                self._broken = f"{command} raised {type(exc).__name__} after taking effect"
+                raise
             # Some commands read the clock before refusing: a refused command
             # must leave no trace, or replay (which never sees it) would differ.
             engine._now = before
