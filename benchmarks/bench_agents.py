@@ -23,7 +23,7 @@ Measured per shape:
 
 Writes JSON to benchmarks/results/bench_agents.json.
 
-    python benchmarks/bench_agents.py [--repeats 5]
+    python benchmarks/bench_agents.py [--repeats 5] [--agents 10000]
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ def draw_skills(rng: np.random.Generator) -> dict[str, float]:
     return {f"skill{int(n):02d}": float(rng.integers(1, 6)) for n in names}
 
 
-def build(shape: str, rng: np.random.Generator) -> tuple[AgentPool, TaskList]:
+def build(shape: str, agents: int, rng: np.random.Generator) -> tuple[AgentPool, TaskList]:
     pool = AgentPool()
     tasks = TaskList()
     templates = [draw_skills(rng) for _ in range(TEMPLATES)]
     chatting: list[Agent] = []
-    for i in range(AGENTS):
+    for i in range(agents):
         if shape == "templated":
             skills = templates[int(rng.integers(TEMPLATES))]
         else:
@@ -89,7 +89,7 @@ def build(shape: str, rng: np.random.Generator) -> tuple[AgentPool, TaskList]:
         if 0.2 <= roll < 0.3:
             chatting.append(agent)
     for agent in chatting:
-        pool.take(agent, "chat", now=AGENTS * 0.1)
+        pool.take(agent, "chat", now=agents * 0.1)
     popularity = skill_popularity()
     while len(tasks.groups) < GROUPS:
         count = int(rng.integers(1, 3))
@@ -161,11 +161,11 @@ def per_call(function: Callable[[], int], repeats: int) -> float:
     return best
 
 
-def measure(shape: str, repeats: int) -> list[dict[str, Any]]:
+def measure(shape: str, agents: int, repeats: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(SEED)
-    pool, tasks = build(shape, rng)
+    pool, tasks = build(shape, agents, rng)
     groups = tasks.groups
-    now = AGENTS * 0.1
+    now = agents * 0.1
     for name, strategy in STRATEGIES.items():
         for group in groups:
             ours = pool.select(group, now=now, strategy=strategy)
@@ -268,12 +268,14 @@ def measure(shape: str, repeats: int) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--agents", type=int, default=AGENTS)
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     for shape in ("templated", "individual"):
-        rows.extend(measure(shape, args.repeats))
+        rows.extend(measure(shape, args.agents, args.repeats))
     print(
-        f"Agent pool: {AGENTS:,} agents, {SKILLS} skills, {GROUPS} groups; best of {args.repeats}"
+        f"Agent pool: {args.agents:,} agents, {SKILLS} skills, {GROUPS} groups; "
+        f"best of {args.repeats}"
     )
     for shape in ("templated", "individual"):
         first = next(r for r in rows if r["shape"] == shape)
@@ -295,7 +297,7 @@ def main() -> None:
         "benchmark": "bench_agents",
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "agents": AGENTS,
+        "agents": args.agents,
         "skills": SKILLS,
         "groups": GROUPS,
         "repeats": args.repeats,

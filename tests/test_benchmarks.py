@@ -18,6 +18,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 RUNS = {
+    "bench_agents": ["--agents", "400", "--repeats", "1"],
     "bench_engine": ["--agents", "300", "--waiting", "2000", "--cycles", "3000", "--warmup", "300"],
     "bench_tasklist": ["--tasks", "5000", "--cycles", "3000"],
     "bench_sim": [
