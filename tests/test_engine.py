@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from host_code import Clock, RampAfterTen
 from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.errors import (
@@ -25,14 +26,6 @@ from valueroute.errors import (
 from valueroute.events import Event
 from valueroute.scoring import Segment
 from valueroute.task import Task, TaskState
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -712,26 +705,10 @@ def test_rules_failing_when_they_look_again_leave_the_task_in_the_queue(clock: C
     engine._check()
 
 
-class _RampAfterTen:
-    """Priority for a task's first 10 s, then a ramp; fails on the ramp while ``broken``."""
-
-    name = "ramp_after_ten"
-
-    def __init__(self) -> None:
-        self.broken = False
-
-    def segment(self, task: Task, now: float) -> Segment:
-        if now < task.created + 10.0:
-            return Segment(float(task.priority), 0.0, task.created + 10.0)
-        if self.broken:
-            raise RuntimeError("scoring service unavailable")
-        return Segment(float(task.priority), 1.0)
-
-
 def test_a_policy_failing_during_the_pull_after_a_completion_loses_neither_task_nor_agent(
     clock: Clock,
 ) -> None:
-    policy = _RampAfterTen()
+    policy = RampAfterTen(RuntimeError("scoring service unavailable"))
     engine, log = make_engine(clock, policy=policy)
     engine.add_agent(AgentSpec(id="ann", skills={"billing": 3}), ready=True)
     engine.submit(TaskSpec(id="first", skills={"billing": 1}))

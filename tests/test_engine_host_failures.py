@@ -17,6 +17,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from host_code import Clock
 from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
 from valueroute.agents import Agent, Presence
 from valueroute.engine import Engine
@@ -68,14 +69,6 @@ class FlakyPolicy:
     def segment(self, task: Task, now: float) -> Segment:
         self.switch.check()
         return self.inner.segment(task, now)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class HostFailureMachine(RuleBasedStateMachine):

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from host_code import RampAfterTen
 from valueroute import (
     AgingPriority,
     ClockError,
@@ -181,24 +182,8 @@ def test_a_policy_giving_an_unusable_segment_is_reported_and_changes_nothing() -
     tasks._check()
 
 
-class _BreaksAtItsBreakpoint:
-    """Scores by priority for 10 s, then a ramp; fails on its second piece while ``broken``."""
-
-    name = "breaks_at_its_breakpoint"
-
-    def __init__(self) -> None:
-        self.broken = False
-
-    def segment(self, task: Task, now: float) -> Segment:
-        if now < task.created + 10.0:
-            return Segment(float(task.priority), 0.0, task.created + 10.0)
-        if self.broken:
-            return Segment(math.nan, 0.0)
-        return Segment(float(task.priority), 1.0)
-
-
 def test_a_policy_failing_when_a_piece_ends_loses_no_task() -> None:
-    policy = _BreaksAtItsBreakpoint()
+    policy = RampAfterTen()
     tasks = TaskList(policy)
     tasks.add(TaskSpec(id="early", priority=1), now=0.0)
     tasks.add(TaskSpec(id="late", priority=2), now=5.0)
