@@ -24,7 +24,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event
-from valueroute.scoring import Segment
+from valueroute.scoring import Segment, StrictPriority
 from valueroute.task import Task, TaskState
 
 
@@ -837,4 +837,23 @@ def test_a_failing_agent_selection_leaves_the_new_task_waiting_in_the_list(clock
         engine.submit(TaskSpec(id="t"))
     assert engine.get("t").state is TaskState.queued
     assert "t" in engine.tasklist
+    engine._check()
+
+
+def test_timers_due_together_all_take_effect_before_anyone_is_matched(clock: Clock) -> None:
+    # The agent's wrap-up ends at 5, a better task's deferral at 6; a host
+    # calling advance() at 7 gets the match made with both in view.
+    engine, _ = make_engine(clock, policy=StrictPriority(), wrap_up={"wrap": 5.0})
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="call", type="wrap"))
+    engine.accept("call")
+    engine.complete("call")
+    clock.now = 0.5
+    engine.submit(TaskSpec(id="low", priority=0))
+    clock.now = 1.0
+    engine.submit(TaskSpec(id="high", priority=5))
+    engine.defer("high", until=6.0)
+    clock.now = 7.0
+    assert engine.advance() == 2
+    assert [task.id for task in engine.tasks_of("ann")] == ["high"]
     engine._check()

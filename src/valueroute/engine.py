@@ -652,7 +652,8 @@ class Engine:
             self._emit(EventKind.task_resumed, task=key, reason="deferral_ended")
             self._enqueue(task, now)
         elif kind == _WRAP_UP_END:
-            self._close_wrap_up(task, now)
+            # Other timers may be due too: the agent is matched once all have fired.
+            self._close_wrap_up(task, now, match_now=False)
         elif kind == _TTL:
             self._expire(task, now)
         elif kind == _SLA_WARNING:
@@ -1030,18 +1031,19 @@ class Engine:
             self._timer(expires, _OFFER_EXPIRY, task.id)
         return offer
 
-    def _complete_work(self, task: Task, now: float) -> None:
+    def _complete_work(self, task: Task, now: float, *, match_now: bool = True) -> None:
         """The task leaves its agent completed, and the agent gets its next task.
 
-        Usually (push dispatch, nothing else pending) the agent is offered its
-        next task before it is filed as available again: filing it only to
-        take it out at once would cost a heap push and pop per completion.
-        The decisions are dispatch's own.
+        When this is the command's last change (``match_now``: push dispatch,
+        nothing else pending) the agent is offered its next task before it is
+        filed as available again: filing it only to take it out at once would
+        cost a heap push and pop per completion. The decisions are dispatch's
+        own; otherwise dispatch makes them after the command's other changes.
         """
         agent = self._holder.pop(task.id)
         del self._agent_tasks[agent.id][task.id]
         pool = self._pool
-        if self._pending or self._dispatch_mode != "push":
+        if not match_now or self._pending or self._dispatch_mode != "push":
             pool._release(agent, task.channel, now)
             self._pending.append((False, agent.id))
             self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
@@ -1208,13 +1210,13 @@ class Engine:
         """After-work done early: wrap_up -> completed."""
         task = self._open(task_id, (TaskState.wrap_up,), "end the wrap-up of")
         now = self._begin()
-        self._close_wrap_up(task, now)
+        self._close_wrap_up(task, now, match_now=True)
         self._finish()
         return task
 
-    def _close_wrap_up(self, task: Task, now: float) -> None:
+    def _close_wrap_up(self, task: Task, now: float, *, match_now: bool) -> None:
         del self._wrap_up_until[task.id]
-        self._complete_work(task, now)
+        self._complete_work(task, now, match_now=match_now)
 
     @_command
     def cancel(self, task_id: str, *, reason: str | None = None) -> Task:
