@@ -857,3 +857,44 @@ def test_timers_due_together_all_take_effect_before_anyone_is_matched(clock: Clo
     assert engine.advance() == 2
     assert [task.id for task in engine.tasks_of("ann")] == ["high"]
     engine._check()
+
+
+def test_a_failing_subscriber_costs_no_subscriber_an_event(clock: Clock) -> None:
+    engine, log = make_engine(clock)
+    seen_by_flaky: list[str] = []
+
+    def flaky(event: Event) -> None:
+        seen_by_flaky.append(event.kind.value)
+        if event.kind.value == "task_queued":
+            raise ConnectionError("dashboard unreachable")
+
+    engine.subscribe(flaky)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    with pytest.raises(ConnectionError, match="dashboard"):
+        engine.submit(TaskSpec(id="t"))
+    # The submission stands and both subscribers heard all of it, in order.
+    assert engine.get("t").state is TaskState.offered
+    assert [e.kind.value for e in log][-3:] == ["task_submitted", "task_queued", "task_offered"]
+    assert seen_by_flaky[-3:] == ["task_submitted", "task_queued", "task_offered"]
+    engine.accept("t")
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert seen_by_flaky[-2:] == ["offer_accepted", "task_assigned"]
+
+    def broken(event: Event) -> None:
+        raise ZeroDivisionError("audit bug")
+
+    engine.subscribe(broken)
+    with pytest.raises(ZeroDivisionError, match="audit bug"):
+        engine.complete("t")  # one failing call: its own error
+    with pytest.raises(ExceptionGroup) as failed:
+        engine.submit(TaskSpec(id="u"))
+    # Three events: each fails in broken, task_queued in flaky too.
+    assert sorted(type(e).__name__ for e in failed.value.exceptions) == [
+        "ConnectionError",
+        "ZeroDivisionError",
+        "ZeroDivisionError",
+        "ZeroDivisionError",
+    ]
+    assert [e.kind.value for e in log][-3:] == ["task_submitted", "task_queued", "task_offered"]
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    engine._check()

@@ -496,10 +496,23 @@ class Engine:
             self._outbox = []
             # A copy: a subscriber may unsubscribe while being called.
             subscribers = tuple(self._subscribers)
+            failures: list[Exception] | None = None
             for event in outbox:
                 for subscriber, kinds in subscribers:
                     if kinds is None or event.kind in kinds:
-                        subscriber(event)
+                        try:
+                            subscriber(event)
+                        except Exception as failure:  # noqa: BLE001 - raised below
+                            # One failing subscriber costs no one (itself
+                            # included) a later event; the host hears of it
+                            # once every event is delivered.
+                            if failures is None:
+                                failures = []
+                            failures.append(failure)
+            if failures is not None:
+                if len(failures) == 1:
+                    raise failures[0]
+                raise ExceptionGroup(f"{len(failures)} subscriber calls failed", failures)
 
     def _emit(
         self, kind: EventKind, task: str | None = None, agent: str | None = None, **data: Any
