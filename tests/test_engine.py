@@ -898,3 +898,28 @@ def test_a_failing_subscriber_costs_no_subscriber_an_event(clock: Clock) -> None
     assert [e.kind.value for e in log][-3:] == ["task_submitted", "task_queued", "task_offered"]
     assert [e.seq for e in log] == list(range(1, len(log) + 1))
     engine._check()
+
+
+def test_commands_run_by_a_subscriber_are_told_to_everyone_in_order(clock: Clock) -> None:
+    engine = Engine(clock=clock)
+
+    def answer_at_once(event: Event) -> None:
+        # A host auto-answering from its event handler.
+        if event.kind.value == "task_offered":
+            engine.accept(event.task)  # type: ignore[arg-type]
+
+    engine.subscribe(answer_at_once)
+    heard: list[Event] = []
+    engine.subscribe(heard.append)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    assert engine.get("t").state is TaskState.assigned
+    assert [e.seq for e in heard] == list(range(1, len(heard) + 1))
+    assert [e.kind.value for e in heard][-5:] == [
+        "task_submitted",
+        "task_queued",
+        "task_offered",
+        "offer_accepted",
+        "task_assigned",
+    ]
+    engine._check()

@@ -348,6 +348,9 @@ class Engine:
         # Kinds no subscriber wants: hot paths skip building their data.
         self._muted: frozenset[EventKind] = _ALL_KINDS
         self._outbox: list[Event] = []
+        # True while subscribers are being called: a command a subscriber
+        # runs leaves its events to that delivery, so all arrive in order.
+        self._delivering = False
         self._event_seq = 0
         # task type -> counts per statistic, indexed as _STAT_NAMES.
         self._type_counts: dict[str, list[int]] = {}
@@ -491,28 +494,34 @@ class Engine:
     def _tell(self) -> None:
         """Deliver the events made so far; also when a command fails after
         taking effect, so subscribers hear of what did happen."""
-        outbox = self._outbox
-        if outbox:
-            self._outbox = []
-            # A copy: a subscriber may unsubscribe while being called.
-            subscribers = tuple(self._subscribers)
-            failures: list[Exception] | None = None
-            for event in outbox:
-                for subscriber, kinds in subscribers:
-                    if kinds is None or event.kind in kinds:
-                        try:
-                            subscriber(event)
-                        except Exception as failure:  # noqa: BLE001 - raised below
-                            # One failing subscriber costs no one (itself
-                            # included) a later event; the host hears of it
-                            # once every event is delivered.
-                            if failures is None:
-                                failures = []
-                            failures.append(failure)
-            if failures is not None:
-                if len(failures) == 1:
-                    raise failures[0]
-                raise ExceptionGroup(f"{len(failures)} subscriber calls failed", failures)
+        if self._delivering:
+            return
+        self._delivering = True
+        failures: list[Exception] | None = None
+        try:
+            while self._outbox:
+                outbox = self._outbox
+                self._outbox = []
+                # A copy: a subscriber may unsubscribe while being called.
+                subscribers = tuple(self._subscribers)
+                for event in outbox:
+                    for subscriber, kinds in subscribers:
+                        if kinds is None or event.kind in kinds:
+                            try:
+                                subscriber(event)
+                            except Exception as failure:  # noqa: BLE001 - raised below
+                                # One failing subscriber costs no one (itself
+                                # included) a later event; the host hears of
+                                # it once every event is delivered.
+                                if failures is None:
+                                    failures = []
+                                failures.append(failure)
+        finally:
+            self._delivering = False
+        if failures is not None:
+            if len(failures) == 1:
+                raise failures[0]
+            raise ExceptionGroup(f"{len(failures)} subscriber calls failed", failures)
 
     def _emit(
         self, kind: EventKind, task: str | None = None, agent: str | None = None, **data: Any
