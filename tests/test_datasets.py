@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
+import itertools
 import math
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from valueroute.datasets import (
     CallRecords,
     KaplanMeier,
     agents_on_duty,
+    available_agents,
     excerpt_anonymous_bank,
     load_anonymous_bank,
     patience_observations,
@@ -387,6 +389,108 @@ def test_agents_on_duty_matches_a_brute_force_count_on_the_excerpt() -> None:
 def test_agents_on_duty_rejects_bad_options(options: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInputError, match=field):
         agents_on_duty(load_anonymous_bank(), **options)
+
+
+def _synthetic(
+    calls: list[tuple[int, int, int, int]],
+) -> CallRecords:
+    """One day of calls (day, queue entry, wait, service seconds); a call with
+    service 0 hangs up after its wait, any other is served right after it."""
+    n = len(calls)
+    day = np.array([np.datetime64("1999-05-09", "D") + d for d, *_ in calls])
+    entry = np.array([float(e) for _, e, _, _ in calls])
+    wait = np.array([float(w) for _, _, w, _ in calls])
+    service = np.array([float(s) for *_, s in calls])
+    served = service > 0
+    return CallRecords(
+        day=day,
+        arrival_seconds=entry,
+        menu_exit_seconds=entry,
+        queue_entry_seconds=entry,
+        service_start_seconds=np.where(served, entry + wait, math.nan),
+        task_type=np.full(n, "PS"),
+        priority=np.zeros(n, dtype=np.int8),
+        queue_wait=wait,
+        service_time=np.where(served, service, math.nan),
+        outcome=np.where(served, "served", "abandoned"),
+        queued=wait > 0,
+        agent=np.array([f"A{i}" for i in range(n)]),
+        vru_line=np.full(n, "AA0101"),
+        call_id=np.arange(n, dtype=np.int64),
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 1),
+            st.integers(0, 86_400 - 1),
+            st.sampled_from([0, 0, 1, 30, 400, 1_000, 5_000]),
+            st.sampled_from([0, 1, 60, 300, 2_000]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_available_agents_is_the_mean_in_service_while_someone_waits(
+    calls: list[tuple[int, int, int, int]],
+) -> None:
+    # Brute force on a one-second grid over both days (and the spill-over).
+    records = _synthetic(calls)
+    result = available_agents(records, interval_minutes=60)
+    seconds = 3 * 86_400 + 20_000
+    in_service = np.zeros(seconds, dtype=np.int64)
+    waiting = np.zeros(seconds, dtype=np.int64)
+    for day, entry, wait, service in calls:
+        start = day * 86_400 + entry
+        waiting[start : start + wait] += 1
+        if service:
+            in_service[start + wait : start + wait + service] += 1
+    for row, name in enumerate(result.days):
+        offset = int((np.datetime64(name, "D") - np.datetime64("1999-05-09", "D")).astype(int))
+        for hour in range(24):
+            span = slice(offset * 86_400 + hour * 3_600, offset * 86_400 + (hour + 1) * 3_600)
+            waited = waiting[span] > 0
+            assert result.waiting_share[row, hour] == pytest.approx(waited.mean())
+            if waited.any():
+                assert result.serving[row, hour] == pytest.approx(in_service[span][waited].mean())
+            else:
+                assert math.isnan(result.serving[row, hour])
+
+
+def test_available_agents_stay_within_the_agents_seen(full: CallRecords) -> None:
+    available = available_agents(full, interval_minutes=30)
+    seen = agents_on_duty(full, interval_minutes=30)
+    assert available.days == seen.days
+    above = (available.waiting_share > 0) & (available.serving > seen.counts + 1e-9)
+    # Only the log's own slips can put more calls in service than named
+    # agents seen serving: a call served by no named agent, or an agent
+    # recorded on two calls at once. One of them is in every such half-hour.
+    served = (full.outcome == "served") & np.isfinite(full.service_start_seconds)
+    first = np.datetime64(seen.days[0], "D")
+    start = (full.day[served] - first).astype(np.int64) * 86_400.0
+    start = start + full.service_start_seconds[served]
+    end = start + full.service_time[served]
+    agent = full.agent[served]
+    for row, column in np.argwhere(above):
+        low = (np.datetime64(seen.days[row], "D") - first).astype(np.int64) * 86_400.0
+        low += column * 1_800.0
+        inside = (start < low + 1_800.0) & (end > low)
+        names = agent[inside].tolist()
+        spans = sorted(zip(names, start[inside].tolist(), end[inside].tolist(), strict=True))
+        twice = any(a == b and s2 < e1 for (a, _, e1), (b, s2, _) in itertools.pairwise(spans))
+        assert "" in names or twice, (seen.days[row], column)
+    # The bank's agents were far from all available while callers waited:
+    # in half-hours with callers waiting at least half the time, about two
+    # thirds of the agents seen were serving.
+    busy = available.waiting_share >= 0.5
+    share = float(available.serving[busy].sum() / seen.counts[busy].sum())
+    assert 0.5 < share < 0.8
+
+
+def test_available_agents_rejects_bad_intervals() -> None:
+    with pytest.raises(InvalidInputError, match="interval_minutes: got 20"):
+        available_agents(load_anonymous_bank(), interval_minutes=20)
 
 
 # ---------------------------------------------------------------- Kaplan–Meier

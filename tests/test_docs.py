@@ -17,6 +17,7 @@ PAGES = [
     "docs/engine.md",
     "docs/models.md",
     "docs/simulation.md",
+    "docs/simulation-inputs.md",
     "docs/staffing.md",
     "docs/scoring.md",
     "docs/rules.md",

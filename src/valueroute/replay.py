@@ -36,13 +36,21 @@ What enters the replay, and how
   replication redraws these patiences (and nothing else), so replications
   differ only in the unseen patience of served callers. Patience is treated
   as independent of the wait the caller met and of the hour.
-- **Agents.** One group serving every call. Its headcount per interval of
-  ``interval_minutes`` is the number of distinct agents whose recorded
-  services overlap the interval (:func:`~valueroute.datasets.agents_on_duty`).
-  That is a lower bound on the agents present (an idle agent, or one on other
-  work, leaves no trace) and at the same time counts an agent who served for
-  only part of the interval as present throughout. Agent skills are not
-  modelled (the bank had internet specialists).
+- **Agents.** One group serving every call, its headcount set per interval
+  of ``interval_minutes``. By default (``staffing="available"``) it is the
+  number of agents *available for calls*, read off the moments callers
+  waited: while someone waits, every available agent is serving, so the
+  time-average number of calls in service then is the agents available
+  (:func:`~valueroute.datasets.available_agents`, rounded). Agents present
+  but on after-call work, breaks or other work are thereby left out, which
+  the log cannot show otherwise. Where callers waited for less than
+  :data:`MIN_WAITING_SHARE` of the interval, agents were partly idle and the
+  headcount is the distinct agents seen serving
+  (:func:`~valueroute.datasets.agents_on_duty`). ``staffing="seen"`` uses
+  that count throughout: it counts an agent who served for part of an
+  interval as available all of it, and the simulated centre answers several
+  times faster than the bank did. Agent skills are not modelled (the bank
+  had internet specialists).
 
 Cost: building is O(n log n) for n calls; each replication is one
 simulation, O(events × log(open tasks)).
@@ -59,7 +67,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -67,6 +75,7 @@ from valueroute.datasets import (
     CallRecords,
     KaplanMeier,
     agents_on_duty,
+    available_agents,
     load_anonymous_bank,
     patience_observations,
 )
@@ -78,6 +87,7 @@ from valueroute.sim.world import World
 
 __all__ = [
     "HEAD_START_SECONDS",
+    "MIN_WAITING_SHARE",
     "HourFigures",
     "Replay",
     "ReplayComparison",
@@ -91,6 +101,11 @@ __all__ = [
 
 HEAD_START_SECONDS = 90.0
 """The bank's head start for priority-2 customers (1.5 minutes), in seconds per priority point."""
+
+MIN_WAITING_SHARE = 0.1
+"""With ``staffing="available"``: the share of an interval callers must have
+waited in for the agents serving then to count as the agents available; in
+quieter intervals the agents seen serving are taken instead."""
 
 _DAY_SECONDS = 86_400.0
 _HOUR_SECONDS = 3_600.0
@@ -122,6 +137,8 @@ class Replay:
     horizon_seconds: float
     handle_samples: Mapping[str, tuple[float, ...]]
     """Recorded service times of the served calls of each class (``regular``, ``high``)."""
+    staffing: str = "available"
+    """How ``headcount`` was estimated: ``"available"`` or ``"seen"`` (see :func:`build_replay`)."""
 
     def draw_patience(self, *, rng: np.random.Generator) -> list[float]:
         """One patience per arrival: recorded for abandoned calls, drawn for served ones.
@@ -154,13 +171,16 @@ def build_replay(
     days: Iterable[str | date] | None = None,
     interval_minutes: int = 30,
     patience: KaplanMeier | None = None,
+    staffing: Literal["available", "seen"] = "available",
 ) -> Replay:
     """Prepare the replay of ``days`` (default: every day in ``calls``).
 
     ``calls`` defaults to the bundled excerpt (:func:`load_anonymous_bank`).
     ``patience`` defaults to the Kaplan–Meier estimate of the replayed days'
     queued calls. ``interval_minutes`` (15, 30 or 60) sets the headcount
-    intervals. O(n log n) for n calls.
+    intervals. ``staffing`` chooses the headcount estimate: ``"available"``
+    (agents serving while callers waited, see the module's notes) or
+    ``"seen"`` (distinct agents seen serving). O(n log n) for n calls.
     """
     source = load_anonymous_bank() if calls is None else calls
     if not isinstance(source, CallRecords):
@@ -179,12 +199,22 @@ def build_replay(
                 [("days", wanted, "days present in the calls")],
             )
         source = source.select(np.isin(source.day.astype(str), wanted))
+    if staffing not in ("available", "seen"):
+        raise InvalidInputError(
+            f"staffing: got {staffing!r} (expected 'available' or 'seen')",
+            [("staffing", staffing, "'available' or 'seen'")],
+        )
     if len(source) == 0:
         raise InvalidInputError(
             "calls: got no calls (expected at least one recorded call)",
             [("calls", 0, "at least one call")],
         )
     staff = agents_on_duty(source, interval_minutes=interval_minutes)
+    counts = staff.counts
+    if staffing == "available":
+        available = available_agents(source, interval_minutes=interval_minutes)
+        estimated = np.floor(np.nan_to_num(available.serving) + 0.5).astype(np.int64)
+        counts = np.where(available.waiting_share >= MIN_WAITING_SHARE, estimated, counts)
     day_list = source.days()
     origin = day_list[0]
     span = int((np.datetime64(day_list[-1], "D") - np.datetime64(origin, "D")).astype(np.int64)) + 1
@@ -192,7 +222,7 @@ def build_replay(
     headcount = np.zeros(span * per_day, dtype=np.int64)
     for row, day in enumerate(staff.days):
         offset = int((np.datetime64(day, "D") - np.datetime64(origin, "D")).astype(np.int64))
-        headcount[offset * per_day : (offset + 1) * per_day] = staff.counts[row]
+        headcount[offset * per_day : (offset + 1) * per_day] = counts[row]
     if patience is None:
         observed = patience_observations(source)
         if observed.wait.size == 0:
@@ -229,6 +259,7 @@ def build_replay(
         interval_minutes=interval_minutes,
         horizon_seconds=span * _DAY_SECONDS + _TAIL_SECONDS,
         handle_samples=handle_samples,
+        staffing=staffing,
     )
 
 
@@ -563,12 +594,13 @@ def bench_replay(
     """The scenario and per-replication redraw of a bench file's ``[replay]`` table.
 
     ``table`` may hold ``days`` (ISO dates; default: every day of the data),
-    ``interval_minutes`` (headcount intervals, default 30) and ``data`` (a
-    path to the full cleaned file, relative to ``base_dir``; default: the
-    bundled excerpt). ``scenario_fields`` (name, seed, routing, statistics
+    ``interval_minutes`` (headcount intervals, default 30), ``staffing``
+    (``"available"``, the default, or ``"seen"``: see :func:`build_replay`)
+    and ``data`` (a path to the full cleaned file, relative to ``base_dir``;
+    default: the bundled excerpt). ``scenario_fields`` (name, seed, routing, statistics
     interval...) override the replay's own. O(n log n) for n calls.
     """
-    known = {"days", "interval_minutes", "data"}
+    known = {"days", "interval_minutes", "staffing", "data"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InvalidInputError(
@@ -582,7 +614,10 @@ def bench_replay(
         else load_anonymous_bank(Path(base_dir) / str(data_path), days=table.get("days"))
     )
     replay = build_replay(
-        calls, days=table.get("days"), interval_minutes=int(table.get("interval_minutes", 30))
+        calls,
+        days=table.get("days"),
+        interval_minutes=int(table.get("interval_minutes", 30)),
+        staffing=table.get("staffing", "available"),
     )
     seed = int(scenario_fields.get("seed", 0))
     redraw = ReplicationRedraw(replay)
