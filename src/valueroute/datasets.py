@@ -546,6 +546,17 @@ class KaplanMeier:
 # ---------------------------------------------------------------- staffing
 
 
+def _intervals(interval_minutes: int) -> tuple[float, int]:
+    """Seconds per interval and intervals per day, for 15, 30 or 60 minutes."""
+    if isinstance(interval_minutes, bool) or interval_minutes not in (15, 30, 60):
+        raise InvalidInputError(
+            f"interval_minutes: got {interval_minutes!r} (expected 15, 30 or 60)",
+            [("interval_minutes", interval_minutes, "15, 30 or 60")],
+        )
+    width = 60.0 * interval_minutes
+    return width, int(_DAY_SECONDS // width)
+
+
 class AgentsOnDuty(NamedTuple):
     """Distinct agents serving per interval: ``counts[d, i]`` for ``days[d]``, interval ``i``."""
 
@@ -575,18 +586,12 @@ def agents_on_duty(
     calls, d days and k intervals per day (plus the intervals each service
     spans).
     """
-    if isinstance(interval_minutes, bool) or interval_minutes not in (15, 30, 60):
-        raise InvalidInputError(
-            f"interval_minutes: got {interval_minutes!r} (expected 15, 30 or 60)",
-            [("interval_minutes", interval_minutes, "15, 30 or 60")],
-        )
+    width, per_day = _intervals(interval_minutes)
     if basis not in ("service", "arrival"):
         raise InvalidInputError(
             f"basis: got {basis!r} (expected 'service' or 'arrival')",
             [("basis", basis, "'service' or 'arrival'")],
         )
-    width = 60.0 * interval_minutes
-    per_day = int(_DAY_SECONDS // width)
     days = calls.days()
     counts = np.zeros((len(days), per_day), dtype=np.int64)
     if not days:
@@ -654,13 +659,7 @@ def available_agents(calls: CallRecords, *, interval_minutes: int = 30) -> Avail
     that day is among the calls' days. O((n + d × k) log(n + d × k)) for n
     calls, d days and k intervals per day.
     """
-    if isinstance(interval_minutes, bool) or interval_minutes not in (15, 30, 60):
-        raise InvalidInputError(
-            f"interval_minutes: got {interval_minutes!r} (expected 15, 30 or 60)",
-            [("interval_minutes", interval_minutes, "15, 30 or 60")],
-        )
-    width = 60.0 * interval_minutes
-    per_day = int(_DAY_SECONDS // width)
+    width, per_day = _intervals(interval_minutes)
     days = calls.days()
     serving = np.full((len(days), per_day), np.nan)
     waiting_share = np.zeros((len(days), per_day))
