@@ -1,7 +1,8 @@
 """Random command sequences while the host's own code fails now and then.
 
-A scoring policy and an agent selection supplied by the host raise
-``HostDown`` whenever the machine switches them off. Whatever a command then
+A scoring policy, an agent selection and an event listener supplied by the
+host raise ``HostDown`` whenever the machine switches them off; the listener
+may also answer offers at once from inside its call. Whatever a command then
 leaves behind, after every step: the engine's invariants hold, every task is
 in exactly one place, every change was told by an event the lifecycle allows
 (a task the policy could not score is held), conservation holds, and a
@@ -88,6 +89,17 @@ class HostFailureMachine(RuleBasedStateMachine):
             agent_selection=flaky_selection,
             offer_timeout=None,
         )
+        self.listener_switch = Switch()
+        self.answering = False
+
+        def host_listener(event: Event) -> None:
+            # Subscribed before the recorder: what it runs or raises must not
+            # cost the recorder an event, nor change their order.
+            if self.answering and event.kind.value == "task_offered":
+                self.engine.accept(event.task)  # type: ignore[arg-type]
+            self.listener_switch.check()
+
+        self.engine.subscribe(host_listener)
         self.events: list[Event] = []
         self.engine.subscribe(self.events.append)
         self.seen = 0
@@ -126,22 +138,37 @@ class HostFailureMachine(RuleBasedStateMachine):
         fails on the host's code with whatever it did told."""
         before = self.digest()
         told = len(self.events)
+        failure: Exception | None = None
         try:
             call()
-        except ValueRouteError:
+        except (ValueRouteError, HostDown, ExceptionGroup) as caught:
+            failure = caught
+        if isinstance(failure, ExceptionGroup):
+            # Several host calls failed: each one is reported.
+            assert all(isinstance(e, HostDown) for e in failure.exceptions)
+        if isinstance(failure, ValueRouteError) or (
+            failure is not None and len(self.events) == told
+        ):
+            # A refusal, or a failure before anything happened: nothing changed.
             assert self.digest() == before
-        except HostDown:
-            if len(self.events) == told:
-                assert self.digest() == before
         self.consume_events()
 
     def open_ids(self, *states: str) -> list[str]:
         return sorted(i for i, s in self.model.items() if s in states)
 
-    @rule(policy=st.booleans(), selection=st.booleans())
-    def switch_host_code(self, policy: bool, selection: bool) -> None:
+    @rule(
+        policy=st.booleans(),
+        selection=st.booleans(),
+        listener=st.booleans(),
+        answering=st.booleans(),
+    )
+    def switch_host_code(
+        self, policy: bool, selection: bool, listener: bool, answering: bool
+    ) -> None:
         self.policy_switch.on = policy
         self.selection_switch.on = selection
+        self.listener_switch.on = listener
+        self.answering = answering
 
     @rule(skills=st.sampled_from([{}, {"billing": 1.0}, {"claims": 1.0}]), chat=st.booleans())
     def submit(self, skills: dict[str, float], chat: bool) -> None:
