@@ -923,3 +923,19 @@ def test_commands_run_by_a_subscriber_are_told_to_everyone_in_order(clock: Clock
         "task_assigned",
     ]
     engine._check()
+
+
+def test_host_rules_failing_on_a_task_when_swapped_in_leave_every_task_in_place(
+    clock: Clock,
+) -> None:
+    engine, log = make_engine(clock)
+    engine.submit(TaskSpec(id="ok"))
+    engine.submit(TaskSpec(id="bad"))
+    clock.now = 1.0
+    with pytest.raises(InvalidInputError, match="refused task 'bad'"):
+        engine.set_rules(_RefusingRules())
+    # The new rules are in place and told; both tasks still wait in the list.
+    assert [e.kind.value for e in log][-1] == "rules_changed"
+    assert {t.id for t in engine.tasklist} == {"ok", "bad"}
+    assert engine.now == 1.0
+    engine._check()

@@ -855,9 +855,16 @@ class Engine:
 
     @_command
     def set_rules(self, rules: Any) -> None:
-        """Replace the rule set; every open task is re-evaluated at once from its own fields."""
+        """Replace the rule set; every open task is re-evaluated at once from its own fields.
+
+        Host rules (not the compiled ones, which never raise) that raise on
+        a task leave the new set in place, told, with the tasks before that
+        one re-evaluated; every task stays where it was.
+        """
         now = self._begin()
         self._rules = rules
+        # Told first: the swap stands even if host rules fail on some task.
+        self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
         for task in sorted(self._tasks.values(), key=lambda t: t.seq):
             state = self._rule_state.get(task.id)
             if rules is None and state is None:
@@ -875,7 +882,6 @@ class Engine:
             finally:
                 if queued:
                     self._file(task, now)
-        self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
         self._finish()
 
     @_command
