@@ -200,6 +200,28 @@ def test_a_policy_failing_when_a_piece_ends_loses_no_task() -> None:
     tasks._check()
 
 
+class _CountsRamps(RampAfterTen):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ramps = 0
+
+    def segment(self, task: Task, now: float) -> Segment:
+        if now >= task.created + 10.0:
+            self.ramps += 1
+        return super().segment(task, now)
+
+
+def test_a_task_re_filed_with_the_same_piece_end_moves_once_when_it_ends() -> None:
+    policy = _CountsRamps()
+    tasks = TaskList(policy)
+    tasks.add(TaskSpec(id="t", priority=1), now=0.0)
+    # Re-filed with its first piece ending at 10 again: two equal breakpoints.
+    tasks.update("t", now=1.0, priority=2)
+    tasks.best([tasks.group_for("voice", {})], 11.0)
+    assert policy.ramps == 1
+    tasks._check()
+
+
 def test_set_policy_rescores_waiting_tasks_at_once() -> None:
     tasks = TaskList(Fifo())
     tasks.add(TaskSpec(id="old-low", priority=0), now=0.0)

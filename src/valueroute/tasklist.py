@@ -212,22 +212,24 @@ class TaskList:
         on one leaves the list as it was at ``before``, breakpoints still due.
         """
         breakpoints = self._breakpoints
-        due: list[Task] = []
+        due: dict[int, Task] = {}
         while breakpoints and breakpoints[0][0] <= now:
             until, seq = heapq.heappop(breakpoints)
             task = self._by_seq.get(seq)
+            # A task re-filed with an unchanged piece end has two equal
+            # entries: it moves once.
             if task is not None and task.until == until:
-                due.append(task)
+                due[seq] = task
         scored = False
         try:
-            segments = [self._segment(task, now) for task in due]
+            segments = [self._segment(task, now) for task in due.values()]
             scored = True
         finally:
             if not scored:
-                for task in due:
+                for task in due.values():
                     heapq.heappush(breakpoints, (task.until, task.seq))
                 self._now = before
-        for task, segment in zip(due, segments, strict=True):
+        for task, segment in zip(due.values(), segments, strict=True):
             self._unfile(task)
             self._file(task, now, segment)
 
