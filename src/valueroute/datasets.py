@@ -13,7 +13,7 @@ are ``date``, ``vru_entry_ts``, ``vru_exit_ts``, ``q_start_ts``, ``ser_start_ts`
 ``vru_line`` and ``call_id``) into :class:`CallRecords`: one numpy array per
 field, no pandas needed.
 
-Two helpers turn the log into simulation inputs:
+Three helpers turn the log into simulation inputs:
 
 - :func:`patience_observations` and :class:`KaplanMeier`: a caller who hung up
   in the queue shows their patience exactly (the wait); a served caller only
@@ -25,6 +25,9 @@ Two helpers turn the log into simulation inputs:
 - :func:`agents_on_duty`: how many distinct agents were serving in each
   interval, a lower bound on the staff present (an idle agent leaves no trace
   in a call log).
+- :func:`available_agents`: how many agents were available for calls, read
+  off the moments callers waited (every available agent is serving then);
+  agents present but on after-call work, breaks or other work drop out.
 
 Caveats from the data's documentation: calls that did not queue have no
 customer id and hence priority 0, so use priority only for queued calls;
