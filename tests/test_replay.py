@@ -258,6 +258,31 @@ def test_observed_figures_are_the_excerpts(replay) -> None:  # type: ignore[no-u
     assert comparison.simulated_all.calls == len(rows)
 
 
+def test_a_given_headcount_replaces_the_estimate_and_nothing_else(replay) -> None:  # type: ignore[no-untyped-def]
+    doubled = replay.with_headcount(2 * n for n in replay.headcount)
+    assert doubled.headcount == tuple(2 * n for n in replay.headcount)
+    assert doubled.staffing == "given"
+    assert doubled.arrivals is replay.arrivals
+    assert doubled.patience is replay.patience
+    assert replay.staffing == "available"
+
+
+@pytest.mark.parametrize(
+    ("headcount", "message"),
+    [
+        ((1, 2, 3), "headcount: got 3 intervals \\(expected 144"),
+        ((-1,) * 144, "headcount\\[0\\]: got -1"),
+        ((1.5,) * 144, "headcount\\[0\\]: got 1.5"),
+        ((True,) * 144, "headcount\\[0\\]: got True"),
+        (7, "headcount: got 7"),
+    ],
+)
+def test_a_given_headcount_is_checked(replay, headcount: object, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInputError, match=message):
+        replay.with_headcount(headcount)
+    assert replay.staffing == "available"
+
+
 def test_bad_input_is_refused(replay) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInputError, match="days"):
         build_replay(days=["1999-05-12"])

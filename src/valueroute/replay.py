@@ -64,7 +64,7 @@ import io
 import math
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -138,7 +138,8 @@ class Replay:
     handle_samples: Mapping[str, tuple[float, ...]]
     """Recorded service times of the served calls of each class (``regular``, ``high``)."""
     staffing: str = "available"
-    """How ``headcount`` was estimated: ``"available"`` or ``"seen"`` (see :func:`build_replay`)."""
+    """How ``headcount`` was set: ``"available"`` or ``"seen"`` (see :func:`build_replay`),
+    or ``"given"`` (:meth:`with_headcount`)."""
 
     def draw_patience(self, *, rng: np.random.Generator) -> list[float]:
         """One patience per arrival: recorded for abandoned calls, drawn for served ones.
@@ -159,6 +160,34 @@ class Replay:
                 wait = float(arrival.attributes["queue_wait"])  # type: ignore[arg-type]
                 result.append(float(self.patience.sample_beyond(rng=rng, seconds=wait)))
         return result
+
+    def with_headcount(self, headcount: Iterable[int]) -> Replay:
+        """The same replay with another headcount: what-if staffing on the day's own callers.
+
+        ``headcount`` gives the agents in each interval, as many intervals
+        as :attr:`headcount` has; ``staffing`` becomes ``"given"``. O(k) for
+        k intervals.
+        """
+        try:
+            counts = tuple(headcount)
+        except TypeError:
+            raise InvalidInputError(
+                f"headcount: got {headcount!r} (expected an iterable of agent counts)",
+                [("headcount", headcount, "an iterable of agent counts")],
+            ) from None
+        if len(counts) != len(self.headcount):
+            raise InvalidInputError(
+                f"headcount: got {len(counts)} intervals (expected {len(self.headcount)}, "
+                f"one per {self.interval_minutes} minutes of the replay)",
+                [("headcount", len(counts), f"{len(self.headcount)} intervals")],
+            )
+        for index, count in enumerate(counts):
+            if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+                raise InvalidInputError(
+                    f"headcount[{index}]: got {count!r} (expected a whole number of agents >= 0)",
+                    [(f"headcount[{index}]", count, "a whole number >= 0")],
+                )
+        return replace(self, headcount=tuple(int(n) for n in counts), staffing="given")
 
 
 def _task_class(priority: Any) -> str:
