@@ -1068,14 +1068,13 @@ class Engine:
         cost a heap push and pop per completion. The decisions are dispatch's
         own; otherwise dispatch makes them after the command's other changes.
         """
+        if not match_now or self._pending or self._dispatch_mode != "push":
+            agent = self._release_holder(task, now)
+            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+            return
         agent = self._holder.pop(task.id)
         del self._agent_tasks[agent.id][task.id]
         pool = self._pool
-        if not match_now or self._pending or self._dispatch_mode != "push":
-            pool._release(agent, task.channel, now)
-            self._pending.append((False, agent.id))
-            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
-            return
         pool._release(agent, task.channel, now, refile=False)
         offered = False
         try:
