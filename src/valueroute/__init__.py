@@ -13,6 +13,7 @@ inputs and runs), :mod:`valueroute.datasets` (public call-centre data).
 
 from __future__ import annotations
 
+from valueroute._version import __version__
 from valueroute.agents import (
     Agent,
     AgentPool,
@@ -77,8 +78,6 @@ from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simu
 from valueroute.sim.scenario import Scenario, load_scenario
 from valueroute.task import RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Agent",
