@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
+
+import pytest
 
 import valueroute
 
@@ -22,3 +26,46 @@ def test_star_import_exports_exactly_all() -> None:
     exec("from valueroute import *", namespace)
     exported = {name for name in namespace if name != "__builtins__"}
     assert exported == set(valueroute.__all__)
+
+
+def _modules_loaded_by(statement: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{statement}\nimport sys\nprint(' '.join(sys.modules))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return set(done.stdout.split())
+
+
+# What a host that only routes should never pay for at import.
+NOT_FOR_ROUTING = {
+    "simpy",
+    "sqlite3",
+    "numpy",
+    "valueroute.sim",
+    "valueroute.journal",
+    "valueroute.erlang",
+    "valueroute.bench",
+    "valueroute.replay",
+    "valueroute.datasets",
+    "valueroute.cli",
+}
+
+
+def test_importing_the_engine_loads_no_simulator_journal_or_cli() -> None:
+    loaded = _modules_loaded_by("from valueroute import AgentSpec, Engine, TaskSpec")
+    assert "valueroute.engine" in loaded
+    assert loaded & NOT_FOR_ROUTING == set()
+
+
+def test_importing_the_package_loads_its_submodules_on_first_use() -> None:
+    loaded = _modules_loaded_by("import valueroute")
+    assert {m for m in loaded if m.startswith("valueroute.")} == {"valueroute._version"}
+    loaded = _modules_loaded_by("import valueroute\nvalueroute.simulate")
+    assert "valueroute.sim.run" in loaded
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = valueroute.no_such_name  # type: ignore[attr-defined]
