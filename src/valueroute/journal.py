@@ -265,9 +265,20 @@ class SQLiteStore:
         self.notes: list[str] = []
         if synchronous not in ("full", "off"):
             raise InvalidInputError(f"synchronous: got {synchronous!r} (expected 'full' or 'off')")
+        if self.path.is_dir():
+            raise JournalFormatError(
+                f"journal file {str(self.path)!r}: is a directory (expected a journal "
+                "file, or a path where one can be created)"
+            )
         if self.path.exists():
-            with self.path.open("rb") as file:
-                head = file.read(len(_SQLITE_MAGIC))
+            try:
+                with self.path.open("rb") as file:
+                    head = file.read(len(_SQLITE_MAGIC))
+            except OSError as exc:
+                raise JournalFormatError(
+                    f"journal file {str(self.path)!r}: cannot be read ({exc.strerror}; "
+                    "expected a readable journal file)"
+                ) from None
             if not head:
                 self.notes.append("the file was empty: a new journal was started in it")
             elif head != _SQLITE_MAGIC:
@@ -535,6 +546,81 @@ def replay(engine: Engine, records: Sequence[Record], *, clock: list[float]) -> 
     for record in records:
         clock[0] = record.time
         _APPLY[record.command](engine, json.loads(record.arguments))
+
+
+# ---------------------------------------------------------------------- argument checks
+#
+# A command's arguments are checked for their types before the engine runs
+# it, so that a wrong-typed argument is a refusal (InvalidInputError, nothing
+# journaled, nothing changed) and never an engine failure that would leave
+# the durable engine out of step with its journal. Cheap isinstance checks.
+
+
+def _shown(value: object) -> str:
+    """A bounded repr of a user value, for error messages."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _need_id(name: str, value: object, *, optional: bool = False) -> None:
+    if type(value) is str or (optional and value is None):
+        return
+    raise InvalidInputError(
+        f"{name}: got {type(value).__name__} {_shown(value)} "
+        f"(expected an id string{' or None' if optional else ''})"
+    )
+
+
+def _need_text(name: str, value: object) -> None:
+    if value is None or isinstance(value, str):
+        return
+    raise InvalidInputError(
+        f"{name}: got {type(value).__name__} {_shown(value)} (expected a string or None)"
+    )
+
+
+def _need_number(name: str, value: object, *, optional: bool = True) -> None:
+    if (optional and value is None) or (
+        isinstance(value, int | float) and not isinstance(value, bool)
+    ):
+        return
+    raise InvalidInputError(
+        f"{name}: got {type(value).__name__} {_shown(value)} "
+        f"(expected a number{' or None' if optional else ''})"
+    )
+
+
+def _need_integer(name: str, value: object) -> None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return
+    raise InvalidInputError(
+        f"{name}: got {type(value).__name__} {_shown(value)} (expected an integer or None)"
+    )
+
+
+def _need_flag(name: str, value: object) -> None:
+    if isinstance(value, bool):
+        return
+    raise InvalidInputError(
+        f"{name}: got {type(value).__name__} {_shown(value)} (expected True or False)"
+    )
+
+
+def _need_skills(value: object) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        for name, level in value.items():
+            if not isinstance(name, str):
+                raise InvalidInputError(
+                    f"skills: got a key {_shown(name)} (expected skill names as strings)"
+                )
+            _need_number(f"skills[{_shown(name)}]", level, optional=False)
+        return dict(value)
+    raise InvalidInputError(
+        f"skills: got {type(value).__name__} {_shown(value)} "
+        "(expected a mapping of skill names to levels, or None)"
+    )
 
 
 # ---------------------------------------------------------------------- durable engine
@@ -841,6 +927,7 @@ class DurableEngine:
         return self._engine.digest()
 
     def get(self, task: str) -> Task:
+        _need_id("task", task)
         return self._engine.get(task)
 
     def next_wakeup(self) -> float:
@@ -868,7 +955,7 @@ class DurableEngine:
             text = json.dumps(arguments, separators=(",", ":"))
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(
-                f"{command}: got arguments {arguments!r} that cannot be journaled "
+                f"{command}: got arguments {_shown(arguments)} that cannot be journaled "
                 f"(expected JSON values: {exc})"
             ) from None
         now = float(self._clock())
@@ -975,6 +1062,11 @@ class DurableEngine:
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
         """Submit a task (see :meth:`Engine.submit`); the spec is journaled as JSON."""
         if not isinstance(spec, TaskSpec):
+            if not isinstance(spec, Mapping):
+                raise InvalidInputError(
+                    f"spec: got {type(spec).__name__} {_shown(spec)} "
+                    "(expected a TaskSpec or a mapping of its fields)"
+                )
             spec = TaskSpec.model_validate(spec)
         result: Task = self._run("submit", {"spec": spec.model_dump(mode="json")})
         return result
@@ -990,6 +1082,12 @@ class DurableEngine:
         skills: Mapping[str, float] | None = None,
         expected_version: int | None = None,
     ) -> Task:
+        _need_id("task", task)
+        _need_integer("priority", priority)
+        _need_number("value", value)
+        _need_number("due", due)
+        _need_flag("clear_due", clear_due)
+        _need_integer("expected_version", expected_version)
         result: Task = self._run(
             "update",
             {
@@ -998,25 +1096,31 @@ class DurableEngine:
                 "value": value,
                 "due": due,
                 "clear_due": clear_due,
-                "skills": None if skills is None else dict(skills),
+                "skills": _need_skills(skills),
                 "expected_version": expected_version,
             },
         )
         return result
 
     def cancel(self, task: str, *, reason: str | None = None) -> Task:
+        _need_id("task", task)
+        _need_text("reason", reason)
         result: Task = self._run("cancel", {"task": task, "reason": reason})
         return result
 
     def hold(self, task: str) -> Task:
+        _need_id("task", task)
         result: Task = self._run("hold", {"task": task})
         return result
 
     def resume(self, task: str) -> Task:
+        _need_id("task", task)
         result: Task = self._run("resume", {"task": task})
         return result
 
     def defer(self, task: str, until: float) -> Task:
+        _need_id("task", task)
+        _need_number("until", until, optional=False)
         result: Task = self._run("defer", {"task": task, "until": until})
         return result
 
@@ -1029,11 +1133,15 @@ class DurableEngine:
         to_agent: str | None = None,
         keep_age: bool = True,
     ) -> Task:
+        _need_id("task", task)
+        _need_text("channel", channel)
+        _need_id("to_agent", to_agent, optional=True)
+        _need_flag("keep_age", keep_age)
         result: Task = self._run(
             "transfer",
             {
                 "task": task,
-                "skills": None if skills is None else dict(skills),
+                "skills": _need_skills(skills),
                 "channel": channel,
                 "to_agent": to_agent,
                 "keep_age": keep_age,
@@ -1042,27 +1150,40 @@ class DurableEngine:
         return result
 
     def complete(self, task: str, *, wrap_up: float | None = None) -> Task:
+        _need_id("task", task)
+        _need_number("wrap_up", wrap_up)
         result: Task = self._run("complete", {"task": task, "wrap_up": wrap_up})
         return result
 
     def end_wrap_up(self, task: str) -> Task:
+        _need_id("task", task)
         result: Task = self._run("end_wrap_up", {"task": task})
         return result
 
     def accept(self, task: str, agent: str | None = None) -> Task:
+        _need_id("task", task)
+        _need_id("agent", agent, optional=True)
         result: Task = self._run("accept", {"task": task, "agent": agent})
         return result
 
     def reject(self, task: str, agent: str | None = None) -> Task:
+        _need_id("task", task)
+        _need_id("agent", agent, optional=True)
         result: Task = self._run("reject", {"task": task, "agent": agent})
         return result
 
     def revoke(self, task: str) -> Task:
+        _need_id("task", task)
         result: Task = self._run("revoke", {"task": task})
         return result
 
     def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
         if not isinstance(spec, AgentSpec):
+            if not isinstance(spec, Mapping):
+                raise InvalidInputError(
+                    f"spec: got {type(spec).__name__} {_shown(spec)} "
+                    "(expected an AgentSpec or a mapping of its fields)"
+                )
             spec = AgentSpec.model_validate(spec)
         result: Agent = self._run(
             "add_agent", {"spec": spec.model_dump(mode="json"), "ready": bool(ready)}
@@ -1070,6 +1191,7 @@ class DurableEngine:
         return result
 
     def remove_agent(self, agent: str) -> Agent:
+        _need_id("agent", agent)
         result: Agent = self._run("remove_agent", {"agent": agent})
         return result
 
@@ -1081,6 +1203,14 @@ class DurableEngine:
         reason: str | None = None,
         until: float | None = None,
     ) -> Agent:
+        _need_id("agent", agent)
+        if not isinstance(state, str):
+            raise InvalidInputError(
+                f"state: got {type(state).__name__} {_shown(state)} "
+                f"(expected one of {[p.value for p in Presence]})"
+            )
+        _need_text("reason", reason)
+        _need_number("until", until)
         value = state.value if isinstance(state, Presence) else state
         result: Agent = self._run(
             "set_agent_state", {"agent": agent, "state": value, "reason": reason, "until": until}
@@ -1088,6 +1218,7 @@ class DurableEngine:
         return result
 
     def next_task(self, agent: str) -> Offer | None:
+        _need_id("agent", agent)
         result: Offer | None = self._run("next_task", {"agent": agent})
         return result
 
@@ -1101,6 +1232,7 @@ class DurableEngine:
         Policy objects are not journaled: only what
         :func:`~valueroute.scoring.policy_by_name` can rebuild.
         """
+        _need_id("name", name)
         policy_by_name(name, **params)
         self._run("set_policy", {"name": name, "params": params})
 
@@ -1108,6 +1240,10 @@ class DurableEngine:
         self, text: str | None, *, format: Literal["toml", "json", "yaml"] = "toml"
     ) -> None:
         """Replace the rule set by the rules in ``text`` (a rule file's contents), or clear it."""
+        if format not in ("toml", "json", "yaml"):
+            raise InvalidInputError(
+                f"format: got {_shown(format)} (expected 'toml', 'json' or 'yaml')"
+            )
         if text is not None:
             if not isinstance(text, str):
                 raise InvalidInputError(
