@@ -88,6 +88,11 @@ def ramp_score(task: Task, t: float, ramp: Ramp) -> float:
     return task.priority + climb + overdue
 
 
+def cost_of(task: Task) -> float:
+    """The c-mu policies' cost without ``cost``: the value, 1 for a task with none (value 0)."""
+    return task.value if task.value > 0 else 1.0
+
+
 RAMP = Ramp(step=1, every=90, cap=14, after=30, overdue_step=5, overdue_every=120, overdue_cap=25)
 
 
@@ -107,13 +112,13 @@ DIRECT: dict[str, Callable[[Task, float], float]] = {
         -math.inf if task.due is None else -(task.due - t - handle_of(task.type))
     ),
     "ramp": lambda task, t: ramp_score(task, t, RAMP),
-    "cmu": lambda task, t: task.value / handle_of(task.type),
+    "cmu": lambda task, t: cost_of(task) / handle_of(task.type),
     "kleinrock": lambda task, t: rate_of(task.type) * (t - task.created),
-    "cmu_theta": lambda task, t: task.value * patience_of(task.type) / handle_of(task.type),
+    "cmu_theta": lambda task, t: cost_of(task) * patience_of(task.type) / handle_of(task.type),
     "value_at_risk": value_at_risk,
     "composite": lambda task, t: (
         2.0 * (task.priority + (t - task.created) / 45.0)
-        + 0.01 * task.value / handle_of(task.type)
+        + 0.01 * cost_of(task) / handle_of(task.type)
         + 0.5 * ramp_score(task, t, RAMP)
     ),
 }

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
@@ -112,6 +113,25 @@ class Policy(Protocol):
 
 # ---------------------------------------------------------------------- helpers
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlevel = 2
+_REPR.maxdict = 6
+_REPR.maxlist = 6
+_REPR.maxtuple = 6
+_REPR.maxset = 6
+
+
+def _shown(value: Any) -> str:
+    """A user value for an error message, bounded (about 60 characters per item, 6 items)."""
+    return _REPR.repr(value)
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    """Text for an error message, cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def _positive(owner: str, name: str, value: Any, *, allow_zero: bool = False) -> float:
     ok = (
@@ -122,7 +142,9 @@ def _positive(owner: str, name: str, value: Any, *, allow_zero: bool = False) ->
     )
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidInputError(f"{owner}.{name}: got {value!r} (expected a finite number {bound})")
+        raise InvalidInputError(
+            f"{owner}.{name}: got {_shown(value)} (expected a finite number {bound})"
+        )
     return float(value)
 
 
@@ -143,12 +165,14 @@ class _PerType:
             for key, number in spec.items():
                 if not isinstance(key, str):
                     raise InvalidInputError(
-                        f"{owner}.{name}: got key {key!r} (expected task type names)"
+                        f"{owner}.{name}: got key {_shown(key)} (expected task type names)"
                     )
-                values[key] = _positive(owner, f"{name}[{key!r}]", number, allow_zero=allow_zero)
+                values[key] = _positive(
+                    owner, f"{name}[{_shown(key)}]", number, allow_zero=allow_zero
+                )
             if "*" not in values:
                 raise InvalidInputError(
-                    f"{owner}.{name}: got {dict(spec)!r} (expected a '*' entry giving the "
+                    f"{owner}.{name}: got {_shown(dict(spec))} (expected a '*' entry giving the "
                     "value for task types not listed)"
                 )
             self.default = values.pop("*")
@@ -233,7 +257,7 @@ class AgingPriority:
     def __init__(self, seconds_per_point: float = 60.0) -> None:
         if not (math.isfinite(seconds_per_point) and seconds_per_point > 0):
             raise InvalidInputError(
-                f"AgingPriority.seconds_per_point: got {seconds_per_point!r} "
+                f"AgingPriority.seconds_per_point: got {_shown(seconds_per_point)} "
                 "(expected a finite number of seconds > 0)"
             )
         self.seconds_per_point = float(seconds_per_point)
@@ -264,11 +288,13 @@ class Rescored:
     def __init__(self, function: Callable[[Task, float], float], *, interval: float) -> None:
         if not callable(function):
             raise InvalidInputError(
-                f"Rescored.function: got {function!r} (expected a callable(task, now) -> float)"
+                f"Rescored.function: got {_shown(function)} "
+                "(expected a callable(task, now) -> float)"
             )
         if not (math.isfinite(interval) and interval > 0):
             raise InvalidInputError(
-                f"Rescored.interval: got {interval!r} (expected a finite number of seconds > 0)"
+                f"Rescored.interval: got {_shown(interval)} "
+                "(expected a finite number of seconds > 0)"
             )
         self.function = function
         self.interval = float(interval)
@@ -397,7 +423,7 @@ class Ramp:
             or not isinstance(self.cap, int | float)
             or not math.isfinite(self.cap)
         ):
-            raise InvalidInputError(f"Ramp.cap: got {self.cap!r} (expected a finite number)")
+            raise InvalidInputError(f"Ramp.cap: got {_shown(self.cap)} (expected a finite number)")
         if self.overdue_every is not None:
             _positive("Ramp", "overdue_every", self.overdue_every)
         if self.overdue_cap is not None:
@@ -410,18 +436,20 @@ class Ramp:
             return config
         if not isinstance(config, Mapping):
             raise InvalidInputError(
-                f"ramp: got {config!r} (expected a mapping with step, every, cap, ...)"
+                f"ramp: got {_shown(config)} (expected a mapping with step, every, cap, ...)"
             )
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(config) - known)
         if unknown:
             raise InvalidInputError(
-                f"ramp: got unknown fields {unknown} (expected some of {sorted(known)})"
+                f"ramp: got unknown fields {_shown(unknown)} (expected some of {sorted(known)})"
             )
         try:
             return cls(**config)
         except TypeError as exc:
-            raise InvalidInputError(f"ramp: got {dict(config)!r} ({exc})") from None
+            raise InvalidInputError(
+                f"ramp: got {_shown(dict(config))} ({_clip(str(exc))})"
+            ) from None
 
     def parts(self, task: Task, now: float) -> tuple[float, float, float]:
         """``(ramp points, overdue points, until)`` at ``now``. O(1)."""
@@ -477,7 +505,7 @@ class PriorityRamp:
         if ramp is not None:
             if not isinstance(ramp, Ramp):
                 raise PolicyError(
-                    f"task {task.id!r}: ramp is {ramp!r} (expected a valueroute.scoring.Ramp)"
+                    f"task {task.id!r}: ramp is {_shown(ramp)} (expected a valueroute.scoring.Ramp)"
                 )
             return ramp
         return self.ramps.get(task.type, self.default)
@@ -507,13 +535,27 @@ class PriorityRamp:
 # ---------------------------------------------------------------------- index policies
 
 
+def _default_cost(task: Task) -> float:
+    """The cost of a task when a c-mu policy has no ``cost``: its value, 1 when it has none.
+
+    A value of 0 is a task's default (no value set). Taking it as the cost
+    would score every such task 0, and the policy would serve in FIFO order
+    while claiming to be c-mu.
+    """
+    value = task.value
+    return value if value > 0 else 1.0
+
+
 class CMu:
     """The c-mu rule: serve the class with the largest cost × service rate.
 
     score = c / handle(type), where c is ``cost[type]`` when costs are given,
-    otherwise the task's business value: value earned per second of agent time.
-    Optimal for linear delay costs in a single-server queue (Cox and Smith
-    1961; Buyukkoc, Varaiya and Walrand 1985). Constant in time; exact.
+    otherwise the task's business value (value earned per second of agent
+    time), and 1 for a task whose value is 0 (the default: no value set), so
+    that without costs or values the rule still serves the shortest work
+    first rather than scoring every task 0 (which is FIFO). Optimal for linear
+    delay costs in a single-server queue (Cox and Smith 1961; Buyukkoc,
+    Varaiya and Walrand 1985). Constant in time; exact.
     """
 
     name = "cmu"
@@ -528,7 +570,9 @@ class CMu:
         self.cost = None if cost is None else _PerType("CMu", "cost", cost, allow_zero=True)
 
     def _cost(self, task: Task) -> float:
-        return task.value if self.cost is None else self.cost(task.type)
+        if self.cost is None:
+            return _default_cost(task)
+        return self.cost(task.type)
 
     def segment(self, task: Task, now: float) -> Segment:
         return Segment(self._cost(task) / self.handle_seconds(task.type), 0.0)
@@ -582,7 +626,8 @@ class CMuTheta:
     """The c-mu/theta rule for queues whose customers abandon.
 
     score = c × μ / θ = c × patience(type) / handle(type), with c from
-    ``cost`` or the task's value, μ = 1/handle time and θ = 1/mean patience.
+    ``cost``, otherwise the task's value, and 1 for a task whose value is 0
+    (no value set; as :class:`CMu`), μ = 1/handle time and θ = 1/mean patience.
     Asymptotically optimal in overload for many-server queues with
     abandonment (Atar, Giat and Shimkin 2010). Constant in time; exact.
     """
@@ -601,7 +646,7 @@ class CMuTheta:
         self.cost = None if cost is None else _PerType("CMuTheta", "cost", cost, allow_zero=True)
 
     def _index(self, task: Task) -> float:
-        cost = task.value if self.cost is None else self.cost(task.type)
+        cost = _default_cost(task) if self.cost is None else self.cost(task.type)
         return cost * self.patience_seconds(task.type) / self.handle_seconds(task.type)
 
     def segment(self, task: Task, now: float) -> Segment:
@@ -672,7 +717,9 @@ class ValueAtRisk:
             "ValueAtRisk", "handle_seconds", handle_seconds, allow_zero=True
         )
         if mode not in ("log", "linear"):
-            raise InvalidInputError(f"ValueAtRisk.mode: got {mode!r} (expected 'log' or 'linear')")
+            raise InvalidInputError(
+                f"ValueAtRisk.mode: got {_shown(mode)} (expected 'log' or 'linear')"
+            )
         self.mode = mode
         if not (
             isinstance(tolerance, int | float)
@@ -680,7 +727,7 @@ class ValueAtRisk:
             and 0 < tolerance < 1
         ):
             raise InvalidInputError(
-                f"ValueAtRisk.tolerance: got {tolerance!r} (expected a number in (0, 1))"
+                f"ValueAtRisk.tolerance: got {_shown(tolerance)} (expected a number in (0, 1))"
             )
         self.tolerance = float(tolerance)
         self._width = _chord_width(self.tolerance)
@@ -747,7 +794,8 @@ class Composite:
         for index, part in enumerate(parts):
             if not (isinstance(part, tuple) and len(part) == 2):
                 raise InvalidInputError(
-                    f"Composite.parts[{index}]: got {part!r} (expected a (weight, policy) pair)"
+                    f"Composite.parts[{index}]: got {_shown(part)} "
+                    "(expected a (weight, policy) pair)"
                 )
             weight, policy = part
             if (
@@ -756,20 +804,22 @@ class Composite:
                 or not math.isfinite(weight)
             ):
                 raise InvalidInputError(
-                    f"Composite.parts[{index}].weight: got {weight!r} (expected a finite number)"
+                    f"Composite.parts[{index}].weight: got {_shown(weight)} "
+                    "(expected a finite number)"
                 )
             if not isinstance(policy, Policy):
                 raise InvalidInputError(
-                    f"Composite.parts[{index}].policy: got {policy!r} (expected a policy)"
+                    f"Composite.parts[{index}].policy: got {_shown(policy)} (expected a policy)"
                 )
             if isinstance(policy, ValueAtRisk) and policy.mode == "log":
                 raise InvalidInputError(
-                    f"Composite.parts[{index}].policy: got {policy!r} (log scores cannot be "
+                    f"Composite.parts[{index}].policy: got {_shown(policy)} (log scores cannot be "
                     "summed; expected ValueAtRisk(mode='linear'))"
                 )
             if isinstance(policy, Rescored):
                 raise InvalidInputError(
-                    f"Composite.parts[{index}].policy: got {policy!r} (expected an exact policy; "
+                    f"Composite.parts[{index}].policy: got {_shown(policy)} "
+                    "(expected an exact policy; "
                     "re-score the whole composite with as_policy(function, interval=...))"
                 )
             checked.append((float(weight), policy))
@@ -815,14 +865,15 @@ def as_policy(obj: object, *, interval: float | None = None) -> Policy:
     if isinstance(obj, Policy) and callable(getattr(obj, "segment", None)):
         if interval is not None:
             raise InvalidInputError(
-                f"interval: got {interval!r} for policy {obj!r} (expected None: only plain "
+                f"interval: got {_shown(interval)} for policy {_shown(obj)} "
+                "(expected None: only plain "
                 "callables are re-scored periodically)"
             )
         return obj
     if callable(obj):
         return Rescored(obj, interval=60.0 if interval is None else interval)
     raise InvalidInputError(
-        f"policy: got {obj!r} of type {type(obj).__name__} (expected an object with name "
+        f"policy: got {_shown(obj)} of type {type(obj).__name__} (expected an object with name "
         "and segment(task, now), or a callable(task, now) -> float)"
     )
 
@@ -831,12 +882,12 @@ def _composite_from_config(parts: Sequence[Any]) -> Composite:
     built: list[tuple[float, Policy]] = []
     if isinstance(parts, str | bytes) or not isinstance(parts, Sequence):
         raise InvalidInputError(
-            f"composite.parts: got {parts!r} (expected a list of {{weight, policy, ...}})"
+            f"composite.parts: got {_shown(parts)} (expected a list of {{weight, policy, ...}})"
         )
     for index, part in enumerate(parts):
         if not isinstance(part, Mapping) or "policy" not in part:
             raise InvalidInputError(
-                f"composite.parts[{index}]: got {part!r} (expected a mapping with 'policy', "
+                f"composite.parts[{index}]: got {_shown(part)} (expected a mapping with 'policy', "
                 "'weight' and the policy's parameters)"
             )
         params = dict(part)
@@ -872,12 +923,14 @@ def policy_by_name(name: str, **params: Any) -> Policy:
     """
     factory = _FACTORIES.get(name)
     if factory is None:
-        raise InvalidInputError(f"policy: got {name!r} (expected one of {sorted(_FACTORIES)})")
+        raise InvalidInputError(
+            f"policy: got {_shown(name)} (expected one of {sorted(_FACTORIES)})"
+        )
     try:
         return factory(**params)
     except TypeError as exc:
         raise InvalidInputError(
-            f"policy {name!r}: got parameters {sorted(params)} ({exc})"
+            f"policy {_shown(name)}: got parameters {_shown(sorted(params))} ({_clip(str(exc))})"
         ) from None
 
 
