@@ -8,6 +8,8 @@ either rebuilds exactly the commands it reports or says what was lost.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import pytest
 
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.errors import InvalidInputError, ValueRouteError
-from valueroute.journal import DurableEngine, JournalFormatError
+from valueroute.journal import DurableEngine, JournalFormatError, StoredSnapshot
 
 
 def make_engine(clock: Callable[[], float]) -> Engine:
@@ -129,3 +131,103 @@ def test_a_directory_is_refused_with_a_clear_error_naming_it(tmp_path: Path) -> 
     with pytest.raises(JournalFormatError, match=r"journals'?: is a directory"):
         DurableEngine.open(folder, make_engine)
     assert list(folder.iterdir()) == []
+
+
+# ---------------------------------------------------------------------- snapshots
+
+
+def rewrite_snapshot(path: Path, position: int, change: Callable[[dict[str, Any]], None]) -> None:
+    """Edit a stored snapshot's content and give it a matching checksum."""
+    with sqlite3.connect(path) as db:
+        (text,) = db.execute(
+            "SELECT data FROM snapshots WHERE position = ?", (position,)
+        ).fetchone()
+        data = json.loads(text)
+        change(data)
+        stored = StoredSnapshot.make(position, json.dumps(data, separators=(",", ":")))
+        db.execute(
+            "UPDATE snapshots SET data = ?, checksum = ? WHERE position = ?",
+            (stored.data, stored.checksum, position),
+        )
+
+
+def first_task(state: str) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        for record in data["engine"]["tasks"]:
+            if record["state"] == "queued":
+                record["state"] = state
+                return
+        raise AssertionError("no queued task in the snapshot")
+
+    return change
+
+
+def drop(*keys: str) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        target = data
+        for key in keys[:-1]:
+            target = target[key]
+        del target[keys[-1]]
+
+    return change
+
+
+def unknown_holder(data: dict[str, Any]) -> None:
+    holder = data["engine"]["holder"]
+    for task in holder:
+        holder[task] = "nobody"
+
+
+def phantom_load(data: dict[str, Any]) -> None:
+    data["pool"]["agents"][0]["load"] = {"voice": 1, "chat": 3}
+
+
+def wrong_type(data: dict[str, Any]) -> None:
+    data["engine"]["tasks"][0]["seq"] = "first"
+
+
+CONTENT_DAMAGE = {
+    "queued task marked completed": first_task("completed"),
+    "queued task marked assigned": first_task("assigned"),
+    "queued task marked deferred": first_task("deferred"),
+    "holder missing": drop("engine", "holder"),
+    "pool missing": drop("pool"),
+    "holder is no agent": unknown_holder,
+    "load without tasks": phantom_load,
+    "wrong-typed field": wrong_type,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CONTENT_DAMAGE))
+def test_a_snapshot_with_a_valid_checksum_but_wrong_content_falls_back(
+    path: Path, damage: str
+) -> None:
+    clock = [0.0]
+    durable = busy(path, clock)
+    older = durable.snapshot()
+    clock[0] = 5.0
+    durable.submit(TaskSpec(id="t2", priority=2))
+    newer = durable.snapshot()
+    clock[0] = 6.0
+    durable.submit(TaskSpec(id="t3"))
+    expected = durable.digest()
+    durable.close()
+    rewrite_snapshot(path, newer, CONTENT_DAMAGE[damage])
+
+    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    report = reopened.report
+    assert report.snapshot == older
+    assert [p for p, _ in report.snapshots_skipped] == [newer]
+    assert report.snapshots_skipped[0][1].startswith("unusable")
+    assert not report.clean
+    assert reopened.digest() == expected
+    reopened.engine._check()
+    reopened.close()
+
+    # Both snapshots wrong: replay from the start.
+    rewrite_snapshot(path, older, CONTENT_DAMAGE[damage])
+    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    assert reopened.report.snapshot is None
+    assert [p for p, _ in reopened.report.snapshots_skipped] == [newer, older]
+    assert reopened.digest() == expected
+    reopened.close()

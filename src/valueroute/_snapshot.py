@@ -45,19 +45,26 @@ from typing import Any
 
 from valueroute.agents import Agent, AgentPool, Presence, RandomAgent, RoundRobin, _Profile
 from valueroute.engine import Engine, Fingerprint, Offer
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
 from valueroute.scoring import Ramp
 from valueroute.task import Task, TaskState
 from valueroute.tasklist import TaskList, _new_bucket
 
-__all__ = ["SNAPSHOT_VERSION", "configure", "restore", "snapshot"]
+__all__ = ["SNAPSHOT_VERSION", "SnapshotContentError", "configure", "restore", "snapshot"]
 
 SNAPSHOT_VERSION = 1
 """Version of the snapshot layout; :func:`restore` refuses any other."""
 
 _INF = math.inf
+
+
+class SnapshotContentError(InvalidInputError):
+    """A snapshot whose content is not a consistent engine state (missing or
+    wrong-typed fields, references to unknown tasks or agents, a task in two
+    places or in none). Raised by :func:`restore`; the engine it was filling
+    must be thrown away."""
 
 
 def _num(x: float | None) -> float | str | None:
@@ -334,7 +341,11 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     The engine must come from the same configuration as the one snapshotted
     (checked for the settings that can be compared: dispatch, timeouts,
     policy, rules, agent selection, ...) and must not have run a command.
-    Raises :class:`~valueroute.errors.InvalidInputError` naming what differs.
+    Raises :class:`~valueroute.errors.InvalidInputError` naming what differs,
+    and :class:`SnapshotContentError` (a subclass) when the content itself is
+    not a consistent engine state: missing or wrong-typed fields, or a broken
+    invariant (a queued task marked completed, a held task no agent holds...).
+    Either way the engine must be thrown away.
     """
     if data.get("format") != "valueroute-snapshot" or data.get("version") != SNAPSHOT_VERSION:
         raise InvalidInputError(
@@ -354,6 +365,26 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
                 f"(expected {value!r}, as in the snapshot)"
             )
 
+    try:
+        _fill(data, engine)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ValueRouteError) as exc:
+        raise SnapshotContentError(
+            f"snapshot content: {type(exc).__name__} {_bounded(exc)} while restoring "
+            "(expected the layout snapshot() writes)"
+        ) from None
+    problem = _inconsistency(engine)
+    if problem is not None:
+        raise SnapshotContentError(
+            f"snapshot content: {problem} (expected a consistent engine state)"
+        )
+
+
+def _bounded(value: object) -> str:
+    text = repr(str(value))
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _fill(data: Mapping[str, Any], engine: Engine) -> None:
     pool = _restore_pool(data["pool"], engine._pool.exclusive_channels)
     state = data["engine"]
     tasks: dict[str, Task] = {}
@@ -404,6 +435,72 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     engine._pending = deque()
     engine._outbox = []
     _restore_selection(data["selection"], engine)
+
+
+def _inconsistency(engine: Engine) -> str | None:
+    """The first broken invariant of a restored engine, or ``None``. O(n).
+
+    Checks what a snapshot with a matching checksum but wrong content can
+    break: every open task in exactly the place its state says, every held
+    task's agent holding it, agents' loads matching their tasks, closed tasks
+    closed. Then the engine's own ``_check()`` (its assertions).
+    """
+    for task in (*engine._tasks.values(), *engine._closed.values()):
+        for name, value, kind in (
+            ("id", task.id, str),
+            ("seq", task.seq, int),
+            ("version", task.version, int),
+            ("priority", task.priority, int),
+            ("created", task.created, (int, float)),
+            ("value", task.value, (int, float)),
+        ):
+            if not isinstance(value, kind) or isinstance(value, bool):
+                return f"task {_bounded(task.id)} has {name} {_bounded(value)} of the wrong type"
+    queued = set(engine._list._tasks)
+    held_states = (TaskState.offered, TaskState.assigned, TaskState.wrap_up)
+    for task_id, task in engine._tasks.items():
+        state = task.state
+        where = f"task {_bounded(task_id)} ({state.value})"
+        if task.id != task_id:
+            return f"{where} is filed under another id"
+        if state.is_terminal:
+            return f"{where} is closed yet listed as open"
+        if (task_id in queued) != (state is TaskState.queued):
+            return f"{where} {'is' if task_id in queued else 'is not'} in the task list"
+        if (task_id in engine._holder) != (state in held_states):
+            return f"{where} {'has' if task_id in engine._holder else 'has no'} agent"
+        if (task_id in engine._offers) != (state is TaskState.offered):
+            return f"{where} {'has' if task_id in engine._offers else 'has no'} offer"
+        if (task_id in engine._deferred_until) != (state is TaskState.deferred):
+            return f"{where} does not match the deferrals"
+        if (task_id in engine._wrap_up_until) != (state is TaskState.wrap_up):
+            return f"{where} does not match the wrap-ups"
+        holder = engine._holder.get(task_id)
+        if holder is not None and engine._agent_tasks.get(holder.id, {}).get(task_id) is not task:
+            return f"{where} is not among the tasks of its agent {_bounded(holder.id)}"
+    if not queued <= set(engine._tasks):
+        return "the task list holds a task that is not open"
+    for agent_id, held in engine._agent_tasks.items():
+        if agent_id not in engine._pool._agents:
+            return f"agent {_bounded(agent_id)} holds tasks but is not in the pool"
+        agent = engine._pool._agents[agent_id]
+        for task_id in held:
+            holder = engine._holder.get(task_id)
+            if holder is None or holder.id != agent_id:
+                return f"agent {_bounded(agent_id)} lists task {_bounded(task_id)} it does not hold"
+        load: dict[str, int] = {}
+        for task in held.values():
+            load[task.channel] = load.get(task.channel, 0) + 1
+        if {c: n for c, n in agent.load.items() if n} != load:
+            return f"agent {_bounded(agent_id)} has load {dict(agent.load)} for tasks {load}"
+    for task_id, task in engine._closed.items():
+        if not task.state.is_terminal:
+            return f"closed task {_bounded(task_id)} has state {task.state.value}"
+    try:
+        engine._check()
+    except AssertionError as exc:
+        return f"the engine's invariants fail ({_bounded(exc)})"
+    return None
 
 
 def _restore_tasklist(

@@ -848,15 +848,21 @@ class DurableEngine:
                 rules=None if rules is None else _compile_rules(rules),
                 replace_rules=rules is not None,
             )
-        except (ValueError, KeyError, TypeError) as exc:
-            return f"unusable: {exc}"
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return f"unusable: {type(exc).__name__} {_shown(str(exc))}"
         try:
             _snapshot.restore(data, engine)
+        except _snapshot.SnapshotContentError as exc:
+            # A checksum that matches content that is wrong (written by a bug,
+            # or edited): fall back to an older snapshot or to replay.
+            return f"unusable: {exc}"
         except InvalidInputError as exc:
             raise JournalFormatError(
                 f"snapshot at position {stored.position} does not fit the engine the factory "
                 f"builds: {exc}"
             ) from None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            return f"unusable: {type(exc).__name__} {_shown(str(exc))}"
         self._engine = engine
         self._policy_config, self._rules_config = policy, rules
         self._specs = {
