@@ -13,10 +13,12 @@ import itertools
 import math
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,6 +42,7 @@ EXCERPT = (
     Path(__file__).resolve().parents[1] / "src" / "valueroute" / "data" / ANONYMOUS_BANK_EXCERPT
 )
 P_MIN = 1e-3
+FloatArray = npt.NDArray[np.float64]
 
 
 @functools.cache
@@ -364,16 +367,37 @@ def test_agents_on_duty_counts_overlapping_services(tmp_path: Path) -> None:
     assert by_arrival.counts[0].tolist() == [0] * 9 + [2] + [0] * 13 + [1]
 
 
+def _excerpt_services() -> tuple[FloatArray, FloatArray, npt.NDArray[np.str_]]:
+    """Start, end (seconds from 9 May) and agent of every named service in the
+    excerpt, read from its rows with the csv module. A served call without a
+    recorded start began when it left the queue (queue entry + wait), or the
+    voice menu if it never queued: the data's README gives those fields."""
+    origin = datetime(1999, 5, 9)
+
+    def seconds(stamp: str) -> float:
+        return (datetime.fromisoformat(stamp) - origin).total_seconds()
+
+    starts, ends, agents = [], [], []
+    with gzip.open(EXCERPT, "rt", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["outcome"] != "AGENT" or row["server"] == "NO_SERVER":
+                continue
+            if row["ser_start_ts"]:
+                start = seconds(row["ser_start_ts"])
+            elif row["queued"] == "1":
+                start = seconds(row["q_start_ts"]) + float(row["q_time"])
+            else:
+                start = seconds(row["vru_exit_ts"])
+            starts.append(start)
+            ends.append(start + float(row["ser_time"]))
+            agents.append(row["server"])
+    return np.array(starts), np.array(ends), np.array(agents)
+
+
 def test_agents_on_duty_matches_a_brute_force_count_on_the_excerpt() -> None:
     calls = load_anonymous_bank()
     duty = agents_on_duty(calls, interval_minutes=15)
-    served = (
-        (calls.outcome == "served") & (calls.agent != "") & np.isfinite(calls.service_start_seconds)
-    )
-    starts = calls.arrival_time()[served] - calls.arrival_seconds[served]
-    starts = starts + calls.service_start_seconds[served]
-    ends = starts + calls.service_time[served]
-    agents = calls.agent[served]
+    starts, ends, agents = _excerpt_services()
     for row in range(len(duty.days)):
         for column in range(96):
             low = row * 86_400 + column * 900
@@ -456,6 +480,62 @@ def test_available_agents_is_the_mean_in_service_while_someone_waits(
                 assert result.serving[row, hour] == pytest.approx(in_service[span][waited].mean())
             else:
                 assert math.isnan(result.serving[row, hour])
+
+
+def test_a_served_call_without_a_recorded_start_counts_where_it_left_the_queue(
+    tmp_path: Path,
+) -> None:
+    # Served calls with no service start in the log (448 in the full file):
+    # GIL answered at once at 01:14:41, when the call left the voice menu;
+    # DAN's caller queued at 10:10:00 and waited 600 s, so DAN began at 10:20.
+    rows = [
+        "1999-03-09,AA0101,1,1999-03-09 01:14:32,1999-03-09 01:14:41,,,PS,0,0,0,AGENT,0,GIL",
+        "1999-03-09,AA0101,2,1999-03-09 10:09:50,1999-03-09 10:10:00,1999-03-09 10:10:00,,"
+        "PS,2,600,0,AGENT,1,DAN",
+    ]
+    calls = load_anonymous_bank(_write(tmp_path, *rows))
+    assert np.isnan(calls.service_start_seconds).all()
+    np.testing.assert_array_equal(calls.inferred_service_start(), [4_481.0, 37_200.0])
+    duty = agents_on_duty(calls, interval_minutes=15)
+    expected = np.zeros((1, 96), dtype=int)
+    expected[0, 4 * 1 + 0] = 1  # 01:00-01:15
+    expected[0, 4 * 10 + 1] = 1  # 10:15-10:30, not 10:00-10:15 when the call queued
+    np.testing.assert_array_equal(duty.counts, expected)
+
+
+_BLANKABLE = st.lists(
+    st.tuples(
+        st.integers(0, 1),
+        st.integers(0, 86_400 - 1),
+        st.sampled_from([0, 0, 1, 30, 400, 1_000, 5_000]),
+        st.sampled_from([0, 1, 60, 300, 2_000]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@given(_BLANKABLE)
+def test_a_missing_service_start_counts_as_the_queue_exit(
+    calls: list[tuple[int, int, int, int, bool]],
+) -> None:
+    # In _synthetic every served call starts service when it leaves the queue;
+    # erasing some of those starts from the records must change no count.
+    records = _synthetic([c[:4] for c in calls])
+    blank = np.array([c[4] for c in calls]) & (records.outcome == "served")
+    starts = records.service_start_seconds.copy()
+    starts[blank] = math.nan
+    erased = CallRecords(**(records.columns() | {"service_start_seconds": starts}))
+    for minutes in (15, 60):
+        np.testing.assert_array_equal(
+            agents_on_duty(erased, interval_minutes=minutes).counts,
+            agents_on_duty(records, interval_minutes=minutes).counts,
+        )
+        got = available_agents(erased, interval_minutes=minutes)
+        want = available_agents(records, interval_minutes=minutes)
+        np.testing.assert_array_equal(got.waiting_share, want.waiting_share)
+        np.testing.assert_array_equal(got.serving, want.serving)
 
 
 def test_available_agents_stay_within_the_agents_seen(full: CallRecords) -> None:

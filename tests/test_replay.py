@@ -120,12 +120,21 @@ def test_patience_tail_draws_never_abandon(replay) -> None:  # type: ignore[no-u
     assert np.isfinite(draws[~served]).all()
 
 
+def _service_start(row: dict[str, str]) -> float:
+    """Recorded, or (if the log left it out) when the call left the queue or the menu."""
+    if row["ser_start_ts"]:
+        return _seconds(row["ser_start_ts"])
+    if row["queued"] == "1":
+        return _seconds(row["q_start_ts"]) + float(row["q_time"])
+    return _seconds(row["vru_exit_ts"])
+
+
 def _seen_per_half_hour() -> list[int]:
     seen: dict[int, set[str]] = {}
     for row in _excerpt_rows():
-        if row["outcome"] != "AGENT" or row["server"] == "NO_SERVER" or not row["ser_start_ts"]:
+        if row["outcome"] != "AGENT" or row["server"] == "NO_SERVER":
             continue
-        start = _seconds(row["ser_start_ts"])
+        start = _service_start(row)
         end = start + float(row["ser_time"])
         for slot in range(int(start // 1800), int(start // 1800) + 200):
             if slot * 1800 >= end and slot > start // 1800:
@@ -147,8 +156,8 @@ def test_available_staffing_is_the_agents_serving_while_callers_waited(replay) -
     in_service = np.zeros(seconds, dtype=np.int64)
     waiting = np.zeros(seconds, dtype=np.int64)
     for row in _excerpt_rows():
-        if row["outcome"] == "AGENT" and row["ser_start_ts"]:
-            start = int(_seconds(row["ser_start_ts"]))
+        if row["outcome"] == "AGENT":
+            start = int(_service_start(row))
             in_service[start : start + int(float(row["ser_time"]))] += 1
         if row["queued"] == "1" and float(row["q_time"]) > 0:
             start = int(_seconds(row["q_start_ts"]))
@@ -297,6 +306,34 @@ def test_bad_input_is_refused(replay) -> None:  # type: ignore[no-untyped-def]
 
 
 # ------------------------------------------------------------ the full file
+
+
+def _full_file(days: list[str]) -> CallRecords:
+    # The skip is the shared_data fixture's.
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return load_anonymous_bank(SHARED_DATA / "anonymous_bank_1999_calls_clean.csv.gz", days=days)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_calls_served_at_once_without_a_recorded_start_find_their_agent(
+    seed: int, tmp_path: Path
+) -> None:
+    # On 9 March 1999 GELBER answered two night calls at once, at 01:12:22 and
+    # 01:14:41; the log records neither service start (nor any other service
+    # in that half-hour), so only these calls show an agent was there.
+    replay = build_replay(_full_file(["1999-03-09"]))
+    assert replay.headcount[2] == 1  # 01:00-01:30
+    night = [
+        i
+        for i, a in enumerate(replay.arrivals)
+        if 3_600 <= a.time < 5_400 and a.attributes["outcome"] == "served"
+    ]
+    assert [replay.arrivals[i].time for i in night] == [4_342.0, 4_481.0]
+    scenario = replay_scenario(replay, rng=np.random.default_rng(seed), directory=tmp_path)
+    outcomes = simulate_calls(scenario, replay)
+    assert [outcomes[i][1:] for i in night] == [(0.0, True), (0.0, True)]
+
 
 BUSY_DAY = "1999-07-04"  # a Sunday (a working day), the busiest regular day of the file
 

@@ -216,6 +216,24 @@ class CallRecords:
             )
         return arrivals
 
+    def inferred_service_start(self) -> FloatArray:
+        """When each served call began service, recorded or inferred; NaN if not served.
+
+        The log leaves the service start out of a few served calls (448 in
+        the full file, all of them with a service time of 0 s). Such a call
+        was answered when it left the queue (queue entry + wait) or, if it
+        never queued, when it left the voice-response unit: that is where
+        the log puts the service start of the other calls (within 2 s for
+        99 % of them). Seconds after midnight of ``day``, like
+        :attr:`service_start_seconds`. O(n).
+        """
+        left = np.where(
+            self.queued, self.queue_entry_seconds + self.queue_wait, self.menu_exit_seconds
+        )
+        missing = (self.outcome == "served") & np.isnan(self.service_start_seconds)
+        result: FloatArray = np.where(missing, left, self.service_start_seconds)
+        return result
+
     def columns(self) -> dict[str, npt.NDArray[Any]]:
         """The fields as a dict of arrays, e.g. for ``pandas.DataFrame(calls.columns())``."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -584,8 +602,9 @@ def agents_on_duty(
     on a break between calls or doing other work leaves no trace. Services
     that run past midnight count on the next day only if that day is among
     the calls' days. Days with no calls do not appear. On the service basis,
-    served calls without a recorded service start (448 in the full file) are
-    left out. O(n + d × k) for n
+    a served call without a recorded service start (448 in the full file)
+    counts from when it left the queue or the voice menu
+    (:meth:`CallRecords.inferred_service_start`). O(n + d × k) for n
     calls, d days and k intervals per day (plus the intervals each service
     spans).
     """
@@ -602,17 +621,16 @@ def agents_on_duty(
     first = np.datetime64(days[0], "D")
     day_row = {int((np.datetime64(d, "D") - first).astype(np.int64)): i for i, d in enumerate(days)}
     served = (calls.outcome == "served") & (calls.agent != "")
+    service_start = calls.inferred_service_start()
     if basis == "service":
-        # A few hundred served calls carry no service start at all; they
-        # cannot be placed in time on this basis.
-        served &= np.isfinite(calls.service_start_seconds) & np.isfinite(calls.service_time)
+        served &= np.isfinite(service_start) & np.isfinite(calls.service_time)
     offset = (calls.day[served] - first).astype(np.int64) * _DAY_SECONDS
     agents = calls.agent[served].tolist()
     if basis == "arrival":
         starts = offset + calls.arrival_seconds[served]
         ends = starts
     else:
-        starts = offset + calls.service_start_seconds[served]
+        starts = offset + service_start[served]
         ends = starts + calls.service_time[served]
     first_slot = np.floor(starts / width).astype(np.int64)
     # A service ending exactly on a boundary does not reach the next interval.
@@ -656,8 +674,9 @@ def available_agents(calls: CallRecords, *, interval_minutes: int = 30) -> Avail
     it says nothing. It stays within :func:`agents_on_duty`'s count on the
     service basis except where the log slips (a call served by no named
     agent, an agent recorded on two calls at once: 9 of the full file's
-    7,717 half-hours with callers waiting, by at most 0.6). Served calls
-    without a recorded service start are left out. A call's time counts
+    7,717 half-hours with callers waiting, by at most 0.6). A served call
+    without a recorded service start counts from when it left the queue or
+    the voice menu (:meth:`CallRecords.inferred_service_start`). A call's time counts
     from the day it arrived, into the next day if it runs past midnight and
     that day is among the calls' days. O((n + d × k) log(n + d × k)) for n
     calls, d days and k intervals per day.
@@ -670,12 +689,9 @@ def available_agents(calls: CallRecords, *, interval_minutes: int = 30) -> Avail
         return AvailableAgents(days, interval_minutes, serving, waiting_share)
     first = np.datetime64(days[0], "D")
     day_offset = (calls.day - first).astype(np.int64) * _DAY_SECONDS
-    served = (
-        (calls.outcome == "served")
-        & np.isfinite(calls.service_start_seconds)
-        & np.isfinite(calls.service_time)
-    )
-    service_start = day_offset[served] + calls.service_start_seconds[served]
+    starts = calls.inferred_service_start()
+    served = (calls.outcome == "served") & np.isfinite(starts) & np.isfinite(calls.service_time)
+    service_start = day_offset[served] + starts[served]
     service_end = service_start + calls.service_time[served]
     waited = np.isfinite(calls.queue_entry_seconds) & (calls.queue_wait > 0)
     wait_start = day_offset[waited] + calls.queue_entry_seconds[waited]
