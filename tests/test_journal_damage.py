@@ -18,7 +18,12 @@ import pytest
 
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.errors import InvalidInputError, ValueRouteError
-from valueroute.journal import DurableEngine, JournalFormatError, StoredSnapshot
+from valueroute.journal import (
+    DurableEngine,
+    JournalCorruptError,
+    JournalFormatError,
+    StoredSnapshot,
+)
 
 
 def make_engine(clock: Callable[[], float]) -> Engine:
@@ -231,3 +236,76 @@ def test_a_snapshot_with_a_valid_checksum_but_wrong_content_falls_back(
     assert [p for p, _ in reopened.report.snapshots_skipped] == [newer, older]
     assert reopened.digest() == expected
     reopened.close()
+
+
+# ---------------------------------------------------------------------- damaged files
+
+
+def history(path: Path, count: int, **options: Any) -> tuple[DurableEngine, list[str]]:
+    """``count`` commands through a durable engine; the reference digest after each."""
+    clock = [0.0]
+    reference = make_engine(lambda: clock[0])
+    options.setdefault("sync", "group")
+    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0], **options)
+    digests = [reference.digest()]
+    for number in range(count):
+        clock[0] += 1.0
+        if number % 10 == 0:
+            spec = AgentSpec(id=f"a{number}", capacity={"voice": 1})
+            durable.add_agent(spec, ready=True)
+            reference.add_agent(spec, ready=True)
+        else:
+            spec = TaskSpec(id=f"t{number}", value=number % 7, attributes={"note": "x" * 40})
+            durable.submit(spec)
+            reference.submit(spec)
+        digests.append(reference.digest())
+    assert durable.digest() == digests[-1]
+    return durable, digests
+
+
+def reopens_at_a_prefix(path: Path, digests: list[str]) -> DurableEngine:
+    """Open with repair: the state must be exactly that after the reported prefix."""
+    recovered = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
+    position = recovered.report.position
+    assert recovered.digest() == digests[position]
+    return recovered
+
+
+@pytest.mark.parametrize("pages", [1, 2, 3, 7])
+def test_a_main_file_cut_at_a_page_boundary_is_repaired_keeping_every_readable_record(
+    path: Path, pages: int
+) -> None:
+    durable, digests = history(path, 300)
+    durable.close()
+    size = path.stat().st_size
+    page = 4096
+    assert size % page == 0
+    assert size // page > pages + 2
+    with path.open("r+b") as file:
+        file.truncate(size - pages * page)
+    cut = path.read_bytes()
+
+    with pytest.raises(JournalCorruptError, match="repair=True") as refused:
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+    assert path.read_bytes() == cut, "a refused repair changed the file"
+    assert refused.value.report is not None
+    readable = refused.value.report.position
+
+    recovered = reopens_at_a_prefix(path, digests)
+    report = recovered.report
+    assert report.position == readable
+    # Only the records on the pages cut off (and after them) are lost: a
+    # record is about 150 bytes, so a 4 KB page holds at most about 30.
+    assert len(digests) - 1 - report.position <= 30 * pages + 30
+    assert not report.clean
+    assert report.dropped_from == report.position + 1
+    assert report.repair is not None
+    assert "damaged-1" in report.repair
+    assert (path.parent / f"{path.name}.damaged-1").read_bytes() == cut
+    recovered.submit(TaskSpec(id="after the repair"))
+    after = recovered.digest()
+    recovered.close()
+    again = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
+    assert again.report.clean, again.report
+    assert again.digest() == after
+    again.close()

@@ -292,22 +292,38 @@ class SQLiteStore:
             raise JournalFormatError(
                 f"journal file {str(self.path)!r}: cannot be opened ({exc})"
             ) from None
+        self.damage: str | None = None
         try:
-            self._prepare(synchronous)
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise JournalCorruptError(
-                f"journal file {str(self.path)!r}: SQLite cannot read it ({exc})"
-            ) from None
+            try:
+                self._prepare(synchronous, damaged=False)
+            except sqlite3.DatabaseError as exc:
+                # SQLite refuses a file shorter than its header says (cut at a
+                # page boundary) unless told to trust the file's size: then
+                # everything on the pages still there can be read, and
+                # recovery salvages it. Nothing is written here.
+                self.damage = f"SQLite cannot read it as it is ({exc})"
+                try:
+                    self._db.execute("PRAGMA writable_schema=ON")
+                    self._prepare(synchronous, damaged=True)
+                except sqlite3.DatabaseError as again:
+                    raise JournalCorruptError(
+                        f"journal file {str(self.path)!r}: SQLite cannot read it ({again})"
+                    ) from None
+                self.notes.append(f"the file is damaged: {self.damage}")
         except JournalError:
             self._db.close()
             raise
 
-    def _prepare(self, synchronous: str) -> None:
+    def _prepare(self, synchronous: str, *, damaged: bool) -> None:
         db = self._db
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if damaged and not tables:
+            raise JournalCorruptError(
+                f"journal file {str(self.path)!r}: SQLite cannot read it ({self.damage}; "
+                "no table is left to salvage)"
+            )
         if application_id == 0 and version == 0 and not tables:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("BEGIN IMMEDIATE")
@@ -355,18 +371,28 @@ class SQLiteStore:
         db.execute("COMMIT")
 
     def read(self, *, after: int) -> Iterator[Record]:
+        query = (
+            "SELECT position, time, command, arguments, checksum FROM records "
+            "WHERE position > ? ORDER BY position"
+        )
+        last = after
         try:
-            cursor = self._db.execute(
-                "SELECT position, time, command, arguments, checksum FROM records "
-                "WHERE position > ? ORDER BY position",
-                (after,),
-            )
+            cursor = self._db.execute(query, (after,))
             while True:
                 rows = cursor.fetchmany(1024)
                 if not rows:
                     return
                 for position, time, command, arguments, checksum in rows:
                     yield Record(position, time, command, arguments, checksum)
+                    last = position
+        except sqlite3.DatabaseError:
+            pass
+        # A damaged page ended the batch: read on one record at a time from
+        # the last one yielded, so every record before the damage is kept.
+        try:
+            cursor = self._db.execute(query, (last,))
+            while (row := cursor.fetchone()) is not None:
+                yield Record(*row)
         except sqlite3.DatabaseError as exc:
             raise JournalCorruptError(f"SQLite cannot read the records ({exc})") from None
 
@@ -747,6 +773,7 @@ class DurableEngine:
         engine: Engine | None = None
         start = 0
         damaged: str | None = None
+        unreadable: str | None = None
         try:
             for stored in store.snapshots():
                 reason = self._try_snapshot(stored)
@@ -757,7 +784,9 @@ class DurableEngine:
                     break
                 report.snapshots_skipped.append((stored.position, reason))
         except JournalCorruptError as exc:
-            damaged = str(exc)
+            # The snapshots cannot be read: the records may still be, from
+            # the first (if they were never compacted away).
+            unreadable = str(exc)
         if engine is None:
             self._specs, self._policy_config, self._rules_config = {}, None, None
             engine = self._engine = self._fresh_engine()
@@ -795,6 +824,8 @@ class DurableEngine:
             position = record.position
             report.replayed += 1
         report.position = position
+        if damaged is None:
+            damaged = unreadable or getattr(store, "damage", None)
         if damaged is not None:
             report.reason = damaged
             report.dropped_from = position + 1
