@@ -25,6 +25,7 @@ PAGES = [
     "docs/durability.md",
     "docs/erlang.md",
     "docs/benchmarking.md",
+    "docs/reference/schemas.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
