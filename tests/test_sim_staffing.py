@@ -253,7 +253,8 @@ def interval_level(scenario: Scenario, heads: list[int], interval: int) -> float
     """Lower 95 % bound of interval ``interval``'s service level, simulated independently."""
     data = scenario.model_dump()
     data["horizon_seconds"] = (interval + 2) * 1800.0
-    data["agent_groups"][0].update(count=None, headcount=heads)
+    # The interval's count stays on for the next interval, which drains it.
+    data["agent_groups"][0].update(count=None, headcount=[*heads, heads[-1]])
     result = simulate(Scenario.model_validate(data), executor=InlineExecutor())
     values = []
     for replication in result.replications:

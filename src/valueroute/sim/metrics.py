@@ -24,7 +24,9 @@ Definitions (``docs/simulation.md`` repeats them):
 - *value-weighted SLA attainment*: value of tasks answered on time / value of
   answered and abandoned tasks, where on time means within the due time
   (``due_seconds``) or, without one, within T. *Value lost to lateness*: value
-  of tasks answered late; *to abandonment*: value of abandoned tasks.
+  of tasks answered late; *to abandonment*: value of abandoned tasks. A
+  task's value is the one it carried in the engine when it was answered or
+  abandoned: its type's value as changed by rules, not the type's value.
 """
 
 from __future__ import annotations

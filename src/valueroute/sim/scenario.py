@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import importlib
 import math
+import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from valueroute._documents import SUFFIXES, DocumentError, parse_document
 from valueroute.agents import AgentSelection, SelectionCallable, selection_by_name
@@ -181,8 +182,10 @@ class AgentGroup(BoundaryModel):
     """Agents with the same skills and channel capacities.
 
     Give exactly one of: ``count`` (on duty all day), ``shifts``, or
-    ``headcount`` (agents on duty per interval of ``interval_minutes``,
-    starting at 0; after the last interval the last headcount stays).
+    ``headcount`` (agents on duty per interval, starting at 0). Headcount
+    intervals are the scenario's ``interval_minutes`` unless the group gives
+    its own ``interval_minutes``; the scenario refuses a headcount that has
+    not exactly one count per interval of its horizon.
     """
 
     name: _Name
@@ -193,7 +196,8 @@ class AgentGroup(BoundaryModel):
     count: Annotated[int, Field(ge=0, le=MAX_AGENTS)] | None = None
     shifts: list[Shift] = Field(default_factory=list)
     headcount: list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] = Field(default_factory=list)
-    interval_minutes: Literal[15, 30, 60] = 30
+    interval_minutes: Literal[15, 30, 60] | None = None
+    """Length of a headcount interval; ``None``: the scenario's ``interval_minutes``."""
 
     @field_validator("skills")
     @classmethod
@@ -259,15 +263,22 @@ class Routing(BoundaryModel):
     @model_validator(mode="after")
     def _names(self) -> Self:
         if not _is_code(self.policy):
+            # Parameters a scenario derives from its task types are checked
+            # by the scenario; here they stand in as 1 second.
+            stand_in = {
+                name: 1.0
+                for name in DERIVED_PARAMETERS.get(self.policy, ())
+                if name not in self.policy_params
+            }
             try:
-                policy_by_name(self.policy, **self.policy_params)
+                policy_by_name(self.policy, **self.policy_params, **stand_in)
             except ValueRouteError as exc:
-                raise _problem("policy", "{error}", error=str(exc)) from None
+                raise _problem("policy", "{error}", error=_clip(str(exc))) from None
         if not _is_code(self.agent_selection) and self.agent_selection != "random":
             try:
                 selection_by_name(self.agent_selection, **self.selection_params)
             except ValueRouteError as exc:
-                raise _problem("agent_selection", "{error}", error=str(exc)) from None
+                raise _problem("agent_selection", "{error}", error=_clip(str(exc))) from None
         return self
 
     def uses_code(self) -> list[str]:
@@ -282,7 +293,11 @@ class Routing(BoundaryModel):
         ]
 
     def build_policy(self, *, allow_code: bool = False) -> Policy:
-        """The scoring policy; user code only with ``allow_code``."""
+        """The scoring policy from ``policy_params`` alone; user code only with ``allow_code``.
+
+        A scenario fills in the parameters it can derive from its task types:
+        use :meth:`Scenario.build_policy` to run one.
+        """
         if _is_code(self.policy):
             target = _load_code("routing.policy", self.policy, allow_code=allow_code)
             if isinstance(target, type) or (
@@ -307,7 +322,7 @@ class Routing(BoundaryModel):
                 return built
             if not callable(target) and not hasattr(target, "choose"):
                 raise InvalidInputError(
-                    f"routing.agent_selection: got {self.agent_selection!r} which names "
+                    f"routing.agent_selection: got {_shown(self.agent_selection)} which names "
                     f"{type(target).__name__} (expected a strategy or a callable)",
                     [("routing.agent_selection", self.agent_selection, "a strategy")],
                 )
@@ -323,6 +338,14 @@ class Routing(BoundaryModel):
         )
 
 
+DERIVED_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "cmu": ("handle_seconds",),
+    "cmu_theta": ("handle_seconds", "patience_seconds"),
+    "least_slack": ("handle_seconds",),
+}
+"""Built-in policies' parameters a scenario takes from its task types when not given."""
+
+
 def _is_code(reference: str) -> bool:
     return ":" in reference
 
@@ -330,7 +353,7 @@ def _is_code(reference: str) -> bool:
 def _load_code(field: str, reference: str, *, allow_code: bool) -> Any:
     if not allow_code:
         raise InvalidInputError(
-            f"{field}: got {reference!r}, a reference to code (expected a built-in name; "
+            f"{field}: got {_shown(reference)}, a reference to code (expected a built-in name; "
             "loading code from a scenario needs allow_code=True or --allow-code)",
             [(field, reference, "a built-in name, or allow_code=True")],
         )
@@ -339,14 +362,16 @@ def _load_code(field: str, reference: str, *, allow_code: bool) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise InvalidInputError(
-            f"{field}: got {reference!r} (module {module_name!r} cannot be imported: {exc})",
+            f"{field}: got {_shown(reference)} (module {_shown(module_name)} cannot be "
+            f"imported: {_clip(str(exc))})",
             [(field, reference, "an importable module:attribute")],
         ) from None
     target: Any = module
     for part in attribute.split("."):
         if not part or not hasattr(target, part):
             raise InvalidInputError(
-                f"{field}: got {reference!r} (no attribute {attribute!r} in {module_name!r})",
+                f"{field}: got {_shown(reference)} (no attribute {_shown(attribute)} in "
+                f"{_shown(module_name)})",
                 [(field, reference, "an existing module:attribute")],
             )
         target = getattr(target, part)
@@ -359,7 +384,13 @@ class Scenario(BoundaryModel):
     Arrivals stop at ``horizon_seconds`` and so does the run; tasks still open
     then are reported as waiting or in service at the end. Statistics count
     the tasks that arrive from ``warmup_seconds`` on, and agent time from
-    ``warmup_seconds`` on. Per-interval tables use ``interval_minutes``.
+    ``warmup_seconds`` on. Per-interval tables use ``interval_minutes``, and
+    so do agent-group headcounts unless a group gives its own.
+
+    Built-in policies' parameters that the task types determine
+    (:data:`DERIVED_PARAMETERS`: ``handle_seconds``, ``patience_seconds``)
+    may be left out of ``routing.policy_params``: :meth:`policy_params`
+    takes them from the types' distributions.
     """
 
     name: _Name = "scenario"
@@ -374,6 +405,41 @@ class Scenario(BoundaryModel):
     arrivals: Annotated[list[ArrivalProcess], Field(min_length=1)]
     agent_groups: Annotated[list[AgentGroup], Field(min_length=1)]
     routing: Routing = Field(default_factory=Routing)
+
+    @field_validator("agent_groups")
+    @classmethod
+    def _headcounts_cover_the_horizon(
+        cls, groups: list[AgentGroup], info: ValidationInfo
+    ) -> list[AgentGroup]:
+        horizon = info.data.get("horizon_seconds")
+        scenario_minutes = info.data.get("interval_minutes")
+        if horizon is None or scenario_minutes is None:
+            return groups  # reported on their own fields
+        for index, group in enumerate(groups):
+            if not group.headcount:
+                continue
+            minutes = scenario_minutes if group.interval_minutes is None else group.interval_minutes
+            needed = math.ceil(horizon / (60.0 * minutes))
+            if len(group.headcount) != needed:
+                problem = _problem(
+                    "headcount",
+                    "{got} counts, expected {needed}: one per {minutes} minutes of the "
+                    "{horizon} s horizon, minutes being the scenario's interval_minutes or "
+                    "the group's own",
+                    got=len(group.headcount),
+                    needed=needed,
+                    minutes=minutes,
+                    horizon=f"{horizon:g}",
+                )
+                raise ValidationError.from_exception_data(
+                    "Scenario",
+                    [
+                        InitErrorDetails(
+                            type=problem, loc=(index, "headcount"), input=group.headcount
+                        )
+                    ],
+                )
+        return groups
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -399,15 +465,15 @@ class Scenario(BoundaryModel):
         known_groups = set(groups)
         for index, arrival in enumerate(self.arrivals):
             if not isinstance(arrival, TraceArrivals) and arrival.task_type not in known_types:
-                _fail(f"arrivals.{index}.task_type", arrival.task_type, f"one of {types}")
+                _fail(f"arrivals.{index}.task_type", arrival.task_type, f"one of {_shown(types)}")
         for index, task_type in enumerate(self.task_types):
             for field in ("retrial_type", "forward_to"):
                 target = getattr(task_type, field)
                 if target is not None and target not in known_types:
-                    _fail(f"task_types.{index}.{field}", target, f"one of {types}")
+                    _fail(f"task_types.{index}.{field}", target, f"one of {_shown(types)}")
             for group in task_type.handle_by_group:
                 if group not in known_groups:
-                    _fail(f"task_types.{index}.handle_by_group", group, f"one of {groups}")
+                    _fail(f"task_types.{index}.handle_by_group", group, f"one of {_shown(groups)}")
             if not self.routing.relaxation and not any(
                 _can_serve(g, task_type) for g in self.agent_groups
             ):
@@ -419,7 +485,67 @@ class Scenario(BoundaryModel):
         total = sum(g.size for g in self.agent_groups)
         if total > MAX_AGENTS:
             _fail("agent_groups", total, f"at most {MAX_AGENTS} agents in all")
+        derived = self._derived_params()
+        if derived:
+            try:
+                policy_by_name(self.routing.policy, **self.routing.policy_params, **derived)
+            except ValueRouteError as exc:
+                _fail(
+                    "routing.policy_params",
+                    derived,
+                    f"parameters the task types allow ({_clip(str(exc))})",
+                )
         return self
+
+    def headcount_minutes(self, group: AgentGroup) -> int:
+        """Length in minutes of ``group``'s headcount intervals (its own, or the scenario's)."""
+        return self.interval_minutes if group.interval_minutes is None else group.interval_minutes
+
+    def _derived_params(self) -> dict[str, Any]:
+        routing = self.routing
+        if _is_code(routing.policy):
+            return {}
+        missing = [
+            name
+            for name in DERIVED_PARAMETERS.get(routing.policy, ())
+            if name not in routing.policy_params
+        ]
+        if not missing:
+            return {}
+        types = self.task_types
+        derived: dict[str, Any] = {}
+        if "handle_seconds" in missing:
+            handles = {t.name: float(t.handle.mean) for t in types}
+            derived["handle_seconds"] = {**handles, "*": math.fsum(handles.values()) / len(types)}
+        if "patience_seconds" in missing:
+            never = 10.0 * self.horizon_seconds
+            patience = {
+                t.name: never if t.patience is None else float(t.patience.mean) for t in types
+            }
+            derived["patience_seconds"] = {
+                **patience,
+                "*": math.fsum(patience.values()) / len(types),
+            }
+        return derived
+
+    def policy_params(self) -> dict[str, Any]:
+        """``routing.policy_params``, plus what a built-in policy needs and the types determine.
+
+        For ``cmu``, ``cmu_theta`` and ``least_slack`` without
+        ``handle_seconds``: each type's mean handle time (its ``handle``
+        distribution's mean; ``handle_by_group`` is not considered), and for
+        ``"*"`` the mean over the types. For ``cmu_theta`` without
+        ``patience_seconds``: each type's mean patience, ten horizons for a
+        type whose customers never abandon, and their mean for ``"*"``.
+        Parameters given are kept as they are. O(task types).
+        """
+        return {**self.routing.policy_params, **self._derived_params()}
+
+    def build_policy(self, *, allow_code: bool = False) -> Policy:
+        """The scoring policy the scenario runs with (see :meth:`policy_params`)."""
+        if _is_code(self.routing.policy):
+            return self.routing.build_policy(allow_code=allow_code)
+        return policy_by_name(self.routing.policy, **self.policy_params())
 
     @property
     def interval_seconds(self) -> float:
@@ -455,12 +581,32 @@ def _unique(field: str, names: list[str]) -> None:
         seen.add(name)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlevel = 2
+_REPR.maxdict = 6
+_REPR.maxlist = 6
+_REPR.maxtuple = 6
+_REPR.maxset = 6
+
+
+def _shown(value: Any) -> str:
+    """A user value for a message, bounded: a document can expand to a huge value."""
+    return _REPR.repr(value)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """A message from elsewhere, cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _fail(field: str, value: Any, expected: str) -> None:
     raise _problem(
         "reference",
         "{field}: got {value} (expected {expected})",
         field=field,
-        value=repr(value),
+        value=_shown(value),
         expected=expected,
     )
 

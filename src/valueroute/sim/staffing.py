@@ -788,14 +788,21 @@ def _judge_interval(
 def _with_headcounts(
     scenario: Scenario, heads: Sequence[Sequence[int]], *, horizon: float
 ) -> Scenario:
+    """``scenario`` up to ``horizon`` with these headcounts per interval.
+
+    A group's last count stays on through the intervals up to the horizon it
+    does not give (the look-ahead of the interval-by-interval search), so the
+    headcount covers the horizon as a scenario requires.
+    """
     data = scenario.model_dump()
     data["horizon_seconds"] = horizon
     data["warmup_seconds"] = 0.0
+    needed = math.ceil(horizon / scenario.interval_seconds)
     for group, counts in zip(data["agent_groups"], heads, strict=True):
         group["count"] = None
         group["shifts"] = []
-        group["headcount"] = list(counts)
-        group["interval_minutes"] = scenario.interval_minutes
+        group["headcount"] = [*counts, *[counts[-1]] * (needed - len(counts))]
+        group["interval_minutes"] = None
     return Scenario.model_validate(data)
 
 

@@ -48,7 +48,7 @@ from valueroute.rules import load_rules
 from valueroute.sim.arrivals import Arrival, TraceArrivals, merge_arrivals
 from valueroute.sim.distributions import Sampler, Uniform
 from valueroute.sim.metrics import ReplicationResult, TypeStats
-from valueroute.sim.scenario import Scenario, TaskType
+from valueroute.sim.scenario import Scenario, TaskType, _shown
 from valueroute.sim.streams import RandomStreams
 
 __all__ = ["World", "run_replication"]
@@ -162,7 +162,6 @@ class _Kind:
         "sla_seconds",
         "stats",
         "template",
-        "value",
         "waiting",
     )
 
@@ -171,7 +170,6 @@ class _Kind:
         self.name = task_type.name
         self.channel = task_type.channel
         self.skills = dict(task_type.skills)
-        self.value = task_type.value
         self.priority = task_type.priority
         self.sla_seconds = task_type.sla_seconds
         self.due_seconds = task_type.due_seconds
@@ -226,7 +224,7 @@ class World:
         self.env = simpy.Environment()
         env = self.env
         routing = scenario.routing
-        self.policy = routing.build_policy(allow_code=allow_code)
+        self.policy = scenario.build_policy(allow_code=allow_code)
         rules = None if routing.rules is None else load_rules(routing.rules)
         self.engine = Engine(
             policy=self.policy,
@@ -321,7 +319,7 @@ class World:
                     for k in range(shift.count):
                         add(gi, f"{group.name}-s{si + 1}-{k + 1}", periods)
             else:
-                width = 60.0 * group.interval_minutes
+                width = 60.0 * self.scenario.headcount_minutes(group)
                 heads = group.headcount
                 for k in range(max(heads)):
                     periods = []
@@ -354,10 +352,11 @@ class World:
         arrivals = list(process.generate())
         for arrival in arrivals:
             if arrival.task_type not in self._by_name:
+                known = _shown(sorted(self._by_name))
                 raise InvalidInputError(
-                    f"arrivals: trace {process.path!r} has task_type {arrival.task_type!r} "
-                    f"(expected one of {sorted(self._by_name)})",
-                    [("task_type", arrival.task_type, f"one of {sorted(self._by_name)}")],
+                    f"arrivals: trace {_shown(process.path)} has task_type "
+                    f"{_shown(arrival.task_type)} (expected one of {known})",
+                    [("task_type", arrival.task_type, f"one of {known}")],
                 )
         return iter(arrivals)
 
@@ -461,6 +460,9 @@ class World:
         if customer.queued:
             self._queue_change(kind, -1, now)
         if customer.counted:
+            # The value the task carries in the engine: rules may have changed
+            # the type's value on arrival or while it waited.
+            value = self.engine.get(task_id).value
             stats = kind.stats
             stats.answered += 1
             stats.wait_answered_sum += wait
@@ -472,9 +474,9 @@ class World:
                 stats.answered_within += 1
                 kind.interval_within[interval] += 1
             if wait <= kind.on_time_seconds:
-                stats.value_on_time += kind.value
+                stats.value_on_time += value
             else:
-                stats.value_late += kind.value
+                stats.value_late += value
         handle = customer.handle
         if customer.group_handles is not None:
             group = self._agent_group[event.agent]  # type: ignore[index]
@@ -506,14 +508,14 @@ class World:
         del self._open[task_id]
         kind = customer.kind
         now = self.env.now
-        self.engine.cancel(task_id, reason="abandoned")
+        value = self.engine.cancel(task_id, reason="abandoned").value
         self._queue_change(kind, -1, now)
         if customer.counted:
             wait = now - customer.arrival
             stats = kind.stats
             stats.abandoned += 1
             stats.wait_abandoned_sum += wait
-            stats.value_abandoned += kind.value
+            stats.value_abandoned += value
             if wait <= self.scenario.short_abandon_seconds:
                 stats.abandoned_short += 1
             kind.interval_abandoned[customer.interval] += 1
