@@ -256,6 +256,8 @@ class Run:
 class MemoryStore:
     """A Store in lists: the protocol needs nothing of SQLite."""
 
+    chained = True
+
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.stored: list[StoredSnapshot] = []
@@ -713,8 +715,8 @@ def test_a_foreign_sqlite_file_is_refused(path: Path) -> None:
 def test_a_newer_schema_is_refused(path: Path) -> None:
     DurableEngine.open(path, make_engine).close()
     with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 2")
-    with pytest.raises(JournalFormatError, match=r"schema version 2 .*newer"):
+        db.execute("PRAGMA user_version = 3")
+    with pytest.raises(JournalFormatError, match=r"schema version 3 .*newer"):
         DurableEngine.open(path, make_engine)
 
 
@@ -722,7 +724,7 @@ def test_a_wrong_schema_is_refused(path: Path) -> None:
     DurableEngine.open(path, make_engine).close()
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE quarantine")
-    with pytest.raises(JournalFormatError, match="expected version 1 with records"):
+    with pytest.raises(JournalFormatError, match="expected version 1 to 2 with records"):
         DurableEngine.open(path, make_engine)
 
 

@@ -9,11 +9,13 @@ either rebuilds exactly the commands it reports or says what was lost.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from valueroute import AgentSpec, Engine, TaskSpec
@@ -22,6 +24,8 @@ from valueroute.journal import (
     DurableEngine,
     JournalCorruptError,
     JournalFormatError,
+    Record,
+    SQLiteStore,
     StoredSnapshot,
 )
 
@@ -305,6 +309,252 @@ def test_a_main_file_cut_at_a_page_boundary_is_repaired_keeping_every_readable_r
     recovered.submit(TaskSpec(id="after the repair"))
     after = recovered.digest()
     recovered.close()
+    again = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
+    assert again.report.clean, again.report
+    assert again.digest() == after
+    again.close()
+
+
+# ---------------------------------------------------------------------- the -wal file and the mark
+
+
+def crash_image(path: Path, folder: Path) -> Path:
+    """The journal's files as a killed process leaves them: main file, -wal, mark.
+
+    The running process keeps nothing committed in memory (SQLite has
+    written every commit to the -wal file, the mark is written after each
+    commit), so a copy taken between commands is what a SIGKILL leaves. The
+    ``-shm`` index is left out: SQLite rebuilds it from the -wal file.
+    """
+    folder.mkdir()
+    for suffix in ("", "-wal", ".mark"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            shutil.copy(source, folder / f"{path.name}{suffix}")
+    return folder / path.name
+
+
+def files_of(path: Path) -> dict[str, bytes]:
+    return {
+        f.name: f.read_bytes()
+        for f in sorted(path.parent.iterdir())
+        if f.name.startswith(path.name) and not f.name.endswith("-shm")
+    }
+
+
+WAL_HEADER, FRAME = 32, 24 + 4096
+
+
+@pytest.mark.parametrize("sync", ["every", "group"])
+@pytest.mark.parametrize("seed", range(6))
+def test_an_overwritten_wal_tail_after_a_crash_is_reported_as_lost_records(
+    tmp_path: Path, sync: str, seed: int
+) -> None:
+    durable, digests = history(tmp_path / "live.journal", 60, sync=sync)
+    durable.flush()
+    total = len(digests) - 1
+    image = crash_image(durable.store.path, tmp_path / "crash")  # type: ignore[attr-defined]
+    durable.close()
+    wal = Path(f"{image}-wal")
+    data = bytearray(wal.read_bytes())
+    frames = (len(data) - WAL_HEADER) // FRAME
+    assert frames > 4
+    rng = np.random.default_rng(seed)
+    frame = int(rng.integers(1, frames))
+    at = WAL_HEADER + frame * FRAME + int(rng.integers(0, FRAME - 8))
+    data[at : at + 8] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
+    wal.write_bytes(bytes(data))
+    before = files_of(image)
+
+    with pytest.raises(JournalCorruptError, match=r"records \d+ to 60 were committed") as refused:
+        DurableEngine.open(image, make_engine, clock=lambda: 1e6, repair=False)
+    assert files_of(image) == before, "a refused repair changed the files"
+    report = refused.value.report
+    assert report is not None
+    assert report.lost > 0
+    assert report.position + report.lost == total
+
+    recovered = reopens_at_a_prefix(image, digests)
+    report = recovered.report
+    assert not report.clean
+    assert report.position < total
+    assert (report.lost, report.lost_from) == (total - report.position, report.position + 1)
+    assert report.repair is not None
+    assert "mark reset" in report.repair
+    recovered.submit(TaskSpec(id="after"))
+    after = recovered.digest()
+    recovered.close()
+    again = DurableEngine.open(image, make_engine, clock=lambda: 1e6)
+    assert again.report.clean, again.report
+    assert again.digest() == after
+    again.close()
+
+
+def test_a_deleted_wal_after_a_crash_is_reported_as_lost_records(tmp_path: Path) -> None:
+    durable, digests = history(tmp_path / "live.journal", 40, sync="every")
+    image = crash_image(durable.store.path, tmp_path / "crash")  # type: ignore[attr-defined]
+    durable.close()
+    Path(f"{image}-wal").unlink()
+    with pytest.raises(JournalCorruptError, match="records 1 to 40 were committed"):
+        DurableEngine.open(image, make_engine, clock=lambda: 1e6, repair=False)
+    recovered = reopens_at_a_prefix(image, digests)
+    assert (recovered.report.position, recovered.report.lost) == (0, 40)
+    assert not recovered.report.clean
+    recovered.close()
+
+
+@pytest.mark.parametrize("sync", ["every", "group", "none"])
+def test_a_crash_image_without_damage_recovers_clean_and_whole(tmp_path: Path, sync: str) -> None:
+    durable, digests = history(tmp_path / "live.journal", 50, sync=sync)
+    durable.flush()
+    image = crash_image(durable.store.path, tmp_path / "crash")  # type: ignore[attr-defined]
+    durable.close()
+    recovered = reopens_at_a_prefix(image, digests)
+    assert recovered.report.clean, recovered.report
+    assert recovered.position == 50
+    recovered.close()
+
+
+def test_a_mark_behind_the_journal_is_not_damage(path: Path) -> None:
+    durable, digests = history(path, 30, sync="every")
+    durable.close()
+    # As after a crash between a commit and the mark's write.
+    with sqlite3.connect(path) as db:
+        (checksum,) = db.execute("SELECT checksum FROM records WHERE position = 20").fetchone()
+    store = SQLiteStore(path)
+    store.set_mark(20, checksum)
+    store.close()
+    recovered = reopens_at_a_prefix(path, digests)
+    assert recovered.report.clean, recovered.report
+    assert recovered.position == 30
+    recovered.close()
+
+
+def test_a_missing_mark_file_is_reported(path: Path) -> None:
+    durable, digests = history(path, 10, sync="every")
+    durable.close()
+    Path(f"{path}.mark").unlink()
+    with pytest.raises(JournalCorruptError, match=r"mark file .* is missing"):
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+    recovered = reopens_at_a_prefix(path, digests)
+    assert recovered.position == 10
+    assert not recovered.report.clean
+    recovered.close()
+    again = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
+    assert again.report.clean, again.report
+    again.close()
+
+
+def test_a_garbled_mark_file_is_reported(path: Path) -> None:
+    durable, digests = history(path, 10, sync="every")
+    durable.close()
+    Path(f"{path}.mark").write_bytes(b"valueroute-mark 1 10 99 00000000\n")
+    with pytest.raises(JournalCorruptError, match=r"mark file .* holds"):
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+    recovered = reopens_at_a_prefix(path, digests)
+    assert recovered.position == 10
+    assert not recovered.report.clean
+    recovered.close()
+
+
+def test_a_record_replaced_by_one_with_its_own_valid_checksum_breaks_the_chain(
+    path: Path,
+) -> None:
+    durable, digests = history(path, 20, sync="every")
+    durable.close()
+    # A record from another history, with a checksum that matches its own
+    # content (as an unchained CRC would accept): the chain does not.
+    forged = Record.make(
+        7, 7.0, "submit", json.dumps({"spec": TaskSpec(id="x").model_dump(mode="json")})
+    )
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE records SET time = ?, arguments = ?, checksum = ? WHERE position = 7",
+            (forged.time, forged.arguments, forged.checksum),
+        )
+    with pytest.raises(JournalCorruptError, match="record 7"):
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+    recovered = reopens_at_a_prefix(path, digests)
+    assert recovered.position == 6
+    assert recovered.report.reason == "checksum mismatch in record 7"
+    recovered.close()
+
+
+def test_a_journal_rolled_back_and_rewritten_differs_from_the_mark(path: Path) -> None:
+    durable, _digests = history(path, 12, sync="every")
+    durable.close()
+    kept = Path(f"{path}.mark").read_bytes()
+    # The journal replaced by an older copy that then recorded other commands
+    # up to the same position: positions agree, the chain does not.
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM records WHERE position > 8")
+    Path(f"{path}.mark").unlink()
+    other = DurableEngine.open(path, make_engine, clock=lambda: 50.0)
+    for number in range(4):
+        other.submit(TaskSpec(id=f"other-{number}"))
+    other.close()
+    Path(f"{path}.mark").write_bytes(kept)
+    with pytest.raises(JournalCorruptError, match="record 12 differs from the one committed"):
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+
+
+def write_version_1_journal(path: Path, count: int) -> list[str]:
+    """A journal as valueroute wrote it before records were chained (schema version 1)."""
+    clock = [0.0]
+    reference = make_engine(lambda: clock[0])
+    digests = [reference.digest()]
+    with sqlite3.connect(path, isolation_level=None) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        for statement in SCHEMA_1.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("PRAGMA application_id = 1985112625")
+        db.execute("PRAGMA user_version = 1")
+        for position in range(1, count + 1):
+            clock[0] = float(position)
+            spec = TaskSpec(id=f"old-{position}")
+            reference.submit(spec)
+            digests.append(reference.digest())
+            record = Record.make(
+                position,
+                clock[0],
+                "submit",
+                json.dumps({"spec": spec.model_dump(mode="json")}, separators=(",", ":")),
+            )
+            db.execute(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?)",
+                (record.position, record.time, record.command, record.arguments, record.checksum),
+            )
+    db.close()
+    return digests
+
+
+SCHEMA_1 = """
+CREATE TABLE records (position INTEGER PRIMARY KEY, time REAL NOT NULL, command TEXT NOT NULL,
+    arguments TEXT NOT NULL, checksum INTEGER NOT NULL);
+CREATE TABLE snapshots (position INTEGER PRIMARY KEY, data TEXT NOT NULL,
+    checksum INTEGER NOT NULL);
+CREATE TABLE quarantine (position INTEGER NOT NULL, time REAL, command TEXT, arguments TEXT,
+    checksum INTEGER, reason TEXT NOT NULL);
+"""
+
+
+def test_a_version_1_journal_opens_with_a_note_and_stays_readable(path: Path) -> None:
+    digests = write_version_1_journal(path, 8)
+    durable = reopens_at_a_prefix(path, digests)
+    assert durable.position == 8
+    assert durable.report.clean, durable.report
+    assert any("schema version 1" in note for note in durable.report.notes)
+    durable.submit(TaskSpec(id="new"))
+    durable.snapshot()
+    durable.submit(TaskSpec(id="newer"))
+    after = durable.digest()
+    durable.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        rows = db.execute("SELECT position, time, command, arguments, checksum FROM records")
+        # Still unchained, as version 1 readers expect.
+        assert all(Record(*row).intact() for row in rows)
     again = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
     assert again.report.clean, again.report
     assert again.digest() == after

@@ -52,6 +52,7 @@ must build the same engine at every open.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -91,8 +92,12 @@ __all__ = [
     "import_events",
 ]
 
-SCHEMA_VERSION = 1
-"""Version of the journal file layout (``PRAGMA user_version``)."""
+SCHEMA_VERSION = 2
+"""Version of the journal file layout (``PRAGMA user_version``).
+
+2: records are chained (each checksum starts from the previous record's) and
+a mark file ``NAME.mark`` holds the last committed position. Version 1 files
+(unchained, no mark) are still read and written as version 1."""
 
 APPLICATION_ID = 0x76526A31
 """``PRAGMA application_id`` of a valueroute journal ("vRj1")."""
@@ -130,13 +135,18 @@ class JournalStateError(JournalError, RuntimeError):
 # ---------------------------------------------------------------------- records
 
 
-def _checksum(*parts: str) -> int:
-    return zlib.crc32("\x1f".join(parts).encode())
+def _checksum(*parts: str, previous: int = 0) -> int:
+    return zlib.crc32("\x1f".join(parts).encode(), previous)
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One journaled command: position (1, 2, ...), clock reading, name, JSON arguments."""
+    """One journaled command: position (1, 2, ...), clock reading, name, JSON arguments.
+
+    ``checksum`` is the CRC-32 of the contents, started from ``previous``:
+    the previous record's checksum in a chained journal (so each record
+    vouches for every one before it), 0 in an unchained one.
+    """
 
     position: int
     time: float
@@ -145,18 +155,22 @@ class Record:
     checksum: int
 
     @classmethod
-    def make(cls, position: int, time: float, command: str, arguments: str) -> Record:
+    def make(
+        cls, position: int, time: float, command: str, arguments: str, previous: int = 0
+    ) -> Record:
         return cls(
             position,
             time,
             command,
             arguments,
-            _checksum(str(position), repr(time), command, arguments),
+            _checksum(str(position), repr(time), command, arguments, previous=previous),
         )
 
-    def intact(self) -> bool:
-        """Whether the checksum matches the contents. O(size)."""
-        expected = _checksum(str(self.position), repr(self.time), self.command, self.arguments)
+    def intact(self, previous: int = 0) -> bool:
+        """Whether the checksum matches the contents (chained from ``previous``). O(size)."""
+        expected = _checksum(
+            str(self.position), repr(self.time), self.command, self.arguments, previous=previous
+        )
         return self.checksum == expected
 
 
@@ -252,12 +266,28 @@ CREATE TABLE quarantine (
 """
 
 
+_MARK_TAG = "valueroute-mark"
+_MARK_SIZE = 80
+_MARK_SYNC_SECONDS = 1.0
+
+
+def _mark_bytes(position: int, checksum: int) -> bytes:
+    body = f"{_MARK_TAG} 1 {position} {checksum}"
+    line = f"{body} {zlib.crc32(body.encode()):08x}\n"
+    return line.ljust(_MARK_SIZE).encode("ascii")
+
+
 class SQLiteStore:
     """A :class:`Store` in one SQLite file (WAL mode). Appends are O(records) per call.
 
     ``synchronous`` is SQLite's setting: ``"full"`` fsyncs every commit,
     ``"off"`` leaves flushing to the operating system. ``notes`` lists what
     was noticed on opening (an empty file, a new journal).
+
+    Beside the file, ``NAME.mark`` holds the position and checksum of the
+    last record committed, rewritten (and, under ``"full"``, fsynced) after
+    each commit. SQLite cannot tell a ``-wal`` file that lost its tail from
+    one that never had it; the mark can: recovery compares the two.
     """
 
     def __init__(self, path: str | Path, *, synchronous: Literal["full", "off"] = "full") -> None:
@@ -293,6 +323,12 @@ class SQLiteStore:
                 f"journal file {str(self.path)!r}: cannot be opened ({exc})"
             ) from None
         self.damage: str | None = None
+        self.version = SCHEMA_VERSION
+        self.mark_path = Path(f"{self.path}.mark")
+        self._mark_fd: int | None = None
+        self._mark_sync = synchronous == "full"
+        self._mark_synced = -math.inf
+        self._mark_dirty = False
         try:
             try:
                 self._prepare(synchronous, damaged=False)
@@ -313,6 +349,68 @@ class SQLiteStore:
         except JournalError:
             self._db.close()
             raise
+        if self.version < 2:
+            self.notes.append(
+                f"journal written by an earlier valueroute (schema version {self.version}): "
+                "its records are not chained, and a lost tail is detected only once a mark "
+                "file has been written beside it"
+            )
+
+    @property
+    def chained(self) -> bool:
+        """Whether each record's checksum starts from the previous record's."""
+        return self.version >= 2
+
+    @property
+    def mark_expected(self) -> bool:
+        """Whether a journal with records must have a mark file (schema version 2 on)."""
+        return self.version >= 2
+
+    def mark(self) -> tuple[int, int] | None:
+        """The last committed ``(position, checksum)`` per the mark file; ``None`` if absent.
+
+        Raises :class:`JournalCorruptError` for a mark file that cannot be read.
+        """
+        try:
+            data = self.mark_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise JournalCorruptError(
+                f"mark file {self.mark_path.name!r} cannot be read ({exc.strerror})"
+            ) from None
+        words = data[:_MARK_SIZE].split()
+        try:
+            tag, version, position, checksum, crc = (w.decode("ascii") for w in words)
+            body = f"{tag} {version} {position} {checksum}"
+            if tag != _MARK_TAG or version != "1" or int(crc, 16) != zlib.crc32(body.encode()):
+                raise ValueError(body)
+            return int(position), int(checksum)
+        except ValueError:
+            raise JournalCorruptError(
+                f"mark file {self.mark_path.name!r} holds {data[:_MARK_SIZE]!r} (expected "
+                f"'{_MARK_TAG} 1 POSITION CHECKSUM CRC')"
+            ) from None
+
+    def set_mark(self, position: int, checksum: int, *, sync: bool = True) -> None:
+        """Record ``(position, checksum)`` as the last committed record. One write.
+
+        The write reaches the operating system at once (a killed process
+        cannot lose it). Under ``"full"`` it is also fsynced when ``sync`` is
+        true, or at most once a second for the marks :meth:`append` writes:
+        a second fsync per commit would halve the throughput of ``every``,
+        and a mark that lags only makes recovery check less, never wrongly.
+        """
+        if self._mark_fd is None:
+            self._mark_fd = os.open(self.mark_path, os.O_RDWR | os.O_CREAT, 0o644)
+        os.pwrite(self._mark_fd, _mark_bytes(position, checksum), 0)
+        self._mark_dirty = True
+        if self._mark_sync:
+            now = _time.monotonic()
+            if sync or now - self._mark_synced >= _MARK_SYNC_SECONDS:
+                os.fsync(self._mark_fd)
+                self._mark_synced = now
+                self._mark_dirty = False
 
     def _prepare(self, synchronous: str, *, damaged: bool) -> None:
         db = self._db
@@ -333,7 +431,12 @@ class SQLiteStore:
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
+            # Into the main file now: a -wal file lost before the first
+            # checkpoint must not take the schema (and the journal's identity) with it.
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.notes.append("a new journal was created")
+            if not self.mark_path.exists():
+                self.set_mark(0, 0)
         elif application_id != APPLICATION_ID:
             raise JournalFormatError(
                 f"journal file {str(self.path)!r}: application id {application_id:#x} with "
@@ -344,12 +447,14 @@ class SQLiteStore:
                 f"journal file {str(self.path)!r}: schema version {version} (expected at most "
                 f"{SCHEMA_VERSION}: written by a newer valueroute; upgrade to read it)"
             )
-        elif version < SCHEMA_VERSION or not {"records", "snapshots", "quarantine"} <= tables:
+        elif version < 1 or not {"records", "snapshots", "quarantine"} <= tables:
             raise JournalFormatError(
                 f"journal file {str(self.path)!r}: schema version {version} with tables "
-                f"{sorted(tables)} (expected version {SCHEMA_VERSION} with records, snapshots "
-                "and quarantine)"
+                f"{sorted(tables)} (expected version 1 to {SCHEMA_VERSION} with records, "
+                "snapshots and quarantine)"
             )
+        else:
+            self.version = version
         mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode != "wal":
             raise JournalFormatError(
@@ -369,6 +474,8 @@ class SQLiteStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+        if records:
+            self.set_mark(records[-1].position, records[-1].checksum, sync=False)
 
     def read(self, *, after: int) -> Iterator[Record]:
         query = (
@@ -460,8 +567,34 @@ class SQLiteStore:
             for p, r in self._db.execute("SELECT position, reason FROM quarantine ORDER BY rowid")
         ]
 
-    def close(self) -> None:
-        self._db.close()
+    def close(self, *, checkpoint: bool = True) -> None:
+        """Close the file. ``checkpoint=False`` leaves the files as they are.
+
+        SQLite copies the ``-wal`` file into the main file and deletes it when
+        its last connection closes; a refused recovery must not do that (the
+        ``-wal`` file may be the evidence, or the damage), so it closes with a
+        read-only connection still open, which never checkpoints.
+        """
+        if checkpoint:
+            self._db.close()
+        else:
+            keeper = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True)
+            try:
+                keeper.execute("PRAGMA writable_schema=ON")
+                # A file not even readable so far is not checkpointed either:
+                # SQLite cannot read the database the -wal file belongs to.
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    keeper.execute("PRAGMA user_version").fetchone()
+                self._db.close()
+            finally:
+                keeper.close()
+        if self._mark_fd is not None:
+            try:
+                if self._mark_sync and self._mark_dirty:
+                    os.fsync(self._mark_fd)
+            finally:
+                os.close(self._mark_fd)
+                self._mark_fd = None
 
 
 # ---------------------------------------------------------------------- recovery report
@@ -475,8 +608,13 @@ class RecoveryReport:
     start). ``snapshots_skipped``: ``(position, reason)`` of newer snapshots
     that could not be used. ``replayed``: records replayed after it.
     ``dropped``: records not replayed (the first damaged one and all after
-    it), ``dropped_from`` its position and ``reason`` why. ``repair``: what
-    was changed in the store to continue (``None``: nothing).
+    it), ``dropped_from`` its position and ``reason`` why. ``lost``:
+    records the store's mark says were committed but the store no longer
+    holds (a ``-wal`` file that lost its tail or was deleted), the first being
+    ``lost_from``. ``mark``: what is wrong with the mark, if anything (lost
+    records, a record that differs from the one committed, a missing or
+    unreadable mark file). ``repair``: what was changed in the store to
+    continue (``None``: nothing).
     """
 
     snapshot: int | None = None
@@ -488,11 +626,20 @@ class RecoveryReport:
     repair: str | None = None
     position: int = 0
     notes: list[str] = field(default_factory=list)
+    lost: int = 0
+    lost_from: int | None = None
+    mark: str | None = None
 
     @property
     def clean(self) -> bool:
-        """Whether everything stored was used (no damage found)."""
-        return self.dropped == 0 and not self.snapshots_skipped and self.reason is None
+        """Whether everything committed was found and used (no damage, nothing lost)."""
+        return (
+            self.dropped == 0
+            and not self.snapshots_skipped
+            and self.reason is None
+            and self.lost == 0
+            and self.mark is None
+        )
 
     def __str__(self) -> str:
         parts = [
@@ -505,6 +652,8 @@ class RecoveryReport:
                 f"{self.dropped} records dropped from position {self.dropped_from} ({self.reason})"
             )
         parts.extend(f"snapshot {p} skipped ({why})" for p, why in self.snapshots_skipped)
+        if self.mark:
+            parts.append(self.mark)
         if self.repair:
             parts.append(self.repair)
         return "; ".join(parts + self.notes)
@@ -655,6 +804,16 @@ def _need_skills(value: object) -> dict[str, Any] | None:
 _NONE_BATCH = 10_000
 
 
+def _last_position(records: Iterator[Record], highest: int) -> int:
+    """The highest position among the records left to read (as far as they can be read)."""
+    try:
+        for record in records:
+            highest = max(highest, record.position)
+    except JournalCorruptError:
+        pass
+    return highest
+
+
 class DurableEngine:
     """An engine whose every successful command is journaled before it returns.
 
@@ -705,6 +864,10 @@ class DurableEngine:
         self._rules_config: dict[str, Any] | None = None
         self._pinned = [-math.inf]
         self._engine: Engine
+        # Checksum of the last record applied (the chain's head), and whether
+        # the store's records are chained (see Record).
+        self._chain = 0
+        self._chained = bool(getattr(store, "chained", False))
         self.report = self._recover(repair=repair)
         self._position = self.report.position
         self._durable = self._position
@@ -755,7 +918,11 @@ class DurableEngine:
                 repair=repair,
             )
         except BaseException:
-            store.close()
+            if isinstance(store, SQLiteStore) and store is not target:
+                # Refused (or failed): leave the files as they were found.
+                store.close(checkpoint=False)
+            else:
+                store.close()
             raise
 
     def _fresh_engine(self) -> Engine:
@@ -774,6 +941,13 @@ class DurableEngine:
         start = 0
         damaged: str | None = None
         unreadable: str | None = None
+        mark: tuple[int, int] | None = None
+        mark_unreadable: str | None = None
+        if callable(getattr(store, "mark", None)):
+            try:
+                mark = store.mark()  # type: ignore[attr-defined]
+            except JournalCorruptError as exc:
+                mark_unreadable = str(exc)
         try:
             for stored in store.snapshots():
                 reason = self._try_snapshot(stored)
@@ -789,8 +963,12 @@ class DurableEngine:
             unreadable = str(exc)
         if engine is None:
             self._specs, self._policy_config, self._rules_config = {}, None, None
+            self._chain = 0
             engine = self._engine = self._fresh_engine()
         position = start
+        # The chain value at each position the mark may point to.
+        chains = {start: self._chain}
+        highest = start
         records = store.read(after=start)
         while damaged is None:
             try:
@@ -800,6 +978,7 @@ class DurableEngine:
             except JournalCorruptError as exc:
                 damaged = str(exc)
                 break
+            highest = max(highest, record.position)
             if position == 0 and record.position > 1:
                 raise JournalCorruptError(
                     f"the journal starts at record {record.position} and no snapshot before it "
@@ -822,10 +1001,23 @@ class DurableEngine:
                     report,
                 ) from None
             position = record.position
+            self._chain = record.checksum
             report.replayed += 1
+            if mark is not None and position == mark[0]:
+                chains[position] = record.checksum
+        if damaged is None and report.reason is not None:
+            # What lies past a damaged record still counts as held, for the mark.
+            highest = _last_position(records, highest)
         report.position = position
         if damaged is None:
             damaged = unreadable or getattr(store, "damage", None)
+        report.mark = self._compare_mark(store, report, mark, mark_unreadable, chains, highest)
+        if report.mark is not None and not repair:
+            raise JournalCorruptError(
+                f"journal lost committed records or its mark: {report.mark} "
+                "(open with repair=True to continue from what is intact)",
+                report,
+            )
         if damaged is not None:
             report.reason = damaged
             report.dropped_from = position + 1
@@ -852,14 +1044,58 @@ class DurableEngine:
                 report.repair = (
                     f"{report.dropped} records after position {position} moved to quarantine"
                 )
+        if report.repair is not None or report.mark is not None:
+            set_mark = getattr(self._store, "set_mark", None)
+            if callable(set_mark):
+                set_mark(position, self._chain)
+                if report.mark is not None:
+                    fixed = f"mark reset to position {position}"
+                    report.repair = fixed if report.repair is None else f"{report.repair}; {fixed}"
         return report
+
+    def _compare_mark(
+        self,
+        store: Store,
+        report: RecoveryReport,
+        mark: tuple[int, int] | None,
+        unreadable: str | None,
+        chains: Mapping[int, int],
+        highest: int,
+    ) -> str | None:
+        """What the store's mark says is wrong with what recovery found, or ``None``."""
+        if unreadable is not None:
+            return f"{unreadable}: a lost tail cannot be ruled out"
+        if mark is None:
+            if getattr(store, "mark_expected", False) and (highest > 0 or report.snapshot):
+                name = getattr(getattr(store, "mark_path", None), "name", "the mark file")
+                return (
+                    f"the mark file {name!r} is missing: whether committed records were "
+                    "lost cannot be told"
+                )
+            return None
+        marked, checksum = mark
+        held = max(highest, report.position)
+        if marked > held:
+            report.lost = marked - held
+            report.lost_from = held + 1
+            return (
+                f"records {held + 1} to {marked} were committed (the mark says {marked}) but "
+                f"the journal ends at {held}: lost, as when the -wal file loses its tail or is "
+                "deleted after a crash"
+            )
+        if marked in chains and chains[marked] != checksum and self._chained:
+            return (
+                f"record {marked} differs from the one committed (chained checksum "
+                f"{chains[marked]:#010x}, the mark says {checksum:#010x})"
+            )
+        return None
 
     def _check_record(self, record: Record, position: int) -> str | None:
         if record.position != position + 1:
             return f"record {record.position} follows {position} (expected {position + 1})"
         if record.command not in _APPLY:
             return f"unknown command {record.command!r}"
-        if not record.intact():
+        if not record.intact(self._chain if self._chained else 0):
             return f"checksum mismatch in record {record.position}"
         return None
 
@@ -894,7 +1130,11 @@ class DurableEngine:
             ) from None
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
             return f"unusable: {type(exc).__name__} {_shown(str(exc))}"
+        chain = journal.get("chain", 0)
+        if isinstance(chain, bool) or not isinstance(chain, int):
+            return f"unusable: chain {_shown(chain)} (expected an integer)"
         self._engine = engine
+        self._chain = chain
         self._policy_config, self._rules_config = policy, rules
         self._specs = {
             record["id"]: record["spec"]
@@ -931,7 +1171,7 @@ class DurableEngine:
         while path.with_name(f"{path.name}.damaged-{number}").exists():
             number += 1
         aside = path.with_name(f"{path.name}.damaged-{number}")
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".mark"):
             source = Path(f"{path}{suffix}")
             if source.exists():
                 source.rename(Path(f"{aside}{suffix}"))
@@ -1020,7 +1260,11 @@ class DurableEngine:
         pending = self._pending
         if not pending:
             self._pending_since = _time.monotonic()
-        pending.append(Record.make(self._position, now, command, text))
+        record = Record.make(
+            self._position, now, command, text, self._chain if self._chained else 0
+        )
+        self._chain = record.checksum
+        pending.append(record)
         if (
             len(pending) >= self._batch
             or _time.monotonic() - self._pending_since >= self._group_seconds
@@ -1053,7 +1297,11 @@ class DurableEngine:
     def _snapshot_text(self) -> str:
         self._prune_specs()
         data = _snapshot.snapshot(self._engine, specs=self._specs)
-        data["journal"] = {"policy": self._policy_config, "rules": self._rules_config}
+        data["journal"] = {
+            "policy": self._policy_config,
+            "rules": self._rules_config,
+            "chain": self._chain,
+        }
         return json.dumps(data, separators=(",", ":"))
 
     def snapshot(self) -> int:
