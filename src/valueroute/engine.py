@@ -50,9 +50,12 @@ import functools
 import hashlib
 import heapq
 import math
+import numbers
+import reprlib
 import time as _time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
+from os import PathLike
 from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 
 from valueroute.agents import (
@@ -68,12 +71,13 @@ from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
     InvalidTransitionError,
+    UnknownAgentError,
     UnknownTaskError,
     ValueRouteError,
     VersionConflictError,
 )
 from valueroute.events import Event, EventKind
-from valueroute.models import AgentSpec, TaskSpec
+from valueroute.models import MAX_SKILLS, AgentSpec, TaskSpec
 from valueroute.relaxation import (
     ContinuousRelaxation,
     Relaxation,
@@ -94,6 +98,180 @@ _INF = math.inf
 Clock = Callable[[], float]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+
+# ================================================================ argument checks
+#
+# Commands check their arguments' types before they read the clock or change
+# anything, so a wrong-typed argument is a refusal (InvalidInputError, nothing
+# changed, nothing told) and never a built-in exception from deep inside. The
+# busiest commands test ``type(x) is str`` (or ``float``) inline and call
+# these only when that fails; messages are built only on failure.
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``repr`` cut short: long strings, big containers and huge integers abbreviated."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxstring = 60
+        self.maxother = 60
+        self.maxlong = 40
+        self.maxlevel = 3
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr of an int beyond 4,300 digits raises; a message must not.
+        bits = x.bit_length()
+        if bits > 1024:
+            return f"<int of {bits} bits>"
+        return super().repr_int(x, level)
+
+
+_BOUNDED = _BoundedRepr()
+
+
+def _shown(value: object) -> str:
+    """A caller's value for a message: its repr, bounded in length whatever the value."""
+    return _BOUNDED.repr(value)
+
+
+def _refusal(name: str, value: object, expected: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{name}: got {_shown(value)} (expected {expected})", [(name, value, expected)]
+    )
+
+
+def _check_id(name: str, value: object) -> None:
+    """Refuse an id that is not a string (hot paths test ``type(value) is str`` first)."""
+    if not isinstance(value, str):
+        raise _refusal(name, value, "an id, a string")
+
+
+def _check_optional_id(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise _refusal(name, value, "an id, a string, or None")
+
+
+def _check_text(name: str, value: object) -> None:
+    """A free-text code (a reason): a string or None."""
+    if value is not None and not isinstance(value, str):
+        raise _refusal(name, value, "a string or None")
+
+
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise _refusal(name, value, "True or False")
+
+
+def _number(name: str, value: object, expected: str) -> float:
+    """A finite real number as a float: bool, text, NaN and infinities refused.
+
+    Ints and floats, and other :class:`numbers.Real` types (NumPy scalars,
+    fractions); an int too large for a float is refused like an infinity.
+    """
+    if type(value) is float:
+        if value - value == 0.0:
+            return value
+    elif type(value) is int or (isinstance(value, numbers.Real) and not isinstance(value, bool)):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise _refusal(name, value, expected) from None
+        if number - number == 0.0:
+            return number
+    raise _refusal(name, value, expected)
+
+
+def _seconds(name: str, value: object, *, minimum: float, strict: bool) -> float:
+    """A finite number of seconds above ``minimum`` (or at it, unless ``strict``)."""
+    bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+    seconds = _number(name, value, f"a finite number of seconds {bound}")
+    if seconds < minimum or (strict and seconds == minimum):
+        raise _refusal(name, value, f"a finite number of seconds {bound}")
+    return seconds
+
+
+def _optional_seconds(name: str, value: object, *, minimum: float, strict: bool) -> float | None:
+    if value is None:
+        return None
+    bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+    seconds = _number(name, value, f"a finite number of seconds {bound}, or None")
+    if seconds < minimum or (strict and seconds == minimum):
+        raise _refusal(name, value, f"a finite number of seconds {bound}, or None")
+    return seconds
+
+
+def _integer(name: str, value: object, expected: str) -> int:
+    """An integer (any :class:`numbers.Integral` but bool) as an int."""
+    if type(value) is int:
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    raise _refusal(name, value, expected)
+
+
+def _skills_argument(name: str, skills: object) -> dict[str, float] | None:
+    """Required skills handed to a command: a mapping of names to finite levels, or None.
+
+    Only the types are checked here; names and levels are then checked by
+    :func:`valueroute.tasklist.check_changes`, like a task's own.
+    """
+    if skills is None:
+        return None
+    expected = "a mapping of skill names to levels, or None"
+    if not isinstance(skills, Mapping):
+        raise _refusal(name, skills, expected)
+    if len(skills) > MAX_SKILLS:
+        raise _refusal(name, skills, f"at most {MAX_SKILLS} skills")
+    checked: dict[str, float] = {}
+    for skill, level in skills.items():
+        if not isinstance(skill, str):
+            raise _refusal(f"{name} name", skill, "a skill name, a string")
+        checked[skill] = _number(
+            f"{name}[{_shown(skill)}]", level, "a finite number, the minimum level"
+        )
+    return checked
+
+
+def _check_policy(name: str, policy: object) -> None:
+    """Something with the :class:`~valueroute.scoring.Policy` protocol: a ``name``
+    string and a callable ``segment(task, now)``."""
+    if isinstance(policy, type):
+        raise _refusal(name, policy, "a scoring policy instance, not a class (call it to make one)")
+    segment = getattr(policy, "segment", None)
+    if not callable(segment) or not isinstance(getattr(policy, "name", None), str):
+        raise _refusal(
+            name,
+            policy,
+            "a scoring policy: a 'name' string and a 'segment(task, now)' method",
+        )
+
+
+def _check_rules(name: str, rules: object) -> None:
+    """Compiled rules (from :func:`valueroute.rules.load_rules`), host rules with
+    an ``apply`` method, or None."""
+    if rules is None:
+        return
+    if isinstance(rules, str | bytes | PathLike | Mapping):
+        raise _refusal(
+            name,
+            rules,
+            "a compiled rule set: load it with valueroute.rules.load_rules(...), or None",
+        )
+    if isinstance(rules, type) or not callable(getattr(rules, "apply", None)):
+        if callable(getattr(rules, "compile", None)):
+            raise _refusal(
+                name,
+                rules,
+                "a compiled rule set, not a parsed one: compile it with its compile() "
+                "or valueroute.rules.load_rules(...)",
+            )
+        raise _refusal(
+            name,
+            rules,
+            "a compiled rule set from valueroute.rules.load_rules(...) "
+            "(or host rules with an apply method), or None",
+        )
 
 
 def _command(
@@ -141,13 +319,10 @@ class StarvationGuard:
     """
 
     def __init__(self, policy: Policy, max_wait: float, *, offset: float = 1e12) -> None:
-        if not (math.isfinite(max_wait) and max_wait > 0):
-            raise InvalidInputError(
-                f"max_wait: got {max_wait!r} (expected a finite number of seconds > 0)"
-            )
+        _check_policy("policy", policy)
         self.policy = policy
-        self.max_wait = float(max_wait)
-        self.offset = float(offset)
+        self.max_wait = _seconds("max_wait", max_wait, minimum=0.0, strict=True)
+        self.offset = _number("offset", offset, "a finite number, the score of a starved task")
         self.name = f"{policy.name}+starvation_guard"
 
     def segment(self, task: Task, now: float) -> Segment:
@@ -190,6 +365,8 @@ _RULES = 7
 _AGENT_WRAP_UP_END = 8
 
 _ALL_KINDS = frozenset(EventKind)
+_PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
+_KIND_NAMES = frozenset(kind.value for kind in EventKind)
 # Hot-path event kinds and state names, looked up once.
 _SUBMITTED = EventKind.task_submitted
 _QUEUED = EventKind.task_queued
@@ -227,6 +404,7 @@ def _by_seq(task: Task) -> int:
 
 
 _OFFERED_ONLY = (TaskState.offered,)
+_WRAP_UP_EXPECTED = "a finite number of seconds >= 0, or None for the engine's setting"
 _ASSIGNED_ONLY = (TaskState.assigned,)
 
 _OPEN_FOR_UPDATE = frozenset(
@@ -273,31 +451,48 @@ class Engine:
         exclusive_channels: Iterable[str] = ("voice",),
         closed_memory: int = 10_000,
     ) -> None:
-        if dispatch not in ("push", "pull"):
-            raise InvalidInputError(f"dispatch: got {dispatch!r} (expected 'push' or 'pull')")
-        if offer_timeout is not None and not (math.isfinite(offer_timeout) and offer_timeout > 0):
-            raise InvalidInputError(
-                f"offer_timeout: got {offer_timeout!r} (expected seconds > 0 or None)"
-            )
-        if not (math.isfinite(reject_cooldown) and reject_cooldown >= 0):
-            raise InvalidInputError(
-                f"reject_cooldown: got {reject_cooldown!r} (expected seconds >= 0)"
-            )
-        if max_offers is not None and max_offers < 1:
-            raise InvalidInputError(f"max_offers: got {max_offers!r} (expected >= 1 or None)")
-        if sla_warning is not None and not (math.isfinite(sla_warning) and sla_warning > 0):
-            raise InvalidInputError(
-                f"sla_warning: got {sla_warning!r} (expected seconds > 0 before the due time, "
-                "or None)"
-            )
+        # Every setting is checked before anything is built: a wrong one is
+        # refused here, not found out at the first submit.
+        if not isinstance(dispatch, str) or dispatch not in ("push", "pull"):
+            raise _refusal("dispatch", dispatch, "'push' or 'pull'")
+        offer_timeout = _optional_seconds("offer_timeout", offer_timeout, minimum=0.0, strict=True)
+        _check_flag("auto_accept", auto_accept)
+        reject_cooldown = _seconds("reject_cooldown", reject_cooldown, minimum=0.0, strict=False)
+        _check_flag("timeout_sets_not_ready", timeout_sets_not_ready)
+        if max_offers is not None:
+            max_offers = _integer("max_offers", max_offers, "an integer >= 1, or None")
+            if max_offers < 1:
+                raise _refusal("max_offers", max_offers, "an integer >= 1, or None")
+        wrap_up_of = _per_type("wrap_up", wrap_up, default=0.0)
+        ttl_of = None if time_to_live is None else _per_type("time_to_live", time_to_live)
+        relaxation_plan = _relaxation_setting(relaxation)
+        max_wait = _optional_seconds("max_wait", max_wait, minimum=0.0, strict=True)
+        sla_warning = _optional_seconds("sla_warning", sla_warning, minimum=0.0, strict=True)
+        channels = _channel_names("exclusive_channels", exclusive_channels)
+        closed_memory = _integer("closed_memory", closed_memory, "an integer >= 0")
         if closed_memory < 0:
-            raise InvalidInputError(f"closed_memory: got {closed_memory!r} (expected >= 0)")
+            raise _refusal("closed_memory", closed_memory, "an integer >= 0")
+        if clock is not None and not callable(clock):
+            raise _refusal("clock", clock, "a callable returning seconds, or None")
+        if (
+            agent_selection is not None
+            and not _is_selection(agent_selection)
+            and not callable(agent_selection)
+        ):
+            raise _refusal(
+                "agent_selection",
+                agent_selection,
+                "a selection strategy, a callable (candidates, task, now) -> agent, or None",
+            )
+        if policy is not None:
+            _check_policy("policy", policy)
+        _check_rules("rules", rules)
         self._clock: Clock = _time.time if clock is None else clock
         base_policy = StrictPriority() if policy is None else policy
         self._policy = base_policy
         self._max_wait = max_wait
         self._list = TaskList(self._guarded(base_policy))
-        self._pool = AgentPool(exclusive_channels=frozenset(exclusive_channels))
+        self._pool = AgentPool(exclusive_channels=channels)
         self._selection = agent_selection
         # A built-in strategy is asked directly; a plain callable goes through
         # AgentPool.select, which checks what it returns.
@@ -309,13 +504,13 @@ class Engine:
         self._dispatch_mode = dispatch
         self._offer_timeout = offer_timeout
         self._auto_accept = auto_accept
-        self._reject_cooldown = float(reject_cooldown)
+        self._reject_cooldown = reject_cooldown
         self._timeout_sets_not_ready = timeout_sets_not_ready
         self._max_offers = max_offers
-        self._wrap_up = _per_type("wrap_up", wrap_up, default=0.0)
-        self._ttl = _per_type("time_to_live", time_to_live) if time_to_live is not None else None
+        self._wrap_up = wrap_up_of
+        self._ttl = ttl_of
         self._levels = SkillLevels()
-        self._relaxer = Relaxer(relaxation_table(relaxation), self._levels)
+        self._relaxer = Relaxer(relaxation_table(relaxation_plan), self._levels)
         self._rules: Any = None
         self._closed_memory = closed_memory
         self._sla_warning = sla_warning
@@ -388,16 +583,20 @@ class Engine:
         subscriber that needs a few kinds costs only those.
         """
         if not callable(subscriber):
-            raise InvalidInputError(f"subscriber: got {subscriber!r} (expected a callable)")
+            raise _refusal("subscriber", subscriber, "a callable taking an event")
         wanted: frozenset[EventKind] | None = None
         if kinds is not None:
-            try:
-                wanted = frozenset(EventKind(kind) for kind in kinds)
-            except ValueError:
-                raise InvalidInputError(
-                    f"kinds: got {kinds!r} (expected event kinds among "
-                    f"{sorted(k.value for k in EventKind)})"
-                ) from None
+            expected = (
+                f"event kinds, an iterable of names among {sorted(k.value for k in EventKind)}"
+            )
+            if isinstance(kinds, str | bytes | Mapping) or not isinstance(kinds, Iterable):
+                raise _refusal("kinds", kinds, expected)
+            chosen: set[EventKind] = set()
+            for kind in kinds:
+                if not isinstance(kind, str) or kind not in _KIND_NAMES:
+                    raise _refusal("kinds", kind, expected)
+                chosen.add(EventKind(kind))
+            wanted = frozenset(chosen)
         entry = (subscriber, wanted)
         self._subscribers.append(entry)
         self._update_wanted()
@@ -427,16 +626,20 @@ class Engine:
 
     def get(self, task_id: str) -> Task:
         """An open task (or one of the last ``closed_memory`` closed ones) by id. O(1)."""
+        if type(task_id) is not str:
+            _check_id("task_id", task_id)
         task = self._tasks.get(task_id)
         if task is None:
             closed = self._closed.get(task_id)
             if closed is None:
-                raise UnknownTaskError(f"no task with id {task_id!r}")
+                raise UnknownTaskError(f"no task with id {_shown(task_id)}")
             return closed
         return task
 
     def offer_of(self, task_id: str) -> Offer:
         """The pending offer of a task in state offered."""
+        if type(task_id) is not str:
+            _check_id("task_id", task_id)
         offer = self._offers.get(task_id)
         if offer is None:
             task = self.get(task_id)
@@ -447,13 +650,17 @@ class Engine:
 
     def agent_of(self, task_id: str) -> Agent | None:
         """The agent holding a task (offered, assigned or in wrap-up), else ``None``."""
+        if type(task_id) is not str:
+            _check_id("task_id", task_id)
         return self._holder.get(task_id)
 
     def tasks_of(self, agent_id: str) -> list[Task]:
         """The tasks an agent holds (offered, assigned or in wrap-up), in submission order."""
+        if type(agent_id) is not str:
+            _check_id("agent_id", agent_id)
         held = self._agent_tasks.get(agent_id)
         if not held:
-            self._pool.get(agent_id)
+            self._agent(agent_id)
             return []
         if len(held) == 1:
             return list(held.values())
@@ -462,6 +669,13 @@ class Engine:
     def __len__(self) -> int:
         """Open (non-terminal) tasks."""
         return len(self._tasks)
+
+    def _agent(self, agent_id: str, name: str = "agent_id") -> Agent:
+        """The agent with this id (a string, checked by the caller). O(1)."""
+        agent = self._pool._agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgentError(f"{name}: no agent with id {_shown(agent_id)}")
+        return agent
 
     # ================================================================ time
 
@@ -861,6 +1075,7 @@ class Engine:
         a task leave the new set in place, told, with the tasks before that
         one re-evaluated; every task stays where it was.
         """
+        _check_rules("rules", rules)
         now = self._begin()
         self._rules = rules
         # Told first: the swap stands even if host rules fail on some task.
@@ -887,6 +1102,7 @@ class Engine:
     @_command
     def set_policy(self, policy: Policy) -> None:
         """Replace the scoring policy; every queued task is re-scored at once."""
+        _check_policy("policy", policy)
         now = self._begin()
         self._list.set_policy(self._guarded(policy), now=now)
         self._policy = policy
@@ -1144,6 +1360,8 @@ class Engine:
     def _open(
         self, task_id: str, allowed: tuple[TaskState, ...] | frozenset[TaskState], action: str
     ) -> Task:
+        if type(task_id) is not str:
+            _check_id("task_id", task_id)
         task = self._tasks.get(task_id)
         if task is None:
             if task_id in self._closed:
@@ -1151,7 +1369,7 @@ class Engine:
                 raise InvalidTransitionError(
                     f"cannot {action} task {task_id!r}: it is {state.value} (closed)"
                 )
-            raise UnknownTaskError(f"no open task with id {task_id!r}")
+            raise UnknownTaskError(f"no open task with id {_shown(task_id)}")
         if task.state not in allowed:
             names = (
                 [s.value for s in allowed]
@@ -1166,11 +1384,13 @@ class Engine:
 
     def accept(self, task_id: str, agent_id: str | None = None) -> Task:
         """The agent takes the offered task: offered -> assigned."""
+        if agent_id is not None and type(agent_id) is not str:
+            _check_id("agent_id", agent_id)
         task = self._open(task_id, _OFFERED_ONLY, "accept")
         offer = self._offers[task_id]
         if agent_id is not None and agent_id != offer.agent.id:
             raise InvalidTransitionError(
-                f"task {task_id!r} is offered to {offer.agent.id!r}, not {agent_id!r}"
+                f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
             )
         now = self._begin()
         self._accept(task, offer, now)
@@ -1181,11 +1401,12 @@ class Engine:
     def reject(self, task_id: str, agent_id: str | None = None) -> Task:
         """The agent refuses the offer: back to queued with its age; not re-offered to
         that agent for ``reject_cooldown`` seconds."""
+        _check_optional_id("agent_id", agent_id)
         task = self._open(task_id, (TaskState.offered,), "reject")
         offer = self._offers[task_id]
         if agent_id is not None and agent_id != offer.agent.id:
             raise InvalidTransitionError(
-                f"task {task_id!r} is offered to {offer.agent.id!r}, not {agent_id!r}"
+                f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
             )
         now = self._begin()
         self._unoffer(task, EventKind.offer_rejected, cooldown=True, now=now)
@@ -1207,10 +1428,14 @@ class Engine:
         ``wrap_up`` seconds of after-work (default: the engine's per-type
         setting) keep the agent's slot; 0 completes at once.
         """
+        if wrap_up is not None:
+            wrap_up = _number("wrap_up", wrap_up, _WRAP_UP_EXPECTED)
+            if wrap_up < 0:
+                raise _refusal("wrap_up", wrap_up, _WRAP_UP_EXPECTED)
         task = self._open(task_id, _ASSIGNED_ONLY, "complete")
         seconds = self._wrap_up(task.type) if wrap_up is None else wrap_up
-        if seconds is None or not (math.isfinite(seconds) and seconds >= 0):
-            raise InvalidInputError(f"wrap_up: got {wrap_up!r} (expected seconds >= 0)")
+        if seconds is None:
+            raise _refusal("wrap_up", wrap_up, _WRAP_UP_EXPECTED)
         now = self._begin()
         if seconds > 0:
             task.state = TaskState.wrap_up
@@ -1248,6 +1473,7 @@ class Engine:
     @_command
     def cancel(self, task_id: str, *, reason: str | None = None) -> Task:
         """Withdraw a task that no agent is working on (queued, offered, held or deferred)."""
+        _check_text("reason", reason)
         task = self._open(
             task_id,
             (TaskState.queued, TaskState.offered, TaskState.held, TaskState.deferred),
@@ -1343,21 +1569,16 @@ class Engine:
     @_command
     def defer(self, task_id: str, until: float) -> Task:
         """Keep a queued or held task out of routing until ``until`` (seconds)."""
+        at = _number("until", until, "a finite time in seconds")
         task = self._open(task_id, (TaskState.queued, TaskState.held), "defer")
-        if (
-            isinstance(until, bool)
-            or not isinstance(until, int | float)
-            or not math.isfinite(until)
-        ):
-            raise InvalidInputError(f"until: got {until!r} (expected finite seconds)")
         now = self._begin()
-        if until <= now:
-            raise InvalidInputError(f"until: got {until!r} (expected a time after now, {now!r})")
+        if at <= now:
+            raise InvalidInputError(f"until: got {at!r} (expected a time after now, {now!r})")
         self._take_out(task, now)
         task.state = TaskState.deferred
-        self._deferred_until[task_id] = float(until)
-        self._timer(float(until), _DEFER_END, task_id)
-        self._emit(EventKind.task_deferred, task=task_id, until=float(until))
+        self._deferred_until[task_id] = at
+        self._timer(at, _DEFER_END, task_id)
+        self._emit(EventKind.task_deferred, task=task_id, until=at)
         self._finish()
         return task
 
@@ -1377,15 +1598,18 @@ class Engine:
         The task keeps its original age and place in line unless
         ``keep_age=False`` (then it counts as new from now).
         """
+        skills = _skills_argument("skills", skills)
+        if channel is not None and (not isinstance(channel, str) or not channel):
+            raise _refusal("channel", channel, "a channel name, a non-empty string, or None")
+        _check_optional_id("to_agent", to_agent)
+        _check_flag("keep_age", keep_age)
         task = self._open(task_id, (TaskState.assigned, TaskState.queued), "transfer")
         new_skills = check_changes(
             priority=None, value=None, due=None, clear_due=False, skills=skills
         )[3]
-        if channel is not None and (not isinstance(channel, str) or not channel):
-            raise InvalidInputError(f"channel: got {channel!r} (expected a channel name)")
         target: Agent | None = None
         if to_agent is not None:
-            target = self._pool.get(to_agent)
+            target = self._agent(to_agent, "to_agent")
             needed = channel or task.channel
             needs = new_skills if new_skills is not None else task.skills
             if not all(target.skills.get(k, -1.0) >= v for k, v in needs.items()):
@@ -1446,16 +1670,28 @@ class Engine:
         concurrency): :class:`~valueroute.errors.VersionConflictError` if the
         task's ``version`` has moved on. Queued tasks are re-scored at once.
         """
+        if priority is not None:
+            priority = _integer("priority", priority, "an integer, or None")
+        if value is not None:
+            value = _number("value", value, "a finite number >= 0, or None")
+        if due is not None:
+            due = _number("due", due, "a finite time in seconds, or None")
+        _check_flag("clear_due", clear_due)
+        skills = _skills_argument("skills", skills)
+        if expected_version is not None:
+            expected_version = _integer(
+                "expected_version", expected_version, "a task version, an integer, or None"
+            )
         task = self._open(task_id, _OPEN_FOR_UPDATE, "update")
         if expected_version is not None and expected_version != task.version:
             raise VersionConflictError(
                 f"task {task_id!r} is at version {task.version}, "
                 f"not the expected {expected_version}"
             )
-        if task.state is not TaskState.queued:
-            check_changes(
-                priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
-            )
+        # Validated the same way wherever the task is, before the clock is read.
+        priority, value, due, new_skills = check_changes(
+            priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
+        )
         now = self._begin()
         if task.state is TaskState.queued:
             self._list.update(
@@ -1465,14 +1701,11 @@ class Engine:
                 value=value,
                 due=due,
                 clear_due=clear_due,
-                skills=skills,
+                skills=new_skills,
             )
         else:
-            # Not in the list: validate the same way, then set the fields; the
-            # task is scored when it next enters the list.
-            priority, value, due, new_skills = check_changes(
-                priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
-            )
+            # Not in the list: set the fields; the task is scored when it next
+            # enters the list.
             if priority is not None:
                 task.priority = priority
             if value is not None:
@@ -1511,6 +1744,7 @@ class Engine:
     @_command
     def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
         """Register an agent (offline, or ready at once with ``ready=True``)."""
+        _check_flag("ready", ready)
         if not isinstance(spec, AgentSpec):
             spec = AgentSpec.model_validate(spec)
         now = self._begin()
@@ -1528,6 +1762,9 @@ class Engine:
     @_command
     def remove_agent(self, agent_id: str) -> Agent:
         """Unregister an agent that holds no task."""
+        if type(agent_id) is not str:
+            _check_id("agent_id", agent_id)
+        self._agent(agent_id)
         if self._agent_tasks.get(agent_id):
             raise InvalidTransitionError(
                 f"agent {agent_id!r} still holds tasks {sorted(self._agent_tasks[agent_id])} "
@@ -1553,6 +1790,14 @@ class Engine:
         until: float | None = None,
     ) -> Agent:
         """Set an agent offline, ready, not_ready (with ``reason``) or wrap_up (until ``until``)."""
+        if type(agent_id) is not str:
+            _check_id("agent_id", agent_id)
+        if not isinstance(state, str) or state not in _PRESENCE_NAMES:
+            raise _refusal("state", state, f"one of {sorted(_PRESENCE_NAMES)}")
+        _check_text("reason", reason)
+        if until is not None:
+            until = _number("until", until, "a finite time in seconds, or None")
+        self._agent(agent_id)
         now = self._begin()
         agent = self._pool.set_presence(
             agent_id, state, now=now, reason=reason, wrap_up_until=until
@@ -1573,7 +1818,9 @@ class Engine:
         iWD's "get next best task". Works in both dispatch modes; in push
         mode an available agent normally has its offers already.
         """
-        agent = self._pool.get(agent_id)
+        if type(agent_id) is not str:
+            _check_id("agent_id", agent_id)
+        agent = self._agent(agent_id)
         now = self._begin()
         can_take = any(self._pool.can_take(agent, channel) for channel in agent.capacity)
         task = self._best_for(agent, now) if can_take else None
@@ -1740,19 +1987,63 @@ class Engine:
 
 
 def _per_type(
-    name: str, setting: float | Mapping[str, float] | None, default: float | None = None
+    name: str, setting: object, default: float | None = None
 ) -> Callable[[str], float | None]:
     """A lookup by task type: one number for all, or a table with ``"*"`` as the fallback."""
-    if setting is None:
-        return lambda _type: None
     if isinstance(setting, Mapping):
-        table = dict(setting)
-        for key, seconds in table.items():
-            if not (math.isfinite(seconds) and seconds >= 0):
-                raise InvalidInputError(f"{name}[{key!r}]: got {seconds!r} (expected seconds >= 0)")
+        table: dict[str, float] = {}
+        for key, value in setting.items():
+            if not isinstance(key, str):
+                raise _refusal(f"{name} key", key, "a task type, a string ('*' for all others)")
+            table[key] = _seconds(f"{name}[{_shown(key)}]", value, minimum=0.0, strict=False)
         fallback = table.get("*", default)
         return lambda task_type: table.get(task_type, fallback)
-    seconds = float(setting)
-    if not (math.isfinite(seconds) and seconds >= 0):
-        raise InvalidInputError(f"{name}: got {setting!r} (expected seconds >= 0)")
+    expected = "a finite number of seconds >= 0, or a mapping of task types to seconds"
+    seconds = _number(name, setting, expected)
+    if seconds < 0:
+        raise _refusal(name, setting, expected)
     return lambda _type: seconds
+
+
+def _relaxation_plan(name: str, plan: object) -> tuple[RelaxationStep, ...] | ContinuousRelaxation:
+    expected = "RelaxationStep items or a ContinuousRelaxation"
+    if isinstance(plan, ContinuousRelaxation):
+        return plan
+    if isinstance(plan, str | bytes | Mapping) or not isinstance(plan, Iterable):
+        raise _refusal(name, plan, expected)
+    steps = tuple(plan)
+    for step in steps:
+        if not isinstance(step, RelaxationStep):
+            raise _refusal(name, step, expected)
+    return steps
+
+
+def _relaxation_setting(
+    relaxation: object,
+) -> (
+    tuple[RelaxationStep, ...]
+    | ContinuousRelaxation
+    | dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation]
+):
+    """The engine's ``relaxation`` option with its types checked (its order is
+    checked by :func:`~valueroute.relaxation.relaxation_table`)."""
+    if isinstance(relaxation, Mapping):
+        table: dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation] = {}
+        for key, plan in relaxation.items():
+            if not isinstance(key, str):
+                raise _refusal("relaxation key", key, "a task type, a string ('*' for all others)")
+            table[key] = _relaxation_plan(f"relaxation[{_shown(key)}]", plan)
+        return table
+    return _relaxation_plan("relaxation", relaxation)
+
+
+def _channel_names(name: str, channels: object) -> frozenset[str]:
+    expected = "channel names: an iterable of non-empty strings, not one string"
+    if isinstance(channels, str | bytes | Mapping) or not isinstance(channels, Iterable):
+        raise _refusal(name, channels, expected)
+    names: list[str] = []
+    for channel in channels:
+        if not isinstance(channel, str) or not channel:
+            raise _refusal(name, channel, expected)
+        names.append(channel)
+    return frozenset(names)
