@@ -356,3 +356,10 @@ def test_a_huge_policy_parameter_is_shown_bounded(params: dict[str, Any]) -> Non
     message = str(caught.value)
     assert "routing" in message
     assert len(message) < 1_000, len(message)
+
+
+def test_a_huge_policy_setting_given_to_compare_is_shown_bounded() -> None:
+    scenario = Scenario.model_validate(staffed([1] * 40))
+    with pytest.raises(InvalidInputError, match="policies") as caught:
+        compare(scenario, policies=["fifo", {"name": "w" * 100_000}], executor=InlineExecutor())
+    assert len(str(caught.value)) < 600

@@ -28,7 +28,7 @@ from typing import Any
 from valueroute._jsonio import csv_cell, json_ready
 from valueroute.errors import InvalidInputError
 from valueroute.sim.metrics import KPI_NAMES, ReplicationResult, mean_ci, summarise
-from valueroute.sim.scenario import Scenario
+from valueroute.sim.scenario import Scenario, _shown
 from valueroute.sim.world import run_replication
 
 __all__ = [
@@ -203,7 +203,8 @@ def _check_count(name: str, value: int | None) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(
-            f"{name}: got {value!r} (expected an integer >= 1)", [(name, value, "an integer >= 1")]
+            f"{name}: got {_shown(value)} (expected an integer >= 1)",
+            [(name, value, "an integer >= 1")],
         )
 
 
@@ -272,7 +273,7 @@ def simulate(
     base_seed = scenario.seed if seed is None else seed
     if isinstance(base_seed, bool) or not isinstance(base_seed, int) or base_seed < 0:
         raise InvalidInputError(
-            f"seed: got {base_seed!r} (expected an integer >= 0)",
+            f"seed: got {_shown(base_seed)} (expected an integer >= 0)",
             [("seed", base_seed, "an integer >= 0")],
         )
     results = _run_all(
@@ -324,7 +325,7 @@ def _policy_setting(policy: str | Mapping[str, Any]) -> tuple[str, dict[str, Any
         params = dict(policy)
         return str(params.pop("policy")), params
     raise InvalidInputError(
-        f"policies: got {policy!r} (expected a policy name or a mapping with 'policy' "
+        f"policies: got {_shown(policy)} (expected a policy name or a mapping with 'policy' "
         "and its parameters)",
         [("policies", policy, "a policy name or {'policy': name, ...}")],
     )
@@ -350,7 +351,7 @@ def compare(
     """
     if isinstance(policies, str) or len(policies) < 2:
         raise InvalidInputError(
-            f"policies: got {policies!r} (expected two or more policies)",
+            f"policies: got {_shown(policies)} (expected two or more policies)",
             [("policies", policies, "two or more policies")],
         )
     _check_count("replications", replications)

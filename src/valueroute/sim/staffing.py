@@ -54,7 +54,7 @@ from valueroute.erlang import required_agents
 from valueroute.errors import InvalidInputError
 from valueroute.sim.metrics import ReplicationResult, student_t_quantile
 from valueroute.sim.run import SimulationResult, simulate
-from valueroute.sim.scenario import MAX_AGENTS, Scenario
+from valueroute.sim.scenario import MAX_AGENTS, Scenario, _shown
 
 __all__ = [
     "Evaluation",
@@ -71,7 +71,7 @@ KpiName = Literal["service_level", "asa", "abandonment_rate"]
 
 def _fail(field_name: str, value: Any, expected: str) -> InvalidInputError:
     return InvalidInputError(
-        f"{field_name}: got {value!r} (expected {expected})", [(field_name, value, expected)]
+        f"{field_name}: got {_shown(value)} (expected {expected})", [(field_name, value, expected)]
     )
 
 
