@@ -5,18 +5,23 @@ recorded priority and service time; the agents available in each half hour
 are read off the moments callers waited (the calls in service then), or,
 with ``--staffing seen``, are all those seen serving; callers who hung up
 keep their recorded patience, served callers get one drawn beyond their
-recorded wait. Prints, per hour, the
+recorded wait. Prints, per hour of the data (entry to the voice menu), the
 abandonment share of queued calls and the mean wait of served calls,
-observed against simulated, then the overall line and each priority class.
+observed against simulated, then the overall line and each priority class;
+``--calls-csv`` also writes every call's outcome, observed and in each
+replication. Days need not be consecutive.
 
     python anonymous_bank_replay.py                       # the bundled excerpt (9-11 May 1999)
     python anonymous_bank_replay.py --data calls_clean.csv.gz --days 1999-07-04
     python anonymous_bank_replay.py --staffing seen       # the naive headcount, for contrast
+    python anonymous_bank_replay.py --calls-csv calls.csv # per-call outcomes too
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+from pathlib import Path
 
 from valueroute.datasets import load_anonymous_bank
 from valueroute.replay import build_replay, run_replay
@@ -37,6 +42,9 @@ def main() -> None:
         choices=("available", "seen"),
         help="headcount estimate: agents serving while callers waited, or every agent seen",
     )
+    parser.add_argument(
+        "--calls-csv", type=Path, help="write every call's outcome (one row per replication)"
+    )
     args = parser.parse_args()
     calls = load_anonymous_bank(args.data, days=args.days)
     replay = build_replay(calls, interval_minutes=args.interval_minutes, staffing=args.staffing)
@@ -47,6 +55,13 @@ def main() -> None:
     )
     print("aband% = share of queued calls that hung up; wait = mean wait of served calls (s)")
     print(comparison.table())
+    if args.calls_csv is not None:
+        columns = comparison.calls.columns()
+        with args.calls_csv.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(zip(*(values.tolist() for values in columns.values()), strict=True))
+        print(f"per-call outcomes: {args.calls_csv} ({len(columns['call_id'])} rows)")
 
 
 if __name__ == "__main__":

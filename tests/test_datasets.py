@@ -261,6 +261,7 @@ def test_replay_records_of_the_excerpt() -> None:
             assert record.handle_time == asked.service_time[index]
         assert record.attributes["priority"] == asked.priority[index]
         assert record.attributes["agent"] == asked.agent[index]
+        assert record.attributes["vru_entry"] == day_start + asked.arrival_seconds[index]
 
 
 def test_a_day_without_calls_gives_empty_records() -> None:

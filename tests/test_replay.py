@@ -8,10 +8,15 @@ bank's documented rule for priority.
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
 import math
+import os
+import subprocess
+import sys
+import tempfile
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -254,6 +259,55 @@ def test_replications_redraw_only_the_unseen_patience(replay, tmp_path: Path) ->
     assert not any(c and d for c, d in zip(changed, abandoned, strict=True))
 
 
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file())
+
+
+def test_run_replay_leaves_no_trace_files_behind(
+    replay,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The system's temporary directory, for this test: an empty folder.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run_replay(replay, replications=2, seed=3)
+    assert _files_under(tmp_path) == []
+
+
+def test_a_scenarios_own_trace_lasts_as_long_as_the_process(tmp_path: Path) -> None:
+    script = (
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "from valueroute.replay import build_replay, replay_scenario\n"
+        "scenario = replay_scenario(build_replay(), rng=np.random.default_rng(0))\n"
+        "trace = Path(scenario.arrivals[0].path)\n"
+        "assert trace.is_file(), trace\n"
+        "print(trace)\n"
+    )
+    environment = dict(os.environ, TMPDIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True
+    )
+    assert Path(result.stdout.strip()).is_relative_to(tmp_path)
+    assert _files_under(tmp_path) == []
+
+
+def test_a_redraw_removes_its_traces_when_it_goes(
+    replay,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    redraw = ReplicationRedraw(replay)
+    base = replay_scenario(replay, rng=np.random.default_rng(0), directory=tmp_path / "base")
+    scenarios = [redraw(base, r, 7) for r in range(2)]
+    traces = [Path(s.arrivals[0].path) for s in scenarios]  # type: ignore[union-attr]
+    assert all(path.is_file() for path in traces)
+    del redraw
+    gc.collect()
+    assert not any(path.exists() for path in traces)
+
+
 def test_observed_figures_are_the_excerpts(replay) -> None:  # type: ignore[no-untyped-def]
     comparison = run_replay(replay, replications=1)
     rows = _routed(_excerpt_rows())
@@ -265,6 +319,215 @@ def test_observed_figures_are_the_excerpts(replay) -> None:  # type: ignore[no-u
     assert observed.mean_wait == pytest.approx(sum(served) / len(served))
     assert observed.abandonment == pytest.approx(abandoned / queued)
     assert comparison.simulated_all.calls == len(rows)
+
+
+@pytest.fixture(scope="module")
+def excerpt_comparison(replay) -> ReplayComparison:  # type: ignore[no-untyped-def]
+    return run_replay(replay, replications=2, seed=4)
+
+
+def test_observed_hours_are_the_datas_own(excerpt_comparison: ReplayComparison) -> None:
+    # The file's `hour` column: the hour the call entered the voice menu.
+    rows = _routed(_excerpt_rows())
+    for figures in excerpt_comparison.observed:
+        in_hour = [r for r in rows if int(r["hour"]) == figures.hour]
+        served = [float(r["q_time"]) for r in in_hour if r["outcome"] == "AGENT"]
+        queued = [r for r in in_hour if r["outcome"] == "HANG" or float(r["q_time"]) > 0]
+        assert figures.calls == len(in_hour)
+        assert figures.served == len(served)
+        assert figures.queued == len(queued)
+        assert figures.abandoned == sum(r["outcome"] == "HANG" for r in in_hour)
+        if served:
+            assert figures.mean_wait == pytest.approx(sum(served) / len(served))
+
+
+def test_per_call_outcomes_are_the_recorded_calls_and_each_replications_own(
+    replay,  # type: ignore[no-untyped-def]
+    excerpt_comparison: ReplayComparison,
+    tmp_path: Path,
+) -> None:
+    calls = excerpt_comparison.calls
+    rows = sorted(_routed(_excerpt_rows()), key=_router_time)  # stable: file order in ties
+    assert len(calls) == len(rows)
+    assert calls.replications == 2
+    assert calls.vru_line.tolist() == [r["vru_line"] for r in rows]
+    assert calls.call_id.tolist() == [int(r["call_id"]) for r in rows]
+    assert calls.day.astype(str).tolist() == [r["date"] for r in rows]
+    assert calls.hour.tolist() == [int(r["hour"]) for r in rows]
+    assert calls.service_type.tolist() == [r["type"] for r in rows]
+    assert calls.task_class.tolist() == [
+        "high" if r["priority"] == "2" else "regular" for r in rows
+    ]
+    assert calls.arrival.tolist() == [_router_time(r) for r in rows]
+    assert calls.observed_outcome.tolist() == [
+        "served" if r["outcome"] == "AGENT" else "abandoned" for r in rows
+    ]
+    assert calls.observed_wait.tolist() == [float(r["q_time"]) for r in rows]
+    assert calls.simulated_wait.shape == calls.simulated_outcome.shape == (2, len(rows))
+    for replication in range(2):
+        scenario = replay_scenario(
+            replay, rng=np.random.default_rng([4, replication]), directory=tmp_path, seed=4
+        )
+        outcomes = simulate_calls(scenario, replay, replication=replication)
+        np.testing.assert_array_equal(
+            calls.simulated_wait[replication], [wait for _, wait, _ in outcomes]
+        )
+        assert calls.simulated_outcome[replication].tolist() == [
+            "served" if served else "waiting" if math.isnan(wait) else "abandoned"
+            for _, wait, served in outcomes
+        ]
+    # The per-hour figures are these calls counted by the data's hour.
+    for figures in excerpt_comparison.simulated:
+        in_hour = calls.hour == figures.hour
+        abandoned = (calls.simulated_outcome[:, in_hour] == "abandoned").sum() / 2
+        assert figures.abandoned == pytest.approx(abandoned)
+
+
+def test_per_call_outcomes_as_a_table(excerpt_comparison: ReplayComparison) -> None:
+    pytest.importorskip("pandas")
+    calls = excerpt_comparison.calls
+    frame = calls.to_pandas()
+    assert len(frame) == 2 * len(calls)
+    assert list(frame.columns) == list(calls.columns())
+    second = frame[frame["replication"] == 1]
+    assert second["call_id"].tolist() == calls.call_id.tolist()
+    assert second["simulated_outcome"].tolist() == calls.simulated_outcome[1].tolist()
+    assert second["day"].tolist() == calls.day.astype(str).tolist()
+
+
+def test_per_call_outcomes_need_pandas_for_a_table(
+    excerpt_comparison: ReplayComparison, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails
+    with pytest.raises(InvalidInputError, match="to_pandas: pandas is not installed"):
+        excerpt_comparison.calls.to_pandas()
+    assert len(excerpt_comparison.calls.columns()["call_id"]) == 2 * len(excerpt_comparison.calls)
+
+
+def _records(rows: list[tuple[str, float, bool, float, str, float, str]]) -> CallRecords:
+    """Synthetic records: (day, menu exit, queued, wait, outcome, service, agent); a
+    served call starts service when it leaves the queue."""
+    n = len(rows)
+    exit_ = np.array([r[1] for r in rows])
+    queued = np.array([r[2] for r in rows])
+    wait = np.array([r[3] for r in rows])
+    served = np.array([r[4] == "served" for r in rows])
+    return CallRecords(
+        day=np.array([np.datetime64(r[0], "D") for r in rows]),
+        arrival_seconds=exit_ - 10.0,
+        menu_exit_seconds=exit_,
+        queue_entry_seconds=np.where(queued, exit_, math.nan),
+        service_start_seconds=np.where(served, exit_ + wait, math.nan),
+        task_type=np.full(n, "PS"),
+        priority=np.zeros(n, dtype=np.int8),
+        queue_wait=wait,
+        service_time=np.where(served, [r[5] for r in rows], math.nan),
+        outcome=np.array([r[4] for r in rows]),
+        queued=queued,
+        agent=np.array([r[6] for r in rows]),
+        vru_line=np.full(n, "AA0101"),
+        call_id=np.arange(n, dtype=np.int64),
+    )
+
+
+def _around_midnight(service: float, wait: float) -> CallRecords:
+    # 10 May: AVI answers a call at 23:40 and serves it for `service` seconds; a
+    # caller queues at 23:50 and AVI answers after `wait`. 12 May (11 May is not
+    # replayed): BEN answers a call at once at 10:00.
+    return _records(
+        [
+            ("1999-05-10", 85_200.0, False, 0.0, "served", service, "AVI"),
+            ("1999-05-10", 85_800.0, True, wait, "served", 60.0, "AVI"),
+            ("1999-05-12", 36_000.0, False, 0.0, "served", 60.0, "BEN"),
+        ]
+    )
+
+
+def _waiting_at_midnight(calls: CallRecords, days: list[str]) -> tuple[float, bool]:
+    replay = build_replay(calls, days=days)
+    comparison = run_replay(replay, replications=1)
+    waits = comparison.calls.simulated_wait[0]
+    outcome = comparison.calls.simulated_outcome[0]
+    return float(waits[1]), str(outcome[1]) == "served"
+
+
+def test_a_caller_waiting_at_midnight_before_a_day_not_replayed_meets_the_days_agents() -> None:
+    # AVI is busy until 00:10 and answers the waiting caller then, 1,200 s
+    # after they queued: so it goes in a replay of 10 May alone, and so it
+    # must go when 12 May is replayed too.
+    calls = _around_midnight(service=1_800.0, wait=1_200.0)
+    alone = _waiting_at_midnight(calls, ["1999-05-10"])
+    assert alone == (1_200.0, True)
+    assert _waiting_at_midnight(calls, ["1999-05-10", "1999-05-12"]) == alone
+
+
+def test_a_call_not_answered_within_the_hour_after_midnight_still_waits_before_a_gap() -> None:
+    # AVI is busy until 02:40: a replay of 10 May alone ends at 01:00 with the
+    # caller still waiting; with 12 May replayed too the caller counts the same.
+    calls = _around_midnight(service=10_800.0, wait=10_200.0)
+    alone = _waiting_at_midnight(calls, ["1999-05-10"])
+    assert math.isnan(alone[0])
+    assert not alone[1]
+    joined = _waiting_at_midnight(calls, ["1999-05-10", "1999-05-12"])
+    assert math.isnan(joined[0])
+    assert not joined[1]
+
+
+def test_a_day_not_replayed_keeps_the_last_intervals_agents() -> None:
+    calls = _around_midnight(service=1_800.0, wait=1_200.0)
+    replay = build_replay(calls)
+    alone = build_replay(calls, days=["1999-05-10"])
+    assert replay.days == ("1999-05-10", "1999-05-12")
+    assert len(replay.headcount) == 3 * 48
+    assert replay.headcount[:48] == alone.headcount
+    assert replay.headcount[47] == 1
+    assert replay.headcount[48:96] == (1,) * 48
+    assert replay.headcount[96 + 20] == 1  # BEN, 12 May 10:00-10:30
+
+
+def test_a_headcount_per_day(replay) -> None:  # type: ignore[no-untyped-def]
+    by_day = replay.headcount_by_day()
+    assert list(by_day) == list(replay.days)
+    assert all(len(counts) == 48 for counts in by_day.values())
+    assert sum(by_day.values(), ()) == replay.headcount
+    plus = replay.with_headcount({d: [n + 1 for n in counts] for d, counts in by_day.items()})
+    assert plus.headcount == tuple(n + 1 for n in replay.headcount)
+    assert plus.staffing == "given"
+
+
+def test_a_headcount_per_day_carries_into_the_days_not_replayed() -> None:
+    replay = build_replay(_around_midnight(service=1_800.0, wait=1_200.0))
+    given = replay.with_headcount({date(1999, 5, 10): [2] * 47 + [3], "1999-05-12": range(1, 49)})
+    assert given.headcount == (2,) * 47 + (3,) * 49 + tuple(range(1, 49))
+    assert given.headcount_by_day() == {
+        "1999-05-10": (2,) * 47 + (3,),
+        "1999-05-12": tuple(range(1, 49)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("headcount", "message"),
+    [
+        ({"1999-05-10": [1] * 48}, "headcount: got no counts for \\['1999-05-12'\\]"),
+        (
+            {"1999-05-10": [1] * 48, "1999-05-12": [1] * 48, "1999-05-11": [1] * 48},
+            "headcount: got days \\['1999-05-11'\\] .*expected only the replayed days",
+        ),
+        ({"1999-05-10": [1] * 47, "1999-05-12": [1] * 48}, "headcount\\['1999-05-10'\\]: got 47"),
+        (
+            {"1999-05-10": [1] * 47 + [-1], "1999-05-12": [1] * 48},
+            "headcount\\['1999-05-10'\\]\\[47\\]: got -1",
+        ),
+        ({"1999-05-10": 4, "1999-05-12": [1] * 48}, "headcount\\['1999-05-10'\\]: got 4"),
+        ({"x" * 500: [1] * 48}, "headcount: got days \\['xxxxx"),
+    ],
+)
+def test_a_headcount_per_day_is_checked(headcount: object, message: str) -> None:
+    replay = build_replay(_around_midnight(service=1_800.0, wait=1_200.0))
+    with pytest.raises(InvalidInputError, match=message) as raised:
+        replay.with_headcount(headcount)  # type: ignore[arg-type]
+    assert len(str(raised.value)) < 300
+    assert replay.staffing == "available"
 
 
 def test_a_given_headcount_replaces_the_estimate_and_nothing_else(replay) -> None:  # type: ignore[no-untyped-def]
@@ -292,6 +555,26 @@ def test_a_given_headcount_is_checked(replay, headcount: object, message: str) -
     assert replay.staffing == "available"
 
 
+def test_the_example_writes_every_calls_outcome(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "examples" / "anonymous_bank_replay.py"
+    target = tmp_path / "calls.csv"
+    arguments = ["--days", "1999-05-10", "--replications", "2", "--calls-csv", str(target)]
+    subprocess.run(
+        [sys.executable, str(script), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with target.open(newline="") as handle:
+        written = list(csv.DictReader(handle))
+    monday = [r for r in _routed(_excerpt_rows()) if r["date"] == "1999-05-10"]
+    assert len(written) == 2 * len(monday)
+    assert Counter((r["vru_line"], r["call_id"]) for r in written) == Counter(
+        {(r["vru_line"], r["call_id"]): 2 for r in monday}
+    )
+    assert {r["simulated_outcome"] for r in written} <= {"served", "abandoned", "waiting"}
+
+
 def test_bad_input_is_refused(replay) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInputError, match="days"):
         build_replay(days=["1999-05-12"])
@@ -303,6 +586,17 @@ def test_bad_input_is_refused(replay) -> None:  # type: ignore[no-untyped-def]
         build_replay([1, 2])  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="staffing: got 'guess'"):
         build_replay(staffing="guess")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="replications: got <integer of"):
+        run_replay(replay, replications=-(10**5000))
+    scenario = replay_scenario(replay, rng=np.random.default_rng(0))
+    for call in (
+        lambda: run_replay(5),  # type: ignore[arg-type]
+        lambda: replay_scenario(5, rng=np.random.default_rng(0)),  # type: ignore[arg-type]
+        lambda: simulate_calls(scenario, 5),  # type: ignore[arg-type]
+        lambda: ReplicationRedraw(5),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidInputError, match="replay: got int \\(expected a Replay"):
+            call()
 
 
 # ------------------------------------------------------------ the full file

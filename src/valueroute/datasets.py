@@ -173,11 +173,15 @@ class CallRecords:
         ``patience`` is the wait of abandoned calls, which is exactly their
         patience; served calls carry ``None`` (their patience exceeded their
         wait, see :meth:`KaplanMeier.sample_beyond`). Attributes:
-        ``priority``, ``outcome``, ``queue_wait``, ``agent``, ``vru_line`` and
-        ``call_id``. Sorted by time, ties in file order. O(n log n).
+        ``priority``, ``outcome``, ``queue_wait``, ``agent``, ``vru_line``,
+        ``call_id`` and ``vru_entry`` (when the call entered the
+        voice-response unit, the data's own arrival, in seconds from midnight
+        of ``origin`` like ``time``). Sorted by time, ties in file order.
+        O(n log n).
         """
         wanted = self.outcome != "other"
-        start = self.arrival_time(origin=origin) - self.arrival_seconds
+        entry = self.arrival_time(origin=origin)
+        start = entry - self.arrival_seconds
         routed = np.where(self.queued, self.queue_entry_seconds, self.menu_exit_seconds)
         times = (start + routed)[wanted]
         order = np.argsort(times, kind="stable")
@@ -193,6 +197,7 @@ class CallRecords:
             self.agent[wanted].tolist(),
             self.vru_line[wanted].tolist(),
             self.call_id[wanted].tolist(),
+            entry[wanted].tolist(),
         )
         arrivals = []
         for i in order.tolist():
@@ -211,6 +216,7 @@ class CallRecords:
                         "agent": columns[7][i],
                         "vru_line": columns[8][i],
                         "call_id": columns[9][i],
+                        "vru_entry": columns[10][i],
                     },
                 )
             )

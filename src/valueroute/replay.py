@@ -4,7 +4,9 @@
 :class:`Replay`; :func:`replay_scenario` makes a runnable
 :class:`~valueroute.sim.scenario.Scenario` from it and :func:`run_replay`
 runs replications and sets simulated beside observed waits and abandonment
-per hour (:class:`ReplayComparison`).
+per hour of the data (entry to the voice menu), with every call's own
+outcome in the log and in each replication (:class:`ReplayComparison`,
+:class:`CallOutcomes`).
 
 What enters the replay, and how
 -------------------------------
@@ -51,6 +53,13 @@ What enters the replay, and how
   interval as available all of it, and the simulated centre answers several
   times faster than the bank did. Agent skills are not modelled (the bank
   had internet specialists).
+- **Days not replayed.** Days need not be consecutive. A day that is not
+  replayed but lies between replayed ones keeps the agents of the last
+  interval before it, so callers still waiting at midnight meet the agents
+  they would meet at the end of the replay; a call not answered (or given
+  up) within an hour after that midnight counts as still waiting, as at the
+  end of the replay. Each run of consecutive days is thus replayed as it
+  would be alone.
 
 Cost: building is O(n log n) for n calls; each replication is one
 simulation, O(events × log(open tasks)).
@@ -58,11 +67,15 @@ simulation, O(events × log(open tasks)).
 
 from __future__ import annotations
 
+import atexit
 import csv
 import hashlib
 import io
 import math
+import reprlib
+import shutil
 import tempfile
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -70,6 +83,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from valueroute.datasets import (
     CallRecords,
@@ -88,6 +102,7 @@ from valueroute.sim.world import World
 __all__ = [
     "HEAD_START_SECONDS",
     "MIN_WAITING_SHARE",
+    "CallOutcomes",
     "HourFigures",
     "Replay",
     "ReplayComparison",
@@ -115,6 +130,19 @@ _TAIL_SECONDS = 3_600.0
 _CLASSES = ("regular", "high")
 # Tally slots: hours 0-23, then all calls, then each class.
 _SLOTS = 24 + 1 + len(_CLASSES)
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlong = 40
+_SHOWN.maxlist = _SHOWN.maxdict = 4
+_SHOWN.maxlevel = 2
+
+
+def _shown(value: object) -> str:
+    """A user's value for a message: its repr, cut short whatever its size."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"<integer of {value.bit_length()} bits>"
+    text = _SHOWN.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,7 +153,9 @@ class Replay:
     clock that starts at midnight of ``origin``; abandoned calls carry their
     recorded patience, served calls ``None`` (drawn per replication from
     ``patience``). ``headcount[i]`` is the agents on duty in interval ``i``
-    of ``interval_minutes`` from ``origin``.
+    of ``interval_minutes`` from ``origin``, over every day from the first
+    replayed day to the last (a day not replayed in between keeps the last
+    interval's agents of the day before it).
     """
 
     origin: str
@@ -161,33 +191,118 @@ class Replay:
                 result.append(float(self.patience.sample_beyond(rng=rng, seconds=wait)))
         return result
 
-    def with_headcount(self, headcount: Iterable[int]) -> Replay:
-        """The same replay with another headcount: what-if staffing on the day's own callers.
+    @property
+    def intervals_per_day(self) -> int:
+        """Headcount intervals in a day (96, 48 or 24)."""
+        return int(_DAY_SECONDS // (60 * self.interval_minutes))
 
-        ``headcount`` gives the agents in each interval, as many intervals
-        as :attr:`headcount` has; ``staffing`` becomes ``"given"``. O(k) for
-        k intervals.
+    def headcount_by_day(self) -> dict[str, tuple[int, ...]]:
+        """The headcount of each replayed day (ISO date), in day order. O(k) for k intervals."""
+        per_day = self.intervals_per_day
+        result = {}
+        for day in self.days:
+            offset = _day_offset(day, self.origin) * per_day
+            result[day] = self.headcount[offset : offset + per_day]
+        return result
+
+    def with_headcount(
+        self, headcount: Iterable[int] | Mapping[str | date, Iterable[int]]
+    ) -> Replay:
+        """The same replay with another headcount: what-if staffing on the days' own callers.
+
+        ``headcount`` is either the agents in each interval, as many
+        intervals as :attr:`headcount` has (days not replayed included), or a
+        mapping from each replayed day (ISO date or ``date``) to the agents
+        in each interval of that day (:attr:`intervals_per_day` of them); a
+        day not replayed then keeps the last interval's agents of the day
+        before it, as in :func:`build_replay`. ``staffing`` becomes
+        ``"given"``. O(k) for k intervals.
         """
-        try:
-            counts = tuple(headcount)
-        except TypeError:
+        if isinstance(headcount, Mapping):
+            return replace(self, headcount=self._spread(headcount), staffing="given")
+        counts = _counts(headcount, "headcount", len(self.headcount), self.interval_minutes)
+        return replace(self, headcount=counts, staffing="given")
+
+    def _spread(self, by_day: Mapping[str | date, Iterable[int]]) -> tuple[int, ...]:
+        named: dict[str, Iterable[int]] = {}
+        unknown: list[object] = []
+        for key, counts in by_day.items():
+            day = key.isoformat() if isinstance(key, date) else key
+            if day in self.days:
+                named[day] = counts
+            else:
+                unknown.append(key)
+        if unknown:
             raise InvalidInputError(
-                f"headcount: got {headcount!r} (expected an iterable of agent counts)",
-                [("headcount", headcount, "an iterable of agent counts")],
-            ) from None
-        if len(counts) != len(self.headcount):
-            raise InvalidInputError(
-                f"headcount: got {len(counts)} intervals (expected {len(self.headcount)}, "
-                f"one per {self.interval_minutes} minutes of the replay)",
-                [("headcount", len(counts), f"{len(self.headcount)} intervals")],
+                f"headcount: got days {_shown(unknown)} (expected only the replayed days "
+                f"{_shown(list(self.days))})",
+                [("headcount", _shown(unknown), "replayed days")],
             )
-        for index, count in enumerate(counts):
-            if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
-                raise InvalidInputError(
-                    f"headcount[{index}]: got {count!r} (expected a whole number of agents >= 0)",
-                    [(f"headcount[{index}]", count, "a whole number >= 0")],
-                )
-        return replace(self, headcount=tuple(int(n) for n in counts), staffing="given")
+        missing = [day for day in self.days if day not in named]
+        if missing:
+            raise InvalidInputError(
+                f"headcount: got no counts for {_shown(missing)} (expected counts for every "
+                "replayed day)",
+                [("headcount", _shown(missing), "counts for every replayed day")],
+            )
+        per_day = self.intervals_per_day
+        checked = {
+            day: _counts(counts, f"headcount[{day!r}]", per_day, self.interval_minutes)
+            for day, counts in named.items()
+        }
+        return _fill_gaps(checked, self.origin, self.days[-1], per_day)
+
+
+def _counts(values: Any, where: str, size: int, interval_minutes: int) -> tuple[int, ...]:
+    """``values`` as a tuple of ``size`` agent counts, or an error naming ``where``."""
+    counts = None
+    if not isinstance(values, str | bytes | Mapping):
+        try:
+            counts = tuple(values)
+        except TypeError:
+            counts = None
+    if counts is None:
+        raise InvalidInputError(
+            f"{where}: got {_shown(values)} (expected an iterable of agent counts)",
+            [(where, _shown(values), "an iterable of agent counts")],
+        )
+    if len(counts) != size:
+        raise InvalidInputError(
+            f"{where}: got {len(counts)} intervals (expected {size}, "
+            f"one per {interval_minutes} minutes)",
+            [(where, len(counts), f"{size} intervals")],
+        )
+    for index, count in enumerate(counts):
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+            raise InvalidInputError(
+                f"{where}[{index}]: got {_shown(count)} (expected a whole number of agents >= 0)",
+                [(f"{where}[{index}]", _shown(count), "a whole number >= 0")],
+            )
+    return tuple(int(n) for n in counts)
+
+
+def _day_offset(day: str, origin: str) -> int:
+    return int((np.datetime64(day, "D") - np.datetime64(origin, "D")).astype(np.int64))
+
+
+def _fill_gaps(
+    by_day: Mapping[str, Sequence[int]], origin: str, last: str, per_day: int
+) -> tuple[int, ...]:
+    """One headcount from ``origin`` to ``last``: each day's own counts and, on a day
+    without counts, the last interval's count of the day before it."""
+    result: list[int] = []
+    for offset in range(_day_offset(last, origin) + 1):
+        counts = by_day.get(str(np.datetime64(origin, "D") + offset))
+        result.extend(counts if counts is not None else [result[-1]] * per_day)
+    return tuple(result)
+
+
+def _check_replay(replay: Any) -> None:
+    if not isinstance(replay, Replay):
+        raise InvalidInputError(
+            f"replay: got {type(replay).__name__} (expected a Replay from build_replay)",
+            [("replay", type(replay).__name__, "a Replay")],
+        )
 
 
 def _task_class(priority: Any) -> str:
@@ -209,7 +324,10 @@ def build_replay(
     queued calls. ``interval_minutes`` (15, 30 or 60) sets the headcount
     intervals. ``staffing`` chooses the headcount estimate: ``"available"``
     (agents serving while callers waited, see the module's notes) or
-    ``"seen"`` (distinct agents seen serving). O(n log n) for n calls.
+    ``"seen"`` (distinct agents seen serving). Days need not be consecutive:
+    a day not replayed between replayed ones keeps the last interval's
+    agents of the day before it (see the module's notes). O(n log n) for n
+    calls.
     """
     source = load_anonymous_bank() if calls is None else calls
     if not isinstance(source, CallRecords):
@@ -246,12 +364,14 @@ def build_replay(
         counts = np.where(available.waiting_share >= MIN_WAITING_SHARE, estimated, counts)
     day_list = source.days()
     origin = day_list[0]
-    span = int((np.datetime64(day_list[-1], "D") - np.datetime64(origin, "D")).astype(np.int64)) + 1
+    span = _day_offset(day_list[-1], origin) + 1
     per_day = staff.counts.shape[1]
-    headcount = np.zeros(span * per_day, dtype=np.int64)
-    for row, day in enumerate(staff.days):
-        offset = int((np.datetime64(day, "D") - np.datetime64(origin, "D")).astype(np.int64))
-        headcount[offset * per_day : (offset + 1) * per_day] = counts[row]
+    headcount = _fill_gaps(
+        {day: counts[row].tolist() for row, day in enumerate(staff.days)},
+        origin,
+        day_list[-1],
+        per_day,
+    )
     if patience is None:
         observed = patience_observations(source)
         if observed.wait.size == 0:
@@ -284,7 +404,7 @@ def build_replay(
         days=tuple(day_list),
         arrivals=arrivals,
         patience=patience,
-        headcount=tuple(int(n) for n in headcount),
+        headcount=headcount,
         interval_minutes=interval_minutes,
         horizon_seconds=span * _DAY_SECONDS + _TAIL_SECONDS,
         handle_samples=handle_samples,
@@ -310,11 +430,22 @@ def _trace_text(replay: Replay, patience: Sequence[float]) -> str:
     return buffer.getvalue()
 
 
+_process_folder: list[Path] = []
+
+
+def _folder_for_process() -> Path:
+    """A temporary folder of this process's own, removed when it exits."""
+    if not _process_folder:
+        folder = Path(tempfile.mkdtemp(prefix="valueroute-replay-"))
+        # Clean-up at exit cannot report a failure to anyone: it removes what it can.
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _process_folder.append(folder)
+    return _process_folder[0]
+
+
 def _write_trace(text: str, directory: str | Path | None) -> Path:
     # Content-addressed: the same draws give the same file, written once.
-    folder = (
-        Path(tempfile.gettempdir()) / "valueroute-replay" if directory is None else Path(directory)
-    )
+    folder = _folder_for_process() if directory is None else Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
     path = folder / f"trace-{digest}.csv"
@@ -338,13 +469,20 @@ def replay_scenario(
 ) -> Scenario:
     """A scenario replaying ``replay``, with served callers' patience drawn from ``rng``.
 
-    The arrivals are written as a trace CSV into ``directory`` (default: a
-    ``valueroute-replay`` folder in the system's temporary directory), named
-    by a hash of its content. Routing defaults to the bank's rule:
+    The arrivals are written as a trace CSV into ``directory``, named by a
+    hash of its content (the same draws make one file), which the scenario
+    reads when it runs. Without ``directory`` the file goes to a temporary
+    folder of the process's own, removed when the process exits: give a
+    ``directory`` to keep the scenario runnable beyond that. Routing defaults to the bank's rule:
     ``aging_priority`` with :data:`HEAD_START_SECONDS` per point.
     ``interval_minutes`` sets the scenario's statistics intervals. O(n log m).
     """
+    _check_replay(replay)
     trace = _write_trace(_trace_text(replay, replay.draw_patience(rng=rng)), directory)
+    # The hour after the last midnight keeps the last interval's agents.
+    headcount = list(replay.headcount)
+    needed = math.ceil(replay.horizon_seconds / (60.0 * replay.interval_minutes))
+    headcount += headcount[-1:] * (needed - len(headcount))
     params = (
         {"seconds_per_point": HEAD_START_SECONDS}
         if policy_params is None and policy == "aging_priority"
@@ -368,7 +506,7 @@ def replay_scenario(
         "agent_groups": [
             {
                 "name": "agents",
-                "headcount": list(replay.headcount),
+                "headcount": headcount,
                 "interval_minutes": replay.interval_minutes,
             }
         ],
@@ -379,9 +517,11 @@ def replay_scenario(
 
 @dataclass(frozen=True)
 class HourFigures:
-    """Observed or simulated figures of one hour (by arrival), over the replayed days.
+    """Observed or simulated figures of one hour of the data, over the replayed days.
 
-    ``mean_wait`` is the mean wait of the served calls (zero waits included);
+    A call belongs to the hour it entered the voice menu (the data's own
+    ``hour``), whenever it reached an agent or the queue. ``mean_wait`` is
+    the mean wait of the served calls (zero waits included);
     ``abandonment`` is the share of queued calls that hung up. Simulated
     figures are means over replications. NaN where a figure has no calls.
     """
@@ -395,9 +535,94 @@ class HourFigures:
     abandonment: float
 
 
+StrArray = npt.NDArray[np.str_]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class CallOutcomes:
+    """Every replayed call: what it met in the log and in each replication.
+
+    One entry per call, in the order of :attr:`Replay.arrivals`; the
+    simulated fields have one row per replication. Outcomes are
+    ``"served"`` or ``"abandoned"`` (hung up in the queue), and, simulated
+    only, ``"waiting"`` for a call neither answered nor given up when its
+    days' replay ended (an hour after the last midnight). A wait is the time
+    from reaching the router to the answer or the hang-up (NaN while
+    waiting). :meth:`columns` and :meth:`to_pandas` give one row per call
+    and replication.
+    """
+
+    day: npt.NDArray[np.datetime64]
+    """Day the call entered the voice menu (``datetime64[D]``)."""
+    hour: npt.NDArray[np.int64]
+    """Hour (0-23) it entered the voice menu: the data's own ``hour``."""
+    vru_line: StrArray
+    call_id: npt.NDArray[np.int64]
+    """With ``vru_line``, the call's identity in the log."""
+    service_type: StrArray
+    task_class: StrArray
+    """``"regular"`` or ``"high"`` (the bank's priority 2)."""
+    arrival: FloatArray
+    """When it reached the router, seconds from midnight of the replay's origin."""
+    observed_outcome: StrArray
+    observed_wait: FloatArray
+    simulated_outcome: StrArray
+    """Shape (replications, calls)."""
+    simulated_wait: FloatArray
+    """Shape (replications, calls)."""
+
+    def __len__(self) -> int:
+        return int(self.call_id.size)
+
+    @property
+    def replications(self) -> int:
+        """How many replications the simulated fields hold."""
+        return int(self.simulated_wait.shape[0])
+
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """One row per call and replication (replication-major), as a dict of arrays.
+
+        Columns: ``replication``, ``day`` (ISO date), ``hour``, ``vru_line``,
+        ``call_id``, ``service_type``, ``task_class``, ``arrival``,
+        ``observed_outcome``, ``observed_wait``, ``simulated_outcome``,
+        ``simulated_wait``. O(replications × calls).
+        """
+        count = self.replications
+
+        def each(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return np.tile(values, count)
+
+        return {
+            "replication": np.repeat(np.arange(count, dtype=np.int64), len(self)),
+            "day": each(self.day.astype(str)),
+            "hour": each(self.hour),
+            "vru_line": each(self.vru_line),
+            "call_id": each(self.call_id),
+            "service_type": each(self.service_type),
+            "task_class": each(self.task_class),
+            "arrival": each(self.arrival),
+            "observed_outcome": each(self.observed_outcome),
+            "observed_wait": each(self.observed_wait),
+            "simulated_outcome": self.simulated_outcome.reshape(-1),
+            "simulated_wait": self.simulated_wait.reshape(-1),
+        }
+
+    def to_pandas(self) -> Any:
+        """:meth:`columns` as a pandas DataFrame; needs pandas."""
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "to_pandas: pandas is not installed (expected `pip install pandas`; "
+                "columns() gives the same table as a dict of numpy arrays)"
+            ) from None
+        return pd.DataFrame(self.columns())
+
+
 @dataclass(frozen=True)
 class ReplayComparison:
-    """Observed against simulated figures per hour of day and overall."""
+    """Observed against simulated figures per hour of day and overall, and per call."""
 
     observed: list[HourFigures]
     simulated: list[HourFigures]
@@ -407,6 +632,8 @@ class ReplayComparison:
     """Overall figures of each class (``regular``, ``high``); ``hour`` is -1."""
     simulated_by_class: dict[str, HourFigures]
     replications: int
+    calls: CallOutcomes
+    """Every call's own outcome, observed and in each replication."""
 
     def table(self) -> str:
         """A plain-text table: one row per hour with calls, the overall line, each class."""
@@ -435,65 +662,77 @@ def _sec(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.1f}"
 
 
-class _Tally:
-    """Per-hour counts and wait sums for one source (observed, or one replication)."""
-
-    __slots__ = ("abandoned", "calls", "queued", "served", "wait_sum")
-
-    def __init__(self) -> None:
-        self.calls = np.zeros(_SLOTS)
-        self.queued = np.zeros(_SLOTS)
-        self.served = np.zeros(_SLOTS)
-        self.abandoned = np.zeros(_SLOTS)
-        self.wait_sum = np.zeros(_SLOTS)
-
-    def add(self, hour: int, task_class: str, *, queued: bool, served: bool, wait: float) -> None:
-        for slot in (hour, 24, 25 + _CLASSES.index(task_class)):
-            self.calls[slot] += 1
-            self.queued[slot] += queued
-            if served:
-                self.served[slot] += 1
-                self.wait_sum[slot] += wait
-            elif queued:
-                self.abandoned[slot] += 1
-
-
 def _figures(
-    calls: Any, queued: Any, served: Any, abandoned: Any, wait_sum: Any
+    hour: npt.NDArray[np.int64],
+    task_class: StrArray,
+    outcome: StrArray,
+    wait: FloatArray,
+    replications: int,
 ) -> list[HourFigures]:
+    """Figures per hour, overall and per class: means over rows of ``outcome``/``wait``."""
+    outcome = np.atleast_2d(outcome)
+    wait = np.atleast_2d(wait)
+    served = outcome == "served"
+    abandoned = outcome == "abandoned"
+    # Queued: not answered the instant it arrived (a hang-up after 0 s queued too).
+    queued = abandoned | (served & (wait > 0))
+    slots = [
+        np.broadcast_to(hour, outcome.shape),
+        np.full(outcome.shape, 24),
+        np.broadcast_to(25 + (task_class == "high").astype(np.int64), outcome.shape),
+    ]
+
+    def count(weights: npt.NDArray[Any]) -> FloatArray:
+        total = np.zeros(_SLOTS)
+        for slot in slots:
+            total += np.bincount(slot.reshape(-1), weights=weights.reshape(-1), minlength=_SLOTS)
+        return total / replications
+
+    calls = count(np.ones(outcome.shape))
+    queued_n, served_n, abandoned_n = count(queued), count(served), count(abandoned)
+    wait_sum = count(np.where(served, wait, 0.0))
     rows = []
     for slot in range(_SLOTS):
         rows.append(
             HourFigures(
                 hour=slot if slot < 24 else -1,
                 calls=float(calls[slot]),
-                queued=float(queued[slot]),
-                served=float(served[slot]),
-                abandoned=float(abandoned[slot]),
-                mean_wait=float(wait_sum[slot] / served[slot]) if served[slot] else math.nan,
-                abandonment=float(abandoned[slot] / queued[slot]) if queued[slot] else math.nan,
+                queued=float(queued_n[slot]),
+                served=float(served_n[slot]),
+                abandoned=float(abandoned_n[slot]),
+                mean_wait=float(wait_sum[slot] / served_n[slot]) if served_n[slot] else math.nan,
+                abandonment=(
+                    float(abandoned_n[slot] / queued_n[slot]) if queued_n[slot] else math.nan
+                ),
             )
         )
     return rows
 
 
-def _hour(seconds: float) -> int:
-    return int((seconds % _DAY_SECONDS) // _HOUR_SECONDS)
-
-
-def _observed(replay: Replay) -> _Tally:
-    tally = _Tally()
-    for arrival in replay.arrivals:
-        attributes = arrival.attributes
-        outcome = attributes["outcome"]
-        tally.add(
-            _hour(arrival.time),
-            arrival.task_type,
-            queued=outcome == "abandoned" or float(attributes["queue_wait"]) > 0,  # type: ignore[arg-type]
-            served=outcome == "served",
-            wait=float(attributes["queue_wait"]),  # type: ignore[arg-type]
+def _entry(arrival: Arrival) -> float:
+    entry = arrival.attributes.get("vru_entry")
+    if not isinstance(entry, int | float) or isinstance(entry, bool):
+        raise InvalidInputError(
+            f"arrivals: a call has vru_entry {_shown(entry)} (expected the seconds from "
+            "the origin's midnight at which it entered the voice menu, as build_replay sets it)",
+            [("vru_entry", _shown(entry), "seconds from the origin's midnight")],
         )
-    return tally
+    return float(entry)
+
+
+def _cutoffs(replay: Replay, entry_day: npt.NDArray[np.int64]) -> FloatArray:
+    """Per call, when its run of consecutive replayed days ends (tail included)."""
+    offsets = sorted(_day_offset(day, replay.origin) for day in replay.days)
+    run_end: dict[int, float] = {}
+    for index, offset in enumerate(offsets):
+        last = offset
+        for following in offsets[index + 1 :]:
+            if following != last + 1:
+                break
+            last = following
+        run_end[offset] = (last + 1) * _DAY_SECONDS + _TAIL_SECONDS
+    ends = [run_end.get(day, math.inf) for day in entry_day.tolist()]
+    return np.array(ends, dtype=np.float64)
 
 
 def simulate_calls(
@@ -502,8 +741,11 @@ def simulate_calls(
     """Run one replication of a replay scenario; per replayed call ``(arrival, wait, served)``.
 
     ``wait`` is the time to answer (served) or to hang up (abandoned), NaN
-    for a call still waiting when the run ends. O(events × log(open tasks)).
+    for a call still waiting when its days' replay ends: an hour after the
+    midnight that ends its run of consecutive replayed days (for the last
+    run, the end of the scenario). O(events × log(open tasks)).
     """
+    _check_replay(replay)
     world = World(scenario, replication=replication)
     created: dict[str, float] = {}
     outcome: dict[str, tuple[float, bool]] = {}
@@ -521,10 +763,16 @@ def simulate_calls(
         kinds=(EventKind.task_submitted, EventKind.task_assigned, EventKind.task_canceled),
     )
     world.run()
+    entry_day = np.array(
+        [math.floor(_entry(a) / _DAY_SECONDS) for a in replay.arrivals], dtype=np.int64
+    )
+    cutoffs = _cutoffs(replay, entry_day).tolist()
     result = []
     # The world numbers tasks 1, 2, ... in submission order, which is the trace's order.
-    for index, arrival in enumerate(replay.arrivals, start=1):
+    for index, (arrival, cutoff) in enumerate(zip(replay.arrivals, cutoffs, strict=True), 1):
         wait, served = outcome.get(str(index), (math.nan, False))
+        if arrival.time + wait >= cutoff:
+            wait, served = math.nan, False
         result.append((arrival.time, wait, served))
     return result
 
@@ -541,49 +789,68 @@ def run_replay(
     """Simulate ``replications`` replays (patience redrawn each time) and compare per hour.
 
     Replication ``r`` draws its patiences from ``numpy.random.default_rng([seed, r])``.
-    A simulated call counts as queued when it was not answered at the instant
-    it arrived; a call still waiting at the end of the run counts as
-    neither served nor abandoned. O(replications × events × log(open tasks)).
+    A call counts in the hour it entered the voice menu (the data's own
+    hour). A simulated call counts as queued when it was not answered at the
+    instant it arrived; a call still waiting when its days' replay ends
+    counts as neither served nor abandoned. :attr:`ReplayComparison.calls`
+    holds every call's outcome. The trace files go to ``directory`` if
+    given, else to a temporary folder removed before returning.
+    O(replications × events × log(open tasks)).
     """
+    _check_replay(replay)
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise InvalidInputError(
-            f"replications: got {replications!r} (expected an integer >= 1)",
-            [("replications", replications, "an integer >= 1")],
+            f"replications: got {_shown(replications)} (expected an integer >= 1)",
+            [("replications", _shown(replications), "an integer >= 1")],
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidInputError(
-            f"seed: got {seed!r} (expected an integer >= 0)", [("seed", seed, "an integer >= 0")]
+            f"seed: got {_shown(seed)} (expected an integer >= 0)",
+            [("seed", _shown(seed), "an integer >= 0")],
         )
-    sums = [np.zeros(_SLOTS) for _ in range(5)]
-    for replication in range(replications):
-        scenario = replay_scenario(
-            replay,
-            rng=np.random.default_rng([seed, replication]),
-            directory=directory,
-            policy=policy,
-            policy_params=policy_params,
-            seed=seed,
-        )
-        tally = _Tally()
-        outcomes = simulate_calls(scenario, replay, replication=replication)
-        for arrival, (time, wait, served) in zip(replay.arrivals, outcomes, strict=True):
-            finished = not math.isnan(wait)
-            tally.add(
-                _hour(time),
-                arrival.task_type,
-                queued=(finished and wait > 0) or (finished and not served),
-                served=served,
-                wait=wait if served else 0.0,
+    entry = np.array([_entry(a) for a in replay.arrivals], dtype=np.float64)
+    count = len(replay.arrivals)
+    waits = np.full((replications, count), math.nan)
+    outcomes = np.full((replications, count), "waiting", dtype="U9")
+    with tempfile.TemporaryDirectory(prefix="valueroute-replay-") as scratch:
+        folder = scratch if directory is None else directory
+        for replication in range(replications):
+            scenario = replay_scenario(
+                replay,
+                rng=np.random.default_rng([seed, replication]),
+                directory=folder,
+                policy=policy,
+                policy_params=policy_params,
+                seed=seed,
             )
-        for total, part in zip(
-            sums,
-            (tally.calls, tally.queued, tally.served, tally.abandoned, tally.wait_sum),
-            strict=True,
-        ):
-            total += part
-    simulated = _figures(*(s / replications for s in sums))
-    seen = _observed(replay)
-    observed = _figures(seen.calls, seen.queued, seen.served, seen.abandoned, seen.wait_sum)
+            per_call = simulate_calls(scenario, replay, replication=replication)
+            for index, (_, wait, served) in enumerate(per_call):
+                if not math.isnan(wait):
+                    waits[replication, index] = wait
+                    outcomes[replication, index] = "served" if served else "abandoned"
+    origin = np.datetime64(replay.origin, "D")
+    day_offset = np.floor(entry / _DAY_SECONDS).astype(np.int64)
+    calls = CallOutcomes(
+        day=origin + day_offset,
+        hour=np.floor((entry - day_offset * _DAY_SECONDS) / _HOUR_SECONDS).astype(np.int64),
+        vru_line=np.array([str(a.attributes["vru_line"]) for a in replay.arrivals]),
+        call_id=np.array([a.attributes["call_id"] for a in replay.arrivals], dtype=np.int64),
+        service_type=np.array([str(a.attributes["service_type"]) for a in replay.arrivals]),
+        task_class=np.array([a.task_type for a in replay.arrivals]),
+        arrival=np.array([a.time for a in replay.arrivals], dtype=np.float64),
+        observed_outcome=np.array(
+            [str(a.attributes["outcome"]) for a in replay.arrivals], dtype="U9"
+        ),
+        observed_wait=np.array(
+            [a.attributes["queue_wait"] for a in replay.arrivals], dtype=np.float64
+        ),
+        simulated_outcome=outcomes,
+        simulated_wait=waits,
+    )
+    observed = _figures(
+        calls.hour, calls.task_class, calls.observed_outcome, calls.observed_wait, 1
+    )
+    simulated = _figures(calls.hour, calls.task_class, outcomes, waits, replications)
     return ReplayComparison(
         observed=observed[:24],
         simulated=simulated[:24],
@@ -592,6 +859,7 @@ def run_replay(
         observed_by_class=dict(zip(_CLASSES, observed[25:], strict=True)),
         simulated_by_class=dict(zip(_CLASSES, simulated[25:], strict=True)),
         replications=replications,
+        calls=calls,
     )
 
 
@@ -602,12 +870,20 @@ class ReplicationRedraw:
     (routing and all) with its trace replaced by one whose served callers'
     patience comes from ``numpy.random.default_rng([seed, replication])``.
     Every variant of a benchmark gets the same draws for the same replication
-    (common random numbers). O(n log m) per call.
+    (common random numbers). The traces go to ``directory``; without one,
+    to a temporary folder of the redraw's own, removed with it (when it is
+    garbage-collected or the process exits). O(n log m) per call.
     """
 
     def __init__(self, replay: Replay, *, directory: str | Path | None = None) -> None:
+        _check_replay(replay)
         self.replay = replay
-        self.directory = directory
+        if directory is None:
+            folder = tempfile.mkdtemp(prefix="valueroute-replay-")
+            # Clean-up at collection cannot report a failure: it removes what it can.
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            directory = folder
+        self.directory: str | Path = directory
 
     def __call__(self, scenario: Scenario, replication: int, seed: int) -> Scenario:
         draws = self.replay.draw_patience(rng=np.random.default_rng([seed, replication]))
