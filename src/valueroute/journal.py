@@ -34,14 +34,18 @@ Files and corruption
 :class:`SQLiteStore` (the default) keeps everything in one SQLite file in WAL
 mode, marked with ``PRAGMA application_id`` and a schema version in
 ``PRAGMA user_version``; a file from another program or a newer version is
-refused with :class:`JournalFormatError`. Each record and snapshot carries a
-CRC-32 of its contents. Recovery keeps every record up to the first one that
-is unreadable, fails its checksum or breaks the sequence; that record and all
+refused with :class:`JournalFormatError`. Each record carries a CRC-32 of its
+contents chained from the previous record's, each snapshot a CRC-32 of its
+own, and a mark file beside the journal holds the last committed position
+and checksum. Recovery keeps every record up to the first one that is
+unreadable, fails its checksum or breaks the sequence; that record and all
 after it (they cannot be replayed without it) are moved to a ``quarantine``
-table, and the :class:`RecoveryReport` says how many and why. A file that
-SQLite itself finds damaged is moved aside and a new one started from a
-snapshot of what was recovered. ``repair=False`` raises
-:class:`JournalCorruptError` instead of changing anything.
+table, and the :class:`RecoveryReport` says how many and why. Records the
+mark says were committed but the file no longer holds (a ``-wal`` file that
+lost its tail) are reported as lost. A file that SQLite itself finds damaged
+is moved aside and a new one started from a snapshot of what was recovered.
+``repair=False`` raises :class:`JournalCorruptError` instead of changing
+anything.
 
 Configuration is not journaled as objects: :meth:`DurableEngine.set_policy`
 takes a built-in policy's name and parameters (see
