@@ -32,7 +32,10 @@ Three helpers turn the log into simulation inputs:
 Caveats from the data's documentation: calls that did not queue have no
 customer id and hence priority 0, so use priority only for queued calls;
 about 4,500 calls are marked served with no agent named (aborted pick-ups,
-median service 6 s), and are kept as served here with an empty agent.
+median service 6 s), and are kept as served here with an empty agent; 448
+served calls have no service start recorded, which
+:meth:`CallRecords.inferred_service_start` supplies (when the call left the
+queue or the voice menu) for the staffing helpers.
 """
 
 from __future__ import annotations
