@@ -559,3 +559,36 @@ def test_a_version_1_journal_opens_with_a_note_and_stays_readable(path: Path) ->
     assert again.report.clean, again.report
     assert again.digest() == after
     again.close()
+
+
+def test_unreadable_snapshots_do_not_stop_the_replay_of_the_records(path: Path) -> None:
+    durable, digests = history(path, 40, sync="every")
+    durable.snapshot()
+    durable.close()
+    with sqlite3.connect(path) as db:
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'snapshots'"
+        ).fetchone()
+        (page,) = db.execute("PRAGMA page_size").fetchone()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page : root * page] = b"\xa5" * page
+    path.write_bytes(bytes(data))
+    with pytest.raises(JournalCorruptError, match="snapshots"):
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+    assert path.read_bytes() == bytes(data)
+    recovered = reopens_at_a_prefix(path, digests)
+    assert recovered.position == 40
+    assert recovered.report.replayed == 40
+    assert not recovered.report.clean
+    recovered.close()
+
+
+def test_a_mark_whose_journal_file_is_gone_reports_the_records_lost(path: Path) -> None:
+    durable, _ = history(path, 10, sync="every")
+    durable.close()
+    path.unlink()
+    with pytest.raises(JournalCorruptError, match="records 1 to 10 were committed"):
+        DurableEngine.open(path, make_engine, clock=lambda: 1e6, repair=False)
+    fresh = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
+    assert (fresh.position, fresh.report.lost) == (0, 10)
+    fresh.close()
