@@ -26,6 +26,7 @@ PAGES = [
     "docs/erlang.md",
     "docs/benchmarking.md",
     "docs/reference/schemas.md",
+    "docs/calendars.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
