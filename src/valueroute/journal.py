@@ -585,8 +585,9 @@ class SQLiteStore:
             keeper = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True)
             try:
                 keeper.execute("PRAGMA writable_schema=ON")
-                # A file not even readable so far is not checkpointed either:
-                # SQLite cannot read the database the -wal file belongs to.
+                # A read holds the keeper's lock. If the file cannot be read
+                # even so, the keeper holds none and SQLite may checkpoint
+                # on close: the refusal then leaves what SQLite leaves.
                 with contextlib.suppress(sqlite3.DatabaseError):
                     keeper.execute("PRAGMA user_version").fetchone()
                 self._db.close()
