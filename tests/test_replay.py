@@ -274,6 +274,14 @@ def test_run_replay_leaves_no_trace_files_behind(
     assert _files_under(tmp_path) == []
 
 
+def test_run_replay_keeps_the_traces_in_a_folder_it_is_given(tmp_path: Path) -> None:
+    replay = build_replay(_around_midnight(service=1_800.0, wait=1_200.0))
+    run_replay(replay, replications=2, directory=tmp_path / "traces")
+    traces = _files_under(tmp_path)
+    assert len(traces) == 1  # the patience draws are the same: one file, written once
+    assert [a.time for a in load_trace(traces[0])] == [a.time for a in replay.arrivals]
+
+
 def test_a_scenarios_own_trace_lasts_as_long_as_the_process(tmp_path: Path) -> None:
     script = (
         "from pathlib import Path\n"

@@ -68,10 +68,12 @@ simulation, O(events × log(open tasks)).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import csv
 import hashlib
 import io
 import math
+import os
 import reprlib
 import shutil
 import tempfile
@@ -433,12 +435,19 @@ def _trace_text(replay: Replay, patience: Sequence[float]) -> str:
 _process_folder: list[Path] = []
 
 
+def _remove_folder(folder: str | Path, owner: int) -> None:
+    """Remove a trace folder, from the process that made it only (not a forked copy)."""
+    if os.getpid() == owner:
+        # Clean-up at exit or collection cannot report a failure to anyone:
+        # it removes what it can.
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _folder_for_process() -> Path:
     """A temporary folder of this process's own, removed when it exits."""
     if not _process_folder:
         folder = Path(tempfile.mkdtemp(prefix="valueroute-replay-"))
-        # Clean-up at exit cannot report a failure to anyone: it removes what it can.
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        atexit.register(_remove_folder, folder, os.getpid())
         _process_folder.append(folder)
     return _process_folder[0]
 
@@ -812,8 +821,12 @@ def run_replay(
     count = len(replay.arrivals)
     waits = np.full((replications, count), math.nan)
     outcomes = np.full((replications, count), "waiting", dtype="U9")
-    with tempfile.TemporaryDirectory(prefix="valueroute-replay-") as scratch:
-        folder = scratch if directory is None else directory
+    scratch: contextlib.AbstractContextManager[str | Path] = (
+        tempfile.TemporaryDirectory(prefix="valueroute-replay-")
+        if directory is None
+        else contextlib.nullcontext(directory)
+    )
+    with scratch as folder:
         for replication in range(replications):
             scenario = replay_scenario(
                 replay,
@@ -880,8 +893,7 @@ class ReplicationRedraw:
         self.replay = replay
         if directory is None:
             folder = tempfile.mkdtemp(prefix="valueroute-replay-")
-            # Clean-up at collection cannot report a failure: it removes what it can.
-            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+            weakref.finalize(self, _remove_folder, folder, os.getpid())
             directory = folder
         self.directory: str | Path = directory
 
