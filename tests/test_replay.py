@@ -528,6 +528,10 @@ def test_a_headcount_per_day_carries_into_the_days_not_replayed() -> None:
         ),
         ({"1999-05-10": 4, "1999-05-12": [1] * 48}, "headcount\\['1999-05-10'\\]: got 4"),
         ({"x" * 500: [1] * 48}, "headcount: got days \\['xxxxx"),
+        (
+            {"1999-05-10": [1] * 48, date(1999, 5, 10): [2] * 48, "1999-05-12": [1] * 48},
+            "headcount: got 1999-05-10 twice",
+        ),
     ],
 )
 def test_a_headcount_per_day_is_checked(headcount: object, message: str) -> None:

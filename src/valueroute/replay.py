@@ -230,6 +230,12 @@ class Replay:
         unknown: list[object] = []
         for key, counts in by_day.items():
             day = key.isoformat() if isinstance(key, date) else key
+            if day in named:
+                raise InvalidInputError(
+                    f"headcount: got {day} twice (expected each replayed day once, "
+                    "as an ISO date or a date)",
+                    [("headcount", day, "each replayed day once")],
+                )
             if day in self.days:
                 named[day] = counts
             else:
