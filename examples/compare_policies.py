@@ -10,9 +10,9 @@ whether value at risk is significantly better than FIFO.
 
 from __future__ import annotations
 
-from valueroute.bench import SCENARIO_DIR, load_bench_scenario, run_scenario
+from valueroute.bench import load_bench_scenario, run_scenario
 
-bench = load_bench_scenario(SCENARIO_DIR / "backoffice_value.toml")
+bench = load_bench_scenario("backoffice_value")  # a standard scenario, by name
 result = run_scenario(
     bench,
     policies=[

@@ -19,6 +19,7 @@ from valueroute.bench import (
     BenchScenario,
     BenchSpec,
     Relation,
+    bundled_bench_scenarios,
     jain_index,
     load_bench_scenario,
     rank_variants,
@@ -31,7 +32,7 @@ from valueroute.cli import main
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.sim import Scenario
 
-SUITE = sorted(path.stem for path in SCENARIO_DIR.glob("*.toml"))
+SUITE = bundled_bench_scenarios()
 
 
 def test_the_suite_has_the_standard_scenarios() -> None:
@@ -341,3 +342,47 @@ def test_spec_defaults() -> None:
     spec = BenchSpec()
     assert spec.policies == ["fifo"]
     assert spec.selections == ["longest_idle"]
+
+
+def test_the_standard_scenarios_are_package_data() -> None:
+    from importlib import resources
+
+    folder = resources.files("valueroute").joinpath("data", "bench")
+    shipped = sorted(e.name[: -len(".toml")] for e in folder.iterdir() if e.name.endswith(".toml"))
+    assert shipped == SUITE
+    assert sorted(path.stem for path in SCENARIO_DIR.glob("*.toml")) == SUITE
+    assert [bench.name for bench in standard_suite()] == [
+        load_bench_scenario(SCENARIO_DIR / f"{name}.toml").name for name in SUITE
+    ]
+
+
+@pytest.mark.parametrize("name", ["edd_deadlines", "identical_agents"])
+def test_a_standard_scenario_loads_by_name_as_by_path(name: str) -> None:
+    by_name = load_bench_scenario(name)
+    by_path = load_bench_scenario(SCENARIO_DIR / f"{name}.toml")
+    assert by_name.scenario == by_path.scenario
+    assert by_name.spec == by_path.spec
+    assert scenario_hash(by_name.scenario) == scenario_hash(by_path.scenario)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("no_such_scenario", "path: got 'no_such_scenario' (expected a .toml or .json file"),
+        ("no_such_scenario", "edd_deadlines"),
+        ("y" * 1000, "path: got 'yyyy"),
+        ("missing.toml", "cannot be read"),
+    ],
+)
+def test_an_unknown_bench_scenario_is_refused(path: str, message: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        load_bench_scenario(path)
+    assert message in str(info.value)
+    assert len(str(info.value)) < 600
+
+
+def test_cli_runs_a_standard_scenario_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bench", "identical_agents", "--fast", "--replications", "2", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in data["scenarios"]] == ["identical_agents"]
+    assert code == (0 if data["all_relations_hold"] else 1)

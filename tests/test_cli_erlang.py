@@ -187,14 +187,26 @@ def test_staff_prints_a_table_and_csv(capsys: pytest.CaptureFixture[str], foreca
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["erlang", "--traffic", "-3", "--agents", "4"], "traffic must be finite and >= 0"),
+        (
+            ["erlang", "--traffic", "-3", "--agents", "4"],
+            "--traffic: got '-3' (expected a finite number of Erlangs >= 0",
+        ),
         (["erlang", "--traffic", "10"], "nothing to do"),
         (["erlang", "--calls", "100", "--aht", "180", "--target", "0.8"], "no load given"),
-        (["erlang", "--calls", "100", "--interval", "0", "--agents", "3"], "--interval must be"),
-        (["erlang", "--traffic", "10", "--target", "1.5"], "service_level must be"),
+        (
+            ["erlang", "--calls", "100", "--interval", "0", "--agents", "3"],
+            "--interval: got '0' (expected a finite number of seconds > 0)",
+        ),
+        (
+            ["erlang", "--traffic", "10", "--target", "1.5"],
+            "--target: got '1.5' (expected a finite number > 0 and < 1)",
+        ),
         (["erlang", "--traffic", "10", "--abandon", "0.05"], "needs patience"),
         (["erlang", "--traffic", "10", "--agents", "12", "--target", "0.8"], "not both"),
-        (["erlang", "--traffic", "10", "--agents", "12", "--aht", "0"], "aht must be"),
+        (
+            ["erlang", "--traffic", "10", "--agents", "12", "--aht", "0"],
+            "--aht: got '0' (expected a finite number of seconds > 0)",
+        ),
         (["staff", "missing.csv", "--target", "0.8", "--awt", "20"], "cannot read forecast"),
     ],
 )
@@ -316,7 +328,10 @@ def test_staff_simulate_prints_a_table(
     [
         (["--patience", "30"], "--patience: got 30.0"),
         (["--shrinkage", "0.3"], "--shrinkage: got 0.3"),
-        (["--confidence", "1.5"], "confidence: got 1.5"),
+        (
+            ["--confidence", "1.5"],
+            "--confidence: got '1.5' (expected a finite number >= 0.5 and <= 1)",
+        ),
         (["--type", "nope"], "targets.0.task_type: got 'nope'"),
         (["forecast.csv"], "forecast: got 'forecast.csv'"),
     ],

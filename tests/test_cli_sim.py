@@ -111,20 +111,20 @@ def test_an_unknown_scenario_file_is_an_error(capsys: pytest.CaptureFixture[str]
 
 def test_results_plot_to_png_with_matplotlib(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from valueroute._cli_sim import load_named_scenario
+    from valueroute.scenarios import load_scenario
     from valueroute.sim import simulate
 
-    result = simulate(load_named_scenario("demo"), replications=1)
+    result = simulate(load_scenario("demo"), replications=1)
     path = result.plot(tmp_path / "day.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_results_convert_to_pandas() -> None:
     pytest.importorskip("pandas")
-    from valueroute._cli_sim import load_named_scenario
+    from valueroute.scenarios import load_scenario
     from valueroute.sim import simulate
 
-    frame = simulate(load_named_scenario("demo"), replications=1).to_pandas()
+    frame = simulate(load_scenario("demo"), replications=1).to_pandas()
     assert frame.loc[("all", "offered"), "mean"] > 0
 
 
@@ -133,3 +133,46 @@ def test_the_back_office_example_scenario_runs(capsys: pytest.CaptureFixture[str
     assert main(["simulate", str(example), "--replications", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data["summary"]) == {"claim", "complaint", "address_change", "all"}
+
+
+def test_the_demo_loads_by_name_from_package_data() -> None:
+    from importlib import resources
+
+    from valueroute._cli_sim import load_named_scenario
+    from valueroute.scenarios import BUNDLED, load_scenario
+    from valueroute.sim.scenario import parse_scenario
+
+    text = resources.files("valueroute").joinpath("data", BUNDLED["demo"]).read_text("utf-8")
+    expected = parse_scenario(text, format="toml")
+    assert load_scenario("demo") == expected
+    assert load_scenario(Path("demo")) == expected
+    assert load_named_scenario("demo") == expected
+
+
+def test_a_scenario_file_loads_by_path(tmp_path: Path) -> None:
+    from valueroute.scenarios import bundled_text, load_scenario
+    from valueroute.sim.scenario import parse_scenario
+
+    path = tmp_path / "copy.toml"
+    path.write_text(bundled_text("demo"), encoding="utf-8")
+    assert load_scenario(path) == parse_scenario(bundled_text("demo"), format="toml")
+    assert load_scenario(str(path)) == load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("nope", "source: got 'nope' (expected a bundled scenario name, one of ['demo']"),
+        ("x" * 1000, "source: got 'xxxx"),
+        (42, "source: got int"),
+        ("missing.toml", "cannot be read"),
+    ],
+)
+def test_an_unknown_scenario_name_is_refused(source: object, message: str) -> None:
+    from valueroute.errors import InvalidInputError
+    from valueroute.scenarios import load_scenario
+
+    with pytest.raises(InvalidInputError) as info:
+        load_scenario(source)  # type: ignore[arg-type]
+    assert message in str(info.value)
+    assert len(str(info.value)) < 400

@@ -14,7 +14,14 @@ from typing import Any
 from valueroute.bench import BenchReport, ScenarioResult, _direction
 from valueroute.errors import InvalidInputError
 
-__all__ = ["plot_scenario", "report_html", "scenario_table", "wait_cdf", "write_outputs"]
+__all__ = [
+    "check_plotting",
+    "plot_scenario",
+    "report_html",
+    "scenario_table",
+    "wait_cdf",
+    "write_outputs",
+]
 
 _SHOWN: tuple[tuple[str, str, str], ...] = (
     ("service_level", "SL", "{:.1%}"),
@@ -93,10 +100,16 @@ def _pyplot() -> Any:
         import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise InvalidInputError(
-            "plots: matplotlib is not installed (expected `pip install valueroute[plot]`)",
+            "plots: matplotlib is not installed (expected `pip install valueroute[plot]`, "
+            "or no plots)",
             [("plots", True, "matplotlib installed, or plots=False")],
         ) from None
     return plt
+
+
+def check_plotting() -> None:
+    """Raise :class:`InvalidInputError` when matplotlib cannot be imported (the ``plot`` extra)."""
+    _pyplot()
 
 
 def wait_cdf(waits: Mapping[str, Any]) -> tuple[list[float], list[float]]:
@@ -242,6 +255,9 @@ def report_html(report: BenchReport, images: Mapping[str, Sequence[Path]]) -> st
 
 
 def write_outputs(report: BenchReport, folder: Path, *, plots: bool) -> list[Path]:
+    """Write the report's files; with ``plots``, matplotlib is checked before writing any."""
+    if plots:
+        check_plotting()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     json_path = folder / "bench.json"

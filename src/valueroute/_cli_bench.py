@@ -6,9 +6,10 @@ import argparse
 import os
 import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
-from pathlib import Path
 
-from valueroute.bench import BenchReport, run_bench
+from valueroute.bench import BenchReport, bundled_bench_scenarios, load_bench_scenario, run_bench
+from valueroute.cli import integer, output_folder, write_failure
+from valueroute.errors import InvalidInputError
 
 __all__ = ["register", "run"]
 
@@ -19,13 +20,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="benchmark routing policies on standard scenarios",
         description=(
             "Run each scenario under every policy and agent selection on the same simulated "
-            "customers (common random numbers), print KPI means with 95%% intervals, paired "
+            "customers (common random numbers), print KPI means with 95% intervals, paired "
             "differences against the baseline and rankings, and check the relations theory "
-            "predicts. Without SCENARIO, runs the standard suite. Exit code 1 when a "
-            "relation fails."
+            "predicts. Without SCENARIO, runs the standard suite shipped with valueroute: "
+            + ", ".join(bundled_bench_scenarios())
+            + ". Exit code 1 when a relation fails, 2 on an error."
         ),
     )
-    parser.add_argument("scenario", nargs="*", help="bench scenario files (.toml or .json)")
+    parser.add_argument(
+        "scenario",
+        nargs="*",
+        help="bench scenario files (.toml or .json) or names of the standard scenarios",
+    )
     parser.add_argument(
         "--policy",
         action="append",
@@ -35,17 +41,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--selection", action="append", help="an agent-selection strategy name (repeat)"
     )
-    parser.add_argument("--replications", type=int, help="replications per variant")
-    parser.add_argument("--seed", type=int, help="random seed (default: each scenario's)")
-    parser.add_argument("--out", help="folder for bench.json, bench.csv, plots and report.html")
+    parser.add_argument(
+        "--replications", type=integer(low=2), help="replications per variant (at least 2)"
+    )
+    parser.add_argument(
+        "--seed", type=integer(low=0), help="random seed (default: each scenario's)"
+    )
+    parser.add_argument(
+        "--out",
+        help="folder for bench.json, bench.csv, plots and report.html (created; checked "
+        "before the run)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--fast", action="store_true", help="the short runs of each scenario (as CI runs them)"
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="worker processes (default 1: in this process)"
+        "--jobs",
+        type=integer(low=1),
+        default=1,
+        help="worker processes, at least 1 (default 1: in this process)",
     )
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--no-plots", action="store_true", help="skip the PNG plots (they need matplotlib)"
+    )
     parser.add_argument(
         "--allow-code",
         action="store_true",
@@ -61,12 +80,14 @@ def _progress(name: str, fraction: float) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    scenarios = [load_bench_scenario(name) for name in args.scenario] or None
+    folder = None if args.out is None else output_folder(args.out)
     executor: Executor | None = None
-    if args.jobs is not None and args.jobs > 1:
+    if args.jobs > 1:
         executor = ProcessPoolExecutor(max_workers=min(args.jobs, os.cpu_count() or 1))
     try:
         report: BenchReport = run_bench(
-            args.scenario or None,
+            scenarios,
             policies=args.policy,
             selections=args.selection,
             replications=args.replications,
@@ -79,12 +100,32 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.shutdown()
-    if args.out:
-        report.write(Path(args.out), plots=not args.no_plots)
+    no_plots: InvalidInputError | None = None
+    if folder is not None:
+        plots = not args.no_plots
+        if plots:
+            from valueroute._bench_report import check_plotting
+
+            try:
+                check_plotting()
+            except InvalidInputError as exc:
+                no_plots, plots = exc, False
+        try:
+            report.write(folder, plots=plots)
+        except OSError as exc:
+            raise write_failure("--out", folder, exc) from None
     if args.json:
         print(report.to_json())
     else:
         print(report.table())
-        if args.out:
-            print(f"\nwritten: {Path(args.out) / 'report.html'}, bench.json, bench.csv")
+        if folder is not None:
+            images = "" if no_plots is not None or args.no_plots else ", plots"
+            print(f"\nwritten: {folder / 'report.html'}, bench.json, bench.csv{images}")
+    if no_plots is not None:
+        raise InvalidInputError(
+            f"--out: wrote bench.json, bench.csv and report.html into {str(folder)[:160]!r} "
+            "but no plots: matplotlib is not installed (expected `pip install "
+            "'valueroute[plot]'`, or --no-plots)",
+            [("--out", str(folder)[:160], "matplotlib for the plots, or --no-plots")],
+        )
     return 0 if report.all_hold else 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
+from valueroute.cli import number, shown
 from valueroute.models import TaskSpec
 from valueroute.scoring import AgingPriority
 from valueroute.tasklist import TaskList
@@ -23,6 +25,22 @@ _DEMO_TASKS: tuple[dict[str, Any], ...] = (
 )
 
 
+_LAST_ARRIVAL = 60.0 * (len(_DEMO_TASKS) - 1)
+
+
+def _moment(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= _LAST_ARRIVAL):
+        raise argparse.ArgumentTypeError(
+            f"got {shown(text)} (expected finite seconds >= {_LAST_ARRIVAL:g}, when the last "
+            "sample task arrives)"
+        )
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
@@ -34,15 +52,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--seconds-per-point",
-        type=float,
+        type=number(low=0.0, low_open=True, unit=" of seconds"),
         default=120.0,
         help="waiting seconds one priority point is worth (default: 120)",
     )
     parser.add_argument(
         "--at",
-        type=float,
+        type=_moment,
         default=600.0,
-        help="moment of the dispatch, in seconds after the first arrival (default: 600)",
+        help="moment of the dispatch, in seconds after the first arrival; at least "
+        f"{_LAST_ARRIVAL:g}, when the last sample task arrives (default: 600)",
     )
     parser.set_defaults(run=run)
 
@@ -52,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     tasks = TaskList(policy)
     for minute, fields in enumerate(_DEMO_TASKS):
         tasks.add(TaskSpec(**fields), now=60.0 * minute)
-    now = max(float(args.at), tasks.now)
+    now = float(args.at)
     print(f"Dispatch order at t={now:g} s under {policy!r}:")
     print(
         f"{'#':>2}  {'task':<8} {'type':<10} {'channel':<11} {'prio':>4} {'age s':>6} {'score':>8}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from valueroute.cli import integer, number, shown
 from valueroute.erlang import (
     average_speed_of_answer,
     erlang_a,
@@ -25,6 +27,15 @@ from valueroute.erlang import (
 )
 from valueroute.errors import ErlangError
 
+MAX_TRAFFIC = 1e9
+"""The largest offered load, in Erlangs, the commands accept (far beyond any operation)."""
+
+MAX_AGENTS = 1_000_000_000
+"""The most agents ``--agents`` and ``--max-agents`` accept."""
+
+_SHARE = number(low=0.0, high=1.0, low_open=True, high_open=True)
+_SECONDS = number(low=0.0, low_open=True, unit=" of seconds")
+
 __all__ = ["register", "run_erlang", "run_staff"]
 
 
@@ -36,24 +47,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _add_targets(parser: argparse.ArgumentParser, *, awt_default: float | None) -> None:
     parser.add_argument(
         "--target",
-        type=float,
+        type=_SHARE,
         help="service-level target: share of calls answered within --awt (e.g. 0.8)",
     )
     parser.add_argument(
         "--awt",
-        type=float,
+        type=number(low=0.0, unit=" of seconds"),
         default=awt_default,
         help="acceptable waiting time in seconds for the service level"
         + (f" (default: {awt_default:g})" if awt_default is not None else ""),
     )
-    parser.add_argument("--asa", type=float, help="average-speed-of-answer target in seconds")
+    parser.add_argument("--asa", type=_SECONDS, help="average-speed-of-answer target in seconds")
     parser.add_argument(
-        "--abandon", type=float, help="abandonment target, a share (needs --patience)"
+        "--abandon", type=_SHARE, help="abandonment target, a share (needs --patience)"
     )
-    parser.add_argument("--max-occupancy", type=float, help="occupancy cap, a share (e.g. 0.85)")
+    parser.add_argument(
+        "--max-occupancy",
+        type=number(low=0.0, high=1.0, low_open=True),
+        help="occupancy cap, a share (e.g. 0.85)",
+    )
     parser.add_argument(
         "--patience",
-        type=float,
+        type=_SECONDS,
         help="mean patience in seconds: switches from Erlang C to Erlang A (abandonment)",
     )
     parser.add_argument(
@@ -77,13 +92,17 @@ def _register_erlang(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         ),
     )
     load = parser.add_argument_group("load")
-    load.add_argument("--traffic", type=float, help="offered load in Erlangs")
-    load.add_argument("--calls", type=float, help="calls offered in the interval")
-    load.add_argument("--interval", type=float, help="interval length in seconds (with --calls)")
     load.add_argument(
-        "--aht", type=float, default=180.0, help="mean handle time in seconds (default: 180)"
+        "--traffic",
+        type=number(low=0.0, high=MAX_TRAFFIC, unit=" of Erlangs"),
+        help=f"offered load in Erlangs (at most {MAX_TRAFFIC:g})",
     )
-    parser.add_argument("--agents", type=int, help="agents to evaluate")
+    load.add_argument("--calls", type=number(low=0.0), help="calls offered in the interval")
+    load.add_argument("--interval", type=_SECONDS, help="interval length in seconds (with --calls)")
+    load.add_argument(
+        "--aht", type=_SECONDS, default=180.0, help="mean handle time in seconds (default: 180)"
+    )
+    parser.add_argument("--agents", type=integer(low=0, high=MAX_AGENTS), help="agents to evaluate")
     _add_targets(parser, awt_default=20.0)
     parser.set_defaults(run=run_erlang)
 
@@ -118,33 +137,42 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     sim.add_argument(
         "--confidence",
-        type=float,
+        type=number(low=0.5, high=1.0),
         default=0.95,
         help="one-sided confidence of the bound that must meet the target (default: 0.95)",
     )
-    sim.add_argument("--replications", type=int, help="replications (default: the scenario's)")
-    sim.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    sim.add_argument(
+        "--replications",
+        type=integer(low=1),
+        help="replications (default: the scenario's)",
+    )
+    sim.add_argument("--seed", type=integer(low=0), help="random seed (default: the scenario's)")
     sim.add_argument(
         "--per-interval", action="store_true", help="staff each interval of the scenario"
     )
-    sim.add_argument("--cost-per-hour", type=float, help="cost of one agent-hour")
-    sim.add_argument("--max-agents", type=int, default=1000, help="most agents per group")
+    sim.add_argument("--cost-per-hour", type=number(low=0.0), help="cost of one agent-hour")
+    sim.add_argument(
+        "--max-agents",
+        type=integer(low=1, high=MAX_AGENTS),
+        default=1000,
+        help="most agents per group (default: 1000)",
+    )
     sim.add_argument("--serial", action="store_true", help="run replications in this process")
     sim.add_argument("--allow-code", action="store_true", help="let the scenario load user code")
     parser.add_argument(
         "--aht",
-        type=float,
+        type=_SECONDS,
         help="mean handle time in seconds for rows without an aht value",
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=_SECONDS,
         default=900.0,
         help="interval length in seconds (default: 900, a quarter hour)",
     )
     parser.add_argument(
         "--shrinkage",
-        type=float,
+        type=number(low=0.0, high=1.0, high_open=True),
         default=0.0,
         help="share of paid time not available for calls, in [0, 1) (default: 0)",
     )
@@ -162,11 +190,15 @@ def _traffic(args: argparse.Namespace) -> float:
         raise ErlangError(
             "no load given: use --traffic ERLANGS, or --calls N --interval SECONDS --aht SECONDS"
         )
-    for name in ("calls", "interval", "aht"):
-        value = getattr(args, name)
-        if not math.isfinite(value) or value < 0.0 or (value == 0.0 and name != "calls"):
-            raise ErlangError(f"--{name} must be a finite positive number; got {value!r}")
-    return float(args.calls) * float(args.aht) / float(args.interval)
+    traffic = float(args.calls) * float(args.aht) / float(args.interval)
+    _check_traffic(traffic, "--calls × --aht / --interval")
+    return traffic
+
+
+def _check_traffic(traffic: float, where: str) -> None:
+    """Refuse a load too large to compute (the formulas' arrays grow with it)."""
+    if not traffic <= MAX_TRAFFIC:
+        raise ErlangError(f"{where}: got {traffic:g} Erlangs (expected at most {MAX_TRAFFIC:g})")
 
 
 def _finite(value: float) -> float | None:
@@ -199,8 +231,6 @@ def run_erlang(args: argparse.Namespace) -> int:
         )
     else:
         agents = args.agents
-        if agents < 0:
-            raise ErlangError(f"--agents must be >= 0; got {agents}")
     report: dict[str, Any] = {
         "agents": int(agents),
         "traffic": traffic,
@@ -250,7 +280,7 @@ def run_staff(args: argparse.Namespace) -> int:
         return _run_staff_simulation(args)
     if args.forecast is None:
         raise ErlangError("give a forecast CSV, or --simulate SCENARIO to staff by simulation")
-    forecast = read_forecast(args.forecast)
+    forecast = read_forecast(_forecast_lines(args.forecast))
     missing_aht = forecast.aht is None or bool(np.isnan(forecast.aht).any())
     if missing_aht and args.aht is None:
         raise ErlangError(
@@ -262,6 +292,9 @@ def run_staff(args: argparse.Namespace) -> int:
     else:
         default = float(args.aht) if args.aht is not None else 0.0
         handles = np.where(np.isnan(forecast.aht), default, forecast.aht)
+    with np.errstate(over="ignore"):
+        biggest = float(np.max(forecast.calls * handles)) / float(args.interval)
+    _check_traffic(biggest, "forecast calls × aht / --interval")
     table = staff_intervals(
         forecast.calls,
         interval=args.interval,
@@ -304,12 +337,31 @@ def run_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast_lines(name: str) -> list[str]:
+    """The lines of a forecast file, or an error naming the file and why it cannot be read."""
+    path = Path(name)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ErlangError(
+            f"cannot read forecast {shown(name)}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ErlangError(
+            f"cannot read forecast {shown(name)}: not UTF-8 text (byte {exc.start}); "
+            "expected a UTF-8 CSV with the columns interval,calls[,aht]"
+        ) from None
+    return text.splitlines(keepends=True)
+
+
 _FORECAST_ONLY = ("patience", "max_occupancy", "csv")
 
 
 def _run_staff_simulation(args: argparse.Namespace) -> int:
-    from valueroute._cli_sim import load_named_scenario
     from valueroute.errors import InvalidInputError
+    from valueroute.scenarios import load_scenario
     from valueroute.sim.run import InlineExecutor
     from valueroute.sim.staffing import (
         StaffingTarget,
@@ -343,7 +395,7 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
         asa=args.asa,
         abandon=args.abandon,
     )
-    scenario = load_named_scenario(args.simulate)
+    scenario = load_scenario(args.simulate)
     options = {
         "targets": target,
         "confidence": args.confidence,

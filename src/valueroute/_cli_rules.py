@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from valueroute.cli import number, shown
 from valueroute.errors import InvalidInputError
 from valueroute.models import TaskSpec
 from valueroute.rules import RuleSet, dry_run, load_rules, parse_rules
@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     dry.add_argument(
         "--at",
-        type=float,
+        type=number(unit=" of seconds"),
         default=None,
         help="moment of the dispatch in seconds (default: the latest task creation time)",
     )
@@ -67,31 +67,43 @@ def _policy_params(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key:
-            raise InvalidInputError(f"--param: got {pair!r} (expected KEY=JSON)")
+            raise InvalidInputError(f"--param: got {shown(pair)} (expected KEY=JSON)")
         try:
             params[key] = json.loads(text)
         except ValueError:
             params[key] = text  # a bare word is a string
+        except RecursionError:
+            raise InvalidInputError(
+                f"--param {shown(key)}: got JSON nested too deeply to read (expected KEY=JSON "
+                "with a policy parameter's value)"
+            ) from None
     return params
 
 
 def _read_tasks(path: Path) -> list[TaskSpec]:
+    name = shown(str(path))
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"tasks file {str(path)!r}: cannot be read ({exc})") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInputError(f"tasks file {name}: cannot be read ({reason})") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"tasks file {name}: cannot be read (not UTF-8 text, byte {exc.start}; expected "
+            "UTF-8 JSON lines)"
+        ) from None
     if len(lines) > _MAX_TASK_LINES:
         raise InvalidInputError(
-            f"tasks file {str(path)!r}: {len(lines)} lines (expected at most {_MAX_TASK_LINES})"
+            f"tasks file {name}: {len(lines)} lines (expected at most {_MAX_TASK_LINES})"
         )
     specs: list[TaskSpec] = []
-    for number, line in enumerate(lines, start=1):
+    for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             specs.append(TaskSpec.model_validate_json(line))
         except InvalidInputError as exc:
-            raise InvalidInputError(f"tasks file {str(path)!r}, line {number}: {exc}") from None
+            raise InvalidInputError(f"tasks file {name}, line {line_number}: {exc}") from None
     return specs
 
 
@@ -121,8 +133,6 @@ def run_dry_run(args: argparse.Namespace) -> int:
         now = max((spec.created for spec in specs if spec.created is not None), default=0.0)
     else:
         now = float(args.at)
-    if not math.isfinite(now):
-        raise InvalidInputError(f"--at: got {args.at!r} (expected finite seconds)")
     rows = dry_run(compiled, policy, specs, now=now)
     if args.json:
         document = {

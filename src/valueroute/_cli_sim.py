@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
+from valueroute.cli import integer, output_folder, write_failure
+from valueroute.errors import InvalidInputError
+from valueroute.scenarios import load_scenario
 from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simulate
-from valueroute.sim.scenario import Scenario, load_scenario, parse_scenario
+from valueroute.sim.scenario import Scenario
 
 __all__ = ["load_named_scenario", "register", "run_compare", "run_simulate"]
 
@@ -27,21 +28,20 @@ _SHOWN = (
 
 
 def load_named_scenario(name: str) -> Scenario:
-    """A scenario file path, or ``demo`` for the bundled multi-skill day."""
-    if name == "demo":
-        text = (
-            resources.files("valueroute")
-            .joinpath("data/demo_scenario.toml")
-            .read_text(encoding="utf-8")
-        )
-        return parse_scenario(text, format="toml")
-    return load_scenario(Path(name))
+    """A scenario file path, or ``demo`` for the bundled multi-skill day.
+
+    Kept for code written against it; :func:`valueroute.scenarios.load_scenario`
+    is the public function.
+    """
+    return load_scenario(name)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario file (.toml, .json, .yaml) or 'demo'")
-    parser.add_argument("--replications", type=int, help="replications (default: the scenario's)")
-    parser.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    parser.add_argument(
+        "--replications", type=integer(low=1), help="replications (default: the scenario's)"
+    )
+    parser.add_argument("--seed", type=integer(low=0), help="random seed (default: the scenario's)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--allow-code",
@@ -59,12 +59,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="simulate a contact-centre scenario with the routing engine",
         description=(
             "Run a scenario's replications (the real routing engine in a SimPy world) and "
-            "print per-type KPIs with 95%% confidence intervals. SCENARIO 'demo' is a "
+            "print per-type KPIs with 95% confidence intervals. SCENARIO 'demo' is a "
             "bundled multi-skill day."
         ),
     )
     _common(sim)
-    sim.add_argument("--out", help="folder to write result.json and CSV tables into")
+    sim.add_argument(
+        "--out",
+        help="folder to write result.json and CSV tables into (created; checked before the run)",
+    )
     sim.set_defaults(run=run_simulate)
     cmp = subparsers.add_parser(
         "compare",
@@ -106,7 +109,8 @@ def _executor(args: argparse.Namespace) -> Any:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    scenario = load_named_scenario(args.scenario)
+    scenario = load_scenario(args.scenario)
+    folder = None if args.out is None else output_folder(args.out)
     result = simulate(
         scenario,
         replications=args.replications,
@@ -115,17 +119,18 @@ def run_simulate(args: argparse.Namespace) -> int:
         executor=_executor(args),
         progress=_Progress(f"simulating {scenario.name}"),
     )
-    if args.out:
-        folder = Path(args.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "result.json").write_text(result.to_json(), encoding="utf-8")
-        result.to_csv(folder)
+    if folder is not None:
+        try:
+            (folder / "result.json").write_text(result.to_json(), encoding="utf-8")
+            result.to_csv(folder)
+        except OSError as exc:
+            raise write_failure("--out", folder, exc) from None
     if args.json:
         print(result.to_json(replications=False))
         return 0
     _print_result(result)
-    if args.out:
-        print(f"\nwritten: {Path(args.out) / 'result.json'} and CSV tables")
+    if folder is not None:
+        print(f"\nwritten: {folder / 'result.json'} and CSV tables")
     return 0
 
 
@@ -161,10 +166,12 @@ def _print_result(result: SimulationResult) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    scenario = load_named_scenario(args.scenario)
+    scenario = load_scenario(args.scenario)
     if len(args.policy) < 2:
-        print("valueroute compare: error: give two or more --policy options", file=sys.stderr)
-        return 2
+        raise InvalidInputError(
+            f"--policy: got {len(args.policy)} (expected two or more --policy options)",
+            [("--policy", len(args.policy), "two or more policies")],
+        )
     result = compare(
         scenario,
         policies=args.policy,

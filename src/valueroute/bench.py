@@ -46,6 +46,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -74,6 +76,7 @@ __all__ = [
     "RelationOutcome",
     "ScenarioResult",
     "Variant",
+    "bundled_bench_scenarios",
     "default_policy_params",
     "load_bench_scenario",
     "rank_variants",
@@ -109,8 +112,14 @@ _EXTRA_DIRECTIONS: dict[str, Direction] = {
     "abandoned": "min",
 }
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
-"""Where the standard suite's scenario files live in a source checkout."""
+SCENARIO_DIR = Path(__file__).resolve().parent / "data" / "bench"
+"""Where the standard suite's scenario files are installed: package data, ``valueroute/data/bench``.
+
+Code that needs to work from any installation (a zipped one too) loads them by
+name instead: ``load_bench_scenario("edd_deadlines")``, :func:`standard_suite`.
+"""
+
+_SHOWN = 160
 
 _POLICY_NAMES = (
     "fifo",
@@ -249,34 +258,78 @@ def _validation_error(where: str, exc: ValidationError) -> InvalidInputError:
     return InvalidInputError(f"{where}: {detail}", problems)
 
 
+def _bundled_folder() -> Traversable:
+    return resources.files("valueroute").joinpath("data").joinpath("bench")
+
+
+def bundled_bench_scenarios() -> list[str]:
+    """Names of the standard suite's scenarios, shipped with the package, sorted. O(files)."""
+    return sorted(
+        entry.name.removesuffix(".toml")
+        for entry in _bundled_folder().iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    )
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
+
+
 def load_bench_scenario(path: str | Path) -> BenchScenario:
-    """Read a bench scenario file (TOML or JSON): the scenario and its ``[bench]`` table."""
+    """Read a bench scenario (TOML or JSON): the scenario and its ``[bench]`` table.
+
+    ``path`` is a file, or the name of a standard scenario shipped with the
+    package (:func:`bundled_bench_scenarios`, e.g. ``"edd_deadlines"``): a
+    name has no suffix and no folder. Relative paths inside a file (rules,
+    traces) resolve from its folder.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError(
+            f"path: got {type(path).__name__} (expected a file path or a bundled scenario name)",
+            [("path", type(path).__name__, "a str or a Path")],
+        )
     file = Path(path)
+    if not file.suffix and file.name == os.fspath(path):
+        names = bundled_bench_scenarios()
+        if file.name not in names:
+            raise InvalidInputError(
+                f"path: got {_shown(file.name)} (expected a .toml or .json file, or a bundled "
+                f"scenario name, one of {names})",
+                [("path", file.name[:_SHOWN], "a file or a bundled scenario name")],
+            )
+        entry = _bundled_folder().joinpath(file.name + ".toml")
+        on_disk = entry if isinstance(entry, Path) else None
+        folder = None if on_disk is None else on_disk.parent
+        return _bench_from_bytes(entry.read_bytes(), entry.name, ".toml", folder, on_disk)
     try:
         text = file.read_bytes()
     except OSError as exc:
         raise InvalidInputError(
-            f"path: got {str(file)!r} (cannot be read: {exc.strerror})",
-            [("path", str(file), "a readable scenario file")],
+            f"path: got {_shown(str(file))} (cannot be read: {exc.strerror})",
+            [("path", str(file)[:_SHOWN], "a readable scenario file")],
         ) from None
     suffix = file.suffix.lower()
     if suffix not in (".toml", ".json"):
         raise InvalidInputError(
-            f"path: got {str(file)!r} (expected a .toml or .json file)",
-            [("path", str(file), "a .toml or .json file")],
+            f"path: got {_shown(str(file))} (expected a .toml or .json file)",
+            [("path", str(file)[:_SHOWN], "a .toml or .json file")],
         )
+    return _bench_from_bytes(text, file.name, suffix, file.parent, file)
+
+
+def _bench_from_bytes(
+    text: bytes, name: str, suffix: str, base_dir: Path | None, file: Path | None
+) -> BenchScenario:
     try:
         data = parse_document(text, SUFFIXES[suffix])
     except DocumentError as exc:
-        raise InvalidInputError(
-            f"{file.name}: {exc.reason}", [("(file)", None, "valid text")]
-        ) from None
+        raise InvalidInputError(f"{name}: {exc.reason}", [("(file)", None, "valid text")]) from None
     if not isinstance(data, Mapping):
         raise InvalidInputError(
-            f"{file.name}: got {type(data).__name__} (expected a table of scenario fields)",
-            [("(file)", data, "a table")],
+            f"{name}: got {type(data).__name__} (expected a table of scenario fields)",
+            [("(file)", type(data).__name__, "a table")],
         )
-    rest, spec = _split_bench(data, file.name)
+    rest, spec = _split_bench(data, name)
     if "replay" in rest:
         # A [replay] table: the arrivals and agents come from recorded days.
         from valueroute.replay import bench_replay
@@ -284,18 +337,32 @@ def load_bench_scenario(path: str | Path) -> BenchScenario:
         table = rest.pop("replay")
         if not isinstance(table, Mapping):
             raise InvalidInputError(
-                f"{file.name} [replay]: got {table!r} (expected a table)",
-                [("replay", table, "a table")],
+                f"{name} [replay]: got {type(table).__name__} (expected a table)",
+                [("replay", type(table).__name__, "a table")],
             )
-        replayed, redraw = bench_replay(table, rest, base_dir=file.parent)
+        replayed, redraw = bench_replay(
+            table, rest, base_dir=SCENARIO_DIR if base_dir is None else base_dir
+        )
         return BenchScenario(replayed, spec, file, redraw)
-    scenario = parse_scenario(json.dumps(rest), format="json", base_dir=file.parent)
+    scenario = parse_scenario(json.dumps(rest), format="json", base_dir=base_dir)
     return BenchScenario(scenario, spec, file)
 
 
 def standard_suite(directory: str | Path | None = None) -> list[BenchScenario]:
-    """The standard suite: every ``*.toml`` in ``directory`` (default :data:`SCENARIO_DIR`)."""
-    folder = SCENARIO_DIR if directory is None else Path(directory)
+    """The standard suite: every ``*.toml`` in ``directory``.
+
+    Without ``directory``, the scenarios shipped with the package
+    (:func:`bundled_bench_scenarios`), read as package data so the suite runs
+    from an installed wheel as from a source checkout.
+    """
+    if directory is None:
+        return [load_bench_scenario(name) for name in bundled_bench_scenarios()]
+    if not isinstance(directory, str | os.PathLike):
+        raise InvalidInputError(
+            f"directory: got {type(directory).__name__} (expected a folder path)",
+            [("directory", type(directory).__name__, "a str or a Path")],
+        )
+    folder = Path(directory)
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise InvalidInputError(
@@ -344,6 +411,16 @@ def default_policy_params(name: str, scenario: Scenario) -> dict[str, Any]:
     ``composite``: c-mu plus an age term worth the mean c-mu index after ten
     mean handle times. Other policies take no parameters. O(task types).
     """
+    if not isinstance(name, str):
+        raise InvalidInputError(
+            f"name: got {type(name).__name__} (expected a policy name)",
+            [("name", type(name).__name__, "a policy name")],
+        )
+    if not isinstance(scenario, Scenario):
+        raise InvalidInputError(
+            f"scenario: got {type(scenario).__name__} (expected a Scenario)",
+            [("scenario", type(scenario).__name__, "a Scenario")],
+        )
     types = scenario.task_types
     handles = {t.name: _mean_or(t.handle, 1.0) for t in types}
     mean_handle = math.fsum(handles.values()) / len(handles)
@@ -637,6 +714,32 @@ def _significant(difference: Mapping[str, float]) -> int:
     return 0
 
 
+def _check_samples(samples: Any) -> None:
+    """Refuse samples that are not label -> finite real numbers (NaN would rank arbitrarily)."""
+    if not isinstance(samples, Mapping):
+        raise InvalidInputError(
+            f"samples: got {type(samples).__name__} (expected a mapping of label to values)",
+            [("samples", type(samples).__name__, "a mapping")],
+        )
+    for label, values in samples.items():
+        if not isinstance(values, Sequence) or isinstance(values, str | bytes):
+            raise InvalidInputError(
+                f"samples: got {type(values).__name__} for a label (expected a list of numbers)",
+                [("samples", type(values).__name__, "a list of numbers")],
+            )
+        for value in values:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                shown = repr(value) if isinstance(value, int | float) else type(value).__name__
+                raise InvalidInputError(
+                    f"samples[{_shown(str(label))}]: got {shown[:40]} (expected finite numbers)",
+                    [("samples", shown[:40], "finite numbers")],
+                )
+
+
 def rank_variants(
     samples: Mapping[str, Sequence[float]], *, direction: Direction = "min"
 ) -> list[Rank]:
@@ -646,8 +749,15 @@ def rank_variants(
     every label). For each pair the 95 % interval of the paired difference
     decides: significantly better, worse, or not distinguishable. A
     variant's rank is 1 + the number of variants significantly better than
-    it; the list is sorted by rank, then mean. O(V² × R).
+    it; the list is sorted by rank, then mean. O(V² × R). Values must be
+    finite numbers.
     """
+    _check_samples(samples)
+    return _rank_variants(samples, direction)
+
+
+def _rank_variants(samples: Mapping[str, Sequence[float]], direction: Direction) -> list[Rank]:
+    """:func:`rank_variants` without the check of the values (a bench run's KPIs may be NaN)."""
     labels = list(samples)
     count = {len(v) for v in samples.values()}
     if len(count) > 1:
@@ -656,10 +766,11 @@ def rank_variants(
             "for every label: the values are paired)",
             [("samples", sorted(count), "equal lengths")],
         )
-    if direction not in ("min", "max"):
+    if not isinstance(direction, str) or direction not in ("min", "max"):
+        shown = _shown(direction) if isinstance(direction, str) else type(direction).__name__
         raise InvalidInputError(
-            f"direction: got {direction!r} (expected 'min' or 'max')",
-            [("direction", direction, "'min' or 'max'")],
+            f"direction: got {shown} (expected 'min' or 'max')",
+            [("direction", shown, "'min' or 'max'")],
         )
     sign = -1 if direction == "min" else 1
     better: dict[str, list[str]] = {label: [] for label in labels}
@@ -858,7 +969,11 @@ class BenchReport:
         return "\n\n".join(scenario_table(s) for s in self.scenarios)
 
     def write(self, directory: str | Path, *, plots: bool = True) -> list[Path]:
-        """Write ``bench.json``, ``bench.csv``, ``report.html`` and (matplotlib) PNG plots."""
+        """Write ``bench.json``, ``bench.csv``, ``report.html`` and (matplotlib) PNG plots.
+
+        With ``plots`` and no matplotlib (the ``plot`` extra), raises
+        :class:`InvalidInputError` before writing anything.
+        """
         from valueroute._bench_report import write_outputs
 
         return write_outputs(self, Path(directory), plots=plots)
@@ -1043,6 +1158,14 @@ def _check_positive(name: str, value: int | None, minimum: int = 1) -> None:
         )
 
 
+def _check_list(name: str, value: object) -> None:
+    if value is not None and (not isinstance(value, Sequence) or isinstance(value, str | bytes)):
+        raise InvalidInputError(
+            f"{name}: got {type(value).__name__} (expected a list)",
+            [(name, type(value).__name__, "a list")],
+        )
+
+
 def run_scenario(
     bench: BenchScenario,
     *,
@@ -1062,6 +1185,14 @@ def run_scenario(
     and ``seed`` override the mode's and the scenario's. ``executor``: any
     :class:`concurrent.futures.Executor` (default: in this process).
     """
+    if not isinstance(bench, BenchScenario):
+        raise InvalidInputError(
+            f"bench: got {type(bench).__name__} (expected a BenchScenario, as "
+            "load_bench_scenario returns)",
+            [("bench", type(bench).__name__, "a BenchScenario")],
+        )
+    _check_list("policies", policies)
+    _check_list("selections", selections)
     _check_positive("replications", replications, 2)
     if seed is not None:
         _check_positive("seed", seed, 0)
@@ -1132,8 +1263,8 @@ def run_scenario(
     if len(labels) > 1:
         for kpi, direction in BENCH_KPIS.items():
             if direction != "none":
-                ranking[kpi] = rank_variants(
-                    {label: samples[label]["all"][kpi] for label in labels}, direction=direction
+                ranking[kpi] = _rank_variants(
+                    {label: samples[label]["all"][kpi] for label in labels}, direction
                 )
     outcomes = []
     for relation in bench.spec.relations:
@@ -1173,7 +1304,7 @@ def _as_bench(item: str | Path | BenchScenario | Scenario) -> BenchScenario:
     raise InvalidInputError(
         f"scenarios: got {type(item).__name__} (expected a file path, a Scenario or a "
         "BenchScenario)",
-        [("scenarios", item, "paths or scenarios")],
+        [("scenarios", type(item).__name__, "paths or scenarios")],
     )
 
 
@@ -1201,6 +1332,16 @@ def run_bench(
     >>> report.all_hold                          # doctest: +SKIP
     True
     """
+    if scenarios is not None and (
+        not isinstance(scenarios, Iterable) or isinstance(scenarios, str | bytes | os.PathLike)
+    ):
+        raise InvalidInputError(
+            f"scenarios: got {type(scenarios).__name__} (expected a list of files, names or "
+            "scenarios)",
+            [("scenarios", type(scenarios).__name__, "a list")],
+        )
+    _check_list("policies", policies)
+    _check_list("selections", selections)
     items = standard_suite() if scenarios is None else [_as_bench(s) for s in scenarios]
     started = time.perf_counter()
     results = []

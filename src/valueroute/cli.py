@@ -2,20 +2,28 @@
 
 Each subcommand lives in its own module exposing ``register(subparsers)``;
 this module only assembles them, so a command's imports are paid only by the
-modules that define it.
+modules that define it. It also holds what every subcommand shares: option
+types that refuse bad numbers while the command line is read, the check of
+an output folder before a long run, and the rule that every failure is one
+line on stderr with exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import re
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
 
 from valueroute import __version__
-from valueroute.errors import ValueRouteError
+from valueroute.errors import InvalidInputError, ValueRouteError
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 _COMMANDS: tuple[str, ...] = (
     "valueroute._cli_demo",
@@ -25,9 +33,124 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute._cli_bench",
 )
 
+_SHOWN_CHARACTERS = 160
+_LONG_QUOTED = re.compile(rf"'([^'\n]{{{_SHOWN_CHARACTERS}}})[^'\n]+'")
+
+
+def shown(text: str) -> str:
+    """``text`` quoted as in a message, cut to a bounded length."""
+    if len(text) > _SHOWN_CHARACTERS:
+        return repr(text[:_SHOWN_CHARACTERS] + "...")
+    return repr(text)
+
+
+class _UsageError(Exception):
+    """A command line argparse could not read (raised instead of exiting)."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors end up as one line (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self.prog, message)
+
+
+def number(
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    unit: str = "",
+) -> Callable[[str], float]:
+    """An option type: a finite float within the bounds, refused with the value and the range.
+
+    Parsing is an ``float()`` call and two comparisons: cheap enough for any option.
+    """
+    parts = []
+    if low is not None:
+        parts.append(f"{'>' if low_open else '>='} {low:g}")
+    if high is not None:
+        parts.append(f"{'<' if high_open else '<='} {high:g}")
+    expected = f"a finite number{unit}" + (" " + " and ".join(parts) if parts else "")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if (
+            not math.isfinite(value)
+            or (low is not None and (value <= low if low_open else value < low))
+            or (high is not None and (value >= high if high_open else value > high))
+        ):
+            raise argparse.ArgumentTypeError(f"got {shown(text)} (expected {expected})")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def integer(*, low: int = 0, high: int | None = None) -> Callable[[str], int]:
+    """An option type: a whole number within the bounds, refused with the value and the range."""
+    expected = f"a whole number >= {low}" + (f" and <= {high}" if high is not None else "")
+
+    def parse(text: str) -> int:
+        stripped = text.strip()
+        digits = stripped[1:] if stripped[:1] in "+-" else stripped
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
+            raise argparse.ArgumentTypeError(f"got {shown(text)} (expected {expected})")
+        value = int(stripped)
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"got {shown(text)} (expected {expected})")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def output_folder(text: str, option: str = "--out") -> Path:
+    """Create the folder ``text`` names and check that files can be written in it.
+
+    Called before a long run, so a run is never lost to an output path that
+    cannot take its results. Raises :class:`InvalidInputError` naming the
+    option, the path (cut short) and why it cannot be used.
+    """
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInputError(
+            f"{option}: got {shown(text)} (an existing file; expected a folder to write into)",
+            [(option, text[:_SHOWN_CHARACTERS], "a folder")],
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInputError(
+            f"{option}: got {shown(text)} (cannot write there: {reason}; expected a folder "
+            "that can be created and written)",
+            [(option, text[:_SHOWN_CHARACTERS], "a writable folder")],
+        ) from None
+    return folder
+
+
+def write_failure(option: str, path: Path, exc: OSError) -> InvalidInputError:
+    """The error for an output that could not be written after all (disk full, removed)."""
+    reason = exc.strerror or type(exc).__name__
+    return InvalidInputError(
+        f"{option}: could not write into {shown(str(path))} ({reason})",
+        [(option, str(path)[:_SHOWN_CHARACTERS], "a writable folder")],
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="valueroute",
         description="Value-based workload distribution: routing, simulation, staffing.",
     )
@@ -38,14 +161,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(prog: str, message: str) -> str:
+    text = _LONG_QUOTED.sub(lambda match: f"'{match.group(1)}...'", message)
+    text = "; ".join(part.strip() for part in text.splitlines() if part.strip())
+    return f"{prog}: error: {text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+    """Run the command line; returns the process exit code.
+
+    A failure (an option that cannot be read, a bad value, a file that
+    cannot be read or written) prints one line on stderr and returns 2.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(_one_line(exc.prog, str(exc)), file=sys.stderr)
+        return 2
     try:
         code: int = args.run(args)
     except ValueRouteError as exc:
-        print(f"valueroute {args.command}: error: {exc}", file=sys.stderr)
+        print(_one_line(f"valueroute {args.command}", str(exc)), file=sys.stderr)
         return 2
     return code
 

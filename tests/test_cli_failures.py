@@ -1,0 +1,326 @@
+"""Every command-line failure is one line on stderr and exit code 2, never a traceback.
+
+The table runs each bad command line through ``valueroute.cli.main`` in this
+process; a few run through a real ``python -m valueroute`` process, one of
+them with matplotlib made unimportable.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import valueroute
+from valueroute.cli import build_parser, main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+RULES = str(EXAMPLES / "rules" / "claims.toml")
+TASKS = str(EXAMPLES / "rules" / "tasks.jsonl")
+FORECAST = str(EXAMPLES / "forecast_day.csv")
+LONG = "9" * 5000
+
+# (argv, a substring of the one-line message). Placeholders in braces name
+# paths made per test: {missing} does not exist, {folder} is a directory,
+# {file} is a plain file, {latin1} is not UTF-8 text.
+FAILURES: list[tuple[list[str], str]] = [
+    # no command, unknown command or option
+    ([], "the following arguments are required: COMMAND"),
+    (["nope"], "invalid choice: 'nope'"),
+    (["erlang", "--traffic", "5", "--agents", "3", "--bogus"], "unrecognized arguments: --bogus"),
+    # erlang: numbers
+    (["erlang", "--traffic", "1e308", "--target", "0.8"], "--traffic: got '1e308'"),
+    (["erlang", "--traffic", "1e308", "--agents", "3"], "--traffic: got '1e308'"),
+    (["erlang", "--traffic", "nan", "--agents", "3"], "--traffic: got 'nan'"),
+    (["erlang", "--traffic", "inf", "--agents", "3"], "--traffic: got 'inf'"),
+    (["erlang", "--traffic", "-1", "--agents", "3"], "--traffic: got '-1'"),
+    (["erlang", "--traffic", "lots", "--agents", "3"], "--traffic: got 'lots'"),
+    (["erlang", "--traffic", "5", "--agents", "-1"], "--agents: got '-1'"),
+    (["erlang", "--traffic", "5", "--agents", "x"], "--agents: got 'x'"),
+    (["erlang", "--traffic", "5", "--agents", "1e3"], "--agents: got '1e3'"),
+    (["erlang", "--traffic", "5", "--agents", "1" + "0" * 20], "--agents: got '1000"),
+    (["erlang", "--traffic", "5", "--target", "1.5"], "--target: got '1.5'"),
+    (["erlang", "--traffic", "5", "--target", "nan"], "--target: got 'nan'"),
+    (["erlang", "--traffic", "5", "--target", "0"], "--target: got '0'"),
+    (["erlang", "--traffic", "5", "--target", "0.8", "--awt", "-1"], "--awt: got '-1'"),
+    (["erlang", "--traffic", "5", "--target", "0.8", "--awt", "inf"], "--awt: got 'inf'"),
+    (["erlang", "--traffic", "5", "--asa", "0"], "--asa: got '0'"),
+    (["erlang", "--traffic", "5", "--abandon", "2", "--patience", "100"], "--abandon: got '2'"),
+    (["erlang", "--traffic", "5", "--max-occupancy", "0"], "--max-occupancy: got '0'"),
+    (["erlang", "--traffic", "5", "--max-occupancy", "1.5"], "--max-occupancy: got '1.5'"),
+    (["erlang", "--traffic", "5", "--agents", "9", "--patience", "nan"], "--patience: got 'nan'"),
+    (["erlang", "--traffic", "5", "--agents", "9", "--patience", "0"], "--patience: got '0'"),
+    (["erlang", "--traffic", "5", "--agents", "9", "--aht", "0"], "--aht: got '0'"),
+    (["erlang", "--traffic", "5", "--agents", "9", "--definition", "x"], "invalid choice: 'x'"),
+    (["erlang", "--calls", "100", "--interval", "0", "--target", "0.8"], "--interval: got '0'"),
+    (["erlang", "--calls", "-5", "--interval", "900", "--agents", "3"], "--calls: got '-5'"),
+    (
+        ["erlang", "--calls", "1e300", "--interval", "1e-300", "--aht", "1e300", "--agents", "3"],
+        "Erlangs (expected at most",
+    ),
+    (
+        ["erlang", "--calls", "1e12", "--interval", "1", "--aht", "1e6", "--target", "0.8"],
+        "Erlangs (expected at most",
+    ),
+    (["erlang", "--traffic", "5", "--calls", "9", "--interval", "9", "--agents", "3"], "either"),
+    (["erlang"], "no load given"),
+    (["erlang", "--traffic", "5"], "nothing to do"),
+    # staff: files and numbers
+    (["staff", "{missing}", "--target", "0.8", "--awt", "20"], "cannot read forecast"),
+    (["staff", "{folder}", "--target", "0.8", "--awt", "20"], "Is a directory"),
+    (["staff", "{latin1}", "--target", "0.8", "--awt", "20", "--aht", "60"], "not UTF-8"),
+    (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--interval", "0"], "--interval: got"),
+    (
+        ["staff", FORECAST, "--target", "0.8", "--awt", "20", "--interval", "1e-300"],
+        "Erlangs (expected at most",
+    ),
+    (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--aht", "-5"], "--aht: got '-5'"),
+    (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--shrinkage", "1"], "--shrinkage"),
+    (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--shrinkage", "nan"], "--shrinkage"),
+    (["staff", FORECAST, "--target", "0.8"], "needs awt"),
+    (["staff"], "give a forecast CSV"),
+    (["staff", "--simulate", "{missing}", "--target", "0.8", "--awt", "20"], "cannot be read"),
+    (["staff", "--simulate", "{folder}", "--target", "0.8", "--awt", "20"], "Is a directory"),
+    (["staff", "--simulate", "demo", "--target", "0.8", "--confidence", "1.5"], "--confidence"),
+    (["staff", "--simulate", "demo", "--target", "0.8", "--replications", "0"], "--replications"),
+    (["staff", "--simulate", "demo", "--target", "0.8", "--seed", "-1"], "--seed: got '-1'"),
+    (["staff", "--simulate", "demo", "--target", "0.8", "--max-agents", "0"], "--max-agents"),
+    (["staff", "--simulate", "demo", "--asa", "20", "--cost-per-hour", "nan"], "--cost-per-hour"),
+    (["staff", "--simulate", "demo", "--target", "0.8", "--type", "nope"], "got 'nope'"),
+    # simulate and compare
+    (["simulate", "{missing}"], "cannot be read"),
+    (["simulate", "{folder}"], "Is a directory"),
+    (["simulate", "{latin1}"], "not UTF-8"),
+    (["simulate", "no_such_scenario"], "'no_such_scenario'"),
+    (["simulate", "demo", "--replications", "0"], "--replications: got '0'"),
+    (["simulate", "demo", "--replications", "-1"], "--replications: got '-1'"),
+    (["simulate", "demo", "--seed", "-1"], "--seed: got '-1'"),
+    (["simulate", "demo", "--seed", "x"], "--seed: got 'x'"),
+    (["simulate", "demo", "--out", "{file}"], "--out: got"),
+    (["simulate", "demo", "--out", "{file}/below"], "--out: got"),
+    (["simulate", "demo", "--out", "/proc/nope"], "--out: got '/proc/nope'"),
+    (["compare", "demo", "--policy", "fifo"], "two or more --policy"),
+    (["compare", "demo", "--policy", "fifo", "--policy", "nope"], "got 'nope'"),
+    (["compare", "demo", "--policy", "fifo", "--policy", "edd", "--replications", "0"], "--repl"),
+    # bench
+    (["bench", "--fast", "--jobs", "0"], "--jobs: got '0'"),
+    (["bench", "--fast", "--jobs", "-2"], "--jobs: got '-2'"),
+    (["bench", "--fast", "--replications", "1"], "--replications: got '1'"),
+    (["bench", "--fast", "--seed", "-1"], "--seed: got '-1'"),
+    (["bench", "{missing}", "--fast"], "cannot be read"),
+    (["bench", "{folder}", "--fast"], "Is a directory"),
+    (["bench", "{latin1}", "--fast"], "not UTF-8"),
+    (["bench", "--fast", "--out", "{file}"], "--out: got"),
+    (["bench", "--fast", "--out", "/proc/nope"], "--out: got '/proc/nope'"),
+    # demo
+    (["demo", "--seconds-per-point", "nan"], "--seconds-per-point: got 'nan'"),
+    (["demo", "--seconds-per-point", "0"], "--seconds-per-point: got '0'"),
+    (["demo", "--at", "nan"], "--at: got 'nan'"),
+    (["demo", "--at", "-100"], "--at: got '-100'"),
+    # rules
+    (["rules"], "the following arguments are required: ACTION"),
+    (["rules", "check", "{missing}"], "cannot be read"),
+    (["rules", "check", "{folder}"], "Is a directory"),
+    (["rules", "check", "{latin1}"], "not UTF-8"),
+    (["rules", "dry-run", RULES, "{missing}"], "cannot be read"),
+    (["rules", "dry-run", RULES, "{folder}"], "Is a directory"),
+    (["rules", "dry-run", RULES, TASKS, "--at", "nan"], "--at: got 'nan'"),
+    (["rules", "dry-run", RULES, TASKS, "--policy", "nope"], "got 'nope'"),
+    (["rules", "dry-run", RULES, TASKS, "--param", "x"], "--param: got 'x'"),
+    # unbounded user values are shown cut short
+    ([LONG], "invalid choice: '99999"),
+    (["erlang", "--traffic", LONG, "--agents", "3"], "--traffic: got '99999"),
+    (["simulate", "demo", "--seed", LONG], "--seed: got '99999"),
+]
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> dict[str, str]:
+    folder = tmp_path / "folder.toml"
+    folder.mkdir()
+    file = tmp_path / "file.txt"
+    file.write_text("not a folder\n", encoding="utf-8")
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes("name = 'Caf\u00e9'\n".encode("latin-1"))
+    return {
+        "missing": str(tmp_path / "missing.toml"),
+        "folder": str(folder),
+        "file": str(file),
+        "latin1": str(latin1),
+    }
+
+
+def one_line_failure(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(argv)
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert "Traceback" not in captured.err
+    assert len(lines) == 1, captured.err
+    assert code == 2, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    FAILURES,
+    ids=[" ".join(argv)[:60] or "(nothing)" for argv, _ in FAILURES],
+)
+def test_a_failure_is_one_line_and_exit_2(
+    argv: list[str],
+    expected: str,
+    paths: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = one_line_failure([arg.format(**paths) for arg in argv], capsys)
+    assert expected in line
+    assert line.startswith("valueroute")
+    assert len(line) < 600, "the message should show long user values cut short"
+
+
+def test_an_output_folder_is_checked_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import valueroute._cli_bench
+    import valueroute._cli_sim
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run started before the output folder was checked")
+
+    monkeypatch.setattr(valueroute._cli_sim, "simulate", must_not_run)
+    monkeypatch.setattr(valueroute._cli_bench, "run_bench", must_not_run)
+    blocker = tmp_path / "result"
+    blocker.write_text("an existing file\n", encoding="utf-8")
+    for argv in (
+        ["simulate", "demo", "--out", str(blocker)],
+        ["simulate", "demo", "--out", str(blocker / "below")],
+        ["bench", "--fast", "--out", str(blocker)],
+    ):
+        line = one_line_failure(argv, capsys)
+        assert str(blocker) in line
+    assert blocker.read_text(encoding="utf-8") == "an existing file\n"
+
+
+def test_a_refused_bench_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    one_line_failure(["bench", "--fast", "--jobs", "0", "--out", str(out)], capsys)
+    assert not out.exists()
+
+
+def test_help_shows_percent_signs_once(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    commands = ["demo", "erlang", "staff", "simulate", "compare", "bench"]
+    texts = [parser.format_help()]
+    for command in commands:
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        assert exit_info.value.code == 0
+        texts.append(capsys.readouterr().out)
+    for action in ("check", "dry-run"):
+        with pytest.raises(SystemExit):
+            main(["rules", action, "--help"])
+        texts.append(capsys.readouterr().out)
+    joined = "\n".join(texts)
+    assert "%%" not in joined
+    assert "95% confidence" in joined
+
+
+def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"valueroute {valueroute.__version__}\n"
+
+
+def run_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["erlang", "--traffic", "1e308", "--target", "0.8"], "--traffic: got '1e308'"),
+        (["bench", "--fast", "--jobs", "0"], "--jobs: got '0'"),
+        (["simulate", "demo", "--out", "/proc/nope"], "--out: got '/proc/nope'"),
+        (["nope"], "invalid choice: 'nope'"),
+    ],
+)
+def test_a_real_process_fails_with_one_line(argv: list[str], expected: str, tmp_path: Path) -> None:
+    result = run_process("-m", "valueroute", *argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+
+
+_WITHOUT_MATPLOTLIB = textwrap.dedent(
+    """
+    import sys
+
+    class BlockMatplotlib:
+        def find_spec(self, name, path=None, target=None):
+            if name == "matplotlib" or name.startswith("matplotlib."):
+                raise ImportError(f"No module named {name!r} (blocked for this test)")
+            return None
+
+    sys.meta_path.insert(0, BlockMatplotlib())
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        del sys.modules[name]
+    from valueroute.cli import main
+
+    raise SystemExit(main(sys.argv[1:]))
+    """
+)
+
+
+def test_bench_without_matplotlib_prints_the_table_and_writes_the_rest(tmp_path: Path) -> None:
+    from valueroute.bench import SCENARIO_DIR
+
+    out = tmp_path / "out"
+    scenario = str(SCENARIO_DIR / "erlang_a_fifo.toml")
+    argv = [scenario, "--fast", "--replications", "2", "--out", str(out)]
+    result = run_process("-c", _WITHOUT_MATPLOTLIB, "bench", *argv, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "matplotlib" in lines[0]
+    assert "valueroute[plot]" in lines[0]
+    assert "--no-plots" in lines[0]
+    assert "== Erlang A: one pool with patience" in result.stdout  # the table was printed
+    written = sorted(path.name for path in out.iterdir())
+    assert written == ["bench.csv", "bench.json", "report.html"]
+    assert json.loads((out / "bench.json").read_text(encoding="utf-8"))["mode"] == "fast"
+
+
+def test_bench_report_write_without_matplotlib_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    program = _WITHOUT_MATPLOTLIB.replace(
+        "raise SystemExit(main(sys.argv[1:]))",
+        textwrap.dedent(
+            """
+            from valueroute.bench import BenchReport
+            from valueroute.errors import InvalidInputError
+
+            try:
+                BenchReport([], seed=0, mode="fast").write(sys.argv[1])
+            except InvalidInputError as exc:
+                print(exc)
+            """
+        ),
+    )
+    result = run_process("-c", program, str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "matplotlib" in result.stdout
+    assert not out.exists()
