@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import reprlib
 import resource
 import signal
@@ -65,7 +66,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RULES_FILE = ROOT / "examples" / "rules" / "claims.toml"
 TASKS_FILE = ROOT / "examples" / "rules" / "tasks.jsonl"
-# "About 500 characters": room for a message that lists the valid choices (the 30
+# "About 500 characters": room for a message that lists the valid choices (the 26
 # event kinds take 506), none for one that grows with the input.
 MAX_MESSAGE = 600
 IN_PROCESS_SECONDS = 2.0
@@ -125,10 +126,15 @@ def refused(call: Callable[[], object], field: str | None = None) -> ValueRouteE
     )
     if field is not None:
         # "a|b": the field may go by either name (an argument and the concept it sets).
-        assert any(name in message for name in field.split("|")), (
+        assert any(_names(message, name) for name in field.split("|")), (
             f"message does not name {field!r}: {message[:300]}"
         )
     return error
+
+
+def _names(message: str, field: str) -> bool:
+    """Whether ``message`` names ``field`` as a word ("id" in "TaskSpec.id:", not in "valid")."""
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(field)}(?![A-Za-z0-9_])", message) is not None
 
 
 @dataclass(frozen=True)
