@@ -27,6 +27,7 @@ from valueroute.journal import (
     Record,
     SQLiteStore,
     StoredSnapshot,
+    import_events,
 )
 
 
@@ -592,3 +593,50 @@ def test_a_mark_whose_journal_file_is_gone_reports_the_records_lost(path: Path) 
     fresh = DurableEngine.open(path, make_engine, clock=lambda: 1e6)
     assert (fresh.position, fresh.report.lost) == (0, 10)
     fresh.close()
+
+
+# ---------------------------------------------------------------------- options and event files
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"engine_factory": 5}, "engine_factory"),
+        ({"group_seconds": "x"}, "group_seconds"),
+        ({"group_seconds": None}, "group_seconds"),
+        ({"group_seconds": True}, "group_seconds"),
+        ({"group_size": "5"}, "group_size"),
+        ({"sync": ["every"]}, "sync"),
+        ({"sync": "s" * 10_000}, "sync"),
+    ],
+)
+def test_bad_options_are_refused_before_any_file_is_created(
+    path: Path, options: dict[str, Any], field: str
+) -> None:
+    factory = options.pop("engine_factory", make_engine)
+    with pytest.raises(InvalidInputError, match=f"^{field}: got") as refused:
+        DurableEngine.open(path, factory, **options)
+    assert len(str(refused.value)) < 300
+    assert not path.exists()
+    assert not Path(f"{path}.mark").exists()
+
+
+def test_a_store_path_that_is_not_a_path_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="path: got int"):
+        SQLiteStore(5)  # type: ignore[arg-type]
+
+
+def test_unreadable_event_files_are_format_errors_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(JournalFormatError, match=r"missing\.jsonl'?: cannot be read"):
+        import_events(tmp_path / "missing.jsonl")
+    with pytest.raises(JournalFormatError, match="cannot be read"):
+        import_events(tmp_path)
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"schema": "valueroute-events", "version": 1}\n{"caf\xe9": 1}\n')
+    with pytest.raises(JournalFormatError, match="is not UTF-8"):
+        import_events(latin)
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"schema": "valueroute-events", "version": 1}\n' + "[" * 100_000 + "\n")
+    with pytest.raises(JournalFormatError, match="line 2") as refused:
+        import_events(deep)
+    assert len(str(refused.value)) < 400

@@ -295,6 +295,10 @@ class SQLiteStore:
     """
 
     def __init__(self, path: str | Path, *, synchronous: Literal["full", "off"] = "full") -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise InvalidInputError(
+                f"path: got {type(path).__name__} {_shown(path)} (expected a file path)"
+            )
         self.path = Path(path)
         self.notes: list[str] = []
         if synchronous not in ("full", "off"):
@@ -809,6 +813,34 @@ def _need_skills(value: object) -> dict[str, Any] | None:
 _NONE_BATCH = 10_000
 
 
+def _check_options(
+    sync: object, group_size: object, group_seconds: object, engine_factory: object
+) -> SyncPolicy:
+    """The sync policy, once every option of :class:`DurableEngine` is checked."""
+    try:
+        policy = SyncPolicy(sync)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        raise InvalidInputError(
+            f"sync: got {_shown(sync)} (expected one of {[p.value for p in SyncPolicy]})"
+        ) from None
+    if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
+        raise InvalidInputError(f"group_size: got {_shown(group_size)} (expected an integer >= 1)")
+    if (
+        isinstance(group_seconds, bool)
+        or not isinstance(group_seconds, int | float)
+        or not (math.isfinite(group_seconds) and group_seconds >= 0)
+    ):
+        raise InvalidInputError(
+            f"group_seconds: got {_shown(group_seconds)} (expected finite seconds >= 0)"
+        )
+    if not callable(engine_factory):
+        raise InvalidInputError(
+            f"engine_factory: got {type(engine_factory).__name__} "
+            "(expected a function of a clock that builds a valueroute.Engine)"
+        )
+    return policy
+
+
 def _last_position(records: Iterator[Record], highest: int) -> int:
     """The highest position among the records left to read (as far as they can be read)."""
     try:
@@ -841,16 +873,7 @@ class DurableEngine:
         on_durable: Callable[[int], None] | None = None,
         repair: bool = True,
     ) -> None:
-        try:
-            self.sync = SyncPolicy(sync)
-        except ValueError:
-            raise InvalidInputError(
-                f"sync: got {sync!r} (expected one of {[p.value for p in SyncPolicy]})"
-            ) from None
-        if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
-            raise InvalidInputError(f"group_size: got {group_size!r} (expected an integer >= 1)")
-        if not (math.isfinite(group_seconds) and group_seconds >= 0):
-            raise InvalidInputError(f"group_seconds: got {group_seconds!r} (expected seconds >= 0)")
+        self.sync = _check_options(sync, group_size, group_seconds, engine_factory)
         self._store = store
         self._factory = engine_factory
         self._clock: Callable[[], float] = _time.time if clock is None else clock
@@ -903,6 +926,8 @@ class DurableEngine:
         configuration every time. What was found is in :attr:`report`.
         O(snapshot size + records after it).
         """
+        # Checked before a file is created for a journal that would be refused.
+        _check_options(sync, group_size, group_seconds, engine_factory)
         if isinstance(target, str | os.PathLike):
             store: Store = SQLiteStore(target, synchronous="off" if sync == "none" else "full")
         elif isinstance(target, Store):
@@ -1571,12 +1596,25 @@ def import_events(path: str | Path) -> list[Event]:
     Raises :class:`JournalFormatError` naming the line for a missing or
     newer header, or a line that is not an event.
     """
+    try:
+        return _read_events(path)
+    except UnicodeDecodeError as exc:
+        raise JournalFormatError(
+            f"{str(path)!r}: byte {exc.start} is not UTF-8 (expected JSON Lines text)"
+        ) from None
+    except OSError as exc:
+        raise JournalFormatError(
+            f"{str(path)!r}: cannot be read ({exc.strerror}; expected an events file)"
+        ) from None
+
+
+def _read_events(path: str | Path) -> list[Event]:
     events: list[Event] = []
     with Path(path).open(encoding="utf-8") as file:
         header_line = file.readline()
         try:
             header = json.loads(header_line)
-        except ValueError:
+        except (ValueError, RecursionError):
             header = None
         if not isinstance(header, dict) or header.get("schema") != EVENTS_SCHEMA:
             raise JournalFormatError(
@@ -1594,8 +1632,9 @@ def import_events(path: str | Path) -> list[Event]:
                 continue
             try:
                 events.append(Event.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 raise JournalFormatError(
-                    f"{str(path)!r} line {number}: got {line[:80]!r} (expected one event: {exc})"
+                    f"{str(path)!r} line {number}: got {line[:80]!r} "
+                    f"(expected one event: {_shown(str(exc))})"
                 ) from None
     return events
