@@ -138,6 +138,9 @@ NOT_SKILLS_OR_NONE = [
     {"billing": [1.0]},
     {"billing": None},
     {"billing": -1.0},
+    {"": 1.0},
+    {"s" * 65: 1.0},
+    {f"s{i}": 1.0 for i in range(65)},
 ]
 NOT_STATE = [None, 5, True, "busy", "", "READY", ["ready"], {"ready"}, b"ready", object()]
 
@@ -361,6 +364,7 @@ HUGE_VALUES = {
     "dict": {str(i): i for i in range(10_000)},
     "int": 10**5000,
     "bytes": LONG.encode(),
+    "skill": {LONG: 1.0},
 }
 HUGE_CALLS: dict[str, Call] = {
     "get": lambda e, v: e.get(v),
@@ -440,6 +444,10 @@ def _is_seconds_or_none(v: Any) -> bool:
     return v is None or _is_seconds(v)
 
 
+def _is_state(v: Any) -> bool:
+    return isinstance(v, str) and v in {p.value for p in Presence}
+
+
 def _is_bool(v: Any) -> bool:
     return isinstance(v, bool)
 
@@ -460,7 +468,7 @@ RANDOM: list[tuple[str, Call, Callable[[Any], bool]]] = [
     ("until", lambda e, v: e.set_agent_state("cy", "wrap_up", until=v), _is_seconds_or_none),
     ("reason", lambda e, v: e.cancel("h", reason=v), _is_text_or_none),
     ("reason", lambda e, v: e.set_agent_state("cy", "not_ready", reason=v), _is_text_or_none),
-    ("state", lambda e, v: e.set_agent_state("cy", v), lambda v: v in set(Presence)),
+    ("state", lambda e, v: e.set_agent_state("cy", v), _is_state),
     ("to_agent", lambda e, v: e.transfer("a", to_agent=v), _is_text_or_none),
     ("keep_age", lambda e, v: e.transfer("q", keep_age=v), _is_bool),
     ("value", lambda e, v: e.update("q", value=v), _is_seconds_or_none),

@@ -71,13 +71,14 @@ from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
     InvalidTransitionError,
+    LimitExceededError,
     UnknownAgentError,
     UnknownTaskError,
     ValueRouteError,
     VersionConflictError,
 )
 from valueroute.events import Event, EventKind
-from valueroute.models import MAX_SKILLS, AgentSpec, TaskSpec
+from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS, AgentSpec, TaskSpec
 from valueroute.relaxation import (
     ContinuousRelaxation,
     Relaxation,
@@ -137,6 +138,12 @@ def _shown(value: object) -> str:
 
 def _refusal(name: str, value: object, expected: str) -> InvalidInputError:
     return InvalidInputError(
+        f"{name}: got {_shown(value)} (expected {expected})", [(name, value, expected)]
+    )
+
+
+def _limit(name: str, value: object, expected: str) -> LimitExceededError:
+    return LimitExceededError(
         f"{name}: got {_shown(value)} (expected {expected})", [(name, value, expected)]
     )
 
@@ -222,11 +229,13 @@ def _skills_argument(name: str, skills: object) -> dict[str, float] | None:
     if not isinstance(skills, Mapping):
         raise _refusal(name, skills, expected)
     if len(skills) > MAX_SKILLS:
-        raise _refusal(name, skills, f"at most {MAX_SKILLS} skills")
+        raise _limit(name, skills, f"at most {MAX_SKILLS} skills")
     checked: dict[str, float] = {}
     for skill, level in skills.items():
-        if not isinstance(skill, str):
-            raise _refusal(f"{name} name", skill, "a skill name, a string")
+        if not isinstance(skill, str) or not skill:
+            raise _refusal(f"{name} name", skill, "a skill name, a non-empty string")
+        if len(skill) > MAX_SKILL_NAME:
+            raise _limit(f"{name} name", skill, f"at most {MAX_SKILL_NAME} characters")
         checked[skill] = _number(
             f"{name}[{_shown(skill)}]", level, "a finite number, the minimum level"
         )
