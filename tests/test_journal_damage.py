@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.errors import InvalidInputError, ValueRouteError
@@ -640,3 +642,80 @@ def test_unreadable_event_files_are_format_errors_naming_the_file(tmp_path: Path
     with pytest.raises(JournalFormatError, match="line 2") as refused:
         import_events(deep)
     assert len(str(refused.value)) < 400
+
+
+# ---------------------------------------------------------------------- the chain, as a property
+
+
+class ListStore:
+    """A chained Store in a list, so that records can be swapped at will."""
+
+    chained = True
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def append(self, records: Sequence[Record]) -> None:
+        self.records.extend(records)
+
+    def read(self, *, after: int) -> Iterator[Record]:
+        return iter([r for r in self.records if r.position > after])
+
+    def write_snapshot(self, snapshot: StoredSnapshot) -> None:
+        raise AssertionError("not used")
+
+    def snapshots(self) -> Iterator[StoredSnapshot]:
+        return iter(())
+
+    def truncate(self, *, through: int) -> int:
+        raise AssertionError("not used")
+
+    def quarantine(self, *, after: int, reason: str) -> int:
+        before = len(self.records)
+        self.records = [r for r in self.records if r.position <= after]
+        return before - len(self.records)
+
+    def check(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.sampled_from(["other task", "same task later", "earlier record"]),
+)
+def test_any_record_swapped_for_one_with_a_valid_checksum_of_its_own_ends_the_replay_there(
+    at: int, forgery: str
+) -> None:
+    clock = [0.0]
+    store = ListStore()
+    reference = make_engine(lambda: clock[0])
+    digests = [reference.digest()]
+    durable = DurableEngine.open(store, make_engine, clock=lambda: clock[0])
+    for number in range(30):
+        clock[0] += 1.0
+        spec = TaskSpec(id=f"t{number}", value=number)
+        durable.submit(spec)
+        reference.submit(spec)
+        digests.append(reference.digest())
+    durable.close()
+    original = store.records[at - 1]
+    if forgery == "other task":
+        arguments = json.dumps({"spec": TaskSpec(id="x").model_dump(mode="json")})
+        forged = Record.make(at, original.time, "submit", arguments)
+    elif forgery == "same task later":
+        forged = Record.make(at, original.time + 0.5, original.command, original.arguments)
+    else:
+        source = store.records[(at + 7) % 30]
+        forged = Record.make(at, source.time, source.command, source.arguments)
+    assert forged.intact(), "the forgery passes an unchained check"
+    store.records[at - 1] = forged
+
+    recovered = DurableEngine.open(store, make_engine, clock=lambda: 1e6)
+    assert recovered.report.position == at - 1
+    assert recovered.report.reason == f"checksum mismatch in record {at}"
+    assert recovered.digest() == digests[at - 1]
+    recovered.close()

@@ -812,6 +812,10 @@ def _need_skills(value: object) -> dict[str, Any] | None:
 
 _NONE_BATCH = 10_000
 
+_CHAIN_START = APPLICATION_ID
+"""What the first record of a chained journal chains from. Not 0: a CRC from 0
+is what an unchained checksum is, and a forged first record must not pass."""
+
 
 def _check_options(
     sync: object, group_size: object, group_seconds: object, engine_factory: object
@@ -894,8 +898,8 @@ class DurableEngine:
         self._engine: Engine
         # Checksum of the last record applied (the chain's head), and whether
         # the store's records are chained (see Record).
-        self._chain = 0
         self._chained = bool(getattr(store, "chained", False))
+        self._chain = _CHAIN_START if self._chained else 0
         self.report = self._recover(repair=repair)
         self._position = self.report.position
         self._durable = self._position
@@ -993,7 +997,7 @@ class DurableEngine:
             unreadable = str(exc)
         if engine is None:
             self._specs, self._policy_config, self._rules_config = {}, None, None
-            self._chain = 0
+            self._chain = _CHAIN_START if self._chained else 0
             engine = self._engine = self._fresh_engine()
         position = start
         # The chain value at each position the mark may point to.
@@ -1113,7 +1117,7 @@ class DurableEngine:
                 f"the journal ends at {held}: lost, as when the -wal file loses its tail or is "
                 "deleted after a crash"
             )
-        if marked in chains and chains[marked] != checksum and self._chained:
+        if marked > 0 and marked in chains and chains[marked] != checksum and self._chained:
             return (
                 f"record {marked} differs from the one committed (chained checksum "
                 f"{chains[marked]:#010x}, the mark says {checksum:#010x})"
