@@ -325,6 +325,37 @@ def test_error_lines_count_rows_the_days_filter_skipped(tmp_path: Path) -> None:
         load_anonymous_bank(path, days=["1999-05-09"])
 
 
+def test_a_file_that_is_not_utf8_or_a_whole_gzip_is_refused(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes((HEADER + GOOD.replace("ANN", "ZO\xc9")).encode("latin-1"))
+    with pytest.raises(InvalidInputError, match=r"path: 'latin\.csv' it is not UTF-8 text"):
+        load_anonymous_bank(latin)
+    with pytest.raises(InvalidInputError, match=r"path: 'latin\.csv' it is not UTF-8 text"):
+        excerpt_anonymous_bank(latin, tmp_path / "out.csv.gz", days=["1999-05-09"])
+    whole = gzip.compress((HEADER + (GOOD + "\n") * 2_000).encode())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InvalidInputError, match=r"path: 'cut\.csv\.gz' cannot be read"):
+        load_anonymous_bank(cut)
+
+
+def test_helpers_take_numpy_labels_and_refuse_others() -> None:
+    calls = load_anonymous_bank()
+    plain = patience_observations(calls, priority=[2], task_type="PS")
+    numpy = patience_observations(calls, priority=np.int8(2), task_type=np.str_("PS"))
+    np.testing.assert_array_equal(plain.wait, numpy.wait)
+    with pytest.raises(InvalidInputError, match="priority: got 'x' "):
+        patience_observations(calls, priority="x")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="task_type: got \\[1\\] "):
+        patience_observations(calls, task_type=[1])  # type: ignore[list-item]
+    with pytest.raises(InvalidInputError, match="days: got '1999-05-09' \\(expected a list"):
+        load_anonymous_bank(days="1999-05-09")
+    with pytest.raises(InvalidInputError, match="days: got 'xxxxx"):
+        load_anonymous_bank(days=["x" * 10_000])
+    with pytest.raises(InvalidInputError, match="durations: got \\['x'\\]"):
+        KaplanMeier(["x"], [True])
+
+
 def test_bad_path_header_and_days(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="path"):
         load_anonymous_bank(tmp_path / "missing.csv")

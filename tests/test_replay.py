@@ -32,6 +32,7 @@ from valueroute.replay import (
     MIN_WAITING_SHARE,
     ReplayComparison,
     ReplicationRedraw,
+    bench_replay,
     build_replay,
     replay_scenario,
     run_replay,
@@ -609,6 +610,12 @@ def test_bad_input_is_refused(replay) -> None:  # type: ignore[no-untyped-def]
     ):
         with pytest.raises(InvalidInputError, match="replay: got int \\(expected a Replay"):
             call()
+    with pytest.raises(InvalidInputError, match="replay: got int 5 \\(expected a table"):
+        bench_replay(5, {}, base_dir=".")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="seed: got 'x' \\(expected an integer"):
+        bench_replay({"days": ["1999-05-10"]}, {"seed": "x"}, base_dir=".")
+    with pytest.raises(InvalidInputError, match="days: got 5 \\(expected a list of ISO dates"):
+        build_replay(days=5)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------ the full file

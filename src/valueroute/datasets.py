@@ -43,6 +43,8 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import reprlib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
@@ -97,6 +99,70 @@ _COLUMNS = (
 )
 
 FloatArray = npt.NDArray[np.float64]
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlong = 40
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+_REPR.maxlevel = 2
+# What reading a data file can raise besides its content's own errors: the
+# bytes are not UTF-8, a gzip stream is broken or cut short, a CSV field is
+# longer than the csv module allows, the file cannot be read.
+_READ_ERRORS = (UnicodeDecodeError, EOFError, zlib.error, csv.Error, OSError)
+
+
+def _shown(value: object) -> str:
+    """A value handed in, for an error message: its repr, cut short whatever its size."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"<integer of {value.bit_length()} bits>"
+    text = _REPR.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _unreadable(path: Path, exc: BaseException) -> InvalidInputError:
+    reason = (
+        "it is not UTF-8 text"
+        if isinstance(exc, UnicodeDecodeError)
+        else f"cannot be read ({type(exc).__name__}: {_shown(str(exc))})"
+    )
+    return InvalidInputError(
+        f"path: {_shown(path.name)} {reason} (expected the cleaned Anonymous Bank CSV, "
+        "UTF-8, plain or gzip)",
+        [("path", _shown(str(path)), "a readable UTF-8 CSV file")],
+    )
+
+
+def _source_path(path: object) -> Path:
+    if not isinstance(path, str | Path):
+        raise InvalidInputError(
+            f"path: got {type(path).__name__} {_shown(path)} (expected a file path)",
+            [("path", _shown(path), "a file path")],
+        )
+    source = Path(path)
+    if not source.is_file():
+        raise InvalidInputError(
+            f"path: got {_shown(str(source))} (expected an existing file)",
+            [("path", _shown(str(source)), "an existing file")],
+        )
+    return source
+
+
+def _wanted_days(days: object) -> set[str]:
+    if isinstance(days, str | bytes) or not isinstance(days, Iterable):
+        raise InvalidInputError(
+            f"days: got {_shown(days)} (expected a list of ISO dates such as ['1999-05-09'])",
+            [("days", _shown(days), "a list of ISO dates")],
+        )
+    return {_iso_day(d) for d in days}
+
+
+def _calls(calls: object) -> CallRecords:
+    if not isinstance(calls, CallRecords):
+        raise InvalidInputError(
+            f"calls: got {type(calls).__name__} (expected CallRecords from load_anonymous_bank)",
+            [("calls", type(calls).__name__, "CallRecords")],
+        )
+    return calls
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -254,8 +320,8 @@ def _iso_day(value: str | date) -> str:
         return date.fromisoformat(text).isoformat()
     except (TypeError, ValueError):
         raise InvalidInputError(
-            f"days: got {value!r} (expected an ISO date such as '1999-05-09')",
-            [("days", value, "ISO dates such as '1999-05-09'")],
+            f"days: got {_shown(value)} (expected an ISO date such as '1999-05-09')",
+            [("days", _shown(value), "ISO dates such as '1999-05-09'")],
         ) from None
 
 
@@ -285,13 +351,16 @@ def load_anonymous_bank(
     >>> calls.days()
     ['1999-05-09', '1999-05-10', '1999-05-11']
     """
-    source = _excerpt_path() if path is None else Path(path)
-    wanted = None if days is None else {_iso_day(d) for d in days}
-    if not source.is_file():
-        raise InvalidInputError(
-            f"path: got {str(source)!r} (expected an existing file)",
-            [("path", str(source), "an existing file")],
-        )
+    source = _source_path(_excerpt_path() if path is None else path)
+    wanted = None if days is None else _wanted_days(days)
+    try:
+        raw, lines = _read_columns(source, wanted)
+    except _READ_ERRORS as exc:
+        raise _unreadable(source, exc) from None
+    return _to_records(source, raw, lines)
+
+
+def _read_columns(source: Path, wanted: set[str] | None) -> tuple[dict[str, list[str]], list[int]]:
     raw: dict[str, list[str]] = {name: [] for name in _COLUMNS}
     with _open(source) as handle:
         reader = csv.reader(handle)
@@ -315,7 +384,7 @@ def load_anonymous_bank(
             lines.append(reader.line_num)
             for append, index in positions:
                 append(row[index])
-    return _to_records(source, raw, lines)
+    return raw, lines
 
 
 def _column_error(
@@ -406,19 +475,27 @@ def excerpt_anonymous_bank(
     Returns the number of calls written. This is how the bundled excerpt was
     made.
     """
-    wanted = {_iso_day(d) for d in days}
+    wanted = _wanted_days(days)
+    path = _source_path(source)
+    try:
+        return _copy_days(path, Path(destination), wanted)
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _copy_days(source: Path, destination: Path, wanted: set[str]) -> int:
     written = 0
-    with _open(Path(source)) as handle:
+    with _open(source) as handle:
         header = handle.readline()
         columns = next(csv.reader([header]), [])
         if "date" not in columns:
             raise InvalidInputError(
-                f"{Path(source).name}: header lacks the 'date' column",
-                [("header", columns, "a 'date' column")],
+                f"{_shown(source.name)}: header lacks the 'date' column",
+                [("header", _shown(columns), "a 'date' column")],
             )
         date_index = columns.index("date")
         with (
-            Path(destination).open("wb") as raw_out,
+            destination.open("wb") as raw_out,
             gzip.GzipFile(filename="", mode="wb", fileobj=raw_out, mtime=0) as zipped,
         ):
             zipped.write(header.encode("utf-8"))
@@ -456,20 +533,46 @@ def patience_observations(
 
     Calls that never queued say nothing about patience and are left out. O(n).
     """
-    mask = calls.queued.copy()
+    mask = _calls(calls).queued.copy()
     if task_type is not None:
-        types = [task_type] if isinstance(task_type, str) else list(task_type)
+        types = _labels(task_type, "task_type", str, "service types such as 'PS'")
         mask &= np.isin(calls.task_type, types)
     if priority is not None:
-        levels = [priority] if isinstance(priority, int) else list(priority)
+        levels = _labels(priority, "priority", (int, np.integer), "priorities 0, 1 or 2")
         mask &= np.isin(calls.priority, levels)
     return PatienceObservations(
         calls.queue_wait[mask].astype(np.float64), calls.outcome[mask] == "abandoned"
     )
 
 
-def _as_list(values: Iterable[Any]) -> Any:
-    return values if isinstance(values, np.ndarray) else list(values)
+def _labels(value: Any, field: str, kind: type | tuple[type, ...], expected: str) -> list[Any]:
+    """One label or several, each of ``kind``, as a list; else an error naming ``field``."""
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return [value]
+    values = list(value) if isinstance(value, Iterable) and not isinstance(value, str) else None
+    if values is None or not all(isinstance(v, kind) and not isinstance(v, bool) for v in values):
+        raise InvalidInputError(
+            f"{field}: got {_shown(value)} (expected one or a list of {expected})",
+            [(field, _shown(value), f"one or a list of {expected}")],
+        )
+    return values
+
+
+def _as_array(values: Any, field: str, dtype: Any = None) -> npt.NDArray[Any]:
+    """``values`` (an array or an iterable) as a numpy array; else an error naming ``field``."""
+    expected = "a sequence of seconds" if field == "durations" else "a sequence of booleans"
+    if isinstance(values, str | bytes) or not isinstance(values, np.ndarray | Iterable):
+        raise InvalidInputError(
+            f"{field}: got {_shown(values)} (expected {expected})",
+            [(field, _shown(values), expected)],
+        )
+    try:
+        return np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=dtype)
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"{field}: got {_shown(values)} (expected {expected})",
+            [(field, _shown(values), expected)],
+        ) from None
 
 
 class KaplanMeier:
@@ -489,8 +592,8 @@ class KaplanMeier:
     __slots__ = ("survival_probabilities", "times")
 
     def __init__(self, durations: Iterable[float], observed: Iterable[bool]) -> None:
-        duration = np.asarray(_as_list(durations), dtype=np.float64)
-        event = np.asarray(_as_list(observed))
+        duration = _as_array(durations, "durations", np.float64)
+        event = _as_array(observed, "observed")
         if duration.ndim != 1 or duration.size == 0:
             raise InvalidInputError(
                 f"durations: got shape {duration.shape} (expected a non-empty 1-d sequence)",
@@ -617,6 +720,7 @@ def agents_on_duty(
     calls, d days and k intervals per day (plus the intervals each service
     spans).
     """
+    _calls(calls)
     width, per_day = _intervals(interval_minutes)
     if basis not in ("service", "arrival"):
         raise InvalidInputError(
@@ -690,6 +794,7 @@ def available_agents(calls: CallRecords, *, interval_minutes: int = 30) -> Avail
     that day is among the calls' days. O((n + d × k) log(n + d × k)) for n
     calls, d days and k intervals per day.
     """
+    _calls(calls)
     width, per_day = _intervals(interval_minutes)
     days = calls.days()
     serving = np.full((len(days), per_day), np.nan)

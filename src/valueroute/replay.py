@@ -74,7 +74,6 @@ import hashlib
 import io
 import math
 import os
-import reprlib
 import shutil
 import tempfile
 import weakref
@@ -90,6 +89,8 @@ import numpy.typing as npt
 from valueroute.datasets import (
     CallRecords,
     KaplanMeier,
+    _shown,
+    _wanted_days,
     agents_on_duty,
     available_agents,
     load_anonymous_bank,
@@ -132,19 +133,6 @@ _TAIL_SECONDS = 3_600.0
 _CLASSES = ("regular", "high")
 # Tally slots: hours 0-23, then all calls, then each class.
 _SLOTS = 24 + 1 + len(_CLASSES)
-_SHOWN = reprlib.Repr()
-_SHOWN.maxstring = _SHOWN.maxother = 60
-_SHOWN.maxlong = 40
-_SHOWN.maxlist = _SHOWN.maxdict = 4
-_SHOWN.maxlevel = 2
-
-
-def _shown(value: object) -> str:
-    """A user's value for a message: its repr, cut short whatever its size."""
-    if isinstance(value, int) and value.bit_length() > 128:
-        return f"<integer of {value.bit_length()} bits>"
-    text = _SHOWN.repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True, eq=False)
@@ -344,14 +332,14 @@ def build_replay(
             [("calls", source, "CallRecords")],
         )
     if days is not None:
-        wanted = [d.isoformat() if isinstance(d, date) else d for d in days]
+        wanted = sorted(_wanted_days(days))
         present = set(source.days())
         missing = [d for d in wanted if d not in present]
         if not wanted or missing:
             raise InvalidInputError(
-                f"days: got {wanted!r} (expected days present in the calls; "
-                f"{missing or 'none given'} not found)",
-                [("days", wanted, "days present in the calls")],
+                f"days: got {_shown(wanted)} (expected days present in the calls; "
+                f"{_shown(missing) if missing else 'none given'} not found)",
+                [("days", _shown(wanted), "days present in the calls")],
             )
         source = source.select(np.isin(source.day.astype(str), wanted))
     if staffing not in ("available", "seen"):
@@ -923,12 +911,24 @@ def bench_replay(
     default: the bundled excerpt). ``scenario_fields`` (name, seed, routing, statistics
     interval...) override the replay's own. O(n log n) for n calls.
     """
+    if not isinstance(table, Mapping):
+        raise InvalidInputError(
+            f"replay: got {type(table).__name__} {_shown(table)} (expected a table with "
+            "days, interval_minutes, staffing or data)",
+            [("replay", _shown(table), "a table")],
+        )
     known = {"days", "interval_minutes", "staffing", "data"}
-    unknown = sorted(set(table) - known)
+    unknown = sorted(str(key) for key in set(table) - known)
     if unknown:
         raise InvalidInputError(
-            f"replay: got keys {unknown} (expected only {sorted(known)})",
-            [("replay", unknown, f"keys among {sorted(known)}")],
+            f"replay: got keys {_shown(unknown)} (expected only {sorted(known)})",
+            [("replay", _shown(unknown), f"keys among {sorted(known)}")],
+        )
+    seed = scenario_fields.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError(
+            f"seed: got {_shown(seed)} (expected an integer >= 0)",
+            [("seed", _shown(seed), "an integer >= 0")],
         )
     data_path = table.get("data")
     calls = (
@@ -939,10 +939,9 @@ def bench_replay(
     replay = build_replay(
         calls,
         days=table.get("days"),
-        interval_minutes=int(table.get("interval_minutes", 30)),
+        interval_minutes=table.get("interval_minutes", 30),
         staffing=table.get("staffing", "available"),
     )
-    seed = int(scenario_fields.get("seed", 0))
     redraw = ReplicationRedraw(replay)
     built = replay_scenario(replay, rng=np.random.default_rng([seed, 0]), seed=seed)
     merged = built.model_dump() | dict(scenario_fields)
