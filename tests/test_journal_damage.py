@@ -126,10 +126,25 @@ def test_a_wrong_typed_argument_is_refused_and_never_wedges_the_journal(
     reopened.close()
 
 
+class Counted:
+    """An element whose repr may not be asked for beyond the first few."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __repr__(self) -> str:
+        assert self.number < 10, "the whole value was repr'd for an error message"
+        return f"Counted({self.number})"
+
+
 def test_an_unbounded_argument_is_not_repeated_whole_in_the_error(path: Path) -> None:
     durable = busy(path, [1.0])
     with pytest.raises(InvalidInputError) as refused:
         durable.cancel("t1", reason=["x" * 100_000])  # type: ignore[arg-type]
+    assert len(str(refused.value)) < 400
+    # Nor is it repr'd whole to be cut afterwards: the work is bounded too.
+    with pytest.raises(InvalidInputError, match="reason: got list") as refused:
+        durable.cancel("t1", reason=[Counted(n) for n in range(100_000)])  # type: ignore[arg-type]
     assert len(str(refused.value)) < 400
     durable.close()
 

@@ -60,6 +60,7 @@ import contextlib
 import json
 import math
 import os
+import reprlib
 import sqlite3
 import time as _time
 import zlib
@@ -741,8 +742,8 @@ def replay(engine: Engine, records: Sequence[Record], *, clock: list[float]) -> 
 
 
 def _shown(value: object) -> str:
-    """A bounded repr of a user value, for error messages."""
-    text = repr(value)
+    """A bounded repr of a user value, for error messages (bounded work too)."""
+    text = reprlib.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
