@@ -37,6 +37,8 @@ from types import FrameType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hostile_cases import (
     HUGE_INTS,
@@ -121,8 +123,8 @@ def refused(call: Callable[[], object], field: str | None = None) -> ValueRouteE
         pytest.fail(outcome, pytrace=False)
     message = str(error)
     assert message, "empty error message"
-    assert len(message) <= MAX_MESSAGE, (
-        f"message of {len(message)} characters (at most {MAX_MESSAGE}): {message[:200]}..."
+    assert len(message) <= message_limit(error), (
+        f"message of {len(message)} characters (at most {message_limit(error)}): {message[:200]}..."
     )
     if field is not None:
         # "a|b": the field may go by either name (an argument and the concept it sets).
@@ -130,6 +132,12 @@ def refused(call: Callable[[], object], field: str | None = None) -> ValueRouteE
             f"message does not name {field!r}: {message[:300]}"
         )
     return error
+
+
+def message_limit(error: ValueRouteError) -> int:
+    """MAX_MESSAGE per problem listed: the models list every problem at once, as documented."""
+    problems = len(error.errors) if isinstance(error, InvalidInputError) else 1
+    return MAX_MESSAGE * max(1, problems)
 
 
 def _names(message: str, field: str) -> bool:
@@ -1549,7 +1557,7 @@ def _dataset_cases(tmp: Path) -> list[Case]:
         Case("load_profile_csv-missing", lambda: load_profile_csv(tmp / "missing.csv")),
     ]
     for field, values in {
-        "repeat": {"zero": 0, "nan": math.nan, "10**400": 10**400, "str": "2"},
+        "repeat": {"zero": 0, "nan": math.nan, "10**400": 10**400, "list": [2]},
         "interval_minutes": {"seven": 7, "str": "x"},
     }.items():
         for name, value in values.items():
@@ -2920,3 +2928,141 @@ def test_every_cli_subcommand_has_hostile_cases() -> None:
     assert names, "no subcommands found"
     missing = [name for name in names if not any(case.startswith(name) for case in CLI_CASES)]
     assert not missing, f"CLI subcommands without hostile cases: {missing}"
+
+
+# ====================================================================== any value at all
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.sampled_from([10**400, -(10**400), 2**63, -(2**63) - 1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3),
+    st.binary(max_size=4),
+)
+# Mostly bare scalars (where the sharp ones hide), sometimes small containers.
+ANY_VALUE = _SCALARS | st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=6) | st.none() | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def accepted_or_refused(call: Callable[[], object]) -> ValueRouteError | None:
+    """Run ``call``: it may succeed; if it fails, with a short ValueRouteError, in time."""
+    error: ValueRouteError | None = None
+    timed_out = False
+    try:
+        with time_bound():
+            try:
+                call()
+            except ValueRouteError as exc:
+                error = exc
+    except CaseTimeout:
+        timed_out = True
+    if timed_out:
+        pytest.fail(f"no answer within {IN_PROCESS_SECONDS} s", pytrace=False)
+    if error is not None:
+        assert 0 < len(str(error)) <= message_limit(error), str(error)[:300]
+    return error
+
+
+@given(field=st.sampled_from(sorted(TaskSpec.model_fields)), value=ANY_VALUE)
+def test_submit_of_any_value_in_any_field_succeeds_or_refuses_cleanly(
+    field: str, value: Any
+) -> None:
+    engine = build_engine()
+    digest, events = engine.digest(), engine.event_count
+    spec = {"id": "any", "channel": "email", field: value}
+    if accepted_or_refused(lambda: engine.submit(spec)) is not None:
+        assert engine.digest() == digest
+        assert engine.event_count == events
+    good_submit(engine)
+
+
+@given(field=st.sampled_from(sorted(AgentSpec.model_fields)), value=ANY_VALUE)
+def test_add_agent_of_any_value_in_any_field_succeeds_or_refuses_cleanly(
+    field: str, value: Any
+) -> None:
+    engine = build_engine()
+    digest, events = engine.digest(), engine.event_count
+    spec = {"id": "any", field: value}
+    if accepted_or_refused(lambda: engine.add_agent(spec)) is not None:
+        assert engine.digest() == digest
+        assert engine.event_count == events
+    good_submit(engine)
+
+
+# Each command with one argument open to any value; the others put the task
+# or agent in the state where that argument is looked at.
+ARGUMENT_COMMANDS: dict[str, Callable[[Any, Any], object]] = {
+    "get": lambda e, v: e.get(v),
+    "accept": lambda e, v: e.accept(v),
+    "accept-agent": lambda e, v: e.accept("o1", v),
+    "reject-agent": lambda e, v: e.reject("o1", v),
+    "cancel": lambda e, v: e.cancel(v),
+    "cancel-reason": lambda e, v: e.cancel("q1", reason=v),
+    "complete-wrap_up": lambda e, v: e.complete("a1", wrap_up=v),
+    "defer-until": lambda e, v: e.defer("q1", v),
+    "update-priority": lambda e, v: e.update("q1", priority=v),
+    "update-value": lambda e, v: e.update("q1", value=v),
+    "update-due": lambda e, v: e.update("q1", due=v),
+    "update-skills": lambda e, v: e.update("q1", skills=v),
+    "update-expected_version": lambda e, v: e.update("q1", priority=1, expected_version=v),
+    "transfer-skills": lambda e, v: e.transfer("a1", skills=v),
+    "transfer-channel": lambda e, v: e.transfer("a1", channel=v),
+    "transfer-to_agent": lambda e, v: e.transfer("a1", to_agent=v),
+    "set_agent_state": lambda e, v: e.set_agent_state("ann", v),
+    "set_agent_state-until": lambda e, v: e.set_agent_state("ann", "wrap_up", until=v),
+    "next_task": lambda e, v: e.next_task(v),
+    "tasks_of": lambda e, v: e.tasks_of(v),
+    "explain": lambda e, v: e.explain(v),
+    "subscribe-kinds": lambda e, v: e.subscribe(print, kinds=v),
+}
+
+
+@pytest.mark.parametrize("command", sorted(ARGUMENT_COMMANDS))
+@settings(max_examples=30)  # per command: 22 commands
+@given(value=ANY_VALUE)
+def test_engine_commands_with_any_value_succeed_or_refuse_cleanly(command: str, value: Any) -> None:
+    engine = build_engine()
+    digest, events = engine.digest(), engine.event_count
+    if accepted_or_refused(lambda: ARGUMENT_COMMANDS[command](engine, value)) is not None:
+        assert engine.digest() == digest
+        assert engine.event_count == events
+    good_submit(engine)
+
+
+_DOCUMENT_FIELDS = st.sampled_from(
+    ["name", "version", "classification", "prioritisation", "attributes", "rules", "mode"]
+)
+
+
+@given(document=st.dictionaries(_DOCUMENT_FIELDS, ANY_VALUE, max_size=4))
+def test_rule_documents_of_any_shape_load_or_refuse_cleanly(document: dict[str, Any]) -> None:
+    from valueroute.rules import load_rules
+
+    accepted_or_refused(lambda: load_rules(document))
+
+
+_SCENARIO_FIELDS = st.sampled_from(
+    [
+        *("name", "horizon_seconds", "warmup_seconds", "replications", "seed", "task_types"),
+        *("arrivals", "agent_groups", "routing", "interval_minutes"),
+    ]
+)
+
+
+@given(changes=st.dictionaries(_SCENARIO_FIELDS, ANY_VALUE, max_size=3))
+def test_scenarios_with_any_value_in_any_field_parse_or_refuse_cleanly(
+    changes: dict[str, Any],
+) -> None:
+    from valueroute.sim import Scenario
+
+    accepted_or_refused(lambda: Scenario.model_validate(scenario_with(**changes)))
