@@ -399,6 +399,8 @@ def test_an_overwritten_wal_tail_after_a_crash_is_reported_as_lost_records(
     assert (report.lost, report.lost_from) == (total - report.position, report.position + 1)
     assert report.repair is not None
     assert "mark reset" in report.repair
+    # The -wal file as it was found is kept: SQLite drops its damaged frames.
+    assert Path(f"{image}.lost-1-wal").read_bytes() == bytes(data)
     recovered.submit(TaskSpec(id="after"))
     after = recovered.digest()
     recovered.close()
@@ -733,4 +735,42 @@ def test_any_record_swapped_for_one_with_a_valid_checksum_of_its_own_ends_the_re
     assert recovered.report.position == at - 1
     assert recovered.report.reason == f"checksum mismatch in record {at}"
     assert recovered.digest() == digests[at - 1]
+    recovered.close()
+
+
+def test_a_damaged_file_is_moved_aside_as_found_with_its_wal(tmp_path: Path) -> None:
+    durable, digests = history(tmp_path / "live.journal", 200)
+    durable.close()
+    durable = DurableEngine.open(tmp_path / "live.journal", make_engine, clock=lambda: 1e3)
+    durable.submit(TaskSpec(id="in the -wal file"))
+    image = crash_image(durable.store.path, tmp_path / "crash")  # type: ignore[attr-defined]
+    durable.close()
+    main = bytearray(image.read_bytes())
+    # The page holding an early record (the -wal file holds only later pages):
+    # its b-tree page header overwritten.
+    page = main.index(b'"id":"t5"') // 4096
+    main[page * 4096 : page * 4096 + 8] = b"\xa5" * 8
+    image.write_bytes(bytes(main))
+    wal = Path(f"{image}-wal").read_bytes()
+    assert wal
+
+    recovered = DurableEngine.open(image, make_engine, clock=lambda: 1e6)
+    assert recovered.report.repair is not None
+    assert "damaged-1" in recovered.report.repair
+    assert recovered.digest() == digests[recovered.position]
+    recovered.close()
+    assert Path(f"{image}.damaged-1").read_bytes() == bytes(main)
+    assert Path(f"{image}.damaged-1-wal").read_bytes() == wal
+
+
+def test_a_salvaged_journal_keeps_its_sync_mode(path: Path) -> None:
+    durable, digests = history(path, 300, sync="none")
+    durable.close()
+    with path.open("r+b") as file:
+        file.truncate(path.stat().st_size - 4096)
+    recovered = DurableEngine.open(path, make_engine, sync="none", clock=lambda: 1e6)
+    assert recovered.report.repair is not None
+    assert recovered.digest() == digests[recovered.position]
+    assert isinstance(recovered.store, SQLiteStore)
+    assert recovered.store.synchronous == "off"
     recovered.close()

@@ -61,6 +61,7 @@ import json
 import math
 import os
 import reprlib
+import shutil
 import sqlite3
 import time as _time
 import zlib
@@ -301,6 +302,7 @@ class SQLiteStore:
                 f"path: got {type(path).__name__} {_shown(path)} (expected a file path)"
             )
         self.path = Path(path)
+        self.synchronous: Literal["full", "off"] = synchronous
         self.notes: list[str] = []
         if synchronous not in ("full", "off"):
             raise InvalidInputError(f"synchronous: got {synchronous!r} (expected 'full' or 'off')")
@@ -400,6 +402,17 @@ class SQLiteStore:
                 f"mark file {self.mark_path.name!r} holds {data[:_MARK_SIZE]!r} (expected "
                 f"'{_MARK_TAG} 1 POSITION CHECKSUM CRC')"
             ) from None
+
+    def copy_wal(self, tag: str) -> Path | None:
+        """Copy the ``-wal`` file as it is to ``NAME.TAG-N-wal``; its path, or ``None`` if none."""
+        source = Path(f"{self.path}-wal")
+        if not source.exists():
+            return None
+        number = 1
+        while (target := self.path.with_name(f"{self.path.name}.{tag}-{number}-wal")).exists():
+            number += 1
+        shutil.copyfile(source, target)
+        return target
 
     def set_mark(self, position: int, checksum: int, *, sync: bool = True) -> None:
         """Record ``(position, checksum)`` as the last committed record. One write.
@@ -1053,6 +1066,11 @@ class DurableEngine:
                 "(open with repair=True to continue from what is intact)",
                 report,
             )
+        kept = None
+        if report.lost and isinstance(store, SQLiteStore):
+            # SQLite drops the -wal file's unreadable frames at its next
+            # checkpoint: keep them for whoever wants to look.
+            kept = store.copy_wal("lost")
         if damaged is not None:
             report.reason = damaged
             report.dropped_from = position + 1
@@ -1085,6 +1103,8 @@ class DurableEngine:
                 set_mark(position, self._chain)
                 if report.mark is not None:
                     fixed = f"mark reset to position {position}"
+                    if kept is not None:
+                        fixed = f"{fixed}; the -wal file as found was copied to {kept.name}"
                     report.repair = fixed if report.repair is None else f"{report.repair}; {fixed}"
         return report
 
@@ -1201,7 +1221,8 @@ class DurableEngine:
                 None,
             )
         path = store.path
-        store.close()
+        # Moved aside as found: no checkpoint into the damaged file first.
+        store.close(checkpoint=False)
         number = 1
         while path.with_name(f"{path.name}.damaged-{number}").exists():
             number += 1
@@ -1210,7 +1231,7 @@ class DurableEngine:
             source = Path(f"{path}{suffix}")
             if source.exists():
                 source.rename(Path(f"{aside}{suffix}"))
-        self._store = SQLiteStore(path)
+        self._store = SQLiteStore(path, synchronous=store.synchronous)
         self._store.write_snapshot(StoredSnapshot.make(position, self._snapshot_text()))
         return f"damaged file moved to {aside.name}; new file started from a snapshot at {position}"
 
