@@ -1,10 +1,13 @@
 """A durable engine: journal every command, crash, recover, and export the day's events.
 
+Also: a -wal file damaged after a crash, and the committed commands it lost, reported.
+
 Runs in a temporary folder; prints what recovery found at each step.
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
@@ -53,6 +56,28 @@ def main() -> None:
     with DurableEngine.open(path, make_engine, clock=lambda: now[0]) as repaired:
         print("after damage:", repaired.report)
         print("t0 is back to", repaired.get("t0").state.value)
+
+    # A crash, then damage to the -wal file: SQLite silently ends the log at the
+    # damaged frame; the mark beside the journal says what was committed.
+    live = folder / "live.journal"
+    crashed = folder / "crashed"
+    crashed.mkdir()
+    durable = DurableEngine.open(live, make_engine, sync="every", clock=lambda: now[0])
+    for number in range(30):
+        durable.submit(TaskSpec(id=f"late-{number}", value=number))
+    for suffix in ("", "-wal", ".mark"):  # the files as a killed process leaves them
+        shutil.copy(f"{live}{suffix}", crashed / f"live.journal{suffix}")
+    durable.close()
+    wal = crashed / "live.journal-wal"
+    data = bytearray(wal.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8
+    wal.write_bytes(bytes(data))
+    with DurableEngine.open(crashed / "live.journal", make_engine, clock=lambda: now[0]) as found:
+        report = found.report
+        print(
+            f"after a damaged -wal: clean={report.clean}, "
+            f"lost {report.lost} from position {report.lost_from}"
+        )
 
     day = folder / "events.jsonl"
     written = export_events(events, day)
