@@ -49,7 +49,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from valueroute.errors import ErlangError
+from valueroute.errors import ErlangError, InvalidInputError
 
 __all__ = [
     "ErlangAResult",
@@ -958,6 +958,35 @@ class StaffingTable:
     def to_json(self) -> str:
         """The rows and totals as one JSON object."""
         return json.dumps({"rows": self.rows(), "totals": self.totals()}, indent=2)
+
+    def to_pandas(self) -> Any:
+        """The table as a pandas DataFrame, one row per interval; needs pandas (the pandas extra).
+
+        Indexed by ``interval`` (the labels), columns as in :meth:`rows`
+        (``p_abandon`` only under Erlang A); unlike :meth:`rows`, an infinite
+        ASA stays ``inf``.
+        """
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "to_pandas: pandas is not installed (expected `pip install valueroute[pandas]`)"
+            ) from None
+        columns: dict[str, Any] = {
+            "calls": self.calls,
+            "aht": self.aht,
+            "traffic": self.traffic,
+            "agents": self.agents,
+            "sqrt_agents": self.sqrt_agents,
+            "scheduled": self.scheduled,
+            "p_wait": self.p_wait,
+            "service_level": self.service_level,
+            "asa": self.asa,
+            "occupancy": self.occupancy,
+        }
+        if self.p_abandon is not None:
+            columns["p_abandon"] = self.p_abandon
+        return pd.DataFrame(columns, index=pd.Index(list(self.labels), name="interval"))
 
     def to_csv(self) -> str:
         """The rows as CSV text with a header line."""

@@ -39,9 +39,12 @@ from typing import Any
 from valueroute.errors import InvalidInputError
 
 __all__ = [
+    "INTERVAL_KPIS",
     "KPI_NAMES",
     "TypeStats",
     "WaitHistogram",
+    "interval_band",
+    "interval_series",
     "mean_ci",
     "student_t_quantile",
 ]
@@ -368,3 +371,111 @@ def summarise(
                 "n": float(sum(not math.isnan(v) for v in values)),
             }
     return summary
+
+
+# ------------------------------------------------------------ per-interval bands
+
+INTERVAL_KPIS: tuple[str, ...] = ("service_level", "asa", "abandonment_rate", "waiting")
+"""Per-interval figures :func:`interval_series` computes, by arrival interval.
+
+``service_level``: answered within the type's target / (answered +
+abandoned); ``asa``: mean wait of answered tasks; ``abandonment_rate``:
+abandoned / (answered + abandoned); ``waiting``: tasks queued at each
+interval boundary (the backlog). Each is NaN where undefined (an interval
+with no answered or abandoned task).
+"""
+
+
+def interval_series(
+    replication: ReplicationResult, kpi: str, task_type: str = "all"
+) -> list[tuple[float, float]]:
+    """``(time, value)`` per interval of one replication, for one type or ``"all"``.
+
+    For ``"all"`` the counts of every type are added before dividing, as the
+    ``"all"`` KPIs are. Times are interval starts (backlog: sample times), in
+    seconds. O(intervals × types).
+    """
+    if not isinstance(kpi, str) or kpi not in INTERVAL_KPIS:
+        from valueroute.sim.scenario import _shown
+
+        raise InvalidInputError(
+            f"kpi: got {_shown(kpi)} (expected one of {', '.join(INTERVAL_KPIS)})",
+            [("kpi", kpi, "a per-interval KPI")],
+        )
+    if not isinstance(task_type, str) or task_type not in replication.kpis:
+        from valueroute.sim.scenario import _shown
+
+        raise InvalidInputError(
+            f"task_type: got {_shown(task_type)} (expected 'all' or a task type of the run: "
+            f"{_shown(list(replication.kpis))})",
+            [("task_type", task_type, "a task type of the run or 'all'")],
+        )
+    if kpi == "waiting":
+        return [
+            (
+                float(row["time"]),
+                float(
+                    sum(v for k, v in row.items() if k != "time")
+                    if task_type == "all"
+                    else row[task_type]
+                ),
+            )
+            for row in replication.backlog
+        ]
+    totals: dict[float, list[float]] = {}
+    for row in replication.intervals:
+        if task_type != "all" and row["type"] != task_type:
+            continue
+        sums = totals.setdefault(float(row["interval_start"]), [0.0, 0.0, 0.0, 0.0])
+        answered = row["answered"]
+        sums[0] += row["answered_within"]
+        sums[1] += answered
+        sums[2] += row["abandoned"]
+        if answered:
+            sums[3] += row["asa"] * answered
+    series = []
+    for start, (within, answered, abandoned, wait_sum) in totals.items():
+        if kpi == "service_level":
+            value = _ratio(within, answered + abandoned)
+        elif kpi == "asa":
+            value = _ratio(wait_sum, answered)
+        else:
+            value = _ratio(abandoned, answered + abandoned)
+        series.append((start, value))
+    return series
+
+
+def interval_band(
+    replications: Sequence[ReplicationResult],
+    kpi: str,
+    task_type: str = "all",
+    *,
+    confidence: float = 0.95,
+) -> list[dict[str, float]]:
+    """Per interval: the mean over replications with its Student t interval.
+
+    One dict per interval with ``time``, ``mean``, ``half_width``,
+    ``ci_low``, ``ci_high`` and ``n`` (replications where the figure was
+    defined): mean ± t(1 − α/2, n − 1) × s / √n by :func:`mean_ci`. The
+    half-width is NaN with fewer than two defined values. Replications must
+    come from one scenario (same intervals). O(replications × intervals ×
+    types).
+    """
+    columns = [interval_series(r, kpi, task_type) for r in replications]
+    if not columns:
+        return []
+    band = []
+    for index, (time, _) in enumerate(columns[0]):
+        values = [column[index][1] for column in columns]
+        mean, half = mean_ci(values, confidence=confidence)
+        band.append(
+            {
+                "time": time,
+                "mean": mean,
+                "half_width": half,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "n": float(sum(not math.isnan(v) for v in values)),
+            }
+        )
+    return band

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -27,7 +28,13 @@ from typing import Any
 
 from valueroute._jsonio import csv_cell, json_ready
 from valueroute.errors import InvalidInputError
-from valueroute.sim.metrics import KPI_NAMES, ReplicationResult, mean_ci, summarise
+from valueroute.sim.metrics import (
+    KPI_NAMES,
+    ReplicationResult,
+    interval_band,
+    mean_ci,
+    summarise,
+)
 from valueroute.sim.scenario import Scenario, _shown
 from valueroute.sim.world import run_replication
 
@@ -61,6 +68,8 @@ class SimulationResult:
     ``summary[type][kpi]`` has ``mean``, ``half_width``, ``ci_low``,
     ``ci_high`` and ``n`` (the replications where the KPI was defined), for
     each task type and ``"all"``; ``groups`` the same per agent group.
+    ``source`` is the scenario that ran (echoed by :meth:`to_html`; ``None``
+    when the result was built without it).
     """
 
     scenario: str
@@ -69,6 +78,7 @@ class SimulationResult:
     replications: list[ReplicationResult]
     summary: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     groups: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    source: Scenario | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -136,18 +146,47 @@ class SimulationResult:
             written.append(path)
         return written
 
-    def to_pandas(self) -> Any:
-        """The summary as a pandas DataFrame indexed by (type, kpi); needs pandas."""
-        try:
-            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
-        except ImportError:
-            raise InvalidInputError(
-                "to_pandas: pandas is not installed (expected `pip install pandas`)"
-            ) from None
-        return pd.DataFrame(self.summary_rows()).set_index(["type", "kpi"])
+    def to_pandas(self, table: str = "summary") -> Any:
+        """One of the result's tables as a pandas DataFrame; needs pandas (the pandas extra).
+
+        ``table``:
+
+        - ``"summary"`` (default): one row per (type, KPI), indexed by
+          ``(type, kpi)``, columns ``mean``, ``half_width``, ``ci_low``,
+          ``ci_high``, ``n``;
+        - ``"replications"``: long, one row per (replication, type, KPI):
+          ``variant``, ``replication``, ``seed``, ``type``, ``kpi``, ``value``;
+        - ``"intervals"``: one row per (replication, interval, type):
+          ``variant``, ``replication`` and the columns of ``intervals``;
+        - ``"groups"``: long, one row per (replication, agent group, figure):
+          ``variant``, ``replication``, ``group``, ``figure``, ``value``;
+        - ``"backlog"``: long, one row per (replication, sample time, type):
+          ``variant``, ``replication``, ``time``, ``type``, ``waiting``.
+
+        ``variant`` is the policy label, so frames of several results concatenate.
+        """
+        _check_table(table, ("summary", *_LONG_COLUMNS))
+        pd = _pandas()
+        if table == "summary":
+            return pd.DataFrame(self.summary_rows(), columns=_SUMMARY_COLUMNS).set_index(
+                ["type", "kpi"]
+            )
+        rows = _long_rows(self, table)
+        return pd.DataFrame(rows, columns=_columns(rows, _LONG_COLUMNS[table]))
+
+    def to_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write a self-contained HTML report (see :func:`valueroute.sim.report.write_report`)."""
+        from valueroute.sim.report import write_report
+
+        return write_report(self, path)
 
     def plot(self, path: str | Path) -> Path:
-        """Service level and backlog per interval as a PNG; needs matplotlib (the plot extra)."""
+        """Service level and backlog per interval as a PNG; needs matplotlib (the plot extra).
+
+        Each task type's line is the mean over replications, with its 95 %
+        Student t confidence band (mean ± t × s / √n per interval; no band
+        with one replication). Service level is in percent.
+        """
         try:
             import matplotlib  # type: ignore[import-not-found, unused-ignore]
 
@@ -157,30 +196,125 @@ class SimulationResult:
             raise InvalidInputError(
                 "plot: matplotlib is not installed (expected `pip install valueroute[plot]`)"
             ) from None
-        first = self.replications[0]
-        types = [t for t in first.kpis if t != "all"]
+        types = [t for t in self.replications[0].kpis if t != "all"]
         figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
-        for task_type in types:
-            rows = [row for row in first.intervals if row["type"] == task_type]
-            top.plot(
-                [row["interval_start"] / 3600 for row in rows],
-                [row["service_level"] for row in rows],
-                label=task_type,
-            )
-            bottom.plot(
-                [row["time"] / 3600 for row in first.backlog],
-                [row[task_type] for row in first.backlog],
-                label=task_type,
-            )
-        top.set_ylabel("service level")
+        for axes, kpi, scale in ((top, "service_level", 100.0), (bottom, "waiting", 1.0)):
+            for task_type in types:
+                band = interval_band(self.replications, kpi, task_type)
+                hours = [point["time"] / 3600 for point in band]
+                line = axes.plot(hours, [point["mean"] * scale for point in band], label=task_type)
+                if len(self.replications) > 1:
+                    low = 0.0
+                    high = 100.0 if scale == 100.0 else math.inf
+                    axes.fill_between(
+                        hours,
+                        [min(max(p["ci_low"] * scale, low), high) for p in band],
+                        [min(max(p["ci_high"] * scale, low), high) for p in band],
+                        color=line[0].get_color(),
+                        alpha=0.2,
+                        linewidth=0,
+                    )
+        top.set_ylabel("service level (%)")
         bottom.set_ylabel("waiting tasks")
         bottom.set_xlabel("hours")
         top.legend()
-        top.set_title(f"{self.scenario} ({self.policy}, replication {first.replication})")
+        count = len(self.replications)
+        top.set_title(
+            f"{self.scenario} ({self.policy}, mean of {count} replication"
+            f"{'s' if count != 1 else ''}" + (", 95 % CI)" if count > 1 else ")")
+        )
         out = Path(path)
         figure.savefig(out, dpi=100)
         plt.close(figure)
         return out
+
+
+_SUMMARY_COLUMNS = ["type", "kpi", "mean", "half_width", "ci_low", "ci_high", "n"]
+_LONG_COLUMNS: dict[str, list[str]] = {
+    "replications": ["variant", "replication", "seed", "type", "kpi", "value"],
+    "intervals": ["variant", "replication", "interval_start", "type"],
+    "groups": ["variant", "replication", "group", "figure", "value"],
+    "backlog": ["variant", "replication", "time", "type", "waiting"],
+}
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    except ImportError:
+        raise InvalidInputError(
+            "to_pandas: pandas is not installed (expected `pip install valueroute[pandas]`)"
+        ) from None
+    return pd
+
+
+def _columns(rows: Sequence[Mapping[str, Any]], first: list[str]) -> list[str]:
+    columns = list(first)
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    return columns
+
+
+def _long_rows(result: SimulationResult, table: str) -> list[dict[str, Any]]:
+    label = result.policy
+    if table == "replications":
+        return [
+            {
+                "variant": label,
+                "replication": r.replication,
+                "seed": r.seed,
+                "type": task_type,
+                "kpi": kpi,
+                "value": value,
+            }
+            for r in result.replications
+            for task_type, kpis in r.kpis.items()
+            for kpi, value in kpis.items()
+        ]
+    if table == "intervals":
+        return [
+            {"variant": label, "replication": r.replication, **row}
+            for r in result.replications
+            for row in r.intervals
+        ]
+    if table == "groups":
+        return [
+            {
+                "variant": label,
+                "replication": r.replication,
+                "group": group,
+                "figure": figure,
+                "value": value,
+            }
+            for r in result.replications
+            for group, figures in r.groups.items()
+            for figure, value in figures.items()
+        ]
+    if table == "backlog":
+        return [
+            {
+                "variant": label,
+                "replication": r.replication,
+                "time": row["time"],
+                "type": task_type,
+                "waiting": waiting,
+            }
+            for r in result.replications
+            for row in r.backlog
+            for task_type, waiting in row.items()
+            if task_type != "time"
+        ]
+    raise AssertionError(table)  # _check_table let an unknown table through
+
+
+def _check_table(table: object, allowed: Sequence[str]) -> None:
+    if not isinstance(table, str) or table not in allowed:
+        raise InvalidInputError(
+            f"table: got {_shown(table)} (expected one of {', '.join(allowed)})",
+            [("table", table, "a table name")],
+        )
 
 
 def _csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -285,7 +419,7 @@ def simulate(
         progress=progress,
     )
     policy = results[0].policy if results else scenario.routing.policy
-    return SimulationResult(scenario.name, policy, base_seed, results)
+    return SimulationResult(scenario.name, policy, base_seed, results, source=scenario)
 
 
 @dataclass
@@ -316,6 +450,45 @@ class ComparisonResult:
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+    def to_pandas(self, table: str = "summary") -> Any:
+        """One table over every policy as a pandas DataFrame; needs pandas (the pandas extra).
+
+        ``table`` is one of :meth:`SimulationResult.to_pandas`'s, with every
+        policy's rows stacked and told apart by ``variant`` (the policy
+        label; the summary is indexed by ``(variant, type, kpi)``), or
+        ``"differences"``: one row per (variant, type, KPI) of the paired
+        differences against the baseline, columns ``variant``, ``type``,
+        ``kpi``, ``mean``, ``half_width``, ``ci_low``, ``ci_high``.
+        """
+        _check_table(table, ("summary", *_LONG_COLUMNS, "differences"))
+        pd = _pandas()
+        if table == "summary":
+            rows = [
+                {"variant": label, **row}
+                for label, result in self.results.items()
+                for row in result.summary_rows()
+            ]
+            return pd.DataFrame(rows, columns=["variant", *_SUMMARY_COLUMNS]).set_index(
+                ["variant", "type", "kpi"]
+            )
+        if table == "differences":
+            rows = [
+                {"variant": label, "type": task_type, "kpi": kpi, **figures}
+                for label, types in self.differences.items()
+                for task_type, kpis in types.items()
+                for kpi, figures in kpis.items()
+            ]
+            columns = ["variant", "type", "kpi", "mean", "half_width", "ci_low", "ci_high"]
+            return pd.DataFrame(rows, columns=columns)
+        rows = [row for result in self.results.values() for row in _long_rows(result, table)]
+        return pd.DataFrame(rows, columns=_columns(rows, _LONG_COLUMNS[table]))
+
+    def to_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write a self-contained HTML report (see :func:`valueroute.sim.report.write_report`)."""
+        from valueroute.sim.report import write_report
+
+        return write_report(self, path)
 
 
 def _policy_setting(policy: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -381,7 +554,7 @@ def compare(
     results: dict[str, SimulationResult] = {}
     for position, (label, variant) in enumerate(variants):
         runs = flat[position * count : (position + 1) * count]
-        results[label] = SimulationResult(variant.name, label, base_seed, runs)
+        results[label] = SimulationResult(variant.name, label, base_seed, runs, source=variant)
     baseline = variants[0][0]
     wanted = list(kpis)
     differences: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
