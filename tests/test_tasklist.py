@@ -81,6 +81,12 @@ def test_a_ramp_reorders_at_its_breakpoint_and_not_before() -> None:
     assert tasks.best([group], 29.999).id == "new"
     # At t=30 "old" ramps to 2, ties with "new" and wins on age.
     assert tasks.best([group], 30.0).id == "old"
+    # A query leaves the list's time at 10, where "old"'s piece still ends at
+    # 30; a command at 30 moves the time and files the next piece.
+    assert tasks.now == 10.0
+    assert tasks.next_breakpoint() == 30.0
+    tasks._check()
+    tasks.add(TaskSpec(id="later", priority=0), now=30.0)
     assert tasks.next_breakpoint() == 40.0
     tasks._check()
 

@@ -232,6 +232,22 @@ class TaskListMachine(RuleBasedStateMachine):
             assert got is not None
             assert got.id == expected[0]
 
+    @rule(ahead=st.floats(0.0, 200.0, allow_nan=False), n=st.integers(0, 8))
+    def look_ahead_sees_the_oracle_and_moves_nothing(self, ahead: float, n: int) -> None:
+        """A query at a later time answers at that time; the list's time stays."""
+        before = self.tasks.now
+        at = self.now + ahead
+        page = self.tasks.top(n, at)
+        now, self.now = self.now, at
+        try:
+            expected = self.oracle_ranked(None)[:n]
+            scores = [self.oracle_score(self.oracle[task.id]) for task, _ in page]
+        finally:
+            self.now = now
+        assert [task.id for task, _ in page] == expected
+        assert [score for _, score in page] == scores
+        assert self.tasks.now == before
+
     @rule(
         picks=st.lists(
             st.tuples(st.sampled_from(CHANNELS), st.sampled_from(SKILL_SETS)),

@@ -13,13 +13,62 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError
 
-__all__ = ["LockedEngine", "TimerLoop"]
+__all__ = ["LockedEngine", "LockedView", "TimerLoop"]
+
+
+class LockedView:
+    """A read-only object of a locked engine (its task list, its agent pool)
+    whose every method call and attribute read holds the engine's lock.
+
+    An iterator a method returns (``ranked``, ``available_agents``) is run to
+    its end inside the lock and handed back as an iterator over that list:
+    walking a lazy one after the lock is released could meet a list changed
+    by another thread. Records returned (tasks, agents) are the engine's own;
+    read several of their fields consistently while holding the lock.
+    """
+
+    __slots__ = ("_lock", "_target")
+
+    def __init__(self, target: object, lock: threading.RLock) -> None:
+        self._target = target
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                result = attribute(*args, **kwargs)
+                if isinstance(result, Iterator):
+                    return iter(list(result))
+                return result
+
+        return locked
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._target)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[Any]:
+        with self._lock:
+            return iter(list(self._target))  # type: ignore[call-overload]
+
+    def __contains__(self, item: object) -> bool:
+        with self._lock:
+            return item in self._target  # type: ignore[operator]
+
+    def __repr__(self) -> str:
+        return f"LockedView({type(self._target).__name__})"
 
 
 class LockedEngine:
@@ -49,6 +98,16 @@ class LockedEngine:
     def lock(self) -> threading.RLock:
         """The lock; hold it to read several things consistently."""
         return self._lock
+
+    @property
+    def tasklist(self) -> LockedView:
+        """The engine's task list, every call holding the lock (see :class:`LockedView`)."""
+        return LockedView(self._engine.tasklist, self._lock)
+
+    @property
+    def agents(self) -> LockedView:
+        """The engine's agent pool, every call holding the lock (see :class:`LockedView`)."""
+        return LockedView(self._engine.agents, self._lock)
 
     @property
     def engine(self) -> Engine:

@@ -10,7 +10,7 @@ list files each task in a heap keyed by its base, one heap per
 the best of the bucket heads over the groups it is eligible for: with *g*
 eligible groups and *s* distinct slopes that is *g × s* comparisons, however
 many tasks wait. A task whose piece ends is re-filed at its breakpoint, before
-any query that looks past it.
+any query or command that looks past it.
 
 Ties in score go to the older task (smaller ``created``), then to the task
 submitted first (smaller ``seq``). The order is total and deterministic.
@@ -19,7 +19,12 @@ Removal is lazy: a removed or re-filed task leaves a stale heap entry that is
 dropped when it reaches the head, and a bucket is compacted when stale entries
 outnumber live ones. Heads are never stale, so queries never skip entries.
 
-Times passed as ``now`` must never decrease (:class:`~valueroute.errors.ClockError`).
+Commands (add, update, set_policy) move the list's time and must never go
+back before it (:class:`~valueroute.errors.ClockError`). Queries (best, score,
+ranked, top, oldest) answer at any ``now`` from the list's time on without
+moving it: what they re-file to look ahead is put back by the next call at an
+earlier time, so a supervisor looking ahead cannot change what a later
+command at an earlier time decides.
 """
 
 from __future__ import annotations
@@ -107,6 +112,10 @@ class TaskList:
         # seq -> open task: heap entries refer to tasks by seq (see Entry).
         self._by_seq: dict[int, Task] = {}
         self._now = -_INF
+        # Pieces a query re-filed ahead of the list's time (see _look): the
+        # latest such time, and each task's placement before, by seq.
+        self._ahead = -_INF
+        self._undo: dict[int, tuple[Task, Entry, float, float]] = {}
         self._next_seq = 0
         self._counts: dict[tuple[object, ...], int] = {}
 
@@ -197,19 +206,85 @@ class TaskList:
         if now != before:
             if not (now > before) or now == _INF:
                 raise ClockError(
-                    f"now: got {now!r} (expected a finite time >= {before!r}, "
+                    f"now: got {_bounded(now)} (expected a finite time >= {before!r}, "
                     "the latest time already seen)"
                 )
             self._now = now
+        if self._undo and now < self._ahead:
+            self._restore()
         breakpoints = self._breakpoints
         if breakpoints and breakpoints[0][0] <= now:
             self._refile_due(now, before)
+        if self._undo:
+            # Pieces re-filed by queries up to now hold from the time each was
+            # computed: they stand.
+            self._undo.clear()
+            self._ahead = -_INF
 
-    def _refile_due(self, now: float, before: float) -> None:
+    def _look(self, now: float) -> None:
+        """Make the filed order exact at a query's ``now`` without moving the list's time.
+
+        A query may look ahead of the list's time (never back). Pieces that
+        end by then are re-filed at ``now`` as a command would, but each
+        task's placement before is kept: a later call at an earlier time
+        puts them back first (:meth:`_restore`), so what a look ahead sees
+        never changes an answer or a decision at an earlier time. The
+        engine, asking at its own time, re-files each piece once.
+        """
+        if now != self._now and (
+            isinstance(now, bool)
+            or not isinstance(now, int | float)
+            or not (self._now <= now < _INF)
+        ):
+            raise ClockError(
+                f"now: got {_bounded(now)} (expected a finite time >= {self._now!r}, "
+                "the list's time: a query may look ahead of it, not back)"
+            )
+        if now < self._ahead:
+            self._restore()
+        breakpoints = self._breakpoints
+        if breakpoints and breakpoints[0][0] <= now:
+            self._refile_due(now, self._now, undo=self._undo)
+            if self._undo and now > self._ahead:
+                self._ahead = now
+
+    def _restore(self) -> None:
+        """Put every task a query re-filed back where it was before. O(u log n)."""
+        by_seq = self._by_seq
+        breakpoints = self._breakpoints
+        for seq, (task, entry, slope, until) in self._undo.items():
+            if by_seq.get(seq) is not task:
+                continue  # it has left the list since
+            self._unfile(task)
+            group = task.group
+            assert group is not None
+            bucket = group.buckets.get(slope)
+            if bucket is None:
+                bucket = _new_bucket(group, slope)
+            # A new tuple: the old one may still sit, stale, in its heap.
+            restored: Entry = (entry[0], entry[1], entry[2])
+            heapq.heappush(bucket.heap, restored)
+            task.entry = restored
+            task.bucket = bucket
+            task.slope = slope
+            task.until = until
+            if until != _INF:
+                heapq.heappush(breakpoints, (until, seq))
+        self._undo.clear()
+        self._ahead = -_INF
+
+    def _refile_due(
+        self,
+        now: float,
+        before: float,
+        undo: dict[int, tuple[Task, Entry, float, float]] | None = None,
+    ) -> None:
         """Re-file the tasks whose score pieces ended by ``now``, all or none.
 
         Every new piece is asked for before any task moves: a policy failing
         on one leaves the list as it was at ``before``, breakpoints still due.
+        With ``undo`` (a query's look ahead) each task's placement is kept
+        there first.
         """
         breakpoints = self._breakpoints
         due: dict[int, Task] = {}
@@ -230,23 +305,34 @@ class TaskList:
                     heapq.heappush(breakpoints, (task.until, task.seq))
                 self._now = before
         for task, segment in zip(due.values(), segments, strict=True):
+            if undo is not None and task.seq not in undo:
+                entry = task.entry
+                assert entry is not None
+                undo[task.seq] = (task, entry, task.slope, task.until)
             self._unfile(task)
             self._file(task, now, segment)
 
     def next_breakpoint(self) -> float:
         """When the next task's score piece ends (``inf`` if none). O(1) amortised.
 
-        A host that wants the order refreshed exactly at that instant (to emit
-        an event, say) wakes up then; queries re-file lazily in any case.
+        At the list's time, whatever a query has looked at ahead of it. A host
+        that wants the order refreshed exactly at that instant (to emit an
+        event, say) wakes up then; queries re-file lazily in any case.
         """
         breakpoints = self._breakpoints
+        found = _INF
         while breakpoints:
             until, seq = breakpoints[0]
             task = self._by_seq.get(seq)
             if task is not None and task.until == until:
-                return until
+                found = until
+                break
             heapq.heappop(breakpoints)
-        return _INF
+        by_seq = self._by_seq
+        for seq, (task, _, _, until) in self._undo.items():
+            if until < found and by_seq.get(seq) is task:
+                found = until
+        return found
 
     # ------------------------------------------------------------------ filing
 
@@ -529,20 +615,29 @@ class TaskList:
     # ------------------------------------------------------------------ queries
 
     def score(self, task: Task, now: float) -> float:
-        """A filed task's score at ``now`` (after re-filing due breakpoints). O(1) amortised."""
-        self._tick(now)
+        """A filed task's score at ``now``. O(1) amortised.
+
+        A query: ``now`` may lie ahead of the list's time (not before it,
+        :class:`~valueroute.errors.ClockError`); the list's time does not move.
+        """
+        if task.entry is None or self._by_seq.get(task.seq) is not task:
+            raise UnknownTaskError(f"task {_bounded(task.id)} is not in the list")
+        self._look(now)
         entry = task.entry
-        if entry is None:
-            raise UnknownTaskError(f"task {task.id!r} is not in the list")
+        assert entry is not None
         return -entry[0] + task.slope * now
 
     def best(self, groups: Iterable[RequirementGroup], now: float) -> Task | None:
         """The highest-scoring task at ``now`` among ``groups``; ``None`` if all are empty.
 
-        O(g × s) for g groups and s distinct slopes among their tasks, plus
-        O(log n) per breakpoint passed since the previous call.
+        A query: ``now`` may lie ahead of the list's time (not before it,
+        :class:`~valueroute.errors.ClockError`); the list's time does not
+        move, so a supervisor's look ahead cannot change what a later command
+        at an earlier time decides. O(g × s) for g groups and s distinct
+        slopes among their tasks, plus O(log n) per piece that ended by
+        ``now`` (once at the engine's pace; again after a look ahead).
         """
-        self._tick(now)
+        self._look(now)
         # Candidates compare as (-score, created, seq): score first, then
         # age, then submission order. The score key is a float computed per
         # bucket head; tuples are built only to break exact ties.
@@ -574,11 +669,12 @@ class TaskList:
     ) -> Iterator[tuple[Task, float]]:
         """Yield ``(task, score)`` best first at ``now``, lazily.
 
-        Walks all bucket heaps best-first, so the first k results cost
-        O((k + b) log(k + b)) for b buckets, not a sort of every task. The
-        list must not change while the iterator is in use.
+        A query, like :meth:`best` (``now`` is checked at the call, before
+        the first item). Walks all bucket heaps best-first, so the first k
+        results cost O((k + b) log(k + b)) for b buckets, not a sort of every
+        task. The list must not change while the iterator is in use.
         """
-        self._tick(now)
+        self._look(now)
         chosen = self._groups.values() if groups is None else groups
         frontier: list[tuple[float, float, int, int, int]] = []
         heaps: list[list[Entry]] = []
@@ -590,6 +686,17 @@ class TaskList:
                 heaps.append(bucket.heap)
                 slopes.append(bucket.slope)
         heapq.heapify(frontier)
+        return self._walk(now, frontier, heaps, slopes, where)
+
+    def _walk(
+        self,
+        now: float,
+        frontier: list[tuple[float, float, int, int, int]],
+        heaps: list[list[Entry]],
+        slopes: list[float],
+        where: Callable[[Task], bool] | None,
+    ) -> Iterator[tuple[Task, float]]:
+        by_seq = self._by_seq
         while frontier:
             key, _, _, which, index = heapq.heappop(frontier)
             heap = heaps[which]
@@ -601,7 +708,7 @@ class TaskList:
                         frontier, (entry[0] - slope * now, entry[1], entry[2], which, child)
                     )
             entry = heap[index]
-            task = self._by_seq.get(entry[2])
+            task = by_seq.get(entry[2])
             if task is not None and task.entry is entry and (where is None or where(task)):
                 yield task, -key
 
@@ -623,8 +730,11 @@ class TaskList:
         Filters combine with *and*. Cost O((offset + n) log) when filters match
         often; a rare filter walks further.
         """
-        if n < 0 or offset < 0:
-            raise InvalidInputError(f"n, offset: got {n!r}, {offset!r} (expected integers >= 0)")
+        for name, number in (("n", n), ("offset", offset)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+                raise InvalidInputError(
+                    f"{name}: got {_bounded(number)} (expected an integer >= 0)"
+                )
         where = _filter(type, channel, department, process, state)
         page: list[tuple[Task, float]] = []
         for position, item in enumerate(self.ranked(now, groups=groups, where=where)):
@@ -657,8 +767,11 @@ class TaskList:
         process: str | None = None,
         state: str | None = None,
     ) -> tuple[Task, float] | None:
-        """The oldest matching task and its age at ``now``; O(n) scan."""
-        self._tick(now)
+        """The oldest matching task and its age at ``now``; O(n) scan.
+
+        A view: ``now`` may lie ahead of the list's time, not before it.
+        """
+        self._look(now)
         where = _filter(type, channel, department, process, state)
         oldest: Task | None = None
         for task in self._tasks.values():
@@ -707,12 +820,19 @@ class TaskList:
             assert entry[1] == task.created
             assert entry[2] == task.seq
             assert task.until > self._now or task.until == _INF or self._now == -_INF
+            assert task.until > self._ahead or task.until == _INF, "due piece left filed"
             if task.until != _INF:
                 assert (task.until, task.seq) in pending, "breakpoint missing"
         expected = Counter(
             tuple(_dimension_value(task, by) for by in _DIMENSIONS) for task in self._tasks.values()
         )
         assert self._counts == dict(expected), "counts wrong"
+        assert bool(self._undo) == (self._ahead != -_INF), "look-ahead time without a record"
+        assert not self._undo or self._ahead >= self._now, "look ahead behind the list's time"
+        for seq, (task, entry, _, until) in self._undo.items():
+            assert entry[2] == seq
+            if self._by_seq.get(seq) is task:
+                assert until > self._now or until == _INF or self._now == -_INF
 
 
 def check_changes(
@@ -758,6 +878,12 @@ def check_changes(
         None if due is None else float(due),
         new_skills,
     )
+
+
+def _bounded(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a user's value may be any size."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def _filter(
