@@ -4,12 +4,15 @@ The child (``tests/journal_child.py``) prints a line for each command once it
 is durable. After each kill the journal is recovered here and every
 acknowledged command must be reflected: each acknowledged task present once,
 in a state its acknowledged commands allow, and the engine must keep routing.
+After each kill a copy of the files with one ``-wal`` frame overwritten must
+recover with every committed record accounted for, kept or reported lost.
 ``VALUEROUTE_CRASH_KILLS`` raises the number of kills for a soak run.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from valueroute import AgentSpec, TaskSpec
-from valueroute.journal import DurableEngine
+from valueroute.journal import DurableEngine, SQLiteStore
 from valueroute.task import TaskState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,10 +54,29 @@ def run_and_kill(path: Path, sync: str, run: str, seconds: float) -> list[str]:
     return lines
 
 
+def damage_a_copy(path: Path, folder: Path, rng: np.random.Generator) -> Path | None:
+    """A copy of a killed process's files with 8 bytes of one -wal frame overwritten."""
+    wal = Path(f"{path}-wal")
+    if not wal.exists():
+        return None
+    data = bytearray(wal.read_bytes())
+    frames = (len(data) - 32) // (24 + 4096)
+    if frames < 2:
+        return None
+    folder.mkdir()
+    for suffix in ("", ".mark"):
+        shutil.copy(f"{path}{suffix}", folder / f"{path.name}{suffix}")
+    at = 32 + int(rng.integers(1, frames)) * (24 + 4096) + int(rng.integers(0, 4096))
+    data[at : at + 8] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
+    (folder / f"{path.name}-wal").write_bytes(bytes(data))
+    return folder / path.name
+
+
 def test_acknowledged_commands_survive_sigkill(tmp_path: Path) -> None:
     rng = np.random.default_rng(20261125)
     path = tmp_path / "crash.journal"
     acknowledged_position = 0
+    damaged = 0
     last: dict[str, str] = {}
     for kill in range(KILLS):
         sync = "every" if kill % 2 else "group"
@@ -65,6 +87,24 @@ def test_acknowledged_commands_survive_sigkill(tmp_path: Path) -> None:
             acknowledged_position = int(position)
             if command != "add_agent":
                 last[task] = command
+
+        # The files this kill left, with a -wal frame damaged: SQLite ends the
+        # log there without a word; recovery must account for every committed
+        # record, as kept or as lost.
+        copy = damage_a_copy(path, tmp_path / f"damaged-{kill}", rng)
+        if copy is not None:
+            store = SQLiteStore(copy)
+            mark = store.mark()
+            store.close(checkpoint=False)
+            assert mark is not None
+            found = DurableEngine.open(copy, make_engine)
+            report = found.report
+            assert report.position + report.lost == max(mark[0], report.position), report
+            assert report.clean == (report.lost == 0), report
+            if report.lost == 0:
+                assert report.position >= acknowledged_position
+            found.close()
+            damaged += 1
 
         durable = DurableEngine.open(path, make_engine)
         engine = durable.engine
@@ -93,3 +133,4 @@ def test_acknowledged_commands_survive_sigkill(tmp_path: Path) -> None:
         acknowledged_position = durable.position
         durable.close()
     assert len(last) > KILLS, "the child did too little work between kills to test anything"
+    assert damaged > KILLS // 4, "too few kills left a -wal file to damage"
