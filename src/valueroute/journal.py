@@ -291,9 +291,10 @@ class SQLiteStore:
     was noticed on opening (an empty file, a new journal).
 
     Beside the file, ``NAME.mark`` holds the position and checksum of the
-    last record committed, rewritten (and, under ``"full"``, fsynced) after
-    each commit. SQLite cannot tell a ``-wal`` file that lost its tail from
-    one that never had it; the mark can: recovery compares the two.
+    last record committed, rewritten after each commit (under ``"full"``
+    fsynced at most once a second, see :meth:`set_mark`). SQLite cannot
+    tell a ``-wal`` file that lost its tail from one that never had it; the
+    mark can: recovery compares the two.
     """
 
     def __init__(self, path: str | Path, *, synchronous: Literal["full", "off"] = "full") -> None:
