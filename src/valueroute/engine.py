@@ -131,9 +131,15 @@ class _BoundedRepr(reprlib.Repr):
 _BOUNDED = _BoundedRepr()
 
 
+_SHOWN_LIMIT = 100
+
+
 def _shown(value: object) -> str:
     """A caller's value for a message: its repr, bounded in length whatever the value."""
-    return _BOUNDED.repr(value)
+    text = _BOUNDED.repr(value)
+    if len(text) > _SHOWN_LIMIT:
+        text = text[: _SHOWN_LIMIT - 3] + "..."
+    return text
 
 
 def _refusal(name: str, value: object, expected: str) -> InvalidInputError:
@@ -157,6 +163,17 @@ def _check_id(name: str, value: object) -> None:
 def _check_optional_id(name: str, value: object) -> None:
     if value is not None and not isinstance(value, str):
         raise _refusal(name, value, "an id, a string, or None")
+
+
+def _is_text(text: str) -> bool:
+    """Whether ``text`` is Unicode text UTF-8 can carry (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_text(name: str, value: object) -> None:
@@ -187,6 +204,12 @@ def _number(name: str, value: object, expected: str) -> float:
         if number - number == 0.0:
             return number
     raise _refusal(name, value, expected)
+
+
+def _clock_reading(value: object) -> float:
+    """A clock reading as a float: a finite real number (a host clock returning
+    text, None or an infinity is refused before the engine acts on it)."""
+    return _number("clock", value, "a clock reading, a finite number of seconds")
 
 
 def _seconds(name: str, value: object, *, minimum: float, strict: bool) -> float:
@@ -413,6 +436,7 @@ def _by_seq(task: Task) -> int:
 
 
 _OFFERED_ONLY = (TaskState.offered,)
+_PRIORITY_EXPECTED = "an integer a float can hold, or None"
 _WRAP_UP_EXPECTED = "a finite number of seconds >= 0, or None for the engine's setting"
 _ASSIGNED_ONLY = (TaskState.assigned,)
 
@@ -595,9 +619,7 @@ class Engine:
             raise _refusal("subscriber", subscriber, "a callable taking an event")
         wanted: frozenset[EventKind] | None = None
         if kinds is not None:
-            expected = (
-                f"event kinds, an iterable of names among {sorted(k.value for k in EventKind)}"
-            )
+            expected = "event kinds: an iterable of EventKind members or their names"
             if isinstance(kinds, str | bytes | Mapping) or not isinstance(kinds, Iterable):
                 raise _refusal("kinds", kinds, expected)
             chosen: set[EventKind] = set()
@@ -690,17 +712,14 @@ class Engine:
 
     def _read_clock(self) -> float:
         """The clock's reading for a view: never behind the engine's time, not adopted."""
-        now = float(self._clock())
-        if not math.isfinite(now):
-            raise InvalidInputError(f"clock: got {now!r} (expected finite seconds)")
-        return max(now, self._now)
+        return max(_clock_reading(self._clock()), self._now)
 
     def _begin(self) -> float:
         """Read the clock and make it the engine's time (every command does, once)."""
-        now = float(self._clock())
+        now: object = self._clock()
         # x - x == 0 holds exactly for finite floats, fails for inf and nan.
-        if now - now != 0.0:
-            raise InvalidInputError(f"clock: got {now!r} (expected finite seconds)")
+        if type(now) is not float or now - now != 0.0:
+            now = _clock_reading(now)
         if now < self._now:
             # A wall clock may step back (NTP); the engine keeps its own time
             # monotone instead of reordering history.
@@ -1608,8 +1627,10 @@ class Engine:
         ``keep_age=False`` (then it counts as new from now).
         """
         skills = _skills_argument("skills", skills)
-        if channel is not None and (not isinstance(channel, str) or not channel):
-            raise _refusal("channel", channel, "a channel name, a non-empty string, or None")
+        if channel is not None and (
+            not isinstance(channel, str) or not channel or not _is_text(channel)
+        ):
+            raise _refusal("channel", channel, "a channel name, non-empty Unicode text, or None")
         _check_optional_id("to_agent", to_agent)
         _check_flag("keep_age", keep_age)
         task = self._open(task_id, (TaskState.assigned, TaskState.queued), "transfer")
@@ -1680,7 +1701,9 @@ class Engine:
         task's ``version`` has moved on. Queued tasks are re-scored at once.
         """
         if priority is not None:
-            priority = _integer("priority", priority, "an integer, or None")
+            priority = _integer("priority", priority, _PRIORITY_EXPECTED)
+            # Scores are floats: a priority no float can hold cannot be scored.
+            _number("priority", priority, _PRIORITY_EXPECTED)
         if value is not None:
             value = _number("value", value, "a finite number >= 0, or None")
         if due is not None:
