@@ -694,3 +694,21 @@ def test_staffing_table_frame_matches_its_rows() -> None:
         assert frame.loc[label].to_dict() == pytest.approx(row)
     erlang_c = staff_intervals([80], interval=1800, aht=240, service_level=0.8, awt=20)
     assert "p_abandon" not in erlang_c.to_pandas().columns
+
+
+@pytest.mark.parametrize(
+    ("value", "kpi", "shown"),
+    [
+        (-0.0004, "service_level", "0.0"),
+        (-0.002, "service_level", "-0.2"),
+        (0.8312, "service_level", "83.1"),
+        (-0.004, "asa", "0.00"),
+        (-1.5, "asa", "-1.50"),
+        (-2000.0, "offered", "-2,000"),
+        (math.nan, "asa", "–"),
+    ],
+)
+def test_report_numbers_are_percent_for_shares_and_unsigned_at_zero(
+    value: float, kpi: str, shown: str
+) -> None:
+    assert report._number(value, kpi) == shown

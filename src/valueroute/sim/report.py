@@ -260,10 +260,13 @@ def _number(value: float, kpi: str) -> str:
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
     if kpi in _PERCENT:
-        return f"{100 * value:.1f}"
-    if abs(value) >= 1000 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
+        text = f"{100 * value:.1f}"
+    elif abs(value) >= 1000 or float(value).is_integer():
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.2f}"
+    # A value that rounds to zero is shown without a sign.
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def _head(variant: bool, first: str) -> str:
