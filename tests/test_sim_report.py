@@ -712,3 +712,11 @@ def test_report_numbers_are_percent_for_shares_and_unsigned_at_zero(
     value: float, kpi: str, shown: str
 ) -> None:
     assert report._number(value, kpi) == shown
+
+
+def test_interval_bands_refuse_replications_of_different_days() -> None:
+    four = _replication(0, [(1, 0, 1, 5.0)] * 4)
+    three = _replication(1, [(1, 0, 1, 5.0)] * 3)
+    for kpi in INTERVAL_KPIS:
+        with pytest.raises(InvalidInputError, match=r"^replications: replication 1 has 3 "):
+            interval_band([four, three], kpi, "calls")

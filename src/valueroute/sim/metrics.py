@@ -464,6 +464,15 @@ def interval_band(
     columns = [interval_series(r, kpi, task_type) for r in replications]
     if not columns:
         return []
+    times = [time for time, _ in columns[0]]
+    for replication, column in zip(replications, columns, strict=True):
+        if [time for time, _ in column] != times:
+            raise InvalidInputError(
+                f"replications: replication {replication.replication} has {len(column)} "
+                f"intervals where the first has {len(times)}, or other start times (expected "
+                "replications of one scenario)",
+                [("replications", replication.replication, "replications of one scenario")],
+            )
     band = []
     for index, (time, _) in enumerate(columns[0]):
         values = [column[index][1] for column in columns]
