@@ -167,6 +167,19 @@ def _ids_of(builder: Callable[[Path], list[Case]]) -> list[str]:
         return [case.id for case in builder(Path(scratch))]
 
 
+_BUILT: dict[str, dict[str, Case]] = {}
+
+
+def built(
+    builder: Callable[[Path], list[Case]], factory: pytest.TempPathFactory
+) -> dict[str, Case]:
+    """The cases of a builder that writes files, built once per run (they only read them)."""
+    name = builder.__name__
+    if name not in _BUILT:
+        _BUILT[name] = {case.id: case for case in builder(factory.mktemp(name))}
+    return _BUILT[name]
+
+
 # ====================================================================== engine
 
 now = [0.0]
@@ -709,13 +722,26 @@ def _factory(clock: Callable[[], float]) -> Engine:
     return Engine(dispatch="pull", clock=clock)
 
 
+@pytest.fixture
+def journal_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder for a journal: in memory-backed /dev/shm where there is one (no disk syncs)."""
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(dir=shm, prefix="valueroute-hostile-") as folder:
+        yield Path(folder)
+
+
 @pytest.mark.parametrize("case", params(DURABLE_CASES))
 def test_durable_engine_refuses_journals_nothing_and_reopens_the_same(
-    case: Case, tmp_path: Path
+    case: Case, journal_dir: Path
 ) -> None:
     from valueroute.journal import DurableEngine
 
-    path = tmp_path / "journal.db"
+    path = journal_dir / "journal.db"
     durable = DurableEngine.open(path, _factory, sync="none", clock=lambda: now[0])
     try:
         populate(durable)
@@ -729,7 +755,7 @@ def test_durable_engine_refuses_journals_nothing_and_reopens_the_same(
         after = durable.digest()
     finally:
         durable.close()
-    reopened = DurableEngine.open(path, _factory, clock=lambda: now[0])
+    reopened = DurableEngine.open(path, _factory, sync="none", clock=lambda: now[0])
     try:
         assert reopened.digest() == after
     finally:
@@ -1020,8 +1046,8 @@ def _rule_cases(tmp: Path) -> list[Case]:
 
 
 @pytest.mark.parametrize("case_id", _ids_of(_rule_cases))
-def test_rule_loaders_refuse(case_id: str, tmp_path: Path) -> None:
-    case = {c.id: c for c in _rule_cases(tmp_path)}[case_id]
+def test_rule_loaders_refuse(case_id: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    case = built(_rule_cases, tmp_path_factory)[case_id]
     refused(case.call, case.field)
 
 
@@ -1134,8 +1160,8 @@ def _scenario_cases(tmp: Path) -> list[Case]:
 
 
 @pytest.mark.parametrize("case_id", _ids_of(_scenario_cases))
-def test_scenario_loaders_refuse(case_id: str, tmp_path: Path) -> None:
-    case = {c.id: c for c in _scenario_cases(tmp_path)}[case_id]
+def test_scenario_loaders_refuse(case_id: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    case = built(_scenario_cases, tmp_path_factory)[case_id]
     refused(case.call, case.field)
 
 
@@ -1470,8 +1496,8 @@ def _forecast_file_cases(tmp: Path) -> list[Case]:
 
 
 @pytest.mark.parametrize("case_id", _ids_of(_forecast_file_cases))
-def test_forecast_files_refused(case_id: str, tmp_path: Path) -> None:
-    case = {c.id: c for c in _forecast_file_cases(tmp_path)}[case_id]
+def test_forecast_files_refused(case_id: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    case = built(_forecast_file_cases, tmp_path_factory)[case_id]
     refused(case.call, case.field)
 
 
@@ -1613,8 +1639,10 @@ def _dataset_cases(tmp: Path) -> list[Case]:
 
 
 @pytest.mark.parametrize("case_id", _ids_of(_dataset_cases))
-def test_dataset_and_input_loaders_refuse(case_id: str, tmp_path: Path) -> None:
-    case = {c.id: c for c in _dataset_cases(tmp_path)}[case_id]
+def test_dataset_and_input_loaders_refuse(
+    case_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    case = built(_dataset_cases, tmp_path_factory)[case_id]
     refused(case.call, case.field)
 
 
@@ -2678,8 +2706,10 @@ def _surface_cases(tmp: Path) -> list[Case]:
 
 
 @pytest.mark.parametrize("case_id", _ids_of(_surface_cases))
-def test_the_rest_of_the_surface_refuses(case_id: str, tmp_path: Path) -> None:
-    case = {c.id: c for c in _surface_cases(tmp_path)}[case_id]
+def test_the_rest_of_the_surface_refuses(
+    case_id: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    case = built(_surface_cases, tmp_path_factory)[case_id]
     refused(case.call, case.field)
 
 
