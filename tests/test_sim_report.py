@@ -445,6 +445,8 @@ def test_a_figure_undefined_everywhere_has_no_chart_and_one_replication_no_band(
         ("demo", b"r.html", "path"),
         ("demo", ["r.html"] * 10_000, "path"),
         ("demo", "missing-folder/r.html", "path"),
+        ("demo", "r\x00.html", "path"),
+        ("demo", "r" * 100_000 + ".html", "path"),
     ],
 )
 def test_write_report_refuses_bad_input_and_writes_nothing(

@@ -90,12 +90,13 @@ def write_report(result: SimulationResult | ComparisonResult, path: str | os.Pat
     out = Path(path)
     try:
         out.write_text(text, encoding="utf-8")
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or unencodable character
+        reason = exc.strerror if isinstance(exc, OSError) else None
         raise InvalidInputError(
-            f"path: cannot write {_shown(str(out))} ({exc.strerror or type(exc).__name__}; "
+            f"path: cannot write {_shown(str(out))} ({reason or str(exc)[:80]}; "
             "expected a writable file path)",
-            [("path", str(out), "a writable file path")],
-        ) from exc
+            [("path", str(out)[:160], "a writable file path")],
+        ) from None
     return out
 
 
