@@ -60,6 +60,7 @@ NOT_NUMBERS: dict[str, Any] = {
     "object": Opaque(),
     "bytes": b"1",
     "str": "5",
+    "bool": True,
     "None": None,
 }
 # Values of a wrong type where a string id is expected.

@@ -1233,7 +1233,7 @@ def _erlang_cases() -> list[Case]:
         **NON_FINITE,
         **HUGE_INTS,
         "negative": -1.0,
-        **{k: v for k, v in NOT_NUMBERS.items() if k not in ("list", "bytes", "str")},
+        **{k: v for k, v in NOT_NUMBERS.items() if k not in ("list", "bytes", "str", "bool")},
     }
     bad_agents = {
         "negative": -1,
