@@ -746,11 +746,13 @@ def test_durable_engine_refuses_journals_nothing_and_reopens_the_same(
     try:
         populate(durable)
         digest, events = durable.digest(), durable.engine.event_count
+        position = durable.position
         refused(
             lambda: case.call(durable), case.field if not case.id.startswith("durable") else None
         )
         assert durable.digest() == digest
         assert durable.engine.event_count == events
+        assert durable.position == position, "a refused command was journaled"
         good_submit(durable)
         after = durable.digest()
     finally:
