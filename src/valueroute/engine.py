@@ -243,8 +243,10 @@ def _integer(name: str, value: object, expected: str) -> int:
 def _skills_argument(name: str, skills: object) -> dict[str, float] | None:
     """Required skills handed to a command: a mapping of names to finite levels, or None.
 
-    Only the types are checked here; names and levels are then checked by
-    :func:`valueroute.tasklist.check_changes`, like a task's own.
+    Checked here: the types, the number of skills and the length of names
+    (so that no message shows a huge mapping whole); the rest (level range,
+    text) is then checked by :func:`valueroute.tasklist.check_changes`, like
+    a task's own.
     """
     if skills is None:
         return None
@@ -436,9 +438,9 @@ def _by_seq(task: Task) -> int:
 
 
 _OFFERED_ONLY = (TaskState.offered,)
+_ASSIGNED_ONLY = (TaskState.assigned,)
 _PRIORITY_EXPECTED = "an integer a float can hold, or None"
 _WRAP_UP_EXPECTED = "a finite number of seconds >= 0, or None for the engine's setting"
-_ASSIGNED_ONLY = (TaskState.assigned,)
 
 _OPEN_FOR_UPDATE = frozenset(
     {
