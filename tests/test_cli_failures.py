@@ -8,6 +8,7 @@ them with matplotlib made unimportable.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -116,11 +117,16 @@ FAILURES: list[tuple[list[str], str]] = [
     (["bench", "{latin1}", "--fast"], "not UTF-8"),
     (["bench", "--fast", "--out", "{file}"], "--out: got"),
     (["bench", "--fast", "--out", "/proc/nope"], "--out: got '/proc/nope'"),
+    (["bench", "--fast", "--replications", "10001"], "--replications: got '10001'"),
+    (["simulate", "demo", "--replications", "10001"], "--replications: got '10001'"),
+    (["compare", "demo", "--policy", "fifo", "--policy", "edd", "--replications", "99999"], "99"),
+    (["staff", "--simulate", "demo", "--target", "0.8", "--replications", "10001"], "10001"),
     # demo
     (["demo", "--seconds-per-point", "nan"], "--seconds-per-point: got 'nan'"),
     (["demo", "--seconds-per-point", "0"], "--seconds-per-point: got '0'"),
     (["demo", "--at", "nan"], "--at: got 'nan'"),
     (["demo", "--at", "-100"], "--at: got '-100'"),
+    (["demo", "--at", "1e308"], "--at: got '1e308'"),
     # rules
     (["rules"], "the following arguments are required: ACTION"),
     (["rules", "check", "{missing}"], "cannot be read"),
@@ -130,6 +136,8 @@ FAILURES: list[tuple[list[str], str]] = [
     (["rules", "dry-run", RULES, "{folder}"], "Is a directory"),
     (["rules", "dry-run", RULES, TASKS, "--at", "nan"], "--at: got 'nan'"),
     (["rules", "dry-run", RULES, TASKS, "--policy", "nope"], "got 'nope'"),
+    (["rules", "dry-run", RULES, TASKS, "--at", "1e50"], "--at: got '1e50'"),
+    (["rules", "dry-run", RULES, TASKS, "--at=-1e13"], "--at: got '-1e13'"),
     (["rules", "dry-run", RULES, TASKS, "--param", "x"], "--param: got 'x'"),
     # unbounded user values are shown cut short
     ([LONG], "invalid choice: '99999"),
@@ -324,3 +332,36 @@ def test_bench_report_write_without_matplotlib_writes_nothing(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "matplotlib" in result.stdout
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rules", "dry-run", RULES, TASKS],
+        ["simulate", "demo", "--replications", "1", "--serial", "--json"],
+        ["erlang", "--traffic", "10", "--agents", "12"],
+    ],
+    ids=["rules", "simulate", "erlang"],
+)
+def test_a_closed_output_pipe_is_one_line(argv: list[str], tmp_path: Path) -> None:
+    # `valueroute ... | head`: the reader has gone before the output is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "valueroute", *argv],
+            cwd=tmp_path,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "broken pipe" in lines[0]
+    assert result.returncode == 2

@@ -42,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--selection", action="append", help="an agent-selection strategy name (repeat)"
     )
     parser.add_argument(
-        "--replications", type=integer(low=2), help="replications per variant (at least 2)"
+        "--replications",
+        type=integer(low=2, high=10_000),
+        help="replications per variant, 2 to 10000 (as a bench file's run lengths)",
     )
     parser.add_argument(
         "--seed", type=integer(low=0), help="random seed (default: each scenario's)"

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from valueroute.cli import number, shown
-from valueroute.models import TaskSpec
+from valueroute.models import MAX_SECONDS, TaskSpec
 from valueroute.scoring import AgingPriority
 from valueroute.tasklist import TaskList
 
@@ -33,10 +33,10 @@ def _moment(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value >= _LAST_ARRIVAL):
+    if not (math.isfinite(value) and _LAST_ARRIVAL <= value <= MAX_SECONDS):
         raise argparse.ArgumentTypeError(
             f"got {shown(text)} (expected finite seconds >= {_LAST_ARRIVAL:g}, when the last "
-            "sample task arrives)"
+            f"sample task arrives, and <= {MAX_SECONDS:g})"
         )
     return value
 

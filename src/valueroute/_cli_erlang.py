@@ -30,6 +30,9 @@ from valueroute.errors import ErlangError
 MAX_TRAFFIC = 1e9
 """The largest offered load, in Erlangs, the commands accept (far beyond any operation)."""
 
+MAX_REPLICATIONS = 10_000
+"""The most replications ``staff --simulate`` runs per staffing (as a scenario file may ask)."""
+
 MAX_AGENTS = 1_000_000_000
 """The most agents ``--agents`` and ``--max-agents`` accept."""
 
@@ -143,8 +146,8 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     sim.add_argument(
         "--replications",
-        type=integer(low=1),
-        help="replications (default: the scenario's)",
+        type=integer(low=1, high=MAX_REPLICATIONS),
+        help=f"replications, 1 to {MAX_REPLICATIONS} (default: the scenario's)",
     )
     sim.add_argument("--seed", type=integer(low=0), help="random seed (default: the scenario's)")
     sim.add_argument(

@@ -9,7 +9,7 @@ from typing import Any
 
 from valueroute.cli import number, shown
 from valueroute.errors import InvalidInputError
-from valueroute.models import TaskSpec
+from valueroute.models import MAX_SECONDS, TaskSpec
 from valueroute.rules import RuleSet, dry_run, load_rules, parse_rules
 from valueroute.scoring import policy_by_name
 
@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     dry.add_argument(
         "--at",
-        type=number(unit=" of seconds"),
+        type=number(low=-MAX_SECONDS, high=MAX_SECONDS, unit=" of seconds"),
         default=None,
         help="moment of the dispatch in seconds (default: the latest task creation time)",
     )

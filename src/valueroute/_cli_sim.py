@@ -15,6 +15,9 @@ from valueroute.sim.scenario import Scenario
 
 __all__ = ["load_named_scenario", "register", "run_compare", "run_simulate"]
 
+MAX_REPLICATIONS = 10_000
+"""The most replications a command runs (as a scenario file may ask for)."""
+
 _SHOWN = (
     ("offered", "offered", "{:.0f}"),
     ("answered", "answered", "{:.0f}"),
@@ -39,7 +42,9 @@ def load_named_scenario(name: str) -> Scenario:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario file (.toml, .json, .yaml) or 'demo'")
     parser.add_argument(
-        "--replications", type=integer(low=1), help="replications (default: the scenario's)"
+        "--replications",
+        type=integer(low=1, high=MAX_REPLICATIONS),
+        help=f"replications, 1 to {MAX_REPLICATIONS} (default: the scenario's)",
     )
     parser.add_argument("--seed", type=integer(low=0), help="random seed (default: the scenario's)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import re
 import sys
 import tempfile
@@ -181,10 +182,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args.run(args)
+        sys.stdout.flush()
     except ValueRouteError as exc:
         print(_one_line(f"valueroute {args.command}", str(exc)), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`valueroute ... | head`): say so once, and keep the
+        # interpreter's final flush from failing again on the closed pipe.
+        _discard_stdout()
+        print(
+            f"valueroute {args.command}: error: standard output was closed before all of "
+            "the output was written (broken pipe)",
+            file=sys.stderr,
+        )
+        return 2
     return code
+
+
+def _discard_stdout() -> None:
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return  # not a real file (captured output): nothing left to flush
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
