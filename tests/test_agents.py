@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valueroute.agents import (
     Agent,
@@ -349,6 +351,70 @@ def test_longest_idle_picks_the_earliest_idle_since(team: tuple[AgentPool, TaskL
     french = tasks.group_for("voice", {"french": 3})
     pool.take(pool.get("bob"), "voice", now=50.0)
     assert chosen(pool, french, now=50.0) == "cat"
+
+
+def test_longest_idle_spreads_chats_over_idle_agents(tasks: TaskList) -> None:
+    # Three chat agents, three slots each, all idle: three chats in a row go
+    # to three agents, not all to the one idle longest before the first.
+    pool = AgentPool()
+    for n, agent_id in enumerate(["ann", "bob", "cat"]):
+        ready(pool, agent_id, now=float(n), chat=3)
+    group = tasks.group_for("chat", {})
+    taken = []
+    for now in (10.0, 11.0, 12.0):
+        agent = pool.select(group, now=now)
+        assert agent is not None
+        pool.take(agent, "chat", now=now)
+        taken.append(agent.id)
+        assert agent.idle_since == now
+    assert taken == ["ann", "bob", "cat"]
+    # A fourth goes to whoever's workload changed least recently: ann.
+    assert chosen(pool, group, now=13.0) == "ann"
+    pool.release(pool.get("bob"), "chat", now=14.0)
+    assert pool.get("bob").idle_since == 14.0
+    assert chosen(pool, group, now=15.0) == "ann"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["take", "release", "away", "back"]), st.integers(0, 5)),
+        max_size=60,
+    )
+)
+def test_longest_idle_is_the_earliest_workload_change(steps: list[tuple[str, int]]) -> None:
+    """Against a brute force: the available agent whose load last changed (a task
+    taken or finished, or ready with nothing) earliest, then registration order."""
+    pool = AgentPool()
+    group = TaskList().group_for("chat", {})
+    ids = [f"a{n}" for n in range(6)]
+    changed: dict[str, float] = {}
+    for n, agent_id in enumerate(ids):
+        ready(pool, agent_id, now=0.0, chat=1 + n % 3, voice=1)
+        changed[agent_id] = 0.0
+    now = 0.0
+    for action, pick in steps:
+        now += 1.0
+        agent = pool.get(ids[pick])
+        if action == "take" and pool.can_take(agent, "chat"):
+            pool.take(agent, "chat", now=now)
+            changed[agent.id] = now
+        elif action == "release" and agent.load["chat"]:
+            pool.release(agent, "chat", now=now)
+            changed[agent.id] = now
+        elif action == "away" and agent.presence is Presence.ready:
+            pool.set_presence(agent.id, "not_ready", now=now)
+        elif action == "back" and agent.presence is Presence.not_ready:
+            pool.set_presence(agent.id, "ready", now=now)
+            if not agent.held:
+                changed[agent.id] = now
+        candidates = [a for a in ids if pool.can_take(pool.get(a), "chat")]
+        expected = min(candidates, key=lambda a: (changed[a], ids.index(a)), default=None)
+        assert chosen(pool, group, now=now, strategy=LongestIdle()) == expected
+        assert [a.id for a in pool.available_agents(group)] == sorted(
+            candidates, key=lambda a: (changed[a], ids.index(a))
+        )
+    pool._check()
 
 
 def test_longest_idle_ties_go_to_registration_order(tasks: TaskList) -> None:

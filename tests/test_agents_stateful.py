@@ -262,6 +262,8 @@ class AgentPoolMachine(RuleBasedStateMachine):
             model.holding_since = self.now
         model.load[channel] += 1
         model.tasks_handled += 1
+        # Idle since the workload last changed (docs/agents.md).
+        model.idle_since = self.now
 
     @rule(pick=st.integers(0, len(IDS)), channel=st.sampled_from(CHANNELS))
     def release(self, pick: int, channel: str) -> None:

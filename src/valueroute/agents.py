@@ -218,8 +218,10 @@ class Agent:
     Read freely; change only through :class:`AgentPool`. ``skills``,
     ``capacity`` and ``load`` are read-only views.
 
-    ``idle_since`` is when the agent last became ready with nothing to do, or
-    last released a task; longest-idle selection prefers the smallest.
+    ``idle_since`` is when the agent's workload last changed: it took or
+    released a task, or became ready with nothing to do. Longest-idle
+    selection prefers the smallest, so an agent with free chat slots that
+    has just taken a chat waits behind agents whose workload changed before.
     ``order`` is the registration order (top-down and round robin).
     ``tasks_handled`` counts tasks taken.
     """
@@ -513,7 +515,7 @@ class AgentPool:
         return not (agent.held and channel in self.exclusive_channels)
 
     def take(self, agent: Agent, channel: str, *, now: float) -> None:
-        """Give ``agent`` one task on ``channel``. O(c log n).
+        """Give ``agent`` one task on ``channel``; its idle clock restarts at ``now``. O(c log n).
 
         :class:`CapacityError` (nothing changed) when the agent is not ready,
         has no free slot on the channel, or the exclusive-channel rule forbids it.
@@ -535,6 +537,9 @@ class AgentPool:
         if channel in self.exclusive_channels:
             agent._exclusive_held += 1
         agent.tasks_handled += 1
+        # The workload changed: an agent with free slots left is idle from
+        # now, so longest idle spreads multi-slot work over the agents.
+        agent.idle_since = now
         self._refile(agent)
 
     def release(self, agent: Agent, channel: str, *, now: float) -> None:
