@@ -386,3 +386,19 @@ def test_cli_runs_a_standard_scenario_by_name(capsys: pytest.CaptureFixture[str]
     data = json.loads(capsys.readouterr().out)
     assert [s["name"] for s in data["scenarios"]] == ["identical_agents"]
     assert code == (0 if data["all_relations_hold"] else 1)
+
+
+def test_every_bundled_data_file_is_declared_as_package_data() -> None:
+    # A wheel holds only the files the package-data globs name (setuptools globs
+    # them from the package folder); a file left out works in a checkout only.
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    package = root / "src" / "valueroute"
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["valueroute"]
+    declared = {path for pattern in patterns for path in package.glob(pattern) if path.is_file()}
+    data = {path for path in (package / "data").rglob("*") if path.is_file()}
+    data = {path for path in data if "__pycache__" not in path.parts}
+    assert data - declared == set()
+    assert {path.name for path in declared} >= {f"{name}.toml" for name in SUITE}
