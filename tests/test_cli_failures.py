@@ -7,17 +7,24 @@ them with matplotlib made unimportable.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import valueroute
-from valueroute.cli import build_parser, main
+from valueroute.cli import build_parser, integer, main, number
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RULES = str(EXAMPLES / "rules" / "claims.toml")
@@ -382,3 +389,67 @@ def test_a_closed_output_pipe_is_one_line(argv: list[str], tmp_path: Path) -> No
     assert len(lines) == 1, result.stderr
     assert "broken pipe" in lines[0]
     assert result.returncode == 2
+
+
+_NUMBER_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(allow_nan=False, allow_infinity=False).map(str),
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(["nan", "-inf", "inf", "1e308", "-0", "0x10", "1_000", "٣", " 5 ", "1e-400"]),
+)
+
+
+@given(_NUMBER_TEXT)
+def test_a_number_option_takes_exactly_the_finite_floats_in_range(text: str) -> None:
+    parse = number(low=0.0, high=1e9, low_open=True)
+    try:
+        reference: float | None = float(text)
+    except ValueError:
+        reference = None
+    if reference is not None and math.isfinite(reference) and 0.0 < reference <= 1e9:
+        assert parse(text) == reference
+    else:
+        with pytest.raises(argparse.ArgumentTypeError) as info:
+            parse(text)
+        message = str(info.value)
+        assert message.startswith("got ")
+        assert "(expected a finite number > 0 and <= 1e+09)" in message
+        assert len(message) < 300
+
+
+@given(_NUMBER_TEXT)
+def test_an_integer_option_takes_exactly_the_plain_whole_numbers_in_range(text: str) -> None:
+    parse = integer(low=1, high=10_000)
+    plain = re.fullmatch(r"[+-]?[0-9]+", text.strip()) is not None
+    if plain and 1 <= int(text) <= 10_000:
+        assert parse(text) == int(text)
+    else:
+        with pytest.raises(argparse.ArgumentTypeError) as info:
+            parse(text)
+        assert "(expected a whole number >= 1 and <= 10000)" in str(info.value)
+        assert len(str(info.value)) < 300
+
+
+@given(_NUMBER_TEXT, st.sampled_from(["--traffic", "--aht", "--target", "--agents", "--awt"]))
+def test_any_text_for_an_erlang_option_ends_in_a_result_or_one_line(text: str, option: str) -> None:
+    argv = ["erlang", "--traffic", "10", "--agents", "13", "--json"]
+    if option in argv:
+        argv[argv.index(option) + 1] = text
+    else:
+        argv = ["erlang", "--traffic", "10", option, text, "--awt", "20"]
+    if option == "--awt":
+        argv = ["erlang", "--traffic", "10", "--target", "0.8", "--awt", text]
+    err = io.StringIO()
+    out = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(argv)
+    lines = err.getvalue().splitlines()
+    if code == 0:
+        assert lines == []
+        assert out.getvalue()
+    else:
+        assert code == 2
+        assert len(lines) == 1, err.getvalue()
+        assert lines[0].startswith("valueroute erlang: error: ")
+        assert len(lines[0]) < 600

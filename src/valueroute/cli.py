@@ -96,17 +96,22 @@ def number(
     return parse
 
 
-def integer(*, low: int = 0, high: int | None = None) -> Callable[[str], int]:
-    """An option type: a whole number within the bounds, refused with the value and the range."""
-    expected = f"a whole number >= {low}" + (f" and <= {high}" if high is not None else "")
+def integer(*, low: int = 0, high: int = 10**20 - 1) -> Callable[[str], int]:
+    """An option type: a whole number within the bounds, refused with the value and the range.
+
+    Only plain decimal digits (with an optional sign) are read, so the digit
+    count is bounded before ``int()`` sees the text.
+    """
+    expected = f"a whole number >= {low} and <= {high}"
+    longest = len(str(max(abs(low), abs(high))))
 
     def parse(text: str) -> int:
         stripped = text.strip()
         digits = stripped[1:] if stripped[:1] in "+-" else stripped
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > 20:
+        if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > longest:
             raise argparse.ArgumentTypeError(f"got {shown(text)} (expected {expected})")
         value = int(stripped)
-        if value < low or (high is not None and value > high):
+        if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"got {shown(text)} (expected {expected})")
         return value
 
