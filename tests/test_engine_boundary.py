@@ -296,6 +296,19 @@ def _rows() -> Iterator[tuple[str, str, Call, list[Any]]]:
         lambda e, v: e.set_agent_state("cy", "wrap_up", until=v),
         NOT_SECONDS_OR_NONE,
     )
+    # A reason goes only with not_ready, an end time only with wrap_up.
+    yield (
+        "set_agent_state-reason-elsewhere",
+        "reason",
+        lambda e, v: e.set_agent_state("bob", "ready", reason=v),
+        ["lunch", LONG],
+    )
+    yield (
+        "set_agent_state-until-elsewhere",
+        "until",
+        lambda e, v: e.set_agent_state("bob", "ready", until=v),
+        [100.0, 10**300],
+    )
     yield (
         "add_agent-ready",
         "ready",

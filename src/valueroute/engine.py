@@ -1829,8 +1829,12 @@ class Engine:
         if not isinstance(state, str) or state not in _PRESENCE_NAMES:
             raise _refusal("state", state, f"one of {sorted(_PRESENCE_NAMES)}")
         _check_text("reason", reason)
+        if reason is not None and state != "not_ready":
+            raise _refusal("reason", reason, "None: a reason code goes only with 'not_ready'")
         if until is not None:
             until = _number("until", until, "a finite time in seconds, or None")
+            if state != "wrap_up":
+                raise _refusal("until", until, "None: an end time goes only with 'wrap_up'")
         self._agent(agent_id)
         now = self._begin()
         agent = self._pool.set_presence(
