@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from host_code import RampAfterTen
 from valueroute import (
@@ -342,3 +345,93 @@ def test_breakpoints_of_removed_tasks_do_not_pile_up() -> None:
     assert len(tasks._breakpoints) <= 2 * len(tasks) + 4096 + 1
     assert tasks.next_breakpoint() == float("inf")
     tasks._check()
+
+
+# ---------------------------------------------------------------- rounding
+
+UNIT = 2.0**-53  # float64 unit roundoff
+EPOCH = st.floats(1.5e9, 2.2e9)  # seconds since 1970: 2017 to 2039
+SLOPES = st.one_of(
+    st.floats(1e-5, 100.0),
+    st.sampled_from([1 / 60, 1 / 120, 1 / 3600, 1.0, 0.25, 3.0]),
+)
+
+
+def rounding_bound(slope: float, created: float, now: float, priority: int, score: float) -> float:
+    """The documented bound (docs/tasklist.md, "Rounding") on |score - exact score|."""
+    age = abs(now - created)
+    return (
+        UNIT
+        * (slope * (2 * abs(created) + abs(now) + age) + abs(priority) + abs(score))
+        * (1 + 2.0**-50)
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    created=EPOCH,
+    age=st.floats(0.0, 1e6),
+    seconds_per_point=st.floats(1e-2, 1e5),
+    priority=st.integers(0, 10),
+)
+def test_scores_at_epoch_times_are_within_the_documented_rounding(
+    created: float, age: float, seconds_per_point: float, priority: int
+) -> None:
+    tasks = TaskList(AgingPriority(seconds_per_point))
+    task = tasks.add(TaskSpec(id="t", priority=priority, created=created), now=created)
+    now = created + age
+    score = tasks.score(task, now)
+    assert tasks.top(1, now)[0][1] == score
+    # The exact score, from the exact times and the exact rate 1 / seconds_per_point.
+    exact = priority + (Fraction(now) - Fraction(created)) / Fraction(seconds_per_point)
+    slope = 1 / seconds_per_point
+    assert abs(Fraction(score) - exact) <= Fraction(
+        rounding_bound(slope, created, now, priority, score)
+    )
+
+
+class _PerTypeRate:
+    """priority + rate(type) x age: tasks of two types sit in buckets of two slopes."""
+
+    name = "per_type_rate"
+
+    def __init__(self, rates: dict[str, float]) -> None:
+        self.rates = rates
+
+    def segment(self, task: Task, now: float) -> Segment:
+        rate = self.rates[task.type]
+        return Segment(task.priority - task.created * rate, rate)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    slopes=st.tuples(SLOPES, SLOPES),
+    created=st.tuples(EPOCH, EPOCH),
+    priorities=st.tuples(st.integers(0, 10), st.integers(0, 10)),
+    ahead=st.floats(0.0, 1e6),
+)
+def test_rounding_never_reorders_tasks_further_apart_than_the_bound(
+    slopes: tuple[float, float],
+    created: tuple[float, float],
+    priorities: tuple[int, int],
+    ahead: float,
+) -> None:
+    policy = _PerTypeRate({"a": slopes[0], "b": slopes[1]})
+    tasks = TaskList(policy)
+    first = min(created)
+    for name, when, priority in zip("ab", created, priorities, strict=True):
+        spec = TaskSpec(id=name, type=name, priority=priority, created=when)
+        tasks.add(spec, now=first)
+    now = max(created) + ahead
+    page = tasks.top(2, now)
+    exact = {
+        task.id: task.priority + (Fraction(now) - Fraction(task.created)) * Fraction(task.slope)
+        for task, _ in page
+    }
+    for task, score in page:
+        bound = rounding_bound(task.slope, task.created, now, task.priority, score)
+        assert abs(Fraction(score) - exact[task.id]) <= Fraction(bound)
+    (high, _), (low, _) = page
+    margin = sum(rounding_bound(t.slope, t.created, now, t.priority, s) for t, s in page)
+    # Ranked second only if not clearly worse: by more than both bounds.
+    assert exact[low.id] - exact[high.id] <= Fraction(margin)
