@@ -396,6 +396,9 @@ HUGE_CALLS: dict[str, Call] = {
     "rules": lambda e, v: e.set_rules(v),
     "kinds": lambda e, v: e.subscribe(_ok_subscriber, kinds=v),
     "skills": lambda e, v: e.update("q", skills=v),
+    "expected_version": lambda e, v: e.update("q", priority=1, expected_version=v),
+    "channel-to-agent": lambda e, v: e.transfer("a", channel=v, to_agent="bob"),
+    "reason": lambda e, v: e.set_agent_state("bob", "ready", reason=v),
 }
 HUGE_CASES = [
     pytest.param(call, value, id=f"{call_id}-{value_id}")

@@ -1646,13 +1646,14 @@ class Engine:
             needs = new_skills if new_skills is not None else task.skills
             if not all(target.skills.get(k, -1.0) >= v for k, v in needs.items()):
                 raise InvalidTransitionError(
-                    f"agent {to_agent!r} lacks the skills task {task_id!r} requires ({dict(needs)})"
+                    f"agent {to_agent!r} lacks the skills task {task_id!r} requires "
+                    f"({_shown(dict(needs))})"
                 )
             holder = self._holder.get(task_id)
             frees_slot = holder is target and task.channel == needed
             if not frees_slot and not self._pool.can_take(target, needed):
                 raise InvalidTransitionError(
-                    f"agent {to_agent!r} cannot take a {needed!r} task now "
+                    f"agent {to_agent!r} cannot take a {_shown(needed)} task now "
                     f"(state {target.state.value}, load {dict(target.load)})"
                 )
         now = self._begin()
@@ -1720,7 +1721,7 @@ class Engine:
         if expected_version is not None and expected_version != task.version:
             raise VersionConflictError(
                 f"task {task_id!r} is at version {task.version}, "
-                f"not the expected {expected_version}"
+                f"not the expected {_shown(expected_version)}"
             )
         # Validated the same way wherever the task is, before the clock is read.
         priority, value, due, new_skills = check_changes(
@@ -1800,8 +1801,9 @@ class Engine:
             _check_id("agent_id", agent_id)
         self._agent(agent_id)
         if self._agent_tasks.get(agent_id):
+            held = sorted(self._agent_tasks[agent_id])
             raise InvalidTransitionError(
-                f"agent {agent_id!r} still holds tasks {sorted(self._agent_tasks[agent_id])} "
+                f"agent {agent_id!r} still holds tasks {_shown(held)} "
                 "(expected an agent holding none)"
             )
         self._begin()
