@@ -221,6 +221,18 @@ class TaskList:
             self._undo.clear()
             self._ahead = -_INF
 
+    def _check_query_time(self, now: object) -> None:
+        """Refuse a query time before the list's time, or not a finite number."""
+        if now != self._now and (
+            isinstance(now, bool)
+            or not isinstance(now, int | float)
+            or not (self._now <= now < _INF)
+        ):
+            raise ClockError(
+                f"now: got {_bounded(now)} (expected a finite time >= {self._now!r}, "
+                "the list's time: a query may look ahead of it, not back)"
+            )
+
     def _look(self, now: float) -> None:
         """Make the filed order exact at a query's ``now`` without moving the list's time.
 
@@ -231,15 +243,7 @@ class TaskList:
         never changes an answer or a decision at an earlier time. The
         engine, asking at its own time, re-files each piece once.
         """
-        if now != self._now and (
-            isinstance(now, bool)
-            or not isinstance(now, int | float)
-            or not (self._now <= now < _INF)
-        ):
-            raise ClockError(
-                f"now: got {_bounded(now)} (expected a finite time >= {self._now!r}, "
-                "the list's time: a query may look ahead of it, not back)"
-            )
+        self._check_query_time(now)
         if now < self._ahead:
             self._restore()
         breakpoints = self._breakpoints
@@ -622,10 +626,12 @@ class TaskList:
         """
         if task.entry is None or self._by_seq.get(task.seq) is not task:
             raise UnknownTaskError(f"task {_bounded(task.id)} is not in the list")
-        self._look(now)
-        entry = task.entry
-        assert entry is not None
-        return -entry[0] + task.slope * now
+        self._check_query_time(now)
+        if task.until <= now:
+            # Its piece has ended by then: scored directly, nothing re-filed.
+            base, slope, _ = self._segment(task, now)
+            return base + slope * now
+        return -task.entry[0] + task.slope * now
 
     def best(self, groups: Iterable[RequirementGroup], now: float) -> Task | None:
         """The highest-scoring task at ``now`` among ``groups``; ``None`` if all are empty.
@@ -728,7 +734,9 @@ class TaskList:
         """A page of the global task list: ``n`` tasks best first after skipping ``offset``.
 
         Filters combine with *and*. Cost O((offset + n) log) when filters match
-        often; a rare filter walks further.
+        often; a rare filter walks further. A page ahead of the list's time
+        (:meth:`ranked`) is put back before it is returned: the list is left
+        filed for its own time, as a supervisor's look should leave it.
         """
         for name, number in (("n", n), ("offset", offset)):
             if isinstance(number, bool) or not isinstance(number, int) or number < 0:
@@ -736,12 +744,17 @@ class TaskList:
                     f"{name}: got {_bounded(number)} (expected an integer >= 0)"
                 )
         where = _filter(type, channel, department, process, state)
+        ahead = self._ahead
         page: list[tuple[Task, float]] = []
         for position, item in enumerate(self.ranked(now, groups=groups, where=where)):
             if position >= offset + n:
                 break
             if position >= offset:
                 page.append(item)
+        if self._ahead != ahead:
+            # A supervisor's page ahead of the list's time: put back what it
+            # re-filed, so the list stays filed for the owner's own time.
+            self._restore()
         return page
 
     def counts(self, by: Dimension) -> dict[object, int]:
@@ -771,7 +784,7 @@ class TaskList:
 
         A view: ``now`` may lie ahead of the list's time, not before it.
         """
-        self._look(now)
+        self._check_query_time(now)
         where = _filter(type, channel, department, process, state)
         oldest: Task | None = None
         for task in self._tasks.values():
