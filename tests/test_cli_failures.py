@@ -236,10 +236,39 @@ def test_an_output_folder_is_checked_before_the_run(
     assert blocker.read_text(encoding="utf-8") == "an existing file\n"
 
 
-def test_a_refused_bench_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "out"
-    one_line_failure(["bench", "--fast", "--jobs", "0", "--out", str(out)], capsys)
-    assert not out.exists()
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench", "--fast", "--jobs", "0"],
+        ["bench", "erlang_a_fifo", "--fast", "--policy", "nope"],
+        ["bench", "erlang_a_fifo", "--fast", "--policy", "valueroute.scoring:Fifo"],
+        ["simulate", "{code}"],
+        ["simulate", "demo", "--seed", "-1"],
+    ],
+    ids=["bad-number", "bad-policy", "code-without-allow-code", "scenario-code", "bad-seed"],
+)
+def test_a_refused_command_creates_no_output_folder(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code_scenario = tmp_path / "code.json"
+    code_scenario.write_text(
+        json.dumps(
+            {
+                "horizon_seconds": 600,
+                "task_types": [
+                    {"name": "calls", "handle": {"kind": "exponential", "mean_seconds": 60}}
+                ],
+                "arrivals": [{"kind": "poisson", "task_type": "calls", "rate_per_hour": 30}],
+                "agent_groups": [{"name": "agents", "count": 1}],
+                "routing": {"policy": "valueroute.scoring:Fifo"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "deeper"
+    argv = [arg.format(code=code_scenario) for arg in argv]
+    one_line_failure([*argv, "--out", str(out)], capsys)
+    assert not (tmp_path / "out").exists()
 
 
 def test_help_shows_percent_signs_once(capsys: pytest.CaptureFixture[str]) -> None:

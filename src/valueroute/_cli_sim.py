@@ -126,6 +126,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     )
     if folder is not None:
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             (folder / "result.json").write_text(result.to_json(), encoding="utf-8")
             result.to_csv(folder)
         except OSError as exc:

@@ -120,21 +120,26 @@ def integer(*, low: int = 0, high: int = 10**20 - 1) -> Callable[[str], int]:
 
 
 def output_folder(text: str, option: str = "--out") -> Path:
-    """Create the folder ``text`` names and check that files can be written in it.
+    """Check, before a long run, that the folder ``text`` names can take its results.
 
-    Called before a long run, so a run is never lost to an output path that
-    cannot take its results. Raises :class:`InvalidInputError` naming the
-    option, the path (cut short) and why it cannot be used.
+    The folder, or the nearest folder above it that exists, must be a folder
+    in which a file can be created (tried with a temporary file, removed at
+    once); nothing else is created, so a command refused later leaves no
+    trace. Raises :class:`InvalidInputError` naming the option, the path (cut
+    short) and why it cannot be used.
     """
     folder = Path(text)
-    if folder.exists() and not folder.is_dir():
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "" if existing == folder else f" ({shown(str(existing))} is a file)"
         raise InvalidInputError(
-            f"{option}: got {shown(text)} (an existing file; expected a folder to write into)",
+            f"{option}: got {shown(text)}{where} (expected a folder to write into)",
             [(option, text[:_SHOWN_CHARACTERS], "a folder")],
         )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
