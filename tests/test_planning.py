@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from valueroute.erlang import Forecast, read_forecast, service_level, staff_intervals
 from valueroute.errors import InvalidInputError
 from valueroute.scenarios import load_scenario as load_bundled
-from valueroute.sim import InlineExecutor, RandomStreams, Scenario, simulate
+from valueroute.sim import InlineExecutor, RandomStreams, Scenario, mean_ci, simulate
 from valueroute.sim.arrivals import ProfileArrivals, load_profile_csv
 from valueroute.sim.planning import (
     profile_from_forecast,
@@ -61,15 +61,22 @@ def _profiles(draw: st.DrawFn) -> list[ProfileArrivals]:
         st.integers(min_value=0, max_value=86_399).map(float),
         st.floats(min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False),
     )
-    return [
-        ProfileArrivals(
-            task_type=name,
-            interval_minutes=draw(st.sampled_from([15, 30, 60])),
-            volumes=draw(_volumes.filter(lambda v: len(v) >= 2)),
-            start_seconds=draw(starts),
+    profiles = []
+    for name in names:
+        volumes = draw(_volumes.filter(lambda v: len(v) >= 2))
+        handles = st.floats(min_value=1e-3, max_value=1e6, allow_nan=False)
+        profiles.append(
+            ProfileArrivals(
+                task_type=name,
+                interval_minutes=draw(st.sampled_from([15, 30, 60])),
+                volumes=volumes,
+                start_seconds=draw(starts),
+                aht=draw(
+                    st.none() | st.lists(handles, min_size=len(volumes), max_size=len(volumes))
+                ),
+            )
         )
-        for name in names
-    ]
+    return profiles
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -120,6 +127,47 @@ def test_profile_from_a_forecast_file_past_midnight(tmp_path: Path) -> None:
     assert profile.end_seconds == 23 * 3600 + 3 * 1800
     written = write_profile_csv(profile, tmp_path / "night-profile.csv")
     assert load_profile_csv(written) == [profile]
+
+
+def test_profile_handle_times_follow_the_interval_aht() -> None:
+    plain = ProfileArrivals(task_type="a", interval_minutes=60, volumes=[400, 0, 300, 500])
+    timed = plain.model_copy(update={"aht": (30.0, 99.0, 600.0, 120.0)})
+    handles: list[list[float]] = [[], [], [], []]
+    for day in range(5):
+        rng = RandomStreams(seed=4).replication(day).generator("arrivals", "a")
+        again = RandomStreams(seed=4).replication(day).generator("arrivals", "a")
+        with_handle = list(timed.generate(rng=rng))
+        # The same arrival times as without handle times.
+        assert [a.time for a in with_handle] == [a.time for a in plain.generate(rng=again)]
+        for arrival in with_handle:
+            assert arrival.handle_time is not None
+            handles[int(arrival.time // 3600)].append(arrival.handle_time)
+    assert handles[1] == []
+    for index in (0, 2, 3):
+        values = np.array(handles[index])
+        mean = timed.aht[index]  # type: ignore[index]
+        # Exponential: standard deviation = mean; 4.5 standard errors.
+        assert abs(values.mean() - mean) <= 4.5 * mean / math.sqrt(values.size)
+        assert abs(values.std() - mean) <= 0.1 * mean
+
+
+def test_profile_aht_must_match_the_volumes() -> None:
+    with pytest.raises(InvalidInputError, match=r"aht has 1 values \(expected 2"):
+        ProfileArrivals(task_type="a", interval_minutes=60, volumes=[1, 2], aht=[3])
+    with pytest.raises(InvalidInputError, match=r"aht\.0"):
+        ProfileArrivals(task_type="a", interval_minutes=60, volumes=[1], aht=[0])
+
+
+def test_profile_csv_aht_is_on_every_row_of_a_type_or_none(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("interval_start,task_type,volume,aht\n08:00,a,1,100\n08:30,a,2,\n")
+    with pytest.raises(InvalidInputError, match=r"^p.csv line 3, aht: got '' \(expected an aht on"):
+        load_profile_csv(path)
+    path.write_text("interval_start,task_type,volume,aht\n08:00,a,1,100\n08:30,a,2,-5\n")
+    with pytest.raises(InvalidInputError, match=r"^p.csv line 3, aht: got '-5'"):
+        load_profile_csv(path)
+    path.write_text("interval_start,task_type,volume,aht\n08:00,a,1,\n08:30,a,2,\n")
+    assert load_profile_csv(path)[0].aht is None
 
 
 # ---------------------------------------------------------------- scenarios
@@ -479,3 +527,41 @@ def test_simulated_service_level_agrees_with_erlang_c() -> None:
     for neighbour in (agents - 1, agents + 1):
         other = service_level(neighbour, traffic, aht=aht, awt=awt)
         assert not level["ci_low"] <= other <= level["ci_high"]
+
+
+def test_simulated_service_level_follows_erlang_c_when_aht_changes() -> None:
+    """Each half of a day with two handle times simulates its own Erlang C service level.
+
+    Eight hours of 300 calls at 150 s, then eight of 200 calls at 360 s,
+    staffed per hour by Erlang C. Each half (its first hour left out) must
+    simulate the service level Erlang C gives its headcount, which only
+    holds when each call's handle time follows the aht of its interval: at
+    the calls-weighted mean aht (234 s) the first half would be overloaded.
+    """
+    calls = [300.0] * 8 + [200.0] * 8
+    aht = [150.0] * 8 + [360.0] * 8
+    forecast = Forecast(
+        labels=tuple(f"{h:02d}:00" for h in range(6, 22)),
+        calls=np.array(calls),
+        aht=np.array(aht),
+    )
+    table = staff_intervals(
+        forecast.calls, interval=3600, aht=forecast.aht, service_level=0.8, awt=20
+    )
+    scenario = scenario_from_forecast(forecast, staffing=table)
+    result = simulate(scenario, replications=20, seed=8, executor=InlineExecutor())
+    for hours in (range(1, 8), range(9, 16)):
+        levels = []
+        for replication in result.replications:
+            rows = [r for r in replication.intervals if int(r["interval_start"] // 3600) in hours]
+            closed = sum(r["answered"] + r["abandoned"] for r in rows)
+            levels.append(sum(r["answered_within"] for r in rows) / closed)
+        mean, half = mean_ci(levels)
+        first = hours[0]
+        agents = int(table.agents[first])
+        traffic = calls[first] * aht[first] / 3600.0
+        expected = service_level(agents, traffic, aht=aht[first], awt=20)
+        assert mean - half <= expected <= mean + half, (hours, mean, half, expected)
+        for neighbour in (agents - 1, agents + 1):
+            other = service_level(neighbour, traffic, aht=aht[first], awt=20)
+            assert not mean - half <= other <= mean + half

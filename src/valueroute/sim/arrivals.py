@@ -13,7 +13,8 @@ Three kinds, each a frozen pydantic model told apart by ``kind`` (see
   ``start_seconds`` to ``end_seconds`` (or forever: the generator is lazy).
 - :class:`ProfileArrivals`: a piecewise-constant rate given by the expected
   number of arrivals (``volumes``) in consecutive intervals of 15, 30 or 60
-  minutes; :func:`load_profile_csv` reads one from a CSV file.
+  minutes, optionally with a mean handle time per interval (``aht``);
+  :func:`load_profile_csv` reads one from a CSV file.
 - :class:`TraceArrivals`: replay of timestamped tasks from a CSV or JSON
   Lines file (:func:`load_trace`).
 
@@ -29,16 +30,19 @@ O(1) per interval; draws come in blocks through a
 File formats
 ------------
 
-Profile CSV (header row, one row per interval; ``task_type`` optional)::
+Profile CSV (header row, one row per interval; ``task_type`` and ``aht``
+optional)::
 
-    interval_start,task_type,volume
-    08:00,claims,12
-    08:15,claims,15.5
+    interval_start,task_type,volume,aht
+    08:00,claims,12,300
+    08:15,claims,15.5,280
 
 ``interval_start`` is a time of day ``HH:MM`` or ``HH:MM:SS``, or a number of
 seconds; starts must be consecutive and equally spaced by 15, 30 or 60
 minutes per task type. ``volume`` is the expected number of arrivals in the
-interval (a real number >= 0).
+interval (a real number >= 0). ``aht``, the mean handle time in seconds of
+the interval's arrivals (> 0), is given on every row of a task type or on
+none (empty cells).
 
 Trace CSV (header row; ``handle_time`` and ``patience`` optional, an empty
 cell meaning "not recorded"; any other column becomes a text attribute)::
@@ -94,6 +98,7 @@ _UNIT_EXPONENTIAL = Exponential(mean_seconds=1.0)
 
 _FiniteSeconds = Annotated[float, Field(allow_inf_nan=False)]
 _Volume = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+_MeanSeconds = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 _TaskType = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -178,6 +183,13 @@ class ProfileArrivals(BoundaryModel):
     ``interval_minutes`` minutes. The profile is played ``repeat`` times back
     to back (a 24-hour profile with ``repeat=5`` covers five days).
 
+    ``aht[i]``, when given, is the mean handle time in seconds of the tasks
+    arriving in interval ``i``: each arrival then carries an exponential
+    handle time with that mean, which the simulator uses instead of its task
+    type's ``handle`` (and ``handle_by_group``), as it does a trace's. The
+    handle times come from a generator spawned from ``rng``, so the arrival
+    times are the same as without ``aht``.
+
     >>> import numpy as np
     >>> p = ProfileArrivals(task_type="claims", interval_minutes=30, volumes=[4, 0, 10])
     >>> p.end_seconds, p.expected_count()
@@ -192,6 +204,8 @@ class ProfileArrivals(BoundaryModel):
     volumes: Annotated[tuple[_Volume, ...], Field(min_length=1, max_length=MAX_PROFILE_INTERVALS)]
     start_seconds: _FiniteSeconds = 0.0
     repeat: Annotated[int, Field(ge=1, le=MAX_PROFILE_INTERVALS)] = 1
+    aht: Annotated[tuple[_MeanSeconds, ...], Field(max_length=MAX_PROFILE_INTERVALS)] | None = None
+    """Mean handle time in seconds per interval (exponential); ``None``: the task type's."""
 
     @model_validator(mode="after")
     def _bounded(self) -> Self:
@@ -200,6 +214,12 @@ class ProfileArrivals(BoundaryModel):
                 "too_long",
                 "repeat={repeat} × {n} volumes exceeds {limit} intervals",
                 {"repeat": self.repeat, "n": len(self.volumes), "limit": MAX_PROFILE_INTERVALS},
+            )
+        if self.aht is not None and len(self.aht) != len(self.volumes):
+            raise PydanticCustomError(
+                "aht_length",
+                "aht has {got} values (expected {n}, one per volume)",
+                {"got": len(self.aht), "n": len(self.volumes)},
             )
         return self
 
@@ -229,6 +249,11 @@ class ProfileArrivals(BoundaryModel):
         return self._generate(rng)
 
     def _generate(self, rng: np.random.Generator) -> Iterator[Arrival]:
+        if self.aht is not None:
+            return self._generate_with_handle(rng, self.aht)
+        return self._generate_times(rng)
+
+    def _generate_times(self, rng: np.random.Generator) -> Iterator[Arrival]:
         gaps = Sampler(_UNIT_EXPONENTIAL, rng)
         width = self.interval_seconds
         task_type = self.task_type
@@ -245,6 +270,37 @@ class ProfileArrivals(BoundaryModel):
             now = begin + gaps.draw() * mean_gap
             while now < end:
                 yield Arrival(now, task_type)
+                now += gaps.draw() * mean_gap
+
+    def _generate_with_handle(
+        self, rng: np.random.Generator, aht: tuple[float, ...]
+    ) -> Iterator[Arrival]:
+        # The same loop as _generate_times (the same gaps from rng), each
+        # arrival with a handle time from a spawned generator.
+        try:
+            (handle_rng,) = rng.spawn(1)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                f"rng: a generator that cannot spawn ({exc}); expected one seeded from a "
+                "SeedSequence (numpy.random.default_rng(seed), RandomStreams)",
+                [("rng", rng, "a numpy.random.Generator that can spawn")],
+            ) from None
+        gaps = Sampler(_UNIT_EXPONENTIAL, rng)
+        handles = Sampler(_UNIT_EXPONENTIAL, handle_rng)
+        width = self.interval_seconds
+        task_type = self.task_type
+        count = len(self.volumes)
+        for index in range(count * self.repeat):
+            volume = self.volumes[index % count]
+            if volume == 0:
+                continue
+            mean_handle = aht[index % count]
+            begin = self.start_seconds + index * width
+            end = self.start_seconds + (index + 1) * width
+            mean_gap = width / volume
+            now = begin + gaps.draw() * mean_gap
+            while now < end:
+                yield Arrival(now, task_type, handles.draw() * mean_handle)
                 now += gaps.draw() * mean_gap
 
 
@@ -465,11 +521,13 @@ def load_profile_csv(
     Without a ``task_type`` column, ``task_type`` names the single profile.
     The interval length is inferred from consecutive starts unless
     ``interval_minutes`` is given (needed when a type has a single row).
-    Profiles come in the order their type first appears. O(n) for n rows.
+    An ``aht`` column gives the profiles' ``aht``. Profiles come in the order
+    their type first appears. O(n) for n rows.
     """
     path = Path(path)
     starts: dict[str, list[tuple[int, float]]] = {}
     volumes: dict[str, list[float]] = {}
+    handles: dict[str, list[tuple[int, float | None]]] = {}
     with _open_text(path) as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
@@ -477,6 +535,7 @@ def load_profile_csv(
             if required not in header:
                 raise file_row_error(path, 1, "header", header, f"a column named {required!r}")
         has_type = "task_type" in header
+        has_aht = "aht" in header
         if has_type == (task_type is not None):
             raise InvalidInputError(
                 f"task_type: got {task_type!r} (expected a task_type keyword exactly when "
@@ -490,6 +549,8 @@ def load_profile_csv(
             volume = _number(path, line, "volume", row["volume"], minimum=0.0)
             starts.setdefault(name, []).append((line, start))
             volumes.setdefault(name, []).append(volume)
+            if has_aht:
+                handles.setdefault(name, []).append((line, _aht(path, line, row["aht"])))
     if not starts:
         raise file_row_error(path, 2, "rows", 0, "at least one interval")
     profiles = []
@@ -531,6 +592,31 @@ def load_profile_csv(
                 volumes=volumes[name],
                 start_seconds=first,
                 repeat=repeat,
+                aht=_type_aht(path, name, handles.get(name, [])),
             )
         )
     return profiles
+
+
+def _aht(path: Path, line: int, text: Any) -> float | None:
+    if text is None or text == "":
+        return None
+    value = _number(path, line, "aht", text)
+    if value <= 0:
+        raise file_row_error(path, line, "aht", text, "a finite number of seconds > 0")
+    return value
+
+
+def _type_aht(
+    path: Path, name: str, rows: list[tuple[int, float | None]]
+) -> tuple[float, ...] | None:
+    """A type's mean handle times: one on every row, or none (empty cells)."""
+    given = [value for _, value in rows if value is not None]
+    if not given:
+        return None
+    if len(given) == len(rows):
+        return tuple(given)
+    line = next(line for line, value in rows if value is None)
+    raise file_row_error(
+        path, line, "aht", "", f"an aht on every row of {name!r} or on none (some rows have one)"
+    )

@@ -174,32 +174,41 @@ def profile_from_forecast(
     forecast: Forecast | str | Path,
     *,
     task_type: str,
+    aht: float | None = None,
     interval_minutes: Literal[15, 30, 60] | None = None,
     start_seconds: float | None = None,
 ) -> ProfileArrivals:
-    """The forecast's calls as an arrival profile: ``volumes[i]`` = calls of interval ``i``.
+    """The forecast as an arrival profile: each interval's calls and aht.
 
     ``forecast`` is a :class:`~valueroute.erlang.Forecast` or the path of a
-    forecast CSV. The interval length comes from the labels (times of day
-    ``HH:MM``) unless ``interval_minutes`` is given; it must be given when
-    the labels are not times. ``start_seconds`` defaults to the first
-    label's time of day (0 when the labels are not times). Handle times are
-    not part of a profile (see :func:`scenario_from_forecast`). O(intervals).
+    forecast CSV. ``volumes[i]`` is the calls of interval ``i``. Its handle
+    times become the profile's ``aht`` (arrivals
+    then carry exponential handle times with the interval's mean); rows
+    without one take ``aht``, and a forecast without an aht column and no
+    ``aht`` gives a profile without handle times. The interval length comes
+    from the labels (times of day ``HH:MM``) unless ``interval_minutes`` is
+    given; it must be given when the labels are not times.
+    ``start_seconds`` defaults to the first label's time of day (0 when the
+    labels are not times). O(intervals).
 
     >>> from valueroute.erlang import read_forecast
-    >>> day = read_forecast(["interval,calls", "08:00,12", "08:30,20"])
+    >>> day = read_forecast(["interval,calls,aht", "08:00,12,300", "08:30,20,240"])
     >>> profile = profile_from_forecast(day, task_type="voice")
-    >>> profile.interval_minutes, profile.volumes, profile.start_seconds
-    (30, (12.0, 20.0), 28800.0)
+    >>> profile.interval_minutes, profile.volumes, profile.aht, profile.start_seconds
+    (30, (12.0, 20.0), (300.0, 240.0), 28800.0)
     """
     checked = _as_forecast(forecast)
     first, minutes = _grid(checked, interval_minutes)
     start = first if start_seconds is None else start_seconds
+    handles = None
+    if checked.aht is not None or aht is not None:
+        handles = tuple(float(h) for h in _handle_times(checked, aht, None))
     return ProfileArrivals(
         task_type=task_type,
         interval_minutes=cast(Literal[15, 30, 60], minutes),
         volumes=tuple(float(c) for c in checked.calls),
         start_seconds=start,
+        aht=handles,
     )
 
 
@@ -224,13 +233,15 @@ def _start_text(seconds: float, clock: bool) -> str:
 def write_profile_csv(
     profiles: ProfileArrivals | Iterable[ProfileArrivals], path: str | Path
 ) -> Path:
-    """Write profiles as ``interval_start,task_type,volume`` rows; returns the path.
+    """Write profiles as ``interval_start,task_type,volume[,aht]`` rows; returns the path.
 
     :func:`~valueroute.sim.arrivals.load_profile_csv` reads the file back to
     equal profiles (give it ``interval_minutes`` for a profile of a single
     interval, whose length one row cannot show). Starts are written as times
     of day ``HH:MM[:SS]`` when a profile's starts are whole seconds within
-    one day, else as seconds; numbers are written exactly (``repr``). A
+    one day, else as seconds; numbers are written exactly (``repr``). The
+    ``aht`` column is written when a profile has handle times (empty for
+    the profiles without). A
     profile with ``repeat`` above 1 is refused (the file holds one pass:
     give ``repeat`` to the loader), as are two profiles of one task type.
     O(intervals).
@@ -257,7 +268,8 @@ def write_profile_csv(
     try:
         with target.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["interval_start", "task_type", "volume"])
+            with_aht = any(profile.aht is not None for profile in items)
+            writer.writerow(["interval_start", "task_type", "volume"] + ["aht"] * with_aht)
             for profile in items:
                 width = profile.interval_seconds
                 count = len(profile.volumes)
@@ -266,9 +278,10 @@ def write_profile_csv(
                 clock = first.is_integer() and first >= 0.0 and last < _DAY
                 for index, volume in enumerate(profile.volumes):
                     start = first + index * width
-                    writer.writerow(
-                        [_start_text(start, clock), profile.task_type, _number_text(volume)]
-                    )
+                    row = [_start_text(start, clock), profile.task_type, _number_text(volume)]
+                    if with_aht:
+                        row.append("" if profile.aht is None else _number_text(profile.aht[index]))
+                    writer.writerow(row)
     except OSError as exc:
         raise _fail("path", str(target), f"a writable file ({exc.strerror})") from None
     except UnicodeEncodeError:
@@ -393,12 +406,15 @@ def scenario_from_forecast(
       ``calls[i]``. The scenario's clock starts at the first interval; the
       horizon is the forecast's span and ``interval_minutes`` its interval
       length (from the labels, or the keyword when they are not times).
-    - **Handle time**: ``handle`` (a distribution or its mapping) when given;
-      otherwise exponential with the forecast's mean handle time. A scenario
-      task type has one handle distribution for the whole day, so when the
-      forecast's aht varies by interval the mean is the calls-weighted mean
-      Σ calls·aht / Σ calls (the plain mean when no calls are forecast). Rows
-      without an aht take ``aht``, else ``handle``'s mean.
+    - **Handle time**: without ``handle``, exponential with the forecast's
+      aht of the interval the call arrives in: the profile carries the aht
+      per interval (``ProfileArrivals.aht``) and each arrival its own handle
+      time. The task type's ``handle`` is then exponential with the
+      calls-weighted mean aht Σ calls·aht / Σ calls (the plain mean when no
+      calls are forecast), which only policies that read a type's mean
+      handle time (``cmu``, ``least_slack``) use. With ``handle`` (a
+      distribution or its mapping), every call draws from it whatever the
+      interval. Rows without an aht take ``aht``, else ``handle``'s mean.
     - **Agents**: one group ``"agents"`` with the task's ``skills`` and one
       ``channel`` slot each. ``staffing`` is an Erlang
       :class:`~valueroute.erlang.StaffingTable` (its ``agents`` per interval,
@@ -477,6 +493,7 @@ def scenario_from_forecast(
                     task_type=task_type,
                     interval_minutes=cast(Literal[15, 30, 60], minutes),
                     volumes=tuple(float(c) for c in calls),
+                    aht=tuple(float(h) for h in handles) if handle is None else None,
                 )
             ],
             "agent_groups": [group],
