@@ -6,8 +6,8 @@ import argparse
 import math
 from typing import Any
 
-from valueroute.cli import number, shown
-from valueroute.models import MAX_SECONDS, TaskSpec
+from valueroute.cli import MAX_SECONDS, number, shown
+from valueroute.models import TaskSpec
 from valueroute.scoring import AgingPriority
 from valueroute.tasklist import TaskList
 

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from valueroute.cli import number, shown
+from valueroute.cli import MAX_SECONDS, number, shown
 from valueroute.errors import InvalidInputError
-from valueroute.models import MAX_SECONDS, TaskSpec
+from valueroute.models import TaskSpec
 from valueroute.rules import RuleSet, dry_run, load_rules, parse_rules
 from valueroute.scoring import policy_by_name
 

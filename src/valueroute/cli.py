@@ -35,6 +35,9 @@ _COMMANDS: tuple[str, ...] = (
 )
 
 _SHOWN_CHARACTERS = 160
+
+MAX_SECONDS = 1e12
+"""The largest moment, in seconds either side of 0, a command takes (every datetime fits)."""
 _LONG_QUOTED = re.compile(rf"'([^'\n]{{{_SHOWN_CHARACTERS}}})[^'\n]+'")
 
 
