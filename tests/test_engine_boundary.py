@@ -357,6 +357,9 @@ def test_a_bad_argument_is_refused_naming_it_and_changes_nothing(
     assert isinstance(raised.value, ValueRouteError)
     message = str(raised.value)
     assert name in message, message
+    assert "got " in message, message  # the value received
+    if not name.endswith("Spec"):  # specs are validated (and worded) by their models
+        assert "expected" in message, message
     _bounded(message)
     assert state_of(engine, clock, log) == before
     engine._check()
