@@ -26,18 +26,57 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no type hints
 
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
+from valueroute.models import MAX_SKILL_NAME
 from valueroute.task import Task
 
 __all__ = ["ContinuousRelaxation", "Relaxation", "RelaxationStep", "Relaxer", "SkillLevels"]
 
 _INF = math.inf
+
+
+def _number(owner: str, name: str, value: Any, *, positive: bool, expected: str) -> float:
+    """``value`` as a float when it is a finite ``int`` or ``float`` >= 0 (> 0 if ``positive``).
+
+    A bool is not taken for a number, nor an integer no float holds.
+    Anything else raises InvalidInputError naming ``owner.name``.
+    """
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = None
+    if number is None or not math.isfinite(number) or not (number > 0 if positive else number >= 0):
+        raise InvalidInputError(
+            f"{owner}.{name}: got {bounded_repr(value)} (expected {expected})",
+            [(f"{owner}.{name}", value, expected)],
+        )
+    return number
+
+
+def _skill_names(owner: str, value: Any) -> tuple[str, ...]:
+    """``value`` as a tuple of skill names: an iterable (not one string) of non-empty text."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidInputError(
+            f"{owner}.drop: got {bounded_repr(value)} (expected a tuple of skill names)",
+            [(f"{owner}.drop", value, "a tuple of skill names")],
+        )
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_SKILL_NAME:
+            raise InvalidInputError(
+                f"{owner}.drop: got {bounded_repr(name)} among the skill names (expected text "
+                f"of 1 to {MAX_SKILL_NAME} characters)",
+                [(f"{owner}.drop", name, f"text of 1 to {MAX_SKILL_NAME} characters")],
+            )
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +86,12 @@ class RelaxationStep:
     Required levels drop by ``lower_by`` (never below 0) and the skills named
     in ``drop`` stop being required. Steps apply cumulatively to the task's
     original requirements; list them in order of ``after``.
+
+    ``after`` (seconds) and ``lower_by`` (a level) are finite numbers >= 0,
+    ``int`` or ``float`` (kept as floats; not a bool, not an integer no float
+    holds); ``drop`` is an iterable of skill names (text of 1 to 64
+    characters; not one string), kept as a tuple. Anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the field.
     """
 
     after: float
@@ -54,14 +99,16 @@ class RelaxationStep:
     drop: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.after) and self.after >= 0):
-            raise InvalidInputError(
-                f"RelaxationStep.after: got {self.after!r} (expected seconds >= 0)"
-            )
-        if not (math.isfinite(self.lower_by) and self.lower_by >= 0):
-            raise InvalidInputError(
-                f"RelaxationStep.lower_by: got {self.lower_by!r} (expected a level >= 0)"
-            )
+        after = _number(
+            "RelaxationStep", "after", self.after, positive=False, expected="seconds >= 0"
+        )
+        lower_by = _number(
+            "RelaxationStep", "lower_by", self.lower_by, positive=False, expected="a level >= 0"
+        )
+        drop = _skill_names("RelaxationStep", self.drop)
+        object.__setattr__(self, "after", after)
+        object.__setattr__(self, "lower_by", lower_by)
+        object.__setattr__(self, "drop", drop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +118,12 @@ class ContinuousRelaxation:
     With ``value_scale`` the rate grows with the task's business value:
     ``rate × (1 + value / value_scale)``, so valuable work widens its pool
     sooner (a task worth ``value_scale`` relaxes twice as fast).
+
+    ``rate`` (levels per second, > 0), ``floor`` (a level, >= 0) and
+    ``value_scale`` (> 0, or ``None``) are finite numbers, ``int`` or
+    ``float`` (kept as floats; not a bool, not an integer no float holds).
+    Anything else raises :class:`~valueroute.errors.InvalidInputError`
+    naming the field.
     """
 
     rate: float
@@ -78,21 +131,23 @@ class ContinuousRelaxation:
     value_scale: float | None = None
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.rate) and self.rate > 0):
-            raise InvalidInputError(
-                f"ContinuousRelaxation.rate: got {self.rate!r} (expected levels per second > 0)"
+        owner = "ContinuousRelaxation"
+        rate = _number(owner, "rate", self.rate, positive=True, expected="levels per second > 0")
+        floor = _number(owner, "floor", self.floor, positive=False, expected="a level >= 0")
+        value_scale = (
+            None
+            if self.value_scale is None
+            else _number(
+                owner,
+                "value_scale",
+                self.value_scale,
+                positive=True,
+                expected="a value > 0 or None",
             )
-        if not (math.isfinite(self.floor) and self.floor >= 0):
-            raise InvalidInputError(
-                f"ContinuousRelaxation.floor: got {self.floor!r} (expected a level >= 0)"
-            )
-        if self.value_scale is not None and not (
-            math.isfinite(self.value_scale) and self.value_scale > 0
-        ):
-            raise InvalidInputError(
-                f"ContinuousRelaxation.value_scale: got {self.value_scale!r} "
-                "(expected a value > 0 or None)"
-            )
+        )
+        object.__setattr__(self, "rate", rate)
+        object.__setattr__(self, "floor", floor)
+        object.__setattr__(self, "value_scale", value_scale)
 
     def rate_for(self, task: Task) -> float:
         if self.value_scale is None:
@@ -119,11 +174,13 @@ def relaxation_table(
         for step in steps:
             if not isinstance(step, RelaxationStep):
                 raise InvalidInputError(
-                    f"relaxation[{task_type!r}]: got {step!r} "
+                    f"relaxation[{bounded_repr(task_type)}]: got {bounded_repr(step)} "
                     "(expected RelaxationStep items or a ContinuousRelaxation)"
                 )
         if any(b.after < a.after for a, b in itertools.pairwise(steps)):
-            raise InvalidInputError(f"relaxation[{task_type!r}]: steps must be in order of 'after'")
+            raise InvalidInputError(
+                f"relaxation[{bounded_repr(task_type)}]: steps must be in order of 'after'"
+            )
         if steps:
             result[task_type] = steps
     return result

@@ -40,12 +40,11 @@ from __future__ import annotations
 
 import json
 import math
-import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
-from valueroute.errors import InvalidInputError, PolicyError
+from valueroute.errors import InvalidInputError, PolicyError, bounded_repr
 from valueroute.task import Task
 
 __all__ = [
@@ -113,19 +112,10 @@ class Policy(Protocol):
 
 # ---------------------------------------------------------------------- helpers
 
-_REPR = reprlib.Repr()
-_REPR.maxstring = 60
-_REPR.maxother = 60
-_REPR.maxlevel = 2
-_REPR.maxdict = 6
-_REPR.maxlist = 6
-_REPR.maxtuple = 6
-_REPR.maxset = 6
-
 
 def _shown(value: Any) -> str:
-    """A user value for an error message, bounded (about 60 characters per item, 6 items)."""
-    return _REPR.repr(value)
+    """A user value for an error message, bounded in length and in the work to build it."""
+    return bounded_repr(value)
 
 
 def _clip(text: str, limit: int = 200) -> str:
@@ -133,19 +123,40 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _as_real(value: Any) -> float | None:
+    """``value`` as a finite float, or ``None`` when it is not a finite real number.
+
+    ``int`` and ``float`` (and their subclasses) only; ``bool`` is not taken
+    for a number, nor an integer no float holds (beyond about 1.8e308).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _finite(owner: str, name: str, value: Any) -> float:
+    number = _as_real(value)
+    if number is None:
+        raise InvalidInputError(
+            f"{owner}.{name}: got {_shown(value)} (expected a finite number)",
+            [(f"{owner}.{name}", value, "a finite number")],
+        )
+    return number
+
+
 def _positive(owner: str, name: str, value: Any, *, allow_zero: bool = False) -> float:
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and (value >= 0 if allow_zero else value > 0)
-    )
-    if not ok:
+    number = _as_real(value)
+    if number is None or not (number >= 0 if allow_zero else number > 0):
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidInputError(
-            f"{owner}.{name}: got {_shown(value)} (expected a finite number {bound})"
+            f"{owner}.{name}: got {_shown(value)} (expected a finite number {bound})",
+            [(f"{owner}.{name}", value, f"a finite number {bound}")],
         )
-    return float(value)
+    return number
 
 
 class _PerType:
@@ -177,6 +188,13 @@ class _PerType:
                 )
             self.default = values.pop("*")
             self.values = values
+        elif _as_real(spec) is None:
+            bound = ">= 0" if allow_zero else "> 0"
+            raise InvalidInputError(
+                f"{owner}.{name}: got {_shown(spec)} (expected a finite number {bound}, or a "
+                "mapping of task type to one with a '*' entry for the other types)",
+                [(f"{owner}.{name}", spec, f"a finite number {bound} or a mapping by task type")],
+            )
         else:
             self.default = _positive(owner, name, spec, allow_zero=allow_zero)
             self.values = {}
@@ -250,17 +268,17 @@ class AgingPriority:
     point more priority is served before a task that arrived up to
     ``seconds_per_point`` seconds earlier. This is how Genesys Cloud combines
     priority and waiting time.
+
+    ``seconds_per_point`` is a finite number > 0 (an ``int`` or a ``float``,
+    kept as a float); anything else (text, ``None``, a bool, ``nan``, an
+    integer no float holds) raises :class:`~valueroute.errors.InvalidInputError`
+    naming it.
     """
 
     name = "aging_priority"
 
     def __init__(self, seconds_per_point: float = 60.0) -> None:
-        if not (math.isfinite(seconds_per_point) and seconds_per_point > 0):
-            raise InvalidInputError(
-                f"AgingPriority.seconds_per_point: got {_shown(seconds_per_point)} "
-                "(expected a finite number of seconds > 0)"
-            )
-        self.seconds_per_point = float(seconds_per_point)
+        self.seconds_per_point = _positive("AgingPriority", "seconds_per_point", seconds_per_point)
         self._rate = 1.0 / self.seconds_per_point
 
     def segment(self, task: Task, now: float) -> Segment:
@@ -283,6 +301,10 @@ class Rescored:
     until the next one. Use it for scores that are not piecewise linear in
     time; prefer an exact policy when one exists. Costs one re-filing per open
     task per interval.
+
+    ``function`` must be callable and ``interval`` a finite number of seconds
+    > 0 (an ``int`` or a ``float``, not a bool); anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     def __init__(self, function: Callable[[Task, float], float], *, interval: float) -> None:
@@ -291,13 +313,8 @@ class Rescored:
                 f"Rescored.function: got {_shown(function)} "
                 "(expected a callable(task, now) -> float)"
             )
-        if not (math.isfinite(interval) and interval > 0):
-            raise InvalidInputError(
-                f"Rescored.interval: got {_shown(interval)} "
-                "(expected a finite number of seconds > 0)"
-            )
+        self.interval = _positive("Rescored", "interval", interval)
         self.function = function
-        self.interval = float(interval)
         self.name = getattr(function, "__name__", type(function).__name__)
 
     def segment(self, task: Task, now: float) -> Segment:
@@ -321,6 +338,11 @@ class EarliestDue:
     was created; with ``due_after=None`` (the default) it scores
     :data:`NO_DUE_SCORE` and waits behind every task that has a due time,
     oldest first among its kind.
+
+    ``due_after`` is ``None`` or a number of seconds > 0.
+    Numbers are ``int`` or ``float`` (kept as floats), finite, not a bool and
+    not an integer no float holds; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     name = "edd"
@@ -359,8 +381,12 @@ class LeastSlack:
     needs longer handling must start earlier for the same due time. Tasks
     without a due time are placed as in :class:`EarliestDue`.
 
-    ``handle_seconds`` is a number or a mapping of task type to seconds with a
-    ``"*"`` entry for the other types.
+    ``handle_seconds`` is a number >= 0 or a mapping of task type to seconds
+    with a ``"*"`` entry for the other types; ``due_after`` as in
+    :class:`EarliestDue`.
+    Numbers are ``int`` or ``float`` (kept as floats), finite, not a bool and
+    not an integer no float holds; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     name = "least_slack"
@@ -403,6 +429,12 @@ class Ramp:
     ``overdue_every`` seconds (once only when ``None``), at most
     ``overdue_cap`` in total (unbounded when ``None``). Overdue steps are not
     limited by ``cap``: a late task outranks the on-time ones.
+
+    Every field is a finite number (``int`` or ``float``, kept as a float;
+    not a bool): ``step`` and ``every`` > 0, ``after`` and ``overdue_step``
+    >= 0, ``overdue_every`` > 0 or ``None``, ``overdue_cap`` >= 0 or ``None``,
+    ``cap`` any finite number or ``None``. Anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the field.
     """
 
     step: float
@@ -414,42 +446,54 @@ class Ramp:
     overdue_cap: float | None = None
 
     def __post_init__(self) -> None:
-        _positive("Ramp", "step", self.step)
-        _positive("Ramp", "every", self.every)
-        _positive("Ramp", "after", self.after, allow_zero=True)
-        _positive("Ramp", "overdue_step", self.overdue_step, allow_zero=True)
-        if self.cap is not None and (
-            isinstance(self.cap, bool)
-            or not isinstance(self.cap, int | float)
-            or not math.isfinite(self.cap)
-        ):
-            raise InvalidInputError(f"Ramp.cap: got {_shown(self.cap)} (expected a finite number)")
+        # Kept as floats, so that an integer setting scores as its float does.
+        checked = {
+            "step": _positive("Ramp", "step", self.step),
+            "every": _positive("Ramp", "every", self.every),
+            "after": _positive("Ramp", "after", self.after, allow_zero=True),
+            "overdue_step": _positive("Ramp", "overdue_step", self.overdue_step, allow_zero=True),
+        }
+        if self.cap is not None:
+            checked["cap"] = _finite("Ramp", "cap", self.cap)
         if self.overdue_every is not None:
-            _positive("Ramp", "overdue_every", self.overdue_every)
+            checked["overdue_every"] = _positive("Ramp", "overdue_every", self.overdue_every)
         if self.overdue_cap is not None:
-            _positive("Ramp", "overdue_cap", self.overdue_cap, allow_zero=True)
+            checked["overdue_cap"] = _positive(
+                "Ramp", "overdue_cap", self.overdue_cap, allow_zero=True
+            )
+        for name, number in checked.items():
+            object.__setattr__(self, name, number)
 
     @classmethod
-    def from_config(cls, config: Ramp | Mapping[str, Any]) -> Ramp:
-        """A ramp from a mapping of its fields (as found in configuration files)."""
+    def from_config(cls, config: Ramp | Mapping[str, Any], *, where: str = "ramp") -> Ramp:
+        """A ramp from a mapping of its fields (as found in configuration files).
+
+        ``where`` names the setting in error messages.
+        """
         if isinstance(config, Ramp):
             return config
         if not isinstance(config, Mapping):
             raise InvalidInputError(
-                f"ramp: got {_shown(config)} (expected a mapping with step, every, cap, ...)"
+                f"{where}: got {_shown(config)} (expected a Ramp or a mapping with step, every, "
+                "cap, ...)",
+                [(where, config, "a Ramp or a mapping of its fields")],
             )
         known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(config) - known)
+        unknown = [key for key in config if not (isinstance(key, str) and key in known)]
         if unknown:
             raise InvalidInputError(
-                f"ramp: got unknown fields {_shown(unknown)} (expected some of {sorted(known)})"
+                f"{where}: got unknown ramp fields {_shown(unknown)} "
+                f"(expected some of {sorted(known)})",
+                [(where, unknown, f"some of {sorted(known)}")],
             )
-        try:
-            return cls(**config)
-        except TypeError as exc:
+        missing = [name for name in ("step", "every") if name not in config]
+        if missing:
             raise InvalidInputError(
-                f"ramp: got {_shown(dict(config))} ({_clip(str(exc))})"
-            ) from None
+                f"{where}: got {_shown(dict(config))} (expected a ramp with the fields {missing} "
+                "too)",
+                [(where, dict(config), "step and every")],
+            )
+        return cls(**config)
 
     def parts(self, task: Task, now: float) -> tuple[float, float, float]:
         """``(ramp points, overdue points, until)`` at ``now``. O(1)."""
@@ -487,6 +531,11 @@ class PriorityRamp:
     ``ramps[task.type]``, otherwise ``default``; a task with none keeps its
     priority. Each segment is flat and ends at the next step, so the order is
     exact. O(1) per segment.
+
+    ``ramps`` is ``None`` or a mapping of task type (text) to a :class:`Ramp`
+    or a mapping of its fields; ``default`` is ``None``, a :class:`Ramp` or
+    such a mapping. Anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the setting.
     """
 
     name = "ramp"
@@ -497,8 +546,28 @@ class PriorityRamp:
         *,
         default: Ramp | Mapping[str, Any] | None = None,
     ) -> None:
-        self.ramps = {str(k): Ramp.from_config(v) for k, v in (ramps or {}).items()}
-        self.default = None if default is None else Ramp.from_config(default)
+        if ramps is None:
+            ramps = {}
+        if not isinstance(ramps, Mapping):
+            raise InvalidInputError(
+                f"PriorityRamp.ramps: got {_shown(ramps)} (expected a mapping of task type to a "
+                "Ramp or a mapping of its fields, or None)",
+                [("PriorityRamp.ramps", ramps, "a mapping of task type to ramp")],
+            )
+        self.ramps: dict[str, Ramp] = {}
+        for task_type, config in ramps.items():
+            if not isinstance(task_type, str):
+                raise InvalidInputError(
+                    f"PriorityRamp.ramps: got the key {_shown(task_type)} (expected task type "
+                    "names as text)",
+                    [("PriorityRamp.ramps", task_type, "a task type name")],
+                )
+            self.ramps[task_type] = Ramp.from_config(
+                config, where=f"PriorityRamp.ramps[{_shown(task_type)}]"
+            )
+        self.default = (
+            None if default is None else Ramp.from_config(default, where="PriorityRamp.default")
+        )
 
     def ramp_for(self, task: Task) -> Ramp | None:
         ramp = task.ramp
@@ -556,6 +625,12 @@ class CMu:
     first rather than scoring every task 0 (which is FIFO). Optimal for linear
     delay costs in a single-server queue (Cox and Smith 1961; Buyukkoc,
     Varaiya and Walrand 1985). Constant in time; exact.
+
+    ``handle_seconds`` (> 0) and ``cost`` (>= 0, or ``None``) are each a
+    number or a mapping of task type to one with a ``"*"`` entry.
+    Numbers are ``int`` or ``float`` (kept as floats), finite, not a bool and
+    not an integer no float holds; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     name = "cmu"
@@ -592,6 +667,12 @@ class Kleinrock:
     c·w²/2 (Van Mieghem 1995): the index μ·C'(w) = μ·c·w, so
     :meth:`from_quadratic_cost` sets rate = c / handle time. Each class has
     its own slope, so the task list keeps one bucket per class; exact.
+
+    ``rates`` (> 0) is a number or a mapping of task type to one with a
+    ``"*"`` entry.
+    Numbers are ``int`` or ``float`` (kept as floats), finite, not a bool and
+    not an integer no float holds; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     name = "kleinrock"
@@ -630,6 +711,13 @@ class CMuTheta:
     (no value set; as :class:`CMu`), μ = 1/handle time and θ = 1/mean patience.
     Asymptotically optimal in overload for many-server queues with
     abandonment (Atar, Giat and Shimkin 2010). Constant in time; exact.
+
+    ``handle_seconds`` and ``patience_seconds`` (> 0) and ``cost`` (>= 0, or
+    ``None``) are each a number or a mapping of task type to one with a
+    ``"*"`` entry.
+    Numbers are ``int`` or ``float`` (kept as floats), finite, not a bool and
+    not an integer no float holds; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     name = "cmu_theta"
@@ -700,6 +788,13 @@ class ValueAtRisk:
     error ``tolerance``, and the order is exact for those scores. The task
     list re-files a task about (d − created)/L times. Use this mode inside a
     composite.
+
+    ``expected_wait`` (> 0) and ``handle_seconds`` (>= 0) are each a finite
+    number or a mapping of task type to one with a ``"*"`` entry for the
+    other types; ``mode`` is ``"log"`` or ``"linear"``; ``tolerance`` a
+    number in (0, 1). Numbers are ``int`` or ``float`` (not a bool, not an
+    integer no float holds). Anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
     name = "value_at_risk"
@@ -716,20 +811,17 @@ class ValueAtRisk:
         self.handle_seconds = _PerType(
             "ValueAtRisk", "handle_seconds", handle_seconds, allow_zero=True
         )
-        if mode not in ("log", "linear"):
+        if not isinstance(mode, str) or mode not in ("log", "linear"):
             raise InvalidInputError(
                 f"ValueAtRisk.mode: got {_shown(mode)} (expected 'log' or 'linear')"
             )
         self.mode = mode
-        if not (
-            isinstance(tolerance, int | float)
-            and not isinstance(tolerance, bool)
-            and 0 < tolerance < 1
-        ):
+        number = _as_real(tolerance)
+        if number is None or not 0 < number < 1:
             raise InvalidInputError(
                 f"ValueAtRisk.tolerance: got {_shown(tolerance)} (expected a number in (0, 1))"
             )
-        self.tolerance = float(tolerance)
+        self.tolerance = number
         self._width = _chord_width(self.tolerance)
 
     def value_at_risk(self, task: Task, now: float) -> float:
@@ -785,11 +877,21 @@ class Composite:
     refused: a sum of logarithms is not a sum of values, and a re-scored part
     would make the whole composite approximate without saying so (wrap the
     composite in :func:`as_policy` with a function instead).
+
+    ``parts`` is a non-empty iterable (a list, a tuple) of ``(weight,
+    policy)`` tuples, each weight a finite number (``int`` or ``float``, not
+    a bool). Anything else raises :class:`~valueroute.errors.InvalidInputError`
+    naming the part.
     """
 
     name = "composite"
 
     def __init__(self, parts: Iterable[tuple[float, Policy]]) -> None:
+        if isinstance(parts, str | bytes | Mapping) or not isinstance(parts, Iterable):
+            raise InvalidInputError(
+                f"Composite.parts: got {_shown(parts)} (expected a list of (weight, policy) pairs)",
+                [("Composite.parts", parts, "a list of (weight, policy) pairs")],
+            )
         checked: list[tuple[float, Policy]] = []
         for index, part in enumerate(parts):
             if not (isinstance(part, tuple) and len(part) == 2):
@@ -798,15 +900,7 @@ class Composite:
                     "(expected a (weight, policy) pair)"
                 )
             weight, policy = part
-            if (
-                isinstance(weight, bool)
-                or not isinstance(weight, int | float)
-                or not math.isfinite(weight)
-            ):
-                raise InvalidInputError(
-                    f"Composite.parts[{index}].weight: got {_shown(weight)} "
-                    "(expected a finite number)"
-                )
+            number = _finite(f"Composite.parts[{index}]", "weight", weight)
             if not isinstance(policy, Policy):
                 raise InvalidInputError(
                     f"Composite.parts[{index}].policy: got {_shown(policy)} (expected a policy)"
@@ -822,7 +916,7 @@ class Composite:
                     "(expected an exact policy; "
                     "re-score the whole composite with as_policy(function, interval=...))"
                 )
-            checked.append((float(weight), policy))
+            checked.append((number, policy))
         if not checked:
             raise InvalidInputError("Composite.parts: got no parts (expected at least one)")
         self.parts: tuple[tuple[float, Policy], ...] = tuple(checked)
@@ -860,7 +954,9 @@ def as_policy(obj: object, *, interval: float | None = None) -> Policy:
     (exact, if its segments are). A plain callable is wrapped in
     :class:`Rescored` and re-scored every ``interval`` seconds (60 when not
     given): between re-scorings its order can be stale (see :class:`Rescored`).
-    Anything else raises :class:`~valueroute.errors.InvalidInputError`.
+    ``interval`` is ``None`` or a finite number of seconds > 0, and only for a
+    plain callable. Anything else raises
+    :class:`~valueroute.errors.InvalidInputError`.
     """
     if isinstance(obj, Policy) and callable(getattr(obj, "segment", None)):
         if interval is not None:
@@ -915,13 +1011,17 @@ _FACTORIES: dict[str, Callable[..., Policy]] = {
 def policy_by_name(name: str, **params: Any) -> Policy:
     """Build a built-in policy from its name and parameters, as configuration files do.
 
+    ``name`` is one of the built-in names (text); a name of any other value or
+    type, or a parameter the policy does not take, raises
+    :class:`~valueroute.errors.InvalidInputError`.
+
     >>> policy_by_name("aging_priority", seconds_per_point=30)
     AgingPriority(seconds_per_point=30)
     >>> policy_by_name("composite", parts=[{"policy": "fifo", "weight": 0.5},
     ...                                   {"policy": "cmu", "handle_seconds": 300}]).name
     'composite'
     """
-    factory = _FACTORIES.get(name)
+    factory = _FACTORIES.get(name) if isinstance(name, str) else None
     if factory is None:
         raise InvalidInputError(
             f"policy: got {_shown(name)} (expected one of {sorted(_FACTORIES)})"
@@ -1010,12 +1110,49 @@ def explain(policy: Policy, task: Task, now: float, *, rules: Iterable[str] = ()
     ``rules`` names the rules that fired for the task (for example
     ``outcome.fired`` from :meth:`valueroute.rules.CompiledRules.apply`).
 
+    ``policy`` is a policy (an object with ``name`` and ``segment``),
+    ``task`` a :class:`~valueroute.task.Task` (as the task list holds it),
+    ``now`` a finite number of seconds (``int`` or ``float``, not a bool) and
+    ``rules`` an iterable of rule names (text, not one string). Anything else
+    raises :class:`~valueroute.errors.InvalidInputError` naming the argument.
+
     >>> from valueroute.task import Task
     >>> task = Task(id="t", seq=0, created=0.0, priority=2)
     >>> e = explain(AgingPriority(seconds_per_point=60), task, 120.0)
     >>> [(t.name, t.contribution) for t in e.terms], e.score
     ([('priority', 2.0), ('waiting', 2.0)], 4.0)
     """
+    if not (isinstance(policy, Policy) and callable(getattr(policy, "segment", None))):
+        raise InvalidInputError(
+            f"explain: policy: got {_shown(policy)} of type {type(policy).__name__} "
+            "(expected a policy: an object with name and segment(task, now))",
+            [("policy", policy, "a policy")],
+        )
+    if not isinstance(task, Task):
+        raise InvalidInputError(
+            f"explain: task: got {_shown(task)} of type {type(task).__name__} "
+            "(expected a valueroute.task.Task, as TaskList.get returns it)",
+            [("task", task, "a valueroute.task.Task")],
+        )
+    time = _as_real(now)
+    if time is None:
+        raise InvalidInputError(
+            f"explain: now: got {_shown(now)} (expected a finite number of seconds)",
+            [("now", now, "a finite number of seconds")],
+        )
+    now = time
+    if isinstance(rules, str | bytes | Mapping) or not isinstance(rules, Iterable):
+        raise InvalidInputError(
+            f"explain: rules: got {_shown(rules)} (expected an iterable of rule names)",
+            [("rules", rules, "an iterable of rule names")],
+        )
+    fired = tuple(rules)
+    for name in fired:
+        if not isinstance(name, str):
+            raise InvalidInputError(
+                f"explain: rules: got {_shown(name)} among the rule names (expected text)",
+                [("rules", name, "rule names as text")],
+            )
     segment = policy.segment(task, now)
     terms = tuple(Term(name, float(amount)) for name, amount in _terms_of(policy, task, now))
     extra: dict[str, float] = {}
@@ -1027,7 +1164,7 @@ def explain(policy: Policy, task: Task, now: float, *, rules: Iterable[str] = ()
         now=now,
         score=segment.at(now),
         terms=terms,
-        rules=tuple(rules),
+        rules=fired,
         value=task.value,
         priority=task.priority,
         age=now - task.created,
