@@ -382,11 +382,6 @@ def test_a_snapshot_after_a_supervisor_page_decides_as_without_it() -> None:
     ) == ["young"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a snapshot reads the pieces best or ranked re-filed to look ahead; "
-    "it should put them back first (TaskList._restore) before reading the list",
-)
 def test_a_snapshot_after_a_look_ahead_by_best_decides_as_without_it() -> None:
     def look(engine: Engine) -> object:
         return engine.tasklist.best(engine.tasklist.groups, now=30.0)

@@ -246,6 +246,10 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
         )
     specs = {} if specs is None else specs
     tasklist = engine._list
+    if tasklist._undo:
+        # A view that looked ahead re-filed pieces for its answer only: the
+        # state to keep is the one at the engine's own time.
+        tasklist._restore()
     pool = engine._pool
     tasks = []
     for task in engine._tasks.values():
