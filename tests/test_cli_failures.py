@@ -128,6 +128,10 @@ FAILURES: list[tuple[list[str], str]] = [
     # bench
     (["bench", "--fast", "--jobs", "0"], "--jobs: got '0'"),
     (["bench", "--fast", "--jobs", "-2"], "--jobs: got '-2'"),
+    (
+        ["bench", "--fast", "--jobs", "1025"],
+        "--jobs: got '1025' (expected a whole number >= 1 and <= 1024)",
+    ),
     (["bench", "--fast", "--replications", "1"], "--replications: got '1'"),
     (["bench", "--fast", "--seed", "-1"], "--seed: got '-1'"),
     (["bench", "{missing}", "--fast"], "cannot be read"),

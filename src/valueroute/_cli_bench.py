@@ -60,9 +60,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--jobs",
-        type=integer(low=1),
+        type=integer(low=1, high=1024),
         default=1,
-        help="worker processes, at least 1 (default 1: in this process)",
+        help="worker processes, 1 to 1024, used up to the number of CPUs (default 1: in "
+        "this process)",
     )
     parser.add_argument(
         "--no-plots", action="store_true", help="skip the PNG plots (they need matplotlib)"
