@@ -565,3 +565,104 @@ def test_simulated_service_level_follows_erlang_c_when_aht_changes() -> None:
         for neighbour in (agents - 1, agents + 1):
             other = service_level(neighbour, traffic, aht=aht[first], awt=20)
             assert not mean - half <= other <= mean + half
+
+
+# ------------------------------------------------------------ hostile input
+
+_ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(),
+    st.text(max_size=300),
+    st.binary(max_size=10),
+    st.lists(st.integers(-5, 50), max_size=5),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.tuples(st.floats(), st.floats()),
+    st.builds(np.array, st.lists(st.floats(), max_size=3)),
+    st.builds(object),
+)
+_ARGUMENTS = [
+    "staffing",
+    "task_type",
+    "channel",
+    "handle",
+    "aht",
+    "patience",
+    "service_level",
+    "skills",
+    "name",
+    "interval_minutes",
+    "replications",
+    "seed",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(argument=st.sampled_from(_ARGUMENTS), value=_ANY)
+def test_any_argument_is_accepted_or_refused_with_a_short_error(
+    argument: str, value: object
+) -> None:
+    forecast = Forecast(
+        labels=("08:00", "08:15"), calls=np.array([3.0, 4.0]), aht=np.array([100.0, np.nan])
+    )
+    arguments: dict[str, object] = {"staffing": 2, "aht": 60, argument: value}
+    refused: InvalidInputError | None = None
+    try:
+        scenario = scenario_from_forecast(forecast, **arguments)  # type: ignore[arg-type]
+    except InvalidInputError as error:
+        refused = error
+    if refused is None:
+        assert parse_scenario(scenario_to_toml(scenario)) == scenario
+    else:
+        assert len(str(refused)) < 1500
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(["forecast", "labels", "calls", "aht"]), value=_ANY)
+def test_any_forecast_is_read_or_refused_with_a_short_error(field: str, value: object) -> None:
+    parts: dict[str, object] = {
+        "labels": ("08:00", "08:15"),
+        "calls": np.array([3.0, 4.0]),
+        "aht": None,
+    }
+    forecast = value if field == "forecast" else Forecast(**{**parts, field: value})  # type: ignore[arg-type]
+    for build in (
+        lambda: profile_from_forecast(forecast, task_type="voice", aht=60),  # type: ignore[arg-type]
+        lambda: scenario_from_forecast(forecast, staffing=1, aht=60),  # type: ignore[arg-type]
+    ):
+        refused: InvalidInputError | None = None
+        try:
+            build()
+        except InvalidInputError as error:
+            refused = error
+        assert refused is None or len(str(refused)) < 1500
+
+
+def test_an_unreadable_forecast_file_is_refused_naming_the_forecast(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match=r"^forecast: cannot read forecast"):
+        scenario_from_forecast(tmp_path / "missing.csv")
+    (tmp_path / "bad.csv").write_text("interval,calls\n08:00,many\n")
+    with pytest.raises(
+        InvalidInputError, match=r"^forecast: forecast line 2: calls must be a number"
+    ):
+        profile_from_forecast(str(tmp_path / "bad.csv"), task_type="voice")
+
+
+def test_loads_beyond_any_operation_are_refused() -> None:
+    huge = _forecast([1e300, 2.0], aht=[60, 60])
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^forecast.calls.0: got 1e\+300 \(expected a number from 0 to 1e\+09",
+    ):
+        scenario_from_forecast(huge, staffing=1)
+    heavy = _forecast([1e9, 1e9], aht=[1e6, 1e6])
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^forecast: got 1111111111111.111 \(expected a load of at most 100000 Erlangs",
+    ):
+        scenario_from_forecast(heavy)
+    with pytest.raises(InvalidInputError, match=r"^handle: got 1e\+300"):
+        scenario_from_forecast(
+            _forecast([1, 2]), handle={"kind": "exponential", "mean_seconds": 1e300}
+        )

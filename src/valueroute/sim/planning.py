@@ -37,10 +37,10 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from valueroute.erlang import Forecast, StaffingTable, read_forecast, staff_intervals
-from valueroute.errors import InvalidInputError, bounded_repr
+from valueroute.errors import ErlangError, InvalidInputError, bounded_repr
 from valueroute.sim.arrivals import ProfileArrivals
 from valueroute.sim.distributions import Exponential, distribution_from
-from valueroute.sim.scenario import Scenario
+from valueroute.sim.scenario import MAX_AGENTS, Scenario
 
 __all__ = [
     "profile_from_forecast",
@@ -51,6 +51,10 @@ __all__ = [
 ]
 
 _DAY = 86_400.0
+MAX_CALLS = 1e9
+"""Most calls a forecast interval may hold (far beyond any operation; keeps sums finite)."""
+MAX_AHT = 1e9
+"""Longest mean handle time in seconds a forecast interval may give."""
 _MINUTES = (15, 30, 60)
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -66,35 +70,59 @@ def _fail(field: str, value: Any, expected: str) -> InvalidInputError:
 
 def _as_forecast(forecast: Forecast | str | Path) -> Forecast:
     if isinstance(forecast, str | Path):
-        forecast = read_forecast(forecast)
+        try:
+            forecast = read_forecast(forecast)
+        except ErlangError as exc:
+            raise InvalidInputError(
+                f"forecast: {exc}", [("forecast", str(forecast), "a readable forecast CSV")]
+            ) from None
     if not isinstance(forecast, Forecast):
         raise _fail(
             "forecast",
             type(forecast).__name__,
             "a Forecast (valueroute.erlang.read_forecast) or the path of a forecast CSV",
         )
-    calls = np.asarray(forecast.calls, dtype=np.float64)
+    labels = forecast.labels
+    if not isinstance(labels, Sequence) or isinstance(labels, str):
+        raise _fail("forecast.labels", type(labels).__name__, "a sequence of texts")
+    for index, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise _fail(f"forecast.labels.{index}", label, "a text (str)")
+    calls = _array(forecast.calls, "forecast.calls")
     if calls.ndim != 1 or calls.size == 0 or calls.size != len(forecast.labels):
         raise _fail(
             "forecast.calls",
             f"{calls.size} values for {len(forecast.labels)} labels",
             "one volume per labelled interval, at least one",
         )
-    bad = np.flatnonzero(~np.isfinite(calls) | (calls < 0.0))
+    bad = np.flatnonzero(~((calls >= 0.0) & (calls <= MAX_CALLS)))
     if bad.size:
         index = int(bad[0])
-        raise _fail(f"forecast.calls.{index}", float(calls[index]), "a finite number >= 0")
+        raise _fail(
+            f"forecast.calls.{index}", float(calls[index]), f"a number from 0 to {MAX_CALLS:g}"
+        )
     if forecast.aht is not None:
-        aht = np.asarray(forecast.aht, dtype=np.float64)
+        aht = _array(forecast.aht, "forecast.aht")
         if aht.shape != calls.shape:
             raise _fail("forecast.aht", f"{aht.size} values", f"{calls.size}, one per interval")
-        bad = np.flatnonzero(~np.isnan(aht) & ~(np.isfinite(aht) & (aht > 0.0)))
+        bad = np.flatnonzero(~np.isnan(aht) & ~((aht > 0.0) & (aht <= MAX_AHT)))
         if bad.size:
             index = int(bad[0])
             raise _fail(
-                f"forecast.aht.{index}", float(aht[index]), "seconds > 0, or NaN for none given"
+                f"forecast.aht.{index}",
+                float(aht[index]),
+                f"seconds > 0 and at most {MAX_AHT:g}, or NaN for none given",
             )
     return forecast
+
+
+def _array(values: object, field: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    if isinstance(values, str | bytes):
+        raise _fail(field, values, "an array of numbers, one per interval")
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _fail(field, type(values).__name__, "an array of numbers, one per interval") from None
 
 
 def _clock(label: str) -> float | None:
@@ -359,11 +387,9 @@ def _handle_times(
     """Mean handle time per interval: the forecast's, else ``aht``, else the handle's mean."""
     default = aht if aht is not None else handle_mean
     if aht is not None and (
-        isinstance(aht, bool)
-        or not isinstance(aht, int | float)
-        or not (math.isfinite(aht) and aht > 0)
+        isinstance(aht, bool) or not isinstance(aht, int | float) or not (0 < aht <= MAX_AHT)
     ):
-        raise _fail("aht", aht, "seconds > 0 for intervals without an aht")
+        raise _fail("aht", aht, f"seconds > 0 and at most {MAX_AHT:g} for intervals without one")
     size = len(forecast.labels)
     if forecast.aht is None:
         given = np.full(size, math.nan)
@@ -378,6 +404,10 @@ def _handle_times(
                 None,
                 f"seconds > 0 (the forecast gives no aht for interval "
                 f"{bounded_repr(forecast.labels[first])}), or a handle distribution",
+            )
+        if not default <= MAX_AHT:
+            raise _fail(
+                "handle", default, f"a mean of at most {MAX_AHT:g} seconds (the default aht)"
             )
         given = np.where(missing, float(default), given)
     return given
@@ -436,6 +466,11 @@ def scenario_from_forecast(
     _start, minutes = _grid(checked, interval_minutes)
     intervals = len(checked.labels)
     share, awt = _service_level(service_level)
+    for field, text in (("task_type", task_type), ("channel", channel), ("name", name)):
+        if not isinstance(text, str):
+            raise _fail(field, text, "a text (str)")
+    if skills is not None and not isinstance(skills, Mapping):
+        raise _fail("skills", skills, "a mapping of skill name to level")
     handle_model = None
     if handle is not None:
         try:
@@ -458,6 +493,15 @@ def scenario_from_forecast(
     calls = np.asarray(checked.calls, dtype=np.float64)
     width = 60.0 * minutes
     if staffing is None:
+        loads = calls * handles / width
+        if float(loads.max()) > MAX_AGENTS:
+            index = int(loads.argmax())
+            raise _fail(
+                "forecast",
+                float(loads[index]),
+                f"a load of at most {MAX_AGENTS} Erlangs, what a scenario's agents can carry, "
+                f"in interval {bounded_repr(checked.labels[index])}; or a staffing",
+            )
         table = staff_intervals(calls, interval=width, aht=handles, service_level=share, awt=awt)
         count, headcount = None, [int(n) for n in table.agents]
     else:
