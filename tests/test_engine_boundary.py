@@ -331,6 +331,12 @@ def _rows() -> Iterator[tuple[str, str, Call, list[Any]]]:
         lambda e, v: e.subscribe(_ok_subscriber, kinds=v),
         [5, "task_queued", b"task_queued", [5], ["nope"], [["task_queued"]], [None], object()],
     )
+    yield (
+        "watch_wakeup-watcher",
+        "watcher",
+        lambda e, v: e.watch_wakeup(v),
+        [None, 5, "print", [print], b"x"],
+    )
 
 
 ROWS = list(_rows())

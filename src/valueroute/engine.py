@@ -571,6 +571,10 @@ class Engine:
         self._fired: dict[str, tuple[str, ...]] = {}
         self._timers: list[tuple[float, int, int, str]] = []
         self._timer_seq = 0
+        # The earliest wakeup anyone was told (by next_wakeup or a watcher);
+        # a timer set before it is news for the watchers.
+        self._wakeup_told = _INF
+        self._wakeup_watchers: list[Callable[[float], None]] = []
         self._pending: deque[tuple[bool, str]] = deque()
         self._subscribers: list[tuple[Subscriber, frozenset[EventKind] | None]] = []
         # Kinds some subscriber wants; None: every kind.
@@ -807,6 +811,10 @@ class Engine:
         self._timer_seq += 1
         timers = self._timers
         heapq.heappush(timers, (at, self._timer_seq, kind, key))
+        if at < self._wakeup_told:
+            self._wakeup_told = at
+            for watcher in self._wakeup_watchers:
+                watcher(at)
         if len(timers) > 8 * (len(self._tasks) + len(self._pool)) + 4096:
             # Timers of closed tasks (a time to live, a due date) would wait
             # until their time to be dropped; past this size keep only the
@@ -827,9 +835,34 @@ class Engine:
         while timers:
             at, _, kind, key = timers[0]
             if self._timer_valid(at, kind, key):
+                self._wakeup_told = at
                 return at
             heapq.heappop(timers)
+        self._wakeup_told = _INF
         return _INF
+
+    def watch_wakeup(self, watcher: Callable[[float], None]) -> Callable[[], None]:
+        """Call ``watcher(at)`` when a command sets a timer earlier than the last wakeup told.
+
+        A host that sleeps until :meth:`next_wakeup` learns this way, without
+        polling, that an offer, deferral or wrap-up it did not start itself
+        (from another task, another thread, a subscriber) needs it sooner.
+        "Told" is the last value :meth:`next_wakeup` returned or a watcher
+        received. The watcher is called in the middle of the command that set
+        the timer: it must only note the time or wake its host (as
+        :class:`~valueroute.hosting.TimerLoop` does), never call the engine.
+        Costs one comparison per timer set. Returns a function to stop
+        watching.
+        """
+        if not callable(watcher):
+            raise _refusal("watcher", watcher, "a callable taking the new wakeup time")
+        self._wakeup_watchers.append(watcher)
+
+        def unwatch() -> None:
+            if watcher in self._wakeup_watchers:
+                self._wakeup_watchers.remove(watcher)
+
+        return unwatch
 
     @_command
     def advance(self) -> int:
