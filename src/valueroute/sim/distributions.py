@@ -46,7 +46,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_core.core_schema import ValidationInfo
 
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.models import BoundaryModel, model_by_kind
 
 __all__ = [
@@ -106,7 +106,7 @@ def _check_size(size: int | None, *, field: str = "size") -> None:
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
         expected = "None or an integer >= 0" if field == "size" else "an integer >= 0"
         raise InvalidInputError(
-            f"{field}: got {size!r} (expected {expected})", [(field, size, expected)]
+            f"{field}: got {bounded_repr(size)} (expected {expected})", [(field, size, expected)]
         )
 
 
@@ -391,6 +391,12 @@ class Sampler:
     >>> s = Sampler(Deterministic(value_seconds=5), np.random.default_rng(1), block=2)
     >>> [s.draw() for _ in range(3)]
     [5.0, 5.0, 5.0]
+
+    ``distribution`` is one of this module's distributions (build one from a
+    mapping with :func:`distribution_from`), ``rng`` a
+    :class:`numpy.random.Generator` and ``block`` an integer from 1 to
+    :attr:`MAX_BLOCK`; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
 
     __slots__ = ("_block", "_buffer", "_rng", "distribution")
@@ -404,9 +410,17 @@ class Sampler:
         *,
         block: int = 4096,
     ) -> None:
+        if not isinstance(distribution, _Base):
+            raise InvalidInputError(
+                f"distribution: got {bounded_repr(distribution)} of type "
+                f"{type(distribution).__name__} (expected a distribution such as "
+                "Exponential(mean_seconds=...); distribution_from builds one from a mapping)",
+                [("distribution", distribution, "a distribution")],
+            )
         if isinstance(block, bool) or not isinstance(block, int) or not 0 < block <= self.MAX_BLOCK:
             raise InvalidInputError(
-                f"block: got {block!r} (expected an integer from 1 to {self.MAX_BLOCK})",
+                f"block: got {bounded_repr(block)} "
+                f"(expected an integer from 1 to {self.MAX_BLOCK})",
                 [("block", block, f"an integer from 1 to {self.MAX_BLOCK}")],
             )
         if not isinstance(rng, np.random.Generator):

@@ -45,16 +45,16 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from valueroute.erlang import required_agents
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.sim.metrics import ReplicationResult, student_t_quantile
 from valueroute.sim.run import SimulationResult, simulate
-from valueroute.sim.scenario import MAX_AGENTS, Scenario, _shown
+from valueroute.sim.scenario import MAX_AGENTS, Scenario
 
 __all__ = [
     "Evaluation",
@@ -71,7 +71,8 @@ KpiName = Literal["service_level", "asa", "abandonment_rate"]
 
 def _fail(field_name: str, value: Any, expected: str) -> InvalidInputError:
     return InvalidInputError(
-        f"{field_name}: got {_shown(value)} (expected {expected})", [(field_name, value, expected)]
+        f"{field_name}: got {bounded_repr(value)} (expected {expected})",
+        [(field_name, value, expected)],
     )
 
 
@@ -253,7 +254,14 @@ def _judge(
 def _check_targets(
     scenario: Scenario, targets: StaffingTarget | Sequence[StaffingTarget]
 ) -> tuple[StaffingTarget, ...]:
-    chosen = (targets,) if isinstance(targets, StaffingTarget) else tuple(targets)
+    if not isinstance(scenario, Scenario):
+        raise _fail("scenario", type(scenario).__name__, "a Scenario (see load_scenario)")
+    if isinstance(targets, StaffingTarget):
+        chosen: tuple[Any, ...] = (targets,)
+    elif isinstance(targets, Iterable) and not isinstance(targets, str | bytes | Mapping):
+        chosen = tuple(targets)
+    else:
+        chosen = ()
     if not chosen or not all(isinstance(t, StaffingTarget) for t in chosen):
         raise _fail("targets", targets, "one StaffingTarget or a non-empty sequence of them")
     names = [t.name for t in scenario.task_types]
@@ -659,6 +667,12 @@ def staff_by_simulation(
     Cost: one pilot run (without ``start``) plus about
     G·(2 + 2·log₂ d) + G staffings for G groups and a start d agents away,
     each ``replications`` simulation runs; see the module docstring.
+
+    ``scenario`` is a :class:`~valueroute.sim.scenario.Scenario`, ``targets``
+    one :class:`StaffingTarget` or a non-empty list of them, ``start``
+    ``None`` or a mapping of group name to an integer >= 0. Anything else
+    (checked before any simulation runs) raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
     chosen = _check_targets(scenario, targets)
     count = _check_options(
@@ -671,6 +685,8 @@ def staff_by_simulation(
     base_seed = scenario.seed if seed is None else seed
     names = tuple(g.name for g in scenario.agent_groups)
     if start is not None:
+        if not isinstance(start, Mapping):
+            raise _fail("start", start, "None or a mapping of agent group to a number of agents")
         for name, value in start.items():
             if name not in names:
                 raise _fail("start", name, f"one of {list(names)}")
@@ -935,6 +951,10 @@ def staff_intervals_by_simulation(
     Cost: for I intervals, about I·(3 + 2·log₂ d) staffings, the one for
     interval ``i`` simulating i + 2 intervals, so O(I²) simulated intervals
     in all; plus a pilot and a final whole-day run.
+
+    ``scenario`` and ``targets`` are as in :func:`staff_by_simulation`;
+    anything else (checked before any simulation runs) raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
     chosen = _check_targets(scenario, targets)
     count = _check_options(

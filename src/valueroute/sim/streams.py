@@ -32,7 +32,7 @@ import hashlib
 
 import numpy as np
 
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 
 __all__ = ["MAX_STREAM_NAME", "RandomStreams", "stream_key"]
 
@@ -59,14 +59,14 @@ def _join(parts: tuple[str, ...]) -> str:
     for part in parts:
         if not isinstance(part, str) or not part:
             raise InvalidInputError(
-                f"name: got part {part!r} (expected non-empty strings)",
+                f"name: got part {bounded_repr(part)} (expected non-empty strings)",
                 [("name", part, "a non-empty string")],
             )
     name = "/".join(parts)
     if len(name) > MAX_STREAM_NAME:
         raise InvalidInputError(
             f"name: got {len(name)} characters (expected at most {MAX_STREAM_NAME})",
-            [("name", name, f"at most {MAX_STREAM_NAME} characters")],
+            [("name", name[:MAX_STREAM_NAME], f"at most {MAX_STREAM_NAME} characters")],
         )
     return name
 
@@ -84,6 +84,10 @@ class RandomStreams:
     >>> b = RandomStreams(seed=7).generator("handle", "claims").random()
     >>> a == b
     True
+
+    ``seed`` and ``replication`` are integers >= 0 (``int`` or a numpy
+    integer, not a bool); anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming it.
     """
 
     __slots__ = ("_generators", "replication_index", "seed")
@@ -149,6 +153,6 @@ class RandomStreams:
 def _check_non_negative_int(field: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
         raise InvalidInputError(
-            f"{field}: got {value!r} (expected an integer >= 0)",
+            f"{field}: got {bounded_repr(value)} (expected an integer >= 0)",
             [(field, value, "an integer >= 0")],
         )

@@ -41,7 +41,7 @@ import simpy
 
 from valueroute.agents import Agent
 from valueroute.engine import Engine
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import load_rules
@@ -206,6 +206,13 @@ class World:
     Build it, then :meth:`run`; :meth:`result` returns the statistics.
     Memory is O(open tasks + agents + task types × intervals), independent
     of how many tasks the run simulates.
+
+    ``scenario`` is a :class:`~valueroute.sim.scenario.Scenario` (from
+    :func:`~valueroute.sim.scenario.load_scenario` or
+    ``Scenario.model_validate``; a plain mapping is not validated here);
+    ``replication`` and ``seed`` are integers >= 0 (``seed=None``: the
+    scenario's). Anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
 
     def __init__(
@@ -216,6 +223,12 @@ class World:
         seed: int | None = None,
         allow_code: bool = False,
     ) -> None:
+        if not isinstance(scenario, Scenario):
+            raise InvalidInputError(
+                f"World: scenario: got {bounded_repr(scenario)} of type {type(scenario).__name__} "
+                "(expected a Scenario; load_scenario or Scenario.model_validate builds one)",
+                [("scenario", type(scenario).__name__, "a Scenario")],
+            )
         scenario.check_code(allow_code=allow_code)
         self.scenario = scenario
         self.replication = replication
