@@ -74,7 +74,7 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 from valueroute import _snapshot
 from valueroute.agents import Agent, Presence
 from valueroute.engine import Engine, Offer
-from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import CompiledRules, parse_rules
@@ -1602,18 +1602,98 @@ EVENTS_SCHEMA = "valueroute-events"
 EVENTS_VERSION = 1
 
 
-def export_events(events: Iterable[Event], path: str | Path) -> int:
+def _refuse_events_path(path: object, reason: str) -> InvalidInputError:
+    shown = bounded_repr(str(path) if isinstance(path, Path) else path)
+    return InvalidInputError(
+        f"export_events: path: cannot write {shown} ({reason}; expected a file path in an "
+        "existing folder)",
+        [("path", shown, "a writable file path")],
+    )
+
+
+def _events_target(path: object) -> Path:
+    """The file ``export_events`` writes: ``path`` checked, symbolic links followed."""
+    if not isinstance(path, str | os.PathLike):
+        raise _refuse_events_path(path, f"a {type(path).__name__}, not a path")
+    try:
+        text = os.fspath(path)
+        if not isinstance(text, str):
+            raise _refuse_events_path(path, "bytes, not text")
+        if "\x00" in text:
+            raise _refuse_events_path(path, "it holds a NUL character")
+        text.encode("utf-8")
+        target = Path(os.path.realpath(text))
+        folder = target.is_dir()
+    except UnicodeEncodeError:
+        raise _refuse_events_path(path, "it holds characters that are not valid Unicode") from None
+    except OSError as exc:
+        raise _refuse_events_path(path, exc.strerror or type(exc).__name__) from None
+    if folder:
+        raise _refuse_events_path(path, "it is a folder")
+    return target
+
+
+def export_events(events: Iterable[Event], path: str | os.PathLike[str]) -> int:
     """Write events as JSON Lines: a header line, then one :meth:`Event.to_json` per line.
 
     Header: ``{"schema": "valueroute-events", "version": 1}``. Returns the
-    number of events written. O(events).
+    number of events written. O(events); the events are streamed, not held.
+
+    The file is written beside ``path`` under a temporary name and renamed
+    over ``path`` once complete, so a reader never sees half a file and a
+    refused export leaves any file at ``path`` as it was (an existing file
+    keeps its permissions). ``events`` is an iterable of
+    :class:`~valueroute.events.Event` and ``path`` a ``str`` or
+    :class:`os.PathLike` naming a file in an existing folder; anything else,
+    or a file that cannot be written, raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
+    target = _events_target(path)
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise InvalidInputError(
+            f"export_events: events: got {bounded_repr(events)} (expected an iterable of Event)",
+            [("events", bounded_repr(events), "an iterable of Event")],
+        )
+    # Beside the target (a rename within one folder is atomic), its name cut so
+    # that a target name near the file system's limit still leaves room.
+    temporary = target.with_name(f".{target.name[:100]}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise _refuse_events_path(path, exc.strerror or type(exc).__name__) from None
     count = 0
-    with Path(path).open("w", encoding="utf-8") as file:
-        file.write(json.dumps({"schema": EVENTS_SCHEMA, "version": EVENTS_VERSION}) + "\n")
-        for event in events:
-            file.write(event.to_json() + "\n")
-            count += 1
+    done = False
+    try:
+        with open(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps({"schema": EVENTS_SCHEMA, "version": EVENTS_VERSION}) + "\n")
+            for index, event in enumerate(events):
+                if not isinstance(event, Event):
+                    raise InvalidInputError(
+                        f"export_events: events[{index}]: got {bounded_repr(event)} of type "
+                        f"{type(event).__name__} (expected an Event)",
+                        [(f"events[{index}]", bounded_repr(event), "an Event")],
+                    )
+                try:
+                    line = event.to_json()
+                except (TypeError, ValueError) as exc:  # data a user put in that is not JSON
+                    raise InvalidInputError(
+                        f"export_events: events[{index}]: data {bounded_repr(event.data)} cannot "
+                        f"be written as JSON ({bounded_repr(str(exc))})",
+                        [(f"events[{index}].data", bounded_repr(event.data), "JSON-ready data")],
+                    ) from None
+                file.write(line + "\n")
+                count += 1
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temporary, os.stat(target).st_mode & 0o7777)
+        try:
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise _refuse_events_path(path, exc.strerror or type(exc).__name__) from None
+        done = True
+    finally:
+        if not done:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
     return count
 
 
