@@ -480,6 +480,18 @@ def test_file_paths_in_a_scenario_are_written_absolute(
     assert Path(copy.arrivals[0].path) == tmp_path / "trace.csv"
 
 
+def test_a_null_toml_cannot_hold_is_refused_not_dropped(tmp_path: Path) -> None:
+    scenario = scenario_from_forecast(_forecast([1, 2], aht=[60, 60]), staffing=1)
+    with_null = scenario.with_routing(selection_params={"unused": None}, agent_selection="random")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"^routing.selection_params.unused: got None \(expected a value TOML can hold",
+    ):
+        write_scenario(with_null, tmp_path / "s.toml")
+    assert not (tmp_path / "s.toml").exists()
+    assert load_scenario(write_scenario(with_null, tmp_path / "s.json")) == with_null
+
+
 def test_bad_scenario_files_are_refused(tmp_path: Path) -> None:
     scenario = scenario_from_forecast(_forecast([1, 2], aht=[60, 60]), staffing=1)
     with pytest.raises(

@@ -43,6 +43,8 @@ from valueroute.sim.distributions import Exponential, distribution_from
 from valueroute.sim.scenario import MAX_AGENTS, Scenario
 
 __all__ = [
+    "MAX_AHT",
+    "MAX_CALLS",
     "profile_from_forecast",
     "scenario_from_forecast",
     "scenario_to_toml",
@@ -601,11 +603,11 @@ def _toml_value(value: Any, where: str) -> str:
         if not value:
             return "{}"
         pairs = (
-            f"{_toml_key(k, where)} = {_toml_value(v, f'{where}.{k}')}"
-            for k, v in value.items()
-            if v is not None
+            f"{_toml_key(k, where)} = {_toml_value(v, f'{where}.{k}')}" for k, v in value.items()
         )
         return "{ " + ", ".join(pairs) + " }"
+    if value is None:
+        raise _fail(where, None, "a value TOML can hold (TOML has no null: write .json)")
     raise _fail(where, type(value).__name__, "a value TOML can hold")
 
 
