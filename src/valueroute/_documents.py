@@ -2,6 +2,13 @@
 
 Rule files, scenarios and bench scenarios are read alike; each caller turns
 a :class:`DocumentError` into its own error type and wording.
+
+Every document is bounded by what it *expands* to, not by its bytes: a YAML
+alias or merge key repeats a whole subtree, so a few hundred bytes can stand
+for billions of values. A document may hold at most :data:`MAX_NODES` values
+(each mapping, list and scalar counts, keys included, every repetition
+included) nested at most :data:`MAX_NESTING` levels, and its text must be
+valid Unicode (no lone surrogates, which JSON escapes can produce).
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 import json
 import tomllib
 from typing import Any, Literal, TypeAlias
+
+from valueroute.errors import bounded_repr
 
 DocumentFormat: TypeAlias = Literal["toml", "json", "yaml"]
 
@@ -19,6 +28,11 @@ SUFFIXES: dict[str, DocumentFormat] = {
     ".yml": "yaml",
 }
 """File suffix (lower case) -> format."""
+
+MAX_NODES = 200_000
+"""Values (mappings, lists, scalars, keys) a document may expand to."""
+MAX_NESTING = 128
+"""Levels of mappings and lists inside one another."""
 
 
 class DocumentError(ValueError):
@@ -33,9 +47,12 @@ class DocumentError(ValueError):
 def parse_document(text: str | bytes, format: str) -> Any:
     """The data of ``text`` in ``format``; :class:`DocumentError` for anything unreadable.
 
-    Bytes must be UTF-8. Malformed text, nesting too deep for the parser and
-    a missing PyYAML all become a :class:`DocumentError`, never the parser's
-    own exception.
+    Bytes must be UTF-8. Malformed text, nesting too deep for the parser,
+    more than :data:`MAX_NODES` values or :data:`MAX_NESTING` levels once
+    aliases are expanded, text that is not valid Unicode, and a missing PyYAML
+    all become a :class:`DocumentError`, never the parser's own exception.
+    The cost of refusing is bounded by the limits, not by what the document
+    would expand to.
     """
     if isinstance(text, bytes):
         try:
@@ -43,16 +60,95 @@ def parse_document(text: str | bytes, format: str) -> Any:
         except UnicodeDecodeError as exc:
             raise DocumentError(f"not UTF-8 text ({exc})", field="(file)") from None
     if format == "yaml":
-        return _parse_yaml(text)
+        data = _parse_yaml(text)
+    else:
+        try:
+            if format == "toml":
+                data = tomllib.loads(text)
+            elif format == "json":
+                data = json.loads(text)
+            else:
+                raise DocumentError(
+                    f"got {bounded_repr(format)} (expected 'toml', 'json' or 'yaml')",
+                    field="format",
+                )
+        except DocumentError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            # tomllib.TOMLDecodeError and json.JSONDecodeError are ValueErrors, as is
+            # an integer literal too long to convert.
+            raise DocumentError(f"not valid {format} ({_cut(str(exc))})", field="(file)") from None
+    check_shape(data)
+    return data
+
+
+def check_shape(data: Any, what: str = "document") -> None:
+    """Refuse data expanding beyond :data:`MAX_NODES` values or :data:`MAX_NESTING` levels.
+
+    Walks the data as the tree it stands for (a list shared twice is walked
+    twice), stopping at the first limit crossed: O(min(size, MAX_NODES)). Also
+    refuses text (values and keys) holding lone surrogates. Raises
+    :class:`DocumentError` naming the limit and where it was crossed.
+    """
+    # A path is (parent's path, key): built in O(1) per value, spelled out on error.
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(data, 0, ())]
+    nodes = 0
+    while stack:
+        item, depth, path = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise DocumentError(
+                f"{what} expands to more than {MAX_NODES} values, counting every repetition "
+                "of a YAML alias (expected a smaller document)",
+                field="(file)",
+            )
+        if depth > MAX_NESTING:
+            raise DocumentError(
+                f"{what} nested deeper than {MAX_NESTING} levels at {_where(path)}",
+                field="(file)",
+            )
+        if isinstance(item, str):
+            if not item.isascii() and not is_unicode_text(item):
+                raise DocumentError(
+                    f"{what} at {_where(path)}: got {bounded_repr(item)} (expected valid "
+                    "Unicode text, without lone surrogates)",
+                    field="(file)",
+                )
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(key, str) and not key.isascii() and not is_unicode_text(key):
+                    raise DocumentError(
+                        f"{what} at {_where(path)}: got key {bounded_repr(key)} (expected "
+                        "valid Unicode text, without lone surrogates)",
+                        field="(file)",
+                    )
+                stack.append((value, depth + 1, (path, key)))
+            nodes += len(item)  # the keys
+        elif isinstance(item, list | tuple):
+            stack.extend((value, depth + 1, (path, i)) for i, value in enumerate(item))
+
+
+def is_unicode_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode: no surrogate code points (which UTF-8 cannot carry)."""
     try:
-        if format == "toml":
-            return tomllib.loads(text)
-        if format == "json":
-            return json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        # tomllib.TOMLDecodeError and json.JSONDecodeError are ValueErrors.
-        raise DocumentError(f"not valid {format} ({exc})", field="(file)") from None
-    raise DocumentError(f"got {format!r} (expected 'toml', 'json' or 'yaml')", field="format")
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    if not path:
+        return "the top level"
+    parts: list[str] = []
+    while path:
+        path, key = path
+        parts.append(str(key))
+    return bounded_repr(".".join(reversed(parts)), 120)
 
 
 def _parse_yaml(text: str) -> Any:
@@ -63,7 +159,74 @@ def _parse_yaml(text: str) -> Any:
             "'yaml' needs PyYAML (install valueroute[yaml]), or use TOML or JSON",
             field="format",
         ) from None
+    loader = None
     try:
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise DocumentError(f"not valid yaml ({exc})", field="(file)") from None
+        # Composed first (aliases share nodes, so this is linear in the text),
+        # checked, and only then built.
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_nodes(node, yaml)
+        return loader.construct_document(node)
+    except DocumentError:
+        raise
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        # ValueError: an integer literal too long to convert, a bad date.
+        raise DocumentError(f"not valid yaml ({_cut(str(exc))})", field="(file)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _check_yaml_nodes(root: Any, yaml: Any) -> None:
+    """Refuse a YAML node graph whose expansion exceeds the limits, before building it.
+
+    Aliases make the composed graph share nodes; the size and depth of the
+    tree it stands for are computed once per distinct node (merge keys are
+    counted as the subtrees they copy), so a bomb is refused in time linear in
+    its text. A node that contains itself (a recursive alias) is refused too.
+    """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            children = _children(node, yaml)
+            size = 1 + sum(sizes[id(child)] for child in children)
+            depth = 1 + max((depths[id(child)] for child in children), default=0)
+            if size > MAX_NODES:
+                raise DocumentError(
+                    f"document expands to more than {MAX_NODES} values, counting every "
+                    "repetition of a YAML alias (expected a smaller document)",
+                    field="(file)",
+                )
+            if depth > MAX_NESTING + 1:
+                raise DocumentError(
+                    f"document nested deeper than {MAX_NESTING} levels", field="(file)"
+                )
+            sizes[key] = size
+            depths[key] = depth
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise DocumentError(
+                "document has a YAML alias inside its own anchor (expected no recursion)",
+                field="(file)",
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node, yaml) if id(child) not in sizes)
+
+
+def _children(node: Any, yaml: Any) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []

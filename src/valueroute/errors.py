@@ -19,11 +19,15 @@ plain Python keeps working (``except ValueError`` still catches a bad value)::
     ├── RuleError (ValueError)              a rule set that cannot be compiled
     └── ErlangError (ValueError)            a queueing formula asked outside its domain
 
-Messages name what was wrong, the value received and what was expected.
+Messages name what was wrong, the value received and what was expected. A
+value is shown through :func:`bounded_repr`, so a message stays short and
+cheap to build whatever was handed in (a 4,000-digit integer, a document that
+expands to millions of items).
 """
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 __all__ = [
@@ -41,7 +45,55 @@ __all__ = [
     "UnknownTaskError",
     "ValueRouteError",
     "VersionConflictError",
+    "bounded_repr",
 ]
+
+MAX_SHOWN = 80
+"""Characters of a value :func:`bounded_repr` shows by default."""
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``reprlib`` with shallow nesting and integers shown without converting them whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxstring = MAX_SHOWN
+        self.maxother = MAX_SHOWN
+        self.maxlong = 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of an integer is quadratic in its digits and refused beyond
+        # 4,300 of them: describe a long one by its size instead.
+        if x.bit_length() > 128:
+            sign = "negative " if x < 0 else ""
+            return f"<{sign}integer of about {int(x.bit_length() * 0.30103) + 1} digits>"
+        return super().repr_int(x, level)
+
+
+_REPR = _BoundedRepr()
+
+
+def bounded_repr(value: object, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` cut to at most ``limit`` characters, at a cost bounded by ``limit``.
+
+    For messages that show a value a user handed in: long strings, huge
+    integers and large or deeply nested containers (even ones whose items
+    are shared many times over, as YAML aliases make them) are abbreviated
+    rather than rendered whole. Objects of other types are shown by their own
+    ``repr``, then cut.
+
+    >>> bounded_repr("x" * 200, 20)
+    "'xxxxxxxxxxxxxxxx..."
+    >>> bounded_repr(10**5000)
+    '<integer of about 5001 digits>'
+    >>> bounded_repr([[[[1]]]])
+    '[[[[...]]]]'
+    """
+    text = _REPR.repr(value)
+    if len(text) > limit:
+        text = text[: max(0, limit - 3)] + "..."
+    return text
 
 
 class ValueRouteError(Exception):
