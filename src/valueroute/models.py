@@ -11,8 +11,8 @@ machine's time zone.
 
 Every validation failure raises :class:`~valueroute.errors.InvalidInputError`
 (or :class:`~valueroute.errors.LimitExceededError` for input beyond the limits
-below), whose message names each field, the value received and what was
-expected.
+below), whose message names each field, the value received (abbreviated, see
+:func:`~valueroute.errors.bounded_repr`) and what was expected.
 
 Input limits (one task or agent):
 
@@ -26,11 +26,28 @@ attribute text value length      4,096 characters
 skills per task or agent         64
 skill name length                64 characters
 ===============================  =======
+
+Every text (ids, type, channel, labels, skill and channel names, attribute
+names and text values) must be valid Unicode: a lone surrogate, which UTF-8
+cannot encode (and so neither can a regular expression engine, a journal or a
+log), is refused. Every number must be finite and within the bounds that keep
+every score a built-in policy computes finite:
+
+===============================  =======================================
+what                             bound
+===============================  =======================================
+priority                         integer, -10**15 to 10**15
+value                            0 to 1e15
+due, created                     -1e12 to 1e12 seconds (every datetime fits)
+skill levels                     0 to 1e15
+capacity per channel             integer, 0 to 1,000,000
+number attributes                finite, magnitude at most 1.797e308 (a float)
+===============================  =======================================
 """
 
 from __future__ import annotations
 
-import math
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -49,16 +66,23 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from valueroute._documents import is_unicode_text
 from valueroute._types import AttributeValue
-from valueroute.errors import InvalidInputError, LimitExceededError
+from valueroute.errors import InvalidInputError, LimitExceededError, bounded_repr
 
 __all__ = [
     "MAX_ATTRIBUTES",
     "MAX_ATTRIBUTE_NAME",
+    "MAX_ATTRIBUTE_NUMBER",
     "MAX_ATTRIBUTE_TEXT",
+    "MAX_CAPACITY",
     "MAX_ID_LENGTH",
+    "MAX_PRIORITY",
+    "MAX_SECONDS",
     "MAX_SKILLS",
+    "MAX_SKILL_LEVEL",
     "MAX_SKILL_NAME",
+    "MAX_VALUE",
     "AgentSpec",
     "BoundaryModel",
     "TaskSpec",
@@ -73,6 +97,18 @@ MAX_ATTRIBUTE_NAME = 64
 MAX_ATTRIBUTE_TEXT = 4096
 MAX_SKILLS = 64
 MAX_SKILL_NAME = 64
+MAX_PRIORITY = 10**15
+"""Largest priority magnitude: exact as a float, and far from overflowing any score."""
+MAX_VALUE = 1e15
+"""Largest business value."""
+MAX_SECONDS = 1e12
+"""Largest magnitude of a time in seconds (about the year 33,700; every datetime fits)."""
+MAX_SKILL_LEVEL = 1e15
+"""Largest skill level, required or held."""
+MAX_CAPACITY = 1_000_000
+"""Most tasks of one channel an agent may hold at once."""
+MAX_ATTRIBUTE_NUMBER = sys.float_info.max
+"""Largest magnitude of a number attribute: what a float can carry (integers too)."""
 
 _LIMIT = "limit_exceeded"
 # How deeply boundary-model validations are nested in this context: the
@@ -101,13 +137,16 @@ def to_seconds(value: float | int | datetime) -> float:
         return value.timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(
-            f"got {value!r} of type {type(value).__name__} "
+            f"got {bounded_repr(value)} of type {type(value).__name__} "
             "(expected a timezone-aware datetime or float seconds)"
         )
-    seconds = float(value)
-    if not math.isfinite(seconds):
-        raise ValueError(f"got {value!r} (expected a finite number of seconds)")
-    return seconds
+    # Compared before converting: an integer beyond float range cannot be converted.
+    if not -MAX_SECONDS <= value <= MAX_SECONDS:
+        raise ValueError(
+            f"got {bounded_repr(value)} (expected a finite number of seconds "
+            f"from {-MAX_SECONDS:g} to {MAX_SECONDS:g})"
+        )
+    return float(value)
 
 
 def _time_field(value: Any) -> Any:
@@ -131,10 +170,7 @@ def _format_errors(model: str, exc: ValidationError) -> tuple[str, list[tuple[st
         value = err.get("input")
         expected = err["msg"]
         problems.append((field, value, expected))
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        lines.append(f"{model}.{field}: got {shown} ({expected})")
+        lines.append(f"{model}.{field}: got {bounded_repr(value)} ({expected})")
     return "; ".join(lines), problems
 
 
@@ -240,7 +276,8 @@ def model_by_kind(what: str, data: Any, kinds: Mapping[str, type[BoundaryModel]]
     if cls is None:
         expected = "one of " + ", ".join(repr(k) for k in kinds)
         raise InvalidInputError(
-            f"{what}.kind: got {kind!r} (expected {expected})", [("kind", kind, expected)]
+            f"{what}.kind: got {bounded_repr(kind)} (expected {expected})",
+            [("kind", kind, expected)],
         )
     return cls(**{str(key): value for key, value in data.items()})
 
@@ -249,17 +286,30 @@ def file_row_error(
     path: Path, line: int, field: str, value: Any, expected: str
 ) -> InvalidInputError:
     """The error for a bad value in a data file: file name, line, field, value, expectation."""
-    shown = repr(value)
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
     return InvalidInputError(
-        f"{path.name} line {line}, {field}: got {shown} (expected {expected})",
+        f"{path.name} line {line}, {field}: got {bounded_repr(value)} (expected {expected})",
         [(field, value, expected)],
     )
 
 
 def _limit(message: str) -> PydanticCustomError:
     return PydanticCustomError(_LIMIT, message)
+
+
+def _not_text(what: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "unicode_text",
+        "{what} is not valid Unicode text: it holds a lone surrogate, which UTF-8 cannot "
+        "encode (expected text without surrogates)",
+        {"what": what},
+    )
+
+
+def _check_text(text: str | None) -> str | None:
+    """``text`` if it is None or valid Unicode; else the pydantic error."""
+    if text is not None and not text.isascii() and not is_unicode_text(text):
+        raise _not_text("the text")
+    return text
 
 
 def _check_skills(skills: dict[str, float], what: str) -> dict[str, float]:
@@ -270,11 +320,17 @@ def _check_skills(skills: dict[str, float], what: str) -> dict[str, float]:
             raise PydanticCustomError("skill_name", "skill names must not be empty")
         if len(name) > MAX_SKILL_NAME:
             raise _limit(f"skill name of {len(name)} characters, at most {MAX_SKILL_NAME}")
-        if not math.isfinite(level) or level < 0:
+        if not name.isascii() and not is_unicode_text(name):
+            raise _not_text(f"skill name {bounded_repr(name)}")
+        if not 0 <= level <= MAX_SKILL_LEVEL:
             raise PydanticCustomError(
                 "skill_level",
-                "skill {name!r} has level {level!r}, expected a finite number >= 0",
-                {"name": name, "level": level},
+                "skill {name} has level {level}, expected a number from 0 to {bound}",
+                {
+                    "name": bounded_repr(name),
+                    "level": bounded_repr(level),
+                    "bound": f"{MAX_SKILL_LEVEL:g}",
+                },
             )
     return skills
 
@@ -298,9 +354,9 @@ class TaskSpec(BoundaryModel):
     """Task type (class), for example ``"claim"`` or ``"sales_call"``."""
     channel: str = Field(default="voice", min_length=1)
     """Media channel; agents have a capacity per channel."""
-    value: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    value: float = Field(default=0.0, ge=0.0, le=MAX_VALUE, allow_inf_nan=False)
     """Business value of doing the task, in the host's unit (money, points)."""
-    priority: int = 0
+    priority: int = Field(default=0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
     """Priority; larger is more urgent."""
     due: OptionalTime = None
     """When the task should be done (service-level deadline), in seconds."""
@@ -312,6 +368,11 @@ class TaskSpec(BoundaryModel):
     process: str | None = None
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     """Free JSON scalars for rules and reporting."""
+
+    @field_validator("department", "process")
+    @classmethod
+    def _labels(cls, text: str | None) -> str | None:
+        return _check_text(text)
 
     @field_validator("skills")
     @classmethod
@@ -328,15 +389,31 @@ class TaskSpec(BoundaryModel):
                 raise _limit(
                     f"attribute name of {len(name)} characters, at most {MAX_ATTRIBUTE_NAME}"
                 )
-            if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_TEXT:
-                raise _limit(
-                    f"attribute {name!r} has {len(value)} characters, at most {MAX_ATTRIBUTE_TEXT}"
-                )
-            if isinstance(value, float) and not math.isfinite(value):
+            if not name.isascii() and not is_unicode_text(name):
+                raise _not_text(f"attribute name {bounded_repr(name)}")
+            if isinstance(value, str):
+                if len(value) > MAX_ATTRIBUTE_TEXT:
+                    raise _limit(
+                        f"attribute {bounded_repr(name)} has {len(value)} characters, "
+                        f"at most {MAX_ATTRIBUTE_TEXT}"
+                    )
+                if not value.isascii() and not is_unicode_text(value):
+                    raise _not_text(f"attribute {bounded_repr(name)}")
+            elif (
+                value is not None
+                and value.__class__ is not bool
+                and not -MAX_ATTRIBUTE_NUMBER <= value <= MAX_ATTRIBUTE_NUMBER
+            ):
+                # Fails for nan and infinities, and for integers beyond float range.
                 raise PydanticCustomError(
                     "attribute_value",
-                    "attribute {name!r} is {value!r}, expected a finite number",
-                    {"name": name, "value": value},
+                    "attribute {name} is {value}, expected a finite number of magnitude "
+                    "at most {bound}",
+                    {
+                        "name": bounded_repr(name),
+                        "value": bounded_repr(value),
+                        "bound": f"{MAX_ATTRIBUTE_NUMBER:g}",
+                    },
                 )
         return attributes
 
@@ -357,6 +434,11 @@ class AgentSpec(BoundaryModel):
     department: str | None = None
     team: str | None = None
 
+    @field_validator("department", "team")
+    @classmethod
+    def _labels(cls, text: str | None) -> str | None:
+        return _check_text(text)
+
     @field_validator("skills")
     @classmethod
     def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
@@ -368,10 +450,16 @@ class AgentSpec(BoundaryModel):
         for channel, slots in capacity.items():
             if not channel:
                 raise PydanticCustomError("channel", "channel names must not be empty")
-            if slots < 0:
+            if not channel.isascii() and not is_unicode_text(channel):
+                raise _not_text(f"channel name {bounded_repr(channel)}")
+            if not 0 <= slots <= MAX_CAPACITY:
                 raise PydanticCustomError(
                     "capacity",
-                    "channel {channel!r} has capacity {slots}, expected an integer >= 0",
-                    {"channel": channel, "slots": slots},
+                    "channel {channel} has capacity {slots}, expected an integer from 0 to {bound}",
+                    {
+                        "channel": bounded_repr(channel),
+                        "slots": bounded_repr(slots),
+                        "bound": MAX_CAPACITY,
+                    },
                 )
         return capacity
