@@ -33,6 +33,27 @@ a Python float (or int for staffing). Inputs outside the domain raise
 :class:`~valueroute.errors.ErlangError`; quantities that are undefined for an
 unstable Erlang C queue (n ≤ A) return their documented limits instead
 (P(wait) = 1, service level 0, average speed of answer ∞, occupancy 1).
+
+What is accepted:
+
+- array-like arguments (``agents``, ``traffic``, ``aht``, ``patience``,
+  ``awt``, ``beta``, ``calls``) take whatever numpy turns into float64 numbers
+  that are finite and in range; an integer no float holds (10**400) is
+  refused, and arrays must broadcast together;
+- ``agents`` are whole numbers from 0 to :data:`MAX_AGENTS` (2**53), and no
+  function answers with more agents than that;
+- the targets and settings that are single numbers (``service_level``,
+  ``awt``, ``asa``, ``abandon``, ``max_occupancy``, ``shrinkage``,
+  ``p_wait``, ``interval``) are real numbers (int, float, numpy scalars), not
+  text, bools or None;
+- the evaluation functions take any finite traffic, except where agents and
+  traffic are both so large (near each other, above about 3e10) that the Erlang
+  B sum needs more than 4,194,304 terms; the staffing functions
+  (:func:`required_agents`, :func:`staff_intervals`, :func:`sqrt_staffing`)
+  staff for at most :data:`MAX_STAFFING_TRAFFIC` (1e10) Erlangs.
+
+Every refusal is an :class:`~valueroute.errors.ErlangError` naming the
+argument, with the value shown cut short.
 """
 
 from __future__ import annotations
@@ -41,6 +62,8 @@ import csv
 import io
 import json
 import math
+import numbers
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +75,8 @@ from numpy.typing import ArrayLike, NDArray
 from valueroute.errors import ErlangError, InvalidInputError
 
 __all__ = [
+    "MAX_AGENTS",
+    "MAX_STAFFING_TRAFFIC",
     "ErlangAResult",
     "Forecast",
     "ServiceLevelDefinition",
@@ -83,18 +108,50 @@ _BLOCK_ELEMENTS = 1 << 21
 # Largest Erlang A queue sum accepted; beyond it patience is so long relative
 # to the interarrival time that Erlang C is the model to use.
 _MAX_QUEUE_TERMS = 1 << 22
+# Largest Erlang B window accepted (about 12√A terms on each side of the mode):
+# traffic near 3e10 Erlangs with about as many agents.
+_MAX_WINDOW_TERMS = 1 << 22
 _LOG_NEGLIGIBLE = -45.0  # a tail below exp(-45) of the sum does not change it
+
+MAX_AGENTS = 2**53
+"""Most agents any function takes or returns: every whole number up to it is exact in a float."""
+
+MAX_STAFFING_TRAFFIC = 1e10
+"""Most traffic, in Erlangs, that the staffing functions staff for.
+
+The answer is about that many agents, found in O(√A) steps; the evaluation
+functions (:func:`erlang_b`, :func:`erlang_c`, ...) take any finite traffic.
+"""
 
 
 # --------------------------------------------------------------------------
 # input checks
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlevel = 2
+
+
+def _shown(value: object) -> str:
+    """A short repr of a value handed in, cheap whatever its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        sign = "-" if value < 0 else ""
+        return f"{sign}<an integer of {int(value.bit_length() * 0.30103) + 1} digits>"
+    return _REPR.repr(value)
+
 
 def _floats(value: ArrayLike, name: str, *, allow_zero: bool) -> FloatArray:
     try:
         array = np.asarray(value, dtype=np.float64)
+    except OverflowError as exc:
+        raise ErlangError(
+            f"{name} must be finite (a number a float holds); got {_shown(value)}"
+        ) from exc
     except (TypeError, ValueError) as exc:
-        raise ErlangError(f"{name} must be a number or an array of numbers; got {value!r}") from exc
+        raise ErlangError(
+            f"{name} must be a number or an array of numbers; got {_shown(value)}"
+        ) from exc
     bad = ~np.isfinite(array) | ((array < 0.0) if allow_zero else (array <= 0.0))
     if bad.any():
         expected = "finite and >= 0" if allow_zero else "finite and > 0"
@@ -107,30 +164,65 @@ def _agent_counts(value: ArrayLike, name: str = "agents") -> IntArray:
     fractional = array != np.floor(array)
     if fractional.any():
         raise ErlangError(
-            f"{name} must be a whole number of agents; got {array[fractional].flat[0]!r}"
+            f"{name} must be a whole number of agents; got {float(array[fractional].flat[0])!r}"
+        )
+    too_many = array > MAX_AGENTS
+    if too_many.any():
+        raise ErlangError(
+            f"{name} must be at most 2**53 = {MAX_AGENTS} agents; got {array[too_many].flat[0]:g}"
         )
     return array.astype(np.int64)
+
+
+def _scalar(value: object, name: str) -> float:
+    """A real number handed in as one value (not an array, not a bool, not text)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ErlangError(f"{name} must be a real number; got {_shown(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ErlangError(
+            f"{name} must be finite (a number a float holds); got {_shown(value)}"
+        ) from None
 
 
 def _fraction(value: float | None, name: str, *, upper_inclusive: bool) -> float | None:
     if value is None:
         return None
-    number = float(value)
+    number = _scalar(value, name)
     within = 0.0 < number <= 1.0 if upper_inclusive else 0.0 < number < 1.0
     if not (math.isfinite(number) and within):
         expected = "in (0, 1]" if upper_inclusive else "strictly between 0 and 1"
-        raise ErlangError(f"{name} must be {expected}; got {value!r}")
+        raise ErlangError(f"{name} must be {expected}; got {number!r}")
     return number
 
 
 def _positive(value: float | None, name: str, *, allow_zero: bool = False) -> float | None:
     if value is None:
         return None
-    number = float(value)
+    number = _scalar(value, name)
     if not math.isfinite(number) or number < 0.0 or (number == 0.0 and not allow_zero):
         expected = "finite and >= 0" if allow_zero else "finite and > 0"
-        raise ErlangError(f"{name} must be {expected}; got {value!r}")
+        raise ErlangError(f"{name} must be {expected}; got {number!r}")
     return number
+
+
+def _broadcast(names: str, *arrays: NDArray[Any]) -> list[NDArray[Any]]:
+    try:
+        return list(np.broadcast_arrays(*arrays))
+    except ValueError:
+        shapes = ", ".join(str(array.shape) for array in arrays)
+        raise ErlangError(f"{names} must broadcast together; got shapes {shapes}") from None
+
+
+def _staffable(loads: FloatArray, name: str) -> None:
+    """Refuse traffic beyond what the staffing functions staff for."""
+    too_much = ~(loads <= MAX_STAFFING_TRAFFIC)
+    if too_much.any():
+        raise ErlangError(
+            f"{name} must be at most {MAX_STAFFING_TRAFFIC:g} Erlangs to staff for; "
+            f"got {float(loads[too_much].flat[0]):g}"
+        )
 
 
 def _out(array: NDArray[Any], scalar: bool) -> Any:
@@ -149,11 +241,22 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
     result = np.empty(count)
     if count == 0:
         return result
-    half = np.ceil(_WINDOW_SIGMAS * np.sqrt(traffic) + _WINDOW_PAD).astype(np.int64)
-    mode = np.clip(agents - np.floor(traffic).astype(np.int64), 0, agents)
-    low = np.maximum(mode - half, 0)
-    high = np.minimum(mode + half, agents)
+    # Window bounds are formed in floats and clipped to [0, n] before they become
+    # integers: traffic far beyond any agent count (1e308) has no int64 floor.
+    counts = agents.astype(np.float64)
+    half = np.ceil(_WINDOW_SIGMAS * np.sqrt(traffic) + _WINDOW_PAD)
+    mode = np.clip(counts - np.floor(traffic), 0.0, counts)
+    low = np.maximum(mode - half, 0.0).astype(np.int64)
+    high = np.minimum(mode + half, counts).astype(np.int64)
     width = high - low + 1
+    widest = int(np.argmax(width))
+    if width[widest] > _MAX_WINDOW_TERMS:
+        raise ErlangError(
+            f"agents={int(agents[widest])} with traffic={float(traffic[widest]):g} is beyond "
+            f"what Erlang B evaluates (its sum needs {int(width[widest])} terms, at most "
+            f"{_MAX_WINDOW_TERMS}): expected traffic below about 3e10 Erlangs when agents "
+            "are near the traffic"
+        )
     # log u_low = Σ_{l<low} log((n − l)/A); only needed when the window starts late,
     # which happens only for n far above A, where B is below e^-70.
     offset = np.zeros(count)
@@ -202,7 +305,7 @@ def erlang_b(agents: ArrayLike, traffic: ArrayLike) -> Any:
     """
     n = _agent_counts(agents)
     a = _floats(traffic, "traffic", allow_zero=True)
-    n, a = np.broadcast_arrays(n, a)
+    n, a = _broadcast("agents, traffic", n, a)
     blocking = _erlang_b_flat(n.ravel(), a.ravel()).reshape(n.shape)
     return _out(blocking, n.ndim == 0)
 
@@ -225,7 +328,8 @@ def _erlang_c_flat(agents: IntArray, traffic: FloatArray) -> FloatArray:
 def _erlang_c_inputs(agents: ArrayLike, traffic: ArrayLike, *others: FloatArray) -> list[Any]:
     n = _agent_counts(agents)
     a = _floats(traffic, "traffic", allow_zero=True)
-    return list(np.broadcast_arrays(n, a, *others))
+    names = ", ".join(("agents", "traffic", "aht", "awt")[: 2 + len(others)])
+    return _broadcast(names, n, a, *others)
 
 
 def erlang_c(agents: ArrayLike, traffic: ArrayLike) -> Any:
@@ -258,7 +362,8 @@ def service_level(agents: ArrayLike, traffic: ArrayLike, *, aht: ArrayLike, awt:
     n, a, handle, wait = n.ravel(), a.ravel(), handle.ravel(), wait.ravel()
     waiting = _erlang_c_flat(n, a)
     margin = np.maximum(n - a, 0.0)
-    level = np.where(n > a, 1.0 - waiting * np.exp(-margin * wait / handle), 0.0)
+    with np.errstate(over="ignore"):  # a wait of 1e308 s: e^-∞ = 0, the right limit
+        level = np.where(n > a, 1.0 - waiting * np.exp(-margin * wait / handle), 0.0)
     return _out(level.reshape(shape), len(shape) == 0)
 
 
@@ -278,7 +383,8 @@ def average_speed_of_answer(agents: ArrayLike, traffic: ArrayLike, *, aht: Array
     waiting = _erlang_c_flat(n, a)
     stable = n > a
     speed = np.full(n.shape, math.inf)
-    speed[stable] = waiting[stable] * handle[stable] / (n[stable] - a[stable])
+    with np.errstate(over="ignore"):  # beyond the largest float the mean wait is ∞
+        speed[stable] = waiting[stable] * handle[stable] / (n[stable] - a[stable])
     return _out(speed.reshape(shape), len(shape) == 0)
 
 
@@ -324,7 +430,7 @@ class ErlangAResult:
         if definition == "answered":
             return self.service_level_answered
         raise ErlangError(
-            f"service-level definition must be 'offered' or 'answered'; got {definition!r}"
+            f"service-level definition must be 'offered' or 'answered'; got {_shown(definition)}"
         )
 
 
@@ -463,7 +569,9 @@ def erlang_a(
     handle = _floats(aht, "aht", allow_zero=False)
     mean_patience = _floats(patience, "patience", allow_zero=False)
     wait = _floats(awt, "awt", allow_zero=True)
-    n, a, handle, mean_patience, wait = np.broadcast_arrays(n, a, handle, mean_patience, wait)
+    n, a, handle, mean_patience, wait = _broadcast(
+        "agents, traffic, aht, patience, awt", n, a, handle, mean_patience, wait
+    )
     shape = n.shape
     columns = np.empty((len(_A_FIELDS), n.size))
     flat = zip(
@@ -512,8 +620,12 @@ def _solve_decreasing(function: Any, target: float, upper: float = 30.0) -> floa
 def halfin_whitt_beta(p_wait: float) -> float:
     """The β with P(wait) ≈ 1/(1 + βΦ(β)/φ(β)) = p_wait (Halfin and Whitt 1981).
 
+    ``p_wait`` is a real number in (0, 1].
+
     Runtime complexity: O(1) (60 bisection steps).
     """
+    if p_wait is None:
+        raise ErlangError("p_wait must be a probability in (0, 1]; got None")
     target = _fraction(p_wait, "p_wait", upper_inclusive=True)
     assert target is not None
     return _solve_decreasing(_halfin_whitt, target)
@@ -522,16 +634,21 @@ def halfin_whitt_beta(p_wait: float) -> float:
 def sqrt_staffing(traffic: ArrayLike, *, beta: ArrayLike) -> Any:
     """Square-root staffing ``ceil(A + β√A)`` (Halfin–Whitt / QED regime).
 
-    Runtime complexity: O(1) per element.
+    ``traffic`` is at most :data:`MAX_STAFFING_TRAFFIC`, ``beta`` finite and
+    >= 0, and an answer above :data:`MAX_AGENTS` is refused. Runtime
+    complexity: O(1) per element.
 
     >>> sqrt_staffing(100.0, beta=1.0)
     110
     """
     a = _floats(traffic, "traffic", allow_zero=True)
+    _staffable(a, "traffic")
     b = _floats(beta, "beta", allow_zero=True)
-    a, b = np.broadcast_arrays(a, b)
-    staff = np.ceil(a + b * np.sqrt(a) - 1e-9).astype(np.int64)
-    return _out(staff, a.ndim == 0)
+    a, b = _broadcast("traffic, beta", a, b)
+    with np.errstate(over="ignore"):  # an infinite answer is refused just below
+        staff = np.ceil(a + b * np.sqrt(a) - 1e-9)
+    _check_agents_out(staff, "agents (traffic + beta·√traffic)")
+    return _out(staff.astype(np.int64), a.ndim == 0)
 
 
 # --------------------------------------------------------------------------
@@ -567,7 +684,7 @@ def _targets(
     if level is not None and wait is None:
         raise ErlangError("a service_level target needs awt, the acceptable wait in seconds")
     if wait is not None and level is None:
-        raise ErlangError(f"awt={awt!r} was given without a service_level target")
+        raise ErlangError(f"awt={wait!r} was given without a service_level target")
     speed = _positive(asa, "asa")
     abandon_share = _fraction(abandon, "abandon", upper_inclusive=False)
     if abandon_share is not None and patience is None:
@@ -575,7 +692,7 @@ def _targets(
     cap = _fraction(max_occupancy, "max_occupancy", upper_inclusive=True)
     if definition not in ("offered", "answered"):
         raise ErlangError(
-            f"service-level definition must be 'offered' or 'answered'; got {definition!r}"
+            f"service-level definition must be 'offered' or 'answered'; got {_shown(definition)}"
         )
     if level is None and speed is None and abandon_share is None and cap is None:
         raise ErlangError(
@@ -768,6 +885,10 @@ def required_agents(
     Runtime complexity: Erlang C O(√A + n* − A) per element; Erlang A
     O(log n*) evaluations of :func:`erlang_a` per element.
 
+    ``traffic`` is at most :data:`MAX_STAFFING_TRAFFIC` (1e10 Erlangs); the
+    targets are real numbers (not text or bools), ``definition`` one of
+    ``"offered"`` and ``"answered"``.
+
     >>> required_agents(10.0, aht=180.0, service_level=0.8, awt=20.0)
     14
     """
@@ -781,13 +902,14 @@ def required_agents(
         definition=definition,
     )
     loads = _floats(traffic, "traffic", allow_zero=True)
+    _staffable(loads, "traffic")
     handles = _floats(aht, "aht", allow_zero=False)
     if patience is None:
-        loads, handles = np.broadcast_arrays(loads, handles)
+        loads, handles = _broadcast("traffic, aht", loads, handles)
         staff = _required_flat(loads.ravel(), handles.ravel(), None, checked)
     else:
         means = _floats(patience, "patience", allow_zero=False)
-        loads, handles, means = np.broadcast_arrays(loads, handles, means)
+        loads, handles, means = _broadcast("traffic, aht, patience", loads, handles, means)
         staff = _required_flat(loads.ravel(), handles.ravel(), means.ravel(), checked)
     return _out(staff.reshape(loads.shape), loads.ndim == 0)
 
@@ -795,19 +917,35 @@ def required_agents(
 def scheduled_agents(agents: ArrayLike, *, shrinkage: float) -> Any:
     """Agents to schedule so that ``agents`` are available after shrinkage.
 
-    ``ceil(agents / (1 − shrinkage))``, shrinkage in [0, 1): the share of paid
-    time lost to breaks, training, absence. Runtime complexity: O(1) per element.
+    ``ceil(agents / (1 − shrinkage))``, shrinkage a real number in [0, 1): the
+    share of paid time lost to breaks, training, absence. An answer above
+    :data:`MAX_AGENTS` is refused. Runtime complexity: O(1) per element.
 
     >>> scheduled_agents(14, shrinkage=0.3)
     20
     """
-    lost = float(shrinkage)
-    if not (math.isfinite(lost) and 0.0 <= lost < 1.0):
-        raise ErlangError(f"shrinkage must be in [0, 1); got {shrinkage!r}")
+    lost = _shrinkage(shrinkage)
     n = _agent_counts(agents)
     # The small allowance keeps 14 / 0.7 = 20.000000000000004 at 20.
-    scheduled = np.ceil(n / (1.0 - lost) - 1e-9).astype(np.int64)
-    return _out(scheduled, n.ndim == 0)
+    scheduled = np.ceil(n / (1.0 - lost) - 1e-9)
+    _check_agents_out(scheduled, "scheduled agents (agents / (1 - shrinkage))")
+    return _out(scheduled.astype(np.int64), n.ndim == 0)
+
+
+def _shrinkage(shrinkage: float) -> float:
+    lost = _scalar(shrinkage, "shrinkage")
+    if not (math.isfinite(lost) and 0.0 <= lost < 1.0):
+        raise ErlangError(f"shrinkage must be in [0, 1); got {lost!r}")
+    return lost
+
+
+def _check_agents_out(staff: FloatArray, what: str) -> None:
+    """Refuse an answer of more agents than :data:`MAX_AGENTS` before it becomes an integer."""
+    too_many = ~(staff <= MAX_AGENTS)
+    if too_many.any():
+        raise ErlangError(
+            f"{what} must be at most 2**53 = {MAX_AGENTS}; got {float(staff[too_many].flat[0]):g}"
+        )
 
 
 def _sqrt_beta(a: float, aht: float, targets: _Targets) -> float:
@@ -850,35 +988,57 @@ def read_forecast(source: str | Path | Iterable[str]) -> Forecast:
     volume offered in the interval and ``aht`` its mean handle time in seconds;
     an empty ``aht`` cell means "use the default handle time". Runtime
     complexity: O(rows).
+
+    ``source`` is a path (``str`` or :class:`~pathlib.Path`) to a UTF-8 file,
+    or an iterable of CSV lines as ``str``. Anything else, a file that is not
+    UTF-8, lines that are not text and cells beyond the csv module's field
+    limit (131,072 characters) are refused with :class:`ErlangError`.
     """
     if isinstance(source, str | Path):
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ErlangError(f"cannot read forecast {str(path)!r}: {exc.strerror}") from exc
+            raise ErlangError(f"cannot read forecast {_shown(str(path))}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ErlangError(
+                f"forecast {_shown(str(path))} is not UTF-8 text (byte {exc.start}); "
+                "expected a CSV file in UTF-8"
+            ) from None
+        except ValueError as exc:  # a NUL character in the path
+            raise ErlangError(f"cannot read forecast {_shown(str(path))}: {exc}") from None
         lines: Iterable[str] = io.StringIO(text)
+    elif isinstance(source, bytes) or not isinstance(source, Iterable):
+        raise ErlangError(
+            f"source must be a path or an iterable of CSV lines (str); got {_shown(source)}"
+        )
     else:
         lines = source
-    reader = csv.DictReader(lines)
-    fields = [name.strip() for name in (reader.fieldnames or [])]
-    missing = [name for name in ("interval", "calls") if name not in fields]
-    if missing:
-        raise ErlangError(
-            f"forecast columns must include 'interval' and 'calls'; got {fields!r} "
-            f"(missing {missing!r})"
-        )
     labels: list[str] = []
     calls: list[float] = []
     handles: list[float] = []
-    has_aht = "aht" in fields
-    for line, row in enumerate(reader, start=2):
-        clean = {key.strip(): (value or "").strip() for key, value in row.items() if key}
-        labels.append(clean["interval"])
-        calls.append(_cell(clean["calls"], "calls", line, allow_zero=True))
-        if has_aht:
-            cell = clean.get("aht", "")
-            handles.append(math.nan if cell == "" else _cell(cell, "aht", line, allow_zero=False))
+    try:
+        reader = csv.DictReader(lines)
+        fields = [name.strip() for name in (reader.fieldnames or [])]
+        missing = [name for name in ("interval", "calls") if name not in fields]
+        if missing:
+            raise ErlangError(
+                f"forecast columns must include 'interval' and 'calls'; got {_shown(fields)} "
+                f"(missing {missing!r})"
+            )
+        has_aht = "aht" in fields
+        for line, row in enumerate(reader, start=2):
+            clean = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+            labels.append(clean["interval"])
+            calls.append(_cell(clean["calls"], "calls", line, allow_zero=True))
+            if has_aht:
+                cell = clean.get("aht", "")
+                handles.append(
+                    math.nan if cell == "" else _cell(cell, "aht", line, allow_zero=False)
+                )
+    except csv.Error as exc:
+        # Lines that are not text, or a field beyond the csv module's size limit.
+        raise ErlangError(f"forecast is not a readable CSV: {str(exc)[:200]}") from None
     if not labels:
         raise ErlangError("forecast has no rows; expected one row per interval")
     return Forecast(
@@ -892,11 +1052,13 @@ def _cell(text: str, name: str, line: int, *, allow_zero: bool) -> float:
     try:
         value = float(text)
     except ValueError as exc:
-        raise ErlangError(f"forecast line {line}: {name} must be a number; got {text!r}") from exc
+        raise ErlangError(
+            f"forecast line {line}: {name} must be a number; got {_shown(text)}"
+        ) from exc
     if not math.isfinite(value) or value < 0.0 or (value == 0.0 and not allow_zero):
         expected = ">= 0" if allow_zero else "> 0"
         raise ErlangError(
-            f"forecast line {line}: {name} must be finite and {expected}; got {text!r}"
+            f"forecast line {line}: {name} must be finite and {expected}; got {_shown(text)}"
         )
     return value
 
@@ -999,6 +1161,20 @@ class StaffingTable:
         return buffer.getvalue()
 
 
+def _labels(labels: Sequence[str] | None, count: int) -> tuple[str, ...]:
+    if labels is None:
+        return tuple(str(i) for i in range(count))
+    if isinstance(labels, str | bytes) or not isinstance(labels, Iterable):
+        raise ErlangError(f"labels must be a sequence of strings; got {_shown(labels)}")
+    names = tuple(labels)
+    for name in names:
+        if not isinstance(name, str):
+            raise ErlangError(f"labels must be strings; got {_shown(name)}")
+    if len(names) != count:
+        raise ErlangError(f"labels must name each of the {count} intervals; got {len(names)}")
+    return names
+
+
 def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -1023,18 +1199,29 @@ def staff_intervals(
     ``calls`` are volumes per interval of ``interval`` seconds; ``aht`` is one
     handle time or one per interval. Targets as in :func:`required_agents`.
     Runtime complexity: that of :func:`required_agents` per interval.
+
+    ``interval`` is a real number > 0; ``labels``, if given, one string per
+    interval; each interval's load ``calls × aht / interval`` at most
+    :data:`MAX_STAFFING_TRAFFIC` Erlangs. Anything else raises
+    :class:`ErlangError` naming the argument.
     """
+    if interval is None:
+        raise ErlangError("interval must be the length of an interval in seconds (> 0); got None")
     length = _positive(interval, "interval")
     assert length is not None
     volumes = np.atleast_1d(_floats(calls, "calls", allow_zero=True)).astype(np.float64)
     if volumes.ndim != 1:
         raise ErlangError(f"calls must be one volume per interval; got shape {volumes.shape}")
-    handles = np.broadcast_to(_floats(aht, "aht", allow_zero=False), volumes.shape).copy()
-    names = tuple(str(i) for i in range(volumes.size)) if labels is None else tuple(labels)
-    if len(names) != volumes.size:
+    handle_times = _floats(aht, "aht", allow_zero=False)
+    try:
+        handles = np.broadcast_to(handle_times, volumes.shape).copy()
+    except ValueError:
         raise ErlangError(
-            f"labels must name each of the {volumes.size} intervals; got {len(names)}"
-        )
+            f"aht must be one handle time or one per interval ({volumes.size}); "
+            f"got shape {handle_times.shape}"
+        ) from None
+    names = _labels(labels, volumes.size)
+    _shrinkage(shrinkage)
     checked = _targets(
         service_level=service_level,
         awt=awt,
@@ -1046,7 +1233,9 @@ def staff_intervals(
     )
     if patience is not None:
         _positive(patience, "patience")
-    loads = volumes * handles / length
+    with np.errstate(over="ignore"):  # an infinite load is refused just below
+        loads = volumes * handles / length
+    _staffable(loads, "calls × aht / interval")
     patiences = None if patience is None else np.full(volumes.shape, float(patience))
     staff = _required_flat(loads, handles, patiences, checked)
     scheduled = scheduled_agents(staff, shrinkage=shrinkage)
