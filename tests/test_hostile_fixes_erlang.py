@@ -9,6 +9,7 @@ argument and stay short whatever was handed in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from valueroute import erlang as e
-from valueroute.errors import ErlangError, ValueRouteError
+from valueroute.errors import ErlangError, InvalidInputError, ValueRouteError
 
 SHORT = 600
 HUGE = 10**400
@@ -332,3 +333,136 @@ def test_read_forecast_shows_a_long_cell_cut_short() -> None:
         lambda: e.read_forecast(["interval,calls", "09:00," + "x" * 100_000]), ErlangError, "calls"
     )
     assert "line 2" in message
+
+
+# ---------------------------------------------------------------- simulation entry points
+
+
+def test_mean_ci_refuses_a_confidence_outside_0_1_naming_it() -> None:
+    from valueroute.sim import mean_ci
+
+    confidences: tuple[Any, ...] = (2.0, math.nan, 0.0, 1.0, "0.9", None, True, HUGE)
+    for confidence in confidences:
+        refusal(
+            partial(mean_ci, [1.0, 2.0, 3.0], confidence=confidence),
+            InvalidInputError,
+            "confidence",
+        )
+
+
+def test_mean_ci_refuses_values_that_are_not_real_numbers() -> None:
+    from valueroute.sim import mean_ci
+
+    bad: tuple[Any, ...] = (["x", "y"], [1.0, None], [1.0, HUGE], [1.0, True], 5, "12")
+    for values in bad:
+        refusal(partial(mean_ci, values), InvalidInputError, "values")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=30),
+    confidence=st.floats(0.5, 0.99),
+)
+def test_mean_ci_still_matches_scipy(values: list[float], confidence: float) -> None:
+    from scipy import stats  # type: ignore[import-untyped]
+
+    from valueroute.sim import mean_ci
+
+    mean, half = mean_ci(values, confidence=confidence)
+    assert mean == pytest.approx(float(np.mean(values)), rel=1e-9, abs=1e-9)
+    spread = float(np.std(values, ddof=1)) / math.sqrt(len(values))
+    quantile = float(stats.t.ppf(0.5 + confidence / 2, len(values) - 1))
+    # The Cornish–Fisher quantile is within 2e-3 relative for df >= 5 (documented).
+    tolerance = 2e-3 if len(values) >= 6 else 6e-2
+    assert half == pytest.approx(quantile * spread, rel=tolerance, abs=1e-9)
+
+
+MINIMAL_SCENARIO: dict[str, Any] = {
+    "horizon_seconds": 3600,
+    "task_types": [{"name": "calls", "handle": {"kind": "exponential", "mean_seconds": 60}}],
+    "arrivals": [{"kind": "poisson", "task_type": "calls", "rate_per_hour": 30}],
+    "agent_groups": [{"name": "agents", "count": 2}],
+}
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Any:
+    from valueroute.sim import Scenario
+
+    return Scenario.model_validate(MINIMAL_SCENARIO)
+
+
+@pytest.mark.parametrize("replications", [10_001, HUGE], ids=["10001", "10**400"])
+def test_simulate_and_compare_refuse_more_replications_than_a_scenario_takes(
+    scenario: Any, replications: int
+) -> None:
+    from valueroute.sim import compare, simulate
+
+    message = refusal(
+        lambda: simulate(scenario, replications=replications),
+        InvalidInputError,
+        "replications",
+        "10,000",
+    )
+    assert len(message) < 200
+    refusal(
+        lambda: compare(scenario, policies=["fifo", "edd"], replications=replications),
+        InvalidInputError,
+        "replications",
+    )
+
+
+@pytest.mark.parametrize(
+    "policies",
+    [5, None, {"policy": "fifo"}, b"fifo", iter(["fifo", "edd"])],
+    ids=["int", "None", "mapping", "bytes", "iterator"],
+)
+def test_compare_refuses_policies_that_are_not_a_list(scenario: Any, policies: Any) -> None:
+    from valueroute.sim import compare
+
+    refusal(lambda: compare(scenario, policies=policies), InvalidInputError, "policies")
+
+
+@pytest.mark.parametrize(
+    "kpis",
+    [["bogus"], [5], 5, "asa", [MEGABYTE_TEXT]],
+    ids=["bogus", "int-kpi", "int", "str", "MB"],
+)
+def test_compare_refuses_unknown_kpis_before_running(
+    scenario: Any, kpis: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valueroute.sim import compare, run
+
+    def no_run(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the comparison ran before its kpis were checked")
+
+    monkeypatch.setattr(run, "_run_all", no_run)
+    refusal(
+        lambda: compare(scenario, policies=["fifo", "edd"], kpis=kpis), InvalidInputError, "kpis"
+    )
+
+
+def test_compare_refuses_a_bad_seed_and_a_non_scenario(scenario: Any) -> None:
+    from valueroute.sim import compare
+
+    seeds: tuple[Any, ...] = (-1, 1.5, "x", True)
+    for seed in seeds:
+        refusal(
+            partial(compare, scenario, policies=["fifo", "edd"], seed=seed),
+            InvalidInputError,
+            "seed",
+        )
+    refusal(
+        lambda: compare(dict(MINIMAL_SCENARIO), policies=["fifo", "edd"]),  # type: ignore[arg-type]
+        InvalidInputError,
+        "scenario",
+    )
+
+
+def test_compare_with_chosen_kpis_reports_exactly_those(scenario: Any) -> None:
+    from valueroute.sim import InlineExecutor, compare
+
+    result = compare(
+        scenario, policies=["fifo", "edd"], replications=2, kpis=["asa"], executor=InlineExecutor()
+    )
+    assert set(result.differences["edd"]["all"]) == {"asa"}

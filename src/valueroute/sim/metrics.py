@@ -32,7 +32,9 @@ Definitions (``docs/simulation.md`` repeats them):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import numbers
+import reprlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,41 @@ __all__ = [
     "mean_ci",
     "student_t_quantile",
 ]
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlevel = 2
+
+
+def _shown(value: object) -> str:
+    """A short repr of a value handed in, cheap whatever its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        sign = "-" if value < 0 else ""
+        return f"{sign}<an integer of {int(value.bit_length() * 0.30103) + 1} digits>"
+    return _REPR.repr(value)
+
+
+def _real(value: object) -> float | None:
+    """``value`` as a float if it is a real number a float holds (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+
+
+def _probability(value: object, name: str) -> float:
+    """A real number strictly between 0 and 1, or InvalidInputError naming ``name``."""
+    number = _real(value)
+    if number is None or not 0.0 < number < 1.0:
+        raise InvalidInputError(
+            f"{name}: got {_shown(value)} (expected a probability strictly inside 0..1)",
+            [(name, value, "a probability strictly inside 0..1")],
+        )
+    return number
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -282,9 +319,10 @@ def student_t_quantile(p: float, df: int) -> float:
     Stegun 26.7.5), within 2e-3 relative for df >= 5 at the usual levels.
     """
     if isinstance(df, bool) or not isinstance(df, int) or df < 1:
-        raise InvalidInputError(f"df: got {df!r} (expected an integer >= 1)")
-    if not 0.0 < p < 1.0:
-        raise InvalidInputError(f"p: got {p!r} (expected a probability strictly inside 0..1)")
+        raise InvalidInputError(
+            f"df: got {_shown(df)} (expected an integer >= 1)", [("df", df, "an integer >= 1")]
+        )
+    p = _probability(p, "p")
     if p == 0.975 and df <= len(_T975):
         return _T975[df - 1]
     if df == 1:  # Cauchy
@@ -303,10 +341,30 @@ def student_t_quantile(p: float, df: int) -> float:
 def mean_ci(values: Sequence[float], *, confidence: float = 0.95) -> tuple[float, float]:
     """Mean and half-width of its Student t confidence interval.
 
+    ``values``: real numbers (ints, floats, numpy scalars; not bools), any
+    iterable of them. ``confidence``: a real number strictly between 0 and 1.
+    Anything else is refused with :class:`~valueroute.errors.InvalidInputError`
+    naming ``values`` or ``confidence``.
+
     NaN values (a KPI undefined in a replication) are left out; the half-width
     is NaN with fewer than two values. O(n).
     """
-    finite = [v for v in values if not math.isnan(v)]
+    level = _probability(confidence, "confidence")
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InvalidInputError(
+            f"values: got {_shown(values)} (expected a sequence of real numbers)",
+            [("values", values, "a sequence of real numbers")],
+        )
+    finite: list[float] = []
+    for position, value in enumerate(values):
+        number = _real(value)
+        if number is None:
+            raise InvalidInputError(
+                f"values[{position}]: got {_shown(value)} (expected a real number a float holds)",
+                [(f"values[{position}]", value, "a real number")],
+            )
+        if not math.isnan(number):
+            finite.append(number)
     n = len(finite)
     if n == 0:
         return math.nan, math.nan
@@ -314,7 +372,7 @@ def mean_ci(values: Sequence[float], *, confidence: float = 0.95) -> tuple[float
     if n < 2:
         return mean, math.nan
     variance = math.fsum((v - mean) ** 2 for v in finite) / (n - 1)
-    quantile = student_t_quantile(0.5 + confidence / 2, n - 1)
+    quantile = student_t_quantile(0.5 + level / 2, n - 1)
     return mean, quantile * math.sqrt(variance / n)
 
 

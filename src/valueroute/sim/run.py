@@ -332,14 +332,51 @@ def _csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+MAX_REPLICATIONS = 10_000
+"""Most replications one run takes, as in a scenario file (``replications``)."""
+
+
 def _check_count(name: str, value: int | None) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPLICATIONS:
         raise InvalidInputError(
-            f"{name}: got {_shown(value)} (expected an integer >= 1)",
-            [(name, value, "an integer >= 1")],
+            f"{name}: got {_shown(value)} (expected an integer from 1 to {MAX_REPLICATIONS:,})",
+            [(name, value, f"an integer from 1 to {MAX_REPLICATIONS:,}")],
         )
+
+
+def _check_scenario(scenario: object) -> None:
+    if not isinstance(scenario, Scenario):
+        raise InvalidInputError(
+            f"scenario: got {type(scenario).__name__} (expected a Scenario; see load_scenario)",
+            [("scenario", scenario, "a Scenario")],
+        )
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError(
+            f"seed: got {_shown(seed)} (expected an integer >= 0)",
+            [("seed", seed, "an integer >= 0")],
+        )
+    return seed
+
+
+def _check_kpis(kpis: object) -> list[str]:
+    if isinstance(kpis, str | bytes) or not isinstance(kpis, Iterable):
+        raise InvalidInputError(
+            f"kpis: got {_shown(kpis)} (expected a list of KPI names)",
+            [("kpis", kpis, "a list of KPI names")],
+        )
+    wanted = list(kpis)
+    for kpi in wanted:
+        if not isinstance(kpi, str) or kpi not in KPI_NAMES:
+            raise InvalidInputError(
+                f"kpis: got {_shown(kpi)} (expected KPI names from: {', '.join(KPI_NAMES)})",
+                [("kpis", kpi, "a KPI name")],
+            )
+    return wanted
 
 
 def _run_all(
@@ -388,7 +425,8 @@ def simulate(
 ) -> SimulationResult:
     """Run a scenario's replications and summarise them.
 
-    ``replications`` and ``seed`` default to the scenario's. ``executor``:
+    ``replications`` (an integer from 1 to 10,000, as in a scenario) and
+    ``seed`` (an integer >= 0) default to the scenario's. ``executor``:
     any :class:`concurrent.futures.Executor`; ``None`` runs a single
     replication in this process and several in a local process pool.
     ``progress(fraction)`` is called as the run advances. References to code
@@ -397,19 +435,10 @@ def simulate(
     Cost: each replication is O(events × log(open tasks)) time and
     O(open tasks + agents + types × intervals) memory.
     """
-    if not isinstance(scenario, Scenario):
-        raise InvalidInputError(
-            f"scenario: got {type(scenario).__name__} (expected a Scenario; see load_scenario)",
-            [("scenario", scenario, "a Scenario")],
-        )
+    _check_scenario(scenario)
     _check_count("replications", replications)
     count = scenario.replications if replications is None else replications
-    base_seed = scenario.seed if seed is None else seed
-    if isinstance(base_seed, bool) or not isinstance(base_seed, int) or base_seed < 0:
-        raise InvalidInputError(
-            f"seed: got {_shown(base_seed)} (expected an integer >= 0)",
-            [("seed", base_seed, "an integer >= 0")],
-        )
+    base_seed = _check_seed(scenario.seed if seed is None else seed)
     results = _run_all(
         scenario,
         [(scenario, r) for r in range(count)],
@@ -521,15 +550,27 @@ def compare(
     ``{"policy": "aging_priority", "seconds_per_point": 30}``; the first is
     the baseline. Every policy is validated before anything runs. Labels are
     the policy names, suffixed ``#2``, ``#3``... when a name repeats.
+
+    ``policies`` is a list (or tuple) of at least two; ``replications`` and
+    ``seed`` as in :func:`simulate`; ``kpis`` names the KPIs whose paired
+    differences are computed, each one of :data:`KPI_NAMES`. Anything else
+    raises :class:`~valueroute.errors.InvalidInputError` naming the argument,
+    before any replication runs.
     """
-    if isinstance(policies, str) or len(policies) < 2:
+    _check_scenario(scenario)
+    if (
+        isinstance(policies, str | bytes | Mapping)
+        or not isinstance(policies, Sequence)
+        or len(policies) < 2
+    ):
         raise InvalidInputError(
-            f"policies: got {_shown(policies)} (expected two or more policies)",
-            [("policies", policies, "two or more policies")],
+            f"policies: got {_shown(policies)} (expected a list of two or more policies)",
+            [("policies", policies, "a list of two or more policies")],
         )
     _check_count("replications", replications)
     count = scenario.replications if replications is None else replications
-    base_seed = scenario.seed if seed is None else seed
+    base_seed = _check_seed(scenario.seed if seed is None else seed)
+    wanted = _check_kpis(kpis)
     variants: list[tuple[str, Scenario]] = []
     for policy in policies:
         name, params = _policy_setting(policy)
@@ -556,7 +597,6 @@ def compare(
         runs = flat[position * count : (position + 1) * count]
         results[label] = SimulationResult(variant.name, label, base_seed, runs, source=variant)
     baseline = variants[0][0]
-    wanted = list(kpis)
     differences: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     base_runs = results[baseline].replications
     for label, result in results.items():
