@@ -492,6 +492,25 @@ def test_a_null_toml_cannot_hold_is_refused_not_dropped(tmp_path: Path) -> None:
     assert load_scenario(write_scenario(with_null, tmp_path / "s.json")) == with_null
 
 
+def test_infinite_parameters_are_written_as_infinite(tmp_path: Path) -> None:
+    scenario = scenario_from_forecast(_forecast([1, 2], aht=[60, 60]), staffing=1)
+    data = scenario.model_dump(exclude_none=True)
+    data["routing"] = {
+        "policy": "users.code:policy",
+        "policy_params": {"cap": math.inf, "low": -math.inf},
+    }
+    coded = Scenario.model_validate(data)
+    assert parse_scenario(scenario_to_toml(coded)) == coded
+    assert load_scenario(write_scenario(coded, tmp_path / "s.json")) == coded
+    odd = coded.with_routing(policy_params={"when": object()})
+    with pytest.raises(
+        InvalidInputError, match=r"^scenario: got .* \(expected values JSON can hold\)"
+    ):
+        write_scenario(odd, tmp_path / "odd.json")
+    with pytest.raises(InvalidInputError, match=r"^routing.policy_params.when: got 'object'"):
+        scenario_to_toml(odd)
+
+
 def test_bad_scenario_files_are_refused(tmp_path: Path) -> None:
     scenario = scenario_from_forecast(_forecast([1, 2], aht=[60, 60]), staffing=1)
     with pytest.raises(

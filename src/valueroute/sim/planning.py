@@ -28,6 +28,7 @@ interval: time 0 is its start, and the horizon is the forecast's span.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -103,6 +104,7 @@ def _as_forecast(forecast: Forecast | str | Path) -> Forecast:
         raise _fail(
             f"forecast.calls.{index}", float(calls[index]), f"a number from 0 to {MAX_CALLS:g}"
         )
+    aht = None
     if forecast.aht is not None:
         aht = _array(forecast.aht, "forecast.aht")
         if aht.shape != calls.shape:
@@ -115,7 +117,7 @@ def _as_forecast(forecast: Forecast | str | Path) -> Forecast:
                 float(aht[index]),
                 f"seconds > 0 and at most {MAX_AHT:g}, or NaN for none given",
             )
-    return forecast
+    return Forecast(labels=tuple(labels), calls=calls, aht=aht)
 
 
 def _array(values: object, field: str) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -211,11 +213,11 @@ def profile_from_forecast(
     """The forecast as an arrival profile: each interval's calls and aht.
 
     ``forecast`` is a :class:`~valueroute.erlang.Forecast` or the path of a
-    forecast CSV. ``volumes[i]`` is the calls of interval ``i``. Its handle
-    times become the profile's ``aht`` (arrivals
-    then carry exponential handle times with the interval's mean); rows
-    without one take ``aht``, and a forecast without an aht column and no
-    ``aht`` gives a profile without handle times. The interval length comes
+    forecast CSV. ``volumes[i]`` is the calls of interval ``i`` and
+    ``aht[i]`` its aht (arrivals then carry exponential handle times with
+    their interval's mean); rows without an aht take ``aht``, and a forecast
+    without an aht column and no ``aht`` gives a profile without handle
+    times. The interval length comes
     from the labels (times of day ``HH:MM``) unless ``interval_minutes`` is
     given; it must be given when the labels are not times.
     ``start_seconds`` defaults to the first label's time of day (0 when the
@@ -271,10 +273,9 @@ def write_profile_csv(
     of day ``HH:MM[:SS]`` when a profile's starts are whole seconds within
     one day, else as seconds; numbers are written exactly (``repr``). The
     ``aht`` column is written when a profile has handle times (empty for
-    the profiles without). A
-    profile with ``repeat`` above 1 is refused (the file holds one pass:
-    give ``repeat`` to the loader), as are two profiles of one task type.
-    O(intervals).
+    the profiles without). A profile with ``repeat`` above 1 is refused (the
+    file holds one pass: give ``repeat`` to the loader), as are two profiles
+    of one task type; nothing is written then. O(intervals).
     """
     items = [profiles] if isinstance(profiles, ProfileArrivals) else _profile_list(profiles)
     if not items:
@@ -314,8 +315,6 @@ def write_profile_csv(
                     writer.writerow(row)
     except OSError as exc:
         raise _fail("path", str(target), f"a writable file ({exc.strerror})") from None
-    except UnicodeEncodeError:
-        raise _fail("profiles", "a task type", "text UTF-8 can encode") from None
     return target
 
 
@@ -632,7 +631,8 @@ def _toml_pair(key: str, value: Any, where: str) -> str:
 def _scenario_data(scenario: object) -> dict[str, Any]:
     if not isinstance(scenario, Scenario):
         raise _fail("scenario", type(scenario).__name__, "a Scenario")
-    data: dict[str, Any] = scenario.model_dump(mode="json", exclude_none=True)
+    # Python mode: JSON mode would turn an infinite number among policy_params into null.
+    data: dict[str, Any] = scenario.model_dump(exclude_none=True)
     # Relative paths are read from the written file's folder: write what they
     # mean here, from the current folder.
     routing = data.get("routing", {})
@@ -685,15 +685,15 @@ def write_scenario(scenario: Scenario, path: str | Path) -> Path:
     if suffix == ".toml":
         text = scenario_to_toml(scenario)
     elif suffix == ".json":
-        import json
-
-        text = json.dumps(_scenario_data(scenario), indent=2, allow_nan=True) + "\n"
+        try:
+            text = json.dumps(_scenario_data(scenario), indent=2) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise _fail("scenario", str(exc), "values JSON can hold") from None
     else:
         raise _fail("path", str(target), "a file ending in .toml or .json")
     try:
+        # Lone surrogates never get here: TOML text refuses them, JSON escapes them.
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise _fail("path", str(target), f"a writable file ({exc.strerror})") from None
-    except UnicodeEncodeError:
-        raise _fail("scenario", "text", "text UTF-8 can encode (no lone surrogates)") from None
     return target
