@@ -17,10 +17,17 @@ time. Compiled rules never raise at dispatch time: a missing attribute or one
 of another type than declared simply makes its comparison false.
 
 Safety: task attributes come from customers, so regular expressions run on
-RE2 (linear time in the text; patterns needing backtracking are refused), text
-attributes are at most 4,096 characters (see :mod:`valueroute.models`), and
-rule files are bounded (:data:`MAX_RULE_FILE_BYTES`, :data:`MAX_RULES`,
-:data:`MAX_DEPTH`, :data:`MAX_LIST`, :data:`MAX_PATTERN`).
+RE2 (linear time in the text; patterns needing backtracking are refused, and
+so are patterns whose compiled program exceeds :data:`MAX_PROGRAM_SIZE`,
+since the time per character grows with it), text attributes are at most
+4,096 characters (see :mod:`valueroute.models`), a text holding a lone
+surrogate (which RE2 cannot read) is matched with each surrogate read as
+U+FFFD, and rule files are bounded (:data:`MAX_RULE_FILE_BYTES`,
+:data:`MAX_RULES`, :data:`MAX_DEPTH`, :data:`MAX_LIST`, :data:`MAX_PATTERN`,
+and the document limits of nodes and nesting). Numbers in actions are bounded
+as task fields are, and actions never take a task's priority beyond
+±``MAX_PRIORITY`` or its value beyond ``MAX_VALUE`` (they stop at the bound),
+so every score a built-in policy computes stays finite.
 
 Compilation happens once, at load time: each stage becomes one generated
 Python function in which every condition is an inline expression and every
@@ -44,6 +51,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -55,9 +63,24 @@ from typing import Any, ClassVar, Literal, NamedTuple
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 from pydantic import ConfigDict, Field
 
-from valueroute._documents import SUFFIXES, DocumentError, parse_document
-from valueroute.errors import InvalidInputError, RuleError
-from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS, BoundaryModel, TaskSpec
+from valueroute._documents import (
+    SUFFIXES,
+    DocumentError,
+    check_shape,
+    is_unicode_text,
+    parse_document,
+)
+from valueroute.errors import InvalidInputError, RuleError, bounded_repr
+from valueroute.models import (
+    MAX_PRIORITY,
+    MAX_SECONDS,
+    MAX_SKILL_LEVEL,
+    MAX_SKILL_NAME,
+    MAX_SKILLS,
+    MAX_VALUE,
+    BoundaryModel,
+    TaskSpec,
+)
 from valueroute.scoring import Explanation, Policy, Ramp, explain
 from valueroute.task import Task
 
@@ -65,6 +88,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LIST",
     "MAX_PATTERN",
+    "MAX_PROGRAM_SIZE",
     "MAX_RULES",
     "MAX_RULE_FILE_BYTES",
     "OPERATORS",
@@ -93,7 +117,13 @@ MAX_LIST = 1_000
 """Literals in one ``in`` / ``not in`` list."""
 MAX_PATTERN = 1_000
 """Characters in one regular expression."""
-_MAX_NODES = 200_000
+MAX_PROGRAM_SIZE = 1_000
+"""Size of one compiled RE2 program (``programsize``): what a search costs per character."""
+MAX_RAMP_STEP = float(MAX_PRIORITY)
+"""Largest ramp step or cap, in priority points."""
+MIN_RAMP_EVERY = 0.001
+"""Shortest ramp interval, in seconds."""
+_FLOAT_MAX = sys.float_info.max
 
 OPERATORS: tuple[str, ...] = (
     "==",
@@ -155,13 +185,13 @@ class Condition(BoundaryModel):
 class RampSpec(BoundaryModel):
     """A priority ramp a rule starts (see :class:`valueroute.scoring.Ramp`)."""
 
-    step: float
-    every: float
-    cap: float | None = None
-    after: float = 0.0
-    overdue_step: float = 0.0
-    overdue_every: float | None = None
-    overdue_cap: float | None = None
+    step: float = Field(ge=-MAX_RAMP_STEP, le=MAX_RAMP_STEP)
+    every: float = Field(ge=MIN_RAMP_EVERY, le=MAX_SECONDS)
+    cap: float | None = Field(default=None, ge=-MAX_RAMP_STEP, le=MAX_RAMP_STEP)
+    after: float = Field(default=0.0, ge=-MAX_SECONDS, le=MAX_SECONDS)
+    overdue_step: float = Field(default=0.0, ge=-MAX_RAMP_STEP, le=MAX_RAMP_STEP)
+    overdue_every: float | None = Field(default=None, ge=MIN_RAMP_EVERY, le=MAX_SECONDS)
+    overdue_cap: float | None = Field(default=None, ge=-MAX_RAMP_STEP, le=MAX_RAMP_STEP)
 
 
 class Actions(BoundaryModel):
@@ -178,12 +208,12 @@ class Actions(BoundaryModel):
     process: str | None = None
     skills: dict[str, float] | None = None
     add_skills: dict[str, float] | None = None
-    priority: int | None = None
-    add_priority: int | None = None
-    value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    add_value: float | None = Field(default=None, allow_inf_nan=False)
-    scale_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    due_in: float | None = Field(default=None, allow_inf_nan=False)
+    priority: int | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    add_priority: int | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    value: float | None = Field(default=None, ge=0, le=MAX_VALUE, allow_inf_nan=False)
+    add_value: float | None = Field(default=None, ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False)
+    scale_value: float | None = Field(default=None, ge=0, le=MAX_VALUE, allow_inf_nan=False)
+    due_in: float | None = Field(default=None, ge=-MAX_SECONDS, le=MAX_SECONDS, allow_inf_nan=False)
     ramp: RampSpec | None = None
 
 
@@ -358,7 +388,8 @@ def _kind_of(literal: Any) -> Kind | None:
     if isinstance(literal, bool):
         return "bool"
     if isinstance(literal, int | float):
-        return "number" if math.isfinite(literal) else None
+        # Compared, not converted: an integer beyond float range cannot be converted.
+        return "number" if -_FLOAT_MAX <= literal <= _FLOAT_MAX else None
     if isinstance(literal, str):
         return "text"
     return None
@@ -391,15 +422,19 @@ class _Compiler:
         self.re2_options = re2.Options()
         self.re2_options.log_errors = False
         self.namespace: dict[str, Any] = {
-            "_max": max,
             "_NUMBER": (int, float),
+            "_MAX_PRIORITY": MAX_PRIORITY,
+            "_MAX_VALUE": MAX_VALUE,
             "_nextafter": math.nextafter,
             "_INF": _INF,
         }
         self.temporaries = 0
 
     def fail(self, where: str, problem: str) -> RuleError:
-        return RuleError(f"rule set {self.rule_set.name!r}, rule {self.rule!r}, {where}: {problem}")
+        return RuleError(
+            f"rule set {bounded_repr(self.rule_set.name, 130)}, rule "
+            f"{bounded_repr(self.rule, 130)}, {where}: {problem}"
+        )
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.namespace)}"
@@ -476,6 +511,12 @@ class _Compiler:
         seen: dict[str, tuple[int, Actions]] = {}
         for index, row in enumerate(rule.rows):
             where = f"rows[{index}]"
+            # The tests first: they refuse every literal json.dumps could not write
+            # (an integer beyond float range).
+            tests = [
+                self.test(name, _as_test(spec), f"{where}.when.{bounded_repr(name)}")
+                for name, spec in row.when.items()
+            ]
             key = json.dumps(row.when, sort_keys=True, default=repr)
             if key in seen:
                 other, actions = seen[key]
@@ -487,10 +528,6 @@ class _Compiler:
                     )
                 raise self.fail(where, f"repeats rows[{other}] (duplicate row)")
             seen[key] = (index, row.then)
-            tests = [
-                self.test(name, _as_test(spec), f"{where}.when.{name}")
-                for name, spec in row.when.items()
-            ]
             test = " and ".join(f"({t})" for t in tests) or "True"
             label = f"{rule.name}[{row.name if row.name is not None else index}]"
             keyword = "elif" if rule.hit == "first" and index > 0 else "if"
@@ -540,7 +577,9 @@ class _Compiler:
             return f"(not ({self.condition(cond.negate, f'{where}.not', depth + 1)}))"
         if cond.field is None or cond.op is None:
             raise self.fail(where, "a test needs both field and op")
-        return self.test(cond.field, (cond.op, cond.value), f"{where} (field {cond.field!r})")
+        return self.test(
+            cond.field, (cond.op, cond.value), f"{where} (field {bounded_repr(cond.field)})"
+        )
 
     def field_kind(self, name: str, where: str) -> Kind:
         if name.startswith("attributes."):
@@ -549,15 +588,17 @@ class _Compiler:
             if declared is None:
                 raise self.fail(
                     where,
-                    f"unknown field {name!r} (declare attribute {attribute!r} with its type "
-                    f"under 'attributes'; declared: {sorted(self.rule_set.attributes)})",
+                    f"unknown field {bounded_repr(name)} (declare attribute "
+                    f"{bounded_repr(attribute)} with its type under 'attributes'; declared: "
+                    f"{bounded_repr(sorted(self.rule_set.attributes), 200)})",
                 )
             return declared
         kind = _FIELDS.get(name)
         if kind is None:
             raise self.fail(
                 where,
-                f"unknown field {name!r} (expected one of {sorted(_FIELDS)} or attributes.<name>)",
+                f"unknown field {bounded_repr(name)} (expected one of {sorted(_FIELDS)} "
+                "or attributes.<name>)",
             )
         return kind
 
@@ -566,8 +607,9 @@ class _Compiler:
         if got != kind:
             raise self.fail(
                 where,
-                f"operator {op!r} got literal {value!r} (expected a {kind} to compare with "
-                "the field's type)",
+                f"operator {bounded_repr(op)} got literal {bounded_repr(value)} (expected a "
+                f"{kind} to compare with the field's type"
+                + (", within float range)" if kind == "number" else ")"),
             )
         return float(value) if kind == "number" else value
 
@@ -575,13 +617,17 @@ class _Compiler:
         """An expression for one test; names ``task``, ``attrs``, ``now`` and ``h``."""
         op, literal = test
         kind = self.field_kind(name, where)
-        if op not in OPERATORS:
-            raise self.fail(where, f"unknown operator {op!r} (expected one of {list(OPERATORS)})")
+        if not isinstance(op, str) or op not in OPERATORS:
+            raise self.fail(
+                where, f"unknown operator {bounded_repr(op)} (expected one of {list(OPERATORS)})"
+            )
         if op not in _OPS_FOR[kind]:
             raise self.fail(where, f"operator {op!r} does not apply to a {kind} field")
         if op in ("in", "not in", "between"):
             if not isinstance(literal, list) or not literal:
-                raise self.fail(where, f"operator {op!r} got {literal!r} (expected a list)")
+                raise self.fail(
+                    where, f"operator {op!r} got {bounded_repr(literal)} (expected a list)"
+                )
             if len(literal) > MAX_LIST:
                 raise self.fail(
                     where, f"operator {op!r} got {len(literal)} items (at most {MAX_LIST})"
@@ -589,7 +635,9 @@ class _Compiler:
             items = [self.literal(item, kind, where, op) for item in literal]
             if op == "between" and (len(items) != 2 or not items[0] <= items[1]):
                 raise self.fail(
-                    where, f"'between' got {literal!r} (expected [low, high] with low <= high)"
+                    where,
+                    f"'between' got {bounded_repr(literal)} "
+                    "(expected [low, high] with low <= high)",
                 )
             if name in _TIME_FIELDS:
                 return self.time_test(name, op, items)
@@ -600,10 +648,18 @@ class _Compiler:
             return self.guarded(name, kind, lambda v: f"{v} {op} {members}")
         if op == "matches":
             if not isinstance(literal, str):
-                raise self.fail(where, f"'matches' got {literal!r} (expected a regex string)")
+                raise self.fail(
+                    where, f"'matches' got {bounded_repr(literal)} (expected a regex string)"
+                )
             if len(literal) > MAX_PATTERN:
                 raise self.fail(
                     where, f"pattern of {len(literal)} characters (at most {MAX_PATTERN})"
+                )
+            if not is_unicode_text(literal):
+                raise self.fail(
+                    where,
+                    f"pattern {bounded_repr(literal)} is not valid Unicode text (expected no "
+                    "lone surrogates)",
                 )
             try:
                 pattern = re2.compile(literal, options=self.re2_options)
@@ -613,11 +669,19 @@ class _Compiler:
                     reason = reason.decode("utf-8", "replace")
                 raise self.fail(
                     where,
-                    f"pattern {literal!r} is not a linear-time (RE2) regular expression: {reason} "
-                    "(backreferences and lookaround are not supported)",
+                    f"pattern {bounded_repr(literal)} is not a linear-time (RE2) regular "
+                    f"expression: {reason} (backreferences and lookaround are not supported)",
                 ) from None
-            search = self.const(pattern.search)
-            return self.guarded(name, kind, lambda v: f"{search}({v}) is not None")
+            if pattern.programsize > MAX_PROGRAM_SIZE:
+                raise self.fail(
+                    where,
+                    f"pattern {bounded_repr(literal)} compiles to an RE2 program of size "
+                    f"{pattern.programsize} (expected at most {MAX_PROGRAM_SIZE}: the time a "
+                    "search takes per character grows with it; use fewer or smaller counted "
+                    "repetitions such as {n})",
+                )
+            found = self.const(_finder(pattern))
+            return self.guarded(name, kind, lambda v: f"{found}({v})")
         value = self.literal(literal, kind, where, op)
         if name in _TIME_FIELDS:
             return self.time_test(name, op, [value])
@@ -701,13 +765,23 @@ class _Compiler:
         if actions.priority is not None:
             lines.append(f"task.priority = {self.const(actions.priority)}")
         if actions.add_priority is not None:
-            lines.append(f"task.priority += {self.const(actions.add_priority)}")
+            # Stops at the bound, so that no number of rules takes it beyond. Compared
+            # inline: cheaper than calls to min and max.
+            lines.append(f"_a = task.priority + {self.const(actions.add_priority)}")
+            lines.append(
+                "task.priority = _a if -_MAX_PRIORITY <= _a <= _MAX_PRIORITY "
+                "else (_MAX_PRIORITY if _a > 0 else -_MAX_PRIORITY)"
+            )
         if actions.value is not None:
             lines.append(f"task.value = {self.const(float(actions.value))}")
         if actions.add_value is not None:
-            lines.append(f"task.value = _max(0.0, task.value + {self.const(actions.add_value)})")
+            lines.append(f"_a = task.value + {self.const(actions.add_value)}")
+            lines.append(
+                "task.value = _a if 0.0 <= _a <= _MAX_VALUE else (_MAX_VALUE if _a > 0.0 else 0.0)"
+            )
         if actions.scale_value is not None:
-            lines.append(f"task.value *= {self.const(actions.scale_value)}")
+            lines.append(f"_a = task.value * {self.const(actions.scale_value)}")
+            lines.append("task.value = _a if _a <= _MAX_VALUE else _MAX_VALUE")
         if actions.due_in is not None:
             lines.append(f"task.due = task.created + {self.const(actions.due_in)}")
         if actions.ramp is not None:
@@ -724,39 +798,57 @@ class _Compiler:
         if len(skills) > MAX_SKILLS:
             raise self.fail(where, f"{len(skills)} skills (at most {MAX_SKILLS})")
         for skill, level in skills.items():
-            if not skill or len(skill) > MAX_SKILL_NAME or not math.isfinite(level) or level < 0:
+            if (
+                not skill
+                or len(skill) > MAX_SKILL_NAME
+                or not is_unicode_text(skill)
+                or not 0 <= level <= MAX_SKILL_LEVEL
+            ):
                 raise self.fail(
                     where,
-                    f"skill {skill!r} with level {level!r} (expected a name of 1 to "
-                    f"{MAX_SKILL_NAME} characters and a finite level >= 0)",
+                    f"skill {bounded_repr(skill)} with level {bounded_repr(level)} (expected a "
+                    f"name of 1 to {MAX_SKILL_NAME} characters of valid Unicode and a level "
+                    f"from 0 to {MAX_SKILL_LEVEL:g})",
                 )
         return MappingProxyType(dict(skills))
 
 
-def _as_test(spec: Any) -> tuple[str, Any]:
+def _as_test(spec: Any) -> tuple[Any, Any]:
     if isinstance(spec, Mapping) and set(spec) <= {"op", "value"} and "op" in spec:
-        return str(spec["op"]), spec.get("value")
+        return spec["op"], spec.get("value")
     return "==", spec
+
+
+def _finder(pattern: Any) -> Callable[[str], bool]:
+    """Whether ``pattern`` is found in a text; never raises for a str.
+
+    RE2 reads UTF-8, which cannot carry a lone surrogate; such a text (only
+    a task record built without :class:`TaskSpec` can hold one) is searched
+    with each surrogate read as U+FFFD, the replacement character.
+    """
+    search = pattern.search
+
+    def found(text: str) -> bool:
+        try:
+            return search(text) is not None
+        except UnicodeEncodeError:
+            return search(_SURROGATES.sub("\ufffd", text)) is not None
+
+    return found
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 # ---------------------------------------------------------------------- loading
 
 
 def _check_shape(data: Any) -> None:
-    """Refuse absurdly nested or large documents before validation (aliases included)."""
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    nodes = 0
-    while stack:
-        item, depth = stack.pop()
-        nodes += 1
-        if nodes > _MAX_NODES:
-            raise RuleError(f"rule file: more than {_MAX_NODES} values (expected a smaller file)")
-        if depth > 4 * MAX_DEPTH:
-            raise RuleError(f"rule file: nested deeper than {4 * MAX_DEPTH} levels")
-        if isinstance(item, Mapping):
-            stack.extend((value, depth + 1) for value in item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend((value, depth + 1) for value in item)
+    """Refuse a rule set mapping that documents may not be (too large, too deep, not Unicode)."""
+    try:
+        check_shape(data, "rule set")
+    except DocumentError as exc:
+        raise RuleError(f"rule set: {exc.reason}") from None
 
 
 def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = "toml") -> RuleSet:
@@ -773,7 +865,6 @@ def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = 
         raise RuleError(f"{where}: {exc.reason}") from None
     if not isinstance(data, Mapping):
         raise RuleError(f"rule file: got a {type(data).__name__} (expected a table/object)")
-    _check_shape(data)
     try:
         return RuleSet.model_validate(data)
     except InvalidInputError as exc:
