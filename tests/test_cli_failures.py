@@ -220,14 +220,14 @@ def test_a_failure_is_one_line_and_exit_2(
 def test_an_output_folder_is_checked_before_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import valueroute._cli_bench
-    import valueroute._cli_sim
+    import valueroute.cli.bench
+    import valueroute.cli.sim
 
     def must_not_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("the run started before the output folder was checked")
 
-    monkeypatch.setattr(valueroute._cli_sim, "simulate", must_not_run)
-    monkeypatch.setattr(valueroute._cli_bench, "run_bench", must_not_run)
+    monkeypatch.setattr(valueroute.cli.sim, "simulate", must_not_run)
+    monkeypatch.setattr(valueroute.cli.bench, "run_bench", must_not_run)
     blocker = tmp_path / "result"
     blocker.write_text("an existing file\n", encoding="utf-8")
     for argv in (

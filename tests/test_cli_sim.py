@@ -138,7 +138,6 @@ def test_the_back_office_example_scenario_runs(capsys: pytest.CaptureFixture[str
 def test_the_demo_loads_by_name_from_package_data() -> None:
     from importlib import resources
 
-    from valueroute._cli_sim import load_named_scenario
     from valueroute.scenarios import BUNDLED, load_scenario
     from valueroute.sim.scenario import parse_scenario
 
@@ -146,7 +145,6 @@ def test_the_demo_loads_by_name_from_package_data() -> None:
     expected = parse_scenario(text, format="toml")
     assert load_scenario("demo") == expected
     assert load_scenario(Path("demo")) == expected
-    assert load_named_scenario("demo") == expected
 
 
 def test_a_scenario_file_loads_by_path(tmp_path: Path) -> None:

@@ -276,7 +276,7 @@ def test_an_unknown_suffix_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_bundled_demo_is_a_valid_scenario() -> None:
-    from valueroute._cli_sim import load_named_scenario
+    from valueroute.scenarios import load_scenario as load_named_scenario
 
     demo = load_named_scenario("demo")
     assert len(demo.task_types) == 3

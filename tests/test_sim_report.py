@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from valueroute._cli_sim import load_named_scenario
+from valueroute.scenarios import load_scenario as load_named_scenario
 from valueroute.errors import InvalidInputError
 from valueroute.sim import (
     InlineExecutor,
@@ -102,7 +102,7 @@ PANDAS_BLOCKED = textwrap.dedent(
     from valueroute.errors import ValueRouteError
     from valueroute.erlang import staff_intervals
     from valueroute.sim import InlineExecutor, compare, simulate
-    from valueroute._cli_sim import load_named_scenario
+    from valueroute.scenarios import load_scenario as load_named_scenario
 
     scenario = load_named_scenario("demo")
     """

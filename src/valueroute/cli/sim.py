@@ -11,9 +11,8 @@ from valueroute.cli import integer, output_folder, write_failure
 from valueroute.errors import InvalidInputError
 from valueroute.scenarios import load_scenario
 from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simulate
-from valueroute.sim.scenario import Scenario
 
-__all__ = ["load_named_scenario", "register", "run_compare", "run_simulate"]
+__all__ = ["register", "run_compare", "run_simulate"]
 
 MAX_REPLICATIONS = 10_000
 """The most replications a command runs (as a scenario file may ask for)."""
@@ -28,15 +27,6 @@ _SHOWN = (
     ("aht", "AHT s", "{:.0f}"),
     ("value_sla_attainment", "value SLA", "{:.1%}"),
 )
-
-
-def load_named_scenario(name: str) -> Scenario:
-    """A scenario file path, or ``demo`` for the bundled multi-skill day.
-
-    Kept for code written against it; :func:`valueroute.scenarios.load_scenario`
-    is the public function.
-    """
-    return load_scenario(name)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -27,11 +27,11 @@ from valueroute.errors import InvalidInputError, ValueRouteError
 __all__ = ["build_parser", "main"]
 
 _COMMANDS: tuple[str, ...] = (
-    "valueroute._cli_demo",
-    "valueroute._cli_rules",
-    "valueroute._cli_erlang",
-    "valueroute._cli_sim",
-    "valueroute._cli_bench",
+    "valueroute.cli.demo",
+    "valueroute.cli.rules",
+    "valueroute.cli.erlang",
+    "valueroute.cli.sim",
+    "valueroute.cli.bench",
 )
 
 _SHOWN_CHARACTERS = 160
