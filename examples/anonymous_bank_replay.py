@@ -21,13 +21,46 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 
 from valueroute.datasets import load_anonymous_bank
+from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.replay import build_replay, run_replay
 
+_SHOWN = 120
 
-def main() -> None:
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
+
+
+def _check_output(path: Path) -> None:
+    """Refuse a --calls-csv that cannot be written, before the replay runs."""
+    folder = path.parent
+    if path.is_dir():
+        raise InvalidInputError(
+            f"--calls-csv: got {_shown(str(path))} (expected a file path, not a folder)",
+            [("--calls-csv", str(path)[:_SHOWN], "a writable file path")],
+        )
+    if not folder.is_dir():
+        raise InvalidInputError(
+            f"--calls-csv: got {_shown(str(path))} (expected a file in an existing folder; "
+            f"{_shown(str(folder))} is not one)",
+            [("--calls-csv", str(path)[:_SHOWN], "a file in an existing folder")],
+        )
+
+
+def main() -> int:
+    try:
+        _main()
+    except ValueRouteError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="the full cleaned call file (default: the bundled excerpt)")
     parser.add_argument("--days", nargs="+", help="ISO dates to replay (default: every day)")
@@ -46,6 +79,13 @@ def main() -> None:
         "--calls-csv", type=Path, help="write every call's outcome (one row per replication)"
     )
     args = parser.parse_args()
+    if args.replications < 1:
+        raise InvalidInputError(
+            f"--replications: got {args.replications} (expected an integer >= 1)",
+            [("--replications", args.replications, "an integer >= 1")],
+        )
+    if args.calls_csv is not None:
+        _check_output(args.calls_csv)
     calls = load_anonymous_bank(args.data, days=args.days)
     replay = build_replay(calls, interval_minutes=args.interval_minutes, staffing=args.staffing)
     comparison = run_replay(replay, replications=args.replications, seed=args.seed)
@@ -57,12 +97,21 @@ def main() -> None:
     print(comparison.table())
     if args.calls_csv is not None:
         columns = comparison.calls.columns()
-        with args.calls_csv.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            writer.writerows(zip(*(values.tolist() for values in columns.values()), strict=True))
+        try:
+            with args.calls_csv.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(columns)
+                writer.writerows(
+                    zip(*(values.tolist() for values in columns.values()), strict=True)
+                )
+        except OSError as exc:
+            raise InvalidInputError(
+                f"--calls-csv: got {_shown(str(args.calls_csv))} (cannot be written: "
+                f"{exc.strerror})",
+                [("--calls-csv", str(args.calls_csv)[:_SHOWN], "a writable file path")],
+            ) from None
         print(f"per-call outcomes: {args.calls_csv} ({len(columns['call_id'])} rows)")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
