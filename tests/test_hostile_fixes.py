@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from valueroute import scoring as s
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
-from valueroute.journal import export_events, import_events
+from valueroute.journal import JournalFormatError, export_events, import_events
 from valueroute.models import TaskSpec
 from valueroute.relaxation import ContinuousRelaxation, RelaxationStep
 from valueroute.sim import (
@@ -453,3 +453,38 @@ def test_export_events_writes_a_file_whose_name_is_near_the_limit(tmp_path: Path
     assert export_events(_events(1), path) == 1
     assert import_events(path) == _events(1)
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize("path", [5, None, ["e.jsonl"]], ids=["int", "None", "list"])
+def test_import_events_refuses_what_is_not_a_path(path: Any) -> None:
+    # Before: TypeError (expected str, bytes or os.PathLike object).
+    refused(lambda: import_events(path), "path")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["e" * 1_000_000, "e\x00.jsonl", "e\ud83d.jsonl"],
+    ids=["1MB", "nul", "surrogate"],
+)
+def test_import_events_refuses_a_path_it_cannot_open_in_a_short_message(
+    name: str, tmp_path: Path
+) -> None:
+    # Before: a message a megabyte long, a ValueError, a UnicodeEncodeError.
+    with pytest.raises(JournalFormatError) as caught:
+        import_events(str(tmp_path / name))
+    assert len(str(caught.value)) <= MAX_MESSAGE
+    assert "cannot be read" in str(caught.value)
+
+
+def test_import_events_refuses_a_header_version_of_any_size_in_a_short_message(
+    tmp_path: Path,
+) -> None:
+    # Before: the message repeated the whole version value (900 kB here).
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        '{"schema": "valueroute-events", "version": [' + ",".join(["1"] * 300_000) + "]}\n"
+    )
+    with pytest.raises(JournalFormatError) as caught:
+        import_events(path)
+    assert len(str(caught.value)) <= MAX_MESSAGE
+    assert "version" in str(caught.value)

@@ -69,7 +69,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Protocol, Self, runtime_checkable
+from typing import Any, Literal, Protocol, Self, TextIO, runtime_checkable
 
 from valueroute import _snapshot
 from valueroute.agents import Agent, Presence
@@ -1697,51 +1697,80 @@ def export_events(events: Iterable[Event], path: str | os.PathLike[str]) -> int:
     return count
 
 
-def import_events(path: str | Path) -> list[Event]:
+def import_events(path: str | os.PathLike[str]) -> list[Event]:
     """Read a file written by :func:`export_events`. O(events).
 
     Raises :class:`JournalFormatError` naming the line for a missing or
-    newer header, or a line that is not an event.
+    newer header, or a line that is not an event, and for a file that cannot
+    be read (missing, a folder, a path with a NUL or a lone surrogate).
+    ``path`` is a ``str`` or :class:`os.PathLike`; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming it.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError(
+            f"import_events: path: got {bounded_repr(path)} of type {type(path).__name__} "
+            "(expected a file path)",
+            [("path", bounded_repr(path), "a file path")],
+        )
+    text = os.fspath(path)
+    shown = bounded_repr(text)
+    if not isinstance(text, str):
+        raise InvalidInputError(
+            f"import_events: path: got {shown} (expected a file path as text)",
+            [("path", shown, "a file path as text")],
+        )
+    if "\x00" in text or _unencodable(text):
+        raise JournalFormatError(
+            f"{shown}: cannot be read (the path holds a NUL or a character that is not valid "
+            "Unicode; expected an events file)"
+        )
     try:
-        return _read_events(path)
+        with Path(text).open(encoding="utf-8") as file:
+            return _read_events(file, shown)
     except UnicodeDecodeError as exc:
         raise JournalFormatError(
-            f"{str(path)!r}: byte {exc.start} is not UTF-8 (expected JSON Lines text)"
+            f"{shown}: byte {exc.start} is not UTF-8 (expected JSON Lines text)"
         ) from None
     except OSError as exc:
         raise JournalFormatError(
-            f"{str(path)!r}: cannot be read ({exc.strerror}; expected an events file)"
+            f"{shown}: cannot be read ({exc.strerror}; expected an events file)"
         ) from None
 
 
-def _read_events(path: str | Path) -> list[Event]:
+def _unencodable(text: str) -> bool:
+    """Whether ``text`` holds a character no file name can hold (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _read_events(file: TextIO, shown: str) -> list[Event]:
     events: list[Event] = []
-    with Path(path).open(encoding="utf-8") as file:
-        header_line = file.readline()
+    header_line = file.readline()
+    try:
+        header = json.loads(header_line)
+    except (ValueError, RecursionError):
+        header = None
+    if not isinstance(header, dict) or header.get("schema") != EVENTS_SCHEMA:
+        raise JournalFormatError(
+            f"{shown} line 1: got {header_line[:80]!r} "
+            f'(expected a header {{"schema": {EVENTS_SCHEMA!r}, "version": ...}})'
+        )
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version > EVENTS_VERSION:
+        raise JournalFormatError(
+            f"{shown} line 1: event schema version {bounded_repr(version)} "
+            f"(expected an integer at most {EVENTS_VERSION})"
+        )
+    for number, line in enumerate(file, start=2):
+        if not line.strip():
+            continue
         try:
-            header = json.loads(header_line)
-        except (ValueError, RecursionError):
-            header = None
-        if not isinstance(header, dict) or header.get("schema") != EVENTS_SCHEMA:
+            events.append(Event.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise JournalFormatError(
-                f"{str(path)!r} line 1: got {header_line[:80]!r} "
-                f'(expected a header {{"schema": {EVENTS_SCHEMA!r}, "version": ...}})'
-            )
-        version = header.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version > EVENTS_VERSION:
-            raise JournalFormatError(
-                f"{str(path)!r} line 1: event schema version {version!r} "
-                f"(expected an integer at most {EVENTS_VERSION})"
-            )
-        for number, line in enumerate(file, start=2):
-            if not line.strip():
-                continue
-            try:
-                events.append(Event.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError, RecursionError) as exc:
-                raise JournalFormatError(
-                    f"{str(path)!r} line {number}: got {line[:80]!r} "
-                    f"(expected one event: {_shown(str(exc))})"
-                ) from None
+                f"{shown} line {number}: got {line[:80]!r} (expected one event: {_shown(str(exc))})"
+            ) from None
     return events
