@@ -174,3 +174,36 @@ def test_an_unknown_scenario_name_is_refused(source: object, message: str) -> No
         load_scenario(source)  # type: ignore[arg-type]
     assert message in str(info.value)
     assert len(str(info.value)) < 400
+
+
+def test_simulate_and_compare_write_an_html_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    day = tmp_path / "reports" / "day.html"
+    argv = ["simulate", "demo", "--replications", "2", "--serial", "--report", str(day)]
+    assert main(argv) == 0
+    assert f"report: {day}" in capsys.readouterr().out
+    text = day.read_text(encoding="utf-8")
+    assert text.count('<svg class="chart"') == 4
+    assert "demo: multi-skill day" in text
+    both = tmp_path / "both.html"
+    argv = ["compare", "demo", "--policy", "fifo", "--policy", "edd", "--replications", "2"]
+    assert main([*argv, "--serial", "--json", "--report", str(both)]) == 0
+    json.loads(capsys.readouterr().out)  # --json output stays JSON
+    assert 'data-series="edd"' in both.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_a_report_path_that_cannot_be_written_is_refused_before_the_run(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    policies = ["--policy", "fifo", "--policy", "edd"] if command == "compare" else []
+    for target in (tmp_path, blocker / "day.html", tmp_path / ("r" * 100_000), "r\x00.html"):
+        argv = [command, "demo", *policies, "--serial", "--report", str(target)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "--report: got" in err
+        assert len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

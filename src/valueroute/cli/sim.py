@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
-from valueroute.cli import integer, output_folder, write_failure
+from valueroute.cli import integer, output_folder, shown, write_failure
 from valueroute.errors import InvalidInputError
 from valueroute.scenarios import load_scenario
 from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simulate
@@ -45,6 +46,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--serial", action="store_true", help="run replications one after another in-process"
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write a self-contained HTML report (KPIs with confidence intervals, per-interval "
+        "charts, the scenario) to FILE (its folder is created; checked before the run)",
     )
 
 
@@ -103,9 +110,51 @@ def _executor(args: argparse.Namespace) -> Any:
     return None
 
 
+def _report_file(text: str | None) -> Path | None:
+    """The --report file: its folder created and the file checked writable before the run."""
+    if text is None:
+        return None
+    path = Path(text)
+    try:
+        folder = path.is_dir()
+        if not folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            existed = path.exists()
+            with path.open("a", encoding="utf-8"):
+                pass
+            if not existed:
+                path.unlink()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or unencodable character
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)[:80]
+        raise InvalidInputError(
+            f"--report: got {shown(text)} (cannot write there: {reason}; expected a file "
+            "that can be created and written)",
+            [("--report", text[:80], "a writable file path")],
+        ) from None
+    if folder:
+        raise InvalidInputError(
+            f"--report: got {shown(text)} (an existing folder; expected a file to write the "
+            "HTML report into)",
+            [("--report", text[:80], "a file path")],
+        )
+    return path
+
+
+def _write_report(result: SimulationResult | ComparisonResult, path: Path | None) -> None:
+    if path is None:
+        return
+    from valueroute.sim.report import report_html
+
+    try:
+        path.write_text(report_html(result), encoding="utf-8")
+    except OSError as exc:
+        raise write_failure("--report", path, exc) from None
+
+
 def run_simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     folder = None if args.out is None else output_folder(args.out)
+    report = _report_file(args.report)
     result = simulate(
         scenario,
         replications=args.replications,
@@ -121,12 +170,15 @@ def run_simulate(args: argparse.Namespace) -> int:
             result.to_csv(folder)
         except OSError as exc:
             raise write_failure("--out", folder, exc) from None
+    _write_report(result, report)
     if args.json:
         print(result.to_json(replications=False))
         return 0
     _print_result(result)
     if folder is not None:
         print(f"\nwritten: {folder / 'result.json'} and CSV tables")
+    if report is not None:
+        print(f"\nreport: {report}")
     return 0
 
 
@@ -168,6 +220,7 @@ def run_compare(args: argparse.Namespace) -> int:
             f"--policy: got {len(args.policy)} (expected two or more --policy options)",
             [("--policy", len(args.policy), "two or more policies")],
         )
+    report = _report_file(args.report)
     result = compare(
         scenario,
         policies=args.policy,
@@ -177,10 +230,13 @@ def run_compare(args: argparse.Namespace) -> int:
         executor=_executor(args),
         progress=_Progress(f"comparing on {scenario.name}"),
     )
+    _write_report(result, report)
     if args.json:
         print(result.to_json())
         return 0
     _print_comparison(result)
+    if report is not None:
+        print(f"\nreport: {report}")
     return 0
 
 
