@@ -20,6 +20,7 @@ from valueroute.bench import (
     BenchSpec,
     Relation,
     bundled_bench_scenarios,
+    default_policy_params,
     jain_index,
     load_bench_scenario,
     rank_variants,
@@ -402,3 +403,67 @@ def test_every_bundled_data_file_is_declared_as_package_data() -> None:
     data = {path for path in data if "__pycache__" not in path.parts}
     assert data - declared == set()
     assert {path.name for path in declared} >= {f"{name}.toml" for name in SUITE}
+
+
+def _reference_policy_params(name: str, scenario: Scenario) -> dict[str, Any]:
+    """The parameters the bench documents for a built-in policy, derived here from the types."""
+    types = scenario.task_types
+    handles = {t.name: float(t.handle.mean) for t in types}
+    mean_handle = math.fsum(handles.values()) / len(handles)
+    never = 10.0 * scenario.horizon_seconds
+    patience = {t.name: never if t.patience is None else float(t.patience.mean) for t in types}
+    handle_map = {**handles, "*": mean_handle}
+    patience_map = {**patience, "*": math.fsum(patience.values()) / len(types)}
+    costs = {t.name: (t.value if t.value > 0 else 1.0) for t in types}
+    if name == "aging_priority":
+        return {"seconds_per_point": 60.0}
+    if name == "ramp":
+        return {"default": {"step": 1, "every": 60.0}}
+    if name in ("least_slack", "cmu"):
+        return {"handle_seconds": handle_map}
+    if name == "kleinrock":
+        rates = {t: costs[t] / handles[t] for t in handles}
+        return {"rates": {**rates, "*": math.fsum(rates.values()) / len(rates)}}
+    if name == "cmu_theta":
+        return {"handle_seconds": handle_map, "patience_seconds": patience_map}
+    if name == "value_at_risk":
+        return {"expected_wait": handle_map, "handle_seconds": handle_map}
+    if name == "composite":
+        index = math.fsum(t.value / handles[t.name] for t in types) / len(types)
+        weight = index / (10.0 * mean_handle) if index > 0 else 1.0
+        return {
+            "parts": [
+                {"policy": "cmu", "weight": 1.0, "handle_seconds": handle_map},
+                {"policy": "fifo", "weight": weight},
+            ]
+        }
+    return {}
+
+
+POLICY_NAMES = (
+    "fifo",
+    "strict_priority",
+    "aging_priority",
+    "edd",
+    "least_slack",
+    "ramp",
+    "cmu",
+    "kleinrock",
+    "cmu_theta",
+    "value_at_risk",
+    "composite",
+)
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_default_policy_params_are_the_documented_ones_for_every_standard_scenario(
+    name: str,
+) -> None:
+    scenario = load_bench_scenario(name).scenario
+    for policy in POLICY_NAMES:
+        assert default_policy_params(policy, scenario) == _reference_policy_params(
+            policy, scenario
+        ), policy
+    # The handle and patience figures are the ones the scenario derives for its own runs.
+    derived = scenario.with_routing(policy="cmu_theta", policy_params={}).policy_params()
+    assert default_policy_params("cmu_theta", scenario) == derived

@@ -397,17 +397,15 @@ class Variant:
         }
 
 
-def _mean_or(distribution: Any, default: float) -> float:
-    return default if distribution is None else float(distribution.mean)
-
-
 def default_policy_params(name: str, scenario: Scenario) -> dict[str, Any]:
     """Parameters for a built-in policy, taken from the scenario's task types.
 
-    Handle times are the types' mean handle times, patience their mean
-    patience (ten horizons for customers who never abandon), costs their
-    business values. ``aging_priority``: one point per 60 s; ``ramp``: one
-    point per 60 s; ``value_at_risk``: expected wait = mean handle time;
+    Handle times and patience are those :meth:`Scenario.policy_params`
+    derives for ``cmu_theta``: the types' mean handle times, their mean
+    patience (ten horizons for customers who never abandon), and the mean
+    over the types for ``"*"``; costs are the types' business values.
+    ``aging_priority``: one point per 60 s; ``ramp``: one point per 60 s;
+    ``value_at_risk``: expected wait = mean handle time;
     ``composite``: c-mu plus an age term worth the mean c-mu index after ten
     mean handle times. Other policies take no parameters. O(task types).
     """
@@ -422,12 +420,14 @@ def default_policy_params(name: str, scenario: Scenario) -> dict[str, Any]:
             [("scenario", type(scenario).__name__, "a Scenario")],
         )
     types = scenario.task_types
-    handles = {t.name: _mean_or(t.handle, 1.0) for t in types}
-    mean_handle = math.fsum(handles.values()) / len(handles)
-    handle_map: dict[str, float] = {**handles, "*": mean_handle}
-    never = 10.0 * scenario.horizon_seconds
-    patience = {t.name: _mean_or(t.patience, never) for t in types}
-    patience_map: dict[str, float] = {**patience, "*": math.fsum(patience.values()) / len(types)}
+    # The scenario's own derivation, as a cmu_theta run of it would use (a copy, not validated
+    # again: only the routing's policy and parameters change).
+    routing = scenario.routing.model_copy(update={"policy": "cmu_theta", "policy_params": {}})
+    derived = scenario.model_copy(update={"routing": routing}).policy_params()
+    handle_map: dict[str, float] = derived["handle_seconds"]
+    patience_map: dict[str, float] = derived["patience_seconds"]
+    handles = {t.name: handle_map[t.name] for t in types}
+    mean_handle = handle_map["*"]
     costs = {t.name: (t.value if t.value > 0 else 1.0) for t in types}
     if name in ("fifo", "strict_priority", "edd"):
         return {}
