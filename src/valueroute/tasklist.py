@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from valueroute.errors import (
     ClockError,
@@ -41,14 +42,24 @@ from valueroute.errors import (
     InvalidInputError,
     PolicyError,
     UnknownTaskError,
+    bounded_repr,
 )
-from valueroute.models import TaskSpec, _check_skills
+from valueroute.models import (
+    MAX_PRIORITY,
+    MAX_SECONDS,
+    MAX_SKILL_LEVEL,
+    MAX_SKILLS,
+    MAX_VALUE,
+    TaskSpec,
+    _check_skills,
+)
 from valueroute.scoring import Policy, Segment, StrictPriority
 from valueroute.task import RequirementGroup, Task
 
 __all__ = ["TaskList"]
 
 _INF = math.inf
+_FLOAT_MAX = sys.float_info.max
 _COMPACT_MIN = 64
 
 Entry = tuple[float, float, int]
@@ -102,6 +113,16 @@ class TaskList:
     """
 
     def __init__(self, policy: Policy | None = None) -> None:
+        """``policy``: a scoring policy (an object with a ``name`` string and a
+        ``segment(task, now)`` method, such as :class:`~valueroute.scoring.Fifo`),
+        or ``None`` for :class:`~valueroute.scoring.StrictPriority`. Anything
+        else (a policy's name, a class, a plain function: see
+        :func:`~valueroute.scoring.policy_by_name` and
+        :func:`~valueroute.scoring.as_policy` for those) raises
+        :class:`~valueroute.errors.InvalidInputError`.
+        """
+        if policy is not None:
+            _check_policy(policy)
         self._policy: Policy = StrictPriority() if policy is None else policy
         self._tasks: dict[str, Task] = {}
         self._groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
@@ -144,12 +165,21 @@ class TaskList:
     def get(self, task_id: str) -> Task:
         """The open task with this id. O(1).
 
-        Raises :class:`~valueroute.errors.UnknownTaskError` when there is none.
+        Raises :class:`~valueroute.errors.UnknownTaskError` when there is none,
+        :class:`~valueroute.errors.InvalidInputError` when ``task_id`` is not
+        a string.
         """
         try:
             return self._tasks[task_id]
-        except KeyError:
-            raise UnknownTaskError(f"no open task with id {task_id!r}") from None
+        except (KeyError, TypeError):
+            # TypeError: an unhashable id (a list, a dict).
+            pass
+        if not isinstance(task_id, str):
+            raise InvalidInputError(
+                f"task_id: got {bounded_repr(task_id)} of type {type(task_id).__name__} "
+                "(expected a task id string)"
+            )
+        raise UnknownTaskError(f"task_id: no open task with id {bounded_repr(task_id)}")
 
     @property
     def groups(self) -> Sequence[RequirementGroup]:
@@ -204,12 +234,14 @@ class TaskList:
         """Accept ``now`` as the current time and re-file tasks whose pieces ended."""
         before = self._now
         if now != before:
-            if not (now > before) or now == _INF:
+            if not _is_time(now) or not (now > before) or now == _INF:
                 raise ClockError(
                     f"now: got {_bounded(now)} (expected a finite time >= {before!r}, "
                     "the latest time already seen)"
                 )
             self._now = now
+        elif before == -_INF:
+            raise ClockError(f"now: got {_bounded(now)} (expected a finite time)")
         if self._undo and now < self._ahead:
             self._restore()
         breakpoints = self._breakpoints
@@ -223,11 +255,9 @@ class TaskList:
 
     def _check_query_time(self, now: object) -> None:
         """Refuse a query time before the list's time, or not a finite number."""
-        if now != self._now and (
-            isinstance(now, bool)
-            or not isinstance(now, int | float)
-            or not (self._now <= now < _INF)
-        ):
+        # At the list's own time, even -inf before its first command (an
+        # empty list answers then); any other time is a finite number from it on.
+        if now != self._now and (not _is_time(now) or not (self._now <= now < _INF)):
             raise ClockError(
                 f"now: got {_bounded(now)} (expected a finite time >= {self._now!r}, "
                 "the list's time: a query may look ahead of it, not back)"
@@ -346,8 +376,9 @@ class TaskList:
         # x - x == 0 holds exactly for finite floats, fails for inf and nan.
         if not (base - base == 0.0 and slope - slope == 0.0 and until > now):
             raise PolicyError(
-                f"policy {self._policy!r} gave segment {tuple(segment)!r} for task "
-                f"{task.id!r} at {now!r} (expected finite base and slope and until > now)"
+                f"policy {_bounded(self._policy)} gave segment {_bounded(tuple(segment))} for "
+                f"task {_bounded(task.id)} at {now!r} "
+                "(expected finite base and slope and until > now)"
             )
         return segment
 
@@ -434,14 +465,17 @@ class TaskList:
         Raises :class:`~valueroute.errors.DuplicateTaskError` if the id is
         already open. A failure changes nothing.
         """
+        if not isinstance(item, TaskSpec | Task):
+            raise InvalidInputError(
+                f"item: got {bounded_repr(item)} of type {type(item).__name__} "
+                "(expected a TaskSpec or a Task record)"
+            )
         if item.id in self._tasks:
-            raise DuplicateTaskError(f"task id {item.id!r} is already open (expected a new id)")
+            raise DuplicateTaskError(
+                f"task id {bounded_repr(item.id)} is already open (expected a new id)"
+            )
         if isinstance(item, Task):
             return self._add_record(item, now)
-        if not isinstance(item, TaskSpec):
-            raise InvalidInputError(
-                f"item: got {type(item).__name__} (expected a TaskSpec or a Task record)"
-            )
         self._tick(now)
         group = self.group_for(item.channel, item.skills)
         task = Task.from_spec(item, seq=self._next_seq, now=now, skills=group.requirements)
@@ -474,15 +508,24 @@ class TaskList:
         All or nothing: a duplicate id or a policy failure leaves the list as
         it was.
         """
+        specs = list(specs)
+        seen: set[str] = set()
+        for spec in specs:
+            if not isinstance(spec, TaskSpec):
+                raise InvalidInputError(
+                    f"item: got {bounded_repr(spec)} of type {type(spec).__name__} "
+                    "(expected TaskSpec items)"
+                )
+            if spec.id in self._tasks or spec.id in seen:
+                raise DuplicateTaskError(
+                    f"task id {bounded_repr(spec.id)} is already open (expected a new id)"
+                )
+            seen.add(spec.id)
         self._tick(now)
         made: list[Task] = []
-        seen: set[str] = set()
         seq = self._next_seq
         segment_of = self._segment
         for spec in specs:
-            if spec.id in self._tasks or spec.id in seen:
-                raise DuplicateTaskError(f"task id {spec.id!r} is already open (expected a new id)")
-            seen.add(spec.id)
             group = self.group_for(spec.channel, spec.skills)
             task = Task.from_spec(spec, seq=seq, now=now, skills=group.requirements)
             seq += 1
@@ -585,6 +628,7 @@ class TaskList:
         change never applies to new work only. All or nothing: if the new
         policy fails for any task, the old one stays in force.
         """
+        _check_policy(policy)
         self._tick(now)
         old_policy = self._policy
         self._policy = policy
@@ -763,7 +807,7 @@ class TaskList:
         O(c) for c distinct combinations of those five labels among open tasks.
         """
         if by not in _DIMENSIONS:
-            raise InvalidInputError(f"by: got {by!r} (expected one of {list(_DIMENSIONS)})")
+            raise InvalidInputError(f"by: got {_bounded(by)} (expected one of {list(_DIMENSIONS)})")
         position = _DIMENSIONS.index(by)
         folded: dict[object, int] = {}
         for key, count in self._counts.items():
@@ -858,33 +902,45 @@ def check_changes(
 ) -> tuple[int | None, float | None, float | None, dict[str, float] | None]:
     """Validate the fields of an update; returns them normalised (floats, a skills dict).
 
-    Raises :class:`~valueroute.errors.InvalidInputError` naming the field.
+    The bounds are a :class:`~valueroute.models.TaskSpec`'s, so an updated
+    task scores like a submitted one: ``priority`` an integer from
+    ``-MAX_PRIORITY`` to ``MAX_PRIORITY``, ``value`` a number from 0 to
+    ``MAX_VALUE``, ``due`` seconds from ``-MAX_SECONDS`` to ``MAX_SECONDS``,
+    ``skills`` a mapping of skill names to levels from 0 to
+    ``MAX_SKILL_LEVEL`` (see :mod:`valueroute.models`). ``None`` leaves a
+    field as it is. Raises :class:`~valueroute.errors.InvalidInputError`
+    naming the field, the value (cut short) and what was expected.
     """
-    if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-        raise InvalidInputError(f"priority: got {priority!r} (expected an integer)")
+    if priority is not None and (
+        isinstance(priority, bool)
+        or not isinstance(priority, int)
+        or not -MAX_PRIORITY <= priority <= MAX_PRIORITY
+    ):
+        raise InvalidInputError(
+            f"priority: got {bounded_repr(priority)} "
+            f"(expected an integer from {-MAX_PRIORITY} to {MAX_PRIORITY})"
+        )
+    # Compared before converting: an integer beyond float range cannot be converted.
     if value is not None and (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
+        isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_VALUE
     ):
-        raise InvalidInputError(f"value: got {value!r} (expected a finite number >= 0)")
+        raise InvalidInputError(
+            f"value: got {bounded_repr(value)} (expected a number from 0 to {MAX_VALUE:g})"
+        )
     if due is not None and (
-        isinstance(due, bool) or not isinstance(due, int | float) or not math.isfinite(due)
+        isinstance(due, bool)
+        or not isinstance(due, int | float)
+        or not -MAX_SECONDS <= due <= MAX_SECONDS
     ):
-        raise InvalidInputError(f"due: got {due!r} (expected finite seconds)")
+        raise InvalidInputError(
+            f"due: got {bounded_repr(due)} "
+            f"(expected seconds from {-MAX_SECONDS:g} to {MAX_SECONDS:g})"
+        )
     if due is not None and clear_due:
-        raise InvalidInputError(f"due: got {due!r} together with clear_due=True (expected one)")
-    new_skills: dict[str, float] | None = None
-    if skills is not None:
-        try:
-            new_skills = _check_skills(
-                {str(k): float(v) for k, v in dict(skills).items()}, "required skills"
-            )
-        except (ValueError, TypeError) as exc:
-            raise InvalidInputError(
-                f"skills: got {skills!r} (expected skill names with levels >= 0): {exc}"
-            ) from None
+        raise InvalidInputError(
+            f"due: got {bounded_repr(due)} together with clear_due=True (expected one)"
+        )
+    new_skills = None if skills is None else _checked_skills(skills)
     return (
         priority,
         None if value is None else float(value),
@@ -893,10 +949,68 @@ def check_changes(
     )
 
 
+def _checked_skills(skills: object) -> dict[str, float]:
+    """Required skills of an update as a new dict of float levels, or InvalidInputError."""
+    expected = (
+        f"a mapping of at most {MAX_SKILLS} skill names to levels from 0 to {MAX_SKILL_LEVEL:g}"
+    )
+    if not isinstance(skills, Mapping) or len(skills) > MAX_SKILLS:
+        raise InvalidInputError(
+            f"skills: got {bounded_repr(skills)} of type {type(skills).__name__} "
+            f"(expected {expected})"
+        )
+    checked: dict[str, float] = {}
+    for name, level in skills.items():
+        if not isinstance(name, str):
+            raise InvalidInputError(
+                f"skills: got the skill name {bounded_repr(name)} of type "
+                f"{type(name).__name__} (expected {expected})"
+            )
+        if (
+            isinstance(level, bool)
+            or not isinstance(level, int | float)
+            or not 0 <= level <= MAX_SKILL_LEVEL
+        ):
+            raise InvalidInputError(
+                f"skills: got level {bounded_repr(level)} for {bounded_repr(name)} "
+                f"(expected {expected})"
+            )
+        checked[name] = float(level)
+    try:
+        return _check_skills(checked, "required skills")
+    except ValueError as exc:
+        # Empty or overlong names, text that is not Unicode: the message says which.
+        raise InvalidInputError(f"skills: {str(exc)[:300]}") from None
+
+
 def _bounded(value: object, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters: a user's value may be any size."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+    return bounded_repr(value, limit)
+
+
+def _is_time(now: object) -> TypeGuard[float]:
+    """Whether ``now`` is a number a time can be: a float, or an int (not a bool)
+    that a float holds. Non-finite floats are left to the caller's comparisons."""
+    if type(now) is float:
+        return True
+    if isinstance(now, bool):
+        return False
+    if isinstance(now, int):
+        return -_FLOAT_MAX <= now <= _FLOAT_MAX
+    return isinstance(now, float)
+
+
+def _check_policy(policy: object) -> None:
+    """Refuse what is not a scoring policy: a ``name`` string and a callable ``segment``."""
+    if isinstance(policy, type) or not (
+        callable(getattr(policy, "segment", None))
+        and isinstance(getattr(policy, "name", None), str)
+    ):
+        raise InvalidInputError(
+            f"policy: got {bounded_repr(policy)} of type {type(policy).__name__} (expected a "
+            "scoring policy: a 'name' string and a 'segment(task, now)' method; "
+            "valueroute.scoring.policy_by_name makes one from a name, as_policy from a function)"
+        )
 
 
 def _filter(
