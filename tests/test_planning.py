@@ -86,6 +86,16 @@ def test_written_profiles_load_back_equal(profiles: list[ProfileArrivals], tmp_p
     assert load_profile_csv(path) == profiles
 
 
+def test_a_profile_starting_at_a_fraction_of_a_second_loads_back(tmp_path: Path) -> None:
+    # 7477.173 + 900 - 7477.173 is 899.9999999999991 in floating point: the
+    # loader must still read quarter hours, as the file's starts are exactly
+    # start + i × 900.
+    profile = ProfileArrivals(
+        task_type="a", interval_minutes=15, volumes=[1, 2, 3], start_seconds=7477.173
+    )
+    assert load_profile_csv(write_profile_csv(profile, tmp_path / "p.csv")) == [profile]
+
+
 def test_a_profile_of_one_interval_loads_back_given_its_length(tmp_path: Path) -> None:
     profile = ProfileArrivals(task_type="claims", interval_minutes=30, volumes=[7.5])
     path = write_profile_csv(profile, tmp_path / "one.csv")

@@ -568,11 +568,16 @@ def load_profile_csv(
                     f"two or more rows for {name!r}, or an interval_minutes keyword",
                 )
             width = rows[1][1] - rows[0][1]
-            if width not in (900.0, 1800.0, 3600.0):
+            # Starts written as start + i × step differ by step up to the
+            # rounding of the subtraction (7477.173 + 900 − 7477.173 is
+            # 899.9999999999991); the exact check below uses the exact step.
+            slack = 4.0 * math.ulp(max(abs(rows[0][1]), abs(rows[1][1])))
+            found = [m for m in (15, 30, 60) if abs(width - 60.0 * m) <= slack]
+            if not found:
                 raise file_row_error(
                     path, rows[1][0], "interval_start", width, "steps of 15, 30 or 60 minutes"
                 )
-            minutes = int(width // 60)
+            minutes = found[0]
         step = 60.0 * minutes
         first = rows[0][1]
         for index, (line, start) in enumerate(rows):
