@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from valueroute import scoring as s
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, PolicyError
 from valueroute.events import Event, EventKind
 from valueroute.journal import JournalFormatError, export_events, import_events
 from valueroute.models import TaskSpec
@@ -488,3 +488,33 @@ def test_import_events_refuses_a_header_version_of_any_size_in_a_short_message(
         import_events(path)
     assert len(str(caught.value)) <= MAX_MESSAGE
     assert "version" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "score",
+    ["5", None, 10**400, True, [1.0], b"1"],
+    ids=["str", "None", "10**400", "bool", "list", "bytes"],
+)
+def test_rescored_refuses_a_score_that_is_not_a_real_number(score: Any, task: Any) -> None:
+    # Before: text "5" was taken as 5.0 and True as 1.0 without a word; None
+    # and a list raised TypeError, 10**400 OverflowError.
+    policy = s.Rescored(lambda t, n: score, interval=60)
+    for call in (lambda: policy.segment(task, 0.0), lambda: policy.terms(task, 0.0)):
+        with pytest.raises(PolicyError) as caught:
+            call()
+        assert len(str(caught.value)) <= MAX_MESSAGE
+        assert "<lambda>" in str(caught.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    score=st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(2**60), 2**60)
+    | st.floats(-1e30, 1e30).map(np.float32)
+    | st.integers(-(2**31), 2**31).map(np.int64)
+)
+def test_rescored_takes_any_real_number_score_as_its_float(score: Any) -> None:
+    task = TaskList(s.Fifo()).add(TaskSpec(id="t", channel="email"), now=0.0)
+    policy = s.Rescored(lambda t, n: score, interval=60)
+    assert policy.segment(task, 5.0) == s.Segment(float(score), 0.0, 65.0)
+    assert policy.terms(task, 5.0) == [("<lambda>", float(score))]

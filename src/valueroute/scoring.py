@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
@@ -304,7 +305,11 @@ class Rescored:
 
     ``function`` must be callable and ``interval`` a finite number of seconds
     > 0 (an ``int`` or a ``float``, not a bool); anything else raises
-    :class:`~valueroute.errors.InvalidInputError` naming the parameter.
+    :class:`~valueroute.errors.InvalidInputError` naming the parameter. The
+    function must return a real number (a ``float``, an ``int``, a numpy
+    scalar); anything else (text, ``None``, a bool, an integer no float
+    holds) raises :class:`~valueroute.errors.PolicyError` when the task is
+    scored.
     """
 
     def __init__(self, function: Callable[[Task, float], float], *, interval: float) -> None:
@@ -317,11 +322,27 @@ class Rescored:
         self.function = function
         self.name = getattr(function, "__name__", type(function).__name__)
 
+    def _score(self, task: Task, now: float) -> float:
+        score = self.function(task, now)
+        if type(score) is float:
+            return score
+        # A real number of another type (an int, a numpy scalar) counts as
+        # its float; text, None or a bool is not a score.
+        if not isinstance(score, bool) and isinstance(score, numbers.Real):
+            try:
+                return float(score)
+            except OverflowError:
+                pass
+        raise PolicyError(
+            f"policy {_shown(self.name)} scored task {_shown(task.id)} {_shown(score)} of type "
+            f"{type(score).__name__} (expected a real number)"
+        )
+
     def segment(self, task: Task, now: float) -> Segment:
-        return Segment(float(self.function(task, now)), 0.0, now + self.interval)
+        return Segment(self._score(task, now), 0.0, now + self.interval)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
-        return [(self.name, float(self.function(task, now)))]
+        return [(self.name, self._score(task, now))]
 
     def __repr__(self) -> str:
         return f"Rescored({self.name}, interval={self.interval:g})"
