@@ -133,7 +133,8 @@ class Oracle:
         exceptions: dict[str, list[tuple[str, str]]] = spec["exceptions"]  # type: ignore[assignment]
         self.open = np.zeros(self.minutes, dtype=bool)
         day = case.start - dt.timedelta(days=2)
-        while day <= case.start + dt.timedelta(days=WINDOW_DAYS + 1):
+        # Every local date the window's instants can fall on (zones run to UTC+14).
+        while day <= case.start + dt.timedelta(days=WINDOW_DAYS + 3):
             key = day.isoformat()
             if key in exceptions:
                 ranges = exceptions[key]
