@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import math
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from valueroute.engine import Engine
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 
 __all__ = ["LockedEngine", "LockedView", "TimerLoop"]
 
@@ -36,6 +36,13 @@ class LockedView:
     __slots__ = ("_lock", "_target")
 
     def __init__(self, target: object, lock: threading.RLock) -> None:
+        """``target``: the object to wrap; ``lock``: the lock every call holds, a
+        reentrant lock such as ``threading.RLock()`` (anything else with
+        ``acquire``, ``release`` and the ``with`` protocol is taken as one).
+        Something that is not a lock raises
+        :class:`~valueroute.errors.InvalidInputError`.
+        """
+        _check_lock(lock, required=True)
         self._target = target
         self._lock = lock
 
@@ -89,8 +96,15 @@ class LockedEngine:
     __slots__ = ("_engine", "_lock")
 
     def __init__(self, engine: Engine, *, lock: threading.RLock | None = None) -> None:
+        """``engine``: an :class:`~valueroute.engine.Engine` (a durable engine's
+        ``engine`` too). ``lock``: ``None`` for a new ``threading.RLock()``, or a
+        reentrant lock to share with other code (anything with ``acquire``,
+        ``release`` and the ``with`` protocol). Anything else raises
+        :class:`~valueroute.errors.InvalidInputError`.
+        """
         if not isinstance(engine, Engine):
             raise InvalidInputError(f"engine: got {type(engine).__name__} (expected an Engine)")
+        _check_lock(lock, required=False)
         self._engine = engine
         self._lock = threading.RLock() if lock is None else lock
 
@@ -132,6 +146,20 @@ class LockedEngine:
             return len(self._engine)
 
 
+def _check_lock(lock: object, *, required: bool) -> None:
+    """Refuse what cannot serve as the lock (``None`` only when not ``required``)."""
+    if lock is None and not required:
+        return
+    if not all(
+        callable(getattr(lock, name, None))
+        for name in ("acquire", "release", "__enter__", "__exit__")
+    ):
+        raise InvalidInputError(
+            f"lock: got {bounded_repr(lock)} of type {type(lock).__name__} "
+            "(expected a reentrant lock such as threading.RLock())"
+        )
+
+
 class TimerLoop:
     """Drive an engine's timers from asyncio on the wall clock.
 
@@ -149,11 +177,33 @@ class TimerLoop:
         clock: Callable[[], float] = time.time,
         max_sleep: float = 60.0,
     ) -> None:
-        if not (math.isfinite(max_sleep) and max_sleep > 0):
-            raise InvalidInputError(f"max_sleep: got {max_sleep!r} (expected seconds > 0)")
+        """``engine``: an :class:`~valueroute.engine.Engine` or a
+        :class:`LockedEngine`; ``clock``: a callable returning the time in
+        seconds; ``max_sleep``: the longest sleep between looks at the engine,
+        finite seconds > 0 (a float or an int). Anything else raises
+        :class:`~valueroute.errors.InvalidInputError` naming the parameter.
+        """
+        if not isinstance(engine, Engine | LockedEngine):
+            raise InvalidInputError(
+                f"engine: got {type(engine).__name__} (expected an Engine or a LockedEngine)"
+            )
+        if not callable(clock):
+            raise InvalidInputError(
+                f"clock: got {bounded_repr(clock)} of type {type(clock).__name__} "
+                "(expected a callable returning seconds, such as time.time)"
+            )
+        if (
+            isinstance(max_sleep, bool)
+            or not isinstance(max_sleep, int | float)
+            # Also refuses nan, infinities and integers no float holds.
+            or not 0 < max_sleep <= sys.float_info.max
+        ):
+            raise InvalidInputError(
+                f"max_sleep: got {bounded_repr(max_sleep)} (expected finite seconds > 0)"
+            )
         self._engine = engine
         self._clock = clock
-        self._max_sleep = max_sleep
+        self._max_sleep = float(max_sleep)
         self._wake = asyncio.Event()
         self._stopped = False
         self.fired = 0
