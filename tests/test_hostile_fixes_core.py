@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -390,6 +391,18 @@ def test_timer_loop_refuses_a_max_sleep_that_is_not_positive_seconds(max_sleep: 
 def test_timer_loop_takes_a_locked_engine_and_whole_seconds() -> None:
     loop = TimerLoop(LockedEngine(Engine(clock=lambda: 0.0)), max_sleep=5)
     assert loop.fired == 0
+
+
+def test_timer_loop_takes_a_durable_engine(tmp_path: Path) -> None:
+    from valueroute.journal import DurableEngine
+
+    durable = DurableEngine.open(
+        tmp_path / "journal.db", lambda clock: Engine(clock=clock), clock=lambda: 0.0
+    )
+    try:
+        assert TimerLoop(durable).fired == 0
+    finally:
+        durable.close()
 
 
 # ====================================================================== events

@@ -14,10 +14,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, bounded_repr
+
+if TYPE_CHECKING:
+    from valueroute.journal import DurableEngine
 
 __all__ = ["LockedEngine", "LockedView", "TimerLoop"]
 
@@ -172,20 +175,23 @@ class TimerLoop:
 
     def __init__(
         self,
-        engine: Engine | LockedEngine,
+        engine: Engine | LockedEngine | DurableEngine,
         *,
         clock: Callable[[], float] = time.time,
         max_sleep: float = 60.0,
     ) -> None:
-        """``engine``: an :class:`~valueroute.engine.Engine` or a
-        :class:`LockedEngine`; ``clock``: a callable returning the time in
-        seconds; ``max_sleep``: the longest sleep between looks at the engine,
-        finite seconds > 0 (a float or an int). Anything else raises
+        """``engine``: an :class:`~valueroute.engine.Engine`, a
+        :class:`LockedEngine` or a :class:`~valueroute.journal.DurableEngine`
+        (anything with ``next_wakeup()`` and ``advance()``); ``clock``: a
+        callable returning the time in seconds; ``max_sleep``: the longest
+        sleep between looks at the engine, finite seconds > 0 (a float or an
+        int). Anything else raises
         :class:`~valueroute.errors.InvalidInputError` naming the parameter.
         """
-        if not isinstance(engine, Engine | LockedEngine):
+        if not all(callable(getattr(engine, name, None)) for name in ("next_wakeup", "advance")):
             raise InvalidInputError(
-                f"engine: got {type(engine).__name__} (expected an Engine or a LockedEngine)"
+                f"engine: got {bounded_repr(engine)} of type {type(engine).__name__} (expected "
+                "an Engine, a LockedEngine or a DurableEngine: next_wakeup() and advance())"
             )
         if not callable(clock):
             raise InvalidInputError(
