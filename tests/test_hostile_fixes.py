@@ -34,9 +34,11 @@ from valueroute.sim import (
     Scenario,
     StaffingTarget,
     World,
+    distribution_from,
     staff_by_simulation,
     staff_intervals_by_simulation,
 )
+from valueroute.sim.distributions import MAX_SAMPLE_SIZE
 from valueroute.sim.streams import RandomStreams, stream_key
 from valueroute.tasklist import TaskList
 
@@ -518,3 +520,25 @@ def test_rescored_takes_any_real_number_score_as_its_float(score: Any) -> None:
     policy = s.Rescored(lambda t, n: score, interval=60)
     assert policy.segment(task, 5.0) == s.Segment(float(score), 0.0, 65.0)
     assert policy.terms(task, 5.0) == [("<lambda>", float(score))]
+
+
+@pytest.mark.parametrize("size", [10**13, 10**30, 2**63, MAX_SAMPLE_SIZE + 1], ids=str)
+def test_sample_refuses_a_size_beyond_the_limit(size: int) -> None:
+    # Before: MemoryError (72.8 TiB) or numpy's ValueError (maximum dimension).
+    rng = np.random.default_rng(0)
+    refused(lambda: Exponential(mean_seconds=1).sample(rng, size=size), "size")
+    sampler = Sampler(Exponential(mean_seconds=1), rng)
+    refused(lambda: sampler.take(size), "count")
+
+
+def test_sample_takes_sizes_up_to_the_limit_in_principle() -> None:
+    # The limit refuses nothing smaller: a size is checked, not allocated, here.
+    rng = np.random.default_rng(0)
+    assert Exponential(mean_seconds=1).sample(rng, size=0).shape == (0,)
+    assert Exponential(mean_seconds=1).sample(rng, size=np.int64(3)).shape == (3,)
+    assert MAX_SAMPLE_SIZE >= 10**8
+
+
+def test_distribution_from_refuses_json_nested_past_the_parser() -> None:
+    # Before: RecursionError from the JSON decoder.
+    refused(lambda: distribution_from("[" * 100_000 + "]" * 100_000), "Distribution")

@@ -51,6 +51,7 @@ from valueroute.models import BoundaryModel, model_by_kind
 
 __all__ = [
     "MAX_EMPIRICAL_SAMPLES",
+    "MAX_SAMPLE_SIZE",
     "Deterministic",
     "Distribution",
     "Empirical",
@@ -63,6 +64,9 @@ __all__ = [
 ]
 
 MAX_EMPIRICAL_SAMPLES = 10_000_000
+
+MAX_SAMPLE_SIZE = 100_000_000
+"""Most values one ``sample(rng, size=...)`` or ``Sampler.take`` call draws (800 MB of floats)."""
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -82,7 +86,13 @@ class _Base(BoundaryModel):
         raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size: int | None = None) -> Any:
-        """One draw (``size=None``) as float, or ``size`` draws as a float64 array."""
+        """One draw (``size=None``) as float, or ``size`` draws as a float64 array.
+
+        ``size`` is ``None`` or an integer from 0 to :data:`MAX_SAMPLE_SIZE`
+        (``int`` or a numpy integer, not a bool); ``rng`` a
+        :class:`numpy.random.Generator`. Anything else raises
+        :class:`~valueroute.errors.InvalidInputError` naming it.
+        """
         _check_size(size)
         if not isinstance(rng, np.random.Generator):
             raise InvalidInputError(
@@ -103,8 +113,14 @@ class _Base(BoundaryModel):
 def _check_size(size: int | None, *, field: str = "size") -> None:
     if size is None and field == "size":
         return
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
-        expected = "None or an integer >= 0" if field == "size" else "an integer >= 0"
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, int | np.integer)
+        or not 0 <= size <= MAX_SAMPLE_SIZE
+    ):
+        expected = f"an integer from 0 to {MAX_SAMPLE_SIZE:,}"
+        if field == "size":
+            expected = "None or " + expected
         raise InvalidInputError(
             f"{field}: got {bounded_repr(size)} (expected {expected})", [(field, size, expected)]
         )
@@ -358,6 +374,12 @@ def distribution_from(
     if isinstance(data, str | bytes | bytearray):
         try:
             data = json.loads(data)
+        except RecursionError:
+            raise InvalidInputError(
+                "Distribution: got JSON nested deeper than the parser allows "
+                "(expected a JSON object)",
+                [("(model)", bounded_repr(data), "a JSON object")],
+            ) from None
         except ValueError as exc:
             raise InvalidInputError(
                 f"Distribution: got text that is not JSON ({exc})",
@@ -451,6 +473,10 @@ class Sampler:
         assert all(isinstance(v, float) for v in self._buffer)
 
     def take(self, count: int) -> list[float]:
-        """The next ``count`` values, as :meth:`draw` would give them. O(count)."""
+        """The next ``count`` values, as :meth:`draw` would give them. O(count).
+
+        ``count`` is an integer from 0 to :data:`MAX_SAMPLE_SIZE`; anything
+        else raises :class:`~valueroute.errors.InvalidInputError` naming it.
+        """
         _check_size(count, field="count")
         return [self.draw() for _ in range(count)]
