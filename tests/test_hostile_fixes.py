@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from valueroute import scoring as s
-from valueroute.errors import InvalidInputError, PolicyError
+from valueroute.errors import InvalidInputError, InvalidTransitionError, PolicyError
 from valueroute.events import Event, EventKind
 from valueroute.journal import JournalFormatError, export_events, import_events
 from valueroute.models import TaskSpec
@@ -542,3 +542,40 @@ def test_sample_takes_sizes_up_to_the_limit_in_principle() -> None:
 def test_distribution_from_refuses_json_nested_past_the_parser() -> None:
     # Before: RecursionError from the JSON decoder.
     refused(lambda: distribution_from("[" * 100_000 + "]" * 100_000), "Distribution")
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"chunks": "x"}, "chunks"),
+        ({"chunks": 0}, "chunks"),
+        ({"chunks": True}, "chunks"),
+        ({"chunks": 10**9}, "chunks"),
+        ({"progress": 5}, "progress"),
+        ({"progress": "report"}, "progress"),
+    ],
+    ids=["chunks-str", "chunks-zero", "chunks-bool", "chunks-huge", "progress-int", "progress-str"],
+)
+def test_world_run_refuses_bad_options_before_simulating(options: Any, field: str) -> None:
+    # Before: TypeError, or (progress) a TypeError after the first chunk had
+    # been simulated, chunks=0 taken as 1 and 10**9 chunks run one by one.
+    scenario = Scenario.model_validate(MINIMAL_SCENARIO)
+    world = World(scenario)
+    refused(lambda: world.run(**options), field)
+    assert world.env.now == 0.0
+    world.run()
+    fresh = World(scenario)
+    fresh.run()
+    assert world.result() == fresh.result()
+
+
+def test_world_runs_once() -> None:
+    # Before: a second run scheduled the day's arrivals and shifts again, then
+    # failed with simpy's ValueError (until must be after the current time).
+    scenario = Scenario.model_validate(MINIMAL_SCENARIO)
+    world = World(scenario)
+    world.run()
+    before = world.result()
+    with pytest.raises(InvalidTransitionError, match="run"):
+        world.run()
+    assert world.result() == before

@@ -41,7 +41,7 @@ import simpy
 
 from valueroute.agents import Agent
 from valueroute.engine import Engine
-from valueroute.errors import InvalidInputError, bounded_repr
+from valueroute.errors import InvalidInputError, InvalidTransitionError, bounded_repr
 from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import load_rules
@@ -51,7 +51,10 @@ from valueroute.sim.metrics import ReplicationResult, TypeStats
 from valueroute.sim.scenario import Scenario, TaskType, _shown
 from valueroute.sim.streams import RandomStreams
 
-__all__ = ["World", "run_replication"]
+__all__ = ["MAX_CHUNKS", "World", "run_replication"]
+
+MAX_CHUNKS = 10_000
+"""Most progress reports one :meth:`World.run` makes."""
 
 _INF = math.inf
 _ASSIGNED = EventKind.task_assigned
@@ -283,6 +286,7 @@ class World:
         # Completions matter only while an agent is waiting to go off duty:
         # the world listens to them only then (an event per task otherwise).
         self._stop_watching: Callable[[], None] | None = None
+        self._ran = False
 
     # ------------------------------------------------------------ setup
 
@@ -376,7 +380,32 @@ class World:
     # ------------------------------------------------------------ running
 
     def run(self, *, progress: ProgressCallback | None = None, chunks: int = 20) -> None:
-        """Simulate from 0 to the horizon. ``progress(fraction)`` is called ``chunks`` times."""
+        """Simulate from 0 to the horizon. ``progress(fraction)`` is called ``chunks`` times.
+
+        ``progress`` is ``None`` or a callable, ``chunks`` an integer from 1
+        to :data:`MAX_CHUNKS`; anything else raises
+        :class:`~valueroute.errors.InvalidInputError` naming it, before
+        anything is simulated. A world runs once: a second call raises
+        :class:`~valueroute.errors.InvalidTransitionError` (build a new
+        :class:`World` for another run).
+        """
+        if progress is not None and not callable(progress):
+            raise InvalidInputError(
+                f"World.run: progress: got {bounded_repr(progress)} (expected None or a "
+                "callable(fraction))",
+                [("progress", bounded_repr(progress), "None or a callable")],
+            )
+        if isinstance(chunks, bool) or not isinstance(chunks, int) or not 0 < chunks <= MAX_CHUNKS:
+            raise InvalidInputError(
+                f"World.run: chunks: got {bounded_repr(chunks)} (expected an integer from 1 to "
+                f"{MAX_CHUNKS})",
+                [("chunks", bounded_repr(chunks), f"an integer from 1 to {MAX_CHUNKS}")],
+            )
+        if self._ran:
+            raise InvalidTransitionError(
+                "World.run: this world has run already (build a new World to run again)"
+            )
+        self._ran = True
         env = self.env
         self._schedule_next_shift_change(0)
         self._schedule_next_arrival()
