@@ -2685,6 +2685,122 @@ def _surface_cases(tmp: Path) -> list[Case]:
         lambda v: r.replay_scenario(v, rng=rng),
     )
     add("simulate_calls-replay", None, {"int": 5}, lambda v: r.simulate_calls(scenario, v))
+    # planning: forecasts into simulator inputs
+    from valueroute.sim import planning as pl
+
+    forecast = ROOT / "examples" / "forecast_day.csv"
+    profile = pl.profile_from_forecast(forecast, task_type="calls")
+    add(
+        "profile_from_forecast-forecast",
+        None,
+        {"int": 5, "missing": tmp / "missing.csv", "not-utf8": tmp / "not-utf8.csv"},
+        lambda v: pl.profile_from_forecast(v, task_type="calls"),
+    )
+    (tmp / "not-utf8.csv").write_bytes(b"interval,calls\n09:00,\xff\n")
+    add(
+        "profile_from_forecast-task_type",
+        "task_type",
+        {"int": 5, "empty": "", "surrogate": SURROGATE, "1MB": "x" * MB},
+        lambda v: pl.profile_from_forecast(forecast, task_type=v),
+    )
+    add(
+        "profile_from_forecast-aht",
+        "aht",
+        {**bad_seconds, "zero": 0.0, "bool": True},
+        lambda v: pl.profile_from_forecast(forecast, task_type="calls", aht=v),
+    )
+    add(
+        "profile_from_forecast-interval_minutes",
+        "interval_minutes",
+        {"seven": 7, "nan": math.nan, "str": "15"},
+        lambda v: pl.profile_from_forecast(forecast, task_type="calls", interval_minutes=v),
+    )
+    add(
+        "profile_from_forecast-start_seconds",
+        "start_seconds",
+        {**NON_FINITE, **HUGE_INTS, "str": "x"},
+        lambda v: pl.profile_from_forecast(forecast, task_type="calls", start_seconds=v),
+    )
+    add(
+        "scenario_from_forecast-staffing",
+        "staffing",
+        {
+            "negative": -1,
+            "fraction": [1.5],
+            "str": "x",
+            "10**400": 10**400,
+            "nan": [math.nan],
+            "wrong-length": [1, 2],
+            "object": Opaque(),
+        },
+        lambda v: pl.scenario_from_forecast(forecast, staffing=v),
+    )
+    add(
+        "scenario_from_forecast-service_level",
+        "service_level",
+        {"two": (2.0, 20.0), "nan-awt": (0.8, math.nan), "int": 5, "short": (0.8,)},
+        lambda v: pl.scenario_from_forecast(forecast, service_level=v),
+    )
+    add(
+        "scenario_from_forecast-replications",
+        "replications",
+        {"zero": 0, "10**400": 10**400, "nan": math.nan},
+        lambda v: pl.scenario_from_forecast(forecast, replications=v),
+    )
+    add(
+        "scenario_from_forecast-seed",
+        "seed",
+        {"negative": -1, "nan": math.nan, "str": "x"},
+        lambda v: pl.scenario_from_forecast(forecast, seed=v),
+    )
+    add(
+        "scenario_from_forecast-name",
+        "name",
+        {"int": 5, "surrogate": SURROGATE, "1MB": "x" * MB},
+        lambda v: pl.scenario_from_forecast(forecast, name=v),
+    )
+    add(
+        "scenario_from_forecast-handle",
+        "handle",
+        {"int": 5, "bogus": {"kind": "bogus"}},
+        lambda v: pl.scenario_from_forecast(forecast, handle=v),
+    )
+    add(
+        "scenario_from_forecast-skills",
+        "skills",
+        {"empty-name": {"": 1}, "nan": {"a": math.nan}, "str": "a"},
+        lambda v: pl.scenario_from_forecast(forecast, skills=v),
+    )
+    add("scenario_to_toml", None, {"int": 5, "None": None, "dict": {}}, pl.scenario_to_toml)
+    add(
+        "write_profile_csv-profiles",
+        None,
+        {"int": 5, "list-int": [5], "None": None},
+        lambda v: pl.write_profile_csv(v, tmp / "p.csv"),
+    )
+    add(
+        "write_profile_csv-path",
+        None,
+        {"directory": tmp, "missing-folder": tmp / "no" / "p.csv", "int": 5},
+        lambda v: pl.write_profile_csv(profile, v),
+    )
+    add(
+        "write_scenario-scenario",
+        None,
+        {"int": 5, "dict": dict(MINIMAL_SCENARIO)},
+        lambda v: pl.write_scenario(v, tmp / "s.toml"),
+    )
+    add(
+        "write_scenario-path",
+        None,
+        {
+            "directory": tmp,
+            "missing-folder": tmp / "no" / "s.toml",
+            "int": 5,
+            "suffix": tmp / "s.txt",
+        },
+        lambda v: pl.write_scenario(scenario, v),
+    )
     # journal and hosting
     add(
         "export_events-events",
@@ -2906,6 +3022,11 @@ DRIVEN: frozenset[str] = frozenset(
         "stream_key",
         "student_t_quantile",
         "to_seconds",
+        "profile_from_forecast",
+        "scenario_from_forecast",
+        "scenario_to_toml",
+        "write_profile_csv",
+        "write_scenario",
     ]
 )
 
@@ -2921,6 +3042,7 @@ PUBLIC_MODULES = (
     "valueroute.rules",
     "valueroute.hosting",
     "valueroute.models",
+    "valueroute.sim.planning",
     "valueroute.cli",
 )
 
