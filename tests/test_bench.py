@@ -467,3 +467,98 @@ def test_default_policy_params_are_the_documented_ones_for_every_standard_scenar
     # The handle and patience figures are the ones the scenario derives for its own runs.
     derived = scenario.with_routing(policy="cmu_theta", policy_params={}).policy_params()
     assert default_policy_params("cmu_theta", scenario) == derived
+
+
+# ---------------------------------------------------------------- layout
+
+PUBLIC_BEFORE_THE_SPLIT = {
+    "BENCH_KPIS",
+    "CSV_COLUMNS",
+    "SCENARIO_DIR",
+    "BenchReport",
+    "BenchScenario",
+    "BenchSpec",
+    "Direction",
+    "Progress",
+    "Rank",
+    "Relation",
+    "RelationOutcome",
+    "RunLength",
+    "ScenarioResult",
+    "Variant",
+    "build_variants",
+    "bundled_bench_scenarios",
+    "default_policy_params",
+    "jain_index",
+    "load_bench_scenario",
+    "rank_variants",
+    "run_bench",
+    "run_scenario",
+    "scenario_hash",
+    "standard_suite",
+}
+
+
+def test_every_public_name_is_importable_from_the_bench() -> None:
+    import valueroute.bench as bench
+
+    assert len(set(bench.__all__)) == len(bench.__all__)
+    assert set(bench.__all__) <= PUBLIC_BEFORE_THE_SPLIT
+    for name in PUBLIC_BEFORE_THE_SPLIT:
+        assert getattr(bench, name) is not None, name
+    namespace: dict[str, Any] = {}
+    exec("from valueroute.bench import *", namespace)
+    assert set(bench.__all__) <= set(namespace)
+
+
+def _bench_modules() -> dict[str, Path]:
+    import importlib.util
+    import pkgutil
+
+    import valueroute.bench
+
+    names = ["valueroute.bench", "valueroute._bench_report"]
+    folder = getattr(valueroute.bench, "__path__", None)
+    if folder is not None:
+        names += [f"valueroute.bench.{m.name}" for m in pkgutil.iter_modules(folder)]
+    found = {}
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin is not None:
+            found[name] = Path(spec.origin)
+    return found
+
+
+def _imports_of(path: Path, module: str, known: set[str]) -> set[str]:
+    """The known modules that ``path`` imports anywhere (inside functions too)."""
+    import ast
+
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            targets.add(base)
+            targets.update(f"{base}.{alias.name}" for alias in node.names)
+    return {t for t in targets if t in known and t != module}
+
+
+def test_the_bench_modules_import_each_other_one_way_only() -> None:
+    modules = _bench_modules()
+    known = set(modules)
+    graph = {name: _imports_of(path, name, known) for name, path in modules.items()}
+    # No cycle: repeatedly drop the modules that import nothing left in the graph.
+    remaining = dict(graph)
+    while remaining:
+        leaves = {name for name, targets in remaining.items() if not targets & set(remaining)}
+        assert leaves, f"the bench modules import each other in a circle: {remaining}"
+        for name in leaves:
+            del remaining[name]
+    assert "valueroute.bench._model" in graph
+    assert graph["valueroute.bench._model"] == set()
+    assert graph["valueroute.bench._report"] == {"valueroute.bench._model"}
