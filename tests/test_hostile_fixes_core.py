@@ -23,8 +23,10 @@ from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute import scoring as s
 from valueroute.agents import AgentPool, RandomAgent, selection_by_name
 from valueroute.errors import (
+    CapacityError,
     ClockError,
     InvalidInputError,
+    InvalidTransitionError,
     UnknownAgentError,
     UnknownTaskError,
     ValueRouteError,
@@ -298,7 +300,7 @@ def test_pool_messages_about_long_values_are_short() -> None:
     before = pool_state(pool)
     refusal(lambda: pool.get("x" * MB), UnknownAgentError, "agent_id")
     refusal(lambda: pool.set_presence("ann", "x" * MB, now=1.0), field="presence")
-    refusal(lambda: pool.set_presence("ann", "ready", now=1.0, reason="x" * MB), field="reason")
+    refusal(lambda: pool.set_presence("ann", "offline", now=1.0, reason="x" * MB), field="reason")
     refusal(
         lambda: pool.set_presence("ann", "not_ready", now=1.0, reason=["x" * MB]), field="reason"
     )
@@ -307,8 +309,8 @@ def test_pool_messages_about_long_values_are_short() -> None:
         field="wrap_up_until",
     )
     ann = pool.get("ann")
-    refusal(lambda: pool.take(ann, "x" * MB, now=1.0), field="channel")
-    refusal(lambda: pool.release(ann, "x" * MB, now=1.0), field="channel")
+    refusal(lambda: pool.take(ann, "x" * MB, now=1.0), CapacityError, "channel")
+    refusal(lambda: pool.release(ann, "x" * MB, now=1.0), InvalidTransitionError, "channel")
     assert pool_state(pool) == before
 
 

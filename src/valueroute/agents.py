@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
@@ -66,6 +67,7 @@ from valueroute.errors import (
     InvalidTransitionError,
     PolicyError,
     UnknownAgentError,
+    bounded_repr,
 )
 from valueroute.models import AgentSpec
 from valueroute.task import RequirementGroup, Task
@@ -340,12 +342,27 @@ class AgentPool:
     """
 
     def __init__(self, *, exclusive_channels: Iterable[str] = frozenset({"voice"})) -> None:
-        if isinstance(exclusive_channels, str):
+        """``exclusive_channels``: a collection (set, list, tuple, any iterable
+        but a string) of channel names, each a string; ``{"voice"}`` unless
+        given, empty for none. Anything else raises
+        :class:`~valueroute.errors.InvalidInputError`.
+        """
+        expected = "(expected a collection of channel names, such as {'voice'})"
+        if isinstance(exclusive_channels, str | bytes) or not isinstance(
+            exclusive_channels, Iterable
+        ):
             raise InvalidInputError(
-                f"exclusive_channels: got the string {exclusive_channels!r} "
-                "(expected a collection of channel names, such as {'voice'})"
+                f"exclusive_channels: got {bounded_repr(exclusive_channels)} of type "
+                f"{type(exclusive_channels).__name__} {expected}"
             )
-        self.exclusive_channels = frozenset(exclusive_channels)
+        channels = frozenset(exclusive_channels)
+        for channel in channels:
+            if not isinstance(channel, str):
+                raise InvalidInputError(
+                    f"exclusive_channels: got the item {bounded_repr(channel)} of type "
+                    f"{type(channel).__name__} {expected}"
+                )
+        self.exclusive_channels = channels
         self._agents: dict[str, Agent] = {}
         self._by_order: dict[int, Agent] = {}
         # Availability by registration order is kept only once a strategy
@@ -382,11 +399,19 @@ class AgentPool:
         return agent_id in self._agents
 
     def get(self, agent_id: str) -> Agent:
-        """The agent with this id. O(1). :class:`UnknownAgentError` if none."""
+        """The agent with this id. O(1). :class:`UnknownAgentError` if none,
+        :class:`~valueroute.errors.InvalidInputError` if ``agent_id`` is not a string."""
         try:
             return self._agents[agent_id]
-        except KeyError:
-            raise UnknownAgentError(f"agent_id: no agent with id {agent_id!r}") from None
+        except (KeyError, TypeError):
+            # TypeError: an unhashable id (a list, a dict).
+            pass
+        if not isinstance(agent_id, str):
+            raise InvalidInputError(
+                f"agent_id: got {bounded_repr(agent_id)} of type {type(agent_id).__name__} "
+                "(expected an agent id string)"
+            )
+        raise UnknownAgentError(f"agent_id: no agent with id {bounded_repr(agent_id)}")
 
     # ----------------------------------------------------------- lifecycle
 
@@ -521,6 +546,7 @@ class AgentPool:
         has no free slot on the channel, or the exclusive-channel rule forbids it.
         """
         self._own(agent)
+        _check_channel(channel)
         self._check_now(now)
         if not self.can_take(agent, channel):
             raise CapacityError(self._why_not(agent, channel))
@@ -548,10 +574,11 @@ class AgentPool:
         :class:`InvalidTransitionError` (nothing changed) if it holds no task there.
         """
         self._own(agent)
+        _check_channel(channel)
         self._check_now(now)
         if agent._load.get(channel, 0) <= 0:
             raise InvalidTransitionError(
-                f"agent {agent.id!r} holds no task on channel {channel!r} "
+                f"agent {agent.id!r} holds no task on channel {bounded_repr(channel)} "
                 f"(load {dict(agent._load)})"
             )
         self._release(agent, channel, now)
@@ -582,14 +609,14 @@ class AgentPool:
         slots = agent._capacity.get(channel, 0)
         if agent._load.get(channel, 0) >= slots:
             return (
-                f"agent {agent.id!r} has no free slot on channel {channel!r} "
+                f"agent {agent.id!r} has no free slot on channel {bounded_repr(channel)} "
                 f"(holds {agent._load.get(channel, 0)} of {slots})"
             )
         if agent._exclusive_held:
             return f"agent {agent.id!r} holds an exclusive-channel task (expected none)"
         return (
-            f"agent {agent.id!r} holds {agent.held} task(s) and {channel!r} is exclusive "
-            "(expected an agent holding nothing)"
+            f"agent {agent.id!r} holds {agent.held} task(s) and {bounded_repr(channel)} "
+            "is exclusive (expected an agent holding nothing)"
         )
 
     # --------------------------------------------------------- eligibility
@@ -606,6 +633,11 @@ class AgentPool:
         sequence order. O(c + e) for e eligible groups in steady state.
         """
         self._own(agent)
+        if not isinstance(groups, Sequence):
+            raise InvalidInputError(
+                f"groups: got {bounded_repr(groups)} of type {type(groups).__name__} "
+                "(expected the task list's groups, a sequence of RequirementGroup)"
+            )
         self._read_sequence(groups)
         return list(self._eligible(agent, groups))
 
@@ -811,6 +843,7 @@ class AgentPool:
 
         O(p + m log m) for m available agents of p admitted profiles.
         """
+        _check_group(group)
         by_order = self._by_order
         keys = [key for _, lists in self._sources(group) for key in lists.entries()]
         keys.sort()
@@ -831,6 +864,8 @@ class AgentPool:
         is the strategy's (see each); a plain callable costs O(m log m) for m
         available agents. The pool itself is not changed.
         """
+        if type(group) is not RequirementGroup:
+            _check_group(group)
         self._check_now(now)
         if strategy is None:
             strategy = _LONGEST_IDLE
@@ -838,7 +873,7 @@ class AgentPool:
             return strategy.choose(self, group, task=task, now=now)  # type: ignore[union-attr]
         if not callable(strategy):
             raise InvalidInputError(
-                f"strategy: got {strategy!r} (expected an AgentSelection or a callable "
+                f"strategy: got {bounded_repr(strategy)} (expected an AgentSelection or a callable "
                 "(candidates, task, now) -> agent)"
             )
         candidates = list(self.available_agents(group))
@@ -847,7 +882,7 @@ class AgentPool:
         chosen = strategy(candidates, task, now)
         if not any(chosen is candidate for candidate in candidates):
             raise PolicyError(
-                f"strategy {strategy!r} returned {chosen!r} "
+                f"strategy {bounded_repr(strategy)} returned {bounded_repr(chosen)} "
                 f"(expected one of the {len(candidates)} candidates it was given)"
             )
         return chosen
@@ -856,11 +891,21 @@ class AgentPool:
 
     def _own(self, agent: Agent) -> None:
         if not isinstance(agent, Agent) or self._agents.get(agent.id) is not agent:
-            raise UnknownAgentError(f"agent: {agent!r} is not registered in this pool")
+            raise UnknownAgentError(f"agent: {bounded_repr(agent)} is not registered in this pool")
 
     def _check_now(self, now: float) -> None:
-        if not isinstance(now, int | float) or not math.isfinite(now):
-            raise ClockError(f"now: got {now!r} (expected finite float seconds)")
+        # x - x == 0 holds exactly for finite floats: the engine's case, first.
+        if type(now) is float:
+            finite = now - now == 0.0
+        else:
+            # Compared, not converted: an integer beyond float range cannot be.
+            finite = (
+                not isinstance(now, bool)
+                and isinstance(now, int | float)
+                and -_FLOAT_MAX <= now <= _FLOAT_MAX
+            )
+        if not finite:
+            raise ClockError(f"now: got {bounded_repr(now)} (expected finite float seconds)")
         if now < self._now:
             raise ClockError(f"now: got {now!r}, earlier than {self._now!r} seen before")
 
@@ -870,25 +915,27 @@ class AgentPool:
     ) -> None:
         if reason is not None and target is not Presence.not_ready:
             raise InvalidInputError(
-                f"reason: got {reason!r} with presence {target.value!r} "
+                f"reason: got {bounded_repr(reason)} with presence {target.value!r} "
                 "(a reason code goes only with 'not_ready')"
             )
         if reason is not None and not isinstance(reason, str):
-            raise InvalidInputError(f"reason: got {reason!r} (expected a string code or None)")
+            raise InvalidInputError(
+                f"reason: got {bounded_repr(reason)} (expected a string code or None)"
+            )
         if wrap_up_until is not None:
             if target is not Presence.wrap_up:
                 raise InvalidInputError(
-                    f"wrap_up_until: got {wrap_up_until!r} with presence {target.value!r} "
+                    f"wrap_up_until: got {bounded_repr(wrap_up_until)} "
+                    f"with presence {target.value!r} "
                     "(an end time goes only with 'wrap_up')"
                 )
             if (
                 isinstance(wrap_up_until, bool)
                 or not isinstance(wrap_up_until, int | float)
-                or not math.isfinite(wrap_up_until)
-                or wrap_up_until < now
+                or not now <= wrap_up_until <= _FLOAT_MAX
             ):
                 raise InvalidInputError(
-                    f"wrap_up_until: got {wrap_up_until!r} "
+                    f"wrap_up_until: got {bounded_repr(wrap_up_until)} "
                     f"(expected finite seconds >= now ({now!r}) or None)"
                 )
 
@@ -966,12 +1013,30 @@ class AgentPool:
 
 
 def _presence(value: Presence | str) -> Presence:
-    try:
-        return Presence(value)
-    except ValueError:
+    if isinstance(value, str):
+        try:
+            return Presence(value)
+        except ValueError:
+            pass
+    raise InvalidInputError(
+        f"presence: got {bounded_repr(value)} (expected one of {[p.value for p in Presence]})"
+    )
+
+
+def _check_channel(channel: object) -> None:
+    if not isinstance(channel, str):
         raise InvalidInputError(
-            f"presence: got {value!r} (expected one of {[p.value for p in Presence]})"
-        ) from None
+            f"channel: got {bounded_repr(channel)} of type {type(channel).__name__} "
+            "(expected a channel name string)"
+        )
+
+
+def _check_group(group: object) -> None:
+    if not isinstance(group, RequirementGroup):
+        raise InvalidInputError(
+            f"group: got {bounded_repr(group)} of type {type(group).__name__} "
+            "(expected a RequirementGroup from the task list's group_for)"
+        )
 
 
 # ================================================================ strategies
@@ -1198,7 +1263,10 @@ class RandomAgent:
 
     def __init__(self, rng: np.random.Generator) -> None:
         if not hasattr(rng, "integers"):
-            raise InvalidInputError(f"rng: got {rng!r} (expected a numpy.random.Generator)")
+            raise InvalidInputError(
+                f"rng: got {bounded_repr(rng)} of type {type(rng).__name__} "
+                "(expected a numpy.random.Generator)"
+            )
         self.rng = rng
 
     def choose(
@@ -1214,6 +1282,7 @@ class RandomAgent:
 
 
 _LONGEST_IDLE = LongestIdle()
+_FLOAT_MAX = sys.float_info.max
 _NO_CHANNELS: frozenset[str] = frozenset()
 
 _BY_NAME: dict[str, Callable[..., AgentSelection]] = {
@@ -1235,12 +1304,14 @@ def selection_by_name(name: str, **params: Any) -> AgentSelection:
     >>> selection_by_name("longest_idle")
     LongestIdle()
     """
-    factory = _BY_NAME.get(name)
+    factory = _BY_NAME.get(name) if isinstance(name, str) else None
     if factory is None:
-        raise InvalidInputError(f"strategy name: got {name!r} (expected one of {sorted(_BY_NAME)})")
+        raise InvalidInputError(
+            f"strategy name: got {bounded_repr(name)} (expected one of {sorted(_BY_NAME)})"
+        )
     try:
         return factory(**params)
     except TypeError as exc:
         raise InvalidInputError(
-            f"strategy {name!r}: got parameters {sorted(params)} ({exc})"
+            f"strategy {name!r}: got parameters {bounded_repr(sorted(params))} ({str(exc)[:200]})"
         ) from None
