@@ -121,6 +121,7 @@ _LOADERS = (
     "load_bench_scenario",
     "parse_scenario_yaml",
     "parse_rules_yaml",
+    "load_calendar",
 )
 
 
@@ -137,6 +138,10 @@ def _call(loader: str, path: Path) -> None:
         from valueroute.bench import load_bench_scenario
 
         load_bench_scenario(path)
+    elif loader == "load_calendar":
+        from valueroute.calendar import load_calendar
+
+        load_calendar(path)
     elif loader == "parse_scenario_yaml":
         from valueroute.sim.scenario import parse_scenario
 

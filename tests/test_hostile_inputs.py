@@ -1196,6 +1196,8 @@ BOMB_DOCUMENTS: dict[str, tuple[str, str, str]] = {
     "scenario-parse": ("parse_scenario_yaml", "s.yaml", alias_bomb_yaml("name: *h\n")),
     "rules-name": ("load_rules", "r.yaml", alias_bomb_yaml("name: *h\n")),
     "rules-parse": ("parse_rules_yaml", "r.yaml", alias_bomb_yaml("name: *h\n")),
+    "calendar-timezone": ("load_calendar", "c.yaml", alias_bomb_yaml("timezone: *h\n")),
+    "calendar-hours": ("load_calendar", "c.yaml", alias_bomb_yaml("timezone: UTC\nhours: *h\n")),
     # Bench scenarios are TOML or JSON only: the bomb is refused by its suffix.
     "bench-name": ("load_bench_scenario", "b.yaml", alias_bomb_yaml("name: *h\n")),
 }
@@ -2801,6 +2803,139 @@ def _surface_cases(tmp: Path) -> list[Case]:
         },
         lambda v: pl.write_scenario(scenario, v),
     )
+    # business calendars
+    from valueroute import calendar as cal
+    from valueroute import scenarios as bundled
+    from valueroute import schemas
+    from valueroute.sim import report
+
+    week = {"mon": [("08:00", "18:00")]}
+    add(
+        "BusinessCalendar-timezone",
+        "timezone",
+        {
+            "bogus": "Mars/Olympus",
+            "int": 5,
+            "empty": "",
+            "surrogate": SURROGATE,
+            "path": "../../../etc/passwd",
+            "1MB": "x" * MB,
+        },
+        lambda v: cal.BusinessCalendar(timezone=v, hours=week),
+    )
+    add(
+        "BusinessCalendar-hours",
+        "hours",
+        {
+            "int": 5,
+            "bogus-day": {"someday": [("08:00", "18:00")]},
+            "bad-time": {"mon": [("25:00", "26:00")]},
+            "overlap": {"mon": [("08:00", "12:00"), ("11:00", "13:00")]},
+            "closed": {},
+            "nested": {"mon": nested_list(200)},
+            "surrogate": {"mon": [(SURROGATE, "18:00")]},
+        },
+        lambda v: cal.BusinessCalendar(timezone="UTC", hours=v),
+    )
+    add(
+        "BusinessCalendar-holidays",
+        "holidays",
+        {"bogus": ["bogus"], "int": 5, "list-int": [5], "nested": nested_dict(200)},
+        lambda v: cal.BusinessCalendar(timezone="UTC", hours=week, holidays=v),
+    )
+    add(
+        "BusinessCalendar-exceptions",
+        "exceptions",
+        {"bogus-date": {"bogus": []}, "int": 5, "bad-range": {"2026-01-01": [("x", "y")]}},
+        lambda v: cal.BusinessCalendar(timezone="UTC", hours=week, exceptions=v),
+    )
+    office = cal.BusinessCalendar(timezone="UTC", hours=week)
+    times = {**NON_FINITE, **HUGE_INTS, "1e308": 1e308, "str": "x", "None": None, "bool": True}
+    for method in ("is_open", "next_open", "next_close", "working_time", "piece"):
+        add(
+            f"BusinessCalendar-{method}",
+            "t",
+            times,
+            lambda v, m=method: getattr(office, m)(v),
+        )
+    add("BusinessCalendar-add-t", "t", times, lambda v: office.add(v, 60.0))
+    add(
+        "BusinessCalendar-add-seconds",
+        "seconds",
+        {**times, "negative": -1.0},
+        lambda v: office.add(0.0, v),
+    )
+    add("BusinessCalendar-elapsed-a", "a", times, lambda v: office.elapsed(v, 0.0))
+    add(
+        "parse_calendar",
+        None,
+        {
+            "int": 5,
+            "None": None,
+            "garbage": "timezone = [unclosed",
+            "not-utf8": NOT_UTF8,
+            "deep-toml": deep_toml(),
+            "list": "[1, 2]",
+        },
+        lambda v: cal.parse_calendar(v),
+    )
+    add(
+        "parse_calendar-json",
+        None,
+        {"deep": deep_json(), "surrogate": '{"timezone": "\\ud83d", "hours": "24/7"}'},
+        lambda v: cal.parse_calendar(v, format="json"),
+    )
+    add(
+        "parse_calendar-yaml",
+        None,
+        {"deep": deep_yaml()},
+        lambda v: cal.parse_calendar(v, format="yaml"),
+    )
+    add(
+        "parse_calendar-format",
+        "format",
+        {"bogus": "bogus", "int": 5},
+        lambda v: cal.parse_calendar("timezone = 'UTC'", format=v),
+    )
+    add(
+        "load_calendar",
+        None,
+        {"missing": tmp / "missing.toml", "directory": tmp, "int": 5, "suffix": tmp / "c.txt"},
+        lambda v: cal.load_calendar(v),
+    )
+    # bundled scenarios, schemas, reports
+    add(
+        "bundled_text",
+        "name",
+        {"bogus": "bogus", "int": 5, "None": None, "path": "../../pyproject", "1MB": "x" * MB},
+        lambda v: bundled.bundled_text(v),
+    )
+    add(
+        "scenarios-load_scenario",
+        None,
+        {"bogus": "bogus", "int": 5, "None": None, "missing": tmp / "missing.toml"},
+        lambda v: bundled.load_scenario(v),
+    )
+    add(
+        "shipped_schema",
+        "name",
+        {"bogus": "bogus", "int": 5, "None": None, "path": "../__init__"},
+        lambda v: schemas.shipped_schema(v),
+    )
+    (tmp / "a-file").write_text("x")
+    add(
+        "write_schemas",
+        "directory",
+        {"int": 5, "None": None, "a-file": tmp / "a-file"},
+        lambda v: schemas.write_schemas(v),
+    )
+    add("report_html", None, {"int": 5, "None": None, "dict": {}}, lambda v: report.report_html(v))
+    add(
+        "write_report",
+        None,
+        {"int": 5, "None": None},
+        lambda v: report.write_report(v, tmp / "report.html"),
+    )
     # journal and hosting
     add(
         "export_events-events",
@@ -2903,6 +3038,9 @@ NOT_AN_INPUT_BOUNDARY: dict[str, str] = {
     "TypeStats": "a result record",
     "Variant": "a bench variant built from validated bench settings",
     "WaitHistogram": "a result record",
+    "bench_scenario_schema": "takes no arguments",
+    "rules_schema": "takes no arguments",
+    "scenario_schema": "takes no arguments",
     "build_parser": "takes no arguments (the command line is driven through main)",
     "bundled_bench_scenarios": "takes no arguments",
     "file_row_error": "builds an error from values the loaders checked",
@@ -3022,6 +3160,14 @@ DRIVEN: frozenset[str] = frozenset(
         "stream_key",
         "student_t_quantile",
         "to_seconds",
+        "BusinessCalendar",
+        "load_calendar",
+        "parse_calendar",
+        "bundled_text",
+        "shipped_schema",
+        "write_schemas",
+        "report_html",
+        "write_report",
         "profile_from_forecast",
         "scenario_from_forecast",
         "scenario_to_toml",
@@ -3043,6 +3189,10 @@ PUBLIC_MODULES = (
     "valueroute.hosting",
     "valueroute.models",
     "valueroute.sim.planning",
+    "valueroute.sim.report",
+    "valueroute.calendar",
+    "valueroute.scenarios",
+    "valueroute.schemas",
     "valueroute.cli",
 )
 
