@@ -579,3 +579,37 @@ def test_world_runs_once() -> None:
     with pytest.raises(InvalidTransitionError, match="run"):
         world.run()
     assert world.result() == before
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"executor": 5}, "executor"),
+        ({"executor": "pool"}, "executor"),
+        ({"cost_per_hour": 10**400}, "cost_per_hour"),
+        ({"cost_per_hour": {"agents": 10**400}}, "cost_per_hour.agents"),
+        ({"allow_code": "yes"}, "allow_code"),
+        ({"allow_code": 1}, "allow_code"),
+    ],
+    ids=["executor-int", "executor-str", "cost-huge", "cost-map-huge", "code-str", "code-int"],
+)
+@pytest.mark.parametrize(
+    "function", [staff_by_simulation, staff_intervals_by_simulation], ids=["period", "intervals"]
+)
+def test_staffing_refuses_bad_options_before_simulating(
+    function: Any, options: dict[str, Any], field: str
+) -> None:
+    # Before: AttributeError ('int' object has no attribute 'submit') once the
+    # runs began, OverflowError, and allow_code="yes" let scenario code run.
+    scenario = Scenario.model_validate(MINIMAL_SCENARIO)
+    refused(
+        lambda: function(scenario, targets=StaffingTarget(asa=20), replications=2, **options),
+        field,
+    )
+
+
+@pytest.mark.parametrize("allow_code", ["yes", 1, None], ids=["str", "int", "None"])
+def test_world_refuses_allow_code_that_is_not_a_bool(allow_code: Any) -> None:
+    # Before: any truthy value allowed the scenario's code to run.
+    scenario = Scenario.model_validate(MINIMAL_SCENARIO)
+    refused(lambda: World(scenario, allow_code=allow_code), "allow_code")

@@ -79,13 +79,13 @@ def _fail(field_name: str, value: Any, expected: str) -> InvalidInputError:
 def _number(name: str, value: float | None, *, low: float, high: float | None) -> None:
     if value is None:
         return
-    ok = (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= low
-        and (high is None or value <= high)
-    )
+    number = math.nan
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer no float holds
+            number = math.nan
+    ok = math.isfinite(number) and number >= low and (high is None or number <= high)
     if not ok:
         upper = "" if high is None else f" and <= {high:g}"
         raise _fail(name, value, f"a finite number >= {low:g}{upper}")
@@ -301,6 +301,8 @@ def _check_options(
     replications: int | None,
     max_agents: int,
     cost_per_hour: float | Mapping[str, float] | None,
+    executor: Executor | None,
+    allow_code: bool,
 ) -> int:
     if not isinstance(scenario, Scenario):
         raise _fail("scenario", type(scenario).__name__, "a Scenario (see load_scenario)")
@@ -328,6 +330,10 @@ def _check_options(
             _number(f"cost_per_hour.{name}", price, low=0.0, high=None)
     else:
         _number("cost_per_hour", cost_per_hour, low=0.0, high=None)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise _fail("executor", executor, "None or an executor with submit (such as Executor)")
+    if not isinstance(allow_code, bool):
+        raise _fail("allow_code", allow_code, "True or False")
     return count
 
 
@@ -670,7 +676,10 @@ def staff_by_simulation(
 
     ``scenario`` is a :class:`~valueroute.sim.scenario.Scenario`, ``targets``
     one :class:`StaffingTarget` or a non-empty list of them, ``start``
-    ``None`` or a mapping of group name to an integer >= 0. Anything else
+    ``None`` or a mapping of group name to an integer >= 0, ``executor``
+    ``None`` or an executor (an object with ``submit``, as
+    :class:`concurrent.futures.Executor`), ``allow_code`` ``True`` or
+    ``False``. Anything else
     (checked before any simulation runs) raises
     :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
@@ -681,6 +690,8 @@ def staff_by_simulation(
         replications=replications,
         max_agents=max_agents,
         cost_per_hour=cost_per_hour,
+        executor=executor,
+        allow_code=allow_code,
     )
     base_seed = scenario.seed if seed is None else seed
     names = tuple(g.name for g in scenario.agent_groups)
@@ -952,7 +963,8 @@ def staff_intervals_by_simulation(
     interval ``i`` simulating i + 2 intervals, so O(I²) simulated intervals
     in all; plus a pilot and a final whole-day run.
 
-    ``scenario`` and ``targets`` are as in :func:`staff_by_simulation`;
+    ``scenario``, ``targets``, ``executor`` and ``allow_code`` are as in
+    :func:`staff_by_simulation`;
     anything else (checked before any simulation runs) raises
     :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
@@ -963,6 +975,8 @@ def staff_intervals_by_simulation(
         replications=replications,
         max_agents=max_agents,
         cost_per_hour=cost_per_hour,
+        executor=executor,
+        allow_code=allow_code,
     )
     base_seed = scenario.seed if seed is None else seed
     names = tuple(g.name for g in scenario.agent_groups)

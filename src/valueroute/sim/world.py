@@ -214,7 +214,7 @@ class World:
     :func:`~valueroute.sim.scenario.load_scenario` or
     ``Scenario.model_validate``; a plain mapping is not validated here);
     ``replication`` and ``seed`` are integers >= 0 (``seed=None``: the
-    scenario's). Anything else raises
+    scenario's), ``allow_code`` is ``True`` or ``False``. Anything else raises
     :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
 
@@ -231,6 +231,11 @@ class World:
                 f"World: scenario: got {bounded_repr(scenario)} of type {type(scenario).__name__} "
                 "(expected a Scenario; load_scenario or Scenario.model_validate builds one)",
                 [("scenario", type(scenario).__name__, "a Scenario")],
+            )
+        if not isinstance(allow_code, bool):
+            raise InvalidInputError(
+                f"World: allow_code: got {bounded_repr(allow_code)} (expected True or False)",
+                [("allow_code", bounded_repr(allow_code), "True or False")],
             )
         scenario.check_code(allow_code=allow_code)
         self.scenario = scenario
