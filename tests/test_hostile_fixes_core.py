@@ -453,3 +453,23 @@ def test_event_from_dict_reads_back_to_dict() -> None:
     assert Event.from_dict(event.to_dict()) == event
     minimal = {"seq": 0, "time": 1, "kind": "task_submitted"}
     assert Event.from_dict(minimal) == Event(0, 1.0, EventKind.task_submitted)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"seq": 1e400, "time": 1.0, "kind": "task_submitted"}',
+        '{"seq": 1, "time": 1' + "0" * 400 + ', "kind": "task_submitted"}',
+    ],
+    ids=["seq-1e400", "time-400-digits"],
+)
+def test_an_exported_event_file_with_a_number_no_float_holds_is_refused(
+    tmp_path: Path, line: str
+) -> None:
+    from valueroute.journal import JournalFormatError, export_events, import_events
+
+    path = tmp_path / "events.jsonl"
+    export_events([Event(0, 0.0, EventKind.task_submitted, "t")], path)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(line + "\n")
+    refusal(lambda: import_events(path), JournalFormatError, "line 3")

@@ -14,10 +14,13 @@ JSON form (one object per event, see :meth:`Event.to_dict`)::
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
+
+from valueroute.errors import InvalidInputError, bounded_repr
 
 __all__ = ["Event", "EventKind"]
 
@@ -88,12 +91,63 @@ class Event(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Rebuild an event from :meth:`to_dict` output."""
+        """Rebuild an event from :meth:`to_dict` output.
+
+        ``data`` is a mapping with ``seq`` (an integer >= 0), ``time`` (a
+        finite number of seconds), ``kind`` (an :class:`EventKind` value) and,
+        optionally, ``task`` and ``agent`` (a string or ``None``) and ``data``
+        (a mapping or ``None``). Anything else raises
+        :class:`~valueroute.errors.InvalidInputError` naming the field, with
+        the value cut short.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(
+                f"event: got {bounded_repr(data)} of type {type(data).__name__} "
+                "(expected a mapping with seq, time and kind)"
+            )
+        for name in ("seq", "time", "kind"):
+            if name not in data:
+                raise InvalidInputError(
+                    f"{name}: missing from {bounded_repr(data)} (expected every event to have one)"
+                )
+        seq = data["seq"]
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            _refuse("seq", seq, "an integer >= 0")
+        time = data["time"]
+        # Compared, not converted: an integer beyond float range cannot be; nan fails too.
+        if (
+            isinstance(time, bool)
+            or not isinstance(time, int | float)
+            or not -_FLOAT_MAX <= time <= _FLOAT_MAX
+        ):
+            _refuse("time", time, "a finite number of seconds")
+        kind = data["kind"]
+        if not isinstance(kind, str) or kind not in _KINDS:
+            _refuse("kind", kind, "an event kind such as 'task_submitted'")
+        task = data.get("task")
+        agent = data.get("agent")
+        for name, label in (("task", task), ("agent", agent)):
+            if label is not None and not isinstance(label, str):
+                _refuse(name, label, "an id string or None")
+        payload = data.get("data")
+        if payload is not None and not isinstance(payload, Mapping):
+            _refuse("data", payload, "a mapping or None")
         return cls(
-            seq=int(data["seq"]),
-            time=float(data["time"]),
-            kind=EventKind(data["kind"]),
-            task=data.get("task"),
-            agent=data.get("agent"),
-            data=dict(data.get("data") or {}),
+            seq=seq,
+            time=float(time),
+            kind=_KINDS[kind],
+            task=task,
+            agent=agent,
+            data=dict(payload or {}),
         )
+
+
+_KINDS: dict[str, EventKind] = {kind.value: kind for kind in EventKind}
+_FLOAT_MAX = sys.float_info.max
+
+
+def _refuse(field: str, value: object, expected: str) -> NoReturn:
+    raise InvalidInputError(
+        f"{field}: got {bounded_repr(value)} of type {type(value).__name__} (expected {expected})",
+        [(field, value, expected)],
+    )
