@@ -613,3 +613,10 @@ def test_world_refuses_allow_code_that_is_not_a_bool(allow_code: Any) -> None:
     # Before: any truthy value allowed the scenario's code to run.
     scenario = Scenario.model_validate(MINIMAL_SCENARIO)
     refused(lambda: World(scenario, allow_code=allow_code), "allow_code")
+
+
+@pytest.mark.parametrize("field", ["service_level", "asa", "abandon"])
+@pytest.mark.parametrize("value", [10**400, -(10**400)], ids=["huge", "-huge"])
+def test_staffing_target_refuses_a_goal_no_float_holds(field: str, value: int) -> None:
+    # Before: OverflowError from math.isfinite.
+    refused(lambda: StaffingTarget(**{field: value}), field)
