@@ -321,9 +321,17 @@ def test_targets_skills_patience_and_channel_reach_the_scenario() -> None:
     [
         ([3, 3], "staffing: got '2 counts' (expected 3, one per interval"),
         ([3, 3, 3, 3], "staffing: got '4 counts'"),
-        ([3, -1, 3], "staffing.1: got -1"),
+        ([3, -1, 3], "staffing.1: got -1 (expected an agent count, an integer from 0 to 100000)"),
         ([3, 2.5, 3], "staffing.1: got 2.5"),
         ([3, True, 3], "staffing.1: got True"),
+        (
+            [3, 100_001, 3],
+            "staffing.1: got 100001 (expected an agent count, an integer from 0 to 100000",
+        ),
+        (
+            10**400,
+            "staffing: got <integer of about 401 digits> (expected an agent count from 0 to 100000",
+        ),
         (-2, "staffing: got -2"),
         (True, "staffing: got True"),
         ("3", "staffing: got 'str'"),

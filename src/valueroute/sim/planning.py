@@ -340,8 +340,8 @@ def _headcount(
     if isinstance(staffing, bool):
         raise _fail("staffing", staffing, "an agent count, a list of counts or a StaffingTable")
     if isinstance(staffing, int | np.integer):
-        if staffing < 0:
-            raise _fail("staffing", int(staffing), "an agent count >= 0")
+        if not 0 <= staffing <= MAX_AGENTS:
+            raise _fail("staffing", int(staffing), f"an agent count from 0 to {MAX_AGENTS}")
         return int(staffing), []
     if isinstance(staffing, StaffingTable):
         counts: Any = staffing.agents
@@ -363,8 +363,14 @@ def _headcount(
         )
     headcount = []
     for index, count in enumerate(counts):
-        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
-            raise _fail(f"{field}.{index}", count, "an agent count, an integer >= 0")
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int | np.integer)
+            or not 0 <= count <= MAX_AGENTS
+        ):
+            raise _fail(
+                f"{field}.{index}", count, f"an agent count, an integer from 0 to {MAX_AGENTS}"
+            )
         headcount.append(int(count))
     return None, headcount
 
