@@ -620,3 +620,12 @@ def test_world_refuses_allow_code_that_is_not_a_bool(allow_code: Any) -> None:
 def test_staffing_target_refuses_a_goal_no_float_holds(field: str, value: int) -> None:
     # Before: OverflowError from math.isfinite.
     refused(lambda: StaffingTarget(**{field: value}), field)
+
+
+@pytest.mark.parametrize("tiny", [5e-324, 1e-310], ids=["smallest", "subnormal"])
+def test_policies_refuse_a_setting_whose_rate_is_infinite(tiny: float) -> None:
+    # Before: accepted; every task then got an infinite slope and was held as
+    # unscorable when it arrived.
+    refused(lambda: s.AgingPriority(tiny), "seconds_per_point")
+    refused(lambda: s.ValueAtRisk(tiny), "expected_wait")
+    refused(lambda: s.ValueAtRisk({"claim": tiny, "*": 60.0}), "expected_wait")

@@ -160,6 +160,16 @@ def _positive(owner: str, name: str, value: Any, *, allow_zero: bool = False) ->
     return number
 
 
+def _finite_reciprocal(owner: str, name: str, value: float) -> None:
+    """Refuse a positive ``value`` so small that ``1 / value`` is infinite (a subnormal float)."""
+    if math.isinf(1.0 / value):
+        raise InvalidInputError(
+            f"{owner}.{name}: got {_shown(value)} (expected a number whose reciprocal is finite, "
+            "about 5.6e-309 or more)",
+            [(f"{owner}.{name}", value, "a number whose reciprocal is finite")],
+        )
+
+
 class _PerType:
     """A number per task type, with ``"*"`` as the value for every other type.
 
@@ -280,6 +290,7 @@ class AgingPriority:
 
     def __init__(self, seconds_per_point: float = 60.0) -> None:
         self.seconds_per_point = _positive("AgingPriority", "seconds_per_point", seconds_per_point)
+        _finite_reciprocal("AgingPriority", "seconds_per_point", self.seconds_per_point)
         self._rate = 1.0 / self.seconds_per_point
 
     def segment(self, task: Task, now: float) -> Segment:
@@ -829,6 +840,8 @@ class ValueAtRisk:
         tolerance: float = 0.01,
     ) -> None:
         self.expected_wait = _PerType("ValueAtRisk", "expected_wait", expected_wait)
+        for wait in (self.expected_wait.default, *self.expected_wait.values.values()):
+            _finite_reciprocal("ValueAtRisk", "expected_wait", wait)
         self.handle_seconds = _PerType(
             "ValueAtRisk", "handle_seconds", handle_seconds, allow_zero=True
         )
