@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats  # type: ignore[import-untyped]
 
 from valueroute import erlang as e
 from valueroute.errors import ErlangError, InvalidInputError, ValueRouteError
@@ -262,6 +263,33 @@ def test_a_mean_wait_beyond_the_largest_float_is_infinite(n: int, aht: float) ->
     assert speed == expected
 
 
+@pytest.mark.parametrize(
+    ("keywords", "name"),
+    [
+        ({"aht": 180.0, "patience": 1e-308}, "patience"),
+        ({"aht": 1e-308, "patience": 60.0}, "aht"),
+    ],
+    ids=["patience-1e-308", "aht-1e-308"],
+)
+def test_erlang_a_refuses_rates_beyond_the_largest_float(
+    keywords: dict[str, Any], name: str
+) -> None:
+    # 1/patience times the queue length overflowed (a RuntimeWarning); traffic/aht
+    # and agents/aht both infinite made a NaN that int() refused (a ValueError).
+    refusal(lambda: e.erlang_a(10, 5.0, **keywords), ErlangError, name)
+    refusal(lambda: e.required_agents(5.0, abandon=0.1, **keywords), ErlangError, name)
+
+
+def test_erlang_a_at_tiny_but_representable_rates_reaches_its_limits() -> None:
+    # Callers who abandon at once see Erlang B; agents who serve at once, Erlang C.
+    assert e.erlang_a(10, 5.0, aht=180.0, patience=1e-300).p_wait == pytest.approx(
+        e.erlang_b(10, 5.0), rel=1e-9
+    )
+    assert e.erlang_a(10, 5.0, aht=1e-300, patience=60.0).p_wait == pytest.approx(
+        e.erlang_c(10, 5.0), rel=1e-9
+    )
+
+
 # ---------------------------------------------------------------- Erlang: shapes and forecasts
 
 
@@ -358,14 +386,32 @@ def test_mean_ci_refuses_values_that_are_not_real_numbers() -> None:
         refusal(partial(mean_ci, values), InvalidInputError, "values")
 
 
+@pytest.mark.parametrize("df", [10**78, 10**400], ids=["10**78", "10**400"])
+def test_student_t_quantile_at_degrees_of_freedom_beyond_a_float_is_the_normal_one(
+    df: int,
+) -> None:
+    from valueroute.sim import student_t_quantile
+
+    # df**4 passed the largest float: an OverflowError.
+    assert student_t_quantile(0.9, df) == pytest.approx(float(stats.norm.ppf(0.9)), rel=1e-12)
+
+
+def test_interval_figures_refuse_what_is_not_a_replication() -> None:
+    from valueroute.sim.metrics import interval_band, interval_series
+
+    refusal(lambda: interval_series(5, "asa"), InvalidInputError, "replication")  # type: ignore[arg-type]
+    refusal(lambda: interval_band(5, "asa"), InvalidInputError, "replications")  # type: ignore[arg-type]
+    refusal(lambda: interval_band([5], "asa"), InvalidInputError, "replication")  # type: ignore[list-item]
+    # The confidence is checked even when there is nothing to band.
+    refusal(lambda: interval_band([], "asa", confidence=2.0), InvalidInputError, "confidence")
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     values=st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=30),
     confidence=st.floats(0.5, 0.99),
 )
 def test_mean_ci_still_matches_scipy(values: list[float], confidence: float) -> None:
-    from scipy import stats  # type: ignore[import-untyped]
-
     from valueroute.sim import mean_ci
 
     mean, half = mean_ci(values, confidence=confidence)

@@ -470,7 +470,13 @@ def _queue_terms(
                 f"{arrival:g}/s (more than {_MAX_QUEUE_TERMS} queue states matter); "
                 "use Erlang C, its limit for infinite patience"
             )
-        rates = serve + theta * np.arange(1, length + 2, dtype=np.float64)
+        with np.errstate(over="ignore"):  # an infinite rate is refused just below
+            rates = serve + theta * np.arange(1, length + 2, dtype=np.float64)
+        if not math.isfinite(float(rates[-1])):
+            raise ErlangError(
+                f"patience {1.0 / theta:g} s is too short for Erlang A: the abandonment "
+                "rates of the queue states (queue length / patience) pass the largest float"
+            )
         log_terms = np.empty(length + 1)
         log_terms[0] = 0.0
         np.cumsum(math.log(arrival) - np.log(rates[:-1]), out=log_terms[1:])
@@ -489,6 +495,11 @@ def _erlang_a_one(n: int, a: float, aht: float, patience: float, awt: float) -> 
     arrival = a / aht
     serve = n / aht
     theta = 1.0 / patience
+    if not (math.isfinite(arrival) and math.isfinite(serve)):
+        raise ErlangError(
+            f"aht={aht:g} s is too short for traffic={a:g} and agents={n}: the arrival or "
+            "service rate (traffic/aht, agents/aht) passes the largest float"
+        )
     log_terms, rates, peak = _queue_terms(arrival, serve, theta)
     weights = np.exp(log_terms - peak)
     log_inverse_b = 0.0 if n == 0 else float(_log_inverse_erlang_b(np.array([n]), np.array([a]))[0])

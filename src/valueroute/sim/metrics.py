@@ -330,6 +330,10 @@ def student_t_quantile(p: float, df: int) -> float:
     if df == 2:
         return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
     z = _normal_quantile(p)
+    if df > 10**76:
+        # t is the normal distribution to far below a float's precision, and
+        # df**4 would pass the largest float.
+        return z
     z2 = z * z
     g1 = (z2 + 1) * z / 4
     g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
@@ -452,7 +456,16 @@ def interval_series(
     For ``"all"`` the counts of every type are added before dividing, as the
     ``"all"`` KPIs are. Times are interval starts (backlog: sample times), in
     seconds. O(intervals × types).
+
+    ``replication`` is a :class:`ReplicationResult`, ``kpi`` one of
+    :data:`INTERVAL_KPIS`, ``task_type`` ``"all"`` or a task type of the run;
+    anything else raises :class:`~valueroute.errors.InvalidInputError` naming it.
     """
+    if not isinstance(replication, ReplicationResult):
+        raise InvalidInputError(
+            f"replication: got {type(replication).__name__} (expected a ReplicationResult)",
+            [("replication", replication, "a ReplicationResult")],
+        )
     if not isinstance(kpi, str) or kpi not in INTERVAL_KPIS:
         from valueroute.sim.scenario import _shown
 
@@ -518,7 +531,19 @@ def interval_band(
     half-width is NaN with fewer than two defined values. Replications must
     come from one scenario (same intervals). O(replications × intervals ×
     types).
+
+    ``replications`` is a sequence of :class:`ReplicationResult`, ``confidence``
+    a real number strictly between 0 and 1, ``kpi`` and ``task_type`` as in
+    :func:`interval_series`; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming it.
     """
+    _probability(confidence, "confidence")
+    if isinstance(replications, str | bytes | Mapping) or not isinstance(replications, Sequence):
+        raise InvalidInputError(
+            f"replications: got {type(replications).__name__} (expected a sequence of "
+            "ReplicationResult)",
+            [("replications", replications, "a sequence of ReplicationResult")],
+        )
     columns = [interval_series(r, kpi, task_type) for r in replications]
     if not columns:
         return []
