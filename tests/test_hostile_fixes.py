@@ -629,3 +629,25 @@ def test_policies_refuse_a_setting_whose_rate_is_infinite(tiny: float) -> None:
     refused(lambda: s.AgingPriority(tiny), "seconds_per_point")
     refused(lambda: s.ValueAtRisk(tiny), "expected_wait")
     refused(lambda: s.ValueAtRisk({"claim": tiny, "*": 60.0}), "expected_wait")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: stream_key("a\ud83d"),
+        lambda: RandomStreams(0).generator("handle", "\udc80"),
+    ],
+    ids=["stream_key", "generator"],
+)
+def test_stream_names_with_a_lone_surrogate_are_refused(call: Callable[[], object]) -> None:
+    # Before: UnicodeEncodeError from hashing the name.
+    refused(call, "name")
+
+
+def test_random_streams_repr_stays_short_for_any_seed() -> None:
+    # Before: ValueError (an integer beyond Python's 4,300 digits for str()).
+    text = repr(RandomStreams(10**5000))
+    assert len(text) <= 200
+    assert (
+        repr(RandomStreams(7, replication=2)) == "RandomStreams(seed=7, replication=2, streams=0)"
+    )

@@ -46,7 +46,14 @@ def stream_key(*parts: str) -> int:
     True
     """
     name = _join(parts)
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=16).digest()
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(
+            f"name: got {bounded_repr(name)} (expected text without lone surrogates)",
+            [("name", name, "text without lone surrogates")],
+        ) from None
+    digest = hashlib.blake2b(encoded, digest_size=16).digest()
     return int.from_bytes(digest, "little")
 
 
@@ -145,7 +152,8 @@ class RandomStreams:
 
     def __repr__(self) -> str:
         return (
-            f"RandomStreams(seed={self.seed}, replication={self.replication_index}, "
+            f"RandomStreams(seed={bounded_repr(self.seed)}, "
+            f"replication={bounded_repr(self.replication_index)}, "
             f"streams={len(self._generators)})"
         )
 
