@@ -264,7 +264,9 @@ def pool_state(pool: AgentPool) -> tuple[object, ...]:
     return tuple((a.id, a.state, a.reason, dict(a.load), a.idle_since) for a in pool)
 
 
-@pytest.mark.parametrize("channels", [5, None, [1], Opaque(), [b"voice"], {"voice": 1, 2: 3}])
+@pytest.mark.parametrize(
+    "channels", [5, None, [1], Opaque(), [b"voice"], {"voice": 1, 2: 3}, [["voice"]], b"voice"]
+)
 def test_pool_refuses_exclusive_channels_that_are_not_channel_names(channels: object) -> None:
     refusal(lambda: AgentPool(exclusive_channels=channels), field="exclusive_channels")  # type: ignore[arg-type]
 

@@ -355,14 +355,14 @@ class AgentPool:
                 f"exclusive_channels: got {bounded_repr(exclusive_channels)} of type "
                 f"{type(exclusive_channels).__name__} {expected}"
             )
-        channels = frozenset(exclusive_channels)
+        channels = list(exclusive_channels)
         for channel in channels:
             if not isinstance(channel, str):
                 raise InvalidInputError(
                     f"exclusive_channels: got the item {bounded_repr(channel)} of type "
                     f"{type(channel).__name__} {expected}"
                 )
-        self.exclusive_channels = channels
+        self.exclusive_channels = frozenset(channels)
         self._agents: dict[str, Agent] = {}
         self._by_order: dict[int, Agent] = {}
         # Availability by registration order is kept only once a strategy
