@@ -176,8 +176,10 @@ def test_staff_prints_a_table_and_csv(capsys: pytest.CaptureFixture[str], foreca
     common = [str(forecast), "--target", "0.8", "--awt", "20", "--aht", "180"]
     assert main(["staff", *common]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split()[:4] == ["interval", "calls", "Erlangs", "agents"]
-    assert table[-1].startswith("total: 465 calls")
+    assert table[0].split()[:5] == ["interval", "calls", "load", "Erl", "agents"]
+    assert "SL % (20 s)" in table[0]
+    assert table[-2].startswith("total: 465 calls")
+    assert table[-1] == "of 900 s"
     assert main(["staff", *common, "--patience", "90", "--csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith(",p_abandon")

@@ -89,7 +89,6 @@ FAILURES: list[tuple[list[str], str]] = [
     (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--aht", "-5"], "--aht: got '-5'"),
     (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--shrinkage", "1"], "--shrinkage"),
     (["staff", FORECAST, "--target", "0.8", "--awt", "20", "--shrinkage", "nan"], "--shrinkage"),
-    (["staff", FORECAST, "--target", "0.8"], "needs awt"),
     (["staff", FORECAST, "--target", "nan", "--awt", "20"], "--target: got 'nan'"),
     (["staff", FORECAST, "--abandon", "2", "--patience", "60"], "--abandon: got '2'"),
     (["staff", FORECAST, "--abandon", "0.1", "--patience", "0"], "--patience: got '0'"),

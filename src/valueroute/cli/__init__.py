@@ -11,15 +11,18 @@ line on stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import inspect
+import json
 import math
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from valueroute import __version__
 from valueroute.errors import InvalidInputError, ValueRouteError
@@ -120,6 +123,97 @@ def integer(*, low: int = 0, high: int = 10**20 - 1) -> Callable[[str], int]:
 
     parse.__name__ = "integer"
     return parse
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets, braces and double quotes."""
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    start = 0
+    for index, char in enumerate(text):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def policy_option(text: str) -> str | dict[str, Any]:
+    """A ``--policy`` value: ``NAME``, ``module:attribute`` or ``NAME:KEY=VALUE[,KEY=VALUE]``.
+
+    A ``=`` after the first colon means parameters (no module path or
+    attribute name holds one, so the forms cannot be confused). Each VALUE is
+    read as JSON when it is JSON (``30``, ``true``, ``{"sales": 300}``) and
+    as text otherwise. The name must be a built-in policy and every key one
+    of its parameters; a wrong one is refused naming the closest match.
+    Returns the text itself, or ``{"policy": NAME, "label": text, KEY: VALUE...}``.
+    """
+    name, colon, rest = text.partition(":")
+    if not colon or "=" not in rest:
+        return text
+    from valueroute.scoring import _FACTORIES
+
+    if name not in _FACTORIES:
+        raise argparse.ArgumentTypeError(
+            f"got {shown(text)}: {shown(name)} is not a built-in policy"
+            f"{_did_you_mean(name, _FACTORIES)} (expected NAME:KEY=VALUE[,KEY=VALUE] with NAME "
+            f"one of {', '.join(sorted(_FACTORIES))}; parameters are for built-in policies)"
+        )
+    signature = inspect.signature(_FACTORIES[name])
+    keys = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    setting: dict[str, Any] = {"policy": name, "label": text[:_SHOWN_CHARACTERS]}
+    for pair in _split_top_level(rest):
+        key, equals, value = pair.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}: {shown(pair)} is not KEY=VALUE (expected "
+                "NAME:KEY=VALUE[,KEY=VALUE], e.g. aging_priority:seconds_per_point=30)"
+            )
+        if key not in keys:
+            takes = ", ".join(keys) if keys else "no parameters"
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}: {name} has no parameter {shown(key)}"
+                f"{_did_you_mean(key, keys)} (expected one of: {takes})"
+            )
+        if key in setting:
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}: {shown(key)} is given twice (expected each parameter once)"
+            )
+        try:
+            setting[key] = json.loads(value)
+        except ValueError:
+            setting[key] = value.strip()  # a bare word is text
+        except RecursionError:
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}: the value of {shown(key)} is nested too deeply to read "
+                "(expected a number, text or shallow JSON)"
+            ) from None
+    return setting
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def output_folder(text: str, option: str = "--out") -> Path:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from typing import Any
 
 from valueroute.cli import MAX_SECONDS, number, shown
+from valueroute.cli.output import csv_text, table
 from valueroute.models import TaskSpec
 from valueroute.scoring import AgingPriority
 from valueroute.tasklist import TaskList
@@ -54,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--seconds-per-point",
         type=number(low=0.0, low_open=True, unit=" of seconds"),
         default=120.0,
-        help="waiting seconds one priority point is worth (default: 120)",
+        help="waiting time one priority point is worth, in seconds (default: 120)",
     )
     parser.add_argument(
         "--at",
@@ -63,6 +65,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="moment of the dispatch, in seconds after the first arrival; at least "
         f"{_LAST_ARRIVAL:g}, when the last sample task arrives (default: 600)",
     )
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--json", action="store_true", help="print the order as one JSON object instead of a table"
+    )
+    shape.add_argument("--csv", action="store_true", help="print the order as CSV")
     parser.set_defaults(run=run)
 
 
@@ -72,13 +79,37 @@ def run(args: argparse.Namespace) -> int:
     for minute, fields in enumerate(_DEMO_TASKS):
         tasks.add(TaskSpec(**fields), now=60.0 * minute)
     now = float(args.at)
+    order = [
+        {
+            "rank": rank,
+            "task": task.id,
+            "type": task.type,
+            "channel": task.channel,
+            "priority": task.priority,
+            "age_seconds": task.age(now),
+            "score": score,
+        }
+        for rank, (task, score) in enumerate(tasks.ranked(now), start=1)
+    ]
+    if args.json:
+        print(json.dumps({"at": now, "policy": repr(policy), "order": order}, indent=2))
+        return 0
+    if args.csv:
+        print(csv_text(list(order[0]), [list(row.values()) for row in order]), end="")
+        return 0
     print(f"Dispatch order at t={now:g} s under {policy!r}:")
-    print(
-        f"{'#':>2}  {'task':<8} {'type':<10} {'channel':<11} {'prio':>4} {'age s':>6} {'score':>8}"
-    )
-    for rank, (task, score) in enumerate(tasks.ranked(now), start=1):
-        print(
-            f"{rank:>2}  {task.id:<8} {task.type:<10} {task.channel:<11} "
-            f"{task.priority:>4} {task.age(now):>6.0f} {score:>8.3f}"
-        )
+    rows = [
+        [
+            str(row["rank"]),
+            str(row["task"]),
+            str(row["type"]),
+            str(row["channel"]),
+            str(row["priority"]),
+            f"{row['age_seconds']:.0f}",
+            f"{row['score']:.3f}",
+        ]
+        for row in order
+    ]
+    titles = ["#", "task", "type", "channel", "priority", "age s", "score (points)"]
+    print(table(titles, rows, names=4))
     return 0

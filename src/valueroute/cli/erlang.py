@@ -9,12 +9,23 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import textwrap
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from valueroute.cli import integer, number, shown
+from valueroute.cli.output import (
+    CountingExecutor,
+    ProgressLine,
+    csv_text,
+    figure,
+    table,
+    terminal_width,
+)
 from valueroute.erlang import (
     average_speed_of_answer,
     erlang_a,
@@ -47,32 +58,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _register_staff(subparsers)
 
 
-def _add_targets(parser: argparse.ArgumentParser, *, awt_default: float | None) -> None:
+DEFAULT_AWT = 20.0
+"""The acceptable wait, in seconds, of a service-level target given without --awt."""
+
+
+def _add_targets(parser: argparse.ArgumentParser, *, simulate: bool) -> None:
     parser.add_argument(
         "--target",
         type=_SHARE,
-        help="service-level target: share of calls answered within --awt (e.g. 0.8)",
+        help="service-level target: share of calls answered within --awt, between 0 and 1 "
+        "(e.g. 0.8; default: none)",
     )
     parser.add_argument(
         "--awt",
         type=number(low=0.0, unit=" of seconds"),
-        default=awt_default,
-        help="acceptable waiting time in seconds for the service level"
-        + (f" (default: {awt_default:g})" if awt_default is not None else ""),
+        default=None,
+        help=f"acceptable waiting time of the service level, in seconds (default: {DEFAULT_AWT:g}"
+        + ("; with --simulate, each task type's sla_seconds)" if simulate else ")"),
     )
-    parser.add_argument("--asa", type=_SECONDS, help="average-speed-of-answer target in seconds")
     parser.add_argument(
-        "--abandon", type=_SHARE, help="abandonment target, a share (needs --patience)"
+        "--asa", type=_SECONDS, help="average-speed-of-answer target in seconds (default: none)"
+    )
+    parser.add_argument(
+        "--abandon",
+        type=_SHARE,
+        help="abandonment target, a share between 0 and 1 (needs --patience; default: none)",
     )
     parser.add_argument(
         "--max-occupancy",
         type=number(low=0.0, high=1.0, low_open=True),
-        help="occupancy cap, a share (e.g. 0.85)",
+        help="occupancy cap, a share between 0 and 1 (e.g. 0.85; default: none)",
     )
     parser.add_argument(
         "--patience",
         type=_SECONDS,
-        help="mean patience in seconds: switches from Erlang C to Erlang A (abandonment)",
+        help="mean patience in seconds: switches from Erlang C to Erlang A (abandonment; "
+        "default: none, Erlang C)",
     )
     parser.add_argument(
         "--definition",
@@ -80,7 +101,9 @@ def _add_targets(parser: argparse.ArgumentParser, *, awt_default: float | None) 
         default="offered",
         help="Erlang A service level of all offered calls or of answered calls (default: offered)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    shape.add_argument("--csv", action="store_true", help="print the table as CSV")
 
 
 def _register_erlang(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,15 +121,23 @@ def _register_erlang(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     load.add_argument(
         "--traffic",
         type=number(low=0.0, high=MAX_TRAFFIC, unit=" of Erlangs"),
-        help=f"offered load in Erlangs (at most {MAX_TRAFFIC:g})",
+        help=f"offered load in Erlangs, at most {MAX_TRAFFIC:g} (or --calls and --interval)",
     )
-    load.add_argument("--calls", type=number(low=0.0), help="calls offered in the interval")
-    load.add_argument("--interval", type=_SECONDS, help="interval length in seconds (with --calls)")
+    load.add_argument(
+        "--calls", type=number(low=0.0), help="calls offered in the interval (a count)"
+    )
+    load.add_argument(
+        "--interval", type=_SECONDS, help="interval length in seconds (with --calls; no default)"
+    )
     load.add_argument(
         "--aht", type=_SECONDS, default=180.0, help="mean handle time in seconds (default: 180)"
     )
-    parser.add_argument("--agents", type=integer(low=0, high=MAX_AGENTS), help="agents to evaluate")
-    _add_targets(parser, awt_default=20.0)
+    parser.add_argument(
+        "--agents",
+        type=integer(low=0, high=MAX_AGENTS),
+        help="agents to evaluate, a count (default: find the fewest that meet the targets)",
+    )
+    _add_targets(parser, simulate=False)
     parser.set_defaults(run=run_erlang)
 
 
@@ -136,13 +167,14 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         "--type",
         dest="task_type",
         default="all",
-        help="task type the targets apply to (default: all)",
+        help="task type the targets apply to (default: all, every type together)",
     )
     sim.add_argument(
         "--confidence",
         type=number(low=0.5, high=1.0),
         default=0.95,
-        help="one-sided confidence of the bound that must meet the target (default: 0.95)",
+        help="one-sided confidence of the bound that must meet the target, 0.5 to 1 "
+        "(default: 0.95)",
     )
     sim.add_argument(
         "--replications",
@@ -151,21 +183,36 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     sim.add_argument("--seed", type=integer(low=0), help="random seed (default: the scenario's)")
     sim.add_argument(
-        "--per-interval", action="store_true", help="staff each interval of the scenario"
+        "--per-interval",
+        action="store_true",
+        help="staff each interval of the scenario (default: one staffing for the whole period)",
     )
-    sim.add_argument("--cost-per-hour", type=number(low=0.0), help="cost of one agent-hour")
+    sim.add_argument(
+        "--cost-per-hour",
+        type=number(low=0.0),
+        help="cost of one agent-hour, in your currency (default: none, no cost shown)",
+    )
     sim.add_argument(
         "--max-agents",
         type=integer(low=1, high=MAX_AGENTS),
         default=1000,
-        help="most agents per group (default: 1000)",
+        help="most agents per group, a count (default: 1000)",
     )
-    sim.add_argument("--serial", action="store_true", help="run replications in this process")
-    sim.add_argument("--allow-code", action="store_true", help="let the scenario load user code")
+    sim.add_argument(
+        "--serial",
+        action="store_true",
+        help="run replications in this process (default: one worker process per CPU)",
+    )
+    sim.add_argument(
+        "--allow-code",
+        action="store_true",
+        help="let the scenario load policies or strategies from Python modules (default: off)",
+    )
     parser.add_argument(
         "--aht",
         type=_SECONDS,
-        help="mean handle time in seconds for rows without an aht value",
+        help="mean handle time in seconds for rows without an aht value (default: none; "
+        "needed when a row has none)",
     )
     parser.add_argument(
         "--interval",
@@ -179,8 +226,7 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         default=0.0,
         help="share of paid time not available for calls, in [0, 1) (default: 0)",
     )
-    parser.add_argument("--csv", action="store_true", help="print the table as CSV")
-    _add_targets(parser, awt_default=None)
+    _add_targets(parser, simulate=True)
     parser.set_defaults(run=run_staff)
 
 
@@ -210,6 +256,8 @@ def _finite(value: float) -> float | None:
 
 def run_erlang(args: argparse.Namespace) -> int:
     traffic = _traffic(args)
+    if args.awt is None:
+        args.awt = DEFAULT_AWT
     has_target = any(
         value is not None for value in (args.target, args.asa, args.abandon, args.max_occupancy)
     )
@@ -264,17 +312,26 @@ def run_erlang(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
+    if args.csv:
+        print(csv_text(list(report), [list(report.values())]), end="")
+        return 0
     model = "Erlang A" if args.patience is not None else "Erlang C"
     action = "required" if args.agents is None else "evaluated"
     print(f"{model}: {report['agents']} agents ({action}) for {traffic:.4g} Erlangs")
-    print(f"  probability of waiting   {report['p_wait']:.4f}")
-    level_name = f"service level ({args.awt:g} s)"
-    print(f"  {level_name:<24} {report['service_level']:.4f}")
     asa = report["asa"]
-    print(f"  average speed of answer  {'unbounded' if asa is None else f'{asa:.1f} s'}")
-    print(f"  occupancy                {report['occupancy']:.4f}")
+    rows = [
+        ["probability of waiting", "%", figure(report["p_wait"] * 100, "{:.2f}")],
+        [
+            f"service level within {args.awt:g} s",
+            "%",
+            figure(report["service_level"] * 100, "{:.2f}"),
+        ],
+        ["average speed of answer", "s", "unbounded" if asa is None else f"{asa:.1f}"],
+        ["occupancy", "%", figure(report["occupancy"] * 100, "{:.2f}")],
+    ]
     if "p_abandon" in report:
-        print(f"  probability of abandon   {report['p_abandon']:.4f}")
+        rows.append(["probability of abandoning", "%", figure(report["p_abandon"] * 100, "{:.2f}")])
+    print(table(["figure", "unit", "value"], rows, names=2))
     return 0
 
 
@@ -298,13 +355,16 @@ def run_staff(args: argparse.Namespace) -> int:
     with np.errstate(over="ignore"):
         biggest = float(np.max(forecast.calls * handles)) / float(args.interval)
     _check_traffic(biggest, "forecast calls × aht / --interval")
-    table = staff_intervals(
+    awt: float | None = args.awt
+    if awt is None and args.target is not None:
+        awt = DEFAULT_AWT
+    staffing = staff_intervals(
         forecast.calls,
         interval=args.interval,
         aht=handles,
         labels=forecast.labels,
         service_level=args.target,
-        awt=args.awt,
+        awt=awt,
         asa=args.asa,
         abandon=args.abandon,
         max_occupancy=args.max_occupancy,
@@ -313,29 +373,50 @@ def run_staff(args: argparse.Namespace) -> int:
         definition=args.definition,
     )
     if args.json:
-        print(table.to_json())
+        print(staffing.to_json())
         return 0
     if args.csv:
-        print(table.to_csv(), end="")
+        print(staffing.to_csv(), end="")
         return 0
-    abandon = table.p_abandon is not None
-    header = (
-        f"{'interval':<10} {'calls':>7} {'Erlangs':>8} {'agents':>6} {'sqrt':>5} "
-        f"{'sched':>5} {'SL':>6} {'ASA s':>7} {'occ':>5}"
-    )
-    print(header + (f" {'aband':>6}" if abandon else ""))
-    for row in table.rows():
-        asa = "-" if row["asa"] is None else f"{row['asa']:.1f}"
-        line = (
-            f"{row['interval']:<10} {row['calls']:>7g} {row['traffic']:>8.2f} {row['agents']:>6} "
-            f"{row['sqrt_agents']:>5} {row['scheduled']:>5} {row['service_level']:>6.3f} "
-            f"{asa:>7} {row['occupancy']:>5.2f}"
-        )
-        print(line + (f" {row['p_abandon']:>6.3f}" if abandon else ""))
-    totals = table.totals()
+    abandon = staffing.p_abandon is not None
+    titles = [
+        "interval",
+        "calls",
+        "load Erl",
+        "agents",
+        "sqrt agents",
+        "scheduled",
+        f"SL % ({0.0 if awt is None else awt:g} s)",
+        "ASA s",
+        "occupancy %",
+    ]
+    if abandon:
+        titles.append("abandoned %")
+    rows = []
+    for row in staffing.rows():
+        cells = [
+            str(row["interval"]),
+            f"{row['calls']:g}",
+            f"{row['traffic']:.2f}",
+            str(row["agents"]),
+            str(row["sqrt_agents"]),
+            str(row["scheduled"]),
+            f"{row['service_level'] * 100:.1f}",
+            "-" if row["asa"] is None else f"{row['asa']:.1f}",
+            f"{row['occupancy'] * 100:.1f}",
+        ]
+        if abandon:
+            cells.append(f"{row['p_abandon'] * 100:.1f}")
+        rows.append(cells)
+    print(table(titles, rows))
+    totals = staffing.totals()
     print(
-        f"total: {totals['calls']:g} calls, {totals['agent_intervals']} agent-intervals "
-        f"({totals['scheduled_intervals']} scheduled), peak {totals['peak_agents']} agents"
+        textwrap.fill(
+            f"total: {totals['calls']:g} calls, {totals['agent_intervals']} agent-intervals "
+            f"({totals['scheduled_intervals']} scheduled after {args.shrinkage:.0%} shrinkage), "
+            f"peak {totals['peak_agents']} agents; intervals of {args.interval:g} s",
+            width=terminal_width(),
+        )
     )
     return 0
 
@@ -359,7 +440,7 @@ def _forecast_lines(name: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-_FORECAST_ONLY = ("patience", "max_occupancy", "csv")
+_FORECAST_ONLY = ("patience", "max_occupancy")
 
 
 def _run_staff_simulation(args: argparse.Namespace) -> int:
@@ -367,6 +448,8 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
     from valueroute.scenarios import load_scenario
     from valueroute.sim.run import InlineExecutor
     from valueroute.sim.staffing import (
+        IntervalStaffingResult,
+        StaffingResult,
         StaffingTarget,
         staff_by_simulation,
         staff_intervals_by_simulation,
@@ -399,6 +482,11 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
         abandon=args.abandon,
     )
     scenario = load_scenario(args.simulate)
+    inner: Executor = InlineExecutor()
+    if not args.serial and (os.cpu_count() or 1) > 1:
+        inner = ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+    progress = ProgressLine(f"staffing {scenario.name} by simulation")
+    executor = CountingExecutor(inner, progress, "replications run")
     options = {
         "targets": target,
         "confidence": args.confidence,
@@ -406,13 +494,48 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "max_agents": args.max_agents,
         "cost_per_hour": args.cost_per_hour,
-        "executor": InlineExecutor() if args.serial else None,
+        "executor": executor,
         "allow_code": args.allow_code,
     }
-    result = (
-        staff_intervals_by_simulation(scenario, **options)
-        if args.per_interval
-        else staff_by_simulation(scenario, **options)
-    )
-    print(result.to_json() if args.json else result.table())
+    try:
+        result: StaffingResult | IntervalStaffingResult = (
+            staff_intervals_by_simulation(scenario, **options)
+            if args.per_interval
+            else staff_by_simulation(scenario, **options)
+        )
+    finally:
+        progress.close()
+        inner.shutdown()
+    if args.json:
+        print(result.to_json())
+    elif args.csv:
+        print(_staffing_csv(result), end="")
+    else:
+        print(result.table())
     return 0
+
+
+def _staffing_csv(result: Any) -> str:
+    """Whole period: one row per group; per interval: one row per interval and group."""
+    from valueroute.sim.staffing import StaffingResult
+
+    if isinstance(result, StaffingResult):
+        rows: list[list[Any]] = [
+            [g, result.offered_load[g], result.erlang[g], result.staffing[g]] for g in result.groups
+        ]
+        return csv_text(["group", "load_erlangs", "erlang_c_agents", "simulation_agents"], rows)
+    rows = []
+    for index in range(len(result.offered)):
+        start = index * result.interval_seconds
+        for group in result.groups:
+            rows.append(
+                [
+                    start,
+                    result.offered[index],
+                    result.erlang[index],
+                    group,
+                    result.headcount[group][index],
+                ]
+            )
+    header = ["start_seconds", "offered", "erlang_c_agents", "group", "simulation_agents"]
+    return csv_text(header, rows)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
-from valueroute.cli import MAX_SECONDS, number, shown
+from valueroute.cli import MAX_SECONDS, number, policy_option, shown
+from valueroute.cli.output import csv_text, name_cell, table, terminal_width
 from valueroute.errors import InvalidInputError
 from valueroute.models import TaskSpec
 from valueroute.rules import RuleSet, dry_run, load_rules, parse_rules
@@ -43,7 +45,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dry.add_argument(
         "--policy",
         default="ramp",
-        help="scoring policy name (default: ramp, which is priority plus any rule-started ramp)",
+        type=policy_option,
+        metavar="NAME[:KEY=VALUE,...]",
+        help="scoring policy: a name, or a name with parameters such as "
+        "aging_priority:seconds_per_point=30 (default: ramp, which is priority plus any "
+        "rule-started ramp)",
     )
     dry.add_argument(
         "--param",
@@ -58,7 +64,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="moment of the dispatch in seconds (default: the latest task creation time)",
     )
-    dry.add_argument("--json", action="store_true", help="print one JSON document")
+    shape = dry.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print one JSON document")
+    shape.add_argument("--csv", action="store_true", help="print the dispatch order as CSV")
     dry.set_defaults(run=run_dry_run)
 
 
@@ -127,7 +135,19 @@ def _format(path: Path) -> Any:
 
 def run_dry_run(args: argparse.Namespace) -> int:
     compiled = load_rules(args.rules)
-    policy = policy_by_name(args.policy, **_policy_params(args.param))
+    params = _policy_params(args.param)
+    if isinstance(args.policy, dict):
+        given = {key: value for key, value in args.policy.items() if key not in ("policy", "label")}
+        twice = sorted(set(given) & set(params))
+        if twice:
+            raise InvalidInputError(
+                f"--param {shown(twice[0])}: also given in --policy (expected each parameter once)"
+            )
+        name = args.policy["policy"]
+        params = given | params
+    else:
+        name = args.policy
+    policy = policy_by_name(name, **params)
     specs = _read_tasks(args.tasks)
     if args.at is None:
         now = max((spec.created for spec in specs if spec.created is not None), default=0.0)
@@ -154,17 +174,57 @@ def run_dry_run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2, allow_nan=False))
         return 0
-    print(f"Dispatch order at t={now:g} s: rules {compiled.name!r} v{compiled.version}, {policy!r}")
+    if args.csv:
+        header = ["rank", "task", "type", "department", "priority", "value", "due_in_seconds"]
+        records = [
+            [
+                row.rank,
+                row.task.id,
+                row.task.type,
+                row.task.department,
+                row.task.priority,
+                row.task.value,
+                None if row.task.due is None else row.task.due - now,
+                row.score,
+                ";".join(row.explanation.rules),
+            ]
+            for row in rows
+        ]
+        print(csv_text([*header, "score", "rules"], records), end="")
+        return 0
     print(
-        f"{'#':>3}  {'task':<10} {'type':<13} {'department':<24} {'prio':>4} "
-        f"{'value':>8} {'due in s':>9} {'score':>9}  rules"
+        textwrap.fill(
+            f"Dispatch order at t={now:g} s: rules {name_cell(compiled.name)!r} "
+            f"v{compiled.version}, {policy!r}",
+            width=terminal_width(),
+        )
     )
+    cells = []
     for row in rows:
         task = row.task
         due_in = "-" if task.due is None else f"{task.due - now:.0f}"
+        cells.append(
+            [
+                str(row.rank),
+                task.id,
+                task.type,
+                task.department or "-",
+                str(task.priority),
+                f"{task.value:.2f}",
+                due_in,
+                f"{row.score:.3f}",
+            ]
+        )
+    titles = ["#", "task", "type", "department", "priority", "value", "due in s", "score"]
+    print(table(titles, cells, names=2, text=(2, 3)))
+    print("\nrules that matched:")
+    for row in rows:
         print(
-            f"{row.rank:>3}  {task.id:<10} {task.type:<13} {task.department or '-':<24} "
-            f"{task.priority:>4} {task.value:>8.2f} {due_in:>9} {row.score:>9.3f}  "
-            f"{', '.join(row.explanation.rules) or '-'}"
+            textwrap.fill(
+                f"{row.rank}. {row.task.id}: {', '.join(row.explanation.rules) or '-'}",
+                width=terminal_width(),
+                initial_indent="  ",
+                subsequent_indent="     ",
+            )
         )
     return 0

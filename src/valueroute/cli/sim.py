@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import argparse
-import math
-import sys
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from valueroute.cli import integer, output_folder, shown, write_failure
+from valueroute.cli import integer, output_folder, policy_option, shown, write_failure
+from valueroute.cli.output import ProgressLine, csv_text, figure, name_cell, table, terminal_width
 from valueroute.errors import InvalidInputError
 from valueroute.scenarios import load_scenario
 from valueroute.sim.run import ComparisonResult, SimulationResult, compare, simulate
+from valueroute.sim.scenario import Scenario
 
 __all__ = ["register", "run_compare", "run_simulate"]
 
 MAX_REPLICATIONS = 10_000
 """The most replications a command runs (as a scenario file may ask for)."""
 
-_SHOWN = (
-    ("offered", "offered", "{:.0f}"),
-    ("answered", "answered", "{:.0f}"),
-    ("abandoned", "abandoned", "{:.0f}"),
-    ("service_level", "SL", "{:.1%}"),
-    ("asa", "ASA s", "{:.1f}"),
-    ("p90_wait", "p90 wait", "{:.1f}"),
-    ("aht", "AHT s", "{:.0f}"),
-    ("value_sla_attainment", "value SLA", "{:.1%}"),
+_SHOWN: tuple[tuple[str, str, str, float], ...] = (
+    # (KPI, column title with its unit, format, scale)
+    ("offered", "offered", "{:.0f}", 1.0),
+    ("answered", "answered", "{:.0f}", 1.0),
+    ("abandoned", "abandoned", "{:.0f}", 1.0),
+    ("service_level", "SL %", "{:.1f}", 100.0),
+    ("asa", "ASA s", "{:.1f}", 1.0),
+    ("p90_wait", "p90 wait s", "{:.1f}", 1.0),
+    ("aht", "AHT s", "{:.0f}", 1.0),
+    ("value_sla_attainment", "value SLA %", "{:.1f}", 100.0),
 )
+_COMPARED = _SHOWN[3:]
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -38,14 +42,23 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help=f"replications, 1 to {MAX_REPLICATIONS} (default: the scenario's)",
     )
     parser.add_argument("--seed", type=integer(low=0), help="random seed (default: the scenario's)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    shape.add_argument(
+        "--csv",
+        action="store_true",
+        help="print the table as CSV (one row per name and KPI: mean, half-width, interval, n)",
+    )
     parser.add_argument(
         "--allow-code",
         action="store_true",
         help="allow the scenario to load policies or strategies from Python modules",
     )
     parser.add_argument(
-        "--serial", action="store_true", help="run replications one after another in-process"
+        "--serial",
+        action="store_true",
+        help="run replications one after another in this process (default: one worker "
+        "process per CPU, as bench does)",
     )
     parser.add_argument(
         "--report",
@@ -84,22 +97,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--policy",
         action="append",
         required=True,
-        help="a policy name (repeat; the first is the baseline), e.g. fifo",
+        type=policy_option,
+        metavar="NAME[:KEY=VALUE,...]",
+        help="a policy (repeat; the first is the baseline): a name (fifo), a name with "
+        "parameters (aging_priority:seconds_per_point=30), or module:attribute with --allow-code",
     )
     cmp.set_defaults(run=run_compare)
-
-
-class _Progress:
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.shown = -1
-
-    def __call__(self, fraction: float) -> None:
-        percent = int(fraction * 100)
-        if percent != self.shown and sys.stderr.isatty():
-            self.shown = percent
-            end = "\n" if percent >= 100 else ""
-            print(f"\r{self.label}: {percent:3d}%", end=end, file=sys.stderr, flush=True)
 
 
 def _executor(args: argparse.Namespace) -> Any:
@@ -155,13 +158,14 @@ def run_simulate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     folder = None if args.out is None else output_folder(args.out)
     report = _report_file(args.report)
+    progress = ProgressLine(f"simulating {scenario.name}")
     result = simulate(
         scenario,
         replications=args.replications,
         seed=args.seed,
         allow_code=args.allow_code,
         executor=_executor(args),
-        progress=_Progress(f"simulating {scenario.name}"),
+        progress=progress,
     )
     if folder is not None:
         try:
@@ -174,7 +178,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json(replications=False))
         return 0
-    _print_result(result)
+    if args.csv:
+        print(_result_csv(result), end="")
+        return 0
+    _print_result(result, scenario)
     if folder is not None:
         print(f"\nwritten: {folder / 'result.json'} and CSV tables")
     if report is not None:
@@ -182,35 +189,79 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format(value: float, pattern: str) -> str:
-    return "-" if math.isnan(value) else pattern.format(value)
+_FIGURES = ("mean", "half_width", "ci_low", "ci_high", "n")
 
 
-def _print_result(result: SimulationResult) -> None:
+def _thresholds(scenario: Scenario, width: int) -> str:
+    """The service-level threshold T of each type, as the table's note (wrapped to width)."""
+    parts = [f"{name_cell(t.name)} {t.sla_seconds:g} s" for t in scenario.task_types]
+    text = (
+        "SL % = share answered within T ("
+        + scenario.service_level_definition
+        + " definition); T: "
+        + ", ".join(parts)
+    )
+    return textwrap.fill(text, width=width, subsequent_indent="  ")
+
+
+def _cells(
+    kpis: dict[str, dict[str, float]],
+    shown: Sequence[tuple[str, str, str, float]],
+    *,
+    sign: bool = False,
+    half: bool = True,
+) -> list[str]:
+    cells = []
+    for kpi, _, pattern, scale in shown:
+        figures = kpis[kpi]
+        fmt = pattern.replace("{:", "{:+") if sign else pattern
+        cells.append(
+            figure(figures["mean"] * scale, fmt, figures["half_width"] * scale if half else None)
+        )
+    return cells
+
+
+def _print_result(result: SimulationResult, scenario: Scenario) -> None:
+    width = terminal_width()
     count = len(result.replications)
     print(
-        f"{result.scenario}: policy {result.policy}, {count} replication"
-        f"{'s' if count != 1 else ''}, seed {result.seed}"
+        textwrap.fill(
+            f"{result.scenario}: policy {result.policy}, {count} replication"
+            f"{'s' if count != 1 else ''}, seed {result.seed}",
+            width=width,
+        )
     )
-    print("(means; ± is the 95% confidence half-width over replications)\n")
-    header = f"{'type':<16}" + "".join(f"{title:>18}" for _, title, _ in _SHOWN)
-    print(header)
-    for task_type, kpis in result.summary.items():
-        cells = []
-        for kpi, _, pattern in _SHOWN:
-            figures = kpis[kpi]
-            text = _format(figures["mean"], pattern)
-            if not math.isnan(figures["half_width"]):
-                text += " ±" + _format(figures["half_width"], pattern).rstrip("%")
-                if pattern.endswith("%}"):
-                    text += "%"
-            cells.append(f"{text:>18}")
-        print(f"{task_type:<16}" + "".join(cells))
-    print(f"\n{'agent group':<20}{'occupancy':>12}{'staffed hours':>16}")
-    for group, group_figures in result.groups.items():
-        occupancy = _format(group_figures["occupancy"]["mean"], "{:.1%}")
-        hours = _format(group_figures["staffed_hours"]["mean"], "{:.1f}")
-        print(f"{group:<20}{occupancy:>12}{hours:>16}")
+    print("means over replications; ± is the 95% confidence half-width")
+    print(_thresholds(scenario, width) + "\n")
+    titles = ["type", *(title for _, title, _, _ in _SHOWN)]
+    rows = [[name, *_cells(kpis, _SHOWN)] for name, kpis in result.summary.items()]
+    print(table(titles, rows, width=width))
+    groups = [
+        [
+            group,
+            figure(figures["occupancy"]["mean"] * 100, "{:.1f}"),
+            figure(figures["staffed_hours"]["mean"], "{:.1f}"),
+        ]
+        for group, figures in result.groups.items()
+    ]
+    print()
+    print(table(["agent group", "occupancy %", "staffed hours"], groups, width=width))
+
+
+def _result_csv(result: SimulationResult) -> str:
+    rows: list[list[Any]] = []
+    for table_name, source in (("type", result.summary), ("group", result.groups)):
+        for name, kpis in source.items():
+            for kpi, figures in kpis.items():
+                rows.append([table_name, name, kpi, *(figures.get(f) for f in _FIGURES)])
+    return csv_text(["table", "name", "kpi", *_FIGURES], rows)
+
+
+def _without_label(policy: str | dict[str, Any]) -> str | dict[str, Any]:
+    """compare labels policies by name: the setting without the command line's label."""
+    if isinstance(policy, dict):
+        return {key: value for key, value in policy.items() if key != "label"}
+    return policy
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -221,44 +272,61 @@ def run_compare(args: argparse.Namespace) -> int:
             [("--policy", len(args.policy), "two or more policies")],
         )
     report = _report_file(args.report)
+    progress = ProgressLine(f"comparing on {scenario.name}")
     result = compare(
         scenario,
-        policies=args.policy,
+        policies=[_without_label(policy) for policy in args.policy],
         replications=args.replications,
         seed=args.seed,
         allow_code=args.allow_code,
         executor=_executor(args),
-        progress=_Progress(f"comparing on {scenario.name}"),
+        progress=progress,
     )
     _write_report(result, report)
     if args.json:
         print(result.to_json())
         return 0
-    _print_comparison(result)
+    if args.csv:
+        print(_comparison_csv(result), end="")
+        return 0
+    _print_comparison(result, scenario)
     if report is not None:
         print(f"\nreport: {report}")
     return 0
 
 
-def _print_comparison(result: ComparisonResult) -> None:
-    print(f"baseline: {result.baseline} (differences are policy − baseline, paired, 95% CI)\n")
-    header = f"{'policy':<20}{'type':<16}" + "".join(f"{title:>14}" for _, title, _ in _SHOWN[3:])
-    print(header)
+def _print_comparison(result: ComparisonResult, scenario: Scenario) -> None:
+    width = terminal_width()
+    print(
+        textwrap.fill(
+            f"{scenario.name}: baseline {result.baseline}; means over replications, "
+            "differences are policy − baseline on the same customers (paired), ± the 95% "
+            "half-width",
+            width=width,
+        )
+    )
+    print(_thresholds(scenario, width) + "\n")
+    titles = ["policy", "type", *(title for _, title, _, _ in _COMPARED)]
+    rows = [
+        [label, name, *_cells(kpis, _COMPARED, half=False)]
+        for label, run in result.results.items()
+        for name, kpis in run.summary.items()
+    ]
+    print(table(titles, rows, names=2, width=width))
+    for label, differences in result.differences.items():
+        print("\n" + textwrap.fill(f"{label} − {result.baseline}:", width=width))
+        rows = [[name, *_cells(kpis, _COMPARED, sign=True)] for name, kpis in differences.items()]
+        print(table(["type", *(title for _, title, _, _ in _COMPARED)], rows, width=width))
+
+
+def _comparison_csv(result: ComparisonResult) -> str:
+    rows: list[list[Any]] = []
     for label, run in result.results.items():
-        for task_type, kpis in run.summary.items():
-            cells = "".join(
-                f"{_format(kpis[kpi]['mean'], pattern):>14}" for kpi, _, pattern in _SHOWN[3:]
-            )
-            print(f"{label:<20}{task_type:<16}{cells}")
-    for label, table in result.differences.items():
-        print(f"\n{label} − {result.baseline}:")
-        for task_type, kpis in table.items():
-            parts = []
-            for kpi, _, pattern in _SHOWN[3:]:
-                mean = kpis[kpi]["mean"]
-                half = kpis[kpi]["half_width"]
-                text = _format(mean, pattern.replace("{:", "{:+"))
-                if not math.isnan(half):
-                    text += f" ±{_format(half, pattern)}"
-                parts.append(f"{text:>14}")
-            print(f"  {task_type:<16}" + "".join(parts))
+        for name, kpis in run.summary.items():
+            for kpi, figures in kpis.items():
+                rows.append([label, "mean", name, kpi, *(figures.get(f) for f in _FIGURES)])
+    for label, differences in result.differences.items():
+        for name, kpis in differences.items():
+            for kpi, figures in kpis.items():
+                rows.append([label, "difference", name, kpi, *(figures.get(f) for f in _FIGURES)])
+    return csv_text(["policy", "figure", "type", "kpi", *_FIGURES], rows)
