@@ -512,3 +512,92 @@ def test_compare_with_chosen_kpis_reports_exactly_those(scenario: Any) -> None:
         scenario, policies=["fifo", "edd"], replications=2, kpis=["asa"], executor=InlineExecutor()
     )
     assert set(result.differences["edd"]["all"]) == {"asa"}
+
+
+@pytest.fixture(scope="module")
+def result(scenario: Any) -> Any:
+    from valueroute.sim import InlineExecutor, simulate
+
+    return simulate(scenario, replications=2, executor=InlineExecutor())
+
+
+@pytest.mark.parametrize(
+    ("kpi", "task_type", "name"),
+    [
+        (5, "all", "kpi"),
+        ("bogus", "all", "kpi"),
+        ("asa", "bogus", "task_type"),
+        ("asa", [], "task_type"),
+    ],
+    ids=["kpi-int", "kpi-bogus", "type-bogus", "type-list"],
+)
+def test_a_result_mean_refuses_an_unknown_kpi_or_type(
+    result: Any, kpi: Any, task_type: Any, name: str
+) -> None:
+    # A KeyError (or a TypeError for a list) before.
+    refusal(lambda: result.mean(kpi, task_type), InvalidInputError, name)
+    assert result.mean("asa") == result.summary["all"]["asa"]["mean"]
+
+
+@pytest.mark.parametrize("indent", [HUGE, -1, True, "  "], ids=["10**400", "-1", "bool", "str"])
+def test_result_json_refuses_an_indent_that_is_not_a_small_integer(
+    result: Any, indent: Any
+) -> None:
+    refusal(lambda: result.to_json(indent=indent), InvalidInputError, "indent")
+
+
+def _unwritable_paths(tmp_path: Path) -> dict[str, Any]:
+    existing_file = tmp_path / "file"
+    existing_file.write_text("x")
+    return {
+        "int": 5,
+        "bytes": b"out",
+        "nul": str(tmp_path / "a\0b"),
+        "surrogate": str(tmp_path / "\ud83d"),
+        "too-long": str(tmp_path / ("x" * 5000)),
+        "under-a-file": existing_file / "inside",
+    }
+
+
+@pytest.mark.parametrize("case", ["int", "bytes", "nul", "surrogate", "too-long", "under-a-file"])
+def test_result_csv_refuses_a_directory_it_cannot_write(
+    result: Any, tmp_path: Path, case: str
+) -> None:
+    directory = _unwritable_paths(tmp_path)[case]
+    refusal(lambda: result.to_csv(directory), InvalidInputError, "directory")
+
+
+@pytest.mark.parametrize(
+    "case", ["int", "bytes", "nul", "surrogate", "too-long", "under-a-file", "unknown-format"]
+)
+def test_result_plot_refuses_a_path_it_cannot_write(result: Any, tmp_path: Path, case: str) -> None:
+    pytest.importorskip("matplotlib")
+    paths = {**_unwritable_paths(tmp_path), "unknown-format": tmp_path / "day.bogus"}
+    refusal(lambda: result.plot(paths[case]), InvalidInputError, "path")
+
+
+def test_result_plot_without_a_suffix_writes_png_at_exactly_that_path(
+    result: Any, tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    # It wrote day.png next to the path it returned, which did not exist.
+    out = result.plot(tmp_path / "day")
+    assert out == tmp_path / "day"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "day.png").exists()
+
+
+@pytest.mark.parametrize("entry", ["simulate", "compare"])
+def test_simulate_and_compare_refuse_an_executor_or_progress_of_the_wrong_kind(
+    scenario: Any, entry: str
+) -> None:
+    from valueroute.sim import InlineExecutor, compare, simulate
+
+    def run(**keywords: Any) -> object:
+        if entry == "simulate":
+            return simulate(scenario, replications=2, **keywords)
+        return compare(scenario, policies=["fifo", "edd"], replications=2, **keywords)
+
+    # An AttributeError ('int' has no submit) and, from compare, a TypeError after the runs.
+    refusal(lambda: run(executor=5), InvalidInputError, "executor")
+    refusal(lambda: run(executor=InlineExecutor(), progress=5), InvalidInputError, "progress")

@@ -87,8 +87,25 @@ class SimulationResult:
             self.groups = summarise([r.groups for r in self.replications])
 
     def mean(self, kpi: str, task_type: str = "all") -> float:
-        """The replication mean of one KPI."""
-        return self.summary[task_type][kpi]["mean"]
+        """The replication mean of one KPI.
+
+        ``kpi`` is one of :data:`KPI_NAMES`, ``task_type`` ``"all"`` or a task
+        type of the scenario; anything else raises
+        :class:`~valueroute.errors.InvalidInputError` naming it.
+        """
+        figures = self.summary.get(task_type) if isinstance(task_type, str) else None
+        if figures is None:
+            raise InvalidInputError(
+                f"task_type: got {_shown(task_type)} (expected 'all' or a task type of the "
+                f"run: {_shown(list(self.summary))})",
+                [("task_type", task_type, "a task type of the run or 'all'")],
+            )
+        if not isinstance(kpi, str) or kpi not in figures:
+            raise InvalidInputError(
+                f"kpi: got {_shown(kpi)} (expected one of: {', '.join(figures)})",
+                [("kpi", kpi, "a KPI name")],
+            )
+        return figures[kpi]["mean"]
 
     def to_dict(self, *, replications: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -105,8 +122,12 @@ class SimulationResult:
         return ready
 
     def to_json(self, *, replications: bool = True, indent: int | None = 2) -> str:
-        """JSON text (NaN written as null)."""
-        return json.dumps(self.to_dict(replications=replications), indent=indent)
+        """JSON text (NaN written as null).
+
+        ``indent`` is ``None`` (one line) or an integer from 0 to 100, as for
+        :func:`json.dumps`.
+        """
+        return json.dumps(self.to_dict(replications=replications), indent=_indent(indent))
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per (type, KPI): mean and confidence interval."""
@@ -123,9 +144,17 @@ class SimulationResult:
         ]
 
     def to_csv(self, directory: str | Path) -> list[Path]:
-        """Write ``summary.csv``, ``intervals.csv``, ``groups.csv`` and ``backlog.csv``."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
+        """Write ``summary.csv``, ``intervals.csv``, ``groups.csv`` and ``backlog.csv``.
+
+        ``directory`` is a path (``str`` or :class:`os.PathLike`), created if
+        missing; one that is not a path or cannot be written raises
+        :class:`~valueroute.errors.InvalidInputError` naming ``directory``.
+        """
+        folder = _output_path(directory, "directory")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            raise _unwritable("directory", folder, exc) from None
         group_rows = [
             {"group": g, "figure": k, **v}
             for g, figures in self.groups.items()
@@ -142,7 +171,10 @@ class SimulationResult:
             ("backlog.csv", backlog_rows),
         ):
             path = folder / name
-            path.write_text(_csv_text(rows), encoding="utf-8")
+            try:
+                path.write_text(_csv_text(rows), encoding="utf-8")
+            except (OSError, ValueError) as exc:
+                raise _unwritable("directory", path, exc) from None
             written.append(path)
         return written
 
@@ -186,7 +218,15 @@ class SimulationResult:
         Each task type's line is the mean over replications, with its 95 %
         Student t confidence band (mean ± t × s / √n per interval; no band
         with one replication). Service level is in percent.
+
+        ``path`` is a file path (``str`` or :class:`os.PathLike`); its suffix
+        picks the format (``.png``, ``.svg``, ``.pdf``... as matplotlib writes
+        them), and a path without one is written as PNG at exactly that path.
+        A path that is not one, an unknown suffix or a file that cannot be
+        written raises :class:`~valueroute.errors.InvalidInputError` naming
+        ``path``.
         """
+        out = _output_path(path, "path")
         try:
             import matplotlib  # type: ignore[import-not-found, unused-ignore]
 
@@ -223,10 +263,57 @@ class SimulationResult:
             f"{self.scenario} ({self.policy}, mean of {count} replication"
             f"{'s' if count != 1 else ''}" + (", 95 % CI)" if count > 1 else ")")
         )
-        out = Path(path)
-        figure.savefig(out, dpi=100)
-        plt.close(figure)
+        try:
+            figure.savefig(out, dpi=100, format=out.suffix[1:].lower() or "png")
+        except (OSError, ValueError) as exc:  # ValueError: a NUL character, an unknown format
+            raise _unwritable("path", out, exc) from None
+        finally:
+            plt.close(figure)
         return out
+
+
+def _output_path(value: object, name: str) -> Path:
+    if isinstance(value, bytes) or not isinstance(value, str | os.PathLike):
+        raise InvalidInputError(
+            f"{name}: got {type(value).__name__} {_shown(value)} (expected a file path)",
+            [(name, value, "a file path")],
+        )
+    return Path(value)
+
+
+def _unwritable(name: str, path: Path, exc: OSError | ValueError) -> InvalidInputError:
+    reason = exc.strerror if isinstance(exc, OSError) else None
+    return InvalidInputError(
+        f"{name}: cannot write {_shown(str(path))} ({reason or str(exc)[:120]}; "
+        "expected a writable path)",
+        [(name, str(path)[:160], "a writable path")],
+    )
+
+
+def _indent(indent: object) -> int | None:
+    if indent is None:
+        return None
+    if isinstance(indent, bool) or not isinstance(indent, int) or not 0 <= indent <= 100:
+        raise InvalidInputError(
+            f"indent: got {_shown(indent)} (expected None or an integer from 0 to 100)",
+            [("indent", indent, "None or an integer from 0 to 100")],
+        )
+    return indent
+
+
+def _check_runner(executor: object, progress: object) -> None:
+    if executor is not None and not isinstance(executor, Executor):
+        raise InvalidInputError(
+            f"executor: got {type(executor).__name__} {_shown(executor)} (expected None or a "
+            "concurrent.futures.Executor)",
+            [("executor", executor, "None or a concurrent.futures.Executor")],
+        )
+    if progress is not None and not callable(progress):
+        raise InvalidInputError(
+            f"progress: got {type(progress).__name__} {_shown(progress)} (expected None or a "
+            "callable(fraction))",
+            [("progress", progress, "None or a callable")],
+        )
 
 
 _SUMMARY_COLUMNS = ["type", "kpi", "mean", "half_width", "ci_low", "ci_high", "n"]
@@ -426,7 +513,9 @@ def simulate(
     """Run a scenario's replications and summarise them.
 
     ``replications`` (an integer from 1 to 10,000, as in a scenario) and
-    ``seed`` (an integer >= 0) default to the scenario's. ``executor``:
+    ``seed`` (an integer >= 0) default to the scenario's. Anything else, and an
+    ``executor`` or ``progress`` of the wrong kind, raises
+    :class:`~valueroute.errors.InvalidInputError` naming it. ``executor``:
     any :class:`concurrent.futures.Executor`; ``None`` runs a single
     replication in this process and several in a local process pool.
     ``progress(fraction)`` is called as the run advances. References to code
@@ -439,6 +528,7 @@ def simulate(
     _check_count("replications", replications)
     count = scenario.replications if replications is None else replications
     base_seed = _check_seed(scenario.seed if seed is None else seed)
+    _check_runner(executor, progress)
     results = _run_all(
         scenario,
         [(scenario, r) for r in range(count)],
@@ -478,7 +568,8 @@ class ComparisonResult:
         return ready
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """JSON text (NaN written as null); ``indent`` as in :meth:`SimulationResult.to_json`."""
+        return json.dumps(self.to_dict(), indent=_indent(indent))
 
     def to_pandas(self, table: str = "summary") -> Any:
         """One table over every policy as a pandas DataFrame; needs pandas (the pandas extra).
@@ -571,6 +662,7 @@ def compare(
     count = scenario.replications if replications is None else replications
     base_seed = _check_seed(scenario.seed if seed is None else seed)
     wanted = _check_kpis(kpis)
+    _check_runner(executor, progress)
     variants: list[tuple[str, Scenario]] = []
     for policy in policies:
         name, params = _policy_setting(policy)
