@@ -30,6 +30,7 @@ from valueroute.errors import (
     UnknownAgentError,
     UnknownTaskError,
     ValueRouteError,
+    bounded_repr,
 )
 from valueroute.events import Event, EventKind
 from valueroute.hosting import LockedEngine, LockedView, TimerLoop
@@ -38,6 +39,11 @@ from valueroute.tasklist import TaskList, check_changes
 
 MAX_MESSAGE = 600
 MB = 1_000_000
+
+
+def repr_id(value: object) -> str:
+    """A short test id for any value."""
+    return bounded_repr(value, 20)
 
 
 class Opaque:
@@ -105,7 +111,7 @@ def test_tasklist_add_refuses_what_is_not_a_spec_or_record(item: object) -> None
 
 
 @pytest.mark.parametrize(
-    "now", ["x", None, [], b"1", True, math.nan, math.inf, 10**400, -(10**400)]
+    "now", ["x", None, [], b"1", True, math.nan, math.inf, 10**400, -(10**400)], ids=repr_id
 )
 def test_tasklist_commands_refuse_a_time_that_is_not_a_finite_number(now: object) -> None:
     tasks = filled_list()
@@ -117,7 +123,7 @@ def test_tasklist_commands_refuse_a_time_that_is_not_a_finite_number(now: object
     assert list_state(tasks) == before
 
 
-@pytest.mark.parametrize("now", [-math.inf, math.nan, "x", None, 10**400, True])
+@pytest.mark.parametrize("now", [-math.inf, math.nan, "x", None, 10**400, True], ids=repr_id)
 def test_queries_refuse_a_time_that_is_not_a_finite_number(now: object) -> None:
     tasks = filled_list()
     refusal(lambda: tasks.top(3, now), ClockError, "now")  # type: ignore[arg-type]
@@ -149,6 +155,49 @@ def test_a_megabyte_task_id_gives_a_short_message() -> None:
     tasks = filled_list()
     refusal(lambda: tasks.get("x" * MB), UnknownTaskError, "task_id")
     refusal(lambda: tasks.counts("x" * MB), field="by")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("channel", "skills", "field"),
+    [
+        (5, {}, "channel"),
+        (None, {"a": 1.0}, "channel"),
+        ("", {}, "channel"),
+        ("voice", 5, "skills"),
+        ("voice", ["a"], "skills"),
+        ("voice", {"a": []}, "skills"),
+        ("voice", {"a": math.nan}, "skills"),
+        ("voice", {"a": 10**400}, "skills"),
+        ("voice", {"a": True}, "skills"),
+        ("voice", {1: 1.0, "a": 2.0}, "skills"),
+        ("voice", {("x" * MB,): 1.0}, "skills"),
+    ],
+)
+def test_group_for_refuses_what_is_not_a_requirement_set(
+    channel: object, skills: object, field: str
+) -> None:
+    tasks = filled_list()
+    groups = list(tasks.groups)
+    refusal(lambda: tasks.group_for(channel, skills), field=field)  # type: ignore[arg-type]
+    assert list(tasks.groups) == groups
+
+
+@pytest.mark.parametrize(
+    "key",
+    [5, None, [], ("voice",), ("voice", [("a", 1.0)]), ("voice", (("b", 1.0), ("a", 1.0)))],
+)
+def test_group_of_key_refuses_what_is_not_a_key(key: object) -> None:
+    tasks = filled_list()
+    groups = list(tasks.groups)
+    refusal(lambda: tasks.group_of_key(key))  # type: ignore[arg-type]
+    assert list(tasks.groups) == groups
+
+
+def test_group_for_takes_a_requirement_set_in_any_order() -> None:
+    tasks = TaskList()
+    group = tasks.group_for("chat", {"b": 1, "a": 2.5})
+    assert group.key == ("chat", (("a", 2.5), ("b", 1)))
+    assert tasks.group_for("chat", {"a": 2.5, "b": 1.0}) is group
 
 
 # --------------------------------------------------------------- update's bounds
@@ -316,7 +365,7 @@ def test_pool_messages_about_long_values_are_short() -> None:
     assert pool_state(pool) == before
 
 
-@pytest.mark.parametrize("now", [10**400, -(10**400), "x", None, math.nan, True])
+@pytest.mark.parametrize("now", [10**400, -(10**400), "x", None, math.nan, True], ids=repr_id)
 def test_pool_refuses_a_time_that_is_not_a_finite_number(now: object) -> None:
     pool = pool_with_ann()
     before = pool_state(pool)

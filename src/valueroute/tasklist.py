@@ -193,14 +193,28 @@ class TaskList:
     def group_for(self, channel: str, skills: Mapping[str, float]) -> RequirementGroup:
         """The interned group for this channel and requirement set.
 
-        O(1) when ``skills`` is a group's own ``requirements`` mapping (every
-        filed task carries one), O(k log k) in skills otherwise.
+        ``channel`` is a channel name, ``skills`` a mapping of skill names to
+        minimum levels (finite numbers); anything else raises
+        :class:`~valueroute.errors.InvalidInputError`. O(1) when ``skills``
+        is a group's own ``requirements`` mapping (every filed task carries
+        one), O(k log k) in skills otherwise.
         """
         # Groups live as long as the list, so the id of their mapping is theirs.
         group = self._by_requirements.get(id(skills))
         if group is not None and group.requirements is skills and group.channel == channel:
             return group
-        return self.group_of_key((channel, tuple(sorted(skills.items()))))
+        if not isinstance(skills, Mapping):
+            raise InvalidInputError(
+                f"skills: got {bounded_repr(skills)} of type {type(skills).__name__} "
+                "(expected a mapping of skill names to minimum levels)"
+            )
+        try:
+            requirements = tuple(sorted(skills.items()))
+        except TypeError:
+            # Names that do not compare (not all strings): say which.
+            _check_key((channel, tuple(skills.items())))
+            raise
+        return self.group_of_key((channel, requirements))
 
     def known_group(
         self, key: tuple[str, tuple[tuple[str, float], ...]]
@@ -209,9 +223,19 @@ class TaskList:
         return self._groups.get(key)
 
     def group_of_key(self, key: tuple[str, tuple[tuple[str, float], ...]]) -> RequirementGroup:
-        """The interned group for a :meth:`RequirementGroup.make_key` key. O(1)."""
-        group = self._groups.get(key)
+        """The interned group for a :meth:`RequirementGroup.make_key` key. O(1).
+
+        A key of a new group is checked first (a channel name and
+        ``(skill name, level)`` pairs sorted by name, levels finite numbers):
+        anything else raises :class:`~valueroute.errors.InvalidInputError`.
+        """
+        try:
+            group = self._groups.get(key)
+        except TypeError:
+            # Unhashable: not a key. _check_key says why.
+            group = None
         if group is None:
+            _check_key(key)
             group = RequirementGroup(key[0], key[1], len(self._groups))
             self._groups[key] = group
             self._group_list.append(group)
@@ -986,6 +1010,36 @@ def _checked_skills(skills: object) -> dict[str, float]:
 def _bounded(value: object, limit: int = 60) -> str:
     """``repr(value)`` cut to ``limit`` characters: a user's value may be any size."""
     return bounded_repr(value, limit)
+
+
+def _check_key(key: object) -> None:
+    """Refuse what is not a requirement group key: ``(channel, ((name, level), ...))``
+    with a channel name, skill names in increasing order and finite levels."""
+    expected = (
+        "(expected (channel, ((skill name, level), ...)): a channel name, "
+        "skill names in increasing order, finite number levels)"
+    )
+    if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], tuple)):
+        raise InvalidInputError(f"key: got {bounded_repr(key)} {expected}")
+    channel, skills = key
+    if not isinstance(channel, str) or not channel:
+        raise InvalidInputError(f"channel: got {bounded_repr(channel)} (expected a channel name)")
+    previous: str | None = None
+    for pair in skills:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise InvalidInputError(f"skills: got the item {bounded_repr(pair)} {expected}")
+        name, level = pair
+        if (
+            not isinstance(name, str)
+            or (previous is not None and not previous < name)
+            or isinstance(level, bool)
+            or not isinstance(level, int | float)
+            or not -_FLOAT_MAX <= level <= _FLOAT_MAX
+        ):
+            raise InvalidInputError(
+                f"skills: got {bounded_repr(name)} at level {bounded_repr(level)} {expected}"
+            )
+        previous = name
 
 
 def _is_time(now: object) -> TypeGuard[float]:
