@@ -1,9 +1,11 @@
 """The policy benchmark in full mode: every standard scenario, every relation.
 
-Runs ``valueroute bench`` without ``--fast`` over benchmarks/scenarios/,
-prints the tables, writes benchmarks/results/bench_policies.json (the whole
-report) and benchmarks/results/bench_policies/ (CSV, PNG plots and
-report.html). The baseline of every comparison is measured in the same run:
+Runs ``valueroute bench`` without ``--fast`` over the standard scenarios
+shipped with the package (``src/valueroute/data/bench/``, listed by
+``valueroute.bench.bundled_bench_scenarios()``), prints the tables, writes
+benchmarks/results/bench_policies.json (the whole report) and
+benchmarks/results/bench_policies/ (CSV and report.html with its plots
+embedded). The baseline of every comparison is measured in the same run:
 each scenario's first variant, on the same simulated customers.
 
     python benchmarks/bench_policies.py [--jobs 2]

@@ -695,6 +695,10 @@ class ScenarioResult:
     relations: list[RelationOutcome]
     waits: dict[str, dict[str, Any]]
     elapsed_seconds: float
+    abandons: bool = True
+    """Whether a customer of the scenario can abandon: a task type has a patience, or
+    arrivals come from a trace (which may record patience). Without it the abandonment
+    rate is 0 by construction, not a measurement, and reports leave it out."""
 
     @property
     def labels(self) -> list[str]:
@@ -722,6 +726,7 @@ class ScenarioResult:
                 "samples": self.samples,
                 "waits": self.waits,
                 "elapsed_seconds": self.elapsed_seconds,
+                "abandons": self.abandons,
             }
         )
         return ready

@@ -6,6 +6,7 @@ the other way round); matplotlib is imported only when plotting.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -21,14 +22,22 @@ from valueroute.bench._model import CSV_COLUMNS, ScenarioResult, _direction
 from valueroute.errors import InvalidInputError
 
 __all__ = [
+    "FRAME_COLUMNS",
     "BenchReport",
     "check_plotting",
+    "kpi_figure",
     "plot_scenario",
     "report_html",
     "scenario_table",
+    "shown_kpis",
     "wait_cdf",
+    "wait_figure",
     "write_outputs",
 ]
+
+
+FRAME_COLUMNS = ("scenario", "variant", "task_type", "kpi", "mean", "ci_low", "ci_high", "n")
+"""The columns of :meth:`BenchReport.to_pandas`."""
 
 
 @dataclass
@@ -72,6 +81,44 @@ class BenchReport:
         out.write_text(buffer.getvalue(), encoding="utf-8")
         return out
 
+    def to_pandas(self) -> Any:
+        """A tidy :class:`pandas.DataFrame` of the summary: one row per (scenario, variant,
+        task type, KPI).
+
+        Columns :data:`FRAME_COLUMNS`: ``scenario``, ``variant``, ``task_type``
+        (``"all"`` for the whole centre), ``kpi``, ``mean``, ``ci_low`` and
+        ``ci_high`` (the 95 % Student t interval over replications; NaN where
+        undefined) and ``n`` (the replications in which the KPI was defined).
+        Needs pandas (the ``pandas`` extra); without it raises
+        :class:`InvalidInputError` naming the extra. O(rows).
+        """
+        try:
+            import pandas  # type: ignore[import-untyped, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "pandas: not installed (expected `pip install valueroute[pandas]` for "
+                "BenchReport.to_pandas)",
+                [("pandas", None, "the pandas extra installed")],
+            ) from None
+        columns: dict[str, list[Any]] = {name: [] for name in FRAME_COLUMNS}
+        for scenario in self.scenarios:
+            for label in scenario.labels:
+                for task_type, kpis in scenario.summary[label].items():
+                    for kpi, figures in kpis.items():
+                        values = scenario.samples[label][task_type][kpi]
+                        columns["scenario"].append(scenario.name)
+                        columns["variant"].append(label)
+                        columns["task_type"].append(task_type)
+                        columns["kpi"].append(kpi)
+                        columns["mean"].append(figures["mean"])
+                        columns["ci_low"].append(figures["ci_low"])
+                        columns["ci_high"].append(figures["ci_high"])
+                        columns["n"].append(sum(not math.isnan(v) for v in values))
+        frame = pandas.DataFrame(columns, columns=list(FRAME_COLUMNS))
+        return frame.astype(
+            {"mean": "float64", "ci_low": "float64", "ci_high": "float64", "n": "int64"}
+        )
+
     def table(self) -> str:
         """The terminal table: KPI means ± half-widths, ranks, relation verdicts."""
         return "\n\n".join(scenario_table(s) for s in self.scenarios)
@@ -85,17 +132,59 @@ class BenchReport:
         return write_outputs(self, Path(directory), plots=plots)
 
 
-_SHOWN: tuple[tuple[str, str, str], ...] = (
-    ("service_level", "SL", "{:.1%}"),
-    ("asa", "ASA s", "{:.1f}"),
-    ("p90_wait", "p90 s", "{:.1f}"),
-    ("abandonment_rate", "aband.", "{:.1%}"),
-    ("value_lost", "value lost", "{:.0f}"),
-    ("value_sla_attainment", "value SLA", "{:.1%}"),
-    ("holding_cost_per_hour", "hold/h", "{:.1f}"),
-    ("occupancy", "occ.", "{:.1%}"),
-    ("load_fairness", "Jain", "{:.3f}"),
+_SHOWN: tuple[tuple[str, str, str, float], ...] = (
+    ("service_level", "SL %", "{:.1f}", 100.0),
+    ("asa", "ASA s", "{:.1f}", 1.0),
+    ("p90_wait", "p90 s", "{:.1f}", 1.0),
+    ("abandonment_rate", "aband. %", "{:.1f}", 100.0),
+    ("value_lost", "value lost", "{:.0f}", 1.0),
+    ("value_sla_attainment", "value SLA %", "{:.1f}", 100.0),
+    ("holding_cost_per_hour", "hold/h", "{:.1f}", 1.0),
+    ("occupancy", "occ. %", "{:.1f}", 100.0),
+    ("load_fairness", "Jain", "{:.3f}", 1.0),
 )
+"""The KPIs a report shows: (KPI, title, number format, scale). Shares (service level,
+abandonment, value SLA, occupancy) are shown as percentages everywhere: tables, charts."""
+
+
+def shown_kpis(result: ScenarioResult) -> list[str]:
+    """The KPIs of :data:`_SHOWN` that are defined for ``result``, in display order.
+
+    Left out: ``abandonment_rate`` when no customer of the scenario can abandon
+    (no task type has a patience and no arrivals come from a trace), and any
+    KPI whose mean is undefined (NaN) for every variant, such as the value SLA
+    of a scenario without due times. O(KPIs × variants).
+    """
+    kept = []
+    for kpi, _, _, _ in _SHOWN:
+        if kpi == "abandonment_rate" and not result.abandons:
+            continue
+        means = [result.summary[label]["all"][kpi]["mean"] for label in result.labels]
+        if all(math.isnan(mean) for mean in means):
+            continue
+        kept.append(kpi)
+    return kept
+
+
+def _left_out(result: ScenarioResult) -> str:
+    """A sentence naming the KPIs :func:`shown_kpis` leaves out, and why ('' for none)."""
+    shown = set(shown_kpis(result))
+    reasons = []
+    for kpi, title, _, _ in _SHOWN:
+        if kpi in shown:
+            continue
+        why = (
+            "no customer can abandon"
+            if kpi == "abandonment_rate" and not result.abandons
+            else "undefined for every variant"
+        )
+        reasons.append(f"{title.removesuffix(' %')} ({why})")
+    return "not shown: " + ", ".join(reasons) if reasons else ""
+
+
+def _columns(result: ScenarioResult) -> list[tuple[str, str, str, float]]:
+    shown = set(shown_kpis(result))
+    return [entry for entry in _SHOWN if entry[0] in shown]
 
 
 def _fmt(value: float, pattern: str, *, signed: bool = False) -> str:
@@ -104,37 +193,48 @@ def _fmt(value: float, pattern: str, *, signed: bool = False) -> str:
     return (pattern.replace("{:", "{:+") if signed else pattern).format(value)
 
 
-def _with_half(figures: Mapping[str, float], pattern: str, *, signed: bool = False) -> str:
-    text = _fmt(figures["mean"], pattern, signed=signed)
-    half = figures["half_width"]
-    if not math.isnan(half) and not math.isnan(figures["mean"]):
-        text += "±" + _fmt(half, pattern).rstrip("%")
+def _with_half(
+    figures: Mapping[str, float], pattern: str, scale: float, *, signed: bool = False
+) -> str:
+    mean = figures["mean"] * scale
+    text = _fmt(mean, pattern, signed=signed)
+    half = figures["half_width"] * scale
+    if not math.isnan(half) and not math.isnan(mean):
+        text += "±" + _fmt(half, pattern)
     return text
 
 
 def scenario_table(result: ScenarioResult) -> str:
+    """The terminal table of one scenario: defined KPIs, paired differences, ranks, relations."""
     lines = [
         f"== {result.title} ({result.mode}: {result.replications} replications, seed "
         f"{result.seed}, scenario {result.scenario_hash[:12]}) ==",
         f"means ± 95% half-widths; Δ = paired difference against the baseline {result.baseline!r}",
     ]
+    columns = _columns(result)
     width = max(12, *(len(label) + 2 for label in result.labels))
-    header = f"{'variant':<{width}}" + "".join(f"{title:>17}" for _, title, _ in _SHOWN)
+    header = f"{'variant':<{width}}" + "".join(f"{title:>17}" for _, title, _, _ in columns)
     lines.append(header)
     for label in result.labels:
         row = result.summary[label]["all"]
         lines.append(
             f"{label:<{width}}"
-            + "".join(f"{_with_half(row[kpi], pattern):>17}" for kpi, _, pattern in _SHOWN)
+            + "".join(
+                f"{_with_half(row[kpi], pattern, scale):>17}" for kpi, _, pattern, scale in columns
+            )
         )
     for label, table in result.differences.items():
         row = table["all"]
         lines.append(
             f"{'Δ ' + label:<{width}}"
             + "".join(
-                f"{_with_half(row[kpi], pattern, signed=True):>17}" for kpi, _, pattern in _SHOWN
+                f"{_with_half(row[kpi], pattern, scale, signed=True):>17}"
+                for kpi, _, pattern, scale in columns
             )
         )
+    left_out = _left_out(result)
+    if left_out:
+        lines.append(left_out)
     for kpi, ranks in result.ranking.items():
         places = []
         for rank in ranks:
@@ -191,18 +291,25 @@ def wait_cdf(waits: Mapping[str, Any]) -> tuple[list[float], list[float]]:
     return xs, ys
 
 
-def plot_scenario(result: ScenarioResult, directory: str | Path) -> list[Path]:
-    """KPI bars with 95 % intervals per variant, and wait distributions, as PNG files."""
+def kpi_figure(result: ScenarioResult) -> Any:
+    """A matplotlib figure: one panel per defined KPI (:func:`shown_kpis`), bars per variant.
+
+    Bars are the means with their 95 % intervals, in the units of the tables
+    (shares in percent). ``None`` when no KPI is defined.
+    """
     plt = _pyplot()
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    slug = _slug(result.name)
+    columns = _columns(result)
+    if not columns:
+        return None
     labels = result.labels
-    figure, axes = plt.subplots(3, 3, figsize=(13, 9))
+    across = min(3, len(columns))
+    down = math.ceil(len(columns) / across)
+    figure, axes = plt.subplots(down, across, figsize=(4.4 * across, 3.0 * down), squeeze=False)
     positions = list(range(len(labels)))
-    for axis, (kpi, title, _) in zip(axes.ravel(), _SHOWN, strict=True):
-        means = [result.summary[label]["all"][kpi]["mean"] for label in labels]
-        halves = [result.summary[label]["all"][kpi]["half_width"] for label in labels]
+    panels = list(axes.ravel())
+    for axis, (kpi, title, _, scale) in zip(panels, columns, strict=False):
+        means = [result.summary[label]["all"][kpi]["mean"] * scale for label in labels]
+        halves = [result.summary[label]["all"][kpi]["half_width"] * scale for label in labels]
         colours = ["#4c72b0" if label != result.baseline else "#8c8c8c" for label in labels]
         axis.bar(
             positions,
@@ -218,30 +325,54 @@ def plot_scenario(result: ScenarioResult, directory: str | Path) -> list[Path]:
         axis.set_xticks(positions)
         axis.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
         axis.tick_params(axis="y", labelsize=7)
+    for axis in panels[len(columns) :]:
+        axis.set_visible(False)
     figure.suptitle(
         f"{result.title}: means with 95% intervals ({result.replications} replications)"
     )
     figure.tight_layout()
-    bars = folder / f"{slug}_kpis.png"
-    figure.savefig(bars, dpi=90)
-    plt.close(figure)
+    return figure
+
+
+def wait_figure(result: ScenarioResult) -> Any:
+    """A matplotlib figure: the distribution of answered waits of each variant (log seconds)."""
+    plt = _pyplot()
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    for label in labels:
+    for label in result.labels:
         xs, ys = wait_cdf(result.waits[label])
         if xs:
-            axis.step(xs, ys, where="post", label=label)
+            axis.step(xs, [100.0 * y for y in ys], where="post", label=label)
     axis.set_xscale("log")
     axis.set_xlim(left=0.1)
+    axis.set_ylim(0.0, 100.0)
     axis.set_xlabel("wait of answered tasks, seconds (log scale)")
-    axis.set_ylabel("share answered within")
+    axis.set_ylabel("% answered within")
     axis.set_title(f"{result.title}: wait distribution, all replications")
     axis.grid(True, alpha=0.3)
     axis.legend(fontsize=7)
     figure.tight_layout()
-    cdf = folder / f"{slug}_waits.png"
-    figure.savefig(cdf, dpi=90)
-    plt.close(figure)
-    return [bars, cdf]
+    return figure
+
+
+def plot_scenario(result: ScenarioResult, directory: str | Path) -> list[Path]:
+    """KPI bars with 95 % intervals per variant, and wait distributions, as PNG files.
+
+    ``<slug>_kpis.png`` (:func:`kpi_figure`; not written when no KPI is
+    defined) and ``<slug>_waits.png`` (:func:`wait_figure`).
+    """
+    plt = _pyplot()
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = _slug(result.name)
+    written = []
+    for name, figure in (("kpis", kpi_figure(result)), ("waits", wait_figure(result))):
+        if figure is None:
+            continue
+        path = folder / f"{slug}_{name}.png"
+        figure.savefig(path, dpi=90)
+        plt.close(figure)
+        written.append(path)
+    return written
 
 
 def _html_escape(text: str) -> str:
@@ -250,8 +381,20 @@ def _html_escape(text: str) -> str:
     )
 
 
+def _embedded(image: Path) -> str:
+    """An ``<img>`` holding the PNG file's bytes as a data URI: the page needs no other file."""
+    data = base64.b64encode(image.read_bytes()).decode("ascii")
+    return f"<img src='data:image/png;base64,{data}' alt='{_html_escape(image.stem)}'>"
+
+
 def report_html(report: BenchReport, images: Mapping[str, Sequence[Path]]) -> str:
-    """A self-contained HTML page (images referenced by file name) for a bench report."""
+    """A self-contained HTML page for a bench report.
+
+    ``images[scenario name]`` are PNG files (:func:`plot_scenario`); their
+    bytes are embedded as data URIs, so the page references no other file
+    and can be mailed or archived alone. Shares are in percent, as in the
+    terminal table; KPIs undefined for a scenario are left out and named.
+    """
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<title>valueroute policy benchmark</title><style>",
@@ -266,7 +409,7 @@ def report_html(report: BenchReport, images: Mapping[str, Sequence[Path]]) -> st
         f"<p>version {_html_escape(report.version)}, {report.mode} mode, "
         f"{len(report.scenarios)} scenario(s). Means with 95% Student t intervals over "
         "replications; Δ is the paired difference against the baseline (common random "
-        "numbers). Relations: "
+        "numbers); shares in percent. Relations: "
         + (
             "<span class='pass'>all hold</span>"
             if report.all_hold
@@ -297,21 +440,24 @@ def report_html(report: BenchReport, images: Mapping[str, Sequence[Path]]) -> st
                 f"{_html_escape(outcome.relation.statement)}{source}: "
                 f"{_html_escape(outcome.detail)}</li>"
             )
+        columns = _columns(result)
         parts.append("</ul><table><tr><th>variant</th>")
-        parts.extend(f"<th>{_html_escape(title)}</th>" for _, title, _ in _SHOWN)
+        parts.extend(f"<th>{_html_escape(title)}</th>" for _, title, _, _ in columns)
         parts.append("</tr>")
         for label in result.labels:
             parts.append(f"<tr><td>{_html_escape(label)}</td>")
-            for kpi, _, pattern in _SHOWN:
-                cell = _with_half(result.summary[label]["all"][kpi], pattern)
+            for kpi, _, pattern, scale in columns:
+                cell = _with_half(result.summary[label]["all"][kpi], pattern, scale)
                 diff = result.differences.get(label, {}).get("all", {}).get(kpi)
                 if diff is not None:
-                    cell += f"<br><small>Δ {_with_half(diff, pattern, signed=True)}</small>"
+                    cell += f"<br><small>Δ {_with_half(diff, pattern, scale, signed=True)}</small>"
                 parts.append(f"<td>{cell}</td>")
             parts.append("</tr>")
         parts.append("</table>")
-        for image in images.get(result.name, ()):
-            parts.append(f"<img src='{_html_escape(image.name)}' alt='{_html_escape(image.stem)}'>")
+        left_out = _left_out(result)
+        if left_out:
+            parts.append(f"<p class='skip'>{_html_escape(left_out)}</p>")
+        parts.extend(_embedded(image) for image in images.get(result.name, ()))
     parts.append("</body></html>")
     return "\n".join(parts)
 

@@ -38,6 +38,7 @@ from valueroute.bench._model import (
 from valueroute.bench._report import BenchReport
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
+from valueroute.sim.arrivals import TraceArrivals
 from valueroute.sim.metrics import ReplicationResult, WaitHistogram, mean_ci
 from valueroute.sim.run import InlineExecutor
 from valueroute.sim.scenario import Scenario
@@ -455,6 +456,8 @@ def run_scenario(
         relations=outcomes,
         waits=waits,
         elapsed_seconds=time.perf_counter() - started,
+        abandons=any(t.patience is not None for t in base.task_types)
+        or any(isinstance(a, TraceArrivals) for a in base.arrivals),
     )
 
 
