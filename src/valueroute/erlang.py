@@ -63,7 +63,6 @@ import io
 import json
 import math
 import numbers
-import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +72,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from valueroute.errors import ErlangError, InvalidInputError
+from valueroute.errors import bounded_repr as _shown
 
 __all__ = [
     "MAX_AGENTS",
@@ -126,19 +126,6 @@ functions (:func:`erlang_b`, :func:`erlang_c`, ...) take any finite traffic.
 
 # --------------------------------------------------------------------------
 # input checks
-
-_REPR = reprlib.Repr()
-_REPR.maxstring = 60
-_REPR.maxother = 60
-_REPR.maxlevel = 2
-
-
-def _shown(value: object) -> str:
-    """A short repr of a value handed in, cheap whatever its size."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        sign = "-" if value < 0 else ""
-        return f"{sign}<an integer of {int(value.bit_length() * 0.30103) + 1} digits>"
-    return _REPR.repr(value)
 
 
 def _floats(value: ArrayLike, name: str, *, allow_zero: bool) -> FloatArray:

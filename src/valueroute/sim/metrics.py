@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from valueroute.errors import InvalidInputError
+from valueroute.errors import bounded_repr as _shown
 
 __all__ = [
     "INTERVAL_KPIS",
@@ -50,20 +50,6 @@ __all__ = [
     "mean_ci",
     "student_t_quantile",
 ]
-
-
-_REPR = reprlib.Repr()
-_REPR.maxstring = 60
-_REPR.maxother = 60
-_REPR.maxlevel = 2
-
-
-def _shown(value: object) -> str:
-    """A short repr of a value handed in, cheap whatever its size."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        sign = "-" if value < 0 else ""
-        return f"{sign}<an integer of {int(value.bit_length() * 0.30103) + 1} digits>"
-    return _REPR.repr(value)
 
 
 def _real(value: object) -> float | None:
@@ -320,7 +306,8 @@ def student_t_quantile(p: float, df: int) -> float:
     """
     if isinstance(df, bool) or not isinstance(df, int) or df < 1:
         raise InvalidInputError(
-            f"df: got {_shown(df)} (expected an integer >= 1)", [("df", df, "an integer >= 1")]
+            f"df: got {_shown(df)} (expected an integer >= 1)",
+            [("df", df, "an integer >= 1")],
         )
     p = _probability(p, "p")
     if p == 0.975 and df <= len(_T975):
@@ -467,15 +454,11 @@ def interval_series(
             [("replication", replication, "a ReplicationResult")],
         )
     if not isinstance(kpi, str) or kpi not in INTERVAL_KPIS:
-        from valueroute.sim.scenario import _shown
-
         raise InvalidInputError(
             f"kpi: got {_shown(kpi)} (expected one of {', '.join(INTERVAL_KPIS)})",
             [("kpi", kpi, "a per-interval KPI")],
         )
     if not isinstance(task_type, str) or task_type not in replication.kpis:
-        from valueroute.sim.scenario import _shown
-
         raise InvalidInputError(
             f"task_type: got {_shown(task_type)} (expected 'all' or a task type of the run: "
             f"{_shown(list(replication.kpis))})",
