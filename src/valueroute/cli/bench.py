@@ -48,15 +48,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME[:KEY=VALUE,...]",
         help="a policy (repeat; replaces the scenarios' own list; the first is the baseline): "
         "a name, a name with parameters (aging_priority:seconds_per_point=30), or "
-        "module:attribute with --allow-code",
+        "module:attribute with --allow-code (default: each scenario's own list)",
     )
     parser.add_argument(
-        "--selection", action="append", help="an agent-selection strategy name (repeat)"
+        "--selection",
+        action="append",
+        help="an agent-selection strategy name (repeat; default: each scenario's own list)",
     )
     parser.add_argument(
         "--replications",
         type=integer(low=2, high=10_000),
-        help="replications per variant, 2 to 10000 (as a bench file's run lengths)",
+        help="replications per variant, 2 to 10000 (default: the scenario's, for --fast or full "
+        "runs)",
     )
     parser.add_argument(
         "--seed", type=integer(low=0), help="random seed (default: each scenario's)"
@@ -64,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--out",
         help="folder for bench.json, bench.csv, plots and report.html (created; checked "
-        "before the run)",
+        "before the run; default: none)",
     )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print JSON instead of a table")

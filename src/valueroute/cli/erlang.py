@@ -121,10 +121,13 @@ def _register_erlang(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     load.add_argument(
         "--traffic",
         type=number(low=0.0, high=MAX_TRAFFIC, unit=" of Erlangs"),
-        help=f"offered load in Erlangs, at most {MAX_TRAFFIC:g} (or --calls and --interval)",
+        help=f"offered load in Erlangs, at most {MAX_TRAFFIC:g} (default: none; or give --calls "
+        "and --interval)",
     )
     load.add_argument(
-        "--calls", type=number(low=0.0), help="calls offered in the interval (a count)"
+        "--calls",
+        type=number(low=0.0),
+        help="calls offered in the interval, a count (default: none)",
     )
     load.add_argument(
         "--interval", type=_SECONDS, help="interval length in seconds (with --calls; no default)"
@@ -161,7 +164,8 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     sim.add_argument(
         "--simulate",
         metavar="SCENARIO",
-        help="scenario file (.toml, .json, .yaml) or 'demo' to staff by simulation",
+        help="scenario file (.toml, .json, .yaml) or 'demo' to staff by simulation (default: none, "
+        "staff the forecast by Erlang C or A)",
     )
     sim.add_argument(
         "--type",

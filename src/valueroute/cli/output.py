@@ -130,6 +130,10 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
+_LONGEST_ETA = 100 * 3600.0
+"""An ETA this long or longer (an early, tiny share done) is shown as ``?``."""
+
+
 def _clock_text(seconds: float) -> str:
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
@@ -173,7 +177,8 @@ class ProgressLine:
         if fraction < 1.0 and now - self.last_shown < self.every:
             return
         elapsed = now - self.start
-        eta = "?" if fraction <= 0.0 else _clock_text(elapsed * (1.0 - fraction) / fraction)
+        remaining = math.inf if fraction <= 0.0 else elapsed * (1.0 - fraction) / fraction
+        eta = _clock_text(remaining) if remaining < _LONGEST_ETA else "?"
         self._show(f"{self.label}: {fraction:4.0%}  elapsed {_clock_text(elapsed)}  ETA {eta}", now)
         if fraction >= 1.0:
             self.close()

@@ -56,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=[],
         metavar="KEY=JSON",
-        help="a policy parameter, e.g. --param seconds_per_point=30 (repeatable)",
+        help="a policy parameter, e.g. --param seconds_per_point=30 (repeatable; default: none, "
+        "the policy's own defaults)",
     )
     dry.add_argument(
         "--at",

@@ -64,7 +64,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--report",
         metavar="FILE",
         help="write a self-contained HTML report (KPIs with confidence intervals, per-interval "
-        "charts, the scenario) to FILE (its folder is created; checked before the run)",
+        "charts, the scenario) to FILE (its folder is created; checked before the run; "
+        "default: no report)",
     )
 
 
@@ -81,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(sim)
     sim.add_argument(
         "--out",
-        help="folder to write result.json and CSV tables into (created; checked before the run)",
+        help="folder to write result.json and CSV tables into (created; checked before the run; "
+        "default: none)",
     )
     sim.set_defaults(run=run_simulate)
     cmp = subparsers.add_parser(
@@ -100,7 +102,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=policy_option,
         metavar="NAME[:KEY=VALUE,...]",
         help="a policy (repeat; the first is the baseline): a name (fifo), a name with "
-        "parameters (aging_priority:seconds_per_point=30), or module:attribute with --allow-code",
+        "parameters (aging_priority:seconds_per_point=30), or module:attribute with --allow-code; "
+        "no default: give two or more",
     )
     cmp.set_defaults(run=run_compare)
 

@@ -1,0 +1,409 @@
+"""What the command line prints: widths, units, CSV, progress, policy parameters, defaults."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from valueroute.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FORECAST = str(EXAMPLES / "forecast_day.csv")
+RULES = str(EXAMPLES / "rules" / "claims.toml")
+TASKS = str(EXAMPLES / "rules" / "tasks.jsonl")
+BENCH = ["bench", "identical_agents", "--fast", "--replications", "2", "--serial", "--no-plots"]
+SIMULATE = ["simulate", "demo", "--replications", "2", "--serial"]
+COMPARE = ["compare", "demo", "--policy", "fifo", "--policy", "edd", "--replications", "2"]
+STAFF_SIM = [
+    "staff",
+    "--simulate",
+    "demo",
+    "--target",
+    "0.8",
+    "--type",
+    "voice_sales",
+    "--replications",
+    "2",
+    "--serial",
+]
+
+TABLE_COMMANDS: dict[str, list[str]] = {
+    "simulate": SIMULATE,
+    "compare": [*COMPARE, "--serial"],
+    "bench": BENCH,
+    "staff": ["staff", FORECAST, "--target", "0.8", "--aht", "180", "--patience", "120"],
+    "staff-simulate": STAFF_SIM,
+    "erlang": ["erlang", "--traffic", "10", "--target", "0.8", "--patience", "120"],
+    "rules-dry-run": ["rules", "dry-run", RULES, TASKS],
+    "demo": ["demo"],
+}
+
+_GLUED = re.compile(r"\d±|\d+\.\d+\.\d|\d%\d|\d[+-]\d")
+"""Two figures run together: 79.2%±3.8, 3.827564823.0, 12.5-3.0."""
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code in (0, 1), captured.err  # bench exits 1 when a relation fails
+    assert captured.err == ""  # no progress when stderr is not a terminal
+    return captured.out
+
+
+@pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
+def test_every_table_fits_100_columns_with_figures_apart(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    out = _run(TABLE_COMMANDS[command], capsys)
+    lines = out.splitlines()
+    assert len(lines) >= 3
+    too_wide = [line for line in lines if len(line) > 100]
+    assert not too_wide, too_wide[0]
+    glued = [line for line in lines if _GLUED.search(line)]
+    assert not glued, glued[0]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 140])
+def test_a_table_follows_the_terminal_width(
+    columns: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = _run(SIMULATE, capsys).splitlines()
+    assert max(len(line) for line in lines) <= columns
+    # every KPI title is still printed, in some block
+    for title in ("offered", "SL %", "ASA s", "p90 wait s", "AHT s", "value SLA %"):
+        assert any(title in line for line in lines), title
+
+
+def test_simulate_states_units_and_each_types_threshold(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valueroute.scenarios import load_scenario
+
+    monkeypatch.setenv("COLUMNS", "100")
+    out = _run(SIMULATE, capsys)
+    text = " ".join(out.split())
+    for task_type in load_scenario("demo").task_types:
+        assert f"{task_type.name} {task_type.sla_seconds:g} s" in text
+    assert "occupancy %" in out
+    assert "staffed hours" in out
+
+
+def test_simulate_table_figures_are_the_json_figures(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    data = json.loads(_run([*SIMULATE, "--json"], capsys))
+    lines = _run(SIMULATE, capsys).splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("type "))
+    for line in lines[header + 1 : header + 1 + len(data["summary"])]:
+        name, offered, offered_half, answered, *_ = line.split()
+        figures = data["summary"][name]
+        assert offered == f"{figures['offered']['mean']:.0f}"
+        assert offered_half == f"±{figures['offered']['half_width']:.0f}"
+        assert answered == f"{figures['answered']['mean']:.0f}"
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
+def test_every_table_command_prints_csv(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _csv_rows(_run([*TABLE_COMMANDS[command], "--csv"], capsys))
+    assert rows
+    assert all(None not in row and all(v is not None for v in row.values()) for row in rows)
+
+
+@pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
+def test_every_table_command_prints_json(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    json.loads(_run([*TABLE_COMMANDS[command], "--json"], capsys))
+
+
+@pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
+def test_json_and_csv_together_are_refused(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*TABLE_COMMANDS[command], "--json", "--csv"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "--csv" in err
+    assert "--json" in err
+
+
+def test_simulate_csv_holds_the_json_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(_run([*SIMULATE, "--json"], capsys))
+    rows = _csv_rows(_run([*SIMULATE, "--csv"], capsys))
+    for row in rows:
+        source = data["summary"] if row["table"] == "type" else data["groups"]
+        expected = source[row["name"]][row["kpi"]]["mean"]
+        if expected is None:
+            assert row["mean"] == ""
+        else:
+            assert float(row["mean"]) == expected
+
+
+def test_demo_csv_is_the_table_order(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _csv_rows(_run(["demo", "--csv"], capsys))
+    order = json.loads(_run(["demo", "--json"], capsys))["order"]
+    assert [row["task"] for row in rows] == [row["task"] for row in order]
+    scores = [float(row["score"]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+
+
+# ------------------------------------------------------------------------ progress
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_share_elapsed_and_eta_on_a_terminal_only() -> None:
+    from valueroute.cli.output import ProgressLine
+
+    now = [100.0]
+    terminal = _Terminal()
+    line = ProgressLine("simulating day", stream=terminal, clock=lambda: now[0])
+    now[0] = 130.0
+    line(0.25)
+    assert terminal.getvalue() == "\rsimulating day:  25%  elapsed 0:30  ETA 1:30"
+    now[0] = 130.05
+    line(0.30)  # within a tenth of a second: not redrawn
+    assert terminal.getvalue().count("\r") == 1
+    now[0] = 3700.0
+    line(1.0)
+    assert terminal.getvalue().endswith("\rsimulating day: 100%  elapsed 1:00:00  ETA 0:00\n")
+
+    piped = io.StringIO()
+    quiet = ProgressLine("simulating day", stream=piped, clock=lambda: now[0])
+    quiet(0.5)
+    quiet.count(3, "runs")
+    quiet.close()
+    assert piped.getvalue() == ""
+
+
+@given(st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=30))
+def test_progress_eta_is_the_remaining_share_at_the_rate_so_far(fractions: list[float]) -> None:
+    from valueroute.cli.output import ProgressLine
+
+    now = [0.0]
+    terminal = _Terminal()
+    line = ProgressLine("run", stream=terminal, clock=lambda: now[0])
+    for fraction in sorted(fractions):
+        now[0] += 1.0
+        line(fraction)
+    shown = terminal.getvalue().split("\r")[-1]
+    match = re.fullmatch(r"run: +(\d+)%  elapsed (\d+):(\d\d)  ETA (\?|(\d+):(\d\d)) *\n?", shown)
+    assert match is not None, shown
+    last = max(fractions)
+    assert int(match.group(1)) == round(last * 100)
+    elapsed = int(match.group(2)) * 60 + int(match.group(3))
+    assert elapsed == int(now[0])
+    expected = math.inf if last == 0.0 else now[0] * (1.0 - last) / last
+    if expected >= 100 * 3600:
+        assert match.group(4) == "?"
+    else:
+        eta = int(match.group(5)) * 60 + int(match.group(6))
+        assert eta == int(expected)
+
+
+@pytest.mark.parametrize("argv", [SIMULATE, [*COMPARE, "--serial"], BENCH, STAFF_SIM])
+def test_long_commands_show_progress_on_stderr_never_on_stdout(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(argv) in (0, 1)
+    out = capsys.readouterr().out
+    assert "elapsed" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\n")
+    assert "elapsed" not in out
+    assert "\r" not in out
+
+
+# ------------------------------------------------------------------- policy options
+
+
+def test_compare_takes_policy_parameters_as_the_library_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from valueroute.scenarios import load_scenario
+    from valueroute.sim.run import InlineExecutor, compare
+
+    argv = [*COMPARE[:4], "--policy", "aging_priority:seconds_per_point=30", "--replications", "2"]
+    data = json.loads(_run([*argv, "--serial", "--json"], capsys))
+    expected = compare(
+        load_scenario("demo"),
+        policies=["fifo", {"policy": "aging_priority", "seconds_per_point": 30}],
+        replications=2,
+        executor=InlineExecutor(),
+    )
+    assert data == json.loads(expected.to_json())
+
+
+def test_bench_takes_policy_parameters_labelled_as_written(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["bench", "identical_agents", "--fast", "--replications", "2", "--serial"]
+    policies = ["--policy", "fifo", "--policy", "aging_priority:seconds_per_point=30"]
+    data = json.loads(_run([*argv, *policies, "--json"], capsys))
+    labels = {variant["label"] for variant in data["scenarios"][0]["variants"]}
+    assert any(label.startswith("aging_priority:seconds_per_point=30") for label in labels)
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (
+            "aging_priority:second_per_point=30",
+            "aging_priority has no parameter 'second_per_point'; did you mean "
+            "'seconds_per_point'? (expected one of: seconds_per_point)",
+        ),
+        ("aging_prio:seconds_per_point=30", "did you mean 'aging_priority'?"),
+        ("fifo:weight=2", "fifo has no parameter 'weight' (expected one of: no parameters)"),
+        ("aging_priority:seconds_per_point=30,fast", "'fast' is not KEY=VALUE"),
+        ("edd:due_after=1,=2", "'=2' is not KEY=VALUE"),
+        ("edd:due_after=1,due_after=2", "'due_after' is given twice"),
+        ("aging_priority:seconds_per_point=" + "[" * 5000, "nested too deeply"),
+        ("aging_priority:x" + "y" * 10_000 + "=1", "has no parameter 'xyyy"),
+    ],
+)
+@pytest.mark.parametrize("command", ["compare", "bench", "rules"])
+def test_bad_policy_parameters_are_refused_with_a_suggestion(
+    policy: str, message: str, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = {
+        "compare": ["compare", "demo", "--policy", "fifo", "--policy", policy],
+        "bench": ["bench", "identical_agents", "--policy", policy],
+        "rules": ["rules", "dry-run", RULES, TASKS, "--policy", policy],
+    }[command]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert message in lines[0]
+    assert "argument --policy: got" in lines[0]
+    assert len(lines[0]) < 800
+
+
+@given(
+    st.sampled_from(
+        [
+            ("aging_priority", "seconds_per_point"),
+            ("edd", "due_after"),
+            ("cmu", "handle_seconds"),
+            ("value_at_risk", "mode"),
+        ]
+    ),
+    st.one_of(
+        st.integers(-(10**6), 10**6),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.booleans(),
+        st.text(alphabet="abcxyz_", min_size=1, max_size=8),
+        st.dictionaries(st.text("abc", min_size=1, max_size=3), st.integers(0, 9), max_size=3),
+        st.lists(st.integers(0, 9), max_size=3),
+    ),
+)
+def test_policy_parameters_read_back_what_was_written(
+    policy_key: tuple[str, str], value: object
+) -> None:
+    from valueroute.cli import policy_option
+
+    name, key = policy_key
+    written = value if isinstance(value, str) else json.dumps(value)
+    text = f"{name}:{key}={written}"
+    assert policy_option(text) == {"policy": name, "label": text, key: value}
+
+
+def test_a_module_reference_stays_a_reference() -> None:
+    from valueroute.cli import policy_option
+
+    assert policy_option("valueroute.scoring:Fifo") == "valueroute.scoring:Fifo"
+    assert policy_option("fifo") == "fifo"
+
+
+def test_rules_dry_run_takes_parameters_in_policy_or_param_not_both(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = ["rules", "dry-run", RULES, TASKS, "--json"]
+    inline = json.loads(_run([*base, "--policy", "aging_priority:seconds_per_point=30"], capsys))
+    separate = [*base, "--policy", "aging_priority", "--param", "seconds_per_point=30"]
+    assert inline == json.loads(_run(separate, capsys))
+    assert inline["policy"] == "AgingPriority(seconds_per_point=30)"
+    both = [*base, "--policy", "aging_priority:seconds_per_point=30"]
+    assert main([*both, "--param", "seconds_per_point=40"]) == 2
+    assert "--param 'seconds_per_point': also given in --policy" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- defaults
+
+
+def test_staff_and_erlang_default_the_acceptable_wait_alike(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = ["staff", FORECAST, "--target", "0.8", "--aht", "180", "--json"]
+    assert _run(base, capsys) == _run([*base, "--awt", "20"], capsys)
+    erlang = ["erlang", "--traffic", "10", "--target", "0.8", "--json"]
+    assert json.loads(_run(erlang, capsys))["awt"] == 20.0
+    first = json.loads(_run(base, capsys))
+    assert (
+        first["rows"][0]["agents"]
+        == json.loads(
+            _run(
+                [
+                    "erlang",
+                    "--calls",
+                    "42",
+                    "--interval",
+                    "900",
+                    "--aht",
+                    "240",
+                    "--target",
+                    "0.8",
+                    "--json",
+                ],
+                capsys,
+            )
+        )["agents"]
+    )
+
+
+def test_every_option_help_names_its_default_or_unit(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from valueroute.cli import build_parser
+
+    def parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        found = [parser]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found += parsers(sub)
+        return found
+
+    missing = []
+    for parser in parsers(build_parser()):
+        for action in parser._actions:
+            if not action.option_strings or action.help in (None, argparse.SUPPRESS):
+                continue
+            if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+                continue
+            help_text = str(action.help)
+            if isinstance(action, argparse._StoreTrueAction):
+                continue  # a switch: off unless given
+            if "default" not in help_text:
+                missing.append(f"{parser.prog} {action.option_strings[0]}: {help_text}")
+    assert not missing, missing
