@@ -271,7 +271,7 @@ def test_a_scenario_file_that_is_not_utf8_fails_as_invalid_input(tmp_path: Path)
 
 
 def test_an_unknown_suffix_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="path"):
+    with pytest.raises(InvalidInputError, match="source"):
         load_scenario(tmp_path / "scenario.txt")
 
 
@@ -281,3 +281,27 @@ def test_the_bundled_demo_is_a_valid_scenario() -> None:
     demo = load_named_scenario("demo")
     assert len(demo.task_types) == 3
     assert len(demo.agent_groups) == 3
+
+
+def test_load_scenario_takes_a_bundled_name_or_a_path(tmp_path: Path) -> None:
+    demo = load_scenario("demo")
+    (tmp_path / "day.toml").write_text(
+        (Path(__file__).resolve().parents[1] / "src/valueroute/data/demo_scenario.toml").read_text()
+    )
+    assert load_scenario(tmp_path / "day.toml") == demo
+    assert load_scenario(str(tmp_path / "day.toml")) == demo
+
+
+@pytest.mark.parametrize("source", [5, None, b"demo.toml", ["demo"], "no_such_day", "a\x00.toml"])
+def test_load_scenario_refuses_what_is_neither_name_nor_file(source: object) -> None:
+    with pytest.raises(InvalidInputError, match="source: got") as raised:
+        load_scenario(source)  # type: ignore[arg-type]
+    assert len(str(raised.value)) < 300
+
+
+@pytest.mark.parametrize(("text", "base_dir"), [(5, None), ("name = 'x'", 5), (None, None)])
+def test_parse_scenario_refuses_what_is_not_text_or_a_folder(
+    text: object, base_dir: object
+) -> None:
+    with pytest.raises(InvalidInputError, match="text|base_dir"):
+        parse_scenario(text, base_dir=base_dir)  # type: ignore[arg-type]

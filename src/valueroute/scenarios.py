@@ -15,13 +15,12 @@ with :func:`valueroute.bench.load_bench_scenario`.
 
 from __future__ import annotations
 
-import os
 from importlib import resources
-from pathlib import Path
 
 from valueroute.errors import InvalidInputError
-from valueroute.sim.scenario import Scenario, parse_scenario
-from valueroute.sim.scenario import load_scenario as _load_file
+
+# One loader: valueroute.sim.scenario.load_scenario takes names and paths.
+from valueroute.sim.scenario import load_scenario
 
 __all__ = ["BUNDLED", "bundled_text", "load_scenario"]
 
@@ -40,33 +39,6 @@ def bundled_text(name: str) -> str:
         )
     data = resources.files("valueroute").joinpath("data").joinpath(BUNDLED[name])
     return data.read_text(encoding="utf-8")
-
-
-def load_scenario(source: str | Path) -> Scenario:
-    """A bundled scenario by name (``"demo"``), or a scenario file by path.
-
-    A name is a string without a suffix or folder (``"demo"``); anything else
-    is read as a file (``.toml``, ``.json``, ``.yaml``/``.yml``) with
-    :func:`valueroute.sim.scenario.load_scenario`, relative paths inside it
-    resolving from its folder. Raises :class:`InvalidInputError` naming the
-    source when it is neither.
-    """
-    if not isinstance(source, str | os.PathLike):
-        raise InvalidInputError(
-            f"source: got {type(source).__name__} (expected a bundled scenario name or a path)",
-            [("source", type(source).__name__, "a str or a Path")],
-        )
-    text = os.fspath(source)
-    path = Path(text)
-    if not path.suffix and path.name == text:
-        if text in BUNDLED:
-            return parse_scenario(bundled_text(text), format="toml")
-        raise InvalidInputError(
-            f"source: got {_shown(text)} (expected a bundled scenario name, one of "
-            f"{sorted(BUNDLED)}, or a scenario file ending in .toml, .json, .yaml or .yml)",
-            [("source", text[:_SHOWN], "a bundled name or a scenario file")],
-        )
-    return _load_file(path)
 
 
 def _shown(text: str) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import reprlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -618,6 +619,16 @@ def parse_scenario(
     base_dir: str | Path | None = None,
 ) -> Scenario:
     """Validate scenario text; relative file paths (rules, traces) resolve from ``base_dir``."""
+    if not isinstance(text, str | bytes):
+        raise InvalidInputError(
+            f"text: got {_shown(text)} (expected the scenario as str or bytes)",
+            [("text", _shown(text), "str or bytes")],
+        )
+    if base_dir is not None and not isinstance(base_dir, str | os.PathLike):
+        raise InvalidInputError(
+            f"base_dir: got {_shown(base_dir)} (expected a folder path or None)",
+            [("base_dir", _shown(base_dir), "a path or None")],
+        )
     try:
         data = parse_document(text, format)
     except DocumentError as exc:
@@ -666,20 +677,49 @@ def _resolve(base: Path, path: str) -> Path:
     return candidate if candidate.is_absolute() else base / candidate
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (``.toml``, ``.json``, ``.yaml``/``.yml``)."""
-    path = Path(path)
+def load_scenario(source: str | Path) -> Scenario:
+    """A scenario file (``.toml``, ``.json``, ``.yaml``/``.yml``), or a bundled scenario by name.
+
+    A name is a string with no suffix and no folder (``"demo"``: see
+    :data:`valueroute.scenarios.BUNDLED`); anything else is read as a file,
+    relative paths inside it (rules, traces) resolving from its folder.
+    Raises :class:`InvalidInputError` naming the source when it is neither.
+    """
+    if not isinstance(source, str | os.PathLike):
+        raise InvalidInputError(
+            f"source: got {_shown(source)} (expected a bundled scenario name or a file path)",
+            [("source", _shown(source), "a str or a path")],
+        )
+    text_source = os.fspath(source)
+    if isinstance(text_source, bytes):
+        raise InvalidInputError(
+            f"source: got {_shown(text_source)} (expected a str path, not bytes)",
+            [("source", _shown(text_source), "a str or a path")],
+        )
+    path = Path(text_source)
+    if isinstance(source, str) and not path.suffix and path.name == source:
+        from valueroute.scenarios import BUNDLED, bundled_text
+
+        if source in BUNDLED:
+            return parse_scenario(bundled_text(source), format="toml")
+        raise InvalidInputError(
+            f"source: got {_shown(source)} (expected a bundled scenario name, one of "
+            f"{sorted(BUNDLED)}, or a file ending in one of {sorted(SUFFIXES)})",
+            [("source", _shown(source), "a bundled name or a scenario file")],
+        )
     file_format = SUFFIXES.get(path.suffix.lower())
     if file_format is None:
         raise InvalidInputError(
-            f"path: got {str(path)!r} (expected a file ending in one of {sorted(SUFFIXES)})",
-            [("path", str(path), f"a suffix in {sorted(SUFFIXES)}")],
+            f"source: got {_shown(text_source)} (expected a file ending in one of "
+            f"{sorted(SUFFIXES)})",
+            [("source", _shown(text_source), f"a suffix in {sorted(SUFFIXES)}")],
         )
     try:
         text = path.read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) else "not a valid path"
         raise InvalidInputError(
-            f"path: got {str(path)!r} (cannot be read: {exc.strerror})",
-            [("path", str(path), "a readable file")],
+            f"source: got {_shown(text_source)} (cannot be read: {reason})",
+            [("source", _shown(text_source), "a readable file")],
         ) from None
     return parse_scenario(text, format=file_format, base_dir=path.parent)
