@@ -303,5 +303,5 @@ def test_load_scenario_refuses_what_is_neither_name_nor_file(source: object) -> 
 def test_parse_scenario_refuses_what_is_not_text_or_a_folder(
     text: object, base_dir: object
 ) -> None:
-    with pytest.raises(InvalidInputError, match="text|base_dir"):
+    with pytest.raises(InvalidInputError, match=r"text|base_dir"):
         parse_scenario(text, base_dir=base_dir)  # type: ignore[arg-type]
