@@ -35,12 +35,33 @@ STAFF_SIM = [
     "--serial",
 ]
 
+SMALL_DAY = {
+    "name": "small day",
+    "horizon_seconds": 3600.0,
+    "interval_minutes": 30,
+    "replications": 2,
+    "seed": 5,
+    "task_types": [
+        {
+            "name": "calls",
+            "handle": {"kind": "exponential", "mean_seconds": 240.0},
+            "sla_seconds": 20.0,
+        }
+    ],
+    "arrivals": [
+        {"kind": "profile", "task_type": "calls", "interval_minutes": 30, "volumes": [40, 80]}
+    ],
+    "agent_groups": [{"name": "agents", "count": 8}],
+}
+PER_INTERVAL = ["staff", "--simulate", "{small}", "--per-interval", "--target", "0.8", "--serial"]
+
 TABLE_COMMANDS: dict[str, list[str]] = {
     "simulate": SIMULATE,
     "compare": [*COMPARE, "--serial"],
     "bench": BENCH,
     "staff": ["staff", FORECAST, "--target", "0.8", "--aht", "180", "--patience", "120"],
     "staff-simulate": STAFF_SIM,
+    "staff-per-interval": PER_INTERVAL,
     "erlang": ["erlang", "--traffic", "10", "--target", "0.8", "--patience", "120"],
     "rules-dry-run": ["rules", "dry-run", RULES, TASKS],
     "demo": ["demo"],
@@ -48,6 +69,17 @@ TABLE_COMMANDS: dict[str, list[str]] = {
 
 _GLUED = re.compile(r"\d±|\d+\.\d+\.\d|\d%\d|\d[+-]\d")
 """Two figures run together: 79.2%±3.8, 3.827564823.0, 12.5-3.0."""
+
+
+@pytest.fixture(scope="module")
+def small_day(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("scenario") / "small_day.json"
+    path.write_text(json.dumps(SMALL_DAY), encoding="utf-8")
+    return str(path)
+
+
+def _command(name: str, small_day: str) -> list[str]:
+    return [arg.format(small=small_day) for arg in TABLE_COMMANDS[name]]
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -60,10 +92,13 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
 def test_every_table_fits_100_columns_with_figures_apart(
-    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    command: str,
+    small_day: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "100")
-    out = _run(TABLE_COMMANDS[command], capsys)
+    out = _run(_command(command, small_day), capsys)
     lines = out.splitlines()
     assert len(lines) >= 3
     too_wide = [line for line in lines if len(line) > 100]
@@ -118,22 +153,26 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
-def test_every_table_command_prints_csv(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    rows = _csv_rows(_run([*TABLE_COMMANDS[command], "--csv"], capsys))
+def test_every_table_command_prints_csv(
+    command: str, small_day: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = _csv_rows(_run([*_command(command, small_day), "--csv"], capsys))
     assert rows
     assert all(None not in row and all(v is not None for v in row.values()) for row in rows)
 
 
 @pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
-def test_every_table_command_prints_json(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    json.loads(_run([*TABLE_COMMANDS[command], "--json"], capsys))
+def test_every_table_command_prints_json(
+    command: str, small_day: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    json.loads(_run([*_command(command, small_day), "--json"], capsys))
 
 
 @pytest.mark.parametrize("command", sorted(TABLE_COMMANDS))
 def test_json_and_csv_together_are_refused(
-    command: str, capsys: pytest.CaptureFixture[str]
+    command: str, small_day: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*TABLE_COMMANDS[command], "--json", "--csv"]) == 2
+    assert main([*_command(command, small_day), "--json", "--csv"]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert "--csv" in err
@@ -217,15 +256,20 @@ def test_progress_eta_is_the_remaining_share_at_the_rate_so_far(fractions: list[
         assert eta == int(expected)
 
 
-@pytest.mark.parametrize("argv", [SIMULATE, [*COMPARE, "--serial"], BENCH, STAFF_SIM])
+@pytest.mark.parametrize(
+    "command", ["simulate", "compare", "bench", "staff-simulate", "staff-per-interval"]
+)
 def test_long_commands_show_progress_on_stderr_never_on_stdout(
-    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    command: str,
+    small_day: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import sys
 
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    assert main(argv) in (0, 1)
+    assert main(_command(command, small_day)) in (0, 1)
     out = capsys.readouterr().out
     assert "elapsed" in terminal.getvalue()
     assert terminal.getvalue().endswith("\n")

@@ -514,9 +514,99 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
         print(result.to_json())
     elif args.csv:
         print(_staffing_csv(result), end="")
+    elif isinstance(result, StaffingResult):
+        _print_staffing(result, target, scenario)
     else:
-        print(result.table())
+        _print_interval_staffing(result, target, scenario)
     return 0
+
+
+def _target_text(target: Any, scenario: Any, confidence: float) -> str:
+    """What the staffing had to meet, with the service level's threshold in seconds."""
+    goals = []
+    if target.service_level is not None:
+        if target.awt is not None:
+            within = f"{target.awt:g} s"
+        else:
+            within = (
+                "T ("
+                + ", ".join(
+                    f"{t.name} {t.sla_seconds:g} s"
+                    for t in scenario.task_types
+                    if target.task_type in ("all", t.name)
+                )
+                + ")"
+            )
+        goals.append(f"service level >= {target.service_level:.0%} within {within}")
+    if target.asa is not None:
+        goals.append(f"ASA <= {target.asa:g} s")
+    if target.abandon is not None:
+        goals.append(f"abandoned <= {target.abandon:.1%}")
+    return (
+        f"{scenario.name}: fewest agents for which the {confidence:.0%} one-sided bound of "
+        f"type {target.task_type} meets " + ", ".join(goals)
+    )
+
+
+def _print_staffing(result: Any, target: Any, scenario: Any) -> None:
+    width = terminal_width()
+    print(textwrap.fill(_target_text(target, scenario, result.confidence), width=width) + "\n")
+    rows = [
+        [g, f"{result.offered_load[g]:.2f}", str(result.erlang[g]), str(result.staffing[g])]
+        for g in result.groups
+    ]
+    rows.append(
+        ["agent-hours", "", f"{result.erlang_agent_hours:.1f}", f"{result.agent_hours:.1f}"]
+    )
+    if not math.isnan(result.cost(result.staffing)):
+        cost = [f"{result.cost(result.erlang):.2f}", f"{result.cost(result.staffing):.2f}"]
+        rows.append(["cost", "", *cost])
+    titles = ["group", "load Erl", "Erlang C agents", "simulation agents"]
+    print(table(titles, rows, width=width))
+    print()
+    for check in result.checks:
+        print(
+            textwrap.fill(
+                f"{check.task_type} {check.kpi}: mean {check.mean:.4f}, {result.confidence:.0%} "
+                f"bound {check.bound:.4f}, goal {check.goal:g}",
+                width=width,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+        )
+    print(f"{len(result.evaluations)} staffings simulated, {result.runs} replications in all")
+
+
+def _print_interval_staffing(result: Any, target: Any, scenario: Any) -> None:
+    width = terminal_width()
+    print(textwrap.fill(_target_text(target, scenario, result.confidence), width=width) + "\n")
+    totals = result.totals()
+    titles = ["start h", "offered", "Erlang C agents", "simulation agents", *result.groups]
+    titles.append("whole-day check")
+    rows = []
+    for i in range(result.intervals):
+        verdict = "; ".join(
+            f"{c.kpi} {c.mean:.3f}{'' if c.met else ' (missed)'}" for c in result.day_checks[i]
+        )
+        rows.append(
+            [
+                f"{i * result.interval_seconds / 3600.0:.2f}",
+                f"{result.offered[i]:.1f}",
+                str(result.erlang[i]),
+                str(totals[i]),
+                *(str(result.headcount[g][i]) for g in result.groups),
+                verdict,
+            ]
+        )
+    print(table(titles, rows, text=(len(titles) - 1,), width=width))
+    print(
+        textwrap.fill(
+            f"agent-hours: Erlang C {result.erlang_agent_hours:.1f}, simulation "
+            f"{result.agent_hours:.1f}; {result.staffings_simulated} staffings simulated, "
+            f"{result.runs} replications in all",
+            width=width,
+        )
+    )
 
 
 def _staffing_csv(result: Any) -> str:
