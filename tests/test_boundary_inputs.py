@@ -639,3 +639,13 @@ def test_loading_never_raises_outside_the_error_tree_for_hostile_literals() -> N
         for op in ["==", "in", "matches", "between"]:
             with contextlib.suppress(ValueRouteError):
                 load_rules(rules_on("attributes.x", op, literal))
+
+
+def test_an_error_message_is_bounded_whatever_the_keys_and_the_number_of_problems() -> None:
+    with pytest.raises(InvalidInputError, match=r"TaskSpec\.skills\.xxx") as caught:
+        TaskSpec(skills={"x" * 100_000: "bad"})
+    assert len(str(caught.value)) < 400
+    with pytest.raises(InvalidInputError, match=r"and \d+ more") as caught:
+        TaskSpec(attributes={str(i): [i] for i in range(1_000)})
+    assert len(str(caught.value)) < 3_000
+    assert len(caught.value.errors) >= 1_000  # every problem is still listed for the host

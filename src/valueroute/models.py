@@ -162,6 +162,10 @@ Time = Annotated[float, BeforeValidator(_time_field)]
 OptionalTime = Annotated[float | None, BeforeValidator(_time_field)]
 
 
+_SHOWN_PROBLEMS = 10
+"""Problems spelled out in a message; ``InvalidInputError.errors`` lists them all."""
+
+
 def _format_errors(model: str, exc: ValidationError) -> tuple[str, list[tuple[str, Any, str]]]:
     problems: list[tuple[str, Any, str]] = []
     lines: list[str] = []
@@ -170,7 +174,14 @@ def _format_errors(model: str, exc: ValidationError) -> tuple[str, list[tuple[st
         value = err.get("input")
         expected = err["msg"]
         problems.append((field, value, expected))
-        lines.append(f"{model}.{field}: got {bounded_repr(value)} ({expected})")
+        if len(lines) < _SHOWN_PROBLEMS:
+            # A field path holds the user's keys (a skill or attribute name): cut it too.
+            shown = field if len(field) <= 120 else field[:117] + "..."
+            lines.append(f"{model}.{shown}: got {bounded_repr(value)} ({expected[:300]})")
+    if len(problems) > len(lines):
+        lines.append(
+            f"and {len(problems) - len(lines)} more problems (all in the errors attribute)"
+        )
     return "; ".join(lines), problems
 
 
