@@ -451,3 +451,29 @@ def test_every_option_help_names_its_default_or_unit(capsys: pytest.CaptureFixtu
             if "default" not in help_text:
                 missing.append(f"{parser.prog} {action.option_strings[0]}: {help_text}")
     assert not missing, missing
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_a_failure_during_a_run_starts_on_its_own_line_after_the_progress(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import valueroute.cli.sim
+    from valueroute.errors import InvalidInputError
+
+    def fails_half_way(*args: object, progress: object, **kwargs: object) -> None:
+        assert callable(progress)
+        progress(0.5)
+        raise InvalidInputError("replication 3: the world stopped")
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(valueroute.cli.sim, command, fails_half_way)
+    argv = [*COMPARE, "--serial"] if command == "compare" else SIMULATE
+    assert main(argv) == 2
+    progress_line, error, end = terminal.getvalue().split("\n")
+    assert progress_line.startswith("\r")
+    assert "50%" in progress_line
+    assert error == f"valueroute {command}: error: replication 3: the world stopped"
+    assert end == ""

@@ -162,14 +162,17 @@ def run_simulate(args: argparse.Namespace) -> int:
     folder = None if args.out is None else output_folder(args.out)
     report = _report_file(args.report)
     progress = ProgressLine(f"simulating {scenario.name}")
-    result = simulate(
-        scenario,
-        replications=args.replications,
-        seed=args.seed,
-        allow_code=args.allow_code,
-        executor=_executor(args),
-        progress=progress,
-    )
+    try:
+        result = simulate(
+            scenario,
+            replications=args.replications,
+            seed=args.seed,
+            allow_code=args.allow_code,
+            executor=_executor(args),
+            progress=progress,
+        )
+    finally:
+        progress.close()
     if folder is not None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -276,15 +279,18 @@ def run_compare(args: argparse.Namespace) -> int:
         )
     report = _report_file(args.report)
     progress = ProgressLine(f"comparing on {scenario.name}")
-    result = compare(
-        scenario,
-        policies=[_without_label(policy) for policy in args.policy],
-        replications=args.replications,
-        seed=args.seed,
-        allow_code=args.allow_code,
-        executor=_executor(args),
-        progress=progress,
-    )
+    try:
+        result = compare(
+            scenario,
+            policies=[_without_label(policy) for policy in args.policy],
+            replications=args.replications,
+            seed=args.seed,
+            allow_code=args.allow_code,
+            executor=_executor(args),
+            progress=progress,
+        )
+    finally:
+        progress.close()
     _write_report(result, report)
     if args.json:
         print(result.to_json())
