@@ -524,3 +524,49 @@ def test_an_exported_event_file_with_a_number_no_float_holds_is_refused(
     with path.open("a", encoding="utf-8") as file:
         file.write(line + "\n")
     refusal(lambda: import_events(path), JournalFormatError, "line 3")
+
+
+@pytest.mark.parametrize("groups", [5, "voice", [5], [None], ({"a": 1},), {"a": 1}])
+def test_best_and_ranked_refuse_what_is_not_groups(groups: object) -> None:
+    tasks = filled_list()
+    before = list_state(tasks)
+    refusal(lambda: tasks.best(groups, 3.0), field="groups")  # type: ignore[arg-type]
+    refusal(lambda: tasks.ranked(3.0, groups=groups), field="groups")  # type: ignore[arg-type]
+    refusal(lambda: tasks.top(3, 3.0, groups=groups), field="groups")  # type: ignore[arg-type]
+    assert list_state(tasks) == before
+
+
+def test_best_needs_groups_where_ranked_takes_none_for_all() -> None:
+    tasks = filled_list()
+    refusal(lambda: tasks.best(None, 3.0), field="groups")  # type: ignore[arg-type]
+    assert [t.id for t, _ in tasks.ranked(3.0, groups=None)] == ["a", "b"]
+
+
+def test_best_and_ranked_take_any_iterable_of_groups() -> None:
+    tasks = filled_list()
+    group = tasks.group_for("email", {})
+    assert tasks.best(iter([group]), 3.0) is tasks.get("a")
+    assert [t.id for t, _ in tasks.ranked(3.0, groups=(g for g in [group]))] == ["a", "b"]
+
+
+@pytest.mark.parametrize("task", [5, None, "a", Opaque()])
+def test_score_refuses_what_is_not_a_task(task: object) -> None:
+    refusal(lambda: filled_list().score(task, 3.0), field="task")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("where", [5, "a", Opaque()])
+def test_ranked_refuses_a_filter_that_cannot_be_called(where: object) -> None:
+    refusal(lambda: filled_list().ranked(3.0, where=where), field="where")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["type", "channel", "department", "process", "state"])
+@pytest.mark.parametrize("value", [5, ["email"], "x" * MB])
+def test_top_and_oldest_refuse_a_filter_that_is_not_text(name: str, value: object) -> None:
+    tasks = filled_list()
+    if isinstance(value, str):
+        # Text is a valid filter: it matches nothing here.
+        assert tasks.top(3, 3.0, **{name: value}) == []
+        assert tasks.oldest(3.0, **{name: value}) is None
+        return
+    refusal(lambda: tasks.top(3, 3.0, **{name: value}), field=name)
+    refusal(lambda: tasks.oldest(3.0, **{name: value}), field=name)

@@ -34,7 +34,7 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Literal, TypeGuard
+from typing import Any, Literal, TypeGuard
 
 from valueroute.errors import (
     ClockError,
@@ -692,6 +692,11 @@ class TaskList:
         A query: ``now`` may lie ahead of the list's time (not before it,
         :class:`~valueroute.errors.ClockError`); the list's time does not move.
         """
+        if not isinstance(task, Task):
+            raise InvalidInputError(
+                f"task: got {_bounded(task)} of type {type(task).__name__} "
+                "(expected a Task record of this list, as get returns)"
+            )
         if task.entry is None or self._by_seq.get(task.seq) is not task:
             raise UnknownTaskError(f"task {_bounded(task.id)} is not in the list")
         self._check_query_time(now)
@@ -717,19 +722,24 @@ class TaskList:
         # bucket head; tuples are built only to break exact ties.
         best_key = _INF
         best: Entry | None = None
-        for group in groups:
-            for bucket in group.bucket_list:
-                entry = bucket.heap[0]
-                key = entry[0] - bucket.slope * now
-                if key < best_key:
-                    best_key = key
-                    best = entry
-                elif (
-                    key == best_key
-                    and best is not None
-                    and (entry[1], entry[2]) < (best[1], best[2])
-                ):
-                    best = entry
+        try:
+            for group in groups:
+                for bucket in group.bucket_list:
+                    entry = bucket.heap[0]
+                    key = entry[0] - bucket.slope * now
+                    if key < best_key:
+                        best_key = key
+                        best = entry
+                    elif (
+                        key == best_key
+                        and best is not None
+                        and (entry[1], entry[2]) < (best[1], best[2])
+                    ):
+                        best = entry
+        except (AttributeError, TypeError):
+            # Checked only when it fails: this loop is the engine's hot path.
+            _check_groups(groups)
+            raise
         if best is None:
             return None
         return self._by_seq[best[2]]
@@ -749,7 +759,16 @@ class TaskList:
         task. The list must not change while the iterator is in use.
         """
         self._look(now)
-        chosen = self._groups.values() if groups is None else groups
+        if where is not None and not callable(where):
+            raise InvalidInputError(
+                f"where: got {_bounded(where)} of type {type(where).__name__} "
+                "(expected None or a callable(task) -> bool)"
+            )
+        if groups is None:
+            chosen: Iterable[RequirementGroup] = self._groups.values()
+        else:
+            chosen = groups if isinstance(groups, list | tuple) else list(_checked_iter(groups))
+            _check_groups(chosen)
         frontier: list[tuple[float, float, int, int, int]] = []
         heaps: list[list[Entry]] = []
         slopes: list[float] = []
@@ -1042,6 +1061,26 @@ def _check_key(key: object) -> None:
         previous = name
 
 
+def _checked_iter(groups: object) -> Iterable[Any]:
+    """``groups`` if it is an iterable that could hold groups, else InvalidInputError."""
+    if not isinstance(groups, Iterable) or isinstance(groups, str | bytes | Mapping):
+        raise InvalidInputError(
+            f"groups: got {bounded_repr(groups)} of type {type(groups).__name__} "
+            "(expected an iterable of RequirementGroup, such as the list's groups)"
+        )
+    return groups
+
+
+def _check_groups(groups: object) -> None:
+    """Refuse what is not an iterable of requirement groups, naming ``groups``."""
+    for group in _checked_iter(groups):
+        if not isinstance(group, RequirementGroup):
+            raise InvalidInputError(
+                f"groups: got the item {bounded_repr(group)} of type {type(group).__name__} "
+                "(expected RequirementGroup items, from the list's groups or group_for)"
+            )
+
+
 def _is_time(now: object) -> TypeGuard[float]:
     """Whether ``now`` is a number a time can be: a float, or an int (not a bool)
     that a float holds. Non-finite floats are left to the caller's comparisons."""
@@ -1087,6 +1126,13 @@ def _filter(
     ]
     if not wanted:
         return None
+    for name, value in wanted:
+        if not isinstance(value, str):
+            raise InvalidInputError(
+                # (``type`` is a parameter here: the class is read directly.)
+                f"{name}: got {bounded_repr(value)} of type {value.__class__.__name__} "
+                "(expected a string to match, or None)"
+            )
 
     def matches(task: Task) -> bool:
         return all(getattr(task, name) == value for name, value in wanted)
