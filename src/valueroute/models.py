@@ -78,11 +78,13 @@ __all__ = [
     "MAX_CAPACITY",
     "MAX_ID_LENGTH",
     "MAX_PRIORITY",
+    "MAX_RAMP_STEP",
     "MAX_SECONDS",
     "MAX_SKILLS",
     "MAX_SKILL_LEVEL",
     "MAX_SKILL_NAME",
     "MAX_VALUE",
+    "MIN_RAMP_EVERY",
     "AgentSpec",
     "BoundaryModel",
     "TaskSpec",
@@ -109,6 +111,11 @@ MAX_CAPACITY = 1_000_000
 """Most tasks of one channel an agent may hold at once."""
 MAX_ATTRIBUTE_NUMBER = sys.float_info.max
 """Largest magnitude of a number attribute: what a float can carry (integers too)."""
+MAX_RAMP_STEP = 1e15
+"""Largest magnitude of a priority ramp's step or cap, in priority points."""
+MIN_RAMP_EVERY = 0.001
+"""Shortest interval between a priority ramp's steps, in seconds: with the bounds
+above, at most 10**15 steps, so ramp points stay finite."""
 
 _LIMIT = "limit_exceeded"
 # How deeply boundary-model validations are nested in this context: the

@@ -73,11 +73,13 @@ from valueroute._documents import (
 from valueroute.errors import InvalidInputError, RuleError, bounded_repr
 from valueroute.models import (
     MAX_PRIORITY,
+    MAX_RAMP_STEP,
     MAX_SECONDS,
     MAX_SKILL_LEVEL,
     MAX_SKILL_NAME,
     MAX_SKILLS,
     MAX_VALUE,
+    MIN_RAMP_EVERY,
     BoundaryModel,
     TaskSpec,
 )
@@ -121,10 +123,6 @@ MAX_PATTERN = 1_000
 """Characters in one regular expression."""
 MAX_PROGRAM_SIZE = 1_000
 """Size of one compiled RE2 program (``programsize``): what a search costs per character."""
-MAX_RAMP_STEP = float(MAX_PRIORITY)
-"""Largest ramp step or cap, in priority points."""
-MIN_RAMP_EVERY = 0.001
-"""Shortest ramp interval, in seconds."""
 _FLOAT_MAX = sys.float_info.max
 
 OPERATORS: tuple[str, ...] = (
