@@ -2898,6 +2898,20 @@ def _surface_cases(tmp: Path) -> list[Case]:
         lambda v: cal.parse_calendar("timezone = 'UTC'", format=v),
     )
     add(
+        "calendar_from",
+        None,
+        {
+            "int": 5,
+            "None": None,
+            "list": [],
+            "nested": nested_dict(200),
+            "unknown-key": {"timezone": "UTC", "hours": "24/7", "bogus": 1},
+            "int-key": {"timezone": "UTC", "hours": "24/7", 1: 2},
+            "timezone-int": {"timezone": 5, "hours": "24/7"},
+        },
+        lambda v: cal.calendar_from(v),
+    )
+    add(
         "load_calendar",
         None,
         {"missing": tmp / "missing.toml", "directory": tmp, "int": 5, "suffix": tmp / "c.txt"},
@@ -3160,6 +3174,7 @@ DRIVEN: frozenset[str] = frozenset(
         "stream_key",
         "student_t_quantile",
         "to_seconds",
+        "calendar_from",
         "BusinessCalendar",
         "load_calendar",
         "parse_calendar",
