@@ -649,3 +649,44 @@ def test_an_error_message_is_bounded_whatever_the_keys_and_the_number_of_problem
         TaskSpec(attributes={str(i): [i] for i in range(1_000)})
     assert len(str(caught.value)) < 3_000
     assert len(caught.value.errors) >= 1_000  # every problem is still listed for the host
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fanout=st.integers(min_value=1, max_value=12),
+    levels=st.integers(min_value=1, max_value=9),
+    merge=st.booleans(),
+)
+def test_aliased_documents_load_or_are_refused_by_their_expanded_size(
+    fanout: int, levels: int, merge: bool
+) -> None:
+    # Level 0 holds `fanout` scalars; each further level repeats the previous one
+    # `fanout` times, so the last expands to fanout**(levels + 1) values (and a merge
+    # chain copies as many key/value pairs). Far below the limit: loaded; far above: refused.
+    names = [f"n{i}" for i in range(levels + 1)]
+    if merge:
+        keys = ", ".join(f"k{i}: 1" for i in range(fanout))
+        lines = [f"{names[0]}: &{names[0]} {{{keys}}}"]
+        lines += [
+            f"{b}: &{b} {{<<: [{', '.join([f'*{a}'] * fanout)}]}}"
+            for a, b in itertools.pairwise(names)
+        ]
+    else:
+        lines = [f"{names[0]}: &{names[0]} [{', '.join(['x'] * fanout)}]"]
+        lines += [
+            f"{b}: &{b} [{', '.join([f'*{a}'] * fanout)}]" for a, b in itertools.pairwise(names)
+        ]
+    expanded = sum(fanout ** (level + 1) for level in range(levels + 1))
+    start = time.perf_counter()
+    try:
+        parse_document("\n".join(lines) + "\n", "yaml")
+    except DocumentError as exc:
+        refused: str | None = str(exc)
+    else:
+        refused = None
+    assert time.perf_counter() - start < 2.0
+    if expanded * 3 < MAX_NODES:
+        assert refused is None
+    if expanded > MAX_NODES:
+        assert refused is not None
+        assert "expands to more than" in refused
