@@ -387,6 +387,15 @@ def test_take_and_release_refuse_a_channel_that_is_not_text(channel: object) -> 
     assert pool_state(pool) == before
 
 
+@pytest.mark.parametrize(("agent", "channel"), [(5, "email"), (None, "email"), ("ann", [])])
+def test_can_take_refuses_what_is_not_an_agent_and_a_channel(agent: str, channel: object) -> None:
+    pool = pool_with_ann()
+    record = pool.get(agent) if agent == "ann" else agent
+    refusal(lambda: pool.can_take(record, channel), field="channel" if agent == "ann" else "agent")  # type: ignore[arg-type]
+    assert pool.can_take(pool.get("ann"), "email")
+    assert not pool.can_take(pool.get("ann"), "voice")
+
+
 @pytest.mark.parametrize("group", [5, None, "email", Opaque()])
 def test_select_and_available_agents_refuse_what_is_not_a_group(group: object) -> None:
     pool = pool_with_ann()

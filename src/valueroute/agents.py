@@ -532,12 +532,26 @@ class AgentPool:
     # ------------------------------------------------------------ capacity
 
     def can_take(self, agent: Agent, channel: str) -> bool:
-        """Whether ``agent`` could take a task on ``channel`` now. O(1)."""
-        if agent.presence is not Presence.ready or agent._exclusive_held:
-            return False
-        if agent._load.get(channel, 0) >= agent._capacity.get(channel, 0):
-            return False
-        return not (agent.held and channel in self.exclusive_channels)
+        """Whether ``agent`` could take a task on ``channel`` now. O(1).
+
+        ``agent`` is an :class:`Agent` record, ``channel`` a channel name
+        (:class:`~valueroute.errors.InvalidInputError` otherwise).
+        """
+        try:
+            if agent.presence is not Presence.ready or agent._exclusive_held:
+                return False
+            if agent._load.get(channel, 0) >= agent._capacity.get(channel, 0):
+                return False
+            return not (agent.held and channel in self.exclusive_channels)
+        except (AttributeError, TypeError):
+            # Checked only when it fails: the engine asks this often.
+            if not isinstance(agent, Agent):
+                raise InvalidInputError(
+                    f"agent: got {bounded_repr(agent)} of type {type(agent).__name__} "
+                    "(expected an Agent record, as get returns)"
+                ) from None
+            _check_channel(channel)
+            raise
 
     def take(self, agent: Agent, channel: str, *, now: float) -> None:
         """Give ``agent`` one task on ``channel``; its idle clock restarts at ``now``. O(c log n).

@@ -611,9 +611,10 @@ class TaskList:
         """Change a task's priority, value, due time or required skills; O(log n).
 
         ``due=None`` leaves the due time as it is; ``clear_due=True`` removes
-        it. The task is re-scored and re-filed at ``now``. Invalid values raise
-        :class:`~valueroute.errors.InvalidInputError` naming the field; any
-        failure changes nothing.
+        it. The task is re-scored and re-filed at ``now``. Values take a
+        :class:`~valueroute.models.TaskSpec`'s bounds (see :func:`check_changes`):
+        others raise :class:`~valueroute.errors.InvalidInputError` naming the
+        field; any failure changes nothing.
         """
         task = self.get(task_id)
         priority, value, due, new_skills = check_changes(
