@@ -477,3 +477,13 @@ def test_a_failure_during_a_run_starts_on_its_own_line_after_the_progress(
     assert "50%" in progress_line
     assert error == f"valueroute {command}: error: replication 3: the world stopped"
     assert end == ""
+
+
+def test_staff_with_patience_fits_one_block_of_100_columns(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    lines = _run(TABLE_COMMANDS["staff"], capsys).splitlines()
+    assert lines[0].split()[0] == "interval"
+    assert lines[0].endswith("aband. %")
+    assert sum(line.split()[:1] == ["interval"] for line in lines) == 1

@@ -392,10 +392,10 @@ def run_staff(args: argparse.Namespace) -> int:
         "scheduled",
         f"SL % ({0.0 if awt is None else awt:g} s)",
         "ASA s",
-        "occupancy %",
+        "occup. %",
     ]
     if abandon:
-        titles.append("abandoned %")
+        titles.append("aband. %")
     rows = []
     for row in staffing.rows():
         cells = [
