@@ -241,6 +241,8 @@ def test_progress_eta_is_the_remaining_share_at_the_rate_so_far(fractions: list[
     for fraction in sorted(fractions):
         now[0] += 1.0
         line(fraction)
+        if fraction == 1.0:
+            break  # the line is finished: later calls write nothing
     shown = terminal.getvalue().split("\r")[-1]
     match = re.fullmatch(r"run: +(\d+)%  elapsed (\d+):(\d\d)  ETA (\?|(\d+):(\d\d)) *\n?", shown)
     assert match is not None, shown
@@ -487,3 +489,28 @@ def test_staff_with_patience_fits_one_block_of_100_columns(
     assert lines[0].split()[0] == "interval"
     assert lines[0].endswith("aband. %")
     assert sum(line.split()[:1] == ["interval"] for line in lines) == 1
+
+
+def test_a_count_held_back_by_the_rate_limit_is_shown_when_the_line_ends() -> None:
+    from valueroute.cli.output import ProgressLine
+
+    terminal = _Terminal()
+    line = ProgressLine("staffing", stream=terminal, clock=lambda: 5.0)
+    line.count(1, "replications run")
+    line.count(2, "replications run")  # same moment: held back
+    line.close()
+    assert terminal.getvalue().split("\r")[-1] == "staffing: 2 replications run  elapsed 0:00\n"
+
+
+def test_nothing_is_written_after_the_line_ends() -> None:
+    from valueroute.cli.output import ProgressLine
+
+    now = [0.0]
+    terminal = _Terminal()
+    line = ProgressLine("staffing", stream=terminal, clock=lambda: now[0])
+    line.count(1, "runs")
+    line.close()
+    now[0] = 10.0
+    line.count(2, "runs")  # a worker's callback arriving after the result
+    line(0.5)
+    assert terminal.getvalue() == "\rstaffing: 1 runs  elapsed 0:00\n"

@@ -147,7 +147,8 @@ class ProgressLine:
     Call it with the fraction done (0 to 1); :meth:`count` instead shows a
     count of finished steps and the elapsed time, for runs whose total is not
     known in advance. It writes only when its stream is a terminal, at most
-    ten times a second, rewriting one line; :meth:`close` ends the line.
+    ten times a second, rewriting one line; :meth:`close` ends the line, and
+    nothing is written after it.
     """
 
     def __init__(
@@ -167,6 +168,8 @@ class ProgressLine:
         self.last_shown = -math.inf
         self.width = 0
         self.open = False
+        self.held: tuple[int, str] | None = None
+        self.closed = False
         self._lock = threading.Lock()
 
     def __call__(self, fraction: float) -> None:
@@ -189,11 +192,15 @@ class ProgressLine:
             return
         now = self.clock()
         if now - self.last_shown < self.every:
+            self.held = (done, unit)  # shown by close() if nothing comes after it
             return
+        self.held = None
         self._show(f"{self.label}: {done} {unit}  elapsed {_clock_text(now - self.start)}", now)
 
     def _show(self, text: str, now: float) -> None:
         with self._lock:
+            if self.closed:
+                return  # a step reported after the run ended (a pool's late callback)
             self.last_shown = now
             padding = " " * max(self.width - len(text), 0)
             self.width = len(text)
@@ -202,13 +209,19 @@ class ProgressLine:
             self.stream.flush()
 
     def close(self) -> None:
-        """End the progress line (a newline), if one was shown."""
+        """End the progress line (a newline), if one was shown, with any count held back."""
+        if self.held is not None:
+            done, unit = self.held
+            self.held = None
+            now = self.clock()
+            self._show(f"{self.label}: {done} {unit}  elapsed {_clock_text(now - self.start)}", now)
         with self._lock:
             if self.open:
                 self.stream.write("\n")
                 self.stream.flush()
                 self.open = False
                 self.width = 0
+            self.closed = True
 
 
 class CountingExecutor(Executor):
