@@ -647,7 +647,8 @@ class AgentPool:
         sequence order. O(c + e) for e eligible groups in steady state.
         """
         self._own(agent)
-        if not isinstance(groups, Sequence):
+        # The list's groups are a list: the ABC check only for anything else.
+        if type(groups) is not list and not isinstance(groups, Sequence):
             raise InvalidInputError(
                 f"groups: got {bounded_repr(groups)} of type {type(groups).__name__} "
                 "(expected the task list's groups, a sequence of RequirementGroup)"
