@@ -244,7 +244,9 @@ def test_progress_eta_is_the_remaining_share_at_the_rate_so_far(fractions: list[
         if fraction == 1.0:
             break  # the line is finished: later calls write nothing
     shown = terminal.getvalue().split("\r")[-1]
-    match = re.fullmatch(r"run: +(\d+)%  elapsed (\d+):(\d\d)  ETA (\?|(\d+):(\d\d)) *\n?", shown)
+    match = re.fullmatch(
+        r"run: +(\d+)%  elapsed (\d+):(\d\d)  ETA (\?|(?:(\d+):)?(\d+):(\d\d)) *\n?", shown
+    )
     assert match is not None, shown
     last = max(fractions)
     assert int(match.group(1)) == round(last * 100)
@@ -254,7 +256,8 @@ def test_progress_eta_is_the_remaining_share_at_the_rate_so_far(fractions: list[
     if expected >= 100 * 3600:
         assert match.group(4) == "?"
     else:
-        eta = int(match.group(5)) * 60 + int(match.group(6))
+        hours = int(match.group(5) or 0)
+        eta = hours * 3600 + int(match.group(6)) * 60 + int(match.group(7))
         assert eta == int(expected)
 
 
@@ -514,3 +517,44 @@ def test_nothing_is_written_after_the_line_ends() -> None:
     line.count(2, "runs")  # a worker's callback arriving after the result
     line(0.5)
     assert terminal.getvalue() == "\rstaffing: 1 runs  elapsed 0:00\n"
+
+
+def test_long_names_stay_told_apart_in_a_table() -> None:
+    from valueroute.cli.output import table
+
+    names = [
+        "aging_priority:seconds_per_point=30",
+        "aging_priority:seconds_per_point=60",
+        "aging_priority:seconds_per_point=600",
+    ]
+    lines = table(["variant", "SL %"], [[name, "80.0"] for name in names], width=100).splitlines()
+    shown = [line.rsplit(maxsplit=1)[0].strip() for line in lines[1:]]
+    assert len(set(shown)) == 3
+    assert all(len(name) <= 28 for name in shown)
+    assert [name[-3:] for name in shown] == ["=30", "=60", "600"]
+
+
+def test_bench_runs_one_worker_per_cpu_by_default_as_simulate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import valueroute.cli.bench
+    from valueroute.sim.run import InlineExecutor
+
+    made: list[int] = []
+
+    class Pool(InlineExecutor):
+        def __init__(self, max_workers: int) -> None:
+            made.append(max_workers)
+
+    monkeypatch.setattr(valueroute.cli.bench, "ProcessPoolExecutor", Pool)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    _run([*BENCH[:-2], "--json"], capsys)  # without --serial
+    assert made == [3]
+    _run([*BENCH[:-2], "--jobs", "2", "--json"], capsys)
+    assert made == [3, 2]
+    _run([*BENCH, "--json"], capsys)  # --serial
+    assert made == [3, 2]
+    assert main([*BENCH, "--jobs", "2"]) == 2  # --serial with --jobs is refused
+    assert "not allowed with argument" in capsys.readouterr().err

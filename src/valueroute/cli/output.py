@@ -50,9 +50,16 @@ def terminal_width() -> int:
 
 
 def name_cell(text: str) -> str:
-    """A name cut to a bounded length, so one long name cannot widen a table unboundedly."""
+    """A name cut to a bounded length, so one long name cannot widen a table unboundedly.
+
+    The middle is cut, keeping the start and the end: names that differ only
+    at their end (``aging_priority:seconds_per_point=30`` and ``=60``) stay
+    told apart.
+    """
     if len(text) > _NAME_CHARACTERS:
-        return text[: _NAME_CHARACTERS - 3] + "..."
+        head = (_NAME_CHARACTERS - 3) // 2
+        tail = _NAME_CHARACTERS - 3 - head
+        return text[:head] + "..." + text[-tail:]
     return text
 
 
