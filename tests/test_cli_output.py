@@ -558,3 +558,19 @@ def test_bench_runs_one_worker_per_cpu_by_default_as_simulate(
     assert made == [3, 2]
     assert main([*BENCH, "--jobs", "2"]) == 2  # --serial with --jobs is refused
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["demo"], ["erlang"], ["staff"], ["simulate"], ["compare"], ["bench"], ["rules", "dry-run"]],
+)
+def test_every_help_page_renders_within_100_columns(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "default" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
