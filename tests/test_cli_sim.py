@@ -138,13 +138,16 @@ def test_the_back_office_example_scenario_runs(capsys: pytest.CaptureFixture[str
 def test_the_demo_loads_by_name_from_package_data() -> None:
     from importlib import resources
 
+    from valueroute.errors import InvalidInputError
     from valueroute.scenarios import BUNDLED, load_scenario
     from valueroute.sim.scenario import parse_scenario
 
     text = resources.files("valueroute").joinpath("data", BUNDLED["demo"]).read_text("utf-8")
     expected = parse_scenario(text, format="toml")
     assert load_scenario("demo") == expected
-    assert load_scenario(Path("demo")) == expected
+    # a Path is always a file: only the text "demo" names the bundled day
+    with pytest.raises(InvalidInputError, match=r"source: got 'demo' \(expected a file ending"):
+        load_scenario(Path("demo"))
 
 
 def test_a_scenario_file_loads_by_path(tmp_path: Path) -> None:
@@ -162,7 +165,7 @@ def test_a_scenario_file_loads_by_path(tmp_path: Path) -> None:
     [
         ("nope", "source: got 'nope' (expected a bundled scenario name, one of ['demo']"),
         ("x" * 1000, "source: got 'xxxx"),
-        (42, "source: got int"),
+        (42, "source: got 42 (expected a bundled scenario name or a file path)"),
         ("missing.toml", "cannot be read"),
     ],
 )
