@@ -574,3 +574,16 @@ def test_every_help_page_renders_within_100_columns(
     out = capsys.readouterr().out
     assert "default" in out
     assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_staff_by_simulation_refuses_an_awt_without_a_target(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["staff", "--simulate", "demo", "--asa", "30", "--awt", "15", "--serial"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "valueroute staff: error: --awt: got 15 without --target (expected --awt only with a "
+        "service-level --target, whose threshold it sets)"
+    ]

@@ -478,6 +478,12 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
             "forecast)",
             [("--shrinkage", args.shrinkage, "not given with --simulate")],
         )
+    if args.awt is not None and args.target is None:
+        raise InvalidInputError(
+            f"--awt: got {args.awt:g} without --target (expected --awt only with a "
+            "service-level --target, whose threshold it sets)",
+            [("--awt", args.awt, "given with --target")],
+        )
     target = StaffingTarget(
         task_type=args.task_type,
         service_level=args.target,
