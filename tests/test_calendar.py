@@ -462,3 +462,28 @@ def test_unknown_country_is_refused() -> None:
     pytest.importorskip("holidays")
     with pytest.raises(CalendarError, match=r"holidays\.country"):
         BusinessCalendar(timezone="UTC", hours=WEEKDAY_HOURS, holidays={"country": "XX"})
+
+
+@pytest.mark.parametrize("bad", [True, "1790000000", None, 10**400, 1e300, float("nan"), [1.0]])
+@pytest.mark.parametrize("query", ["is_open", "next_open", "next_close", "working_time", "piece"])
+def test_an_instant_that_is_not_one_is_refused_naming_it(query: str, bad: object) -> None:
+    berlin = BusinessCalendar(timezone="Europe/Berlin", hours=WEEKDAY_HOURS)
+    with pytest.raises(CalendarError, match="t: got") as raised:
+        getattr(berlin, query)(bad)
+    assert len(str(raised.value)) < 300
+
+
+def test_a_long_search_gives_up_in_bounded_time() -> None:
+    rare = BusinessCalendar(timezone="UTC", hours={"mon": [("08:00", "08:01")]})
+    with pytest.raises(CalendarError, match="open time"):
+        rare.add(1_790_000_000.0, 9e8)  # 9e8 working seconds at one minute a week
+    with pytest.raises(CalendarError, match="seconds"):
+        rare.add(1_790_000_000.0, 2e9)
+
+
+@pytest.mark.parametrize("text", [5, None, ["x"]])
+def test_parse_calendar_refuses_what_is_not_text(text: object) -> None:
+    with pytest.raises(CalendarError, match="text: got"):
+        parse_calendar(text)  # type: ignore[arg-type]
+    with pytest.raises(CalendarError, match="format: got"):
+        parse_calendar(CALENDAR_TOML, format="ini")  # type: ignore[arg-type]

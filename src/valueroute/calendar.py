@@ -41,23 +41,46 @@ import bisect
 import datetime as _dt
 import itertools
 import math
+import numbers
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 
-__all__ = ["WEEKDAYS", "BusinessCalendar", "CalendarError", "load_calendar", "parse_calendar"]
+__all__ = [
+    "MAX_INSTANT",
+    "MAX_SPAN_SECONDS",
+    "MIN_INSTANT",
+    "WEEKDAYS",
+    "BusinessCalendar",
+    "CalendarError",
+    "calendar_from",
+    "load_calendar",
+    "parse_calendar",
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys of ``hours``, Monday first (``datetime.date.weekday()`` order)."""
 
 _DAY = 86_400
+# Instants a calendar answers for (epoch seconds, about the years 40 to 9890):
+# far wider than any routing need, and inside what datetime can represent
+# with the table's year of margin either side.
+MIN_INSTANT = -61_000_000_000.0
+MAX_INSTANT = 250_000_000_000.0
+MAX_SPAN_SECONDS = 1e9
+# The local dates the table may reach, beyond the instants above by a margin.
+_TABLE_FIRST = _dt.date(30, 1, 1)
+_TABLE_LAST = _dt.date(9900, 1, 1)
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$|^24:00(?::00)?$")
-# How far add() and next_open() look for open time before deciding there is none.
+# How far add() and next_open() look for open time before deciding there is none
+# (add() looks further for long spans, up to the longest search).
 _SEARCH_YEARS = 10
+_LONGEST_SEARCH_YEARS = 100
 _CHUNK_DAYS = 366
 
 
@@ -69,14 +92,13 @@ Range = tuple[str, str]
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return bounded_repr(value, 60)
 
 
 def _fail(calendar: str, field: str, value: Any, expected: str) -> CalendarError:
     where = f"calendar {calendar!r}: {field}" if calendar else field
     return CalendarError(
-        f"{where}: got {_shown(value)} (expected {expected})", [(field, value, expected)]
+        f"{where}: got {_shown(value)} (expected {expected})", [(field, _shown(value), expected)]
     )
 
 
@@ -112,6 +134,18 @@ def _parse_ranges(ranges: Any, calendar: str, field: str) -> tuple[tuple[int, in
         if s2 < e1:
             raise _fail(calendar, field, ranges, "ranges that do not overlap")
     return tuple(parsed)
+
+
+def _real(value: Any, calendar: str, field: str, expected: str) -> float:
+    """``value`` as a float, refusing what is not a real number or no float holds."""
+    if type(value) is float:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _fail(calendar, field, value, expected)
+    try:
+        return float(value)
+    except (OverflowError, ValueError):
+        raise _fail(calendar, field, value, expected) from None
 
 
 def _parse_date(value: Any, calendar: str, field: str) -> _dt.date:
@@ -160,6 +194,7 @@ class BusinessCalendar:
         "_last_day",
         "_lo_t",
         "_opens",
+        "_stretch",
         "_weekly",
         "name",
         "zone",
@@ -177,16 +212,13 @@ class BusinessCalendar:
         if not isinstance(name, str):
             raise _fail("", "name", name, "a string")
         self.name = name
-        if not isinstance(timezone, str) or not timezone:
-            raise _fail(
-                name, "timezone", timezone, "an IANA time zone name such as 'Europe/Berlin'"
-            )
+        zone_expected = "an IANA time zone name such as 'Europe/Berlin'"
+        if not isinstance(timezone, str) or not 0 < len(timezone) <= 100:
+            raise _fail(name, "timezone", timezone, zone_expected)
         try:
             self.zone = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise _fail(
-                name, "timezone", timezone, "an IANA time zone name such as 'Europe/Berlin'"
-            ) from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise _fail(name, "timezone", timezone, zone_expected) from None
 
         weekly: list[tuple[tuple[int, int], ...]] = [()] * 7
         if hours == "24/7":
@@ -210,6 +242,10 @@ class BusinessCalendar:
         if not any(weekly):
             raise _fail(name, "hours", hours, "at least one opening range in the week")
         self._weekly = tuple(weekly)
+        # Wall seconds per working second, twice over for holidays: how far
+        # add() may have to look for a span of working time.
+        open_per_week = sum(end - start for day in weekly for start, end in day)
+        self._stretch = 2.0 * 7 * _DAY / open_per_week
 
         self._holiday_dates: set[_dt.date] = set()
         self._holiday_country: Any = None
@@ -335,7 +371,16 @@ class BusinessCalendar:
         return self._instant(day, 0)
 
     def _rebuild(self, first: _dt.date, last: _dt.date) -> None:
-        periods = self._periods(first, last)
+        """Tabulate the local dates ``first``..``last``, reusing the dates already tabulated."""
+        one_day = _dt.timedelta(days=1)
+        if self._first_day is None or self._last_day is None:
+            periods = self._periods(first, last)
+        else:
+            periods = list(zip(self._opens, self._closes, strict=True))
+            if first < self._first_day:
+                periods = _joined(self._periods(first, self._first_day - one_day), periods)
+            if last > self._last_day:
+                periods = _joined(periods, self._periods(self._last_day + one_day, last))
         opens = [p[0] for p in periods]
         closes = [p[1] for p in periods]
         cum = [0.0] * len(periods)
@@ -369,16 +414,20 @@ class BusinessCalendar:
         """Add a chunk of days at the table's end; refuse past the search horizon."""
         if limit is None:
             limit = t + _SEARCH_YEARS * 366 * _DAY
-        if self._hi_t > limit:
+        if self._hi_t > min(limit, MAX_INSTANT) or self._last_day == _TABLE_LAST:
             raise _fail(
                 self.name,
                 "t",
                 t,
-                f"an instant with enough open time in the {_SEARCH_YEARS} years after it",
+                "an instant with enough open time after it (searched "
+                f"{(self._hi_t - t) / (366 * _DAY):.0f} years ahead)",
             )
         assert self._first_day is not None
         assert self._last_day is not None
-        self._rebuild(self._first_day, self._last_day + _dt.timedelta(days=_CHUNK_DAYS))
+        # Doubling the table's span keeps a long search to O(log) extensions.
+        grow = max(_CHUNK_DAYS, (self._last_day - self._first_day).days)
+        last = min(self._last_day + _dt.timedelta(days=grow), _TABLE_LAST)
+        self._rebuild(self._first_day, last)
 
     # ------------------------------------------------------------ queries
 
@@ -388,12 +437,26 @@ class BusinessCalendar:
         Differences are what mean something: ``elapsed(a, b) == W(b) - W(a)``.
         O(log n).
         """
+        t = self._instant_arg(t, "t")
         self._cover(t)
         return _w(self._opens, self._closes, self._cum, t)
 
     def elapsed(self, a: float, b: float) -> float:
         """Working seconds from ``a`` to ``b`` (negative when ``b`` is before ``a``). O(log n)."""
-        return self.working_time(b) - self.working_time(a)
+        a = self._instant_arg(a, "a")
+        b = self._instant_arg(b, "b")
+        self._cover(a)
+        w_a = _w(self._opens, self._closes, self._cum, a)
+        self._cover(b)
+        return _w(self._opens, self._closes, self._cum, b) - w_a
+
+    def _instant_arg(self, t: Any, field: str) -> float:
+        """``t`` as a float instant, or :class:`CalendarError` naming ``field``."""
+        expected = "a finite instant in epoch seconds (about the years 40 to 9890)"
+        value = _real(t, self.name, field, expected)
+        if not MIN_INSTANT <= value <= MAX_INSTANT:  # NaN fails too
+            raise _fail(self.name, field, t, expected)
+        return value
 
     def add(self, t: float, seconds: float) -> float:
         """The first instant at which ``seconds`` of working time after ``t`` have passed.
@@ -402,35 +465,43 @@ class BusinessCalendar:
         closing instant, not the next opening. ``seconds`` must be finite and
         >= 0. O(log n).
         """
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool):
-            raise _fail(self.name, "seconds", seconds, "a finite number of seconds >= 0")
-        if not (math.isfinite(seconds) and seconds >= 0):
-            raise _fail(self.name, "seconds", seconds, "a finite number of seconds >= 0")
+        t = self._instant_arg(t, "t")
+        expected = f"a number of seconds from 0 to {MAX_SPAN_SECONDS:g}"
+        seconds = _real(seconds, self.name, "seconds", expected)
+        if not 0 <= seconds <= MAX_SPAN_SECONDS:
+            raise _fail(self.name, "seconds", seconds, expected)
+        self._cover(t)
         if seconds == 0:
-            self._cover(t)
-            return float(t)
-        target = self.working_time(t) + seconds
+            return t
+        target = _w(self._opens, self._closes, self._cum, t) + seconds
         while True:
             cum = self._cum
             if cum and target <= cum[-1] + self._closes[-1] - self._opens[-1]:
                 # The period where W reaches target: cum[i] < target <= cum[i] + its length.
                 index = bisect.bisect_left(cum, target) - 1
-                return max(self._opens[index] + (target - cum[index]), float(t))
-            self._extend_beyond(t)
+                return max(self._opens[index] + (target - cum[index]), t)
+            horizon = min(
+                _SEARCH_YEARS * 366 * _DAY + seconds * self._stretch,
+                _LONGEST_SEARCH_YEARS * 366 * _DAY,
+            )
+            self._extend_beyond(t, t + horizon)
 
     def is_open(self, t: float) -> bool:
         """Whether ``t`` is inside an open period (``[open, close)``). O(log n)."""
+        t = self._instant_arg(t, "t")
         self._cover(t)
         index = bisect.bisect_right(self._opens, t) - 1
         return index >= 0 and t < self._closes[index]
 
     def next_open(self, t: float) -> float:
         """``t`` when open, else the next opening after ``t``. O(log n)."""
+        t = self._instant_arg(t, "t")
         index = self._extend_until_open_after(t)
-        return max(float(t), self._opens[index])
+        return max(t, self._opens[index])
 
     def next_close(self, t: float) -> float:
         """The end of the open period containing ``t``, or of the next one. O(log n)."""
+        t = self._instant_arg(t, "t")
         index = self._extend_until_open_after(t)
         return self._closes[index]
 
@@ -440,6 +511,7 @@ class BusinessCalendar:
         The slope is 1 while open and 0 while closed; ``until`` is the next
         opening or closing, the breakpoint where the piece ends. O(log n).
         """
+        t = self._instant_arg(t, "t")
         index = self._extend_until_open_after(t)
         opens = self._opens[index]
         if opens <= t:
@@ -449,6 +521,16 @@ class BusinessCalendar:
     def __repr__(self) -> str:
         label = f"{self.name!r}, " if self.name else ""
         return f"BusinessCalendar({label}timezone={self.zone.key!r})"
+
+
+def _joined(
+    earlier: list[tuple[float, float]], later: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """Two runs of periods, the one period they share at the seam merged."""
+    if earlier and later and later[0][0] <= earlier[-1][1]:
+        seam = (earlier[-1][0], max(earlier[-1][1], later[0][1]))
+        return [*earlier[:-1], seam, *later[1:]]
+    return earlier + later
 
 
 def _w(opens: list[float], closes: list[float], cum: list[float], t: float) -> float:
@@ -504,6 +586,10 @@ def parse_calendar(
     """A calendar from TOML, JSON or YAML text (the keys of :class:`BusinessCalendar`)."""
     from valueroute._documents import DocumentError, parse_document
 
+    if not isinstance(text, str | bytes):
+        raise _fail("", "text", text, "the calendar as str or bytes")
+    if format not in ("toml", "json", "yaml"):
+        raise _fail("", "format", format, "'toml', 'json' or 'yaml'")
     try:
         data = parse_document(text, format)
     except DocumentError as exc:
@@ -543,14 +629,17 @@ def load_calendar(path: str | Path) -> BusinessCalendar:
     """A calendar from a ``.toml``, ``.json``, ``.yaml`` or ``.yml`` file."""
     from valueroute._documents import SUFFIXES
 
+    if not isinstance(path, str | os.PathLike):
+        raise _fail("", "path", path, "a calendar file path")
     file = Path(path)
     format = SUFFIXES.get(file.suffix.lower())
     if format is None:
         raise _fail("", "path", str(path), f"a file ending in one of {sorted(SUFFIXES)}")
     try:
         text = file.read_bytes()
-    except OSError as exc:
-        raise _fail("", "path", str(path), f"a readable file ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) else "not a valid path"
+        raise _fail("", "path", str(path), f"a readable file ({reason})") from None
     calendar = parse_calendar(text, format=format)
     if not calendar.name:
         calendar.name = file.stem

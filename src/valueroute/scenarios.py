@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 
 # One loader: valueroute.sim.scenario.load_scenario takes names and paths.
 from valueroute.sim.scenario import load_scenario
@@ -32,14 +32,14 @@ _SHOWN = 160
 
 def bundled_text(name: str) -> str:
     """The TOML text of the bundled scenario ``name`` (one of :data:`BUNDLED`)."""
-    if name not in BUNDLED:
+    if not isinstance(name, str) or name not in BUNDLED:
         raise InvalidInputError(
             f"name: got {_shown(name)} (expected one of {sorted(BUNDLED)})",
-            [("name", name[:_SHOWN], f"one of {sorted(BUNDLED)}")],
+            [("name", _shown(name), f"one of {sorted(BUNDLED)}")],
         )
     data = resources.files("valueroute").joinpath("data").joinpath(BUNDLED[name])
     return data.read_text(encoding="utf-8")
 
 
-def _shown(text: str) -> str:
-    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
+def _shown(value: object) -> str:
+    return bounded_repr(value, _SHOWN)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -138,8 +139,23 @@ def render(name: SchemaName) -> str:
 
 def write_schemas(directory: str | Path) -> list[Path]:
     """Write the three schema files into ``directory`` (created if missing)."""
+    from valueroute.errors import InvalidInputError, bounded_repr
+
+    if not isinstance(directory, str | os.PathLike):
+        raise InvalidInputError(
+            f"directory: got {bounded_repr(directory)} (expected a folder path)",
+            [("directory", bounded_repr(directory), "a folder path")],
+        )
     folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a valid path"
+        raise InvalidInputError(
+            f"directory: got {bounded_repr(str(directory))} (expected a folder that can be "
+            f"created and written: {reason})",
+            [("directory", bounded_repr(str(directory)), "a writable folder")],
+        ) from None
     written = []
     for name, filename in SCHEMA_FILES.items():
         path = folder / filename
