@@ -64,3 +64,53 @@ def test_timer_loop_fires_offer_timeouts_on_the_wall_clock() -> None:
     asyncio.run(main())
     # Timed out, re-queued, and (the cool-down keeping ann away) still waiting.
     assert engine.get("t").state is TaskState.queued
+
+
+def test_timer_loop_notices_commands_by_itself() -> None:
+    """A small asyncio service: the loop is asleep for its full minute when
+    twelve calls arrive; their offers time out after 0.2 s with no poke()."""
+    engine = Engine(offer_timeout=0.2)
+    for i in range(12):
+        engine.add_agent(AgentSpec(id=f"a{i}", capacity={"voice": 1}), ready=True)
+    timed_out: list[str | None] = []
+    engine.subscribe(lambda event: timed_out.append(event.task), kinds=["offer_timed_out"])
+
+    async def service() -> None:
+        loop = TimerLoop(engine, max_sleep=60.0)
+        runner = asyncio.create_task(loop.run())
+        await asyncio.sleep(0.05)  # the loop now sleeps: nothing is due
+        for i in range(12):
+            engine.submit(TaskSpec(id=f"t{i}", channel="voice"))
+        await asyncio.sleep(1.0)
+        loop.stop()
+        await asyncio.wait_for(runner, timeout=5.0)
+
+    asyncio.run(service())
+    assert sorted(set(timed_out)) == sorted(f"t{i}" for i in range(12))
+
+
+def test_timer_loop_hears_commands_from_other_threads() -> None:
+    locked = LockedEngine(Engine(offer_timeout=0.2))
+    locked.add_agent(AgentSpec(id="ann", capacity={"voice": 1}), ready=True)
+    timed_out: list[float] = []
+    locked.subscribe(lambda event: timed_out.append(time.time()), kinds=["offer_timed_out"])
+
+    async def service() -> float:
+        loop = TimerLoop(locked, max_sleep=60.0)
+        runner = asyncio.create_task(loop.run())
+        await asyncio.sleep(0.05)
+        submitted = time.time()
+        worker = threading.Thread(target=locked.submit, args=(TaskSpec(id="t", channel="voice"),))
+        worker.start()
+        worker.join()
+        for _ in range(100):
+            if timed_out:
+                break
+            await asyncio.sleep(0.02)
+        loop.stop()
+        await asyncio.wait_for(runner, timeout=5.0)
+        return submitted
+
+    submitted = asyncio.run(service())
+    assert timed_out, "the offer never timed out: the loop slept through it"
+    assert timed_out[0] - submitted < 1.5

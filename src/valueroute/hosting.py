@@ -167,10 +167,12 @@ class TimerLoop:
     """Drive an engine's timers from asyncio on the wall clock.
 
     ``await loop.run()`` sleeps until :meth:`Engine.next_wakeup`, calls
-    :meth:`Engine.advance`, and repeats until :meth:`stop`. After a command
-    that may bring the next wakeup earlier (any command: an offer with a
-    timeout, a deferral), call :meth:`poke` so the loop re-reads it. The
-    engine's clock must be the same wall clock (``time.time``, the default).
+    :meth:`Engine.advance`, and repeats until :meth:`stop`. It watches the
+    engine (:meth:`Engine.watch_wakeup`), so a command that brings the next
+    wakeup earlier (an offer with a time-out, a deferral), from this event
+    loop or from another thread, wakes it at once: no :meth:`poke` needed.
+    The engine's clock must be the same wall clock (``time.time``, the
+    default).
     """
 
     def __init__(
@@ -212,11 +214,23 @@ class TimerLoop:
         self._max_sleep = float(max_sleep)
         self._wake = asyncio.Event()
         self._stopped = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
         self.fired = 0
 
     def poke(self) -> None:
-        """Tell the loop the next wakeup may have changed."""
+        """Make the loop look at the engine again now (it also does so by itself)."""
         self._wake.set()
+
+    def _heard(self, at: float) -> None:
+        """The engine set a timer earlier than the loop sleeps: wake it (any thread)."""
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._thread:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     def stop(self) -> None:
         """End :meth:`run` at its next iteration."""
@@ -225,11 +239,22 @@ class TimerLoop:
 
     async def run(self) -> None:
         """Run until :meth:`stop`."""
-        while not self._stopped:
-            delay = min(self._engine.next_wakeup() - self._clock(), self._max_sleep)
-            if delay > 0:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        watch = getattr(self._engine, "watch_wakeup", None)
+        unwatch = watch(self._heard) if callable(watch) else None
+        try:
+            while not self._stopped:
+                # Cleared before reading the wakeup: a timer set after the read
+                # wakes the loop instead of being lost.
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                continue
-            self.fired += self._engine.advance()
+                delay = min(self._engine.next_wakeup() - self._clock(), self._max_sleep)
+                if delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    continue
+                self.fired += self._engine.advance()
+        finally:
+            if unwatch is not None:
+                unwatch()
+            self._loop = None

@@ -1267,6 +1267,10 @@ class DurableEngine:
     def next_wakeup(self) -> float:
         return self._engine.next_wakeup()
 
+    def watch_wakeup(self, watcher: Callable[[float], None]) -> Callable[[], None]:
+        """As :meth:`Engine.watch_wakeup` (watching is not journaled)."""
+        return self._engine.watch_wakeup(watcher)
+
     def subscribe(
         self,
         subscriber: Callable[[Event], None],
