@@ -280,12 +280,12 @@ def test_erlang_a_refuses_rates_beyond_the_largest_float(
     refusal(lambda: e.required_agents(5.0, abandon=0.1, **keywords), ErlangError, name)
 
 
-def test_erlang_a_at_tiny_but_representable_rates_reaches_its_limits() -> None:
+def test_erlang_a_at_the_edge_of_its_time_range_reaches_its_limits() -> None:
     # Callers who abandon at once see Erlang B; agents who serve at once, Erlang C.
-    assert e.erlang_a(10, 5.0, aht=180.0, patience=1e-300).p_wait == pytest.approx(
+    assert e.erlang_a(10, 5.0, aht=180.0, patience=1e-100).p_wait == pytest.approx(
         e.erlang_b(10, 5.0), rel=1e-9
     )
-    assert e.erlang_a(10, 5.0, aht=1e-300, patience=60.0).p_wait == pytest.approx(
+    assert e.erlang_a(10, 5.0, aht=1e-100, patience=60.0).p_wait == pytest.approx(
         e.erlang_c(10, 5.0), rel=1e-9
     )
 
@@ -601,3 +601,46 @@ def test_simulate_and_compare_refuse_an_executor_or_progress_of_the_wrong_kind(
     # An AttributeError ('int' has no submit) and, from compare, a TypeError after the runs.
     refusal(lambda: run(executor=5), InvalidInputError, "executor")
     refusal(lambda: run(executor=InlineExecutor(), progress=5), InvalidInputError, "progress")
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 40), traffic=st.floats(5e-324, 1e-280))
+def test_erlang_b_at_traffic_near_zero_matches_mpmath(n: int, traffic: float) -> None:
+    # (n − i + 1)/A passed the largest float: an overflow warning, then a NaN.
+    assert e.erlang_b(n, traffic) == pytest.approx(
+        _erlang_b_reference(n, traffic), rel=1e-12, abs=0.0
+    )
+
+
+def test_erlang_a_with_an_arrival_rate_that_underflows_has_no_queue() -> None:
+    # traffic/aht underflowed to 0 and math.log(0) raised "math domain error".
+    result = e.erlang_a(10, 5e-324, aht=1e6, patience=60.0)
+    assert (result.p_wait, result.p_abandon, result.occupancy) == (0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("keywords", "name"),
+    [
+        ({"aht": 180.0, "patience": 1e300}, "patience"),
+        ({"aht": 1e-101, "patience": 60.0}, "aht"),
+        ({"aht": 1e-308, "patience": 1e10, "awt": 1e308}, "aht"),
+        ({"aht": 1.7e308, "patience": 1.7e308, "awt": 1e10}, "aht"),
+    ],
+    ids=["patience-1e300", "aht-1e-101", "aht-1e-308-awt-1e308", "aht-and-patience-1.7e308"],
+)
+def test_erlang_a_refuses_times_beyond_its_range_naming_them(
+    keywords: dict[str, Any], name: str
+) -> None:
+    # An OverflowError from int(inf), or overflow and invalid-value warnings.
+    message = refusal(lambda: e.erlang_a(1, 0.5, **keywords), ErlangError, name)
+    assert "1e-100" in message
+
+
+def test_an_occupancy_cap_no_count_of_agents_meets_is_refused() -> None:
+    # traffic / cap was infinite and math.ceil raised an OverflowError.
+    refusal(
+        lambda: e.required_agents(1e10, aht=180, max_occupancy=1e-300),
+        ErlangError,
+        "max_occupancy",
+        "2**53",
+    )

@@ -50,7 +50,11 @@ What is accepted:
   traffic are both so large (near each other, above about 3e10) that the Erlang
   B sum needs more than 4,194,304 terms; the staffing functions
   (:func:`required_agents`, :func:`staff_intervals`, :func:`sqrt_staffing`)
-  staff for at most :data:`MAX_STAFFING_TRAFFIC` (1e10) Erlangs.
+  staff for at most :data:`MAX_STAFFING_TRAFFIC` (1e10) Erlangs;
+- Erlang A (:func:`erlang_a`, and staffing with ``patience``) takes ``aht``
+  and ``patience`` between 1e-100 and 1e100 seconds, where every rate and mean
+  wait it forms stays within float range; traffic so small that its arrival
+  rate underflows counts as no traffic.
 
 Every refusal is an :class:`~valueroute.errors.ErlangError` naming the
 argument, with the value shown cut short.
@@ -112,6 +116,11 @@ _MAX_QUEUE_TERMS = 1 << 22
 # traffic near 3e10 Erlangs with about as many agents.
 _MAX_WINDOW_TERMS = 1 << 22
 _LOG_NEGLIGIBLE = -45.0  # a tail below exp(-45) of the sum does not change it
+# Below this traffic (n − i + 1)/A can pass the largest float for n ≤ 2**53.
+_TINY_TRAFFIC = 1e-280
+# Handle times and patience Erlang A takes, in seconds: within them every rate,
+# ratio of rates and mean wait it forms stays a normal float.
+_ERLANG_A_SECONDS = (1e-100, 1e100)
 
 MAX_AGENTS = 2**53
 """Most agents any function takes or returns: every whole number up to it is exact in a float."""
@@ -259,11 +268,17 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
         block_low = low[block, None]
         block_traffic = traffic[block, None]
         inside = steps[None, :] < width[block, None]
-        ratio = np.where(
-            inside, (block_agents - block_low - steps[None, :] + 1) / block_traffic, 1.0
-        )
+        if block_traffic.min() > _TINY_TRAFFIC:
+            ratio = np.where(
+                inside, (block_agents - block_low - steps[None, :] + 1) / block_traffic, 1.0
+            )
+            log_ratio = np.log(ratio)
+        else:
+            # (n − i + 1)/A would pass the largest float: take the difference of logs.
+            count = np.where(inside, block_agents - block_low - steps[None, :] + 1, 1)
+            log_ratio = np.where(inside, np.log(count) - np.log(block_traffic), 0.0)
         log_terms = np.concatenate(
-            [np.zeros((ratio.shape[0], 1)), np.cumsum(np.log(ratio), axis=1)], axis=1
+            [np.zeros((log_ratio.shape[0], 1)), np.cumsum(log_ratio, axis=1)], axis=1
         )
         log_terms[:, 1:][~inside] = -np.inf
         peak = log_terms.max(axis=1)
@@ -444,12 +459,16 @@ def _queue_terms(
     arrival: float, serve: float, theta: float
 ) -> tuple[FloatArray, FloatArray, float]:
     """log tⱼ for j = 0..J and the rates nμ + iθ for i = 1..J+1; plus the peak log."""
-    mode = max(0.0, math.floor((arrival - serve) / theta))
+    # Python floats: a patience of 1e300 s makes these infinite, which the length
+    # check refuses, rather than an OverflowError from floor() or int().
+    excess = (arrival - serve) / theta
+    mode = math.floor(excess) if 0.0 < excess < math.inf else (math.inf if excess > 0 else 0.0)
     first_ratio = arrival / (serve + (mode + 1.0) * theta)
     spread = _WINDOW_SIGMAS * math.sqrt(arrival / theta + 1.0)
-    if first_ratio < 1.0:
+    if 0.0 < first_ratio < 1.0:
         spread = min(spread, -_LOG_NEGLIGIBLE / -math.log(first_ratio))
-    length = int(mode + spread) + 2 * _WINDOW_PAD
+    estimate = mode + spread + 2 * _WINDOW_PAD
+    length = int(estimate) if estimate <= _MAX_QUEUE_TERMS else _MAX_QUEUE_TERMS + 1
     while True:
         if length > _MAX_QUEUE_TERMS:
             raise ErlangError(
@@ -469,6 +488,8 @@ def _queue_terms(
         np.cumsum(math.log(arrival) - np.log(rates[:-1]), out=log_terms[1:])
         peak = float(log_terms.max())
         last_ratio = arrival / float(rates[-1])
+        if last_ratio == 0.0:  # the next term underflows: nothing is left out
+            return log_terms, rates, peak
         if last_ratio < 1.0:
             tail = float(log_terms[-1]) + math.log(last_ratio / (1.0 - last_ratio))
             if tail - peak < _LOG_NEGLIGIBLE - math.log(length + 1.0):
@@ -477,15 +498,22 @@ def _queue_terms(
 
 
 def _erlang_a_one(n: int, a: float, aht: float, patience: float, awt: float) -> tuple[float, ...]:
-    if a == 0.0:
-        return (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
+    for name, seconds in (("aht", aht), ("patience", patience)):
+        if not _ERLANG_A_SECONDS[0] <= seconds <= _ERLANG_A_SECONDS[1]:
+            raise ErlangError(
+                f"{name} must be between {_ERLANG_A_SECONDS[0]:g} and "
+                f"{_ERLANG_A_SECONDS[1]:g} seconds for Erlang A; got {seconds:g} (the rates "
+                "and waits it makes would pass the range of a float)"
+            )
     arrival = a / aht
+    if arrival == 0.0:  # no traffic, or so little that its arrival rate underflows
+        return (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
     serve = n / aht
     theta = 1.0 / patience
-    if not (math.isfinite(arrival) and math.isfinite(serve)):
+    if not math.isfinite(arrival):
         raise ErlangError(
-            f"aht={aht:g} s is too short for traffic={a:g} and agents={n}: the arrival or "
-            "service rate (traffic/aht, agents/aht) passes the largest float"
+            f"aht={aht:g} s is too short for traffic={a:g}: the arrival rate traffic/aht "
+            "passes the largest float"
         )
     log_terms, rates, peak = _queue_terms(arrival, serve, theta)
     weights = np.exp(log_terms - peak)
@@ -553,7 +581,9 @@ def erlang_a(
     """Steady state of M/M/n+M (Erlang A): callers abandon after an Exp(1/patience) wait.
 
     Stable for every number of agents, including n ≤ A. As patience grows the
-    measures tend to Erlang C's (for n > A).
+    measures tend to Erlang C's (for n > A). ``aht`` and ``patience`` are
+    between 1e-100 and 1e100 seconds; a patience so long that more than
+    4,194,304 queue states matter is refused (Erlang C is its limit).
 
     Runtime complexity: O(√(λ·patience) + max(0, λ − nμ)·patience) per element,
     elements evaluated one by one.
@@ -702,6 +732,11 @@ def _targets(
 def _occupancy_floor(a: float, cap: float | None) -> int:
     if cap is None:
         return 0
+    if not a / cap <= MAX_AGENTS:
+        raise ErlangError(
+            f"max_occupancy={cap:g} with traffic={a:g} needs more than 2**53 agents; "
+            "expected a cap that traffic / cap agents can meet"
+        )
     n = max(1, math.ceil(a / cap))
     while a / n > cap:
         n += 1
