@@ -403,3 +403,61 @@ def test_simulation_inputs_doc_file_formats_load(tmp_path: Path) -> None:
         (a.time, a.task_type, a.handle_time) for a in from_jsonl
     ]
     assert from_jsonl[0].attributes["vip"] is True
+
+
+# ------------------------------------------------ bad files and arguments refused
+
+
+def _refused_naming(field: str, call: Any) -> str:
+    with pytest.raises(InvalidInputError) as caught:
+        call()
+    message = str(caught.value)
+    assert message.startswith(field), message
+    assert len(message) < 400, message
+    return message
+
+
+def test_load_trace_refuses_files_it_cannot_read_naming_the_path(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"time,task_type\n1,caf\xe9\n")
+    assert "UTF-8" in _refused_naming("path", lambda: load_trace(latin))
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    _refused_naming("deep.jsonl line 1, line", lambda: load_trace(deep))
+    missing = tmp_path / "missing.csv"
+    assert "missing.csv" in _refused_naming("path", lambda: load_trace(missing))
+    assert "12345" in _refused_naming("path", lambda: load_trace(12345))  # type: ignore[arg-type]
+    _refused_naming("path", lambda: load_trace("a\x00b.csv"))
+
+
+def test_load_profile_csv_refuses_unreadable_files_and_bad_interval_minutes(
+    tmp_path: Path,
+) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"interval_start,volume\n08:00,\xe9\n")
+    _refused_naming("path", lambda: load_profile_csv(latin, task_type="calls"))
+    _refused_naming("path", lambda: load_profile_csv(tmp_path / "no.csv", task_type="calls"))
+    good = tmp_path / "profile.csv"
+    good.write_text("interval_start,volume\n08:00,3\n08:15,4\n")
+    for bad in (7, "seven", 15.0, True, "x" * 10_000):
+        message = _refused_naming(
+            "interval_minutes",
+            lambda bad=bad: load_profile_csv(good, task_type="calls", interval_minutes=bad),
+        )
+        assert (
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            not in message
+        )
+    (profile,) = load_profile_csv(good, task_type="calls", interval_minutes=15)
+    assert profile.volumes == (3.0, 4.0)
+
+
+def test_merge_arrivals_refuses_what_is_not_a_stream_of_arrivals() -> None:
+    _refused_naming("sources.0", lambda: list(merge_arrivals(5)))  # type: ignore[arg-type]
+    _refused_naming("sources", lambda: list(merge_arrivals([5])))  # type: ignore[list-item]
+    _refused_naming(
+        "sources",
+        lambda: list(merge_arrivals([Arrival(1.0, "a")], [object()])),  # type: ignore[list-item]
+    )
+    merged = list(merge_arrivals([Arrival(2.0, "a")], [Arrival(1.0, "b"), Arrival(2.0, "b")]))
+    assert [(a.time, a.task_type) for a in merged] == [(1.0, "b"), (2.0, "a"), (2.0, "b")]

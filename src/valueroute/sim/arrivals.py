@@ -63,8 +63,11 @@ import csv
 import heapq
 import json
 import math
+import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, NamedTuple, Self
@@ -74,7 +77,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from valueroute._types import AttributeValue
-from valueroute.errors import InvalidInputError
+from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.models import MAX_ATTRIBUTES, BoundaryModel, file_row_error, model_by_kind
 from valueroute.sim.distributions import Exponential, Sampler
 
@@ -351,15 +354,66 @@ def merge_arrivals(*sources: Iterable[Arrival]) -> Iterator[Arrival]:
 
     Ties keep the order of ``sources`` (then each source's own order), so the
     merged stream is deterministic. O(log k) per arrival for k sources.
+    Raises :class:`~valueroute.errors.InvalidInputError` naming the source
+    when one is not iterable (at once) or yields something that is not an
+    :class:`Arrival` (when it is reached).
     """
-    return heapq.merge(*sources, key=_arrival_time)
+    iterators = []
+    for index, source in enumerate(sources):
+        try:
+            iterators.append(iter(source))
+        except TypeError:
+            raise InvalidInputError(
+                f"sources.{index}: got {bounded_repr(source)} (expected an iterable of Arrival)",
+                [(f"sources.{index}", bounded_repr(source), "an iterable of Arrival")],
+            ) from None
+    return heapq.merge(*iterators, key=_arrival_time)
 
 
 def _arrival_time(arrival: Arrival) -> float:
+    if not isinstance(arrival, Arrival):
+        raise InvalidInputError(
+            f"sources: an item is {bounded_repr(arrival)} (expected an Arrival)",
+            [("sources", bounded_repr(arrival), "an Arrival")],
+        )
     return arrival.time
 
 
 # ---------------------------------------------------------------- file loaders
+
+
+def _path_arg(path: Any) -> Path:
+    """``path`` as a Path, or InvalidInputError naming it when it is not a str or path."""
+    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+        raise InvalidInputError(
+            f"path: got {bounded_repr(path)} (expected a file path, str or os.PathLike of str)",
+            [("path", bounded_repr(path), "a str or os.PathLike")],
+        )
+    if "\x00" in os.fspath(path):
+        raise InvalidInputError(
+            f"path: got {bounded_repr(path)} (expected a file path without NUL characters)",
+            [("path", bounded_repr(path), "a path without NUL")],
+        )
+    return Path(path)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn a file that cannot be read, or is not UTF-8 text, into InvalidInputError."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"path: {bounded_repr(path.name)} is not UTF-8 text (byte {exc.start} cannot be "
+            "decoded; expected a UTF-8 file)",
+            [("path", bounded_repr(str(path)), "a UTF-8 text file")],
+        ) from None
+    except (OSError, EOFError, csv.Error, zlib.error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInputError(
+            f"path: got {bounded_repr(str(path))} (cannot be read: {bounded_repr(reason)})",
+            [("path", bounded_repr(str(path)), "a readable file")],
+        ) from None
 
 
 def _open_text(path: Path) -> Any:
@@ -424,9 +478,10 @@ def load_trace(path: str | Path, *, format: Literal["csv", "jsonl"] | None = Non
     Raises :class:`~valueroute.errors.InvalidInputError` naming the line and
     column of the first bad value. O(n log n) for n rows.
     """
-    path = Path(path)
+    path = _path_arg(path)
     kind = _trace_format(path, format)
-    rows = _read_trace_csv(path) if kind == "csv" else _read_trace_jsonl(path)
+    with _reading(path):
+        rows = _read_trace_csv(path) if kind == "csv" else _read_trace_jsonl(path)
     rows.sort(key=_arrival_time)
     return rows
 
@@ -484,7 +539,7 @@ def _read_trace_jsonl(path: Path) -> list[Arrival]:
                 continue
             try:
                 record = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise file_row_error(
                     path, line_number, "line", line.strip(), "a JSON object"
                 ) from None
@@ -524,7 +579,21 @@ def load_profile_csv(
     An ``aht`` column gives the profiles' ``aht``. Profiles come in the order
     their type first appears. O(n) for n rows.
     """
-    path = Path(path)
+    path = _path_arg(path)
+    if interval_minutes is not None and (
+        type(interval_minutes) is not int or interval_minutes not in (15, 30, 60)
+    ):
+        raise InvalidInputError(
+            f"interval_minutes: got {bounded_repr(interval_minutes)} (expected 15, 30, 60 or None)",
+            [("interval_minutes", bounded_repr(interval_minutes), "15, 30, 60 or None")],
+        )
+    with _reading(path):
+        return _read_profiles(path, task_type, interval_minutes, repeat)
+
+
+def _read_profiles(
+    path: Path, task_type: str | None, interval_minutes: int | None, repeat: int
+) -> list[ProfileArrivals]:
     starts: dict[str, list[tuple[int, float]]] = {}
     volumes: dict[str, list[float]] = {}
     handles: dict[str, list[tuple[int, float | None]]] = {}
