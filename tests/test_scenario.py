@@ -305,3 +305,49 @@ def test_parse_scenario_refuses_what_is_not_text_or_a_folder(
 ) -> None:
     with pytest.raises(InvalidInputError, match=r"text|base_dir"):
         parse_scenario(text, base_dir=base_dir)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------- keys, long values and allow_code
+
+
+@pytest.mark.parametrize("field", ["task_types", "agent_groups", "arrivals"])
+def test_an_entry_with_a_key_that_is_not_text_is_refused_naming_where(field: str) -> None:
+    data = minimal()
+    data[field] = [{**data[field][0], None: 1}]
+    message = error_of(data)
+    assert f"{field}.0: key None is not text" in message
+
+
+def test_a_nested_key_that_is_not_text_is_refused_naming_its_path() -> None:
+    message = error_of(minimal(routing={"relaxation": [{"after_seconds": 5, 7: 1}]}))
+    assert "routing.relaxation.0: key 7 is not text" in message
+
+
+def test_a_document_whose_top_level_key_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="key 1 is not text"):
+        parse_scenario("1: 2\n", format="yaml")
+
+
+def test_a_huge_integer_or_long_text_is_shown_bounded_in_an_error() -> None:
+    huge = 10**5000
+    for call in (lambda: parse_scenario(huge), lambda: load_scenario(huge)):  # type: ignore[arg-type]
+        with pytest.raises(InvalidInputError) as caught:
+            call()
+        assert "<integer of about 5001 digits>" in str(caught.value)
+    with pytest.raises(InvalidInputError) as caught:
+        load_scenario("x" * 100_000)
+    assert len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize("permission", ["yes", 1, "False", [True], None])
+def test_allow_code_must_be_a_bool(permission: Any) -> None:
+    scenario = Scenario.model_validate(minimal(routing={"policy": "valueroute.scoring:Fifo"}))
+    with pytest.raises(InvalidInputError, match="allow_code"):
+        scenario.check_code(allow_code=permission)
+    with pytest.raises(InvalidInputError, match="allow_code"):
+        scenario.build_policy(allow_code=permission)
+    with pytest.raises(InvalidInputError, match="allow_code"):
+        simulate(scenario, allow_code=permission, executor=InlineExecutor())
+    scenario.check_code(allow_code=True)
+    with pytest.raises(InvalidInputError, match=r"routing\.policy"):
+        scenario.check_code(allow_code=False)

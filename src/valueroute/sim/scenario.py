@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib
 import math
 import os
-import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -37,7 +36,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from valueroute._documents import SUFFIXES, DocumentError, parse_document
 from valueroute.agents import AgentSelection, SelectionCallable, selection_by_name
 from valueroute.engine import RelaxationStep
-from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.models import BoundaryModel, _check_skills
 from valueroute.scoring import Policy, as_policy, policy_by_name
 from valueroute.sim.arrivals import ArrivalProcess, TraceArrivals
@@ -351,7 +350,17 @@ def _is_code(reference: str) -> bool:
     return ":" in reference
 
 
+def _require_bool(allow_code: Any) -> None:
+    """Refuse an ``allow_code`` that is not a bool: only True permits running code."""
+    if type(allow_code) is not bool:
+        raise InvalidInputError(
+            f"allow_code: got {_shown(allow_code)} (expected True or False)",
+            [("allow_code", _shown(allow_code), "a bool")],
+        )
+
+
 def _load_code(field: str, reference: str, *, allow_code: bool) -> Any:
+    _require_bool(allow_code)
     if not allow_code:
         raise InvalidInputError(
             f"{field}: got {_shown(reference)}, a reference to code (expected a built-in name; "
@@ -406,6 +415,17 @@ class Scenario(BoundaryModel):
     arrivals: Annotated[list[ArrivalProcess], Field(min_length=1)]
     agent_groups: Annotated[list[AgentGroup], Field(min_length=1)]
     routing: Routing = Field(default_factory=Routing)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_keys(cls, data: Any) -> Any:
+        # A nested entry (a task type, a shift, the routing table) becomes a
+        # model built from its keys as keyword names: a key that is not text
+        # would stop that with a bare TypeError, so it is refused here,
+        # naming where it is.
+        if isinstance(data, Mapping):
+            _check_keys(data, "", _KEY_DEPTH)
+        return data
 
     @field_validator("agent_groups")
     @classmethod
@@ -560,12 +580,41 @@ class Scenario(BoundaryModel):
         return Scenario.model_validate(data)
 
     def check_code(self, *, allow_code: bool) -> None:
-        """Refuse references to code unless ``allow_code`` (raises, naming the field)."""
+        """Refuse references to code unless ``allow_code`` is True (raises, naming the field).
+
+        ``allow_code`` must be a bool: a truthy value of another type
+        (``"yes"``, ``1``) is refused rather than taken as permission to run
+        the scenario's code.
+        """
+        _require_bool(allow_code)
         if allow_code:
             return
         for field in self.routing.uses_code():
             value = getattr(self.routing, field.split(".")[1])
             _load_code(field, value, allow_code=False)
+
+
+_KEY_DEPTH = 12
+"""Levels of nested tables and lists searched for keys that are not text."""
+
+
+def _check_keys(data: Any, where: str, depth: int) -> None:
+    if depth <= 0:
+        return
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                raise _problem(
+                    "key",
+                    "{where}: key {key} is not text (expected field names as text)",
+                    where=where or "(scenario)",
+                    key=_shown(key),
+                )
+            _check_keys(value, f"{where}.{key}" if where else key, depth - 1)
+    elif isinstance(data, list | tuple):
+        for index, item in enumerate(data):
+            if isinstance(item, Mapping | list | tuple):
+                _check_keys(item, f"{where}.{index}", depth - 1)
 
 
 def _can_serve(group: AgentGroup, task_type: TaskType) -> bool:
@@ -582,19 +631,9 @@ def _unique(field: str, names: list[str]) -> None:
         seen.add(name)
 
 
-_REPR = reprlib.Repr()
-_REPR.maxstring = 60
-_REPR.maxother = 60
-_REPR.maxlevel = 2
-_REPR.maxdict = 6
-_REPR.maxlist = 6
-_REPR.maxtuple = 6
-_REPR.maxset = 6
-
-
 def _shown(value: Any) -> str:
     """A user value for a message, bounded: a document can expand to a huge value."""
-    return _REPR.repr(value)
+    return bounded_repr(value, 80)
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -644,6 +683,12 @@ def parse_scenario(
             f"Scenario: got {type(data).__name__} (expected a table of scenario fields)",
             [("(file)", data, "a table")],
         )
+    for key in data:
+        if not isinstance(key, str):
+            raise InvalidInputError(
+                f"Scenario: key {_shown(key)} is not text (expected field names as text)",
+                [("(file)", _shown(key), "field names as text")],
+            )
     data = dict(data)
     if base_dir is not None:
         data = _resolve_paths(data, Path(base_dir))
