@@ -62,6 +62,7 @@ argument, with the value shown cut short.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -120,7 +121,7 @@ _LOG_NEGLIGIBLE = -45.0  # a tail below exp(-45) of the sum does not change it
 _TINY_TRAFFIC = 1e-280
 # Handle times and patience Erlang A takes, in seconds: within them every rate,
 # ratio of rates and mean wait it forms stays a normal float.
-_ERLANG_A_SECONDS = (1e-100, 1e100)
+_SHORTEST, _LONGEST = 1e-100, 1e100
 
 MAX_AGENTS = 2**53
 """Most agents any function takes or returns: every whole number up to it is exact in a float."""
@@ -157,16 +158,12 @@ def _floats(value: ArrayLike, name: str, *, allow_zero: bool) -> FloatArray:
 
 def _agent_counts(value: ArrayLike, name: str = "agents") -> IntArray:
     array = _floats(value, name, allow_zero=True)
-    fractional = array != np.floor(array)
-    if fractional.any():
-        raise ErlangError(
-            f"{name} must be a whole number of agents; got {float(array[fractional].flat[0])!r}"
-        )
-    too_many = array > MAX_AGENTS
-    if too_many.any():
-        raise ErlangError(
-            f"{name} must be at most 2**53 = {MAX_AGENTS} agents; got {array[too_many].flat[0]:g}"
-        )
+    bad = (array != np.floor(array)) | (array > MAX_AGENTS)
+    if bad.any():
+        first = float(array[bad].flat[0])
+        if first > MAX_AGENTS:
+            raise ErlangError(f"{name} must be at most 2**53 = {MAX_AGENTS} agents; got {first:g}")
+        raise ErlangError(f"{name} must be a whole number of agents; got {first!r}")
     return array.astype(np.int64)
 
 
@@ -245,8 +242,9 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
     low = np.maximum(mode - half, 0.0).astype(np.int64)
     high = np.minimum(mode + half, counts).astype(np.int64)
     width = high - low + 1
-    widest = int(np.argmax(width))
-    if width[widest] > _MAX_WINDOW_TERMS:
+    longest = int(width.max())
+    if longest > _MAX_WINDOW_TERMS:
+        widest = int(np.argmax(width))
         raise ErlangError(
             f"agents={int(agents[widest])} with traffic={float(traffic[widest]):g} is beyond "
             f"what Erlang B evaluates (its sum needs {int(width[widest])} terms, at most "
@@ -259,7 +257,7 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
     for index in np.flatnonzero(low):
         n, lo, a = int(agents[index]), int(low[index]), float(traffic[index])
         offset[index] = math.lgamma(n + 1) - math.lgamma(n - lo + 1) - lo * math.log(a)
-    longest = int(width.max())
+    tiny = float(traffic.min()) <= _TINY_TRAFFIC
     rows = max(1, _BLOCK_ELEMENTS // longest)
     steps = np.arange(1, longest, dtype=np.int64)
     for start in range(0, count, rows):
@@ -268,7 +266,7 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
         block_low = low[block, None]
         block_traffic = traffic[block, None]
         inside = steps[None, :] < width[block, None]
-        if block_traffic.min() > _TINY_TRAFFIC:
+        if not tiny:
             ratio = np.where(
                 inside, (block_agents - block_low - steps[None, :] + 1) / block_traffic, 1.0
             )
@@ -364,7 +362,10 @@ def service_level(agents: ArrayLike, traffic: ArrayLike, *, aht: ArrayLike, awt:
     n, a, handle, wait = n.ravel(), a.ravel(), handle.ravel(), wait.ravel()
     waiting = _erlang_c_flat(n, a)
     margin = np.maximum(n - a, 0.0)
-    with np.errstate(over="ignore"):  # a wait of 1e308 s: e^-∞ = 0, the right limit
+    # margin ≤ 2**53, so only awt/aht beyond 1e290 can overflow the exponent (a
+    # wait of 1e308 s: e^-∞ = 0, the right limit); np.errstate costs microseconds.
+    huge = wait.size > 0 and float(wait.max()) / float(handle.min()) > 1e290
+    with np.errstate(over="ignore") if huge else contextlib.nullcontext():
         level = np.where(n > a, 1.0 - waiting * np.exp(-margin * wait / handle), 0.0)
     return _out(level.reshape(shape), len(shape) == 0)
 
@@ -385,7 +386,10 @@ def average_speed_of_answer(agents: ArrayLike, traffic: ArrayLike, *, aht: Array
     waiting = _erlang_c_flat(n, a)
     stable = n > a
     speed = np.full(n.shape, math.inf)
-    with np.errstate(over="ignore"):  # beyond the largest float the mean wait is ∞
+    # n − A ≥ 2**-52 when n > A ≥ 0, so only an aht beyond 1e290 can pass the
+    # largest float (the mean wait is then ∞).
+    huge = handle.size > 0 and float(handle.max()) > 1e290
+    with np.errstate(over="ignore") if huge else contextlib.nullcontext():
         speed[stable] = waiting[stable] * handle[stable] / (n[stable] - a[stable])
     return _out(speed.reshape(shape), len(shape) == 0)
 
@@ -476,13 +480,12 @@ def _queue_terms(
                 f"{arrival:g}/s (more than {_MAX_QUEUE_TERMS} queue states matter); "
                 "use Erlang C, its limit for infinite patience"
             )
-        with np.errstate(over="ignore"):  # an infinite rate is refused just below
-            rates = serve + theta * np.arange(1, length + 2, dtype=np.float64)
-        if not math.isfinite(float(rates[-1])):
+        if not math.isfinite(serve + theta * (length + 1)):  # checked before numpy forms it
             raise ErlangError(
                 f"patience {1.0 / theta:g} s is too short for Erlang A: the abandonment "
                 "rates of the queue states (queue length / patience) pass the largest float"
             )
+        rates = serve + theta * np.arange(1, length + 2, dtype=np.float64)
         log_terms = np.empty(length + 1)
         log_terms[0] = 0.0
         np.cumsum(math.log(arrival) - np.log(rates[:-1]), out=log_terms[1:])
@@ -498,13 +501,12 @@ def _queue_terms(
 
 
 def _erlang_a_one(n: int, a: float, aht: float, patience: float, awt: float) -> tuple[float, ...]:
-    for name, seconds in (("aht", aht), ("patience", patience)):
-        if not _ERLANG_A_SECONDS[0] <= seconds <= _ERLANG_A_SECONDS[1]:
-            raise ErlangError(
-                f"{name} must be between {_ERLANG_A_SECONDS[0]:g} and "
-                f"{_ERLANG_A_SECONDS[1]:g} seconds for Erlang A; got {seconds:g} (the rates "
-                "and waits it makes would pass the range of a float)"
-            )
+    if not (_SHORTEST <= aht <= _LONGEST and _SHORTEST <= patience <= _LONGEST):
+        name, seconds = ("aht", aht) if not _SHORTEST <= aht <= _LONGEST else ("patience", patience)
+        raise ErlangError(
+            f"{name} must be between {_SHORTEST:g} and {_LONGEST:g} seconds for Erlang A; "
+            f"got {seconds:g} (the rates and waits it makes would pass the range of a float)"
+        )
     arrival = a / aht
     if arrival == 0.0:  # no traffic, or so little that its arrival rate underflows
         return (0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0)
