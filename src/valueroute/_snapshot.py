@@ -176,6 +176,37 @@ def _unbaseline(data: Mapping[str, Any]) -> Baseline:
     )
 
 
+# A fingerprint's length when the spec named a calendar or a due_in (see Engine._fingerprint).
+_FINGERPRINT_WITH_CALENDAR = 12
+
+
+def _name_calendar(engine: Engine, task: Task, record: dict[str, Any]) -> None:
+    """Record the name of the task's calendar in the engine's table (absent: wall time)."""
+    if task.calendar is not None:
+        name = engine._calendar_name_of(task)
+        if name is None:
+            raise InvalidInputError(
+                f"task {task.id!r}: its calendar {task.calendar!r} is not one of the engine's "
+                "calendars (expected the calendars the engine was built with)"
+            )
+        record["calendar"] = name
+
+
+def _calendar_of(engine: Engine, record: Mapping[str, Any]) -> Any:
+    """The calendar object a snapshot's task names, from the engine's table."""
+    name = record.get("calendar")
+    if name is None:
+        return None
+    calendar = engine.calendars.get(name) if isinstance(name, str) else None
+    if calendar is None:
+        raise SnapshotContentError(
+            f"snapshot content: task {_bounded(record.get('id'))} names the calendar "
+            f"{_bounded(name)}, which the engine does not have (expected an engine built with "
+            "the same calendars as the one the snapshot was taken from)"
+        )
+    return calendar
+
+
 def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mapping[str, Any]) -> Any:
     """The spec a task was submitted with, as JSON, checked against its fingerprint."""
     given = specs.get(task.id)
@@ -187,6 +218,11 @@ def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mappin
         # fields; ``created`` was either given or filled in at submission.
         record = _task(task)
         fields = {name: record[name] for name in _SPEC_FIELDS}
+        if len(fingerprint) == _FINGERPRINT_WITH_CALENDAR:
+            # Submitted with a calendar or due_in: both are the fingerprint's last fields.
+            fields["calendar"], fields["due_in"] = fingerprint[-2], fingerprint[-1]
+            if fields["due_in"] is not None:
+                fields["due"] = None
         candidates = [
             TaskSpec.model_validate({**fields, "created": created})
             for created in (None, task.created)
@@ -254,6 +290,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
     tasks = []
     for task in engine._tasks.values():
         record = _task(task)
+        _name_calendar(engine, task, record)
         if task.state is TaskState.queued:
             assert task.entry is not None
             record["index"] = [task.entry[0], task.slope, _num(task.until)]
@@ -262,6 +299,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
     closed = []
     for task in engine._closed.values():
         record = _task(task)
+        _name_calendar(engine, task, record)
         record["spec"] = _spec_of(engine, task, task.fingerprint, specs)
         closed.append(record)
     agents = []
@@ -394,11 +432,13 @@ def _fill(data: Mapping[str, Any], engine: Engine) -> None:
     tasks: dict[str, Task] = {}
     for record in state["tasks"]:
         task = _untask(record)
+        task.calendar = _calendar_of(engine, record)
         task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
         tasks[task.id] = task
     closed: OrderedDict[str, Task] = OrderedDict()
     for record in state["closed"]:
         task = _untask(record)
+        task.calendar = _calendar_of(engine, record)
         task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
         closed[task.id] = task
     tasklist = _restore_tasklist(data["tasklist"], engine._list.policy, state["tasks"], tasks)

@@ -56,6 +56,7 @@ import time as _time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from os import PathLike
+from types import MappingProxyType
 from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 
 from valueroute.agents import (
@@ -67,6 +68,7 @@ from valueroute.agents import (
     SelectionCallable,
     _is_selection,
 )
+from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar
 from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
@@ -78,7 +80,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event, EventKind
-from valueroute.models import MAX_SKILL_NAME, MAX_SKILLS, AgentSpec, TaskSpec
+from valueroute.models import MAX_SECONDS, MAX_SKILL_NAME, MAX_SKILLS, AgentSpec, TaskSpec
 from valueroute.relaxation import (
     ContinuousRelaxation,
     Relaxation,
@@ -87,6 +89,7 @@ from valueroute.relaxation import (
     SkillLevels,
     relaxation_table,
 )
+from valueroute.scoring import Clock as ScoreClock
 from valueroute.scoring import Policy, Segment, StrictPriority
 from valueroute.scoring import explain as explain_score
 from valueroute.task import RequirementGroup, Task, TaskState
@@ -350,24 +353,49 @@ class StarvationGuard:
     Past its limit a task scores ``offset`` plus its age, so starved tasks are
     served oldest first, before every task whose score is below ``offset``.
     Exact: the limit is a breakpoint of the score.
+
+    With ``clock="working"`` the wait and the age are working time in the
+    task's business calendar (``task.calendar``; wall time for a task without
+    one): the limit is ``calendar.add(created, max_wait)``.
     """
 
-    def __init__(self, policy: Policy, max_wait: float, *, offset: float = 1e12) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        max_wait: float,
+        *,
+        offset: float = 1e12,
+        clock: ScoreClock = "wall",
+    ) -> None:
         _check_policy("policy", policy)
+        if not isinstance(clock, str) or clock not in ("wall", "working"):
+            raise _refusal("clock", clock, "'wall' or 'working'")
         self.policy = policy
         self.max_wait = _seconds("max_wait", max_wait, minimum=0.0, strict=True)
         self.offset = _number("offset", offset, "a finite number, the score of a starved task")
         self.name = f"{policy.name}+starvation_guard"
+        self.clock: ScoreClock = clock
+        self._working = clock == "working"
 
     def segment(self, task: Task, now: float) -> Segment:
-        limit = task.created + self.max_wait
-        if now >= limit:
-            return Segment(self.offset - task.created, 1.0)
+        """The wrapped policy's piece, ending at the limit; past it ``offset`` plus the age."""
+        calendar = task.calendar
+        if calendar is None or not self._working:
+            limit = task.created + self.max_wait
+            if now >= limit:
+                return Segment(self.offset - task.created, 1.0)
+        else:
+            limit = calendar.add(task.created, self.max_wait)
+            if now >= limit:
+                base, slope, until = calendar.piece(now)
+                w_created = calendar.working_time(task.created)
+                return Segment(self.offset - w_created + base, slope, until)
         base, slope, until = self.policy.segment(task, now)
         return Segment(base, slope, min(until, limit))
 
     def __repr__(self) -> str:
-        return f"StarvationGuard({self.policy!r}, max_wait={self.max_wait:g})"
+        clock = "" if self.clock == "wall" else f", clock={self.clock!r}"
+        return f"StarvationGuard({self.policy!r}, max_wait={self.max_wait:g}{clock})"
 
 
 class Offer:
@@ -485,6 +513,8 @@ class Engine:
         sla_warning: float | None = None,
         exclusive_channels: Iterable[str] = ("voice",),
         closed_memory: int = 10_000,
+        calendars: Mapping[str, BusinessCalendar] | None = None,
+        calendar: str | None = None,
     ) -> None:
         # Every setting is checked before anything is built: a wrong one is
         # refused here, not found out at the first submit.
@@ -522,6 +552,15 @@ class Engine:
         if policy is not None:
             _check_policy("policy", policy)
         _check_rules("rules", rules)
+        calendar_table = _calendar_table(calendars)
+        if calendar is not None and (
+            not isinstance(calendar, str) or calendar not in calendar_table
+        ):
+            raise _refusal(
+                "calendar",
+                calendar,
+                f"None or the name of one of the calendars {_shown(sorted(calendar_table))}",
+            )
         self._clock: Clock = _time.time if clock is None else clock
         base_policy = StrictPriority() if policy is None else policy
         self._policy = base_policy
@@ -549,6 +588,13 @@ class Engine:
         self._rules: Any = None
         self._closed_memory = closed_memory
         self._sla_warning = sla_warning
+        self._calendars = calendar_table
+        self._calendar_name = calendar
+        self._default_calendar = None if calendar is None else calendar_table[calendar]
+        # Calendar object -> its name in the table (the first, when one has two).
+        self._calendar_names: dict[int, str] = {}
+        for name, table_entry in calendar_table.items():
+            self._calendar_names.setdefault(id(table_entry), name)
 
         self._now = -_INF
         self._tasks: dict[str, Task] = {}
@@ -607,6 +653,21 @@ class Engine:
     def agents(self) -> AgentPool:
         """The agent pool (read it; change it through commands)."""
         return self._pool
+
+    @property
+    def calendars(self) -> Mapping[str, BusinessCalendar]:
+        """The engine's business calendars by name (read-only)."""
+        return MappingProxyType(self._calendars)
+
+    @property
+    def default_calendar(self) -> str | None:
+        """The name of the calendar of tasks that name none (``None``: wall time)."""
+        return self._calendar_name
+
+    def _calendar_name_of(self, task: Task) -> str | None:
+        """The name of ``task``'s calendar in :attr:`calendars` (``None``: wall time)."""
+        calendar = task.calendar
+        return None if calendar is None else self._calendar_names.get(id(calendar))
 
     @property
     def policy(self) -> Policy:
@@ -800,11 +861,33 @@ class Engine:
         for name, task_type, n in items:
             self._counts(task_type)[_STAT_INDEX[name]] = n
 
+    def _warning_at(self, task: Task) -> float | None:
+        """When the warning of ``task``'s due time is due (``None``: no warning).
+
+        ``sla_warning`` seconds before the due time; for a task with a
+        calendar, when ``sla_warning`` seconds of working time are left: the
+        first instant t with W(due) - W(t) <= sla_warning, found with
+        ``calendar.add`` from the creation instant. A task created with less
+        working time than that before its due time gets no warning (as a
+        wall-time warning whose instant has passed).
+        """
+        warning, due = self._sla_warning, task.due
+        if warning is None or due is None:
+            return None
+        calendar = task.calendar
+        if calendar is None:
+            return due - warning
+        remaining = calendar.elapsed(task.created, due)
+        if remaining <= warning:
+            return None
+        at: float = calendar.add(task.created, remaining - warning)
+        return at
+
     def _warn_before(self, task: Task) -> None:
         """Schedule the early warning of a due time, when one is configured and still ahead."""
         if self._sla_warning is not None and task.due is not None:
-            at = task.due - self._sla_warning
-            if at > self._now:
+            at = self._warning_at(task)
+            if at is not None and at > self._now:
                 self._timer(at, _SLA_WARNING, task.id)
 
     def _timer(self, at: float, kind: int, key: str) -> None:
@@ -906,12 +989,7 @@ class Engine:
         if kind == _SLA:
             return task.due == at and key not in self._breached
         if kind == _SLA_WARNING:
-            return (
-                task.due is not None
-                and self._sla_warning is not None
-                and task.due - self._sla_warning == at
-                and key not in self._warned
-            )
+            return key not in self._warned and self._warning_at(task) == at
         if kind == _RELAX:
             return task.state is TaskState.queued and self._relaxer.next_time(key) == at
         if kind == _RULES:
@@ -979,7 +1057,7 @@ class Engine:
         -1 and -2 for the same content (both hash to -2).
         """
         attributes = spec.attributes
-        return (
+        fingerprint = (
             spec.type,
             spec.channel,
             spec.value,
@@ -993,6 +1071,10 @@ class Engine:
             # between processes, and digests compare across them.
             tuple(sorted(attributes.items())) if attributes else None,
         )
+        if spec.calendar is not None or spec.due_in is not None:
+            # Only tasks that use them carry the two fields, last.
+            return (*fingerprint, spec.calendar, spec.due_in)
+        return fingerprint
 
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
         """Accept a new task; O(log n) plus matching.
@@ -1001,6 +1083,14 @@ class Engine:
         existing task (open or among the last ``closed_memory`` closed ones);
         the same id with other content raises
         :class:`~valueroute.errors.DuplicateTaskError`.
+
+        The task's calendar is ``spec.calendar`` (one of :attr:`calendars`),
+        else the engine's default calendar; ``spec.due_in`` sets the due time
+        that many seconds after now, in that calendar's working time
+        (``calendar.add(now, due_in)``) or in wall time without one. An
+        unknown calendar name, or instants outside what a calendar answers
+        for, raise :class:`~valueroute.errors.InvalidInputError` and change
+        nothing.
         """
         if not isinstance(spec, TaskSpec):
             spec = TaskSpec.model_validate(spec)
@@ -1012,8 +1102,28 @@ class Engine:
                     "(expected the same content for an idempotent resubmission, or a new id)"
                 )
             return known
+        calendar = self._default_calendar
+        if spec.calendar is not None:
+            calendar = self._calendars.get(spec.calendar)
+            if calendar is None:
+                raise _refusal(
+                    "calendar",
+                    spec.calendar,
+                    f"the name of one of the engine's calendars {_shown(sorted(self._calendars))}",
+                )
+        if calendar is not None:
+            _check_calendar_instant("created", spec.created)
+            _check_calendar_instant("due", spec.due)
         before = self._now
         now = self._begin()
+        if spec.due_in is not None or calendar is not None:
+            try:
+                if calendar is not None:
+                    _check_calendar_instant("clock", now)
+                due = _due_of(spec, calendar, now)
+            except ValueRouteError:
+                self._now = before
+                raise
         key = (spec.channel, tuple(sorted(spec.skills.items())))
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
@@ -1024,6 +1134,9 @@ class Engine:
             now=now,
             skills=None if group is None else group.requirements,
         )
+        if calendar is not None or spec.due_in is not None:
+            task.calendar = calendar
+            task.due = due
         if self._rules is not None:
             try:
                 self._apply_rules(task, now, baseline=None)
@@ -1751,6 +1864,8 @@ class Engine:
                 "expected_version", expected_version, "a task version, an integer, or None"
             )
         task = self._open(task_id, _OPEN_FOR_UPDATE, "update")
+        if task.calendar is not None:
+            _check_calendar_instant("due", due)
         if expected_version is not None and expected_version != task.version:
             raise VersionConflictError(
                 f"task {task_id!r} is at version {task.version}, "
@@ -1904,11 +2019,24 @@ class Engine:
     # ================================================================ views
 
     def explain(self, task_id: str) -> dict[str, Any]:
-        """Why a task scores what it does now: JSON-ready terms, rules fired, age, due."""
+        """Why a task scores what it does now: JSON-ready terms, rules fired, age, due.
+
+        ``age`` and ``time_to_due`` are wall seconds; ``calendar`` names the
+        task's calendar (``None``: wall time), and a task with one also shows
+        ``working_age`` and ``working_time_to_due`` in its working seconds.
+        """
         task = self.get(task_id)
         now = max(self._read_clock(), self._now)
         explanation = explain_score(self._policy, task, now, rules=self._fired.get(task_id, ()))
         result: dict[str, Any] = explanation.to_dict()
+        calendar = task.calendar
+        result["calendar"] = self._calendar_name_of(task)
+        if calendar is not None:
+            # Both clocks: "age" and "time_to_due" are wall seconds.
+            result["working_age"] = calendar.elapsed(task.created, now)
+            result["working_time_to_due"] = (
+                None if task.due is None else calendar.elapsed(now, task.due)
+            )
         result["state"] = task.state.value
         if task.state is TaskState.queued:
             # The list's own score, evaluated without re-filing (a query must
@@ -1987,6 +2115,7 @@ class Engine:
                 sorted(task.attributes.items()),
                 task.version,
                 repr(task.ramp),
+                self._calendar_name_of(task),
                 None if holder is None else holder.id,
                 None if offer is None else (offer.time, offer.expires),
                 self._deferred_until.get(task.id),
@@ -2120,3 +2249,46 @@ def _channel_names(name: str, channels: object) -> frozenset[str]:
             raise _refusal(name, channel, expected)
         names.append(channel)
     return frozenset(names)
+
+
+def _calendar_table(calendars: object) -> dict[str, BusinessCalendar]:
+    """The engine's calendars checked: a mapping of names (text) to BusinessCalendar."""
+    if calendars is None:
+        return {}
+    if not isinstance(calendars, Mapping):
+        raise _refusal("calendars", calendars, "a mapping of names to BusinessCalendar, or None")
+    table: dict[str, BusinessCalendar] = {}
+    for name, calendar in calendars.items():
+        if not isinstance(name, str) or not name or not _is_text(name):
+            raise _refusal("calendars", name, "calendar names as non-empty text")
+        if not isinstance(calendar, BusinessCalendar):
+            raise _refusal(
+                f"calendars[{_shown(name)}]", calendar, "a valueroute.calendar.BusinessCalendar"
+            )
+        table[name] = calendar
+    return table
+
+
+def _check_calendar_instant(name: str, value: float | None) -> None:
+    """Refuse an instant a calendar does not answer for (a task with a calendar)."""
+    if value is not None and not MIN_INSTANT <= value <= MAX_INSTANT:
+        raise _refusal(
+            name,
+            value,
+            f"an instant from {MIN_INSTANT:g} to {MAX_INSTANT:g} seconds for a task with a "
+            "calendar (about the years 40 to 9890)",
+        )
+
+
+def _due_of(spec: TaskSpec, calendar: BusinessCalendar | None, now: float) -> float | None:
+    """The due time of a submission: ``spec.due``, or ``due_in`` after ``now``."""
+    due_in = spec.due_in
+    if due_in is None:
+        return spec.due
+    if calendar is None:
+        due = now + due_in
+    else:
+        due = calendar.add(now, due_in)
+    if not -MAX_SECONDS <= due <= MAX_SECONDS:
+        raise _refusal("due_in", due_in, f"a due time at most {MAX_SECONDS:g} seconds")
+    return due

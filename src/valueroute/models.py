@@ -39,6 +39,7 @@ what                             bound
 priority                         integer, -10**15 to 10**15
 value                            0 to 1e15
 due, created                     -1e12 to 1e12 seconds (every datetime fits)
+due_in                           more than 0, at most 1e12 seconds
 skill levels                     0 to 1e15
 capacity per channel             integer, 0 to 1,000,000
 number attributes                finite, magnitude at most 1.797e308 (a float)
@@ -63,6 +64,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -134,26 +136,41 @@ def to_seconds(value: float | int | datetime) -> float:
     60.0
     >>> to_seconds(12)
     12.0
+
+    Anything else (a naive datetime, text, ``None``, a bool, ``nan``, an
+    infinity, a number beyond :data:`MAX_SECONDS`) raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument.
     """
     if isinstance(value, datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-            raise ValueError(
-                f"got naive datetime {value.isoformat()} "
-                "(expected a timezone-aware datetime or float seconds)"
+            raise _seconds_error(
+                value,
+                f"got naive datetime {bounded_repr(value.isoformat())} "
+                "(expected a timezone-aware datetime or float seconds)",
             )
         return value.timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(
+        raise _seconds_error(
+            value,
             f"got {bounded_repr(value)} of type {type(value).__name__} "
-            "(expected a timezone-aware datetime or float seconds)"
+            "(expected a timezone-aware datetime or float seconds)",
         )
     # Compared before converting: an integer beyond float range cannot be converted.
     if not -MAX_SECONDS <= value <= MAX_SECONDS:
-        raise ValueError(
+        raise _seconds_error(
+            value,
             f"got {bounded_repr(value)} (expected a finite number of seconds "
-            f"from {-MAX_SECONDS:g} to {MAX_SECONDS:g})"
+            f"from {-MAX_SECONDS:g} to {MAX_SECONDS:g})",
         )
     return float(value)
+
+
+def _seconds_error(value: Any, detail: str) -> InvalidInputError:
+    """The error of :func:`to_seconds`, naming its argument ``value``."""
+    return InvalidInputError(
+        f"to_seconds: value: {detail}",
+        [("value", value, "a timezone-aware datetime or a finite number of seconds")],
+    )
 
 
 def _time_field(value: Any) -> Any:
@@ -161,8 +178,9 @@ def _time_field(value: Any) -> Any:
         return None
     try:
         return to_seconds(value)
-    except ValueError as exc:
-        raise PydanticCustomError("time", str(exc)) from None
+    except InvalidInputError as exc:
+        # The message without the function's prefix: pydantic names the field.
+        raise PydanticCustomError("time", str(exc).removeprefix("to_seconds: value: ")) from None
 
 
 Time = Annotated[float, BeforeValidator(_time_field)]
@@ -386,11 +404,36 @@ class TaskSpec(BoundaryModel):
     process: str | None = None
     attributes: dict[str, AttributeValue] = Field(default_factory=dict)
     """Free JSON scalars for rules and reporting."""
+    calendar: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    """Name of one of the engine's business calendars: the task's working time
+    (``due_in``, working-time aging and SLA warnings). ``None``: the engine's
+    default calendar, wall time when it has none."""
+    due_in: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    """Due this many seconds after submission, counted in the task's calendar's
+    working time when it has one (else wall time); the engine sets ``due`` from
+    it. Not together with ``due``."""
 
-    @field_validator("department", "process")
+    @field_validator("priority", "value", "due_in", mode="before")
+    @classmethod
+    def _not_bool(cls, number: Any) -> Any:
+        if isinstance(number, bool):
+            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
+        return number
+
+    @field_validator("department", "process", "calendar")
     @classmethod
     def _labels(cls, text: str | None) -> str | None:
         return _check_text(text)
+
+    @model_validator(mode="after")
+    def _one_due(self) -> Self:
+        if self.due is not None and self.due_in is not None:
+            raise PydanticCustomError(
+                "due_and_due_in",
+                "due {due} and due_in {due_in} given together (expected one of them)",
+                {"due": bounded_repr(self.due), "due_in": bounded_repr(self.due_in)},
+            )
+        return self
 
     @field_validator("skills")
     @classmethod

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from valueroute.errors import InvalidInputError, PolicyError, bounded_repr
+from valueroute.models import MAX_RAMP_STEP, MAX_SECONDS, MIN_RAMP_EVERY
 from valueroute.task import Task
 
 __all__ = [
@@ -223,19 +224,48 @@ def _steps_taken(origin: float, every: float, now: float) -> int:
     """How many of the instants ``origin + j*every`` (j >= 1) are <= now.
 
     Computed from the same float expression the breakpoints use, so a step
-    happens exactly at its breakpoint.
+    happens exactly at its breakpoint. O(1): the quotient is corrected by at
+    most one step either way, never counted one at a time.
     """
     if now < origin + every:
         return 0
     count = int((now - origin) // every)
-    while origin + (count + 1) * every <= now:
+    if origin + (count + 1) * every <= now:
         count += 1
-    while count > 0 and origin + count * every > now:
+    elif count > 0 and origin + count * every > now:
         count -= 1
     return count
 
 
-# ---------------------------------------------------------------------- simple policies
+def _step_until(origin: float, every: float, steps: int, now: float) -> float:
+    """The instant of step ``steps + 1``, after ``now`` even where floats tell no steps apart."""
+    until = origin + (steps + 1) * every
+    return until if until > now else math.nextafter(now, _INF)
+
+
+Clock = Literal["wall", "working"]
+"""How a policy counts age and slack: ``"wall"`` seconds, or ``"working"``
+seconds of the task's business calendar (wall seconds when it has none)."""
+
+
+def _working_clock(owner: str, clock: Any) -> bool:
+    """Whether ``clock`` is ``"working"``; refuses anything but ``"wall"`` and ``"working"``."""
+    if not isinstance(clock, str) or clock not in ("wall", "working"):
+        raise InvalidInputError(
+            f"{owner}.clock: got {_shown(clock)} (expected 'wall' or 'working')",
+            [(f"{owner}.clock", clock, "'wall' or 'working'")],
+        )
+    return clock == "working"
+
+
+def _reach(calendar: Any, now: float, w_now: float, target: float) -> float:
+    """The first instant at or after ``now`` at which working time ``W`` reaches ``target``."""
+    if target <= w_now:
+        return now
+    return float(calendar.add(now, target - w_now))
+
+
+# # ---------------------------------------------------------------------- simple policies
 
 
 class Fifo:
@@ -244,9 +274,11 @@ class Fifo:
     name = "fifo"
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         return Segment(-task.created, 1.0)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         return [("age", now - task.created)]
 
     def __repr__(self) -> str:
@@ -263,9 +295,11 @@ class StrictPriority:
     name = "strict_priority"
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         return Segment(float(task.priority), 0.0)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         return [("priority", float(task.priority))]
 
     def __repr__(self) -> str:
@@ -280,28 +314,49 @@ class AgingPriority:
     ``seconds_per_point`` seconds earlier. This is how Genesys Cloud combines
     priority and waiting time.
 
+    With ``clock="working"`` the waiting time is counted in the task's
+    business calendar (``task.calendar``; wall time for a task without one):
+    score(t) = priority + (W(t) - W(created)) / seconds_per_point, which stands
+    still while the calendar is closed. W is piecewise linear, so each segment
+    ends at the calendar's next opening or closing and the order stays exact.
+
     ``seconds_per_point`` is a finite number > 0 (an ``int`` or a ``float``,
     kept as a float); anything else (text, ``None``, a bool, ``nan``, an
     integer no float holds) raises :class:`~valueroute.errors.InvalidInputError`
-    naming it.
+    naming it; so does a ``clock`` other than ``"wall"`` or ``"working"``.
     """
 
     name = "aging_priority"
 
-    def __init__(self, seconds_per_point: float = 60.0) -> None:
+    def __init__(self, seconds_per_point: float = 60.0, *, clock: Clock = "wall") -> None:
         self.seconds_per_point = _positive("AgingPriority", "seconds_per_point", seconds_per_point)
         _finite_reciprocal("AgingPriority", "seconds_per_point", self.seconds_per_point)
         self._rate = 1.0 / self.seconds_per_point
+        self._working = _working_clock("AgingPriority", clock)
+        self.clock: Clock = clock
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The score's piece at ``now``: slope 1/seconds_per_point, 0 while the calendar is shut."""
         rate = self._rate
-        return Segment(task.priority - task.created * rate, rate)
+        calendar = task.calendar
+        if calendar is None or not self._working:
+            return Segment(task.priority - task.created * rate, rate)
+        base, slope, until = calendar.piece(now)
+        w_created = calendar.working_time(task.created)
+        return Segment(task.priority + (base - w_created) * rate, slope * rate, until)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
-        return [("priority", float(task.priority)), ("waiting", (now - task.created) * self._rate)]
+        """Priority and waiting points at ``now``."""
+        calendar = task.calendar
+        if calendar is None or not self._working:
+            waited = now - task.created
+        else:
+            waited = calendar.elapsed(task.created, now)
+        return [("priority", float(task.priority)), ("waiting", waited * self._rate)]
 
     def __repr__(self) -> str:
-        return f"AgingPriority(seconds_per_point={self.seconds_per_point:g})"
+        clock = "" if self.clock == "wall" else f", clock={self.clock!r}"
+        return f"AgingPriority(seconds_per_point={self.seconds_per_point:g}{clock})"
 
 
 class Rescored:
@@ -350,9 +405,11 @@ class Rescored:
         )
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         return Segment(self._score(task, now), 0.0, now + self.interval)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         return [(self.name, self._score(task, now))]
 
     def __repr__(self) -> str:
@@ -392,10 +449,12 @@ class EarliestDue:
         return None
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         due = self._due(task)
         return Segment(NO_DUE_SCORE if due is None else -due, 0.0)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         due = self._due(task)
         if due is None:
             return [("no due time", NO_DUE_SCORE)]
@@ -413,9 +472,14 @@ class LeastSlack:
     needs longer handling must start earlier for the same due time. Tasks
     without a due time are placed as in :class:`EarliestDue`.
 
+    With ``clock="working"`` slack is working time in the task's business
+    calendar (``task.calendar``; wall time for a task without one): slack =
+    W(due) − W(now) − handle, and ``due_after`` counts working seconds after
+    creation. Segments end at the calendar's openings and closings.
+
     ``handle_seconds`` is a number >= 0 or a mapping of task type to seconds
     with a ``"*"`` entry for the other types; ``due_after`` as in
-    :class:`EarliestDue`.
+    :class:`EarliestDue`; ``clock`` is ``"wall"`` or ``"working"``.
     Numbers are ``int`` or ``float`` (kept as floats), finite, not a bool and
     not an integer no float holds; anything else raises
     :class:`~valueroute.errors.InvalidInputError` naming the parameter.
@@ -424,27 +488,58 @@ class LeastSlack:
     name = "least_slack"
 
     def __init__(
-        self, handle_seconds: float | Mapping[str, float], *, due_after: float | None = None
+        self,
+        handle_seconds: float | Mapping[str, float],
+        *,
+        due_after: float | None = None,
+        clock: Clock = "wall",
     ) -> None:
         self.handle_seconds = _PerType(
             "LeastSlack", "handle_seconds", handle_seconds, allow_zero=True
         )
         self._due = EarliestDue(due_after=due_after)
+        self._working = _working_clock("LeastSlack", clock)
+        self.clock: Clock = clock
+
+    def _working_due(self, task: Task, calendar: Any) -> float | None:
+        """W(due) in the task's calendar, or ``None`` without a due time."""
+        if task.due is not None:
+            return float(calendar.working_time(task.due))
+        if self._due.due_after is not None:
+            return float(calendar.working_time(task.created)) + self._due.due_after
+        return None
 
     def segment(self, task: Task, now: float) -> Segment:
-        due = self._due._due(task)
-        if due is None:
-            return Segment(NO_DUE_SCORE, 1.0)
-        return Segment(self.handle_seconds(task.type) - due, 1.0)
+        """The score's piece at ``now`` (minus the slack)."""
+        calendar = task.calendar
+        if calendar is None or not self._working:
+            due = self._due._due(task)
+            if due is None:
+                return Segment(NO_DUE_SCORE, 1.0)
+            return Segment(self.handle_seconds(task.type) - due, 1.0)
+        base, slope, until = calendar.piece(now)
+        w_due = self._working_due(task, calendar)
+        if w_due is None:
+            return Segment(NO_DUE_SCORE + base, slope, until)
+        return Segment(self.handle_seconds(task.type) - w_due + base, slope, until)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
-        due = self._due._due(task)
-        if due is None:
-            return [("no due time", NO_DUE_SCORE), ("waiting clock", now)]
-        return [("minus slack", now + self.handle_seconds(task.type) - due)]
+        """Minus the slack at ``now`` (or the no-due score and the waiting clock)."""
+        calendar = task.calendar
+        if calendar is None or not self._working:
+            due = self._due._due(task)
+            if due is None:
+                return [("no due time", NO_DUE_SCORE), ("waiting clock", now)]
+            return [("minus slack", now + self.handle_seconds(task.type) - due)]
+        w_now = float(calendar.working_time(now))
+        w_due = self._working_due(task, calendar)
+        if w_due is None:
+            return [("no due time", NO_DUE_SCORE), ("working clock", w_now)]
+        return [("minus working slack", w_now + self.handle_seconds(task.type) - w_due)]
 
     def __repr__(self) -> str:
-        return f"LeastSlack(handle_seconds={self.handle_seconds.describe()!r})"
+        clock = "" if self.clock == "wall" else f", clock={self.clock!r}"
+        return f"LeastSlack(handle_seconds={self.handle_seconds.describe()!r}{clock})"
 
 
 # ---------------------------------------------------------------------- priority ramp
@@ -465,8 +560,12 @@ class Ramp:
     Every field is a finite number (``int`` or ``float``, kept as a float;
     not a bool): ``step`` and ``every`` > 0, ``after`` and ``overdue_step``
     >= 0, ``overdue_every`` > 0 or ``None``, ``overdue_cap`` >= 0 or ``None``,
-    ``cap`` any finite number or ``None``. Anything else raises
-    :class:`~valueroute.errors.InvalidInputError` naming the field.
+    ``cap`` any finite number or ``None``; ``every`` and ``overdue_every``
+    from :data:`~valueroute.models.MIN_RAMP_EVERY` to
+    :data:`~valueroute.models.MAX_SECONDS` seconds, ``after`` at most that;
+    ``step``, ``cap``, ``overdue_step`` and ``overdue_cap`` at most
+    :data:`~valueroute.models.MAX_RAMP_STEP` in magnitude. Anything else
+    raises :class:`~valueroute.errors.InvalidInputError` naming the field.
     """
 
     step: float
@@ -492,6 +591,32 @@ class Ramp:
         if self.overdue_cap is not None:
             checked["overdue_cap"] = _positive(
                 "Ramp", "overdue_cap", self.overdue_cap, allow_zero=True
+            )
+        if not MIN_RAMP_EVERY <= checked["every"] <= MAX_SECONDS:
+            raise InvalidInputError(
+                f"Ramp.every: got {_shown(self.every)} (expected a number of seconds from "
+                f"{MIN_RAMP_EVERY:g} to {MAX_SECONDS:g})",
+                [("Ramp.every", self.every, f"{MIN_RAMP_EVERY:g} to {MAX_SECONDS:g} seconds")],
+            )
+        for name in ("step", "cap", "overdue_step", "overdue_cap"):
+            if name in checked and abs(checked[name]) > MAX_RAMP_STEP:
+                raise InvalidInputError(
+                    f"Ramp.{name}: got {_shown(getattr(self, name))} (expected at most "
+                    f"{MAX_RAMP_STEP:g} priority points in magnitude)",
+                    [(f"Ramp.{name}", getattr(self, name), f"at most {MAX_RAMP_STEP:g}")],
+                )
+        for name in ("after", "overdue_every"):
+            if name in checked and checked[name] > MAX_SECONDS:
+                raise InvalidInputError(
+                    f"Ramp.{name}: got {_shown(getattr(self, name))} (expected at most "
+                    f"{MAX_SECONDS:g} seconds)",
+                    [(f"Ramp.{name}", getattr(self, name), f"at most {MAX_SECONDS:g} seconds")],
+                )
+        if "overdue_every" in checked and checked["overdue_every"] < MIN_RAMP_EVERY:
+            raise InvalidInputError(
+                f"Ramp.overdue_every: got {_shown(self.overdue_every)} (expected at least "
+                f"{MIN_RAMP_EVERY:g} seconds)",
+                [("Ramp.overdue_every", self.overdue_every, f"at least {MIN_RAMP_EVERY:g}")],
             )
         for name, number in checked.items():
             object.__setattr__(self, name, number)
@@ -527,8 +652,17 @@ class Ramp:
             )
         return cls(**config)
 
-    def parts(self, task: Task, now: float) -> tuple[float, float, float]:
-        """``(ramp points, overdue points, until)`` at ``now``. O(1)."""
+    def parts(self, task: Task, now: float, *, working: bool = False) -> tuple[float, float, float]:
+        """``(ramp points, overdue points, until)`` at ``now``. O(1) (O(log n) with a calendar).
+
+        With ``working`` and a task with a calendar, ``after``, ``every`` and
+        ``overdue_every`` are working seconds: step k happens at
+        ``calendar.add(created, after + k * every)``, overdue step k at
+        ``calendar.add(due, k * overdue_every)``.
+        """
+        calendar = task.calendar if working else None
+        if calendar is not None:
+            return self._working_parts(task, now, calendar)
         until = _INF
         ramp_points = 0.0
         origin = task.created + self.after
@@ -537,7 +671,7 @@ class Ramp:
             steps = _steps_taken(origin, self.every, now)
             ramp_points = min(steps * self.step, headroom)
             if ramp_points < headroom:
-                until = origin + (steps + 1) * self.every
+                until = _step_until(origin, self.every, steps, now)
         overdue_points = 0.0
         due = task.due
         if due is not None and self.overdue_step > 0:
@@ -551,8 +685,61 @@ class Ramp:
                 steps = 1 + _steps_taken(due, self.overdue_every, now)
                 overdue_points = min(steps * self.overdue_step, limit)
                 if overdue_points < limit:
-                    until = min(until, due + steps * self.overdue_every)
+                    until = min(until, _step_until(due, self.overdue_every, steps - 1, now))
         return ramp_points, overdue_points, until
+
+    def _working_parts(self, task: Task, now: float, calendar: Any) -> tuple[float, float, float]:
+        """:meth:`parts` with steps at working-time instants of ``calendar``."""
+        until = _INF
+        ramp_points = 0.0
+        w_now = float(calendar.working_time(now))
+        headroom = _INF if self.cap is None else max(0.0, self.cap - task.priority)
+        if headroom > 0:
+            created = task.created
+            elapsed = w_now - float(calendar.working_time(created)) - self.after
+            steps = _working_steps(calendar, created, self.after, self.every, elapsed, now)
+            ramp_points = min(steps * self.step, headroom)
+            if ramp_points < headroom:
+                until = calendar.add(created, self.after + (steps + 1) * self.every)
+                if until <= now:
+                    until = math.nextafter(now, _INF)
+        overdue_points = 0.0
+        due = task.due
+        if due is not None and self.overdue_step > 0:
+            limit = _INF if self.overdue_cap is None else self.overdue_cap
+            if now < due:
+                if limit > 0:
+                    until = min(until, due)
+            elif self.overdue_every is None:
+                overdue_points = min(self.overdue_step, limit)
+            else:
+                elapsed = w_now - float(calendar.working_time(due))
+                steps = 1 + _working_steps(calendar, due, 0.0, self.overdue_every, elapsed, now)
+                overdue_points = min(steps * self.overdue_step, limit)
+                if overdue_points < limit:
+                    step_at = calendar.add(due, steps * self.overdue_every)
+                    until = min(until, step_at if step_at > now else math.nextafter(now, _INF))
+        return ramp_points, overdue_points, until
+
+
+def _working_steps(
+    calendar: Any, start: float, after: float, every: float, elapsed: float, now: float
+) -> int:
+    """Steps k >= 1 with ``calendar.add(start, after + k*every) <= now``, from ``elapsed``.
+
+    ``elapsed`` is the working time past ``start + after`` at ``now``; the
+    quotient is corrected against the very instants the breakpoints use, so
+    a step happens exactly at its breakpoint.
+    """
+    if elapsed < every:
+        count = 0
+    else:
+        count = int(elapsed // every)
+    if calendar.add(start, after + (count + 1) * every) <= now:
+        count += 1
+    elif count > 0 and calendar.add(start, after + count * every) > now:
+        count -= 1
+    return count
 
 
 class PriorityRamp:
@@ -564,10 +751,15 @@ class PriorityRamp:
     priority. Each segment is flat and ends at the next step, so the order is
     exact. O(1) per segment.
 
+    With ``clock="working"`` a task's ramp counts ``after``, ``every`` and
+    ``overdue_every`` in working seconds of its business calendar
+    (``task.calendar``; wall time for a task without one): no step happens
+    while the calendar is closed.
+
     ``ramps`` is ``None`` or a mapping of task type (text) to a :class:`Ramp`
     or a mapping of its fields; ``default`` is ``None``, a :class:`Ramp` or
-    such a mapping. Anything else raises
-    :class:`~valueroute.errors.InvalidInputError` naming the setting.
+    such a mapping; ``clock`` is ``"wall"`` or ``"working"``. Anything else
+    raises :class:`~valueroute.errors.InvalidInputError` naming the setting.
     """
 
     name = "ramp"
@@ -577,7 +769,10 @@ class PriorityRamp:
         ramps: Mapping[str, Ramp | Mapping[str, Any]] | None = None,
         *,
         default: Ramp | Mapping[str, Any] | None = None,
+        clock: Clock = "wall",
     ) -> None:
+        self._working = _working_clock("PriorityRamp", clock)
+        self.clock: Clock = clock
         if ramps is None:
             ramps = {}
         if not isinstance(ramps, Mapping):
@@ -602,6 +797,7 @@ class PriorityRamp:
         )
 
     def ramp_for(self, task: Task) -> Ramp | None:
+        """The task's ramp: a rule's, else its type's, else the default (``None``: no ramp)."""
         ramp = task.ramp
         if ramp is not None:
             if not isinstance(ramp, Ramp):
@@ -612,17 +808,19 @@ class PriorityRamp:
         return self.ramps.get(task.type, self.default)
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         ramp = self.ramp_for(task)
         if ramp is None:
             return Segment(float(task.priority), 0.0)
-        ramp_points, overdue_points, until = ramp.parts(task, now)
+        ramp_points, overdue_points, until = ramp.parts(task, now, working=self._working)
         return Segment(task.priority + ramp_points + overdue_points, 0.0, until)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         ramp = self.ramp_for(task)
         if ramp is None:
             return [("priority", float(task.priority))]
-        ramp_points, overdue_points, _ = ramp.parts(task, now)
+        ramp_points, overdue_points, _ = ramp.parts(task, now, working=self._working)
         return [
             ("priority", float(task.priority)),
             ("ramp", ramp_points),
@@ -630,7 +828,8 @@ class PriorityRamp:
         ]
 
     def __repr__(self) -> str:
-        return f"PriorityRamp(ramps={self.ramps!r}, default={self.default!r})"
+        clock = "" if self.clock == "wall" else f", clock={self.clock!r}"
+        return f"PriorityRamp(ramps={self.ramps!r}, default={self.default!r}{clock})"
 
 
 # ---------------------------------------------------------------------- index policies
@@ -682,9 +881,11 @@ class CMu:
         return self.cost(task.type)
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         return Segment(self._cost(task) / self.handle_seconds(task.type), 0.0)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         return [("cost x service rate", self._cost(task) / self.handle_seconds(task.type))]
 
     def __repr__(self) -> str:
@@ -725,10 +926,12 @@ class Kleinrock:
         return cls(rates)
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         rate = self.rates(task.type)
         return Segment(-rate * task.created, rate)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         return [("rate x age", self.rates(task.type) * (now - task.created))]
 
     def __repr__(self) -> str:
@@ -770,9 +973,11 @@ class CMuTheta:
         return cost * self.patience_seconds(task.type) / self.handle_seconds(task.type)
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         return Segment(self._index(task), 0.0)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         return [("cost x service rate / abandonment rate", self._index(task))]
 
     def __repr__(self) -> str:
@@ -824,8 +1029,16 @@ class ValueAtRisk:
     ``expected_wait`` (> 0) and ``handle_seconds`` (>= 0) are each a finite
     number or a mapping of task type to one with a ``"*"`` entry for the
     other types; ``mode`` is ``"log"`` or ``"linear"``; ``tolerance`` a
-    number in (0, 1). Numbers are ``int`` or ``float`` (not a bool, not an
-    integer no float holds). Anything else raises
+    number in (0, 1).
+
+    With ``clock="working"`` the model runs on the working time of the task's
+    business calendar (``task.calendar``; wall time for a task without one):
+    VaR(t) = value × min(1, exp((W(t) − W(due) + h)/w)), so nothing more is
+    at risk while the calendar is closed; ``expected_wait`` and
+    ``handle_seconds`` are then working seconds.
+
+    Numbers are ``int`` or ``float`` (not a bool, not an
+    integer no float holds); ``clock`` is ``"wall"`` or ``"working"``. Anything else raises
     :class:`~valueroute.errors.InvalidInputError` naming the parameter.
     """
 
@@ -838,7 +1051,10 @@ class ValueAtRisk:
         handle_seconds: float | Mapping[str, float] = 0.0,
         mode: Literal["log", "linear"] = "log",
         tolerance: float = 0.01,
+        clock: Clock = "wall",
     ) -> None:
+        self._working = _working_clock("ValueAtRisk", clock)
+        self.clock: Clock = clock
         self.expected_wait = _PerType("ValueAtRisk", "expected_wait", expected_wait)
         for wait in (self.expected_wait.default, *self.expected_wait.values.values()):
             _finite_reciprocal("ValueAtRisk", "expected_wait", wait)
@@ -859,16 +1075,25 @@ class ValueAtRisk:
         self._width = _chord_width(self.tolerance)
 
     def value_at_risk(self, task: Task, now: float) -> float:
-        """The exact VaR(now), in the task's value unit. O(1)."""
+        """The exact VaR(now), in the task's value unit. O(1) (O(log n) in working time)."""
         if task.due is None or task.value <= 0:
             return 0.0
-        d = task.due - self.handle_seconds(task.type)
-        return task.value * math.exp(min(0.0, (now - d) / self.expected_wait(task.type)))
+        calendar = task.calendar
+        if calendar is None or not self._working:
+            d = task.due - self.handle_seconds(task.type)
+            return task.value * math.exp(min(0.0, (now - d) / self.expected_wait(task.type)))
+        w_d = calendar.working_time(task.due) - self.handle_seconds(task.type)
+        lead = calendar.working_time(now) - w_d
+        return task.value * math.exp(min(0.0, lead / self.expected_wait(task.type)))
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The score's piece at ``now``: log VaR, or a chord of VaR in linear mode."""
         due, value = task.due, task.value
         if due is None or value <= 0:
             return Segment(NO_DUE_SCORE, 0.0) if self.mode == "log" else Segment(0.0, 0.0)
+        calendar = task.calendar
+        if calendar is not None and self._working:
+            return self._working_segment(task, now, calendar)
         wait = self.expected_wait(task.type)
         d = due - self.handle_seconds(task.type)
         if now >= d:
@@ -888,7 +1113,39 @@ class ValueAtRisk:
         slope = (high - low) / (end - start)
         return Segment(low - slope * start, slope, end)
 
+    def _working_segment(self, task: Task, now: float, calendar: Any) -> Segment:
+        """:meth:`segment` over working time: the same model with t replaced by W(t).
+
+        W(t) = base + slope × t on the calendar's piece, so a piece of the
+        score in W is a piece in t; it also ends where W reaches the model's
+        own breakpoints (W(due) − handle, or a chord's end).
+        """
+        value = task.value
+        assert task.due is not None
+        wait = self.expected_wait(task.type)
+        w_d = float(calendar.working_time(task.due)) - self.handle_seconds(task.type)
+        base, slope, until = calendar.piece(now)
+        w_now = base + slope * now
+        if w_now >= w_d:
+            return Segment(math.log(value) if self.mode == "log" else value, 0.0)
+        if self.mode == "log":
+            end = _reach(calendar, now, w_now, w_d)
+            return Segment(math.log(value) + (base - w_d) / wait, slope / wait, min(until, end))
+        width = self._width * wait
+        k = max(1, math.ceil((w_d - w_now) / width))
+        while w_d - k * width > w_now:
+            k += 1
+        while k > 1 and w_d - (k - 1) * width <= w_now:
+            k -= 1
+        start, end_w = w_d - k * width, w_d - (k - 1) * width
+        low = value * math.exp(-k * width / wait)
+        high = value * math.exp(-(k - 1) * width / wait)
+        chord = (high - low) / (end_w - start)
+        end = _reach(calendar, now, w_now, end_w)
+        return Segment(low + chord * (base - start), chord * slope, min(until, end))
+
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         label = "log value at risk" if self.mode == "log" else "value at risk"
         return [(label, self.segment(task, now).at(now))]
 
@@ -956,6 +1213,7 @@ class Composite:
         self.parts: tuple[tuple[float, Policy], ...] = tuple(checked)
 
     def segment(self, task: Task, now: float) -> Segment:
+        """The linear piece of the task's score that holds at ``now`` (see the class)."""
         base = slope = 0.0
         until = _INF
         for weight, policy in self.parts:
@@ -967,6 +1225,7 @@ class Composite:
         return Segment(base, slope, until)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
+        """The score at ``now`` as named parts that add up to it."""
         out: list[tuple[str, float]] = []
         for weight, policy in self.parts:
             for label, amount in _terms_of(policy, task, now):

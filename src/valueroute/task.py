@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from valueroute._types import AttributeValue
 
 if TYPE_CHECKING:
+    from valueroute.calendar import BusinessCalendar
     from valueroute.models import TaskSpec
 
 __all__ = ["RequirementGroup", "Task", "TaskState", "intern_text"]
@@ -46,6 +47,7 @@ class TaskState(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
+        """Whether the state is final (completed, canceled, rejected or expired)."""
         return self in _TERMINAL
 
 
@@ -91,6 +93,7 @@ class RequirementGroup:
     def make_key(
         channel: str, skills: Mapping[str, float]
     ) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """The key a group is interned under: the channel and the sorted requirements."""
         return channel, tuple(sorted(skills.items()))
 
     def admits(self, skills: Mapping[str, float]) -> bool:
@@ -109,13 +112,16 @@ class Task:
     ``channel``, ``value``, ``priority``, ``due`` (seconds or ``None``),
     ``created`` (seconds), ``skills``, ``department``, ``process``,
     ``attributes``, ``ramp`` (parameters of a priority ramp a rule started, or
-    ``None``). ``fingerprint`` belongs to the engine (the submitted content,
-    for idempotent resubmission); the remaining fields to the task list's index.
+    ``None``), ``calendar`` (the :class:`~valueroute.calendar.BusinessCalendar`
+    its working time is counted in, or ``None`` for wall time). ``fingerprint``
+    belongs to the engine (the submitted content, for idempotent
+    resubmission); the remaining fields to the task list's index.
     """
 
     __slots__ = (
         "attributes",
         "bucket",
+        "calendar",
         "channel",
         "created",
         "department",
@@ -152,6 +158,7 @@ class Task:
         department: str | None = None,
         process: str | None = None,
         attributes: dict[str, AttributeValue] | None = None,
+        calendar: BusinessCalendar | None = None,
     ) -> None:
         self.id = id
         self.seq = seq
@@ -170,6 +177,8 @@ class Task:
         self.fingerprint: Any = None
         # Parameters of a priority ramp started by a rule, read by ramp policies.
         self.ramp: object | None = None
+        # The business calendar of the task's working time (None: wall time).
+        self.calendar = calendar
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
@@ -214,6 +223,7 @@ class Task:
         task.version = 0
         task.fingerprint = None
         task.ramp = None
+        task.calendar = None
         task.group = None
         task.bucket = None
         task.entry = None
