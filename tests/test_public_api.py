@@ -62,10 +62,64 @@ def test_importing_the_engine_loads_no_simulator_journal_or_cli() -> None:
 def test_importing_the_package_loads_its_submodules_on_first_use() -> None:
     loaded = _modules_loaded_by("import valueroute")
     assert {m for m in loaded if m.startswith("valueroute.")} == {"valueroute._version"}
-    loaded = _modules_loaded_by("import valueroute\nvalueroute.simulate")
-    assert "valueroute.sim.run" in loaded
+    loaded = _modules_loaded_by("import valueroute\nvalueroute.AgingPriority")
+    assert "valueroute.scoring" in loaded
+    assert "valueroute.sim" not in loaded
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = valueroute.no_such_name  # type: ignore[attr-defined]
+
+
+SUBPACKAGES = [
+    "valueroute.agents",
+    "valueroute.bench",
+    "valueroute.calendar",
+    "valueroute.datasets",
+    "valueroute.engine",
+    "valueroute.erlang",
+    "valueroute.errors",
+    "valueroute.hosting",
+    "valueroute.journal",
+    "valueroute.replay",
+    "valueroute.rules",
+    "valueroute.scenarios",
+    "valueroute.schemas",
+    "valueroute.scoring",
+    "valueroute.sim",
+    "valueroute.sim.planning",
+    "valueroute.sim.report",
+]
+
+
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_each_subpackage_curates_its_all(name: str) -> None:
+    module = importlib.import_module(name)
+    names = list(module.__all__)
+    assert len(names) == len(set(names)), name
+    for public in names:
+        assert hasattr(module, public), f"{name}.{public}"
+    namespace: dict[str, object] = {}
+    exec(f"from {name} import *", namespace)
+    assert {n for n in namespace if n != "__builtins__"} == set(names)
+
+
+MOVED = sorted(valueroute._MOVED.items())
+
+
+@pytest.mark.parametrize(("name", "home"), MOVED, ids=[name for name, _ in MOVED])
+def test_moved_names_still_import_from_the_top_with_a_deprecation_warning(
+    name: str, home: str
+) -> None:
+    with pytest.warns(DeprecationWarning, match=f"moved to {home}.{name}"):
+        old = getattr(valueroute, name)
+    assert old is getattr(importlib.import_module(home), name)
+    assert name not in valueroute.__all__
+
+
+def test_the_top_level_holds_what_a_host_routes_with() -> None:
+    for name in ("Engine", "TaskSpec", "AgentSpec", "AgingPriority", "LongestIdle", "Event"):
+        assert name in valueroute.__all__
+    for name in ("simulate", "DurableEngine", "erlang_c", "Scenario"):
+        assert name not in valueroute.__all__

@@ -5,15 +5,20 @@ enterprise-wide list of open tasks in exact score order; hand the most
 valuable task to the right agent; and run the same engine in a SimPy
 simulation to answer what-if questions.
 
-The names below are the stable public API. Submodules hold more:
+The names below are what a host needs to route: the engine, specs,
+policies, agent selections, rules, calendars, events and errors. The rest
+lives in its subpackage, each with its own ``__all__``:
+:mod:`valueroute.journal` (the durable engine), :mod:`valueroute.hosting`
+(threads and asyncio), :mod:`valueroute.sim` (simulation),
 :mod:`valueroute.erlang` (queueing formulas and staffing),
-:mod:`valueroute.rules` (rule files), :mod:`valueroute.sim` (simulation
-inputs and runs), :mod:`valueroute.datasets` (public call-centre data).
+:mod:`valueroute.bench` (the policy benchmark), :mod:`valueroute.replay`
+and :mod:`valueroute.datasets` (real call-centre days).
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from valueroute._version import __version__
@@ -36,17 +41,11 @@ if TYPE_CHECKING:
         TopDown,
         selection_by_name,
     )
+    from valueroute.calendar import BusinessCalendar
     from valueroute.engine import (
         Engine,
         Offer,
         StarvationGuard,
-    )
-    from valueroute.erlang import (
-        erlang_a,
-        erlang_b,
-        erlang_c,
-        required_agents,
-        staff_intervals,
     )
     from valueroute.errors import (
         CapacityError,
@@ -67,13 +66,6 @@ if TYPE_CHECKING:
     from valueroute.events import (
         Event,
         EventKind,
-    )
-    from valueroute.journal import (
-        DurableEngine,
-        RecoveryReport,
-        SQLiteStore,
-        Store,
-        SyncPolicy,
     )
     from valueroute.models import (
         AgentSpec,
@@ -110,16 +102,6 @@ if TYPE_CHECKING:
         explain,
         policy_by_name,
     )
-    from valueroute.sim.run import (
-        ComparisonResult,
-        SimulationResult,
-        compare,
-        simulate,
-    )
-    from valueroute.sim.scenario import (
-        Scenario,
-        load_scenario,
-    )
     from valueroute.task import (
         RequirementGroup,
         Task,
@@ -133,6 +115,7 @@ if TYPE_CHECKING:
 # host that routes with the engine never loads the simulator, the journal or
 # the Erlang formulas.
 _HOME: dict[str, str] = {
+    "BusinessCalendar": "valueroute.calendar",
     "Agent": "valueroute.agents",
     "AgentPool": "valueroute.agents",
     "AgentSelection": "valueroute.agents",
@@ -143,13 +126,11 @@ _HOME: dict[str, str] = {
     "CMuTheta": "valueroute.scoring",
     "CapacityError": "valueroute.errors",
     "ClockError": "valueroute.errors",
-    "ComparisonResult": "valueroute.sim.run",
     "CompiledRules": "valueroute.rules",
     "Composite": "valueroute.scoring",
     "ContinuousRelaxation": "valueroute.relaxation",
     "DuplicateAgentError": "valueroute.errors",
     "DuplicateTaskError": "valueroute.errors",
-    "DurableEngine": "valueroute.journal",
     "EarliestDue": "valueroute.scoring",
     "Engine": "valueroute.engine",
     "ErlangError": "valueroute.errors",
@@ -174,21 +155,15 @@ _HOME: dict[str, str] = {
     "Presence": "valueroute.agents",
     "PriorityRamp": "valueroute.scoring",
     "RandomAgent": "valueroute.agents",
-    "RecoveryReport": "valueroute.journal",
     "RelaxationStep": "valueroute.relaxation",
     "RequirementGroup": "valueroute.task",
     "Rescored": "valueroute.scoring",
     "RoundRobin": "valueroute.agents",
     "RuleError": "valueroute.errors",
     "RuleSet": "valueroute.rules",
-    "SQLiteStore": "valueroute.journal",
-    "Scenario": "valueroute.sim.scenario",
     "Segment": "valueroute.scoring",
-    "SimulationResult": "valueroute.sim.run",
     "StarvationGuard": "valueroute.engine",
-    "Store": "valueroute.journal",
     "StrictPriority": "valueroute.scoring",
-    "SyncPolicy": "valueroute.journal",
     "Task": "valueroute.task",
     "TaskList": "valueroute.tasklist",
     "TaskSpec": "valueroute.models",
@@ -200,20 +175,33 @@ _HOME: dict[str, str] = {
     "ValueRouteError": "valueroute.errors",
     "VersionConflictError": "valueroute.errors",
     "as_policy": "valueroute.scoring",
-    "compare": "valueroute.sim.run",
     "dry_run": "valueroute.rules",
+    "explain": "valueroute.scoring",
+    "load_rules": "valueroute.rules",
+    "policy_by_name": "valueroute.scoring",
+    "selection_by_name": "valueroute.agents",
+    "to_seconds": "valueroute.models",
+}
+
+# Top-level names of 0.1 development builds that now live in their subpackage:
+# still importable from here, with a DeprecationWarning, until 0.2.
+_MOVED: dict[str, str] = {
+    "ComparisonResult": "valueroute.sim",
+    "DurableEngine": "valueroute.journal",
+    "RecoveryReport": "valueroute.journal",
+    "SQLiteStore": "valueroute.journal",
+    "Scenario": "valueroute.sim",
+    "SimulationResult": "valueroute.sim",
+    "Store": "valueroute.journal",
+    "SyncPolicy": "valueroute.journal",
+    "compare": "valueroute.sim",
     "erlang_a": "valueroute.erlang",
     "erlang_b": "valueroute.erlang",
     "erlang_c": "valueroute.erlang",
-    "explain": "valueroute.scoring",
-    "load_rules": "valueroute.rules",
-    "load_scenario": "valueroute.sim.scenario",
-    "policy_by_name": "valueroute.scoring",
+    "load_scenario": "valueroute.sim",
     "required_agents": "valueroute.erlang",
-    "selection_by_name": "valueroute.agents",
-    "simulate": "valueroute.sim.run",
+    "simulate": "valueroute.sim",
     "staff_intervals": "valueroute.erlang",
-    "to_seconds": "valueroute.models",
 }
 
 __all__ = [
@@ -223,17 +211,16 @@ __all__ = [
     "AgentSpec",
     "AgentState",
     "AgingPriority",
+    "BusinessCalendar",
     "CMu",
     "CMuTheta",
     "CapacityError",
     "ClockError",
-    "ComparisonResult",
     "CompiledRules",
     "Composite",
     "ContinuousRelaxation",
     "DuplicateAgentError",
     "DuplicateTaskError",
-    "DurableEngine",
     "EarliestDue",
     "Engine",
     "ErlangError",
@@ -258,21 +245,15 @@ __all__ = [
     "Presence",
     "PriorityRamp",
     "RandomAgent",
-    "RecoveryReport",
     "RelaxationStep",
     "RequirementGroup",
     "Rescored",
     "RoundRobin",
     "RuleError",
     "RuleSet",
-    "SQLiteStore",
-    "Scenario",
     "Segment",
-    "SimulationResult",
     "StarvationGuard",
-    "Store",
     "StrictPriority",
-    "SyncPolicy",
     "Task",
     "TaskList",
     "TaskSpec",
@@ -285,19 +266,11 @@ __all__ = [
     "VersionConflictError",
     "__version__",
     "as_policy",
-    "compare",
     "dry_run",
-    "erlang_a",
-    "erlang_b",
-    "erlang_c",
     "explain",
     "load_rules",
-    "load_scenario",
     "policy_by_name",
-    "required_agents",
     "selection_by_name",
-    "simulate",
-    "staff_intervals",
     "to_seconds",
 ]
 
@@ -305,7 +278,16 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     home = _HOME.get(name)
     if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        moved_to = _MOVED.get(name)
+        if moved_to is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        warnings.warn(
+            f"valueroute.{name} moved to {moved_to}.{name}; import it from there "
+            "(the top-level name goes in valueroute 0.2)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(moved_to), name)
     value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
