@@ -1113,6 +1113,12 @@ class LongestIdle:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent with the smallest ``(idle_since, order)``, or ``None``.
+
+        Reads only the head of each admitted profile's heap: O(p) for p
+        admitted profiles with someone available. ``task`` and ``now`` are not
+        read; the pool is not changed.
+        """
         # The default strategy of every routing decision: no ranking function.
         per_profile = pool._staffed.get(group.channel)
         if not per_profile:
@@ -1138,6 +1144,14 @@ class MostProficient:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent most skilled for ``group``, or ``None``.
+
+        Most skilled: the highest mean level over the group's required skills.
+        Ties (every agent ties when the group requires no skill) go to the
+        smallest ``(idle_since, order)``. Reads only each admitted profile's
+        longest-idle agent, as a profile's agents share their levels: O(p) for
+        p admitted profiles with someone available. The pool is not changed.
+        """
         head = _best_head(pool._sources(group), lambda p: -p.mean_level(group))
         return None if head is None else pool._by_order[head[1]]
 
@@ -1154,6 +1168,12 @@ class LeastSkilled:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent with the fewest skills, or ``None``.
+
+        Counts every skill of the agent, not only those ``group`` requires;
+        ties go to the smallest ``(idle_since, order)``. O(p) for p admitted
+        profiles with someone available. The pool is not changed.
+        """
         head = _best_head(pool._sources(group), lambda p: p.skill_count)
         return None if head is None else pool._by_order[head[1]]
 
@@ -1171,6 +1191,12 @@ class LeastOccupied:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent with the lowest :meth:`Agent.load_ratio`, or ``None``.
+
+        Ties go to the smallest ``(idle_since, order)``. Scans every available
+        agent: O(m) for m available agents of the admitted profiles. The pool
+        is not changed.
+        """
         return _best_scan(pool, group, Agent.load_ratio)
 
     def __repr__(self) -> str:
@@ -1187,6 +1213,12 @@ class FewestTasks:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent with the smallest ``tasks_handled``, or ``None``.
+
+        Ties go to the smallest ``(idle_since, order)``. Scans every available
+        agent: O(m) for m available agents of the admitted profiles. The pool
+        is not changed.
+        """
         return _best_scan(pool, group, lambda agent: agent.tasks_handled)
 
     def __repr__(self) -> str:
@@ -1202,6 +1234,12 @@ class LeastTalkTime:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent with the least :meth:`Agent.talk_time` up to ``now``, or ``None``.
+
+        Ties go to the smallest ``(idle_since, order)``. Scans every available
+        agent: O(m) for m available agents of the admitted profiles. The pool
+        is not changed.
+        """
         return _best_scan(pool, group, lambda agent: agent.talk_time(now))
 
     def __repr__(self) -> str:
@@ -1218,6 +1256,12 @@ class TopDown:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent registered first (smallest ``order``), or ``None``.
+
+        Idle time is not read. O(p) for p admitted profiles with someone
+        available; the first registration-order strategy used on a pool also
+        starts the pool's order index, O(n log n) once for n agents.
+        """
         pool._order_index()
         best: int | None = None
         for _, lists in pool._sources(group):
@@ -1244,6 +1288,15 @@ class RoundRobin:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """The available agent with the smallest ``order`` above ``last_order``, or ``None``.
+
+        When no available agent comes after ``last_order``, wraps to the
+        smallest ``order``. Sets ``last_order`` to the chosen agent's
+        ``order`` (unchanged when none is available). O(p log n) for p
+        admitted profiles with someone available and n agents; the first
+        registration-order strategy used on a pool also starts the pool's
+        order index, O(n log n) once.
+        """
         pool._order_index()
         after: int | None = None
         first: int | None = None
@@ -1273,7 +1326,7 @@ class RandomAgent:
     Candidates are put in longest-idle order, then ``rng.integers(m)`` picks
     one, so the choice is reproducible from the generator's state. Nothing is
     drawn when no agent is available. Asterisk and FreeSWITCH ``random``.
-    O(m log p) for m available agents.
+    O(p + m log m) for m available agents of p admitted profiles.
     """
 
     def __init__(self, rng: np.random.Generator) -> None:
@@ -1287,6 +1340,12 @@ class RandomAgent:
     def choose(
         self, pool: AgentPool, group: RequirementGroup, *, task: Task | None, now: float
     ) -> Agent | None:
+        """A uniformly random available agent, or ``None`` without drawing.
+
+        Lists the candidates longest idle first, then draws one index with
+        ``rng.integers(m)``. O(p + m log m) for m available agents of p
+        admitted profiles. The pool is not changed; the generator advances.
+        """
         candidates = list(pool.available_agents(group))
         if not candidates:
             return None
