@@ -349,3 +349,41 @@ def test_staff_simulate_bad_options_exit_2(
 def test_staff_needs_a_forecast_or_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["staff", "--target", "0.8", "--awt", "20"]) == 2
     assert "--simulate" in capsys.readouterr().err
+
+
+FORECAST_DAY = Path(__file__).resolve().parents[1] / "examples" / "forecast_day.csv"
+
+
+def test_staff_writes_a_scenario_that_simulate_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from valueroute.erlang import read_forecast, staff_intervals
+    from valueroute.sim import load_scenario
+
+    out = tmp_path / "day.toml"
+    argv = ["staff", str(FORECAST_DAY), "--target", "0.8", "--awt", "20", "--json"]
+    table = run_json(capsys, *argv, "--scenario-out", str(out))
+    scenario = load_scenario(out)
+    agents = [row["agents"] for row in table["rows"]]  # type: ignore[index, union-attr]
+    forecast = read_forecast(FORECAST_DAY)
+    expected = staff_intervals(
+        forecast.calls, interval=900, aht=forecast.aht, service_level=0.8, awt=20
+    )
+    assert agents == expected.agents.tolist()
+    assert scenario.agent_groups[0].headcount == agents
+    assert scenario.arrivals[0].volumes == tuple(forecast.calls)  # type: ignore[union-attr]
+    assert scenario.arrivals[0].aht == tuple(forecast.aht)  # type: ignore[union-attr, arg-type]
+    assert scenario.task_types[0].sla_seconds == 20
+    assert main(["simulate", str(out), "--replications", "1", "--serial", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["summary"]["voice"]["offered"]["mean"] > 0
+
+
+def test_staff_scenario_out_needs_scenario_intervals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "day.toml"
+    argv = ["staff", str(FORECAST_DAY), "--target", "0.8", "--awt", "20", "--interval", "600"]
+    assert main([*argv, "--scenario-out", str(out)]) == 2
+    assert "--interval: got 600 with --scenario-out" in capsys.readouterr().err
+    assert not out.exists()

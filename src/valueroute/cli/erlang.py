@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import textwrap
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -36,7 +37,7 @@ from valueroute.erlang import (
     service_level,
     staff_intervals,
 )
-from valueroute.errors import ErlangError
+from valueroute.errors import ErlangError, InvalidInputError
 
 MAX_TRAFFIC = 1e9
 """The largest offered load, in Erlangs, the commands accept (far beyond any operation)."""
@@ -230,6 +231,12 @@ def _register_staff(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         default=0.0,
         help="share of paid time not available for calls, in [0, 1) (default: 0)",
     )
+    parser.add_argument(
+        "--scenario-out",
+        metavar="FILE",
+        help="also write the forecast day with these agents per interval as a scenario file "
+        "(.toml or .json) that `valueroute simulate FILE` runs (default: none)",
+    )
     _add_targets(parser, simulate=True)
     parser.set_defaults(run=run_staff)
 
@@ -376,6 +383,8 @@ def run_staff(args: argparse.Namespace) -> int:
         shrinkage=args.shrinkage,
         definition=args.definition,
     )
+    if args.scenario_out is not None:
+        _write_forecast_scenario(args, forecast, staffing, DEFAULT_AWT if awt is None else awt)
     if args.json:
         print(staffing.to_json())
         return 0
@@ -425,6 +434,43 @@ def run_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_forecast_scenario(
+    args: argparse.Namespace, forecast: Any, staffing: Any, awt: float
+) -> None:
+    """Write the forecast day with the staffing's agents per interval as a scenario file.
+
+    Agents on duty are the table's ``agents`` (shrinkage is not simulated);
+    handle times follow the forecast's aht per interval; --patience makes
+    callers abandon with exponential patience of that mean, as Erlang A assumes.
+    """
+    from valueroute.sim.planning import scenario_from_forecast, write_scenario
+
+    minutes = {900.0: 15, 1800.0: 30, 3600.0: 60}.get(float(args.interval))
+    if minutes is None:
+        raise InvalidInputError(
+            f"--interval: got {args.interval:g} with --scenario-out (expected 900, 1800 or 3600 "
+            "seconds: a scenario's intervals are 15, 30 or 60 minutes)",
+            [("--interval", args.interval, "900, 1800 or 3600")],
+        )
+    scenario = scenario_from_forecast(
+        forecast,
+        staffing=staffing,
+        aht=args.aht,
+        patience=(
+            None
+            if args.patience is None
+            else {"kind": "exponential", "mean_seconds": args.patience}
+        ),
+        service_level=(0.8 if args.target is None else float(args.target), float(awt)),
+        name=Path(args.forecast).stem or "forecast",
+        interval_minutes=minutes,  # type: ignore[arg-type]
+        replications=10,
+    )
+    path = write_scenario(scenario, args.scenario_out)
+    message = f"wrote {path} (run it with: valueroute simulate {path})"
+    print(message, file=sys.stderr if args.json or args.csv else sys.stdout)
+
+
 def _forecast_lines(name: str) -> list[str]:
     """The lines of a forecast file, or an error naming the file and why it cannot be read."""
     path = Path(name)
@@ -448,7 +494,6 @@ _FORECAST_ONLY = ("patience", "max_occupancy")
 
 
 def _run_staff_simulation(args: argparse.Namespace) -> int:
-    from valueroute.errors import InvalidInputError
     from valueroute.scenarios import load_scenario
     from valueroute.sim.run import InlineExecutor
     from valueroute.sim.staffing import (
@@ -472,6 +517,12 @@ def _run_staff_simulation(args: argparse.Namespace) -> int:
                 "a forecast; the scenario describes patience itself)",
                 [(option, getattr(args, name), "not given with --simulate")],
             )
+    if args.scenario_out is not None:
+        raise InvalidInputError(
+            f"--scenario-out: got {shown(args.scenario_out)} with --simulate (expected it only "
+            "with a forecast: the scenario is already a file)",
+            [("--scenario-out", args.scenario_out[:80], "not given with --simulate")],
+        )
     if args.shrinkage:
         raise InvalidInputError(
             f"--shrinkage: got {args.shrinkage!r} with --simulate (expected it only with a "
