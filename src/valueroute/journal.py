@@ -164,6 +164,11 @@ class Record:
     def make(
         cls, position: int, time: float, command: str, arguments: str, previous: int = 0
     ) -> Record:
+        """A record with its checksum computed from the contents and ``previous``. O(size).
+
+        ``previous`` is the checksum of the record before in a chained journal
+        (``0x76526A31``, the application id, before the first), 0 in an unchained one.
+        """
         return cls(
             position,
             time,
@@ -190,9 +195,14 @@ class StoredSnapshot:
 
     @classmethod
     def make(cls, position: int, data: str) -> StoredSnapshot:
+        """A snapshot of ``data`` (JSON text) taken after record ``position``, with its checksum.
+
+        O(size).
+        """
         return cls(position, data, _checksum(str(position), data))
 
     def intact(self) -> bool:
+        """Whether the checksum matches the position and data. O(size)."""
         return self.checksum == _checksum(str(self.position), self.data)
 
 
@@ -232,7 +242,12 @@ class Store(Protocol):
         """A description of structural damage to the store, or ``None`` if it is sound."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store's files or connections.
+
+        :meth:`DurableEngine.close` calls it, and so does an open that fails.
+        """
+        ...
 
 
 # ---------------------------------------------------------------------- SQLite store
@@ -486,6 +501,12 @@ class SQLiteStore:
         db.execute(f"PRAGMA synchronous={synchronous.upper()}")
 
     def append(self, records: Sequence[Record]) -> None:
+        """Insert the records in one transaction, then rewrite the mark file. O(len(records)).
+
+        Committed when this returns (fsynced under ``"full"``; the mark's own
+        fsync may lag up to a second, see :meth:`set_mark`). A failing insert is
+        rolled back and SQLite's error propagates.
+        """
         db = self._db
         db.execute("BEGIN")
         try:
@@ -501,6 +522,13 @@ class SQLiteStore:
             self.set_mark(records[-1].position, records[-1].checksum, sync=False)
 
     def read(self, *, after: int) -> Iterator[Record]:
+        """Records with position > ``after`` in position order, read 1,024 at a time.
+
+        Checksums are not checked here (recovery does). Past a damaged page it
+        reads on one record at a time from the last one yielded, and raises
+        :class:`JournalCorruptError` where SQLite can read no further; records
+        yielded before stay valid.
+        """
         query = (
             "SELECT position, time, command, arguments, checksum FROM records "
             "WHERE position > ? ORDER BY position"
@@ -527,12 +555,19 @@ class SQLiteStore:
             raise JournalCorruptError(f"SQLite cannot read the records ({exc})") from None
 
     def write_snapshot(self, snapshot: StoredSnapshot) -> None:
+        """Store a snapshot, replacing any at the same position; committed when this returns."""
         self._db.execute(
             "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)",
             (snapshot.position, snapshot.data, snapshot.checksum),
         )
 
     def snapshots(self) -> Iterator[StoredSnapshot]:
+        """Stored snapshots, newest (highest position) first, each read when reached.
+
+        Checksums are not checked here (see :meth:`StoredSnapshot.intact`).
+        Raises :class:`JournalCorruptError` where SQLite cannot read one;
+        snapshots yielded before stay valid.
+        """
         try:
             positions = [
                 row[0]
@@ -553,6 +588,10 @@ class SQLiteStore:
             yield StoredSnapshot(*row)
 
     def truncate(self, *, through: int) -> int:
+        """Delete records up to ``through`` and snapshots before it; returns records deleted.
+
+        One transaction. The snapshot at position ``through`` itself is kept.
+        """
         db = self._db
         db.execute("BEGIN")
         dropped = db.execute("DELETE FROM records WHERE position <= ?", (through,)).rowcount
@@ -561,6 +600,11 @@ class SQLiteStore:
         return int(dropped)
 
     def quarantine(self, *, after: int, reason: str) -> int:
+        """Move records after position ``after`` to the quarantine table; returns how many.
+
+        One transaction. Each keeps ``reason``; they are never replayed, and
+        :meth:`quarantined` lists them.
+        """
         db = self._db
         db.execute("BEGIN")
         moved = db.execute(
@@ -1245,6 +1289,10 @@ class DurableEngine:
 
     @property
     def store(self) -> Store:
+        """The store the journal is written to (a :class:`SQLiteStore` for a path).
+
+        Read it for inspection; writing to it directly bypasses the journal.
+        """
         return self._store
 
     @property
@@ -1258,13 +1306,19 @@ class DurableEngine:
         return self._durable
 
     def digest(self) -> str:
+        """The engine's :meth:`Engine.digest`: reads the engine without journaling. O(n log n)."""
         return self._engine.digest()
 
     def get(self, task: str) -> Task:
+        """A task by id, as :meth:`Engine.get`: reads the engine without journaling. O(1).
+
+        A ``task`` that is not a string raises :class:`~valueroute.errors.InvalidInputError`.
+        """
         _need_id("task", task)
         return self._engine.get(task)
 
     def next_wakeup(self) -> float:
+        """When something time-based is next due, as :meth:`Engine.next_wakeup`; not journaled."""
         return self._engine.next_wakeup()
 
     def watch_wakeup(self, watcher: Callable[[float], None]) -> Callable[[], None]:
@@ -1277,6 +1331,11 @@ class DurableEngine:
         *,
         kinds: Iterable[EventKind | str] | None = None,
     ) -> Callable[[], None]:
+        """Call ``subscriber`` for later events, as :meth:`Engine.subscribe`; not journaled.
+
+        Returns the function that unsubscribes. Events of commands replayed by
+        :meth:`open` are not sent: subscribe again after each open.
+        """
         return self._engine.subscribe(subscriber, kinds=kinds)
 
     # ---------------------------------------------------------------- the write path
@@ -1428,6 +1487,11 @@ class DurableEngine:
         skills: Mapping[str, float] | None = None,
         expected_version: int | None = None,
     ) -> Task:
+        """Change an open task's priority, value, due time or requirements.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.update`.
+        """
         _need_id("task", task)
         _need_integer("priority", priority)
         _need_number("value", value)
@@ -1449,22 +1513,42 @@ class DurableEngine:
         return result
 
     def cancel(self, task: str, *, reason: str | None = None) -> Task:
+        """Withdraw a task that no agent is working on.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.cancel`.
+        """
         _need_id("task", task)
         _need_text("reason", reason)
         result: Task = self._run("cancel", {"task": task, "reason": reason})
         return result
 
     def hold(self, task: str) -> Task:
+        """Keep a queued or deferred task out of routing until :meth:`resume`.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.hold`.
+        """
         _need_id("task", task)
         result: Task = self._run("hold", {"task": task})
         return result
 
     def resume(self, task: str) -> Task:
+        """Return a held or deferred task to the queue, with its original age.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.resume`.
+        """
         _need_id("task", task)
         result: Task = self._run("resume", {"task": task})
         return result
 
     def defer(self, task: str, until: float) -> Task:
+        """Keep a queued or held task out of routing until ``until`` (seconds).
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.defer`.
+        """
         _need_id("task", task)
         _need_number("until", until, optional=False)
         result: Task = self._run("defer", {"task": task, "until": until})
@@ -1479,6 +1563,11 @@ class DurableEngine:
         to_agent: str | None = None,
         keep_age: bool = True,
     ) -> Task:
+        """Move a task back to the queue with new requirements, or to an agent's offer.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.transfer`.
+        """
         _need_id("task", task)
         _need_text("channel", channel)
         _need_id("to_agent", to_agent, optional=True)
@@ -1496,34 +1585,64 @@ class DurableEngine:
         return result
 
     def complete(self, task: str, *, wrap_up: float | None = None) -> Task:
+        """The agent is done with the customer: the assigned task goes to wrap_up or completed.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.complete`.
+        """
         _need_id("task", task)
         _need_number("wrap_up", wrap_up)
         result: Task = self._run("complete", {"task": task, "wrap_up": wrap_up})
         return result
 
     def end_wrap_up(self, task: str) -> Task:
+        """End a task's after-work early: wrap_up to completed.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.end_wrap_up`.
+        """
         _need_id("task", task)
         result: Task = self._run("end_wrap_up", {"task": task})
         return result
 
     def accept(self, task: str, agent: str | None = None) -> Task:
+        """The agent takes the offered task: offered to assigned.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.accept`.
+        """
         _need_id("task", task)
         _need_id("agent", agent, optional=True)
         result: Task = self._run("accept", {"task": task, "agent": agent})
         return result
 
     def reject(self, task: str, agent: str | None = None) -> Task:
+        """The agent refuses the offer: the task is queued again with its age.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.reject`.
+        """
         _need_id("task", task)
         _need_id("agent", agent, optional=True)
         result: Task = self._run("reject", {"task": task, "agent": agent})
         return result
 
     def revoke(self, task: str) -> Task:
+        """Withdraw an offer: the task is queued again with its age, no cool-down.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.revoke`.
+        """
         _need_id("task", task)
         result: Task = self._run("revoke", {"task": task})
         return result
 
     def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
+        """Register an agent (offline, or ready with ``ready=True``); the spec is journaled as JSON.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.add_agent`.
+        """
         if not isinstance(spec, AgentSpec):
             if not isinstance(spec, Mapping):
                 raise InvalidInputError(
@@ -1537,6 +1656,11 @@ class DurableEngine:
         return result
 
     def remove_agent(self, agent: str) -> Agent:
+        """Unregister an agent that holds no task.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.remove_agent`.
+        """
         _need_id("agent", agent)
         result: Agent = self._run("remove_agent", {"agent": agent})
         return result
@@ -1549,6 +1673,11 @@ class DurableEngine:
         reason: str | None = None,
         until: float | None = None,
     ) -> Agent:
+        """Set an agent offline, ready, not_ready (with ``reason``) or wrap_up (until ``until``).
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.set_agent_state`.
+        """
         _need_id("agent", agent)
         if not isinstance(state, str):
             raise InvalidInputError(
@@ -1564,11 +1693,21 @@ class DurableEngine:
         return result
 
     def next_task(self, agent: str) -> Offer | None:
+        """Offer the agent the best task it may take now, or return ``None``.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.next_task`.
+        """
         _need_id("agent", agent)
         result: Offer | None = self._run("next_task", {"agent": agent})
         return result
 
     def advance(self) -> int:
+        """Process everything due at the clock's reading; returns the number of timers fired.
+
+        Journaled once the engine accepts it, before this returns; durable as
+        :class:`SyncPolicy` says. See :meth:`Engine.advance`.
+        """
         result: int = self._run("advance", {})
         return result
 
