@@ -150,6 +150,10 @@ class ContinuousRelaxation:
         object.__setattr__(self, "value_scale", value_scale)
 
     def rate_for(self, task: Task) -> float:
+        """The decay rate for ``task``, in levels per second. O(1).
+
+        ``rate``, or with ``value_scale`` ``rate × (1 + task.value / value_scale)``.
+        """
         if self.value_scale is None:
             return self.rate
         return self.rate * (1.0 + task.value / self.value_scale)
@@ -262,9 +266,17 @@ class Relaxer:
 
     @property
     def has_continuous(self) -> bool:
+        """Whether any task type's plan is a :class:`ContinuousRelaxation`. O(plans).
+
+        When it is, the engine recomputes those tasks' requirements as agents are added or removed.
+        """
         return any(isinstance(plan, ContinuousRelaxation) for plan in self._table.values())
 
     def plan_for(self, task: Task) -> tuple[RelaxationStep, ...] | ContinuousRelaxation | None:
+        """The plan for the task's type, else the one for every type (``"*"``), or ``None``.
+
+        O(1).
+        """
         return self._table.get(task.type) or self._table.get("*")
 
     def track(self, task: Task) -> bool:
@@ -278,6 +290,7 @@ class Relaxer:
         return True
 
     def tracked(self, task_id: str) -> bool:
+        """Whether the task is being relaxed: tracked and not forgotten since. O(1)."""
         return task_id in self._original
 
     def reset(self, task: Task) -> None:
@@ -287,6 +300,7 @@ class Relaxer:
             self._steps_done.pop(task.id, None)
 
     def forget(self, task_id: str) -> None:
+        """Stop relaxing the task and drop what is held for it; an untracked id is ignored. O(1)."""
         self._original.pop(task_id, None)
         self._steps_done.pop(task_id, None)
         self._next.pop(task_id, None)
