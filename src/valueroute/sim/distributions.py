@@ -138,6 +138,7 @@ class Exponential(_Base):
 
     @property
     def mean(self) -> float:
+        """``mean_seconds``. O(1)."""
         return self.mean_seconds
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -157,6 +158,7 @@ class Deterministic(_Base):
 
     @property
     def mean(self) -> float:
+        """``value_seconds``, which every draw is. O(1)."""
         return self.value_seconds
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -188,6 +190,7 @@ class Uniform(_Base):
 
     @property
     def mean(self) -> float:
+        """``(low_seconds + high_seconds) / 2``, in seconds. O(1)."""
         return (self.low_seconds + self.high_seconds) / 2.0
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -222,6 +225,7 @@ class Lognormal(_Base):
 
     @property
     def mean(self) -> float:
+        """``mean_seconds``: the durations' mean, not that of their logarithm. O(1)."""
         return self.mean_seconds
 
     def _draw(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -286,6 +290,7 @@ class Gamma(_Base):
 
     @property
     def mean(self) -> float:
+        """``mean_seconds`` when given, else ``shape × scale_seconds``, in seconds. O(1)."""
         if self.mean_seconds is not None:
             return self.mean_seconds
         return self.shape_parameter * self.scale_parameter
@@ -326,6 +331,12 @@ class Empirical(_Base):
 
     @property
     def mean(self) -> float:
+        """The mean in seconds of what :meth:`sample` draws. O(n) for n samples.
+
+        Without ``interpolate`` (or with one sample) the sample mean; with it
+        the mean of the interpolated empirical CDF (see the class). The
+        samples are sorted once, when first needed: O(n log n).
+        """
         ordered = self._sorted
         n = ordered.size
         if not self.interpolate or n == 1:
