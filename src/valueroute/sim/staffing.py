@@ -152,6 +152,7 @@ class TargetCheck:
     met: bool
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict; a ``mean`` or ``bound`` that is NaN becomes ``None``."""
         return {
             "task_type": self.task_type,
             "kpi": self.kpi,
@@ -172,6 +173,7 @@ class Evaluation:
 
     @property
     def met(self) -> bool:
+        """Whether every check at this staffing was met."""
         return all(check.met for check in self.checks)
 
 
@@ -587,10 +589,12 @@ class StaffingResult:
 
     @property
     def agent_hours(self) -> float:
+        """Agents in ``staffing``, all groups, × ``hours`` (the window: horizon − warm-up)."""
         return sum(self.staffing.values()) * self.hours
 
     @property
     def erlang_agent_hours(self) -> float:
+        """As :attr:`agent_hours`, for the Erlang C staffing ``erlang``."""
         return sum(self.erlang.values()) * self.hours
 
     def cost(self, staffing: Mapping[str, int]) -> float:
@@ -601,6 +605,13 @@ class StaffingResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: simulation beside Erlang C, checks, and how much was simulated.
+
+        ``staffing`` appears as ``"simulation"`` and ``erlang`` as
+        ``"erlang_c"``, with the agent-hours and cost of both (a cost is
+        ``None`` when a group has no price); ``evaluations`` only as their
+        number, ``"staffings_simulated"``. Checks are :meth:`TargetCheck.to_dict`.
+        """
         return {
             "scenario": self.scenario,
             "groups": list(self.groups),
@@ -622,6 +633,7 @@ class StaffingResult:
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text, indented by ``indent`` spaces (``None``: one line)."""
         return json.dumps(self.to_dict(), indent=indent)
 
     def table(self) -> str:
@@ -864,6 +876,7 @@ class IntervalStaffingResult:
 
     @property
     def intervals(self) -> int:
+        """How many intervals were staffed: the horizon's, a last partial one included."""
         return len(self.erlang)
 
     def totals(self) -> list[int]:
@@ -872,10 +885,15 @@ class IntervalStaffingResult:
 
     @property
     def agent_hours(self) -> float:
+        """Agents on duty summed over the intervals × the interval length, in hours.
+
+        Every interval counts at full length, a last one the horizon cuts short too.
+        """
         return sum(self.totals()) * self.interval_seconds / 3600.0
 
     @property
     def erlang_agent_hours(self) -> float:
+        """As :attr:`agent_hours`, for the Erlang C agents per interval ``erlang``."""
         return sum(self.erlang) * self.interval_seconds / 3600.0
 
     @property
@@ -887,6 +905,13 @@ class IntervalStaffingResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary: headcounts per interval beside Erlang C, checks, and runs.
+
+        ``headcount`` appears as ``"simulation"`` and ``erlang`` as
+        ``"erlang_c"``, with the agent-hours of both; ``"cost"`` is ``None``
+        when a group has no price. Checks are :meth:`TargetCheck.to_dict`,
+        one list per interval.
+        """
         return {
             "scenario": self.scenario,
             "interval_seconds": self.interval_seconds,
@@ -906,6 +931,7 @@ class IntervalStaffingResult:
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text, indented by ``indent`` spaces (``None``: one line)."""
         return json.dumps(self.to_dict(), indent=indent)
 
     def table(self) -> str:
