@@ -152,7 +152,11 @@ class TargetCheck:
     met: bool
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-ready dict; a ``mean`` or ``bound`` that is NaN becomes ``None``."""
+        """The fields as a JSON-ready dict; a ``mean`` or ``bound`` not finite becomes ``None``.
+
+        A bound is infinite when one replication defined the KPI (and
+        ``confidence`` is not 0.5); both are NaN when none did.
+        """
         return {
             "task_type": self.task_type,
             "kpi": self.kpi,
