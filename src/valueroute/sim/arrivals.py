@@ -228,6 +228,7 @@ class ProfileArrivals(BoundaryModel):
 
     @property
     def interval_seconds(self) -> float:
+        """Length of one profile interval in seconds."""
         return 60.0 * self.interval_minutes
 
     @property

@@ -22,6 +22,7 @@ error naming the field unless the caller allows it explicitly
 
 from __future__ import annotations
 
+import datetime as _dt
 import importlib
 import math
 import os
@@ -35,6 +36,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from valueroute._documents import SUFFIXES, DocumentError, parse_document
 from valueroute.agents import AgentSelection, SelectionCallable, selection_by_name
+from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar, calendar_from
 from valueroute.engine import RelaxationStep
 from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.models import BoundaryModel, _check_skills
@@ -43,6 +45,7 @@ from valueroute.sim.arrivals import ArrivalProcess, TraceArrivals
 from valueroute.sim.distributions import Distribution
 
 __all__ = [
+    "DEFAULT_START",
     "MAX_AGENTS",
     "AgentGroup",
     "Break",
@@ -60,6 +63,10 @@ MAX_AGENTS = 100_000
 """Most agents a scenario may staff (all groups, shifts and intervals together)."""
 
 ServiceLevelDefinition = Literal["offered", "answered", "offered_excluding_short"]
+
+DEFAULT_START = "2026-01-05T00:00:00"
+"""Scenario time 0 when a scenario with calendars gives no ``start``: Monday
+5 January 2026, midnight, local time in the zone of the first calendar."""
 
 _Name = Annotated[str, Field(min_length=1, max_length=128)]
 _Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -79,6 +86,15 @@ class TaskType(BoundaryModel):
     of arrival). ``due_seconds``, when set, gives each task a due time
     ``arrival + due_seconds`` that due-aware policies see; lateness is measured
     against it (against ``sla_seconds`` when it is not set).
+
+    ``calendar`` names one of the scenario's ``calendars``: the type's
+    business hours. A task arriving while it is closed waits in the queue
+    (``closed="wait"``) or is refused and counted in the ``refused_closed``
+    KPI (``closed="refuse"``). With ``sla_clock="working"``, ``sla_seconds``
+    and ``due_seconds`` count working time of that calendar: a task is
+    answered within target when the working seconds between its arrival and
+    its answer are at most ``sla_seconds``, and its due time is
+    ``calendar.add(arrival, due_seconds)``.
 
     ``handle_by_group`` makes handle time depend on the agent group: a number
     multiplies the type's drawn handle time (0.8: a specialist is 20 % faster),
@@ -104,6 +120,12 @@ class TaskType(BoundaryModel):
     forward_probability: _Probability = 0.0
     """Chance that a served task creates a follow-up task of type ``forward_to``."""
     forward_to: _Name | None = None
+    calendar: _Name | None = None
+    """Name of the scenario calendar giving the type's business hours; ``None``: always open."""
+    closed: Literal["wait", "refuse"] = "wait"
+    """What happens to a task arriving while its calendar is closed."""
+    sla_clock: Literal["wall", "working"] = "wall"
+    """Whether ``sla_seconds`` and ``due_seconds`` count wall or the calendar's working time."""
 
     @field_validator("skills")
     @classmethod
@@ -131,6 +153,19 @@ class TaskType(BoundaryModel):
                 "forward_probability={p} needs forward_to (a task type name)",
                 p=self.forward_probability,
             )
+        if self.calendar is None:
+            for field, value, default in (
+                ("closed", self.closed, "wait"),
+                ("sla_clock", self.sla_clock, "wall"),
+            ):
+                if value != default:
+                    raise _problem(
+                        "calendar",
+                        "{field}='{value}' needs a calendar (the name of one of the "
+                        "scenario's calendars)",
+                        field=field,
+                        value=value,
+                    )
         return self
 
 
@@ -181,8 +216,9 @@ class Shift(BoundaryModel):
 class AgentGroup(BoundaryModel):
     """Agents with the same skills and channel capacities.
 
-    Give exactly one of: ``count`` (on duty all day), ``shifts``, or
-    ``headcount`` (agents on duty per interval, starting at 0). Headcount
+    Give exactly one of: ``count`` (on duty all day, or with ``calendar``
+    exactly while that calendar is open), ``shifts``, or ``headcount``
+    (agents on duty per interval, starting at 0). Headcount
     intervals are the scenario's ``interval_minutes`` unless the group gives
     its own ``interval_minutes``; the scenario refuses a headcount that has
     not exactly one count per interval of its horizon.
@@ -198,6 +234,8 @@ class AgentGroup(BoundaryModel):
     headcount: list[Annotated[int, Field(ge=0, le=MAX_AGENTS)]] = Field(default_factory=list)
     interval_minutes: Literal[15, 30, 60] | None = None
     """Length of a headcount interval; ``None``: the scenario's ``interval_minutes``."""
+    calendar: _Name | None = None
+    """Name of a scenario calendar: the ``count`` agents are on duty exactly while it is open."""
 
     @field_validator("skills")
     @classmethod
@@ -220,6 +258,13 @@ class AgentGroup(BoundaryModel):
                 "staffing",
                 "give exactly one of count, shifts or headcount (given: {given})",
                 given=", ".join(given) or "none",
+            )
+        if self.calendar is not None and self.count is None:
+            raise _problem(
+                "calendar",
+                "calendar='{calendar}' gives the hours of count agents: give count, not "
+                "shifts or headcount, with a calendar",
+                calendar=self.calendar,
             )
         return self
 
@@ -332,6 +377,7 @@ class Routing(BoundaryModel):
         return selection_by_name(self.agent_selection, **self.selection_params)
 
     def relaxation_steps(self) -> tuple[RelaxationStep, ...]:
+        """The ``relaxation`` entries as the engine's relaxation steps, in order."""
         return tuple(
             RelaxationStep(after=s.after_seconds, lower_by=s.lower_by, drop=tuple(s.drop))
             for s in self.relaxation
@@ -397,6 +443,14 @@ class Scenario(BoundaryModel):
     ``warmup_seconds`` on. Per-interval tables use ``interval_minutes``, and
     so do agent-group headcounts unless a group gives its own.
 
+    ``calendars`` maps names to calendar tables (the keys of a calendar file:
+    ``timezone``, ``hours``, ``holidays``, ``exceptions``; see
+    :func:`valueroute.calendar.calendar_from`) that task types and agent
+    groups name. ``start`` is the wall instant of scenario time 0: epoch
+    seconds, or an ISO date-time (without an offset it is local time in the
+    zone of the first calendar); by default :data:`DEFAULT_START`, a Monday
+    midnight. Scenario second ``s`` is the instant ``start + s``.
+
     Built-in policies' parameters that the task types determine
     (:data:`DERIVED_PARAMETERS`: ``handle_seconds``, ``patience_seconds``)
     may be left out of ``routing.policy_params``: :meth:`policy_params`
@@ -415,6 +469,42 @@ class Scenario(BoundaryModel):
     arrivals: Annotated[list[ArrivalProcess], Field(min_length=1)]
     agent_groups: Annotated[list[AgentGroup], Field(min_length=1)]
     routing: Routing = Field(default_factory=Routing)
+    calendars: dict[_Name, dict[str, Any]] = Field(default_factory=dict)
+    start: float | str | None = None
+    """Wall instant of scenario time 0: epoch seconds or an ISO date-time; ``None``: Monday
+    5 January 2026, 00:00 in the first calendar's zone (UTC without calendars)."""
+
+    @field_validator("calendars")
+    @classmethod
+    def _calendars(cls, tables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, table in tables.items():
+            try:
+                _build_calendar(name, table)
+            except ValueRouteError as exc:
+                problem = _problem("calendar", "{error}", error=_clip(str(exc)))
+                raise ValidationError.from_exception_data(
+                    "Scenario", [InitErrorDetails(type=problem, loc=(name,), input=table)]
+                ) from None
+        return tables
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise _problem("start", "expected epoch seconds or an ISO date-time text")
+        if isinstance(value, str):
+            _parse_start(value, None)
+            return value
+        if not MIN_INSTANT <= value <= MAX_INSTANT:
+            raise _problem(
+                "start",
+                "expected finite epoch seconds from {low} to {high}",
+                low=f"{MIN_INSTANT:g}",
+                high=f"{MAX_INSTANT:g}",
+            )
+        return float(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -503,6 +593,7 @@ class Scenario(BoundaryModel):
                     task_type.skills,
                     f"skills and a {task_type.channel!r} capacity that some agent group has",
                 )
+        self._check_calendars()
         total = sum(g.size for g in self.agent_groups)
         if total > MAX_AGENTS:
             _fail("agent_groups", total, f"at most {MAX_AGENTS} agents in all")
@@ -517,6 +608,68 @@ class Scenario(BoundaryModel):
                     f"parameters the task types allow ({_clip(str(exc))})",
                 )
         return self
+
+    def _check_calendars(self) -> None:
+        start = self.start_instant()  # refuses a start beyond the calendars' years
+        names = list(self.calendars)
+        expected = f"one of the scenario's calendars {_shown(names)}"
+        for index, task_type in enumerate(self.task_types):
+            if task_type.calendar is not None and task_type.calendar not in self.calendars:
+                _fail(f"task_types.{index}.calendar", task_type.calendar, expected)
+        staffed = [
+            (index, group)
+            for index, group in enumerate(self.agent_groups)
+            if group.calendar is not None
+        ]
+        for index, group in staffed:
+            if group.calendar not in self.calendars:
+                _fail(f"agent_groups.{index}.calendar", group.calendar, expected)
+        if not self.calendars:
+            return
+        if start + self.horizon_seconds > MAX_INSTANT:
+            _fail(
+                "horizon_seconds",
+                self.horizon_seconds,
+                f"a horizon ending before epoch second {MAX_INSTANT:g}, the last instant "
+                f"calendars answer for, from the start {self.start_label()}",
+            )
+        if not staffed:
+            return
+        calendars = self.build_calendars()
+        for index, group in staffed:
+            if not group.count:
+                continue
+            opening = calendars[group.calendar].next_open(start)  # type: ignore[index]
+            if opening >= start + self.horizon_seconds:
+                _fail(
+                    f"agent_groups.{index}.calendar",
+                    group.calendar,
+                    f"a calendar open at some time within the {self.horizon_seconds:g} s "
+                    f"horizon from {self.start_label()} (its {group.count} agents would "
+                    "never be on duty)",
+                )
+
+    def build_calendars(self) -> dict[str, BusinessCalendar]:
+        """The scenario's calendars, built afresh (each named by its key). O(calendars)."""
+        return {name: _build_calendar(name, table) for name, table in self.calendars.items()}
+
+    def start_instant(self) -> float:
+        """Epoch seconds of scenario time 0 (see ``start`` and :data:`DEFAULT_START`)."""
+        if isinstance(self.start, float):
+            return self.start
+        zone: _dt.tzinfo = _dt.UTC
+        if self.calendars:
+            name, first = next(iter(self.calendars.items()))
+            zone = _build_calendar(name, first).zone
+        instant = _parse_start(DEFAULT_START if self.start is None else self.start, zone)
+        if math.isnan(instant):
+            _fail("start", self.start, "a date-time within the years calendars answer for")
+        return instant
+
+    def start_label(self) -> str:
+        """``start`` as an ISO date-time in UTC, for messages and reports."""
+        instant = self.start_instant()
+        return _dt.datetime.fromtimestamp(instant, _dt.UTC).isoformat()
 
     def headcount_minutes(self, group: AgentGroup) -> int:
         """Length in minutes of ``group``'s headcount intervals (its own, or the scenario's)."""
@@ -570,6 +723,7 @@ class Scenario(BoundaryModel):
 
     @property
     def interval_seconds(self) -> float:
+        """Length of a reporting interval in seconds (``60 * interval_minutes``)."""
         return 60.0 * self.interval_minutes
 
     def with_routing(self, **changes: Any) -> Scenario:
@@ -615,6 +769,44 @@ def _check_keys(data: Any, where: str, depth: int) -> None:
         for index, item in enumerate(data):
             if isinstance(item, Mapping | list | tuple):
                 _check_keys(item, f"{where}.{index}", depth - 1)
+
+
+def _build_calendar(name: str, table: dict[str, Any]) -> BusinessCalendar:
+    """A scenario calendar from its table; a ``name`` in the table must be its key."""
+    if "name" in table and table["name"] != name:
+        raise InvalidInputError(
+            f"name: got {_shown(table['name'])} (expected the calendar's key {_shown(name)} "
+            "or no name)",
+            [("name", _shown(table["name"]), "the calendar's key")],
+        )
+    return calendar_from({**table, "name": name})
+
+
+def _parse_start(text: str, zone: _dt.tzinfo | None) -> float:
+    """Epoch seconds of an ISO date-time; without an offset it is local time in ``zone``.
+
+    ``zone=None`` only checks the text. NaN for an instant outside the years
+    calendars answer for.
+    """
+    expected = (
+        "expected an ISO date-time such as '2026-03-28T00:00' or "
+        "'2026-03-28T00:00+01:00', or epoch seconds"
+    )
+    if len(text) > 64:
+        raise _problem("start", expected)
+    try:
+        moment = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise _problem("start", expected) from None
+    if moment.tzinfo is None:
+        if zone is None:
+            return 0.0
+        moment = moment.replace(tzinfo=zone)
+    try:
+        instant = moment.timestamp()
+    except (OverflowError, ValueError):
+        return math.nan
+    return instant if MIN_INSTANT <= instant <= MAX_INSTANT else math.nan
 
 
 def _can_serve(group: AgentGroup, task_type: TaskType) -> bool:

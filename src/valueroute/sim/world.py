@@ -40,6 +40,7 @@ from typing import Any
 import simpy
 
 from valueroute.agents import Agent
+from valueroute.calendar import BusinessCalendar
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, InvalidTransitionError, bounded_repr
 from valueroute.events import Event, EventKind
@@ -143,6 +144,7 @@ class _Kind:
     """A task type's run-time settings, samplers and statistics."""
 
     __slots__ = (
+        "calendar",
         "channel",
         "due_seconds",
         "followup",
@@ -159,6 +161,8 @@ class _Kind:
         "primary",
         "priority",
         "queue_since",
+        "refuse_closed",
+        "refused_closed",
         "retrial_probability",
         "retry_to",
         "skills",
@@ -166,10 +170,21 @@ class _Kind:
         "stats",
         "template",
         "waiting",
+        "working_sla",
     )
 
-    def __init__(self, index: int, task_type: TaskType, intervals: int) -> None:
+    def __init__(
+        self,
+        index: int,
+        task_type: TaskType,
+        intervals: int,
+        calendar: BusinessCalendar | None = None,
+    ) -> None:
         self.index = index
+        self.calendar = calendar
+        self.refuse_closed = calendar is not None and task_type.closed == "refuse"
+        self.refused_closed = 0
+        self.working_sla = calendar is not None and task_type.sla_clock == "working"
         self.name = task_type.name
         self.channel = task_type.channel
         self.skills = dict(task_type.skills)
@@ -267,7 +282,18 @@ class World:
         self.interval = scenario.interval_seconds
         self.intervals = max(1, math.ceil(self.horizon / self.interval))
         groups = {g.name: i for i, g in enumerate(scenario.agent_groups)}
-        self._kinds = [_Kind(i, t, self.intervals) for i, t in enumerate(scenario.task_types)]
+        self.calendars = scenario.build_calendars()
+        self.start = scenario.start_instant()
+        # Epoch seconds of simulated time 0: simulated second s is the instant start + s.
+        self._kinds = [
+            _Kind(
+                i,
+                t,
+                self.intervals,
+                None if t.calendar is None else self.calendars[t.calendar],
+            )
+            for i, t in enumerate(scenario.task_types)
+        ]
         self._by_name = {k.name: k for k in self._kinds}
         for kind, task_type in zip(self._kinds, scenario.task_types, strict=True):
             if task_type.retrial_type is not None:
@@ -323,7 +349,11 @@ class World:
                     schedule.append((end, order, agent_id, False))
 
         for gi, group in enumerate(self.scenario.agent_groups):
-            if group.count is not None:
+            if group.count is not None and group.calendar is not None:
+                hours = self._open_periods(self.calendars[group.calendar])
+                for k in range(group.count):
+                    add(gi, f"{group.name}-{k + 1}", hours)
+            elif group.count is not None:
                 for k in range(group.count):
                     add(gi, f"{group.name}-{k + 1}", [(0.0, _INF)])
             elif group.shifts:
@@ -359,6 +389,24 @@ class World:
         schedule.sort()
         self._schedule = schedule
         return specs
+
+    def _open_periods(self, calendar: BusinessCalendar) -> list[tuple[float, float]]:
+        """The calendar's open periods within the horizon, in simulated seconds.
+
+        A period open at time 0 starts at 0; one still open at the horizon
+        runs on (the run stops there). O(periods in the horizon).
+        """
+        start, end = self.start, self.start + self.horizon
+        periods: list[tuple[float, float]] = []
+        t = start
+        while t < end:
+            opening = calendar.next_open(t)
+            if opening >= end:
+                break
+            closing = calendar.next_close(opening)
+            periods.append((opening - start, _INF if closing >= end else closing - start))
+            t = closing
+        return periods
 
     def _arrival_stream(self) -> Iterator[Arrival]:
         sources = []
@@ -465,6 +513,12 @@ class World:
                 customer.group_handles = None
             if arrival.patience is not None:
                 customer.patience = arrival.patience
+        if kind.refuse_closed and not kind.calendar.is_open(self.start + now):  # type: ignore[union-attr]
+            # Refused at the door: never offered, never queued (the draws above
+            # are made all the same, so later customers keep theirs).
+            if counted:
+                kind.refused_closed += 1
+            return
         if counted:
             kind.stats.offered += 1
             kind.interval_offered[interval] += 1
@@ -475,7 +529,11 @@ class World:
         # pydantic skips validation, and every field but these is the type's.
         changes: dict[str, Any] = {"id": task_id}
         if kind.due_seconds is not None:
-            changes["due"] = now + kind.due_seconds
+            if kind.working_sla:
+                start = self.start
+                changes["due"] = kind.calendar.add(start + now, kind.due_seconds) - start  # type: ignore[union-attr]
+            else:
+                changes["due"] = now + kind.due_seconds
         if arrival is not None and arrival.attributes:
             changes["attributes"] = dict(arrival.attributes)
         spec = kind.template.model_copy(update=changes)
@@ -517,6 +575,10 @@ class World:
             interval = customer.interval
             kind.interval_answered[interval] += 1
             kind.interval_wait_sum[interval] += wait
+            if kind.working_sla:
+                # Service level and lateness in the calendar's working time.
+                start = self.start
+                wait = kind.calendar.elapsed(start + customer.arrival, start + now)  # type: ignore[union-attr]
             if wait <= kind.sla_seconds:
                 stats.answered_within += 1
                 kind.interval_within[interval] += 1
@@ -714,6 +776,10 @@ class World:
             waiting_at_end=sum(waiting_at_end),
             in_service_at_end=sum(in_service_at_end),
         )
+        if any(kind.refuse_closed for kind in self._kinds):
+            for kind in self._kinds:
+                kpis[kind.name]["refused_closed"] = float(kind.refused_closed)
+            kpis["all"]["refused_closed"] = float(sum(k.refused_closed for k in self._kinds))
         intervals = []
         for j in range(self.intervals):
             for kind in self._kinds:
