@@ -774,3 +774,23 @@ def test_a_salvaged_journal_keeps_its_sync_mode(path: Path) -> None:
     assert isinstance(recovered.store, SQLiteStore)
     assert recovered.store.synchronous == "off"
     recovered.close()
+
+
+def test_flush_after_closing_a_broken_durable_engine_is_a_journal_state_error(
+    tmp_path: Path,
+) -> None:
+    from valueroute import AgentSpec, TaskSpec
+    from valueroute.journal import DurableEngine, JournalStateError
+
+    durable = DurableEngine.open(tmp_path / "j.db", make_engine, sync="group")
+
+    def failing(event: object) -> None:
+        raise RuntimeError("subscriber down")
+
+    durable.add_agent(AgentSpec(id="ann"))
+    durable.subscribe(failing)
+    with pytest.raises(ExceptionGroup):  # each event told failed
+        durable.submit(TaskSpec(id="t1"))
+    durable.close()
+    with pytest.raises(JournalStateError, match="closed"):
+        durable.flush()

@@ -1393,7 +1393,16 @@ class DurableEngine:
         return result
 
     def flush(self) -> int:
-        """Commit every pending record; returns :attr:`durable_position`. O(pending)."""
+        """Commit every pending record; returns :attr:`durable_position`. O(pending).
+
+        Raises :class:`JournalStateError` once the durable engine is closed
+        with records it could not commit (it was out of step with its journal).
+        """
+        if self._pending and self._closed:
+            raise JournalStateError(
+                f"the durable engine is closed with {len(self._pending)} records not committed "
+                f"({self._broken or 'closed'}); reopen the journal to recover"
+            )
         if self._pending:
             try:
                 self._store.append(self._pending)
