@@ -31,7 +31,6 @@ from valueroute.sim import InlineExecutor, Scenario, simulate
 from valueroute.sim.staffing import (
     StaffingTarget,
     _judge,
-    _t_quantile,
     staff_by_simulation,
     staff_intervals_by_simulation,
 )
@@ -307,11 +306,6 @@ def test_judge_uses_a_one_sided_student_t_bound(
     assert wait.met == (wait.bound <= goal)
     mean_only = _judge("all", "asa", goal, values, confidence=0.5, offered=1.0)
     assert mean_only.bound == pytest.approx(sum(values) / len(values))
-
-
-@given(st.integers(1, 200), st.floats(0.5, 0.9999))
-def test_t_quantile_agrees_with_scipy(df: int, p: float) -> None:
-    assert _t_quantile(p, df) == pytest.approx(stats.t.ppf(p, df), rel=1e-6, abs=1e-9)
 
 
 def test_judge_kpi_undefined_with_work_offered_is_a_miss() -> None:

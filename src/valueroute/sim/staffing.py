@@ -185,44 +185,6 @@ def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _t_within(theta: float, df: int) -> float:
-    """P(|T| <= √df·tan θ) for Student's t with integer ``df`` (A&S 26.7.3 and 26.7.4)."""
-    cos2 = math.cos(theta) ** 2
-    if df % 2:
-        total, term = 0.0, math.cos(theta)
-        for k in range(1, (df - 1) // 2 + 1):
-            total += term
-            term *= cos2 * (2 * k) / (2 * k + 1)
-        return 2.0 / math.pi * (theta + math.sin(theta) * total) if df > 1 else 2 * theta / math.pi
-    total, term = 0.0, 1.0
-    for k in range(1, df // 2 + 1):
-        total += term
-        term *= cos2 * (2 * k - 1) / (2 * k)
-    return math.sin(theta) * total
-
-
-def _t_quantile(p: float, df: int) -> float:
-    """The p-quantile (p >= 0.5) of Student's t, exact to rounding for df <= 60.
-
-    Bisection on the closed-form distribution function: O(df) per step, 60
-    steps. Beyond 60 degrees of freedom the Cornish–Fisher expansion is
-    already exact to about 1e-6.
-    """
-    if p == 0.5:
-        return 0.0
-    if df > 60:
-        return student_t_quantile(p, df)
-    wanted = 2.0 * p - 1.0
-    low, high = 0.0, math.pi / 2
-    for _ in range(60):
-        middle = 0.5 * (low + high)
-        if _t_within(middle, df) < wanted:
-            low = middle
-        else:
-            high = middle
-    return math.sqrt(df) * math.tan(0.5 * (low + high))
-
-
 def _judge(
     task_type: str,
     kpi: KpiName,
@@ -244,7 +206,7 @@ def _judge(
         spread = 0.0 if confidence == 0.5 else math.inf
     else:
         variance = math.fsum((v - mean) ** 2 for v in finite) / (n - 1)
-        spread = _t_quantile(confidence, n - 1) * math.sqrt(variance / n)
+        spread = student_t_quantile(confidence, n - 1) * math.sqrt(variance / n)
     if kpi == "service_level":
         bound = mean - spread
         met = bound >= goal
