@@ -241,6 +241,7 @@ def test_bad_task_fields_are_refused_naming_the_field(fields: dict[str, Any], fi
         True,
         dt.datetime(2026, 1, 1),
     ],
+    ids=["nan", "inf", "-inf", "1e309", "1e400", "-1e400", "text", "None", "list", "bool", "naive"],
 )
 def test_to_seconds_refuses_with_invalid_input_naming_the_argument(value: Any) -> None:
     with pytest.raises(InvalidInputError) as caught:
@@ -411,3 +412,152 @@ def test_ramp_every_below_the_bound_is_refused() -> None:
 def test_steps_taken_is_computed_not_counted_at_huge_times() -> None:
     # Stepping one at a time would never end: floats cannot tell 1e50 + k apart.
     assert _steps_taken(0.0, 0.001, 1e50) == pytest.approx(1e53, rel=1e-9)
+
+
+# ------------------------------------------------------------------ rules
+
+
+def claims_rules(then: dict[str, Any], calendars: Any = None) -> Any:
+    from valueroute.rules import load_rules
+
+    return load_rules(
+        {
+            "name": "claims",
+            "classification": {"rules": [{"name": "claims-due", "then": then}]},
+        },
+        calendars={"berlin": BERLIN} if calendars is None else calendars,
+    )
+
+
+def test_a_rule_sets_the_calendar_and_a_business_due() -> None:
+    clock = Clock(at(2026, 12, 4, 16, 30))
+    rules = claims_rules({"calendar": "berlin", "due_in": "8 business hours"})
+    engine, _ = make_engine(clock, rules=rules, sla_warning=3600)
+    task = engine.submit(TaskSpec(id="t"))
+    assert task.calendar is BERLIN
+    assert task.due == at(2026, 12, 7, 14, 30)
+    assert engine.next_wakeup() == at(2026, 12, 7, 13, 30)
+
+
+@pytest.mark.parametrize(
+    ("due_in", "seconds"),
+    [
+        ("8 hours", 8 * 3600),
+        ("30 minutes", 1800),
+        (" 1 hour ", 3600),
+        ("90 seconds", 90),
+        (28800, 28800),
+        ("1.5 hours", 5400),
+    ],
+)
+def test_wall_durations_in_rules(due_in: Any, seconds: float) -> None:
+    clock = Clock(at(2026, 12, 4, 16, 30))
+    engine, _ = make_engine(clock, rules=claims_rules({"due_in": due_in}))
+    assert engine.submit(TaskSpec(id="t")).due == clock.t + seconds
+
+
+@pytest.mark.parametrize(
+    "due_in",
+    [
+        "8 business days",
+        "eight hours",
+        "8",
+        "8 hourss",
+        "-8 hours",
+        "8 Business hours",
+        "",
+        "1e3 hours",
+        "9" * 20 + " hours",
+    ],
+)
+def test_a_duration_that_does_not_parse_is_refused_at_load_naming_the_rule(due_in: Any) -> None:
+    from valueroute.errors import RuleError
+
+    with pytest.raises(RuleError) as caught:
+        claims_rules({"due_in": due_in})
+    assert "claims-due" in str(caught.value)
+    assert "due_in" in str(caught.value)
+    assert len(str(caught.value)) < 500
+
+
+def test_a_bool_due_in_is_refused_at_load() -> None:
+    from valueroute.errors import RuleError
+
+    with pytest.raises(RuleError, match=r"then\.due_in: got True"):
+        claims_rules({"due_in": True})
+
+
+def test_an_unknown_calendar_in_a_rule_is_refused_at_load() -> None:
+    from valueroute.errors import RuleError
+
+    with pytest.raises(RuleError, match=r"claims-due.*calendar.*'paris'"):
+        claims_rules({"calendar": "paris"})
+    with pytest.raises(RuleError, match="calendars"):
+        claims_rules({"due_in": 60}, calendars=["berlin"])
+
+
+def test_a_business_due_for_a_task_without_calendar_is_refused_and_changes_nothing() -> None:
+    from valueroute.errors import RuleError
+
+    clock = Clock(at(2026, 12, 4, 16, 30))
+    engine, _ = make_engine(clock, rules=claims_rules({"due_in": "2 business hours"}))
+    error = _unchanged(engine, lambda: engine.submit(TaskSpec(id="t")))
+    assert isinstance(error, RuleError)
+    assert "claims-due" in str(error)
+    assert "'t'" in str(error)
+    # With a calendar the same rule applies.
+    task = engine.submit(TaskSpec(id="t", calendar="berlin"))
+    assert task.due == at(2026, 12, 7, 8, 30)
+
+
+def test_an_engine_refuses_rules_loaded_with_other_calendars() -> None:
+    other = BusinessCalendar(timezone="Europe/Berlin", hours=WEEKDAYS, name="berlin")
+    rules = claims_rules({"calendar": "berlin"}, calendars={"berlin": other})
+    with pytest.raises(InvalidInputError, match=r"^rules:"):
+        Engine(rules=rules, calendars={"berlin": BERLIN})
+    engine = Engine(calendars={"berlin": BERLIN})
+    digest = engine.digest()
+    with pytest.raises(InvalidInputError, match=r"^rules:"):
+        engine.set_rules(rules)
+    assert engine.digest() == digest
+
+
+def test_removing_rules_restores_the_calendar_a_rule_set() -> None:
+    clock = Clock(at(2026, 12, 4, 16, 30))
+    engine, _ = make_engine(clock, rules=claims_rules({"calendar": "berlin"}))
+    task = engine.submit(TaskSpec(id="t"))
+    assert task.calendar is BERLIN
+    engine.set_rules(None)
+    assert task.calendar is None
+
+
+def test_snapshot_keeps_a_calendar_set_by_rules_and_its_baseline() -> None:
+    from valueroute._snapshot import restore, snapshot
+
+    clock = Clock(at(2026, 12, 4, 16, 30))
+    rules = claims_rules({"calendar": "berlin", "due_in": "1 business hours"})
+    engine, _ = make_engine(clock, rules=rules)
+    spec = TaskSpec(id="t")
+    engine.submit(spec)
+    fresh, _ = make_engine(clock, rules=rules)
+    restore(snapshot(engine, specs={"t": spec}), fresh)
+    assert fresh.get("t").calendar is BERLIN
+    assert fresh.digest() == engine.digest()
+    fresh.set_rules(None)
+    assert fresh.get("t").calendar is None
+
+
+@pytest.mark.parametrize("source", [5, None, [], object()])
+def test_rule_loaders_refuse_arguments_of_the_wrong_type(source: Any) -> None:
+    from valueroute import Fifo
+    from valueroute.errors import RuleError
+    from valueroute.rules import dry_run, load_rules, parse_rules
+
+    with pytest.raises(RuleError):
+        load_rules(source)
+    with pytest.raises(RuleError):
+        parse_rules(source)
+    with pytest.raises(InvalidInputError, match=r"^rules:"):
+        dry_run(source or 5, Fifo(), [TaskSpec(id="x")], now=0.0)
+    with pytest.raises(InvalidInputError, match=r"^specs"):
+        dry_run(None, Fifo(), [source], now=0.0)

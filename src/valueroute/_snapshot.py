@@ -150,8 +150,8 @@ def _untask(data: Mapping[str, Any]) -> Task:
     return task
 
 
-def _baseline(baseline: Baseline) -> dict[str, Any]:
-    return {
+def _baseline(baseline: Baseline, engine: Engine) -> dict[str, Any]:
+    record = {
         "type": baseline.type,
         "department": baseline.department,
         "process": baseline.process,
@@ -161,9 +161,18 @@ def _baseline(baseline: Baseline) -> dict[str, Any]:
         "due": baseline.due,
         "ramp": _ramp(baseline.ramp),
     }
+    if baseline.calendar is not None:
+        name = engine._calendar_names.get(id(baseline.calendar))
+        if name is None:
+            raise InvalidInputError(
+                f"rule state: calendar {baseline.calendar!r} is not one of the engine's "
+                "calendars (expected the calendars the engine was built with)"
+            )
+        record["calendar"] = name
+    return record
 
 
-def _unbaseline(data: Mapping[str, Any]) -> Baseline:
+def _unbaseline(data: Mapping[str, Any], engine: Engine) -> Baseline:
     return Baseline(
         type=data["type"],
         department=data["department"],
@@ -173,6 +182,7 @@ def _unbaseline(data: Mapping[str, Any]) -> Baseline:
         value=data["value"],
         due=data["due"],
         ramp=_unramp(data["ramp"]),
+        calendar=_calendar_of(engine, data),
     )
 
 
@@ -354,7 +364,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             ],
             "offer_count": dict(engine._offer_count),
             "rule_state": {
-                task_id: [_baseline(baseline), _num(next_change)]
+                task_id: [_baseline(baseline, engine), _num(next_change)]
                 for task_id, (baseline, next_change) in engine._rule_state.items()
             },
             "fired": {task_id: list(names) for task_id, names in engine._fired.items()},
@@ -471,7 +481,7 @@ def _fill(data: Mapping[str, Any], engine: Engine) -> None:
         engine._cooldown.setdefault(t, {})[a] = until
     engine._offer_count = dict(state["offer_count"])
     engine._rule_state = {
-        task_id: (_unbaseline(baseline), float(next_change))
+        task_id: (_unbaseline(baseline, engine), float(next_change))
         for task_id, (baseline, next_change) in state["rule_state"].items()
     }
     engine._fired = {task_id: tuple(names) for task_id, names in state["fired"].items()}

@@ -553,6 +553,7 @@ class Engine:
             _check_policy("policy", policy)
         _check_rules("rules", rules)
         calendar_table = _calendar_table(calendars)
+        _check_rule_calendars(rules, calendar_table)
         if calendar is not None and (
             not isinstance(calendar, str) or calendar not in calendar_table
         ):
@@ -1252,6 +1253,7 @@ class Engine:
         one re-evaluated; every task stays where it was.
         """
         _check_rules("rules", rules)
+        _check_rule_calendars(rules, self._calendars)
         now = self._begin()
         self._rules = rules
         # Told first: the swap stands even if host rules fail on some task.
@@ -2292,3 +2294,19 @@ def _due_of(spec: TaskSpec, calendar: BusinessCalendar | None, now: float) -> fl
     if not -MAX_SECONDS <= due <= MAX_SECONDS:
         raise _refusal("due_in", due_in, f"a due time at most {MAX_SECONDS:g} seconds")
     return due
+
+
+def _check_rule_calendars(rules: object, calendars: Mapping[str, BusinessCalendar]) -> None:
+    """Refuse compiled rules naming a calendar the engine does not have (the same object)."""
+    named = getattr(rules, "calendars", None)
+    if not isinstance(named, Mapping):
+        return
+    for name, calendar in named.items():
+        if calendars.get(name) is not calendar:
+            raise _refusal(
+                "rules",
+                rules,
+                f"rules whose calendars are the engine's: the rules name calendar {_shown(name)}, "
+                f"the engine has {_shown(sorted(calendars))} (load the rules with "
+                "load_rules(..., calendars=) given the engine's calendars)",
+            )

@@ -61,7 +61,8 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Literal, NamedTuple
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from valueroute._documents import (
     SUFFIXES,
@@ -70,6 +71,7 @@ from valueroute._documents import (
     is_unicode_text,
     parse_document,
 )
+from valueroute.calendar import MAX_SPAN_SECONDS, BusinessCalendar
 from valueroute.errors import InvalidInputError, RuleError, bounded_repr
 from valueroute.models import (
     MAX_PRIORITY,
@@ -201,6 +203,15 @@ class Actions(BoundaryModel):
     below 0); ``scale_value`` multiplies; ``due_in`` sets the due time that
     many seconds after the task was created; ``skills`` replaces the required
     skills, ``add_skills`` adds or overrides some.
+
+    ``calendar`` names one of the calendars given to :func:`load_rules` and
+    makes it the task's business calendar (applied before ``due_in``).
+    ``due_in`` is a number of seconds or a duration text,
+    ``"N seconds|minutes|hours"`` (wall time) or ``"N business
+    seconds|minutes|hours"`` (working time in the task's calendar, counted
+    from its creation with ``calendar.add``); a task without a calendar that
+    a business ``due_in`` applies to is refused with
+    :class:`~valueroute.errors.RuleError` naming the rule and the task.
     """
 
     type: str | None = Field(default=None, min_length=1)
@@ -213,8 +224,34 @@ class Actions(BoundaryModel):
     value: float | None = Field(default=None, ge=0, le=MAX_VALUE, allow_inf_nan=False)
     add_value: float | None = Field(default=None, ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False)
     scale_value: float | None = Field(default=None, ge=0, le=MAX_VALUE, allow_inf_nan=False)
-    due_in: float | None = Field(default=None, ge=-MAX_SECONDS, le=MAX_SECONDS, allow_inf_nan=False)
+    due_in: float | str | None = None
+    calendar: str | None = Field(default=None, min_length=1, max_length=128)
     ramp: RampSpec | None = None
+
+    @field_validator("due_in", mode="before")
+    @classmethod
+    def _due_in(cls, due_in: Any) -> Any:
+        if due_in is None:
+            return None
+        if isinstance(due_in, str):
+            if _duration(due_in) is None:
+                raise PydanticCustomError("duration", _DURATION_EXPECTED)
+            return due_in
+        number = None
+        # Compared before converting: an integer beyond float range cannot be converted.
+        if (
+            isinstance(due_in, int | float)
+            and not isinstance(due_in, bool)
+            and -MAX_SECONDS <= due_in <= MAX_SECONDS
+        ):
+            number = float(due_in)
+        if number is None:
+            raise PydanticCustomError(
+                "due_in",
+                "expected a number of seconds from {low} to {high}, or a duration text",
+                {"low": f"{-MAX_SECONDS:g}", "high": f"{MAX_SECONDS:g}"},
+            )
+        return number
 
 
 class TableRow(BoundaryModel):
@@ -254,9 +291,12 @@ class RuleSet(BoundaryModel):
     classification: Stage = Field(default_factory=Stage)
     prioritisation: Stage = Field(default_factory=Stage)
 
-    def compile(self) -> CompiledRules:
-        """Check every rule and build the closures; O(size of the rule set)."""
-        return _Compiler(self).compile()
+    def compile(self, *, calendars: Mapping[str, BusinessCalendar] | None = None) -> CompiledRules:
+        """Check every rule and build the closures; O(size of the rule set).
+
+        ``calendars`` are the business calendars rules may name (``then.calendar``).
+        """
+        return _Compiler(self, _calendar_table(calendars)).compile()
 
 
 # ---------------------------------------------------------------------- outcome
@@ -273,13 +313,16 @@ class Baseline(NamedTuple):
     value: float
     due: float | None
     ramp: object | None
+    calendar: BusinessCalendar | None = None
 
     @classmethod
     def of(cls, task: Task) -> Baseline:
+        """The task's rule-controlled fields as they are now."""
         result: Baseline = _tuple_new(cls, _snapshot(task))
         return result
 
     def restore(self, task: Task) -> None:
+        """Set the task's rule-controlled fields back to these."""
         (
             task.type,
             task.department,
@@ -289,6 +332,7 @@ class Baseline(NamedTuple):
             task.value,
             task.due,
             task.ramp,
+            task.calendar,
         ) = self
 
 
@@ -329,11 +373,20 @@ Runner = Callable[[Task, float, list[float], list[str]], bool]
 class CompiledRules:
     """A rule set compiled into closures; apply it to tasks many times."""
 
-    def __init__(self, name: str, version: str, classification: Runner, prioritisation: Runner):
+    def __init__(
+        self,
+        name: str,
+        version: str,
+        classification: Runner,
+        prioritisation: Runner,
+        calendars: Mapping[str, BusinessCalendar] | None = None,
+    ):
         self.name = name
         self.version = version
         self._classification = classification
         self._prioritisation = prioritisation
+        self.calendars: Mapping[str, BusinessCalendar] = MappingProxyType(dict(calendars or {}))
+        """The calendars the rules name, by name (an engine must have the same ones)."""
 
     def apply(self, task: Task, now: float, *, baseline: Baseline | None = None) -> RuleOutcome:
         """Run classification then prioritisation on ``task`` at ``now``; mutates the task.
@@ -341,7 +394,10 @@ class CompiledRules:
         With ``baseline`` (from an earlier outcome) the task's rule-controlled
         fields are first restored from it, so re-applying gives the same
         result as applying once to the original task. Never raises for any
-        task. O(rules evaluated × condition size). Apply it to a task that is
+        task, but for one: a business-time ``due_in`` that fires for a task
+        without a calendar raises :class:`~valueroute.errors.RuleError`
+        (the engine then refuses the submission). O(rules evaluated ×
+        condition size). Apply it to a task that is
         not filed in a :class:`~valueroute.tasklist.TaskList` (or re-file it
         after), since rules may change its score and skills.
         """
@@ -404,6 +460,39 @@ def _threshold_times(op: str) -> tuple[bool, bool]:
     return True, True  # == and !=
 
 
+_DURATION = re.compile(
+    r"^\s*(?P<amount>\d{1,15}(?:\.\d{1,15})?)\s+(?P<business>business\s+)?"
+    r"(?P<unit>seconds?|minutes?|hours?)\s*$"
+)
+_UNIT_SECONDS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+_DURATION_EXPECTED = (
+    "expected a number of seconds, or 'N seconds|minutes|hours' (wall time) or "
+    "'N business seconds|minutes|hours' (working time in the task's calendar), N from 0 "
+    "to 1e12 seconds"
+)
+
+
+def _duration(text: str) -> tuple[float, bool] | None:
+    """``(seconds, business)`` of a duration text, or ``None`` when it does not parse."""
+    match = _DURATION.match(text)
+    if match is None:
+        return None
+    seconds = float(match["amount"]) * _UNIT_SECONDS[match["unit"].rstrip("s")]
+    business = match["business"] is not None
+    if not seconds <= (MAX_SPAN_SECONDS if business else MAX_SECONDS):
+        return None
+    return seconds, business
+
+
+def _no_calendar(rule: str, due_in: str, task: Task) -> None:
+    """Refuse a business-time due for a task without a calendar (raised by compiled rules)."""
+    raise RuleError(
+        f"rule {bounded_repr(rule, 130)}: due_in {bounded_repr(due_in)} counts business time, "
+        f"but task {bounded_repr(task.id)} has no calendar (expected a calendar from the task, "
+        "a rule or the engine's default)"
+    )
+
+
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
@@ -416,8 +505,12 @@ class _Compiler:
     written into the source), so nothing in a rule file becomes code.
     """
 
-    def __init__(self, rule_set: RuleSet) -> None:
+    def __init__(
+        self, rule_set: RuleSet, calendars: Mapping[str, BusinessCalendar] | None = None
+    ) -> None:
         self.rule_set = rule_set
+        self.calendars = calendars or {}
+        self.used_calendars: dict[str, BusinessCalendar] = {}
         self.rule = ""
         self.re2_options = re2.Options()
         self.re2_options.log_errors = False
@@ -427,6 +520,7 @@ class _Compiler:
             "_MAX_VALUE": MAX_VALUE,
             "_nextafter": math.nextafter,
             "_INF": _INF,
+            "_no_calendar": _no_calendar,
         }
         self.temporaries = 0
 
@@ -483,7 +577,13 @@ class _Compiler:
                 ) from None
             exec(code, self.namespace)
             runners.append(self.namespace[f"_{stage_name}"])
-        return CompiledRules(self.rule_set.name, str(self.rule_set.version), runners[0], runners[1])
+        return CompiledRules(
+            self.rule_set.name,
+            str(self.rule_set.version),
+            runners[0],
+            runners[1],
+            self.used_calendars,
+        )
 
     # -- rules
 
@@ -782,8 +882,25 @@ class _Compiler:
         if actions.scale_value is not None:
             lines.append(f"_a = task.value * {self.const(actions.scale_value)}")
             lines.append("task.value = _a if _a <= _MAX_VALUE else _MAX_VALUE")
+        if actions.calendar is not None:
+            calendar = self.calendars.get(actions.calendar)
+            if calendar is None:
+                raise self.fail(
+                    f"{where}.calendar",
+                    f"unknown calendar {bounded_repr(actions.calendar)} (expected one of "
+                    f"{bounded_repr(sorted(self.calendars))}, the calendars given to load_rules)",
+                )
+            self.used_calendars[actions.calendar] = calendar
+            lines.append(f"task.calendar = {self.const(calendar)}")
         if actions.due_in is not None:
-            lines.append(f"task.due = task.created + {self.const(actions.due_in)}")
+            seconds, business = self.duration(actions.due_in, f"{where}.due_in")
+            if business:
+                rule = self.const(self.rule)
+                text = self.const(str(actions.due_in))
+                lines.append(f"if task.calendar is None: _no_calendar({rule}, {text}, task)")
+                lines.append(f"task.due = task.calendar.add(task.created, {self.const(seconds)})")
+            else:
+                lines.append(f"task.due = task.created + {self.const(seconds)}")
         if actions.ramp is not None:
             try:
                 ramp = Ramp(**actions.ramp.model_dump())
@@ -793,6 +910,15 @@ class _Compiler:
         if not lines:
             raise self.fail(where, "no actions (expected at least one)")
         return lines
+
+    def duration(self, due_in: float | str, where: str) -> tuple[float, bool]:
+        """``(seconds, business)`` of a ``due_in`` the model has checked."""
+        if isinstance(due_in, str):
+            parsed = _duration(due_in)
+            if parsed is None:  # pragma: no cover - the model refuses it first
+                raise self.fail(where, f"got {bounded_repr(due_in)} ({_DURATION_EXPECTED})")
+            return parsed
+        return float(due_in), False
 
     def skills(self, skills: dict[str, float], where: str) -> Mapping[str, float]:
         if len(skills) > MAX_SKILLS:
@@ -849,13 +975,40 @@ def _check_shape(data: Any) -> None:
         check_shape(data, "rule set")
     except DocumentError as exc:
         raise RuleError(f"rule set: {exc.reason}") from None
+    _check_keys(data, "rule set")
+
+
+def _check_keys(data: Any, what: str) -> None:
+    """Refuse a mapping anywhere in ``data`` with a key that is not text (YAML allows them).
+
+    Iterative: ``data`` passed :func:`_check_shape`'s limits of size and depth.
+    """
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            for key, value in item.items():
+                if not isinstance(key, str):
+                    raise RuleError(
+                        f"{what}: got the key {bounded_repr(key)} of type {type(key).__name__} "
+                        "(expected field names as text)"
+                    )
+                stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = "toml") -> RuleSet:
     """Parse and validate a rule file's text (not yet compiled).
 
-    Raises :class:`~valueroute.errors.RuleError` for any malformed input.
+    Raises :class:`~valueroute.errors.RuleError` for any malformed input,
+    including ``text`` that is neither text nor bytes.
     """
+    if not isinstance(text, str | bytes):
+        raise RuleError(
+            f"text: got {bounded_repr(text)} of type {type(text).__name__} "
+            "(expected the rule file's text, str or bytes)"
+        )
     if len(text) > MAX_RULE_FILE_BYTES:
         raise RuleError(f"rule file: {len(text)} bytes (expected at most {MAX_RULE_FILE_BYTES})")
     try:
@@ -865,28 +1018,42 @@ def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = 
         raise RuleError(f"{where}: {exc.reason}") from None
     if not isinstance(data, Mapping):
         raise RuleError(f"rule file: got a {type(data).__name__} (expected a table/object)")
+    _check_keys(data, "rule file")
     try:
         return RuleSet.model_validate(data)
     except InvalidInputError as exc:
-        raise RuleError(f"rule file: {exc}") from None
+        raise RuleError(f"rule file: {exc}{_rule_names(data, exc)}") from None
     except RecursionError:
         raise RuleError("rule file: nested too deeply") from None
 
 
-def load_rules(source: str | Path | RuleSet | Mapping[str, Any]) -> CompiledRules:
+def load_rules(
+    source: str | Path | RuleSet | Mapping[str, Any],
+    *,
+    calendars: Mapping[str, BusinessCalendar] | None = None,
+) -> CompiledRules:
     """Load, validate and compile a rule set from a file path, a mapping or a model.
 
     The file format follows the suffix (``.toml``, ``.json``, ``.yaml``/``.yml``).
-    Every problem raises :class:`~valueroute.errors.RuleError` here, never later.
+    ``calendars`` are the business calendars rules may name
+    (``then.calendar``), the engine's own. Every problem raises
+    :class:`~valueroute.errors.RuleError` here, never later (a ``source`` of
+    another type too).
     """
+    table = _calendar_table(calendars)
     if isinstance(source, RuleSet):
-        return source.compile()
+        return source.compile(calendars=table)
     if isinstance(source, Mapping):
         _check_shape(source)
         try:
-            return RuleSet.model_validate(source).compile()
+            return RuleSet.model_validate(source).compile(calendars=table)
         except InvalidInputError as exc:
-            raise RuleError(f"rule set: {exc}") from None
+            raise RuleError(f"rule set: {exc}{_rule_names(source, exc)}") from None
+    if not isinstance(source, str | Path):
+        raise RuleError(
+            f"source: got {bounded_repr(source)} of type {type(source).__name__} "
+            "(expected a file path, a mapping or a RuleSet)"
+        )
     path = Path(source)
     file_format = SUFFIXES.get(path.suffix.lower())
     if file_format is None:
@@ -900,10 +1067,52 @@ def load_rules(source: str | Path | RuleSet | Mapping[str, Any]) -> CompiledRule
             raise RuleError(
                 f"rule file {str(path)!r}: {size} bytes (expected at most {MAX_RULE_FILE_BYTES})"
             )
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            # Read no more than the limit: a device or a growing file has no true size.
+            raw = file.read(MAX_RULE_FILE_BYTES + 1)
+        if len(raw) > MAX_RULE_FILE_BYTES:
+            raise RuleError(
+                f"rule file {str(path)!r}: more than {MAX_RULE_FILE_BYTES} bytes "
+                f"(expected at most {MAX_RULE_FILE_BYTES})"
+            )
     except OSError as exc:
         raise RuleError(f"rule file {str(path)!r}: cannot be read ({exc.strerror})") from None
-    return parse_rules(raw, format=file_format).compile()
+    return parse_rules(raw, format=file_format).compile(calendars=table)
+
+
+def _rule_names(data: Mapping[str, Any], exc: InvalidInputError) -> str:
+    """`` (rules 'a', 'b')``: the names of the rules the problems of ``exc`` are in, if any."""
+    names: list[str] = []
+    for field, _value, _expected in exc.errors[:10]:
+        parts = field.split(".")
+        if len(parts) < 3 or parts[1] != "rules" or not parts[2].isdigit():
+            continue
+        stage = data.get(parts[0])
+        rules = stage.get("rules") if isinstance(stage, Mapping) else None
+        index = int(parts[2])
+        if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], Mapping):
+            name = rules[index].get("name")
+            if isinstance(name, str) and bounded_repr(name, 130) not in names:
+                names.append(bounded_repr(name, 130))
+    return f" (rules {', '.join(names)})" if names else ""
+
+
+def _calendar_table(calendars: object) -> dict[str, BusinessCalendar]:
+    """The calendars rules may name, checked: names (text) to BusinessCalendar."""
+    if calendars is None:
+        return {}
+    if not isinstance(calendars, Mapping):
+        raise RuleError(
+            f"calendars: got {bounded_repr(calendars)} (expected a mapping of names to "
+            "BusinessCalendar, or None)"
+        )
+    for name, calendar in calendars.items():
+        if not isinstance(name, str) or not isinstance(calendar, BusinessCalendar):
+            raise RuleError(
+                f"calendars: got {bounded_repr(name)}: {bounded_repr(calendar)} (expected "
+                "names as text, each to a valueroute.calendar.BusinessCalendar)"
+            )
+    return dict(calendars)
 
 
 # ---------------------------------------------------------------------- dry run
@@ -926,12 +1135,43 @@ def dry_run(
 
     No engine: the tasks are classified at ``now`` and filed in a fresh
     :class:`~valueroute.tasklist.TaskList`. O(n log n).
+
+    ``rules`` is compiled rules or ``None``, ``policy`` a policy, ``specs``
+    an iterable of :class:`~valueroute.models.TaskSpec` and ``now`` a finite
+    number of seconds; anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming the argument. A spec
+    naming a calendar or a ``due_in`` is refused: they need an engine's
+    calendars (rules may set a task's calendar).
     """
     from valueroute.tasklist import TaskList
 
+    if rules is not None and not isinstance(rules, CompiledRules):
+        raise InvalidInputError(
+            f"rules: got {bounded_repr(rules)} of type {type(rules).__name__} "
+            "(expected compiled rules from load_rules, or None)",
+            [("rules", rules, "compiled rules or None")],
+        )
+    if isinstance(specs, str | bytes | Mapping) or not isinstance(specs, Iterable):
+        raise InvalidInputError(
+            f"specs: got {bounded_repr(specs)} (expected an iterable of TaskSpec)",
+            [("specs", specs, "an iterable of TaskSpec")],
+        )
     tasks = TaskList(policy)
     fired: dict[str, tuple[str, ...]] = {}
     for seq, spec in enumerate(specs):
+        if not isinstance(spec, TaskSpec):
+            raise InvalidInputError(
+                f"specs[{seq}]: got {bounded_repr(spec)} of type {type(spec).__name__} "
+                "(expected a TaskSpec)",
+                [(f"specs[{seq}]", spec, "a TaskSpec")],
+            )
+        if spec.calendar is not None or spec.due_in is not None:
+            raise InvalidInputError(
+                f"specs[{seq}]: got a spec with calendar {bounded_repr(spec.calendar)} and "
+                f"due_in {bounded_repr(spec.due_in)} (expected neither outside an engine: "
+                "submit it to an Engine with calendars)",
+                [(f"specs[{seq}]", spec, "a TaskSpec without calendar and due_in")],
+            )
         task = Task.from_spec(spec, seq=seq, now=now)
         if rules is not None:
             fired[task.id] = rules.apply(task, now).fired
