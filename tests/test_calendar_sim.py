@@ -51,7 +51,7 @@ def scenario(**changes: Any) -> dict[str, Any]:
 
 
 def trace(tmp_path: Path, times: list[float], name: str = "calls") -> dict[str, Any]:
-    path = tmp_path / "trace.csv"
+    path = tmp_path / f"{name}.csv"
     path.write_text("time,task_type\n" + "".join(f"{t!r},{name}\n" for t in times))
     return {"kind": "trace", "path": str(path)}
 
@@ -65,20 +65,21 @@ class Recorder:
         self.completed: dict[str, float] = {}
         self.abandoned: dict[str, float] = {}
         self.breached: dict[str, float] = {}
+        self.world = world
         world.engine.subscribe(self.on_event)
 
     def on_event(self, event: Event) -> None:
         task = str(event.task)
         if event.kind is EventKind.task_submitted:
-            self.submitted[task] = event.time
+            self.submitted[task] = self.world.env.now
         elif event.kind is EventKind.task_assigned:
-            self.assigned[task] = event.time
+            self.assigned[task] = self.world.env.now
         elif event.kind is EventKind.task_completed:
-            self.completed[task] = event.time
+            self.completed[task] = self.world.env.now
         elif event.kind is EventKind.task_canceled:
-            self.abandoned[task] = event.time
+            self.abandoned[task] = self.world.env.now
         elif event.kind is EventKind.sla_breached:
-            self.breached[task] = event.time
+            self.breached[task] = self.world.env.now
 
 
 def run(data: dict[str, Any], replication: int = 0) -> tuple[World, Recorder, dict[str, Any]]:
@@ -229,6 +230,72 @@ def test_a_working_time_due_is_counted_in_the_calendar(tmp_path: Path) -> None:
     _, seen, _ = run(data)
     # Half an hour on Monday, half an hour from Tuesday's opening.
     assert list(seen.breached.values()) == [DAY + 9.5 * HOUR]
+
+
+# ------------------------------------------------------------ calendars in the engine
+
+
+@pytest.mark.parametrize(("clock", "first"), [("working", "urgent"), ("wall", "routine")])
+def test_policies_age_tasks_in_their_calendars_working_time(
+    tmp_path: Path, clock: str, first: str
+) -> None:
+    # A routine task from Friday 16:00 (one working hour old at Monday's
+    # opening, 65 wall hours) and an urgent one from Monday 08:59 (priority
+    # 5 = 6000 s of age at 1200 s a point; no working age). Working-time
+    # aging answers the urgent one first, wall-time aging the routine one.
+    friday = 4 * DAY + 16 * HOUR
+    monday = 7 * DAY + 8 * HOUR + 59 * 60
+    routine = trace(tmp_path, [friday], "routine")
+    urgent = trace(tmp_path, [monday], "urgent")
+    handle = {"kind": "deterministic", "value_seconds": 600}
+    data = scenario(
+        horizon_seconds=8 * DAY,
+        task_types=[
+            {"name": "routine", "calendar": "office", "handle": handle},
+            {"name": "urgent", "calendar": "office", "priority": 5, "handle": handle},
+        ],
+        arrivals=[routine, urgent],
+        agent_groups=[{"name": "agents", "count": 0, "calendar": "office"}],
+        routing={
+            "policy": "aging_priority",
+            "policy_params": {"seconds_per_point": 1200, "clock": clock},
+        },
+    )
+    # Nobody works on Friday afternoon: one agent comes on Monday at 09:00.
+    data["agent_groups"].append(
+        {
+            "name": "monday",
+            "shifts": [{"start_seconds": 7 * DAY + 9 * HOUR, "end_seconds": 8 * DAY, "count": 1}],
+        }
+    )
+    world, seen, _ = run(data)
+    assert world.engine.calendars.keys() == {"office"}
+    order = sorted(seen.assigned, key=seen.assigned.__getitem__)
+    names = {"1": "routine", "2": "urgent"}
+    assert [names[task] for task in order] == [first, "urgent" if first == "routine" else "routine"]
+    assert seen.assigned[order[0]] == 7 * DAY + 9 * HOUR
+
+
+def test_tasks_carry_their_types_calendar_into_the_engine(tmp_path: Path) -> None:
+    data = scenario(
+        arrivals=[trace(tmp_path, [HOUR, 2 * HOUR]), trace(tmp_path, [3 * HOUR], "walk_ins")],
+        agent_groups=[{"name": "agents", "count": 0, "calendar": "office"}],
+    )
+    data["task_types"].append(
+        {"name": "walk_ins", "handle": {"kind": "exponential", "mean_seconds": 60}}
+    )
+    world = World(Scenario.model_validate(data))
+    world.run()
+    office = world.engine.calendars["office"]
+    now = world.engine_origin + world.env.now
+    assert world.engine_origin == world.start
+    tasks = {task.id: task for task, _ in world.engine.tasklist.top(10, now=now)}
+    assert sorted(tasks) == ["1", "2", "3"]
+    assert tasks["1"].calendar is office
+    assert tasks["2"].calendar is office
+    assert tasks["3"].calendar is None
+    # The engine's clock is the wall instant: simulated second s is start + s.
+    assert [tasks[t].created - world.start for t in ("1", "2", "3")] == [HOUR, 2 * HOUR, 3 * HOUR]
 
 
 # ------------------------------------------------------------ simulated time on the calendar

@@ -1,7 +1,9 @@
 """The simulated world: a SimPy environment around the real routing engine.
 
 One :class:`World` runs one replication of a :class:`~valueroute.sim.scenario.Scenario`.
-It builds an :class:`~valueroute.engine.Engine` whose clock is ``env.now``,
+It builds an :class:`~valueroute.engine.Engine` whose clock is ``env.now``
+(``start + env.now``, epoch seconds, when the scenario has business
+calendars, which the engine then holds: tasks carry their type's calendar),
 with ``offer_timeout=None, auto_accept=True`` (an offer is taken at once) and
 ``closed_memory=0`` (closed tasks are forgotten), and drives it as a live
 host would:
@@ -208,6 +210,7 @@ class _Kind:
             value=task_type.value,
             priority=task_type.priority,
             skills=task_type.skills,
+            calendar=task_type.calendar,
         )
         self.waiting = 0
         self.queue_since = 0.0
@@ -261,14 +264,22 @@ class World:
         env = self.env
         routing = scenario.routing
         self.policy = scenario.build_policy(allow_code=allow_code)
-        rules = None if routing.rules is None else load_rules(routing.rules)
+        self.calendars = scenario.build_calendars()
+        self.start = scenario.start_instant()
+        # Epoch seconds of simulated time 0: simulated second s is the instant start + s.
+        # With calendars the engine's clock is that instant (calendars answer
+        # in epoch seconds); without, simulated seconds as they are.
+        origin = self._origin = self.start if self.calendars else 0.0
+        calendars = self.calendars or None
+        rules = None if routing.rules is None else load_rules(routing.rules, calendars=calendars)
         self.engine = Engine(
             policy=self.policy,
             rules=rules,
             agent_selection=routing.build_selection(
                 rng=self.streams.generator("routing"), allow_code=allow_code
             ),
-            clock=lambda: env.now,
+            clock=(lambda: origin + env.now) if origin else (lambda: env.now),
+            calendars=calendars,
             offer_timeout=None,
             auto_accept=True,
             wrap_up=routing.wrap_up_seconds,
@@ -282,9 +293,6 @@ class World:
         self.interval = scenario.interval_seconds
         self.intervals = max(1, math.ceil(self.horizon / self.interval))
         groups = {g.name: i for i, g in enumerate(scenario.agent_groups)}
-        self.calendars = scenario.build_calendars()
-        self.start = scenario.start_instant()
-        # Epoch seconds of simulated time 0: simulated second s is the instant start + s.
         self._kinds = [
             _Kind(
                 i,
@@ -318,6 +326,15 @@ class World:
         # the world listens to them only then (an event per task otherwise).
         self._stop_watching: Callable[[], None] | None = None
         self._ran = False
+
+    @property
+    def engine_origin(self) -> float:
+        """The engine's clock at simulated time 0: ``start`` with calendars, else 0.
+
+        Engine times (events, due times, agents' clocks) are
+        ``engine_origin + env.now``.
+        """
+        return self._origin
 
     # ------------------------------------------------------------ setup
 
@@ -530,10 +547,10 @@ class World:
         changes: dict[str, Any] = {"id": task_id}
         if kind.due_seconds is not None:
             if kind.working_sla:
-                start = self.start
-                changes["due"] = kind.calendar.add(start + now, kind.due_seconds) - start  # type: ignore[union-attr]
+                # The engine counts it in the task's calendar: calendar.add(now, due_in).
+                changes["due_in"] = kind.due_seconds
             else:
-                changes["due"] = now + kind.due_seconds
+                changes["due"] = self._origin + now + kind.due_seconds
         if arrival is not None and arrival.attributes:
             changes["attributes"] = dict(arrival.attributes)
         spec = kind.template.model_copy(update=changes)
@@ -728,7 +745,7 @@ class World:
         if wakeup < self._wake_at:
             self._wake_at = wakeup
             self._wake_generation += 1
-            delay = wakeup - self.env.now
+            delay = wakeup - self._origin - self.env.now
             self.env.timeout(
                 delay if delay > 0 else 0.0, value=self._wake_generation
             ).callbacks.append(self._on_wakeup)
@@ -741,7 +758,7 @@ class World:
         self._after_command()
 
     def _mark_agents(self, event: simpy.Event) -> None:
-        now = self.env.now
+        now = self._origin + self.env.now
         for agent in self.engine.agents:
             self._agent_marks[agent.id] = (agent.talk_time(now), agent.logged_in_time(now))
 
@@ -750,7 +767,7 @@ class World:
     def result(self) -> ReplicationResult:
         """The statistics of the run (call after :meth:`run`)."""
         scenario = self.scenario
-        now = self.env.now
+        now = self._origin + self.env.now
         window = self.horizon - self.warmup
         waiting_at_end = [0] * len(self._kinds)
         in_service_at_end = [0] * len(self._kinds)
