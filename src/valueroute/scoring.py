@@ -258,6 +258,23 @@ def _working_clock(owner: str, clock: Any) -> bool:
     return clock == "working"
 
 
+# The last (calendar, now, piece) asked for: re-filing every task of a calendar
+# at one of its breakpoints asks for the same piece once per task. One tuple,
+# rebound whole, so a thread never reads a piece of another time.
+_last_piece: tuple[Any, float, tuple[float, float, float]] = (None, math.nan, (0.0, 0.0, 0.0))
+
+
+def _piece(calendar: Any, now: float) -> tuple[float, float, float]:
+    """``calendar.piece(now)``, remembered for the next call at the same time."""
+    global _last_piece
+    last = _last_piece
+    if last[0] is calendar and last[1] == now:
+        return last[2]
+    piece: tuple[float, float, float] = calendar.piece(now)
+    _last_piece = (calendar, now, piece)
+    return piece
+
+
 def _reach(calendar: Any, now: float, w_now: float, target: float) -> float:
     """The first instant at or after ``now`` at which working time ``W`` reaches ``target``."""
     if target <= w_now:
@@ -341,7 +358,7 @@ class AgingPriority:
         calendar = task.calendar
         if calendar is None or not self._working:
             return Segment(task.priority - task.created * rate, rate)
-        base, slope, until = calendar.piece(now)
+        base, slope, until = _piece(calendar, now)
         w_created = calendar.working_time(task.created)
         return Segment(task.priority + (base - w_created) * rate, slope * rate, until)
 
@@ -517,7 +534,7 @@ class LeastSlack:
             if due is None:
                 return Segment(NO_DUE_SCORE, 1.0)
             return Segment(self.handle_seconds(task.type) - due, 1.0)
-        base, slope, until = calendar.piece(now)
+        base, slope, until = _piece(calendar, now)
         w_due = self._working_due(task, calendar)
         if w_due is None:
             return Segment(NO_DUE_SCORE + base, slope, until)
@@ -1108,7 +1125,7 @@ class ValueAtRisk:
         assert task.due is not None
         wait = self.expected_wait(task.type)
         w_d = float(calendar.working_time(task.due)) - self.handle_seconds(task.type)
-        base, slope, until = calendar.piece(now)
+        base, slope, until = _piece(calendar, now)
         w_now = base + slope * now
         if w_now >= w_d:
             return Segment(math.log(value) if self.mode == "log" else value, 0.0)
