@@ -1,4 +1,4 @@
-"""Working-time due times and aging in the engine and the task list, against wall time in the same run.
+"""Working-time due times and aging in engine and task list, against wall time in the same run.
 
 Calendar: Europe/Berlin, two ranges a weekday (08:00-12:00, 13:00-18:00).
 
