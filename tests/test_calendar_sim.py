@@ -298,6 +298,24 @@ def test_tasks_carry_their_types_calendar_into_the_engine(tmp_path: Path) -> Non
     assert [tasks[t].created - world.start for t in ("1", "2", "3")] == [HOUR, 2 * HOUR, 3 * HOUR]
 
 
+def test_a_rule_file_may_name_the_scenarios_calendars(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        'name = "office"\n\n[[classification.rules]]\nname = "calls keep office hours"\n'
+        'when = { field = "type", op = "==", value = "calls" }\n'
+        'then = { calendar = "office", due_in = "1 business hours" }\n'
+    )
+    data = scenario(
+        horizon_seconds=2 * DAY,
+        arrivals=[trace(tmp_path, [16.5 * HOUR])],  # Monday 16:30
+        agent_groups=[{"name": "agents", "count": 0, "calendar": "office"}],
+        routing={"rules": str(rules)},
+    )
+    del data["task_types"][0]["calendar"]  # the rule gives the calendar
+    _, seen, _ = run(data)
+    assert list(seen.breached.values()) == [DAY + 9.5 * HOUR]
+
+
 # ------------------------------------------------------------ simulated time on the calendar
 
 
