@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valueroute.errors import InvalidInputError
 from valueroute.sim import InlineExecutor, Scenario, World, load_scenario, parse_scenario, simulate
@@ -351,3 +353,44 @@ def test_allow_code_must_be_a_bool(permission: Any) -> None:
     scenario.check_code(allow_code=True)
     with pytest.raises(InvalidInputError, match=r"routing\.policy"):
         scenario.check_code(allow_code=False)
+
+
+_ANY = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=30)
+    | st.sampled_from(["UTC", "Europe/Berlin", "24/7", "09:00", "2026-03-28T00:00", "mon"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=10) | st.sampled_from(["hours", "timezone"]), inner, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    calendars=st.dictionaries(st.text(min_size=1, max_size=8), _ANY, max_size=2) | _ANY,
+    start=_ANY,
+    type_calendar=_ANY,
+    group_calendar=_ANY,
+)
+def test_calendar_fields_with_any_value_parse_or_refuse_cleanly(
+    calendars: Any, start: Any, type_calendar: Any, group_calendar: Any
+) -> None:
+    data = minimal(calendars=calendars, start=start)
+    data["task_types"][0]["calendar"] = type_calendar
+    data["agent_groups"][0]["calendar"] = group_calendar
+    message = ""
+    try:
+        scenario = Scenario.model_validate(data)
+    except InvalidInputError as exc:
+        message = str(exc)
+    else:
+        assert isinstance(scenario.start_instant(), float)
+        assert set(scenario.build_calendars()) == set(scenario.calendars)
+    assert len(message) < 2000
