@@ -561,3 +561,38 @@ def test_rule_loaders_refuse_arguments_of_the_wrong_type(source: Any) -> None:
         dry_run(source or 5, Fifo(), [TaskSpec(id="x")], now=0.0)
     with pytest.raises(InvalidInputError, match=r"^specs"):
         dry_run(None, Fifo(), [source], now=0.0)
+
+
+# ------------------------------------------------------------------ journal
+
+
+def test_a_journal_recovers_tasks_with_their_calendars(tmp_path: Any) -> None:
+    from valueroute.errors import ValueRouteError as Refused
+    from valueroute.journal import DurableEngine
+
+    clock = Clock(at(2026, 12, 4, 16, 30))
+
+    def factory(read: Any, calendars: Any = None) -> Engine:
+        return Engine(
+            clock=read,
+            calendars={"berlin": BERLIN} if calendars is None else calendars,
+            policy=AgingPriority(60, clock="working"),
+            sla_warning=600,
+        )
+
+    path = tmp_path / "journal.db"
+    durable = DurableEngine.open(path, factory, clock=clock)
+    durable.submit(TaskSpec(id="a", calendar="berlin", due_in=3600))
+    clock.t += 10
+    durable.submit(TaskSpec(id="b", calendar="berlin", due_in=7200))
+    digest = durable.engine.digest()
+    durable.close()
+
+    again = DurableEngine.open(path, factory, clock=clock)
+    assert again.engine.get("a").calendar is BERLIN
+    assert again.engine.get("b").due == BERLIN.add(at(2026, 12, 4, 16, 30) + 10, 7200)
+    assert again.engine.digest() == digest
+    again.close()
+
+    with pytest.raises(Refused, match="calendar"):
+        DurableEngine.open(path, lambda read: factory(read, calendars={}), clock=clock)

@@ -265,6 +265,9 @@ def _config(engine: Engine) -> dict[str, Any]:
         if engine._rules is None
         else [getattr(engine._rules, "name", None), getattr(engine._rules, "version", None)],
         "selection": None if engine._selection is None else type(engine._selection).__name__,
+        # By name and zone: the calendars' hours are configuration, as the policy's are.
+        "calendars": [[name, repr(engine._calendars[name])] for name in sorted(engine._calendars)],
+        "calendar": engine._calendar_name,
     }
 
 
