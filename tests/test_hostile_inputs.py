@@ -2232,6 +2232,12 @@ def _surface_cases(tmp: Path) -> list[Case]:
     from valueroute.tasklist import TaskList
 
     rng = np.random.default_rng(0)
+
+    def _list_at_zero() -> TaskList:
+        tasks = TaskList(s.Fifo())
+        tasks.add(TaskSpec(id="t0"), now=0.0)
+        return tasks
+
     task = TaskList(s.Fifo()).add(TaskSpec(id="t", channel="email"), now=0.0)
     scenario = sim.Scenario.model_validate(MINIMAL_SCENARIO)
     bad_seconds = {**NON_FINITE, **HUGE_INTS, "negative": -1.0, "str": "x", "list": []}
@@ -2331,13 +2337,14 @@ def _surface_cases(tmp: Path) -> list[Case]:
         "TaskList-top-now",
         "now",
         {**NON_FINITE, "str": "x"},
-        lambda v: TaskList(s.Fifo()).top(3, v),
+        # A list that has a time: a fresh one answers at its own time, -inf.
+        lambda v: _list_at_zero().top(3, v),
     )
     add(
         "TaskList-ranked-now",
         "now",
-        {"nan": math.nan, "str": "x"},
-        lambda v: list(TaskList(s.Fifo()).ranked(v)),
+        {"nan": math.nan, "-inf": -math.inf, "str": "x"},
+        lambda v: list(_list_at_zero().ranked(v)),
     )
     add(
         "TaskList-counts",
