@@ -672,6 +672,7 @@ class Engine:
 
     @property
     def policy(self) -> Policy:
+        """The scoring policy (without the starvation guard ``max_wait`` adds)."""
         return self._policy
 
     def subscribe(

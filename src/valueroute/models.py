@@ -237,6 +237,7 @@ class BoundaryModel(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
+        """Validate a mapping or an object; errors are InvalidInputError (named fields)."""
         with _boundary(cls.__name__):
             return super().model_validate(
                 obj,
@@ -259,6 +260,7 @@ class BoundaryModel(BaseModel):
         by_alias: bool | None = None,
         by_name: bool | None = None,
     ) -> Self:
+        """Validate a JSON document; a failure is :class:`~valueroute.errors.InvalidInputError`."""
         with _boundary(cls.__name__):
             return super().model_validate_json(
                 json_data,
