@@ -345,6 +345,24 @@ def test_simulated_time_maps_to_calendar_instants_across_a_dst_change() -> None:
     )
 
 
+def test_agents_on_a_calendar_open_around_the_clock_stay_on_duty_for_a_long_horizon() -> None:
+    data = scenario(
+        horizon_seconds=800 * DAY,
+        calendars={"always": {"timezone": "Europe/Berlin", "hours": "24/7"}},
+        arrivals=[{"kind": "poisson", "task_type": "calls", "rate_per_hour": 0.01}],
+        agent_groups=[{"name": "agents", "count": 2, "calendar": "always"}],
+    )
+    data["task_types"][0]["calendar"] = "always"
+    fresh = World(Scenario.model_validate(data))
+    # One stretch on duty: never off and on again where the calendar's table
+    # of periods is extended.
+    duty = [(at, on) for at, _, agent, on in fresh._schedule if agent == "agents-1"]
+    assert duty == [(0.0, True)]
+    world, _, _ = run(data)
+    logged_in = world.result().groups["agents"]["logged_in_seconds"]
+    assert logged_in == pytest.approx(2 * 800 * DAY)
+
+
 def test_the_default_start_is_monday_midnight_in_the_first_calendars_zone() -> None:
     data = scenario()
     del data["start"]

@@ -421,7 +421,13 @@ class World:
             if opening >= end:
                 break
             closing = calendar.next_close(opening)
-            periods.append((opening - start, _INF if closing >= end else closing - start))
+            begin = opening - start
+            finish = _INF if closing >= end else closing - start
+            if periods and periods[-1][1] == begin:
+                # Periods that touch are one stretch on duty (a calendar open
+                # around the clock may still report a close where they meet).
+                begin = periods.pop()[0]
+            periods.append((begin, finish))
             t = closing
         return periods
 
