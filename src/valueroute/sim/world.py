@@ -234,6 +234,10 @@ class World:
     ``replication`` and ``seed`` are integers >= 0 (``seed=None``: the
     scenario's), ``allow_code`` is ``True`` or ``False``. Anything else raises
     :class:`~valueroute.errors.InvalidInputError` naming the argument.
+
+    ``start`` is the epoch instant of simulated time 0 and ``calendars`` the
+    scenario's business calendars by name; simulated second ``s`` is the
+    calendar instant ``start + s``.
     """
 
     def __init__(
