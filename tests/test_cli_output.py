@@ -318,7 +318,7 @@ def test_bench_takes_policy_parameters_labelled_as_written(
         (
             "aging_priority:second_per_point=30",
             "aging_priority has no parameter 'second_per_point'; did you mean "
-            "'seconds_per_point'? (expected one of: seconds_per_point)",
+            "'seconds_per_point'? (expected one of: seconds_per_point, clock)",
         ),
         ("aging_prio:seconds_per_point=30", "did you mean 'aging_priority'?"),
         ("fifo:weight=2", "fifo has no parameter 'weight' (expected one of: no parameters)"),
