@@ -420,6 +420,17 @@ def test_calendar_fields_are_checked_naming_the_field(
     assert len(message) < 1000
 
 
+@pytest.mark.parametrize("due", [2e9, 9.9e8])
+def test_a_working_time_due_the_calendar_cannot_count_is_refused(due: float) -> None:
+    # 9.9e8 working seconds of an 8-hour weekday office are over 130 years:
+    # more than the calendar searches ahead (2e9 is beyond any span it counts).
+    data = scenario()
+    data["task_types"][0].update(sla_clock="working", due_seconds=due)
+    assert "task_types.0.due_seconds" in error_of(data)
+    data["task_types"][0]["due_seconds"] = 8 * HOUR * 5 * 52  # a working year
+    Scenario.model_validate(data)
+
+
 def test_a_group_whose_calendar_never_opens_within_the_horizon_is_refused() -> None:
     # From Saturday 00:00 for a day: the weekday office never opens.
     message = error_of(scenario(start="2026-01-10T00:00+00:00"))

@@ -633,9 +633,20 @@ class Scenario(BoundaryModel):
                 f"a horizon ending before epoch second {MAX_INSTANT:g}, the last instant "
                 f"calendars answer for, from the start {self.start_label()}",
             )
-        if not staffed:
-            return
         calendars = self.build_calendars()
+        last = start + self.horizon_seconds
+        for index, task_type in enumerate(self.task_types):
+            if task_type.sla_clock != "working" or task_type.due_seconds is None:
+                continue
+            try:
+                calendars[task_type.calendar].add(last, task_type.due_seconds)  # type: ignore[index]
+            except ValueRouteError as exc:
+                _fail(
+                    f"task_types.{index}.due_seconds",
+                    task_type.due_seconds,
+                    f"working seconds the calendar can count from the horizon's end "
+                    f"({_clip(str(exc), 200)})",
+                )
         for index, group in staffed:
             if not group.count:
                 continue
