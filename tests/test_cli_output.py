@@ -519,6 +519,32 @@ def test_nothing_is_written_after_the_line_ends() -> None:
     assert terminal.getvalue() == "\rstaffing: 1 runs  elapsed 0:00\n"
 
 
+def test_counts_finished_together_are_reported_in_order() -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from valueroute.cli.output import CountingExecutor, ProgressLine
+
+    class Recorder(ProgressLine):
+        def __init__(self) -> None:
+            super().__init__("staffing", stream=io.StringIO())
+            self.reported: list[int] = []
+
+        def count(self, done: int, unit: str) -> None:
+            if done == 1:
+                time.sleep(0.05)  # the first finisher is slow to report
+            self.reported.append(done)
+
+    both = threading.Barrier(2)
+    recorder = Recorder()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counting = CountingExecutor(pool, recorder, "runs")
+        for _ in range(2):
+            counting.submit(both.wait)
+    assert recorder.reported == [1, 2]
+
+
 def test_long_names_stay_told_apart_in_a_table() -> None:
     from valueroute.cli.output import table
 

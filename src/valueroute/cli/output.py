@@ -247,10 +247,11 @@ class CountingExecutor(Executor):
         return future
 
     def _finished(self, _: Future[Any]) -> None:
+        # Reported under the lock: two calls finishing together report their counts in
+        # order, so a late, lower count never replaces a higher one on the line.
         with self._lock:
             self.done += 1
-            done = self.done
-        self.progress.count(done, self.unit)
+            self.progress.count(self.done, self.unit)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
