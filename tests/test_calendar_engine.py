@@ -596,3 +596,37 @@ def test_a_journal_recovers_tasks_with_their_calendars(tmp_path: Any) -> None:
 
     with pytest.raises(Refused, match="calendar"):
         DurableEngine.open(path, lambda read: factory(read, calendars={}), clock=clock)
+
+
+# ------------------------------------------------------------------ outside an engine
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [TaskSpec(id="c", calendar="berlin"), TaskSpec(id="d", due_in=60)],
+    ids=["calendar", "due_in"],
+)
+def test_a_task_list_refuses_a_spec_it_cannot_honour(spec: TaskSpec) -> None:
+    # Filed without its calendar or its due time, it would be scored wrongly.
+    tasks = TaskList(AgingPriority())
+    with pytest.raises(InvalidInputError, match=r"^item\.(calendar|due_in):"):
+        tasks.add(spec, now=0.0)
+    with pytest.raises(InvalidInputError, match=r"^item\.(calendar|due_in):"):
+        tasks.extend([TaskSpec(id="ok"), spec], now=0.0)
+    assert len(tasks) == 0
+
+
+def test_apply_spec_resolves_calendars_and_keeps_the_spec_valid() -> None:
+    rules = claims_rules({"calendar": "berlin", "due_in": "8 business hours"})
+    now = at(2026, 12, 4, 16, 30)
+    classified = rules.apply_spec(TaskSpec(id="t"), now)
+    assert classified.calendar == "berlin"
+    assert classified.due == at(2026, 12, 7, 14, 30)
+    assert classified.due_in is None
+    business = claims_rules({"due_in": "8 business hours"})
+    named = business.apply_spec(TaskSpec(id="t", calendar="berlin"), now)
+    assert named.due == at(2026, 12, 7, 14, 30)
+    with pytest.raises(InvalidInputError, match=r"^spec\.calendar:"):
+        business.apply_spec(TaskSpec(id="t", calendar="paris"), now)
+    with pytest.raises(InvalidInputError, match=r"^spec\.due_in:"):
+        business.apply_spec(TaskSpec(id="t", due_in=60), now)

@@ -386,7 +386,7 @@ class CompiledRules:
         self._classification = classification
         self._prioritisation = prioritisation
         self.calendars: Mapping[str, BusinessCalendar] = MappingProxyType(dict(calendars or {}))
-        """The calendars the rules name, by name (an engine must have the same ones)."""
+        """The calendars given to :func:`load_rules`, by name (an engine must have them too)."""
 
     def apply(self, task: Task, now: float, *, baseline: Baseline | None = None) -> RuleOutcome:
         """Run classification then prioritisation on ``task`` at ``now``; mutates the task.
@@ -417,10 +417,34 @@ class CompiledRules:
         """Classify a task before it exists: the spec with the rules' changes.
 
         A ramp started by a rule is not part of a :class:`TaskSpec`; use
-        :meth:`apply` on the task record to keep it.
+        :meth:`apply` on the task record to keep it. ``spec.calendar`` names
+        one of :attr:`calendars` (the result names the calendar the task ends
+        with); a spec with ``due_in`` is refused, since its due time counts
+        from a submission. Both refusals are
+        :class:`~valueroute.errors.InvalidInputError` naming the field.
         """
+        if spec.due_in is not None:
+            raise InvalidInputError(
+                f"spec.due_in: got {bounded_repr(spec.due_in)} (expected None: a due time in "
+                "seconds after submission is set by the engine; give due instead)",
+                [("spec.due_in", spec.due_in, "None")],
+            )
         task = Task.from_spec(spec, seq=0, now=now)
+        if spec.calendar is not None:
+            calendar = self.calendars.get(spec.calendar)
+            if calendar is None:
+                raise InvalidInputError(
+                    f"spec.calendar: got {bounded_repr(spec.calendar)} (expected one of the "
+                    f"rules' calendars {bounded_repr(sorted(self.calendars))})",
+                    [("spec.calendar", spec.calendar, "one of the rules' calendars")],
+                )
+            task.calendar = calendar
         self.apply(task, now)
+        calendar_name = spec.calendar
+        if task.calendar is not None:
+            calendar_name = next(
+                name for name, known in self.calendars.items() if known is task.calendar
+            )
         return spec.model_copy(
             update={
                 "type": task.type,
@@ -430,6 +454,7 @@ class CompiledRules:
                 "priority": task.priority,
                 "value": task.value,
                 "due": task.due,
+                "calendar": calendar_name,
             }
         )
 
@@ -510,7 +535,6 @@ class _Compiler:
     ) -> None:
         self.rule_set = rule_set
         self.calendars = calendars or {}
-        self.used_calendars: dict[str, BusinessCalendar] = {}
         self.rule = ""
         self.re2_options = re2.Options()
         self.re2_options.log_errors = False
@@ -582,7 +606,7 @@ class _Compiler:
             str(self.rule_set.version),
             runners[0],
             runners[1],
-            self.used_calendars,
+            self.calendars,
         )
 
     # -- rules
@@ -890,7 +914,6 @@ class _Compiler:
                     f"unknown calendar {bounded_repr(actions.calendar)} (expected one of "
                     f"{bounded_repr(sorted(self.calendars))}, the calendars given to load_rules)",
                 )
-            self.used_calendars[actions.calendar] = calendar
             lines.append(f"task.calendar = {self.const(calendar)}")
         if actions.due_in is not None:
             seconds, business = self.duration(actions.due_in, f"{where}.due_in")

@@ -500,6 +500,8 @@ class TaskList:
             )
         if isinstance(item, Task):
             return self._add_record(item, now)
+        if item.calendar is not None or item.due_in is not None:
+            raise _needs_engine(item)
         self._tick(now)
         group = self.group_for(item.channel, item.skills)
         task = Task.from_spec(item, seq=self._next_seq, now=now, skills=group.requirements)
@@ -540,6 +542,8 @@ class TaskList:
                     f"item: got {bounded_repr(spec)} of type {type(spec).__name__} "
                     "(expected TaskSpec items)"
                 )
+            if spec.calendar is not None or spec.due_in is not None:
+                raise _needs_engine(spec)
             if spec.id in self._tasks or spec.id in seen:
                 raise DuplicateTaskError(
                     f"task id {bounded_repr(spec.id)} is already open (expected a new id)"
@@ -1139,3 +1143,15 @@ def _filter(
         return all(getattr(task, name) == value for name, value in wanted)
 
     return matches
+
+
+def _needs_engine(spec: TaskSpec) -> InvalidInputError:
+    """The refusal of a spec naming a calendar or a ``due_in``: only an engine resolves them."""
+    field = "calendar" if spec.calendar is not None else "due_in"
+    value = getattr(spec, field)
+    return InvalidInputError(
+        f"item.{field}: got {bounded_repr(value)} (expected a spec without calendar and "
+        "due_in: an Engine resolves them from its calendars; or a Task record whose "
+        "calendar and due are set)",
+        [(f"item.{field}", value, "no calendar and no due_in")],
+    )
