@@ -7,6 +7,8 @@ import io
 import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -207,21 +209,63 @@ class _Terminal(io.StringIO):
         return True
 
 
+_CLOCK = r"(?:\d+:)?\d+:\d\d"
+
+
+def _seconds(clock: str) -> int:
+    """Seconds in an ``[H:]M:SS`` clock reading."""
+    seconds = 0
+    for part in clock.split(":"):
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def _frames(text: str) -> list[str]:
+    """The successive drawings of a progress line (each starts with a carriage return)."""
+    return [frame.rstrip("\n").rstrip() for frame in text.split("\r")[1:]]
+
+
+def _elapsed(frame: str) -> int:
+    match = re.search(rf"({_CLOCK}) elapsed|elapsed ({_CLOCK})", frame)
+    assert match is not None, frame
+    return _seconds(match.group(1) or match.group(2))
+
+
+def _eta(frame: str) -> int | None:
+    """The ETA shown, in seconds; None when shown as unknown."""
+    match = re.search(rf"ETA (\?|{_CLOCK})", frame)
+    assert match is not None, frame
+    return None if match.group(1) == "?" else _seconds(match.group(1))
+
+
+def _percent(frame: str) -> int:
+    match = re.search(r"(\d+)%", frame)
+    assert match is not None, frame
+    return int(match.group(1))
+
+
 def test_progress_shows_share_elapsed_and_eta_on_a_terminal_only() -> None:
     from valueroute.cli.output import ProgressLine
 
     now = [100.0]
     terminal = _Terminal()
     line = ProgressLine("simulating day", stream=terminal, clock=lambda: now[0])
+    assert terminal.getvalue() == ""  # nothing before the first figure
     now[0] = 130.0
     line(0.25)
-    assert terminal.getvalue() == "\rsimulating day:  25%  elapsed 0:30  ETA 1:30"
+    (frame,) = _frames(terminal.getvalue())
+    assert frame.startswith("simulating day")
+    assert (_percent(frame), _elapsed(frame), _eta(frame)) == (25, 30, 90)
     now[0] = 130.05
     line(0.30)  # within a tenth of a second: not redrawn
-    assert terminal.getvalue().count("\r") == 1
+    assert len(_frames(terminal.getvalue())) == 1
     now[0] = 3700.0
     line(1.0)
-    assert terminal.getvalue().endswith("\rsimulating day: 100%  elapsed 1:00:00  ETA 0:00\n")
+    assert terminal.getvalue().endswith("\n")
+    frame = _frames(terminal.getvalue())[-1]
+    assert (_percent(frame), _elapsed(frame), _eta(frame)) == (100, 3600, 0)
+    line(0.5)  # the line ended with the whole share done
+    assert _frames(terminal.getvalue())[-1] == frame
 
     piped = io.StringIO()
     quiet = ProgressLine("simulating day", stream=piped, clock=lambda: now[0])
@@ -243,22 +287,49 @@ def test_progress_eta_is_the_remaining_share_at_the_rate_so_far(fractions: list[
         line(fraction)
         if fraction == 1.0:
             break  # the line is finished: later calls write nothing
-    shown = terminal.getvalue().split("\r")[-1]
-    match = re.fullmatch(
-        r"run: +(\d+)%  elapsed (\d+):(\d\d)  ETA (\?|(?:(\d+):)?(\d+):(\d\d)) *\n?", shown
-    )
-    assert match is not None, shown
+    line.close()
+    assert terminal.getvalue().endswith("\n")
+    shown = _frames(terminal.getvalue())[-1]
+    assert shown.startswith("run: ")
     last = max(fractions)
-    assert int(match.group(1)) == round(last * 100)
-    elapsed = int(match.group(2)) * 60 + int(match.group(3))
-    assert elapsed == int(now[0])
-    expected = math.inf if last == 0.0 else now[0] * (1.0 - last) / last
-    if expected >= 100 * 3600:
-        assert match.group(4) == "?"
+    assert abs(_percent(shown) - last * 100) <= 0.5 + 1e-9
+    assert _elapsed(shown) == int(now[0])
+    if last < 1e-9:  # nothing done yet (or a share too small to give a rate): no ETA
+        assert _eta(shown) is None
     else:
-        hours = int(match.group(5) or 0)
-        eta = hours * 3600 + int(match.group(6)) * 60 + int(match.group(7))
-        assert eta == int(expected)
+        expected = now[0] * (1.0 - last) / last
+        eta = _eta(shown)
+        assert eta is not None
+        assert abs(eta - expected) <= 1.0 + expected * 1e-12
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_a_progress_line_fits_the_terminal_and_keeps_its_figures(
+    columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valueroute.cli.output import ProgressLine
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    label = "simulating " + "a very long scenario name " * 8 + "end"
+    now = [0.0]
+    terminal = _Terminal()
+    line = ProgressLine(label, stream=terminal, clock=lambda: now[0])
+    now[0] = 3725.0
+    line(0.5)
+    line.close()
+    counting = ProgressLine(label, stream=terminal, clock=lambda: now[0])
+    counting.count(12, "replications run")
+    counting.close()
+    first, second, end = terminal.getvalue().split("\n")
+    assert end == ""
+    for frame in _frames(first) + _frames(second):
+        assert len(frame) <= columns, frame
+        assert frame.startswith("sim")
+        assert "end: " in frame  # the label is cut in its middle, keeping its end
+    share, counted = _frames(first)[-1], _frames(second)[-1]
+    assert (_percent(share), _elapsed(share), _eta(share)) == (50, 3725, 3725)
+    assert "12 replications run" in counted
+    assert _elapsed(counted) == 0  # counted from that line's creation
 
 
 @pytest.mark.parametrize(
@@ -270,7 +341,6 @@ def test_long_commands_show_progress_on_stderr_never_on_stdout(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import sys
 
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -462,8 +532,6 @@ def test_every_option_help_names_its_default_or_unit(capsys: pytest.CaptureFixtu
 def test_a_failure_during_a_run_starts_on_its_own_line_after_the_progress(
     command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
     import valueroute.cli.sim
     from valueroute.errors import InvalidInputError
 
@@ -501,8 +569,12 @@ def test_a_count_held_back_by_the_rate_limit_is_shown_when_the_line_ends() -> No
     line = ProgressLine("staffing", stream=terminal, clock=lambda: 5.0)
     line.count(1, "replications run")
     line.count(2, "replications run")  # same moment: held back
+    assert "2 replications run" not in terminal.getvalue()
     line.close()
-    assert terminal.getvalue().split("\r")[-1] == "staffing: 2 replications run  elapsed 0:00\n"
+    assert terminal.getvalue().endswith("\n")
+    shown = _frames(terminal.getvalue())[-1]
+    assert shown.startswith("staffing: 2 replications run")
+    assert _elapsed(shown) == 0
 
 
 def test_nothing_is_written_after_the_line_ends() -> None:
@@ -511,12 +583,39 @@ def test_nothing_is_written_after_the_line_ends() -> None:
     now = [0.0]
     terminal = _Terminal()
     line = ProgressLine("staffing", stream=terminal, clock=lambda: now[0])
+    line.close()
+    assert terminal.getvalue() == ""  # nothing shown, nothing to end
+    line = ProgressLine("staffing", stream=terminal, clock=lambda: now[0])
     line.count(1, "runs")
     line.close()
+    written = terminal.getvalue()
+    assert written.endswith("\n")
+    assert "1 runs" in _frames(written)[-1]
     now[0] = 10.0
     line.count(2, "runs")  # a worker's callback arriving after the result
     line(0.5)
-    assert terminal.getvalue() == "\rstaffing: 1 runs  elapsed 0:00\n"
+    line.close()
+    assert terminal.getvalue() == written
+
+
+def test_counts_reported_from_many_threads_draw_whole_lines_and_end_on_the_total() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from valueroute.cli.output import CountingExecutor, ProgressLine
+
+    terminal = _Terminal()
+    line = ProgressLine("staffing", stream=terminal, every=0.0)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counting = CountingExecutor(pool, line, "runs")
+        for _ in range(400):
+            counting.submit(math.sqrt, 2.0)
+    line.close()
+    frames = _frames(terminal.getvalue())
+    assert len(frames) >= 2
+    whole = rf"staffing: \d+ runs\W+(?:{_CLOCK} elapsed|elapsed {_CLOCK})"
+    assert all(re.fullmatch(whole, frame) for frame in frames), frames
+    assert frames[-1].startswith("staffing: 400 runs")
+    assert terminal.getvalue().count("\n") == 1
 
 
 def test_counts_finished_together_are_reported_in_order() -> None:
@@ -543,6 +642,40 @@ def test_counts_finished_together_are_reported_in_order() -> None:
         for _ in range(2):
             counting.submit(both.wait)
     assert recorder.reported == [1, 2]
+
+
+def _modules_loaded_by(statement: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{statement}\nimport sys\nprint(' '.join(sys.modules))"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["import valueroute", "from valueroute import Engine", "import valueroute.sim"],
+)
+def test_the_library_never_imports_tqdm(statement: str) -> None:
+    assert "tqdm" not in _modules_loaded_by(statement)
+
+
+def test_the_command_line_imports_tqdm_only_to_draw_on_a_terminal() -> None:
+    from test_public_api import _modules_loaded_by
+
+    # tqdm takes about as long to import as the command line itself
+    piped = (
+        "from valueroute.cli import main\nmain(['erlang', '--traffic', '10', '--target', '0.8'])"
+    )
+    assert "tqdm" not in _modules_loaded_by(piped)
+    drawn = (
+        "import io\nfrom valueroute.cli.output import ProgressLine\n"
+        "class T(io.StringIO):\n    def isatty(self): return True\n"
+        "ProgressLine('x', stream=T())(0.5)"
+    )
+    assert "tqdm" in _modules_loaded_by(drawn)
 
 
 def test_long_names_stay_told_apart_in_a_table() -> None:

@@ -3,13 +3,15 @@
 Tables are plain text with at least two spaces between columns, so figures
 never run together; a table wider than the terminal (``COLUMNS``, else the
 terminal's width, else 100 columns) is cut into blocks of columns, each
-repeating the name columns. Progress goes to stderr, and only when stderr is
-a terminal: a redirected or piped run prints nothing but its result.
+repeating the name columns. Progress lines (drawn by tqdm, imported only
+then) go to stderr, and only when stderr is a terminal: a redirected or
+piped run prints nothing but its result.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import os
@@ -137,25 +139,64 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-_LONGEST_ETA = 100 * 3600.0
-"""An ETA this long or longer (an early, tiny share done) is shown as ``?``."""
+_FRACTION_FORMAT = "{l_bar}{bar}| {elapsed} elapsed, ETA {remaining}"
+_COUNT_FORMAT = "{desc}: {n_fmt} {unit}, {elapsed} elapsed"
+_FRACTION_ROOM = 42
+"""Columns a fraction line needs besides its label: share, a short bar, elapsed and ETA."""
+_COUNT_ROOM = 30
+"""Columns a count line needs besides its label and unit: the count and elapsed."""
+_SMALLEST_SHARE = 1e-9
+"""A share done below this is shown as none done (ETA ``?``): the rate so far rounds to nothing."""
 
 
-def _clock_text(seconds: float) -> str:
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+def _progress_width(stream: IO[str]) -> int:
+    """``COLUMNS`` when set to a positive number, else the stream's terminal width, else 100."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isascii() and columns.isdigit() and 0 < int(columns) < 100_000:
+        return int(columns)
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # no file descriptor, or not a terminal's
+        return DEFAULT_WIDTH
+    return width if width > 0 else DEFAULT_WIDTH  # some pseudo-terminals report no size
+
+
+def _fit(label: str, room: int) -> str:
+    """``label`` cut in the middle to at most ``room`` characters (at least 10 are kept)."""
+    room = max(room, 10)
+    if len(label) <= room:
+        return label
+    head = (room - 3) // 2
+    return label[:head] + "..." + label[len(label) - (room - 3 - head) :]
+
+
+@functools.cache
+def _bar_class() -> Any:
+    """tqdm's progress bar without its monitor thread (imported on a terminal's first line only).
+
+    The monitor adjusts bars that skip updates by count (``miniters``); these
+    bars redraw by time alone, so the thread would have nothing to do.
+    """
+    from tqdm.std import tqdm  # type: ignore[import-untyped]
+
+    class Bar(tqdm):  # type: ignore[misc]
+        monitor_interval = 0
+
+    return Bar
 
 
 class ProgressLine:
-    """A progress line on stderr with the share done, elapsed time and an ETA.
+    """A progress line on stderr with the share done, elapsed time and an ETA, drawn by tqdm.
 
     Call it with the fraction done (0 to 1); :meth:`count` instead shows a
     count of finished steps and the elapsed time, for runs whose total is not
-    known in advance. It writes only when its stream is a terminal, at most
-    ten times a second, rewriting one line; :meth:`close` ends the line, and
-    nothing is written after it.
+    known in advance (a line shows one or the other). Elapsed time counts from
+    the line's creation. It writes only when its stream is a terminal, at most
+    once every ``every`` seconds (the last figure is always shown by
+    :meth:`close`), on one line that fits the terminal (``COLUMNS``, else the
+    stream's width, else 100 columns; a long label is cut in the middle);
+    :meth:`close` ends the line, and nothing is written after it. Reports may
+    come from several threads.
     """
 
     def __init__(
@@ -172,63 +213,70 @@ class ProgressLine:
         self.clock = clock
         self.every = every
         self.start = clock()
-        self.last_shown = -math.inf
-        self.width = 0
-        self.open = False
-        self.held: tuple[int, str] | None = None
         self.closed = False
+        self._bar: Any = None
         self._lock = threading.Lock()
 
     def __call__(self, fraction: float) -> None:
         if not self.active:
             return
-        fraction = min(max(float(fraction), 0.0), 1.0)
-        now = self.clock()
-        if fraction < 1.0 and now - self.last_shown < self.every:
-            return
-        elapsed = now - self.start
-        remaining = math.inf if fraction <= 0.0 else elapsed * (1.0 - fraction) / fraction
-        eta = _clock_text(remaining) if remaining < _LONGEST_ETA else "?"
-        self._show(f"{self.label}: {fraction:4.0%}  elapsed {_clock_text(elapsed)}  ETA {eta}", now)
-        if fraction >= 1.0:
-            self.close()
+        share = float(fraction)
+        share = min(share, 1.0) if share >= _SMALLEST_SHARE else 0.0  # NaN too
+        with self._lock:
+            if self.closed:
+                return
+            if self._bar is None:
+                self._bar = self._open(1.0, "", _FRACTION_FORMAT, _FRACTION_ROOM)
+            self._report(share)
+            if share >= 1.0:
+                self._close()
 
     def count(self, done: int, unit: str) -> None:
         """Show ``done`` finished ``unit`` and the elapsed time (no total known)."""
         if not self.active:
             return
-        now = self.clock()
-        if now - self.last_shown < self.every:
-            self.held = (done, unit)  # shown by close() if nothing comes after it
-            return
-        self.held = None
-        self._show(f"{self.label}: {done} {unit}  elapsed {_clock_text(now - self.start)}", now)
-
-    def _show(self, text: str, now: float) -> None:
         with self._lock:
             if self.closed:
                 return  # a step reported after the run ended (a pool's late callback)
-            self.last_shown = now
-            padding = " " * max(self.width - len(text), 0)
-            self.width = len(text)
-            self.open = True
-            self.stream.write("\r" + text + padding)
-            self.stream.flush()
+            if self._bar is None:
+                self._bar = self._open(None, unit, _COUNT_FORMAT, _COUNT_ROOM + len(unit))
+            self._report(done)
+
+    def _open(self, total: float | None, unit: str, layout: str, room: int) -> Any:
+        # Only called on a terminal: a piped run neither imports tqdm nor builds a bar.
+        width = _progress_width(self.stream)
+        bar = _bar_class()(
+            total=total,
+            desc=_fit(self.label, width - room),
+            unit=unit,
+            file=self.stream,
+            ncols=max(width - 1, 20),  # the last column would wrap on some terminals
+            mininterval=self.every,
+            miniters=0,  # redraw by time alone, however irregular the steps
+            smoothing=0,  # the ETA is the remaining share at the average rate so far
+            bar_format=layout,
+            leave=True,
+            delay=math.inf,  # nothing until the first figure: drawn by _report
+        )
+        bar._time = self.clock  # the clock tqdm reads (how its own tests inject one)
+        bar.start_t = self.start
+        bar.delay = 0
+        bar.last_print_t = -math.inf  # the first figure is drawn at once
+        return bar
+
+    def _report(self, value: float) -> None:
+        self._bar.n = value
+        self._bar.update(0)  # redraws when ``every`` seconds passed since the last drawing
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()  # draws the last figure, then ends the line
+        self.closed = True
 
     def close(self) -> None:
-        """End the progress line (a newline), if one was shown, with any count held back."""
-        if self.held is not None:
-            done, unit = self.held
-            self.held = None
-            now = self.clock()
-            self._show(f"{self.label}: {done} {unit}  elapsed {_clock_text(now - self.start)}", now)
+        """End the progress line (a newline), if one was shown, with the last figure reported."""
         with self._lock:
-            if self.open:
-                self.stream.write("\n")
-                self.stream.flush()
-                self.open = False
-                self.width = 0
-            self.closed = True
+            self._close()
 
 
 class CountingExecutor(Executor):
