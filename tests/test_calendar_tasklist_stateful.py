@@ -5,7 +5,8 @@ across midnight, or none); time moves by random amounts and also lands
 exactly on openings and closings. After every step the list's best task must
 be the best of a brute-force ranking that scores every task with a formula
 written here from the calendar's ``elapsed`` and ``add`` (not from the
-policies' segments): working age for aging, working slack, ramp steps found by
+policies' segments): working age for aging, working slack, log value at risk over
+working time, ramp steps found by
 counting ``add`` instants one by one, and the starvation limit.
 
 Scores are compared within a rounding tolerance (epoch-sized times carry
@@ -23,7 +24,14 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from valueroute import AgingPriority, LeastSlack, PriorityRamp, StrictPriority, TaskList
+from valueroute import (
+    AgingPriority,
+    LeastSlack,
+    PriorityRamp,
+    StrictPriority,
+    TaskList,
+    ValueAtRisk,
+)
 from valueroute.calendar import BusinessCalendar
 from valueroute.engine import StarvationGuard
 from valueroute.scoring import Ramp
@@ -48,6 +56,7 @@ SECONDS_PER_POINT = 900.0
 HANDLE = 600.0
 RAMP = Ramp(step=1.0, every=1800.0, cap=6.0, after=600.0)
 MAX_WAIT = 4 * 3600.0
+EXPECTED_WAIT = 7200.0
 OFFSET = 1e6
 
 
@@ -80,6 +89,12 @@ def ramp(task: Task, now: float) -> float:
     return task.priority + min(steps * RAMP.step, max(0.0, RAMP.cap - task.priority))
 
 
+def log_value_at_risk(task: Task, now: float) -> float:
+    assert task.due is not None
+    lead = working(task, task.due, now) + HANDLE
+    return math.log(task.value) + min(0.0, lead / EXPECTED_WAIT)
+
+
 def starved(task: Task, now: float) -> float:
     if now >= later(task, task.created, MAX_WAIT):
         return OFFSET + working(task, task.created, now)
@@ -90,6 +105,10 @@ ORACLES: dict[str, tuple[Callable[[], Any], Callable[[Task, float], float]]] = {
     "aging": (lambda: AgingPriority(SECONDS_PER_POINT, clock="working"), aging),
     "least_slack": (lambda: LeastSlack(HANDLE, clock="working"), slack),
     "ramp": (lambda: PriorityRamp(default=RAMP, clock="working"), ramp),
+    "value_at_risk": (
+        lambda: ValueAtRisk(EXPECTED_WAIT, handle_seconds=HANDLE, clock="working"),
+        log_value_at_risk,
+    ),
     "starvation": (
         lambda: StarvationGuard(StrictPriority(), MAX_WAIT, offset=OFFSET, clock="working"),
         starved,
@@ -126,6 +145,7 @@ class CalendarListMachine(RuleBasedStateMachine):
             seq=self.seq,
             created=created,
             priority=priority,
+            value=float(priority + 1),
             due=created + due_after,
         )
         task.calendar = calendar

@@ -276,10 +276,12 @@ def _piece(calendar: Any, now: float) -> tuple[float, float, float]:
 
 
 def _reach(calendar: Any, now: float, w_now: float, target: float) -> float:
-    """The first instant at or after ``now`` at which working time ``W`` reaches ``target``."""
+    """The first instant after ``now`` at which working time ``W`` reaches ``target`` (or now)."""
     if target <= w_now:
         return now
-    return float(calendar.add(now, target - w_now))
+    reached = float(calendar.add(now, target - w_now))
+    # A target a rounding error ahead: the piece still ends after now.
+    return reached if reached > now else math.nextafter(now, _INF)
 
 
 # # ---------------------------------------------------------------------- simple policies
