@@ -5,9 +5,9 @@ across midnight, or none); time moves by random amounts and also lands
 exactly on openings and closings. After every step the list's best task must
 be the best of a brute-force ranking that scores every task with a formula
 written here from the calendar's ``elapsed`` and ``add`` (not from the
-policies' segments): working age for aging, working slack, log value at risk over
-working time, ramp steps found by
-counting ``add`` instants one by one, and the starvation limit.
+policies' segments): working age for aging, working slack, log value at risk
+over working time, ramp steps found by counting ``add`` instants one by one,
+and the starvation limit.
 
 Scores are compared within a rounding tolerance (epoch-sized times carry
 about 1e-7 of rounding per unit of slope); a tie within it may go either way.
