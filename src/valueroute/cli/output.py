@@ -143,7 +143,7 @@ _FRACTION_FORMAT = "{l_bar}{bar}| {elapsed} elapsed, ETA {remaining}"
 _COUNT_FORMAT = "{desc}: {n_fmt} {unit}, {elapsed} elapsed"
 _FRACTION_ROOM = 42
 """Columns a fraction line needs besides its label: share, a short bar, elapsed and ETA."""
-_COUNT_ROOM = 30
+_COUNT_ROOM = 27
 """Columns a count line needs besides its label and unit: the count and elapsed."""
 _SMALLEST_SHARE = 1e-9
 """A share done below this is shown as none done (ETA ``?``): the rate so far rounds to nothing."""
