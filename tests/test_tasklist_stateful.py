@@ -304,3 +304,13 @@ def _count(values: Iterable[object]) -> dict[object, int]:
 
 
 TestTaskListMachine = TaskListMachine.TestCase
+
+
+def test_a_look_ahead_at_a_time_that_is_not_dyadic_agrees_within_the_bound() -> None:
+    # Found by the machine: 9.95 by the oracle, 9.950000000000003 from the list.
+    state = TaskListMachine()
+    state.add(back=28, channel="voice", priority=0, skills={})
+    state.advance(seconds=4)
+    state.change_policy(name="two_slope")
+    state.look_ahead_sees_the_oracle_and_moves_nothing(ahead=0.975, n=1)
+    state.teardown()
