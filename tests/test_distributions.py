@@ -359,3 +359,35 @@ class SamplerMachine(RuleBasedStateMachine):
 
 
 TestSamplerMachine = SamplerMachine.TestCase
+
+
+_ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@given(
+    kind=st.sampled_from(["uniform", "gamma-moments", "gamma-shape", "lognormal", "empirical"]),
+    a=_ANY_FLOAT,
+    b=_ANY_FLOAT,
+)
+def test_any_parameters_give_a_finite_mean_and_draws_or_are_refused(
+    kind: str, a: float, b: float
+) -> None:
+    from valueroute.errors import InvalidInputError
+    from valueroute.sim.distributions import Empirical, Gamma, Lognormal, Uniform
+
+    build = {
+        "uniform": lambda: Uniform(low_seconds=a, high_seconds=b),
+        "gamma-moments": lambda: Gamma(mean_seconds=a, cv=b),
+        "gamma-shape": lambda: Gamma(shape=a, scale_seconds=b),
+        "lognormal": lambda: Lognormal(mean_seconds=a, cv=b),
+        "empirical": lambda: Empirical(samples_seconds=[a, b]),
+    }[kind]
+    try:
+        distribution = build()
+    except InvalidInputError:
+        return
+    assert math.isfinite(distribution.mean)
+    draws = distribution.sample(np.random.default_rng(1), size=50)
+    assert np.isfinite(draws).all()
+    if kind.startswith("gamma"):
+        assert math.isfinite(distribution.shape_parameter)

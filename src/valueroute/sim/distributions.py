@@ -50,8 +50,11 @@ from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.models import BoundaryModel, model_by_kind
 
 __all__ = [
+    "MAX_DURATION_SECONDS",
     "MAX_EMPIRICAL_SAMPLES",
     "MAX_SAMPLE_SIZE",
+    "MAX_SHAPE",
+    "MIN_SHAPE",
     "Deterministic",
     "Distribution",
     "Empirical",
@@ -70,9 +73,17 @@ MAX_SAMPLE_SIZE = 100_000_000
 
 FloatArray = npt.NDArray[np.float64]
 
-_Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-_PositiveSeconds = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-_PositiveNumber = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+MAX_DURATION_SECONDS = 1e12
+"""Longest duration a distribution may be given in any parameter (about 31,700 years):
+far beyond any service or patience, and small enough that means, shapes and draws
+stay finite."""
+MIN_SHAPE, MAX_SHAPE = 1e-6, 1e6
+"""Range of a coefficient of variation or a gamma shape: beyond it ``1 / cv²`` or
+``shape × scale`` leave what a float carries."""
+
+_Seconds = Annotated[float, Field(ge=0.0, le=MAX_DURATION_SECONDS, allow_inf_nan=False)]
+_PositiveSeconds = Annotated[float, Field(gt=0.0, le=MAX_DURATION_SECONDS, allow_inf_nan=False)]
+_PositiveNumber = Annotated[float, Field(ge=MIN_SHAPE, le=MAX_SHAPE, allow_inf_nan=False)]
 
 
 class _Base(BoundaryModel):
