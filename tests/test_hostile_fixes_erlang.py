@@ -644,3 +644,15 @@ def test_an_occupancy_cap_no_count_of_agents_meets_is_refused() -> None:
         "max_occupancy",
         "2**53",
     )
+
+
+@pytest.mark.parametrize("asa", [5e-324, 1e-300, 1e-10])
+def test_an_asa_target_below_a_nanosecond_is_refused_instead_of_searched_forever(
+    asa: float,
+) -> None:
+    from valueroute.erlang import required_agents
+    from valueroute.errors import ErlangError
+
+    with pytest.raises(ErlangError, match="asa must be at least"):
+        required_agents(1e6, aht=1e15, asa=asa)
+    assert required_agents(1e6, aht=180, asa=1e-9) > 1e6

@@ -82,6 +82,7 @@ from valueroute.errors import bounded_repr as _shown
 __all__ = [
     "MAX_AGENTS",
     "MAX_STAFFING_TRAFFIC",
+    "MIN_ASA_TARGET",
     "ErlangAResult",
     "Forecast",
     "ServiceLevelDefinition",
@@ -177,6 +178,10 @@ def _scalar(value: object, name: str) -> float:
         raise ErlangError(
             f"{name} must be finite (a number a float holds); got {_shown(value)}"
         ) from None
+
+
+MIN_ASA_TARGET = 1e-9
+"""Smallest average-speed-of-answer target, in seconds, that staffing accepts."""
 
 
 def _fraction(value: float | None, name: str, *, upper_inclusive: bool) -> float | None:
@@ -716,6 +721,12 @@ def _targets(
     if wait is not None and level is None:
         raise ErlangError(f"awt={wait!r} was given without a service_level target")
     speed = _positive(asa, "asa")
+    if speed is not None and speed < MIN_ASA_TARGET:
+        # Below this the waiting time rounds away against any handle time and
+        # the search for agents that meet it would not end.
+        raise ErlangError(
+            f"asa must be at least {MIN_ASA_TARGET:g} s (a nanosecond); got {speed!r}"
+        )
     abandon_share = _fraction(abandon, "abandon", upper_inclusive=False)
     if abandon_share is not None and patience is None:
         raise ErlangError("an abandon target needs patience (Erlang A); got patience=None")
