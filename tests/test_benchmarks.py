@@ -34,6 +34,7 @@ RUNS = {
     "bench_rules": ["--tasks", "500", "--passes", "1"],
     "bench_journal": ["--cycles", "500", "--every-cycles", "100"],
     "bench_calendar": ["--calls", "2000", "--repeats", "1"],
+    "bench_calendar_engine": ["--tasks", "300", "--queries", "300", "--repeats", "1"],
     "bench_erlang": ["--repeats", "1"],
     "bench_import": ["--repeats", "1"],
     "bench_sim_inputs": ["--repeats", "1"],

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
 from valueroute.agents import Presence
+from valueroute.calendar import BusinessCalendar
 from valueroute.engine import Engine, RelaxationStep, StarvationGuard
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
@@ -589,6 +590,8 @@ def test_random_junk_for_random_commands_is_refused_and_changes_nothing(
 
 # --------------------------------------------------------------- settings
 
+_CALENDAR = BusinessCalendar(timezone="UTC", hours="24/7")
+
 # Settings given per task type also take a mapping of types to seconds.
 NOT_PER_TYPE = [v for v in NOT_SECONDS if not isinstance(v, dict)]
 SETTINGS: list[tuple[str, list[Any]]] = [
@@ -633,6 +636,8 @@ SETTINGS: list[tuple[str, list[Any]]] = [
     ("agent_selection", [5, "longest_idle", object(), [print]]),
     ("policy", [p for p in NOT_POLICY if p is not None]),
     ("rules", NOT_RULES),
+    ("calendars", [5, "b", [1], {"b": 5}, {1: _CALENDAR}, {"": _CALENDAR}]),
+    ("calendar", [5, "nope", b"x"]),
 ]
 SETTING_CASES = [
     pytest.param(name, value, id=f"{name}-{index}")

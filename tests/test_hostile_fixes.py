@@ -130,6 +130,11 @@ def test_policy_parameters_accept_a_finite_positive_number_as_its_float(
     case: str, value: float
 ) -> None:
     _field, make = POSITIVE_PARAMETERS[case]
+    if case == "Ramp-every":
+        # A ramp steps at most every MIN_RAMP_EVERY seconds (its steps are counted).
+        from valueroute.models import MIN_RAMP_EVERY
+
+        value = max(value, MIN_RAMP_EVERY)
     made = make(value)
     same = make(float(value))
     # The integer and its float build the same policy.
