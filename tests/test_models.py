@@ -114,3 +114,32 @@ def test_nested_boundary_models_keep_the_full_field_path() -> None:
         Outer(task={"value": -1})
     assert caught.value.errors[0][:2] == ("task.value", -1)
     assert "Outer.task.value: got -1" in str(caught.value)
+
+
+def test_a_misspelt_key_names_the_closest_valid_one() -> None:
+    import json
+    import tomllib
+    from pathlib import Path
+
+    from valueroute.sim import parse_scenario
+
+    demo = Path(__file__).resolve().parents[1] / "src/valueroute/data/demo_scenario.toml"
+    document = tomllib.loads(demo.read_text())
+    document["horizon_second"] = document.pop("horizon_seconds")
+    document["task_types"][0]["sla_second"] = 5
+    with pytest.raises(InvalidInputError) as raised:
+        parse_scenario(json.dumps(document), format="json")
+    message = str(raised.value)
+    assert (
+        "Scenario.horizon_second: got 28800 (not a known key; did you mean 'horizon_seconds'?"
+        in (message)
+    )
+    assert "task_types.0.sla_second: got 5 (not a known key; did you mean 'sla_seconds'?" in message
+    # A missing field does not repeat the document it is missing from.
+    assert "Scenario.horizon_seconds: got nothing (Field required)" in message
+    assert "sales_specialists" not in message
+
+
+def test_a_misspelt_task_field_is_named_with_a_suggestion() -> None:
+    with pytest.raises(InvalidInputError, match="did you mean 'priority'"):
+        TaskSpec(id="t", priorty=3)  # type: ignore[call-arg]

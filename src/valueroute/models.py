@@ -48,7 +48,9 @@ number attributes                finite, magnitude at most 1.797e308 (a float)
 
 from __future__ import annotations
 
+import difflib
 import sys
+import typing
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -191,18 +193,73 @@ _SHOWN_PROBLEMS = 10
 """Problems spelled out in a message; ``InvalidInputError.errors`` lists them all."""
 
 
-def _format_errors(model: str, exc: ValidationError) -> tuple[str, list[tuple[str, Any, str]]]:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (through unions, lists and mappings)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for argument in typing.get_args(annotation):
+        found.extend(_models_in(argument))
+    return found
+
+
+def _keys_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> set[str]:
+    """The field names valid at ``loc`` (the misspelt key's parent) below ``model``."""
+    if model is None:
+        return set()
+    candidates: list[type[BaseModel]] = [model]
+    for part in loc:
+        if not isinstance(part, str):
+            continue  # a list index or a mapping key of the user's
+        nested: list[type[BaseModel]] = []
+        for candidate in candidates:
+            field = candidate.model_fields.get(part)
+            if field is not None:
+                nested.extend(_models_in(field.annotation))
+        if nested:
+            candidates = nested
+        elif not any(part in c.model_fields for c in candidates):
+            # A user's key (a task type's name, a discriminator's tag): stay here.
+            continue
+        else:
+            return set()
+    names: set[str] = set()
+    for candidate in candidates:
+        for name, field in candidate.model_fields.items():
+            names.add(field.alias or name)
+    return names
+
+
+def _suggestion(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> str:
+    """For a key no model has: the valid keys there, with the closest first."""
+    key = str(loc[-1]) if loc else ""
+    valid = sorted(_keys_at(model, loc[:-1]))
+    if not valid:
+        return "not a known key"
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    listed = ", ".join(valid[:12]) + (", ..." if len(valid) > 12 else "")
+    return f"not a known key; {hint}expected one of: {listed}"
+
+
+def _format_errors(
+    model: str, exc: ValidationError, model_class: type[BaseModel] | None = None
+) -> tuple[str, list[tuple[str, Any, str]]]:
     problems: list[tuple[str, Any, str]] = []
     lines: list[str] = []
     for err in exc.errors(include_url=False):
         field = ".".join(str(part) for part in err["loc"]) or "(model)"
         value = err.get("input")
         expected = err["msg"]
+        if err["type"] == "extra_forbidden":
+            expected = _suggestion(model_class, tuple(err["loc"]))
         problems.append((field, value, expected))
         if len(lines) < _SHOWN_PROBLEMS:
             # A field path holds the user's keys (a skill or attribute name): cut it too.
             shown = field if len(field) <= 120 else field[:117] + "..."
-            lines.append(f"{model}.{shown}: got {bounded_repr(value)} ({expected[:300]})")
+            # A missing field's "input" is its parent: never repeat the document.
+            got = "nothing" if err["type"] == "missing" else bounded_repr(value)
+            lines.append(f"{model}.{shown}: got {got} ({expected[:300]})")
     if len(problems) > len(lines):
         lines.append(
             f"and {len(problems) - len(lines)} more problems (all in the errors attribute)"
@@ -222,7 +279,7 @@ class BoundaryModel(BaseModel):
     )
 
     def __init__(self, /, **data: Any) -> None:
-        with _boundary(type(self).__name__):
+        with _boundary(type(self).__name__, type(self)):
             super().__init__(**data)
 
     @classmethod
@@ -238,7 +295,7 @@ class BoundaryModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate a mapping or an object; errors are InvalidInputError (named fields)."""
-        with _boundary(cls.__name__):
+        with _boundary(cls.__name__, cls):
             return super().model_validate(
                 obj,
                 strict=strict,
@@ -261,7 +318,7 @@ class BoundaryModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate a JSON document; a failure is :class:`~valueroute.errors.InvalidInputError`."""
-        with _boundary(cls.__name__):
+        with _boundary(cls.__name__, cls):
             return super().model_validate_json(
                 json_data,
                 strict=strict,
@@ -273,7 +330,7 @@ class BoundaryModel(BaseModel):
 
 
 @contextmanager
-def _boundary(model: str) -> Iterator[None]:
+def _boundary(model: str, model_class: type[BaseModel] | None = None) -> Iterator[None]:
     """Turn pydantic's ValidationError into InvalidInputError at the outermost model.
 
     A nested boundary model re-raises pydantic's error untouched, so that
@@ -286,13 +343,15 @@ def _boundary(model: str) -> Iterator[None]:
     except ValidationError as exc:
         if nested:
             raise
-        raise _wrap(model, exc) from exc
+        raise _wrap(model, exc, model_class) from exc
     finally:
         _DEPTH.reset(token)
 
 
-def _wrap(model: str, exc: ValidationError) -> InvalidInputError:
-    message, problems = _format_errors(model, exc)
+def _wrap(
+    model: str, exc: ValidationError, model_class: type[BaseModel] | None = None
+) -> InvalidInputError:
+    message, problems = _format_errors(model, exc, model_class)
     if any(err["type"] in _LIMIT_TYPES for err in exc.errors(include_url=False)):
         return LimitExceededError(message, problems)
     return InvalidInputError(message, problems)
