@@ -971,6 +971,15 @@ def _policy_cases() -> list[Case]:
             lambda: s.policy_by_name("composite", parts=[{"policy": "bogus"}]),
         )
     )
+    cases.append(
+        Case("policy_by_name-missing-param", lambda: s.policy_by_name("kleinrock"), "rates")
+    )
+    add(
+        "policy_parameters",
+        "policy",
+        {"bogus": "bogus", "int": 5, "list": [], "None": None, "1MB": "x" * MB},
+        lambda v: s.policy_parameters(v),
+    )
     return cases
 
 
@@ -3160,6 +3169,7 @@ DRIVEN: frozenset[str] = frozenset(
         "parse_scenario",
         "patience_observations",
         "policy_by_name",
+        "policy_parameters",
         "rank_variants",
         "read_forecast",
         "replay_scenario",

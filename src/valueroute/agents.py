@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # ships no type hints
 
+from valueroute._parameters import build
 from valueroute.errors import (
     CapacityError,
     ClockError,
@@ -1383,9 +1384,4 @@ def selection_by_name(name: str, **params: Any) -> AgentSelection:
         raise InvalidInputError(
             f"strategy name: got {bounded_repr(name)} (expected one of {sorted(_BY_NAME)})"
         )
-    try:
-        return factory(**params)
-    except TypeError as exc:
-        raise InvalidInputError(
-            f"strategy {name!r}: got parameters {bounded_repr(sorted(params))} ({str(exc)[:200]})"
-        ) from None
+    return build(f"strategy {name!r}", factory, params)

@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
+from valueroute._parameters import build, parameters_of
 from valueroute.errors import InvalidInputError, PolicyError, bounded_repr
 from valueroute.models import MIN_RAMP_EVERY
 from valueroute.task import Task
@@ -71,6 +72,7 @@ __all__ = [
     "as_policy",
     "explain",
     "policy_by_name",
+    "policy_parameters",
 ]
 
 _INF = math.inf
@@ -1322,12 +1324,21 @@ def policy_by_name(name: str, **params: Any) -> Policy:
         raise InvalidInputError(
             f"policy: got {_shown(name)} (expected one of {sorted(_FACTORIES)})"
         )
-    try:
-        return factory(**params)
-    except TypeError as exc:
+    return build(f"policy {name!r}", factory, params)
+
+
+def policy_parameters(name: str) -> tuple[str, ...]:
+    """The parameters the built-in policy ``name`` takes, in its signature's order.
+
+    >>> policy_parameters("aging_priority")[0]
+    'seconds_per_point'
+    """
+    factory = _FACTORIES.get(name) if isinstance(name, str) else None
+    if factory is None:
         raise InvalidInputError(
-            f"policy {_shown(name)}: got parameters {_shown(sorted(params))} ({_clip(str(exc))})"
-        ) from None
+            f"policy: got {_shown(name)} (expected one of {sorted(_FACTORIES)})"
+        )
+    return tuple(parameters_of(factory)[0])
 
 
 # ---------------------------------------------------------------------- explanations
