@@ -52,6 +52,7 @@ from valueroute.task import Task
 
 __all__ = [
     "NO_DUE_SCORE",
+    "POLICY_NAMES",
     "AgingPriority",
     "CMu",
     "CMuTheta",
@@ -1304,6 +1305,10 @@ _FACTORIES: dict[str, Callable[..., Policy]] = {
     "value_at_risk": ValueAtRisk,
     "composite": _composite_from_config,
 }
+
+
+POLICY_NAMES: frozenset[str] = frozenset(_FACTORIES)
+"""The names :func:`policy_by_name` builds."""
 
 
 def policy_by_name(name: str, **params: Any) -> Policy:

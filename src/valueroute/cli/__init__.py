@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
-import inspect
 import json
 import math
 import os
@@ -166,20 +165,15 @@ def policy_option(text: str) -> str | dict[str, Any]:
     name, colon, rest = text.partition(":")
     if not colon or "=" not in rest:
         return text
-    from valueroute.scoring import _FACTORIES
+    from valueroute.scoring import POLICY_NAMES, policy_parameters
 
-    if name not in _FACTORIES:
+    if name not in POLICY_NAMES:
         raise argparse.ArgumentTypeError(
             f"got {shown(text)}: {shown(name)} is not a built-in policy"
-            f"{_did_you_mean(name, _FACTORIES)} (expected NAME:KEY=VALUE[,KEY=VALUE] with NAME "
-            f"one of {', '.join(sorted(_FACTORIES))}; parameters are for built-in policies)"
+            f"{_did_you_mean(name, POLICY_NAMES)} (expected NAME:KEY=VALUE[,KEY=VALUE] with NAME "
+            f"one of {', '.join(sorted(POLICY_NAMES))}; parameters are for built-in policies)"
         )
-    signature = inspect.signature(_FACTORIES[name])
-    keys = [
-        p.name
-        for p in signature.parameters.values()
-        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    ]
+    keys = list(policy_parameters(name))
     setting: dict[str, Any] = {"policy": name, "label": text[:_SHOWN_CHARACTERS]}
     for pair in _split_top_level(rest):
         key, equals, value = pair.partition("=")
