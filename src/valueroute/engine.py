@@ -78,6 +78,7 @@ from valueroute.errors import (
     UnknownTaskError,
     ValueRouteError,
     VersionConflictError,
+    bounded_repr,
 )
 from valueroute.events import Event, EventKind
 from valueroute.models import MAX_SECONDS, MAX_SKILL_NAME, MAX_SKILLS, AgentSpec, TaskSpec
@@ -95,7 +96,14 @@ from valueroute.scoring import explain as explain_score
 from valueroute.task import RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
 
-__all__ = ["ContinuousRelaxation", "Engine", "Offer", "RelaxationStep", "StarvationGuard"]
+__all__ = [
+    "ContinuousRelaxation",
+    "Engine",
+    "EngineStatistics",
+    "Offer",
+    "RelaxationStep",
+    "StarvationGuard",
+]
 
 _INF = math.inf
 
@@ -345,6 +353,56 @@ def _command(
 
 
 Subscriber = Callable[[Event], None]
+
+
+class EngineStatistics(dict[str, Any]):
+    """The engine's real-time counters (a plain dict), with tables for pandas."""
+
+    def to_pandas(self, table: Literal["types", "agents"] = "types") -> Any:
+        """A pandas DataFrame: ``"types"``, one row per task type (waiting,
+        oldest age in seconds, and each event count), or ``"agents"``, one row
+        per agent (state, occupancy, tasks handled, load per channel).
+
+        pandas is optional (the ``pandas`` extra); without it this raises
+        :class:`~valueroute.errors.InvalidInputError` naming the extra.
+        """
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "to_pandas needs pandas: pip install 'valueroute[pandas]'",
+                [("pandas", None, "installed")],
+            ) from None
+        if table == "types":
+            names = sorted(set(self["waiting"]) | set(self["oldest_age"]) | set(self["by_type"]))
+            counted = sorted({what for counts in self["by_type"].values() for what in counts})
+            rows = [
+                {
+                    "task_type": name,
+                    "waiting": self["waiting"].get(name, 0),
+                    # NaN: nothing of this type waits, so there is no oldest.
+                    "oldest_age_s": self["oldest_age"].get(name, float("nan")),
+                    **{what: self["by_type"].get(name, {}).get(what, 0) for what in counted},
+                }
+                for name in names
+            ]
+            return pd.DataFrame(rows).set_index("task_type")
+        if table == "agents":
+            rows = [
+                {
+                    "agent": agent,
+                    "state": figures["state"],
+                    "occupancy": figures["occupancy"],
+                    "tasks_handled": figures["tasks_handled"],
+                    **{f"load_{channel}": load for channel, load in figures["load"].items()},
+                }
+                for agent, figures in self["agents"].items()
+            ]
+            return pd.DataFrame(rows).set_index("agent")
+        raise InvalidInputError(
+            f"table: got {bounded_repr(table)} (expected 'types' or 'agents')",
+            [("table", bounded_repr(table), "'types' or 'agents'")],
+        )
 
 
 class StarvationGuard:
@@ -2049,8 +2107,13 @@ class Engine:
         result["agent"] = None if holder is None else holder.id
         return result
 
-    def statistics(self) -> dict[str, Any]:
-        """Real-time counters: waiting per type with the oldest age, and per-type event counts."""
+    def statistics(self) -> EngineStatistics:
+        """Real-time counters: waiting per type with the oldest age, and per-type event counts.
+
+        A dict (``time``, ``open``, ``waiting``, ``oldest_age``, ``offered``,
+        ``by_type``, ``agents``) with :meth:`EngineStatistics.to_pandas` for
+        tables of task types and agents.
+        """
         now = max(self._read_clock(), self._now)
         waiting = self._list.counts("type")
         oldest: dict[str, float] = {}
@@ -2061,14 +2124,14 @@ class Engine:
         per_type: dict[str, dict[str, int]] = {}
         for (what, kind), count in self._stat_items():
             per_type.setdefault(kind, {})[what] = count
-        return {
-            "time": now,
-            "open": len(self._tasks),
-            "waiting": {str(k): v for k, v in waiting.items()},
-            "oldest_age": oldest,
-            "offered": len(self._offers),
-            "by_type": per_type,
-            "agents": {
+        return EngineStatistics(
+            time=now,
+            open=len(self._tasks),
+            waiting={str(k): v for k, v in waiting.items()},
+            oldest_age=oldest,
+            offered=len(self._offers),
+            by_type=per_type,
+            agents={
                 agent.id: {
                     "state": agent.state.value,
                     "load": dict(agent.load),
@@ -2077,7 +2140,7 @@ class Engine:
                 }
                 for agent in self._pool
             },
-        }
+        )
 
     # ================================================================ identity
 
