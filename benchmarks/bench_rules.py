@@ -210,6 +210,7 @@ def hand_written_keyed() -> Any:
             task.value,
             task.due,
             task.ramp,
+            task.calendar,
         ) = baseline
         fired: list[str] = []
         horizon = inf
