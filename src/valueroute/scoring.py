@@ -360,9 +360,9 @@ class AgingPriority:
     def segment(self, task: Task, now: float) -> Segment:
         """The score's piece at ``now``: slope 1/seconds_per_point, 0 while the calendar is shut."""
         rate = self._rate
-        calendar = task.calendar
-        if calendar is None or not self._working:
+        if not self._working or task.calendar is None:
             return Segment(task.priority - task.created * rate, rate)
+        calendar = task.calendar
         base, slope, until = _piece(calendar, now)
         w_created = calendar.working_time(task.created)
         return Segment(task.priority + (base - w_created) * rate, slope * rate, until)

@@ -203,7 +203,7 @@ class TaskList:
         group = self._by_requirements.get(id(skills))
         if group is not None and group.requirements is skills and group.channel == channel:
             return group
-        if not isinstance(skills, Mapping):
+        if type(skills) is not dict and not isinstance(skills, Mapping):
             raise InvalidInputError(
                 f"skills: got {bounded_repr(skills)} of type {type(skills).__name__} "
                 "(expected a mapping of skill names to minimum levels)"
@@ -489,17 +489,22 @@ class TaskList:
         Raises :class:`~valueroute.errors.DuplicateTaskError` if the id is
         already open. A failure changes nothing.
         """
-        if not isinstance(item, TaskSpec | Task):
-            raise InvalidInputError(
-                f"item: got {bounded_repr(item)} of type {type(item).__name__} "
-                "(expected a TaskSpec or a Task record)"
-            )
+        if type(item) is not TaskSpec:
+            if isinstance(item, Task):
+                if item.id in self._tasks:
+                    raise DuplicateTaskError(
+                        f"task id {bounded_repr(item.id)} is already open (expected a new id)"
+                    )
+                return self._add_record(item, now)
+            if not isinstance(item, TaskSpec):
+                raise InvalidInputError(
+                    f"item: got {bounded_repr(item)} of type {type(item).__name__} "
+                    "(expected a TaskSpec or a Task record)"
+                )
         if item.id in self._tasks:
             raise DuplicateTaskError(
                 f"task id {bounded_repr(item.id)} is already open (expected a new id)"
             )
-        if isinstance(item, Task):
-            return self._add_record(item, now)
         if item.calendar is not None or item.due_in is not None:
             raise _needs_engine(item)
         self._tick(now)
@@ -721,7 +726,11 @@ class TaskList:
         slopes among their tasks, plus O(log n) per piece that ended by
         ``now`` (once at the engine's pace; again after a look ahead).
         """
-        self._look(now)
+        breakpoints = self._breakpoints
+        if now != self._now or self._undo or (breakpoints and breakpoints[0][0] <= now):
+            # At the list's own time with nothing due and nothing looked ahead
+            # (the engine's every decision) there is nothing to check or re-file.
+            self._look(now)
         # Candidates compare as (-score, created, seq): score first, then
         # age, then submission order. The score key is a float computed per
         # bucket head; tuples are built only to break exact ties.
