@@ -13,8 +13,10 @@ that stops at a cap, a penalty when the due time passes) ends its segment at
 the bend, and the list re-files the task there.
 
 Times are float seconds. With epoch-based times (about 1.7e9 s) the base of a
-sloped segment is large, and scores carry an absolute rounding error of about
-1e-9 per unit of slope: far below any difference a business rule expresses.
+sloped segment is large, and scores carry an absolute rounding error of at
+most about 3 × 2**-53 × slope × t: up to 6e-7 per unit of slope at t ≈ 1.8e9 s
+(docs/tasklist.md, "Rounding"), far below any difference a business rule
+expresses.
 
 Built-in policies (``docs/scoring.md`` gives formulas and sources):
 
