@@ -99,6 +99,7 @@ class WaitHistogram:
         self.bins = [0] * (self.SIZE + 1)
 
     def add(self, seconds: float) -> None:
+        """Count one wait of ``seconds`` (0 or less counts as no wait). O(1)."""
         self.count += 1
         if seconds <= 0.0:
             self.zeros += 1
@@ -110,6 +111,7 @@ class WaitHistogram:
         self.bins[min(index, self.SIZE)] += 1
 
     def merge(self, other: WaitHistogram) -> None:
+        """Add ``other``'s recorded waits to these. O(bins)."""
         self.zeros += other.zeros
         self.count += other.count
         self.bins = [a + b for a, b in zip(self.bins, other.bins, strict=True)]
@@ -147,6 +149,7 @@ class TypeStats:
         "handle_sum",
         "offered",
         "queue_area",
+        "refused_closed",
         "retrials",
         "value_abandoned",
         "value_late",
@@ -166,6 +169,7 @@ class TypeStats:
         self.completed = 0
         self.retrials = 0
         self.forwarded = 0
+        self.refused_closed = 0
         self.handle_sum = 0.0
         self.wait_answered_sum = 0.0
         self.wait_abandoned_sum = 0.0
@@ -176,6 +180,7 @@ class TypeStats:
         self.waits = WaitHistogram()
 
     def merge(self, other: TypeStats) -> None:
+        """Add ``other``'s counters, sums and waits to these (for the ``"all"`` row)."""
         for name in self.__slots__:
             if name == "waits":
                 self.waits.merge(other.waits)
@@ -209,6 +214,7 @@ class TypeStats:
             "completed": float(self.completed),
             "retrials": float(self.retrials),
             "forwarded": float(self.forwarded),
+            "refused_closed": float(self.refused_closed),
             "service_level": _ratio(self.answered_within, base),
             "p_wait": _ratio(self.delayed, self.offered),
             "abandonment_rate": _ratio(self.abandoned, closed),
@@ -235,6 +241,7 @@ KPI_NAMES: tuple[str, ...] = tuple(
 
 
 # ---------------------------------------------------------------- confidence intervals
+
 
 def _normal_quantile(p: float) -> float:
     # Acklam's rational approximation refined by one Halley step: |error| < 1e-12.
@@ -414,6 +421,7 @@ class ReplicationResult:
     events: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """A plain dict of every field (JSON-ready once NaN is handled)."""
         return {
             "replication": self.replication,
             "seed": self.seed,

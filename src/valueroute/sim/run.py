@@ -53,6 +53,7 @@ class InlineExecutor(Executor):
     """Runs each submitted call at once in the calling thread (serial replications)."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn(*args, **kwargs)`` now; a future holding its result or exception."""
         future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
@@ -108,6 +109,7 @@ class SimulationResult:
         return figures[kpi]["mean"]
 
     def to_dict(self, *, replications: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict: scenario, policy, seed, summary, groups (and each replication)."""
         data: dict[str, Any] = {
             "scenario": self.scenario,
             "policy": self.policy,
@@ -555,6 +557,7 @@ class ComparisonResult:
     differences: dict[str, dict[str, dict[str, dict[str, float]]]]
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the baseline, each policy's result, the differences."""
         ready: dict[str, Any] = json_ready(
             {
                 "baseline": self.baseline,

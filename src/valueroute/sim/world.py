@@ -164,7 +164,6 @@ class _Kind:
         "priority",
         "queue_since",
         "refuse_closed",
-        "refused_closed",
         "retrial_probability",
         "retry_to",
         "skills",
@@ -185,7 +184,6 @@ class _Kind:
         self.index = index
         self.calendar = calendar
         self.refuse_closed = calendar is not None and task_type.closed == "refuse"
-        self.refused_closed = 0
         self.working_sla = calendar is not None and task_type.sla_clock == "working"
         self.name = task_type.name
         self.channel = task_type.channel
@@ -544,7 +542,7 @@ class World:
             # Refused at the door: never offered, never queued (the draws above
             # are made all the same, so later customers keep theirs).
             if counted:
-                kind.refused_closed += 1
+                kind.stats.refused_closed += 1
             return
         if counted:
             kind.stats.offered += 1
@@ -803,10 +801,6 @@ class World:
             waiting_at_end=sum(waiting_at_end),
             in_service_at_end=sum(in_service_at_end),
         )
-        if any(kind.refuse_closed for kind in self._kinds):
-            for kind in self._kinds:
-                kpis[kind.name]["refused_closed"] = float(kind.refused_closed)
-            kpis["all"]["refused_closed"] = float(sum(k.refused_closed for k in self._kinds))
         intervals = []
         for j in range(self.intervals):
             for kind in self._kinds:
