@@ -376,6 +376,23 @@ def test_the_default_start_is_monday_midnight_in_the_first_calendars_zone() -> N
     assert Scenario.model_validate(scenario(start=expected)).start_instant() == expected
 
 
+def test_the_report_says_which_types_count_working_time_or_refuse_while_closed() -> None:
+    from valueroute.sim import InlineExecutor, simulate
+    from valueroute.sim.report import report_html
+
+    data = scenario()
+    data["task_types"][0].update(sla_clock="working", closed="refuse", name="mail")
+    data["arrivals"][0]["task_type"] = "mail"
+    result = simulate(Scenario.model_validate(data), replications=2, executor=InlineExecutor())
+    page = report_html(result)
+    assert "Service level in working time (answered within T working seconds" in page
+    assert "refused (refused_closed, not offered): mail." in page
+    assert result.summary["mail"]["refused_closed"]["mean"] > 0
+    plain = report_html(simulate(Scenario.model_validate(scenario()), executor=InlineExecutor()))
+    assert "working time" not in plain
+    assert "refused_closed, not offered" not in plain
+
+
 # ------------------------------------------------------------ validation
 
 

@@ -137,6 +137,7 @@ def _simulation_html(result: SimulationResult) -> str:
     body += _one_replication_note(count)
     body.append('<h2 id="kpis">KPIs</h2>')
     body.append(_kpi_table([(None, result)], _HEADLINE))
+    body += _calendar_notes(result.source)
     types = [t for t in (runs[0].kpis if runs else {}) if t != "all"]
     series = [(task_type, runs, task_type) for task_type in types]
     body.append('<h2 id="charts">Per interval</h2>')
@@ -172,6 +173,7 @@ def _comparison_html(comparison: ComparisonResult) -> str:
     ]
     body.append('<h2 id="kpis">KPIs</h2>')
     body.append(_kpi_table(labelled, _HEADLINE))
+    body += _calendar_notes(first.source)
     body.append(f'<h2 id="differences">Paired differences against {_esc(comparison.baseline)}</h2>')
     body.append(_difference_table(comparison, _HEADLINE))
     series = [(label, result.replications, "all") for label, result in results]
@@ -195,6 +197,28 @@ def _comparison_html(comparison: ComparisonResult) -> str:
     ]
     body += _scenario_echo(first.source, routing)
     return _page(f"valueroute policy comparison: {first.scenario}", body)
+
+
+def _calendar_notes(source: Scenario | None) -> list[str]:
+    """Notes on task types whose service level counts working time or that refuse while closed."""
+    if source is None:
+        return []
+    notes = []
+    working = [t.name for t in source.task_types if t.sla_clock == "working"]
+    if working:
+        notes.append(
+            '<p class="note">Service level in working time (answered within T working '
+            "seconds of the type's calendar): "
+            + ", ".join(_esc(name) for name in working)
+            + ".</p>"
+        )
+    refusing = [t.name for t in source.task_types if t.closed == "refuse"]
+    if refusing:
+        notes.append(
+            '<p class="note">Tasks arriving while their calendar is closed are refused '
+            "(refused_closed, not offered): " + ", ".join(_esc(name) for name in refusing) + ".</p>"
+        )
+    return notes
 
 
 def _one_replication_note(count: int) -> list[str]:
