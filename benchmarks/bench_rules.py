@@ -285,6 +285,7 @@ def hand_written() -> Any:
             task.value,
             task.due,
             task.ramp,
+            task.calendar,
         ) = baseline
         fired: list[str] = []
         horizon = inf

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from valueroute.scenarios import load_scenario as load_named_scenario
 from valueroute.errors import InvalidInputError
+from valueroute.scenarios import load_scenario as load_named_scenario
 from valueroute.sim import (
     InlineExecutor,
     ReplicationResult,
