@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from valueroute import AgentSpec, TaskSpec
-from valueroute.journal import DurableEngine, SQLiteStore
+from valueroute.journal import DurableEngine, JournalCorruptError, SQLiteStore
 from valueroute.task import TaskState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -77,6 +77,7 @@ def test_acknowledged_commands_survive_sigkill(tmp_path: Path) -> None:
     path = tmp_path / "crash.journal"
     acknowledged_position = 0
     damaged = 0
+    refused = 0
     last: dict[str, str] = {}
     for kill in range(KILLS):
         sync = "every" if kill % 2 else "group"
@@ -97,13 +98,26 @@ def test_acknowledged_commands_survive_sigkill(tmp_path: Path) -> None:
             mark = store.mark()
             store.close(checkpoint=False)
             assert mark is not None
-            found = DurableEngine.open(copy, make_engine)
-            report = found.report
-            assert report.position + report.lost == max(mark[0], report.position), report
-            assert report.clean == (report.lost == 0), report
-            if report.lost == 0:
-                assert report.position >= acknowledged_position
-            found.close()
+            try:
+                found = DurableEngine.open(copy, make_engine)
+            except JournalCorruptError as exc:
+                # A kill during a checkpoint leaves main-file pages newer than
+                # the damaged frame: SQLite then shows records a compaction
+                # kept without the snapshot it kept them after. Nothing can
+                # rebuild that engine, and opening says so instead of
+                # starting from a wrong one.
+                why = str(exc)
+            else:
+                why = ""
+                report = found.report
+                assert report.position + report.lost == max(mark[0], report.position), report
+                assert report.clean == (report.lost == 0), report
+                if report.lost == 0:
+                    assert report.position >= acknowledged_position
+                found.close()
+            if why:
+                assert "cannot be rebuilt" in why, why
+                refused += 1
             damaged += 1
 
         durable = DurableEngine.open(path, make_engine)
@@ -134,3 +148,4 @@ def test_acknowledged_commands_survive_sigkill(tmp_path: Path) -> None:
         durable.close()
     assert len(last) > KILLS, "the child did too little work between kills to test anything"
     assert damaged > KILLS // 4, "too few kills left a -wal file to damage"
+    assert refused < damaged, "every damaged copy was refused: recovery was never exercised"
