@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -487,3 +488,16 @@ def test_parse_calendar_refuses_what_is_not_text(text: object) -> None:
         parse_calendar(text)  # type: ignore[arg-type]
     with pytest.raises(CalendarError, match="format: got"):
         parse_calendar(CALENDAR_TOML, format="ini")  # type: ignore[arg-type]
+
+
+def test_a_period_running_past_the_tabulated_days_ends_where_it_really_ends() -> None:
+    always = BusinessCalendar(timezone="UTC", hours="24/7")
+    t = 1_790_000_000.0
+    assert always.next_close(t) == math.inf
+    assert always.piece(t)[2] == math.inf
+    closing = BusinessCalendar(timezone="UTC", hours="24/7", holidays=["2027-06-01"])
+    assert closing.next_close(t) == dt.datetime(2027, 6, 1, tzinfo=dt.UTC).timestamp()
+    # The answer does not depend on what an earlier query tabulated.
+    fresh = BusinessCalendar(timezone="UTC", hours="24/7", holidays=["2027-06-01"])
+    fresh.is_open(t + 300 * 86_400)
+    assert fresh.next_close(t) == closing.next_close(t)

@@ -500,10 +500,30 @@ class BusinessCalendar:
         return max(t, self._opens[index])
 
     def next_close(self, t: float) -> float:
-        """The end of the open period containing ``t``, or of the next one. O(log n)."""
+        """The end of the open period containing ``t``, or of the next one. O(log n).
+
+        ``inf`` for a period that does not end in the hundred years searched
+        (a calendar open around the clock).
+        """
         t = self._instant_arg(t, "t")
-        index = self._extend_until_open_after(t)
-        return self._closes[index]
+        return self._close_of(self._extend_until_open_after(t), t)
+
+    def _close_of(self, index: int, t: float) -> float:
+        """The true end of period ``index``: a period that reaches the table's last
+        tabulated day may go on into days not tabulated yet."""
+        while True:
+            assert self._last_day is not None
+            if index < len(self._closes) - 1 or self._closes[index] < self._midnight(
+                self._last_day
+            ):
+                return self._closes[index]
+            if self._hi_t > t + _LONGEST_SEARCH_YEARS * 366 * _DAY or (
+                self._last_day == _TABLE_LAST
+            ):
+                return math.inf
+            opens = self._opens[index]
+            self._extend_beyond(t, math.inf)
+            index = bisect.bisect_right(self._opens, opens) - 1
 
     def piece(self, t: float) -> tuple[float, float, float]:
         """``(base, slope, until)``: ``W(s) == base + slope * s`` for ``t <= s < until``.
@@ -515,7 +535,7 @@ class BusinessCalendar:
         index = self._extend_until_open_after(t)
         opens = self._opens[index]
         if opens <= t:
-            return self._cum[index] - opens, 1.0, self._closes[index]
+            return self._cum[index] - opens, 1.0, self._close_of(index, t)
         return self._cum[index], 0.0, opens
 
     def __repr__(self) -> str:
