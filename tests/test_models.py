@@ -143,3 +143,9 @@ def test_a_misspelt_key_names_the_closest_valid_one() -> None:
 def test_a_misspelt_task_field_is_named_with_a_suggestion() -> None:
     with pytest.raises(InvalidInputError, match="did you mean 'priority'"):
         TaskSpec(id="t", priorty=3)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("key", [None, 5, ("a",)])
+def test_a_mapping_with_a_key_that_is_not_text_is_refused(key: object) -> None:
+    with pytest.raises(InvalidInputError, match="expected field names as text"):
+        TaskSpec.model_validate({key: 1, "id": "t"})

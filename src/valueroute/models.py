@@ -295,6 +295,14 @@ class BoundaryModel(BaseModel):
         by_name: bool | None = None,
     ) -> Self:
         """Validate a mapping or an object; errors are InvalidInputError (named fields)."""
+        if isinstance(obj, Mapping) and _DEPTH.get() == 0:
+            odd = next((key for key in obj if not isinstance(key, str)), None)
+            if odd is not None or any(not isinstance(key, str) for key in obj):
+                raise InvalidInputError(
+                    f"{cls.__name__}: got key {bounded_repr(odd)} of type "
+                    f"{type(odd).__name__} (expected field names as text)",
+                    [("(model)", bounded_repr(odd), "field names as text")],
+                )
         with _boundary(cls.__name__, cls):
             return super().model_validate(
                 obj,
