@@ -481,3 +481,24 @@ def test_a_group_calendar_gives_the_hours_of_a_count() -> None:
     message = error_of(data)
     assert "agent_groups.0" in message
     assert "give count" in message
+
+
+def test_staffing_by_interval_replaces_a_groups_calendar_with_its_headcounts() -> None:
+    from valueroute.sim.staffing import _with_headcounts
+
+    calendar_day = Scenario.model_validate(scenario())
+    counts = [[2] * int(DAY / calendar_day.interval_seconds)]
+    staffed = _with_headcounts(calendar_day, counts, horizon=DAY)  # refused before
+    group = staffed.agent_groups[0]
+    assert group.calendar is None
+    assert group.headcount == counts[0]
+
+
+def test_the_command_line_says_which_thresholds_are_working_time() -> None:
+    from valueroute.cli.sim import _thresholds
+
+    working = scenario()
+    working["task_types"][0]["sla_clock"] = "working"
+    text = _thresholds(Scenario.model_validate(working), 100)
+    assert "calls 60 s of working time" in text
+    assert "of working time" not in _thresholds(Scenario.model_validate(scenario()), 100)

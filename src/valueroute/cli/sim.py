@@ -200,7 +200,11 @@ _FIGURES = ("mean", "half_width", "ci_low", "ci_high", "n")
 
 def _thresholds(scenario: Scenario, width: int) -> str:
     """The service-level threshold T of each type, as the table's note (wrapped to width)."""
-    parts = [f"{name_cell(t.name)} {t.sla_seconds:g} s" for t in scenario.task_types]
+    parts = [
+        f"{name_cell(t.name)} {t.sla_seconds:g} s"
+        + (" of working time" if t.sla_clock == "working" else "")
+        for t in scenario.task_types
+    ]
     text = (
         "SL % = share answered within T ("
         + scenario.service_level_definition

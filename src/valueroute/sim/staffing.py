@@ -797,7 +797,9 @@ def _with_headcounts(
 
     A group's last count stays on through the intervals up to the horizon it
     does not give (the look-ahead of the interval-by-interval search), so the
-    headcount covers the horizon as a scenario requires.
+    headcount covers the horizon as a scenario requires. A group on a business
+    calendar is staffed by these counts instead: the counts say who is on
+    duty in each interval.
     """
     data = scenario.model_dump()
     data["horizon_seconds"] = horizon
@@ -808,6 +810,7 @@ def _with_headcounts(
         group["shifts"] = []
         group["headcount"] = [*counts, *[counts[-1]] * (needed - len(counts))]
         group["interval_minutes"] = None
+        group["calendar"] = None
     return Scenario.model_validate(data)
 
 
