@@ -585,6 +585,13 @@ class SQLiteStore:
                 raise JournalCorruptError(
                     f"SQLite cannot read the snapshot at position {position} ({exc})"
                 ) from None
+            if row is None:
+                # Listed by the index, missing from the table: pages of two
+                # moments (a damaged -wal over a half-checkpointed file).
+                raise JournalCorruptError(
+                    f"the snapshot at position {position} is listed but cannot be read "
+                    "(the file's pages disagree)"
+                )
             yield StoredSnapshot(*row)
 
     def truncate(self, *, through: int) -> int:
@@ -1075,8 +1082,8 @@ class DurableEngine:
             if position == 0 and record.position > 1:
                 raise JournalCorruptError(
                     f"the journal starts at record {record.position} and no snapshot before it "
-                    f"is usable ({report.snapshots_skipped or 'none stored'}): the engine "
-                    "cannot be rebuilt (expected a readable snapshot)",
+                    f"is usable ({report.snapshots_skipped or unreadable or 'none stored'}): "
+                    "the engine cannot be rebuilt (expected a readable snapshot)",
                     report,
                 )
             problem = self._check_record(record, position)
