@@ -794,3 +794,13 @@ def test_flush_after_closing_a_broken_durable_engine_is_a_journal_state_error(
     durable.close()
     with pytest.raises(JournalStateError, match="closed"):
         durable.flush()
+
+
+@pytest.mark.parametrize("command", ["get", "cancel", "hold", "remove_agent"])
+def test_a_huge_integer_id_is_refused_with_a_short_message(command: str, tmp_path: Path) -> None:
+    from valueroute.errors import InvalidInputError
+
+    durable = DurableEngine.open(tmp_path / "j.db", make_engine)
+    with pytest.raises(InvalidInputError, match="<integer of about 5001 digits>"):
+        getattr(durable, command)(10**5000)
+    durable.close()

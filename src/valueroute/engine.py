@@ -51,7 +51,6 @@ import hashlib
 import heapq
 import math
 import numbers
-import reprlib
 import time as _time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
@@ -121,36 +120,12 @@ _R = TypeVar("_R")
 # these only when that fails; messages are built only on failure.
 
 
-class _BoundedRepr(reprlib.Repr):
-    """``repr`` cut short: long strings, big containers and huge integers abbreviated."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxstring = 60
-        self.maxother = 60
-        self.maxlong = 40
-        self.maxlevel = 3
-
-    def repr_int(self, x: int, level: int) -> str:
-        # repr of an int beyond 4,300 digits raises; a message must not.
-        bits = x.bit_length()
-        if bits > 1024:
-            return f"<int of {bits} bits>"
-        return super().repr_int(x, level)
-
-
-_BOUNDED = _BoundedRepr()
-
-
 _SHOWN_LIMIT = 100
 
 
 def _shown(value: object) -> str:
     """A caller's value for a message: its repr, bounded in length whatever the value."""
-    text = _BOUNDED.repr(value)
-    if len(text) > _SHOWN_LIMIT:
-        text = text[: _SHOWN_LIMIT - 3] + "..."
-    return text
+    return bounded_repr(value, _SHOWN_LIMIT)
 
 
 def _refusal(name: str, value: object, expected: str) -> InvalidInputError:

@@ -60,7 +60,6 @@ import contextlib
 import json
 import math
 import os
-import reprlib
 import shutil
 import sqlite3
 import time as _time
@@ -808,8 +807,7 @@ def replay(engine: Engine, records: Sequence[Record], *, clock: list[float]) -> 
 
 def _shown(value: object) -> str:
     """A bounded repr of a user value, for error messages (bounded work too)."""
-    text = reprlib.repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return bounded_repr(value, 60)
 
 
 def _need_id(name: str, value: object, *, optional: bool = False) -> None:
