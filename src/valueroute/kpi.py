@@ -1,0 +1,958 @@
+"""Contact-centre KPIs from the engine's event stream, interval by interval.
+
+One :class:`KpiAggregator` reads :class:`~valueroute.events.Event` s, live
+(:meth:`KpiAggregator.attach` subscribes it to an engine) or from a file
+(:func:`valueroute.journal.import_events` reads what
+:func:`valueroute.journal.export_events` wrote), and :meth:`KpiAggregator.report`
+returns a frozen :class:`KpiReport`: counts per fixed-length interval per
+queue and task type, and per agent.
+
+Tasks are counted in the interval they *arrived* in (their ``task_submitted``
+event), as contact centres report: a call that arrives at 09:29 and is
+answered at 09:31 is answered in the 09:00 half hour. Agent time is split at
+interval boundaries by the clock. Tasks are grouped by the ``queue`` their
+submission event names, or by their type when it names none.
+
+Definitions (the simulator's, ``valueroute.sim.metrics``):
+
+- *offered*: tasks submitted (from ``start`` on); *answered*: tasks that
+  reached an agent (their first ``task_assigned``); *abandoned*: tasks
+  cancelled with a reason in ``abandon_reasons`` before being answered;
+  *abandoned short*: those that waited at most ``short_abandon_seconds``.
+  Tasks cancelled for another reason, expired or rejected are counted apart.
+- *service level* with target T (:attr:`KpiAggregator.sla_seconds` of the
+  task's queue, else of its type, else the default), by
+  ``service_level_definition``: ``offered``: answered within T / (answered +
+  abandoned); ``answered``: answered within T / answered;
+  ``offered_excluding_short``: answered within T / (answered + abandoned −
+  abandoned short). Within means a wait of at most T.
+- *wait*: from the task's creation to its first assignment (the engine's
+  ``wait`` payload) or to its abandonment (``age``); *ASA*: mean wait of
+  answered tasks; *mean wait*: over answered and abandoned tasks; *p_wait*:
+  share of offered tasks not answered at the instant they arrived.
+- *AHT*: mean handle time, assignment to the end of service (the task's
+  wrap-up start, or its completion without wrap-up), of tasks whose service
+  ended; *completed* counts those. Wrap-up is not part of it, as in the
+  simulator.
+- *occupancy* of an agent: seconds holding at least one task (offered,
+  assigned or in wrap-up) / seconds logged in (any state but offline), as
+  :meth:`valueroute.agents.Agent.talk_time` and ``logged_in_time`` count.
+- *value KPIs*: a task's value is the one its latest event carried
+  (``task_submitted``, then ``task_updated``); *value on time*: value of
+  tasks answered by their due time, or without one within T; *value lost
+  late*: value of tasks answered after that; *value lost abandoned*: value of
+  abandoned tasks; *value SLA attainment*: value on time / (on time + late +
+  abandoned). *Value lost expired*: value of expired or rejected tasks
+  (outside the attainment ratio, as the simulator has none).
+
+Memory is O(open tasks + intervals × queues + intervals × agents); one event
+costs O(1), plus O(intervals crossed) when an agent's span ends.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Literal, Protocol, get_args
+
+from valueroute.errors import InvalidInputError, bounded_repr
+from valueroute.events import Event, EventKind
+
+__all__ = [
+    "KPI_EVENT_KINDS",
+    "AgentCounts",
+    "AgentInterval",
+    "EventSource",
+    "KpiAggregator",
+    "KpiCounts",
+    "KpiReport",
+    "QueueInterval",
+    "ServiceLevelDefinition",
+]
+
+ServiceLevelDefinition = Literal["offered", "answered", "offered_excluding_short"]
+"""How the service level's denominator is formed (see the module docstring)."""
+
+_DEFINITIONS: tuple[str, ...] = get_args(ServiceLevelDefinition)
+
+KPI_EVENT_KINDS: frozenset[EventKind] = frozenset(
+    {
+        EventKind.task_submitted,
+        EventKind.task_updated,
+        EventKind.task_offered,
+        EventKind.offer_rejected,
+        EventKind.offer_timed_out,
+        EventKind.offer_revoked,
+        EventKind.task_assigned,
+        EventKind.task_transferred,
+        EventKind.task_wrap_up,
+        EventKind.task_completed,
+        EventKind.task_canceled,
+        EventKind.task_expired,
+        EventKind.task_rejected,
+        EventKind.agent_added,
+        EventKind.agent_removed,
+        EventKind.agent_state_changed,
+    }
+)
+"""The event kinds the aggregator reads; :meth:`KpiAggregator.attach` subscribes to these only."""
+
+
+class EventSource(Protocol):
+    """Anything with the engine's ``subscribe(subscriber, *, kinds=...)``: an
+    :class:`~valueroute.engine.Engine`, a ``DurableEngine``, a ``LockedEngine``."""
+
+    def subscribe(
+        self, subscriber: Callable[[Event], None], *, kinds: Iterable[EventKind | str] | None = None
+    ) -> Callable[[], None]:
+        """Call ``subscriber(event)`` for later events of ``kinds``; returns an unsubscribe."""
+        ...
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class KpiCounts:
+    """Counters and sums of one queue and type over one interval (or added over several).
+
+    Integers count tasks; ``*_seconds`` and ``value_*`` are sums. ``a + b``
+    adds two. :meth:`kpis` turns them into the KPIs of the module docstring.
+    """
+
+    offered: int = 0
+    answered: int = 0
+    answered_within: int = 0
+    answered_at_once: int = 0
+    abandoned: int = 0
+    abandoned_short: int = 0
+    canceled: int = 0
+    expired: int = 0
+    rejected: int = 0
+    completed: int = 0
+    wait_answered_seconds: float = 0.0
+    wait_abandoned_seconds: float = 0.0
+    handle_seconds: float = 0.0
+    value_on_time: float = 0.0
+    value_late: float = 0.0
+    value_abandoned: float = 0.0
+    value_expired: float = 0.0
+
+    def __add__(self, other: KpiCounts) -> KpiCounts:
+        """Field by field sum (for totals over intervals, queues or types)."""
+        if not isinstance(other, KpiCounts):
+            return NotImplemented
+        return KpiCounts(*(getattr(self, name) + getattr(other, name) for name in _COUNT_FIELDS))
+
+    def to_dict(self) -> dict[str, float]:
+        """The counters and sums as a plain dict."""
+        return {name: getattr(self, name) for name in _COUNT_FIELDS}
+
+    def kpis(self, definition: ServiceLevelDefinition = "offered") -> dict[str, float]:
+        """The KPIs under a service-level ``definition``; NaN where undefined (no tasks)."""
+        closed = self.answered + self.abandoned
+        if definition == "offered":
+            base = closed
+        elif definition == "answered":
+            base = self.answered
+        elif definition == "offered_excluding_short":
+            base = closed - self.abandoned_short
+        else:
+            raise _refusal("definition", definition, f"one of {', '.join(_DEFINITIONS)}")
+        value_closed = self.value_on_time + self.value_late + self.value_abandoned
+        return {
+            "offered": float(self.offered),
+            "answered": float(self.answered),
+            "answered_within": float(self.answered_within),
+            "abandoned": float(self.abandoned),
+            "abandoned_short": float(self.abandoned_short),
+            "canceled": float(self.canceled),
+            "expired": float(self.expired),
+            "rejected": float(self.rejected),
+            "completed": float(self.completed),
+            "service_level": _ratio(self.answered_within, base),
+            "p_wait": _ratio(self.offered - self.answered_at_once, self.offered),
+            "abandonment_rate": _ratio(self.abandoned, closed),
+            "asa": _ratio(self.wait_answered_seconds, self.answered),
+            "mean_wait": _ratio(self.wait_answered_seconds + self.wait_abandoned_seconds, closed),
+            "aht": _ratio(self.handle_seconds, self.completed),
+            "value_on_time": self.value_on_time,
+            "value_sla_attainment": _ratio(self.value_on_time, value_closed),
+            "value_lost_late": self.value_late,
+            "value_lost_abandoned": self.value_abandoned,
+            "value_lost_expired": self.value_expired,
+        }
+
+
+_COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(KpiCounts))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCounts:
+    """One agent's figures over one interval (or added over several): ``a + b`` adds two.
+
+    ``offered``: offers made to it; ``answered``: tasks assigned to it;
+    ``completed``: services it ended; ``handle_seconds``: their handle time;
+    ``talk_seconds``: time holding at least one task; ``logged_in_seconds``:
+    time in any state but offline.
+    """
+
+    offered: int = 0
+    answered: int = 0
+    completed: int = 0
+    handle_seconds: float = 0.0
+    talk_seconds: float = 0.0
+    logged_in_seconds: float = 0.0
+
+    def __add__(self, other: AgentCounts) -> AgentCounts:
+        """Field by field sum."""
+        if not isinstance(other, AgentCounts):
+            return NotImplemented
+        return AgentCounts(*(getattr(self, name) + getattr(other, name) for name in _AGENT_FIELDS))
+
+    def to_dict(self) -> dict[str, float]:
+        """The counters and sums as a plain dict."""
+        return {name: getattr(self, name) for name in _AGENT_FIELDS}
+
+    def kpis(self) -> dict[str, float]:
+        """The counters with ``occupancy`` (talk / logged in) and ``aht``; NaN where undefined."""
+        return {
+            "offered": float(self.offered),
+            "answered": float(self.answered),
+            "completed": float(self.completed),
+            "talk_seconds": self.talk_seconds,
+            "logged_in_seconds": self.logged_in_seconds,
+            "occupancy": _ratio(self.talk_seconds, self.logged_in_seconds),
+            "aht": _ratio(self.handle_seconds, self.completed),
+        }
+
+
+_AGENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(AgentCounts))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInterval:
+    """The counts of the tasks of one queue and type that arrived in one interval."""
+
+    interval_start: float
+    queue: str
+    type: str
+    counts: KpiCounts
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInterval:
+    """One agent's figures within one interval of the clock."""
+
+    interval_start: float
+    agent: str
+    counts: AgentCounts
+
+
+TableName = Literal["intervals", "queues", "types", "agents", "agent_intervals"]
+_TABLES: tuple[str, ...] = get_args(TableName)
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport:
+    """What a :class:`KpiAggregator` had counted at ``now``: frozen, plain data.
+
+    ``queue_intervals`` and ``agent_intervals`` are sorted by interval start
+    then name; only intervals with something counted appear. ``open_tasks``
+    maps ``(queue, type)`` to ``(waiting, in_service)``: counted tasks still
+    open at ``now`` (waiting: not in service nor wrap-up).
+    """
+
+    now: float
+    interval_seconds: float
+    service_level_definition: ServiceLevelDefinition
+    queue_intervals: tuple[QueueInterval, ...]
+    agent_intervals: tuple[AgentInterval, ...]
+    open_tasks: Mapping[tuple[str, str], tuple[int, int]]
+    unmatched_events: int
+    """Task events about tasks whose submission the aggregator never saw (not counted)."""
+
+    def _totals(self, key: Callable[[QueueInterval], str]) -> dict[str, dict[str, float]]:
+        sums: dict[str, KpiCounts] = {}
+        waiting: dict[str, list[int]] = {}
+        for row in self.queue_intervals:
+            name = key(row)
+            sums[name] = sums.get(name, _ZERO) + row.counts
+        for (queue, task_type), (queued, serving) in self.open_tasks.items():
+            name = key(QueueInterval(0.0, queue, task_type, _ZERO))
+            sums.setdefault(name, _ZERO)
+            pair = waiting.setdefault(name, [0, 0])
+            pair[0] += queued
+            pair[1] += serving
+        result: dict[str, dict[str, float]] = {}
+        for name in sorted(sums):
+            result[name] = self._with_open(sums[name], waiting.get(name, [0, 0]))
+        every = sum(sums.values(), _ZERO)
+        result["all"] = self._with_open(
+            every,
+            [
+                sum(q for q, _ in self.open_tasks.values()),
+                sum(s for _, s in self.open_tasks.values()),
+            ],
+        )
+        return result
+
+    def _with_open(self, counts: KpiCounts, open_pair: list[int]) -> dict[str, float]:
+        figures = counts.kpis(self.service_level_definition)
+        figures["waiting_at_end"] = float(open_pair[0])
+        figures["in_service_at_end"] = float(open_pair[1])
+        return figures
+
+    def by_queue(self) -> dict[str, dict[str, float]]:
+        """KPIs per queue over the whole report, and ``"all"``. O(rows)."""
+        return self._totals(lambda row: row.queue)
+
+    def by_type(self) -> dict[str, dict[str, float]]:
+        """KPIs per task type over the whole report, and ``"all"``. O(rows)."""
+        return self._totals(lambda row: row.type)
+
+    def by_agent(self) -> dict[str, dict[str, float]]:
+        """Per agent over the whole report: :meth:`AgentCounts.kpis`. O(rows)."""
+        sums: dict[str, AgentCounts] = {}
+        for row in self.agent_intervals:
+            sums[row.agent] = sums.get(row.agent, _NO_AGENT_TIME) + row.counts
+        return {agent: sums[agent].kpis() for agent in sorted(sums)}
+
+    def intervals(self) -> list[dict[str, Any]]:
+        """One plain dict per (interval, queue, type): its start, names, counts and KPIs."""
+        return [
+            {
+                "interval_start": row.interval_start,
+                "queue": row.queue,
+                "type": row.type,
+                **row.counts.kpis(self.service_level_definition),
+            }
+            for row in self.queue_intervals
+        ]
+
+    def agent_rows(self) -> list[dict[str, Any]]:
+        """One plain dict per (interval, agent): its start, the agent and its KPIs."""
+        return [
+            {"interval_start": row.interval_start, "agent": row.agent, **row.counts.kpis()}
+            for row in self.agent_intervals
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every table as plain data (NaN where a KPI is undefined)."""
+        return {
+            "now": self.now,
+            "interval_seconds": self.interval_seconds,
+            "service_level_definition": self.service_level_definition,
+            "intervals": self.intervals(),
+            "queues": self.by_queue(),
+            "types": self.by_type(),
+            "agents": self.by_agent(),
+            "agent_intervals": self.agent_rows(),
+            "unmatched_events": self.unmatched_events,
+        }
+
+    def to_pandas(self, table: TableName = "intervals") -> Any:
+        """A pandas DataFrame of one table: ``"intervals"`` (per interval, queue and
+        type), ``"queues"``, ``"types"``, ``"agents"`` (one row each, with
+        ``"all"``) or ``"agent_intervals"``.
+
+        pandas is optional (the ``pandas`` extra); without it this raises
+        :class:`~valueroute.errors.InvalidInputError` naming the extra.
+        """
+        if not isinstance(table, str) or table not in _TABLES:
+            raise _refusal("table", table, f"one of {', '.join(_TABLES)}")
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                "to_pandas needs pandas: pip install 'valueroute[pandas]'",
+                [("pandas", None, "installed")],
+            ) from None
+        if table == "intervals":
+            return pd.DataFrame(self.intervals())
+        if table == "agent_intervals":
+            return pd.DataFrame(self.agent_rows())
+        totals = {"queues": self.by_queue, "types": self.by_type, "agents": self.by_agent}[table]()
+        label = {"queues": "queue", "types": "type", "agents": "agent"}[table]
+        return pd.DataFrame([{label: name, **figures} for name, figures in totals.items()])
+
+
+_ZERO = KpiCounts()
+_NO_AGENT_TIME = AgentCounts()
+
+
+# ------------------------------------------------------------------ running state
+
+
+class _Cell:
+    """Mutable counters of one (interval, queue, type) while aggregating."""
+
+    __slots__ = _COUNT_FIELDS
+
+    def __init__(self) -> None:
+        for name in _COUNT_FIELDS:
+            setattr(self, name, 0)
+
+    def frozen(self) -> KpiCounts:
+        return KpiCounts(*(getattr(self, name) for name in _COUNT_FIELDS))
+
+
+class _Task:
+    """One open task as the aggregator follows it."""
+
+    __slots__ = (
+        "answered",
+        "arrived",
+        "cell",
+        "due",
+        "group",
+        "holder",
+        "service_start",
+        "target",
+        "value",
+        "wrapping",
+    )
+
+    def __init__(
+        self,
+        cell: _Cell | None,
+        group: tuple[str, str],
+        arrived: float,
+        target: float,
+        value: float,
+        due: float | None,
+    ) -> None:
+        self.cell = cell
+        self.group = group
+        self.arrived = arrived
+        self.target = target
+        self.value = value
+        self.due = due
+        self.answered = False
+        self.holder: str | None = None
+        self.service_start: float | None = None
+        self.wrapping = False
+
+
+class _Agent:
+    """One agent's open spans and per-interval figures."""
+
+    __slots__ = ("held", "holding_since", "intervals", "online_since")
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.holding_since: float | None = None
+        self.online_since: float | None = None
+        # interval index -> [offered, answered, completed, handle, talk, logged_in]
+        self.intervals: dict[int, list[float]] = {}
+
+
+_OFFERED, _ANSWERED, _COMPLETED, _HANDLE, _TALK, _LOGGED = range(6)
+
+
+def _real(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _refusal(field: str, value: object, expected: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{field}: got {bounded_repr(value)} (expected {expected})", [(field, value, expected)]
+    )
+
+
+def _seconds(name: str, value: object, *, positive: bool) -> float:
+    number = _real(value)
+    expected = "a finite number of seconds" + (" > 0" if positive else " >= 0")
+    if number is None or number < 0 or (positive and number == 0):
+        raise _refusal(name, value, expected)
+    return number
+
+
+class KpiAggregator:
+    """Turns engine events into interval KPIs per queue, task type and agent.
+
+    Keyword arguments:
+
+    - ``interval_seconds``: length of the report intervals (default 1,800: half hours);
+    - ``origin``: an instant on an interval boundary (default 0: intervals
+      start at whole multiples of ``interval_seconds``, so on the hour for
+      epoch seconds in UTC);
+    - ``start``: tasks submitted before it are not counted and agent time
+      before it neither (a warm-up; default ``None``: everything);
+    - ``sla_seconds``: the service-level target T, a number for every task or
+      a mapping from queue or type name to a number, with ``"*"`` for the
+      rest (default 20 s);
+    - ``service_level_definition``: ``"offered"`` (default), ``"answered"``
+      or ``"offered_excluding_short"``;
+    - ``short_abandon_seconds``: abandonments within this wait are short (default 5 s);
+    - ``abandon_reasons``: cancellation reasons that count as abandoned
+      (default ``("abandoned",)``).
+
+    Anything else raises :class:`~valueroute.errors.InvalidInputError` naming the argument.
+    Feed events with :meth:`add` or :meth:`feed` in the engine's order;
+    :meth:`report` gives the figures so far and changes nothing.
+    """
+
+    def __init__(
+        self,
+        *,
+        interval_seconds: float = 1800.0,
+        origin: float = 0.0,
+        start: float | None = None,
+        sla_seconds: float | Mapping[str, float] = 20.0,
+        service_level_definition: ServiceLevelDefinition = "offered",
+        short_abandon_seconds: float = 5.0,
+        abandon_reasons: Iterable[str] = ("abandoned",),
+    ) -> None:
+        self.interval_seconds = _seconds("interval_seconds", interval_seconds, positive=True)
+        origin_number = _real(origin)
+        if origin_number is None:
+            raise _refusal("origin", origin, "a finite time in seconds")
+        self.origin = origin_number
+        if start is None:
+            self.start = -math.inf
+        else:
+            start_number = _real(start)
+            if start_number is None:
+                raise _refusal("start", start, "None or a finite time in seconds")
+            self.start = start_number
+        if isinstance(sla_seconds, Mapping):
+            targets: dict[str, float] = {}
+            for name, target in sla_seconds.items():
+                if not isinstance(name, str):
+                    raise _refusal("sla_seconds", name, "queue or type names as keys")
+                targets[name] = _seconds(f"sla_seconds[{name!r}]", target, positive=False)
+            self._default_target = targets.pop("*", 20.0)
+            self._targets = targets
+        else:
+            self._default_target = _seconds("sla_seconds", sla_seconds, positive=False)
+            self._targets = {}
+        if not isinstance(service_level_definition, str) or (
+            service_level_definition not in _DEFINITIONS
+        ):
+            raise _refusal(
+                "service_level_definition",
+                service_level_definition,
+                f"one of {', '.join(_DEFINITIONS)}",
+            )
+        self.service_level_definition: ServiceLevelDefinition = service_level_definition
+        self.short_abandon_seconds = _seconds(
+            "short_abandon_seconds", short_abandon_seconds, positive=False
+        )
+        if isinstance(abandon_reasons, str | bytes) or not isinstance(abandon_reasons, Iterable):
+            raise _refusal("abandon_reasons", abandon_reasons, "an iterable of reason strings")
+        reasons = tuple(abandon_reasons)
+        for reason in reasons:
+            if not isinstance(reason, str):
+                raise _refusal("abandon_reasons", reason, "reason strings")
+        self.abandon_reasons = frozenset(reasons)
+        self._cells: dict[tuple[int, str, str], _Cell] = {}
+        self._tasks: dict[str, _Task] = {}
+        self._agents: dict[str, _Agent] = {}
+        self._last_seq = -1
+        self._now = -math.inf
+        self._unmatched = 0
+        self._handlers: dict[EventKind, Callable[[Event], None]] = {
+            EventKind.task_submitted: self._submitted,
+            EventKind.task_updated: self._updated,
+            EventKind.task_offered: self._offered,
+            EventKind.offer_rejected: self._unoffered,
+            EventKind.offer_timed_out: self._unoffered,
+            EventKind.offer_revoked: self._unoffered,
+            EventKind.task_assigned: self._assigned,
+            EventKind.task_transferred: self._transferred,
+            EventKind.task_wrap_up: self._wrap_up,
+            EventKind.task_completed: self._completed,
+            EventKind.task_canceled: self._canceled,
+            EventKind.task_expired: self._expired,
+            EventKind.task_rejected: self._expired,
+            EventKind.agent_added: self._agent_state,
+            EventKind.agent_state_changed: self._agent_state,
+            EventKind.agent_removed: self._agent_removed,
+        }
+
+    # ------------------------------------------------------------ feeding
+
+    def attach(self, engine: EventSource) -> Callable[[], None]:
+        """Subscribe to ``engine``'s later events (only :data:`KPI_EVENT_KINDS`).
+
+        Returns the function that unsubscribes. Attach before the first task
+        is submitted: events about tasks submitted earlier are counted in
+        :attr:`KpiReport.unmatched_events` instead.
+        """
+        subscribe = getattr(engine, "subscribe", None)
+        if not callable(subscribe):
+            raise _refusal("engine", engine, "an engine with subscribe(subscriber, kinds=...)")
+        unsubscribe: Callable[[], None] = subscribe(self.add, kinds=KPI_EVENT_KINDS)
+        return unsubscribe
+
+    def feed(self, events: Iterable[Event]) -> int:
+        """:meth:`add` every event of ``events`` in order; returns how many. O(events).
+
+        A refused event raises as :meth:`add` does; the events before it stay counted.
+        """
+        if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+            raise _refusal("events", events, "an iterable of Event")
+        count = 0
+        for event in events:
+            self.add(event)
+            count += 1
+        return count
+
+    def add(self, event: Event) -> None:
+        """Count one event. Events must come in the engine's order: increasing
+        ``seq``, time never going back; kinds outside :data:`KPI_EVENT_KINDS`
+        are passed over. A refused event raises
+        :class:`~valueroute.errors.InvalidInputError` and changes nothing. O(1)
+        (an agent's span ending costs O(intervals it crossed))."""
+        if not isinstance(event, Event):
+            raise _refusal("event", event, "an Event")
+        if event.seq <= self._last_seq:
+            raise _refusal(
+                "event.seq", event.seq, f"a sequence number above the last one, {self._last_seq}"
+            )
+        if event.time < self._now:
+            raise _refusal(
+                "event.time", event.time, f"a time at or after the last one, {self._now}"
+            )
+        handler = self._handlers.get(event.kind)
+        if handler is not None:
+            handler(event)
+        self._last_seq = event.seq
+        self._now = event.time
+
+    # ------------------------------------------------------------ task events
+
+    def _interval(self, time: float) -> int:
+        return math.floor((time - self.origin) / self.interval_seconds)
+
+    def _number(self, event: Event, name: str, *, optional: bool) -> float | None:
+        value = event.data.get(name)
+        if value is None and optional:
+            return None
+        number = _real(value)
+        if number is None:
+            raise _refusal(
+                f"event {event.seq} ({event.kind.value}) data.{name}",
+                value,
+                "a finite number" + (" or None" if optional else ""),
+            )
+        return number
+
+    def _submitted(self, event: Event) -> None:
+        task_id = event.task
+        if task_id is None:
+            raise _refusal(f"event {event.seq} (task_submitted) task", None, "a task id")
+        data = event.data
+        task_type = data.get("type")
+        if not isinstance(task_type, str):
+            raise _refusal(
+                f"event {event.seq} (task_submitted) data.type", task_type, "a type name"
+            )
+        queue = data.get("queue")
+        if queue is None:
+            queue = task_type
+        elif not isinstance(queue, str):
+            raise _refusal(f"event {event.seq} (task_submitted) data.queue", queue, "a queue name")
+        value = self._number(event, "value", optional=False)
+        due = self._number(event, "due", optional=True)
+        target = self._targets.get(queue)
+        if target is None:
+            target = self._targets.get(task_type, self._default_target)
+        cell: _Cell | None = None
+        if event.time >= self.start:
+            key = (self._interval(event.time), queue, task_type)
+            cell = self._cells.get(key)
+            if cell is None:
+                cell = self._cells[key] = _Cell()
+            cell.offered += 1  # type: ignore[attr-defined]
+        assert value is not None
+        self._tasks[task_id] = _Task(cell, (queue, task_type), event.time, target, value, due)
+
+    def _task(self, event: Event) -> _Task | None:
+        task = self._tasks.get(event.task) if event.task is not None else None
+        if task is None:
+            self._unmatched += 1
+        return task
+
+    def _updated(self, event: Event) -> None:
+        task = self._task(event)
+        if task is None:
+            return
+        data = event.data
+        value = self._number(event, "value", optional=True) if "value" in data else None
+        due = self._number(event, "due", optional=True) if "due" in data else task.due
+        if value is not None:
+            task.value = value
+        task.due = due
+
+    def _offered(self, event: Event) -> None:
+        task = self._task(event)
+        if task is None or event.agent is None:
+            return
+        task.holder = event.agent
+        agent = self._agent(event.agent)
+        self._hold(agent, event.time)
+        if event.time >= self.start:
+            self._agent_cell(agent, event.time)[_OFFERED] += 1
+
+    def _unoffered(self, event: Event) -> None:
+        task = self._task(event)
+        if task is None:
+            return
+        self._release(task, event.time)
+
+    def _assigned(self, event: Event) -> None:
+        task = self._task(event)
+        if task is None:
+            return
+        wait = self._number(event, "wait", optional=True)
+        now = event.time
+        if wait is None:
+            wait = now - task.arrived
+        holder = event.agent if event.agent is not None else task.holder
+        if task.holder is None and holder is not None:
+            # An assignment without an offer event before it (a stream that
+            # never had offers): the agent holds the task from now on.
+            task.holder = holder
+            self._hold(self._agent(holder), now)
+        task.service_start = now
+        if holder is not None and now >= self.start:
+            self._agent_cell(self._agent(holder), now)[_ANSWERED] += 1
+        if task.answered:
+            return
+        task.answered = True
+        cell = task.cell
+        if cell is None:
+            return
+        cell.answered += 1  # type: ignore[attr-defined]
+        cell.wait_answered_seconds += wait  # type: ignore[attr-defined]
+        if wait <= 0.0:
+            cell.answered_at_once += 1  # type: ignore[attr-defined]
+        if wait <= task.target:
+            cell.answered_within += 1  # type: ignore[attr-defined]
+        on_time = wait <= task.target if task.due is None else now <= task.due
+        if on_time:
+            cell.value_on_time += task.value  # type: ignore[attr-defined]
+        else:
+            cell.value_late += task.value  # type: ignore[attr-defined]
+
+    def _end_service(self, task: _Task, now: float, *, completed: bool) -> None:
+        start = task.service_start
+        if start is None:
+            return
+        task.service_start = None
+        handle = now - start
+        if task.cell is not None and completed:
+            task.cell.completed += 1  # type: ignore[attr-defined]
+            task.cell.handle_seconds += handle  # type: ignore[attr-defined]
+        elif task.cell is not None:
+            task.cell.handle_seconds += handle  # type: ignore[attr-defined]
+        if task.holder is not None and start >= self.start:
+            figures = self._agent_cell(self._agent(task.holder), start)
+            figures[_HANDLE] += handle
+            if completed:
+                figures[_COMPLETED] += 1
+
+    def _transferred(self, event: Event) -> None:
+        task = self._task(event)
+        if task is None:
+            return
+        self._end_service(task, event.time, completed=False)
+        task.wrapping = False
+        self._release(task, event.time)
+
+    def _wrap_up(self, event: Event) -> None:
+        task = self._task(event)
+        if task is None:
+            return
+        self._end_service(task, event.time, completed=True)
+        task.wrapping = True
+
+    def _completed(self, event: Event) -> None:
+        task = self._tasks.pop(event.task, None) if event.task is not None else None
+        if task is None:
+            self._unmatched += 1
+            return
+        self._end_service(task, event.time, completed=True)
+        self._release(task, event.time)
+
+    def _canceled(self, event: Event) -> None:
+        task = self._closing(event)
+        if task is None:
+            return
+        cell = task.cell
+        if cell is None:
+            return
+        reason = event.data.get("reason")
+        if task.answered or reason not in self.abandon_reasons:
+            cell.canceled += 1  # type: ignore[attr-defined]
+            return
+        wait = self._number(event, "age", optional=True)
+        if wait is None:
+            wait = event.time - task.arrived
+        cell.abandoned += 1  # type: ignore[attr-defined]
+        cell.wait_abandoned_seconds += wait  # type: ignore[attr-defined]
+        cell.value_abandoned += task.value  # type: ignore[attr-defined]
+        if wait <= self.short_abandon_seconds:
+            cell.abandoned_short += 1  # type: ignore[attr-defined]
+
+    def _expired(self, event: Event) -> None:
+        task = self._closing(event)
+        if task is None or task.cell is None:
+            return
+        cell = task.cell
+        if event.kind is EventKind.task_expired:
+            cell.expired += 1  # type: ignore[attr-defined]
+        else:
+            cell.rejected += 1  # type: ignore[attr-defined]
+        cell.value_expired += task.value  # type: ignore[attr-defined]
+
+    def _closing(self, event: Event) -> _Task | None:
+        """The task an event closes without service, taken out (its offer released)."""
+        if event.kind is EventKind.task_canceled or event.kind is EventKind.task_expired:
+            # Validate the payload before anything changes.
+            self._number(event, "age", optional=True)
+        task = self._tasks.pop(event.task, None) if event.task is not None else None
+        if task is None:
+            self._unmatched += 1
+            return None
+        self._release(task, event.time)
+        return task
+
+    # ------------------------------------------------------------ agents
+
+    def _agent(self, agent_id: str) -> _Agent:
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            agent = self._agents[agent_id] = _Agent()
+        return agent
+
+    def _agent_cell(self, agent: _Agent, time: float) -> list[float]:
+        index = self._interval(time)
+        figures = agent.intervals.get(index)
+        if figures is None:
+            figures = agent.intervals[index] = [0, 0, 0, 0.0, 0.0, 0.0]
+        return figures
+
+    def _hold(self, agent: _Agent, now: float) -> None:
+        if agent.held == 0:
+            agent.holding_since = now
+        agent.held += 1
+
+    def _release(self, task: _Task, now: float) -> None:
+        holder = task.holder
+        if holder is None:
+            return
+        task.holder = None
+        agent = self._agent(holder)
+        agent.held -= 1
+        if agent.held == 0 and agent.holding_since is not None:
+            self._span(agent, _TALK, agent.holding_since, now)
+            agent.holding_since = None
+
+    def _span(self, agent: _Agent, slot: int, begin: float, end: float) -> None:
+        self._span_into(agent.intervals, slot, begin, end)
+
+    def _agent_state(self, event: Event) -> None:
+        if event.agent is None:
+            return
+        state = event.data.get("state")
+        if not isinstance(state, str):
+            raise _refusal(
+                f"event {event.seq} ({event.kind.value}) data.state", state, "an agent state name"
+            )
+        agent = self._agent(event.agent)
+        if state == "offline":
+            self._log_out(agent, event.time)
+        elif agent.online_since is None:
+            agent.online_since = event.time
+
+    def _agent_removed(self, event: Event) -> None:
+        if event.agent is not None and event.agent in self._agents:
+            self._log_out(self._agents[event.agent], event.time)
+
+    def _log_out(self, agent: _Agent, now: float) -> None:
+        if agent.online_since is not None:
+            self._span(agent, _LOGGED, agent.online_since, now)
+            agent.online_since = None
+
+    # ------------------------------------------------------------ reporting
+
+    def report(self, *, now: float | None = None) -> KpiReport:
+        """The figures so far, with agents' open spans counted up to ``now``.
+
+        ``now`` defaults to the time of the last event and may not be before
+        it. O(cells + open tasks + agents × intervals); the aggregator is left
+        as it was, so it can go on counting.
+        """
+        if now is None:
+            at = self._now if self._now > -math.inf else self.origin
+        else:
+            number = _real(now)
+            if number is None or number < self._now:
+                raise _refusal("now", now, f"a finite time at or after the last event, {self._now}")
+            at = number
+        length = self.interval_seconds
+        origin = self.origin
+        queues = tuple(
+            QueueInterval(origin + index * length, queue, task_type, cell.frozen())
+            for (index, queue, task_type), cell in sorted(self._cells.items())
+        )
+        open_tasks: dict[tuple[str, str], list[int]] = {}
+        for task in self._tasks.values():
+            if task.cell is None:
+                continue
+            pair = open_tasks.setdefault(task.group, [0, 0])
+            if task.service_start is not None:
+                pair[1] += 1
+            elif not task.wrapping:
+                pair[0] += 1
+        rows: list[AgentInterval] = []
+        for name in sorted(self._agents):
+            agent = self._agents[name]
+            figures = {index: list(values) for index, values in agent.intervals.items()}
+            for slot, since in ((_TALK, agent.holding_since), (_LOGGED, agent.online_since)):
+                if since is not None:
+                    self._span_into(figures, slot, since, at)
+            for index in sorted(figures):
+                offered, answered, completed, handle, talk, logged = figures[index]
+                rows.append(
+                    AgentInterval(
+                        origin + index * length,
+                        name,
+                        AgentCounts(
+                            int(offered), int(answered), int(completed), handle, talk, logged
+                        ),
+                    )
+                )
+        rows.sort(key=lambda row: (row.interval_start, row.agent))
+        return KpiReport(
+            now=at,
+            interval_seconds=length,
+            service_level_definition=self.service_level_definition,
+            queue_intervals=queues,
+            agent_intervals=tuple(rows),
+            open_tasks={group: (pair[0], pair[1]) for group, pair in open_tasks.items()},
+            unmatched_events=self._unmatched,
+        )
+
+    def _span_into(
+        self, figures: dict[int, list[float]], slot: int, begin: float, end: float
+    ) -> None:
+        begin = max(begin, self.start)
+        while begin < end:
+            index = self._interval(begin)
+            boundary = self.origin + (index + 1) * self.interval_seconds
+            stop = end if end < boundary else boundary
+            cell = figures.get(index)
+            if cell is None:
+                cell = figures[index] = [0, 0, 0, 0.0, 0.0, 0.0]
+            cell[slot] += stop - begin
+            begin = stop
