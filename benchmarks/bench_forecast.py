@@ -1,0 +1,199 @@
+"""Forecast accuracy on the Anonymous Bank's full log, month by month (docs/forecasting.md).
+
+Every month from February to October 1999 is predicted whole from the calls
+before its first day; the hours 07:00-22:00 of its Sundays to Thursdays are
+scored against what the log shows. The protocol (months, hours, regular days,
+error measure) was fixed in docs/forecasting.md before measuring. The
+baselines are computed here, in the same run, from the same counts: the
+4-week same-weekday mean and last week's same weekday.
+
+    python benchmarks/bench_forecast.py [--data PATH] [--models profile,seasonal_naive]
+        [--months 2,3,...] [--draws 2000]
+
+Without the full file (``../shared/data`` beside the checkout, or ``--data``)
+it says so and stops with status 0 after writing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from valueroute.calendar import BusinessCalendar
+from valueroute.datasets import load_anonymous_bank
+from valueroute.forecast import MODELS, ArrivalLog, day_kinds, forecast_volumes
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import results_dir  # noqa: E402
+
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "anonymous_bank_1999_calls_clean.csv.gz"
+)
+HOURS = slice(7, 22)
+WORKING = {6, 0, 1, 2, 3}  # Sunday to Thursday (date.weekday(): Monday is 0)
+HOLIDAYS = {"country": "IL"}
+# The bank's opening hours (the data's documentation), closed on public holidays.
+BANK = BusinessCalendar(
+    timezone="Asia/Jerusalem",
+    hours={
+        **{day: [("07:00", "24:00")] for day in ("sun", "mon", "tue", "wed", "thu")},
+        "fri": [("07:00", "14:00")],
+        "sat": [("20:00", "24:00")],
+    },
+    holidays=HOLIDAYS,
+)
+
+
+def month_days(year: int, month: int) -> list[dt.date]:
+    first = dt.date(year, month, 1)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return [first + dt.timedelta(days=i) for i in range((following - first).days)]
+
+
+def baselines(
+    log: ArrivalLog, first: dt.date, days: list[dt.date]
+) -> dict[str, dict[dt.date, np.ndarray]]:
+    """Hourly counts of the 4-week same-weekday mean and of last week, per target day."""
+    observed = set(log.observed_days)
+    before = [first - dt.timedelta(days=i) for i in range(1, 29)]
+    kept = [d for d in before if d in observed]
+    counts = log.counts(kept, interval_minutes=60, task_types=log.task_types).sum(axis=2)
+    by_day = dict(zip(kept, counts, strict=True))
+    mean4: dict[dt.date, np.ndarray] = {}
+    last: dict[dt.date, np.ndarray] = {}
+    for day in days:
+        same = [d for d in kept if d.weekday() == day.weekday()]
+        mean4[day] = np.mean([by_day[d] for d in same], axis=0)
+        last[day] = by_day[max(same)]
+    return {"4-week mean": mean4, "last week": last}
+
+
+def score(
+    predicted: np.ndarray, actual: np.ndarray, lower: np.ndarray | None, upper: np.ndarray | None
+) -> tuple[float, float | None]:
+    error = float(np.abs(predicted - actual).sum() / actual.sum())
+    if lower is None or upper is None:
+        return error, None
+    inside = (actual >= lower) & (actual <= upper)
+    return error, float(inside.mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--months", default="2,3,4,5,6,7,8,9,10")
+    parser.add_argument("--draws", type=int, default=2000)
+    args = parser.parse_args()
+    if not args.data.is_file():
+        print(f"no full log at {args.data}; nothing measured (give --data)")
+        return
+    models = [m for m in args.models.split(",") if m]
+    months = [int(m) for m in args.months.split(",") if m]
+    started = time.perf_counter()
+    log = ArrivalLog.from_calls(load_anonymous_bank(args.data))
+    observed = set(log.observed_days)
+    rows = []
+    for month in months:
+        days = [d for d in month_days(1999, month) if d.weekday() in WORKING and d in observed]
+        first = dt.date(1999, month, 1)
+        kinds = day_kinds(days, holidays=HOLIDAYS)
+        regular = np.array([k == "regular" for k in kinds])
+        actual = log.counts(days, interval_minutes=60, task_types=log.task_types).sum(axis=2)[
+            :, HOURS
+        ]
+        row: dict[str, object] = {
+            "month": f"1999-{month:02d}",
+            "days": len(days),
+            "regular_days": int(regular.sum()),
+            "calls": float(actual.sum()),
+        }
+        for name, table in baselines(log, first, days).items():
+            predicted = np.array([table[d][HOURS] for d in days])
+            row[name] = {
+                "regular": score(predicted[regular], actual[regular], None, None)[0],
+                "all": score(predicted, actual, None, None)[0],
+            }
+        span = len(month_days(1999, month))
+        for model in models:
+            begun = time.perf_counter()
+            forecast = forecast_volumes(
+                log,
+                start=first,
+                days=span,
+                model=model,  # type: ignore[arg-type]
+                calendar=BANK,
+                holidays=HOLIDAYS,
+                eves_like="fri",
+                draws=args.draws,
+                seed=month,
+            )
+            pick = [forecast.days.index(d) for d in days]
+            predicted = forecast.total[pick][:, HOURS]
+            lower = forecast.total_lower[pick][:, HOURS]
+            upper = forecast.total_upper[pick][:, HOURS]
+            regular_error = score(predicted[regular], actual[regular], None, None)[0]
+            all_error, coverage = score(predicted, actual, lower, upper)
+            row[model] = {
+                "regular": regular_error,
+                "all": all_error,
+                "coverage_80": coverage,
+                "seconds": time.perf_counter() - begun,
+            }
+        rows.append(row)
+
+    names = ["4-week mean", "last week", *models]
+    print("Hourly volume error, Sun-Thu 07:00-22:00, regular days / all days; 80 % coverage")
+    print(f"{'month':<8} {'days':>4} " + " ".join(f"{n:>22}" for n in names))
+    for row in rows:
+        cells = []
+        for name in names:
+            cell = row[name]
+            assert isinstance(cell, dict)
+            text = f"{cell['regular']:6.1%} / {cell['all']:6.1%}"
+            if cell.get("coverage_80") is not None:
+                text += f" {cell['coverage_80']:4.0%}"
+            cells.append(f"{text:>22}")
+        print(f"{row['month']:<8} {row['days']:>4} " + " ".join(cells))
+    summary = {}
+    for name in names:
+        cells = [row[name] for row in rows]
+        summary[name] = {
+            key: [float(c[key]) for c in cells if isinstance(c, dict) and c.get(key) is not None]
+            for key in ("regular", "all", "coverage_80")
+        }
+    for model in models:
+        wins = all(
+            row[model]["all"] < min(row["4-week mean"]["all"], row["last week"]["all"])  # type: ignore[index]
+            and row[model]["regular"]  # type: ignore[index]
+            < min(row["4-week mean"]["regular"], row["last week"]["regular"])  # type: ignore[index]
+            for row in rows
+        )
+        print(f"{model}: better than both baselines on regular and all days in every month: {wins}")
+    out = results_dir() / "bench_forecast.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "bench_forecast",
+                "protocol": "docs/forecasting.md",
+                "months": rows,
+                "summary": summary,
+                "seconds": time.perf_counter() - started,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
