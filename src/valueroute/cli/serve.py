@@ -1,0 +1,137 @@
+"""``valueroute serve``: run the engine as a durable HTTP service.
+
+Also runnable as ``python -m valueroute.cli.serve`` with the same options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from valueroute.cli import integer
+from valueroute.errors import InvalidInputError, ValueRouteError
+
+__all__ = ["main", "register", "run_serve"]
+
+
+def _add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        default=Path("valueroute-journal.sqlite"),
+        help="the SQLite journal: created if missing, recovered on start "
+        "(default: valueroute-journal.sqlite)",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: 127.0.0.1, loopback only; any other address "
+        "needs --tokens)",
+    )
+    parser.add_argument(
+        "--port",
+        type=integer(low=0, high=65535),
+        default=8080,
+        help="port to bind, 0 for any free one (default: 8080)",
+    )
+    parser.add_argument(
+        "--tokens",
+        type=Path,
+        default=None,
+        help="TOML token file: [tokens] 'token' = 'role' or { role = 'agent', agent = 'id' } "
+        "(default: none, every request acts as admin: loopback only)",
+    )
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        help="rule file (.toml, .json, .yaml) the engine starts with (default: none)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML configuration: [engine] options, [policy] name and params, [limits] "
+        "(default: the engine's defaults)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("critical", "error", "warning", "info", "debug"),
+        default="warning",
+        help="uvicorn's log level (default: warning); tokens are never logged",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``serve`` to the ``valueroute`` command line."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the engine as a durable HTTP service",
+        description="Serve the engine over HTTP with a durable journal, bearer tokens, an "
+        "event stream and a supervisor page. Stops cleanly on SIGTERM.",
+    )
+    _add_options(parser)
+    parser.set_defaults(run=run_serve)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    try:
+        from valueroute.serve import ServeSettings, load_config, load_tokens
+    except ImportError as exc:
+        raise InvalidInputError(
+            f'serve: the serve extra is not installed (pip install "valueroute[serve]"): {exc}'
+        ) from None
+    options: dict[str, Any] = {}
+    if args.config is not None:
+        options.update(load_config(args.config))
+    if args.rules is not None:
+        if not args.rules.is_file():
+            raise InvalidInputError(
+                f"--rules: got {str(args.rules)!r} (expected a readable rule file)",
+                [("--rules", str(args.rules), "a readable rule file")],
+            )
+        options["rules"] = args.rules
+    tokens = None if args.tokens is None else load_tokens(args.tokens)
+    settings = ServeSettings(
+        journal=args.journal, host=args.host, port=args.port, tokens=tokens, **options
+    )
+    # Built once now so a wrong option or rule file is refused before binding.
+    settings.build_engine(lambda: 0.0)
+    return settings
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM or SIGINT; returns 0 after a clean stop."""
+    settings = _settings(args)
+    from valueroute.serve import run
+
+    try:
+        return run(settings, log_level=args.log_level)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"--host/--port: cannot listen on {settings.host}:{settings.port} ({exc.strerror})",
+            [("--port", settings.port, "a free port")],
+        ) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m valueroute.cli.serve``: the ``serve`` subcommand on its own.
+
+    Same options and exit codes as ``valueroute serve``: 0 after a clean
+    stop, 2 with one line on stderr when an option or file is refused.
+    """
+    parser = argparse.ArgumentParser(prog="valueroute serve")
+    _add_options(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_serve(args)
+    except ValueRouteError as exc:
+        print(f"valueroute serve: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

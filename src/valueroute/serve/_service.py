@@ -1,0 +1,326 @@
+"""The engine inside the service: one durable engine, one event loop, group commit, events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from valueroute.commands import COMMANDS, Command, NoArguments
+from valueroute.engine import Engine
+from valueroute.errors import ValueRouteError
+from valueroute.events import Event
+from valueroute.journal import DurableEngine, Record, replay
+from valueroute.models import BoundaryModel
+from valueroute.serve._settings import ServeSettings
+
+__all__ = ["EngineService", "ServiceUnavailableError"]
+
+_T = TypeVar("_T")
+
+# The service decides when to commit: never the durable engine by itself.
+_NEVER_BY_COUNT = 1 << 40
+_NEVER_BY_AGE = 1e12
+_MAX_TIMER_SLEEP = 60.0
+
+StoredEvent = tuple[int, str, str]
+"""An event ready to send: sequence number, kind and JSON text."""
+
+
+class ServiceUnavailableError(ValueRouteError, RuntimeError):
+    """The service cannot take the request now: starting, stopping, or its journal failed.
+
+    ``retry_after`` is the number of seconds a client should wait, or ``None``
+    when retrying this process will not help (the journal failed: restart it).
+    """
+
+    def __init__(self, message: str, retry_after: int | None = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class EngineService:
+    """A :class:`~valueroute.journal.DurableEngine` driven from one asyncio event loop.
+
+    Commands run one at a time on the loop, each to completion without
+    awaiting (the engine is a single-writer state machine); their records wait
+    in the durable engine's buffer. A committer task commits everything
+    waiting in one transaction (one fsync), then releases every request whose
+    command it committed and publishes their events. While a commit is
+    running, new commands wait for it (the journal is written from one place
+    at a time), and the requests arriving meanwhile form the next group. A
+    request is answered only after its command's commit: acknowledged means
+    durable.
+    """
+
+    def __init__(self, settings: ServeSettings) -> None:
+        """A service for ``settings``; :meth:`start` opens the journal."""
+        self.settings = settings
+        self._durable: DurableEngine | None = None
+        self._lock = asyncio.Lock()
+        self._dirty = asyncio.Event()
+        self._commit: asyncio.Future[int] | None = None
+        self._unpublished: list[Event] = []
+        self._events: list[StoredEvent] = []
+        self._events_base = 1
+        self._news = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._closing = False
+        self._failed: str | None = None
+        self.in_flight = 0
+        self.streams = 0
+        self.commits = 0
+        self.committed_commands = 0
+        self.start_error: BaseException | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def durable(self) -> DurableEngine:
+        """The durable engine (once started)."""
+        if self._durable is None:
+            raise ServiceUnavailableError("the service is starting (expected it started)")
+        return self._durable
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for views."""
+        return self.durable.engine
+
+    @property
+    def ready(self) -> bool:
+        """Whether commands are being taken."""
+        return self._durable is not None and not self._stopping and self._failed is None
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a shutdown has begun."""
+        return self._stopping
+
+    @property
+    def failure(self) -> str | None:
+        """Why the service stopped taking commands after a journal failure, if it did."""
+        return self._failed
+
+    async def start(self) -> None:
+        """Open the journal (recovering the engine), then start the committer and timer tasks."""
+        settings = self.settings
+        durable = await asyncio.to_thread(
+            DurableEngine.open,
+            settings.journal,
+            settings.build_engine,
+            sync="group",
+            group_size=_NEVER_BY_COUNT,
+            group_seconds=_NEVER_BY_AGE,
+        )
+        self._durable = durable
+        self._events_base = durable.engine.event_count + 1
+        durable.subscribe(self._unpublished.append)
+        durable.watch_wakeup(lambda _at: self._wake.set())
+        self._tasks = [
+            asyncio.create_task(self._committer(), name="valueroute-committer"),
+            asyncio.create_task(self._timers(), name="valueroute-timers"),
+        ]
+
+    def begin_shutdown(self) -> None:
+        """Stop taking commands and end event streams; what is in flight still commits."""
+        self._stopping = True
+        self._wake.set()
+        self._announce()
+
+    async def stop(self) -> None:
+        """Commit what waits, snapshot (``snapshot_on_stop``) and close the journal."""
+        self.begin_shutdown()
+        self._closing = True
+        self._dirty.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        durable = self._durable
+        if durable is None:
+            return
+        async with self._lock:
+            if self._failed is None:
+                await asyncio.to_thread(durable.flush)
+                if self.settings.snapshot_on_stop:
+                    await asyncio.to_thread(durable.snapshot)
+            await asyncio.to_thread(durable.close)
+
+    # ------------------------------------------------------------ commands
+
+    def _check_running(self) -> None:
+        if self._failed is not None:
+            raise ServiceUnavailableError(
+                f"the journal failed ({self._failed}); restart the service to recover",
+                retry_after=None,
+            )
+        if self._stopping:
+            raise ServiceUnavailableError("the service is shutting down (expected a running one)")
+        if self._durable is None:
+            raise ServiceUnavailableError("the service is starting (expected it started)")
+
+    async def execute(
+        self,
+        command: Command,
+        arguments: BoundaryModel,
+        render: Callable[[Engine, Any], _T],
+        *,
+        before: Callable[[Engine], Any] | None = None,
+    ) -> tuple[_T, Any]:
+        """Run a state-changing command; return ``(render(engine, result), before(engine))``
+        once the command is durable.
+
+        ``before`` runs just ahead of the command (authorisation checks that
+        read the engine, and what a response needs to know of the state
+        before). Refusals raise the engine's errors and change nothing.
+        """
+        self._check_running()
+        async with self._lock:
+            self._check_running()
+            durable = self.durable
+            seen = None if before is None else before(durable.engine)
+            result = command.invoke(durable, arguments)
+            view = render(durable.engine, result)
+            waiting = self._commit_future()
+        await asyncio.shield(waiting)
+        return view, seen
+
+    async def read(self, render: Callable[[Engine], _T]) -> _T:
+        """A view of the engine, returned once everything it shows is durable."""
+        if self._failed is not None:
+            self._check_running()
+        durable = self.durable
+        view = render(durable.engine)
+        if durable.position > durable.durable_position and self._commit is not None:
+            await asyncio.shield(self._commit)
+        return view
+
+    def _commit_future(self) -> asyncio.Future[int]:
+        if self._commit is None:
+            self._commit = asyncio.get_running_loop().create_future()
+            self._dirty.set()
+        return self._commit
+
+    async def _committer(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._commit_waiting()
+            if self._closing and self._commit is None:
+                return
+
+    async def _commit_waiting(self) -> None:
+        durable = self.durable
+        async with self._lock:
+            future, self._commit = self._commit, None
+            events = self._unpublished[:]
+            self._unpublished.clear()
+            waiting = durable.position - durable.durable_position
+            try:
+                if waiting:
+                    await asyncio.to_thread(durable.flush)
+            except Exception as exc:  # noqa: BLE001 - any store failure stops the service
+                self._failed = f"{type(exc).__name__}: {exc}"
+                if future is not None:
+                    future.set_exception(
+                        ServiceUnavailableError(
+                            f"the journal failed ({self._failed}); the command may not be "
+                            "durable: restart the service and read the state back",
+                            retry_after=None,
+                        )
+                    )
+                    # Retrieved here so an unawaited failure is not reported twice.
+                    future.exception()
+                self._announce()
+                return
+        if waiting:
+            self.commits += 1
+            self.committed_commands += waiting
+        self._publish(events)
+        if future is not None:
+            future.set_result(durable.durable_position)
+
+    async def _timers(self) -> None:
+        """Sleep until the engine's next wakeup, then run ``advance`` like any command."""
+        advance = COMMANDS["advance"]
+        nothing = NoArguments()
+        while not self._stopping:
+            self._wake.clear()
+            delay = min(self.durable.next_wakeup() - time.time(), _MAX_TIMER_SLEEP)
+            if delay > 0 or math.isnan(delay):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.0))
+                continue
+            try:
+                await self.execute(advance, nothing, lambda _engine, fired: fired)
+            except ServiceUnavailableError:
+                return
+
+    # ------------------------------------------------------------ events
+
+    def _publish(self, events: list[Event]) -> None:
+        if not events:
+            return
+        stored = self._events
+        stored.extend((event.seq, event.kind.value, event.to_json()) for event in events)
+        excess = len(stored) - self.settings.limits.event_buffer
+        if excess > 0:
+            del stored[:excess]
+            self._events_base += excess
+        self._announce()
+
+    def _announce(self) -> None:
+        news, self._news = self._news, asyncio.Event()
+        news.set()
+
+    @property
+    def news(self) -> asyncio.Event:
+        """Set when events are next published (or the service stops)."""
+        return self._news
+
+    @property
+    def last_published(self) -> int:
+        """Sequence number of the latest event published to streams."""
+        return self._events_base + len(self._events) - 1
+
+    @property
+    def oldest_buffered(self) -> int:
+        """Sequence number of the oldest event still held in memory."""
+        return self._events_base
+
+    def events_after(self, after: int) -> list[StoredEvent]:
+        """Published events held in memory with sequence numbers above ``after``. O(result)."""
+        start = max(after + 1 - self._events_base, 0)
+        return self._events[start:]
+
+    async def backfill(self, after: int, before: int) -> list[StoredEvent] | None:
+        """Events ``after < seq < before`` rebuilt by replaying the journal on a fresh engine.
+
+        ``None`` when the journal no longer holds its first records (the
+        events are gone). O(journal): the whole journal is replayed.
+        """
+        durable = self.durable
+        async with self._lock:
+            records: list[Record] = list(durable.store.read(after=0))
+        if not records or records[0].position != 1:
+            return [] if not records and before <= 1 else None
+
+        def rebuild() -> list[StoredEvent]:
+            clock = [0.0]
+            engine = self.settings.build_engine(lambda: clock[0])
+            found: list[StoredEvent] = []
+
+            def keep(event: Event) -> None:
+                if after < event.seq < before:
+                    found.append((event.seq, event.kind.value, event.to_json()))
+
+            engine.subscribe(keep)
+            replay(engine, records, clock=clock)
+            return found
+
+        return await asyncio.to_thread(rebuild)
