@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from valueroute import AgentSpec, Engine, RelaxationStep, TaskSpec
 from valueroute._snapshot import restore, snapshot
 from valueroute.agents import RoundRobin
@@ -36,6 +38,7 @@ from valueroute.journal import (
     export_events,
     import_events,
 )
+from valueroute.pgstore import PostgresStore
 from valueroute.rules import parse_rules
 from valueroute.scoring import Segment, policy_by_name
 
@@ -389,6 +392,47 @@ def test_task_spec_floats_survive_the_json_round_trip() -> None:
         assert type(back.attributes["n"]) is int
 
 
+# ---------------------------------------------------------------------- both stores
+
+
+class Journal:
+    """One journal under test, in SQLite or PostgreSQL, with direct access for damage.
+
+    ``target`` is what :meth:`DurableEngine.open` takes to write the journal;
+    :meth:`reader` opens it beside a writer that is still open (a second
+    SQLite connection, or a PostgreSQL store that follows without leading);
+    :meth:`sql` runs a statement on the underlying tables as a careless hand
+    or a failing disk would, ``{records}``/``{snapshots}`` naming the tables
+    and ``?`` the parameters.
+    """
+
+    def __init__(self, kind: str, target: Path | str) -> None:
+        self.kind = kind
+        self.target = target
+
+    def reader(self) -> Path | PostgresStore:
+        if isinstance(self.target, Path):
+            return self.target
+        return PostgresStore(self.target, lead=False)
+
+    def sql(self, statement: str, *params: object) -> list[tuple[Any, ...]]:
+        if isinstance(self.target, Path):
+            text = statement.format(records="records", snapshots="snapshots")
+            with sqlite3.connect(self.target) as db:
+                return list(db.execute(text, params))
+        text = statement.format(records="valueroute_records", snapshots="valueroute_snapshots")
+        with psycopg.connect(self.target, autocommit=True) as conn:
+            cursor = conn.execute(text.replace("?", "%s").encode(), params)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Journal:
+    if request.param == "sqlite":
+        return Journal("sqlite", tmp_path / "routing.journal")
+    return Journal("postgres", request.getfixturevalue("postgres_url"))
+
+
 # ---------------------------------------------------------------------- SQLite files
 
 
@@ -418,27 +462,27 @@ def scripted(durable: DurableEngine, clock: list[float], count: int) -> Run:
     return run
 
 
-def test_every_command_is_durable_before_it_returns(path: Path) -> None:
+def test_every_command_is_durable_before_it_returns(journal: Journal) -> None:
     clock = [0.0]
     positions: list[int] = []
     durable = DurableEngine.open(
-        path, make_engine, clock=lambda: clock[0], on_durable=positions.append
+        journal.target, make_engine, clock=lambda: clock[0], on_durable=positions.append
     )
     run = scripted(durable, clock, 5)
     assert durable.durable_position == durable.position == len(run.applied)
     assert positions == list(range(1, len(run.applied) + 1))
     # A second reader sees every acknowledged command without any flush or close.
-    reader = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reader = DurableEngine.open(journal.reader(), make_engine, clock=lambda: clock[0])
     assert reader.digest() == run.digests[-1]
     reader.close()
     durable.close()
 
 
-def test_group_commit_loses_only_unacknowledged_commands(path: Path) -> None:
+def test_group_commit_loses_only_unacknowledged_commands(journal: Journal) -> None:
     clock = [0.0]
     acknowledged: list[int] = []
     durable = DurableEngine.open(
-        path,
+        journal.target,
         make_engine,
         sync="group",
         group_size=4,
@@ -454,7 +498,7 @@ def test_group_commit_loses_only_unacknowledged_commands(path: Path) -> None:
     assert durable.durable_position == 0
     assert acknowledged == []
     # A crash now: what another process reads is the state before any of the three.
-    crashed = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    crashed = DurableEngine.open(journal.reader(), make_engine, clock=lambda: clock[0])
     assert crashed.report.position == 0
     assert crashed.digest() == run.digests[0]
     crashed.close()
@@ -464,37 +508,44 @@ def test_group_commit_loses_only_unacknowledged_commands(path: Path) -> None:
     run.step(1.0, ("advance", (), {}))
     assert durable.flush() == 5
     assert acknowledged == [4, 5]
-    crashed = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    crashed = DurableEngine.open(journal.reader(), make_engine, clock=lambda: clock[0])
     assert crashed.digest() == run.digests[5]
     crashed.close()
     durable.close()
 
 
-def test_group_commit_commits_when_the_oldest_record_has_waited_long_enough(path: Path) -> None:
+def test_group_commit_commits_when_the_oldest_record_has_waited_long_enough(
+    journal: Journal,
+) -> None:
     clock = [0.0]
     durable = DurableEngine.open(
-        path, make_engine, sync="group", group_size=1000, group_seconds=0.0, clock=lambda: clock[0]
+        journal.target,
+        make_engine,
+        sync="group",
+        group_size=1000,
+        group_seconds=0.0,
+        clock=lambda: clock[0],
     )
     durable.add_agent(AgentSpec(id="a0"))
     assert durable.durable_position == 1
     durable.close()
 
 
-def test_no_sync_commits_on_flush_and_close(path: Path) -> None:
+def test_no_sync_commits_on_flush_and_close(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, sync="none", clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, sync="none", clock=lambda: clock[0])
     run = scripted(durable, clock, 4)
     assert durable.durable_position == 0
     durable.close()
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reopened = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert reopened.digest() == run.digests[-1]
     assert reopened.report.replayed == len(run.applied)
     reopened.close()
 
 
-def test_refused_commands_are_not_journaled_and_leave_no_trace(path: Path) -> None:
+def test_refused_commands_are_not_journaled_and_leave_no_trace(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     run = Run(durable, clock)
     run.step(1.0, ("submit", (TaskSpec(id="t0"),), {}))
     # Defer reads the clock before refusing a time in the past.
@@ -510,7 +561,7 @@ def test_refused_commands_are_not_journaled_and_leave_no_trace(path: Path) -> No
     durable.close()
 
 
-def test_a_failure_outside_the_error_tree_stops_further_commands(path: Path) -> None:
+def test_a_failure_outside_the_error_tree_stops_further_commands(journal: Journal) -> None:
     clock = [0.0]
 
     def explode(candidates: Any, task: Any, now: float) -> Any:
@@ -519,19 +570,19 @@ def test_a_failure_outside_the_error_tree_stops_further_commands(path: Path) -> 
     def factory(engine_clock: Callable[[], float]) -> Engine:
         return Engine(clock=engine_clock, agent_selection=explode)
 
-    durable = DurableEngine.open(path, factory, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, factory, clock=lambda: clock[0])
     durable.add_agent(AgentSpec(id="a0"), ready=True)
     with pytest.raises(ZeroDivisionError):
         durable.submit(TaskSpec(id="t0"))
     with pytest.raises(JournalStateError, match="open the journal again"):
         durable.submit(TaskSpec(id="t1"))
     durable.close()
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reopened = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert reopened.position == 1
     reopened.close()
 
 
-def test_an_error_after_a_command_took_effect_stops_further_commands(path: Path) -> None:
+def test_an_error_after_a_command_took_effect_stops_further_commands(journal: Journal) -> None:
     clock = [0.0]
     broken = [False]
 
@@ -544,7 +595,7 @@ def test_an_error_after_a_command_took_effect_stops_further_commands(path: Path)
     def factory(engine_clock: Callable[[], float]) -> Engine:
         return Engine(clock=engine_clock, policy=Flaky())
 
-    durable = DurableEngine.open(path, factory, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, factory, clock=lambda: clock[0])
     durable.add_agent(AgentSpec(id="a0"), ready=True)
     durable.submit(TaskSpec(id="t0"))
     broken[0] = True
@@ -557,9 +608,9 @@ def test_an_error_after_a_command_took_effect_stops_further_commands(path: Path)
     durable.close()
 
 
-def test_compaction_keeps_recovery_exact_and_drops_old_records(path: Path) -> None:
+def test_compaction_keeps_recovery_exact_and_drops_old_records(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     run = scripted(durable, clock, 6)
     first = durable.snapshot()
     run.step(1.0, ("submit", (TaskSpec(id="late", skills={"billing": 1}),), {}))
@@ -567,26 +618,25 @@ def test_compaction_keeps_recovery_exact_and_drops_old_records(path: Path) -> No
     assert dropped == first
     run.step(1.0, ("advance", (), {}))
     durable.close()
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reopened = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert reopened.report.snapshot == len(run.applied) - 1
     assert reopened.report.replayed == 1
     assert reopened.digest() == run.digests[-1]
     reopened.close()
 
 
-def test_a_damaged_newest_snapshot_falls_back_to_the_older_one(path: Path) -> None:
+def test_a_damaged_newest_snapshot_falls_back_to_the_older_one(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     run = scripted(durable, clock, 3)
     older = durable.snapshot()
     run.step(1.0, ("submit", (TaskSpec(id="late"),), {}))
     newer = durable.compact(keep=2) and durable.position
     durable.close()
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "UPDATE snapshots SET data = replace(data, 'late', 'lame') WHERE position = ?", (newer,)
-        )
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    journal.sql(
+        "UPDATE {snapshots} SET data = replace(data, 'late', 'lame') WHERE position = ?", newer
+    )
+    reopened = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert reopened.report.snapshot == older
     assert reopened.report.snapshots_skipped == [(newer, "checksum mismatch")]
     assert not reopened.report.clean
@@ -594,9 +644,9 @@ def test_a_damaged_newest_snapshot_falls_back_to_the_older_one(path: Path) -> No
     reopened.close()
 
 
-def test_a_snapshot_of_another_configuration_is_refused(path: Path) -> None:
+def test_a_snapshot_of_another_configuration_is_refused(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     scripted(durable, clock, 2)
     durable.compact(keep=1)
     durable.close()
@@ -605,57 +655,52 @@ def test_a_snapshot_of_another_configuration_is_refused(path: Path) -> None:
         return Engine(clock=engine_clock, offer_timeout=5.0)
 
     with pytest.raises(JournalFormatError, match="offer_timeout"):
-        DurableEngine.open(path, other, clock=lambda: clock[0])
+        DurableEngine.open(journal.target, other, clock=lambda: clock[0])
 
 
 # ---------------------------------------------------------------------- corruption
 
 
-def corrupt_record(path: Path, position: int) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "UPDATE records SET arguments = arguments || ' ' WHERE position = ?", (position,)
-        )
+def corrupt_record(journal: Journal, position: int) -> None:
+    journal.sql("UPDATE {records} SET arguments = arguments || ' ' WHERE position = ?", position)
 
 
-def test_a_corrupt_record_drops_it_and_the_tail_and_keeps_the_rest(path: Path) -> None:
+def test_a_corrupt_record_drops_it_and_the_tail_and_keeps_the_rest(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     run = scripted(durable, clock, 6)
     total = len(run.applied)
     durable.close()
-    corrupt_record(path, 7)
+    corrupt_record(journal, 7)
 
     with pytest.raises(JournalCorruptError, match="record 7") as refused:
-        DurableEngine.open(path, make_engine, clock=lambda: clock[0], repair=False)
+        DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0], repair=False)
     assert refused.value.report is not None
     assert refused.value.report.replayed == 6
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM records").fetchone()[0] == total
+    assert journal.sql("SELECT count(*) FROM {records}") == [(total,)]
 
-    recovered = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    recovered = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     report = recovered.report
     assert (report.replayed, report.dropped, report.dropped_from) == (6, total - 6, 7)
     assert report.reason == "checksum mismatch in record 7"
     assert recovered.digest() == run.digests[6]
-    assert isinstance(recovered.store, SQLiteStore)
+    assert isinstance(recovered.store, SQLiteStore | PostgresStore)
     assert [p for p, _ in recovered.store.quarantined()] == list(range(7, total + 1))
     recovered.submit(TaskSpec(id="after"))
     recovered.close()
-    again = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    again = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert again.report.clean
     assert again.position == 7
     again.close()
 
 
-def test_a_gap_in_positions_is_reported_as_damage(path: Path) -> None:
+def test_a_gap_in_positions_is_reported_as_damage(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     run = scripted(durable, clock, 3)
     durable.close()
-    with sqlite3.connect(path) as db:
-        db.execute("DELETE FROM records WHERE position = 4")
-    recovered = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    journal.sql("DELETE FROM {records} WHERE position = 4")
+    recovered = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert recovered.report.reason == "record 5 follows 3 (expected 4)"
     assert recovered.digest() == run.digests[3]
     recovered.close()
@@ -728,24 +773,22 @@ def test_a_wrong_schema_is_refused(path: Path) -> None:
         DurableEngine.open(path, make_engine)
 
 
-def test_compacted_records_without_a_usable_snapshot_are_an_error(path: Path) -> None:
+def test_compacted_records_without_a_usable_snapshot_are_an_error(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     scripted(durable, clock, 3)
     durable.compact(keep=1)
     durable.submit(TaskSpec(id="late"))
     durable.close()
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE snapshots SET checksum = checksum + 1")
+    journal.sql("UPDATE {snapshots} SET checksum = checksum + 1")
     with pytest.raises(JournalCorruptError, match="no snapshot before it"):
-        DurableEngine.open(path, make_engine, clock=lambda: clock[0])
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 1
+        DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
+    assert journal.sql("SELECT count(*) FROM {records}") == [(1,)]
 
 
-def test_rules_and_policy_set_through_the_journal_survive_a_snapshot(path: Path) -> None:
+def test_rules_and_policy_set_through_the_journal_survive_a_snapshot(journal: Journal) -> None:
     clock = [0.0]
-    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     run = Run(durable, clock)
     run.step(1.0, ("set_rules", (RULES,), {}))
     run.step(1.0, ("set_policy", ("aging_priority",), {"seconds_per_point": 7.0}))
@@ -753,7 +796,7 @@ def test_rules_and_policy_set_through_the_journal_survive_a_snapshot(path: Path)
     durable.compact(keep=1)
     run.step(50.0, ("advance", (), {}))
     durable.close()
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reopened = DurableEngine.open(journal.target, make_engine, clock=lambda: clock[0])
     assert reopened.report.snapshot == 3
     assert reopened.digest() == run.digests[-1]
     assert reopened.engine.get("big").priority == 3

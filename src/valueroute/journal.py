@@ -47,6 +47,14 @@ is moved aside and a new one started from a snapshot of what was recovered.
 ``repair=False`` raises :class:`JournalCorruptError` instead of changing
 anything.
 
+A ``postgresql://`` URL opens a :class:`valueroute.pgstore.PostgresStore`
+instead (``pip install "valueroute[postgres]"``): the same records and
+snapshots in PostgreSQL tables, every write fenced by a leadership term
+(:class:`JournalFencedError` once another process has taken over). A store
+that follows (``is_leader`` false) refuses commands with
+:class:`JournalStateError` and changes nothing; :meth:`DurableEngine.catch_up`
+applies what its leader wrote since (see :mod:`valueroute.standby`).
+
 Configuration is not journaled as objects: :meth:`DurableEngine.set_policy`
 takes a built-in policy's name and parameters (see
 :func:`~valueroute.scoring.policy_by_name`) and :meth:`DurableEngine.set_rules`
@@ -85,6 +93,7 @@ __all__ = [
     "DurableEngine",
     "JournalCorruptError",
     "JournalError",
+    "JournalFencedError",
     "JournalFormatError",
     "JournalStateError",
     "Record",
@@ -135,6 +144,15 @@ class JournalCorruptError(JournalError, RuntimeError):
 
 class JournalStateError(JournalError, RuntimeError):
     """The durable engine is closed, or its engine and journal may disagree."""
+
+
+class JournalFencedError(JournalStateError):
+    """This process no longer leads the journal: a newer term took over, or it lost its database.
+
+    Raised by a fenced store's writes (see :mod:`valueroute.pgstore`);
+    nothing of the refused write is in the journal. The durable engine that
+    hit it is out of step with its journal: open it again (as a follower).
+    """
 
 
 # ---------------------------------------------------------------------- records
@@ -989,15 +1007,22 @@ class DurableEngine:
     ) -> DurableEngine:
         """Open (or create) a journal and rebuild the engine: latest snapshot plus replay.
 
-        ``target`` is a file path (a :class:`SQLiteStore`) or any :class:`Store`.
+        ``target`` is a file path (a :class:`SQLiteStore`), a ``postgresql://``
+        URL (a :class:`valueroute.pgstore.PostgresStore` that takes the lead, or
+        refuses if another process holds it) or any :class:`Store`.
         ``engine_factory(clock)`` must build the engine with the same
         configuration every time. What was found is in :attr:`report`.
         O(snapshot size + records after it).
         """
         # Checked before a file is created for a journal that would be refused.
         _check_options(sync, group_size, group_seconds, engine_factory)
-        if isinstance(target, str | os.PathLike):
-            store: Store = SQLiteStore(target, synchronous="off" if sync == "none" else "full")
+        store: Store
+        if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+            from valueroute.pgstore import PostgresStore
+
+            store = PostgresStore(target)
+        elif isinstance(target, str | os.PathLike):
+            store = SQLiteStore(target, synchronous="off" if sync == "none" else "full")
         elif isinstance(target, Store):
             store = target
         else:
@@ -1348,6 +1373,11 @@ class DurableEngine:
     def _run(self, command: str, arguments: dict[str, Any]) -> Any:
         if self._closed:
             raise JournalStateError("the durable engine is closed (expected an open one)")
+        if not getattr(self._store, "is_leader", True):
+            raise JournalStateError(
+                f"{command}: this process follows the journal and does not lead it "
+                "(expected commands at the leader; nothing was changed)"
+            )
         if self._broken is not None:
             raise JournalStateError(
                 f"the engine and its journal may disagree ({self._broken}); "
@@ -1421,6 +1451,46 @@ class DurableEngine:
             if self._on_durable is not None:
                 self._on_durable(self._durable)
         return self._durable
+
+    def catch_up(self) -> int:
+        """Apply the records the store holds past :attr:`position`; returns how many.
+
+        What a follower (:class:`valueroute.standby.Standby`) does between its
+        leader's commits, and once more on taking over. O(records applied).
+        Records compacted away before they were read, a damaged record or one
+        that fails on replay raise :class:`JournalCorruptError` (the engine
+        then holds the records before it: open the journal again).
+        """
+        if self._closed:
+            raise JournalStateError("the durable engine is closed (expected an open one)")
+        if self._pending:
+            raise JournalStateError(
+                f"catch_up: {len(self._pending)} records of this process are not committed "
+                "(expected a follower, or a leader after flush)"
+            )
+        applied = 0
+        for record in self._store.read(after=self._position):
+            if record.position > self._position + 1:
+                raise JournalCorruptError(
+                    f"catch_up: the journal continues at record {record.position} after "
+                    f"{self._position} (compacted past this engine; open the journal again)"
+                )
+            problem = self._check_record(record, self._position)
+            if problem is not None:
+                raise JournalCorruptError(f"catch_up: {problem}")
+            try:
+                self._apply_record(record)
+            except ValueRouteError as exc:
+                self._broken = f"record {record.position} failed on replay"
+                raise JournalCorruptError(
+                    f"catch_up: record {record.position} ({record.command}) fails on replay: "
+                    f"{exc} (expected the engine factory to build the same engine as the "
+                    "leader's)"
+                ) from None
+            self._chain = record.checksum
+            self._position = self._durable = record.position
+            applied += 1
+        return applied
 
     def _prune_specs(self) -> None:
         engine = self._engine
