@@ -432,7 +432,7 @@ class _Task:
         self.value = value
         self.due = due
         self.answered = False
-        self.holder: str | None = None
+        self.holder: _Agent | None = None
         self.service_start: float | None = None
         self.wrapping = False
 
@@ -440,7 +440,7 @@ class _Task:
 class _Agent:
     """One agent's open spans and per-interval figures."""
 
-    __slots__ = ("held", "holding_since", "intervals", "online_since")
+    __slots__ = ("cell", "cell_index", "held", "holding_since", "intervals", "online_since")
 
     def __init__(self) -> None:
         self.held = 0
@@ -448,12 +448,18 @@ class _Agent:
         self.online_since: float | None = None
         # interval index -> [offered, answered, completed, handle, talk, logged_in]
         self.intervals: dict[int, list[float]] = {}
+        # The figures of the interval last written (most events fall in it).
+        self.cell_index: int | None = None
+        self.cell: list[float] = []
 
 
 _OFFERED, _ANSWERED, _COMPLETED, _HANDLE, _TALK, _LOGGED = range(6)
 
 
 def _real(value: object) -> float | None:
+    if type(value) is float:
+        # x - x == 0 holds exactly for finite floats, fails for inf and nan.
+        return value if value - value == 0.0 else None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
     number = float(value)
@@ -558,6 +564,10 @@ class KpiAggregator:
         self._last_seq = -1
         self._now = -math.inf
         self._unmatched = 0
+        # The interval the latest time fell in (most events fall in the same one).
+        self._index = 0
+        self._low = math.inf
+        self._high = -math.inf
         self._handlers: dict[EventKind, Callable[[Event], None]] = {
             EventKind.task_submitted: self._submitted,
             EventKind.task_updated: self._updated,
@@ -611,29 +621,45 @@ class KpiAggregator:
         are passed over. A refused event raises
         :class:`~valueroute.errors.InvalidInputError` and changes nothing. O(1)
         (an agent's span ending costs O(intervals it crossed))."""
-        if not isinstance(event, Event):
+        if type(event) is not Event and not isinstance(event, Event):
             raise _refusal("event", event, "an Event")
-        if event.seq <= self._last_seq:
+        seq, time, kind = event[0], event[1], event[2]
+        if seq <= self._last_seq:
             raise _refusal(
-                "event.seq", event.seq, f"a sequence number above the last one, {self._last_seq}"
+                "event.seq", seq, f"a sequence number above the last one, {self._last_seq}"
             )
-        if event.time < self._now:
-            raise _refusal(
-                "event.time", event.time, f"a time at or after the last one, {self._now}"
-            )
-        handler = self._handlers.get(event.kind)
+        if time < self._now:
+            raise _refusal("event.time", time, f"a time at or after the last one, {self._now}")
+        handler = self._handlers.get(kind)
         if handler is not None:
             handler(event)
-        self._last_seq = event.seq
-        self._now = event.time
+        self._last_seq = seq
+        self._now = time
 
     # ------------------------------------------------------------ task events
 
     def _interval(self, time: float) -> int:
-        return math.floor((time - self.origin) / self.interval_seconds)
+        """The index k of the interval holding ``time``: origin + k·length <= time <
+        origin + (k + 1)·length, with the boundaries as floats compute them."""
+        if self._low <= time < self._high:
+            return self._index
+        length = self.interval_seconds
+        origin = self.origin
+        index = math.floor((time - origin) / length)
+        # The division may round across a boundary; the boundaries themselves decide.
+        if origin + index * length > time:
+            index -= 1
+        elif origin + (index + 1) * length <= time:
+            index += 1
+        self._index = index
+        self._low = origin + index * length
+        self._high = origin + (index + 1) * length
+        return index
 
     def _number(self, event: Event, name: str, *, optional: bool) -> float | None:
         value = event.data.get(name)
+        if type(value) is float and value - value == 0.0:
+            return value
         if value is None and optional:
             return None
         number = _real(value)
@@ -694,13 +720,19 @@ class KpiAggregator:
 
     def _offered(self, event: Event) -> None:
         task = self._task(event)
-        if task is None or event.agent is None:
+        name = event.agent
+        if task is None or name is None:
             return
-        task.holder = event.agent
-        agent = self._agent(event.agent)
-        self._hold(agent, event.time)
-        if event.time >= self.start:
-            self._agent_cell(agent, event.time)[_OFFERED] += 1
+        agent = self._agents.get(name)
+        if agent is None:
+            agent = self._agents[name] = _Agent()
+        task.holder = agent
+        time = event.time
+        if agent.held == 0:
+            agent.holding_since = time
+        agent.held += 1
+        if time >= self.start:
+            self._agent_cell(agent, time)[_OFFERED] += 1
 
     def _unoffered(self, event: Event) -> None:
         task = self._task(event)
@@ -712,19 +744,21 @@ class KpiAggregator:
         task = self._task(event)
         if task is None:
             return
-        wait = self._number(event, "wait", optional=True)
+        wait = event.data.get("wait")
+        if type(wait) is not float or wait - wait != 0.0:
+            wait = self._number(event, "wait", optional=True)
         now = event.time
         if wait is None:
             wait = now - task.arrived
-        holder = event.agent if event.agent is not None else task.holder
-        if task.holder is None and holder is not None:
+        holder = task.holder
+        if holder is None and event.agent is not None:
             # An assignment without an offer event before it (a stream that
             # never had offers): the agent holds the task from now on.
-            task.holder = holder
-            self._hold(self._agent(holder), now)
+            holder = task.holder = self._agent(event.agent)
+            self._hold(holder, now)
         task.service_start = now
         if holder is not None and now >= self.start:
-            self._agent_cell(self._agent(holder), now)[_ANSWERED] += 1
+            self._agent_cell(holder, now)[_ANSWERED] += 1
         if task.answered:
             return
         task.answered = True
@@ -755,7 +789,7 @@ class KpiAggregator:
         elif task.cell is not None:
             task.cell.handle_seconds += handle  # type: ignore[attr-defined]
         if task.holder is not None and start >= self.start:
-            figures = self._agent_cell(self._agent(task.holder), start)
+            figures = self._agent_cell(task.holder, start)
             figures[_HANDLE] += handle
             if completed:
                 figures[_COMPLETED] += 1
@@ -836,9 +870,13 @@ class KpiAggregator:
 
     def _agent_cell(self, agent: _Agent, time: float) -> list[float]:
         index = self._interval(time)
+        if index == agent.cell_index:
+            return agent.cell
         figures = agent.intervals.get(index)
         if figures is None:
             figures = agent.intervals[index] = [0, 0, 0, 0.0, 0.0, 0.0]
+        agent.cell_index = index
+        agent.cell = figures
         return figures
 
     def _hold(self, agent: _Agent, now: float) -> None:
@@ -847,17 +885,22 @@ class KpiAggregator:
         agent.held += 1
 
     def _release(self, task: _Task, now: float) -> None:
-        holder = task.holder
-        if holder is None:
+        agent = task.holder
+        if agent is None:
             return
         task.holder = None
-        agent = self._agent(holder)
         agent.held -= 1
         if agent.held == 0 and agent.holding_since is not None:
             self._span(agent, _TALK, agent.holding_since, now)
             agent.holding_since = None
 
     def _span(self, agent: _Agent, slot: int, begin: float, end: float) -> None:
+        if begin < self.start:
+            begin = self.start
+        if self._low <= begin <= end < self._high:
+            # Within the interval of the latest event: one cell, no walk.
+            self._agent_cell(agent, begin)[slot] += end - begin
+            return
         self._span_into(agent.intervals, slot, begin, end)
 
     def _agent_state(self, event: Event) -> None:
