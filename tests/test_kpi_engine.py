@@ -273,3 +273,41 @@ def test_random_days_agree_with_a_ledger_kept_from_the_engine_state(plan: dict[s
         assert math.isclose(figures["talk_seconds"], record.talk_time(end), abs_tol=1e-9)
         assert math.isclose(figures["logged_in_seconds"], record.logged_in_time(end), abs_tol=1e-9)
         assert figures["answered"] == sum(e.get("agent") == agent for e in answered)
+
+
+def test_a_durable_engine_feeds_the_aggregator_and_a_reopened_one_counts_later_events(
+    tmp_path: Path,
+) -> None:
+    from valueroute.journal import DurableEngine
+
+    now = [0.0]
+
+    def factory(engine_clock: Any) -> Engine:
+        return Engine(clock=engine_clock, offer_timeout=None, auto_accept=True)
+
+    path = tmp_path / "journal.db"
+    durable = DurableEngine.open(path, factory, sync="none", clock=lambda: now[0])
+    kpis = KpiAggregator(sla_seconds=20.0)
+    kpis.attach(durable)
+    durable.add_agent({"id": "ann"}, ready=True)
+    durable.submit(task("a", 2))
+    durable.submit(task("b", 3))
+    now[0] = 50.0
+    durable.complete("a")  # b waited 50 s
+    calls = kpis.report().by_type()["calls"]
+    assert (calls["answered"], calls["answered_within"], calls["completed"]) == (2, 1, 1)
+    durable.close()
+
+    # Replayed commands send no events: a fresh aggregator sees only what follows,
+    # and says how many events it could not place.
+    reopened = DurableEngine.open(path, factory, sync="none", clock=lambda: now[0])
+    later = KpiAggregator(sla_seconds=20.0)
+    later.attach(reopened)
+    now[0] = 80.0
+    reopened.complete("b")
+    reopened.submit(task("c", 1))
+    report = later.report()
+    assert report.unmatched_events == 1  # b's completion
+    assert report.by_type()["calls"]["offered"] == 1
+    assert report.by_type()["calls"]["answered"] == 1
+    reopened.close()
