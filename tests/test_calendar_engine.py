@@ -280,9 +280,15 @@ def test_working_aging_counts_only_open_hours(now: float) -> None:
     task = task_with(at(2026, 12, 4, 7, 30), priority=2)
     expected = 2 + BERLIN.elapsed(task.created, now) / 600
     assert score(policy, task, now) == pytest.approx(expected, abs=1e-6)
+    # One segment on the calendar's clock, never ending at an opening or closing;
+    # as a wall piece it ends at the calendar's next breakpoint.
     segment = policy.segment(task, now)
-    assert segment.until > now
-    assert segment.until == BERLIN.piece(now)[2]
+    assert segment.clock is BERLIN
+    assert segment.until == math.inf
+    wall = segment.on_wall(now)
+    assert wall.clock is None
+    assert wall.until == BERLIN.piece(now)[2]
+    assert wall.at(now) == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize("now", INSTANTS)
@@ -402,6 +408,71 @@ def test_snapshot_restores_the_calendar_of_each_task() -> None:
     assert fresh.get("b").calendar is None
     assert fresh.digest() == engine.digest()
     assert fresh.next_wakeup() == engine.next_wakeup()
+
+
+def test_working_aging_is_never_refiled_at_openings_and_closings() -> None:
+    # Scores on the calendar's clock keep their order as it opens and closes:
+    # the list has no breakpoint, yet answers exactly on both sides of one.
+    tasks = TaskList(AgingPriority(600, clock="working"))
+    created = [at(2026, 12, 4, 17, 30), at(2026, 12, 4, 9, 0), at(2026, 12, 5, 10, 0)]
+    for index, (when, priority) in enumerate(zip(created, [3, 1, 2], strict=True)):
+        task = Task(id=f"t{index}", seq=index, created=when, priority=priority)
+        task.calendar = BERLIN
+        tasks.add(task, now=at(2026, 12, 5, 11, 0))
+    assert tasks.next_breakpoint() == math.inf
+    group = tasks.groups[0]
+    for now in (at(2026, 12, 7, 8, 0), at(2026, 12, 7, 8, 0) + 1, at(2026, 12, 7, 10, 30)):
+        scores = {
+            task.id: task.priority + BERLIN.elapsed(task.created, now) / 600 for task in tasks
+        }
+        best = tasks.best([group], now)
+        assert best is not None
+        assert best.id == max(scores, key=lambda task_id: scores[task_id])
+        assert tasks.score(best, now) == pytest.approx(scores[best.id], abs=1e-9)
+    tasks._check()
+
+
+def test_a_snapshot_refuses_a_score_on_a_clock_the_engine_does_not_know() -> None:
+    from valueroute._snapshot import snapshot
+    from valueroute.scoring import Segment
+
+    elsewhere = BusinessCalendar(timezone="America/New_York", hours=WEEKDAYS, name="ny")
+
+    class OnAnotherClock:
+        name = "another_clock"
+
+        def segment(self, task: Task, now: float) -> Segment:
+            return Segment(0.0, 1.0, math.inf, elsewhere)
+
+    clock = Clock(at(2026, 12, 4, 17, 0))
+    engine, _ = make_engine(clock, policy=OnAnotherClock())
+    engine.submit(TaskSpec(id="t"))
+    with pytest.raises(InvalidInputError, match="not one of the engine's calendars"):
+        snapshot(engine)
+
+
+def test_a_snapshot_keeps_working_time_scores_exact_after_the_next_opening() -> None:
+    from valueroute._snapshot import restore, snapshot
+
+    clock = Clock(at(2026, 12, 4, 9, 0))  # Friday, the office open
+    policy = AgingPriority(600, clock="working")
+    engine, _ = make_engine(clock, policy=policy)
+    for index in range(3):
+        clock.t += 3600
+        engine.submit(TaskSpec(id=f"t{index}", priority=2 - index, calendar="berlin"))
+    clock.t = at(2026, 12, 5, 12, 0)  # Saturday, closed
+    fresh, _ = make_engine(clock, policy=policy)
+    restore(snapshot(engine), fresh)
+    assert fresh.digest() == engine.digest()
+    # Monday, after the opening: same order, same scores, both exact.
+    later = at(2026, 12, 7, 9, 45)
+    kept = fresh.tasklist.top(3, later)
+    assert [(task.id, score) for task, score in kept] == [
+        (task.id, score) for task, score in engine.tasklist.top(3, later)
+    ]
+    for task, score in kept:
+        waited = BERLIN.elapsed(task.created, later)
+        assert score == pytest.approx(task.priority + waited / 600, abs=1e-9)
 
 
 def test_ramp_every_below_the_bound_is_refused() -> None:

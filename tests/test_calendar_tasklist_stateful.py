@@ -7,7 +7,8 @@ be the best of a brute-force ranking that scores every task with a formula
 written here from the calendar's ``elapsed`` and ``add`` (not from the
 policies' segments): working age for aging, working slack, log value at risk
 over working time, ramp steps found by counting ``add`` instants one by one,
-and the starvation limit.
+the starvation limit, and a composite of working-time aging and wall-time
+age (parts on two clocks, summed as wall pieces).
 
 Scores are compared within a rounding tolerance (epoch-sized times carry
 about 1e-7 of rounding per unit of slope); a tie within it may go either way.
@@ -26,6 +27,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from valueroute import (
     AgingPriority,
+    Composite,
+    Fifo,
     LeastSlack,
     PriorityRamp,
     StrictPriority,
@@ -95,6 +98,11 @@ def log_value_at_risk(task: Task, now: float) -> float:
     return math.log(task.value) + min(0.0, lead / EXPECTED_WAIT)
 
 
+def aging_plus_wall_age(task: Task, now: float) -> float:
+    """Working-time aging plus a point per wall hour: parts on two clocks."""
+    return aging(task, now) + (now - task.created) / 3600.0
+
+
 def starved(task: Task, now: float) -> float:
     if now >= later(task, task.created, MAX_WAIT):
         return OFFSET + working(task, task.created, now)
@@ -108,6 +116,12 @@ ORACLES: dict[str, tuple[Callable[[], Any], Callable[[Task, float], float]]] = {
     "value_at_risk": (
         lambda: ValueAtRisk(EXPECTED_WAIT, handle_seconds=HANDLE, clock="working"),
         log_value_at_risk,
+    ),
+    "two_clocks": (
+        lambda: Composite(
+            [(1.0, AgingPriority(SECONDS_PER_POINT, clock="working")), (1 / 3600.0, Fifo())]
+        ),
+        aging_plus_wall_age,
     ),
     "starvation": (
         lambda: StarvationGuard(StrictPriority(), MAX_WAIT, offset=OFFSET, clock="working"),
@@ -171,6 +185,10 @@ class CalendarListMachine(RuleBasedStateMachine):
         if best is not None:
             self.tasks.remove(best.id)
             del self.open[best.id]
+
+    @invariant()
+    def structure_holds(self) -> None:
+        self.tasks._check()
 
     @invariant()
     def best_is_the_brute_force_best(self) -> None:

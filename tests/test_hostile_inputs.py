@@ -3068,6 +3068,7 @@ NOT_AN_INPUT_BOUNDARY: dict[str, str] = {
     "TypeStats": "a result record",
     "Variant": "a bench variant built from validated bench settings",
     "WaitHistogram": "a result record",
+    "WorkingClock": "a protocol (a BusinessCalendar is one)",
     "bench_scenario_schema": "takes no arguments",
     "rules_schema": "takes no arguments",
     "scenario_schema": "takes no arguments",

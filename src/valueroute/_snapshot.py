@@ -50,7 +50,7 @@ from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
 from valueroute.scoring import Ramp
 from valueroute.task import Task, TaskState
-from valueroute.tasklist import TaskList, _new_bucket
+from valueroute.tasklist import TaskList, _bucket_key
 
 __all__ = ["SNAPSHOT_VERSION", "SnapshotContentError", "configure", "restore", "snapshot"]
 
@@ -202,6 +202,18 @@ def _name_calendar(engine: Engine, task: Task, record: dict[str, Any]) -> None:
         record["calendar"] = name
 
 
+def _clock_name(engine: Engine, task: Task, clock: Any) -> str:
+    """The name in the engine's table of the working clock ``task``'s score runs on."""
+    name = engine._calendar_names.get(id(clock))
+    if name is None:
+        raise InvalidInputError(
+            f"task {task.id!r}: its score runs on the clock {clock!r}, which is not one of the "
+            "engine's calendars (expected a policy whose working clocks are the engine's "
+            "calendars)"
+        )
+    return name
+
+
 def _calendar_of(engine: Engine, record: Mapping[str, Any]) -> Any:
     """The calendar object a snapshot's task names, from the engine's table."""
     name = record.get("calendar")
@@ -307,6 +319,9 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
         if task.state is TaskState.queued:
             assert task.entry is not None
             record["index"] = [task.entry[0], task.slope, _num(task.until)]
+            reading = task.bucket.reading
+            if reading is not None:
+                record["index"].append(_clock_name(engine, task, reading.clock))
         record["spec"] = _spec_of(engine, task, task.fingerprint, specs)
         tasks.append(record)
     closed = []
@@ -454,7 +469,9 @@ def _fill(data: Mapping[str, Any], engine: Engine) -> None:
         task.calendar = _calendar_of(engine, record)
         task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
         closed[task.id] = task
-    tasklist = _restore_tasklist(data["tasklist"], engine._list.policy, state["tasks"], tasks)
+    tasklist = _restore_tasklist(
+        data["tasklist"], engine._list.policy, state["tasks"], tasks, engine.calendars
+    )
 
     engine._list = tasklist
     engine._pool = pool
@@ -565,6 +582,7 @@ def _restore_tasklist(
     policy: Any,
     records: list[Mapping[str, Any]],
     tasks: Mapping[str, Task],
+    calendars: Mapping[str, Any],
 ) -> TaskList:
     tasklist = TaskList(policy)
     for channel, skills in data["groups"]:
@@ -572,13 +590,22 @@ def _restore_tasklist(
     index = {record["id"]: record["index"] for record in records if "index" in record}
     for task_id in data["order"]:
         task = tasks[task_id]
-        neg_base, slope, until = index[task_id]
+        neg_base, slope, until, *named = index[task_id]
+        clock = None
+        if named:
+            clock = calendars.get(named[0]) if isinstance(named[0], str) else None
+            if clock is None:
+                raise SnapshotContentError(
+                    f"snapshot content: task {_bounded(task_id)} is scored on the clock "
+                    f"{_bounded(named[0])}, which the engine does not have (expected an engine "
+                    "built with the same calendars as the one the snapshot was taken from)"
+                )
         group = tasklist.group_for(task.channel, task.skills)
         task.group = group
         task.skills = group.requirements
-        bucket = group.buckets.get(slope)
+        bucket = group.buckets.get(_bucket_key(slope, clock))
         if bucket is None:
-            bucket = _new_bucket(group, slope)
+            bucket = tasklist._new_bucket(group, slope, clock)
         entry = (neg_base, task.created, task.seq)
         bucket.heap.append(entry)
         task.entry = entry
@@ -591,7 +618,7 @@ def _restore_tasklist(
         tasklist._by_seq[task.seq] = task
         tasklist._count(task, 1)
     for group in tasklist._group_list:
-        for bucket in group.bucket_list:
+        for bucket in group.buckets.values():
             heapq.heapify(bucket.heap)
     heapq.heapify(tasklist._breakpoints)
     tasklist._now = float(data["now"])

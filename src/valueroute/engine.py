@@ -90,7 +90,7 @@ from valueroute.relaxation import (
     relaxation_table,
 )
 from valueroute.scoring import Clock as ScoreClock
-from valueroute.scoring import Policy, Segment, StrictPriority
+from valueroute.scoring import Policy, Segment, StrictPriority, _as_segment
 from valueroute.scoring import explain as explain_score
 from valueroute.task import RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
@@ -420,11 +420,10 @@ class StarvationGuard:
         else:
             limit = calendar.add(task.created, self.max_wait)
             if now >= limit:
-                base, slope, until = calendar.piece(now)
                 w_created = calendar.working_time(task.created)
-                return Segment(self.offset - w_created + base, slope, until)
-        base, slope, until = self.policy.segment(task, now)
-        return Segment(base, slope, min(until, limit))
+                return Segment(self.offset - w_created, 1.0, math.inf, calendar)
+        piece = _as_segment(self.policy.segment(task, now))
+        return piece._replace(until=min(piece.until, limit))
 
     def __repr__(self) -> str:
         clock = "" if self.clock == "wall" else f", clock={self.clock!r}"
@@ -2077,7 +2076,7 @@ class Engine:
         if task.state is TaskState.queued:
             # The list's own score, evaluated without re-filing (a query must
             # not move the list's time ahead of the engine's commands).
-            result["list_score"] = self._list.policy.segment(task, now).at(now)
+            result["list_score"] = _as_segment(self._list.policy.segment(task, now)).at(now)
         holder = self._holder.get(task_id)
         result["agent"] = None if holder is None else holder.id
         return result

@@ -12,6 +12,12 @@ slope) and compares only heap heads at query time. A score that bends (a ramp
 that stops at a cap, a penalty when the due time passes) ends its segment at
 the bend, and the list re-files the task there.
 
+A segment may also run on a *working clock* (a business calendar):
+``Segment(base, slope, until, clock)`` means *score(t) = base + slope × W(t)*,
+with W the calendar's working time. Tasks on the same clock at the same slope
+keep their order too, however often the calendar opens and closes, so working-
+time aging never re-files a task at an opening or closing.
+
 Times are float seconds. With epoch-based times (about 1.7e9 s) the base of a
 sloped segment is large, and scores carry an absolute rounding error of at
 most about 3 × 2**-53 × slope × t: up to 6e-7 per unit of slope at t ≈ 1.8e9 s
@@ -72,6 +78,7 @@ __all__ = [
     "StrictPriority",
     "Term",
     "ValueAtRisk",
+    "WorkingClock",
     "as_policy",
     "explain",
     "policy_by_name",
@@ -86,16 +93,48 @@ with a due time before the year 31 million, so they are served last, oldest
 first (the task list's tie-break). A finite number, so composites stay linear."""
 
 
+class WorkingClock(Protocol):
+    """A clock a score may run on: non-decreasing, continuous, piecewise linear in wall time.
+
+    :class:`~valueroute.calendar.BusinessCalendar` is one: its working time
+    ``W(t)`` stands still while it is closed.
+    """
+
+    def working_time(self, t: float) -> float:
+        """The clock's reading at wall time ``t``."""
+        ...
+
+    def piece(self, t: float) -> tuple[float, float, float]:
+        """``(base, slope, until)``: the reading is ``base + slope * s`` for ``t <= s < until``."""
+        ...
+
+
 class Segment(NamedTuple):
-    """One linear piece of a score: ``base + slope * t`` for ``t < until``."""
+    """One linear piece of a score: ``base + slope * c`` for ``t < until``.
+
+    ``c`` is the wall time ``t`` when ``clock`` is ``None``, else the clock's
+    reading ``clock.working_time(t)`` (a :class:`WorkingClock`, such as a
+    business calendar): a score that grows only while the calendar is open.
+    """
 
     base: float
     slope: float
     until: float = _INF
+    clock: WorkingClock | None = None
 
     def at(self, now: float) -> float:
         """The score at ``now``."""
-        return self.base + self.slope * now
+        clock = self.clock
+        return self.base + self.slope * (now if clock is None else clock.working_time(now))
+
+    def on_wall(self, now: float) -> Segment:
+        """The same score from ``now`` as a piece in wall time (ending, too, where
+        the clock's piece ends); the segment itself when it has no clock."""
+        clock = self.clock
+        if clock is None:
+            return self
+        base, slope, until = clock.piece(now)
+        return Segment(self.base + self.slope * base, self.slope * slope, min(self.until, until))
 
 
 @runtime_checkable
@@ -263,21 +302,12 @@ def _working_clock(owner: str, clock: Any) -> bool:
     return clock == "working"
 
 
-# The last (calendar, now, piece) asked for: re-filing every task of a calendar
-# at one of its breakpoints asks for the same piece once per task. One tuple,
-# rebound whole, so a thread never reads a piece of another time.
-_last_piece: tuple[Any, float, tuple[float, float, float]] = (None, math.nan, (0.0, 0.0, 0.0))
-
-
-def _piece(calendar: Any, now: float) -> tuple[float, float, float]:
-    """``calendar.piece(now)``, remembered for the next call at the same time."""
-    global _last_piece
-    last = _last_piece
-    if last[0] is calendar and last[1] == now:
-        return last[2]
-    piece: tuple[float, float, float] = calendar.piece(now)
-    _last_piece = (calendar, now, piece)
-    return piece
+def _as_segment(piece: Any) -> Segment:
+    """A policy's answer as a :class:`Segment` (a plain ``(base, slope, until)`` tuple
+    from a user's policy, too)."""
+    if type(piece) is Segment:
+        return piece
+    return Segment(*piece)
 
 
 def _reach(calendar: Any, now: float, w_now: float, target: float) -> float:
@@ -341,8 +371,9 @@ class AgingPriority:
     With ``clock="working"`` the waiting time is counted in the task's
     business calendar (``task.calendar``; wall time for a task without one):
     score(t) = priority + (W(t) - W(created)) / seconds_per_point, which stands
-    still while the calendar is closed. W is piecewise linear, so each segment
-    ends at the calendar's next opening or closing and the order stays exact.
+    still while the calendar is closed: one segment on the calendar's clock
+    (see :class:`Segment`), so the order stays exact and no task is re-filed
+    when the calendar opens or closes.
 
     ``seconds_per_point`` is a finite number > 0 (an ``int`` or a ``float``,
     kept as a float); anything else (text, ``None``, a bool, ``nan``, an
@@ -360,14 +391,13 @@ class AgingPriority:
         self.clock: Clock = clock
 
     def segment(self, task: Task, now: float) -> Segment:
-        """The score's piece at ``now``: slope 1/seconds_per_point, 0 while the calendar is shut."""
+        """The score's piece at ``now``: 1/seconds_per_point per second (per working second)."""
         rate = self._rate
         if not self._working or task.calendar is None:
             return Segment(task.priority - task.created * rate, rate)
         calendar = task.calendar
-        base, slope, until = _piece(calendar, now)
         w_created = calendar.working_time(task.created)
-        return Segment(task.priority + (base - w_created) * rate, slope * rate, until)
+        return Segment(task.priority - w_created * rate, rate, _INF, calendar)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
         """Priority and waiting points at ``now``."""
@@ -499,7 +529,7 @@ class LeastSlack:
     With ``clock="working"`` slack is working time in the task's business
     calendar (``task.calendar``; wall time for a task without one): slack =
     W(due) − W(now) − handle, and ``due_after`` counts working seconds after
-    creation. Segments end at the calendar's openings and closings.
+    creation: one segment on the calendar's clock (see :class:`Segment`).
 
     ``handle_seconds`` is a number >= 0 or a mapping of task type to seconds
     with a ``"*"`` entry for the other types; ``due_after`` as in
@@ -541,11 +571,10 @@ class LeastSlack:
             if due is None:
                 return Segment(NO_DUE_SCORE, 1.0)
             return Segment(self.handle_seconds(task.type) - due, 1.0)
-        base, slope, until = _piece(calendar, now)
         w_due = self._working_due(task, calendar)
         if w_due is None:
-            return Segment(NO_DUE_SCORE + base, slope, until)
-        return Segment(self.handle_seconds(task.type) - w_due + base, slope, until)
+            return Segment(NO_DUE_SCORE, 1.0, _INF, calendar)
+        return Segment(self.handle_seconds(task.type) - w_due, 1.0, _INF, calendar)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
         """Minus the slack at ``now`` (or the no-due score and the waiting clock)."""
@@ -1124,21 +1153,20 @@ class ValueAtRisk:
     def _working_segment(self, task: Task, now: float, calendar: Any) -> Segment:
         """:meth:`segment` over working time: the same model with t replaced by W(t).
 
-        W(t) = base + slope × t on the calendar's piece, so a piece of the
-        score in W is a piece in t; it also ends where W reaches the model's
-        own breakpoints (W(due) − handle, or a chord's end).
+        A piece of the score in W is a segment on the calendar's clock; it
+        ends where W reaches the model's own breakpoints (W(due) − handle, or
+        a chord's end), not at the calendar's openings and closings.
         """
         value = task.value
         assert task.due is not None
         wait = self.expected_wait(task.type)
         w_d = float(calendar.working_time(task.due)) - self.handle_seconds(task.type)
-        base, slope, until = _piece(calendar, now)
-        w_now = base + slope * now
+        w_now = float(calendar.working_time(now))
         if w_now >= w_d:
             return Segment(math.log(value) if self.mode == "log" else value, 0.0)
         if self.mode == "log":
             end = _reach(calendar, now, w_now, w_d)
-            return Segment(math.log(value) + (base - w_d) / wait, slope / wait, min(until, end))
+            return Segment(math.log(value) - w_d / wait, 1.0 / wait, end, calendar)
         width = self._width * wait
         k = max(1, math.ceil((w_d - w_now) / width))
         while w_d - k * width > w_now:
@@ -1150,7 +1178,7 @@ class ValueAtRisk:
         high = value * math.exp(-(k - 1) * width / wait)
         chord = (high - low) / (end_w - start)
         end = _reach(calendar, now, w_now, end_w)
-        return Segment(low + chord * (base - start), chord * slope, min(until, end))
+        return Segment(low - chord * start, chord, end, calendar)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
         """The score at ``now`` as named parts that add up to it."""
@@ -1171,7 +1199,9 @@ class Composite:
     """A weighted sum of policies: score = Σ weight_i × score_i.
 
     A sum of linear pieces is linear, and the piece ends when the first part's
-    piece ends, so the composite is exact when its parts are. O(parts) per
+    piece ends, so the composite is exact when its parts are. Parts on one
+    working clock sum on that clock; parts on different clocks are summed as
+    wall pieces that also end at their clocks' openings and closings. O(parts) per
     segment. Log-mode :class:`ValueAtRisk` and :class:`Rescored` parts are
     refused: a sum of logarithms is not a sum of values, and a re-scored part
     would make the whole composite approximate without saying so (wrap the
@@ -1222,15 +1252,21 @@ class Composite:
 
     def segment(self, task: Task, now: float) -> Segment:
         """The linear piece of the task's score that holds at ``now`` (see the class)."""
+        parts = [(weight, _as_segment(policy.segment(task, now))) for weight, policy in self.parts]
+        clocks = {id(part.clock): part.clock for _, part in parts if part.slope != 0.0}
+        clock = next(iter(clocks.values())) if len(clocks) == 1 else None
+        if len(clocks) > 1:
+            # Parts on different clocks do not add up to one clock's line:
+            # each becomes a wall piece, ending where its clock's piece ends.
+            parts = [(weight, part.on_wall(now)) for weight, part in parts]
         base = slope = 0.0
         until = _INF
-        for weight, policy in self.parts:
-            part = policy.segment(task, now)
+        for weight, part in parts:
             base += weight * part.base
             slope += weight * part.slope
             if part.until < until:
                 until = part.until
-        return Segment(base, slope, until)
+        return Segment(base, slope, until, clock)
 
     def terms(self, task: Task, now: float) -> list[tuple[str, float]]:
         """The score at ``now`` as named parts that add up to it."""

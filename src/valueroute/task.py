@@ -74,7 +74,16 @@ class RequirementGroup:
     groups with the same key are the same object.
     """
 
-    __slots__ = ("bucket_list", "buckets", "channel", "index", "key", "requirements", "skills")
+    __slots__ = (
+        "bucket_list",
+        "buckets",
+        "channel",
+        "clocked_list",
+        "index",
+        "key",
+        "requirements",
+        "skills",
+    )
 
     def __init__(self, channel: str, skills: tuple[tuple[str, float], ...], index: int) -> None:
         self.channel = sys.intern(channel)
@@ -84,10 +93,14 @@ class RequirementGroup:
         # One read-only mapping shared by every task of the group: a dict per
         # task would cost about 200 bytes each.
         self.requirements: Mapping[str, float] = MappingProxyType(dict(skills))
-        # slope -> Bucket, holding only non-empty buckets, and the same buckets
-        # as a list for the hot loop in TaskList.best; managed by TaskList.
-        self.buckets: dict[float, Any] = {}
+        # slope (or (slope, id(clock)) for a working clock) -> Bucket, holding
+        # only non-empty buckets, and the same buckets as two lists for the
+        # hot loop in TaskList.best: wall-time buckets, and buckets on a
+        # working clock (empty unless a policy counts working time, so the
+        # wall-time loop pays nothing for them); managed by TaskList.
+        self.buckets: dict[object, Any] = {}
         self.bucket_list: list[Any] = []
+        self.clocked_list: list[Any] = []
 
     @staticmethod
     def make_key(

@@ -12,6 +12,12 @@ eligible groups and *s* distinct slopes that is *g × s* comparisons, however
 many tasks wait. A task whose piece ends is re-filed at its breakpoint, before
 any query or command that looks past it.
 
+A piece on a working clock (a business calendar's working time W, see
+:class:`~valueroute.scoring.Segment`) scores ``base + slope × W(t)``: its
+bucket is keyed by (slope, clock) and its head is compared at ``W(now)``,
+read once per query and clock. Tasks on one clock keep their order while the
+calendar opens and closes, so those instants are not breakpoints.
+
 Ties in score go to the older task (smaller ``created``), then to the task
 submitted first (smaller ``seq``). The order is total and deterministic.
 
@@ -53,7 +59,7 @@ from valueroute.models import (
     TaskSpec,
     _check_skills,
 )
-from valueroute.scoring import Policy, Segment, StrictPriority
+from valueroute.scoring import Policy, StrictPriority, WorkingClock
 from valueroute.task import RequirementGroup, Task
 
 __all__ = ["TaskList"]
@@ -71,25 +77,67 @@ a million open tasks every tracked object per task costs measurable time in
 each full collection.
 """
 
+Undo = tuple[Task, Entry, float, float, "WorkingClock | None"]
+"""A task's placement before a look ahead: (task, entry, slope, until, clock)."""
+
 Dimension = Literal["type", "channel", "department", "process", "group"]
 _DIMENSIONS: tuple[Dimension, ...] = ("type", "channel", "department", "process", "group")
 
 
-def _new_bucket(group: RequirementGroup, slope: float) -> _Bucket:
-    bucket = _Bucket(group, slope)
-    group.buckets[slope] = bucket
-    group.bucket_list.append(bucket)
-    return bucket
+Piece = tuple[float, float, float, "WorkingClock | None"]
+"""A checked segment: (base, slope, until, clock)."""
+
+
+def _bucket_key(slope: float, clock: WorkingClock | None) -> object:
+    """A bucket's key in its group: the slope, with the clock's identity when it has one."""
+    return slope if clock is None else (slope, id(clock))
+
+
+class _Reading:
+    """A working clock's reading, shared by every bucket on that clock.
+
+    ``value`` is W at the time of the query being answered (``best`` reads
+    every clock in use first); the clock's current piece is kept so a reading
+    inside it costs one multiply-add instead of a search of the calendar.
+    """
+
+    __slots__ = ("base", "buckets", "clock", "hi", "lo", "slope", "value")
+
+    def __init__(self, clock: WorkingClock) -> None:
+        self.clock = clock
+        self.value = math.nan
+        self.lo = self.hi = math.nan
+        self.base = self.slope = 0.0
+        self.buckets = 0
+
+    def at(self, now: float) -> float:
+        """W(now), from the kept piece when ``now`` lies in it."""
+        if self.lo <= now < self.hi:
+            return self.base + self.slope * now
+        piece = self.clock.piece(now)
+        base, slope, until = float(piece[0]), float(piece[1]), float(piece[2])
+        if not (base - base == 0.0 and slope - slope == 0.0 and until > now):
+            raise PolicyError(
+                f"clock {_bounded(self.clock)} gave piece {_bounded(piece)} at {now!r} "
+                "(expected finite base and slope and until > now)"
+            )
+        self.lo, self.hi, self.base, self.slope = now, until, base, slope
+        return base + slope * now
 
 
 class _Bucket:
-    """Tasks of one requirement group whose scores share one slope."""
+    """Tasks of one requirement group whose scores share one slope and clock.
 
-    __slots__ = ("group", "heap", "slope", "stale")
+    ``reading`` is ``None`` for wall time, else the shared reading of the clock.
+    """
 
-    def __init__(self, group: RequirementGroup, slope: float) -> None:
+    __slots__ = ("group", "heap", "key", "reading", "slope", "stale")
+
+    def __init__(self, group: RequirementGroup, slope: float, reading: _Reading | None) -> None:
         self.group = group
         self.slope = slope
+        self.reading = reading
+        self.key = _bucket_key(slope, None if reading is None else reading.clock)
         self.heap: list[Entry] = []
         self.stale = 0
 
@@ -136,9 +184,13 @@ class TaskList:
         # Pieces a query re-filed ahead of the list's time (see _look): the
         # latest such time, and each task's placement before, by seq.
         self._ahead = -_INF
-        self._undo: dict[int, tuple[Task, Entry, float, float]] = {}
+        self._undo: dict[int, Undo] = {}
         self._next_seq = 0
         self._counts: dict[tuple[object, ...], int] = {}
+        # id(clock) -> its reading, for the clocks of non-empty buckets; the
+        # same readings as a list for best's loop.
+        self._clocks: dict[int, _Reading] = {}
+        self._readings: list[_Reading] = []
 
     # ------------------------------------------------------------------ basics
 
@@ -310,15 +362,15 @@ class TaskList:
         """Put every task a query re-filed back where it was before. O(u log n)."""
         by_seq = self._by_seq
         breakpoints = self._breakpoints
-        for seq, (task, entry, slope, until) in self._undo.items():
+        for seq, (task, entry, slope, until, clock) in self._undo.items():
             if by_seq.get(seq) is not task:
                 continue  # it has left the list since
             self._unfile(task)
             group = task.group
             assert group is not None
-            bucket = group.buckets.get(slope)
+            bucket = group.buckets.get(_bucket_key(slope, clock))
             if bucket is None:
-                bucket = _new_bucket(group, slope)
+                bucket = self._new_bucket(group, slope, clock)
             # A new tuple: the old one may still sit, stale, in its heap.
             restored: Entry = (entry[0], entry[1], entry[2])
             heapq.heappush(bucket.heap, restored)
@@ -335,7 +387,7 @@ class TaskList:
         self,
         now: float,
         before: float,
-        undo: dict[int, tuple[Task, Entry, float, float]] | None = None,
+        undo: dict[int, Undo] | None = None,
     ) -> None:
         """Re-file the tasks whose score pieces ended by ``now``, all or none.
 
@@ -366,7 +418,9 @@ class TaskList:
             if undo is not None and task.seq not in undo:
                 entry = task.entry
                 assert entry is not None
-                undo[task.seq] = (task, entry, task.slope, task.until)
+                reading = task.bucket.reading
+                clock = None if reading is None else reading.clock
+                undo[task.seq] = (task, entry, task.slope, task.until, clock)
             self._unfile(task)
             self._file(task, now, segment)
 
@@ -387,16 +441,29 @@ class TaskList:
                 break
             heapq.heappop(breakpoints)
         by_seq = self._by_seq
-        for seq, (task, _, _, until) in self._undo.items():
+        for seq, (task, _, _, until, _) in self._undo.items():
             if until < found and by_seq.get(seq) is task:
                 found = until
         return found
 
     # ------------------------------------------------------------------ filing
 
-    def _segment(self, task: Task, now: float) -> Segment:
+    def _segment(self, task: Task, now: float) -> Piece:
         segment = self._policy.segment(task, now)
-        base, slope, until = segment
+        if len(segment) == 4:
+            base, slope, until, clock = segment
+            if clock is not None and not (
+                callable(getattr(clock, "piece", None))
+                and callable(getattr(clock, "working_time", None))
+            ):
+                raise PolicyError(
+                    f"policy {_bounded(self._policy)} gave the clock {_bounded(clock)} for task "
+                    f"{_bounded(task.id)} (expected None or a working clock: an object with "
+                    "piece(t) and working_time(t), such as a BusinessCalendar)"
+                )
+        else:
+            base, slope, until = segment
+            clock = None
         # x - x == 0 holds exactly for finite floats, fails for inf and nan.
         if not (base - base == 0.0 and slope - slope == 0.0 and until > now):
             raise PolicyError(
@@ -404,15 +471,31 @@ class TaskList:
                 f"task {_bounded(task.id)} at {now!r} "
                 "(expected finite base and slope and until > now)"
             )
-        return segment
+        return base, slope, until, clock
 
-    def _file(self, task: Task, now: float, segment: Segment | None = None) -> None:
-        base, slope, until = self._segment(task, now) if segment is None else segment
+    def _new_bucket(
+        self, group: RequirementGroup, slope: float, clock: WorkingClock | None
+    ) -> _Bucket:
+        """An empty bucket of ``group`` for pieces of ``slope`` on ``clock``, registered."""
+        reading = None
+        if clock is not None:
+            reading = self._clocks.get(id(clock))
+            if reading is None:
+                reading = self._clocks[id(clock)] = _Reading(clock)
+                self._readings.append(reading)
+            reading.buckets += 1
+        bucket = _Bucket(group, slope, reading)
+        group.buckets[bucket.key] = bucket
+        (group.bucket_list if reading is None else group.clocked_list).append(bucket)
+        return bucket
+
+    def _file(self, task: Task, now: float, segment: Piece | None = None) -> None:
+        base, slope, until, clock = self._segment(task, now) if segment is None else segment
         group = task.group
         assert group is not None
-        bucket = group.buckets.get(slope)
+        bucket = group.buckets.get(slope if clock is None else (slope, id(clock)))
         if bucket is None:
-            bucket = _new_bucket(group, slope)
+            bucket = self._new_bucket(group, slope, clock)
         entry: Entry = (-base, task.created, task.seq)
         heapq.heappush(bucket.heap, entry)
         task.entry = entry
@@ -462,8 +545,16 @@ class TaskList:
             bucket.stale -= 1
         if not heap:
             group = bucket.group
-            del group.buckets[bucket.slope]
-            group.bucket_list.remove(bucket)
+            del group.buckets[bucket.key]
+            reading = bucket.reading
+            if reading is None:
+                group.bucket_list.remove(bucket)
+            else:
+                group.clocked_list.remove(bucket)
+                reading.buckets -= 1
+                if not reading.buckets:
+                    del self._clocks[id(reading.clock)]
+                    self._readings.remove(reading)
 
     def _count(self, task: Task, delta: int) -> None:
         # One counter over the combination of all dimensions: one dict update
@@ -555,7 +646,7 @@ class TaskList:
                 )
             seen.add(spec.id)
         self._tick(now)
-        made: list[Task] = []
+        made: list[tuple[Task, WorkingClock | None]] = []
         seq = self._next_seq
         segment_of = self._segment
         for spec in specs:
@@ -563,20 +654,20 @@ class TaskList:
             task = Task.from_spec(spec, seq=seq, now=now, skills=group.requirements)
             seq += 1
             task.group = group
-            base, slope, until = segment_of(task, now)
+            base, slope, until, clock = segment_of(task, now)
             task.entry = (-base, task.created, task.seq)
             task.slope = slope
             task.until = until
-            made.append(task)
+            made.append((task, clock))
         touched: set[int] = set()
         breakpoints = self._breakpoints
-        for task in made:
+        for task, clock in made:
             task_group = task.group
             assert task_group is not None
             assert task.entry is not None
-            bucket = task_group.buckets.get(task.slope)
+            bucket = task_group.buckets.get(_bucket_key(task.slope, clock))
             if bucket is None:
-                bucket = _new_bucket(task_group, task.slope)
+                bucket = self._new_bucket(task_group, task.slope, clock)
             bucket.heap.append(task.entry)
             task.bucket = bucket
             touched.add(id(bucket))
@@ -591,7 +682,7 @@ class TaskList:
                     heapq.heapify(bucket.heap)
         heapq.heapify(breakpoints)
         self._next_seq = seq
-        return made
+        return [task for task, _ in made]
 
     def remove(self, task_id: str) -> Task:
         """Take a task out of the list and return it; O(log n) amortised."""
@@ -674,13 +765,16 @@ class TaskList:
         for group in self._groups.values():
             group.buckets.clear()
             group.bucket_list.clear()
+            group.clocked_list.clear()
+        self._clocks.clear()
+        self._readings.clear()
         self._breakpoints = []
-        for task, (base, slope, until) in segments:
+        for task, (base, slope, until, clock) in segments:
             task_group = task.group
             assert task_group is not None
-            bucket = task_group.buckets.get(slope)
+            bucket = task_group.buckets.get(_bucket_key(slope, clock))
             if bucket is None:
-                bucket = _new_bucket(task_group, slope)
+                bucket = self._new_bucket(task_group, slope, clock)
             entry: Entry = (-base, task.created, task.seq)
             bucket.heap.append(entry)
             task.entry = entry
@@ -712,9 +806,10 @@ class TaskList:
         self._check_query_time(now)
         if task.until <= now:
             # Its piece has ended by then: scored directly, nothing re-filed.
-            base, slope, _ = self._segment(task, now)
-            return base + slope * now
-        return -task.entry[0] + task.slope * now
+            base, slope, _, clock = self._segment(task, now)
+            return base + slope * (now if clock is None else clock.working_time(now))
+        reading = task.bucket.reading
+        return -task.entry[0] + task.slope * (now if reading is None else reading.at(now))
 
     def best(self, groups: Iterable[RequirementGroup], now: float) -> Task | None:
         """The highest-scoring task at ``now`` among ``groups``; ``None`` if all are empty.
@@ -731,6 +826,13 @@ class TaskList:
             # At the list's own time with nothing due and nothing looked ahead
             # (the engine's every decision) there is nothing to check or re-file.
             self._look(now)
+        # Each clock in use read once at now, inline for the usual case (now
+        # inside the clock's kept piece); the bucket heads below use it.
+        for reading in self._readings:
+            if reading.lo <= now < reading.hi:
+                reading.value = reading.base + reading.slope * now
+            else:
+                reading.value = reading.at(now)
         # Candidates compare as (-score, created, seq): score first, then
         # age, then submission order. The score key is a float computed per
         # bucket head; tuples are built only to break exact ties.
@@ -750,6 +852,21 @@ class TaskList:
                         and (entry[1], entry[2]) < (best[1], best[2])
                     ):
                         best = entry
+                if group.clocked_list:
+                    # The same comparison at the clock's reading: a loop of its
+                    # own, so the wall-time loop above tests nothing per bucket.
+                    for bucket in group.clocked_list:
+                        entry = bucket.heap[0]
+                        key = entry[0] - bucket.slope * bucket.reading.value
+                        if key < best_key:
+                            best_key = key
+                            best = entry
+                        elif (
+                            key == best_key
+                            and best is not None
+                            and (entry[1], entry[2]) < (best[1], best[2])
+                        ):
+                            best = entry
         except (AttributeError, TypeError):
             # Checked only when it fails: this loop is the engine's hot path.
             _check_groups(groups)
@@ -785,35 +902,35 @@ class TaskList:
             _check_groups(chosen)
         frontier: list[tuple[float, float, int, int, int]] = []
         heaps: list[list[Entry]] = []
-        slopes: list[float] = []
+        # Per bucket, slope × its clock's reading at now: what its entries' keys move by.
+        shifts: list[float] = []
         for group in chosen:
             for bucket in group.buckets.values():
                 entry = bucket.heap[0]
-                frontier.append((entry[0] - bucket.slope * now, entry[1], entry[2], len(heaps), 0))
+                reading = bucket.reading
+                shift = bucket.slope * (now if reading is None else reading.at(now))
+                frontier.append((entry[0] - shift, entry[1], entry[2], len(heaps), 0))
                 heaps.append(bucket.heap)
-                slopes.append(bucket.slope)
+                shifts.append(shift)
         heapq.heapify(frontier)
-        return self._walk(now, frontier, heaps, slopes, where)
+        return self._walk(frontier, heaps, shifts, where)
 
     def _walk(
         self,
-        now: float,
         frontier: list[tuple[float, float, int, int, int]],
         heaps: list[list[Entry]],
-        slopes: list[float],
+        shifts: list[float],
         where: Callable[[Task], bool] | None,
     ) -> Iterator[tuple[Task, float]]:
         by_seq = self._by_seq
         while frontier:
             key, _, _, which, index = heapq.heappop(frontier)
             heap = heaps[which]
-            slope = slopes[which]
+            shift = shifts[which]
             for child in (2 * index + 1, 2 * index + 2):
                 if child < len(heap):
                     entry = heap[child]
-                    heapq.heappush(
-                        frontier, (entry[0] - slope * now, entry[1], entry[2], which, child)
-                    )
+                    heapq.heappush(frontier, (entry[0] - shift, entry[1], entry[2], which, child))
             entry = heap[index]
             task = by_seq.get(entry[2])
             if task is not None and task.entry is entry and (where is None or where(task)):
@@ -901,14 +1018,23 @@ class TaskList:
         """Assert every structural invariant; O(n log n). For tests and debugging."""
         live = 0
         seen_buckets = 0
+        users: dict[int, int] = {}
         for group in self._groups.values():
             assert self._groups[group.key] is group
             assert self._group_list[group.index] is group
             assert self._by_requirements[id(group.requirements)] is group
-            assert group.bucket_list == list(group.buckets.values())
-            for slope, bucket in group.buckets.items():
+            assert group.bucket_list == [b for b in group.buckets.values() if b.reading is None]
+            assert group.clocked_list == [
+                b for b in group.buckets.values() if b.reading is not None
+            ]
+            for key, bucket in group.buckets.items():
                 seen_buckets += 1
-                assert bucket.slope == slope
+                assert bucket.key == key
+                reading = bucket.reading
+                assert key == _bucket_key(bucket.slope, None if reading is None else reading.clock)
+                if reading is not None:
+                    assert self._clocks[id(reading.clock)] is reading, "reading not registered"
+                    users[id(reading)] = users.get(id(reading), 0) + 1
                 assert bucket.group is group
                 heap = bucket.heap
                 assert heap, "empty bucket kept"
@@ -919,6 +1045,8 @@ class TaskList:
                 assert bucket.stale == len(heap) - bucket_live, "stale count wrong"
                 live += bucket_live
         assert live == len(self._tasks), "live entries != open tasks"
+        assert {id(r): r.buckets for r in self._clocks.values()} == users, "clock users wrong"
+        assert self._readings == list(self._clocks.values()), "reading list wrong"
         pending = set(self._breakpoints)
         assert len(self._by_seq) == len(self._tasks)
         for task_id, task in self._tasks.items():
@@ -943,7 +1071,7 @@ class TaskList:
         assert self._counts == dict(expected), "counts wrong"
         assert bool(self._undo) == (self._ahead != -_INF), "look-ahead time without a record"
         assert not self._undo or self._ahead >= self._now, "look ahead behind the list's time"
-        for seq, (task, entry, _, until) in self._undo.items():
+        for seq, (task, entry, _, until, _) in self._undo.items():
             assert entry[2] == seq
             if self._by_seq.get(seq) is task:
                 assert until > self._now or until == _INF or self._now == -_INF
