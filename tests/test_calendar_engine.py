@@ -28,7 +28,7 @@ from valueroute import (
 from valueroute.calendar import BusinessCalendar
 from valueroute.engine import StarvationGuard
 from valueroute.models import to_seconds
-from valueroute.scoring import Ramp, _steps_taken
+from valueroute.scoring import Ramp, _steps_taken, explain
 from valueroute.task import Task
 
 WEEKDAYS = {day: [("08:00", "18:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -387,6 +387,9 @@ def test_explain_shows_both_clocks() -> None:
     assert shown["working_age"] == pytest.approx(5400)
     assert shown["working_time_to_due"] == pytest.approx(1800)
     assert shown["time_to_due"] == pytest.approx(1800)
+    document = explain(AgingPriority(600, clock="working"), engine.get("t"), clock.t).to_dict()
+    assert document["segment"]["clock"] == "berlin"
+    assert document["segment"]["slope"] == pytest.approx(1 / 600)
     wall = Engine(clock=clock)
     wall.submit(TaskSpec(id="w"))
     assert wall.explain("w")["calendar"] is None

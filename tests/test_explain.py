@@ -101,7 +101,7 @@ def test_explanation_carries_fields_rules_and_serialises_to_json() -> None:
         "overdue": 0.0,
     }
     assert document["score"] == 8.0
-    assert document["segment"] == {"base": 8.0, "slope": 0.0, "until": 280.0}
+    assert document["segment"] == {"base": 8.0, "slope": 0.0, "until": 280.0, "clock": None}
 
 
 def test_infinite_segment_end_serialises_as_null() -> None:

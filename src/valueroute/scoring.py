@@ -1403,6 +1403,14 @@ def _terms_of(policy: Policy, task: Task, now: float) -> list[tuple[str, float]]
     return [("score", policy.segment(task, now).at(now))]
 
 
+def _clock_name(clock: WorkingClock | None) -> str | None:
+    """How an explanation names a segment's clock: ``None`` for wall time."""
+    if clock is None:
+        return None
+    name = getattr(clock, "name", None)
+    return name if isinstance(name, str) and name else bounded_repr(clock)
+
+
 def _finite_or_none(number: float | None) -> float | None:
     return None if number is None or not math.isfinite(number) else number
 
@@ -1445,6 +1453,9 @@ class Explanation:
                 "base": self.segment.base,
                 "slope": self.segment.slope,
                 "until": _finite_or_none(self.segment.until),
+                # None: wall time; else the working clock (a calendar's name)
+                # whose reading the slope multiplies.
+                "clock": _clock_name(self.segment.clock),
             },
             **({"extra": dict(self.extra)} if self.extra else {}),
         }
