@@ -232,6 +232,16 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
     return data
 
 
+def _check_headers(request: Request, settings: ServeSettings) -> None:
+    limits = settings.limits
+    raw = request.headers.raw
+    if len(raw) > limits.max_headers:
+        raise _Refusal(431, f"headers: {len(raw)} lines (expected at most {limits.max_headers})")
+    size = sum(len(name) + len(value) for name, value in raw)
+    if size > limits.max_header_bytes:
+        raise _Refusal(431, f"headers: {size} bytes (expected at most {limits.max_header_bytes})")
+
+
 def _if_match(request: Request) -> int | None:
     """The task version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``)."""
     header = request.headers.get("if-match")
@@ -269,7 +279,10 @@ def _arguments(
 ) -> Any:
     values: dict[str, Any] = {}
     if command.body is not None:
-        values[command.body] = body
+        # Validated on its own, so errors name the body's fields ("priority",
+        # not "spec.priority"): the body is the spec.
+        model = command.arguments.model_fields[command.body].annotation
+        values[command.body] = model.model_validate(body) if model is not None else body
     else:
         values.update(body)
     for name, value in request.query_params.multi_items():
@@ -378,12 +391,7 @@ def _command_endpoint(command: Command, service: EngineService) -> Handler:
             )
         service.in_flight += 1
         try:
-            if len(request.headers.raw) > limits.max_headers:
-                raise _Refusal(
-                    431,
-                    f"headers: {len(request.headers.raw)} lines "
-                    f"(expected at most {limits.max_headers})",
-                )
+            _check_headers(request, settings)
             principal = _authenticate(request, settings, roles)
             body = await _read_json(request, settings) if request.method in _BODY_METHODS else {}
             arguments = _arguments(command, request, body, principal)
@@ -437,8 +445,7 @@ def _events_endpoint(command: Command, service: EngineService) -> Handler:
 
     async def events(request: Request) -> Response:
         try:
-            if len(request.headers.raw) > limits.max_headers:
-                raise _Refusal(431, f"headers: more than {limits.max_headers} lines")
+            _check_headers(request, settings)
             principal = _authenticate(request, settings, command.roles)
             arguments = _arguments(command, request, {}, principal)
             after = arguments.after

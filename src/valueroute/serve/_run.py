@@ -104,6 +104,8 @@ def run(
         "lifespan": "on",
         "timeout_graceful_shutdown": 10,
         "server_header": False,
+        # Headers beyond the app's own limit are refused while still arriving.
+        "h11_max_incomplete_event_size": settings.limits.max_header_bytes + 4096,
     }
     options.update(uvicorn_options)
     config = uvicorn.Config(app, **options)

@@ -143,7 +143,8 @@ class Limits:
 
     ``max_body_bytes``: request body size (larger: ``413``);
     ``max_json_depth``: nesting of arrays and objects in a body (deeper:
-    ``422``); ``max_headers``: header lines per request (more: ``431``);
+    ``422``); ``max_headers`` and ``max_header_bytes``: header lines per
+    request and their total size (more: ``431``);
     ``max_in_flight``: requests being handled at once, event streams aside
     (more: ``503`` with ``Retry-After``); ``max_streams``: open event streams;
     ``event_buffer``: events kept in memory for streams to resume from
@@ -154,6 +155,7 @@ class Limits:
     max_body_bytes: int = 1 << 20
     max_json_depth: int = 32
     max_headers: int = 100
+    max_header_bytes: int = 16 * 1024
     max_in_flight: int = 1024
     max_streams: int = 256
     event_buffer: int = 100_000
@@ -164,6 +166,7 @@ class Limits:
             "max_body_bytes",
             "max_json_depth",
             "max_headers",
+            "max_header_bytes",
             "max_in_flight",
             "max_streams",
             "event_buffer",
