@@ -31,19 +31,16 @@ AHT = 180.0
 TARGET = StaffingTarget(service_level=0.8, awt=20.0)
 
 
-def day(
-    volumes: list[float] = VOLUMES, *, seed: int = 5, patience: float | None = None
-) -> Scenario:
+def day(volumes: list[float] = VOLUMES, *, seed: int = 5, first: float = 0.0) -> Scenario:
+    """The day from 08:00; scenario time 0 is 08:00, or ``first`` seconds before it."""
     task: dict[str, Any] = {
         "name": "calls",
         "handle": {"kind": "exponential", "mean_seconds": AHT},
         "sla_seconds": 20.0,
     }
-    if patience is not None:
-        task["patience"] = {"kind": "exponential", "mean_seconds": patience}
     return Scenario.model_validate(
         {
-            "horizon_seconds": 17 * 3600,
+            "horizon_seconds": first + 9 * 3600,
             "interval_minutes": 60,
             "seed": seed,
             "task_types": [task],
@@ -53,7 +50,7 @@ def day(
                     "task_type": "calls",
                     "interval_minutes": 60,
                     "volumes": volumes,
-                    "start_seconds": 8 * 3600,
+                    "start_seconds": first,
                 }
             ],
             "agent_groups": [{"name": "agents", "count": 1}],
@@ -76,10 +73,12 @@ SPEC = ScheduleSpec(
 )
 
 
-def test_the_simulator_logs_in_exactly_the_rostered_hours_breaks_taken_off() -> None:
+@pytest.mark.parametrize("first", [0.0, 8 * 3600.0])
+def test_the_simulator_logs_in_exactly_the_rostered_hours_breaks_taken_off(first: float) -> None:
     schedule = solve_schedule([2, 3, 5, 5, 4, 3, 2, 1], SPEC)
     assert any(s.breaks for s in schedule.shifts)
-    quiet = roster_scenario(day([0.0] * 8), schedule)
+    quiet = roster_scenario(day([0.0] * 8, first=first), schedule, offset_seconds=first)
+    assert min(s.start_seconds for s in quiet.agent_groups[0].shifts) == first
     result = simulate(quiet, replications=1)
     logged = result.replications[0].groups["agents"]["staffed_hours"]
     assert logged == pytest.approx(sum(schedule.headcount))  # one-hour intervals
@@ -131,7 +130,7 @@ def test_repair_converges_and_its_roster_meets_the_target_when_simulated_again()
         roster_scenario(scenario, result.schedule), replications=6, executor=InlineExecutor()
     )
     for hour in range(8):
-        start = (8 + hour) * 3600.0
+        start = hour * 3600.0
         assert pooled_service_level(again, start) >= 0.8
 
 
@@ -171,6 +170,8 @@ def test_repair_stops_when_the_maximum_headcount_blocks_it() -> None:
         ({"min_offered": -1.0}, "min_offered"),
         ({"max_rounds": -1}, "max_rounds"),
         ({"group": "night"}, "group"),
+        ({"offset_seconds": 600.0}, "offset_seconds"),
+        ({"offset_seconds": -3600.0}, "offset_seconds"),
     ],
 )
 def test_repair_refuses_bad_arguments_before_simulating(

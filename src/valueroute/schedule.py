@@ -1178,13 +1178,19 @@ def solve_schedule(
 
 
 def roster_scenario(
-    scenario: Scenario, schedule: Schedule, *, group: str | None = None
+    scenario: Scenario,
+    schedule: Schedule,
+    *,
+    group: str | None = None,
+    offset_seconds: float = 0.0,
 ) -> Scenario:
     """``scenario`` with one agent group's staffing replaced by the roster's shifts and breaks.
 
-    Schedule minute *m* (since midnight of day 0) is scenario second
-    ``60 m``: the scenario's time 0 must be midnight of the schedule's first
-    day (scenarios start at midnight by default). ``group`` names the agent
+    The schedule's first interval begins at scenario second
+    ``offset_seconds`` (0 by default: the scenario starts where the
+    requirements start, as the scenarios ``valueroute staff --scenario-out``
+    writes do; give ``8 * 3600`` for a scenario whose time 0 is midnight and
+    a schedule that starts at 08:00). ``group`` names the agent
     group that works the roster (by default the only group; a scenario with
     several groups must name one). Each shift becomes a
     :class:`~valueroute.sim.scenario.Shift` with its breaks, paid or not.
@@ -1204,13 +1210,23 @@ def roster_scenario(
         group = names[0]
     if group not in names:
         raise _fail("group", group, f"one of the scenario's agent groups {names}")
+    if (
+        isinstance(offset_seconds, bool)
+        or not isinstance(offset_seconds, int | float)
+        or not (math.isfinite(offset_seconds) and 0.0 <= offset_seconds <= 1e9)
+    ):
+        raise _fail("offset_seconds", offset_seconds, "a finite number of seconds >= 0")
+    origin = 60.0 * schedule.start_minutes - float(offset_seconds)
     shifts = [
         {
-            "start_seconds": 60.0 * s.start_minutes,
-            "end_seconds": 60.0 * s.end_minutes,
+            "start_seconds": 60.0 * s.start_minutes - origin,
+            "end_seconds": 60.0 * s.end_minutes - origin,
             "count": s.count,
             "breaks": [
-                {"start_seconds": 60.0 * b.start_minutes, "duration_seconds": 60.0 * b.minutes}
+                {
+                    "start_seconds": 60.0 * b.start_minutes - origin,
+                    "duration_seconds": 60.0 * b.minutes,
+                }
                 for b in s.breaks
             ],
         }
@@ -1437,6 +1453,7 @@ def repair_by_simulation(
     *,
     targets: StaffingTarget | Sequence[StaffingTarget],
     group: str | None = None,
+    offset_seconds: float = 0.0,
     schedule: Schedule | None = None,
     replications: int = 10,
     seed: int | None = None,
@@ -1450,7 +1467,7 @@ def repair_by_simulation(
 
     Starts from ``schedule`` (by default :func:`solve_schedule` of
     ``requirements`` and ``spec``), turns it into the scenario's ``group``
-    (:func:`roster_scenario`) and runs ``replications`` replications. An
+    (:func:`roster_scenario`, with ``offset_seconds``) and runs ``replications`` replications. An
     interval (the scenario's ``interval_minutes``, which must equal the
     spec's) fails when a target's pooled figure over the replications, moved
     by the Student t half-width at ``confidence`` (0.5: the plain figure),
@@ -1511,6 +1528,18 @@ def repair_by_simulation(
     if executor is not None and not isinstance(executor, Executor):
         raise _fail("executor", type(executor).__name__, "a concurrent.futures.Executor")
     checked = _spec(spec)
+    grid = 60.0 * scenario.interval_minutes
+    if (
+        isinstance(offset_seconds, int | float)
+        and not isinstance(offset_seconds, bool)
+        and math.isfinite(offset_seconds)
+        and offset_seconds % grid
+    ):
+        raise _fail(
+            "offset_seconds",
+            offset_seconds,
+            f"a multiple of the scenario's interval, {grid:g} s (intervals are judged on its grid)",
+        )
     if checked.interval_minutes != scenario.interval_minutes:
         raise _fail(
             "spec.interval_minutes",
@@ -1528,7 +1557,8 @@ def repair_by_simulation(
         model = _build(checked, schedule.requirement)
     initial = current if schedule is None else schedule
     current = initial
-    roster_scenario(scenario, current, group=group)  # refuses a bad group before any run
+    # Refuses a bad group or offset before any run.
+    roster_scenario(scenario, current, group=group, offset_seconds=offset_seconds)
     prepared = _with_awt(scenario, chosen)
     base_seed = scenario.seed if seed is None else seed
     pool = executor
@@ -1545,7 +1575,7 @@ def repair_by_simulation(
         for number in range(max_rounds + 1):
             clock = time.perf_counter()
             result = simulate(
-                roster_scenario(prepared, current, group=group),
+                roster_scenario(prepared, current, group=group, offset_seconds=offset_seconds),
                 replications=replications,
                 seed=base_seed,
                 executor=pool,
@@ -1559,6 +1589,7 @@ def repair_by_simulation(
                 confidence,
                 min_offered,
                 scenario.horizon_seconds,
+                float(offset_seconds),
             )
             missed = tuple(c for c in checks if not c.met)
             if not missed:
@@ -1649,12 +1680,13 @@ def _judge_all(
     confidence: float,
     min_offered: float,
     horizon: float,
+    offset: float,
 ) -> tuple[list[IntervalCheck], list[int]]:
     checks: list[IntervalCheck] = []
     skipped: list[int] = []
     step = 60.0 * schedule.interval_minutes
     for t, label in enumerate(schedule.labels):
-        start = 60.0 * schedule.start_minutes + t * step
+        start = offset + t * step
         if start >= horizon:
             break
         _, offered = _pooled(runs, start, None)
