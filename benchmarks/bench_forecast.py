@@ -30,7 +30,7 @@ from valueroute.datasets import load_anonymous_bank
 from valueroute.forecast import MODELS, ArrivalLog, day_kinds, forecast_volumes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import results_dir  # noqa: E402
+from _timing import results_dir
 
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[2]

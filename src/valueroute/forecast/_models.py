@@ -68,6 +68,7 @@ class _Profile:
     """Intraday shares per weekday, type shares per interval, interval overdispersion."""
 
     shares: dict[int, FloatArray]  # weekday -> (intervals,)
+    pooled: FloatArray  # all regular days of the window
     types: FloatArray  # (intervals, types)
     dispersion: float
 
@@ -122,7 +123,10 @@ def _profile(history: _History, weeks: int) -> _Profile:
         excess += float(((day - expected) ** 2 - expected).sum())
         scale += float((expected**2).sum())
     dispersion = max(0.0, excess / scale) if scale > 0 else 0.0
-    return _Profile(shares, _type_shares(history.counts[used]), dispersion)
+    pooled = _normalised(history.counts[used].sum(axis=(0, 2)))
+    if pooled is None:
+        raise _fail("train", "no arrivals on regular days", "regular days with arrivals")
+    return _Profile(shares, pooled, _type_shares(history.counts[used]), dispersion)
 
 
 def _design(
@@ -139,10 +143,12 @@ def _design(
     return np.array(rows, dtype=np.float64).reshape(-1, 2 + 7 + len(_MONTH_PARTS))
 
 
-# Ridge penalties, in units of days' weight: the trend is shrunk hard (a
-# month ahead, an extrapolated slope is mostly noise), weekday effects
-# hardly, the month-position effects a little.
-_PENALTY = np.array([0.0, 1000.0] + [0.01] * 7 + [2.0] * len(_MONTH_PARTS))
+# Ridge penalties, in units of days' weight (a day of weight 1 adds 1 to
+# the diagonal per unit of its feature squared): the trend's (feature in
+# weeks) shrinks a slope fitted on 16 weeks by about a twentieth and one
+# fitted on a few weeks by much more; weekday effects are hardly shrunk,
+# the month-position effects a little.
+_PENALTY = np.array([0.0, 50.0] + [0.01] * 7 + [2.0] * len(_MONTH_PARTS))
 
 
 def _log_total(totals: FloatArray) -> FloatArray:
@@ -375,11 +381,8 @@ def _naive_plan(
 
 
 def _share_of(profile: _Profile, weekday: int) -> FloatArray:
-    if weekday not in profile.shares:
-        raise _fail(
-            "train", f"no regular {WEEKDAYS[weekday]}", f"a regular {WEEKDAYS[weekday]} to profile"
-        )
-    return profile.shares[weekday]
+    # A weekday the training never saw as a regular day takes all regular days' profile.
+    return profile.shares.get(weekday, profile.pooled)
 
 
 def forecast_volumes(
@@ -418,7 +421,8 @@ def forecast_volumes(
       ``month_position``, the part of the month (days 1-4, 5-9, 10-15,
       16-22, 23-31), over the regular days of the last ``history_weeks``
       weeks weighted by a half-life of ``half_life_weeks``; times the
-      weekday's intraday shares over the last ``profile_weeks`` weeks;
+      weekday's intraday shares over the last ``profile_weeks`` weeks (a
+      weekday never seen as a regular day takes all regular days' shares);
     - ``"holt_winters"``: the day's total by damped additive Holt–Winters on
       log daily totals with a weekly season (statsmodels; days missing or
       not regular are filled with the regression's fit), times the same
@@ -475,11 +479,11 @@ def forecast_volumes(
     if origin >= first_day:
         raise _fail("train_start", origin.isoformat(), f"a day before start {first_day}")
     training = log.between(origin, first_day)
-    if len(training.observed_days) < 7:
+    if len(training.observed_days) < 2:
         raise _fail(
             "log",
             f"{len(training.observed_days)} observed days before {first_day}",
-            "at least 7 observed days of training",
+            "at least 2 observed days of training",
         )
     task_types = training.task_types or log.task_types
     if not task_types:
@@ -504,8 +508,8 @@ def forecast_volumes(
     spread = 0.0
     if model != "seasonal_naive":
         days_used, totals_used = _regular_days(history, settings, first_day)
-        if len(days_used) < 7:
-            raise _fail("log", f"{len(days_used)} regular training days", "at least 7")
+        if len(days_used) < 2:
+            raise _fail("log", f"{len(days_used)} regular training days", "at least 2")
         beta = _regression(
             days_used, totals_used, first_day, settings.half_life_weeks, settings.month_position
         )
@@ -520,12 +524,13 @@ def forecast_volumes(
         assert beta is not None
         if paths is not None and step is not None:
             logs = paths[step]
+            centre = float(np.median(logs))
         else:
             centre = float((_design([day], first_day, settings.month_position, weekday) @ beta)[0])
             logs = centre + spread * rng.standard_normal(settings.draws)
         return _DayPlan(
             logs,
-            float(np.maximum(np.exp(np.median(logs)) - 0.5, 0.0)),
+            max(math.exp(centre) - 0.5, 0.0),
             _share_of(profile, weekday),
             profile.types,
             profile.dispersion,
