@@ -425,3 +425,47 @@ def test_refused_events_change_nothing() -> None:
     with pytest.raises(InvalidInputError, match=r"^engine: got"):
         aggregator.attach(object())  # type: ignore[arg-type]
     assert aggregator.report(now=1800) == before
+
+
+def test_working_time_holds_waits_against_the_target_in_the_calendars_seconds() -> None:
+    from valueroute.calendar import calendar_from
+
+    office = calendar_from(
+        {"timezone": "UTC", "hours": {d: [["09:00", "17:00"]] for d in ("mon", "tue")}}
+    )
+    monday = 1_767_571_200.0  # 2026-01-05 00:00 UTC, a Monday
+    hour = 3600.0
+    events = resequenced(
+        [
+            ev(monday, "agent_added", agent="ann", state="ready"),
+            # Monday 16:50 to Tuesday 09:05: 10 + 5 working minutes, 16 h 15 min of wall time.
+            submitted(monday + 16 * hour + 50 * 60, "m1", "mail", 4),
+            ev(monday + 33 * hour + 5 * 60, "task_offered", "m1", "ann"),
+            ev(monday + 33 * hour + 5 * 60, "task_assigned", "m1", "ann"),
+            # Tuesday 09:10 to 09:50: 40 working minutes, beyond the 30.
+            submitted(monday + 33 * hour + 10 * 60, "m2", "mail", 6),
+            ev(monday + 33 * hour + 50 * 60, "task_offered", "m2", "bob"),
+            ev(monday + 33 * hour + 50 * 60, "task_assigned", "m2", "bob"),
+        ]
+    )
+    working = KpiAggregator(origin=monday, sla_seconds=1800, working_time={"mail": office})
+    working.feed(events)
+    mail = working.report().by_type()["mail"]
+    assert (mail["answered_within"], mail["value_on_time"], mail["value_lost_late"]) == (1, 4, 6)
+    assert mail["asa"] == ((16 * hour + 15 * 60) + 40 * 60) / 2  # waits stay in wall time
+    wall = KpiAggregator(origin=monday, sla_seconds=1800)
+    wall.feed(events)
+    assert wall.report().by_type()["mail"]["answered_within"] == 0
+
+
+@pytest.mark.parametrize(
+    ("working_time", "named"),
+    [
+        ([("mail", None)], "working_time"),
+        ({"mail": "office"}, "working_time\\['mail'\\]"),
+        ({2: object()}, "working_time"),
+    ],
+)
+def test_bad_working_time_is_refused_by_name(working_time: Any, named: str) -> None:
+    with pytest.raises(InvalidInputError, match=f"^{named}: got"):
+        KpiAggregator(working_time=working_time)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from valueroute.kpi import KpiAggregator
+from valueroute.events import Event
+from valueroute.kpi import KPI_EVENT_KINDS, KpiAggregator
 from valueroute.sim import Scenario
 from valueroute.sim.world import World
 
@@ -154,3 +155,80 @@ def test_agent_occupancy_matches_the_simulator_per_group() -> None:
         assert close(talk[group.name], theirs["talk_seconds"]), group.name
         assert close(logged[group.name], theirs["logged_in_seconds"]), group.name
         assert close(talk[group.name] / logged[group.name], theirs["occupancy"])
+
+
+DAY = 86_400.0
+OFFICE = {
+    "timezone": "UTC",
+    "hours": {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+}
+
+
+def test_working_time_service_levels_match_the_simulator() -> None:
+    setup = Scenario.model_validate(
+        {
+            "horizon_seconds": 2 * DAY,
+            "start": "2026-01-05T00:00:00+00:00",  # a Monday
+            "seed": 3,
+            "calendars": {"office": OFFICE},
+            "task_types": [
+                {
+                    "name": "mail",
+                    "calendar": "office",
+                    "sla_clock": "working",
+                    "sla_seconds": 1800,
+                    "due_seconds": 3600,
+                    "value": 2.0,
+                    "handle": {"kind": "exponential", "mean_seconds": 600},
+                    "patience": {"kind": "exponential", "mean_seconds": 8 * 3600},
+                },
+                {
+                    "name": "calls",
+                    "sla_seconds": 60,
+                    "value": 1.0,
+                    "handle": {"kind": "exponential", "mean_seconds": 300},
+                    "patience": {"kind": "exponential", "mean_seconds": 600},
+                },
+            ],
+            "arrivals": [
+                {"kind": "poisson", "task_type": "mail", "rate_per_hour": 4},
+                {"kind": "poisson", "task_type": "calls", "rate_per_hour": 6},
+            ],
+            "agent_groups": [
+                {"name": "office", "count": 2, "calendar": "office"},
+                {"name": "night", "count": 1, "skills": {}},
+            ],
+        }
+    )
+    world = World(setup)
+    calendars = world.calendars
+    aggregator = KpiAggregator(
+        interval_seconds=setup.interval_seconds,
+        origin=world.engine_origin,
+        sla_seconds={t.name: t.sla_seconds for t in setup.task_types},
+        working_time={"mail": calendars["office"]},
+    )
+    aggregator.attach(world.engine)
+    events: list[Event] = []
+    world.engine.subscribe(events.append, kinds=KPI_EVENT_KINDS)
+    world.run()
+    result = world.result()
+    ours = aggregator.report(now=world.engine_origin + setup.horizon_seconds).by_type()
+    for name in ("mail", "calls"):
+        theirs = result.kpis[name]
+        assert theirs["answered"] > 20, name
+        for kpi in COUNTS:
+            assert ours[name][kpi] == theirs[kpi], (name, kpi)
+        for kpi in RATIOS:
+            assert close(ours[name][kpi], theirs[kpi]), (name, kpi, ours[name][kpi], theirs[kpi])
+    # Working time decides: in wall-clock seconds fewer mails are within
+    # (those that arrived at night and were answered after the opening).
+    wall = KpiAggregator(
+        interval_seconds=setup.interval_seconds,
+        origin=world.engine_origin,
+        sla_seconds={t.name: t.sla_seconds for t in setup.task_types},
+    )
+    wall.feed(events)
+    in_wall_time = wall.report().by_type()
+    assert in_wall_time["mail"]["service_level"] < ours["mail"]["service_level"]
+    assert in_wall_time["calls"]["service_level"] == ours["calls"]["service_level"]

@@ -20,12 +20,15 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   cancelled with a reason in ``abandon_reasons`` before being answered;
   *abandoned short*: those that waited at most ``short_abandon_seconds``.
   Tasks cancelled for another reason, expired or rejected are counted apart.
-- *service level* with target T (:attr:`KpiAggregator.sla_seconds` of the
-  task's queue, else of its type, else the default), by
+- *service level* with target T (the ``sla_seconds`` setting of the task's
+  queue, else of its type, else the default), by
   ``service_level_definition``: ``offered``: answered within T / (answered +
   abandoned); ``answered``: answered within T / answered;
   ``offered_excluding_short``: answered within T / (answered + abandoned −
-  abandoned short). Within means a wait of at most T.
+  abandoned short). Within means a wait of at most T; for a queue or type
+  given a calendar in ``working_time``, a wait of at most T working seconds
+  of that calendar from the task's submission (the simulator's
+  ``sla_clock = "working"``).
 - *wait*: from the task's creation to its first assignment (the engine's
   ``wait`` payload) or to its abandonment (``age``); *ASA*: mean wait of
   answered tasks; *mean wait*: over answered and abandoned tasks; *p_wait*:
@@ -70,6 +73,7 @@ __all__ = [
     "KpiReport",
     "QueueInterval",
     "ServiceLevelDefinition",
+    "WorkingTime",
 ]
 
 ServiceLevelDefinition = Literal["offered", "answered", "offered_excluding_short"]
@@ -108,6 +112,15 @@ class EventSource(Protocol):
         self, subscriber: Callable[[Event], None], *, kinds: Iterable[EventKind | str] | None = None
     ) -> Callable[[], None]:
         """Call ``subscriber(event)`` for later events of ``kinds``; returns an unsubscribe."""
+        ...
+
+
+class WorkingTime(Protocol):
+    """A calendar that counts working seconds: a
+    :class:`~valueroute.calendar.BusinessCalendar`, or anything with its ``elapsed``."""
+
+    def elapsed(self, a: float, b: float) -> float:
+        """Working seconds from instant ``a`` to instant ``b``."""
         ...
 
 
@@ -406,6 +419,7 @@ class _Task:
     __slots__ = (
         "answered",
         "arrived",
+        "calendar",
         "cell",
         "due",
         "group",
@@ -424,8 +438,10 @@ class _Task:
         target: float,
         value: float,
         due: float | None,
+        calendar: WorkingTime | None,
     ) -> None:
         self.cell = cell
+        self.calendar = calendar
         self.group = group
         self.arrived = arrived
         self.target = target
@@ -498,7 +514,11 @@ class KpiAggregator:
       or ``"offered_excluding_short"``;
     - ``short_abandon_seconds``: abandonments within this wait are short (default 5 s);
     - ``abandon_reasons``: cancellation reasons that count as abandoned
-      (default ``("abandoned",)``).
+      (default ``("abandoned",)``);
+    - ``working_time``: a mapping from queue or type name to a
+      :class:`WorkingTime` calendar: the waits of those tasks are held
+      against T in the calendar's working seconds (queue first, then type;
+      ``"*"`` for the rest). Default: none, every wait in wall-clock seconds.
 
     Anything else raises :class:`~valueroute.errors.InvalidInputError` naming the argument.
     Feed events with :meth:`add` or :meth:`feed` in the engine's order;
@@ -515,6 +535,7 @@ class KpiAggregator:
         service_level_definition: ServiceLevelDefinition = "offered",
         short_abandon_seconds: float = 5.0,
         abandon_reasons: Iterable[str] = ("abandoned",),
+        working_time: Mapping[str, WorkingTime] | None = None,
     ) -> None:
         self.interval_seconds = _seconds("interval_seconds", interval_seconds, positive=True)
         origin_number = _real(origin)
@@ -558,6 +579,24 @@ class KpiAggregator:
             if not isinstance(reason, str):
                 raise _refusal("abandon_reasons", reason, "reason strings")
         self.abandon_reasons = frozenset(reasons)
+        calendars: dict[str, WorkingTime] = {}
+        if working_time is not None:
+            if not isinstance(working_time, Mapping):
+                raise _refusal(
+                    "working_time", working_time, "None or a mapping of names to calendars"
+                )
+            for name, calendar in working_time.items():
+                if not isinstance(name, str):
+                    raise _refusal("working_time", name, "queue or type names as keys")
+                if not callable(getattr(calendar, "elapsed", None)):
+                    raise _refusal(
+                        f"working_time[{name!r}]",
+                        calendar,
+                        "a calendar with elapsed(a, b), such as a BusinessCalendar",
+                    )
+                calendars[name] = calendar
+        self._default_calendar = calendars.pop("*", None)
+        self._calendars = calendars
         self._cells: dict[tuple[int, str, str], _Cell] = {}
         self._tasks: dict[str, _Task] = {}
         self._agents: dict[str, _Agent] = {}
@@ -691,6 +730,9 @@ class KpiAggregator:
         target = self._targets.get(queue)
         if target is None:
             target = self._targets.get(task_type, self._default_target)
+        calendar = self._default_calendar
+        if self._calendars:
+            calendar = self._calendars.get(queue) or self._calendars.get(task_type, calendar)
         cell: _Cell | None = None
         if event.time >= self.start:
             key = (self._interval(event.time), queue, task_type)
@@ -699,7 +741,9 @@ class KpiAggregator:
                 cell = self._cells[key] = _Cell()
             cell.offered += 1  # type: ignore[attr-defined]
         assert value is not None
-        self._tasks[task_id] = _Task(cell, (queue, task_type), event.time, target, value, due)
+        self._tasks[task_id] = _Task(
+            cell, (queue, task_type), event.time, target, value, due, calendar
+        )
 
     def _task(self, event: Event) -> _Task | None:
         task = self._tasks.get(event.task) if event.task is not None else None
@@ -750,6 +794,10 @@ class KpiAggregator:
         now = event.time
         if wait is None:
             wait = now - task.arrived
+        held_wait = wait
+        if task.calendar is not None and not task.answered:
+            # Before any change: a calendar may refuse the instants.
+            held_wait = task.calendar.elapsed(task.arrived, now)
         holder = task.holder
         if holder is None and event.agent is not None:
             # An assignment without an offer event before it (a stream that
@@ -769,9 +817,9 @@ class KpiAggregator:
         cell.wait_answered_seconds += wait  # type: ignore[attr-defined]
         if wait <= 0.0:
             cell.answered_at_once += 1  # type: ignore[attr-defined]
-        if wait <= task.target:
+        if held_wait <= task.target:
             cell.answered_within += 1  # type: ignore[attr-defined]
-        on_time = wait <= task.target if task.due is None else now <= task.due
+        on_time = held_wait <= task.target if task.due is None else now <= task.due
         if on_time:
             cell.value_on_time += task.value  # type: ignore[attr-defined]
         else:
