@@ -162,8 +162,8 @@ MAX_DEPTH: Final = 32
 """Nesting of parentheses and ``not`` in an expression (as :data:`valueroute.rules.MAX_DEPTH`)."""
 MAX_NODES: Final = 256
 """Conditions, operators and constants in an expression."""
-MAX_LIST: Final = 1_000
-"""Literals in one list (as :data:`valueroute.rules.MAX_LIST`)."""
+MAX_LIST: Final = 500
+"""Literals in one list (what fits in :data:`MAX_SOURCE` characters of canonical text)."""
 MAX_NUMBER_TEXT: Final = 400
 """Characters of one number literal (float range needs at most 309 digits)."""
 MAX_PATTERN: Final = 1_000
@@ -710,6 +710,7 @@ def _describe(kind: str, value: Any) -> str:
 
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
+_RE2_OPTIONS.never_capture = True  # only whether it is found counts: no groups to record
 
 
 def _check_pattern(pattern: str, position: int) -> None:
@@ -876,20 +877,36 @@ class _Generator:
         return f"{matcher}(_g({self.const(node.name)}))"
 
 
+_REMEMBERED_TEXTS = 4_096
+_REMEMBERED_LENGTH = 128
+
+
 def _matcher(pattern: Any) -> Callable[[object], bool]:
     """Whether the pattern is found in a text, or in a text member of a set; never raises.
+
+    An RE2 search through its Python binding costs microseconds, mostly in
+    building the match object, while attribute texts repeat (teams, regions,
+    certifications): the answer for each distinct short text is remembered
+    (up to 4,096 texts of at most 128 characters per pattern).
 
     RE2 reads UTF-8, which cannot carry a lone surrogate; a text holding one
     (only attributes that skipped validation can) is searched with each
     surrogate read as U+FFFD, as :mod:`valueroute.rules` does.
     """
     search = pattern.search
+    remembered: dict[str, bool] = {}
 
     def found(text: str) -> bool:
+        known = remembered.get(text)
+        if known is not None:
+            return known
         try:
-            return search(text) is not None
+            result = search(text) is not None
         except UnicodeEncodeError:
-            return search(_SURROGATES.sub("\ufffd", text)) is not None
+            result = search(_SURROGATES.sub("\ufffd", text)) is not None
+        if len(text) <= _REMEMBERED_LENGTH and len(remembered) < _REMEMBERED_TEXTS:
+            remembered[text] = result
+        return result
 
     def matches(value: object) -> bool:
         cls = value.__class__
