@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -533,3 +534,17 @@ def test_holt_winters_without_statsmodels_names_the_extra(
         forecast_volumes(
             plain_log, start=FIRST + dt.timedelta(weeks=3), days=1, model="holt_winters"
         )
+
+
+def test_the_guide_python_blocks_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = Path(__file__).resolve().parents[1] / "docs" / "forecasting.md"
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(), re.S)
+    assert len(blocks) >= 5
+    for number, code in enumerate(blocks, start=1):
+        exec(compile(code, f"docs/forecasting.md#block{number}", "exec"), namespace)
+    assert read_forecast(tmp_path / "forecast.csv").labels[0] == "00:00"
+    assert "('eve', 'holiday', 'minor', 'regular')" in capsys.readouterr().out
