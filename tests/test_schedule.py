@@ -238,12 +238,12 @@ def test_max_headcount_caps_every_interval() -> None:
 
 @st.composite
 def small_problems(draw: st.DrawFn) -> tuple[ScheduleSpec, list[int]]:
-    intervals = draw(st.integers(3, 6))
+    intervals = draw(st.integers(3, 7))
     templates = []
     for index in range(draw(st.integers(1, 2))):
-        length = draw(st.integers(2, min(4, intervals)))
+        length = draw(st.integers(2, min(5, intervals)))
         starts = draw(
-            st.lists(st.integers(0, intervals - length), min_size=1, max_size=2, unique=True)
+            st.lists(st.integers(0, intervals - length), min_size=1, max_size=3, unique=True)
         )
         breaks = []
         if length >= 3 and draw(st.booleans()):
@@ -251,9 +251,17 @@ def small_problems(draw: st.DrawFn) -> tuple[ScheduleSpec, list[int]]:
             latest = draw(st.integers(earliest, min(earliest + 1, length - 2)))
             breaks.append(
                 BreakRule(
-                    minutes=60, earliest=60 * earliest, latest=60 * latest, paid=draw(st.booleans())
+                    minutes=60,
+                    earliest=60 * earliest,
+                    latest=60 * latest,
+                    paid=draw(st.booleans()),
                 )
             )
+            if latest + 2 <= length - 1 and draw(st.booleans()):
+                second = draw(st.integers(latest + 1, length - 1))
+                breaks.append(
+                    BreakRule(minutes=60, earliest=60 * second, latest=60 * second, paid=True)
+                )
         templates.append(
             ShiftTemplate(
                 name=f"t{index}",
@@ -280,7 +288,11 @@ def _limited(spec: ScheduleSpec, requirement: list[int]) -> bool:
     return (max(requirement) + 1) ** count <= 20_000
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(small_problems())
 def test_the_optimum_equals_the_enumerated_one(problem: tuple[ScheduleSpec, list[int]]) -> None:
     spec, requirement = problem

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import csv
 import fractions
+import heapq
 import io
 import itertools
 import json
@@ -843,12 +844,16 @@ def _solve(
         for r, m in zip(model.requirement if need is None else need, model.minimum, strict=True)
     ]
     options = model.options
-    # Column layout: shifts, then break placements, then shortages, then patterns.
+    # Column layout: shifts, then breaks, then shortages, then patterns. Breaks
+    # are counted per template, rule and start interval, not per shift: which
+    # shift takes which break is left to a matching found afterwards
+    # (Bechtold and Jacobs' implicit break model), which removes the many
+    # equivalent ways of giving the same breaks to different shifts.
     columns = len(options)
-    break_columns: list[tuple[int, int, int]] = []  # (option, rule position, offset)
-    for o, option in enumerate(options):
-        for position, (_, _, offsets) in enumerate(option.breaks):
-            break_columns.extend((o, position, offset) for offset in offsets)
+    families = _break_families(model)
+    break_columns: list[tuple[int, int, int]] = []  # (family, start interval, length)
+    for f, family in enumerate(families):
+        break_columns.extend((f, p, family.length) for p in family.positions)
     first_break = columns
     columns += len(break_columns)
     budgeted = spec.budget is not None
@@ -869,20 +874,21 @@ def _solve(
     vals: list[float] = []
     low: list[float] = []
     high: list[float] = []
-    row = 0
-    # Coverage rows.
-    for o, option in enumerate(options):
-        for t in range(option.start, option.start + option.length):
-            rows.append(t)
-            cols.append(o)
-            vals.append(1.0)
-    for k, (o, position, offset) in enumerate(break_columns):
-        option = options[o]
-        length = option.breaks[position][1]
-        for t in range(option.start + offset, option.start + offset + length):
-            rows.append(t)
-            cols.append(first_break + k)
-            vals.append(-1.0)
+
+    def on_duty(offset: int) -> None:
+        for o, option in enumerate(options):
+            for t in range(option.start, option.start + option.length):
+                rows.append(offset + t)
+                cols.append(o)
+                vals.append(1.0)
+        for k, (_, begin, length) in enumerate(break_columns):
+            for t in range(begin, begin + length):
+                rows.append(offset + t)
+                cols.append(first_break + k)
+                vals.append(-1.0)
+
+    # Coverage rows: on duty (+ shortage with a budget) at least the floor.
+    on_duty(0)
     if budgeted:
         for t in range(count):
             rows.append(t)
@@ -896,37 +902,44 @@ def _solve(
     # A shortage variable must not lift an interval above its maximum: bound
     # the on-duty count alone in a second row where a budget is given.
     if budgeted:
-        for o, option in enumerate(options):
-            for t in range(option.start, option.start + option.length):
-                rows.append(row + t)
-                cols.append(o)
-                vals.append(1.0)
-        for k, (o, position, offset) in enumerate(break_columns):
-            option = options[o]
-            length = option.breaks[position][1]
-            for t in range(option.start + offset, option.start + offset + length):
-                rows.append(row + t)
-                cols.append(first_break + k)
-                vals.append(-1.0)
+        on_duty(row)
         for t in range(count):
             top = model.maximum[t]
             low.append(0.0)
             high.append(math.inf if top is None else float(top))
         row += count
-    # Each shift takes each of its breaks exactly once.
-    k = 0
-    for o, option in enumerate(options):
-        for _, _, offsets in option.breaks:
-            rows.append(row)
-            cols.append(o)
-            vals.append(1.0)
-            for _ in offsets:
-                rows.append(row)
-                cols.append(first_break + k)
-                vals.append(-1.0)
-                k += 1
+    # Every shift can be given one break of each of its rules, in its window:
+    # as many breaks as shifts, at least as many breaks up to each latest start
+    # as shifts whose window ends there, and from each earliest start as
+    # shifts whose window begins there. For windows of one length (one
+    # template's rule) these are Hall's conditions for the matching.
+    column_of = {(f, p): first_break + k for k, (f, p, _) in enumerate(break_columns)}
+    for f, family in enumerate(families):
+        rows.extend([row] * (len(family.members) + len(family.positions)))
+        cols.extend(o for o, _, _ in family.members)
+        vals.extend([1.0] * len(family.members))
+        cols.extend(column_of[f, p] for p in family.positions)
+        vals.extend([-1.0] * len(family.positions))
+        low.append(0.0)
+        high.append(0.0)
+        row += 1
+        for last in sorted({latest for _, _, latest in family.members}):
+            members = [o for o, _, latest in family.members if latest <= last]
+            taken = [column_of[f, p] for p in family.positions if p <= last]
+            rows.extend([row] * (len(members) + len(taken)))
+            cols.extend(members + taken)
+            vals.extend([-1.0] * len(members) + [1.0] * len(taken))
             low.append(0.0)
-            high.append(0.0)
+            high.append(math.inf)
+            row += 1
+        for first in sorted({earliest for _, earliest, _ in family.members}):
+            members = [o for o, earliest, _ in family.members if earliest >= first]
+            taken = [column_of[f, p] for p in family.positions if p >= first]
+            rows.extend([row] * (len(members) + len(taken)))
+            cols.extend(members + taken)
+            vals.extend([-1.0] * len(members) + [1.0] * len(taken))
+            low.append(0.0)
+            high.append(math.inf)
             row += 1
     # Template counts.
     for index, template in enumerate(spec.templates):
@@ -1030,7 +1043,9 @@ def _solve(
     status: Literal["optimal", "time_limit"] = "optimal" if result.status == 0 else "time_limit"
     proven = float(result.fun) - float(getattr(result, "mip_dual_bound", result.fun))
     gap = max(0.0, proven) / abs(float(result.fun)) if result.fun else 0.0
-    return _roster(model, values, first_break, break_columns, first_pattern, status, gap, seconds)
+    return _roster(
+        model, values, families, first_break, break_columns, first_pattern, status, gap, seconds
+    )
 
 
 def _cost_unit(cost: np.ndarray[Any, np.dtype[np.float64]]) -> float:
@@ -1057,9 +1072,63 @@ def _cost_unit(cost: np.ndarray[Any, np.dtype[np.float64]]) -> float:
     return float(unit)
 
 
+@dataclass(frozen=True)
+class _Family:
+    """One break rule of one template: its shifts' windows and the break starts allowed."""
+
+    template: int
+    rule: int
+    length: int
+    members: tuple[tuple[int, int, int], ...]  # (option, earliest, latest start interval)
+    positions: tuple[int, ...]
+
+
+def _break_families(model: _Model) -> list[_Family]:
+    families = []
+    for index, template in enumerate(model.spec.templates):
+        chosen = [(o, option) for o, option in enumerate(model.options) if option.template == index]
+        for rule in range(len(template.breaks)):
+            members = tuple(
+                (
+                    o,
+                    option.start + option.breaks[rule][2][0],
+                    option.start + option.breaks[rule][2][-1],
+                )
+                for o, option in chosen
+            )
+            positions = sorted({p for _, e, last in members for p in range(e, last + 1)})
+            length = chosen[0][1].breaks[rule][1]
+            families.append(_Family(index, rule, length, members, tuple(positions)))
+    return families
+
+
+def _match(family: _Family, shifts: list[tuple[int, int, int]], starts: list[int]) -> list[int]:
+    """A break start for each shift ``(option, earliest, latest)``, all within their windows.
+
+    Earliest deadline first: breaks in time order, each to the waiting shift
+    whose window closes first. It finds a matching whenever one exists, as
+    the solver's constraints guarantee for windows of one length.
+    """
+    order = sorted(range(len(shifts)), key=lambda i: shifts[i][1])
+    waiting: list[tuple[int, int]] = []
+    given = [-1] * len(shifts)
+    next_shift = 0
+    for start in sorted(starts):
+        while next_shift < len(order) and shifts[order[next_shift]][1] <= start:
+            i = order[next_shift]
+            heapq.heappush(waiting, (shifts[i][2], i))
+            next_shift += 1
+        latest, i = heapq.heappop(waiting)
+        if latest < start:
+            raise AssertionError(f"break matching failed for template {family.template}")
+        given[i] = start
+    return given
+
+
 def _roster(
     model: _Model,
     values: np.ndarray[Any, np.dtype[np.int64]],
+    families: list[_Family],
     first_break: int,
     break_columns: list[tuple[int, int, int]],
     first_pattern: int,
@@ -1070,18 +1139,30 @@ def _roster(
     spec = model.spec
     step = spec.interval_minutes
     origin = _clock_minutes(spec.start)
-    # Per option and break rule, the break offsets of its shifts, one per shift.
-    placements: dict[tuple[int, int], list[int]] = {}
-    for k, (o, position, offset) in enumerate(break_columns):
-        placements.setdefault((o, position), []).extend([offset] * int(values[first_break + k]))
+    # Each shift instance (option, k-th of its count) gets one break start per rule.
+    chosen: dict[tuple[int, int], list[int]] = {}
+    for f, family in enumerate(families):
+        instances = [
+            (o, earliest, latest)
+            for o, earliest, latest in family.members
+            for _ in range(int(values[o]))
+        ]
+        starts = [
+            begin
+            for k, (g, begin, _) in enumerate(break_columns)
+            if g == f
+            for _ in range(int(values[first_break + k]))
+        ]
+        given = _match(family, instances, starts)
+        seen: dict[int, int] = {}
+        for (o, _, _), begin in zip(instances, given, strict=True):
+            instance = seen.get(o, 0)
+            seen[o] = instance + 1
+            chosen.setdefault((o, instance), []).append(begin - model.options[o].start)
     grouped: dict[tuple[int, tuple[int, ...]], int] = {}
-    for o, option in enumerate(model.options):
-        n = int(values[o])
-        if n <= 0:
-            continue
-        lists = [sorted(placements.get((o, p), [])) for p in range(len(option.breaks))]
-        for agent in range(n):
-            key = (o, tuple(offsets[agent] for offsets in lists))
+    for o in range(len(model.options)):
+        for instance in range(int(values[o])):
+            key = (o, tuple(chosen.get((o, instance), [])))
             grouped[key] = grouped.get(key, 0) + 1
     shifts: list[ScheduledShift] = []
     headcount = np.zeros(model.intervals, dtype=np.int64)
