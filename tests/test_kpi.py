@@ -469,3 +469,22 @@ def test_working_time_holds_waits_against_the_target_in_the_calendars_seconds() 
 def test_bad_working_time_is_refused_by_name(working_time: Any, named: str) -> None:
     with pytest.raises(InvalidInputError, match=f"^{named}: got"):
         KpiAggregator(working_time=working_time)
+
+
+def test_time_average_queue_and_arrival_rate_counted_by_hand(report: Any) -> None:
+    # Waiting to be answered, submission to answer or close (t9 still waits at 1800):
+    # calls t2 100..130, t3 200..204, t4 300..350, t5 400..420 | t7 950..960,
+    # t8 1000..1500, t9 1600..1800; mail t6 850..1100 split at 900.
+    assert report.queue_seconds == {
+        (0.0, "calls", "calls"): 30 + 4 + 50 + 20,
+        (0.0, "mail", "mail"): 50,
+        (900.0, "calls", "calls"): 10 + 500 + 200,
+        (900.0, "mail", "mail"): 200,
+    }
+    assert report.window_seconds == 1800  # from the first event, at 0
+    totals = report.by_type()
+    assert totals["calls"]["mean_queue"] == pytest.approx(814 / 1800)
+    assert totals["all"]["mean_queue"] == pytest.approx((814 + 250) / 1800)
+    assert totals["calls"]["arrival_rate_per_hour"] == pytest.approx(9 / 1800 * 3600)
+    later = aggregate(resequenced(day_log())).report(now=2700)
+    assert later.queue_seconds[(1800.0, "calls", "calls")] == 900  # t9 waits on

@@ -256,6 +256,9 @@ def test_random_days_agree_with_a_ledger_kept_from_the_engine_state(plan: dict[s
         assert math.isclose(total["asa"], sum(waits) / len(waits))
     if handles:
         assert math.isclose(total["aht"], sum(handles) / len(handles))
+    # The integral of the number waiting is the sum of every task's time waiting.
+    waited = sum(e.get("answered", e.get("abandoned", end)) - e["arrival"] for e in ledger.values())
+    assert math.isclose(sum(report.queue_seconds.values()), waited, abs_tol=1e-9)
     # Interval rows partition the tasks by arrival interval.
     for row in report.intervals():
         arrived = [

@@ -40,6 +40,8 @@ RATIOS = (
     "value_sla_attainment",
     "value_lost_late",
     "value_lost_abandoned",
+    "mean_queue",
+    "arrival_rate_per_hour",
 )
 
 

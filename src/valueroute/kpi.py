@@ -37,6 +37,9 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   wrap-up start, or its completion without wrap-up), of tasks whose service
   ended; *completed* counts those. Wrap-up is not part of it, as in the
   simulator.
+- *mean queue*: time-average number of tasks waiting to be answered (those
+  that arrived before ``start`` too) from ``start`` (or the first event) to
+  the report's ``now``; *arrival rate per hour*: offered per hour of that window.
 - *occupancy* of an agent: seconds holding at least one task (offered,
   assigned or in wrap-up) / seconds logged in (any state but offline), as
   :meth:`valueroute.agents.Agent.talk_time` and ``logged_in_time`` count.
@@ -276,7 +279,11 @@ class KpiReport:
     ``queue_intervals`` and ``agent_intervals`` are sorted by interval start
     then name; only intervals with something counted appear. ``open_tasks``
     maps ``(queue, type)`` to ``(waiting, in_service)``: counted tasks still
-    open at ``now`` (waiting: not in service nor wrap-up).
+    open at ``now`` (waiting: not in service nor wrap-up). ``queue_seconds``
+    maps ``(interval start, queue, type)`` to the integral of the number of
+    tasks waiting to be answered over that interval of the clock (from
+    ``start``, to ``now``); ``window_seconds`` is the time the report covers,
+    from ``start`` (or the first event) to ``now``.
     """
 
     now: float
@@ -287,13 +294,19 @@ class KpiReport:
     open_tasks: Mapping[tuple[str, str], tuple[int, int]]
     unmatched_events: int
     """Task events about tasks whose submission the aggregator never saw (not counted)."""
+    queue_seconds: Mapping[tuple[float, str, str], float]
+    window_seconds: float
 
     def _totals(self, key: Callable[[QueueInterval], str]) -> dict[str, dict[str, float]]:
         sums: dict[str, KpiCounts] = {}
         waiting: dict[str, list[int]] = {}
+        areas: dict[str, float] = {}
         for row in self.queue_intervals:
             name = key(row)
             sums[name] = sums.get(name, _ZERO) + row.counts
+        for (_, queue, task_type), seconds in self.queue_seconds.items():
+            name = key(QueueInterval(0.0, queue, task_type, _ZERO))
+            areas[name] = areas.get(name, 0.0) + seconds
         for (queue, task_type), (queued, serving) in self.open_tasks.items():
             name = key(QueueInterval(0.0, queue, task_type, _ZERO))
             sums.setdefault(name, _ZERO)
@@ -302,7 +315,9 @@ class KpiReport:
             pair[1] += serving
         result: dict[str, dict[str, float]] = {}
         for name in sorted(sums):
-            result[name] = self._with_open(sums[name], waiting.get(name, [0, 0]))
+            result[name] = self._with_open(
+                sums[name], waiting.get(name, [0, 0]), areas.get(name, 0.0)
+            )
         every = sum(sums.values(), _ZERO)
         result["all"] = self._with_open(
             every,
@@ -310,21 +325,32 @@ class KpiReport:
                 sum(q for q, _ in self.open_tasks.values()),
                 sum(s for _, s in self.open_tasks.values()),
             ],
+            sum(areas.values()),
         )
         return result
 
-    def _with_open(self, counts: KpiCounts, open_pair: list[int]) -> dict[str, float]:
+    def _with_open(
+        self, counts: KpiCounts, open_pair: list[int], queue_seconds: float
+    ) -> dict[str, float]:
         figures = counts.kpis(self.service_level_definition)
         figures["waiting_at_end"] = float(open_pair[0])
         figures["in_service_at_end"] = float(open_pair[1])
+        window = self.window_seconds
+        figures["mean_queue"] = _ratio(queue_seconds, window)
+        figures["arrival_rate_per_hour"] = _ratio(3600.0 * counts.offered, window)
         return figures
 
     def by_queue(self) -> dict[str, dict[str, float]]:
-        """KPIs per queue over the whole report, and ``"all"``. O(rows)."""
+        """KPIs per queue over the whole report, and ``"all"``. O(rows).
+
+        Besides :meth:`KpiCounts.kpis`: ``waiting_at_end``,
+        ``in_service_at_end``, ``mean_queue`` (time-average number waiting
+        to be answered over ``window_seconds``) and ``arrival_rate_per_hour``.
+        """
         return self._totals(lambda row: row.queue)
 
     def by_type(self) -> dict[str, dict[str, float]]:
-        """KPIs per task type over the whole report, and ``"all"``. O(rows)."""
+        """KPIs per task type over the whole report, and ``"all"``, as :meth:`by_queue`. O(rows)."""
         return self._totals(lambda row: row.type)
 
     def by_agent(self) -> dict[str, dict[str, float]]:
@@ -364,6 +390,11 @@ class KpiReport:
             "types": self.by_type(),
             "agents": self.by_agent(),
             "agent_intervals": self.agent_rows(),
+            "queue_seconds": [
+                {"interval_start": start, "queue": queue, "type": task_type, "seconds": seconds}
+                for (start, queue, task_type), seconds in sorted(self.queue_seconds.items())
+            ],
+            "window_seconds": self.window_seconds,
             "unmatched_events": self.unmatched_events,
         }
 
@@ -413,6 +444,18 @@ class _Cell:
         return KpiCounts(*(getattr(self, name) for name in _COUNT_FIELDS))
 
 
+class _Queue:
+    """How many tasks of one (queue, type) wait to be answered, since when,
+    and the integral of that number per clock interval."""
+
+    __slots__ = ("area", "since", "waiting")
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.since = -math.inf
+        self.area: dict[int, float] = {}
+
+
 class _Task:
     """One open task as the aggregator follows it."""
 
@@ -424,6 +467,7 @@ class _Task:
         "due",
         "group",
         "holder",
+        "queue",
         "service_start",
         "target",
         "value",
@@ -439,7 +483,9 @@ class _Task:
         value: float,
         due: float | None,
         calendar: WorkingTime | None,
+        queue: _Queue,
     ) -> None:
+        self.queue = queue
         self.cell = cell
         self.calendar = calendar
         self.group = group
@@ -598,6 +644,8 @@ class KpiAggregator:
         self._default_calendar = calendars.pop("*", None)
         self._calendars = calendars
         self._cells: dict[tuple[int, str, str], _Cell] = {}
+        self._queues: dict[tuple[str, str], _Queue] = {}
+        self._first = math.nan
         self._tasks: dict[str, _Task] = {}
         self._agents: dict[str, _Agent] = {}
         self._last_seq = -1
@@ -672,6 +720,8 @@ class KpiAggregator:
         handler = self._handlers.get(kind)
         if handler is not None:
             handler(event)
+            if self._first != self._first:  # nan: the first event counted
+                self._first = time
         self._last_seq = seq
         self._now = time
 
@@ -741,9 +791,12 @@ class KpiAggregator:
                 cell = self._cells[key] = _Cell()
             cell.offered += 1  # type: ignore[attr-defined]
         assert value is not None
-        self._tasks[task_id] = _Task(
-            cell, (queue, task_type), event.time, target, value, due, calendar
-        )
+        group = (queue, task_type)
+        waiting = self._queues.get(group)
+        if waiting is None:
+            waiting = self._queues[group] = _Queue()
+        self._tasks[task_id] = _Task(cell, group, event.time, target, value, due, calendar, waiting)
+        self._queue_change(waiting, 1, event.time)
 
     def _task(self, event: Event) -> _Task | None:
         task = self._tasks.get(event.task) if event.task is not None else None
@@ -810,6 +863,7 @@ class KpiAggregator:
         if task.answered:
             return
         task.answered = True
+        self._queue_change(task.queue, -1, now)
         cell = task.cell
         if cell is None:
             return
@@ -906,9 +960,29 @@ class KpiAggregator:
             self._unmatched += 1
             return None
         self._release(task, event.time)
+        if not task.answered:
+            self._queue_change(task.queue, -1, event.time)
         return task
 
     # ------------------------------------------------------------ agents
+
+    def _queue_change(self, queue: _Queue, delta: int, now: float) -> None:
+        if queue.waiting:
+            self._add_area(queue.area, queue.waiting, queue.since, now)
+        queue.since = now
+        queue.waiting += delta
+
+    def _add_area(self, area: dict[int, float], height: int, begin: float, end: float) -> None:
+        """Add ``height`` × the time from ``begin`` to ``end`` (after ``start``) to
+        the clock intervals it crosses."""
+        if begin < self.start:
+            begin = self.start
+        while begin < end:
+            index = self._interval(begin)
+            boundary = self._high
+            stop = end if end < boundary else boundary
+            area[index] = area.get(index, 0.0) + height * (stop - begin)
+            begin = stop
 
     def _agent(self, agent_id: str) -> _Agent:
         agent = self._agents.get(agent_id)
@@ -1024,6 +1098,16 @@ class KpiAggregator:
                     )
                 )
         rows.sort(key=lambda row: (row.interval_start, row.agent))
+        queue_seconds: dict[tuple[float, str, str], float] = {}
+        for (queue, task_type), waiting in sorted(self._queues.items()):
+            area = dict(waiting.area)
+            if waiting.waiting:
+                self._add_area(area, waiting.waiting, waiting.since, at)
+            for index in sorted(area):
+                if area[index]:
+                    queue_seconds[(origin + index * length, queue, task_type)] = area[index]
+        begin = self.start if self.start > -math.inf else self._first
+        window = at - begin if begin == begin else 0.0
         return KpiReport(
             now=at,
             interval_seconds=length,
@@ -1032,6 +1116,8 @@ class KpiAggregator:
             agent_intervals=tuple(rows),
             open_tasks={group: (pair[0], pair[1]) for group, pair in open_tasks.items()},
             unmatched_events=self._unmatched,
+            queue_seconds=queue_seconds,
+            window_seconds=max(window, 0.0),
         )
 
     def _span_into(
