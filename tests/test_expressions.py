@@ -553,4 +553,6 @@ def test_the_guide_python_blocks_run(
     blocks = GUIDE_BLOCK.findall(page.read_text())
     assert blocks
     for number, code in enumerate(blocks, start=1):
-        exec(compile(code, f"docs/expressions.md#block{number}", "exec"), namespace)
+        # As a reader types them: without this module's `from __future__ import annotations`.
+        where = f"docs/expressions.md#block{number}"
+        exec(compile(code, where, "exec", dont_inherit=True), namespace)
