@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -548,3 +549,102 @@ def test_the_guide_python_blocks_run(
         exec(compile(code, f"docs/forecasting.md#block{number}", "exec"), namespace)
     assert read_forecast(tmp_path / "forecast.csv").labels[0] == "00:00"
     assert "('eve', 'holiday', 'minor', 'regular')" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"seconds": [86_400.0]}, "seconds[0]"),
+        ({"seconds": [-1.0]}, "seconds[0]"),
+        ({"handle_time": [-5.0]}, "handle_time[0]"),
+        ({"handle_time": [np.inf]}, "handle_time[0]"),
+        ({"task_type": [3]}, "task_type"),
+        ({"seconds": [1.0, 2.0]}, "seconds"),
+        ({"day": ["yesterday"]}, "day"),
+        ({"observed_days": "2025-01-05"}, "observed_days"),
+    ],
+)
+def test_a_log_with_bad_arrays_is_refused_naming_the_field(
+    change: dict[str, object], field: str
+) -> None:
+    columns: dict[str, object] = {
+        "day": np.array([FIRST], dtype="datetime64[D]"),
+        "seconds": [3600.0],
+        "task_type": ["a"],
+        "handle_time": [np.nan],
+        "observed_days": (FIRST,),
+    }
+    columns.update(change)
+    with pytest.raises(InvalidInputError) as raised:
+        ArrivalLog(**columns)  # type: ignore[arg-type]
+    assert str(raised.value).startswith(f"{field}: got ")
+
+
+def test_a_log_and_a_forecast_keep_their_own_read_only_arrays(
+    small_forecast: IntervalForecast,
+) -> None:
+    seconds = np.array([3600.0, 7200.0])
+    log = ArrivalLog(
+        day=np.array([FIRST, FIRST], dtype="datetime64[D]"),
+        seconds=seconds,
+        task_type=np.array(["a", "b"]),
+        handle_time=np.array([1.0, np.nan]),
+        observed_days=[FIRST],
+    )
+    seconds[0] = 0.0
+    assert log.seconds.tolist() == [3600.0, 7200.0]
+    with pytest.raises(ValueError, match="read-only"):
+        log.seconds[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        small_forecast.volume[0, 0, 0] = 1.0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.integers(0, 23),
+            st.floats(0, 1000, allow_nan=False),
+        ),
+        min_size=3,
+        max_size=40,
+    ),
+    st.integers(1, 6),
+)
+def test_handle_time_fit_matches_grouping_by_hand(
+    rows: list[tuple[str, int, float]], min_count: int
+) -> None:
+    log = ArrivalLog(
+        day=np.array([FIRST] * len(rows), dtype="datetime64[D]"),
+        seconds=np.array([hour * 3600.0 + 1 for _, hour, _ in rows]),
+        task_type=np.array([t for t, _, _ in rows]),
+        handle_time=np.array([h for _, _, h in rows]),
+        observed_days=(FIRST,),
+    )
+    edges = (0, 8, 17, 24)
+    if len(rows) < min_count:
+        with pytest.raises(InvalidInputError, match=r"^train"):
+            fit_handle_times(log, train=(FIRST, FIRST + dt.timedelta(days=1)), min_count=min_count)
+        return
+    fit = fit_handle_times(
+        log, train=(FIRST, FIRST + dt.timedelta(days=1)), band_hours=edges, min_count=min_count
+    )
+    everyone = [h for _, _, h in rows]
+    for t, task_type in enumerate(fit.task_types):
+        own = [h for k, _, h in rows if k == task_type]
+        for b in range(3):
+            here = [h for k, hour, h in rows if k == task_type and edges[b] <= hour < edges[b + 1]]
+            chosen = here if len(here) >= min_count else own if len(own) >= min_count else everyone
+            assert fit.count[t, b] == len(here)
+            assert fit.mean[t, b] == pytest.approx(max(float(np.mean(chosen)), 1e-3))
+
+
+def test_importing_the_forecast_module_loads_no_optional_package() -> None:
+    code = (
+        "import sys, valueroute.forecast; "
+        "print([m for m in ('pandas', 'statsmodels', 'scipy', 'holidays') if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"

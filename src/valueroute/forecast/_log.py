@@ -69,7 +69,9 @@ class ArrivalLog:
     seconds after its midnight, ``task_type`` the type, ``handle_time`` the
     handle time in seconds (NaN where unknown: not served, or not given).
     ``observed_days`` are the days the log covers: a day among them with no
-    arrival had none, a day outside them is missing (not zero).
+    arrival had none, a day outside them is missing (not zero). The log
+    keeps read-only copies of the arrays; bad values raise
+    :class:`~valueroute.errors.InvalidInputError` naming the field and index.
     """
 
     day: npt.NDArray[np.datetime64]
@@ -79,13 +81,48 @@ class ArrivalLog:
     observed_days: tuple[_dt.date, ...]
 
     def __post_init__(self) -> None:
-        size = self.day.shape
-        for name in ("seconds", "task_type", "handle_time"):
-            if getattr(self, name).shape != size:
-                raise _fail(name, getattr(self, name).shape, f"an array of shape {size}")
-        bad = np.flatnonzero(~((self.seconds >= 0) & (self.seconds < _DAY)))
+        # Own read-only copies: a log handed to a forecast cannot change under it.
+        try:
+            day = np.array(self.day, dtype="datetime64[D]")
+        except (TypeError, ValueError):
+            raise _fail(
+                "day", type(self.day).__name__, "dates (datetime64[D] or datetime.date)"
+            ) from None
+        if day.ndim != 1:
+            raise _fail("day", day.shape, "a 1-d array of dates")
+        columns = {"day": day}
+        for name in ("seconds", "handle_time"):
+            try:
+                values = np.array(getattr(self, name), dtype=np.float64)
+            except (TypeError, ValueError):
+                raise _fail(name, type(getattr(self, name)).__name__, "numbers") from None
+            columns[name] = values
+        columns["task_type"] = np.array(self.task_type)
+        if columns["task_type"].dtype.kind != "U":
+            raise _fail("task_type", columns["task_type"].dtype, "texts (str)")
+        for name, values in columns.items():
+            if values.shape != day.shape:
+                raise _fail(name, values.shape, f"an array of shape {day.shape}, like day")
+        seconds, handle = columns["seconds"], columns["handle_time"]
+        bad = np.flatnonzero(~((seconds >= 0) & (seconds < _DAY)))
         if bad.size:
-            raise _fail(f"seconds[{int(bad[0])}]", float(self.seconds[bad[0]]), "0 <= s < 86400")
+            index = int(bad[0])
+            raise _fail(
+                f"seconds[{index}]", float(seconds[index]), "seconds of day, 0 <= s < 86400"
+            )
+        bad = np.flatnonzero(~(np.isnan(handle) | (np.isfinite(handle) & (handle >= 0))))
+        if bad.size:
+            index = int(bad[0])
+            raise _fail(f"handle_time[{index}]", float(handle[index]), "seconds >= 0, or NaN")
+        if isinstance(self.observed_days, str | bytes) or not isinstance(
+            self.observed_days, Iterable
+        ):
+            raise _fail("observed_days", self.observed_days, "a sequence of dates")
+        observed = tuple(sorted({_as_date(d, "observed_days") for d in self.observed_days}))
+        for name, values in columns.items():
+            values.setflags(write=False)
+            object.__setattr__(self, name, values)
+        object.__setattr__(self, "observed_days", observed)
 
     def __len__(self) -> int:
         return int(self.day.size)
@@ -104,9 +141,7 @@ class ArrivalLog:
             raise _fail("calls", type(calls).__name__, "CallRecords (valueroute.datasets)")
         keep = calls.outcome != "other" if routed_only else np.ones(len(calls), dtype=bool)
         served = calls.outcome == "served"
-        # A call entering just before midnight may carry a time past 24:00 on
-        # its day only for later events; the entry itself lies within the day.
-        seconds = np.clip(calls.arrival_seconds[keep], 0.0, _DAY - 1e-6)
+        seconds = calls.arrival_seconds[keep]
         days = tuple(_dt.date.fromisoformat(d) for d in calls.days())
         return cls(
             day=calls.day[keep].astype("datetime64[D]"),

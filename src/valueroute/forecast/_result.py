@@ -45,6 +45,12 @@ class IntervalForecast:
     total_upper: FloatArray
     aht: FloatArray
 
+    def __post_init__(self) -> None:
+        for name in ("volume", "lower", "upper", "total_lower", "total_upper", "aht"):
+            values = np.array(getattr(self, name), dtype=np.float64)
+            values.setflags(write=False)
+            object.__setattr__(self, name, values)
+
     @property
     def total(self) -> FloatArray:
         """Point forecast of all types together, shape ``(days, intervals)``."""
