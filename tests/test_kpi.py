@@ -488,3 +488,39 @@ def test_time_average_queue_and_arrival_rate_counted_by_hand(report: Any) -> Non
     assert totals["calls"]["arrival_rate_per_hour"] == pytest.approx(9 / 1800 * 3600)
     later = aggregate(resequenced(day_log())).report(now=2700)
     assert later.queue_seconds[(1800.0, "calls", "calls")] == 900  # t9 waits on
+
+
+def test_wait_quantiles_from_the_answered_waits(report: Any) -> None:
+    # Answered calls waited 0 (t1), 30 (t2), 20 (t5) and 0 (t10) seconds.
+    calls = report.by_type()["calls"]
+    assert calls["p50_wait"] == 0.0  # half of them did not wait
+    assert 30 / 1.024 < calls["p90_wait"] <= 30 * 1.024  # the top wait, within half a bin
+    assert report.by_type()["mail"]["p50_wait"] == pytest.approx(250, rel=0.024)
+    assert math.isnan(KpiCounts().kpis()["asa"])
+
+
+def test_wait_histogram_quantiles_are_within_half_a_bin_of_the_order_statistics(
+    rng: Any,
+) -> None:
+    from valueroute.kpi import WaitHistogram
+    from valueroute.sim.metrics import WaitHistogram as SimulatorHistogram
+
+    waits = rng.lognormal(mean=3.0, sigma=1.5, size=5000)
+    waits[:400] = 0.0
+    ours, theirs = WaitHistogram(), SimulatorHistogram()
+    for wait in waits:
+        ours.add(float(wait))
+        theirs.add(float(wait))
+    ordered = sorted(float(w) for w in waits)
+    for q in (0.05, 0.5, 0.9, 0.99):
+        exact = ordered[math.ceil(q * len(ordered)) - 1]
+        found = ours.quantile(q)
+        assert exact / 1.024 <= found <= exact * 1.024 or (exact == 0.0 and found == 0.0), q
+        assert found == theirs.quantile(q)  # the simulator's bins: the same figure
+    assert math.isnan(WaitHistogram().quantile(0.5))
+    with pytest.raises(InvalidInputError, match=r"^q: got"):
+        ours.quantile(1.5)
+    copy = ours.copy()
+    assert copy == ours
+    copy.add(1.0)
+    assert copy != ours

@@ -42,6 +42,9 @@ RATIOS = (
     "value_lost_abandoned",
     "mean_queue",
     "arrival_rate_per_hour",
+    "p50_wait",
+    "p90_wait",
+    "p99_wait",
 )
 
 
