@@ -526,6 +526,8 @@ def _readiness(service: EngineService) -> Handler:
                 "status": "ready",
                 "position": durable.position,
                 "durable_position": durable.durable_position,
+                "commits": service.commits,
+                "committed_commands": service.committed_commands,
             }
         )
 

@@ -63,6 +63,9 @@ class _Server(uvicorn.Server):
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    # The protocol from getaddrinfo (IPPROTO_TCP) matters: asyncio sets
+    # TCP_NODELAY only on sockets that say TCP, and without it each keep-alive
+    # response waits about 40 ms for the client's delayed ACK.
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)

@@ -158,11 +158,14 @@ class Problem(_View):
 
 
 class HealthView(_View):
-    """``/healthz`` and ``/readyz``."""
+    """``/healthz`` and ``/readyz`` (which adds the journal positions, the group commits
+    made since the start and the commands they held)."""
 
     status: str
     position: int | None = None
     durable_position: int | None = None
+    commits: int | None = None
+    committed_commands: int | None = None
 
 
 def _finite(value: float | None) -> float | None:

@@ -1,0 +1,309 @@
+"""The service under load over loopback, against a bare endpoint of the same framework.
+
+Workload: 64 concurrent clients, each with its own agent (a skill only it
+has, so the pushed offer of its task goes to it). One cycle is submit ->
+(pushed offer) accept -> complete: three commands over HTTP with bearer
+tokens, each answered only once durable in the SQLite journal (group
+commit). The baseline, measured in the same run: a bare Starlette endpoint
+on the same uvicorn that parses the same JSON bodies and returns 200. Each
+server and the load generator run in their own processes; the load
+generator is a small keep-alive HTTP/1.1 client on asyncio (one connection
+per client), so the measurement is the server's, not a client library's.
+
+Targets (issue 17): >= 5,000 commands/s, p99 <= 25 ms, and >= 50 % of the
+bare endpoint's requests/s.
+
+    python benchmarks/bench_serve.py [--seconds 5] [--clients 64] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _timing import results_dir
+
+TOKEN = "bench-host-token-1"
+TOKEN_FILE = f'[tokens]\n"{TOKEN}" = "admin"\n'
+CONFIG = "[engine]\noffer_timeout = 3600\n[limits]\nmax_in_flight = 4096\n"
+
+
+# ---------------------------------------------------------------------- load generator
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection: write a request, read the whole response."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def call(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) != b"\r\n":
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, await self.reader.readexactly(length)
+
+
+async def _client(
+    url: str,
+    index: int,
+    mode: str,
+    stop_at: float,
+    latencies: list[float],
+    errors: list[str],
+    prefix: str = "c",
+) -> int:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    connection = _Connection(*await asyncio.open_connection(host, int(port)))
+    done = 0
+    number = 0
+    clock = time.perf_counter
+    while clock() < stop_at:
+        task = f"{prefix}{index}-{number}"
+        number += 1
+        steps = (
+            ("POST", "/v1/tasks", {"id": task, "skills": {f"s{index}": 1}}),
+            ("POST", f"/v1/offers/{task}/accept", {"agent": f"a{index}"}),
+            ("POST", f"/v1/tasks/{task}/complete", {}),
+        )
+        for method, path, body in steps:
+            if mode == "bare":
+                path = "/bare"
+            start = clock()
+            status, answer = await connection.call(method, path, json.dumps(body).encode())
+            latencies.append(clock() - start)
+            if not 200 <= status < 300:
+                errors.append(f"{status} {path} {answer[:200]!r}")
+                return done
+            done += 1
+    connection.writer.close()
+    return done
+
+
+async def _load(url: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    warmup_until = time.perf_counter() + 0.5
+    await asyncio.gather(
+        *(_client(url, i, mode, warmup_until, [], errors, "w") for i in range(clients))
+    )
+    start = time.perf_counter()
+    counts = await asyncio.gather(
+        *(_client(url, i, mode, start + seconds, latencies, errors) for i in range(clients))
+    )
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "mode": mode,
+        "clients": clients,
+        "seconds": elapsed,
+        "requests": sum(counts),
+        "requests_per_second": sum(counts) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
+        "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else None,
+        "errors": errors[:5],
+    }
+
+
+# ---------------------------------------------------------------------- servers
+
+
+def _bare_server() -> None:
+    """A bare Starlette endpoint on uvicorn: parse the JSON body, return 200."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def bare(request: Request) -> Response:
+        json.loads(await request.body())
+        return Response(b"{}", media_type="application/json")
+
+    app = Starlette(routes=[Route("/bare", bare, methods=["POST"])])
+    # IPPROTO_TCP as uvicorn's own binding has it: asyncio sets TCP_NODELAY only on
+    # sockets whose protocol says TCP (a plain socket.socket() says 0, and every
+    # keep-alive response then waits 40 ms for a delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
+    server = uvicorn.Server(config)
+    print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+def _start(arguments: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        arguments, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "listening on " not in line:
+        process.kill()
+        raise RuntimeError(f"the server did not start: {line!r}")
+    return process, line.split("listening on ", 1)[1].strip()
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    os.kill(process.pid, signal.SIGTERM)
+    code = process.wait(timeout=60)
+    if process.stdout is not None:
+        process.stdout.close()
+    return code
+
+
+def _run_load(url: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
+    """The load generator in its own process."""
+    done = subprocess.run(
+        [
+            *(sys.executable, __file__, "--load", url, "--mode", mode),
+            *("--clients", str(clients), "--seconds", str(seconds)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 120,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _add_agents(url: str, clients: int) -> None:
+    async def add() -> None:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        connection = _Connection(*await asyncio.open_connection(host, int(port)))
+        for index in range(clients):
+            body = json.dumps({"id": f"a{index}", "skills": {f"s{index}": 1}}).encode()
+            status, answer = await connection.call("POST", "/v1/agents?ready=true", body)
+            if status != 201:
+                raise RuntimeError(f"adding agent a{index}: {status} {answer!r}")
+        connection.writer.close()
+
+    asyncio.run(add())
+
+
+def _readyz(url: str) -> dict[str, Any]:
+    async def ask() -> dict[str, Any]:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        connection = _Connection(*await asyncio.open_connection(host, int(port)))
+        _status, answer = await connection.call("GET", "/readyz", b"")
+        connection.writer.close()
+        found: dict[str, Any] = json.loads(answer)
+        return found
+
+    return asyncio.run(ask())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--load", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="serve", help=argparse.SUPPRESS)
+    parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        _bare_server()
+        return
+    if args.load:
+        print(json.dumps(asyncio.run(_load(args.load, args.mode, args.clients, args.seconds))))
+        return
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        (folder / "tokens.toml").write_text(TOKEN_FILE)
+        (folder / "config.toml").write_text(CONFIG)
+        baselines: list[dict[str, Any]] = []
+        runs: list[dict[str, Any]] = []
+        stopped = 0
+        # Alternating rounds on a shared machine; each mode keeps its best round.
+        for number in range(args.rounds):
+            bare, bare_url = _start([sys.executable, __file__, "--bare-server"], folder)
+            try:
+                baselines.append(_run_load(bare_url, "bare", args.clients, args.seconds))
+            finally:
+                _stop(bare)
+            service, url = _start(
+                [
+                    *(sys.executable, "-m", "valueroute.cli.serve", "--port", "0"),
+                    *("--journal", f"journal-{number}.sqlite", "--tokens", "tokens.toml"),
+                    *("--config", "config.toml"),
+                ],
+                folder,
+            )
+            try:
+                _add_agents(url, args.clients)
+                runs.append(_run_load(url, "serve", args.clients, args.seconds))
+                runs[-1]["readyz"] = _readyz(url)
+            finally:
+                stopped = max(stopped, _stop(service))
+        baseline = max(baselines, key=lambda r: r["requests_per_second"])
+        served = max(runs, key=lambda r: r["requests_per_second"])
+        journal_bytes = (folder / "journal-0.sqlite").stat().st_size
+
+    ratio = served["requests_per_second"] / baseline["requests_per_second"]
+    ready = served["readyz"]
+    group = ready["committed_commands"] / max(ready["commits"], 1)
+    result = {
+        "benchmark": "serve",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "service": served,
+        "service_rounds": [r["requests_per_second"] for r in runs],
+        "bare_rounds": [r["requests_per_second"] for r in baselines],
+        "bare_endpoint": baseline,
+        "ratio_to_bare": ratio,
+        "journal_bytes": journal_bytes,
+        "commands_per_commit": group,
+        "clean_stop": stopped == 0,
+        "targets": {
+            "commands_per_second": 5000,
+            "p99_ms": 25,
+            "ratio_to_bare": 0.5,
+        },
+    }
+    out = results_dir() / "bench_serve.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"service: {served['requests_per_second']:,.0f} commands/s, "
+        f"p50 {served['p50_ms']:.1f} ms, p99 {served['p99_ms']:.1f} ms "
+        f"({args.clients} clients, durable, group commit)"
+    )
+    print(
+        f"bare endpoint: {baseline['requests_per_second']:,.0f} requests/s, "
+        f"p99 {baseline['p99_ms']:.1f} ms"
+    )
+    print(f"ratio to bare: {ratio:.2f} (target >= 0.50); clean stop: {stopped == 0}")
+    print(f"group commit: {group:.1f} commands per commit (one fsync each)")
+    if served["errors"] or baseline["errors"]:
+        raise SystemExit(f"errors: {served['errors'] or baseline['errors']}")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
