@@ -257,10 +257,8 @@ def test_a_takeover_waits_for_a_write_in_progress_and_sees_it(database: str) -> 
     old = PostgresStore(database, lease_seconds=0.2, name="old")
     record = Record.make(1, 0.0, "advance", "{}", 0x76526A31)
     # Hold a write of the old term open: the lease row is locked until it commits.
-    conn = old._connection()
-    transaction = conn.transaction()
-    transaction.__enter__()
-    old._fence(conn)
+    writing = old._leading()
+    conn = writing.__enter__()
     conn.execute(
         "INSERT INTO valueroute_records VALUES (%s, %s, %s, %s, %s, %s)",
         (record.position, record.time, record.command, record.arguments, record.checksum, 1),
@@ -275,8 +273,8 @@ def test_a_takeover_waits_for_a_write_in_progress_and_sees_it(database: str) -> 
     # so the new term starts from an empty journal and nothing of term 1 follows.
     assert outcome == [True]
     assert new.term == 2
-    with pytest.raises(psycopg.OperationalError):
-        transaction.__exit__(None, None, None)
+    with pytest.raises(JournalFencedError, match="the database failed"):
+        writing.__exit__(None, None, None)
     assert records(database) == []
     old.close()
     new.close()

@@ -82,9 +82,10 @@ def test_a_dead_leader_is_replaced_at_once_without_waiting_for_its_lease(databas
     leader.store.close()
     assert leader._listener is not None
     leader._listener.close()
-    start = time.monotonic()
-    assert standby.poll(timeout=0.5)
-    assert time.monotonic() - start < 5.0
+    # The server notices the closed session within moments; the lease has 30 s to run.
+    deadline = time.monotonic() + 5.0
+    while not standby.poll(timeout=0.1):
+        assert time.monotonic() < deadline
     assert standby.term == 2
     # Takeover applied everything acknowledged, then fired what was due (one advance).
     assert standby.position == acknowledged + 1
@@ -117,7 +118,7 @@ def test_a_paused_leader_is_fenced_and_then_follows(database: str) -> None:
     assert fresh_replay(database) == journal_before
     assert old.poll(timeout=0.5) is False
     assert len(roles) == 2
-    assert "no longer current" in roles[1] or "connection failed" in roles[1]
+    assert "no longer current" in roles[1] or "the database failed" in roles[1]
     old.poll(timeout=0.5)
     assert old.engine.digest() == new.engine.digest() == journal_before
     old.close()

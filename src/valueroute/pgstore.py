@@ -40,6 +40,7 @@ PostgreSQL's own durability (``synchronous_commit`` as the server sets it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -285,16 +286,12 @@ class PostgresStore:
 
     def lease(self) -> Lease:
         """The lease as the database holds it now."""
-        with self._lock:
-            row = (
-                self._connection()
-                .execute(
-                    "SELECT term, holder, backend_pid, expires_at < clock_timestamp(), "
-                    "extract(epoch FROM expires_at - clock_timestamp()) "
-                    "FROM valueroute_lease WHERE id = 1"
-                )
-                .fetchone()
-            )
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT term, holder, backend_pid, expires_at < clock_timestamp(), "
+                "extract(epoch FROM expires_at - clock_timestamp()) "
+                "FROM valueroute_lease WHERE id = 1"
+            ).fetchone()
         if row is None:
             raise JournalCorruptError("the lease row is missing from valueroute_lease")
         remaining = -float("inf") if row[4] is None else float(row[4])
@@ -308,11 +305,12 @@ class PostgresStore:
         session is ended first. ``wait_seconds`` bounds the wait for an
         ended session to release its lock. On success the term is one more
         than before and nothing an older term writes can commit any more.
+        A database that cannot be reached raises
+        :class:`~valueroute.journal.JournalStateError`.
         """
-        with self._lock:
+        with self._reading() as conn:
             if self._term is not None:
                 return True
-            conn = self._connection()
             if not self._advisory_lock(conn, wait_seconds):
                 return False
             try:
@@ -373,15 +371,14 @@ class PostgresStore:
         A term that is no longer current (or a lost connection) ends the
         leadership: :attr:`is_leader` turns false and :attr:`lost` says why.
         """
-        with self._lock:
-            if self._term is None:
-                return False
-            try:
-                with self._connection().transaction():
-                    self._fence(self._connection())
-            except JournalFencedError:
-                return False
-            return True
+        if self._term is None:
+            return False
+        try:
+            with self._leading():
+                pass
+        except JournalFencedError:
+            return False
+        return True
 
     def step_down(self) -> None:
         """Stop leading: release the advisory lock and let the lease expire now."""
@@ -401,26 +398,62 @@ class PostgresStore:
             except psycopg.Error:
                 conn.close()
 
-    def _fence(self, conn: psycopg.Connection[Any]) -> None:
-        """Inside a transaction: extend the lease if the term is still ours, else refuse."""
-        term = self._term
-        if term is None:
-            raise JournalFencedError(
-                f"this process does not lead the journal ({self._lost or 'it follows'}; "
-                "expected the leader to write)"
-            )
-        try:
-            count = conn.execute(
-                "UPDATE valueroute_lease SET expires_at = clock_timestamp() + "
-                "make_interval(secs => %s) WHERE id = 1 AND term = %s",
-                (self.lease_seconds, term),
-            ).rowcount
-        except psycopg.Error as exc:
-            self._lose(f"the database connection failed: {_first_line(exc)}")
-            raise self._fenced() from None
-        if count != 1:
-            self._lose(f"term {term} is no longer current: another process took over")
-            raise self._fenced()
+    @contextlib.contextmanager
+    def _leading(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction that commits only while this store's term is current.
+
+        It starts by extending the lease where the term is still ours (which
+        also locks the lease row until commit, so a takeover waits for it).
+        Any database error ends the leadership: the outcome of a commit that
+        failed is unknown, and a session that was lost took the advisory
+        lock with it. Raises :class:`~valueroute.journal.JournalFencedError`.
+        """
+        with self._lock:
+            term = self._term
+            if term is None:
+                raise JournalFencedError(
+                    f"this process does not lead the journal ({self._lost or 'it follows'}; "
+                    "expected the leader to write)"
+                )
+            conn = self._conn
+            if self._closed or conn is None or conn.closed or conn.broken:
+                self._lose("the database connection was lost")
+                raise self._fenced()
+            try:
+                with conn.transaction():
+                    count = conn.execute(
+                        "UPDATE valueroute_lease SET expires_at = clock_timestamp() + "
+                        "make_interval(secs => %s) WHERE id = 1 AND term = %s",
+                        (self.lease_seconds, term),
+                    ).rowcount
+                    if count != 1:
+                        raise _StaleTerm
+                    yield conn
+            except _StaleTerm:
+                self._lose(f"term {term} is no longer current: another process took over")
+                raise self._fenced() from None
+            except psycopg.errors.UniqueViolation as exc:
+                # Only a writer out of step with the journal can reuse a position.
+                self._lose(f"a position was already written: {_first_line(exc)}")
+                raise self._fenced() from None
+            except psycopg.Error as exc:
+                self._lose(f"the database failed: {_first_line(exc)}")
+                raise self._fenced() from None
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection for reads (reconnecting if needed); database errors become
+        :class:`~valueroute.journal.JournalStateError`."""
+        with self._lock:
+            try:
+                yield self._connection()
+            except psycopg.Error as exc:
+                conn = self._conn
+                if conn is not None and conn.broken:
+                    conn.close()
+                raise JournalStateError(
+                    f"the database failed: {_first_line(exc)} (expected a reachable database)"
+                ) from None
 
     def _lose(self, reason: str) -> None:
         self._term = None
@@ -436,53 +469,28 @@ class PostgresStore:
             f"this process no longer leads the journal ({self._lost}); nothing was written"
         )
 
-    def _write(self, body: str, params: Sequence[Any] | None = None) -> int:
-        """Run one fenced statement in its own transaction; returns its row count."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                with conn.transaction():
-                    self._fence(conn)
-                    return int(conn.execute(body.encode(), params).rowcount)
-            except psycopg.OperationalError as exc:
-                self._lose(f"the database connection failed: {_first_line(exc)}")
-                raise self._fenced() from None
-
     # ---------------------------------------------------------------- Store protocol
 
     def append(self, records: Sequence[Record]) -> None:
         """Insert the records in one fenced transaction and wake followers. O(len(records)).
 
         Committed when this returns. Raises
-        :class:`~valueroute.journal.JournalFencedError` (nothing written) if
-        this process no longer leads; if the connection fails during the
-        commit, the records may or may not be in the journal (a follower's
-        replay decides), and the error is the same.
+        :class:`~valueroute.journal.JournalFencedError` if this process no
+        longer leads (nothing written) or the database failed (if it failed
+        during the commit, the records may or may not be in the journal: they
+        were not acknowledged, and a follower's replay decides).
         """
         if not records:
             return
-        with self._lock:
-            conn = self._connection()
+        with self._leading() as conn:
             term = self._term
-            try:
-                with conn.transaction():
-                    self._fence(conn)
-                    with conn.cursor().copy(
-                        "COPY valueroute_records (position, time, command, arguments, "
-                        "checksum, term) FROM STDIN"
-                    ) as copy:
-                        for r in records:
-                            copy.write_row(
-                                (r.position, r.time, r.command, r.arguments, r.checksum, term)
-                            )
-                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(records[-1].position)))
-            except psycopg.errors.UniqueViolation as exc:
-                # Only a writer out of step with the journal can reuse a position.
-                self._lose(f"position already written: {_first_line(exc)}")
-                raise self._fenced() from None
-            except psycopg.OperationalError as exc:
-                self._lose(f"the database connection failed: {_first_line(exc)}")
-                raise self._fenced() from None
+            with conn.cursor().copy(
+                "COPY valueroute_records (position, time, command, arguments, "
+                "checksum, term) FROM STDIN"
+            ) as copy:
+                for r in records:
+                    copy.write_row((r.position, r.time, r.command, r.arguments, r.checksum, term))
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(records[-1].position)))
 
     def read(self, *, after: int) -> Iterator[Record]:
         """Records with position > ``after`` in position order, read 10,000 at a time.
@@ -492,23 +500,13 @@ class PostgresStore:
         """
         last = after
         while True:
-            with self._lock:
-                try:
-                    rows = (
-                        self._connection()
-                        .execute(
-                            "SELECT position, time, command, arguments, checksum "
-                            "FROM valueroute_records WHERE position > %s "
-                            "ORDER BY position LIMIT %s",
-                            (last, _READ_PAGE),
-                        )
-                        .fetchall()
-                    )
-                except psycopg.OperationalError as exc:
-                    raise JournalStateError(
-                        f"reading the journal failed: {_first_line(exc)} (expected a "
-                        "reachable database)"
-                    ) from None
+            with self._reading() as conn:
+                rows = conn.execute(
+                    "SELECT position, time, command, arguments, checksum "
+                    "FROM valueroute_records WHERE position > %s "
+                    "ORDER BY position LIMIT %s",
+                    (last, _READ_PAGE),
+                ).fetchall()
             for position, time, command, arguments, checksum in rows:
                 yield Record(int(position), float(time), command, arguments, int(checksum))
             if len(rows) < _READ_PAGE:
@@ -517,87 +515,67 @@ class PostgresStore:
 
     def last_position(self) -> int:
         """The highest position in the journal (0 when empty). One indexed query."""
-        with self._lock:
-            row = (
-                self._connection()
-                .execute("SELECT coalesce(max(position), 0) FROM valueroute_records")
-                .fetchone()
-            )
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT coalesce(max(position), 0) FROM valueroute_records"
+            ).fetchone()
         return int(row[0]) if row else 0
 
     def write_snapshot(self, snapshot: StoredSnapshot) -> None:
         """Store a snapshot (fenced), replacing any at the same position."""
-        self._write(
-            "INSERT INTO valueroute_snapshots (position, data, checksum, term) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO UPDATE SET data = excluded.data, "
-            "checksum = excluded.checksum, term = excluded.term",
-            (snapshot.position, snapshot.data, snapshot.checksum, self._term),
-        )
+        with self._leading() as conn:
+            conn.execute(
+                "INSERT INTO valueroute_snapshots (position, data, checksum, term) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO UPDATE SET "
+                "data = excluded.data, checksum = excluded.checksum, term = excluded.term",
+                (snapshot.position, snapshot.data, snapshot.checksum, self._term),
+            )
 
     def snapshots(self) -> Iterator[StoredSnapshot]:
         """Stored snapshots, newest first, each read when reached."""
-        with self._lock:
+        with self._reading() as conn:
             positions = [
                 int(row[0])
-                for row in self._connection().execute(
+                for row in conn.execute(
                     "SELECT position FROM valueroute_snapshots ORDER BY position DESC"
                 )
             ]
         for position in positions:
-            with self._lock:
-                row = (
-                    self._connection()
-                    .execute(
-                        "SELECT position, data, checksum FROM valueroute_snapshots "
-                        "WHERE position = %s",
-                        (position,),
-                    )
-                    .fetchone()
-                )
+            with self._reading() as conn:
+                row = conn.execute(
+                    "SELECT position, data, checksum FROM valueroute_snapshots WHERE position = %s",
+                    (position,),
+                ).fetchone()
             if row is not None:  # compacted away since listed
                 yield StoredSnapshot(int(row[0]), row[1], int(row[2]))
 
     def truncate(self, *, through: int) -> int:
         """Delete records up to ``through`` and older snapshots (fenced); returns records gone."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                with conn.transaction():
-                    self._fence(conn)
-                    dropped = conn.execute(
-                        "DELETE FROM valueroute_records WHERE position <= %s", (through,)
-                    ).rowcount
-                    conn.execute("DELETE FROM valueroute_snapshots WHERE position < %s", (through,))
-            except psycopg.OperationalError as exc:
-                self._lose(f"the database connection failed: {_first_line(exc)}")
-                raise self._fenced() from None
+        with self._leading() as conn:
+            dropped = conn.execute(
+                "DELETE FROM valueroute_records WHERE position <= %s", (through,)
+            ).rowcount
+            conn.execute("DELETE FROM valueroute_snapshots WHERE position < %s", (through,))
         return int(dropped)
 
     def quarantine(self, *, after: int, reason: str) -> int:
         """Move records after ``after`` to ``valueroute_quarantine`` (fenced); returns how many."""
-        with self._lock:
-            conn = self._connection()
-            try:
-                with conn.transaction():
-                    self._fence(conn)
-                    moved = conn.execute(
-                        "INSERT INTO valueroute_quarantine (position, time, command, arguments, "
-                        "checksum, term, reason) SELECT position, time, command, arguments, "
-                        "checksum, term, %s FROM valueroute_records WHERE position > %s",
-                        (reason, after),
-                    ).rowcount
-                    conn.execute("DELETE FROM valueroute_records WHERE position > %s", (after,))
-            except psycopg.OperationalError as exc:
-                self._lose(f"the database connection failed: {_first_line(exc)}")
-                raise self._fenced() from None
+        with self._leading() as conn:
+            moved = conn.execute(
+                "INSERT INTO valueroute_quarantine (position, time, command, arguments, "
+                "checksum, term, reason) SELECT position, time, command, arguments, "
+                "checksum, term, %s FROM valueroute_records WHERE position > %s",
+                (reason, after),
+            ).rowcount
+            conn.execute("DELETE FROM valueroute_records WHERE position > %s", (after,))
         return int(moved)
 
     def quarantined(self) -> list[tuple[int, str]]:
         """Positions and reasons of the records moved aside by recovery."""
-        with self._lock:
+        with self._reading() as conn:
             return [
                 (int(p), str(r))
-                for p, r in self._connection().execute(
+                for p, r in conn.execute(
                     "SELECT position, reason FROM valueroute_quarantine ORDER BY moved_at, position"
                 )
             ]
@@ -614,6 +592,10 @@ class PostgresStore:
             conn, self._conn = self._conn, None
             if conn is not None and not conn.closed:
                 conn.close()
+
+
+class _StaleTerm(Exception):
+    """The lease row no longer holds the writer's term (raised to roll back, then translated)."""
 
 
 def _fetch_bool(conn: psycopg.Connection[Any], query: str, params: Sequence[Any]) -> bool:
