@@ -42,7 +42,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     ),
     "task_offered": (frozenset({"queued", "transferring"}), "offered"),
     "offer_accepted": (frozenset({"offered"}), "accepting"),
-    "task_assigned": (frozenset({"accepting"}), "assigned"),
+    # From "accepting" after an accepted offer; from "queued" or "transferring"
+    # when the agent takes tasks without offers (auto-accept, checked below).
+    "task_assigned": (frozenset({"accepting", "queued", "transferring"}), "assigned"),
     "offer_rejected": (frozenset({"offered"}), "unoffered"),
     "offer_timed_out": (frozenset({"offered"}), "unoffered"),
     "offer_revoked": (frozenset({"offered"}), "unoffered"),
@@ -57,16 +59,17 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "task_transferred": (frozenset({"assigned", "queued"}), "transferring"),
 }
 # Per command: the states it may be given, and the states the task may be in right after
-# (dispatch may offer a queued task at once).
+# (dispatch may offer a queued task at once, or assign it to an agent who takes
+# tasks without offers).
 COMMANDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "accept": (frozenset({"offered"}), frozenset({"assigned"})),
-    "reject": (frozenset({"offered"}), frozenset({"queued", "offered", "rejected"})),
-    "revoke": (frozenset({"offered"}), frozenset({"queued", "offered"})),
+    "reject": (frozenset({"offered"}), frozenset({"queued", "offered", "assigned", "rejected"})),
+    "revoke": (frozenset({"offered"}), frozenset({"queued", "offered", "assigned"})),
     "complete": (frozenset({"assigned"}), frozenset({"wrap_up", "completed"})),
     "end_wrap_up": (frozenset({"wrap_up"}), frozenset({"completed"})),
     "cancel": (frozenset({"queued", "offered", "held", "deferred"}), frozenset({"canceled"})),
     "hold": (frozenset({"queued", "deferred"}), frozenset({"held"})),
-    "resume": (frozenset({"held", "deferred"}), frozenset({"queued", "offered"})),
+    "resume": (frozenset({"held", "deferred"}), frozenset({"queued", "offered", "assigned"})),
 }
 TERMINAL = {"completed", "canceled", "expired", "rejected"}
 # Events that change no task state.
@@ -95,9 +98,20 @@ class Clock:
 class EngineMachine(RuleBasedStateMachine):
     dispatch = "push"
 
-    @initialize(offer_timeout=st.sampled_from([None, 20.0]), max_offers=st.sampled_from([None, 3]))
-    def setup(self, offer_timeout: float | None, max_offers: int | None) -> None:
+    @initialize(
+        offer_timeout=st.sampled_from([None, 20.0]),
+        max_offers=st.sampled_from([None, 3]),
+        auto_accept=st.sampled_from([False, ["chat"]]),
+    )
+    def setup(
+        self, offer_timeout: float | None, max_offers: int | None, auto_accept: bool | list[str]
+    ) -> None:
         self.clock = Clock()
+        # Which tasks go without offers: the engine's channels, unless the
+        # agent's own setting says otherwise.
+        self.auto_channels = set(auto_accept or [])
+        self.auto_of: dict[str, bool | None] = {}
+        self.channel_of: dict[str, str] = {}
         self.engine = Engine(
             clock=self.clock,
             policy=AgingPriority(seconds_per_point=SECONDS_PER_POINT),
@@ -105,6 +119,7 @@ class EngineMachine(RuleBasedStateMachine):
             offer_timeout=offer_timeout,
             reject_cooldown=COOLDOWN,
             max_offers=max_offers,
+            auto_accept=auto_accept,
             wrap_up={"wrap": 10.0},
             time_to_live={"short": 100.0},
             relaxation={"relaxing": [RelaxationStep(after=40.0, lower_by=1.0)]},
@@ -148,8 +163,20 @@ class EngineMachine(RuleBasedStateMachine):
                 assert not self.cooling(event.task, event.agent, at=event.time), (  # type: ignore[arg-type]
                     f"{event.task} offered to {event.agent} during its cool-down"
                 )
+                assert not self.auto(event.agent, event.task), (  # type: ignore[arg-type]
+                    f"{event.task} offered to {event.agent}, who takes it without offers"
+                )
+            if kind == "task_assigned" and state != "accepting":
+                assert self.auto(event.agent, event.task), (  # type: ignore[arg-type]
+                    f"{event.task} assigned to {event.agent} without an offer"
+                )
             if kind in ("offer_rejected", "offer_timed_out"):
                 self.cooldown[(event.task, event.agent)] = event.time + COOLDOWN  # type: ignore[index]
+
+    def auto(self, agent_id: str, task_id: str) -> bool:
+        """Whether the agent takes this task without an offer."""
+        own = self.auto_of.get(agent_id)
+        return own if own is not None else self.channel_of[task_id] in self.auto_channels
 
     def digest(self) -> object:
         engine = self.engine
@@ -197,6 +224,7 @@ class EngineMachine(RuleBasedStateMachine):
             type=type,
             due=None if due is None else self.clock.now + due,
         )
+        self.channel_of[task_id] = channel
         expected = self.push_choice(spec) if self.dispatch == "push" else None
         assert self.attempt(lambda: self.engine.submit(spec))
         holder = self.engine.agent_of(task_id)
@@ -217,11 +245,19 @@ class EngineMachine(RuleBasedStateMachine):
         skills=st.sampled_from(AGENT_SKILLS),
         capacity=st.sampled_from(CAPACITIES),
         ready=st.booleans(),
+        auto_accept=st.sampled_from([None, True, False]),
     )
-    def add_agent(self, skills: dict[str, float], capacity: dict[str, int], ready: bool) -> None:
+    def add_agent(
+        self,
+        skills: dict[str, float],
+        capacity: dict[str, int],
+        ready: bool,
+        auto_accept: bool | None,
+    ) -> None:
         agent_id = f"a{self.next_agent}"
         self.next_agent += 1
-        spec = AgentSpec(id=agent_id, skills=skills, capacity=capacity)
+        spec = AgentSpec(id=agent_id, skills=skills, capacity=capacity, auto_accept=auto_accept)
+        self.auto_of[agent_id] = auto_accept
         self.attempt(lambda: self.engine.add_agent(spec, ready=ready))
 
     @precondition(lambda self: len(self.engine.agents) > 0)

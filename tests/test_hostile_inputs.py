@@ -610,7 +610,7 @@ ENGINE_SETTINGS: dict[str, dict[str, Any]] = {
     "clock": {"int": 5, "str": "now", "object": Opaque()},
     "dispatch": {"bogus": "bogus", "int": 5, "list": [], "None": None},
     "offer_timeout": {**_NUM, "zero": 0, "negative": -1.0},
-    "auto_accept": {"str": "yes", "list": [], "None": None},
+    "auto_accept": {"str": "yes", "list": [5], "empty-name": [""], "None": None},
     "reject_cooldown": {**_NUM, "negative": -1.0, "None": None},
     "timeout_sets_not_ready": {"str": "no", "list": []},
     "max_offers": {

@@ -265,6 +265,7 @@ def _config(engine: Engine) -> dict[str, Any]:
         "dispatch": engine._dispatch_mode,
         "offer_timeout": _num(engine._offer_timeout),
         "auto_accept": engine._auto_accept,
+        "auto_accept_channels": sorted(engine._auto_channels),
         "reject_cooldown": engine._reject_cooldown,
         "timeout_sets_not_ready": engine._timeout_sets_not_ready,
         "max_offers": engine._max_offers,
@@ -339,6 +340,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 "capacity": dict(agent._capacity),
                 "department": agent.department,
                 "team": agent.team,
+                "auto_accept": agent.auto_accept,
                 "order": agent.order,
                 "presence": agent.presence.value,
                 "reason": agent.reason,
@@ -638,6 +640,7 @@ def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -
             capacity=record["capacity"],
             department=record["department"],
             team=record["team"],
+            auto_accept=record.get("auto_accept"),
         )
         profile = pool._profiles[tuple(sorted(spec.skills.items()))]
         agent = Agent(spec, order=record["order"], profile=profile, now=0.0)

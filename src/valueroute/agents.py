@@ -238,6 +238,7 @@ class Agent:
         "_logged_in",
         "_online_since",
         "_talk",
+        "auto_accept",
         "capacity",
         "department",
         "held",
@@ -268,6 +269,7 @@ class Agent:
         self._exclusive_held = 0
         self.department = spec.department
         self.team = spec.team
+        self.auto_accept = spec.auto_accept
         self.order = order
         self.presence = Presence.offline
         self.reason: str | None = None

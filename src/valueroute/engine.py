@@ -49,6 +49,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import itertools
 import math
 import numbers
 import time as _time
@@ -58,6 +59,7 @@ from os import PathLike
 from types import MappingProxyType
 from typing import Any, Concatenate, Literal, ParamSpec, TypeAlias, TypeVar
 
+from valueroute._documents import is_unicode_text
 from valueroute.agents import (
     Agent,
     AgentPool,
@@ -166,6 +168,25 @@ def _check_text(name: str, value: object) -> None:
     """A free-text code (a reason): a string or None."""
     if value is not None and not isinstance(value, str):
         raise _refusal(name, value, "a string or None")
+
+
+MAX_AUTO_ACCEPT_CHANNELS = 1000
+"""The most channel names ``Engine(auto_accept=[...])`` takes."""
+
+
+def _auto_accept_setting(value: object) -> tuple[bool, frozenset[str]]:
+    """``Engine(auto_accept=...)`` as (every task, channels): a bool or channel names."""
+    if isinstance(value, bool):
+        return value, frozenset()
+    expected = "True, False, or a list of channel names whose tasks are assigned without offers"
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise _refusal("auto_accept", value, expected)
+    channels = list(itertools.islice(value, MAX_AUTO_ACCEPT_CHANNELS + 1))
+    if len(channels) > MAX_AUTO_ACCEPT_CHANNELS or not all(
+        isinstance(channel, str) and channel and is_unicode_text(channel) for channel in channels
+    ):
+        raise _refusal("auto_accept", value, expected)
+    return False, frozenset(channels)
 
 
 def _check_flag(name: str, value: object) -> None:
@@ -534,7 +555,7 @@ class Engine:
         clock: Clock | None = None,
         dispatch: Literal["push", "pull"] = "push",
         offer_timeout: float | None = 30.0,
-        auto_accept: bool = False,
+        auto_accept: bool | Iterable[str] = False,
         reject_cooldown: float = 60.0,
         timeout_sets_not_ready: bool = False,
         max_offers: int | None = None,
@@ -553,7 +574,7 @@ class Engine:
         if not isinstance(dispatch, str) or dispatch not in ("push", "pull"):
             raise _refusal("dispatch", dispatch, "'push' or 'pull'")
         offer_timeout = _optional_seconds("offer_timeout", offer_timeout, minimum=0.0, strict=True)
-        _check_flag("auto_accept", auto_accept)
+        auto_all, auto_channels = _auto_accept_setting(auto_accept)
         reject_cooldown = _seconds("reject_cooldown", reject_cooldown, minimum=0.0, strict=False)
         _check_flag("timeout_sets_not_ready", timeout_sets_not_ready)
         if max_offers is not None:
@@ -610,7 +631,10 @@ class Engine:
             self._choose = agent_selection.choose  # type: ignore[union-attr]
         self._dispatch_mode = dispatch
         self._offer_timeout = offer_timeout
-        self._auto_accept = auto_accept
+        # Assignment without an offer: every task (True), tasks of these
+        # channels; an agent's own AgentSpec.auto_accept wins over both.
+        self._auto_accept = auto_all
+        self._auto_channels = auto_channels
         self._reject_cooldown = reject_cooldown
         self._timeout_sets_not_ready = timeout_sets_not_ready
         self._max_offers = max_offers
@@ -1457,7 +1481,14 @@ class Engine:
                 return
             self._offer(task, agent, now)
 
-    def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer:
+    def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer | None:
+        """Offer ``task`` to ``agent``; or, under auto-accept, assign it (``None``)."""
+        auto = agent.auto_accept
+        if auto is None:
+            auto = self._auto_accept or task.channel in self._auto_channels
+        if auto:
+            self._assign_at_once(task, agent, now, filed=filed)
+            return None
         if filed:
             self._list._take_out(task)
         # Every caller offers only to an agent that can take the channel now.
@@ -1480,11 +1511,31 @@ class Engine:
             self._emit(
                 _OFFERED, task=task.id, agent=agent.id, expires=None if expires == _INF else expires
             )
-        if self._auto_accept:
-            self._accept(task, offer, now)
-        elif expires != _INF:
+        if expires != _INF:
             self._timer(expires, _OFFER_EXPIRY, task.id)
         return offer
+
+    def _assign_at_once(self, task: Task, agent: Agent, now: float, *, filed: bool) -> None:
+        """Auto-accept: the task goes to the agent with no offer record, one event.
+
+        Statistics count it offered and accepted, as an offer taken at once.
+        """
+        if filed:
+            self._list._take_out(task)
+        self._pool._take(agent, task.channel, now)
+        task.state = TaskState.assigned
+        self._holder[task.id] = agent
+        held = self._agent_tasks.get(agent.id)
+        if held is None:
+            held = self._agent_tasks[agent.id] = {}
+        held[task.id] = task
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_N_OFFERED] += 1
+        counts[_N_ACCEPTED] += 1
+        if _ASSIGNED in self._muted:
+            self._event_seq += 1
+        else:
+            self._emit(_ASSIGNED, task=task.id, agent=agent.id, wait=now - task.created)
 
     def _complete_work(self, task: Task, now: float, *, match_now: bool = True) -> None:
         """The task leaves its agent completed, and the agent gets its next task.
@@ -2048,6 +2099,10 @@ class Engine:
         can_take = any(self._pool.can_take(agent, channel) for channel in agent.capacity)
         task = self._best_for(agent, now) if can_take else None
         offer = None if task is None else self._offer(task, agent, now)
+        if task is not None and offer is None:
+            # Assigned at once (auto-accept): the record of what was given,
+            # kept by nobody.
+            offer = Offer(task, agent, now, _INF)
         self._finish()
         return offer
 
@@ -2172,6 +2227,7 @@ class Engine:
                 "agent",
                 agent.id,
                 agent.order,
+                agent.auto_accept,
                 agent.presence.value,
                 agent.reason,
                 agent.wrap_up_until,

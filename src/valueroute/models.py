@@ -563,6 +563,9 @@ class AgentSpec(BoundaryModel):
     """How many tasks of each channel the agent may hold at once."""
     department: str | None = None
     team: str | None = None
+    auto_accept: bool | None = Field(default=None, strict=True)
+    """Tasks go to this agent without offers (``True``), always as offers
+    (``False``), or as the engine's ``auto_accept`` setting says (``None``)."""
 
     @field_validator("department", "team")
     @classmethod
