@@ -556,3 +556,12 @@ def test_the_guide_python_blocks_run(
         # As a reader types them: without this module's `from __future__ import annotations`.
         where = f"docs/expressions.md#block{number}"
         exec(compile(code, where, "exec", dont_inherit=True), namespace)
+
+
+def test_a_pattern_is_right_for_many_distinct_and_long_texts() -> None:
+    expression = compile_expression('matches(team, "^support-[a-z]+[0-9]$")')
+    texts = [f"{'support' if i % 3 else 'sales'}-{'x' * (i % 200)}{i % 10}" for i in range(6000)]
+    for _ in range(2):  # the second pass reads remembered answers where there are some
+        for text in texts:
+            expected = re.search("^support-[a-z]+[0-9]$", text) is not None
+            assert expression({"team": text}) is expected

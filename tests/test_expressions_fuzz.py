@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import operator
 import re
+import weakref
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from valueroute.errors import LimitExceededError
-from valueroute.expressions import MAX_DEPTH, compile_expression
+from valueroute.expressions import MAX_DEPTH, Expression, compile_expression
 
 NAMES = ["a", "b", "lang", "years", "tags", "team", "flag"]
 TEXTS = ["", "a", "ab", "b", "é", "fr", "Fr", 'q"', "x'y", "a\\b", "tab\t", "a\\n", "end\\"]
@@ -370,3 +372,75 @@ def test_the_canonical_text_reads_back_to_the_same_truths(
     assert again is expression
     for attributes in maps:
         assert again(attributes) is evaluate(tree, attributes), (text, attributes)
+
+
+# ---------------------------------------------------------------------- the intern table
+
+
+SPELLINGS = [
+    # Three expressions, each spelt several ways.
+    ['region in ["EU", "UK"]', "region in ['UK','EU']", "region in ['EU', 'UK', 'EU']"],
+    ["years >= 2", "2 <= years", "years>=2.0", "(years >= 2)"],
+    ["not trainee and a", "not trainee and (a)", "(not trainee) and a == true"],
+]
+
+
+class InternTable(RuleBasedStateMachine):
+    """Compile and drop in any order: a live expression is the one for its text.
+
+    (That an unused expression is released is tested in test_expressions.py.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[tuple[int, Expression]] = []
+        self.dropped: list[weakref.ref[Expression]] = []
+
+    @rule(group=st.integers(0, len(SPELLINGS) - 1), spelling=st.integers(0, 3))
+    def compile(self, group: int, spelling: int) -> None:
+        texts = SPELLINGS[group]
+        expression = compile_expression(texts[spelling % len(texts)])
+        live = [e for g, e in self.held if g == group]
+        if live:
+            assert expression is live[0]
+        self.held.append((group, expression))
+
+    @precondition(lambda self: bool(self.held))
+    @rule(index=st.integers(0, 100))
+    def drop(self, index: int) -> None:
+        _, expression = self.held.pop(index % len(self.held))
+        self.dropped.append(weakref.ref(expression))
+
+    @rule()
+    def check_dropped(self) -> None:
+        # Released by reference counting once no one holds it (no collection needed); one
+        # that survives (something else may hold it) is still the one for its text.
+        for ref in self.dropped:
+            expression = ref()
+            if expression is not None:
+                assert compile_expression(expression.source) is expression
+        self.dropped = [ref for ref in self.dropped if ref() is not None]
+
+    @invariant()
+    def one_object_per_text(self) -> None:
+        by_group: dict[int, Expression] = {}
+        for group, expression in self.held:
+            assert by_group.setdefault(group, expression) is expression
+            assert compile_expression(expression.source) is expression
+            for other_group, other in by_group.items():
+                assert (other == expression) is (other_group == group)
+
+
+TestInternTable = InternTable.TestCase
+TestInternTable.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.text(alphabet="ab-sé", max_size=150), min_size=1, max_size=60), patterns)
+def test_remembered_pattern_answers_stay_right(texts: list[str], pattern: str) -> None:
+    # More distinct texts than are remembered, long ones that are not, and repeats.
+    expression = compile_expression(f'matches(team, "{pattern}")')
+    many = [f"{text}{i}" for i in range(5000 // len(texts) + 1) for text in texts]
+    for _ in range(2):
+        for text in [*texts, *many[:5000]]:
+            assert expression({"team": text}) is (re.search(pattern, text) is not None)

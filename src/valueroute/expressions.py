@@ -3,7 +3,7 @@
 A task may require more of an agent than numeric skill levels: a language, a
 region, a certification, a team. Agents carry *attributes* (text, numbers,
 booleans and sets of text) and a task carries a *requirement expression*
-over them::
+over them:
 
     language == "fr" and region in ["EU", "UK"] and not trainee
     years >= 2 or certified_level3
@@ -19,7 +19,6 @@ pool re-evaluates it only when one of those changes).
 
 Grammar
 -------
-::
 
     expression  := or
     or          := and ("or" and)*
