@@ -166,6 +166,11 @@ def test_random_days_agree_with_a_ledger_kept_from_the_engine_state(plan: dict[s
         interval_seconds=5.0, sla_seconds=TARGET, short_abandon_seconds=SHORT
     )
     aggregator.attach(engine)
+    # Other interval boundaries cut the same day differently, and add up the same.
+    shifted = KpiAggregator(
+        interval_seconds=7.0, origin=0.3, sla_seconds=TARGET, short_abandon_seconds=SHORT
+    )
+    shifted.attach(engine)
     agents = [f"agent-{k}" for k in range(plan["agents"])]
     for agent in agents:
         engine.add_agent({"id": agent}, ready=True)
@@ -238,6 +243,16 @@ def test_random_days_agree_with_a_ledger_kept_from_the_engine_state(plan: dict[s
     handles = [e["completed"] - e["answered"] for e in answered if "completed" in e]
 
     report = aggregator.report(now=end)
+    other = shifted.report(now=end)
+    for name, figures in report.by_type().items():
+        for kpi, value in figures.items():
+            assert math.isclose(value, other.by_type()[name][kpi], abs_tol=1e-9) or (
+                math.isnan(value) and math.isnan(other.by_type()[name][kpi])
+            ), (name, kpi)
+    for agent, figures in report.by_agent().items():
+        for kpi, value in figures.items():
+            mine = other.by_agent()[agent][kpi]
+            assert math.isclose(value, mine, abs_tol=1e-9) or math.isnan(value), (agent, kpi)
     total = report.by_type()["all"]
     assert total["offered"] == len(ledger)
     assert total["answered"] == len(answered)
