@@ -330,6 +330,14 @@ def test_depth_and_size_limits_are_exact() -> None:
     )
 
 
+def test_a_text_whose_canonical_form_is_too_long_is_refused() -> None:
+    # 500 numbers written short (1e13 scale) whose canonical integers take 16 digits each.
+    source = "x in [" + ",".join(f"{i}e13" for i in range(100, 100 + MAX_LIST)) + "]"
+    assert len(source) <= MAX_SOURCE
+    message = refused(source, LimitExceededError)
+    assert "a canonical text of" in message
+
+
 HOSTILE_SYNTAX = {
     "backreference": ('matches(x, "(a)\\\\1")', "not a linear-time"),
     "lookahead": ('matches(x, "(?=a)a")', "not a linear-time"),
