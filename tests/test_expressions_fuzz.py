@@ -10,8 +10,10 @@ exactly the texts nested beyond the documented depth.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
+import sys
 import weakref
 from typing import Any
 
@@ -20,8 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from valueroute.errors import LimitExceededError
-from valueroute.expressions import MAX_DEPTH, Expression, compile_expression
+from valueroute.errors import InvalidInputError, LimitExceededError
+from valueroute.expressions import (
+    KEYWORDS,
+    MAX_DEPTH,
+    Expression,
+    check_agent_attributes,
+    compile_expression,
+)
 
 NAMES = ["a", "b", "lang", "years", "tags", "team", "flag"]
 TEXTS = ["", "a", "ab", "b", "é", "fr", "Fr", 'q"', "x'y", "a\\b", "tab\t", "a\\n", "end\\"]
@@ -444,3 +452,80 @@ def test_remembered_pattern_answers_stay_right(texts: list[str], pattern: str) -
     for _ in range(2):
         for text in [*texts, *many[:5000]]:
             assert expression({"team": text}) is (re.search(pattern, text) is not None)
+
+
+# ---------------------------------------------------------------------- agent attributes
+
+
+def attributes_are_valid(attributes: dict[Any, Any]) -> bool:
+    """The guide's rules for agent attributes, written out directly."""
+    if len(attributes) > 64:
+        return False
+    for name, value in attributes.items():
+        if not isinstance(name, str) or len(name) > 64 or name in KEYWORDS:
+            return False
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is None:
+            return False
+        if not value_is_valid(value):
+            return False
+    return True
+
+
+def value_is_valid(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return len(value) <= 4096 and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        return abs(value) <= sys.float_info.max  # exact for integers of any size
+    if isinstance(value, list | tuple | set | frozenset):
+        return len(value) <= 256 and all(
+            isinstance(item, str) and len(item) <= 128 and value_is_valid(item) for item in value
+        )
+    return False
+
+
+attribute_names = st.one_of(
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,70}", fullmatch=True),
+    st.sampled_from(sorted(KEYWORDS)),
+    st.sampled_from(["a-b", "", "1x", "r\u00e9gion", "x y", "\ud800"]),
+    st.integers(0, 3),
+)
+attribute_values = st.one_of(
+    st.booleans(),
+    st.integers(-(2**1100), 2**1100),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(["x" * 4096, "x" * 4097, "a\ud800"]),
+    st.lists(st.text(max_size=130), max_size=4),
+    st.frozensets(st.sampled_from(["fr", "en", "x" * 129, "\udfff"]), max_size=3),
+    st.lists(st.integers(), max_size=2),
+    st.none(),
+    st.just({"k": 1}),
+    st.just([str(i) for i in range(257)]),
+)
+
+
+def many_attributes() -> dict[Any, Any]:
+    return {f"a{i}": i for i in range(65)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(attribute_names, attribute_values, max_size=6) | st.just(many_attributes()))
+def test_agent_attributes_are_accepted_exactly_when_the_rules_allow(
+    attributes: dict[Any, Any],
+) -> None:
+    if attributes_are_valid(attributes):
+        checked = check_agent_attributes(attributes)
+        assert checked.keys() == attributes.keys()
+        for name, value in attributes.items():
+            if isinstance(value, list | tuple | set | frozenset):
+                assert sorted(checked[name]) == sorted(value)  # type: ignore[arg-type]
+            else:
+                assert checked[name] == value
+                assert type(checked[name]) is type(value)
+    else:
+        with pytest.raises(InvalidInputError):
+            check_agent_attributes(attributes)
