@@ -77,6 +77,29 @@ def baselines(
     return {"4-week mean": mean4, "last week": last}
 
 
+def hourly_handle(log: ArrivalLog, days: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
+    """Served calls and their summed handle time per day and hour of arrival."""
+    count = np.zeros((len(days), 24))
+    total = np.zeros((len(days), 24))
+    row_of = {d: i for i, d in enumerate(days)}
+    rows = np.array([row_of.get(d, -1) for d in log.day.tolist()])
+    served = (rows >= 0) & ~np.isnan(log.handle_time)
+    hours = (log.seconds[served] // 3600).astype(int)
+    np.add.at(count, (rows[served], hours), 1.0)
+    np.add.at(total, (rows[served], hours), log.handle_time[served])
+    return count, total
+
+
+def handle_errors(predicted: np.ndarray, count: np.ndarray, total: np.ndarray) -> dict[str, float]:
+    """Hourly AHT error weighted by served calls, and the error of the period's mean."""
+    seen = count > 0
+    actual = np.where(seen, total / np.where(seen, count, 1.0), 0.0)
+    hourly = float((count * np.abs(predicted - actual))[seen].sum() / total[seen].sum())
+    mean_predicted = float((count * predicted)[seen].sum() / count[seen].sum())
+    mean_actual = float(total[seen].sum() / count[seen].sum())
+    return {"hourly": hourly, "period_mean": mean_predicted / mean_actual - 1.0}
+
+
 def score(
     predicted: np.ndarray, actual: np.ndarray, lower: np.ndarray | None, upper: np.ndarray | None
 ) -> tuple[float, float | None]:
@@ -125,6 +148,23 @@ def main() -> None:
                 "regular": score(predicted[regular], actual[regular], None, None)[0],
                 "all": score(predicted, actual, None, None)[0],
             }
+        count, total = hourly_handle(log, days)
+        count, total = count[:, HOURS], total[:, HOURS]
+        before = [first - dt.timedelta(days=i) for i in range(1, 29)]
+        past_count, past_total = hourly_handle(log, before)
+        four_weeks = np.array(
+            [
+                past_total[[j for j, b in enumerate(before) if b.weekday() == d.weekday()]].sum(0)
+                / np.maximum(
+                    past_count[[j for j, b in enumerate(before) if b.weekday() == d.weekday()]].sum(
+                        0
+                    ),
+                    1.0,
+                )
+                for d in days
+            ]
+        )[:, HOURS]
+        row["aht 4-week mean"] = handle_errors(four_weeks, count, total)
         span = len(month_days(1999, month))
         for model in models:
             begun = time.perf_counter()
@@ -145,6 +185,8 @@ def main() -> None:
             upper = forecast.total_upper[pick][:, HOURS]
             regular_error = score(predicted[regular], actual[regular], None, None)[0]
             all_error, coverage = score(predicted, actual, lower, upper)
+            fitted = np.array([forecast.to_erlang(d).aht for d in days])[:, HOURS]
+            row[f"aht {model}"] = handle_errors(fitted, count, total)
             row[model] = {
                 "regular": regular_error,
                 "all": all_error,
@@ -166,6 +208,22 @@ def main() -> None:
                 text += f" {cell['coverage_80']:4.0%}"
             cells.append(f"{text:>22}")
         print(f"{row['month']:<8} {row['days']:>4} " + " ".join(cells))
+    print(
+        "\nMean handle time, Sun-Thu 07:00-22:00: hourly error weighted by served calls "
+        "/ error of the month's mean"
+    )
+    shown_model = "profile" if "profile" in models else models[0]
+    aht_names = ["aht 4-week mean", f"aht {shown_model}"]
+    print(f"{'month':<8} " + " ".join(f"{n:>22}" for n in aht_names))
+    for row in rows:
+        cells = [row[n] for n in aht_names]
+        print(
+            f"{row['month']:<8} "
+            + " ".join(
+                f"{c['hourly']:>9.1%} / {c['period_mean']:>+7.1%}    "  # type: ignore[index]
+                for c in cells
+            )
+        )
     summary = {}
     for name in names:
         cells = [row[name] for row in rows]

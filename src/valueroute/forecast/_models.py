@@ -437,9 +437,10 @@ def forecast_volumes(
 
     ``lower`` and ``upper`` bound the central ``level`` prediction interval,
     from ``draws`` draws (see the module doc); ``seed`` fixes them. ``aht``
-    is fitted by :func:`fit_handle_times` on the training days (NaN when the
-    log has too few handle times). Runtime: O(n) to count the log plus
-    O(days × draws × intervals × types) for the intervals.
+    is fitted by :func:`fit_handle_times` on the training days of the last
+    ``profile_weeks`` weeks (NaN when they hold fewer than 30 handle times).
+    Runtime: O(n) to count the log plus O(days × draws × intervals × types)
+    for the intervals.
     """
     if not isinstance(log, ArrivalLog):
         raise _fail(
@@ -566,17 +567,22 @@ def forecast_volumes(
         upper=upper,
         total_lower=total_lower,
         total_upper=total_upper,
-        aht=_interval_aht(training, task_types, minutes),
+        aht=_interval_aht(
+            training.between(first_day - _dt.timedelta(weeks=settings.profile_weeks), first_day),
+            task_types,
+            minutes,
+        ),
     )
 
 
-def _interval_aht(training: ArrivalLog, task_types: tuple[str, ...], minutes: int) -> FloatArray:
+def _interval_aht(recent: ArrivalLog, task_types: tuple[str, ...], minutes: int) -> FloatArray:
+    """Mean handle time per interval and type, from the recent training weeks."""
     per_day = _DAY // (60 * minutes)
     result = np.full((per_day, len(task_types)), np.nan)
-    if int((~np.isnan(training.handle_time)).sum()) < 30:
+    if not recent.observed_days or int((~np.isnan(recent.handle_time)).sum()) < 30:
         return result
-    first, last = training.observed_days[0], training.observed_days[-1]
-    fit = fit_handle_times(training, train=(first, last + _dt.timedelta(days=1)))
+    first, last = recent.observed_days[0], recent.observed_days[-1]
+    fit = fit_handle_times(recent, train=(first, last + _dt.timedelta(days=1)))
     for t, task_type in enumerate(task_types):
         if task_type in fit.task_types:
             for i in range(per_day):

@@ -28,7 +28,7 @@ class IntervalForecast:
     ``task_types[t]``; ``lower`` and ``upper`` bound the central ``level``
     prediction interval of the count; ``total_lower`` and ``total_upper``
     bound the count of all types together (shape ``(days, intervals)``).
-    ``aht[i, t]`` is the mean handle time in seconds fitted on the training
+    ``aht[i, t]`` is the mean handle time in seconds fitted on the recent training
     period (NaN where the log gave none). ``kinds`` are the days' kinds.
     """
 
