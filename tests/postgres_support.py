@@ -227,7 +227,7 @@ def node_engine(clock: Callable[[], float]) -> Engine:
     return Engine(clock=clock, offer_timeout=None, closed_memory=100_000)
 
 
-def node_main(url: str, name: str, lease: float) -> None:
+def node_main(url: str, name: str, lease: float, pause: float = 0.01) -> None:
     """Run one node until killed: follow, lead when possible, and load the engine while leading."""
     from valueroute.standby import Standby
 
@@ -290,8 +290,9 @@ def node_main(url: str, name: str, lease: float) -> None:
                             durable.complete(held.id, wrap_up=0.0)
                             done("complete", held.id)
             durable.flush()
-            # Load, not a flood: the journal stays small enough to replay after each round.
-            time.sleep(0.01)
+            # Load, not a flood (unless pause is 0): the journal stays small enough
+            # to replay after each round.
+            time.sleep(pause)
         except JournalStateError:
             # Fenced or cut off: nothing waiting was acknowledged; poll follows.
             waiting.clear()
@@ -342,10 +343,13 @@ class RoundResult:
 class Chaos:
     """Nodes under load on one journal, and the faults: kill, pause past the lease, restart."""
 
-    def __init__(self, cluster: Cluster, url: str, *, lease: float = 1.0, nodes: int = 2) -> None:
+    def __init__(
+        self, cluster: Cluster, url: str, *, lease: float = 1.0, nodes: int = 2, pause: float = 0.01
+    ) -> None:
         self.cluster = cluster
         self.url = url
         self.lease = lease
+        self.pause = pause
         self.nodes: list[NodeProcess] = []
         self.numbers = itertools.count(1)
         self.rounds: list[RoundResult] = []
@@ -368,6 +372,7 @@ class Chaos:
                 self.url,
                 name,
                 str(self.lease),
+                str(self.pause),
             ],
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -552,7 +557,7 @@ class Chaos:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "node":
-        node_main(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "node":
+        node_main(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]))
     else:
-        sys.exit("usage: python postgres_support.py node URL NAME LEASE_SECONDS")
+        sys.exit("usage: python postgres_support.py node URL NAME LEASE_SECONDS PAUSE_SECONDS")
