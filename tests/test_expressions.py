@@ -573,3 +573,11 @@ def test_a_pattern_is_right_for_many_distinct_and_long_texts() -> None:
         for text in texts:
             expected = re.search("^support-[a-z]+[0-9]$", text) is not None
             assert expression({"team": text}) is expected
+
+
+@pytest.mark.parametrize("text", ["é", "€", "\U0001f600", "\u4e2d"])
+def test_a_pattern_reads_characters_not_bytes(text: str) -> None:
+    assert compile_expression('matches(x, "^.$")')({"x": text})
+    assert compile_expression('matches(x, "^[^a]$")')({"x": text})
+    assert not compile_expression('matches(x, "^..$")')({"x": text})
+    assert compile_expression(f'matches(x, "^{text}+$")')({"x": text * 3})
