@@ -524,3 +524,19 @@ def test_wait_histogram_quantiles_are_within_half_a_bin_of_the_order_statistics(
     assert copy == ours
     copy.add(1.0)
     assert copy != ours
+
+
+def test_backlog_at_each_interval_start_counted_by_hand(report: Any) -> None:
+    # At 0 nothing waits; at 900 only mail t6 (850..1100); at 1800 only calls t9.
+    assert report.backlog == {(900.0, "mail", "mail"): 1, (1800.0, "calls", "calls"): 1}
+    aggregator = aggregate(resequenced(day_log()))
+    waiting_on = aggregator.report(now=3600)
+    assert waiting_on.backlog[(2700.0, "calls", "calls")] == 1
+    assert waiting_on.backlog[(3600.0, "calls", "calls")] == 1
+    # t9 answered at 2700 exactly: the number at that instant is after its events.
+    aggregator.add(ev(2700, "task_offered", "t9", "cy")._replace(seq=10_000))
+    assert aggregator.report(now=2700).backlog[(1800.0, "calls", "calls")] == 1
+    aggregator.add(ev(2700, "task_assigned", "t9", "cy", wait=1100.0)._replace(seq=10_001))
+    answered = aggregator.report(now=3600).backlog
+    assert (2700.0, "calls", "calls") not in answered
+    assert answered[(1800.0, "calls", "calls")] == 1

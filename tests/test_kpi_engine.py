@@ -274,6 +274,14 @@ def test_random_days_agree_with_a_ledger_kept_from_the_engine_state(plan: dict[s
     # The integral of the number waiting is the sum of every task's time waiting.
     waited = sum(e.get("answered", e.get("abandoned", end)) - e["arrival"] for e in ledger.values())
     assert math.isclose(sum(report.queue_seconds.values()), waited, abs_tol=1e-9)
+    # The number waiting at each interval start, after every event at it.
+    for k in range(math.floor(end / 5.0) + 1):
+        boundary = 5.0 * k
+        expected = sum(
+            e["arrival"] <= boundary < e.get("answered", e.get("abandoned", math.inf))
+            for e in ledger.values()
+        )
+        assert report.backlog.get((boundary, "calls", "calls"), 0) == expected, boundary
     # Interval rows partition the tasks by arrival interval.
     for row in report.intervals():
         arrived = [

@@ -374,6 +374,11 @@ class KpiReport:
     window_seconds: float
     answered_waits: Mapping[tuple[str, str], WaitHistogram]
     """Per ``(queue, type)``: the waits of answered tasks (copies, for quantiles)."""
+    backlog: Mapping[tuple[float, str, str], int]
+    """Per ``(interval start, queue, type)``: tasks waiting to be answered at
+    that instant (after every event at it: agents logging in at an opening
+    and taking waiting work are in), those that arrived before ``start`` too,
+    for interval starts up to ``now``; absent means 0."""
 
     def _totals(self, key: Callable[[QueueInterval], str]) -> dict[str, dict[str, float]]:
         sums: dict[str, KpiCounts] = {}
@@ -492,6 +497,10 @@ class KpiReport:
                 for (start, queue, task_type), seconds in sorted(self.queue_seconds.items())
             ],
             "window_seconds": self.window_seconds,
+            "backlog": [
+                {"interval_start": start, "queue": queue, "type": task_type, "waiting": waiting}
+                for (start, queue, task_type), waiting in sorted(self.backlog.items())
+            ],
             "unmatched_events": self.unmatched_events,
         }
 
@@ -544,14 +553,19 @@ class _Cell:
 
 class _Queue:
     """How many tasks of one (queue, type) wait to be answered, since when,
-    and the integral of that number per clock interval."""
+    the integral of that number per clock interval, and the number at each
+    interval boundary."""
 
-    __slots__ = ("area", "since", "waiting", "waits")
+    __slots__ = ("area", "backlog", "covered", "since", "waiting", "waits")
 
     def __init__(self) -> None:
         self.waiting = 0
         self.since = -math.inf
+        # The last interval whose starting number is final (None: before the first task).
+        self.covered: int | None = None
         self.area: dict[int, float] = {}
+        # interval index -> tasks waiting at its start (only numbers above 0)
+        self.backlog: dict[int, int] = {}
         # Waits of the counted tasks answered (for the quantiles).
         self.waits = WaitHistogram()
 
@@ -1070,6 +1084,18 @@ class KpiAggregator:
     def _queue_change(self, queue: _Queue, delta: int, now: float) -> None:
         if queue.waiting:
             self._add_area(queue.area, queue.waiting, queue.since, now)
+        index = self._interval(now)
+        # A boundary at this very instant is final only once every event at it is in.
+        final = index if self._low < now else index - 1
+        covered = queue.covered
+        if covered is None or covered >= final:
+            queue.covered = final if covered is None else covered
+        else:
+            if queue.waiting:
+                # Every boundary since the last change saw the number as it was.
+                for boundary in range(covered + 1, final + 1):
+                    queue.backlog[boundary] = queue.waiting
+            queue.covered = final
         queue.since = now
         queue.waiting += delta
 
@@ -1200,13 +1226,21 @@ class KpiAggregator:
                 )
         rows.sort(key=lambda row: (row.interval_start, row.agent))
         queue_seconds: dict[tuple[float, str, str], float] = {}
+        backlog: dict[tuple[float, str, str], int] = {}
+        last = self._interval(at)
         for (queue, task_type), waiting in sorted(self._queues.items()):
             area = dict(waiting.area)
+            counts = dict(waiting.backlog)
             if waiting.waiting:
                 self._add_area(area, waiting.waiting, waiting.since, at)
+                if waiting.covered is not None:
+                    for boundary in range(waiting.covered + 1, last + 1):
+                        counts[boundary] = waiting.waiting
             for index in sorted(area):
                 if area[index]:
                     queue_seconds[(origin + index * length, queue, task_type)] = area[index]
+            for index in sorted(counts):
+                backlog[(origin + index * length, queue, task_type)] = counts[index]
         answered_waits = {
             group: waiting.waits.copy()
             for group, waiting in sorted(self._queues.items())
@@ -1225,6 +1259,7 @@ class KpiAggregator:
             queue_seconds=queue_seconds,
             window_seconds=max(window, 0.0),
             answered_waits=answered_waits,
+            backlog=backlog,
         )
 
     def _span_into(
