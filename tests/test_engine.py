@@ -509,6 +509,25 @@ def test_replacing_the_rules_reevaluates_waiting_tasks(clock: Clock) -> None:
     engine._check()
 
 
+def test_a_rule_changing_a_task_tells_its_new_priority_and_value(clock: Clock) -> None:
+    # Those who count values (KPIs from events) hear every change rules make,
+    # when a rule fires later and when the rule set is replaced.
+    from valueroute import load_rules
+
+    engine, log = make_engine(clock, rules=load_rules(RULES))
+    engine.submit(TaskSpec(id="t", priority=1, value=40.0))
+    clock.now = 60.0
+    engine.advance()
+    fired = [e for e in log if e.kind.value == "task_updated"]
+    assert [(e.data["priority"], e.data["value"]) for e in fired] == [(6, 40.0)]
+    engine.set_rules(None)
+    told = [e for e in log if e.kind.value == "task_updated"][-1]
+    assert (told.data["reason"], told.data["priority"], told.data["value"]) == ("rules", 1, 40.0)
+    before = len(log)
+    engine.set_rules(None)  # nothing changes: nothing told but the swap
+    assert [e.kind.value for e in log[before:]] == ["rules_changed"]
+
+
 def test_replacing_the_policy_rescores_waiting_tasks_at_once(clock: Clock) -> None:
     from valueroute import Fifo, StrictPriority
 

@@ -1295,6 +1295,9 @@ class Engine:
                 task=task.id,
                 reason="rules",
                 fired=list(self._fired[task.id]),
+                priority=task.priority,
+                value=task.value,
+                due=task.due,
             )
         finally:
             # Host rules may raise: the task goes back to the list all the same.
@@ -1322,6 +1325,7 @@ class Engine:
             queued = task.state is TaskState.queued
             if queued:
                 self._list._take_out(task)
+            before = (task.priority, task.value, task.due, task.skills)
             try:
                 if state is not None and rules is None:
                     state[0].restore(task)
@@ -1332,6 +1336,17 @@ class Engine:
             finally:
                 if queued:
                     self._file(task, now)
+            if (task.priority, task.value, task.due, task.skills) != before:
+                # What the task is worth changed: those who count values hear it.
+                self._emit(
+                    EventKind.task_updated,
+                    task=task.id,
+                    reason="rules",
+                    fired=list(self._fired.get(task.id, ())),
+                    priority=task.priority,
+                    value=task.value,
+                    due=task.due,
+                )
         self._finish()
 
     @_command
