@@ -581,3 +581,27 @@ def test_a_pattern_reads_characters_not_bytes(text: str) -> None:
     assert compile_expression('matches(x, "^[^a]$")')({"x": text})
     assert not compile_expression('matches(x, "^..$")')({"x": text})
     assert compile_expression(f'matches(x, "^{text}+$")')({"x": text * 3})
+
+
+def test_subclasses_of_the_value_types_become_plain_values() -> None:
+    import enum
+
+    class Region(enum.StrEnum):
+        EU = "EU"
+
+    class Level(enum.IntEnum):
+        THREE = 3
+
+    checked = check_agent_attributes(
+        {"region": Region.EU, "level": Level.THREE, "tags": [Region.EU], "rate": np_float(0.5)}
+    )
+    assert checked == {"region": "EU", "level": 3, "tags": ["EU"], "rate": 0.5}
+    assert [type(value) for value in checked.values()] == [str, int, list, float]
+    assert type(checked["tags"][0]) is str  # type: ignore[index]
+    assert compile_expression('region == "EU" and level >= 3 and "EU" in tags')(checked)
+
+
+def np_float(value: float) -> float:
+    import numpy as np
+
+    return np.float64(value)  # type: ignore[return-value]

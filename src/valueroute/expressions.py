@@ -51,8 +51,9 @@ Semantics
 ---------
 Every attribute value has one *kind*: text (``str``), number (``int`` or
 ``float``, not ``bool``), boolean (``bool``) or set (``list``, ``tuple``,
-``set`` or ``frozenset`` of text). A value of any other type, ``None``
-included, counts as missing.
+``set`` or ``frozenset`` of text), by exact type. A value of any other
+type counts as missing: ``None``, and subclasses such as an enum member
+(:func:`check_agent_attributes` turns those into plain values).
 
 - ``name == v`` / ``name != v``: the attribute is present, of the kind of
   ``v``, and equal / different. Numbers compare exactly (``2 == 2.0``).
@@ -1168,19 +1169,34 @@ def _checked_attributes(attributes: object) -> tuple[dict[str, AgentAttributeVal
         if problem is not None:
             problems.append(problem)
             continue
-        if isinstance(value, set | frozenset):
-            result[name] = sorted(value)  # no order of their own: one for the record
-        elif isinstance(value, list | tuple):
-            result[name] = list(value)
-        else:
-            result[name] = value
+        result[name] = _plain(value)
     return result, problems
+
+
+def _plain(value: Any) -> AgentAttributeValue:
+    """A checked value as the exact builtin type an expression tests for.
+
+    Subclasses (a ``StrEnum`` member, ``numpy.float64``) would otherwise
+    pass the check and then count as missing, since expressions test the
+    exact type.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    members = [str.__str__(item) for item in value]
+    # A set has no order of its own: give it one for the record.
+    return sorted(members) if isinstance(value, set | frozenset) else members
 
 
 def check_agent_attributes(
     attributes: object, *, field: str = "attributes"
 ) -> dict[str, AgentAttributeValue]:
-    """Check an agent's attributes; return them with sets and tuples as lists.
+    """Check an agent's attributes; return them as plain values, sets and tuples as lists.
 
     Names are ASCII identifiers an expression can read (at most
     :data:`MAX_ATTRIBUTE_NAME` characters, not one of :data:`KEYWORDS`);
