@@ -356,6 +356,10 @@ def test_tables_and_plain_data(report: Any) -> None:
     assert list(frame["offered"]) == [5, 1, 4]
     assert list(report.to_pandas("agents")["agent"]) == ["ann", "bob"]
     assert list(report.to_pandas("types")["type"]) == ["calls", "mail", "all"]
+    backlog = report.to_pandas("backlog")
+    assert list(backlog["interval_start"]) == [0, 0, 900, 900, 1800]
+    assert list(backlog["waiting"]) == [0, 0, 0, 1, 1]
+    assert list(backlog["queue_seconds"]) == [104, 50, 710, 200, 0]
     with pytest.raises(InvalidInputError, match="table: got 'nope'"):
         report.to_pandas("nope")
 

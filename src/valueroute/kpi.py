@@ -344,7 +344,7 @@ class AgentInterval:
     counts: AgentCounts
 
 
-TableName = Literal["intervals", "queues", "types", "agents", "agent_intervals"]
+TableName = Literal["intervals", "queues", "types", "agents", "agent_intervals", "backlog"]
 _TABLES: tuple[str, ...] = get_args(TableName)
 
 
@@ -507,7 +507,8 @@ class KpiReport:
     def to_pandas(self, table: TableName = "intervals") -> Any:
         """A pandas DataFrame of one table: ``"intervals"`` (per interval, queue and
         type), ``"queues"``, ``"types"``, ``"agents"`` (one row each, with
-        ``"all"``) or ``"agent_intervals"``.
+        ``"all"``), ``"agent_intervals"`` or ``"backlog"`` (per interval start,
+        queue and type: the number waiting and the seconds waited in the interval).
 
         pandas is optional (the ``pandas`` extra); without it this raises
         :class:`~valueroute.errors.InvalidInputError` naming the extra.
@@ -525,6 +526,20 @@ class KpiReport:
             return pd.DataFrame(self.intervals())
         if table == "agent_intervals":
             return pd.DataFrame(self.agent_rows())
+        if table == "backlog":
+            keys = sorted(set(self.backlog) | set(self.queue_seconds))
+            return pd.DataFrame(
+                [
+                    {
+                        "interval_start": start,
+                        "queue": queue,
+                        "type": task_type,
+                        "waiting": self.backlog.get((start, queue, task_type), 0),
+                        "queue_seconds": self.queue_seconds.get((start, queue, task_type), 0.0),
+                    }
+                    for start, queue, task_type in keys
+                ]
+            )
         totals = {"queues": self.by_queue, "types": self.by_type, "agents": self.by_agent}[table]()
         label = {"queues": "queue", "types": "type", "agents": "agent"}[table]
         return pd.DataFrame([{label: name, **figures} for name, figures in totals.items()])
