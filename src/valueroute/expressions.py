@@ -583,7 +583,7 @@ class _Parser:
         return None
 
     def operand(self, depth: int) -> Any:
-        """A name (str in a 1-tuple), a literal, a list, a match or a parenthesised condition."""
+        """``(kind, value)``: a name, a literal, a list, or a condition (match, parentheses)."""
         token = self.token
         if token.kind == "name":
             self.advance()
