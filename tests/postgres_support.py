@@ -306,6 +306,7 @@ class NodeProcess:
     process: subprocess.Popen[str]
     lines: list[tuple[float, str]] = field(default_factory=list)
     stopped: bool = False
+    reader: threading.Thread | None = None
 
     def read(self) -> None:
         assert self.process.stdout is not None
@@ -379,7 +380,8 @@ class Chaos:
             text=True,
         )
         node = NodeProcess(name, process)
-        threading.Thread(target=node.read, daemon=True).start()
+        node.reader = threading.Thread(target=node.read, daemon=True)
+        node.reader.start()
         self.nodes.append(node)
         return node
 
@@ -554,6 +556,10 @@ class Chaos:
                     node.process.send_signal(signal.SIGCONT)
                 node.process.kill()
                 node.process.wait()
+            if node.reader is not None:
+                node.reader.join(timeout=5)
+            if node.process.stdout is not None:
+                node.process.stdout.close()
 
 
 if __name__ == "__main__":
