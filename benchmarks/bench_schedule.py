@@ -23,7 +23,8 @@ Targets: the 300-agent day solved to optimality in under 10 s; the repair
 loop converging in under 2 minutes. Writes JSON to
 benchmarks/results/bench_schedule.json.
 
-    python benchmarks/bench_schedule.py [--peaks 100,200,300] [--repair-peak 150]
+    python benchmarks/bench_schedule.py [--peaks 100,200,300] [--repair-peak 300]
+        [--replications 10] [--max-rounds 20]
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def repair_scenario(peak: int) -> tuple[Scenario, list[int]]:
     return scenario, [int(n) for n in plan.agents]
 
 
-def repair_case(peak: int, replications: int) -> dict[str, Any]:
+def repair_case(peak: int, replications: int, max_rounds: int) -> dict[str, Any]:
     scenario, requirement = repair_scenario(peak)
     spec = ScheduleSpec(interval_minutes=15, templates=day_templates())
     target = StaffingTarget(service_level=0.8, awt=20.0)
@@ -213,7 +214,12 @@ def repair_case(peak: int, replications: int) -> dict[str, Any]:
     one_round = time.perf_counter() - started
     started = time.perf_counter()
     result = repair_by_simulation(
-        scenario, spec, requirement, targets=target, replications=replications, max_rounds=20
+        scenario,
+        spec,
+        requirement,
+        targets=target,
+        replications=replications,
+        max_rounds=max_rounds,
     )
     seconds = time.perf_counter() - started
     return {
@@ -243,6 +249,7 @@ def main() -> None:
     parser.add_argument("--peaks", default="100,200,300", help="peak agents of the solved days")
     parser.add_argument("--repair-peak", type=int, default=300, help="peak of the repaired day")
     parser.add_argument("--replications", type=int, default=10, help="replications per round")
+    parser.add_argument("--max-rounds", type=int, default=20, help="most repair rounds")
     args = parser.parse_args()
     peaks = [int(p) for p in args.peaks.split(",") if p]
     solved = []
@@ -257,7 +264,7 @@ def main() -> None:
             f"{peak:>5} {row['seconds']:>8.2f} {row['cost']:>9.1f} {row['greedy_seconds']:>9.2f} "
             f"{row['greedy_cost']:>12.1f} {row['greedy_extra_cost']:>7.1%}"
         )
-    repaired = repair_case(args.repair_peak, args.replications)
+    repaired = repair_case(args.repair_peak, args.replications, args.max_rounds)
     print(
         f"\nsimulate and repair, the same day as calls, peak {args.repair_peak}: "
         f"{repaired['seconds']:.1f} s for {repaired['rounds']} rounds "
