@@ -17,7 +17,9 @@ it says so, writes a JSON that says so, and stops with status 0.
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
+import gzip
 import json
 import sys
 import time
@@ -38,6 +40,7 @@ DEFAULT_DATA = (
     / "data"
     / "anonymous_bank_1999_calls_clean.csv.gz"
 )
+DAILY = DEFAULT_DATA.parent / "anonymous_bank_1999_daily_metrics_thirdparty.csv.gz"
 HOURS = slice(7, 22)
 WORKING = {6, 0, 1, 2, 3}  # Sunday to Thursday (date.weekday(): Monday is 0)
 HOLIDAYS = {"country": "IL"}
@@ -100,6 +103,88 @@ def handle_errors(predicted: np.ndarray, count: np.ndarray, total: np.ndarray) -
     return {"hourly": hourly, "period_mean": mean_predicted / mean_actual - 1.0}
 
 
+def daily_totals(path: Path) -> dict[dt.date, float]:
+    """``total_calls`` per day of the third-party daily aggregates."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        return {
+            dt.date.fromisoformat(row["date"]): float(row["total_calls"])
+            for row in csv.DictReader(handle)
+        }
+
+
+def holdout(log: ArrivalLog, path: Path, models: list[str], draws: int) -> list[dict[str, object]]:
+    """November and December's daily totals, predicted from the log up to October."""
+    actual_by_day = daily_totals(path)
+    start = dt.date(1999, 11, 1)
+    span = 61
+    rows: list[dict[str, object]] = []
+    forecasts = {
+        model: forecast_volumes(
+            log,
+            start=start,
+            days=span,
+            model=model,  # type: ignore[arg-type]
+            calendar=BANK,
+            holidays=HOLIDAYS,
+            eves_like="fri",
+            draws=draws,
+            seed=11,
+        )
+        for model in models
+    }
+    observed = set(log.observed_days)
+    before = [start - dt.timedelta(days=i) for i in range(1, 29)]
+    kept = [d for d in before if d in observed]
+    history = log.counts(kept, interval_minutes=60, task_types=log.task_types).sum(axis=(1, 2))
+    by_day = dict(zip(kept, history, strict=True))
+    for month in (11, 12):
+        days = [d for d in month_days(1999, month) if d.weekday() in WORKING and d in actual_by_day]
+        kinds = day_kinds(days, calendar=BANK, holidays=HOLIDAYS)
+        regular = np.array([k == "regular" for k in kinds])
+        actual = np.array([actual_by_day[d] for d in days])
+        row: dict[str, object] = {
+            "month": f"1999-{month}",
+            "days": len(days),
+            "regular_days": int(regular.sum()),
+            "calls": float(actual.sum()),
+        }
+        same = {d: [b for b in kept if b.weekday() == d.weekday()] for d in days}
+        baselines_daily = {
+            "4-week mean": np.array([np.mean([by_day[b] for b in same[d]]) for d in days]),
+            "last week": np.array([by_day[max(same[d])] for d in days]),
+        }
+        for name, predicted in baselines_daily.items():
+            row[name] = {
+                "regular": score(predicted[regular], actual[regular], None, None)[0],
+                "all": score(predicted, actual, None, None)[0],
+            }
+        for model, forecast in forecasts.items():
+            pick = [forecast.days.index(d) for d in days]
+            predicted = forecast.total[pick].sum(axis=1)
+            regular_error = score(predicted[regular], actual[regular], None, None)[0]
+            all_error, coverage = score(
+                predicted, actual, forecast.day_lower[pick], forecast.day_upper[pick]
+            )
+            row[model] = {"regular": regular_error, "all": all_error, "coverage_80": coverage}
+        rows.append(row)
+    return rows
+
+
+def table_lines(rows: list[dict[str, object]], names: list[str]) -> list[str]:
+    lines = [f"{'month':<8} {'days':>4} " + " ".join(f"{n:>22}" for n in names)]
+    for row in rows:
+        cells = []
+        for name in names:
+            cell = row[name]
+            assert isinstance(cell, dict)
+            text = f"{cell['regular']:6.1%} / {cell['all']:6.1%}"
+            if cell.get("coverage_80") is not None:
+                text += f" {cell['coverage_80']:4.0%}"
+            cells.append(f"{text:>22}")
+        lines.append(f"{row['month']:<8} {row['days']:>4} " + " ".join(cells))
+    return lines
+
+
 def score(
     predicted: np.ndarray, actual: np.ndarray, lower: np.ndarray | None, upper: np.ndarray | None
 ) -> tuple[float, float | None]:
@@ -116,6 +201,12 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--months", default="2,3,4,5,6,7,8,9,10")
     parser.add_argument("--draws", type=int, default=2000)
+    parser.add_argument(
+        "--no-holdout",
+        dest="holdout",
+        action="store_false",
+        help="skip November and December's daily totals from the third-party aggregates",
+    )
     args = parser.parse_args()
     out = results_dir() / "bench_forecast.json"
     if not args.data.is_file():
@@ -197,17 +288,7 @@ def main() -> None:
 
     names = ["4-week mean", "last week", *models]
     print("Hourly volume error, Sun-Thu 07:00-22:00, regular days / all days; 80 % coverage")
-    print(f"{'month':<8} {'days':>4} " + " ".join(f"{n:>22}" for n in names))
-    for row in rows:
-        cells = []
-        for name in names:
-            cell = row[name]
-            assert isinstance(cell, dict)
-            text = f"{cell['regular']:6.1%} / {cell['all']:6.1%}"
-            if cell.get("coverage_80") is not None:
-                text += f" {cell['coverage_80']:4.0%}"
-            cells.append(f"{text:>22}")
-        print(f"{row['month']:<8} {row['days']:>4} " + " ".join(cells))
+    print("\n".join(table_lines(rows, names)))
     print(
         "\nMean handle time, Sun-Thu 07:00-22:00: hourly error weighted by served calls "
         "/ error of the month's mean"
@@ -224,6 +305,15 @@ def main() -> None:
                 for c in cells
             )
         )
+    held_out: list[dict[str, object]] = []
+    daily_path = args.data.parent / DAILY.name
+    if args.holdout and daily_path.is_file():
+        held_out = holdout(log, daily_path, models, args.draws)
+        print(
+            "\nHeld out: daily totals (all hours) of November and December, from the log up "
+            "to October; regular days / all days; 80 % coverage of the day's total"
+        )
+        print("\n".join(table_lines(held_out, names)))
     summary = {}
     for name in names:
         cells = [row[name] for row in rows]
@@ -249,6 +339,7 @@ def main() -> None:
                 "benchmark": "bench_forecast",
                 "protocol": "docs/forecasting.md",
                 "months": rows,
+                "held_out_daily": held_out,
                 "summary": summary,
                 "seconds": time.perf_counter() - started,
             },

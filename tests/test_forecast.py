@@ -205,7 +205,7 @@ def test_seasonal_naive_is_the_mean_of_the_same_weekday_over_the_last_weeks(
 
 @pytest.mark.parametrize("model", ["profile", "holt_winters"])
 def test_prediction_intervals_cover_at_their_nominal_rate_over_many_seeds(model: str) -> None:
-    level, inside, total = 0.8, 0, 0
+    level, inside, total, days_inside, days_total = 0.8, 0, 0, 0, 0
     seeds = 24 if model == "profile" else 12  # Holt-Winters fits are slower
     for seed in range(seeds):
         generator = np.random.default_rng(1000 + seed)
@@ -222,10 +222,15 @@ def test_prediction_intervals_cover_at_their_nominal_rate_over_many_seeds(model:
             hit = (actual >= forecast.total_lower[row]) & (actual <= forecast.total_upper[row])
             inside += int(hit[busy].sum())
             total += hit[busy].size
+            days_inside += int(forecast.day_lower[row] <= actual.sum() <= forecast.day_upper[row])
+            days_total += 1
     coverage = inside / total
     # Hours of one day share its level, so the effective sample is nearer
     # the 168 days than the 2,352 hours; 0.75-0.85 is about 3 standard errors.
     assert 0.75 <= coverage <= 0.85, coverage
+    # The day's total: one draw per day, 84 to 168 days; about 3 standard errors.
+    day_coverage = days_inside / days_total
+    assert 0.68 <= day_coverage <= 0.92, day_coverage
 
 
 def test_same_seed_same_forecast_and_the_point_forecast_needs_no_seed(

@@ -540,6 +540,7 @@ def forecast_volumes(
     volume = np.zeros((horizon, intervals, types))
     lower, upper = np.zeros_like(volume), np.zeros_like(volume)
     total_lower, total_upper = np.zeros((horizon, intervals)), np.zeros((horizon, intervals))
+    day_lower, day_upper = np.zeros(horizon), np.zeros(horizon)
     low_q, high_q = (1.0 - level) / 2.0, (1.0 + level) / 2.0
     for step, (day, kind) in enumerate(zip(targets, kinds, strict=True)):
         plan = None
@@ -555,6 +556,7 @@ def forecast_volumes(
         total_lower[step], total_upper[step] = np.quantile(
             drawn.sum(axis=2), [low_q, high_q], axis=0
         )
+        day_lower[step], day_upper[step] = np.quantile(drawn.sum(axis=(1, 2)), [low_q, high_q])
     return IntervalForecast(
         model=model,
         level=float(level),
@@ -567,6 +569,8 @@ def forecast_volumes(
         upper=upper,
         total_lower=total_lower,
         total_upper=total_upper,
+        day_lower=day_lower,
+        day_upper=day_upper,
         aht=_interval_aht(
             training.between(first_day - _dt.timedelta(weeks=settings.profile_weeks), first_day),
             task_types,

@@ -27,8 +27,9 @@ class IntervalForecast:
     (starting ``i × interval_minutes`` minutes after midnight) and
     ``task_types[t]``; ``lower`` and ``upper`` bound the central ``level``
     prediction interval of the count; ``total_lower`` and ``total_upper``
-    bound the count of all types together (shape ``(days, intervals)``).
-    ``aht[i, t]`` is the mean handle time in seconds fitted on the recent training
+    bound the count of all types together (shape ``(days, intervals)``),
+    ``day_lower`` and ``day_upper`` the day's count of all types (shape
+    ``(days,)``). ``aht[i, t]`` is the mean handle time in seconds fitted on the recent training
     period (NaN where the log gave none). ``kinds`` are the days' kinds.
     """
 
@@ -43,10 +44,13 @@ class IntervalForecast:
     upper: FloatArray
     total_lower: FloatArray
     total_upper: FloatArray
+    day_lower: FloatArray
+    day_upper: FloatArray
     aht: FloatArray
 
     def __post_init__(self) -> None:
-        for name in ("volume", "lower", "upper", "total_lower", "total_upper", "aht"):
+        names = ("volume", "lower", "upper", "total_lower", "total_upper", "day_lower", "day_upper")
+        for name in (*names, "aht"):
             values = np.array(getattr(self, name), dtype=np.float64)
             values.setflags(write=False)
             object.__setattr__(self, name, values)
