@@ -653,3 +653,61 @@ def test_importing_the_forecast_module_loads_no_optional_package() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+@given(
+    st.sets(st.integers(0, 20), max_size=6),
+    st.sets(st.integers(0, 20), max_size=6),
+    st.dictionaries(st.integers(0, 20), st.sampled_from(["regular", "closed", "eve"]), max_size=3),
+    st.sets(st.integers(0, 20), max_size=4),
+)
+def test_day_kinds_follow_their_order_of_precedence(
+    public: set[int], minor: set[int], special: dict[int, str], closed: set[int]
+) -> None:
+    def day(offset: int) -> dt.date:
+        return FIRST + dt.timedelta(days=offset)
+
+    calendar = BusinessCalendar(timezone="UTC", hours="24/7", holidays=[day(c) for c in closed])
+    kinds = day_kinds(
+        [day(i) for i in range(20)],
+        calendar=calendar,
+        holidays={"dates": [day(p) for p in public], "minor_dates": [day(m) for m in minor]},
+        special_days={day(k).isoformat(): v for k, v in special.items()},
+    )
+    for i, kind in enumerate(kinds):
+        expected = (
+            special[i]
+            if i in special
+            else "closed"
+            if i in closed
+            else "holiday"
+            if i in public
+            else "minor"
+            if i in minor
+            else "eve"
+            if i + 1 in public
+            else "regular"
+        )
+        assert kind == expected, i
+
+
+def test_routed_only_keeps_the_calls_that_asked_for_an_agent() -> None:
+    calls = load_anonymous_bank()
+    everyone = ArrivalLog.from_calls(calls)
+    routed = ArrivalLog.from_calls(calls, routed_only=True)
+    assert len(everyone) == len(calls)
+    assert len(routed) == int((calls.outcome != "other").sum())
+    served = calls.outcome == "served"
+    assert np.array_equal(np.isnan(everyone.handle_time), ~served)
+
+
+def test_quarter_hours_split_each_hour_of_the_same_forecast(rng: np.random.Generator) -> None:
+    log = synthetic_log(rng, days=6 * 7)
+    start = FIRST + dt.timedelta(weeks=6)
+    hourly = forecast_volumes(log, start=start, days=2, model="seasonal_naive")
+    quarters = forecast_volumes(
+        log, start=start, days=2, model="seasonal_naive", interval_minutes=15
+    )
+    assert quarters.volume.shape == (2, 96, 2)
+    summed = quarters.volume.reshape(2, 24, 4, 2).sum(axis=2)
+    assert np.allclose(summed, hourly.volume)
