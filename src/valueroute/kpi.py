@@ -585,6 +585,21 @@ class _Queue:
         self.waits = WaitHistogram()
 
 
+class _Profile:
+    """What every task of one (queue, type) shares: its target, calendar and
+    queue, and the counters of the interval its latest task arrived in."""
+
+    __slots__ = ("calendar", "cell", "cell_index", "group", "queue", "target")
+
+    def __init__(self, group: tuple[str, str], target: float, calendar: WorkingTime | None) -> None:
+        self.group = group
+        self.target = target
+        self.calendar = calendar
+        self.queue = _Queue()
+        self.cell_index: int | None = None
+        self.cell: _Cell | None = None
+
+
 class _Task:
     """One open task as the aggregator follows it."""
 
@@ -597,6 +612,7 @@ class _Task:
         "group",
         "holder",
         "queue",
+        "service_figures",
         "service_start",
         "target",
         "value",
@@ -625,6 +641,8 @@ class _Task:
         self.answered = False
         self.holder: _Agent | None = None
         self.service_start: float | None = None
+        # The holder's figures in the interval its service began.
+        self.service_figures: list[float] | None = None
         self.wrapping = False
 
 
@@ -774,6 +792,7 @@ class KpiAggregator:
         self._calendars = calendars
         self._cells: dict[tuple[int, str, str], _Cell] = {}
         self._queues: dict[tuple[str, str], _Queue] = {}
+        self._profiles: dict[tuple[str | None, str], _Profile] = {}
         self._first = math.nan
         self._tasks: dict[str, _Task] = {}
         self._agents: dict[str, _Agent] = {}
@@ -900,32 +919,67 @@ class KpiAggregator:
                 f"event {event.seq} (task_submitted) data.type", task_type, "a type name"
             )
         queue = data.get("queue")
+        if queue is not None and not isinstance(queue, str):
+            self._profile(event, queue, task_type)  # refuses it
+        profile = self._profiles.get((queue, task_type))
+        if profile is None:
+            profile = self._profile(event, queue, task_type)
+        value = data.get("value")
+        if type(value) is not float or value - value != 0.0:
+            value = self._number(event, "value", optional=False)
+        due = data.get("due")
+        if due is not None and (type(due) is not float or due - due != 0.0):
+            due = self._number(event, "due", optional=True)
+        time = event.time
+        cell: _Cell | None = None
+        if time >= self.start:
+            index = self._interval(time)
+            if index == profile.cell_index:
+                cell = profile.cell
+            else:
+                group = profile.group
+                key = (index, group[0], group[1])
+                cell = self._cells.get(key)
+                if cell is None:
+                    cell = self._cells[key] = _Cell()
+                profile.cell_index = index
+                profile.cell = cell
+            cell.offered += 1  # type: ignore[union-attr]
+        assert value is not None
+        waiting = profile.queue
+        self._tasks[task_id] = _Task(
+            cell, profile.group, time, profile.target, value, due, profile.calendar, waiting
+        )
+        self._queue_change(waiting, 1, time)
+
+    def _profile(self, event: Event, raw: object, task_type: str) -> _Profile:
+        """The shared settings of a (queue, type) seen for the first time."""
+        queue = raw
         if queue is None:
             queue = task_type
         elif not isinstance(queue, str):
             raise _refusal(f"event {event.seq} (task_submitted) data.queue", queue, "a queue name")
-        value = self._number(event, "value", optional=False)
-        due = self._number(event, "due", optional=True)
         target = self._targets.get(queue)
         if target is None:
             target = self._targets.get(task_type, self._default_target)
         calendar = self._default_calendar
         if self._calendars:
             calendar = self._calendars.get(queue) or self._calendars.get(task_type, calendar)
-        cell: _Cell | None = None
-        if event.time >= self.start:
-            key = (self._interval(event.time), queue, task_type)
-            cell = self._cells.get(key)
-            if cell is None:
-                cell = self._cells[key] = _Cell()
-            cell.offered += 1  # type: ignore[attr-defined]
-        assert value is not None
+        # Validated first: a refused event leaves no profile behind.
+        value = event.data.get("value")
+        if type(value) is not float or value - value != 0.0:
+            self._number(event, "value", optional=False)
+        if event.data.get("due") is not None:
+            self._number(event, "due", optional=True)
         group = (queue, task_type)
-        waiting = self._queues.get(group)
-        if waiting is None:
-            waiting = self._queues[group] = _Queue()
-        self._tasks[task_id] = _Task(cell, group, event.time, target, value, due, calendar, waiting)
-        self._queue_change(waiting, 1, event.time)
+        profile = _Profile(group, target, calendar)
+        existing = self._queues.get(group)
+        if existing is not None:
+            profile.queue = existing
+        else:
+            self._queues[group] = profile.queue
+        self._profiles[(None if raw is None else queue, task_type)] = profile
+        return profile
 
     def _task(self, event: Event) -> _Task | None:
         task = self._tasks.get(event.task) if event.task is not None else None
@@ -988,7 +1042,8 @@ class KpiAggregator:
             self._hold(holder, now)
         task.service_start = now
         if holder is not None and now >= self.start:
-            self._agent_cell(holder, now)[_ANSWERED] += 1
+            figures = task.service_figures = self._agent_cell(holder, now)
+            figures[_ANSWERED] += 1
         if task.answered:
             return
         task.answered = True
@@ -1020,8 +1075,9 @@ class KpiAggregator:
             task.cell.handle_seconds += handle  # type: ignore[attr-defined]
         elif task.cell is not None:
             task.cell.handle_seconds += handle  # type: ignore[attr-defined]
-        if task.holder is not None and start >= self.start:
-            figures = self._agent_cell(task.holder, start)
+        figures = task.service_figures
+        if figures is not None:
+            task.service_figures = None
             figures[_HANDLE] += handle
             if completed:
                 figures[_COMPLETED] += 1
