@@ -41,10 +41,12 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   simulator.
 - *mean queue*: time-average number of tasks waiting to be answered (those
   that arrived before ``start`` too) from ``start`` (or the first event) to
-  the report's ``now``; *arrival rate per hour*: offered per hour of that window.
+  the report's ``now``; *arrival rate per hour*: offered per hour of that
+  window; *backlog*: tasks waiting to be answered at each interval start.
 - *occupancy* of an agent: seconds holding at least one task (offered,
-  assigned or in wrap-up) / seconds logged in (any state but offline), as
-  :meth:`valueroute.agents.Agent.talk_time` and ``logged_in_time`` count.
+  assigned or in wrap-up; from the assignment when no offer event came
+  first, as with auto-accept) / seconds logged in (any state but offline),
+  as :meth:`valueroute.agents.Agent.talk_time` and ``logged_in_time`` count.
 - *value KPIs*: a task's value is the one its latest event carried
   (``task_submitted``, then ``task_updated``); *value on time*: value of
   tasks answered by their due time, or without one within T; *value lost
@@ -54,7 +56,7 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   (outside the attainment ratio, as the simulator has none).
 
 Memory is O(open tasks + intervals × queues + intervals × agents); one event
-costs O(1), plus O(intervals crossed) when an agent's span ends.
+costs O(1), plus O(intervals crossed) when an agent's or a queue's span ends.
 """
 
 from __future__ import annotations
