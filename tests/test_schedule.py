@@ -513,3 +513,14 @@ def test_outputs_agree_with_each_other() -> None:
     assert schedule.to_csv("shifts").splitlines()[0].startswith("template,day,start")
     with pytest.raises(InvalidInputError, match="table"):
         schedule.to_pandas("agents")  # type: ignore[arg-type]
+
+
+def test_identical_templates_keep_their_own_names_for_their_own_starts() -> None:
+    early = {"name": "early", "starts": ["00:00"], "length_minutes": 120}
+    late = {"name": "late", "starts": ["02:00"], "length_minutes": 120}
+    spec = ScheduleSpec(interval_minutes=60, templates=[early, late])
+    schedule = solve_schedule([1, 1, 1, 1], spec)
+    assert [(s.template, s.start_minutes) for s in schedule.shifts] == [
+        ("early", 0),
+        ("late", 120),
+    ]

@@ -671,13 +671,18 @@ class Schedule:
 
 @dataclass(frozen=True)
 class _Option:
-    """One template starting at one interval of the horizon."""
+    """One template starting at one interval of the horizon.
+
+    ``template`` is the template whose break rules and limits apply (the
+    first of identical ones); ``name`` the template that offered the start.
+    """
 
     template: int
     start: int  # interval index
     length: int  # intervals
     breaks: tuple[tuple[int, int, tuple[int, ...]], ...]  # (rule, length, offsets)
     cost: float
+    name: str
 
     def on_duty(self, breaks: Sequence[int]) -> list[int]:
         """Intervals on duty given one break offset per rule."""
@@ -749,7 +754,20 @@ def _build(spec: ScheduleSpec, requirement: tuple[int, ...]) -> _Model:
                 f"min_headcount[{t}] ({where(t)})", minimum[t], f"at most max_headcount, {high}"
             )
     options: list[_Option] = []
+    # Templates alike in all but their starts (same length, breaks, price and no
+    # count limits) offer one option per start, under the first one's name: two
+    # interchangeable variables would only multiply the solver's search.
+    canonical: dict[tuple[Any, ...], int] = {}
+    offered: set[tuple[int, int]] = set()
     for index, template in enumerate(spec.templates):
+        signature = (
+            template.length_minutes,
+            tuple((b.minutes, b.earliest, b.latest, b.paid) for b in template.breaks),
+            template.cost_per_hour,
+        )
+        owner = index
+        if template.min_count == 0 and template.max_count is None:
+            owner = canonical.setdefault(signature, index)
         length = template.length_minutes // step
         rules = tuple(
             (
@@ -759,7 +777,7 @@ def _build(spec: ScheduleSpec, requirement: tuple[int, ...]) -> _Model:
             )
             for r, rule in enumerate(template.breaks)
         )
-        before = len(options)
+        fits = False
         for day in range(days):
             for clock in template.start_minutes(step):
                 begin = day * _DAY + clock - origin
@@ -768,8 +786,13 @@ def _build(spec: ScheduleSpec, requirement: tuple[int, ...]) -> _Model:
                 first = begin // step
                 if first + length > count:
                     continue
-                options.append(_Option(index, first, length, rules, template.cost))
-        if len(options) == before:
+                fits = True
+                if (owner, first) not in offered:
+                    offered.add((owner, first))
+                    options.append(
+                        _Option(owner, first, length, rules, template.cost, template.name)
+                    )
+        if not fits:
             raise _infeasible(
                 f"templates.{index}.starts",
                 template.starts,
@@ -1087,6 +1110,8 @@ def _break_families(model: _Model) -> list[_Family]:
     families = []
     for index, template in enumerate(model.spec.templates):
         chosen = [(o, option) for o, option in enumerate(model.options) if option.template == index]
+        if not chosen:
+            continue  # its starts are offered under an identical template's name
         for rule in range(len(template.breaks)):
             members = tuple(
                 (
@@ -1180,7 +1205,7 @@ def _roster(
             headcount[t] += n
         shifts.append(
             ScheduledShift(
-                template=template.name,
+                template=option.name,
                 day=begin // _DAY,
                 start_minutes=begin,
                 end_minutes=begin + template.length_minutes,
@@ -1784,9 +1809,7 @@ def _judge_all(
 
 def _counts(model: _Model, schedule: Schedule) -> list[int]:
     """Shifts per option of ``model`` in ``schedule`` (the repair's floor)."""
-    index = {
-        (model.spec.templates[o.template].name, o.start): k for k, o in enumerate(model.options)
-    }
+    index = {(o.name, o.start): k for k, o in enumerate(model.options)}
     counts = [0] * len(model.options)
     step = model.spec.interval_minutes
     for shift in schedule.shifts:
