@@ -711,3 +711,25 @@ def test_quarter_hours_split_each_hour_of_the_same_forecast(rng: np.random.Gener
     assert quarters.volume.shape == (2, 96, 2)
     summed = quarters.volume.reshape(2, 24, 4, 2).sum(axis=2)
     assert np.allclose(summed, hourly.volume)
+
+
+def test_too_little_history_for_a_model_is_refused_naming_what_to_change(
+    rng: np.random.Generator,
+) -> None:
+    log = synthetic_log(rng, days=10)
+    with pytest.raises(InvalidInputError, match=r"^log: got '10 training days'.*Holt-Winters"):
+        forecast_volumes(log, start=FIRST + dt.timedelta(days=10), days=1, model="holt_winters")
+    # A log without its Mondays: the seasonal naive model has no Monday to average.
+    no_monday = log.between(FIRST, FIRST + dt.timedelta(days=10))
+    mondays = np.array([d.weekday() == 0 for d in no_monday.day.tolist()])
+    trimmed = ArrivalLog(
+        day=no_monday.day[~mondays],
+        seconds=no_monday.seconds[~mondays],
+        task_type=no_monday.task_type[~mondays],
+        handle_time=no_monday.handle_time[~mondays],
+        observed_days=[d for d in no_monday.observed_days if d.weekday() != 0],
+    )
+    with pytest.raises(InvalidInputError, match=r"^weeks: got 2 .*regular mon"):
+        forecast_volumes(
+            trimmed, start=FIRST + dt.timedelta(days=15), days=1, model="seasonal_naive", weeks=2
+        )

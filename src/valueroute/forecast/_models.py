@@ -99,7 +99,11 @@ def _profile(history: _History, weeks: int) -> _Profile:
     recent = history.pick(kind="regular", since=since)
     every = history.pick(kind="regular")
     if every.size == 0:
-        raise _fail("train", "no regular day", "training days that are regular (not holidays)")
+        raise _fail(
+            "log",
+            f"no regular day among {len(history.days)} training days",
+            "a regular training day (not closed, a holiday, a minor holiday or an eve)",
+        )
     used = recent if recent.size else every
     shares: dict[int, FloatArray] = {}
     for weekday in range(7):
@@ -125,7 +129,7 @@ def _profile(history: _History, weeks: int) -> _Profile:
     dispersion = max(0.0, excess / scale) if scale > 0 else 0.0
     pooled = _normalised(history.counts[used].sum(axis=(0, 2)))
     if pooled is None:
-        raise _fail("train", "no arrivals on regular days", "regular days with arrivals")
+        raise _fail("log", "no arrivals on the regular training days", "regular days with arrivals")
     return _Profile(shares, pooled, _type_shares(history.counts[used]), dispersion)
 
 
@@ -254,7 +258,11 @@ def _holt_winters_paths(
     )
     span = [first + _dt.timedelta(days=i) for i in range((history.start - first).days)]
     if len(span) < 21:
-        raise _fail("train", len(span), "at least 3 weeks of training days for Holt-Winters")
+        raise _fail(
+            "log",
+            f"{len(span)} training days",
+            "at least 3 weeks of training days for Holt-Winters",
+        )
     # Days that are missing or not regular are filled with the regression's
     # fitted value, so the weekly season keeps its place.
     series = _design(span, history.start, settings.month_position) @ beta
@@ -362,9 +370,10 @@ def _naive_plan(
     rows = history.pick(kind="regular", since=since, weekday=weekday)
     if rows.size == 0:
         raise _fail(
-            "train",
-            f"no regular {WEEKDAYS[weekday]} in the last {settings.weeks} weeks",
-            f"a regular {WEEKDAYS[weekday]} within `weeks` weeks before start",
+            "weeks",
+            settings.weeks,
+            f"weeks enough to hold a regular {WEEKDAYS[weekday]} of the log before start, "
+            "for the seasonal naive model",
         )
     totals = history.totals[rows]
     logs = _log_total(totals)
