@@ -8,8 +8,11 @@ every state is a fresh replay of the journal (a follower opened afterwards).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -31,9 +34,9 @@ def make_engine(clock: Callable[[], float]) -> Engine:
     return Engine(clock=clock, offer_timeout=20.0)
 
 
-def fresh_replay(url: str) -> str:
+def fresh_replay(url: str, factory: Callable[[Callable[[], float]], Engine] = make_engine) -> str:
     """The digest a new follower rebuilds from the journal as it is now."""
-    reader = DurableEngine.open(PostgresStore(url, lead=False), make_engine, repair=False)
+    reader = DurableEngine.open(PostgresStore(url, lead=False), factory, repair=False)
     try:
         return reader.digest()
     finally:
@@ -151,3 +154,20 @@ def test_a_leader_that_steps_down_hands_over_with_nothing_lost(database: str) ->
     assert first.engine.digest() == second.engine.digest() == fresh_replay(database)
     first.close()
     second.close()
+
+
+def test_the_example_kills_its_leader_and_the_standby_takes_over(database: str) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "postgres_standby.py"
+    done = subprocess.run(
+        [sys.executable, str(example), database],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "standby leads term 2" in done.stdout
+    assert "probe is offered" in done.stdout
+    # The example's engine: the same configuration in every process.
+    replayed = fresh_replay(database, lambda clock: Engine(clock=clock, offer_timeout=60.0))
+    assert replayed.startswith(done.stdout.split("digest ")[1].strip())

@@ -289,7 +289,8 @@ class PostgresStore:
         with self._reading() as conn:
             row = conn.execute(
                 "SELECT term, holder, backend_pid, expires_at < clock_timestamp(), "
-                "extract(epoch FROM expires_at - clock_timestamp()) "
+                "CASE WHEN isfinite(expires_at) "
+                "THEN extract(epoch FROM expires_at - clock_timestamp()) END "
                 "FROM valueroute_lease WHERE id = 1"
             ).fetchone()
         if row is None:
