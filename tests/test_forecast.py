@@ -733,3 +733,24 @@ def test_too_little_history_for_a_model_is_refused_naming_what_to_change(
         forecast_volumes(
             trimmed, start=FIRST + dt.timedelta(days=15), days=1, model="seasonal_naive", weeks=2
         )
+
+
+@pytest.mark.parametrize("argument", ["missing.csv.gz", "excerpt"])
+def test_the_example_refuses_a_log_it_cannot_use_in_one_line(tmp_path: Path, argument: str) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    if argument == "excerpt":
+        # The bundled excerpt given as the full file: no October in it.
+        argument = str(Path(load_anonymous_bank.__code__.co_filename).parent / "data")
+        argument += "/anonymous_bank_1999_excerpt.csv.gz"
+    done = subprocess.run(
+        [sys.executable, str(examples / "forecast_bank.py"), argument],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("error: path: ")
