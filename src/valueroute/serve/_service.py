@@ -13,7 +13,7 @@ from valueroute.commands import COMMANDS, Command, NoArguments
 from valueroute.engine import Engine
 from valueroute.errors import ValueRouteError
 from valueroute.events import Event
-from valueroute.journal import DurableEngine, Record, replay
+from valueroute.journal import DurableEngine, JournalStateError, Record, replay
 from valueroute.models import BoundaryModel
 from valueroute.serve._settings import ServeSettings
 
@@ -63,6 +63,8 @@ class EngineService:
         self._lock = asyncio.Lock()
         self._dirty = asyncio.Event()
         self._commit: asyncio.Future[int] | None = None
+        # The commit being written now (its commands can no longer join it).
+        self._flushing: asyncio.Future[int] | None = None
         self._unpublished: list[Event] = []
         self._events: list[StoredEvent] = []
         self._events_base = 1
@@ -183,12 +185,30 @@ class EngineService:
         async with self._lock:
             self._check_running()
             durable = self.durable
-            seen = None if before is None else before(durable.engine)
-            result = command.invoke(durable, arguments)
-            view = render(durable.engine, result)
+            engine = durable.engine
+            seen = None if before is None else before(engine)
+            told = engine.event_count
+            try:
+                result = command.invoke(durable, arguments)
+            except Exception as exc:
+                self._refused(command, exc, told)
+                raise
+            view = render(engine, result)
             waiting = self._commit_future()
         await asyncio.shield(waiting)
         return view, seen
+
+    def _refused(self, command: Command, exc: Exception, told: int) -> None:
+        """After a command raised: a refusal leaves no trace; anything else stops the service."""
+        engine = self.durable.engine
+        if isinstance(exc, ValueRouteError) and not isinstance(exc, JournalStateError):
+            if engine.event_count == told:
+                return
+            # It took effect before failing: the journal never saw it, so its
+            # events must not be published and the engine is out of step.
+            self._unpublished[:] = [e for e in self._unpublished if e.seq <= told]
+        self._failed = f"{command.name} raised {type(exc).__name__}: {exc}"
+        self._announce()
 
     async def read(self, render: Callable[[Engine], _T]) -> _T:
         """A view of the engine, returned once everything it shows is durable."""
@@ -196,8 +216,10 @@ class EngineService:
             self._check_running()
         durable = self.durable
         view = render(durable.engine)
-        if durable.position > durable.durable_position and self._commit is not None:
-            await asyncio.shield(self._commit)
+        if durable.position > durable.durable_position:
+            pending = self._commit or self._flushing
+            if pending is not None:
+                await asyncio.shield(pending)
         return view
 
     def _commit_future(self) -> asyncio.Future[int]:
@@ -221,6 +243,7 @@ class EngineService:
             events = self._unpublished[:]
             self._unpublished.clear()
             waiting = durable.position - durable.durable_position
+            self._flushing = future
             try:
                 if waiting:
                     await asyncio.to_thread(durable.flush)
@@ -238,6 +261,8 @@ class EngineService:
                     future.exception()
                 self._announce()
                 return
+            finally:
+                self._flushing = None
         if waiting:
             self.commits += 1
             self.committed_commands += waiting
@@ -259,6 +284,11 @@ class EngineService:
             try:
                 await self.execute(advance, nothing, lambda _engine, fired: fired)
             except ServiceUnavailableError:
+                return
+            except Exception as exc:  # noqa: BLE001 - a failing timer stops the service, visibly
+                if self._failed is None:
+                    self._failed = f"advance raised {type(exc).__name__}: {exc}"
+                    self._announce()
                 return
 
     # ------------------------------------------------------------ events
