@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,28 @@ def test_after_a_restart_older_events_are_rebuilt_from_the_journal(tmp_path: Pat
         _check(rebuilt)
     finally:
         assert again.terminate() == 0, again.stderr()
+
+
+def test_sigterm_ends_open_streams_and_the_service_exits_0(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    ended = threading.Event()
+
+    def listen() -> None:
+        with (
+            httpx.Client(base_url=server.url, timeout=30) as client,
+            client.stream("GET", "/v1/events", headers=auth("supervisor")) as response,
+        ):
+            for _ in response.iter_lines():
+                pass
+        ended.set()
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert server.terminate() == 0, server.stderr()
+    assert time.monotonic() - started < 5
+    assert ended.wait(5)
 
 
 def test_a_bad_last_event_id_is_422(tmp_path: Path) -> None:

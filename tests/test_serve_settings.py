@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from valueroute.cli.serve import register, run_serve
 from valueroute.errors import InvalidInputError
 from valueroute.serve import (
     Limits,
@@ -144,6 +146,14 @@ def test_limits_must_be_positive() -> None:
         Limits(max_in_flight=0)
     with pytest.raises(InvalidInputError, match="event_buffer"):
         Limits(event_buffer=True)
+
+
+def test_serve_registers_as_a_subcommand() -> None:
+    parser = argparse.ArgumentParser(prog="valueroute")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve", "--port", "0", "--journal", "j.sqlite"])
+    assert args.run is run_serve
+    assert (args.host, args.port, args.tokens) == ("127.0.0.1", 0, None)
 
 
 def _serve(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
