@@ -286,6 +286,38 @@ def test_ids_with_traversal_or_control_characters_change_nothing(server: Server)
     assert after["by_type"] == before["by_type"]
 
 
+HOSTILE_BODIES = {
+    "a 4,000-digit priority": b'{"id": "h1", "priority": ' + b"9" * 4000 + b"}",
+    "a 400-digit priority": b'{"id": "h2", "priority": ' + b"9" * 400 + b"}",
+    "an overflowing value": b'{"id": "h3", "value": 1e400}',
+    "a lone surrogate id": b'{"id": "\\ud83d"}',
+    "a lone surrogate skill": b'{"id": "h4", "skills": {"\\ud83d": 1}}',
+    "nesting 10,000 deep": b'{"id": "h5", "attributes": {"a": '
+    + b"[" * 10_000
+    + b"]" * 10_000
+    + b"}}",
+    "not UTF-8": b'{"id": "\xff\xfe"}',
+    "a boolean priority": b'{"id": "h6", "priority": true}',
+    "an empty id": b'{"id": ""}',
+    "a duplicate key": b'{"id": "h7", "id": "h8", "priority": "x"}',
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_BODIES))
+def test_hostile_bodies_are_refused_cleanly_and_change_nothing(server: Server, case: str) -> None:
+    before = _stats(server)
+    with server.client("host") as host:
+        response = host.post(
+            "/v1/tasks", content=HOSTILE_BODIES[case], headers={"content-type": "application/json"}
+        )
+        body = _problem(response, response.status_code)
+        assert response.status_code in (400, 413, 422), (case, body)
+        assert len(response.content) < 4000, case
+        assert host.get("/healthz").status_code == 200
+    after = _stats(server)
+    assert (after["open"], after["by_type"]) == (before["open"], before["by_type"])
+
+
 def test_too_many_requests_in_flight_is_503_with_retry_after(tmp_path: Path) -> None:
     server = start_server(tmp_path, tokens=False, config="[limits]\nmax_in_flight = 1\n")
     try:
