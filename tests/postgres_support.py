@@ -434,6 +434,13 @@ class Chaos:
         """Let the leader work, do the fault, wait for commands acknowledged in a newer term."""
         leader, term = self.leader(after_term=self.top_term() - 1)
         self.wait_for_acks(leader, term, 30)
+        # Standbys started in the last round have opened and caught up: a takeover
+        # is timed from a standby that was following, not one still starting.
+        deadline = time.monotonic() + 30
+        while not all(any(line.startswith("OPEN") for _, line in n.lines) for n in self.live()):
+            assert time.monotonic() < deadline, f"a standby did not open; {self.describe()}"
+            time.sleep(0.01)
+        time.sleep(0.2)
         started = time.monotonic()
         if kind == "kill":
             leader.process.kill()
