@@ -12,6 +12,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,7 @@ from valueroute.schedule import (
     requirements_from,
     solve_schedule,
 )
+from valueroute.sim.staffing import IntervalStaffingResult
 
 DAY = 1440
 
@@ -448,6 +451,42 @@ def test_requirements_come_from_an_erlang_table_after_shrinkage() -> None:
     assert requirements_from(table) == tuple(int(n) for n in table.scheduled)
     assert requirements_from(np.array([3, 4])) == (3, 4)
     assert requirements_from([2.0, 3.0]) == (2, 3)
+
+
+def test_requirements_come_from_a_simulation_staffing_all_groups_together() -> None:
+    result = IntervalStaffingResult(
+        scenario="day",
+        groups=("sales", "support"),
+        interval_seconds=1800.0,
+        headcount={"sales": [2, 3, 1], "support": [1, 1, 4]},
+        erlang=[3, 4, 5],
+        offered=[10.0, 12.0, 14.0],
+        checks=[(), (), ()],
+        day_checks=[(), (), ()],
+        staffings_simulated=3,
+        runs=9,
+        replications=3,
+        seed=0,
+        confidence=0.95,
+        prices=[1.0, 1.0],
+    )
+    assert requirements_from(result) == (3, 4, 5)
+
+
+def test_without_scipy_the_error_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['scipy.optimize'] = None\n"
+        "from valueroute.schedule import ScheduleSpec, solve_schedule\n"
+        "spec = ScheduleSpec(interval_minutes=60, templates=[{'name': 'a', 'starts': "
+        "['00:00'], 'length_minutes': 60}])\n"
+        "try:\n    solve_schedule([1], spec)\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "InvalidInputError" in done.stdout
+    assert 'pip install "valueroute[planning]"' in done.stdout
 
 
 def test_a_spec_reads_alike_from_toml_json_and_yaml(tmp_path: Any) -> None:

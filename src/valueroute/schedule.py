@@ -442,11 +442,12 @@ def requirements_from(source: Any) -> tuple[int, ...]:
     with ``numpy.ceil`` first if that is what you mean.
     """
     from valueroute.erlang import StaffingTable
+    from valueroute.sim.staffing import IntervalStaffingResult
 
     values: Any = source
     if isinstance(source, StaffingTable):
         values = source.scheduled
-    elif hasattr(source, "totals") and hasattr(source, "headcount") and callable(source.totals):
+    elif isinstance(source, IntervalStaffingResult):
         values = source.totals()
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable | np.ndarray):
         raise _fail(
