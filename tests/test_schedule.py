@@ -137,7 +137,10 @@ def objective(schedule: Schedule, spec: ScheduleSpec) -> float:
 # ----------------------------------------------------------------- fixed instances
 
 
-def test_a_textbook_day_matches_the_oracle_and_its_breaks_stay_in_their_windows() -> None:
+@pytest.mark.parametrize("price", [1.5, math.pi])  # costs with a common unit, and without
+def test_a_textbook_day_matches_the_oracle_and_its_breaks_stay_in_their_windows(
+    price: float,
+) -> None:
     spec = ScheduleSpec(
         interval_minutes=60,
         start="08:00",
@@ -149,7 +152,7 @@ def test_a_textbook_day_matches_the_oracle_and_its_breaks_stay_in_their_windows(
                 breaks=[BreakRule(minutes=60, earliest=120, latest=180)],
             ),
             ShiftTemplate(
-                name="part", starts=["10:00", "12:00"], length_minutes=180, cost_per_hour=1.5
+                name="part", starts=["10:00", "12:00"], length_minutes=180, cost_per_hour=price
             ),
         ],
     )

@@ -1041,6 +1041,7 @@ def _solve(
     result = milp(**problem, options=settings)
     if (
         spec.mip_gap is None
+        and gap > 0.0
         and result.status == 0
         and result.x is not None
         and not float(result.fun) - float(result.mip_dual_bound) < unit * (1 - 1e-9)
