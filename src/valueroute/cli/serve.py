@@ -17,13 +17,20 @@ from valueroute.errors import InvalidInputError, ValueRouteError
 __all__ = ["main", "register", "run_serve"]
 
 
+def _journal(text: str) -> Path | str:
+    """A journal file path, or a PostgreSQL URL as given."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    return Path(text)
+
+
 def _add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--journal",
-        type=Path,
+        type=_journal,
         default=Path("valueroute-journal.sqlite"),
-        help="the SQLite journal: created if missing, recovered on start "
-        "(default: valueroute-journal.sqlite)",
+        help="the SQLite journal file, created if missing, or a postgresql:// URL; "
+        "recovered on start (default: valueroute-journal.sqlite)",
     )
     parser.add_argument(
         "--host",

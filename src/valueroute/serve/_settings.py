@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _MIN_TOKEN_LENGTH = 8
+_DATABASE_URLS = ("postgresql://", "postgres://")
 
 
 def _refuse(name: str, value: object, expected: str) -> InvalidInputError:
@@ -205,8 +206,9 @@ class ServeSettings:
     """Everything :func:`~valueroute.serve.build_app` needs, explicitly.
 
     ``journal``: the SQLite journal file (created if missing; recovered on
-    start). ``engine_factory(clock)`` builds the engine with the same
-    configuration at every start (the journal's contract); by default an
+    start), or a ``postgresql://`` URL of the PostgreSQL store.
+    ``engine_factory(clock)`` builds the engine with the same configuration
+    at every start (the journal's contract); by default an
     :class:`~valueroute.engine.Engine` with ``engine_options``, ``policy``
     (a built-in policy's name and parameters) and ``rules`` (a rule file).
     ``tokens``: ``None`` lets every request act as ``admin``, which is only
@@ -214,7 +216,7 @@ class ServeSettings:
     at a clean shutdown, so the next start replays nothing.
     """
 
-    journal: Path
+    journal: Path | str
     host: str = "127.0.0.1"
     port: int = 8080
     tokens: TokenTable | None = None
@@ -226,8 +228,14 @@ class ServeSettings:
     engine_factory: Callable[[Callable[[], float]], Engine] | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.journal, Path):
-            raise _refuse("journal", self.journal, "a pathlib.Path of the journal file")
+        if not isinstance(self.journal, Path) and not (
+            isinstance(self.journal, str) and self.journal.startswith(_DATABASE_URLS)
+        ):
+            raise _refuse(
+                "journal",
+                self.journal,
+                "a pathlib.Path of the journal file or a postgresql:// URL",
+            )
         if not isinstance(self.host, str) or not self.host:
             raise _refuse("host", self.host, "a host name or address")
         if isinstance(self.port, bool) or not isinstance(self.port, int):
