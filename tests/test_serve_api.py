@@ -467,3 +467,31 @@ def test_sigterm_stops_cleanly_with_a_snapshot_and_everything_acknowledged_kept(
         assert next(store.snapshots()).position == 20
     finally:
         store.close()
+
+
+def test_the_timer_task_times_out_an_unanswered_offer_as_a_journaled_command(
+    tmp_path: Path,
+) -> None:
+    config = "[engine]\noffer_timeout = 0.3\nreject_cooldown = 60\n"
+    server = start_server(tmp_path, tokens=False, config=config)
+    try:
+        with server.client() as client:
+            assert client.post("/v1/agents?ready=true", json={"id": "ann"}).status_code == 201
+            assert client.post("/v1/tasks", json={"id": "late"}).json()["state"] == "offered"
+            deadline = time.monotonic() + 5
+            while client.get("/v1/tasks/late").json()["state"] == "offered":
+                assert time.monotonic() < deadline, "the offer never timed out"
+                time.sleep(0.05)
+            assert client.get("/v1/tasks/late").json()["state"] == "queued"
+            stats = client.get("/v1/stats").json()
+            assert stats["by_type"]["task"]["offer_timed_out"] == 1
+    finally:
+        server.kill()
+    again = start_server(tmp_path, tokens=False, config=config)
+    try:
+        with again.client() as client:
+            assert client.get("/v1/tasks/late").json()["state"] == "queued"
+            stats = client.get("/v1/stats").json()
+            assert stats["by_type"]["task"]["offer_timed_out"] == 1
+    finally:
+        assert again.terminate() == 0, again.stderr()
