@@ -205,6 +205,65 @@ def test_a_multi_day_horizon_with_days_off_matches_the_oracle() -> None:
     assert schedule.cost == pytest.approx(4 * 8.0)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 2), min_size=6, max_size=6),
+    st.sampled_from([1, 2]),
+    st.booleans(),
+)
+def test_days_off_rosters_match_the_oracle(
+    requirement: list[int], work_days: int, consecutive: bool
+) -> None:
+    """Three days of two 12-hour intervals; each agent works ``work_days`` of them."""
+    spec = ScheduleSpec(
+        interval_minutes=720,
+        templates=[
+            ShiftTemplate(name="day", starts=["00:00"], length_minutes=720),
+            ShiftTemplate(name="night", starts=["12:00"], length_minutes=720, cost_per_hour=1.5),
+        ],
+        days_off={"work_days": work_days, "consecutive": consecutive},
+    )
+    patterns = [
+        days
+        for days in itertools.combinations(range(3), work_days)
+        if not consecutive
+        or (lambda off: not off or off[-1] - off[0] == len(off) - 1)(
+            [d for d in range(3) if d not in days]
+        )
+    ]
+    feasible_totals = set()
+    for agents in itertools.product(range(5), repeat=len(patterns)):
+        feasible_totals.add(
+            tuple(
+                sum(n for n, days in zip(agents, patterns, strict=True) if d in days)
+                for d in range(3)
+            )
+        )
+    best = None
+    # (day, night) shifts per day, up to 4: days off may need shifts beyond the
+    # requirement (2 + 2 a day at most), and a bound too low would show as the
+    # solver beating the oracle.
+    for counts in itertools.product(range(5), repeat=6):
+        duty = list(counts)
+        if any(d < r for d, r in zip(duty, requirement, strict=True)):
+            continue
+        totals = tuple(counts[2 * d] + counts[2 * d + 1] for d in range(3))
+        if totals not in feasible_totals:
+            continue
+        cost = 12 * sum(counts[0::2]) + 18 * sum(counts[1::2])
+        best = cost if best is None else min(best, cost)
+    try:
+        schedule = solve_schedule(requirement, spec)
+    except InfeasibleScheduleError:
+        assert best is None
+        return
+    assert best is not None
+    assert schedule.cost == pytest.approx(best)
+    per_day = [sum(s.count for s in schedule.shifts if s.day == d) for d in range(3)]
+    assert tuple(per_day) in feasible_totals
+    assert all(h >= r for h, r in zip(schedule.headcount, requirement, strict=True))
+
+
 def test_consecutive_days_off_keep_the_days_off_together() -> None:
     spec = ScheduleSpec(
         interval_minutes=DAY,
