@@ -332,7 +332,10 @@ class EngineService:
         """Events ``after < seq < before`` rebuilt by replaying the journal on a fresh engine.
 
         ``None`` when the journal no longer holds its first records (the
-        events are gone). O(journal): the whole journal is replayed.
+        events are gone). O(journal): the whole journal is replayed, once:
+        the events rebuilt are kept in memory in front of the live ones (as
+        many as ``event_buffer`` leaves room for), so the next reader
+        resuming from as far back finds them there.
         """
         durable = self.durable
         async with self._lock:
@@ -353,4 +356,15 @@ class EngineService:
             replay(engine, records, clock=clock)
             return found
 
-        return await asyncio.to_thread(rebuild)
+        found = await asyncio.to_thread(rebuild)
+        self._keep_older(found)
+        return found
+
+    def _keep_older(self, older: list[StoredEvent]) -> None:
+        """Put rebuilt events just before the oldest held, within the buffer's size."""
+        room = self.settings.limits.event_buffer - len(self._events)
+        if room <= 0 or not older or older[-1][0] != self._events_base - 1:
+            return
+        kept = older[-room:]
+        self._events[:0] = kept
+        self._events_base -= len(kept)
