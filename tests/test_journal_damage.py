@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.journal import (
@@ -42,10 +44,19 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "routing.journal"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A journal in a SQLite file or in a PostgreSQL database of this test's own."""
+    if request.param == "sqlite":
+        return tmp_path / "routing.journal"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 # ---------------------------------------------------------------------- refused commands
 
 
-def busy(path: Path, clock: list[float]) -> DurableEngine:
+def busy(path: Path | str, clock: list[float]) -> DurableEngine:
     """A journal with an agent holding one assigned task and one task queued."""
     durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
     durable.add_agent(AgentSpec(id="a0", capacity={"voice": 1}), ready=True)
@@ -99,10 +110,10 @@ WRONG: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("name", "args", "kwargs"), WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)]
 )
 def test_a_wrong_typed_argument_is_refused_and_never_wedges_the_journal(
-    path: Path, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    target: Path | str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
     clock = [10.0]
-    durable = busy(path, clock)
+    durable = busy(target, clock)
     digest, position = durable.digest(), durable.position
     seq = durable.engine._event_seq
     clock[0] = 20.0
@@ -119,7 +130,7 @@ def test_a_wrong_typed_argument_is_refused_and_never_wedges_the_journal(
     durable.complete("t0", wrap_up=0.0)
     after = durable.digest()
     durable.close()
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reopened = DurableEngine.open(target, make_engine, clock=lambda: clock[0])
     assert reopened.report.clean, reopened.report
     assert reopened.position == position + 1
     assert reopened.digest() == after
@@ -163,8 +174,24 @@ def test_a_directory_is_refused_with_a_clear_error_naming_it(tmp_path: Path) -> 
 # ---------------------------------------------------------------------- snapshots
 
 
-def rewrite_snapshot(path: Path, position: int, change: Callable[[dict[str, Any]], None]) -> None:
+def rewrite_snapshot(
+    path: Path | str, position: int, change: Callable[[dict[str, Any]], None]
+) -> None:
     """Edit a stored snapshot's content and give it a matching checksum."""
+    if isinstance(path, str):
+        with psycopg.connect(path, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT data FROM valueroute_snapshots WHERE position = %s", (position,)
+            ).fetchone()
+            assert row is not None
+            data = json.loads(row[0])
+            change(data)
+            stored = StoredSnapshot.make(position, json.dumps(data, separators=(",", ":")))
+            conn.execute(
+                "UPDATE valueroute_snapshots SET data = %s, checksum = %s WHERE position = %s",
+                (stored.data, stored.checksum, position),
+            )
+        return
     with sqlite3.connect(path) as db:
         (text,) = db.execute(
             "SELECT data FROM snapshots WHERE position = ?", (position,)
@@ -227,10 +254,10 @@ CONTENT_DAMAGE = {
 
 @pytest.mark.parametrize("damage", sorted(CONTENT_DAMAGE))
 def test_a_snapshot_with_a_valid_checksum_but_wrong_content_falls_back(
-    path: Path, damage: str
+    target: Path | str, damage: str
 ) -> None:
     clock = [0.0]
-    durable = busy(path, clock)
+    durable = busy(target, clock)
     older = durable.snapshot()
     clock[0] = 5.0
     durable.submit(TaskSpec(id="t2", priority=2))
@@ -239,9 +266,9 @@ def test_a_snapshot_with_a_valid_checksum_but_wrong_content_falls_back(
     durable.submit(TaskSpec(id="t3"))
     expected = durable.digest()
     durable.close()
-    rewrite_snapshot(path, newer, CONTENT_DAMAGE[damage])
+    rewrite_snapshot(target, newer, CONTENT_DAMAGE[damage])
 
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    reopened = DurableEngine.open(target, make_engine, clock=lambda: clock[0])
     report = reopened.report
     assert report.snapshot == older
     assert [p for p, _ in report.snapshots_skipped] == [newer]
@@ -252,8 +279,8 @@ def test_a_snapshot_with_a_valid_checksum_but_wrong_content_falls_back(
     reopened.close()
 
     # Both snapshots wrong: replay from the start.
-    rewrite_snapshot(path, older, CONTENT_DAMAGE[damage])
-    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    rewrite_snapshot(target, older, CONTENT_DAMAGE[damage])
+    reopened = DurableEngine.open(target, make_engine, clock=lambda: clock[0])
     assert reopened.report.snapshot is None
     assert [p for p, _ in reopened.report.snapshots_skipped] == [newer, older]
     assert reopened.digest() == expected

@@ -191,7 +191,7 @@ def test_a_second_leader_is_refused_while_the_first_lives(database: str) -> None
     with pytest.raises(JournalStateError, match="another process leads this journal"):
         DurableEngine.open(database, make_engine)
     first.close()
-    # Its session ended with close: the lead is free at once, with the next term.
+    # Closing stepped down: the lead is free at once, with the next term.
     second = PostgresStore(database)
     assert second.term == 2
     second.close()

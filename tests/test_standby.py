@@ -81,8 +81,10 @@ def test_a_dead_leader_is_replaced_at_once_without_waiting_for_its_lease(databas
     leader.poll()
     work(leader.durable, 0, 8)
     acknowledged = leader.position
-    # The process dies: its sessions close, its advisory lock is freed.
-    leader.store.close()
+    # The process dies: its sessions close without stepping down (the lease
+    # stays live), and the server frees its advisory lock.
+    assert leader.store._conn is not None
+    leader.store._conn.close()
     assert leader._listener is not None
     leader._listener.close()
     # The server notices the closed session within moments; the lease has 30 s to run.

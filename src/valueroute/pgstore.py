@@ -586,8 +586,15 @@ class PostgresStore:
         return None
 
     def close(self) -> None:
-        """Close the connection (a leader's advisory lock goes with it). Safe to call twice."""
+        """Step down if leading, then close the connection. Safe to call twice.
+
+        Stepping down first hands the lead over at once: the server releases a
+        closed session's advisory lock only when its backend has exited, a
+        moment after the connection closes.
+        """
         with self._lock:
+            if self._term is not None:
+                self.step_down()
             self._closed = True
             self._term = None
             conn, self._conn = self._conn, None
