@@ -93,7 +93,7 @@ def _settings(args: argparse.Namespace) -> Any:
         ) from None
     options: dict[str, Any] = {}
     if args.config is not None:
-        options.update(load_config(args.config))
+        options.update(load_config(args.config, journal=args.journal))
     if args.rules is not None:
         if not args.rules.is_file():
             raise InvalidInputError(

@@ -50,6 +50,7 @@ from valueroute.serve._views import (
     TaskListView,
     TaskView,
 )
+from valueroute.serve._webhooks import Webhook, sign
 
 __all__ = [
     "PUBLIC",
@@ -72,6 +73,7 @@ __all__ = [
     "TaskListView",
     "TaskView",
     "TokenTable",
+    "Webhook",
     "build_app",
     "is_loopback",
     "load_config",
@@ -80,4 +82,5 @@ __all__ = [
     "problem",
     "route_rules",
     "run",
+    "sign",
 ]

@@ -528,6 +528,8 @@ def _readiness(service: EngineService) -> Handler:
                 "durable_position": durable.durable_position,
                 "commits": service.commits,
                 "committed_commands": service.committed_commands,
+                "webhook_delivered": service.webhook_delivered,
+                "webhook_failures": service.webhook_failures,
             }
         )
 

@@ -16,6 +16,7 @@ from valueroute.events import Event
 from valueroute.journal import DurableEngine, JournalStateError, Record, replay
 from valueroute.models import BoundaryModel
 from valueroute.serve._settings import ServeSettings
+from valueroute.serve._webhooks import deliver
 
 __all__ = ["EngineService", "ServiceUnavailableError"]
 
@@ -79,6 +80,9 @@ class EngineService:
         self.commits = 0
         self.committed_commands = 0
         self.start_error: BaseException | None = None
+        self.webhook_delivered: int | None = None
+        self.webhook_failures = 0
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -128,6 +132,10 @@ class EngineService:
             asyncio.create_task(self._committer(), name="valueroute-committer"),
             asyncio.create_task(self._timers(), name="valueroute-timers"),
         ]
+        if settings.webhook is not None:
+            self._webhook_task = asyncio.create_task(
+                deliver(self, settings.webhook), name="valueroute-webhook"
+            )
 
     def begin_shutdown(self) -> None:
         """Stop taking commands and end event streams; what is in flight still commits."""
@@ -138,6 +146,11 @@ class EngineService:
     async def stop(self) -> None:
         """Commit what waits, snapshot (``snapshot_on_stop``) and close the journal."""
         self.begin_shutdown()
+        if self._webhook_task is not None:
+            # Delivery resumes from its state file at the next start.
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
         self._closing = True
         self._dirty.set()
         for task in self._tasks:

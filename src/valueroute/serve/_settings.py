@@ -18,6 +18,7 @@ from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.rules import load_rules
 from valueroute.scoring import policy_by_name
+from valueroute.serve._webhooks import Webhook
 
 __all__ = [
     "Limits",
@@ -213,7 +214,8 @@ class ServeSettings:
     (a built-in policy's name and parameters) and ``rules`` (a rule file).
     ``tokens``: ``None`` lets every request act as ``admin``, which is only
     allowed on a loopback ``host``. ``snapshot_on_stop``: write a snapshot
-    at a clean shutdown, so the next start replays nothing.
+    at a clean shutdown, so the next start replays nothing. ``webhook``:
+    where to POST every event (see :class:`~valueroute.serve.Webhook`).
     """
 
     journal: Path | str
@@ -225,6 +227,7 @@ class ServeSettings:
     rules: Path | None = None
     limits: Limits = field(default_factory=Limits)
     snapshot_on_stop: bool = True
+    webhook: Webhook | None = None
     engine_factory: Callable[[Callable[[], float]], Engine] | None = None
 
     def __post_init__(self) -> None:
@@ -251,6 +254,8 @@ class ServeSettings:
                 "a loopback address (127.0.0.1, ::1, localhost) when no token file is given: "
                 "a service reachable from other machines needs --tokens",
             )
+        if self.webhook is not None and not isinstance(self.webhook, Webhook):
+            raise _refuse("webhook", self.webhook, "a Webhook or None")
         if not isinstance(self.limits, Limits):
             raise _refuse("limits", self.limits, "a Limits")
         unknown = sorted(set(self.engine_options) - _ENGINE_OPTIONS)
@@ -298,19 +303,23 @@ def _read_toml(path: str | Path, what: str) -> dict[str, Any]:
 _LIMIT_NAMES = frozenset(Limits.__dataclass_fields__)
 
 
-def load_config(path: str | Path) -> dict[str, Any]:
+def load_config(path: str | Path, *, journal: Path | str | None = None) -> dict[str, Any]:
     """Read a service configuration file (TOML) into :class:`ServeSettings` keywords.
 
     Tables: ``[engine]`` (keyword options of :class:`~valueroute.engine.Engine`
     given as plain values: ``offer_timeout``, ``dispatch``, ``wrap_up``...),
-    ``[policy]`` (``name`` and optional ``params``) and ``[limits]`` (fields of
-    :class:`Limits`). Anything else raises
+    ``[policy]`` (``name`` and optional ``params``), ``[limits]`` (fields of
+    :class:`Limits`) and ``[webhooks]`` (fields of
+    :class:`~valueroute.serve.Webhook`; its ``state_file`` defaults to
+    ``journal`` plus ``.webhook``). Anything else raises
     :class:`~valueroute.errors.InvalidInputError` naming it.
     """
     data = _read_toml(path, "config")
-    unknown = sorted(set(data) - {"engine", "policy", "limits"})
+    unknown = sorted(set(data) - {"engine", "policy", "limits", "webhooks"})
     if unknown:
-        raise _refuse("config table", unknown[0], "only [engine], [policy] and [limits]")
+        raise _refuse(
+            "config table", unknown[0], "only [engine], [policy], [limits] and [webhooks]"
+        )
     found: dict[str, Any] = {}
     engine = data.get("engine", {})
     if not isinstance(engine, dict):
@@ -338,4 +347,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if bad:
         raise _refuse("limit", bad[0], f"one of {sorted(_LIMIT_NAMES)}")
     found["limits"] = Limits(**limits)
+    hooks = data.get("webhooks")
+    if hooks is not None:
+        if not isinstance(hooks, dict):
+            raise _refuse("webhooks", hooks, "a table with url and secret")
+        found["webhook"] = Webhook.from_table(
+            hooks, journal=Path("valueroute-journal.sqlite") if journal is None else journal
+        )
     return found

@@ -166,6 +166,8 @@ class HealthView(_View):
     durable_position: int | None = None
     commits: int | None = None
     committed_commands: int | None = None
+    webhook_delivered: int | None = None
+    webhook_failures: int | None = None
 
 
 def _finite(value: float | None) -> float | None:
