@@ -495,3 +495,39 @@ def test_the_timer_task_times_out_an_unanswered_offer_as_a_journaled_command(
             assert stats["by_type"]["task"]["offer_timed_out"] == 1
     finally:
         assert again.terminate() == 0, again.stderr()
+
+
+def test_responses_validate_against_the_openapi_schemas(server: Server) -> None:
+    """The document's schemas are valid JSON Schema (2020-12, as OpenAPI 3.1 says) and the
+    service's real answers satisfy the schemas it declares for them."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    with server.client("host") as host:
+        document = host.get("/openapi.json").json()
+        schemas = document["components"]["schemas"]
+        for schema in schemas.values():
+            jsonschema.Draft202012Validator.check_schema(schema)
+        dialect = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+        registry = Registry().with_resource(
+            "urn:openapi", Resource.from_contents({**dialect, **document})
+        )
+
+        def check(response: httpx.Response, method: str, path: str) -> None:
+            operation = document["paths"][path][method]
+            declared = operation["responses"][str(response.status_code)]["content"]
+            media = response.headers["content-type"]
+            reference = declared[media]["schema"]["$ref"]
+            validator = jsonschema.Draft202012Validator(
+                {"$ref": "urn:openapi" + reference}, registry=registry
+            )
+            validator.validate(response.json())
+
+        made = host.post("/v1/tasks", json={"id": "schema-1", "skills": {"thai": 1}})
+        check(made, "post", "/v1/tasks")
+        check(host.get("/v1/tasks/schema-1"), "get", "/v1/tasks/{task}")
+        check(host.get("/v1/tasks/nope"), "get", "/v1/tasks/{task}")
+        check(host.get("/v1/tasklist"), "get", "/v1/tasklist")
+        check(host.get("/v1/stats"), "get", "/v1/stats")
+        check(host.post("/v1/tasks", json={"id": 3}), "post", "/v1/tasks")
+        check(host.get("/v1/agents/ann/offers"), "get", "/v1/agents/{agent}/offers")
