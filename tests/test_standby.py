@@ -18,6 +18,7 @@ import pytest
 
 from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from valueroute import AgentSpec, Engine, TaskSpec
+from valueroute.events import Event
 from valueroute.journal import DurableEngine, JournalFencedError, JournalStateError
 from valueroute.pgstore import PostgresStore
 from valueroute.standby import Standby
@@ -173,3 +174,28 @@ def test_the_example_kills_its_leader_and_the_standby_takes_over(database: str) 
     # The example's engine: the same configuration in every process.
     replayed = fresh_replay(database, lambda clock: Engine(clock=clock, offer_timeout=60.0))
     assert replayed.startswith(done.stdout.split("digest ")[1].strip())
+
+
+def test_a_follower_emits_the_leaders_events_with_the_same_sequence_numbers(
+    database: str,
+) -> None:
+    leader, follower = node(database, "one"), node(database, "two", lead=False)
+    leader.poll()
+    at_leader: list[Event] = []
+    at_follower: list[Event] = []
+    leader.subscribe(at_leader.append)
+    stop = follower.subscribe(at_follower.append)
+    work(leader.durable, 0, 6)
+    while follower.position < leader.position:
+        follower.poll(timeout=1.0)
+    assert at_follower == at_leader
+    assert at_follower
+    stop()
+    seen = len(at_follower)
+    work(leader.durable, 6, 1)
+    while follower.position < leader.position:
+        follower.poll(timeout=1.0)
+    assert len(at_leader) > seen
+    assert len(at_follower) == seen
+    leader.close()
+    follower.close()

@@ -1326,6 +1326,20 @@ class DurableEngine:
         return self._store
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def out_of_step(self) -> str | None:
+        """Why the engine and its journal may disagree (commands are refused), or ``None``.
+
+        Set when a command failed after taking effect or the store refused a
+        write (:class:`JournalFencedError` included); open the journal again.
+        """
+        return self._broken
+
+    @property
     def position(self) -> int:
         """Position of the last command applied (journaled, perhaps not yet durable)."""
         return self._position

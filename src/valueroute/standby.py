@@ -33,11 +33,12 @@ from __future__ import annotations
 import contextlib
 import math
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, bounded_repr
+from valueroute.events import Event, EventKind
 from valueroute.journal import (
     DurableEngine,
     EngineFactory,
@@ -106,6 +107,9 @@ class Standby:
         self._listener: psycopg.Connection[Any] | None = None
         self._renewed = -math.inf
         self._leading = False
+        self._subscribers: list[
+            tuple[Callable[[Event], None], tuple[EventKind | str, ...] | None]
+        ] = []
         self._closed = False
         self.takeovers = 0
         """How many times this process took the lead."""
@@ -159,6 +163,38 @@ class Standby:
         """Position of the last record applied to :attr:`engine`."""
         return self._durable.position
 
+    def subscribe(
+        self,
+        subscriber: Callable[[Event], None],
+        *,
+        kinds: Iterable[EventKind | str] | None = None,
+    ) -> Callable[[], None]:
+        """Call ``subscriber`` for each later event, following or leading; returns the unsubscriber.
+
+        A follower's engine emits the events of the leader's commands as it
+        applies them (same sequence numbers, kinds and data). When the engine
+        is rebuilt from the journal (after a compaction it missed, or on losing
+        the lead) the subscription moves to the new engine; the events of that
+        rebuild are not sent, so sequence numbers jump over them.
+        """
+        active = [True]
+
+        def forward(event: Event) -> None:
+            if active[0]:
+                subscriber(event)
+
+        entry = (forward, None if kinds is None else tuple(kinds))
+        self._subscribers.append(entry)
+        self._durable.subscribe(forward, kinds=entry[1])
+
+        def unsubscribe() -> None:
+            # Registrations on engines already dropped go with them.
+            active[0] = False
+            if entry in self._subscribers:
+                self._subscribers.remove(entry)
+
+        return unsubscribe
+
     @property
     def store(self) -> PostgresStore:
         """The store this process reads (and, leading, writes)."""
@@ -206,8 +242,8 @@ class Standby:
         return self._leading
 
     def _lead_step(self) -> None:
-        if self._durable._broken is not None or not self._store.is_leader:
-            self._follow(self._store.lost or self._durable._broken or "the lead was lost")
+        if self._durable.out_of_step is not None or not self._store.is_leader:
+            self._follow(self._store.lost or self._durable.out_of_step or "the lead was lost")
             return
         try:
             self._durable.flush()
@@ -238,20 +274,20 @@ class Standby:
             self._on_follow(reason)
 
     def _durable_usable(self) -> bool:
-        if self._durable._broken is None and not self._durable._closed:
+        if self._durable.out_of_step is None and not self._durable.closed:
             return True
         return self._reopen()
 
     def _reopen(self) -> bool:
         """Drop the engine and the store, open both again as a follower from the journal."""
+        # Whatever this process ran and did not commit is dropped with the
+        # engine (a fenced store refuses it): the journal is the truth.
         with contextlib.suppress(JournalError):
-            self._durable._broken = self._durable._broken or "reopened"
             self._durable.close()
         self._store.close()
         try:
             self._store = self._new_store()
         except JournalStateError:
-            self._durable._closed = True
             return False
         try:
             self._durable = DurableEngine.open(
@@ -260,6 +296,8 @@ class Standby:
         except JournalStateError:
             self._store.close()
             return False
+        for subscriber, kinds in self._subscribers:
+            self._durable.subscribe(subscriber, kinds=kinds)
         return True
 
     def _wait(self, timeout: float) -> None:
