@@ -1109,24 +1109,43 @@ class _Family:
 
 
 def _break_families(model: _Model) -> list[_Family]:
+    """One family per template, break rule and run of overlapping windows.
+
+    Windows that do not overlap (one day's shifts and the next day's) can
+    never share a break, so each run is matched on its own: the matching
+    conditions stay local, and their size grows with the starts of a day,
+    not of the whole horizon.
+    """
     families = []
     for index, template in enumerate(model.spec.templates):
         chosen = [(o, option) for o, option in enumerate(model.options) if option.template == index]
         if not chosen:
             continue  # its starts are offered under an identical template's name
         for rule in range(len(template.breaks)):
-            members = tuple(
+            length = chosen[0][1].breaks[rule][1]
+            windows = sorted(
                 (
-                    o,
                     option.start + option.breaks[rule][2][0],
                     option.start + option.breaks[rule][2][-1],
+                    o,
                 )
                 for o, option in chosen
             )
-            positions = sorted({p for _, e, last in members for p in range(e, last + 1)})
-            length = chosen[0][1].breaks[rule][1]
-            families.append(_Family(index, rule, length, members, tuple(positions)))
+            run: list[tuple[int, int, int]] = []
+            reach = -1
+            for earliest, latest, o in windows:
+                if run and earliest > reach:
+                    families.append(_family(index, rule, length, run))
+                    run = []
+                run.append((o, earliest, latest))
+                reach = max(reach, latest) if len(run) > 1 else latest
+            families.append(_family(index, rule, length, run))
     return families
+
+
+def _family(template: int, rule: int, length: int, run: list[tuple[int, int, int]]) -> _Family:
+    positions = sorted({p for _, earliest, latest in run for p in range(earliest, latest + 1)})
+    return _Family(template, rule, length, tuple(run), tuple(positions))
 
 
 def _match(family: _Family, shifts: list[tuple[int, int, int]], starts: list[int]) -> list[int]:
