@@ -10,13 +10,20 @@ go, so that every interval has at least its requirement on duty (not on a
 break) at the lowest cost: a mixed-integer program solved by HiGHS through
 :func:`scipy.optimize.milp` (the ``[planning]`` extra).
 
-The program (Dantzig's set-covering model with explicit break placements):
+The program (Dantzig's set-covering model with Bechtold and Jacobs' implicit
+breaks):
 
 * ``x[o]``: shifts of option *o* (a template starting at one allowed time on
   one day), integer;
-* ``b[o, r, p]``: of those, how many take break *r* starting at position
-  *p* of its window, integer, with ``Σ_p b[o, r, p] = x[o]``;
-* on duty in interval *t*: ``Σ x[o] covering t − Σ b[o, r, p] covering t``,
+* ``w[f, p]``: breaks of family *f* (one template's break rule, over one run
+  of overlapping windows) starting at interval *p*, integer. Breaks are not
+  tied to shifts in the program: a family has as many breaks as shifts, at
+  least as many breaks up to each latest break start as shifts whose window
+  has closed, and at least as many from each earliest start as shifts whose
+  window opens there. For windows of one length these (Hall's conditions)
+  are exactly what lets every shift take one break in its window; the
+  matching is made afterwards, earliest deadline first;
+* on duty in interval *t*: ``Σ x[o] covering t − Σ w[f, p] covering t``,
   at least ``max(requirement[t], min_headcount[t])`` and at most
   ``max_headcount[t]``;
 * with ``days_off``, ``y[q]`` agents work the days of pattern *q* (every way of
@@ -26,10 +33,16 @@ The program (Dantzig's set-covering model with explicit break placements):
   ``budget`` the cost may not exceed it, coverage may fall short, and each
   missing agent-hour costs ``shortage_cost_per_hour`` in the objective.
 
+Every cost is a whole multiple of one unit (0.1 for costs 4.2, 6 and 7.5),
+so a roster within less than one unit of the solver's lower bound is proven
+optimal; that is where the solver stops by default.
+
 :func:`repair_by_simulation` then runs the roster through the simulator
 (breaks included, as :class:`~valueroute.sim.scenario.Shift` breaks) and, in
 each interval where the simulated service misses a target, adds the cheapest
-shift that covers it, until the targets hold or a round limit is reached.
+shifts that give it one more agent on duty (the same program, with the
+roster so far as a floor), until the targets hold or a round limit is
+reached.
 
 Everything a user hands in is validated by pydantic models
 (:class:`ShiftTemplate`, :class:`BreakRule`, :class:`DaysOff`,
