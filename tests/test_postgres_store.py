@@ -14,8 +14,12 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
+from postgres_support import Cluster, postgres_cluster, postgres_url  # noqa: F401 (fixtures)
+from test_journal import SETUP, Command, Run, steps
+from test_journal import make_engine as journal_engine
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.errors import InvalidInputError
 from valueroute.journal import (
@@ -278,3 +282,44 @@ def test_a_takeover_waits_for_a_write_in_progress_and_sees_it(database: str) -> 
     assert records(database) == []
     old.close()
     new.close()
+
+
+# ---------------------------------------------------------------------- property: replay
+
+
+@pytest.fixture(scope="module")
+def shared_database(postgres_cluster: Cluster) -> str:  # noqa: F811 (the imported fixture)
+    """One database for every example of a property test (emptied before each)."""
+    return postgres_cluster.new_database()
+
+
+def emptied(url: str) -> str:
+    PostgresStore(url, lead=False).close()
+    sql(
+        url,
+        "TRUNCATE valueroute_records, valueroute_snapshots, valueroute_quarantine; "
+        "UPDATE valueroute_lease SET term = 0, holder = NULL, backend_pid = NULL, "
+        "expires_at = '-infinity'",
+    )
+    return url
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps, st.integers(0, 40), st.sampled_from(["every", "group", "none"]))
+def test_any_command_sequence_reopens_from_postgresql_with_the_reference_digest(
+    shared_database: str, drawn: list[tuple[float, Command]], snapshot_at: int, sync: str
+) -> None:
+    url = emptied(shared_database)
+    clock = [0.0]
+    durable = DurableEngine.open(url, journal_engine, sync=sync, clock=lambda: clock[0])
+    run = Run(durable, clock)
+    for index, (dt, command) in enumerate(SETUP + drawn):
+        if index == len(SETUP) + snapshot_at:
+            durable.snapshot()
+        run.step(dt, command)
+    durable.close()
+    assert len(records(url)) == len(run.applied)
+    reopened = DurableEngine.open(url, journal_engine, clock=lambda: clock[0])
+    assert reopened.digest() == run.digests[-1]
+    assert reopened.report.clean
+    reopened.close()
