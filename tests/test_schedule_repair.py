@@ -9,6 +9,7 @@ the replications' raw counts.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -126,6 +127,11 @@ def test_repair_converges_and_its_roster_meets_the_target_when_simulated_again()
     assert all(
         a >= b for a, b in zip(result.schedule.headcount, result.initial.headcount, strict=True)
     )
+    rounds = result.to_pandas()
+    assert list(rounds["cost"]) == costs
+    checks = result.to_pandas("checks")
+    assert bool(checks["met"].all())
+    assert len(json.loads(result.to_json())["rounds"]) == len(result.rounds)
     again = simulate(
         roster_scenario(scenario, result.schedule), replications=6, executor=InlineExecutor()
     )

@@ -56,6 +56,7 @@ runs, naming the field and the interval.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import fractions
 import heapq
 import io
@@ -1478,6 +1479,36 @@ class RepairResult:
     def to_json(self, *, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
+
+    def to_pandas(self, table: Literal["rounds", "checks"] = "rounds") -> Any:
+        """The rounds (one row each) or the last simulation's checks as a DataFrame.
+
+        Needs pandas (``pip install "valueroute[pandas]"``).
+        """
+        if table == "rounds":
+            rows: list[dict[str, Any]] = [
+                {
+                    "round": r.round,
+                    "cost": r.cost,
+                    "shifts": r.shifts,
+                    "intervals_missed": len({c.interval for c in r.missed}),
+                    "added_cost": r.added_cost,
+                    "simulate_seconds": r.simulate_seconds,
+                    "solve_seconds": r.solve_seconds,
+                }
+                for r in self.rounds
+            ]
+        elif table == "checks":
+            rows = [dataclasses.asdict(c) for c in self.checks]
+        else:
+            raise _fail("table", table, "'rounds' or 'checks'")
+        try:
+            import pandas as pd  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        except ImportError:
+            raise InvalidInputError(
+                'to_pandas: pandas is not installed (expected `pip install "valueroute[pandas]"`)'
+            ) from None
+        return pd.DataFrame(rows)
 
 
 def _finite_or_none(value: float) -> float | None:
