@@ -30,6 +30,15 @@ AGENT_SKILLS = (
     {"claims": 2.0},
     {},
 )
+# Preferred agents of a new task: none, the generalists, an agent added later
+# (a0), one who never exists.
+PREFERENCES: tuple[tuple[str, ...], ...] = (
+    (),
+    (),
+    ("generalist-2",),
+    ("a0", "generalist-1"),
+    ("nobody",),
+)
 CAPACITIES = ({"voice": 1}, {"chat": 2, "email": 1}, {"voice": 1, "chat": 1})
 COOLDOWN = 15.0
 SECONDS_PER_POINT = 8.0
@@ -75,6 +84,7 @@ TERMINAL = {"completed", "canceled", "expired", "rejected"}
 # Events that change no task state.
 NEUTRAL = {
     "task_submitted",
+    "preference_ended",
     "task_updated",
     "task_relaxed",
     "sla_breached",
@@ -112,6 +122,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.auto_channels = set(auto_accept or [])
         self.auto_of: dict[str, bool | None] = {}
         self.channel_of: dict[str, str] = {}
+        # task id -> the agents it waits for while its preference holds.
+        self.prefer: dict[str, tuple[str, ...]] = {}
         self.engine = Engine(
             clock=self.clock,
             policy=AgingPriority(seconds_per_point=SECONDS_PER_POINT),
@@ -152,6 +164,14 @@ class EngineMachine(RuleBasedStateMachine):
                 assert event.task not in self.model
                 self.model[event.task] = "new"  # type: ignore[index]
                 continue
+            if kind == "preference_ended":
+                assert list(self.prefer.pop(event.task)) == event.data["agents"]  # type: ignore[arg-type]
+            if kind == "task_transferred":
+                self.prefer.pop(event.task, None)  # type: ignore[arg-type]
+            if kind in ("task_offered", "task_assigned") and event.task in self.prefer:
+                assert event.agent in self.prefer[event.task], (  # type: ignore[index]
+                    f"{event.task} given to {event.agent}, not one of its preferred agents"
+                )
             if kind in NEUTRAL:
                 continue
             allowed, target = TRANSITIONS[kind]
@@ -210,9 +230,18 @@ class EngineMachine(RuleBasedStateMachine):
         priority=st.integers(0, 3),
         type=st.sampled_from(["plain", "wrap", "short", "relaxing"]),
         due=st.none() | st.integers(0, 60),
+        preferred=st.sampled_from(PREFERENCES),
+        preferred_for=st.sampled_from([None, 30.0]),
     )
     def submit(
-        self, skills: dict[str, float], channel: str, priority: int, type: str, due: int | None
+        self,
+        skills: dict[str, float],
+        channel: str,
+        priority: int,
+        type: str,
+        due: int | None,
+        preferred: tuple[str, ...],
+        preferred_for: float | None,
     ) -> None:
         task_id = f"t{self.next_task}"
         self.next_task += 1
@@ -223,8 +252,12 @@ class EngineMachine(RuleBasedStateMachine):
             priority=priority,
             type=type,
             due=None if due is None else self.clock.now + due,
+            preferred_agents=list(preferred),
+            preferred_for=preferred_for if preferred else None,
         )
         self.channel_of[task_id] = channel
+        if preferred:
+            self.prefer[task_id] = preferred
         expected = self.push_choice(spec) if self.dispatch == "push" else None
         assert self.attempt(lambda: self.engine.submit(spec))
         holder = self.engine.agent_of(task_id)
@@ -232,13 +265,17 @@ class EngineMachine(RuleBasedStateMachine):
         assert (None if holder is None else holder.id) == expected
 
     def push_choice(self, spec: TaskSpec) -> str | None:
-        """Longest idle among available agents whose skills meet the task's, by brute force."""
+        """Longest idle among available agents whose skills meet the task's, by brute
+        force; for a task with preferred agents, the first of them in its order."""
         candidates = [
             (agent.idle_since, agent.order, agent.id)
             for agent in self.engine.agents
             if self.engine.agents.can_take(agent, spec.channel)
             and all(agent.skills.get(k, -1.0) >= v for k, v in spec.skills.items())
         ]
+        if spec.preferred_agents:
+            free = {agent_id for _, _, agent_id in candidates}
+            return next((a for a in spec.preferred_agents if a in free), None)
         return min(candidates)[2] if candidates else None
 
     @rule(
@@ -383,6 +420,7 @@ class EngineMachine(RuleBasedStateMachine):
                 self.engine.agents.can_take(agent, task.channel)
                 and self.eligible(agent_id, task_id)
                 and not self.cooling(task_id, agent_id)
+                and agent_id in self.prefer.get(task_id, (agent_id,))
             ):
                 score = task.priority + (now - task.created) / SECONDS_PER_POINT
                 candidates.append((-score, task.created, task.seq, task_id))

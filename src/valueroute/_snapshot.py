@@ -44,7 +44,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from valueroute.agents import Agent, AgentPool, Presence, RandomAgent, RoundRobin, _Profile
-from valueroute.engine import Engine, Fingerprint, Offer
+from valueroute.engine import _PREFERRED_TAG, Engine, Fingerprint, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
@@ -111,6 +111,8 @@ def _task(task: Task) -> dict[str, Any]:
         "state": task.state.value,
         "version": task.version,
         "ramp": _ramp(task.ramp),
+        "prefer": None if task.prefer is None else list(task.prefer),
+        "last_agent": task.last_agent,
     }
 
 
@@ -147,6 +149,9 @@ def _untask(data: Mapping[str, Any]) -> Task:
     task.state = TaskState(data["state"])
     task.version = data["version"]
     task.ramp = _unramp(data["ramp"])
+    prefer = data.get("prefer")
+    task.prefer = None if prefer is None else tuple(prefer)
+    task.last_agent = data.get("last_agent")
     return task
 
 
@@ -240,9 +245,16 @@ def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mappin
         # fields; ``created`` was either given or filled in at submission.
         record = _task(task)
         fields = {name: record[name] for name in _SPEC_FIELDS}
-        if len(fingerprint) == _FINGERPRINT_WITH_CALENDAR:
+        last = fingerprint[-1]
+        if type(last) is tuple and last and last[0] == _PREFERRED_TAG:
+            _, agents, seconds, related = last
+            fields.update(preferred_agents=list(agents), preferred_for=seconds, related_to=related)
+            fingerprint_rest = fingerprint[:-1]
+        else:
+            fingerprint_rest = fingerprint
+        if len(fingerprint_rest) == _FINGERPRINT_WITH_CALENDAR:
             # Submitted with a calendar or due_in: both are the fingerprint's last fields.
-            fields["calendar"], fields["due_in"] = fingerprint[-2], fingerprint[-1]
+            fields["calendar"], fields["due_in"] = fingerprint_rest[-2], fingerprint_rest[-1]
             if fields["due_in"] is not None:
                 fields["due"] = None
         candidates = [
@@ -372,6 +384,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "holder": {task_id: agent.id for task_id, agent in engine._holder.items()},
             "agent_tasks": {a: sorted(ids) for a, ids in engine._agent_tasks.items()},
             "deferred_until": dict(engine._deferred_until),
+            "prefer_until": dict(engine._prefer_until),
             "wrap_up_until": dict(engine._wrap_up_until),
             "expires_at": dict(engine._expires_at),
             "breached": sorted(engine._breached),
@@ -393,7 +406,11 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
         "tasklist": {
             "now": _num(tasklist._now),
             "next_seq": tasklist._next_seq,
-            "groups": [[g.channel, [list(s) for s in g.skills]] for g in tasklist._group_list],
+            "groups": [
+                [g.channel, [list(s) for s in g.skills]]
+                + ([] if g.agents is None else [list(g.agents)])
+                for g in tasklist._group_list
+            ],
             "order": list(tasklist._tasks),
         },
         "pool": {
@@ -491,6 +508,7 @@ def _fill(data: Mapping[str, Any], engine: Engine) -> None:
     engine._holder = {task_id: pool.get(agent_id) for task_id, agent_id in state["holder"].items()}
     engine._agent_tasks = {a: {i: tasks[i] for i in ids} for a, ids in state["agent_tasks"].items()}
     engine._deferred_until = dict(state["deferred_until"])
+    engine._prefer_until = dict(state.get("prefer_until", {}))
     engine._wrap_up_until = dict(state["wrap_up_until"])
     engine._expires_at = dict(state["expires_at"])
     engine._breached = set(state["breached"])
@@ -587,8 +605,8 @@ def _restore_tasklist(
     calendars: Mapping[str, Any],
 ) -> TaskList:
     tasklist = TaskList(policy)
-    for channel, skills in data["groups"]:
-        tasklist.group_for(channel, dict(skills))
+    for channel, skills, *agents in data["groups"]:
+        tasklist.group_for(channel, dict(skills), tuple(agents[0]) if agents else None)
     index = {record["id"]: record["index"] for record in records if "index" in record}
     for task_id in data["order"]:
         task = tasks[task_id]
@@ -602,7 +620,7 @@ def _restore_tasklist(
                     f"{_bounded(named[0])}, which the engine does not have (expected an engine "
                     "built with the same calendars as the one the snapshot was taken from)"
                 )
-        group = tasklist.group_for(task.channel, task.skills)
+        group = tasklist.group_for(task.channel, task.skills, task.prefer)
         task.group = group
         task.skills = group.requirements
         bucket = group.buckets.get(_bucket_key(slope, clock))

@@ -385,6 +385,10 @@ class AgentPool:
         self._staffed: dict[str, dict[_Profile, _Available]] = {}
         # Groups of the task list's append-only sequence, read by eligible_groups.
         self._sequence: list[RequirementGroup] = []
+        # Groups restricted to named agents (tasks waiting for preferred
+        # agents), by the agent ids they name, in sequence order: they are
+        # eligible per agent, not per skill profile.
+        self._preferring: dict[str, list[RequirementGroup]] = {}
         # Groups asked for in select(): group -> profiles admitted, in creation order.
         self._admitted: dict[RequirementGroup, dict[_Profile, None]] = {}
         self._now = -math.inf
@@ -663,7 +667,11 @@ class AgentPool:
         """:meth:`eligible_groups` for an agent known to be this pool's and the
         task list's own sequence; the list may be the pool's: read, don't change."""
         indexed = agent._indexed
-        if len(indexed) == 1 and len(groups) == len(self._sequence):
+        if (
+            len(indexed) == 1
+            and len(groups) == len(self._sequence)
+            and (not self._preferring or agent.id not in self._preferring)
+        ):
             # One free channel (the usual case): its groups as they are.
             for channel in indexed:
                 return agent.profile.by_channel.get(channel) or []
@@ -677,13 +685,25 @@ class AgentPool:
         if len(groups) != len(self._sequence):
             self._read_sequence(groups)
         by_channel = agent.profile.by_channel
-        if len(channels) == 1:
+        preferring = self._preferring.get(agent.id) if self._preferring else None
+        if len(channels) == 1 and not preferring:
             return by_channel.get(channels[0]) or []
         eligible: list[RequirementGroup] = []
         for channel in channels:
             found = by_channel.get(channel)
             if found:
                 eligible.extend(found)
+        if preferring:
+            # Groups waiting for this agent, where it may take them now; an
+            # empty one costs a test here, so tasks waiting are what counts.
+            skills = agent.skills
+            eligible.extend(
+                group
+                for group in preferring
+                if group.channel in channels
+                and (group.bucket_list or group.clocked_list)
+                and group.admits(skills)
+            )
         return eligible
 
     def _read_sequence(self, groups: Sequence[RequirementGroup]) -> None:
@@ -702,6 +722,10 @@ class AgentPool:
                 )
         for group in groups[seen:]:
             self._sequence.append(group)
+            if group.agents is not None:
+                for agent_id in group.agents:
+                    self._preferring.setdefault(agent_id, []).append(group)
+                continue
             for profile in self._candidates(group):
                 if group.admits(profile.skills):
                     profile.by_channel.setdefault(group.channel, []).append(group)
@@ -733,7 +757,7 @@ class AgentPool:
         self._next_profile += 1
         self._file_profile(profile)
         for group in self._sequence:
-            if group.admits(profile.skills):
+            if group.agents is None and group.admits(profile.skills):
                 profile.by_channel.setdefault(group.channel, []).append(group)
         for group, admitted in self._admitted.items():
             if group.admits(profile.skills):
@@ -857,11 +881,14 @@ class AgentPool:
     # ----------------------------------------------------------- selection
 
     def available_agents(self, group: RequirementGroup) -> Iterator[Agent]:
-        """Agents that could take a task of ``group`` now, longest idle first.
+        """Agents that could take a task of ``group`` now, longest idle first
+        (for a group restricted to named agents: those of them, in its order).
 
         O(p + m log m) for m available agents of p admitted profiles.
         """
         _check_group(group)
+        if group.agents is not None:
+            return iter(self._preferred_available(group))
         by_order = self._by_order
         keys = [key for _, lists in self._sources(group) for key in lists.entries()]
         keys.sort()
@@ -880,11 +907,20 @@ class AgentPool:
         Available: ready, able to take ``group.channel`` now, skills admitted
         by the group. ``strategy`` defaults to :class:`LongestIdle`. The cost
         is the strategy's (see each); a plain callable costs O(m log m) for m
-        available agents. The pool itself is not changed.
+        available agents. For a group restricted to named agents (tasks
+        waiting for preferred agents) the first of them in its order who is
+        available, whatever the strategy, O(k) for k named. The pool itself
+        is not changed.
         """
         if type(group) is not RequirementGroup:
             _check_group(group)
         self._check_now(now)
+        if group.agents is not None:
+            # Tasks waiting for preferred agents: the first of them, in the
+            # task's order, who could take it now (no strategy chooses).
+            for agent in self._preferred_available(group):
+                return agent
+            return None
         if strategy is None:
             strategy = _LONGEST_IDLE
         if _is_selection(strategy):
@@ -904,6 +940,24 @@ class AgentPool:
                 f"(expected one of the {len(candidates)} candidates it was given)"
             )
         return chosen
+
+    def _preferred_available(self, group: RequirementGroup) -> list[Agent]:
+        """Agents a restricted group names who could take its tasks now, in its order.
+
+        O(k) for the k agents it names.
+        """
+        assert group.agents is not None
+        found = []
+        for agent_id in group.agents:
+            agent = self._agents.get(agent_id)
+            if (
+                agent is not None
+                and agent._indexed
+                and self.can_take(agent, group.channel)
+                and group.admits(agent.skills)
+            ):
+                found.append(agent)
+        return found
 
     # ------------------------------------------------------------- helpers
 
@@ -1021,7 +1075,7 @@ class AgentPool:
         for profile in self._profiles.values():
             brute: dict[str, list[RequirementGroup]] = {}
             for group in self._sequence:
-                if group.admits(profile.skills):
+                if group.agents is None and group.admits(profile.skills):
                     brute.setdefault(group.channel, []).append(group)
             assert profile.by_channel == brute
         for group, admitted in self._admitted.items():

@@ -94,7 +94,7 @@ from valueroute.relaxation import (
 from valueroute.scoring import Clock as ScoreClock
 from valueroute.scoring import Policy, Segment, StrictPriority, _as_segment
 from valueroute.scoring import explain as explain_score
-from valueroute.task import RequirementGroup, Task, TaskState
+from valueroute.task import GroupKey, RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
 
 __all__ = [
@@ -478,6 +478,7 @@ _RELAX = 5
 _COOLDOWN_END = 6
 _RULES = 7
 _AGENT_WRAP_UP_END = 8
+_PREFER_END = 10
 
 _ALL_KINDS = frozenset(EventKind)
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
@@ -512,6 +513,10 @@ _N_SLA_BREACHED = _STAT_INDEX["sla_breached"]
 
 Fingerprint: TypeAlias = tuple[Any, ...]
 """What :meth:`Engine.submit` compares on resubmission: the content of a spec but its id."""
+
+
+_PREFERRED_TAG = "preferred"
+"""Marks the fingerprint's last field of a task naming preferred agents."""
 
 
 def _by_seq(task: Task) -> int:
@@ -662,6 +667,9 @@ class Engine:
         # agent id -> the tasks it holds (offered, assigned, wrap-up), by id.
         self._agent_tasks: dict[str, dict[str, Task]] = {}
         self._deferred_until: dict[str, float] = {}
+        # task id -> when its preference for named agents ends (only those
+        # with a preferred_for, while it holds).
+        self._prefer_until: dict[str, float] = {}
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
         self._breached: set[str] = set()
@@ -1053,6 +1061,8 @@ class Engine:
         if kind == _RULES:
             state = self._rule_state.get(key)
             return state is not None and state[1] == at
+        if kind == _PREFER_END:
+            return task.prefer is not None and self._prefer_until.get(key) == at
         raise AssertionError(f"unknown timer kind {kind}")
 
     def _fire(self, at: float, kind: int, key: str, now: float) -> None:
@@ -1082,6 +1092,8 @@ class Engine:
                     state=agent.state.value,
                     reason="offer_timeout",
                 )
+        elif kind == _PREFER_END:
+            self._end_preference(task, now)
         elif kind == _DEFER_END:
             del self._deferred_until[key]
             self._emit(EventKind.task_resumed, task=key, reason="deferral_ended")
@@ -1115,7 +1127,7 @@ class Engine:
         -1 and -2 for the same content (both hash to -2).
         """
         attributes = spec.attributes
-        fingerprint = (
+        fingerprint: Fingerprint = (
             spec.type,
             spec.channel,
             spec.value,
@@ -1131,7 +1143,16 @@ class Engine:
         )
         if spec.calendar is not None or spec.due_in is not None:
             # Only tasks that use them carry the two fields, last.
-            return (*fingerprint, spec.calendar, spec.due_in)
+            fingerprint = (*fingerprint, spec.calendar, spec.due_in)
+        if spec.preferred_agents or spec.related_to is not None:
+            # One tagged field, last, only on tasks that name preferences.
+            preferred = (
+                _PREFERRED_TAG,
+                tuple(spec.preferred_agents),
+                spec.preferred_for,
+                spec.related_to,
+            )
+            fingerprint = (*fingerprint, preferred)
         return fingerprint
 
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
@@ -1182,7 +1203,10 @@ class Engine:
             except ValueRouteError:
                 self._now = before
                 raise
-        key = (spec.channel, tuple(sorted(spec.skills.items())))
+        prefer = self._preference_of(spec)
+        key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
+        if prefer is not None:
+            key = (*key, prefer)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
         group = self._list.known_group(key)
@@ -1195,6 +1219,7 @@ class Engine:
         if calendar is not None or spec.due_in is not None:
             task.calendar = calendar
             task.due = due
+        task.prefer = prefer
         if self._rules is not None:
             try:
                 self._apply_rules(task, now, baseline=None)
@@ -1229,6 +1254,9 @@ class Engine:
         if task.due is not None:
             self._timer(task.due, _SLA, task.id)
             self._warn_before(task)
+        if prefer is not None and spec.preferred_for is not None:
+            self._prefer_until[task.id] = now + spec.preferred_for
+            self._timer(now + spec.preferred_for, _PREFER_END, task.id)
         if self._relaxer and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         try:
@@ -1249,11 +1277,13 @@ class Engine:
         the task in the list only to take it out again."""
         if task.skills is not group.requirements or task.channel != group.channel:
             # Rules or relaxation changed what the task needs.
-            group = self._list.group_for(task.channel, task.skills)
+            group = self._list.group_for(task.channel, task.skills, task.prefer)
             task.skills = group.requirements
         try:
             choose = self._choose
-            if choose is not None:
+            if group.agents is not None:
+                agent = self._pool.select(group, task=task, now=now)
+            elif choose is not None:
                 agent = choose(self._pool, group, task=task, now=now)
             else:
                 agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
@@ -1457,7 +1487,18 @@ class Engine:
         group = task.group
         assert group is not None
         choose = self._choose
-        if choose is not None:
+        if group.agents is not None:
+            # Waiting for preferred agents: the first of them who is free
+            # and not cooling down after refusing it.
+            agent = next(
+                (
+                    a
+                    for a in self._pool.available_agents(group)
+                    if not self._cooling(task.id, a.id, now)
+                ),
+                None,
+            )
+        elif choose is not None:
             agent = choose(self._pool, group, task=task, now=now)
         else:
             agent = self._pool.select(group, task=task, now=now, strategy=self._selection)
@@ -1472,6 +1513,37 @@ class Engine:
             agent = min(others, key=lambda a: (a.idle_since, a.order), default=None)
         if agent is not None:
             self._offer(task, agent, now)
+
+    def _preference_of(self, spec: TaskSpec) -> tuple[str, ...] | None:
+        """The agents a new task waits for, in order: the last agent of the task
+        it is related to first (when that one had an agent), then those named."""
+        named = spec.preferred_agents
+        related = spec.related_to
+        if related is None:
+            return tuple(named) if named else None
+        earlier = self._tasks.get(related) or self._closed.get(related)
+        last = None if earlier is None else earlier.last_agent
+        if last is None:
+            return tuple(named) if named else None
+        return (last, *(agent for agent in named if agent != last))
+
+    def _end_preference(self, task: Task, now: float) -> None:
+        """The preference's time is up: from now on anyone eligible may take the task."""
+        del self._prefer_until[task.id]
+        queued = task.state is TaskState.queued
+        if queued:
+            self._list._take_out(task)
+        agents = task.prefer
+        task.prefer = None
+        if queued:
+            self._file(task, now)
+            self._pending.append((True, task.id))
+        self._emit(
+            EventKind.preference_ended,
+            task=task.id,
+            agents=list(agents or ()),
+            state=task.state.value,
+        )
 
     def _best_for(self, agent: Agent, now: float) -> Task | None:
         return self._best_in(agent, self._pool._eligible(agent, self._list.groups), now)
@@ -1539,6 +1611,7 @@ class Engine:
             self._list._take_out(task)
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.assigned
+        task.last_agent = agent.id
         self._holder[task.id] = agent
         held = self._agent_tasks.get(agent.id)
         if held is None:
@@ -1620,6 +1693,7 @@ class Engine:
     def _accept(self, task: Task, offer: Offer, now: float) -> None:
         del self._offers[task.id]
         task.state = TaskState.assigned
+        task.last_agent = offer.agent.id
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_ACCEPTED] += 1
         muted = self._muted
@@ -1804,6 +1878,8 @@ class Engine:
             self._warned.discard(task_id)
         if self._cooldown:
             self._cooldown.pop(task_id, None)
+        if self._prefer_until:
+            self._prefer_until.pop(task_id, None)
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_STAT_INDEX[_STATE_NAMES[state]]] += 1
         if self._closed_memory:
@@ -1913,6 +1989,9 @@ class Engine:
             self._relaxer.reset(task)
         if channel is not None:
             task.channel = channel
+        # A transfer routes the task anew: a preference for agents ends.
+        task.prefer = None
+        self._prefer_until.pop(task_id, None)
         if not keep_age:
             task.created = now
             task.seq = self._list.next_seq()
@@ -2129,6 +2208,10 @@ class Engine:
         ``age`` and ``time_to_due`` are wall seconds; ``calendar`` names the
         task's calendar (``None``: wall time), and a task with one also shows
         ``working_age`` and ``working_time_to_due`` in its working seconds.
+        ``preferred_agents`` lists the agents the task waits for (``None``:
+        anyone eligible) and ``preferred_until`` when that ends (``None``:
+        not before it is taken); ``last_agent`` the agent it was last
+        assigned to.
         """
         task = self.get(task_id)
         now = max(self._read_clock(), self._now)
@@ -2149,6 +2232,9 @@ class Engine:
             result["list_score"] = _as_segment(self._list.policy.segment(task, now)).at(now)
         holder = self._holder.get(task_id)
         result["agent"] = None if holder is None else holder.id
+        result["preferred_agents"] = None if task.prefer is None else list(task.prefer)
+        result["preferred_until"] = self._prefer_until.get(task_id)
+        result["last_agent"] = task.last_agent
         return result
 
     def statistics(self) -> EngineStatistics:
@@ -2225,6 +2311,9 @@ class Engine:
                 sorted(task.attributes.items()),
                 task.version,
                 repr(task.ramp),
+                task.prefer,
+                task.last_agent,
+                self._prefer_until.get(task.id),
                 self._calendar_name_of(task),
                 None if holder is None else holder.id,
                 None if offer is None else (offer.time, offer.expires),

@@ -42,6 +42,8 @@ class EventKind(StrEnum):
     task_deferred = "task_deferred"
     task_transferred = "task_transferred"
     task_relaxed = "task_relaxed"
+    preference_ended = "preference_ended"
+    """A task's time to wait for its preferred agents is up: anyone eligible may take it."""
     task_wrap_up = "task_wrap_up"
     task_completed = "task_completed"
     task_canceled = "task_canceled"

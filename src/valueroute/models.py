@@ -98,6 +98,8 @@ __all__ = [
 ]
 
 MAX_ID_LENGTH = 128
+MAX_PREFERRED_AGENTS = 16
+"""The most agents a task may name as preferred."""
 MAX_ATTRIBUTES = 64
 MAX_ATTRIBUTE_NAME = 64
 MAX_ATTRIBUTE_TEXT = 4096
@@ -481,18 +483,58 @@ class TaskSpec(BoundaryModel):
     """Due this many seconds after submission, counted in the task's calendar's
     working time when it has one (else wall time); the engine sets ``due`` from
     it. Not together with ``due``."""
+    preferred_agents: list[str] = Field(default_factory=list, max_length=MAX_PREFERRED_AGENTS)
+    """Agent ids, in order of preference: the task is offered only to them
+    (waiting while they are busy) until ``preferred_for`` has passed, then to
+    anyone eligible. Their skills must still meet the task's."""
+    preferred_for: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    """Seconds the preference holds after submission; ``None``: until the task
+    is taken (only the preferred agents ever get it)."""
+    related_to: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    """The id of an earlier task (a follow-up, a callback): the agent it was
+    last assigned to is preferred first ("last agent" routing)."""
 
-    @field_validator("priority", "value", "due_in", mode="before")
+    @field_validator("priority", "value", "due_in", "preferred_for", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
         if isinstance(number, bool):
             raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
         return number
 
-    @field_validator("department", "process", "calendar")
+    @field_validator("department", "process", "calendar", "related_to")
     @classmethod
     def _labels(cls, text: str | None) -> str | None:
         return _check_text(text)
+
+    @field_validator("preferred_agents")
+    @classmethod
+    def _preferred(cls, agents: list[str]) -> list[str]:
+        for agent in agents:
+            if not 1 <= len(agent) <= MAX_ID_LENGTH:
+                raise PydanticCustomError(
+                    "agent_id",
+                    "agent id {agent} of {length} characters (expected 1 to {bound})",
+                    {"agent": bounded_repr(agent), "length": len(agent), "bound": MAX_ID_LENGTH},
+                )
+            _check_text(agent)
+        if len(set(agents)) != len(agents):
+            raise PydanticCustomError(
+                "duplicate_agent",
+                "agents {agents} named twice (expected distinct agent ids)",
+                {"agents": bounded_repr(agents)},
+            )
+        return agents
+
+    @model_validator(mode="after")
+    def _preference_needs_agents(self) -> Self:
+        if self.preferred_for is not None and not self.preferred_agents and not self.related_to:
+            raise PydanticCustomError(
+                "preferred_for_alone",
+                "preferred_for {seconds} without preferred_agents or related_to "
+                "(expected the agents the preference is for)",
+                {"seconds": bounded_repr(self.preferred_for)},
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_due(self) -> Self:

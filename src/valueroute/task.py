@@ -65,6 +65,13 @@ def intern_text(text: str | None) -> str | None:
     return None if text is None else sys.intern(text)
 
 
+GroupKey = (
+    tuple[str, tuple[tuple[str, float], ...]]
+    | tuple[str, tuple[tuple[str, float], ...], tuple[str, ...]]
+)
+"""A requirement group's key: (channel, sorted requirements[, preferred agents])."""
+
+
 class RequirementGroup:
     """A channel plus a set of required skills with minimum levels.
 
@@ -72,9 +79,15 @@ class RequirementGroup:
     whole groups, which is what lets the task list answer "best task for this
     agent" without scanning tasks. Groups are interned by the task list: two
     groups with the same key are the same object.
+
+    A group may also be *restricted* to named agents (``agents``, in order of
+    preference): the group of tasks that wait for their preferred agents.
+    Only those agents are eligible for it, and only when their skills meet
+    its requirements too.
     """
 
     __slots__ = (
+        "agents",
         "bucket_list",
         "buckets",
         "channel",
@@ -85,10 +98,17 @@ class RequirementGroup:
         "skills",
     )
 
-    def __init__(self, channel: str, skills: tuple[tuple[str, float], ...], index: int) -> None:
+    def __init__(
+        self,
+        channel: str,
+        skills: tuple[tuple[str, float], ...],
+        index: int,
+        agents: tuple[str, ...] | None = None,
+    ) -> None:
         self.channel = sys.intern(channel)
         self.skills = skills
-        self.key = (channel, skills)
+        self.agents = agents
+        self.key: GroupKey = (channel, skills) if agents is None else (channel, skills, agents)
         self.index = index
         # One read-only mapping shared by every task of the group: a dict per
         # task would cost about 200 bytes each.
@@ -104,10 +124,12 @@ class RequirementGroup:
 
     @staticmethod
     def make_key(
-        channel: str, skills: Mapping[str, float]
-    ) -> tuple[str, tuple[tuple[str, float], ...]]:
-        """The key a group is interned under: the channel and the sorted requirements."""
-        return channel, tuple(sorted(skills.items()))
+        channel: str, skills: Mapping[str, float], agents: tuple[str, ...] | None = None
+    ) -> GroupKey:
+        """The key a group is interned under: the channel and the sorted requirements,
+        and the preferred agents of a restricted group."""
+        requirements = tuple(sorted(skills.items()))
+        return (channel, requirements) if agents is None else (channel, requirements, agents)
 
     def admits(self, skills: Mapping[str, float]) -> bool:
         """Whether an agent with these proficiency levels meets every requirement."""
@@ -115,7 +137,8 @@ class RequirementGroup:
 
     def __repr__(self) -> str:
         needs = ", ".join(f"{name}>={level:g}" for name, level in self.skills) or "any"
-        return f"RequirementGroup({self.channel}: {needs})"
+        only = "" if self.agents is None else f"; only {', '.join(self.agents)}"
+        return f"RequirementGroup({self.channel}: {needs}{only})"
 
 
 class Task:
@@ -126,9 +149,11 @@ class Task:
     ``created`` (seconds), ``skills``, ``department``, ``process``,
     ``attributes``, ``ramp`` (parameters of a priority ramp a rule started, or
     ``None``), ``calendar`` (the :class:`~valueroute.calendar.BusinessCalendar`
-    its working time is counted in, or ``None`` for wall time). ``fingerprint``
-    belongs to the engine (the submitted content, for idempotent
-    resubmission); the remaining fields to the task list's index.
+    its working time is counted in, or ``None`` for wall time), ``prefer``
+    (the agents it waits for, in order, while its preference holds; ``None``:
+    anyone eligible), ``last_agent`` (the id of the agent it was last assigned
+    to). ``fingerprint`` belongs to the engine (the submitted content, for
+    idempotent resubmission); the remaining fields to the task list's index.
     """
 
     __slots__ = (
@@ -143,6 +168,8 @@ class Task:
         "fingerprint",
         "group",
         "id",
+        "last_agent",
+        "prefer",
         "priority",
         "process",
         "ramp",
@@ -192,6 +219,10 @@ class Task:
         self.ramp: object | None = None
         # The business calendar of the task's working time (None: wall time).
         self.calendar = calendar
+        # The agents it waits for, in order, while its preference holds (None:
+        # anyone eligible), and the agent it was last assigned to.
+        self.prefer: tuple[str, ...] | None = None
+        self.last_agent: str | None = None
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
@@ -237,6 +268,8 @@ class Task:
         task.fingerprint = None
         task.ramp = None
         task.calendar = None
+        task.prefer = None
+        task.last_agent = None
         task.group = None
         task.bucket = None
         task.entry = None

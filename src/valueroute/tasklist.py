@@ -60,7 +60,7 @@ from valueroute.models import (
     _check_skills,
 )
 from valueroute.scoring import Policy, StrictPriority, WorkingClock
-from valueroute.task import RequirementGroup, Task
+from valueroute.task import GroupKey, RequirementGroup, Task
 
 __all__ = ["TaskList"]
 
@@ -173,7 +173,7 @@ class TaskList:
             _check_policy(policy)
         self._policy: Policy = StrictPriority() if policy is None else policy
         self._tasks: dict[str, Task] = {}
-        self._groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
+        self._groups: dict[GroupKey, RequirementGroup] = {}
         self._group_list: list[RequirementGroup] = []
         # id(group.requirements) -> group: tasks carry their group's mapping.
         self._by_requirements: dict[int, RequirementGroup] = {}
@@ -242,18 +242,29 @@ class TaskList:
         """
         return self._group_list
 
-    def group_for(self, channel: str, skills: Mapping[str, float]) -> RequirementGroup:
+    def group_for(
+        self,
+        channel: str,
+        skills: Mapping[str, float],
+        agents: tuple[str, ...] | None = None,
+    ) -> RequirementGroup:
         """The interned group for this channel and requirement set.
 
         ``channel`` is a channel name, ``skills`` a mapping of skill names to
-        minimum levels (finite numbers); anything else raises
-        :class:`~valueroute.errors.InvalidInputError`. O(1) when ``skills``
-        is a group's own ``requirements`` mapping (every filed task carries
-        one), O(k log k) in skills otherwise.
+        minimum levels (finite numbers), ``agents`` ``None`` or a tuple of
+        agent ids a restricted group is for (in order of preference);
+        anything else raises :class:`~valueroute.errors.InvalidInputError`.
+        O(1) when ``skills`` is a group's own ``requirements`` mapping (every
+        filed task carries one), O(k log k) in skills otherwise.
         """
         # Groups live as long as the list, so the id of their mapping is theirs.
         group = self._by_requirements.get(id(skills))
-        if group is not None and group.requirements is skills and group.channel == channel:
+        if (
+            group is not None
+            and group.requirements is skills
+            and group.channel == channel
+            and group.agents == agents
+        ):
             return group
         if type(skills) is not dict and not isinstance(skills, Mapping):
             raise InvalidInputError(
@@ -266,19 +277,20 @@ class TaskList:
             # Names that do not compare (not all strings): say which.
             _check_key((channel, tuple(skills.items())))
             raise
-        return self.group_of_key((channel, requirements))
+        return self.group_of_key(
+            (channel, requirements) if agents is None else (channel, requirements, agents)
+        )
 
-    def known_group(
-        self, key: tuple[str, tuple[tuple[str, float], ...]]
-    ) -> RequirementGroup | None:
+    def known_group(self, key: GroupKey) -> RequirementGroup | None:
         """The group for a :meth:`RequirementGroup.make_key` key if it exists. O(1)."""
         return self._groups.get(key)
 
-    def group_of_key(self, key: tuple[str, tuple[tuple[str, float], ...]]) -> RequirementGroup:
+    def group_of_key(self, key: GroupKey) -> RequirementGroup:
         """The interned group for a :meth:`RequirementGroup.make_key` key. O(1).
 
         A key of a new group is checked first (a channel name and
-        ``(skill name, level)`` pairs sorted by name, levels finite numbers):
+        ``(skill name, level)`` pairs sorted by name, levels finite numbers,
+        and for a restricted group a non-empty tuple of distinct agent ids):
         anything else raises :class:`~valueroute.errors.InvalidInputError`.
         """
         try:
@@ -288,7 +300,9 @@ class TaskList:
             group = None
         if group is None:
             _check_key(key)
-            group = RequirementGroup(key[0], key[1], len(self._groups))
+            group = RequirementGroup(
+                key[0], key[1], len(self._groups), key[2] if len(key) == 3 else None
+            )
             self._groups[key] = group
             self._group_list.append(group)
             self._by_requirements[id(group.requirements)] = group
@@ -606,7 +620,7 @@ class TaskList:
     def _add_record(self, task: Task, now: float) -> Task:
         """:meth:`add` of a record for a caller that knows its id is not in the list."""
         self._tick(now)
-        group = self.group_for(task.channel, task.skills)
+        group = self.group_for(task.channel, task.skills, task.prefer)
         task.skills = group.requirements
         return self._add_new(task, group, now)
 
@@ -733,7 +747,7 @@ class TaskList:
         elif clear_due:
             task.due = None
         if new_skills is not None:
-            task.group = self.group_for(task.channel, new_skills)
+            task.group = self.group_for(task.channel, new_skills, task.prefer)
             task.skills = task.group.requirements
         try:
             self._file(task, now)
@@ -1058,7 +1072,10 @@ class TaskList:
             assert bucket is not None
             assert bucket.slope == task.slope
             assert task.group is bucket.group
-            assert task.group is self._groups[RequirementGroup.make_key(task.channel, task.skills)]
+            assert (
+                task.group
+                is self._groups[RequirementGroup.make_key(task.channel, task.skills, task.prefer)]
+            )
             assert entry[1] == task.created
             assert entry[2] == task.seq
             assert task.until > self._now or task.until == _INF or self._now == -_INF
@@ -1180,9 +1197,21 @@ def _check_key(key: object) -> None:
         "(expected (channel, ((skill name, level), ...)): a channel name, "
         "skill names in increasing order, finite number levels)"
     )
-    if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], tuple)):
+    if not (isinstance(key, tuple) and len(key) in (2, 3) and isinstance(key[1], tuple)):
         raise InvalidInputError(f"key: got {bounded_repr(key)} {expected}")
-    channel, skills = key
+    channel, skills = key[0], key[1]
+    if len(key) == 3:
+        agents = key[2]
+        if not (
+            isinstance(agents, tuple)
+            and agents
+            and all(isinstance(agent, str) and agent for agent in agents)
+            and len(set(agents)) == len(agents)
+        ):
+            raise InvalidInputError(
+                f"agents: got {bounded_repr(agents)} (expected a non-empty tuple of distinct "
+                "agent ids, or no agents for an unrestricted group)"
+            )
     if not isinstance(channel, str) or not channel:
         raise InvalidInputError(f"channel: got {bounded_repr(channel)} (expected a channel name)")
     previous: str | None = None
