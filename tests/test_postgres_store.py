@@ -112,6 +112,10 @@ def test_urls_are_recognised_and_bad_options_are_named(database: str) -> None:
     assert not is_postgres_url("routing.journal")
     with pytest.raises(InvalidInputError, match="lease_seconds: got 0"):
         PostgresStore(database, lease_seconds=0)
+    with pytest.raises(InvalidInputError, match="connect_timeout: got 0"):
+        PostgresStore(database, connect_timeout=0)
+    with pytest.raises(InvalidInputError, match="name: got 3"):
+        PostgresStore(database, name=3)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="url: got 5"):
         PostgresStore(5)  # type: ignore[arg-type]
     with pytest.raises(JournalStateError, match="cannot connect to PostgreSQL"):

@@ -182,6 +182,15 @@ class PostgresStore:
                 f"lease_seconds: got {bounded_repr(lease_seconds)} (expected seconds from "
                 "0.05 to 3600)"
             )
+        if (
+            isinstance(connect_timeout, bool)
+            or not isinstance(connect_timeout, int | float)
+            or not 1 <= connect_timeout <= 3600
+        ):
+            raise InvalidInputError(
+                f"connect_timeout: got {bounded_repr(connect_timeout)} (expected seconds from "
+                "1 to 3600)"
+            )
         if name is not None and not isinstance(name, str):
             raise InvalidInputError(
                 f"name: got {bounded_repr(name)} (expected a string naming this process)"
