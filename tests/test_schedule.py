@@ -334,10 +334,13 @@ def small_problems(draw: st.DrawFn) -> tuple[ScheduleSpec, list[int]]:
                 length_minutes=60 * length,
                 breaks=breaks,
                 cost_per_hour=draw(st.sampled_from([1.0, 1.25, 2.0])),
+                min_count=draw(st.sampled_from([0, 0, 1])),
                 max_count=draw(st.none() | st.integers(1, 3)),
             )
         )
     spec_data: dict[str, Any] = {"interval_minutes": 60, "templates": templates}
+    if draw(st.booleans()):
+        spec_data["min_headcount"] = draw(st.integers(0, 1))
     if draw(st.booleans()):
         spec_data["max_headcount"] = draw(st.integers(1, 3))
     if draw(st.booleans()):
