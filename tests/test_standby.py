@@ -199,3 +199,26 @@ def test_a_follower_emits_the_leaders_events_with_the_same_sequence_numbers(
     assert len(at_follower) == seen
     leader.close()
     follower.close()
+
+
+def test_an_offer_that_expired_in_the_gap_times_out_at_takeover(database: str) -> None:
+    now = [1000.0]
+    leader = node(database, "one", clock=lambda: now[0])
+    standby = node(database, "two", clock=lambda: now[0])
+    leader.poll()
+    leader.durable.add_agent(AgentSpec(id="a0", capacity={"voice": 1}), ready=True)
+    offered = leader.durable.submit(TaskSpec(id="call"))
+    assert offered.state is TaskState.offered
+    standby.poll(timeout=1.0)
+    timed_out: list[Event] = []
+    standby.subscribe(timed_out.append, kinds=["offer_timed_out"])
+    assert leader.store._conn is not None
+    leader.store._conn.close()  # the leader dies with the offer open
+    now[0] += 45.0  # past the 20 s offer timeout
+    deadline = time.monotonic() + 5.0
+    while not standby.poll(timeout=0.1):
+        assert time.monotonic() < deadline
+    assert [(e.kind.value, e.task) for e in timed_out] == [("offer_timed_out", "call")]
+    assert standby.engine.digest() == fresh_replay(database)
+    standby.close()
+    leader.close()
