@@ -6,15 +6,26 @@ import asyncio
 import contextlib
 import math
 import time
+from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from valueroute.commands import COMMANDS, Command, NoArguments
 from valueroute.engine import Engine
 from valueroute.errors import ValueRouteError
 from valueroute.events import Event
-from valueroute.journal import DurableEngine, JournalStateError, Record, replay
+from valueroute.journal import (
+    DurableEngine,
+    JournalStateError,
+    Record,
+    RecoveryReport,
+    SQLiteStore,
+    Store,
+    replay,
+)
 from valueroute.models import BoundaryModel
+from valueroute.serve._pipeline import PipelinedStore
 from valueroute.serve._settings import ServeSettings
 from valueroute.serve._webhooks import deliver
 
@@ -83,6 +94,13 @@ class EngineService:
         self.webhook_delivered: int | None = None
         self.webhook_failures = 0
         self._webhook_task: asyncio.Task[None] | None = None
+        # The pipelined path (SQLite journals): the writer thread's store, the
+        # last position it made durable, and the requests waiting for theirs.
+        self._pipeline: PipelinedStore | None = None
+        self._committed_position = 0
+        self._waiters: deque[tuple[int, asyncio.Future[int], list[Event]]] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.report: RecoveryReport | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -116,26 +134,91 @@ class EngineService:
     async def start(self) -> None:
         """Open the journal (recovering the engine), then start the committer and timer tasks."""
         settings = self.settings
-        durable = await asyncio.to_thread(
-            DurableEngine.open,
-            settings.journal,
-            settings.build_engine,
-            sync="group",
-            group_size=_NEVER_BY_COUNT,
-            group_seconds=_NEVER_BY_AGE,
-        )
+        self._loop = asyncio.get_running_loop()
+        if isinstance(settings.journal, Path):
+            durable = await asyncio.to_thread(self._open_pipelined, settings.journal)
+        else:
+            durable = await asyncio.to_thread(self._open, settings.journal)
         self._durable = durable
         self._events_base = durable.engine.event_count + 1
         durable.subscribe(self._unpublished.append)
         durable.watch_wakeup(lambda _at: self._wake.set())
-        self._tasks = [
-            asyncio.create_task(self._committer(), name="valueroute-committer"),
-            asyncio.create_task(self._timers(), name="valueroute-timers"),
-        ]
+        self._tasks = [asyncio.create_task(self._timers(), name="valueroute-timers")]
+        if self._pipeline is None:
+            self._tasks.append(asyncio.create_task(self._committer(), name="valueroute-committer"))
         if settings.webhook is not None:
             self._webhook_task = asyncio.create_task(
                 deliver(self, settings.webhook), name="valueroute-webhook"
             )
+
+    def _open(self, target: Path | str | Store) -> DurableEngine:
+        return DurableEngine.open(
+            target,
+            self.settings.build_engine,
+            sync="group",
+            group_size=_NEVER_BY_COUNT,
+            group_seconds=_NEVER_BY_AGE,
+        )
+
+    def _open_pipelined(self, path: Path) -> DurableEngine:
+        """Recover the file as the journal does (repairing it if need be) and snapshot it,
+        then reopen it through a :class:`PipelinedStore` (nothing left to replay)."""
+        with self._open(path) as recovered:
+            self.report = recovered.report
+            recovered.snapshot()
+        loop = self._loop
+        assert loop is not None
+        store = PipelinedStore(
+            SQLiteStore(path),
+            lambda position, count: loop.call_soon_threadsafe(self._committed, position, count),
+            lambda exc: loop.call_soon_threadsafe(self._commit_failed, exc),
+        )
+        try:
+            durable = self._open(store)
+        except BaseException:
+            store.close()
+            raise
+        self._pipeline = store
+        self._committed_position = durable.position
+        return durable
+
+    def _committed(self, position: int, count: int) -> None:
+        """The writer made everything up to ``position`` durable (on the loop)."""
+        self._committed_position = position
+        self.commits += 1
+        self.committed_commands += count
+        waiters = self._waiters
+        published: list[Event] = []
+        while waiters and waiters[0][0] <= position:
+            _, future, events = waiters.popleft()
+            published += events
+            if not future.done():
+                future.set_result(position)
+        self._publish(published)
+
+    def _commit_failed(self, exc: BaseException) -> None:
+        self._failed = f"{type(exc).__name__}: {exc}"
+        error = ServiceUnavailableError(
+            f"the journal failed ({self._failed}); the command may not be durable: "
+            "restart the service and read the state back",
+            retry_after=None,
+        )
+        while self._waiters:
+            _, future, _ = self._waiters.popleft()
+            if not future.done():
+                future.set_exception(error)
+                future.exception()
+        self._announce()
+
+    def _await_position(self, position: int, events: list[Event]) -> asyncio.Future[int]:
+        """A future set once ``position`` is durable; ``events`` are published then."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        if position <= self._committed_position and not self._waiters:
+            self._publish(events)
+            future.set_result(position)
+        else:
+            self._waiters.append((position, future, events))
+        return future
 
     def begin_shutdown(self) -> None:
         """Stop taking commands and end event streams; what is in flight still commits."""
@@ -164,7 +247,11 @@ class EngineService:
                 await asyncio.to_thread(durable.flush)
                 if self.settings.snapshot_on_stop:
                     await asyncio.to_thread(durable.snapshot)
-            await asyncio.to_thread(durable.close)
+                await asyncio.to_thread(durable.close)
+            else:
+                # Nothing more can be committed; the next start recovers what was.
+                with contextlib.suppress(JournalStateError):
+                    await asyncio.to_thread(durable.close)
 
     # ------------------------------------------------------------ commands
 
@@ -207,7 +294,13 @@ class EngineService:
                 self._refused(command, exc, told)
                 raise
             view = render(engine, result)
-            waiting = self._commit_future()
+            if self._pipeline is not None:
+                durable.flush()  # hands the record to the writer thread
+                events = self._unpublished[:]
+                self._unpublished.clear()
+                waiting = self._await_position(durable.position, events)
+            else:
+                waiting = self._commit_future()
         await asyncio.shield(waiting)
         return view, seen
 
@@ -229,6 +322,10 @@ class EngineService:
             self._check_running()
         durable = self.durable
         view = render(durable.engine)
+        if self._pipeline is not None:
+            if durable.position > self._committed_position:
+                await asyncio.shield(self._await_position(durable.position, []))
+            return view
         if durable.position > durable.durable_position:
             pending = self._commit or self._flushing
             if pending is not None:
@@ -351,8 +448,13 @@ class EngineService:
         resuming from as far back finds them there.
         """
         durable = self.durable
-        async with self._lock:
-            records: list[Record] = list(durable.store.read(after=0))
+        records: list[Record]
+        if self._pipeline is not None:
+            # The store waits for its writer and reads under its own lock.
+            records = await asyncio.to_thread(lambda: list(durable.store.read(after=0)))
+        else:
+            async with self._lock:
+                records = list(durable.store.read(after=0))
         if not records or records[0].position != 1:
             return [] if not records and before <= 1 else None
 
