@@ -58,14 +58,18 @@ class EngineService:
     """A :class:`~valueroute.journal.DurableEngine` driven from one asyncio event loop.
 
     Commands run one at a time on the loop, each to completion without
-    awaiting (the engine is a single-writer state machine); their records wait
-    in the durable engine's buffer. A committer task commits everything
-    waiting in one transaction (one fsync), then releases every request whose
-    command it committed and publishes their events. While a commit is
-    running, new commands wait for it (the journal is written from one place
-    at a time), and the requests arriving meanwhile form the next group. A
-    request is answered only after its command's commit: acknowledged means
-    durable.
+    awaiting (the engine is a single-writer state machine). A request is
+    answered only after its command's record is committed: acknowledged
+    means durable. Commands arriving together share one commit:
+
+    - SQLite journal: each command hands its record to a
+      :class:`~valueroute.serve._pipeline.PipelinedStore`, whose writer
+      thread commits everything queued in one transaction while the engine
+      runs the next commands; each report of a durable position releases the
+      requests up to it and publishes their events.
+    - Any other store (PostgreSQL): records wait in the durable engine's
+      buffer; a committer task flushes them in one transaction while new
+      commands wait, and the requests arriving meanwhile form the next group.
     """
 
     def __init__(self, settings: ServeSettings) -> None:
@@ -132,7 +136,8 @@ class EngineService:
         return self._failed
 
     async def start(self) -> None:
-        """Open the journal (recovering the engine), then start the committer and timer tasks."""
+        """Open the journal (recovering the engine), then start the timer task (and the
+        committer, for a journal that is not a SQLite file)."""
         settings = self.settings
         self._loop = asyncio.get_running_loop()
         if isinstance(settings.journal, Path):
@@ -161,11 +166,14 @@ class EngineService:
         )
 
     def _open_pipelined(self, path: Path) -> DurableEngine:
-        """Recover the file as the journal does (repairing it if need be) and snapshot it,
-        then reopen it through a :class:`PipelinedStore` (nothing left to replay)."""
+        """Recover the file as the journal does (repairing it if need be), snapshot it if
+        anything was replayed, then reopen it through a :class:`PipelinedStore`."""
         with self._open(path) as recovered:
             self.report = recovered.report
-            recovered.snapshot()
+            if recovered.report.replayed or not recovered.report.clean:
+                # So the second open replays nothing (after a clean stop's
+                # snapshot there is nothing to replay already).
+                recovered.snapshot()
         loop = self._loop
         assert loop is not None
         store = PipelinedStore(
