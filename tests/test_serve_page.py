@@ -155,6 +155,15 @@ def test_the_page_shows_the_list_in_score_order_live_and_drops_assigned_tasks(
     queue = "document.querySelector('#queues tr[data-id=task]').children[1].textContent"
     browser.wait_for(queue, "2")
 
+    with server.client("host") as host:
+        assert host.post("/v1/tasks", json={"id": "c-1", "type": "chat-work"}).is_success
+    browser.wait_for(TASK_ROWS, ["t-mid", "t-low", "c-1"])
+    browser.evaluate(
+        "(() => { const box = document.getElementById('f-type'); box.value = 'chat-work';"
+        " box.dispatchEvent(new Event('input')); })()"
+    )
+    browser.wait_for(TASK_ROWS, ["c-1"])
+
 
 def test_the_page_asks_for_a_token_when_it_has_none(browser: DevTools, server: Server) -> None:
     browser.navigate(f"{server.url}/")
