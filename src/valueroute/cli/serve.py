@@ -61,8 +61,8 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         default=None,
-        help="TOML configuration: [engine] options, [policy] name and params, [limits] "
-        "(default: the engine's defaults)",
+        help="TOML configuration: [engine] options, [policy] name and params, [limits], "
+        "[webhooks] (default: the engine's defaults, no webhook)",
     )
     parser.add_argument(
         "--log-level",
