@@ -38,6 +38,29 @@ RUNS = {
     "bench_erlang": ["--repeats", "1"],
     "bench_import": ["--repeats", "1"],
     "bench_sim_inputs": ["--repeats", "1"],
+    "bench_auto_accept": [
+        "--agents",
+        "200",
+        "--waiting",
+        "1000",
+        "--cycles",
+        "1000",
+        "--repeats",
+        "1",
+    ],
+    "bench_expressions": ["--agents", "300", "--repeats", "1"],
+    "bench_kpi": ["--tasks", "3000", "--repeats", "1"],
+    "bench_schedule": [
+        "--peaks",
+        "20",
+        "--repair-peak",
+        "20",
+        "--replications",
+        "2",
+        "--max-rounds",
+        "1",
+    ],
+    "bench_forecast": ["--months", "10", "--models", "profile", "--draws", "200", "--no-holdout"],
 }
 
 

@@ -27,6 +27,10 @@ PAGES = [
     "docs/benchmarking.md",
     "docs/reference/schemas.md",
     "docs/calendars.md",
+    "docs/expressions.md",
+    "docs/kpis.md",
+    "docs/forecasting.md",
+    "docs/scheduling.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
@@ -41,4 +45,7 @@ def test_python_blocks_run(
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__docs__"}
     for number, code in enumerate(BLOCK.findall((ROOT / page).read_text()), start=1):
-        exec(compile(code, f"{page}#block{number}", "exec"), namespace)
+        # dont_inherit: a guide's blocks run without this file's
+        # ``from __future__ import annotations`` (pydantic models in a guide
+        # must be complete as a reader's would be).
+        exec(compile(code, f"{page}#block{number}", "exec", dont_inherit=True), namespace)

@@ -2141,6 +2141,44 @@ CLI_CASES: dict[str, list[str]] = {
     "demo-seconds-per-point-inf": ["demo", "--seconds-per-point", "inf"],
     "demo-at-nan": ["demo", "--at", "nan"],
     "demo-at-inf": ["demo", "--at", "inf"],
+    # forecast
+    "forecast-missing": ["forecast", "{tmp}/missing.csv", "--start", "1999-05-11"],
+    "forecast-directory": ["forecast", "{tmp}", "--start", "1999-05-11"],
+    "forecast-start-not-a-day": ["forecast", "excerpt", "--start", "tomorrow"],
+    "forecast-days-zero": ["forecast", "excerpt", "--start", "1999-05-11", "--days", "0"],
+    "forecast-days-huge": [
+        "forecast",
+        "excerpt",
+        "--start",
+        "1999-05-11",
+        "--days",
+        "1" + "0" * 400,
+    ],
+    "forecast-level-nan": ["forecast", "excerpt", "--start", "1999-05-11", "--level", "nan"],
+    "forecast-holidays-bogus": ["forecast", "excerpt", "--start", "1999-05-11", "--holidays", "XX"],
+    "forecast-garbage-log": ["forecast", "{tmp}/garbage.csv", "--start", "1999-05-11"],
+    "forecast-not-utf8-log": ["forecast", "{tmp}/not-utf8.csv", "--start", "1999-05-11"],
+    # schedule
+    "schedule-missing": ["schedule", "{tmp}/missing.toml"],
+    "schedule-directory": ["schedule", "{tmp}"],
+    "schedule-garbage": ["schedule", "{tmp}/garbage.toml"],
+    "schedule-not-utf8": ["schedule", "{tmp}/not-utf8.toml"],
+    "schedule-deep-json": ["schedule", "{tmp}/deep.json"],
+    "schedule-empty": ["schedule", "{tmp}/empty.toml"],
+    "schedule-budget-nan": ["schedule", "{root}/examples/schedule_day.toml", "--budget", "nan"],
+    "schedule-budget-negative": ["schedule", "{root}/examples/schedule_day.toml", "--budget", "-1"],
+    "schedule-requirements-missing": [
+        "schedule",
+        "{root}/examples/schedule_day.toml",
+        "--requirements",
+        "{tmp}/missing.csv",
+    ],
+    "schedule-time-limit-nan": [
+        "schedule",
+        "{root}/examples/schedule_day.toml",
+        "--time-limit",
+        "nan",
+    ],
 }
 
 

@@ -12,7 +12,10 @@ lives in its subpackage, each with its own ``__all__``:
 (threads and asyncio), :mod:`valueroute.sim` (simulation),
 :mod:`valueroute.erlang` (queueing formulas and staffing),
 :mod:`valueroute.bench` (the policy benchmark), :mod:`valueroute.replay`
-and :mod:`valueroute.datasets` (real call-centre days).
+and :mod:`valueroute.datasets` (real call-centre days),
+:mod:`valueroute.forecast` (forecasts, handle times and patience from
+history), :mod:`valueroute.kpi` (KPIs from the event stream) and
+:mod:`valueroute.expressions` (requirement expressions over agent attributes).
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute.cli.erlang",
     "valueroute.cli.sim",
     "valueroute.cli.bench",
+    "valueroute.cli.forecast",
+    "valueroute.cli.schedule",
 )
 
 _SHOWN_CHARACTERS = 160
