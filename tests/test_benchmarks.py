@@ -50,6 +50,7 @@ RUNS = {
     ],
     "bench_expressions": ["--agents", "300", "--repeats", "1"],
     "bench_kpi": ["--tasks", "3000", "--repeats", "1"],
+    "bench_serve": ["--seconds", "0.5", "--clients", "4", "--rounds", "1"],
     "bench_schedule": [
         "--peaks",
         "20",

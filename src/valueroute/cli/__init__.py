@@ -36,6 +36,7 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute.cli.bench",
     "valueroute.cli.forecast",
     "valueroute.cli.schedule",
+    "valueroute.cli.serve",
 )
 
 _SHOWN_CHARACTERS = 160

@@ -91,6 +91,16 @@ def _settings(args: argparse.Namespace) -> Any:
         raise InvalidInputError(
             f'serve: the serve extra is not installed (pip install "valueroute[serve]"): {exc}'
         ) from None
+    journal = args.journal
+    if isinstance(journal, Path) and (
+        (journal.exists() and not journal.is_file()) or not journal.parent.is_dir()
+    ):
+        # Found before binding: the journal is opened only once the server starts.
+        raise InvalidInputError(
+            f"--journal: got {str(journal)!r} (expected a journal file, or a new file's "
+            "name in an existing folder, or a postgresql:// URL)",
+            [("--journal", str(journal), "a journal file path or a postgresql:// URL")],
+        )
     options: dict[str, Any] = {}
     if args.config is not None:
         options.update(load_config(args.config, journal=args.journal))
