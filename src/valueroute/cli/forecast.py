@@ -48,7 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("log", help="'excerpt', or the path of the log (CSV, plain or gzip)")
-    parser.add_argument("--start", type=_day, required=True, help="first day to forecast")
+    parser.add_argument(
+        "--start",
+        type=_day,
+        required=True,
+        help="first day to forecast, YYYY-MM-DD (required, no default)",
+    )
     parser.add_argument(
         "--days", type=integer(low=1, high=3660), default=7, help="days to forecast (default: 7)"
     )
@@ -96,7 +101,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--timestamps", action="store_true", help="read LOG as one arrival per row"
     )
     timestamps.add_argument(
-        "--time-column", default="timestamp", help="column of local ISO date-times"
+        "--time-column",
+        default="timestamp",
+        help="column of local ISO date-times (default: timestamp)",
     )
     timestamps.add_argument(
         "--type-column", help="column of task types (default: none, every arrival 'all')"

@@ -94,9 +94,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=number(low=0.0),
         help="seconds of the service-level target (default: each task type's sla_seconds)",
     )
-    sim.add_argument("--asa", type=number(low=0.0), help="target most mean wait, in seconds")
     sim.add_argument(
-        "--abandon", type=number(low=0.0, high=1.0), help="target most abandonment share, 0 to 1"
+        "--asa",
+        type=number(low=0.0),
+        help="target most mean wait, in seconds (default: no mean-wait target)",
+    )
+    sim.add_argument(
+        "--abandon",
+        type=number(low=0.0, high=1.0),
+        help="target most abandonment share, 0 to 1 (default: no abandonment target)",
     )
     sim.add_argument(
         "--type",
