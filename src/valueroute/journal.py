@@ -961,6 +961,8 @@ class DurableEngine:
     ) -> None:
         self.sync = _check_options(sync, group_size, group_seconds, engine_factory)
         self._store = store
+        # Stores that take part in leadership say whether they lead; others always write.
+        self._fenced_store = hasattr(store, "is_leader")
         self._factory = engine_factory
         self._clock: Callable[[], float] = _time.time if clock is None else clock
         self._on_durable = on_durable
@@ -1387,7 +1389,7 @@ class DurableEngine:
     def _run(self, command: str, arguments: dict[str, Any]) -> Any:
         if self._closed:
             raise JournalStateError("the durable engine is closed (expected an open one)")
-        if not getattr(self._store, "is_leader", True):
+        if self._fenced_store and not self._store.is_leader:  # type: ignore[attr-defined]
             raise JournalStateError(
                 f"{command}: this process follows the journal and does not lead it "
                 "(expected commands at the leader; nothing was changed)"
