@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -38,6 +40,23 @@ PREFERENCES: tuple[tuple[str, ...], ...] = (
     ("generalist-2",),
     ("a0", "generalist-1"),
     ("nobody",),
+)
+# Requirement expressions over agents' attributes, each with the same test
+# written by hand (the model's, independent of the compiler).
+REQUIREMENTS: dict[str | None, Callable[[Mapping[str, Any]], bool]] = {
+    None: lambda attributes: True,
+    'language == "fr"': lambda attributes: attributes.get("language") == "fr",
+    "not trainee": lambda attributes: attributes.get("trainee") is not True,
+    '"de" in languages or years >= 3': lambda attributes: (
+        "de" in attributes.get("languages", ())
+        or (type(attributes.get("years")) in (int, float) and attributes.get("years", 0) >= 3)
+    ),
+}
+AGENT_ATTRIBUTES: tuple[dict[str, Any], ...] = (
+    {},
+    {"language": "fr", "trainee": True},
+    {"language": "en", "languages": ["de", "en"]},
+    {"language": "fr", "years": 5},
 )
 CAPACITIES = ({"voice": 1}, {"chat": 2, "email": 1}, {"voice": 1, "chat": 1})
 COOLDOWN = 15.0
@@ -124,6 +143,9 @@ class EngineMachine(RuleBasedStateMachine):
         self.channel_of: dict[str, str] = {}
         # task id -> the agents it waits for while its preference holds.
         self.prefer: dict[str, tuple[str, ...]] = {}
+        # task id -> the hand-written test of its requirement expression.
+        self.requires_of: dict[str, Callable[[Mapping[str, Any]], bool]] = {}
+        self.attributes_of: dict[str, dict[str, Any]] = {}
         self.engine = Engine(
             clock=self.clock,
             policy=AgingPriority(seconds_per_point=SECONDS_PER_POINT),
@@ -232,6 +254,7 @@ class EngineMachine(RuleBasedStateMachine):
         due=st.none() | st.integers(0, 60),
         preferred=st.sampled_from(PREFERENCES),
         preferred_for=st.sampled_from([None, 30.0]),
+        requires=st.sampled_from(list(REQUIREMENTS)),
     )
     def submit(
         self,
@@ -242,6 +265,7 @@ class EngineMachine(RuleBasedStateMachine):
         due: int | None,
         preferred: tuple[str, ...],
         preferred_for: float | None,
+        requires: str | None,
     ) -> None:
         task_id = f"t{self.next_task}"
         self.next_task += 1
@@ -254,8 +278,10 @@ class EngineMachine(RuleBasedStateMachine):
             due=None if due is None else self.clock.now + due,
             preferred_agents=list(preferred),
             preferred_for=preferred_for if preferred else None,
+            requires=requires,
         )
         self.channel_of[task_id] = channel
+        self.requires_of[task_id] = REQUIREMENTS[requires]
         if preferred:
             self.prefer[task_id] = preferred
         expected = self.push_choice(spec) if self.dispatch == "push" else None
@@ -267,11 +293,13 @@ class EngineMachine(RuleBasedStateMachine):
     def push_choice(self, spec: TaskSpec) -> str | None:
         """Longest idle among available agents whose skills meet the task's, by brute
         force; for a task with preferred agents, the first of them in its order."""
+        meets = REQUIREMENTS[spec.requires]
         candidates = [
             (agent.idle_since, agent.order, agent.id)
             for agent in self.engine.agents
             if self.engine.agents.can_take(agent, spec.channel)
             and all(agent.skills.get(k, -1.0) >= v for k, v in spec.skills.items())
+            and meets(self.attributes_of.get(agent.id, {}))
         ]
         if spec.preferred_agents:
             free = {agent_id for _, _, agent_id in candidates}
@@ -283,6 +311,7 @@ class EngineMachine(RuleBasedStateMachine):
         capacity=st.sampled_from(CAPACITIES),
         ready=st.booleans(),
         auto_accept=st.sampled_from([None, True, False]),
+        attributes=st.sampled_from(AGENT_ATTRIBUTES),
     )
     def add_agent(
         self,
@@ -290,11 +319,19 @@ class EngineMachine(RuleBasedStateMachine):
         capacity: dict[str, int],
         ready: bool,
         auto_accept: bool | None,
+        attributes: dict[str, Any],
     ) -> None:
         agent_id = f"a{self.next_agent}"
         self.next_agent += 1
-        spec = AgentSpec(id=agent_id, skills=skills, capacity=capacity, auto_accept=auto_accept)
+        spec = AgentSpec(
+            id=agent_id,
+            skills=skills,
+            capacity=capacity,
+            auto_accept=auto_accept,
+            attributes=attributes,
+        )
         self.auto_of[agent_id] = auto_accept
+        self.attributes_of[agent_id] = attributes
         self.attempt(lambda: self.engine.add_agent(spec, ready=ready))
 
     @precondition(lambda self: len(self.engine.agents) > 0)
@@ -408,7 +445,10 @@ class EngineMachine(RuleBasedStateMachine):
     def eligible(self, agent_id: str, task_id: str) -> bool:
         agent = self.engine.agents.get(agent_id)
         task = self.engine.get(task_id)
-        return all(agent.skills.get(k, -1.0) >= v for k, v in task.skills.items())
+        meets = self.requires_of.get(task_id, REQUIREMENTS[None])
+        return all(agent.skills.get(k, -1.0) >= v for k, v in task.skills.items()) and meets(
+            self.attributes_of.get(agent_id, {})
+        )
 
     def best_for(self, agent_id: str) -> str | None:
         agent = self.engine.agents.get(agent_id)

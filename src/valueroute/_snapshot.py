@@ -43,9 +43,18 @@ from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import Any
 
-from valueroute.agents import Agent, AgentPool, Presence, RandomAgent, RoundRobin, _Profile
-from valueroute.engine import _PREFERRED_TAG, Engine, Fingerprint, Offer
+from valueroute.agents import (
+    Agent,
+    AgentPool,
+    Presence,
+    RandomAgent,
+    RoundRobin,
+    _Profile,
+    attributes_key,
+)
+from valueroute.engine import _PREFERRED_TAG, _REQUIRES_TAG, Engine, Fingerprint, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.expressions import compile_expression
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
 from valueroute.scoring import Ramp
@@ -113,6 +122,7 @@ def _task(task: Task) -> dict[str, Any]:
         "ramp": _ramp(task.ramp),
         "prefer": None if task.prefer is None else list(task.prefer),
         "last_agent": task.last_agent,
+        "requires": None if task.requires is None else task.requires.source,
     }
 
 
@@ -152,6 +162,8 @@ def _untask(data: Mapping[str, Any]) -> Task:
     prefer = data.get("prefer")
     task.prefer = None if prefer is None else tuple(prefer)
     task.last_agent = data.get("last_agent")
+    requires = data.get("requires")
+    task.requires = None if requires is None else compile_expression(requires)
     return task
 
 
@@ -245,13 +257,17 @@ def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mappin
         # fields; ``created`` was either given or filled in at submission.
         record = _task(task)
         fields = {name: record[name] for name in _SPEC_FIELDS}
-        last = fingerprint[-1]
-        if type(last) is tuple and last and last[0] == _PREFERRED_TAG:
+        # Tagged fields last: a requirement expression, then preferred agents.
+        fingerprint_rest = fingerprint
+        last = fingerprint_rest[-1]
+        if type(last) is tuple and len(last) == 2 and last[0] == _REQUIRES_TAG:
+            fields["requires"] = last[1]
+            fingerprint_rest = fingerprint_rest[:-1]
+            last = fingerprint_rest[-1]
+        if type(last) is tuple and len(last) == 4 and last[0] == _PREFERRED_TAG:
             _, agents, seconds, related = last
             fields.update(preferred_agents=list(agents), preferred_for=seconds, related_to=related)
-            fingerprint_rest = fingerprint[:-1]
-        else:
-            fingerprint_rest = fingerprint
+            fingerprint_rest = fingerprint_rest[:-1]
         if len(fingerprint_rest) == _FINGERPRINT_WITH_CALENDAR:
             # Submitted with a calendar or due_in: both are the fingerprint's last fields.
             fields["calendar"], fields["due_in"] = fingerprint_rest[-2], fingerprint_rest[-1]
@@ -353,6 +369,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 "department": agent.department,
                 "team": agent.team,
                 "auto_accept": agent.auto_accept,
+                "attributes": dict(agent.attributes),
                 "order": agent.order,
                 "presence": agent.presence.value,
                 "reason": agent.reason,
@@ -408,7 +425,14 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "next_seq": tasklist._next_seq,
             "groups": [
                 [g.channel, [list(s) for s in g.skills]]
-                + ([] if g.agents is None else [list(g.agents)])
+                + (
+                    []
+                    if g.agents is None and g.requires is None
+                    else [
+                        None if g.agents is None else list(g.agents),
+                        None if g.requires is None else g.requires.source,
+                    ]
+                )
                 for g in tasklist._group_list
             ],
             "order": list(tasklist._tasks),
@@ -417,7 +441,15 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "now": _num(pool._now),
             "next_order": pool._next_order,
             "next_profile": pool._next_profile,
-            "profiles": [[p.serial, [list(s) for s in p.key]] for p in pool._profiles.values()],
+            "profiles": [
+                [p.serial, [list(s) for s in p.key]]
+                + (
+                    [[[name, value] for name, value in p.attributes.items()]]
+                    if p.attributes
+                    else []
+                )
+                for p in pool._profiles.values()
+            ],
             "agents": agents,
         },
         "selection": _selection_state(engine),
@@ -605,8 +637,14 @@ def _restore_tasklist(
     calendars: Mapping[str, Any],
 ) -> TaskList:
     tasklist = TaskList(policy)
-    for channel, skills, *agents in data["groups"]:
-        tasklist.group_for(channel, dict(skills), tuple(agents[0]) if agents else None)
+    for channel, skills, *restriction in data["groups"]:
+        agents, requires = restriction if restriction else (None, None)
+        tasklist.group_for(
+            channel,
+            dict(skills),
+            None if agents is None else tuple(agents),
+            None if requires is None else compile_expression(requires),
+        )
     index = {record["id"]: record["index"] for record in records if "index" in record}
     for task_id in data["order"]:
         task = tasks[task_id]
@@ -620,7 +658,7 @@ def _restore_tasklist(
                     f"{_bounded(named[0])}, which the engine does not have (expected an engine "
                     "built with the same calendars as the one the snapshot was taken from)"
                 )
-        group = tasklist.group_for(task.channel, task.skills, task.prefer)
+        group = tasklist.group_for(task.channel, task.skills, task.prefer, task.requires)
         task.group = group
         task.skills = group.requirements
         bucket = group.buckets.get(_bucket_key(slope, clock))
@@ -648,9 +686,10 @@ def _restore_tasklist(
 
 def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -> AgentPool:
     pool = AgentPool(exclusive_channels=exclusive_channels)
-    for serial, key in data["profiles"]:
+    for serial, key, *attributes in data["profiles"]:
         profile_key = tuple((name, level) for name, level in key)
-        pool._file_profile(_Profile(profile_key, serial))
+        given = dict(attributes[0]) if attributes else {}
+        pool._file_profile(_Profile(profile_key, serial, attributes_key(given)))
     for record in data["agents"]:
         spec = AgentSpec(
             id=record["id"],
@@ -659,8 +698,11 @@ def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -
             department=record["department"],
             team=record["team"],
             auto_accept=record.get("auto_accept"),
+            attributes=record.get("attributes", {}),
         )
-        profile = pool._profiles[tuple(sorted(spec.skills.items()))]
+        profile = pool._profiles[
+            (tuple(sorted(spec.skills.items())), attributes_key(spec.attributes))
+        ]
         agent = Agent(spec, order=record["order"], profile=profile, now=0.0)
         agent.presence = Presence(record["presence"])
         agent.reason = record["reason"]

@@ -132,13 +132,50 @@ IdleKey: TypeAlias = tuple[float, int]
 """``(idle_since, order)``: unique per agent, so ties never reach the agent."""
 
 
+AttributesKey: TypeAlias = tuple[tuple[str, Any], ...]
+"""An agent's attributes as a hashable key: sorted (name, value) pairs, lists as tuples."""
+
+
+def attributes_key(attributes: Mapping[str, Any]) -> AttributesKey:
+    """The hashable key of a validated attribute mapping (sets of text are sorted lists)."""
+    return tuple(
+        sorted(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in attributes.items()
+        )
+    )
+
+
 class _Profile:
-    """One distinct skill set, shared by every agent that has exactly those skills."""
+    """One distinct skill set and set of attributes, shared by every agent that has
+    exactly those: eligibility is a function of both."""
 
-    __slots__ = ("agents", "by_channel", "key", "mean_cache", "serial", "skill_count", "skills")
+    __slots__ = (
+        "agents",
+        "attributes",
+        "attributes_key",
+        "by_channel",
+        "ident",
+        "key",
+        "mean_cache",
+        "serial",
+        "skill_count",
+        "skills",
+    )
 
-    def __init__(self, key: tuple[tuple[str, float], ...], serial: int) -> None:
+    def __init__(
+        self,
+        key: tuple[tuple[str, float], ...],
+        serial: int,
+        attributes: AttributesKey = (),
+    ) -> None:
         self.key = key
+        self.attributes_key = attributes
+        # What requirement expressions read: sets of text as lists, as validated.
+        self.attributes: Mapping[str, Any] = MappingProxyType(
+            {name: list(value) if isinstance(value, tuple) else value for name, value in attributes}
+        )
+        self.ident = (key, attributes)
         self.skills: Mapping[str, float] = MappingProxyType(dict(key))
         self.skill_count = len(key)
         self.serial = serial
@@ -284,6 +321,11 @@ class Agent:
         self._indexed: dict[str, IdleKey] = {}
 
     @property
+    def attributes(self) -> Mapping[str, Any]:
+        """What requirement expressions read (read-only; sets of text as lists). O(1)."""
+        return self.profile.attributes
+
+    @property
     def state(self) -> AgentState:
         """One of the five public states. O(1)."""
         if self.presence is Presence.ready:
@@ -373,7 +415,8 @@ class AgentPool:
         # updates per state change that most centres never read.
         self._ordered = False
         self._next_order = 0
-        self._profiles: dict[tuple[tuple[str, float], ...], _Profile] = {}
+        # (skills key, attributes key) -> profile.
+        self._profiles: dict[tuple[tuple[tuple[str, float], ...], AttributesKey], _Profile] = {}
         self._next_profile = 0
         # skill name -> profiles having it (any level), in creation order:
         # a new group is tested only against profiles with its rarest skill.
@@ -452,9 +495,10 @@ class AgentPool:
         self._check_details(target, reason, wrap_up_until, now)
         self._now = now
         key = RequirementGroup.make_key("", spec.skills)[1]
-        profile = self._profiles.get(key)
+        attributes = attributes_key(spec.attributes) if spec.attributes else ()
+        profile = self._profiles.get((key, attributes))
         if profile is None:
-            profile = self._new_profile(key)
+            profile = self._new_profile(key, attributes)
         agent = Agent(spec, order=self._next_order, profile=profile, now=now)
         self._next_order += 1
         profile.agents += 1
@@ -702,7 +746,7 @@ class AgentPool:
                 for group in preferring
                 if group.channel in channels
                 and (group.bucket_list or group.clocked_list)
-                and group.admits(skills)
+                and group.admits_agent(skills, agent.profile.attributes)
             )
         return eligible
 
@@ -727,13 +771,17 @@ class AgentPool:
                     self._preferring.setdefault(agent_id, []).append(group)
                 continue
             for profile in self._candidates(group):
-                if group.admits(profile.skills):
+                if group.admits_agent(profile.skills, profile.attributes):
                     profile.by_channel.setdefault(group.channel, []).append(group)
 
     def _profiles_for(self, group: RequirementGroup) -> dict[_Profile, None]:
         admitted = self._admitted.get(group)
         if admitted is None:
-            admitted = {p: None for p in self._candidates(group) if group.admits(p.skills)}
+            admitted = {
+                p: None
+                for p in self._candidates(group)
+                if group.admits_agent(p.skills, p.attributes)
+            }
             self._admitted[group] = admitted
         return admitted
 
@@ -752,25 +800,27 @@ class AgentPool:
         assert fewest is not None
         return fewest
 
-    def _new_profile(self, key: tuple[tuple[str, float], ...]) -> _Profile:
-        profile = _Profile(key, self._next_profile)
+    def _new_profile(
+        self, key: tuple[tuple[str, float], ...], attributes: AttributesKey = ()
+    ) -> _Profile:
+        profile = _Profile(key, self._next_profile, attributes)
         self._next_profile += 1
         self._file_profile(profile)
         for group in self._sequence:
-            if group.agents is None and group.admits(profile.skills):
+            if group.agents is None and group.admits_agent(profile.skills, profile.attributes):
                 profile.by_channel.setdefault(group.channel, []).append(group)
         for group, admitted in self._admitted.items():
-            if group.admits(profile.skills):
+            if group.admits_agent(profile.skills, profile.attributes):
                 admitted[profile] = None
         return profile
 
     def _file_profile(self, profile: _Profile) -> None:
-        self._profiles[profile.key] = profile
+        self._profiles[profile.ident] = profile
         for name, _ in profile.key:
             self._with_skill.setdefault(name, {})[profile] = None
 
     def _drop_profile(self, profile: _Profile) -> None:
-        del self._profiles[profile.key]
+        del self._profiles[profile.ident]
         for name, _ in profile.key:
             having = self._with_skill[name]
             del having[profile]
@@ -954,7 +1004,7 @@ class AgentPool:
                 agent is not None
                 and agent._indexed
                 and self.can_take(agent, group.channel)
-                and group.admits(agent.skills)
+                and group.admits_agent(agent.skills, agent.profile.attributes)
             ):
                 found.append(agent)
         return found
@@ -1021,8 +1071,9 @@ class AgentPool:
         for agent_id, agent in self._agents.items():
             assert agent.id == agent_id
             assert self._by_order[agent.order] is agent
-            assert self._profiles[agent.profile.key] is agent.profile
+            assert self._profiles[agent.profile.ident] is agent.profile
             assert dict(agent.skills) == dict(agent.profile.key)
+            assert agent.profile.ident == (agent.profile.key, agent.profile.attributes_key)
             counts[agent.profile] = counts.get(agent.profile, 0) + 1
             assert set(agent._load) == set(agent._capacity)
             for channel, held in agent._load.items():
@@ -1051,7 +1102,7 @@ class AgentPool:
         assert {name: list(having) for name, having in self._with_skill.items()} == with_skill
         for channel, per_profile in self._available.items():
             for profile, lists in per_profile.items():
-                assert self._profiles.get(profile.key) is profile
+                assert self._profiles.get(profile.ident) is profile
                 assert (profile in self._staffed.get(channel, {})) == bool(lists.live)
                 if lists.live:
                     assert self._staffed[channel][profile] is lists
@@ -1075,12 +1126,12 @@ class AgentPool:
         for profile in self._profiles.values():
             brute: dict[str, list[RequirementGroup]] = {}
             for group in self._sequence:
-                if group.agents is None and group.admits(profile.skills):
+                if group.agents is None and group.admits_agent(profile.skills, profile.attributes):
                     brute.setdefault(group.channel, []).append(group)
             assert profile.by_channel == brute
         for group, admitted in self._admitted.items():
             assert list(admitted) == [
-                p for p in self._profiles.values() if group.admits(p.skills)
+                p for p in self._profiles.values() if group.admits_agent(p.skills, p.attributes)
             ], group
 
 

@@ -82,6 +82,7 @@ from valueroute.errors import (
     bounded_repr,
 )
 from valueroute.events import Event, EventKind
+from valueroute.expressions import compile_expression
 from valueroute.models import MAX_SECONDS, MAX_SKILL_NAME, MAX_SKILLS, AgentSpec, TaskSpec
 from valueroute.relaxation import (
     ContinuousRelaxation,
@@ -516,7 +517,9 @@ Fingerprint: TypeAlias = tuple[Any, ...]
 
 
 _PREFERRED_TAG = "preferred"
-"""Marks the fingerprint's last field of a task naming preferred agents."""
+"""Marks the fingerprint's field of a task naming preferred agents."""
+_REQUIRES_TAG = "requires"
+"""Marks the fingerprint's last field of a task with a requirement expression."""
 
 
 def _by_seq(task: Task) -> int:
@@ -1153,6 +1156,8 @@ class Engine:
                 spec.related_to,
             )
             fingerprint = (*fingerprint, preferred)
+        if spec.requires is not None:
+            fingerprint = (*fingerprint, (_REQUIRES_TAG, spec.requires))
         return fingerprint
 
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
@@ -1204,9 +1209,11 @@ class Engine:
                 self._now = before
                 raise
         prefer = self._preference_of(spec)
+        # Compiled once per distinct text while any task or group holds it.
+        requires = None if spec.requires is None else compile_expression(spec.requires)
         key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
-        if prefer is not None:
-            key = (*key, prefer)
+        if prefer is not None or requires is not None:
+            key = (*key, prefer, requires)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
         group = self._list.known_group(key)
@@ -1220,6 +1227,7 @@ class Engine:
             task.calendar = calendar
             task.due = due
         task.prefer = prefer
+        task.requires = requires
         if self._rules is not None:
             try:
                 self._apply_rules(task, now, baseline=None)
@@ -1277,7 +1285,7 @@ class Engine:
         the task in the list only to take it out again."""
         if task.skills is not group.requirements or task.channel != group.channel:
             # Rules or relaxation changed what the task needs.
-            group = self._list.group_for(task.channel, task.skills, task.prefer)
+            group = self._list.group_for(task.channel, task.skills, task.prefer, task.requires)
             task.skills = group.requirements
         try:
             choose = self._choose
@@ -1972,6 +1980,11 @@ class Engine:
                     f"agent {to_agent!r} lacks the skills task {task_id!r} requires "
                     f"({_shown(dict(needs))})"
                 )
+            if task.requires is not None and not task.requires(target.attributes):
+                raise InvalidTransitionError(
+                    f"agent {to_agent!r}'s attributes do not meet task {task_id!r}'s "
+                    f"requirement ({_shown(task.requires.source)})"
+                )
             holder = self._holder.get(task_id)
             frees_slot = holder is target and task.channel == needed
             if not frees_slot and not self._pool.can_take(target, needed):
@@ -2232,6 +2245,7 @@ class Engine:
             result["list_score"] = _as_segment(self._list.policy.segment(task, now)).at(now)
         holder = self._holder.get(task_id)
         result["agent"] = None if holder is None else holder.id
+        result["requires"] = None if task.requires is None else task.requires.source
         result["preferred_agents"] = None if task.prefer is None else list(task.prefer)
         result["preferred_until"] = self._prefer_until.get(task_id)
         result["last_agent"] = task.last_agent
@@ -2314,6 +2328,7 @@ class Engine:
                 task.prefer,
                 task.last_agent,
                 self._prefer_until.get(task.id),
+                None if task.requires is None else task.requires.source,
                 self._calendar_name_of(task),
                 None if holder is None else holder.id,
                 None if offer is None else (offer.time, offer.expires),
@@ -2332,6 +2347,7 @@ class Engine:
                 agent.id,
                 agent.order,
                 agent.auto_accept,
+                agent.profile.attributes_key,
                 agent.presence.value,
                 agent.reason,
                 agent.wrap_up_until,

@@ -73,6 +73,7 @@ from pydantic_core import PydanticCustomError
 from valueroute._documents import is_unicode_text
 from valueroute._types import AttributeValue
 from valueroute.errors import InvalidInputError, LimitExceededError, bounded_repr
+from valueroute.expressions import AgentAttributes, Requirement
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -493,6 +494,10 @@ class TaskSpec(BoundaryModel):
     related_to: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     """The id of an earlier task (a follow-up, a callback): the agent it was
     last assigned to is preferred first ("last agent" routing)."""
+    requires: Requirement = None
+    """A requirement expression over agents' attributes
+    (``'language == "fr" and not trainee'``, see :mod:`valueroute.expressions`),
+    a condition besides ``skills``; ``None``: none. Kept as given."""
 
     @field_validator("priority", "value", "due_in", "preferred_for", mode="before")
     @classmethod
@@ -605,6 +610,9 @@ class AgentSpec(BoundaryModel):
     """How many tasks of each channel the agent may hold at once."""
     department: str | None = None
     team: str | None = None
+    attributes: AgentAttributes = Field(default_factory=dict)
+    """What requirement expressions read: text, numbers, booleans, sets of
+    text (``{"language": "fr", "languages": {"fr", "en"}, "years": 4}``)."""
     auto_accept: bool | None = Field(default=None, strict=True)
     """Tasks go to this agent without offers (``True``), always as offers
     (``False``), or as the engine's ``auto_accept`` setting says (``None``)."""

@@ -67,9 +67,11 @@ def intern_text(text: str | None) -> str | None:
 
 GroupKey = (
     tuple[str, tuple[tuple[str, float], ...]]
-    | tuple[str, tuple[tuple[str, float], ...], tuple[str, ...]]
+    | tuple[str, tuple[tuple[str, float], ...], tuple[str, ...] | None, Any]
 )
-"""A requirement group's key: (channel, sorted requirements[, preferred agents])."""
+"""A requirement group's key: (channel, sorted requirements), or with a
+restriction (channel, sorted requirements, preferred agents or ``None``,
+requirement expression or ``None``)."""
 
 
 class RequirementGroup:
@@ -83,7 +85,9 @@ class RequirementGroup:
     A group may also be *restricted* to named agents (``agents``, in order of
     preference): the group of tasks that wait for their preferred agents.
     Only those agents are eligible for it, and only when their skills meet
-    its requirements too.
+    its requirements too. ``requires`` is a requirement expression over
+    agents' attributes (a :class:`~valueroute.expressions.Expression`), an
+    additional condition an eligible agent's attributes must meet.
     """
 
     __slots__ = (
@@ -95,6 +99,7 @@ class RequirementGroup:
         "index",
         "key",
         "requirements",
+        "requires",
         "skills",
     )
 
@@ -104,11 +109,17 @@ class RequirementGroup:
         skills: tuple[tuple[str, float], ...],
         index: int,
         agents: tuple[str, ...] | None = None,
+        requires: Any = None,
     ) -> None:
         self.channel = sys.intern(channel)
         self.skills = skills
         self.agents = agents
-        self.key: GroupKey = (channel, skills) if agents is None else (channel, skills, agents)
+        self.requires = requires
+        self.key: GroupKey = (
+            (channel, skills)
+            if agents is None and requires is None
+            else (channel, skills, agents, requires)
+        )
         self.index = index
         # One read-only mapping shared by every task of the group: a dict per
         # task would cost about 200 bytes each.
@@ -124,12 +135,25 @@ class RequirementGroup:
 
     @staticmethod
     def make_key(
-        channel: str, skills: Mapping[str, float], agents: tuple[str, ...] | None = None
+        channel: str,
+        skills: Mapping[str, float],
+        agents: tuple[str, ...] | None = None,
+        requires: Any = None,
     ) -> GroupKey:
         """The key a group is interned under: the channel and the sorted requirements,
-        and the preferred agents of a restricted group."""
+        and the preferred agents and requirement expression of a restricted group."""
         requirements = tuple(sorted(skills.items()))
-        return (channel, requirements) if agents is None else (channel, requirements, agents)
+        if agents is None and requires is None:
+            return (channel, requirements)
+        return (channel, requirements, agents, requires)
+
+    def admits_agent(self, skills: Mapping[str, float], attributes: Mapping[str, Any]) -> bool:
+        """Whether an agent with these levels and attributes meets the skills and the
+        requirement expression (the named agents of a restricted group aside)."""
+        if not all(skills.get(name, -1.0) >= level for name, level in self.skills):
+            return False
+        requires = self.requires
+        return requires is None or bool(requires.predicate(attributes))
 
     def admits(self, skills: Mapping[str, float]) -> bool:
         """Whether an agent with these proficiency levels meets every requirement."""
@@ -138,7 +162,8 @@ class RequirementGroup:
     def __repr__(self) -> str:
         needs = ", ".join(f"{name}>={level:g}" for name, level in self.skills) or "any"
         only = "" if self.agents is None else f"; only {', '.join(self.agents)}"
-        return f"RequirementGroup({self.channel}: {needs}{only})"
+        where = "" if self.requires is None else f"; where {self.requires.source}"
+        return f"RequirementGroup({self.channel}: {needs}{only}{where})"
 
 
 class Task:
@@ -152,7 +177,8 @@ class Task:
     its working time is counted in, or ``None`` for wall time), ``prefer``
     (the agents it waits for, in order, while its preference holds; ``None``:
     anyone eligible), ``last_agent`` (the id of the agent it was last assigned
-    to). ``fingerprint`` belongs to the engine (the submitted content, for
+    to), ``requires`` (its compiled requirement expression over agents'
+    attributes, or ``None``). ``fingerprint`` belongs to the engine (the submitted content, for
     idempotent resubmission); the remaining fields to the task list's index.
     """
 
@@ -173,6 +199,7 @@ class Task:
         "priority",
         "process",
         "ramp",
+        "requires",
         "seq",
         "skills",
         "slope",
@@ -223,6 +250,8 @@ class Task:
         # anyone eligible), and the agent it was last assigned to.
         self.prefer: tuple[str, ...] | None = None
         self.last_agent: str | None = None
+        # The compiled requirement expression over agents' attributes, or None.
+        self.requires: Any = None
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
@@ -270,6 +299,7 @@ class Task:
         task.calendar = None
         task.prefer = None
         task.last_agent = None
+        task.requires = None
         task.group = None
         task.bucket = None
         task.entry = None

@@ -50,6 +50,7 @@ from valueroute.errors import (
     UnknownTaskError,
     bounded_repr,
 )
+from valueroute.expressions import Expression
 from valueroute.models import (
     MAX_PRIORITY,
     MAX_SECONDS,
@@ -247,13 +248,16 @@ class TaskList:
         channel: str,
         skills: Mapping[str, float],
         agents: tuple[str, ...] | None = None,
+        requires: Expression | None = None,
     ) -> RequirementGroup:
         """The interned group for this channel and requirement set.
 
         ``channel`` is a channel name, ``skills`` a mapping of skill names to
         minimum levels (finite numbers), ``agents`` ``None`` or a tuple of
-        agent ids a restricted group is for (in order of preference);
-        anything else raises :class:`~valueroute.errors.InvalidInputError`.
+        agent ids a restricted group is for (in order of preference),
+        ``requires`` ``None`` or a compiled requirement expression
+        (:func:`~valueroute.expressions.compile_expression`); anything else
+        raises :class:`~valueroute.errors.InvalidInputError`.
         O(1) when ``skills`` is a group's own ``requirements`` mapping (every
         filed task carries one), O(k log k) in skills otherwise.
         """
@@ -264,6 +268,7 @@ class TaskList:
             and group.requirements is skills
             and group.channel == channel
             and group.agents == agents
+            and group.requires is requires
         ):
             return group
         if type(skills) is not dict and not isinstance(skills, Mapping):
@@ -277,9 +282,9 @@ class TaskList:
             # Names that do not compare (not all strings): say which.
             _check_key((channel, tuple(skills.items())))
             raise
-        return self.group_of_key(
-            (channel, requirements) if agents is None else (channel, requirements, agents)
-        )
+        if agents is None and requires is None:
+            return self.group_of_key((channel, requirements))
+        return self.group_of_key((channel, requirements, agents, requires))
 
     def known_group(self, key: GroupKey) -> RequirementGroup | None:
         """The group for a :meth:`RequirementGroup.make_key` key if it exists. O(1)."""
@@ -290,7 +295,8 @@ class TaskList:
 
         A key of a new group is checked first (a channel name and
         ``(skill name, level)`` pairs sorted by name, levels finite numbers,
-        and for a restricted group a non-empty tuple of distinct agent ids):
+        and for a restricted group a non-empty tuple of distinct agent ids or
+        ``None``, and a compiled expression or ``None``):
         anything else raises :class:`~valueroute.errors.InvalidInputError`.
         """
         try:
@@ -300,9 +306,10 @@ class TaskList:
             group = None
         if group is None:
             _check_key(key)
-            group = RequirementGroup(
-                key[0], key[1], len(self._groups), key[2] if len(key) == 3 else None
-            )
+            if len(key) == 2:
+                group = RequirementGroup(key[0], key[1], len(self._groups))
+            else:
+                group = RequirementGroup(key[0], key[1], len(self._groups), key[2], key[3])
             self._groups[key] = group
             self._group_list.append(group)
             self._by_requirements[id(group.requirements)] = group
@@ -620,7 +627,7 @@ class TaskList:
     def _add_record(self, task: Task, now: float) -> Task:
         """:meth:`add` of a record for a caller that knows its id is not in the list."""
         self._tick(now)
-        group = self.group_for(task.channel, task.skills, task.prefer)
+        group = self.group_for(task.channel, task.skills, task.prefer, task.requires)
         task.skills = group.requirements
         return self._add_new(task, group, now)
 
@@ -747,7 +754,7 @@ class TaskList:
         elif clear_due:
             task.due = None
         if new_skills is not None:
-            task.group = self.group_for(task.channel, new_skills, task.prefer)
+            task.group = self.group_for(task.channel, new_skills, task.prefer, task.requires)
             task.skills = task.group.requirements
         try:
             self._file(task, now)
@@ -1074,7 +1081,9 @@ class TaskList:
             assert task.group is bucket.group
             assert (
                 task.group
-                is self._groups[RequirementGroup.make_key(task.channel, task.skills, task.prefer)]
+                is self._groups[
+                    RequirementGroup.make_key(task.channel, task.skills, task.prefer, task.requires)
+                ]
             )
             assert entry[1] == task.created
             assert entry[2] == task.seq
@@ -1197,12 +1206,22 @@ def _check_key(key: object) -> None:
         "(expected (channel, ((skill name, level), ...)): a channel name, "
         "skill names in increasing order, finite number levels)"
     )
-    if not (isinstance(key, tuple) and len(key) in (2, 3) and isinstance(key[1], tuple)):
+    if not (isinstance(key, tuple) and len(key) in (2, 4) and isinstance(key[1], tuple)):
         raise InvalidInputError(f"key: got {bounded_repr(key)} {expected}")
     channel, skills = key[0], key[1]
-    if len(key) == 3:
-        agents = key[2]
-        if not (
+    if len(key) == 4:
+        agents, requires = key[2], key[3]
+        if requires is not None and not isinstance(requires, Expression):
+            raise InvalidInputError(
+                f"requires: got {bounded_repr(requires)} (expected a compiled expression "
+                "from compile_expression, or None)"
+            )
+        if agents is None and requires is None:
+            raise InvalidInputError(
+                f"key: got {bounded_repr(key)} (expected (channel, requirements) for a group "
+                "with neither preferred agents nor an expression)"
+            )
+        if agents is not None and not (
             isinstance(agents, tuple)
             and agents
             and all(isinstance(agent, str) and agent for agent in agents)
