@@ -113,7 +113,7 @@ def migrations() -> list[tuple[int, str, str]]:
     """The shipped migrations as ``(version, file name, SQL text)``, in version order."""
     folder = resources.files("valueroute").joinpath("data/migrations/postgres")
     found: list[tuple[int, str, str]] = []
-    for entry in folder.iterdir():
+    for entry in folder.iterdir() if folder.is_dir() else ():
         name = entry.name
         if not name.endswith(".sql"):
             continue
@@ -124,6 +124,11 @@ def migrations() -> list[tuple[int, str, str]]:
             )
         found.append((int(number), name, entry.read_text(encoding="utf-8")))
     found.sort()
+    if not found:
+        raise JournalFormatError(
+            "no PostgreSQL schema migrations found in valueroute/data/migrations/postgres "
+            "(expected the .sql files shipped with the package: reinstall valueroute)"
+        )
     expected = list(range(1, len(found) + 1))
     if [version for version, _, _ in found] != expected:
         raise JournalFormatError(
