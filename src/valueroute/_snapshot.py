@@ -526,6 +526,8 @@ def _fill(data: Mapping[str, Any], engine: Engine) -> None:
 
     engine._list = tasklist
     engine._pool = pool
+    if any(agent.auto_accept for agent in pool):
+        engine._auto_any = True
     engine._now = float(state["now"])
     engine._event_seq = state["event_seq"]
     engine._timer_seq = state["timer_seq"]

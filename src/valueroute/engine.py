@@ -643,6 +643,9 @@ class Engine:
         # channels; an agent's own AgentSpec.auto_accept wins over both.
         self._auto_accept = auto_all
         self._auto_channels = auto_channels
+        # Whether any task may go without an offer: set for good once the
+        # engine's setting or any agent's own says so (one test per offer).
+        self._auto_any = auto_all or bool(auto_channels)
         self._reject_cooldown = reject_cooldown
         self._timeout_sets_not_ready = timeout_sets_not_ready
         self._max_offers = max_offers
@@ -1208,12 +1211,14 @@ class Engine:
             except ValueRouteError:
                 self._now = before
                 raise
-        prefer = self._preference_of(spec)
-        # Compiled once per distinct text while any task or group holds it.
-        requires = None if spec.requires is None else compile_expression(spec.requires)
         key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
-        if prefer is not None or requires is not None:
-            key = (*key, prefer, requires)
+        prefer = requires = None
+        if spec.preferred_agents or spec.related_to is not None or spec.requires is not None:
+            prefer = self._preference_of(spec)
+            # Compiled once per distinct text while any task or group holds it.
+            requires = None if spec.requires is None else compile_expression(spec.requires)
+            if prefer is not None or requires is not None:
+                key = (*key, prefer, requires)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
         group = self._list.known_group(key)
@@ -1578,12 +1583,13 @@ class Engine:
 
     def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer | None:
         """Offer ``task`` to ``agent``; or, under auto-accept, assign it (``None``)."""
-        auto = agent.auto_accept
-        if auto is None:
-            auto = self._auto_accept or task.channel in self._auto_channels
-        if auto:
-            self._assign_at_once(task, agent, now, filed=filed)
-            return None
+        if self._auto_any:
+            auto = agent.auto_accept
+            if auto is None:
+                auto = self._auto_accept or task.channel in self._auto_channels
+            if auto:
+                self._assign_at_once(task, agent, now, filed=filed)
+                return None
         if filed:
             self._list._take_out(task)
         # Every caller offers only to an agent that can take the channel now.
@@ -2128,6 +2134,8 @@ class Engine:
             spec, now=now, presence=Presence.ready if ready else Presence.offline
         )
         self._levels.add(agent.skills)
+        if agent.auto_accept:
+            self._auto_any = True
         self._emit(EventKind.agent_added, agent=agent.id, state=agent.state.value)
         if self._relaxer.has_continuous:
             self._agent_levels_changed(now)

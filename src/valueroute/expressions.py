@@ -1233,6 +1233,18 @@ def _validate_agent_attributes(attributes: object) -> object:
     return result
 
 
+def _check_requirement(source: str, field: str = "requires") -> None:
+    """Raise, for a model validator, the pydantic error of a text that does not
+    compile, naming ``field``; nothing for one that does."""
+    try:
+        _compile(source)
+    except _Refused as refused:
+        kind = "limit_exceeded" if refused.limit else "requirement"
+        raise PydanticCustomError(
+            kind, "{field}: {reason}", {"field": field, "reason": refused.reason(source)}
+        ) from None
+
+
 def _validate_requirement(source: str | None) -> str | None:
     if source is None:
         return None

@@ -73,7 +73,7 @@ from pydantic_core import PydanticCustomError
 from valueroute._documents import is_unicode_text
 from valueroute._types import AttributeValue
 from valueroute.errors import InvalidInputError, LimitExceededError, bounded_repr
-from valueroute.expressions import AgentAttributes, Requirement
+from valueroute.expressions import AgentAttributes, _check_requirement
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -420,6 +420,41 @@ def _check_text(text: str | None) -> str | None:
     return text
 
 
+def _check_routing(
+    agents: tuple[str, ...],
+    preferred_for: float | None,
+    related_to: str | None,
+    requires: str | None,
+) -> None:
+    """The checks of a task's routing fields, each error naming its field."""
+    for agent in agents:
+        if not 1 <= len(agent) <= MAX_ID_LENGTH:
+            raise PydanticCustomError(
+                "agent_id",
+                "preferred_agents: agent id {agent} of {length} characters (expected 1 to {bound})",
+                {"agent": bounded_repr(agent), "length": len(agent), "bound": MAX_ID_LENGTH},
+            )
+        if not agent.isascii() and not is_unicode_text(agent):
+            raise _not_text("preferred_agents: an agent id")
+    if len(set(agents)) != len(agents):
+        raise PydanticCustomError(
+            "duplicate_agent",
+            "preferred_agents: {agents} name an agent twice (expected distinct agent ids)",
+            {"agents": bounded_repr(list(agents))},
+        )
+    if preferred_for is not None and not agents and related_to is None:
+        raise PydanticCustomError(
+            "preferred_for_alone",
+            "preferred_for {seconds} without preferred_agents or related_to "
+            "(expected the agents the preference is for)",
+            {"seconds": bounded_repr(preferred_for)},
+        )
+    if related_to is not None and not related_to.isascii() and not is_unicode_text(related_to):
+        raise _not_text("related_to")
+    if requires is not None:
+        _check_requirement(requires)
+
+
 def _check_skills(skills: dict[str, float], what: str) -> dict[str, float]:
     if len(skills) > MAX_SKILLS:
         raise _limit(f"{len(skills)} {what}, at most {MAX_SKILLS} allowed")
@@ -484,70 +519,63 @@ class TaskSpec(BoundaryModel):
     """Due this many seconds after submission, counted in the task's calendar's
     working time when it has one (else wall time); the engine sets ``due`` from
     it. Not together with ``due``."""
-    preferred_agents: list[str] = Field(default_factory=list, max_length=MAX_PREFERRED_AGENTS)
+    # The routing fields below are checked in _across_fields, only when given,
+    # and their defaults are not validated again: a task that uses none of
+    # them pays next to nothing for them.
+    preferred_agents: tuple[str, ...] = Field(
+        default=(), max_length=MAX_PREFERRED_AGENTS, validate_default=False
+    )
     """Agent ids, in order of preference: the task is offered only to them
     (waiting while they are busy) until ``preferred_for`` has passed, then to
     anyone eligible. Their skills must still meet the task's."""
-    preferred_for: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    preferred_for: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        strict=True,
+        validate_default=False,
+    )
     """Seconds the preference holds after submission; ``None``: until the task
     is taken (only the preferred agents ever get it)."""
-    related_to: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    related_to: str | None = Field(
+        default=None, min_length=1, max_length=MAX_ID_LENGTH, validate_default=False
+    )
     """The id of an earlier task (a follow-up, a callback): the agent it was
     last assigned to is preferred first ("last agent" routing)."""
-    requires: Requirement = None
+    requires: str | None = Field(default=None, min_length=1, validate_default=False)
     """A requirement expression over agents' attributes
     (``'language == "fr" and not trainee'``, see :mod:`valueroute.expressions`),
     a condition besides ``skills``; ``None``: none. Kept as given."""
 
-    @field_validator("priority", "value", "due_in", "preferred_for", mode="before")
+    @field_validator("priority", "value", "due_in", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
         if isinstance(number, bool):
             raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
         return number
 
-    @field_validator("department", "process", "calendar", "related_to")
+    @field_validator("department", "process", "calendar")
     @classmethod
     def _labels(cls, text: str | None) -> str | None:
         return _check_text(text)
 
-    @field_validator("preferred_agents")
-    @classmethod
-    def _preferred(cls, agents: list[str]) -> list[str]:
-        for agent in agents:
-            if not 1 <= len(agent) <= MAX_ID_LENGTH:
-                raise PydanticCustomError(
-                    "agent_id",
-                    "agent id {agent} of {length} characters (expected 1 to {bound})",
-                    {"agent": bounded_repr(agent), "length": len(agent), "bound": MAX_ID_LENGTH},
-                )
-            _check_text(agent)
-        if len(set(agents)) != len(agents):
-            raise PydanticCustomError(
-                "duplicate_agent",
-                "agents {agents} named twice (expected distinct agent ids)",
-                {"agents": bounded_repr(agents)},
-            )
-        return agents
-
     @model_validator(mode="after")
-    def _preference_needs_agents(self) -> Self:
-        if self.preferred_for is not None and not self.preferred_agents and not self.related_to:
-            raise PydanticCustomError(
-                "preferred_for_alone",
-                "preferred_for {seconds} without preferred_agents or related_to "
-                "(expected the agents the preference is for)",
-                {"seconds": bounded_repr(self.preferred_for)},
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _one_due(self) -> Self:
+    def _across_fields(self) -> Self:
         if self.due is not None and self.due_in is not None:
             raise PydanticCustomError(
                 "due_and_due_in",
                 "due {due} and due_in {due_in} given together (expected one of them)",
                 {"due": bounded_repr(self.due), "due_in": bounded_repr(self.due_in)},
+            )
+        if (
+            self.preferred_agents
+            or self.preferred_for is not None
+            or self.related_to is not None
+            or self.requires is not None
+        ):
+            _check_routing(
+                self.preferred_agents, self.preferred_for, self.related_to, self.requires
             )
         return self
 

@@ -627,7 +627,10 @@ class TaskList:
     def _add_record(self, task: Task, now: float) -> Task:
         """:meth:`add` of a record for a caller that knows its id is not in the list."""
         self._tick(now)
-        group = self.group_for(task.channel, task.skills, task.prefer, task.requires)
+        if task.prefer is None and task.requires is None:
+            group = self.group_for(task.channel, task.skills)
+        else:
+            group = self.group_for(task.channel, task.skills, task.prefer, task.requires)
         task.skills = group.requirements
         return self._add_new(task, group, now)
 
@@ -847,13 +850,15 @@ class TaskList:
             # At the list's own time with nothing due and nothing looked ahead
             # (the engine's every decision) there is nothing to check or re-file.
             self._look(now)
-        # Each clock in use read once at now, inline for the usual case (now
-        # inside the clock's kept piece); the bucket heads below use it.
-        for reading in self._readings:
-            if reading.lo <= now < reading.hi:
-                reading.value = reading.base + reading.slope * now
-            else:
-                reading.value = reading.at(now)
+        readings = self._readings
+        if readings:
+            # Each clock in use read once at now, inline for the usual case (now
+            # inside the clock's kept piece); the bucket heads below use it.
+            for reading in readings:
+                if reading.lo <= now < reading.hi:
+                    reading.value = reading.base + reading.slope * now
+                else:
+                    reading.value = reading.at(now)
         # Candidates compare as (-score, created, seq): score first, then
         # age, then submission order. The score key is a float computed per
         # bucket head; tuples are built only to break exact ties.
