@@ -50,6 +50,17 @@ RUNS = {
     ],
     "bench_expressions": ["--agents", "300", "--repeats", "1"],
     "bench_kpi": ["--tasks", "3000", "--repeats", "1"],
+    "bench_store": [
+        "--cycles",
+        "300",
+        "--every-cycles",
+        "20",
+        "--open-tasks",
+        "500",
+        "--tail",
+        "50",
+    ],
+    "bench_failover": ["--rounds", "2", "--lag-seconds", "0.5"],
     "bench_serve": ["--seconds", "0.5", "--clients", "4", "--rounds", "1"],
     "bench_schedule": [
         "--peaks",

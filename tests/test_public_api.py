@@ -86,6 +86,7 @@ SUBPACKAGES = [
     "valueroute.hosting",
     "valueroute.journal",
     "valueroute.kpi",
+    "valueroute.pgstore",
     "valueroute.replay",
     "valueroute.rules",
     "valueroute.scenarios",
@@ -96,6 +97,7 @@ SUBPACKAGES = [
     "valueroute.sim",
     "valueroute.sim.planning",
     "valueroute.sim.report",
+    "valueroute.standby",
 ]
 
 
