@@ -559,3 +559,22 @@ def test_nesting_is_limited_at_load_time(depth: int, loads: bool) -> None:
     else:
         with pytest.raises(RuleError, match="nested deeper than 32"):
             rules_of(rule)
+
+
+def test_a_rule_set_with_many_problems_is_refused_in_one_bounded_line() -> None:
+    # Found by the hostile-input fuzzer: every field wrong at once made a
+    # message of 609 characters. The first problems are quoted, then a note.
+    from valueroute import RuleError, load_rules
+
+    document = {
+        "classification": None,
+        "version": b"\x80",
+        "prioritisation": -11691790091195238039398063304547537673632400539648,
+        "rules": -10000,
+    }
+    with pytest.raises(RuleError) as info:
+        load_rules(document)
+    message = str(info.value)
+    assert message.startswith("rule set: RuleSet.name: got nothing")
+    assert len(message) <= 600
+    assert "(and more problems)" in message

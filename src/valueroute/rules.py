@@ -1045,7 +1045,9 @@ def parse_rules(text: str | bytes, *, format: Literal["toml", "json", "yaml"] = 
     try:
         return RuleSet.model_validate(data)
     except InvalidInputError as exc:
-        raise RuleError(f"rule file: {exc}{_rule_names(data, exc)}") from None
+        raise RuleError(
+            f"rule file: {_cut(str(exc), _MESSAGE_ROOM)}{_rule_names(data, exc)}"
+        ) from None
     except RecursionError:
         raise RuleError("rule file: nested too deeply") from None
 
@@ -1071,7 +1073,9 @@ def load_rules(
         try:
             return RuleSet.model_validate(source).compile(calendars=table)
         except InvalidInputError as exc:
-            raise RuleError(f"rule set: {exc}{_rule_names(source, exc)}") from None
+            raise RuleError(
+                f"rule set: {_cut(str(exc), _MESSAGE_ROOM)}{_rule_names(source, exc)}"
+            ) from None
     if not isinstance(source, str | Path):
         raise RuleError(
             f"source: got {bounded_repr(source)} of type {type(source).__name__} "
@@ -1101,6 +1105,17 @@ def load_rules(
     except OSError as exc:
         raise RuleError(f"rule file {str(path)!r}: cannot be read ({exc.strerror})") from None
     return parse_rules(raw, format=file_format).compile(calendars=table)
+
+
+_MESSAGE_ROOM = 420
+"""How much of a model's message a RuleError quotes: with the rule names it
+stays one readable line (a model lists every problem; the first ones say
+what to fix first)."""
+
+
+def _cut(text: str, room: int) -> str:
+    """``text``, or its first ``room`` characters and a note that more was said."""
+    return text if len(text) <= room else text[: room - 30] + " ... (and more problems)"
 
 
 def _rule_names(data: Mapping[str, Any], exc: InvalidInputError) -> str:

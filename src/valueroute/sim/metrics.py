@@ -40,6 +40,7 @@ from typing import Any
 
 from valueroute.errors import InvalidInputError
 from valueroute.errors import bounded_repr as _shown
+from valueroute.kpi import WaitHistogram  # one histogram for live KPIs and the simulator
 
 __all__ = [
     "INTERVAL_KPIS",
@@ -76,63 +77,6 @@ def _probability(value: object, name: str) -> float:
 
 def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
-
-
-class WaitHistogram:
-    """Waits in logarithmic bins: exact zeros counted apart, then 100 bins per decade.
-
-    Bins cover 1 ms to 10⁸ s; a quantile is interpolated geometrically inside
-    its bin, so its relative error is below 2.4 % (half a bin). Fixed memory
-    (1,101 integers); :meth:`add` is O(1), :meth:`quantile` O(bins).
-    """
-
-    __slots__ = ("bins", "count", "zeros")
-
-    LOW = 1e-3
-    PER_DECADE = 100
-    DECADES = 11
-    SIZE = PER_DECADE * DECADES
-
-    def __init__(self) -> None:
-        self.zeros = 0
-        self.count = 0
-        self.bins = [0] * (self.SIZE + 1)
-
-    def add(self, seconds: float) -> None:
-        """Count one wait of ``seconds`` (0 or less counts as no wait). O(1)."""
-        self.count += 1
-        if seconds <= 0.0:
-            self.zeros += 1
-            return
-        if seconds < self.LOW:
-            self.bins[0] += 1
-            return
-        index = int(math.log10(seconds / self.LOW) * self.PER_DECADE)
-        self.bins[min(index, self.SIZE)] += 1
-
-    def merge(self, other: WaitHistogram) -> None:
-        """Add ``other``'s recorded waits to these. O(bins)."""
-        self.zeros += other.zeros
-        self.count += other.count
-        self.bins = [a + b for a, b in zip(self.bins, other.bins, strict=True)]
-
-    def quantile(self, q: float) -> float:
-        """The q-quantile (0 <= q <= 1) of the recorded waits; NaN when empty."""
-        if not 0.0 <= q <= 1.0:
-            raise InvalidInputError(f"q: got {q!r} (expected a number from 0 to 1)")
-        if self.count == 0:
-            return math.nan
-        rank = q * self.count
-        if rank <= self.zeros:
-            return 0.0
-        seen = float(self.zeros)
-        for index, number in enumerate(self.bins):
-            if number and seen + number >= rank:
-                fraction = (rank - seen) / number
-                lower: float = self.LOW * 10.0 ** (index / self.PER_DECADE)
-                return float(lower * 10.0 ** (fraction / self.PER_DECADE))
-            seen += number
-        return self.LOW * 10.0**self.DECADES
 
 
 class TypeStats:
