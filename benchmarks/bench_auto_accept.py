@@ -27,32 +27,10 @@ import time
 import numpy as np
 
 from _timing import results_dir
+from bench_engine import REQUIREMENT_SETS, SKILLS, Clock, requirement_sets
 from valueroute import AgentSpec, AgingPriority, Engine, TaskSpec, TaskState
 
-SKILLS = 50
-REQUIREMENT_SETS = 200
 TARGET_RATIO = 1.2
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def requirement_sets(rng: np.random.Generator) -> list[dict[str, float]]:
-    sets: list[dict[str, float]] = []
-    seen: set[tuple[tuple[str, float], ...]] = set()
-    while len(sets) < REQUIREMENT_SETS:
-        skills = rng.choice(SKILLS, size=int(rng.integers(1, 3)), replace=False)
-        wanted = {f"s{int(s)}": float(rng.integers(1, 3)) for s in skills}
-        key = tuple(sorted(wanted.items()))
-        if key not in seen:
-            seen.add(key)
-            sets.append(wanted)
-    return sets
 
 
 def build(agents: int, waiting: int, auto_accept: bool) -> tuple[Engine, Clock, list[TaskSpec]]:
