@@ -859,6 +859,8 @@ class TaskList:
                     reading.value = reading.base + reading.slope * now
                 else:
                     reading.value = reading.at(now)
+            # Walked twice below (wall-time buckets, then clocked ones).
+            groups = groups if type(groups) is list else list(_checked_iter(groups))
         # Candidates compare as (-score, created, seq): score first, then
         # age, then submission order. The score key is a float computed per
         # bucket head; tuples are built only to break exact ties.
@@ -878,9 +880,11 @@ class TaskList:
                         and (entry[1], entry[2]) < (best[1], best[2])
                     ):
                         best = entry
-                if group.clocked_list:
-                    # The same comparison at the clock's reading: a loop of its
-                    # own, so the wall-time loop above tests nothing per bucket.
+            if readings:
+                # The same comparison at the clocks' readings, in a pass of its
+                # own only while some score runs on a clock: the wall-time pass
+                # above tests nothing per group or bucket for it.
+                for group in groups:
                     for bucket in group.clocked_list:
                         entry = bucket.heap[0]
                         key = entry[0] - bucket.slope * bucket.reading.value
