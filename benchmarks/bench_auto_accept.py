@@ -27,40 +27,18 @@ import time
 import numpy as np
 
 from _timing import results_dir
-from bench_engine import REQUIREMENT_SETS, SKILLS, Clock, requirement_sets
-from valueroute import AgentSpec, AgingPriority, Engine, TaskSpec, TaskState
+from bench_engine import REQUIREMENT_SETS, Clock
+from bench_engine import build as build_centre
+from valueroute import Engine, TaskSpec, TaskState
 
 TARGET_RATIO = 1.2
 
 
 def build(agents: int, waiting: int, auto_accept: bool) -> tuple[Engine, Clock, list[TaskSpec]]:
+    """The engine benchmark's centre (every agent busy, ``waiting`` queued) and the
+    arrivals of the timed cycles."""
     rng = np.random.default_rng(11)
-    clock = Clock()
-    engine = Engine(
-        clock=clock,
-        policy=AgingPriority(seconds_per_point=60),
-        offer_timeout=None,
-        auto_accept=auto_accept,
-        closed_memory=0,
-    )
-    sets = requirement_sets(rng)
-    for i in range(agents):
-        skills: dict[str, float] = {}
-        for pick in rng.choice(REQUIREMENT_SETS, size=2, replace=False):
-            skills.update(dict.fromkeys(sets[int(pick)], 3.0))
-        skills[f"s{int(rng.integers(SKILLS))}"] = 2.0
-        engine.add_agent(AgentSpec(id=f"a{i}", skills=skills), ready=True)
-    groups = rng.integers(0, REQUIREMENT_SETS, size=waiting)
-    priorities = rng.integers(0, 10, size=waiting)
-    for i in range(waiting):
-        clock.now += 0.0001
-        engine.submit(
-            TaskSpec(id=f"w{i}", priority=int(priorities[i]), skills=sets[int(groups[i])])
-        )
-    for agent in engine.agents:
-        for task in engine.tasks_of(agent.id):
-            if task.state is TaskState.offered:
-                engine.accept(task.id)
+    engine, clock, sets = build_centre(agents, waiting, rng, auto_accept=auto_accept)
     arrivals = rng.integers(0, REQUIREMENT_SETS, size=1_000_000)
     later = rng.integers(0, 10, size=1_000_000)
     specs = [

@@ -62,14 +62,14 @@ def requirement_sets(rng: np.random.Generator) -> list[dict[str, float]]:
 
 
 def build(
-    agents: int, waiting: int, rng: np.random.Generator
+    agents: int, waiting: int, rng: np.random.Generator, *, auto_accept: bool = False
 ) -> tuple[Engine, Clock, list[dict[str, float]]]:
     clock = Clock()
     engine = Engine(
         clock=clock,
         policy=AgingPriority(seconds_per_point=60),
         offer_timeout=None,
-        auto_accept=False,
+        auto_accept=auto_accept,
         closed_memory=0,
     )
     sets = requirement_sets(rng)
@@ -88,10 +88,11 @@ def build(
         engine.submit(
             TaskSpec(id=f"w{i}", priority=int(priorities[i]), skills=sets[int(groups[i])])
         )
-    # Everyone who got an offer accepts it.
+    # Everyone who got an offer accepts it (with auto-accept nobody got one).
     for agent in engine.agents:
         for task in engine.tasks_of(agent.id):
-            engine.accept(task.id)
+            if task.state is TaskState.offered:
+                engine.accept(task.id)
     return engine, clock, sets
 
 
