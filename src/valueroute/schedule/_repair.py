@@ -229,19 +229,9 @@ def _pooled(
     runs: Sequence[ReplicationResult], start: float, types: set[str] | None
 ) -> tuple[list[tuple[float, float, float, float, float]], float]:
     """Per replication (within, answered, abandoned, wait sum, offered) of one interval."""
-    figures = []
-    for run in runs:
-        within = answered = abandoned = waited = offered = 0.0
-        for row in run.intervals:
-            if row["interval_start"] != start or (types is not None and row["type"] not in types):
-                continue
-            offered += row["offered"]
-            within += row["answered_within"]
-            answered += row["answered"]
-            abandoned += row["abandoned"]
-            if row["answered"]:
-                waited += row["asa"] * row["answered"]
-        figures.append((within, answered, abandoned, waited, offered))
+    from valueroute.sim.staffing import _interval_sums
+
+    figures = [_interval_sums(run, start, types) for run in runs]
     return figures, math.fsum(f[4] for f in figures) / max(1, len(figures))
 
 

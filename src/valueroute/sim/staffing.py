@@ -744,9 +744,11 @@ _LOOKAHEAD = 1
 """Intervals simulated after the one being staffed, so its late tasks can finish."""
 
 
-def _interval_kpis(
+def _interval_sums(
     run: ReplicationResult, start: float, types: set[str] | None
-) -> tuple[dict[str, float], float]:
+) -> tuple[float, float, float, float, float]:
+    """(answered within target, answered, abandoned, wait sum of answered, offered)
+    of one replication's interval starting at ``start``, over ``types`` (all: None)."""
     within = answered = abandoned = waited = offered = 0.0
     for row in run.intervals:
         if row["interval_start"] != start or (types is not None and row["type"] not in types):
@@ -757,6 +759,13 @@ def _interval_kpis(
         abandoned += row["abandoned"]
         if row["answered"]:
             waited += row["asa"] * row["answered"]
+    return within, answered, abandoned, waited, offered
+
+
+def _interval_kpis(
+    run: ReplicationResult, start: float, types: set[str] | None
+) -> tuple[dict[str, float], float]:
+    within, answered, abandoned, waited, offered = _interval_sums(run, start, types)
     closed = answered + abandoned
     return {
         "service_level": within / closed if closed else math.nan,
