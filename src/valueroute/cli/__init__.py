@@ -37,6 +37,7 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute.cli.forecast",
     "valueroute.cli.schedule",
     "valueroute.cli.serve",
+    "valueroute.cli.backtest",
 )
 
 _SHOWN_CHARACTERS = 160
