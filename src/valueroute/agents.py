@@ -729,9 +729,9 @@ class AgentPool:
         if len(groups) != len(self._sequence):
             self._read_sequence(groups)
         by_channel = agent.profile.by_channel
-        preferring = self._preferring.get(agent.id) if self._preferring else None
-        if len(channels) == 1 and not preferring:
+        if len(channels) == 1 and not (self._preferring and agent.id in self._preferring):
             return by_channel.get(channels[0]) or []
+        preferring = self._preferring.get(agent.id)
         eligible: list[RequirementGroup] = []
         for channel in channels:
             found = by_channel.get(channel)

@@ -516,6 +516,12 @@ Fingerprint: TypeAlias = tuple[Any, ...]
 """What :meth:`Engine.submit` compares on resubmission: the content of a spec but its id."""
 
 
+_OPTIONAL_ROUTING_FIELDS = frozenset(
+    ("calendar", "due_in", "preferred_agents", "preferred_for", "related_to", "requires")
+)
+"""TaskSpec fields whose defaults change nothing in routing, so a submit that
+names none of them skips their checks."""
+
 _PREFERRED_TAG = "preferred"
 """Marks the fingerprint's field of a task naming preferred agents."""
 _REQUIRES_TAG = "requires"
@@ -1124,13 +1130,18 @@ class Engine:
     # ================================================================ submission
 
     def _fingerprint(
-        self, spec: TaskSpec, skills: tuple[tuple[str, float], ...] | None = None
+        self,
+        spec: TaskSpec,
+        skills: tuple[tuple[str, float], ...] | None = None,
+        plain: bool = False,
     ) -> Fingerprint:
         """A submission's content but its id, compared exactly on resubmission.
 
         ``skills`` is the sorted requirements tuple when the caller has it (a
-        group key shares it). Exact, not a hash: a hash would take priority
-        -1 and -2 for the same content (both hash to -2).
+        group key shares it); ``plain`` says the caller saw the spec name no
+        calendar, due_in, preference or requirement expression. Exact, not a
+        hash: a hash would take priority -1 and -2 for the same content (both
+        hash to -2).
         """
         attributes = spec.attributes
         fingerprint: Fingerprint = (
@@ -1147,6 +1158,8 @@ class Engine:
             # between processes, and digests compare across them.
             tuple(sorted(attributes.items())) if attributes else None,
         )
+        if plain:
+            return fingerprint
         if spec.calendar is not None or spec.due_in is not None:
             # Only tasks that use them carry the two fields, last.
             fingerprint = (*fingerprint, spec.calendar, spec.due_in)
@@ -1189,8 +1202,11 @@ class Engine:
                     "(expected the same content for an idempotent resubmission, or a new id)"
                 )
             return known
+        # Tasks that set none of the optional routing fields take the short way
+        # (one set test: pydantic records the fields a spec was given).
+        plain = _OPTIONAL_ROUTING_FIELDS.isdisjoint(spec.__pydantic_fields_set__)
         calendar = self._default_calendar
-        if spec.calendar is not None:
+        if not plain and spec.calendar is not None:
             calendar = self._calendars.get(spec.calendar)
             if calendar is None:
                 raise _refusal(
@@ -1203,7 +1219,7 @@ class Engine:
             _check_calendar_instant("due", spec.due)
         before = self._now
         now = self._begin()
-        if spec.due_in is not None or calendar is not None:
+        if calendar is not None or (not plain and spec.due_in is not None):
             try:
                 if calendar is not None:
                     _check_calendar_instant("clock", now)
@@ -1213,7 +1229,9 @@ class Engine:
                 raise
         key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
         prefer = requires = None
-        if spec.preferred_agents or spec.related_to is not None or spec.requires is not None:
+        if not plain and (
+            spec.preferred_agents or spec.related_to is not None or spec.requires is not None
+        ):
             prefer = self._preference_of(spec)
             # Compiled once per distinct text while any task or group holds it.
             requires = None if spec.requires is None else compile_expression(spec.requires)
@@ -1228,11 +1246,12 @@ class Engine:
             now=now,
             skills=None if group is None else group.requirements,
         )
-        if calendar is not None or spec.due_in is not None:
-            task.calendar = calendar
-            task.due = due
-        task.prefer = prefer
-        task.requires = requires
+        if not plain or calendar is not None:
+            if calendar is not None or spec.due_in is not None:
+                task.calendar = calendar
+                task.due = due
+            task.prefer = prefer
+            task.requires = requires
         if self._rules is not None:
             try:
                 self._apply_rules(task, now, baseline=None)
@@ -1244,7 +1263,7 @@ class Engine:
         if group is None:
             group = self._list.group_of_key(key)
         self._tasks[task.id] = task
-        task.fingerprint = self._fingerprint(spec, group.skills)
+        task.fingerprint = self._fingerprint(spec, group.skills, plain)
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_SUBMITTED] += 1
         if _SUBMITTED in self._muted:
@@ -1267,7 +1286,7 @@ class Engine:
         if task.due is not None:
             self._timer(task.due, _SLA, task.id)
             self._warn_before(task)
-        if prefer is not None and spec.preferred_for is not None:
+        if not plain and prefer is not None and spec.preferred_for is not None:
             self._prefer_until[task.id] = now + spec.preferred_for
             self._timer(now + spec.preferred_for, _PREFER_END, task.id)
         if self._relaxer and self._relaxer.track(task):

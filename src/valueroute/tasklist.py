@@ -473,7 +473,11 @@ class TaskList:
         segment = self._policy.segment(task, now)
         if len(segment) == 4:
             base, slope, until, clock = segment
-            if clock is not None and not (
+            if clock is None:
+                # x - x == 0 holds exactly for finite floats, fails for inf and nan.
+                if base - base == 0.0 and slope - slope == 0.0 and until > now:
+                    return segment
+            elif not (
                 callable(getattr(clock, "piece", None))
                 and callable(getattr(clock, "working_time", None))
             ):
@@ -627,10 +631,18 @@ class TaskList:
     def _add_record(self, task: Task, now: float) -> Task:
         """:meth:`add` of a record for a caller that knows its id is not in the list."""
         self._tick(now)
-        if task.prefer is None and task.requires is None:
-            group = self.group_for(task.channel, task.skills)
-        else:
-            group = self.group_for(task.channel, task.skills, task.prefer, task.requires)
+        # group_for's O(1) case inline: a task filed before, or made from a
+        # group's requirements, carries that group's own mapping.
+        skills = task.skills
+        group = self._by_requirements.get(id(skills))
+        if (
+            group is None
+            or group.requirements is not skills
+            or group.channel != task.channel
+            or group.agents != task.prefer
+            or group.requires is not task.requires
+        ):
+            group = self.group_for(task.channel, skills, task.prefer, task.requires)
         task.skills = group.requirements
         return self._add_new(task, group, now)
 
