@@ -1,9 +1,13 @@
-"""The simulator's own KPIs and the event aggregator's, on the same run, agree.
+"""The simulator's KPIs and an aggregator a user attaches to its engine agree.
 
-The world counts its KPIs from its own bookkeeping (``valueroute.sim.world``);
-the aggregator sees only the engine's events. Counts must be identical and
-sums equal to rounding (the world sums drawn handle times, the aggregator
-differences of event times).
+The world takes its KPIs from the aggregator it attaches itself
+(``World.aggregator``) and lays them out per type, interval and agent group;
+here a second aggregator, built by hand from the scenario's settings as a
+user would, is attached beside it. Per type, per interval, per agent group
+and in the backlog the two must say the same: the world's layout (warm-up,
+interval starts, group sums, types with nothing counted) loses nothing.
+``tests/test_sim_kpis.py`` checks the world's counts against a hand count of
+the event log.
 """
 
 from __future__ import annotations

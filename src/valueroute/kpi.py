@@ -382,8 +382,16 @@ class KpiReport:
     and taking waiting work are in), those that arrived before ``start`` too,
     for interval starts up to ``now``; absent means 0."""
 
-    def _totals(self, key: Callable[[QueueInterval], str]) -> dict[str, dict[str, float]]:
+    def _totals(
+        self, key: Callable[[QueueInterval], str], names: Iterable[str]
+    ) -> dict[str, dict[str, float]]:
+        if isinstance(names, str | bytes) or not isinstance(names, Iterable):
+            raise _refusal("names", names, "an iterable of names")
         sums: dict[str, KpiCounts] = {}
+        for name in names:
+            if not isinstance(name, str):
+                raise _refusal("names", name, "names as strings")
+            sums[name] = _ZERO
         waiting: dict[str, list[int]] = {}
         areas: dict[str, float] = {}
         histograms: dict[str, WaitHistogram] = {}
@@ -442,20 +450,22 @@ class KpiReport:
         figures["p99_wait"] = waits.quantile(0.99)
         return figures
 
-    def by_queue(self) -> dict[str, dict[str, float]]:
+    def by_queue(self, *, names: Iterable[str] = ()) -> dict[str, dict[str, float]]:
         """KPIs per queue over the whole report, and ``"all"``. O(rows).
 
         Besides :meth:`KpiCounts.kpis`: ``waiting_at_end``,
         ``in_service_at_end``, ``mean_queue`` (time-average number waiting
         to be answered over ``window_seconds``), ``arrival_rate_per_hour``
         and ``p50_wait``, ``p90_wait``, ``p99_wait`` (quantiles of answered
-        waits). O(rows + groups × bins).
+        waits). O(rows + groups × bins). ``names``: queues listed even when
+        nothing was counted for them (zero counts, NaN ratios).
         """
-        return self._totals(lambda row: row.queue)
+        return self._totals(lambda row: row.queue, names)
 
-    def by_type(self) -> dict[str, dict[str, float]]:
-        """KPIs per task type over the whole report, and ``"all"``, as :meth:`by_queue`. O(rows)."""
-        return self._totals(lambda row: row.type)
+    def by_type(self, *, names: Iterable[str] = ()) -> dict[str, dict[str, float]]:
+        """KPIs per task type over the whole report, and ``"all"``, as :meth:`by_queue`;
+        ``names``: types listed even when nothing was counted for them. O(rows)."""
+        return self._totals(lambda row: row.type, names)
 
     def by_agent(self) -> dict[str, dict[str, float]]:
         """Per agent over the whole report: :meth:`AgentCounts.kpis`. O(rows)."""

@@ -1,16 +1,20 @@
-"""Streaming statistics of a simulated day, and confidence intervals over replications.
+"""What a simulated day reports, and confidence intervals over replications.
 
-Memory never grows with the number of simulated tasks: each task type keeps
-counters and sums (:class:`TypeStats`), a fixed-bin histogram of waits
-(:class:`WaitHistogram`) and per-interval counters sized by horizon /
-interval. Recording one event costs O(1).
+A replication's KPIs are counted by the event aggregator
+(:class:`valueroute.kpi.KpiAggregator`) the world attaches to its engine:
+the same code counts a live engine's KPIs, so the two cannot disagree.
+Memory never grows with the number of simulated tasks: per task type and
+interval a few counters and sums, and a fixed-bin histogram of waits
+(:class:`WaitHistogram`, the aggregator's). Counting one event costs O(1).
 
-Definitions (``docs/simulation.md`` repeats them):
+Definitions (``docs/simulation.md`` and ``valueroute.kpi`` repeat them):
 
 - *offered*: tasks that arrived (from the warm-up on), retries and forwarded
   tasks included; *answered*: tasks that reached an agent; *abandoned*: tasks
   whose customer gave up before that; *waiting at end*: still queued when the
-  run ended. offered = answered + abandoned + waiting at end.
+  run ended. offered = answered + abandoned + waiting at end. *Retrials*,
+  *forwarded* and *refused closed* are the only counts the world keeps
+  itself: the engine never sees them.
 - *service level* with target T (the type's ``sla_seconds``) under the
   scenario's ``service_level_definition``:
   ``offered`` (default): answered within T / (answered + abandoned);
@@ -45,7 +49,6 @@ from valueroute.kpi import WaitHistogram  # one histogram for live KPIs and the 
 __all__ = [
     "INTERVAL_KPIS",
     "KPI_NAMES",
-    "TypeStats",
     "WaitHistogram",
     "interval_band",
     "interval_series",
@@ -79,107 +82,31 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-class TypeStats:
-    """Counters and sums for one task type. Every update is O(1)."""
-
-    __slots__ = (
-        "abandoned",
-        "abandoned_short",
-        "answered",
-        "answered_within",
-        "completed",
-        "delayed",
-        "forwarded",
-        "handle_sum",
-        "offered",
-        "queue_area",
-        "refused_closed",
-        "retrials",
-        "value_abandoned",
-        "value_late",
-        "value_on_time",
-        "wait_abandoned_sum",
-        "wait_answered_sum",
-        "waits",
-    )
-
-    def __init__(self) -> None:
-        self.offered = 0
-        self.answered = 0
-        self.answered_within = 0
-        self.abandoned = 0
-        self.abandoned_short = 0
-        self.delayed = 0
-        self.completed = 0
-        self.retrials = 0
-        self.forwarded = 0
-        self.refused_closed = 0
-        self.handle_sum = 0.0
-        self.wait_answered_sum = 0.0
-        self.wait_abandoned_sum = 0.0
-        self.value_on_time = 0.0
-        self.value_late = 0.0
-        self.value_abandoned = 0.0
-        self.queue_area = 0.0
-        self.waits = WaitHistogram()
-
-    def merge(self, other: TypeStats) -> None:
-        """Add ``other``'s counters, sums and waits to these (for the ``"all"`` row)."""
-        for name in self.__slots__:
-            if name == "waits":
-                self.waits.merge(other.waits)
-            else:
-                setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def kpis(
-        self,
-        *,
-        definition: str,
-        window_seconds: float,
-        waiting_at_end: int,
-        in_service_at_end: int,
-    ) -> dict[str, float]:
-        """The KPIs of :data:`KPI_NAMES` from these counters."""
-        closed = self.answered + self.abandoned
-        if definition == "offered":
-            base = closed
-        elif definition == "answered":
-            base = self.answered
-        else:
-            base = closed - self.abandoned_short
-        value_closed = self.value_on_time + self.value_late + self.value_abandoned
-        return {
-            "offered": float(self.offered),
-            "answered": float(self.answered),
-            "abandoned": float(self.abandoned),
-            "abandoned_short": float(self.abandoned_short),
-            "waiting_at_end": float(waiting_at_end),
-            "in_service_at_end": float(in_service_at_end),
-            "completed": float(self.completed),
-            "retrials": float(self.retrials),
-            "forwarded": float(self.forwarded),
-            "refused_closed": float(self.refused_closed),
-            "service_level": _ratio(self.answered_within, base),
-            "p_wait": _ratio(self.delayed, self.offered),
-            "abandonment_rate": _ratio(self.abandoned, closed),
-            "asa": _ratio(self.wait_answered_sum, self.answered),
-            "mean_wait": _ratio(self.wait_answered_sum + self.wait_abandoned_sum, closed),
-            "p50_wait": self.waits.quantile(0.5),
-            "p90_wait": self.waits.quantile(0.9),
-            "p99_wait": self.waits.quantile(0.99),
-            "aht": _ratio(self.handle_sum, self.completed),
-            "mean_queue": _ratio(self.queue_area, window_seconds),
-            "arrival_rate_per_hour": _ratio(3600.0 * self.offered, window_seconds),
-            "value_sla_attainment": _ratio(self.value_on_time, value_closed),
-            "value_lost_late": self.value_late,
-            "value_lost_abandoned": self.value_abandoned,
-        }
-
-
-KPI_NAMES: tuple[str, ...] = tuple(
-    TypeStats().kpis(
-        definition="offered", window_seconds=1.0, waiting_at_end=0, in_service_at_end=0
-    )
+KPI_NAMES: tuple[str, ...] = (
+    "offered",
+    "answered",
+    "abandoned",
+    "abandoned_short",
+    "waiting_at_end",
+    "in_service_at_end",
+    "completed",
+    "retrials",
+    "forwarded",
+    "refused_closed",
+    "service_level",
+    "p_wait",
+    "abandonment_rate",
+    "asa",
+    "mean_wait",
+    "p50_wait",
+    "p90_wait",
+    "p99_wait",
+    "aht",
+    "mean_queue",
+    "arrival_rate_per_hour",
+    "value_sla_attainment",
+    "value_lost_late",
+    "value_lost_abandoned",
 )
 """The per-type KPIs every result reports, in report order."""
 

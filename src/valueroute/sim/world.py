@@ -24,6 +24,16 @@ host would:
 Events are SimPy timeouts with a callback, not a process per customer, so a
 task costs a handful of heap operations besides the engine's own work.
 
+KPIs come from the engine's events: a :class:`~valueroute.kpi.KpiAggregator`
+(:attr:`World.aggregator`) is attached to the engine before anything happens
+and counts offered, answered, abandoned, waits, handle times, queue lengths,
+agent time and values, as it does for a live engine. The world counts only
+what the engine never sees: retrials and forwarded tasks (both also offered
+as tasks of their own) and tasks refused at the door while their calendar is
+closed. :meth:`World.result` merges the two; fed the same events (an exported
+events file read back, say), :meth:`World.new_aggregator` gives the same
+result.
+
 Randomness and common random numbers: each customer's handle time,
 patience, retrial and forwarding draws are made at *arrival*, from per-type
 streams of :class:`~valueroute.sim.streams.RandomStreams` (``handle/<type>``,
@@ -46,11 +56,12 @@ from valueroute.calendar import BusinessCalendar
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, InvalidTransitionError, bounded_repr
 from valueroute.events import Event, EventKind
+from valueroute.kpi import KpiAggregator, KpiCounts, KpiReport, WorkingTime
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import load_rules
 from valueroute.sim.arrivals import Arrival, TraceArrivals, merge_arrivals
 from valueroute.sim.distributions import Sampler, Uniform
-from valueroute.sim.metrics import ReplicationResult, TypeStats
+from valueroute.sim.metrics import KPI_NAMES, ReplicationResult
 from valueroute.sim.scenario import Scenario, TaskType, _shown
 from valueroute.sim.streams import RandomStreams
 
@@ -71,30 +82,22 @@ class _Customer:
     """One open task as the world knows it (kept only while the task is open)."""
 
     __slots__ = (
-        "arrival",
         "assigned",
         "counted",
         "forward_draw",
         "group_handles",
         "handle",
-        "interval",
         "kind",
         "patience",
-        "queued",
         "retry_delay",
         "retry_draw",
-        "service",
     )
 
-    def __init__(self, kind: _Kind, arrival: float, counted: bool, interval: int) -> None:
+    def __init__(self, kind: _Kind, counted: bool) -> None:
         self.kind = kind
-        self.arrival = arrival
         self.counted = counted
-        self.interval = interval
         self.assigned = False
-        self.queued = False
         self.handle = 0.0
-        self.service = 0.0
         self.group_handles: dict[int, float] | None = None
         self.patience = _INF
         self.retry_draw = 1.0
@@ -143,7 +146,7 @@ class _Draws:
 
 
 class _Kind:
-    """A task type's run-time settings, samplers and statistics."""
+    """A task type's run-time settings and samplers, and the counts the engine never sees."""
 
     __slots__ = (
         "calendar",
@@ -152,25 +155,19 @@ class _Kind:
         "followup",
         "forward_probability",
         "forward_to",
+        "forwarded",
         "index",
-        "interval_abandoned",
-        "interval_answered",
-        "interval_offered",
-        "interval_wait_sum",
-        "interval_within",
         "name",
-        "on_time_seconds",
         "primary",
         "priority",
-        "queue_since",
         "refuse_closed",
+        "refused_closed",
         "retrial_probability",
+        "retrials",
         "retry_to",
         "skills",
         "sla_seconds",
-        "stats",
         "template",
-        "waiting",
         "working_sla",
     )
 
@@ -178,7 +175,6 @@ class _Kind:
         self,
         index: int,
         task_type: TaskType,
-        intervals: int,
         calendar: BusinessCalendar | None = None,
     ) -> None:
         self.index = index
@@ -191,16 +187,17 @@ class _Kind:
         self.priority = task_type.priority
         self.sla_seconds = task_type.sla_seconds
         self.due_seconds = task_type.due_seconds
-        self.on_time_seconds = (
-            task_type.sla_seconds if task_type.due_seconds is None else task_type.due_seconds
-        )
         self.retrial_probability = task_type.retrial_probability
         self.forward_probability = task_type.forward_probability
         self.retry_to: _Kind = self
         self.forward_to: _Kind | None = None
         self.primary: _Draws | None = None
         self.followup: _Draws | None = None
-        self.stats = TypeStats()
+        # Counted from the warm-up on (by the time of the task they follow, or
+        # of the refused arrival).
+        self.retrials = 0
+        self.forwarded = 0
+        self.refused_closed = 0
         self.template = TaskSpec(
             id="template",
             type=task_type.name,
@@ -210,21 +207,14 @@ class _Kind:
             skills=task_type.skills,
             calendar=task_type.calendar,
         )
-        self.waiting = 0
-        self.queue_since = 0.0
-        self.interval_offered = [0] * intervals
-        self.interval_answered = [0] * intervals
-        self.interval_abandoned = [0] * intervals
-        self.interval_within = [0] * intervals
-        self.interval_wait_sum = [0.0] * intervals
 
 
 class World:
     """One replication of a scenario on a fresh SimPy environment and engine.
 
     Build it, then :meth:`run`; :meth:`result` returns the statistics.
-    Memory is O(open tasks + agents + task types × intervals), independent
-    of how many tasks the run simulates.
+    Memory is O(open tasks + agents × intervals + task types × intervals),
+    independent of how many tasks the run simulates.
 
     ``scenario`` is a :class:`~valueroute.sim.scenario.Scenario` (from
     :func:`~valueroute.sim.scenario.load_scenario` or
@@ -296,12 +286,7 @@ class World:
         self.intervals = max(1, math.ceil(self.horizon / self.interval))
         groups = {g.name: i for i, g in enumerate(scenario.agent_groups)}
         self._kinds = [
-            _Kind(
-                i,
-                t,
-                self.intervals,
-                None if t.calendar is None else self.calendars[t.calendar],
-            )
+            _Kind(i, t, None if t.calendar is None else self.calendars[t.calendar])
             for i, t in enumerate(scenario.task_types)
         ]
         self._by_name = {k.name: k for k in self._kinds}
@@ -319,10 +304,12 @@ class World:
         self._deferred: list[str] = []
         self._wake_at = _INF
         self._wake_generation = 0
-        self._agent_marks: dict[str, tuple[float, float]] = {}
-        self._backlog: list[dict[str, Any]] = []
         self._agent_specs = {spec.id: spec for spec in self._build_agents()}
         self._arrivals = self._arrival_stream()
+        self.aggregator = self.new_aggregator()
+        """The :class:`~valueroute.kpi.KpiAggregator` counting this run's KPIs
+        (attached to the engine before its first event)."""
+        self.aggregator.attach(self.engine)
         self.engine.subscribe(self._on_assigned, kinds=(_ASSIGNED,))
         # Completions matter only while an agent is waiting to go off duty:
         # the world listens to them only then (an event per task otherwise).
@@ -337,6 +324,32 @@ class World:
         ``engine_origin + env.now``.
         """
         return self._origin
+
+    def new_aggregator(self) -> KpiAggregator:
+        """A fresh :class:`~valueroute.kpi.KpiAggregator` with this world's settings.
+
+        Intervals of the scenario's length from :attr:`engine_origin`,
+        counting from the end of the warm-up, each type's ``sla_seconds``,
+        the scenario's ``service_level_definition`` and
+        ``short_abandon_seconds``, and for types with ``sla_clock =
+        "working"`` their calendar's working time. :attr:`aggregator` is one;
+        feed another this run's events (read back from an exported events
+        file, say) and ``result(report=...)`` of its report is this run's
+        result.
+        """
+        scenario = self.scenario
+        working: dict[str, WorkingTime] = {
+            kind.name: kind.calendar for kind in self._kinds if kind.working_sla and kind.calendar
+        }
+        return KpiAggregator(
+            interval_seconds=self.interval,
+            origin=self._origin,
+            start=self._origin + self.warmup,
+            sla_seconds={kind.name: kind.sla_seconds for kind in self._kinds},
+            service_level_definition=scenario.service_level_definition,
+            short_abandon_seconds=scenario.short_abandon_seconds,
+            working_time=working or None,
+        )
 
     # ------------------------------------------------------------ setup
 
@@ -487,14 +500,11 @@ class World:
         env = self.env
         self._schedule_next_shift_change(0)
         self._schedule_next_arrival()
-        env.timeout(self.warmup).callbacks.append(self._mark_agents)
-        env.timeout(0.0, value=0).callbacks.append(self._snapshot_backlog)
         steps = max(1, chunks if progress is not None else 1)
         for step in range(1, steps + 1):
             env.run(until=self.horizon * step / steps)
             if progress is not None:
                 progress(step / steps)
-        self._flush_queues(self.horizon)
 
     # Arrivals ---------------------------------------------------
 
@@ -516,9 +526,7 @@ class World:
     def _submit(
         self, kind: _Kind, now: float, draws: _Draws, arrival: Arrival | None = None
     ) -> None:
-        counted = now >= self.warmup
-        interval = min(int(now // self.interval), self.intervals - 1)
-        customer = _Customer(kind, now, counted, interval)
+        customer = _Customer(kind, now >= self.warmup)
         customer.handle = draws.handle.draw()
         if draws.group_handle:
             customer.group_handles = {
@@ -541,12 +549,9 @@ class World:
         if kind.refuse_closed and not kind.calendar.is_open(self.start + now):  # type: ignore[union-attr]
             # Refused at the door: never offered, never queued (the draws above
             # are made all the same, so later customers keep theirs).
-            if counted:
-                kind.stats.refused_closed += 1
+            if customer.counted:
+                kind.refused_closed += 1
             return
-        if counted:
-            kind.stats.offered += 1
-            kind.interval_offered[interval] += 1
         self._next_id += 1
         task_id = str(self._next_id)
         self._open[task_id] = customer
@@ -563,15 +568,10 @@ class World:
             changes["attributes"] = dict(arrival.attributes)
         spec = kind.template.model_copy(update=changes)
         self.engine.submit(spec)
-        if not customer.assigned:
-            customer.queued = True
-            if counted:
-                kind.stats.delayed += 1
-            self._queue_change(kind, 1, now)
-            if customer.patience < _INF:
-                self.env.timeout(customer.patience, value=task_id).callbacks.append(
-                    self._on_patience_end
-                )
+        if not customer.assigned and customer.patience < _INF:
+            self.env.timeout(customer.patience, value=task_id).callbacks.append(
+                self._on_patience_end
+            )
         self._after_command()
 
     # Engine events ----------------------------------------------
@@ -583,53 +583,22 @@ class World:
     def _on_assigned(self, event: Event) -> None:
         task_id: str = event.task  # type: ignore[assignment]
         customer = self._open[task_id]
-        kind = customer.kind
-        now = self.env.now
-        wait = now - customer.arrival
         customer.assigned = True
-        if customer.queued:
-            self._queue_change(kind, -1, now)
-        if customer.counted:
-            # The value the task carries in the engine: rules may have changed
-            # the type's value on arrival or while it waited.
-            value = self.engine.get(task_id).value
-            stats = kind.stats
-            stats.answered += 1
-            stats.wait_answered_sum += wait
-            stats.waits.add(wait)
-            interval = customer.interval
-            kind.interval_answered[interval] += 1
-            kind.interval_wait_sum[interval] += wait
-            if kind.working_sla:
-                # Service level and lateness in the calendar's working time.
-                start = self.start
-                wait = kind.calendar.elapsed(start + customer.arrival, start + now)  # type: ignore[union-attr]
-            if wait <= kind.sla_seconds:
-                stats.answered_within += 1
-                kind.interval_within[interval] += 1
-            if wait <= kind.on_time_seconds:
-                stats.value_on_time += value
-            else:
-                stats.value_late += value
         handle = customer.handle
         if customer.group_handles is not None:
             group = self._agent_group[event.agent]  # type: ignore[index]
             handle = customer.group_handles.get(group, handle)
-        customer.service = handle
         self.env.timeout(handle, value=task_id).callbacks.append(self._on_service_end)
 
     def _on_service_end(self, event: simpy.Event) -> None:
         task_id: str = event.value  # type: ignore[assignment]
         customer = self._open.pop(task_id)
         kind = customer.kind
-        if customer.counted:
-            kind.stats.completed += 1
-            kind.stats.handle_sum += customer.service
         self.engine.complete(task_id)
         target = kind.forward_to
         if target is not None and customer.forward_draw < kind.forward_probability:
             if customer.counted:
-                kind.stats.forwarded += 1
+                kind.forwarded += 1
             self._submit(target, self.env.now, target.followup)  # type: ignore[arg-type]
         else:
             self._after_command()
@@ -641,21 +610,10 @@ class World:
             return
         del self._open[task_id]
         kind = customer.kind
-        now = self.env.now
-        value = self.engine.cancel(task_id, reason="abandoned").value
-        self._queue_change(kind, -1, now)
-        if customer.counted:
-            wait = now - customer.arrival
-            stats = kind.stats
-            stats.abandoned += 1
-            stats.wait_abandoned_sum += wait
-            stats.value_abandoned += value
-            if wait <= self.scenario.short_abandon_seconds:
-                stats.abandoned_short += 1
-            kind.interval_abandoned[customer.interval] += 1
+        self.engine.cancel(task_id, reason="abandoned")
         if customer.retry_draw < kind.retrial_probability:
             if customer.counted:
-                kind.stats.retrials += 1
+                kind.retrials += 1
             self.env.timeout(customer.retry_delay, value=kind.retry_to).callbacks.append(
                 self._on_retry
             )
@@ -666,33 +624,6 @@ class World:
             return
         kind: _Kind = event.value  # type: ignore[assignment]
         self._submit(kind, self.env.now, kind.followup)  # type: ignore[arg-type]
-
-    # Queue accounting ---------------------------------------------
-
-    def _queue_change(self, kind: _Kind, delta: int, now: float) -> None:
-        if now > self.warmup:
-            kind.stats.queue_area += kind.waiting * (now - kind.queue_since)
-            kind.queue_since = now
-        else:
-            kind.queue_since = self.warmup
-        kind.waiting += delta
-
-    def _flush_queues(self, now: float) -> None:
-        for kind in self._kinds:
-            self._queue_change(kind, 0, now)
-
-    def _snapshot_backlog(self, event: simpy.Event) -> None:
-        index: int = event.value  # type: ignore[assignment]
-        now = self.env.now
-        row: dict[str, Any] = {"time": now}
-        for kind in self._kinds:
-            row[kind.name] = kind.waiting
-        self._backlog.append(row)
-        following = (index + 1) * self.interval
-        if following <= self.horizon:
-            self.env.timeout(following - now, value=index + 1).callbacks.append(
-                self._snapshot_backlog
-            )
 
     # Agents and engine timers -------------------------------------
 
@@ -765,87 +696,136 @@ class World:
         self.engine.advance()
         self._after_command()
 
-    def _mark_agents(self, event: simpy.Event) -> None:
-        now = self._origin + self.env.now
-        for agent in self.engine.agents:
-            self._agent_marks[agent.id] = (agent.talk_time(now), agent.logged_in_time(now))
-
     # ------------------------------------------------------------ results
 
-    def result(self) -> ReplicationResult:
-        """The statistics of the run (call after :meth:`run`)."""
-        scenario = self.scenario
-        now = self._origin + self.env.now
-        window = self.horizon - self.warmup
-        waiting_at_end = [0] * len(self._kinds)
-        in_service_at_end = [0] * len(self._kinds)
-        for customer in self._open.values():
-            if customer.counted:
-                if customer.assigned:
-                    in_service_at_end[customer.kind.index] += 1
-                else:
-                    waiting_at_end[customer.kind.index] += 1
-        kpis: dict[str, dict[str, float]] = {}
-        total = TypeStats()
-        for kind in self._kinds:
-            kpis[kind.name] = kind.stats.kpis(
-                definition=scenario.service_level_definition,
-                window_seconds=window,
-                waiting_at_end=waiting_at_end[kind.index],
-                in_service_at_end=in_service_at_end[kind.index],
+    def result(self, *, report: KpiReport | None = None) -> ReplicationResult:
+        """The statistics of the run (call after :meth:`run`).
+
+        Every KPI, interval row, agent-group figure and backlog sample is
+        :attr:`aggregator`'s report at the end of the run, laid out per task
+        type and agent group; only ``retrials``, ``forwarded`` and
+        ``refused_closed`` are the world's own counts. ``report``: instead of
+        :attr:`aggregator`'s, a :class:`~valueroute.kpi.KpiReport` of this
+        run's events from an aggregator :meth:`new_aggregator` built (the
+        same events give the same result); anything else raises
+        :class:`~valueroute.errors.InvalidInputError`. O(intervals × (task
+        types + agents)).
+        """
+        if report is None:
+            report = self.aggregator.report(now=self._origin + self.env.now)
+        elif not isinstance(report, KpiReport):
+            raise InvalidInputError(
+                f"World.result: report: got {bounded_repr(report)} (expected None or a KpiReport)",
+                [("report", bounded_repr(report), "None or a KpiReport")],
             )
-            total.merge(kind.stats)
-        kpis["all"] = total.kpis(
-            definition=scenario.service_level_definition,
-            window_seconds=window,
-            waiting_at_end=sum(waiting_at_end),
-            in_service_at_end=sum(in_service_at_end),
-        )
-        intervals = []
-        for j in range(self.intervals):
-            for kind in self._kinds:
-                answered = kind.interval_answered[j]
-                abandoned = kind.interval_abandoned[j]
-                intervals.append(
-                    {
-                        "interval_start": j * self.interval,
-                        "type": kind.name,
-                        "offered": kind.interval_offered[j],
-                        "answered": answered,
-                        "abandoned": abandoned,
-                        "answered_within": kind.interval_within[j],
-                        "service_level": (
-                            kind.interval_within[j] / (answered + abandoned)
-                            if answered + abandoned
-                            else math.nan
-                        ),
-                        "asa": kind.interval_wait_sum[j] / answered if answered else math.nan,
-                    }
-                )
-        groups: dict[str, dict[str, float]] = {
-            g.name: {"talk_seconds": 0.0, "logged_in_seconds": 0.0} for g in scenario.agent_groups
+        kinds = self._kinds
+        totals = report.by_type(names=[kind.name for kind in kinds])
+        kpis: dict[str, dict[str, float]] = {
+            kind.name: _kpis(totals[kind.name], kind.retrials, kind.forwarded, kind.refused_closed)
+            for kind in kinds
         }
-        for agent in self.engine.agents:
-            talk0, login0 = self._agent_marks.get(agent.id, (0.0, 0.0))
-            name = scenario.agent_groups[self._agent_group[agent.id]].name
-            groups[name]["talk_seconds"] += agent.talk_time(now) - talk0
-            groups[name]["logged_in_seconds"] += agent.logged_in_time(now) - login0
-        for figures in groups.values():
-            login = figures["logged_in_seconds"]
-            figures["occupancy"] = figures["talk_seconds"] / login if login else math.nan
-            figures["staffed_hours"] = login / 3600.0
-        counts = self.engine.statistics()["by_type"]
+        kpis["all"] = _kpis(
+            totals["all"],
+            sum(kind.retrials for kind in kinds),
+            sum(kind.forwarded for kind in kinds),
+            sum(kind.refused_closed for kind in kinds),
+        )
         return ReplicationResult(
             replication=self.replication,
             seed=self.seed,
             policy=self.policy.name,
             kpis=kpis,
-            intervals=intervals,
-            groups=groups,
-            backlog=self._backlog,
-            engine_counts={str(k): dict(v) for k, v in counts.items()},
+            intervals=self._interval_rows(report),
+            groups=self._group_figures(report),
+            backlog=self._backlog_rows(report),
+            engine_counts={str(k): dict(v) for k, v in self.engine.statistics()["by_type"].items()},
             events=self.engine.event_count,
         )
+
+    def _interval_rows(self, report: KpiReport) -> list[dict[str, Any]]:
+        """One row per (interval, type) by arrival interval, empty intervals too."""
+        length = self.interval
+        last = self.intervals - 1
+        cells: dict[tuple[int, str], KpiCounts] = {}
+        for row in report.queue_intervals:
+            # Interval starts are origin + k·length: k comes back exactly by rounding.
+            index = min(round((row.interval_start - self._origin) / length), last)
+            key = (index, row.type)
+            cells[key] = cells.get(key, _NO_COUNTS) + row.counts
+        rows = []
+        for index in range(self.intervals):
+            for kind in self._kinds:
+                counts = cells.get((index, kind.name), _NO_COUNTS)
+                # Per interval the service level is always answered within T /
+                # (answered + abandoned), whatever the run's definition.
+                figures = counts.kpis("offered")
+                rows.append(
+                    {
+                        "interval_start": index * length,
+                        "type": kind.name,
+                        "offered": counts.offered,
+                        "answered": counts.answered,
+                        "abandoned": counts.abandoned,
+                        "answered_within": counts.answered_within,
+                        "service_level": figures["service_level"],
+                        "asa": figures["asa"],
+                    }
+                )
+        return rows
+
+    def _group_figures(self, report: KpiReport) -> dict[str, dict[str, float]]:
+        """Talk and logged-in time, occupancy and staffed hours per agent group."""
+        groups = self.scenario.agent_groups
+        sums = {group.name: [0.0, 0.0] for group in groups}
+        for agent, figures in report.by_agent().items():
+            index = self._agent_group.get(agent)
+            if index is not None:
+                pair = sums[groups[index].name]
+                pair[0] += figures["talk_seconds"]
+                pair[1] += figures["logged_in_seconds"]
+        return {
+            name: {
+                "talk_seconds": talk,
+                "logged_in_seconds": login,
+                "occupancy": talk / login if login else math.nan,
+                "staffed_hours": login / 3600.0,
+            }
+            for name, (talk, login) in sums.items()
+        }
+
+    def _backlog_rows(self, report: KpiReport) -> list[dict[str, Any]]:
+        """Tasks waiting per type at each interval start the run passed, before the horizon."""
+        if not self._ran:
+            return []
+        rows = []
+        origin = self._origin
+        length = self.interval
+        index = 0
+        while index * length < self.horizon:
+            # The same float the aggregator keys its boundaries by.
+            at = origin + index * length
+            row: dict[str, Any] = {"time": index * length}
+            for kind in self._kinds:
+                row[kind.name] = report.backlog.get((at, kind.name, kind.name), 0)
+            rows.append(row)
+            index += 1
+        return rows
+
+
+_NO_COUNTS = KpiCounts()
+
+
+def _kpis(
+    figures: dict[str, float], retrials: int, forwarded: int, refused_closed: int
+) -> dict[str, float]:
+    """The KPIs of :data:`~valueroute.sim.metrics.KPI_NAMES`, in that order: the
+    aggregator's, with the counts only the world sees."""
+    own = {
+        "retrials": float(retrials),
+        "forwarded": float(forwarded),
+        "refused_closed": float(refused_closed),
+    }
+    return {name: own[name] if name in own else figures[name] for name in KPI_NAMES}
 
 
 def run_replication(
