@@ -1044,7 +1044,9 @@ def run_backtest(
     )
     if not days:
         raise _fail(
-            "weekdays", sorted(chosen_weekdays), "weekdays that occur in the predict window"
+            "weekdays",
+            [_WEEKDAY_NAMES[w] for w in sorted(chosen_weekdays)],
+            "weekdays that occur in the predict window",
         )
     if roster is not None:
         for day in days:
