@@ -87,12 +87,20 @@ def start_server(
     tokens: bool = True,
     config: str | None = None,
     extra: list[str] | None = None,
+    store: str | None = None,
 ) -> Server:
-    """Start ``python -m valueroute.cli.serve`` on port 0 and wait until it announces its URL."""
+    """Start ``python -m valueroute.cli.serve`` on port 0 and wait until it announces its URL.
+
+    ``store``: a PostgreSQL URL shared with other servers (``--store``, leader or
+    standby) instead of a journal of its own.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     journal = journal or folder / "journal.sqlite"
     arguments = [sys.executable, "-m", "valueroute.cli.serve", "--port", "0"]
-    arguments += ["--journal", str(journal)]
+    if store is None:
+        arguments += ["--journal", str(journal)]
+    else:
+        arguments += ["--store", store]
     if tokens:
         token_path = folder / "tokens.toml"
         token_path.write_text(TOKEN_FILE)

@@ -237,8 +237,9 @@ class Standby:
     def _follow_step(self) -> bool:
         """Apply what the leader committed; take the lead if it is free. Whether this leads."""
         self._durable.catch_up()
+        started = _time.monotonic()
         if self._may_lead and self._store.try_lead():
-            self._take_over()
+            self._take_over(started)
         return self._leading
 
     def _lead_step(self) -> None:
@@ -247,18 +248,21 @@ class Standby:
             return
         try:
             self._durable.flush()
-            due = _time.monotonic() - self._renewed >= self._lease_seconds / 3
+            started = _time.monotonic()
+            due = started - self._renewed >= self._lease_seconds / 3
+            # The database extends the lease after ``started``: counting from
+            # it never overstates how long the lease is held.
             if due and self._store.renew():
-                self._renewed = _time.monotonic()
+                self._renewed = started
         except JournalError:
             pass
         if not self._store.is_leader:
             self._follow(self._store.lost or "the lead was lost")
 
-    def _take_over(self) -> None:
+    def _take_over(self, started: float) -> None:
         # Records the last leader committed before the term changed.
         self._durable.catch_up()
-        self._renewed = _time.monotonic()
+        self._renewed = started
         self._leading = True
         self.takeovers += 1
         # Timers, offers and deferrals that fell due in the gap.
@@ -299,6 +303,36 @@ class Standby:
         for subscriber, kinds in self._subscribers:
             self._durable.subscribe(subscriber, kinds=kinds)
         return True
+
+    @property
+    def lease_renewed_at(self) -> float:
+        """When (:func:`time.monotonic`) the lease was last renewed by :meth:`poll` or taken.
+
+        Taken just before the renewing statement, so the lease is held at
+        least until this plus the lease's length (commits renew it too; a
+        host that times its own commits may count those).
+        """
+        return self._renewed
+
+    def wait_for_commit(self, timeout: float) -> None:
+        """Wait at most ``timeout`` seconds for the leader's next commit; touches no engine.
+
+        Uses only the listening connection, so a host may call it in one
+        thread while another reads :attr:`engine`; then :meth:`poll` (with
+        ``timeout=0``) applies what arrived. A database out of reach is
+        waited out quietly (the next :meth:`poll` reconnects).
+        """
+        if self._closed:
+            raise JournalStateError("the standby is closed (expected an open one)")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 <= timeout <= 3600
+        ):
+            raise InvalidInputError(
+                f"timeout: got {bounded_repr(timeout)} (expected seconds from 0 to 3600)"
+            )
+        self._wait(float(timeout))
 
     def _wait(self, timeout: float) -> None:
         """Wait for a NOTIFY on the journal's channel (any commit), at most ``timeout`` s."""

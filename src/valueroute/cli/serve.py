@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from valueroute.cli import integer
+from valueroute.cli import integer, number, shown
 from valueroute.errors import InvalidInputError, ValueRouteError
 
 __all__ = ["main", "register", "run_serve"]
@@ -24,13 +24,43 @@ def _journal(text: str) -> Path | str:
     return Path(text)
 
 
+def _store(text: str) -> str:
+    """A PostgreSQL URL shared by a leader and its standbys."""
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise argparse.ArgumentTypeError(
+            f"got {shown(text)} (expected a postgresql:// URL of the journal's database)"
+        )
+    return text
+
+
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--journal",
         type=_journal,
-        default=Path("valueroute-journal.sqlite"),
-        help="the SQLite journal file, created if missing, or a postgresql:// URL; "
-        "recovered on start (default: valueroute-journal.sqlite)",
+        default=None,
+        help="the SQLite journal file, created if missing, or a postgresql:// URL this "
+        "process alone writes; recovered on start (default: valueroute-journal.sqlite)",
+    )
+    where.add_argument(
+        "--store",
+        type=_store,
+        default=None,
+        help="a postgresql:// URL shared by several processes: the one holding the lease "
+        "leads and takes commands, the others follow as standbys and take over when it "
+        "is gone (default: none, one process on --journal)",
+    )
+    parser.add_argument(
+        "--lease-seconds",
+        type=number(low=0.05, high=3600, unit=" of seconds"),
+        default=5.0,
+        help="with --store: how long a silent leader keeps the lead; a paused leader is "
+        "replaced after this (default: 5)",
+    )
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="with --store: this process as the lease names it (default: host:pid)",
     )
     parser.add_argument(
         "--host",
@@ -91,6 +121,9 @@ def _settings(args: argparse.Namespace) -> Any:
         raise InvalidInputError(
             f'serve: the serve extra is not installed (pip install "valueroute[serve]"): {exc}'
         ) from None
+    standby = args.store is not None
+    if args.journal is None:
+        args.journal = args.store if standby else Path("valueroute-journal.sqlite")
     journal = args.journal
     if isinstance(journal, Path) and (
         (journal.exists() and not journal.is_file()) or not journal.parent.is_dir()
@@ -113,7 +146,14 @@ def _settings(args: argparse.Namespace) -> Any:
         options["rules"] = args.rules
     tokens = None if args.tokens is None else load_tokens(args.tokens)
     settings = ServeSettings(
-        journal=args.journal, host=args.host, port=args.port, tokens=tokens, **options
+        journal=args.journal,
+        host=args.host,
+        port=args.port,
+        tokens=tokens,
+        standby=standby,
+        lease_seconds=args.lease_seconds,
+        node_name=args.name,
+        **options,
     )
     # Built once now so a wrong option or rule file is refused before binding.
     settings.build_engine(lambda: 0.0)

@@ -96,8 +96,9 @@ def problem(
     *,
     errors: list[tuple[str, Any, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
-    """An RFC 9457 ``application/problem+json`` response."""
+    """An RFC 9457 ``application/problem+json`` response; ``extra`` adds members to it."""
     title = _TITLES.get(status, "Error")
     body = {
         "type": f"urn:valueroute:problem:{title.lower().replace(' ', '-')}",
@@ -113,6 +114,8 @@ def problem(
             for field, value, expected in errors or []
         ],
     }
+    for name, value in (extra or {}).items():
+        body.setdefault(name, value)
     return Response(
         json.dumps(body, separators=(",", ":")),
         status_code=status,
@@ -127,7 +130,7 @@ def _error_response(exc: Exception) -> Response:
         return problem(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
     if isinstance(exc, ServiceUnavailableError):
         headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-        return problem(503, str(exc), headers=headers)
+        return problem(503, str(exc), headers=headers, extra=exc.details)
     if isinstance(exc, JournalStateError):
         return problem(503, str(exc))
     if isinstance(exc, InvalidInputError):
@@ -463,7 +466,7 @@ def _events_endpoint(command: Command, service: EngineService) -> Handler:
                 raise ServiceUnavailableError(
                     f"{service.streams} event streams open (expected at most {limits.max_streams})"
                 )
-            service._check_running()
+            service.check_serving()
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem response
             return _error_response(exc)
         start = service.last_published if after is None else after
@@ -518,12 +521,22 @@ def _health(service: EngineService) -> Handler:
 def _readiness(service: EngineService) -> Handler:
     async def readyz(request: Request) -> Response:
         if not service.ready:
+            if service.failure is None and not service.stopping and service.started:
+                refusal = service.standby_refusal()
+                return problem(
+                    503,
+                    f"not ready: {refusal}",
+                    headers={"Retry-After": "1"},
+                    extra={**refusal.details, "position": service.durable.position},
+                )
             reason = service.failure or ("stopping" if service.stopping else "starting")
             return problem(503, f"not ready: {reason}", headers={"Retry-After": "1"})
         durable = service.durable
         return _json(
             {
                 "status": "ready",
+                "role": "leader",
+                "term": service.leader_term,
                 "position": durable.position,
                 "durable_position": durable.durable_position,
                 "commits": service.commits,

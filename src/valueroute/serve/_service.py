@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from valueroute.commands import COMMANDS, Command, NoArguments
 from valueroute.engine import Engine
@@ -17,6 +17,7 @@ from valueroute.errors import ValueRouteError
 from valueroute.events import Event
 from valueroute.journal import (
     DurableEngine,
+    JournalError,
     JournalStateError,
     Record,
     RecoveryReport,
@@ -28,6 +29,9 @@ from valueroute.models import BoundaryModel
 from valueroute.serve._pipeline import PipelinedStore
 from valueroute.serve._settings import ServeSettings
 from valueroute.serve._webhooks import deliver
+
+if TYPE_CHECKING:
+    from valueroute.standby import Standby
 
 __all__ = ["EngineService", "ServiceUnavailableError"]
 
@@ -49,9 +53,17 @@ class ServiceUnavailableError(ValueRouteError, RuntimeError):
     when retrying this process will not help (the journal failed: restart it).
     """
 
-    def __init__(self, message: str, retry_after: int | None = 1) -> None:
+    def __init__(
+        self,
+        message: str,
+        retry_after: int | None = 1,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.details: dict[str, Any] = dict(details or {})
+        """Extra members of the problem document (a standby's role, the leader's term)."""
 
 
 class EngineService:
@@ -70,6 +82,16 @@ class EngineService:
     - Any other store (PostgreSQL): records wait in the durable engine's
       buffer; a committer task flushes them in one transaction while new
       commands wait, and the requests arriving meanwhile form the next group.
+
+    With ``settings.standby`` the journal is a PostgreSQL store shared by
+    several processes, and a :class:`~valueroute.standby.Standby` decides
+    this one's role. A follower applies the leader's commits to its own
+    engine (its views and events come from there) and refuses commands with
+    ``503``; the leader takes commands as above. A leader counts its lease
+    from the start of each write that renewed it, and refuses commands as
+    soon as that time has run out, before any write could tell it; a write
+    refused by the database (another process took over) fails the commands
+    waiting for it with ``503`` and the process follows again.
     """
 
     def __init__(self, settings: ServeSettings) -> None:
@@ -105,15 +127,46 @@ class EngineService:
         self._waiters: deque[tuple[int, asyncio.Future[int], list[Event]]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.report: RecoveryReport | None = None
+        # Leader or standby on a shared PostgreSQL journal (settings.standby).
+        self._standby: Standby | None = None
+        self._lease_until = -math.inf
+        self._led_term: int | None = None
+        self._poll_now = asyncio.Event()
+        self._unwatch: Callable[[], None] | None = None
+        self.leader_term: int | None = None
+        """The term of the leader as last seen (this process's own while it leads)."""
+        self.leader_name: str | None = None
+        """The name of the leader as last seen, if any."""
+        self.takeovers = 0
+        """How many times this process took the lead (standby mode)."""
 
     # ------------------------------------------------------------ lifecycle
 
     @property
     def durable(self) -> DurableEngine:
-        """The durable engine (once started)."""
+        """The durable engine (once started); a standby's changes when its role does."""
+        if self._standby is not None:
+            return self._standby.durable
         if self._durable is None:
             raise ServiceUnavailableError("the service is starting (expected it started)")
         return self._durable
+
+    @property
+    def role(self) -> str:
+        """``leader`` (commands are taken here) or ``standby`` (views and events only).
+
+        A process running alone on its journal is always ``leader``.
+        """
+        return "leader" if self.leading else "standby"
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process takes commands: it runs alone, or it leads and its lease
+        has certainly not run out."""
+        standby = self._standby
+        if standby is None:
+            return True
+        return standby.is_leader and time.monotonic() < self._lease_until
 
     @property
     def engine(self) -> Engine:
@@ -123,7 +176,12 @@ class EngineService:
     @property
     def ready(self) -> bool:
         """Whether commands are being taken."""
-        return self._durable is not None and not self._stopping and self._failed is None
+        return (
+            self._durable is not None
+            and not self._stopping
+            and self._failed is None
+            and self.leading
+        )
 
     @property
     def stopping(self) -> bool:
@@ -140,17 +198,26 @@ class EngineService:
         committer, for a journal that is not a SQLite file)."""
         settings = self.settings
         self._loop = asyncio.get_running_loop()
-        if isinstance(settings.journal, Path):
+        if settings.standby:
+            durable = await asyncio.to_thread(self._open_standby)
+        elif isinstance(settings.journal, Path):
             durable = await asyncio.to_thread(self._open_pipelined, settings.journal)
         else:
             durable = await asyncio.to_thread(self._open, settings.journal)
         self._durable = durable
         self._events_base = durable.engine.event_count + 1
-        durable.subscribe(self._unpublished.append)
-        durable.watch_wakeup(lambda _at: self._wake.set())
+        if self._standby is not None:
+            # Follows the engine across the standby's reopenings.
+            self._standby.subscribe(self._unpublished.append)
+            self._after_poll(None)
+        else:
+            durable.subscribe(self._unpublished.append)
+        self._watch_wakeup()
         self._tasks = [asyncio.create_task(self._timers(), name="valueroute-timers")]
         if self._pipeline is None:
             self._tasks.append(asyncio.create_task(self._committer(), name="valueroute-committer"))
+        if self._standby is not None:
+            self._tasks.append(asyncio.create_task(self._role_keeper(), name="valueroute-standby"))
         if settings.webhook is not None:
             self._webhook_task = asyncio.create_task(
                 deliver(self, settings.webhook), name="valueroute-webhook"
@@ -164,6 +231,147 @@ class EngineService:
             group_size=_NEVER_BY_COUNT,
             group_seconds=_NEVER_BY_AGE,
         )
+
+    def _watch_wakeup(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
+        self._unwatch = self.durable.watch_wakeup(lambda _at: self._wake.set())
+
+    def _open_standby(self) -> DurableEngine:
+        """Open the shared journal as a follower, and lead at once if nobody does."""
+        try:
+            from valueroute.standby import Standby
+        except ImportError as exc:
+            raise ServiceUnavailableError(
+                f'a leader or standby needs psycopg 3: pip install "valueroute[postgres]" ({exc})',
+                retry_after=None,
+            ) from None
+        settings = self.settings
+        assert isinstance(settings.journal, str)
+        standby = Standby(
+            settings.journal,
+            settings.build_engine,
+            name=settings.node_name,
+            lease_seconds=settings.lease_seconds,
+            sync="group",
+            group_size=_NEVER_BY_COUNT,
+            group_seconds=_NEVER_BY_AGE,
+        )
+        try:
+            self._poll_once(standby)
+        except BaseException:
+            standby.close()
+            raise
+        self._standby = standby
+        self.report = standby.durable.report
+        return standby.durable
+
+    def _poll_once(self, standby: Standby) -> None:
+        """One step of the role (in a worker thread): apply, renew or take over; then read
+        who leads."""
+        standby.poll(0.0)
+        if standby.is_leader:
+            self.leader_term, self.leader_name = standby.term, standby.name
+            return
+        try:
+            lease = standby.store.lease()
+        except JournalError:
+            return
+        self.leader_term = lease.term if lease.term > 0 else None
+        self.leader_name = None if lease.expired else lease.holder
+
+    def _after_poll(self, before: DurableEngine | None) -> None:
+        """On the loop, after a poll: publish what was applied, or start again after the
+        engine was rebuilt (on losing the lead, or a compaction it missed)."""
+        standby = self._standby
+        assert standby is not None
+        durable = standby.durable
+        if before is not None and durable is not before:
+            # A new engine rebuilt from the journal: what the old one ran and
+            # did not commit is gone, and its events with it. Streams resume
+            # from the journal (backfill) past what was published.
+            self._unpublished.clear()
+            self._fail_waiting_commit(
+                "this process lost the lead before the command was committed: not "
+                "acknowledged (read the state back from the leader)"
+            )
+            self._events.clear()
+            self._events_base = durable.engine.event_count + 1
+            self._watch_wakeup()
+            self._announce()
+        else:
+            # Everything the poll applied is committed: a follower's records
+            # come from the journal, a leader's poll commits what waits.
+            events = self._unpublished[:]
+            self._unpublished.clear()
+            self._publish(events)
+        if standby.is_leader:
+            if standby.term != self._led_term:
+                self._led_term = standby.term
+                self.takeovers += 1
+                self._lease_until = -math.inf
+            self._lease_until = max(
+                self._lease_until, standby.lease_renewed_at + self.settings.lease_seconds
+            )
+            # The timer task sleeps while this process cannot take commands.
+            self._wake.set()
+        else:
+            self._lease_until = -math.inf
+
+    def _fail_waiting_commit(self, reason: str) -> None:
+        future, self._commit = self._commit, None
+        if future is not None and not future.done():
+            future.set_exception(self._standby_refusal(reason))
+            future.exception()
+
+    @property
+    def started(self) -> bool:
+        """Whether the journal is open (the engine recovered)."""
+        return self._durable is not None
+
+    def standby_refusal(self, reason: str | None = None) -> ServiceUnavailableError:
+        """The error a standby answers commands with (its problem names the role and the
+        leader's term)."""
+        return self._standby_refusal(reason)
+
+    def _standby_refusal(self, reason: str | None = None) -> ServiceUnavailableError:
+        term = self.leader_term
+        leader = "no process leads now" if term is None else f"the leader holds term {term}"
+        return ServiceUnavailableError(
+            reason
+            or f"this process is a standby: it follows the journal and takes no commands "
+            f"({leader}; expected commands at the leader, whose /readyz answers 200); "
+            "nothing was changed",
+            details={"role": "standby", "term": term, "leader": self.leader_name},
+        )
+
+    async def _role_keeper(self) -> None:
+        """Follow the leader's commits, take over when it is gone; while leading, renew."""
+        standby = self._standby
+        assert standby is not None
+        renew_every = self.settings.lease_seconds / 6
+        wait = min(0.25, self.settings.lease_seconds / 4)
+        while not self._stopping:
+            if standby.is_leader:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._poll_now.wait(), timeout=renew_every)
+                self._poll_now.clear()
+            else:
+                # Outside the lock: views keep being served while it waits.
+                with contextlib.suppress(JournalError):
+                    await asyncio.to_thread(standby.wait_for_commit, wait)
+            if self._stopping:
+                return
+            async with self._lock:
+                if self._stopping:
+                    return
+                before = standby.durable
+                try:
+                    await asyncio.to_thread(self._poll_once, standby)
+                except JournalError:
+                    # The database is out of reach: the standby tries again.
+                    await asyncio.sleep(wait)
+                self._after_poll(before)
 
     def _open_pipelined(self, path: Path) -> DurableEngine:
         """Recover the file as the journal does (repairing it if need be), snapshot it if
@@ -250,6 +458,9 @@ class EngineService:
         durable = self._durable
         if durable is None:
             return
+        if self._standby is not None:
+            await self._stop_standby(self._standby)
+            return
         async with self._lock:
             if self._failed is None:
                 await asyncio.to_thread(durable.flush)
@@ -261,9 +472,27 @@ class EngineService:
                 with contextlib.suppress(JournalStateError):
                     await asyncio.to_thread(durable.close)
 
+    async def _stop_standby(self, standby: Standby) -> None:
+        """A leader commits and snapshots; then the connections close (a standby takes
+        over as soon as the leader's session ends)."""
+        async with self._lock:
+            if standby.is_leader and self._failed is None:
+                with contextlib.suppress(JournalError):
+                    await asyncio.to_thread(standby.durable.flush)
+                    if self.settings.snapshot_on_stop:
+                        await asyncio.to_thread(standby.durable.snapshot)
+            await asyncio.to_thread(standby.close)
+
     # ------------------------------------------------------------ commands
 
     def _check_running(self) -> None:
+        self.check_serving()
+        if not self.leading:
+            raise self._standby_refusal()
+
+    def check_serving(self) -> None:
+        """Raise :class:`ServiceUnavailableError` unless views and streams can be served
+        (started, not stopping, the journal not failed); a standby serves them."""
         if self._failed is not None:
             raise ServiceUnavailableError(
                 f"the journal failed ({self._failed}); restart the service to recover",
@@ -315,6 +544,11 @@ class EngineService:
     def _refused(self, command: Command, exc: Exception, told: int) -> None:
         """After a command raised: a refusal leaves no trace; anything else stops the service."""
         engine = self.durable.engine
+        if self._standby is not None and isinstance(exc, JournalStateError):
+            # The durable engine refused before running (it no longer leads):
+            # nothing changed; the role keeper takes this process back to following.
+            self._poll_now.set()
+            raise self._standby_refusal() from exc
         if isinstance(exc, ValueRouteError) and not isinstance(exc, JournalStateError):
             if engine.event_count == told:
                 return
@@ -327,7 +561,12 @@ class EngineService:
     async def read(self, render: Callable[[Engine], _T]) -> _T:
         """A view of the engine, returned once everything it shows is durable."""
         if self._failed is not None:
-            self._check_running()
+            self.check_serving()
+        if self._standby is not None and not self._standby.is_leader:
+            # The role keeper applies the leader's records in a worker thread
+            # under the lock: read between two of its steps.
+            async with self._lock:
+                return render(self.durable.engine)
         durable = self.durable
         view = render(durable.engine)
         if self._pipeline is not None:
@@ -355,38 +594,62 @@ class EngineService:
                 return
 
     async def _commit_waiting(self) -> None:
-        durable = self.durable
         async with self._lock:
+            durable = self.durable
             future, self._commit = self._commit, None
             events = self._unpublished[:]
             self._unpublished.clear()
             waiting = durable.position - durable.durable_position
             self._flushing = future
+            started = time.monotonic()
             try:
                 if waiting:
                     await asyncio.to_thread(durable.flush)
-            except Exception as exc:  # noqa: BLE001 - any store failure stops the service
-                self._failed = f"{type(exc).__name__}: {exc}"
+            except JournalError as exc:
+                if self._standby is None:
+                    self._journal_failed(exc, future)
+                    return
+                # Fenced (another process leads) or the database failed: not
+                # acknowledged; the role keeper makes this process follow.
                 if future is not None:
                     future.set_exception(
-                        ServiceUnavailableError(
-                            f"the journal failed ({self._failed}); the command may not be "
-                            "durable: restart the service and read the state back",
-                            retry_after=None,
+                        self._standby_refusal(
+                            f"this process lost the lead ({exc}); the command was not "
+                            "acknowledged: read the state back from the leader"
                         )
                     )
-                    # Retrieved here so an unawaited failure is not reported twice.
                     future.exception()
-                self._announce()
+                self._lease_until = -math.inf
+                self._poll_now.set()
+                return
+            except Exception as exc:  # noqa: BLE001 - any store failure stops the service
+                self._journal_failed(exc, future)
                 return
             finally:
                 self._flushing = None
         if waiting:
             self.commits += 1
             self.committed_commands += waiting
+            if self._standby is not None:
+                # Each commit renewed the lease from before it started.
+                self._lease_until = max(self._lease_until, started + self.settings.lease_seconds)
         self._publish(events)
         if future is not None:
             future.set_result(durable.durable_position)
+
+    def _journal_failed(self, exc: BaseException, future: asyncio.Future[int] | None) -> None:
+        self._failed = f"{type(exc).__name__}: {exc}"
+        if future is not None:
+            future.set_exception(
+                ServiceUnavailableError(
+                    f"the journal failed ({self._failed}); the command may not be "
+                    "durable: restart the service and read the state back",
+                    retry_after=None,
+                )
+            )
+            # Retrieved here so an unawaited failure is not reported twice.
+            future.exception()
+        self._announce()
 
     async def _timers(self) -> None:
         """Sleep until the engine's next wakeup, then run ``advance`` like any command."""
@@ -394,7 +657,11 @@ class EngineService:
         nothing = NoArguments()
         while not self._stopping:
             self._wake.clear()
-            delay = min(self.durable.next_wakeup() - time.time(), _MAX_TIMER_SLEEP)
+            if self.leading:
+                delay = min(self.durable.next_wakeup() - time.time(), _MAX_TIMER_SLEEP)
+            else:
+                # A standby's timers are its leader's: it waits to take over.
+                delay = _MAX_TIMER_SLEEP
             if delay > 0 or math.isnan(delay):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.0))
@@ -402,7 +669,8 @@ class EngineService:
             try:
                 await self.execute(advance, nothing, lambda _engine, fired: fired)
             except ServiceUnavailableError:
-                return
+                if self._standby is None or self._stopping or self._failed is not None:
+                    return
             except Exception as exc:  # noqa: BLE001 - a failing timer stops the service, visibly
                 if self._failed is None:
                     self._failed = f"advance raised {type(exc).__name__}: {exc}"

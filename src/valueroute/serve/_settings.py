@@ -216,6 +216,15 @@ class ServeSettings:
     allowed on a loopback ``host``. ``snapshot_on_stop``: write a snapshot
     at a clean shutdown, so the next start replays nothing. ``webhook``:
     where to POST every event (see :class:`~valueroute.serve.Webhook`).
+
+    ``standby``: run as one of several processes on the PostgreSQL journal
+    ``journal`` names (``valueroute serve --store``): the process holding
+    the lease leads and takes commands, the others follow the journal with
+    their own engine and serve views and events only (see
+    :class:`~valueroute.standby.Standby`). ``lease_seconds``: how long a
+    silent leader keeps the lead; ``node_name``: this process in the lease
+    (default ``host:pid``). Without ``standby`` a PostgreSQL journal is
+    opened by this process alone, which refuses to start while another leads.
     """
 
     journal: Path | str
@@ -229,6 +238,9 @@ class ServeSettings:
     snapshot_on_stop: bool = True
     webhook: Webhook | None = None
     engine_factory: Callable[[Callable[[], float]], Engine] | None = None
+    standby: bool = False
+    lease_seconds: float = 5.0
+    node_name: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.journal, Path) and not (
@@ -258,9 +270,40 @@ class ServeSettings:
             raise _refuse("webhook", self.webhook, "a Webhook or None")
         if not isinstance(self.limits, Limits):
             raise _refuse("limits", self.limits, "a Limits")
+        self._check_standby()
         unknown = sorted(set(self.engine_options) - _ENGINE_OPTIONS)
         if unknown:
             raise _refuse("engine option", unknown[0], f"one of {sorted(_ENGINE_OPTIONS)}")
+
+    def _check_standby(self) -> None:
+        if not isinstance(self.standby, bool):
+            raise _refuse("standby", self.standby, "True or False")
+        seconds = self.lease_seconds
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not (math.isfinite(seconds) and 0.05 <= seconds <= 3600)
+        ):
+            raise _refuse("lease_seconds", seconds, "seconds from 0.05 to 3600")
+        if self.node_name is not None and (
+            not isinstance(self.node_name, str) or not 0 < len(self.node_name) <= 200
+        ):
+            raise _refuse("node_name", self.node_name, "a name of 1 to 200 characters, or None")
+        if not self.standby:
+            return
+        if isinstance(self.journal, Path):
+            raise _refuse(
+                "journal",
+                str(self.journal),
+                "a postgresql:// URL when running as leader or standby (--store)",
+            )
+        if self.webhook is not None:
+            raise _refuse(
+                "webhook",
+                self.webhook.url,
+                "no webhook when running as leader or standby: every process would deliver "
+                "the same events (deliver from one process reading the event stream)",
+            )
 
     def principal(self, authorization: str | None) -> Principal | None:
         """The principal of an ``Authorization`` header value, or ``None`` when it has none.

@@ -155,13 +155,19 @@ class Problem(_View):
     status: int
     detail: str
     errors: list[ProblemField] = []
+    role: str | None = None
+    term: int | None = None
+    leader: str | None = None
 
 
 class HealthView(_View):
-    """``/healthz`` and ``/readyz`` (which adds the journal positions, the group commits
-    made since the start and the commands they held)."""
+    """``/healthz`` and ``/readyz`` (which adds the role, ``leader``, the term it leads in
+    on a shared PostgreSQL journal, the journal positions, the group commits made since
+    the start and the commands they held)."""
 
     status: str
+    role: str | None = None
+    term: int | None = None
     position: int | None = None
     durable_position: int | None = None
     commits: int | None = None
