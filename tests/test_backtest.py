@@ -321,12 +321,11 @@ def test_the_bundled_excerpt_runs_end_to_end() -> None:
     frame = result.to_pandas()
     assert len(frame) == 15
     assert set(result.to_dict()["errors"]) == set(KPIS)
-    low, centre_low, high = (
-        result.period_interval("abandonment")[1],
-        result.period_interval("abandonment")[0],
-        result.period_interval("abandonment")[2],
-    )
-    assert low <= centre_low <= high
+    with pytest.raises(InvalidInputError, match="level"):
+        result.period_interval("abandonment", level=2)
+    centre, low, high = result.period_interval("abandonment")
+    assert low <= centre <= high
+    assert centre == pytest.approx(result.errors["abandonment"].period_predicted)
 
 
 # ------------------------------------------------------------------ the naive baseline
@@ -393,6 +392,8 @@ def test_a_roster_csv_by_weekday_and_date(tmp_path: Path) -> None:
         ("interval,agents\n08:00,-1\n", "agents"),
         ("interval,agents\n8h,3\n", "interval"),
         ("interval,agents\n08:00,2.5\n", "agents"),
+        ("interval,agents\n08:00,inf\n", "agents"),
+        ("interval,agents\n08:00,2\n08:00,3\n", "once"),
         ("interval,agents\n08:10,2\n", "grid"),
         ("time,agents\n08:00,2\n", "columns"),
         ("day,interval,agents\nfunday,08:00,2\n", "roster day"),

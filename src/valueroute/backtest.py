@@ -394,7 +394,7 @@ def read_roster_csv(path: str | Path) -> Roster:
         agents_text = (row.get(column) or "").strip()
         try:
             agents = int(float(agents_text))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _fail(f"{where} {column}", agents_text, "a whole number of agents") from None
         if agents < 0 or agents != float(agents_text):
             raise _fail(f"{where} {column}", agents_text, "a whole number of agents >= 0")
@@ -406,7 +406,13 @@ def read_roster_csv(path: str | Path) -> Roster:
     per_day = 1440 // width
     tables: dict[str, list[int]] = {}
     for key, start, agents in parsed:
-        tables.setdefault(key, [0] * per_day)[start // width] = agents
+        table = tables.setdefault(key, [-1] * per_day)
+        if table[start // width] >= 0:
+            label = f"{key} {start // 60:02d}:{start % 60:02d}".strip()
+            raise _fail("roster", label, "each day and interval once")
+        table[start // width] = agents
+    for table in tables.values():
+        table[:] = [max(count, 0) for count in table]
     default = tables.pop("", None)
     by_weekday = {k: v for k, v in tables.items() if k in WEEKDAYS}
     by_day: dict[_dt.date, list[int]] = {}
@@ -728,7 +734,7 @@ class BacktestResult:
         simulation's sampling noise, not the forecast's uncertainty. Volume
         is calls over all evaluated cells. O(replications × cells).
         """
-        if not 0.5 <= level < 1:
+        if isinstance(level, bool) or not isinstance(level, int | float) or not 0.5 <= level < 1:
             raise _fail("level", level, "a confidence level from 0.5 to below 1")
         values = np.array([t.kpi(kpi, axis=(0, 1)) for t in self.replication_tallies])
         values = values[np.isfinite(values)]
@@ -892,7 +898,7 @@ def _predict(
         folder = Path(scratch)
         for replication in range(replications):
             rows = []
-            for number, day in enumerate(days):
+            for day in days:
                 rng = np.random.default_rng([seed, replication, day.toordinal()])
                 entry, routed, kinds_, handle, patience = _day_arrivals(
                     forecast.volume[index_of[day]], fits, interval_minutes=interval_minutes, rng=rng
@@ -919,7 +925,6 @@ def _predict(
                         awt=awt,
                     )
                 )
-                del number
             tallies.append(
                 Tally(*(np.vstack([getattr(r, n) for r in rows]) for n in _TALLY_FIELDS))
             )
