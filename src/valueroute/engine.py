@@ -64,9 +64,16 @@ from valueroute.agents import (
     Agent,
     AgentPool,
     AgentSelection,
+    AgentState,
+    FewestTasks,
+    LeastOccupied,
+    LeastSkilled,
+    LeastTalkTime,
     LongestIdle,
+    MostProficient,
     Presence,
     SelectionCallable,
+    TopDown,
     _is_selection,
 )
 from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar
@@ -516,6 +523,41 @@ Fingerprint: TypeAlias = tuple[Any, ...]
 """What :meth:`Engine.submit` compares on resubmission: the content of a spec but its id."""
 
 
+# How an agent came to hold a task (the ``by`` of task_offered and of an
+# auto-accepted task_assigned, and explain()'s "decision"); a strategy choosing
+# among available agents is named by _selection_label.
+_BY_BEST_TASK = "best_task"
+_BY_PULL = "pull"
+_BY_TRANSFER = "transfer"
+_BY_PREFERENCE = "preferred_agent"
+_BY_COOLING = "longest_idle_not_cooling"
+
+
+def _selection_label(selection: object) -> str:
+    """The name events and explanations give an agent selection: ``longest_idle``
+    for the built-in LongestIdle, the snake-cased class name of another
+    strategy object, ``custom`` for a plain callable."""
+    if selection is None:
+        return "longest_idle"
+    if not _is_selection(selection):
+        return "custom"
+    name = type(selection).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+_EXPLAINED_CANDIDATES = 10
+"""The most available agents explain() lists for a task (the count is always whole)."""
+
+
+def _idle_order(agent: Agent) -> tuple[float, int]:
+    return agent.idle_since, agent.order
+
+
+_PURE_SELECTIONS: frozenset[type] = frozenset(
+    (LongestIdle, MostProficient, LeastSkilled, LeastOccupied, FewestTasks, LeastTalkTime, TopDown)
+)
+"""Built-in strategies explain() may ask without changing them."""
+
 _OPTIONAL_ROUTING_FIELDS = frozenset(
     ("calendar", "due_in", "preferred_agents", "preferred_for", "related_to", "requires")
 )
@@ -643,6 +685,12 @@ class Engine:
             self._choose = LongestIdle().choose
         elif _is_selection(agent_selection):
             self._choose = agent_selection.choose  # type: ignore[union-attr]
+        # What an offer's event and explain() say chose the agent.
+        self._chosen_by = _selection_label(agent_selection)
+        # task id -> (how its agent was chosen, when, the agent's idle_since
+        # and tasks held then) while an agent holds it: explain's "why this
+        # agent". Not kept in snapshots: it explains, it does not route.
+        self._decisions: dict[str, tuple[str, float, float, int]] = {}
         self._dispatch_mode = dispatch
         self._offer_timeout = offer_timeout
         # Assignment without an offer: every task (True), tasks of these
@@ -1328,7 +1376,8 @@ class Engine:
                 self._event_seq += 1
             else:
                 self._emit(_QUEUED, task=task.id)
-            self._offer(task, agent, now, filed=False)
+            by = self._chosen_by if group.agents is None else _BY_PREFERENCE
+            self._offer(task, agent, now, by, filed=False)
         else:
             # Nobody is free for it: dispatch would ask the pool again and
             # get the same answer, so the task just waits.
@@ -1519,9 +1568,11 @@ class Engine:
         group = task.group
         assert group is not None
         choose = self._choose
+        by = self._chosen_by
         if group.agents is not None:
             # Waiting for preferred agents: the first of them who is free
             # and not cooling down after refusing it.
+            by = _BY_PREFERENCE
             agent = next(
                 (
                     a
@@ -1543,8 +1594,9 @@ class Engine:
                 if not self._cooling(task.id, a.id, now)
             ]
             agent = min(others, key=lambda a: (a.idle_since, a.order), default=None)
+            by = _BY_COOLING
         if agent is not None:
-            self._offer(task, agent, now)
+            self._offer(task, agent, now, by)
 
     def _preference_of(self, spec: TaskSpec) -> tuple[str, ...] | None:
         """The agents a new task waits for, in order: the last agent of the task
@@ -1598,19 +1650,25 @@ class Engine:
             task = self._best_for(agent, now)
             if task is None:
                 return
-            self._offer(task, agent, now)
+            self._offer(task, agent, now, _BY_BEST_TASK)
 
-    def _offer(self, task: Task, agent: Agent, now: float, *, filed: bool = True) -> Offer | None:
-        """Offer ``task`` to ``agent``; or, under auto-accept, assign it (``None``)."""
+    def _offer(
+        self, task: Task, agent: Agent, now: float, by: str, *, filed: bool = True
+    ) -> Offer | None:
+        """Offer ``task`` to ``agent``; or, under auto-accept, assign it (``None``).
+
+        ``by`` says how the agent was chosen (see :meth:`explain`).
+        """
         if self._auto_any:
             auto = agent.auto_accept
             if auto is None:
                 auto = self._auto_accept or task.channel in self._auto_channels
             if auto:
-                self._assign_at_once(task, agent, now, filed=filed)
+                self._assign_at_once(task, agent, now, by, filed=filed)
                 return None
         if filed:
             self._list._take_out(task)
+        self._decisions[task.id] = (by, now, agent.idle_since, agent.held)
         # Every caller offers only to an agent that can take the channel now.
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.offered
@@ -1629,19 +1687,26 @@ class Engine:
             self._event_seq += 1
         else:
             self._emit(
-                _OFFERED, task=task.id, agent=agent.id, expires=None if expires == _INF else expires
+                _OFFERED,
+                task=task.id,
+                agent=agent.id,
+                expires=None if expires == _INF else expires,
+                by=by,
             )
         if expires != _INF:
             self._timer(expires, _OFFER_EXPIRY, task.id)
         return offer
 
-    def _assign_at_once(self, task: Task, agent: Agent, now: float, *, filed: bool) -> None:
+    def _assign_at_once(
+        self, task: Task, agent: Agent, now: float, by: str, *, filed: bool
+    ) -> None:
         """Auto-accept: the task goes to the agent with no offer record, one event.
 
         Statistics count it offered and accepted, as an offer taken at once.
         """
         if filed:
             self._list._take_out(task)
+        self._decisions[task.id] = (by, now, agent.idle_since, agent.held)
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.assigned
         task.last_agent = agent.id
@@ -1656,7 +1721,7 @@ class Engine:
         if _ASSIGNED in self._muted:
             self._event_seq += 1
         else:
-            self._emit(_ASSIGNED, task=task.id, agent=agent.id, wait=now - task.created)
+            self._emit(_ASSIGNED, task=task.id, agent=agent.id, wait=now - task.created, by=by)
 
     def _complete_work(self, task: Task, now: float, *, match_now: bool = True) -> None:
         """The task leaves its agent completed, and the agent gets its next task.
@@ -1683,7 +1748,8 @@ class Engine:
                 groups = pool._eligible_on(agent, channels, self._list.groups)
                 best = self._best_in(agent, groups, now)
                 if best is not None:
-                    self._offer(best, agent, now)  # which files the agent as it now is
+                    # which files the agent as it now is
+                    self._offer(best, agent, now, _BY_BEST_TASK)
                     offered = True
         finally:
             if not offered:
@@ -1896,6 +1962,7 @@ class Engine:
         del self._tasks[task.id]
         task_id = task.id
         self._offer_count.pop(task_id, None)
+        self._decisions.pop(task_id, None)
         # Per-task state of features most engines do not use: skip the
         # lookups while nothing is kept there.
         if self._expires_at:
@@ -2043,7 +2110,7 @@ class Engine:
         if target is not None:
             task.state = TaskState.queued
             self._emit(EventKind.task_queued, task=task_id)
-            self._offer(task, target, now, filed=False)
+            self._offer(task, target, now, _BY_TRANSFER, filed=False)
         else:
             self._enqueue(task, now)
         self._finish()
@@ -2232,7 +2299,7 @@ class Engine:
         now = self._begin()
         can_take = any(self._pool.can_take(agent, channel) for channel in agent.capacity)
         task = self._best_for(agent, now) if can_take else None
-        offer = None if task is None else self._offer(task, agent, now)
+        offer = None if task is None else self._offer(task, agent, now, _BY_PULL)
         if task is not None and offer is None:
             # Assigned at once (auto-accept): the record of what was given,
             # kept by nobody.
@@ -2251,7 +2318,15 @@ class Engine:
         ``preferred_agents`` lists the agents the task waits for (``None``:
         anyone eligible) and ``preferred_until`` when that ends (``None``:
         not before it is taken); ``last_agent`` the agent it was last
-        assigned to.
+        assigned to. ``routing`` says who could take the task and why its
+        agent has it: ``strategy``, ``eligible`` (counts of admitted agents
+        ``available``, ``busy``, ``away``), ``candidates`` (up to ten
+        available agents with ``idle_since``, ``proficiency``, ``load``,
+        ``cooling``), ``would_choose`` (a waiting task's agent if dispatch ran
+        now; ``None`` for strategies asking would change) and ``decision``
+        (for a held task: its agent's facts, ``by``, ``at``, and
+        ``idle_since`` and ``load`` when chosen). O(n) in agents; changes
+        nothing.
         """
         task = self.get(task_id)
         now = max(self._read_clock(), self._now)
@@ -2276,7 +2351,114 @@ class Engine:
         result["preferred_agents"] = None if task.prefer is None else list(task.prefer)
         result["preferred_until"] = self._prefer_until.get(task_id)
         result["last_agent"] = task.last_agent
+        result["routing"] = self._why_agent(task, now, holder)
         return result
+
+    def _why_agent(self, task: Task, now: float, holder: Agent | None) -> dict[str, Any]:
+        """explain()'s "routing": who could take the task, who would or did, and why.
+
+        O(n) in agents: a query for people, not for the routing loop.
+        """
+        group = task.group
+        if group is None:
+            # Not in the list now (offered, assigned, held): a stand-alone group
+            # of the same requirements, for admission tests only.
+            group = RequirementGroup(
+                task.channel,
+                tuple(sorted(task.skills.items())),
+                -1,
+                task.prefer,
+                task.requires,
+            )
+        pool = self._pool
+        channel = task.channel
+        available: list[Agent] = []
+        busy = away = 0
+        for agent in pool:
+            if channel not in agent.capacity or (
+                group.agents is not None and agent.id not in group.agents
+            ):
+                continue
+            if not group.admits_agent(agent.skills, agent.profile.attributes):
+                continue
+            if agent._indexed and pool.can_take(agent, channel):
+                available.append(agent)
+            elif agent.state is AgentState.offline or agent.state is AgentState.not_ready:
+                away += 1
+            else:
+                busy += 1
+        available.sort(key=_idle_order)
+        if group.agents is not None:
+            rank = {agent_id: i for i, agent_id in enumerate(group.agents)}
+            available.sort(key=lambda agent: rank[agent.id])
+
+        def facts(agent: Agent) -> dict[str, Any]:
+            levels = [agent.skills.get(name, 0.0) for name, _ in group.skills]
+            return {
+                "agent": agent.id,
+                "idle_since": agent.idle_since,
+                "proficiency": math.fsum(levels) / len(levels) if levels else 0.0,
+                "load": agent.load_ratio(),
+                "cooling": self._cooling_now(task.id, agent.id, now),
+            }
+
+        routing: dict[str, Any] = {
+            "strategy": _BY_PREFERENCE if group.agents is not None else self._chosen_by,
+            "eligible": {
+                "available": len(available),
+                "busy": busy,
+                "away": away,
+            },
+            "candidates": [facts(agent) for agent in available[:_EXPLAINED_CANDIDATES]],
+            "would_choose": None,
+            "decision": None,
+        }
+        if holder is not None:
+            decided = self._decisions.get(task.id)
+            if decided is not None:
+                by, at, idle_since, held = decided
+                capacity = holder.total_capacity
+                routing["decision"] = {
+                    **facts(holder),
+                    "by": by,
+                    "at": at,
+                    "idle_since": idle_since,
+                    "load": held / capacity if capacity else 1.0,
+                }
+        elif task.state is TaskState.queued and task.group is not None and available:
+            routing["would_choose"] = self._would_choose(task, now, available)
+        return routing
+
+    def _would_choose(self, task: Task, now: float, available: list[Agent]) -> str | None:
+        """The agent dispatch would offer ``task`` to now, if the strategy can be
+        asked without changing it (round robin moves, a random draw advances its
+        generator, a plain callable is the host's: those are not asked)."""
+        group = task.group
+        assert group is not None
+        if group.agents is not None:
+            agent: Agent | None = next(
+                (a for a in available if not self._cooling_now(task.id, a.id, now)), None
+            )
+            return None if agent is None else agent.id
+        selection = self._selection
+        if selection is not None and type(selection) not in _PURE_SELECTIONS:
+            return None
+        choose = self._choose
+        assert choose is not None
+        agent = choose(self._pool, group, task=task, now=now)
+        if agent is not None and self._cooling_now(task.id, agent.id, now):
+            others = [a for a in available if not self._cooling_now(task.id, a.id, now)]
+            agent = min(others, key=_idle_order, default=None)
+        return None if agent is None else agent.id
+
+    def _cooling_now(self, task_id: str, agent_id: str, now: float) -> bool:
+        """:meth:`_cooling` as a query: whether the agent refused the task too
+        recently to be offered it again at ``now``, changing nothing."""
+        agents = self._cooldown.get(task_id)
+        if not agents:
+            return False
+        until = agents.get(agent_id)
+        return until is not None and until > now
 
     def statistics(self) -> EngineStatistics:
         """Real-time counters: waiting per type with the oldest age, and per-type event counts.
