@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from valueroute.backtest import (
     KPIS,
@@ -181,7 +183,7 @@ def backtest(calls: CallRecords, roster: Roster | None, *, seed: int = 0) -> Bac
     )
 
 
-def given(counts: list[int]) -> Roster:
+def roster_of(counts: list[int]) -> Roster:
     return Roster(interval_minutes=60, default=tuple(hourly(counts)))
 
 
@@ -205,7 +207,7 @@ def day_figure(result: BacktestResult, kpi: Kpi) -> float:
 def test_the_true_roster_recovers_the_generating_kpis(
     synthetic: CallRecords, truth: dict[Kpi, tuple[float, float]]
 ) -> None:
-    result = backtest(synthetic, given(ROSTER))
+    result = backtest(synthetic, roster_of(ROSTER))
     for kpi, (mean, sd) in truth.items():
         assert abs(day_figure(result, kpi) - mean) <= tolerance(sd), (kpi, mean, sd)
     # The back-test's own error (predicted minus what the log shows on the
@@ -224,7 +226,7 @@ def test_the_true_roster_recovers_the_generating_kpis(
 def test_a_roster_one_agent_short_is_detected(
     synthetic: CallRecords, truth: dict[Kpi, tuple[float, float]]
 ) -> None:
-    result = backtest(synthetic, given([n - 1 for n in ROSTER]))
+    result = backtest(synthetic, roster_of([n - 1 for n in ROSTER]))
     for kpi in RATES:
         mean, sd = truth[kpi]
         assert abs(day_figure(result, kpi) - mean) > tolerance(sd), kpi
@@ -255,7 +257,7 @@ def test_the_backtest_of_a_known_centre_beats_the_naive_baseline_on_average(
 ) -> None:
     # The baseline is four weeks of the same weekday: four days per predicted
     # day, where the model pools every day. Its hourly errors carry more noise.
-    result = backtest(synthetic, given(ROSTER))
+    result = backtest(synthetic, roster_of(ROSTER))
     better = [result.errors[kpi].hour_mae < result.naive_errors[kpi].hour_mae for kpi in KPIS]
     assert sum(better) >= 4, {
         k: (result.errors[k].hour_mae, result.naive_errors[k].hour_mae) for k in KPIS
@@ -334,7 +336,7 @@ def test_the_bundled_excerpt_runs_end_to_end() -> None:
 def test_the_naive_baseline_pools_the_same_weekday_of_the_last_weeks(
     synthetic: CallRecords,
 ) -> None:
-    result = backtest(synthetic, given(ROSTER))
+    result = backtest(synthetic, roster_of(ROSTER))
     last_train = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS - 1)
     day = result.days[2]
     same = [day - dt.timedelta(days=7 * k) for k in range(1, 5)]
@@ -464,3 +466,55 @@ def test_bad_options_are_refused(options: dict[str, object], match: str) -> None
 def test_calls_that_are_not_a_call_log_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="calls"):
         run_backtest([], train=("1999-05-09", "1999-05-10"), predict=("1999-05-11", "1999-05-11"))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ tallies against an oracle
+
+_CALL = st.tuples(
+    st.integers(min_value=0, max_value=2),  # day
+    st.floats(min_value=0, max_value=86_399.9),  # entry into the voice menu
+    st.sampled_from(["served", "abandoned", "other"]),
+    st.sampled_from([0.0, 5.0, 20.0, 20.5, 300.0]),  # queue wait
+)
+
+
+@given(calls=st.lists(_CALL, max_size=40), minutes=st.sampled_from([15, 30, 60]))
+def test_a_tally_counts_what_a_call_by_call_reading_counts(
+    calls: list[tuple[int, float, str, float]], minutes: int
+) -> None:
+    count = len(calls)
+    log = CallRecords(
+        day=np.datetime64("1999-05-09", "D") + np.array([c[0] for c in calls], dtype=np.int64),
+        arrival_seconds=np.array([c[1] for c in calls], dtype=np.float64),
+        menu_exit_seconds=np.array([c[1] for c in calls], dtype=np.float64),
+        queue_entry_seconds=np.array([c[1] for c in calls], dtype=np.float64),
+        service_start_seconds=np.full(count, np.nan),
+        task_type=np.full(count, "PS"),
+        priority=np.zeros(count, dtype=np.int8),
+        queue_wait=np.array([c[3] for c in calls], dtype=np.float64),
+        service_time=np.full(count, 60.0),
+        outcome=np.array([c[2] for c in calls], dtype=np.str_),
+        queued=np.ones(count, dtype=bool),
+        agent=np.full(count, "x"),
+        vru_line=np.full(count, "AA0101"),
+        call_id=np.arange(count, dtype=np.int64),
+    )
+    days = [dt.date(1999, 5, 9), dt.date(1999, 5, 11)]  # the 10th is not tallied
+    tally = tally_calls(log, days, interval_minutes=minutes, awt=20.0)
+    expected = {name: np.zeros_like(tally.calls) for name in ("calls", "queued", "served")}
+    expected |= {name: np.zeros_like(tally.calls) for name in ("abandoned", "wait_sum", "in_time")}
+    for day, seconds, outcome, wait in calls:
+        if day == 1 or outcome == "other":
+            continue
+        cell = (0 if day == 0 else 1, int(seconds // (60 * minutes)))
+        expected["calls"][cell] += 1
+        if outcome == "abandoned":
+            expected["abandoned"][cell] += 1
+            expected["queued"][cell] += 1
+        else:
+            expected["served"][cell] += 1
+            expected["wait_sum"][cell] += wait
+            expected["queued"][cell] += wait > 0
+            expected["in_time"][cell] += wait <= 20.0
+    for name, values in expected.items():
+        assert np.array_equal(getattr(tally, name), values), name
