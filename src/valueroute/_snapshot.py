@@ -25,10 +25,32 @@ Agent pool: time, counters, skill profiles in creation order, and every
 agent's presence, load, idle clock and statistics. The state of a
 ``RoundRobin`` or ``RandomAgent`` strategy is kept too.
 
-Idempotent resubmission compares a new spec with the one a task was
-submitted with, through a hash that changes between processes; a snapshot
-therefore keeps each remembered task's original spec (pass ``specs``, or let
-:func:`snapshot` rebuild it from the task when the task still matches it).
+Layout of a task (version 2)
+----------------------------
+One JSON object per task. ``id``, ``seq``, ``created`` and ``state`` are
+always there; every other field only when it differs from a new task's
+default (``type`` ``"task"``, ``channel`` ``"voice"``, ``value`` 0, no due
+time, no skills...), so a snapshot of a million plain tasks is a few dozen
+bytes a task. Idempotent resubmission compares a new spec with the content a
+task was submitted with (its fingerprint, see ``Engine._fingerprint``); a
+task whose fields still say what was submitted writes nothing more, others
+write ``submitted``: the fingerprint's length and the positions where it
+differs from the one the task's fields give. Version 1 snapshots (every
+field, and the whole submitted spec as ``spec``) are still read.
+
+Trust and checks
+----------------
+A snapshot comes from :func:`snapshot` behind a checksum, so :func:`restore`
+builds records straight from it instead of validating each task as a
+:class:`~valueroute.models.TaskSpec` again. It still refuses, with
+:class:`SnapshotContentError`, what a checksum that matches hand-edited or
+mis-written content can hold: every field's type is checked as it is read,
+and one pass afterwards checks what ties the pieces together (each open task
+in the one place its state says, holders, loads, offers, deferrals, wrap-ups
+and cool-downs naming open tasks and agents that exist, distinct submission
+numbers, breakpoints ahead of the list's time). The task list and its heaps
+are built in bulk (each heap made once), so the structure's own invariants
+hold by construction.
 
 Non-finite floats (``inf`` for "never", ``-inf`` for "no time yet") are
 written as the strings ``"inf"`` and ``"-inf"`` so the result is strict JSON.
@@ -36,11 +58,15 @@ written as the strings ``"inf"`` and ``"-inf"`` so the result is strict JSON.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import heapq
+import json
 import math
+import sys
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from valueroute.agents import (
@@ -52,19 +78,28 @@ from valueroute.agents import (
     _Profile,
     attributes_key,
 )
-from valueroute.engine import _PREFERRED_TAG, _REQUIRES_TAG, Engine, Fingerprint, Offer
-from valueroute.errors import InvalidInputError, ValueRouteError
+from valueroute.engine import Engine, Offer
+from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.expressions import compile_expression
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
 from valueroute.scoring import Ramp
-from valueroute.task import Task, TaskState
-from valueroute.tasklist import TaskList, _bucket_key
+from valueroute.task import _NO_ATTRIBUTES, RequirementGroup, Task, TaskState
+from valueroute.tasklist import TaskList, _Bucket
 
-__all__ = ["SNAPSHOT_VERSION", "SnapshotContentError", "configure", "restore", "snapshot"]
+__all__ = [
+    "SNAPSHOT_VERSION",
+    "SnapshotContentError",
+    "configure",
+    "loads",
+    "restore",
+    "snapshot",
+]
 
-SNAPSHOT_VERSION = 1
-"""Version of the snapshot layout; :func:`restore` refuses any other."""
+SNAPSHOT_VERSION = 2
+"""Version of the snapshot layout :func:`snapshot` writes."""
+
+_READABLE_VERSIONS = (1, SNAPSHOT_VERSION)
 
 _INF = math.inf
 
@@ -76,17 +111,46 @@ class SnapshotContentError(InvalidInputError):
     must be thrown away."""
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a snapshot's objects are made.
+
+    Reading a million tasks makes tens of millions of objects, none of them
+    garbage; each full collection on the way walks all of them again, which
+    took about three times as long as the reading itself. Reference counting
+    still frees what is dropped; the collector is enabled again on the way out
+    (unless it was off already).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not gc.get_freeze_count():
+            # Everything made meanwhile sits in the youngest generation: the
+            # first allocation after enabling would walk it all, and twice more
+            # on its way to the oldest. Freezing and unfreezing moves it there
+            # at once (a list splice), where the next full collection finds it
+            # as it would have. Skipped when the host froze objects itself:
+            # unfreezing would undo that.
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
+
+
+def loads(text: str) -> Any:
+    """Parse a snapshot's JSON text (with the garbage collector paused). O(size)."""
+    with _collector_paused():
+        return json.loads(text)
+
+
 def _num(x: float | None) -> float | str | None:
     """A float as strict JSON: non-finite values become strings."""
     if x is None or math.isfinite(x):
         return x
     return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
-
-
-def _unnum(x: float | str | None) -> float | None:
-    if x is None:
-        return None
-    return float(x)
 
 
 def _ramp(ramp: object | None) -> dict[str, Any] | None:
@@ -103,68 +167,404 @@ def _unramp(data: Mapping[str, Any] | None) -> Ramp | None:
     return None if data is None else Ramp(**data)
 
 
-def _task(task: Task) -> dict[str, Any]:
-    return {
+# ---------------------------------------------------------------------- tasks out
+
+Fingerprint = tuple[Any, ...]
+
+
+def _plain_fingerprint(task: Task, skills: tuple[tuple[str, float], ...]) -> Fingerprint:
+    """The fingerprint a task's own fields give: what it was submitted with when
+    nothing changed it since and it named no creation time, calendar, due_in,
+    preferred agents or requirement expression. ``skills``: its requirements,
+    sorted (a group's ``skills`` when it has one, shared).
+
+    Only the reference the ``submitted`` difference is taken against: should the
+    engine's fingerprint gain or move a field, the difference grows, and the
+    restored fingerprint stays exact.
+    """
+    attributes = task.attributes
+    return (
+        task.type,
+        task.channel,
+        task.value,
+        task.priority,
+        task.due,
+        None,
+        skills,
+        task.department,
+        task.process,
+        tuple(sorted(attributes.items())) if attributes else None,
+    )
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal and of the same types throughout (``1 == 1.0 == True`` are not the same)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is tuple:
+        assert isinstance(b, tuple)
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is float:
+        assert isinstance(b, float)
+        # -0.0 == 0.0 but they print (and digest) differently; nan != nan.
+        return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (a != a and b != b)
+    return a == b
+
+
+def _encode(value: object) -> Any:
+    """A fingerprint's field as strict JSON: tuples as lists, non-finite floats tagged."""
+    if type(value) is tuple:
+        return [_encode(item) for item in value]
+    if type(value) is float and not math.isfinite(value):
+        return {"float": repr(value)}
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    raise InvalidInputError(
+        f"task fingerprint: got {bounded_repr(value)} of type {type(value).__name__} "
+        "(expected text, numbers, booleans, None and tuples of them)"
+    )
+
+
+def _decode(value: Any) -> Any:
+    if type(value) is list:
+        return tuple(_decode(item) for item in value)
+    if type(value) is dict:
+        (tag, text), *rest = value.items()
+        if tag != "float" or rest or text not in ("inf", "-inf", "nan"):
+            raise SnapshotContentError(
+                f"snapshot content: a submitted field is {bounded_repr(value)} (expected "
+                '{"float": "inf"}, "-inf" or "nan" for a non-finite number)'
+            )
+        return float(text)
+    return value
+
+
+def _difference(fingerprint: Fingerprint, plain: Fingerprint) -> list[Any] | None:
+    """``None`` when ``fingerprint`` is ``plain``, else ``[length, [position, field]...]``."""
+    if len(fingerprint) == len(plain) and all(
+        _same(mine, theirs) for mine, theirs in zip(fingerprint, plain, strict=True)
+    ):
+        return None
+    changed: list[Any] = [len(fingerprint)]
+    for position, field in enumerate(fingerprint):
+        if position >= len(plain) or not _same(field, plain[position]):
+            changed.append([position, _encode(field)])
+    return changed
+
+
+def _task(task: Task, engine: Engine, skills: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+    """A task's record: defaults left out, the submitted content as a difference."""
+    record: dict[str, Any] = {
         "id": task.id,
         "seq": task.seq,
         "created": task.created,
-        "type": task.type,
-        "channel": task.channel,
-        "value": task.value,
-        "priority": task.priority,
-        "due": task.due,
-        "skills": dict(task.skills),
-        "department": task.department,
-        "process": task.process,
-        "attributes": dict(task.attributes),
         "state": task.state.value,
-        "version": task.version,
-        "ramp": _ramp(task.ramp),
-        "prefer": None if task.prefer is None else list(task.prefer),
-        "last_agent": task.last_agent,
-        "requires": None if task.requires is None else task.requires.source,
     }
+    if task.type != "task":
+        record["type"] = task.type
+    if task.channel != "voice":
+        record["channel"] = task.channel
+    if task.value or type(task.value) is not float or math.copysign(1.0, task.value) < 0:
+        record["value"] = task.value
+    if task.priority != 0 or type(task.priority) is not int:
+        record["priority"] = task.priority
+    if task.due is not None:
+        record["due"] = task.due
+    if task.skills:
+        record["skills"] = dict(task.skills)
+    if task.department is not None:
+        record["department"] = task.department
+    if task.process is not None:
+        record["process"] = task.process
+    if task.attributes:
+        record["attributes"] = dict(task.attributes)
+    if task.version:
+        record["version"] = task.version
+    if task.ramp is not None:
+        record["ramp"] = _ramp(task.ramp)
+    if task.prefer is not None:
+        record["prefer"] = list(task.prefer)
+    if task.last_agent is not None:
+        record["last_agent"] = task.last_agent
+    if task.requires is not None:
+        record["requires"] = task.requires.source
+    if task.calendar is not None:
+        name = engine._calendar_name_of(task)
+        if name is None:
+            raise InvalidInputError(
+                f"task {task.id!r}: its calendar {task.calendar!r} is not one of the engine's "
+                "calendars (expected the calendars the engine was built with)"
+            )
+        record["calendar"] = name
+    fingerprint = task.fingerprint
+    if type(fingerprint) is not tuple:
+        raise InvalidInputError(
+            f"task {task.id!r}: got fingerprint {bounded_repr(fingerprint)} (expected the tuple "
+            "the engine records at submission)"
+        )
+    changed = _difference(fingerprint, _plain_fingerprint(task, skills))
+    if changed is not None:
+        record["submitted"] = changed
+    return record
 
 
-# The fields of a task record that come from its TaskSpec (all but created).
-_SPEC_FIELDS = (
-    "id",
-    "type",
-    "channel",
-    "value",
-    "priority",
-    "due",
-    "skills",
-    "department",
-    "process",
-    "attributes",
-)
+# ---------------------------------------------------------------------- tasks in
+
+_STATES = {state.value: state for state in TaskState}
+_QUEUED = TaskState.queued
+_HELD = frozenset((TaskState.offered, TaskState.assigned, TaskState.wrap_up))
+_new_task = Task.__new__
+_intern = sys.intern
+_ATTRIBUTE_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
-def _untask(data: Mapping[str, Any]) -> Task:
-    task = Task(
-        id=data["id"],
-        seq=data["seq"],
-        created=data["created"],
-        type=data["type"],
-        channel=data["channel"],
-        value=data["value"],
-        priority=data["priority"],
-        due=data["due"],
-        skills=dict(data["skills"]),
-        department=data["department"],
-        process=data["process"],
-        attributes=dict(data["attributes"]) or None,
+def _wrong(record: Mapping[str, Any], field: str, value: object, expected: str) -> Exception:
+    return SnapshotContentError(
+        f"snapshot content: task {_bounded(record.get('id'))} field {field}: got "
+        f"{bounded_repr(value)} (expected {expected})"
     )
-    task.state = TaskState(data["state"])
-    task.version = data["version"]
-    task.ramp = _unramp(data["ramp"])
-    prefer = data.get("prefer")
-    task.prefer = None if prefer is None else tuple(prefer)
-    task.last_agent = data.get("last_agent")
-    requires = data.get("requires")
-    task.requires = None if requires is None else compile_expression(requires)
+
+
+def _text(record: Mapping[str, Any], field: str, default: str | None) -> str | None:
+    value = record.get(field, default)
+    if value is None or type(value) is str:
+        return value
+    raise _wrong(record, field, value, "text" if default is not None else "text or null")
+
+
+def _number(record: Mapping[str, Any], field: str, value: object) -> Any:
+    if (type(value) is float and value - value == 0.0) or type(value) is int:
+        return value
+    raise _wrong(record, field, value, "a finite number")
+
+
+def _read_task(
+    record: Mapping[str, Any], engine: Engine, expressions: dict[str, Any], version: int
+) -> Task:
+    """A task record from its snapshot record, every field's type checked. O(fields)."""
+    if type(record) is not dict:
+        raise SnapshotContentError(
+            f"snapshot content: a task is {bounded_repr(record)} (expected an object)"
+        )
+    task = _new_task(Task)
+    get = record.get
+    task_id = record["id"]
+    if type(task_id) is not str or not task_id:
+        raise _wrong(record, "id", task_id, "non-empty text")
+    task.id = task_id
+    seq = record["seq"]
+    if type(seq) is not int or seq < 0:
+        raise _wrong(record, "seq", seq, "an integer >= 0")
+    task.seq = seq
+    task.created = _number(record, "created", record["created"])
+    state = _STATES.get(record["state"])
+    if state is None:
+        raise _wrong(record, "state", record["state"], f"one of {sorted(_STATES)}")
+    task.state = state
+    kind = get("type", "task")
+    channel = get("channel", "voice")
+    if type(kind) is not str or type(channel) is not str or not kind or not channel:
+        raise _wrong(record, "type and channel", (kind, channel), "non-empty text")
+    task.type = _intern(kind)
+    task.channel = _intern(channel)
+    value = get("value", 0.0)
+    task.value = (
+        value if type(value) is float and value - value == 0.0 else _number(record, "value", value)
+    )
+    priority = get("priority", 0)
+    if type(priority) is not int:
+        raise _wrong(record, "priority", priority, "an integer")
+    task.priority = priority
+    due = get("due")
+    task.due = None if due is None else _number(record, "due", due)
+    skills = get("skills")
+    if skills is None:
+        skills = {}
+    elif type(skills) is not dict:
+        raise _wrong(record, "skills", skills, "an object of skill names to levels")
+    task.skills = skills
+    department = _text(record, "department", None)
+    task.department = None if department is None else _intern(department)
+    process = _text(record, "process", None)
+    task.process = None if process is None else _intern(process)
+    attributes = get("attributes")
+    if attributes:
+        if type(attributes) is not dict or not all(
+            type(item) in _ATTRIBUTE_TYPES for item in attributes.values()
+        ):
+            raise _wrong(record, "attributes", attributes, "an object of names to values")
+        task.attributes = attributes
+    else:
+        task.attributes = _NO_ATTRIBUTES
+    version_number = get("version", 0)
+    if type(version_number) is not int:
+        raise _wrong(record, "version", version_number, "an integer")
+    task.version = version_number
+    ramp = get("ramp")
+    task.ramp = None if ramp is None else _unramp(ramp)
+    prefer = get("prefer")
+    if prefer is None:
+        task.prefer = None
+    else:
+        if type(prefer) is not list or not all(type(agent) is str for agent in prefer):
+            raise _wrong(record, "prefer", prefer, "a list of agent ids")
+        task.prefer = tuple(prefer)
+    task.last_agent = _text(record, "last_agent", None)
+    requires = _text(record, "requires", None)
+    if requires is None:
+        task.requires = None
+    else:
+        # One compiled expression per distinct text: groups compare them by identity.
+        task.requires = expressions.get(requires)
+        if task.requires is None:
+            task.requires = expressions[requires] = compile_expression(requires)
+    task.calendar = None if get("calendar") is None else _calendar_of(engine, record)
+    task.fingerprint = None
+    task.group = None
+    task.bucket = None
+    task.entry = None
+    task.slope = 0.0
+    task.until = _INF
     return task
+
+
+def _levels(record: Mapping[str, Any], task: Task) -> tuple[tuple[str, float], ...]:
+    """The sorted requirements of a task outside the list, the levels checked."""
+    levels = tuple(sorted(task.skills.items()))
+    for _, level in levels:
+        if (type(level) is not float and type(level) is not int) or level - level != 0.0:
+            raise _wrong(record, "skills", dict(task.skills), "finite levels")
+    return levels
+
+
+def _fingerprint_of(
+    task: Task,
+    record: Mapping[str, Any],
+    skills: tuple[tuple[str, float], ...],
+    engine: Engine,
+    version: int,
+) -> Fingerprint:
+    """The content ``task`` was submitted with, from its record's ``submitted`` (or ``spec``)."""
+    if version == 1:
+        return engine._fingerprint(TaskSpec.model_validate(record["spec"]))
+    plain = _plain_fingerprint(task, skills)
+    changed = record.get("submitted")
+    if changed is None:
+        return plain
+    if type(changed) is not list or not changed or type(changed[0]) is not int:
+        raise _wrong(record, "submitted", changed, "[length, [position, field]...]")
+    length, *fields = changed
+    fingerprint = list(plain[:length]) + [None] * (length - len(plain))
+    for position, field in fields:
+        if type(position) is not int or not 0 <= position < length:
+            raise _wrong(record, "submitted", changed, f"positions from 0 to {length - 1}")
+        fingerprint[position] = _decode(field)
+    return tuple(fingerprint)
+
+
+def _read_open_tasks(
+    records: list[Any], engine: Engine, tasklist: TaskList, version: int
+) -> tuple[dict[str, Task], dict[TaskState, int]]:
+    """Open tasks by id, queued ones filed in ``tasklist``; and how many are in each state.
+
+    One pass: each task is read, filed in its group's bucket (heaps made
+    later, once) and given its fingerprint. O(n) for n tasks.
+    """
+    tasks: dict[str, Task] = {}
+    states: dict[TaskState, int] = dict.fromkeys(TaskState, 0)
+    expressions: dict[str, Any] = {}
+    calendars = engine.calendars
+    list_now = tasklist._now
+    breakpoints = tasklist._breakpoints
+    by_seq = tasklist._by_seq
+    counts = tasklist._counts
+    known_group = tasklist._groups.get
+    group_of_key = tasklist.group_of_key
+    new_bucket = tasklist._new_bucket
+    for record in records:
+        task = _read_task(record, engine, expressions, version)
+        if task.id in tasks:
+            raise SnapshotContentError(
+                f"snapshot content: task {_bounded(task.id)} is listed twice among the open tasks"
+            )
+        tasks[task.id] = task
+        state = task.state
+        states[state] += 1
+        index = record.get("index")
+        if state is not _QUEUED:
+            if index is not None:
+                raise _wrong(record, "index", index, f"none for a task in state {state.value}")
+            task.fingerprint = _fingerprint_of(task, record, _levels(record, task), engine, version)
+            continue
+        if type(index) is not list or not 3 <= len(index) <= 4:
+            raise _wrong(record, "index", index, "[-base, slope, until] or [..., clock name]")
+        neg_base, slope, until, *named = index
+        if (
+            (type(neg_base) is not float and type(neg_base) is not int)
+            or neg_base - neg_base != 0.0
+            or (type(slope) is not float and type(slope) is not int)
+            or slope - slope != 0.0
+        ):
+            raise _wrong(record, "index", index, "a finite base and slope")
+        until = float(until)
+        if not (until > list_now or until == _INF or list_now == -_INF):
+            raise _wrong(record, "index", index, f"a breakpoint after the list's time {list_now!r}")
+        clock = None
+        if named:
+            clock = calendars.get(named[0]) if type(named[0]) is str else None
+            if clock is None:
+                raise SnapshotContentError(
+                    f"snapshot content: task {_bounded(task.id)} is scored on the clock "
+                    f"{_bounded(named[0])}, which the engine does not have (expected an engine "
+                    "built with the same calendars as the one the snapshot was taken from)"
+                )
+        # The group's key as submit makes it; a new one is checked by group_of_key.
+        requirements = tuple(sorted(task.skills.items()))
+        if task.prefer is None and task.requires is None:
+            key: tuple[Any, ...] = (task.channel, requirements)
+        else:
+            key = (task.channel, requirements, task.prefer, task.requires)
+        group: RequirementGroup | None = known_group(key)
+        if group is None:
+            group = group_of_key(key)
+        task.group = group
+        task.skills = group.requirements
+        bucket: _Bucket | None = group.buckets.get(slope if clock is None else (slope, id(clock)))
+        if bucket is None:
+            bucket = new_bucket(group, slope, clock)
+        entry = (neg_base, task.created, task.seq)
+        bucket.heap.append(entry)
+        task.entry = entry
+        task.bucket = bucket
+        task.slope = slope
+        task.until = until
+        if until != _INF:
+            breakpoints.append((until, task.seq))
+        by_seq[task.seq] = task
+        count_key = (task.type, task.channel, task.department, task.process, group)
+        counts[count_key] = counts.get(count_key, 0) + 1
+        task.fingerprint = _fingerprint_of(task, record, group.skills, engine, version)
+    return tasks, states
+
+
+def _read_closed_tasks(records: list[Any], engine: Engine, version: int) -> OrderedDict[str, Task]:
+    closed: OrderedDict[str, Task] = OrderedDict()
+    expressions: dict[str, Any] = {}
+    for record in records:
+        task = _read_task(record, engine, expressions, version)
+        if not task.state.is_terminal:
+            raise _wrong(record, "state", task.state.value, "a closed state for a closed task")
+        if record.get("index") is not None:
+            raise _wrong(record, "index", record["index"], "none for a closed task")
+        if task.id in closed:
+            raise SnapshotContentError(
+                f"snapshot content: task {_bounded(task.id)} is listed twice among the closed tasks"
+            )
+        task.fingerprint = _fingerprint_of(task, record, _levels(record, task), engine, version)
+        closed[task.id] = task
+    return closed
 
 
 def _baseline(baseline: Baseline, engine: Engine) -> dict[str, Any]:
@@ -203,22 +603,6 @@ def _unbaseline(data: Mapping[str, Any], engine: Engine) -> Baseline:
     )
 
 
-# A fingerprint's length when the spec named a calendar or a due_in (see Engine._fingerprint).
-_FINGERPRINT_WITH_CALENDAR = 12
-
-
-def _name_calendar(engine: Engine, task: Task, record: dict[str, Any]) -> None:
-    """Record the name of the task's calendar in the engine's table (absent: wall time)."""
-    if task.calendar is not None:
-        name = engine._calendar_name_of(task)
-        if name is None:
-            raise InvalidInputError(
-                f"task {task.id!r}: its calendar {task.calendar!r} is not one of the engine's "
-                "calendars (expected the calendars the engine was built with)"
-            )
-        record["calendar"] = name
-
-
 def _clock_name(engine: Engine, task: Task, clock: Any) -> str:
     """The name in the engine's table of the working clock ``task``'s score runs on."""
     name = engine._calendar_names.get(id(clock))
@@ -244,47 +628,6 @@ def _calendar_of(engine: Engine, record: Mapping[str, Any]) -> Any:
             "the same calendars as the one the snapshot was taken from)"
         )
     return calendar
-
-
-def _spec_of(engine: Engine, task: Task, fingerprint: Fingerprint, specs: Mapping[str, Any]) -> Any:
-    """The spec a task was submitted with, as JSON, checked against its fingerprint."""
-    given = specs.get(task.id)
-    if given is not None:
-        spec = given if isinstance(given, TaskSpec) else TaskSpec.model_validate(given)
-        candidates = [spec]
-    else:
-        # Without rules, updates or relaxation a task still carries its spec's
-        # fields; ``created`` was either given or filled in at submission.
-        record = _task(task)
-        fields = {name: record[name] for name in _SPEC_FIELDS}
-        # Tagged fields last: a requirement expression, then preferred agents.
-        fingerprint_rest = fingerprint
-        last = fingerprint_rest[-1]
-        if type(last) is tuple and len(last) == 2 and last[0] == _REQUIRES_TAG:
-            fields["requires"] = last[1]
-            fingerprint_rest = fingerprint_rest[:-1]
-            last = fingerprint_rest[-1]
-        if type(last) is tuple and len(last) == 4 and last[0] == _PREFERRED_TAG:
-            _, agents, seconds, related = last
-            fields.update(preferred_agents=list(agents), preferred_for=seconds, related_to=related)
-            fingerprint_rest = fingerprint_rest[:-1]
-        if len(fingerprint_rest) == _FINGERPRINT_WITH_CALENDAR:
-            # Submitted with a calendar or due_in: both are the fingerprint's last fields.
-            fields["calendar"], fields["due_in"] = fingerprint_rest[-2], fingerprint_rest[-1]
-            if fields["due_in"] is not None:
-                fields["due"] = None
-        candidates = [
-            TaskSpec.model_validate({**fields, "created": created})
-            for created in (None, task.created)
-        ]
-    for spec in candidates:
-        if engine._fingerprint(spec) == fingerprint:
-            return spec.model_dump(mode="json")
-    raise InvalidInputError(
-        f"specs[{task.id!r}]: got {'no spec' if given is None else 'a spec'} that does not "
-        "match the one the task was submitted with (expected the original TaskSpec of every "
-        "open or remembered task whose fields changed since submission)"
-    )
 
 
 def _config(engine: Engine) -> dict[str, Any]:
@@ -324,17 +667,15 @@ def _selection_state(engine: Engine) -> dict[str, Any] | None:
 def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The engine's whole state as JSON-ready data. O(n) for n tasks, agents and timers.
 
-    ``specs`` maps task ids to the :class:`~valueroute.models.TaskSpec` (or its
-    JSON form) each task was submitted with; needed only for tasks whose fields
-    changed since (rules, updates, relaxation, transfers), else
-    :class:`~valueroute.errors.InvalidInputError` names the task. Call it
-    between commands (never from a subscriber).
+    ``specs`` is accepted for callers written for version 1 snapshots and not
+    needed: each task's submitted content is its fingerprint, which the
+    engine keeps exactly. Call it between commands (never from a subscriber).
     """
+    del specs
     if engine._pending or engine._outbox:
         raise InvalidInputError(
             "engine: got an engine in the middle of a command (expected one between commands)"
         )
-    specs = {} if specs is None else specs
     tasklist = engine._list
     if tasklist._undo:
         # A view that looked ahead re-filed pieces for its answer only: the
@@ -343,22 +684,20 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
     pool = engine._pool
     tasks = []
     for task in engine._tasks.values():
-        record = _task(task)
-        _name_calendar(engine, task, record)
         if task.state is TaskState.queued:
             assert task.entry is not None
+            assert task.group is not None
+            record = _task(task, engine, task.group.skills)
             record["index"] = [task.entry[0], task.slope, _num(task.until)]
             reading = task.bucket.reading
             if reading is not None:
                 record["index"].append(_clock_name(engine, task, reading.clock))
-        record["spec"] = _spec_of(engine, task, task.fingerprint, specs)
+        else:
+            record = _task(task, engine, tuple(sorted(task.skills.items())))
         tasks.append(record)
-    closed = []
-    for task in engine._closed.values():
-        record = _task(task)
-        _name_calendar(engine, task, record)
-        record["spec"] = _spec_of(engine, task, task.fingerprint, specs)
-        closed.append(record)
+    closed = [
+        _task(task, engine, tuple(sorted(task.skills.items()))) for task in engine._closed.values()
+    ]
     agents = []
     for agent in pool._agents.values():
         agents.append(
@@ -457,7 +796,7 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
 
 
 def restore(data: Mapping[str, Any], engine: Engine) -> None:
-    """Fill a freshly built engine from :func:`snapshot` output. O(n log n).
+    """Fill a freshly built engine from :func:`snapshot` output. O(n).
 
     The engine must come from the same configuration as the one snapshotted
     (checked for the settings that can be compared: dispatch, timeouts,
@@ -466,12 +805,14 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     and :class:`SnapshotContentError` (a subclass) when the content itself is
     not a consistent engine state: missing or wrong-typed fields, or a broken
     invariant (a queued task marked completed, a held task no agent holds...).
-    Either way the engine must be thrown away.
+    Either way the engine must be thrown away. Reads version 1 and 2 layouts.
     """
-    if data.get("format") != "valueroute-snapshot" or data.get("version") != SNAPSHOT_VERSION:
+    layout = data.get("version")
+    if data.get("format") != "valueroute-snapshot" or layout not in _READABLE_VERSIONS:
         raise InvalidInputError(
-            f"snapshot: got format {data.get('format')!r} version {data.get('version')!r} "
-            f"(expected 'valueroute-snapshot' version {SNAPSHOT_VERSION})"
+            f"snapshot: got format {bounded_repr(data.get('format'))} version "
+            f"{bounded_repr(layout)} (expected 'valueroute-snapshot' version "
+            f"{' or '.join(map(str, _READABLE_VERSIONS))})"
         )
     if engine._event_seq or engine._tasks or len(engine._pool) or engine._now != -_INF:
         raise InvalidInputError(
@@ -486,14 +827,28 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
                 f"(expected {value!r}, as in the snapshot)"
             )
 
-    try:
-        _fill(data, engine)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ValueRouteError) as exc:
-        raise SnapshotContentError(
-            f"snapshot content: {type(exc).__name__} {_bounded(exc)} while restoring "
-            "(expected the layout snapshot() writes)"
-        ) from None
-    problem = _inconsistency(engine)
+    with _collector_paused():
+        try:
+            states = _fill(data, engine, layout)
+        except SnapshotContentError:
+            raise
+        except KeyError as exc:
+            raise SnapshotContentError(
+                f"snapshot content: nothing under {bounded_repr(exc.args[0] if exc.args else exc)} "
+                "(expected a field, or a task or agent id, of the layout snapshot() writes)"
+            ) from None
+        except (
+            IndexError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            ValueRouteError,
+        ) as exc:
+            raise SnapshotContentError(
+                f"snapshot content: {type(exc).__name__} {_bounded(exc)} while restoring "
+                "(expected the layout snapshot() writes)"
+            ) from None
+        problem = _inconsistency(engine, states)
     if problem is not None:
         raise SnapshotContentError(
             f"snapshot content: {problem} (expected a consistent engine state)"
@@ -505,24 +860,14 @@ def _bounded(value: object) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _fill(data: Mapping[str, Any], engine: Engine) -> None:
+def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskState, int]:
+    """Put the snapshot's state in ``engine``; returns how many open tasks are in each state."""
     pool = _restore_pool(data["pool"], engine._pool.exclusive_channels)
     state = data["engine"]
-    tasks: dict[str, Task] = {}
-    for record in state["tasks"]:
-        task = _untask(record)
-        task.calendar = _calendar_of(engine, record)
-        task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
-        tasks[task.id] = task
-    closed: OrderedDict[str, Task] = OrderedDict()
-    for record in state["closed"]:
-        task = _untask(record)
-        task.calendar = _calendar_of(engine, record)
-        task.fingerprint = engine._fingerprint(TaskSpec.model_validate(record["spec"]))
-        closed[task.id] = task
-    tasklist = _restore_tasklist(
-        data["tasklist"], engine._list.policy, state["tasks"], tasks, engine.calendars
+    tasklist, tasks, states = _restore_tasklist(
+        data["tasklist"], engine._list.policy, state["tasks"], engine, version
     )
+    closed = _read_closed_tasks(state["closed"], engine, version)
 
     engine._list = tasklist
     engine._pool = pool
@@ -563,81 +908,94 @@ def _fill(data: Mapping[str, Any], engine: Engine) -> None:
     engine._pending = deque()
     engine._outbox = []
     _restore_selection(data["selection"], engine)
+    return states
 
 
-def _inconsistency(engine: Engine) -> str | None:
-    """The first broken invariant of a restored engine, or ``None``. O(n).
+def _inconsistency(engine: Engine, states: Mapping[TaskState, int]) -> str | None:
+    """The first broken invariant of a restored engine, or ``None``. O(n), one pass.
 
-    Checks what a snapshot with a matching checksum but wrong content can
-    break: every open task in exactly the place its state says, every held
-    task's agent holding it, agents' loads matching their tasks, closed tasks
-    closed. Then the engine's own ``_check()`` (its assertions).
+    What the reading left unchecked and a snapshot whose checksum matches but
+    whose content is wrong can break: each open task in exactly the places its
+    state says (found by counting: each table names only tasks in its state,
+    and holds as many as there are), held tasks among their agent's tasks,
+    agents' loads matching their tasks, distinct submission numbers below the
+    next one. The task list's own invariants (groups, buckets, heap order,
+    counts, breakpoints) hold by construction of the bulk build; the agent
+    pool's are asserted by its ``_check()``.
     """
-    for task in (*engine._tasks.values(), *engine._closed.values()):
-        for name, value, kind in (
-            ("id", task.id, str),
-            ("seq", task.seq, int),
-            ("version", task.version, int),
-            ("priority", task.priority, int),
-            ("created", task.created, (int, float)),
-            ("value", task.value, (int, float)),
-        ):
-            if not isinstance(value, kind) or isinstance(value, bool):
-                return f"task {_bounded(task.id)} has {name} {_bounded(value)} of the wrong type"
-    queued = set(engine._list._tasks)
-    held_states = (TaskState.offered, TaskState.assigned, TaskState.wrap_up)
-    for task_id, task in engine._tasks.items():
-        state = task.state
-        where = f"task {_bounded(task_id)} ({state.value})"
-        if task.id != task_id:
-            return f"{where} is filed under another id"
-        if state.is_terminal:
-            return f"{where} is closed yet listed as open"
-        if (task_id in queued) != (state is TaskState.queued):
-            return f"{where} {'is' if task_id in queued else 'is not'} in the task list"
-        if (task_id in engine._holder) != (state in held_states):
-            return f"{where} {'has' if task_id in engine._holder else 'has no'} agent"
-        if (task_id in engine._offers) != (state is TaskState.offered):
-            return f"{where} {'has' if task_id in engine._offers else 'has no'} offer"
-        if (task_id in engine._deferred_until) != (state is TaskState.deferred):
-            return f"{where} does not match the deferrals"
-        if (task_id in engine._wrap_up_until) != (state is TaskState.wrap_up):
-            return f"{where} does not match the wrap-ups"
-        holder = engine._holder.get(task_id)
-        if holder is not None and engine._agent_tasks.get(holder.id, {}).get(task_id) is not task:
-            return f"{where} is not among the tasks of its agent {_bounded(holder.id)}"
-    if not queued <= set(engine._tasks):
-        return "the task list holds a task that is not open"
-    for agent_id, held in engine._agent_tasks.items():
-        if agent_id not in engine._pool._agents:
+    tasks = engine._tasks
+    queued = engine._list._tasks
+    held = sum(states[state] for state in _HELD)
+    terminal = sum(n for state, n in states.items() if state.is_terminal)
+    if terminal:
+        return f"{terminal} closed task(s) listed as open"
+    for table, name, wanted, count in (
+        (queued, "the task list", (TaskState.queued,), states[TaskState.queued]),
+        (engine._holder, "the holders", _HELD, held),
+        (engine._offers, "the offers", (TaskState.offered,), states[TaskState.offered]),
+        (
+            engine._deferred_until,
+            "the deferrals",
+            (TaskState.deferred,),
+            states[TaskState.deferred],
+        ),
+        (engine._wrap_up_until, "the wrap-ups", (TaskState.wrap_up,), states[TaskState.wrap_up]),
+    ):
+        if table is not queued:
+            for task_id in table:
+                task = tasks.get(task_id)
+                if task is None or task.state not in wanted:
+                    where = "not open" if task is None else f"{task.state.value}"
+                    return f"{name} name task {_bounded(task_id)} ({where})"
+        if len(table) != count:
+            states_named = "/".join(state.value for state in wanted)
+            return f"{name} hold {len(table)} task(s), {count} open task(s) are {states_named}"
+    for task_id, offer in engine._offers.items():
+        if engine._holder[task_id].id != offer.agent.id:
+            return f"the offer of task {_bounded(task_id)} is not to its holder"
+    for task_id, agent in engine._holder.items():
+        if engine._agent_tasks.get(agent.id, {}).get(task_id) is not tasks[task_id]:
+            return (
+                f"task {_bounded(task_id)} is not among the tasks of its agent {_bounded(agent.id)}"
+            )
+    for agent_id, mine in engine._agent_tasks.items():
+        holding = engine._pool._agents.get(agent_id)
+        if holding is None:
             return f"agent {_bounded(agent_id)} holds tasks but is not in the pool"
-        agent = engine._pool._agents[agent_id]
-        for task_id in held:
+        load: dict[str, int] = {}
+        for task_id, task in mine.items():
             holder = engine._holder.get(task_id)
             if holder is None or holder.id != agent_id:
                 return f"agent {_bounded(agent_id)} lists task {_bounded(task_id)} it does not hold"
-        load: dict[str, int] = {}
-        for task in held.values():
             load[task.channel] = load.get(task.channel, 0) + 1
-        if {c: n for c, n in agent.load.items() if n} != load:
-            return f"agent {_bounded(agent_id)} has load {dict(agent.load)} for tasks {load}"
-    for task_id, task in engine._closed.items():
-        if not task.state.is_terminal:
-            return f"closed task {_bounded(task_id)} has state {task.state.value}"
+        if {c: n for c, n in holding.load.items() if n} != load:
+            return f"agent {_bounded(agent_id)} has load {dict(holding.load)} for tasks {load}"
+    for agent in engine._pool._agents.values():
+        if agent.id not in engine._agent_tasks and any(agent.load.values()):
+            return f"agent {_bounded(agent.id)} has load {dict(agent.load)} for no task"
+    for task_id, cooling in engine._cooldown.items():
+        if task_id not in tasks or not cooling:
+            return f"a refusal cool-down names task {_bounded(task_id)}, which is not open"
+    next_seq = engine._list._next_seq
+    if len({task.seq for task in tasks.values()}) != len(tasks) or any(
+        task.seq >= next_seq for task in tasks.values()
+    ):
+        return f"open tasks share a submission number or reach the next one ({next_seq})"
     try:
-        engine._check()
+        engine._pool._check()
     except AssertionError as exc:
-        return f"the engine's invariants fail ({_bounded(exc)})"
+        return f"the agent pool's invariants fail ({_bounded(exc)})"
     return None
 
 
 def _restore_tasklist(
     data: Mapping[str, Any],
     policy: Any,
-    records: list[Mapping[str, Any]],
-    tasks: Mapping[str, Task],
-    calendars: Mapping[str, Any],
-) -> TaskList:
+    records: list[Any],
+    engine: Engine,
+    version: int,
+) -> tuple[TaskList, dict[str, Task], dict[TaskState, int]]:
+    """The task list, the open tasks and their count by state, built in one pass. O(n)."""
     tasklist = TaskList(policy)
     for channel, skills, *restriction in data["groups"]:
         agents, requires = restriction if restriction else (None, None)
@@ -647,43 +1005,30 @@ def _restore_tasklist(
             None if agents is None else tuple(agents),
             None if requires is None else compile_expression(requires),
         )
-    index = {record["id"]: record["index"] for record in records if "index" in record}
-    for task_id in data["order"]:
-        task = tasks[task_id]
-        neg_base, slope, until, *named = index[task_id]
-        clock = None
-        if named:
-            clock = calendars.get(named[0]) if isinstance(named[0], str) else None
-            if clock is None:
-                raise SnapshotContentError(
-                    f"snapshot content: task {_bounded(task_id)} is scored on the clock "
-                    f"{_bounded(named[0])}, which the engine does not have (expected an engine "
-                    "built with the same calendars as the one the snapshot was taken from)"
-                )
-        group = tasklist.group_for(task.channel, task.skills, task.prefer, task.requires)
-        task.group = group
-        task.skills = group.requirements
-        bucket = group.buckets.get(_bucket_key(slope, clock))
-        if bucket is None:
-            bucket = tasklist._new_bucket(group, slope, clock)
-        entry = (neg_base, task.created, task.seq)
-        bucket.heap.append(entry)
-        task.entry = entry
-        task.bucket = bucket
-        task.slope = slope
-        task.until = float(until)
-        if task.until != _INF:
-            tasklist._breakpoints.append((task.until, task.seq))
-        tasklist._tasks[task_id] = task
-        tasklist._by_seq[task.seq] = task
-        tasklist._count(task, 1)
+    tasklist._now = float(data["now"])
+    tasklist._next_seq = data["next_seq"]
+    if type(tasklist._next_seq) is not int:
+        raise SnapshotContentError(
+            f"snapshot content: tasklist next_seq {bounded_repr(tasklist._next_seq)} "
+            "(expected an integer)"
+        )
+    tasks, states = _read_open_tasks(records, engine, tasklist, version)
+    order = data["order"]
+    queued = tasklist._tasks
+    for task_id in order:
+        task = tasks.get(task_id) if type(task_id) is str else None
+        if task is None or task.state is not _QUEUED or task_id in queued:
+            raise SnapshotContentError(
+                f"snapshot content: the task list's order names {_bounded(task_id)} "
+                f"({'not open' if task is None else task.state.value}"
+                f"{', twice' if task_id in queued else ''}) (expected each queued task once)"
+            )
+        queued[task_id] = task
     for group in tasklist._group_list:
         for bucket in group.buckets.values():
             heapq.heapify(bucket.heap)
     heapq.heapify(tasklist._breakpoints)
-    tasklist._now = float(data["now"])
-    tasklist._next_seq = data["next_seq"]
-    return tasklist
+    return tasklist, tasks, states
 
 
 def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -> AgentPool:
