@@ -80,12 +80,11 @@ from typing import Any, Literal, Protocol, Self, TextIO, runtime_checkable
 
 from valueroute import _snapshot
 from valueroute.agents import Agent, Presence
-from valueroute.commands import COMMANDS, Command, compile_rules
 from valueroute.engine import Engine, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
-from valueroute.rules import parse_rules
+from valueroute.rules import CompiledRules, parse_rules
 from valueroute.scoring import policy_by_name
 from valueroute.task import Task
 
@@ -103,10 +102,8 @@ __all__ = [
     "Store",
     "StoredSnapshot",
     "SyncPolicy",
-    "check_vocabulary",
     "export_events",
     "import_events",
-    "replay",
 ]
 
 SCHEMA_VERSION = 2
@@ -757,47 +754,65 @@ class RecoveryReport:
 # ---------------------------------------------------------------------- commands
 
 
-def check_vocabulary(commands: Mapping[str, Command]) -> dict[str, Command]:
-    """The commands of ``commands`` that change state, each checked to have a journal form.
+def _submit(engine: Engine, args: Mapping[str, Any]) -> Any:
+    return engine.submit(TaskSpec.model_validate(args["spec"]))
 
-    A command that changes state must name the :class:`DurableEngine` method
-    that journals it and be applicable to an :class:`~valueroute.engine.Engine`
-    (:meth:`~valueroute.commands.Command.apply`); its record holds the
-    fields of its argument model. A command missing any of these raises
-    :class:`JournalFormatError` naming it: the journal refuses to be imported
-    with a vocabulary it could not write or replay. O(commands).
-    """
-    journaled: dict[str, Command] = {}
-    for name, command in commands.items():
-        if not command.mutates:
-            continue
-        method = command.method
-        problem = None
-        if method is None:
-            problem = "names no method"
-        elif not callable(getattr(DurableEngine, method, None)):
-            problem = f"has no DurableEngine.{method} to journal it"
-        elif command.engine_form is None and not callable(getattr(Engine, method, None)):
-            problem = f"has no Engine.{method} and no engine_form to replay it"
-        if problem is not None:
-            raise JournalFormatError(
-                f"command {name!r} changes state but {problem} (expected every command of "
-                "the vocabulary that changes state to have a journal form)"
-            )
-        journaled[name] = command
-    return journaled
+
+def _add_agent(engine: Engine, args: Mapping[str, Any]) -> Any:
+    return engine.add_agent(AgentSpec.model_validate(args["spec"]), ready=args["ready"])
+
+
+def _set_policy(engine: Engine, args: Mapping[str, Any]) -> Any:
+    engine.set_policy(policy_by_name(args["name"], **args["params"]))
+
+
+def _compile_rules(args: Mapping[str, Any]) -> CompiledRules | None:
+    if args["text"] is None:
+        return None
+    return parse_rules(args["text"], format=args["format"]).compile()
+
+
+def _set_rules(engine: Engine, args: Mapping[str, Any]) -> Any:
+    engine.set_rules(_compile_rules(args))
+
+
+def _plain(name: str, *positional: str) -> Callable[[Engine, Mapping[str, Any]], Any]:
+    def apply(engine: Engine, args: Mapping[str, Any]) -> Any:
+        method = getattr(engine, name)
+        keywords = {k: v for k, v in args.items() if k not in positional}
+        return method(*(args[p] for p in positional), **keywords)
+
+    return apply
+
+
+_APPLY: dict[str, Callable[[Engine, Mapping[str, Any]], Any]] = {
+    "submit": _submit,
+    "add_agent": _add_agent,
+    "set_policy": _set_policy,
+    "set_rules": _set_rules,
+    "update": _plain("update", "task"),
+    "cancel": _plain("cancel", "task"),
+    "hold": _plain("hold", "task"),
+    "resume": _plain("resume", "task"),
+    "defer": _plain("defer", "task", "until"),
+    "transfer": _plain("transfer", "task"),
+    "complete": _plain("complete", "task"),
+    "end_wrap_up": _plain("end_wrap_up", "task"),
+    "accept": _plain("accept", "task", "agent"),
+    "reject": _plain("reject", "task", "agent"),
+    "revoke": _plain("revoke", "task"),
+    "remove_agent": _plain("remove_agent", "agent"),
+    "set_agent_state": _plain("set_agent_state", "agent", "state"),
+    "next_task": _plain("next_task", "agent"),
+    "advance": _plain("advance"),
+}
 
 
 def replay(engine: Engine, records: Sequence[Record], *, clock: list[float]) -> None:
-    """Apply records to an engine whose clock reads ``clock[0]``. O(total command cost).
-
-    Each record is applied through its command's
-    :meth:`~valueroute.commands.Command.apply`, as recovery and a
-    follower's :meth:`DurableEngine.catch_up` do.
-    """
+    """Apply records to an engine whose clock reads ``clock[0]``. O(total command cost)."""
     for record in records:
         clock[0] = record.time
-        _JOURNALED[record.command].apply(engine, json.loads(record.arguments))
+        _APPLY[record.command](engine, json.loads(record.arguments))
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -1210,7 +1225,7 @@ class DurableEngine:
     def _check_record(self, record: Record, position: int) -> str | None:
         if record.position != position + 1:
             return f"record {record.position} follows {position} (expected {position + 1})"
-        if record.command not in _JOURNALED:
+        if record.command not in _APPLY:
             return f"unknown command {record.command!r}"
         if not record.intact(self._chain if self._chained else 0):
             return f"checksum mismatch in record {record.position}"
@@ -1229,7 +1244,7 @@ class DurableEngine:
             _snapshot.configure(
                 engine,
                 policy=chosen,
-                rules=None if rules is None else compile_rules(rules),
+                rules=None if rules is None else _compile_rules(rules),
                 replace_rules=rules is not None,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -1261,7 +1276,7 @@ class DurableEngine:
     def _apply_record(self, record: Record) -> None:
         self._pinned[0] = record.time
         arguments = json.loads(record.arguments)
-        _JOURNALED[record.command].apply(self._engine, arguments)
+        _APPLY[record.command](self._engine, arguments)
         self._note_config(record.command, arguments)
 
     def _note_config(self, command: str, arguments: Mapping[str, Any]) -> None:
@@ -1370,11 +1385,7 @@ class DurableEngine:
 
     # ---------------------------------------------------------------- the write path
 
-    def _run(self, command: str, *values: Any) -> Any:
-        """Run ``command`` with its arguments' ``values`` in the order of its argument
-        model; journal it in the vocabulary's form once the engine accepts it."""
-        journaled = _JOURNALED[command]
-        arguments = dict(zip(_FIELDS[command], values, strict=True))
+    def _run(self, command: str, arguments: dict[str, Any]) -> Any:
         if self._closed:
             raise JournalStateError("the durable engine is closed (expected an open one)")
         if self._fenced_store and not self._store.is_leader:  # type: ignore[attr-defined]
@@ -1400,7 +1411,7 @@ class DurableEngine:
         told = engine._event_seq
         self._pinned[0] = now
         try:
-            result = journaled.apply(engine, arguments)
+            result = _APPLY[command](engine, arguments)
         except ValueRouteError as exc:
             if engine._event_seq != told:
                 # It took effect before failing (a policy that could not score
@@ -1561,7 +1572,7 @@ class DurableEngine:
                     "(expected a TaskSpec or a mapping of its fields)"
                 )
             spec = TaskSpec.model_validate(spec)
-        result: Task = self._run("submit", spec.model_dump(mode="json"))
+        result: Task = self._run("submit", {"spec": spec.model_dump(mode="json")})
         return result
 
     def update(
@@ -1588,13 +1599,15 @@ class DurableEngine:
         _need_integer("expected_version", expected_version)
         result: Task = self._run(
             "update",
-            task,
-            priority,
-            value,
-            due,
-            clear_due,
-            _need_skills(skills),
-            expected_version,
+            {
+                "task": task,
+                "priority": priority,
+                "value": value,
+                "due": due,
+                "clear_due": clear_due,
+                "skills": _need_skills(skills),
+                "expected_version": expected_version,
+            },
         )
         return result
 
@@ -1606,7 +1619,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_text("reason", reason)
-        result: Task = self._run("cancel", task, reason)
+        result: Task = self._run("cancel", {"task": task, "reason": reason})
         return result
 
     def hold(self, task: str) -> Task:
@@ -1616,7 +1629,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.hold`.
         """
         _need_id("task", task)
-        result: Task = self._run("hold", task)
+        result: Task = self._run("hold", {"task": task})
         return result
 
     def resume(self, task: str) -> Task:
@@ -1626,7 +1639,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.resume`.
         """
         _need_id("task", task)
-        result: Task = self._run("resume", task)
+        result: Task = self._run("resume", {"task": task})
         return result
 
     def defer(self, task: str, until: float) -> Task:
@@ -1637,7 +1650,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_number("until", until, optional=False)
-        result: Task = self._run("defer", task, until)
+        result: Task = self._run("defer", {"task": task, "until": until})
         return result
 
     def transfer(
@@ -1659,7 +1672,14 @@ class DurableEngine:
         _need_id("to_agent", to_agent, optional=True)
         _need_flag("keep_age", keep_age)
         result: Task = self._run(
-            "transfer", task, _need_skills(skills), channel, to_agent, keep_age
+            "transfer",
+            {
+                "task": task,
+                "skills": _need_skills(skills),
+                "channel": channel,
+                "to_agent": to_agent,
+                "keep_age": keep_age,
+            },
         )
         return result
 
@@ -1671,7 +1691,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_number("wrap_up", wrap_up)
-        result: Task = self._run("complete", task, wrap_up)
+        result: Task = self._run("complete", {"task": task, "wrap_up": wrap_up})
         return result
 
     def end_wrap_up(self, task: str) -> Task:
@@ -1681,7 +1701,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.end_wrap_up`.
         """
         _need_id("task", task)
-        result: Task = self._run("end_wrap_up", task)
+        result: Task = self._run("end_wrap_up", {"task": task})
         return result
 
     def accept(self, task: str, agent: str | None = None) -> Task:
@@ -1692,7 +1712,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_id("agent", agent, optional=True)
-        result: Task = self._run("accept", task, agent)
+        result: Task = self._run("accept", {"task": task, "agent": agent})
         return result
 
     def reject(self, task: str, agent: str | None = None) -> Task:
@@ -1703,7 +1723,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_id("agent", agent, optional=True)
-        result: Task = self._run("reject", task, agent)
+        result: Task = self._run("reject", {"task": task, "agent": agent})
         return result
 
     def revoke(self, task: str) -> Task:
@@ -1713,7 +1733,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.revoke`.
         """
         _need_id("task", task)
-        result: Task = self._run("revoke", task)
+        result: Task = self._run("revoke", {"task": task})
         return result
 
     def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
@@ -1729,7 +1749,9 @@ class DurableEngine:
                     "(expected an AgentSpec or a mapping of its fields)"
                 )
             spec = AgentSpec.model_validate(spec)
-        result: Agent = self._run("add_agent", spec.model_dump(mode="json"), bool(ready))
+        result: Agent = self._run(
+            "add_agent", {"spec": spec.model_dump(mode="json"), "ready": bool(ready)}
+        )
         return result
 
     def remove_agent(self, agent: str) -> Agent:
@@ -1739,7 +1761,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.remove_agent`.
         """
         _need_id("agent", agent)
-        result: Agent = self._run("remove_agent", agent)
+        result: Agent = self._run("remove_agent", {"agent": agent})
         return result
 
     def set_agent_state(
@@ -1764,7 +1786,9 @@ class DurableEngine:
         _need_text("reason", reason)
         _need_number("until", until)
         value = state.value if isinstance(state, Presence) else state
-        result: Agent = self._run("set_agent_state", agent, value, reason, until)
+        result: Agent = self._run(
+            "set_agent_state", {"agent": agent, "state": value, "reason": reason, "until": until}
+        )
         return result
 
     def next_task(self, agent: str) -> Offer | None:
@@ -1774,7 +1798,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.next_task`.
         """
         _need_id("agent", agent)
-        result: Offer | None = self._run("next_task", agent)
+        result: Offer | None = self._run("next_task", {"agent": agent})
         return result
 
     def advance(self) -> int:
@@ -1783,7 +1807,7 @@ class DurableEngine:
         Journaled once the engine accepts it, before this returns; durable as
         :class:`SyncPolicy` says. See :meth:`Engine.advance`.
         """
-        result: int = self._run("advance")
+        result: int = self._run("advance", {})
         return result
 
     def set_policy(self, name: str, **params: Any) -> None:
@@ -1794,7 +1818,7 @@ class DurableEngine:
         """
         _need_id("name", name)
         policy_by_name(name, **params)
-        self._run("set_policy", name, params)
+        self._run("set_policy", {"name": name, "params": params})
 
     def set_rules(
         self, text: str | None, *, format: Literal["toml", "json", "yaml"] = "toml"
@@ -1810,14 +1834,7 @@ class DurableEngine:
                     f"text: got {type(text).__name__} (expected a rule file's text or None)"
                 )
             parse_rules(text, format=format).compile()
-        self._run("set_rules", text, format)
-
-
-_JOURNALED = check_vocabulary(COMMANDS)
-"""Every command the journal writes and replays, by name: the vocabulary's."""
-
-_FIELDS = {name: command.fields for name, command in _JOURNALED.items()}
-"""The keys of each command's record, in its argument model's order."""
+        self._run("set_rules", {"text": text, "format": format})
 
 
 # ---------------------------------------------------------------------- event export
