@@ -10,9 +10,13 @@ command added here appears in all of them, or the tests that compare them
 fail.
 
 The argument models use the journal's names and JSON form: for a command
-that changes state, ``arguments.model_dump(mode="json")`` is the object the
-journal records (task and agent ids are ``task`` and ``agent``; a submitted
-task is ``spec``).
+that changes state, :meth:`Command.encode` (``arguments.model_dump(mode="json")``)
+is the object the journal records (task and agent ids are ``task`` and
+``agent``; a submitted task is ``spec``), :meth:`Command.decode` reads it
+back, and :meth:`Command.apply` applies it to an engine. The journal
+(:mod:`valueroute.journal`) writes, reads and replays its records through
+these, so a command added here is journaled and replayed like the others,
+or refused when the journal is imported if it cannot be.
 
 Roles
 -----
@@ -34,14 +38,22 @@ Roles
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
 from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec
+from valueroute.rules import CompiledRules, parse_rules
+from valueroute.scoring import policy_by_name
+
+if TYPE_CHECKING:
+    from valueroute.engine import Engine
+
+EngineApplier = Callable[["Engine", Mapping[str, Any]], Any]
+"""Applies a command, given its journal form (a JSON object), to an engine."""
 
 __all__ = [
     "COMMANDS",
@@ -54,6 +66,7 @@ __all__ = [
     "Command",
     "CompleteArguments",
     "DeferArguments",
+    "EngineApplier",
     "EventsArguments",
     "NoArguments",
     "Role",
@@ -66,6 +79,7 @@ __all__ = [
     "TransferArguments",
     "UpdateArguments",
     "command_named",
+    "compile_rules",
 ]
 
 Role = Literal["admin", "host", "agent", "supervisor"]
@@ -225,7 +239,11 @@ class Command:
     ``route`` is the HTTP method and path (``{task}`` and ``{agent}`` are
     path arguments); ``body`` names the argument the whole request body
     fills (``spec``), else the body holds the remaining arguments; ``query``
-    lists the arguments read from the query string.
+    lists the arguments read from the query string. ``engine_form``
+    applies the journal form to an :class:`~valueroute.engine.Engine` when
+    the engine's method of the same name does not take the JSON values as
+    they are (a spec to validate, a policy or rules to build); without it
+    :meth:`apply` calls the engine's ``method`` as :meth:`invoke` does.
     """
 
     name: str
@@ -240,6 +258,13 @@ class Command:
     body: str | None = None
     query: tuple[str, ...] = ()
     agent_scope: frozenset[AgentScope] = field(default_factory=frozenset)
+    engine_form: EngineApplier | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The names of the arguments, in the order of the argument model (and of a
+        journal record's JSON object)."""
+        return tuple(self.arguments.model_fields)
 
     @property
     def path_arguments(self) -> tuple[str, ...]:
@@ -271,6 +296,33 @@ class Command:
         """The JSON object of the arguments, as the journal records them. O(size)."""
         return arguments.model_dump(mode="json")
 
+    def decode(self, recorded: Mapping[str, Any]) -> BoundaryModel:
+        """The arguments a journal record's JSON object holds, validated. O(size).
+
+        Invalid content raises :class:`~valueroute.errors.InvalidInputError`.
+        """
+        return self.arguments.model_validate(recorded)
+
+    def apply(self, engine: Engine, recorded: Mapping[str, Any]) -> Any:
+        """Apply the command in its journal form to ``engine`` (replay and the journal's
+        write path). Cost: the engine's cost of the command plus O(size of the arguments).
+
+        The JSON values go to the engine as they are (the journal checked them
+        when the command first ran); a view has no journal form and raises
+        :class:`~valueroute.errors.InvalidInputError`.
+        """
+        if self.engine_form is not None:
+            return self.engine_form(engine, recorded)
+        if self.method is None:
+            raise InvalidInputError(
+                f"command: got {self.name!r}, a view (expected a command that changes state)"
+            )
+        values = dict(recorded)
+        positional = [values.pop(name) for name in self.positional]
+        if self.spread is not None:
+            values.update(values.pop(self.spread))
+        return getattr(engine, self.method)(*positional, **values)
+
 
 _EVERYONE: frozenset[Role] = frozenset(ROLES)
 _OPERATORS: frozenset[Role] = frozenset({"admin", "host"})
@@ -280,6 +332,29 @@ _READERS: frozenset[Role] = frozenset({"admin", "host", "supervisor"})
 _HOLDER: frozenset[AgentScope] = frozenset({"holder"})
 _OWN: frozenset[AgentScope] = frozenset({"argument"})
 _OWN_OFFER: frozenset[AgentScope] = frozenset({"argument", "holder"})
+
+
+def _submit(engine: Engine, recorded: Mapping[str, Any]) -> Any:
+    return engine.submit(TaskSpec.model_validate(recorded["spec"]))
+
+
+def _add_agent(engine: Engine, recorded: Mapping[str, Any]) -> Any:
+    return engine.add_agent(AgentSpec.model_validate(recorded["spec"]), ready=recorded["ready"])
+
+
+def _set_policy(engine: Engine, recorded: Mapping[str, Any]) -> None:
+    engine.set_policy(policy_by_name(recorded["name"], **recorded["params"]))
+
+
+def compile_rules(recorded: Mapping[str, Any]) -> CompiledRules | None:
+    """The rules a ``set_rules`` journal form holds, compiled (``None``: no rules)."""
+    if recorded["text"] is None:
+        return None
+    return parse_rules(recorded["text"], format=recorded["format"]).compile()
+
+
+def _set_rules(engine: Engine, recorded: Mapping[str, Any]) -> None:
+    engine.set_rules(compile_rules(recorded))
 
 
 def _task_action(name: str, arguments: type[BoundaryModel], summary: str, **extra: Any) -> Command:
@@ -307,6 +382,7 @@ _ALL: tuple[Command, ...] = (
         method="submit",
         positional=("spec",),
         body="spec",
+        engine_form=_submit,
     ),
     Command(
         "update",
@@ -387,6 +463,7 @@ _ALL: tuple[Command, ...] = (
         positional=("spec",),
         body="spec",
         query=("ready",),
+        engine_form=_add_agent,
     ),
     Command(
         "remove_agent",
@@ -439,6 +516,7 @@ _ALL: tuple[Command, ...] = (
         method="set_policy",
         positional=("name",),
         spread="params",
+        engine_form=_set_policy,
     ),
     Command(
         "set_rules",
@@ -449,6 +527,7 @@ _ALL: tuple[Command, ...] = (
         "Replace the rule set by a rule file's text, or clear it.",
         method="set_rules",
         positional=("text",),
+        engine_form=_set_rules,
     ),
     Command(
         "get_task",
