@@ -320,3 +320,30 @@ def test_erlang_a_holds_with_the_engine_accepting_offers_itself() -> None:
     for name, values in figures.items():
         mean, half = mean_ci(values, confidence=0.99)
         assert abs(mean - expected[name]) <= half, (name, mean, half, expected[name])
+
+
+# ---------------------------------------------------------------- the per-arrival spec
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "7"},
+        {"id": "8", "due": 1_767_600_000.5},
+        {"id": "9", "due_in": 3600.0},
+        {"id": "10", "attributes": {"tier": "gold", "age": 3}},
+    ],
+)
+def test_a_tasks_spec_is_the_templates_model_copy(changes: dict[str, Any]) -> None:
+    from valueroute.models import TaskSpec
+    from valueroute.sim.world import _spec_like
+
+    template = TaskSpec(id="template", type="calls", channel="voice", value=2.5, skills={"en": 2})
+    fast = _spec_like(template, changes)
+    slow = template.model_copy(update=changes)
+    assert fast == slow
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.model_dump() == slow.model_dump()
+    # The template is left as it was.
+    assert template.id == "template"
+    assert template.model_fields_set == {"id", "type", "channel", "value", "skills"}

@@ -613,41 +613,33 @@ class _Profile:
 
 
 class _Task:
-    """One open task as the aggregator follows it."""
+    """One open task as the aggregator follows it (its queue, target and
+    calendar are its profile's, shared by every task of its queue and type)."""
 
     __slots__ = (
         "answered",
         "arrived",
-        "calendar",
         "cell",
         "due",
-        "group",
         "holder",
-        "queue",
+        "profile",
         "service_figures",
         "service_start",
-        "target",
         "value",
         "wrapping",
     )
 
     def __init__(
         self,
+        profile: _Profile,
         cell: _Cell | None,
-        group: tuple[str, str],
         arrived: float,
-        target: float,
         value: float,
         due: float | None,
-        calendar: WorkingTime | None,
-        queue: _Queue,
     ) -> None:
-        self.queue = queue
+        self.profile = profile
         self.cell = cell
-        self.calendar = calendar
-        self.group = group
         self.arrived = arrived
-        self.target = target
         self.value = value
         self.due = due
         self.answered = False
@@ -945,7 +937,7 @@ class KpiAggregator:
         time = event.time
         cell: _Cell | None = None
         if time >= self.start:
-            index = self._interval(time)
+            index = self._index if self._low <= time < self._high else self._interval(time)
             if index == profile.cell_index:
                 cell = profile.cell
             else:
@@ -958,11 +950,8 @@ class KpiAggregator:
                 profile.cell = cell
             cell.offered += 1  # type: ignore[union-attr]
         assert value is not None
-        waiting = profile.queue
-        self._tasks[task_id] = _Task(
-            cell, profile.group, time, profile.target, value, due, profile.calendar, waiting
-        )
-        self._queue_change(waiting, 1, time)
+        self._tasks[task_id] = _Task(profile, cell, time, value, due)
+        self._queue_change(profile.queue, 1, time)
 
     def _profile(self, event: Event, raw: object, task_type: str) -> _Profile:
         """The shared settings of a (queue, type) seen for the first time."""
@@ -1033,8 +1022,9 @@ class KpiAggregator:
         self._release(task, event.time)
 
     def _assigned(self, event: Event) -> None:
-        task = self._task(event)
+        task = self._tasks.get(event.task) if event.task is not None else None
         if task is None:
+            self._unmatched += 1
             return
         wait = event.data.get("wait")
         if type(wait) is not float or wait - wait != 0.0:
@@ -1042,36 +1032,46 @@ class KpiAggregator:
         now = event.time
         if wait is None:
             wait = now - task.arrived
+        profile = task.profile
         held_wait = wait
-        if task.calendar is not None and not task.answered:
+        answered = task.answered
+        if profile.calendar is not None and not answered:
             # Before any change: a calendar may refuse the instants.
-            held_wait = task.calendar.elapsed(task.arrived, now)
+            held_wait = profile.calendar.elapsed(task.arrived, now)
         holder = task.holder
         if holder is None and event.agent is not None:
             # An assignment without an offer event before it (a stream that
-            # never had offers): the agent holds the task from now on.
+            # never had offers, or auto-accept): the agent holds the task from now on.
             holder = task.holder = self._agent(event.agent)
-            self._hold(holder, now)
+            if holder.held == 0:
+                holder.holding_since = now
+            holder.held += 1
         task.service_start = now
         if holder is not None and now >= self.start:
-            figures = task.service_figures = self._agent_cell(holder, now)
+            if self._low <= now < self._high and holder.cell_index == self._index:
+                figures = holder.cell
+            else:
+                figures = self._agent_cell(holder, now)
+            task.service_figures = figures
             figures[_ANSWERED] += 1
-        if task.answered:
+        if answered:
             return
         task.answered = True
-        self._queue_change(task.queue, -1, now)
+        queue = profile.queue
+        self._queue_change(queue, -1, now)
         cell = task.cell
         if cell is None:
             return
         cell.answered += 1  # type: ignore[attr-defined]
         cell.wait_answered_seconds += wait  # type: ignore[attr-defined]
-        task.queue.waits.add(wait)
+        queue.waits.add(wait)
         if wait <= 0.0:
             cell.answered_at_once += 1  # type: ignore[attr-defined]
-        if held_wait <= task.target:
+        target = profile.target
+        if held_wait <= target:
             cell.answered_within += 1  # type: ignore[attr-defined]
-        on_time = held_wait <= task.target if task.due is None else now <= task.due
-        if on_time:
+        due = task.due
+        if (held_wait <= target) if due is None else (now <= due):
             cell.value_on_time += task.value  # type: ignore[attr-defined]
         else:
             cell.value_late += task.value  # type: ignore[attr-defined]
@@ -1114,8 +1114,11 @@ class KpiAggregator:
         if task is None:
             self._unmatched += 1
             return
-        self._end_service(task, event.time, completed=True)
-        self._release(task, event.time)
+        now = event.time
+        if task.service_start is not None:
+            self._end_service(task, now, completed=True)
+        if task.holder is not None:
+            self._release(task, now)
 
     def _canceled(self, event: Event) -> None:
         task = self._closing(event)
@@ -1159,13 +1162,28 @@ class KpiAggregator:
             return None
         self._release(task, event.time)
         if not task.answered:
-            self._queue_change(task.queue, -1, event.time)
+            self._queue_change(task.profile.queue, -1, event.time)
         return task
 
     # ------------------------------------------------------------ agents
 
     def _queue_change(self, queue: _Queue, delta: int, now: float) -> None:
-        if queue.waiting:
+        waiting = queue.waiting
+        if self._low < now < self._high and queue.covered == self._index:
+            # Inside the interval of the latest event, every boundary up to it
+            # already final: no backlog to write, at most one area cell.
+            if waiting:
+                since = queue.since
+                if since >= self._low and since >= self.start:
+                    area = queue.area
+                    index = self._index
+                    area[index] = area.get(index, 0.0) + waiting * (now - since)
+                else:
+                    self._add_area(queue.area, waiting, since, now)
+            queue.since = now
+            queue.waiting = waiting + delta
+            return
+        if waiting:
             self._add_area(queue.area, queue.waiting, queue.since, now)
         index = self._interval(now)
         # A boundary at this very instant is final only once every event at it is in.
@@ -1284,7 +1302,7 @@ class KpiAggregator:
         for task in self._tasks.values():
             if task.cell is None:
                 continue
-            pair = open_tasks.setdefault(task.group, [0, 0])
+            pair = open_tasks.setdefault(task.profile.group, [0, 0])
             if task.service_start is not None:
                 pair[1] += 1
             elif not task.wrapping:

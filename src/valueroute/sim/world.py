@@ -25,9 +25,14 @@ Events are SimPy timeouts with a callback, not a process per customer, so a
 task costs a handful of heap operations besides the engine's own work.
 
 KPIs come from the engine's events: a :class:`~valueroute.kpi.KpiAggregator`
-(:attr:`World.aggregator`) is attached to the engine before anything happens
-and counts offered, answered, abandoned, waits, handle times, queue lengths,
-agent time and values, as it does for a live engine. The world counts only
+(:attr:`World.aggregator`) reads every event it needs from the engine's
+first on and counts offered, answered, abandoned, waits, handle times, queue
+lengths, agent time and values, as it does for a live engine. The world
+collects those events as the engine emits them and hands them over in
+batches of at most :data:`KPI_BATCH` (at the latest at the end of each
+:meth:`World.run` step and in :meth:`World.result`): the aggregator then
+runs in a tight loop of its own instead of between engine commands, which
+costs about a tenth less CPU per simulated task. The world counts only
 what the engine never sees: retrials and forwarded tasks (both also offered
 as tasks of their own) and tasks refused at the door while their calendar is
 closed. :meth:`World.result` merges the two; fed the same events (an exported
@@ -56,7 +61,7 @@ from valueroute.calendar import BusinessCalendar
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, InvalidTransitionError, bounded_repr
 from valueroute.events import Event, EventKind
-from valueroute.kpi import KpiAggregator, KpiCounts, KpiReport, WorkingTime
+from valueroute.kpi import KPI_EVENT_KINDS, KpiAggregator, KpiCounts, KpiReport, WorkingTime
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import load_rules
 from valueroute.sim.arrivals import Arrival, TraceArrivals, merge_arrivals
@@ -65,10 +70,13 @@ from valueroute.sim.metrics import KPI_NAMES, ReplicationResult
 from valueroute.sim.scenario import Scenario, TaskType, _shown
 from valueroute.sim.streams import RandomStreams
 
-__all__ = ["MAX_CHUNKS", "World", "run_replication"]
+__all__ = ["KPI_BATCH", "MAX_CHUNKS", "World", "run_replication"]
 
 MAX_CHUNKS = 10_000
 """Most progress reports one :meth:`World.run` makes."""
+
+KPI_BATCH = 4096
+"""Most engine events a world holds before handing them to its aggregator."""
 
 _INF = math.inf
 _ASSIGNED = EventKind.task_assigned
@@ -198,15 +206,19 @@ class _Kind:
         self.retrials = 0
         self.forwarded = 0
         self.refused_closed = 0
-        self.template = TaskSpec(
-            id="template",
-            type=task_type.name,
-            channel=task_type.channel,
-            value=task_type.value,
-            priority=task_type.priority,
-            skills=task_type.skills,
-            calendar=task_type.calendar,
-        )
+        fields: dict[str, Any] = {
+            "id": "template",
+            "type": task_type.name,
+            "channel": task_type.channel,
+            "value": task_type.value,
+            "priority": task_type.priority,
+            "skills": task_type.skills,
+        }
+        if task_type.calendar is not None:
+            # Named only when set: the engine takes a shorter path for specs
+            # that name none of its optional routing fields.
+            fields["calendar"] = task_type.calendar
+        self.template = TaskSpec(**fields)
 
 
 class World:
@@ -308,8 +320,10 @@ class World:
         self._arrivals = self._arrival_stream()
         self.aggregator = self.new_aggregator()
         """The :class:`~valueroute.kpi.KpiAggregator` counting this run's KPIs
-        (attached to the engine before its first event)."""
-        self.aggregator.attach(self.engine)
+        (from the engine's first event on; up to date after each :meth:`run`
+        step and :meth:`result`)."""
+        self._kpi_events: list[Event] = []
+        self.engine.subscribe(self._kpi_events.append, kinds=KPI_EVENT_KINDS)
         self.engine.subscribe(self._on_assigned, kinds=(_ASSIGNED,))
         # Completions matter only while an agent is waiting to go off duty:
         # the world listens to them only then (an event per task otherwise).
@@ -503,6 +517,7 @@ class World:
         steps = max(1, chunks if progress is not None else 1)
         for step in range(1, steps + 1):
             env.run(until=self.horizon * step / steps)
+            self._count_events()
             if progress is not None:
                 progress(step / steps)
 
@@ -522,6 +537,15 @@ class World:
         kind = self._by_name[arrival.task_type]
         self._submit(kind, self.env.now, kind.primary, arrival)  # type: ignore[arg-type]
         self._schedule_next_arrival()
+        if len(self._kpi_events) >= KPI_BATCH:
+            self._count_events()
+
+    def _count_events(self) -> None:
+        """Hand the events collected so far to the aggregator, in the engine's order."""
+        events = self._kpi_events
+        if events:
+            self.aggregator.feed(events)
+            events.clear()
 
     def _submit(
         self, kind: _Kind, now: float, draws: _Draws, arrival: Arrival | None = None
@@ -555,8 +579,7 @@ class World:
         self._next_id += 1
         task_id = str(self._next_id)
         self._open[task_id] = customer
-        # Copying a validated per-type template is the public fast path:
-        # pydantic skips validation, and every field but these is the type's.
+        # A copy of a validated per-type template: every field but these is the type's.
         changes: dict[str, Any] = {"id": task_id}
         if kind.due_seconds is not None:
             if kind.working_sla:
@@ -566,8 +589,7 @@ class World:
                 changes["due"] = self._origin + now + kind.due_seconds
         if arrival is not None and arrival.attributes:
             changes["attributes"] = dict(arrival.attributes)
-        spec = kind.template.model_copy(update=changes)
-        self.engine.submit(spec)
+        self.engine.submit(_spec_like(kind.template, changes))
         if not customer.assigned and customer.patience < _INF:
             self.env.timeout(customer.patience, value=task_id).callbacks.append(
                 self._on_patience_end
@@ -712,6 +734,7 @@ class World:
         types + agents)).
         """
         if report is None:
+            self._count_events()
             report = self.aggregator.report(now=self._origin + self.env.now)
         elif not isinstance(report, KpiReport):
             raise InvalidInputError(
@@ -813,6 +836,21 @@ class World:
 
 
 _NO_COUNTS = KpiCounts()
+
+
+def _spec_like(template: TaskSpec, changes: dict[str, Any]) -> TaskSpec:
+    """``template.model_copy(update=changes)`` in half the time (a task's spec per arrival).
+
+    The same steps pydantic's ``model_copy`` takes for a model without extra
+    fields (a shallow copy, the changed values written over, their names added
+    to the fields set), without its general-purpose checks; the values are
+    the world's own, of the fields' types. ``tests/test_sim_kpis.py`` holds it
+    equal to ``model_copy``.
+    """
+    spec = template.__copy__()
+    spec.__dict__.update(changes)
+    spec.__pydantic_fields_set__.update(changes)
+    return spec
 
 
 def _kpis(
