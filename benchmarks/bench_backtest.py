@@ -26,9 +26,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from valueroute.backtest import KPIS, BacktestResult, run_backtest
+import numpy as np
+
+from valueroute.backtest import KPIS, BacktestResult, Roster, run_backtest
 from valueroute.calendar import BusinessCalendar
-from valueroute.datasets import load_anonymous_bank
+from valueroute.datasets import CallRecords, agents_on_duty, available_agents, load_anonymous_bank
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import results_dir
@@ -120,6 +122,30 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def own_supply(calls: CallRecords, first: dt.date, last: dt.date) -> Roster:
+    """The agents available in the predicted month itself, read off its own log.
+
+    For the --diagnose-supply run only: it takes the supply from the days it
+    predicts, which the back-test never does, to show how much of the error
+    the supply accounts for. Same rule as the estimate from the training
+    weeks (valueroute.replay's): agents serving while callers waited at least
+    10 % of the half hour, else the agents seen serving.
+    """
+    day = calls.day.astype("datetime64[D]")
+    month = calls.select((day >= np.datetime64(first, "D")) & (day <= np.datetime64(last, "D")))
+    seen = agents_on_duty(month, interval_minutes=30)
+    available = available_agents(month, interval_minutes=30)
+    estimate = np.floor(np.nan_to_num(available.serving) + 0.5)
+    counts = np.where(available.waiting_share >= 0.1, estimate, seen.counts)
+    return Roster(
+        interval_minutes=30,
+        by_day={
+            dt.date.fromisoformat(d): tuple(int(n) for n in counts[row])
+            for row, d in enumerate(seen.days)
+        },
+    )
+
+
 def months_of(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -130,8 +156,16 @@ def main() -> None:
     parser.add_argument("--months", default="2,3,4,5,6,7,8,9,10")
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="the bundled excerpt only")
+    parser.add_argument(
+        "--diagnose-supply",
+        action="store_true",
+        help="a diagnostic, not the back-test: take each month's supply from its own log "
+        "(writes bench_backtest_own_supply.json)",
+    )
     args = parser.parse_args()
-    out = results_dir() / "bench_backtest.json"
+    out = results_dir() / (
+        "bench_backtest_own_supply.json" if args.diagnose_supply else "bench_backtest.json"
+    )
     if args.quick:
         calls = load_anonymous_bank()
         start = time.perf_counter()
@@ -167,6 +201,7 @@ def main() -> None:
             calls,
             train=("1999-01-01", first - dt.timedelta(days=1)),
             predict=(first, last),
+            roster=own_supply(calls, first, last) if args.diagnose_supply else None,
             replications=args.replications,
             seed=0,
             hours=HOURS,
@@ -194,7 +229,12 @@ def main() -> None:
         print(f"  {goal}: met in {met} of {len(summaries)} months")
     out.write_text(
         json.dumps(
-            {"benchmark": "bench_backtest", "replications": args.replications, "months": summaries},
+            {
+                "benchmark": "bench_backtest",
+                "replications": args.replications,
+                "supply": "own month (diagnostic)" if args.diagnose_supply else "training weeks",
+                "months": summaries,
+            },
             indent=2,
             default=lambda v: None if isinstance(v, float) and math.isnan(v) else v,
         )
