@@ -94,6 +94,7 @@ __all__ = [
 ]
 
 Kpi = Literal["volume", "queued_share", "abandonment", "mean_wait", "service_level"]
+"""The name of a compared figure (see :data:`KPIS`)."""
 KPIS: tuple[Kpi, ...] = ("volume", "queued_share", "abandonment", "mean_wait", "service_level")
 """The figures compared per interval, in report order."""
 
@@ -692,11 +693,11 @@ class BacktestResult:
     """A back-test: predicted, naive and observed tallies of the evaluated days and intervals.
 
     ``days`` are the evaluated days (the prediction window's days of the
-    chosen weekdays), ``intervals`` the evaluated intervals of each day
-    (``interval_minutes`` long, from ``hours[0]`` to ``hours[1]``).
-    ``predicted`` is the mean over replications, ``replications_tally`` each
-    replication's own (same shape with a leading replication axis, summed
-    over nothing), ``naive`` the baseline, ``observed`` the log.
+    chosen weekdays); every :class:`Tally` has one row per evaluated day and
+    one column per evaluated interval (``interval_minutes`` long, from
+    ``hours[0]`` to ``hours[1]`` o'clock). ``predicted`` is the mean over
+    replications, ``replication_tallies`` holds each replication's own,
+    ``naive`` is the baseline and ``observed`` the log.
     ``errors`` and ``naive_errors`` map each KPI to its :class:`KpiErrors`.
     ``roster`` is the supply simulated (given or estimated) and ``forecast``
     the volume forecast of the whole prediction window.
