@@ -84,7 +84,7 @@ from valueroute.expressions import compile_expression
 from valueroute.models import AgentSpec, TaskSpec
 from valueroute.rules import Baseline
 from valueroute.scoring import Ramp
-from valueroute.task import _NO_ATTRIBUTES, RequirementGroup, Task, TaskState
+from valueroute.task import _NO_ATTRIBUTES, _NO_SKILLS, RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, _Bucket
 
 __all__ = [
@@ -316,8 +316,77 @@ _STATES = {state.value: state for state in TaskState}
 _QUEUED = TaskState.queued
 _HELD = frozenset((TaskState.offered, TaskState.assigned, TaskState.wrap_up))
 _new_task = Task.__new__
+# The slots _read_task sets; any other a Task has gets the value a new Task has.
+_READ_SLOTS = frozenset(
+    (
+        "id",
+        "seq",
+        "created",
+        "state",
+        "type",
+        "channel",
+        "value",
+        "priority",
+        "due",
+        "skills",
+        "department",
+        "process",
+        "attributes",
+        "version",
+        "ramp",
+        "prefer",
+        "last_agent",
+        "requires",
+        "calendar",
+        "fingerprint",
+        "group",
+        "bucket",
+        "entry",
+        "slope",
+        "until",
+    )
+)
+
+
+def _unread_slots() -> tuple[tuple[str, Any], ...]:
+    """Slots of :class:`Task` this module does not know, with a new task's values."""
+    prototype = Task(id="prototype", seq=0, created=0.0)
+    return tuple(
+        (name, getattr(prototype, name)) for name in Task.__slots__ if name not in _READ_SLOTS
+    )
+
+
+_UNREAD_SLOTS = _unread_slots()
 _intern = sys.intern
 _ATTRIBUTE_TYPES = frozenset((str, int, float, bool, type(None)))
+# Every field a task's record may have (version 1 wrote all but ``submitted``,
+# and ``spec`` instead).
+_FIELDS = frozenset(
+    (
+        "id",
+        "seq",
+        "created",
+        "state",
+        "type",
+        "channel",
+        "value",
+        "priority",
+        "due",
+        "skills",
+        "department",
+        "process",
+        "attributes",
+        "version",
+        "ramp",
+        "prefer",
+        "last_agent",
+        "requires",
+        "calendar",
+        "index",
+        "submitted",
+        "spec",
+    )
+)
 
 
 def _wrong(record: Mapping[str, Any], field: str, value: object, expected: str) -> Exception:
@@ -358,33 +427,95 @@ def _read_task(
     if type(seq) is not int or seq < 0:
         raise _wrong(record, "seq", seq, "an integer >= 0")
     task.seq = seq
-    task.created = _number(record, "created", record["created"])
+    created = record["created"]
+    task.created = (
+        created
+        if type(created) is float and created - created == 0.0
+        else _number(record, "created", created)
+    )
     state = _STATES.get(record["state"])
     if state is None:
         raise _wrong(record, "state", record["state"], f"one of {sorted(_STATES)}")
     task.state = state
-    kind = get("type", "task")
-    channel = get("channel", "voice")
+    # Fields left out when at their defaults; ``known`` counts those present,
+    # so that a record with nothing else skips the rarely used ones.
+    known = 4
+    kind = get("type")
+    if kind is None:
+        kind = "task"
+    else:
+        known += 1
+    channel = get("channel")
+    if channel is None:
+        channel = "voice"
+    else:
+        known += 1
     if type(kind) is not str or type(channel) is not str or not kind or not channel:
         raise _wrong(record, "type and channel", (kind, channel), "non-empty text")
     task.type = _intern(kind)
     task.channel = _intern(channel)
-    value = get("value", 0.0)
-    task.value = (
-        value if type(value) is float and value - value == 0.0 else _number(record, "value", value)
-    )
-    priority = get("priority", 0)
-    if type(priority) is not int:
+    value = get("value")
+    if value is None:
+        task.value = 0.0
+    else:
+        known += 1
+        task.value = (
+            value
+            if type(value) is float and value - value == 0.0
+            else _number(record, "value", value)
+        )
+    priority = get("priority")
+    if priority is None:
+        task.priority = 0
+    elif type(priority) is int:
+        known += 1
+        task.priority = priority
+    else:
         raise _wrong(record, "priority", priority, "an integer")
-    task.priority = priority
     due = get("due")
-    task.due = None if due is None else _number(record, "due", due)
+    if due is None:
+        task.due = None
+    else:
+        known += 1
+        task.due = _number(record, "due", due)
     skills = get("skills")
     if skills is None:
-        skills = {}
-    elif type(skills) is not dict:
+        task.skills = _NO_SKILLS
+    elif type(skills) is dict:
+        known += 1
+        task.skills = skills
+    else:
         raise _wrong(record, "skills", skills, "an object of skill names to levels")
-    task.skills = skills
+    task.fingerprint = None
+    task.group = None
+    task.bucket = None
+    task.entry = None
+    task.slope = 0.0
+    task.until = _INF
+    for name, default in _UNREAD_SLOTS:
+        setattr(task, name, default)
+    if "index" in record:
+        known += 1
+    if "submitted" in record:
+        known += 1
+    if len(record) == known:
+        task.department = task.process = task.last_agent = None
+        task.attributes = _NO_ATTRIBUTES
+        task.version = 0
+        task.ramp = task.prefer = task.requires = task.calendar = None
+    else:
+        _read_other_fields(task, record, engine, expressions)
+    return task
+
+
+def _read_other_fields(
+    task: Task, record: Mapping[str, Any], engine: Engine, expressions: dict[str, Any]
+) -> None:
+    """The fields a task rarely has, checked; unknown ones refused."""
+    unknown = record.keys() - _FIELDS
+    if unknown:
+        raise _wrong(record, "names", sorted(unknown), f"only the fields {sorted(_FIELDS)}")
+    get = record.get
     department = _text(record, "department", None)
     task.department = None if department is None else _intern(department)
     process = _text(record, "process", None)
@@ -421,13 +552,6 @@ def _read_task(
         if task.requires is None:
             task.requires = expressions[requires] = compile_expression(requires)
     task.calendar = None if get("calendar") is None else _calendar_of(engine, record)
-    task.fingerprint = None
-    task.group = None
-    task.bucket = None
-    task.entry = None
-    task.slope = 0.0
-    task.until = _INF
-    return task
 
 
 def _levels(record: Mapping[str, Any], task: Task) -> tuple[tuple[str, float], ...]:
@@ -479,9 +603,10 @@ def _read_open_tasks(
     list_now = tasklist._now
     breakpoints = tasklist._breakpoints
     by_seq = tasklist._by_seq
-    counts = tasklist._counts
     known_group = tasklist._groups.get
     group_of_key = tasklist.group_of_key
+    make_key = RequirementGroup.make_key
+    count = tasklist._count
     new_bucket = tasklist._new_bucket
     for record in records:
         task = _read_task(record, engine, expressions, version)
@@ -521,11 +646,7 @@ def _read_open_tasks(
                     "built with the same calendars as the one the snapshot was taken from)"
                 )
         # The group's key as submit makes it; a new one is checked by group_of_key.
-        requirements = tuple(sorted(task.skills.items()))
-        if task.prefer is None and task.requires is None:
-            key: tuple[Any, ...] = (task.channel, requirements)
-        else:
-            key = (task.channel, requirements, task.prefer, task.requires)
+        key = make_key(task.channel, task.skills, task.prefer, task.requires)
         group: RequirementGroup | None = known_group(key)
         if group is None:
             group = group_of_key(key)
@@ -543,8 +664,7 @@ def _read_open_tasks(
         if until != _INF:
             breakpoints.append((until, task.seq))
         by_seq[task.seq] = task
-        count_key = (task.type, task.channel, task.department, task.process, group)
-        counts[count_key] = counts.get(count_key, 0) + 1
+        count(task, 1)
         task.fingerprint = _fingerprint_of(task, record, group.skills, engine, version)
     return tasks, states
 
