@@ -10,7 +10,9 @@ KPIs, estimated from independent days of the same scenario.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 from pathlib import Path
 
@@ -518,3 +520,39 @@ def test_a_tally_counts_what_a_call_by_call_reading_counts(
             expected["in_time"][cell] += wait <= 20.0
     for name, values in expected.items():
         assert np.array_equal(getattr(tally, name), values), name
+
+
+def test_days_between_the_windows_are_read_neither(synthetic: CallRecords) -> None:
+    last_train = FIRST_DAY + dt.timedelta(days=20)
+    first_predicted = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS)
+
+    def run(calls: CallRecords) -> BacktestResult:
+        return run_backtest(
+            calls,
+            train=(FIRST_DAY, last_train),
+            predict=(first_predicted, first_predicted + dt.timedelta(days=6)),
+            replications=1,
+            hours=EVALUATED,
+        )
+
+    gap = (synthetic.day > np.datetime64(last_train, "D")) & (
+        synthetic.day < np.datetime64(first_predicted, "D")
+    )
+    original, without_gap = run(synthetic), run(synthetic.select(~gap))
+    assert gap.any()
+    assert len(original.days) == 7
+    assert np.array_equal(original.predicted.calls, without_gap.predicted.calls)
+    assert np.array_equal(original.predicted.wait_sum, without_gap.predicted.wait_sum)
+    assert np.array_equal(original.naive.calls, without_gap.naive.calls)
+
+
+def test_the_schedulers_interval_table_is_a_roster() -> None:
+    plan = Path(__file__).resolve().parents[1] / "examples" / "schedule_plan.csv"
+    rows = list(csv.DictReader(io.StringIO(plan.read_text())))
+    roster = read_roster_csv(plan)
+    assert roster.interval_minutes == 15
+    counts = roster.for_day(dt.date(2026, 1, 5))
+    for row in rows:
+        hours, minutes = (int(part) for part in row["interval"].split(":"))
+        assert counts[(hours * 60 + minutes) // 15] == int(row["scheduled"])
+    assert sum(counts) == sum(int(row["scheduled"]) for row in rows)
