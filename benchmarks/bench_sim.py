@@ -2,13 +2,20 @@
 
 Case 1, M/M/c+M: c = 50 agents, utilisation 0.9, exponential handle times
 (mean 300 s) and exponential patience with mean = AHT; ``--tasks`` arrivals
-(1,000,000 by default). Simulated tasks per second of:
+(1,000,000 by default). Simulated tasks per CPU second of:
 
-- valueroute: :class:`valueroute.sim.World` driving the routing engine;
+- valueroute: :class:`valueroute.sim.World` driving the routing engine, its
+  KPIs counted by the event aggregator (``valueroute.kpi``) from the engine's
+  events, as every simulated run's are;
 - plain SimPy: the same system written directly, a process per customer and
   a ``simpy.Resource`` with ``AnyOf(request, patience timeout)``;
 - Ciw, when installed (``pip install ciw``), with reneging; run on
   ``--ciw-tasks`` arrivals (200,000 by default) since it is slower.
+
+valueroute and plain SimPy run ``--rounds`` times each, alternating (3 by
+default), timed in CPU seconds of this process (``time.process_time``: on a
+shared machine it varies far less than wall time); the ratio of each round's
+pair is reported as min / median / max.
 
 Peak memory of the valueroute run is measured with tracemalloc in a second,
 shorter run (tracemalloc slows Python down; the peak is what matters) and
@@ -18,20 +25,23 @@ Case 2, a contact-centre day: 1,000 agents, 20 skills (each agent has 3),
 20 task types, 300,000 tasks in eight hours at about 90 % occupancy, under
 the ``aging_priority`` policy.
 
-Targets: valueroute at least 1.0× plain SimPy and 3× Ciw; peak memory at
-most 300 MB; the contact-centre day in at most 20 s. Writes
-benchmarks/results/bench_sim.json.
+Targets: valueroute at least 0.75× plain SimPy (issue #16; 1.0× before it)
+and 3× Ciw; peak memory at most 300 MB; the contact-centre day in at most
+20 s. Writes benchmarks/results/bench_sim.json.
 
-    python benchmarks/bench_sim.py [--tasks 1000000] [--ciw-tasks 200000] [--day-tasks 300000]
+    python benchmarks/bench_sim.py [--tasks 1000000] [--rounds 3] [--ciw-tasks 200000]
+        [--day-tasks 300000]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import platform
 import resource
+import statistics
 import time
 import tracemalloc
 from typing import Any
@@ -74,11 +84,12 @@ def mmc_scenario(tasks: int, *, seed: int = 1) -> Scenario:
 
 def run_valueroute(tasks: int) -> dict[str, Any]:
     scenario = mmc_scenario(tasks)
-    start = time.perf_counter()
+    gc.collect()
+    start = time.process_time()
     world = World(scenario)
     world.run()
     result = world.result()
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     k = result.kpis["calls"]
     return {
         "seconds": seconds,
@@ -116,9 +127,10 @@ def run_plain_simpy(tasks: int, *, seed: int = 1) -> dict[str, Any]:
             env.process(customer(handle, patience))
 
     env.process(source())
-    start = time.perf_counter()
+    gc.collect()
+    start = time.process_time()
     env.run()
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     closed = counts["answered"] + counts["abandoned"]
     return {
         "seconds": seconds,
@@ -143,9 +155,9 @@ def run_ciw(tasks: int) -> dict[str, Any] | None:
     )
     ciw.seed(1)
     simulation = ciw.Simulation(network)
-    start = time.perf_counter()
+    start = time.process_time()
     simulation.simulate_until_max_customers(tasks, method="Arrive")
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     records = simulation.get_all_records()
     abandoned = sum(1 for r in records if r.record_type == "renege")
     return {
@@ -217,7 +229,7 @@ def run_day(tasks: int) -> dict[str, Any]:
     world = World(scenario)
     world.run()
     result = world.result()
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start  # wall time: the target is in seconds a user waits
     k = result.kpis["all"]
     occupancy = [g["occupancy"] for g in result.groups.values()]
     return {
@@ -233,13 +245,21 @@ def run_day(tasks: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ciw-tasks", type=int, default=200_000)
     parser.add_argument("--day-tasks", type=int, default=300_000)
     parser.add_argument("--memory-tasks", type=int, default=200_000)
     args = parser.parse_args()
 
-    ours = run_valueroute(args.tasks)
-    plain = run_plain_simpy(args.tasks)
+    rounds = []
+    for _ in range(max(1, args.rounds)):
+        # Alternating, so that a change in the machine's load touches both.
+        ours_round = run_valueroute(args.tasks)
+        plain_round = run_plain_simpy(args.tasks)
+        rounds.append((ours_round, plain_round))
+    ratios = [a["tasks_per_second"] / b["tasks_per_second"] for a, b in rounds]
+    # The round with the median ratio stands for the rest in the table.
+    ours, plain = rounds[sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]]
     ciw_run = run_ciw(min(args.ciw_tasks, args.tasks))
     memory = peak_memory(min(args.memory_tasks, args.tasks))
     day = run_day(args.day_tasks)
@@ -249,15 +269,19 @@ def main() -> None:
     if ciw_run is not None:
         rows.append((f"Ciw {ciw_run['version']}", ciw_run))
     print(f"M/M/c+M, c={AGENTS}, utilisation {UTILISATION}, patience = AHT = {AHT:g} s")
-    print(f"{'model':<30}{'tasks':>10}{'seconds':>10}{'tasks/s':>12}{'P(abandon)':>12}")
+    print(f"{'model':<30}{'tasks':>10}{'CPU s':>10}{'tasks/s':>12}{'P(abandon)':>12}")
     for name, row in rows:
         print(
             f"{name:<30}{row['tasks']:>10.0f}{row['seconds']:>10.2f}"
             f"{row['tasks_per_second']:>12,.0f}{row['p_abandon']:>12.4f}"
         )
-    vs_simpy = ours["tasks_per_second"] / plain["tasks_per_second"]
+    vs_simpy = statistics.median(ratios)
     vs_ciw = None if ciw_run is None else ours["tasks_per_second"] / ciw_run["tasks_per_second"]
-    print(f"\nvalueroute / plain SimPy: {vs_simpy:.2f}x (target >= 1.0x)")
+    print(
+        f"\nvalueroute / plain SimPy over {len(ratios)} alternating rounds: "
+        f"min {min(ratios):.2f}x, median {vs_simpy:.2f}x, max {max(ratios):.2f}x "
+        "(target >= 0.75x)"
+    )
     if vs_ciw is not None:
         print(f"valueroute / Ciw:         {vs_ciw:.2f}x (target >= 3x)")
     else:
@@ -280,7 +304,10 @@ def main() -> None:
                 "python": platform.python_version(),
                 "machine": platform.machine(),
                 "mmc": {"valueroute": ours, "plain_simpy": plain, "ciw": ciw_run},
+                "rounds": [{"valueroute": a, "plain_simpy": b} for a, b in rounds],
                 "ratio_vs_plain_simpy": vs_simpy,
+                "ratio_vs_plain_simpy_min": min(ratios),
+                "ratio_vs_plain_simpy_max": max(ratios),
                 "ratio_vs_ciw": vs_ciw,
                 "peak_traced_mb": memory,
                 "max_rss_mb": rss_mb,

@@ -339,6 +339,9 @@ def test_a_tasks_spec_is_the_templates_model_copy(changes: dict[str, Any]) -> No
     from valueroute.sim.world import _spec_like
 
     template = TaskSpec(id="template", type="calls", channel="voice", value=2.5, skills={"en": 2})
+    # What the copy leaves out: a TaskSpec has no extra fields nor private values.
+    assert template.__pydantic_extra__ is None
+    assert template.__pydantic_private__ is None
     fast = _spec_like(template, changes)
     slow = template.model_copy(update=changes)
     assert fast == slow
