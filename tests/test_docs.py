@@ -31,6 +31,8 @@ PAGES = [
     "docs/kpis.md",
     "docs/forecasting.md",
     "docs/scheduling.md",
+    "docs/queues.md",
+    "docs/backtest.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 

@@ -376,7 +376,7 @@ def test_every_public_command_and_query_taking_arguments_is_in_the_table() -> No
     public = {
         name for name in dir(Engine) if not name.startswith("_") and callable(getattr(Engine, name))
     }
-    without_arguments = {"advance", "digest", "next_wakeup", "statistics"}
+    without_arguments = {"advance", "digest", "next_wakeup", "queue_statistics", "statistics"}
     covered = {label.split("-")[0] for label, _, _, _ in ROWS}
     assert public - without_arguments == covered
 
@@ -638,6 +638,7 @@ SETTINGS: list[tuple[str, list[Any]]] = [
     ("rules", NOT_RULES),
     ("calendars", [5, "b", [1], {"b": 5}, {1: _CALENDAR}, {"": _CALENDAR}]),
     ("calendar", [5, "nope", b"x"]),
+    ("queues", [5, "q", {"name": "q"}, [5], [{"name": 5}], [{"name": "q"}, {"name": "q"}]]),
 ]
 SETTING_CASES = [
     pytest.param(name, value, id=f"{name}-{index}")

@@ -63,6 +63,8 @@ from valueroute import (
     ValueRouteError,
 )
 from valueroute.errors import ErlangError, InvalidInputError
+from valueroute.models import QueueSpec
+from valueroute.queues import build_queues
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -346,6 +348,43 @@ def _agent_values() -> dict[str, list[tuple[str, Any]]]:
         ],
         "department": [*strings, ("surrogate", SURROGATE)],
         "team": [*strings, ("surrogate", SURROGATE)],
+    }
+
+
+def _queue_values() -> dict[str, list[tuple[str, Any]]]:
+    """Hostile values per QueueSpec field (all refused by the documented model)."""
+    strings = [(k, v) for k, v in NOT_STRINGS.items() if k not in ("None", "bytes")]
+    spec = _spec_values()
+    return {
+        "name": [*strings, ("surrogate", SURROGATE), ("empty", ""), ("129", "x" * 129)],
+        "skills": spec["skills"],
+        "requires": [
+            ("int", 5),
+            ("empty", ""),
+            ("unparsable", "team =="),
+            ("deep", "(" * 500 + "a" + ")" * 500),
+            ("1MB", "a or " * (MB // 5) + "a"),
+        ],
+        "max_length": [
+            ("zero", 0),
+            ("negative", -1),
+            ("fraction", 1.5),
+            ("text", "5"),
+            ("bool", True),
+            ("huge", 10**400),
+            ("nan", math.nan),
+        ],
+        "when_full": [("bogus", "drop"), ("int", 1), ("None", None)],
+        "max_wait": [
+            *NON_FINITE.items(),
+            ("zero", 0.0),
+            ("negative", -1.0),
+            ("bool", True),
+            ("text", "soon"),
+        ],
+        "when_too_old": [("refuse", "refuse"), ("bogus", "x"), ("None", None)],
+        "overflow_to": [*strings, ("surrogate", SURROGATE), ("itself", "q")],
+        "description": [("int", 5), ("surrogate", SURROGATE), ("long", "x" * 1001)],
     }
 
 
@@ -635,6 +674,16 @@ ENGINE_SETTINGS: dict[str, dict[str, Any]] = {
     "relaxation": {"int": 5, "str": "x", "object": Opaque(), "map-bad": {"claim": 5}},
     "max_wait": {**NON_FINITE, "zero": 0.0, "negative": -1.0, "str": "5", "list": []},
     "sla_warning": {**_NUM, "zero": 0.0, "negative": -1.0},
+    "queues": {
+        "int": 5,
+        "str": "billing",
+        "map": {"name": "billing"},
+        "item-int": [5],
+        "item-bad": [{"name": ""}],
+        "twice": [{"name": "a"}, {"name": "a"}],
+        "overflow-unknown": [{"name": "a", "when_full": "overflow", "overflow_to": "b"}],
+        "object": Opaque(),
+    },
     "exclusive_channels": {"int": 5, "list-int": [1], "None": None, "object": Opaque()},
     "closed_memory": {
         "negative": -1,
@@ -650,6 +699,9 @@ SETTING_CASES = [
     Case(f"Engine-{setting}-{name}", lambda s=setting, v=value: Engine(**{s: v}), setting)
     for setting, values in ENGINE_SETTINGS.items()
     for name, value in values.items()
+] + [
+    Case(f"build_queues-{name}", lambda v=value: build_queues(v), "queues")
+    for name, value in ENGINE_SETTINGS["queues"].items()
 ]
 
 
@@ -674,6 +726,15 @@ SPEC_CASES = (
             field,
         )
         for field, values in _agent_values().items()
+        for name, value in values
+    ]
+    + [
+        Case(
+            f"QueueSpec-{field}-{name}",
+            lambda f=field, v=value: QueueSpec(**{"name": "q", f: v}),
+            field,
+        )
+        for field, values in _queue_values().items()
         for name, value in values
     ]
     + [
@@ -3079,6 +3140,7 @@ NOT_AN_INPUT_BOUNDARY: dict[str, str] = {
     "Arrival": "a record the arrival processes build",
     "ArrivalProcess": "a type alias",
     "AvailableAgents": "a result record",
+    "Queue": "the engine's record of a queue, built from a QueueSpec by build_queues",
     "Baseline": "a result record of compiled rules",
     "BenchReport": "a result record",
     "BenchScenario": "built by load_bench_scenario",
@@ -3159,6 +3221,8 @@ DRIVEN: frozenset[str] = frozenset(
         "AgentPool",
         "AgentSpec",
         "AgingPriority",
+        "QueueSpec",
+        "build_queues",
         "Break",
         "CMu",
         "CMuTheta",
@@ -3294,6 +3358,7 @@ PUBLIC_MODULES = (
     "valueroute.rules",
     "valueroute.hosting",
     "valueroute.models",
+    "valueroute.queues",
     "valueroute.sim.planning",
     "valueroute.sim.report",
     "valueroute.calendar",

@@ -139,7 +139,11 @@ def test_explain_would_choose_the_agent_push_dispatch_offers_to(
         if admitted(waiting, agent.id, task) and agent.state.value == "ready"
     }
     assert routing["eligible"]["available"] == len(free)
-    assert {c["agent"] for c in routing["candidates"]} == free
+    listed = [c["agent"] for c in routing["candidates"]]
+    longest_idle = sorted(
+        (waiting.agents.get(agent_id) for agent_id in free), key=lambda a: (a.idle_since, a.order)
+    )
+    assert listed == [agent.id for agent in longest_idle][:10]
     admitted_all = sum(admitted(waiting, agent.id, task) for agent in waiting.agents)
     assert sum(routing["eligible"].values()) == admitted_all
 

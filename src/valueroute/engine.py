@@ -90,7 +90,15 @@ from valueroute.errors import (
 )
 from valueroute.events import Event, EventKind
 from valueroute.expressions import compile_expression
-from valueroute.models import MAX_SECONDS, MAX_SKILL_NAME, MAX_SKILLS, AgentSpec, TaskSpec
+from valueroute.models import (
+    MAX_SECONDS,
+    MAX_SKILL_NAME,
+    MAX_SKILLS,
+    AgentSpec,
+    QueueSpec,
+    TaskSpec,
+)
+from valueroute.queues import Queue, build_queues
 from valueroute.relaxation import (
     ContinuousRelaxation,
     Relaxation,
@@ -487,6 +495,7 @@ _COOLDOWN_END = 6
 _RULES = 7
 _AGENT_WRAP_UP_END = 8
 _PREFER_END = 10
+_QUEUE_WAIT = 11
 
 _ALL_KINDS = frozenset(EventKind)
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
@@ -559,7 +568,7 @@ _PURE_SELECTIONS: frozenset[type] = frozenset(
 """Built-in strategies explain() may ask without changing them."""
 
 _OPTIONAL_ROUTING_FIELDS = frozenset(
-    ("calendar", "due_in", "preferred_agents", "preferred_for", "related_to", "requires")
+    ("calendar", "due_in", "preferred_agents", "preferred_for", "queue", "related_to", "requires")
 )
 """TaskSpec fields whose defaults change nothing in routing, so a submit that
 names none of them skips their checks."""
@@ -567,7 +576,9 @@ names none of them skips their checks."""
 _PREFERRED_TAG = "preferred"
 """Marks the fingerprint's field of a task naming preferred agents."""
 _REQUIRES_TAG = "requires"
-"""Marks the fingerprint's last field of a task with a requirement expression."""
+"""Marks the fingerprint's field of a task with a requirement expression."""
+_QUEUE_TAG = "queue"
+"""Marks the fingerprint's last field of a task naming a queue."""
 
 
 def _by_seq(task: Task) -> int:
@@ -624,9 +635,11 @@ class Engine:
         closed_memory: int = 10_000,
         calendars: Mapping[str, BusinessCalendar] | None = None,
         calendar: str | None = None,
+        queues: Iterable[QueueSpec | Mapping[str, Any]] | None = None,
     ) -> None:
         # Every setting is checked before anything is built: a wrong one is
         # refused here, not found out at the first submit.
+        queue_table = build_queues(queues)
         if not isinstance(dispatch, str) or dispatch not in ("push", "pull"):
             raise _refusal("dispatch", dispatch, "'push' or 'pull'")
         offer_timeout = _optional_seconds("offer_timeout", offer_timeout, minimum=0.0, strict=True)
@@ -730,6 +743,10 @@ class Engine:
         # task id -> when its preference for named agents ends (only those
         # with a preferred_for, while it holds).
         self._prefer_until: dict[str, float] = {}
+        self._queues = queue_table
+        # task id -> (when it entered its queue, when max_wait is up there or
+        # inf), for tasks in a queue.
+        self._in_queue_since: dict[str, tuple[float, float]] = {}
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
         self._breached: set[str] = set()
@@ -778,6 +795,11 @@ class Engine:
     def agents(self) -> AgentPool:
         """The agent pool (read it; change it through commands)."""
         return self._pool
+
+    @property
+    def queues(self) -> Mapping[str, QueueSpec]:
+        """The engine's named queues, by name (read-only)."""
+        return MappingProxyType({name: queue.spec for name, queue in self._queues.items()})
 
     @property
     def calendars(self) -> Mapping[str, BusinessCalendar]:
@@ -1123,6 +1145,9 @@ class Engine:
             return state is not None and state[1] == at
         if kind == _PREFER_END:
             return task.prefer is not None and self._prefer_until.get(key) == at
+        if kind == _QUEUE_WAIT:
+            since = self._in_queue_since.get(key)
+            return since is not None and since[1] == at
         raise AssertionError(f"unknown timer kind {kind}")
 
     def _fire(self, at: float, kind: int, key: str, now: float) -> None:
@@ -1154,6 +1179,8 @@ class Engine:
                 )
         elif kind == _PREFER_END:
             self._end_preference(task, now)
+        elif kind == _QUEUE_WAIT:
+            self._queue_wait_over(task, now)
         elif kind == _DEFER_END:
             del self._deferred_until[key]
             self._emit(EventKind.task_resumed, task=key, reason="deferral_ended")
@@ -1222,6 +1249,8 @@ class Engine:
             fingerprint = (*fingerprint, preferred)
         if spec.requires is not None:
             fingerprint = (*fingerprint, (_REQUIRES_TAG, spec.requires))
+        if spec.queue is not None:
+            fingerprint = (*fingerprint, (_QUEUE_TAG, spec.queue))
         return fingerprint
 
     def submit(self, spec: TaskSpec | Mapping[str, Any]) -> Task:
@@ -1265,6 +1294,9 @@ class Engine:
         if calendar is not None:
             _check_calendar_instant("created", spec.created)
             _check_calendar_instant("due", spec.due)
+        queue: Queue | None = None
+        if not plain and spec.queue is not None:
+            queue, hops, over_limit = self._queue_for(spec)
         before = self._now
         now = self._begin()
         if calendar is not None or (not plain and spec.due_in is not None):
@@ -1285,6 +1317,8 @@ class Engine:
             requires = None if spec.requires is None else compile_expression(spec.requires)
             if prefer is not None or requires is not None:
                 key = (*key, prefer, requires)
+        if queue is not None:
+            key = RequirementGroup.key_of(key[0], key[1], prefer, requires, queue)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
         group = self._list.known_group(key)
@@ -1300,6 +1334,7 @@ class Engine:
                 task.due = due
             task.prefer = prefer
             task.requires = requires
+            task.queue = queue
         if self._rules is not None:
             try:
                 self._apply_rules(task, now, baseline=None)
@@ -1337,6 +1372,8 @@ class Engine:
         if not plain and prefer is not None and spec.preferred_for is not None:
             self._prefer_until[task.id] = now + spec.preferred_for
             self._timer(now + spec.preferred_for, _PREFER_END, task.id)
+        if queue is not None:
+            self._enter_queue(task, queue, now, hops, over_limit)
         if self._relaxer and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         try:
@@ -1357,7 +1394,9 @@ class Engine:
         the task in the list only to take it out again."""
         if task.skills is not group.requirements or task.channel != group.channel:
             # Rules or relaxation changed what the task needs.
-            group = self._list.group_for(task.channel, task.skills, task.prefer, task.requires)
+            group = self._list.group_for(
+                task.channel, task.skills, task.prefer, task.requires, task.queue
+            )
             task.skills = group.requirements
         try:
             choose = self._choose
@@ -1597,6 +1636,148 @@ class Engine:
             by = _BY_COOLING
         if agent is not None:
             self._offer(task, agent, now, by)
+
+    def _queue_for(self, spec: TaskSpec) -> tuple[Queue, list[Queue], bool]:
+        """The queue a new task enters: the one it names, or where a full one
+        overflows to; the queues it passed on the way; whether it enters one
+        over its length (``when_full="event"``). Refuses, changing nothing,
+        an unknown name or a full queue that refuses."""
+        name = spec.queue
+        queue = self._queues.get(name)  # type: ignore[arg-type]  # the caller saw a name
+        if queue is None:
+            raise _refusal(
+                "queue",
+                name,
+                f"the name of one of the engine's queues {_shown(sorted(self._queues)[:20])}",
+            )
+        passed: list[Queue] = []
+        found, over_limit = self._room_from(queue, passed)
+        if found is None:
+            last = passed[-1]
+            if last.when_full == "refuse":
+                raise LimitExceededError(
+                    f"queue {last.name!r} is full: {last.waiting} tasks waiting, its "
+                    f"max_length is {last.max_length} (expected a queue with room; the "
+                    "task was not submitted"
+                    + ("" if len(passed) == 1 else f", after overflowing from {passed[0].name!r}")
+                    + ")"
+                )
+            raise LimitExceededError(
+                "every queue the task may overflow to is full "
+                f"({' -> '.join(q.name for q in [*passed, passed[0]])}; expected a queue with "
+                "room; the task was not submitted)"
+            )
+        return found, passed, over_limit
+
+    def _room_from(self, queue: Queue, passed: list[Queue]) -> tuple[Queue | None, bool]:
+        """Where a task headed for ``queue`` ends up under the queues' length
+        limits: ``queue`` if it has room, else as its ``when_full`` says; the
+        full queues it overflows from are appended to ``passed``. ``None`` when
+        a full queue refuses (the last of ``passed``) or the overflow goes
+        round through full queues only; the bool: it enters over the limit.
+        """
+        while queue.full():
+            if queue.when_full == "event":
+                return queue, True
+            passed.append(queue)
+            if queue.when_full == "refuse":
+                return None, False
+            queue = self._queues[queue.overflow_to]  # type: ignore[index]  # checked at start
+            if queue in passed:
+                return None, False
+        return queue, False
+
+    def _enter_queue(
+        self, task: Task, queue: Queue, now: float, passed: list[Queue], over_limit: bool
+    ) -> None:
+        """A new task's arrival in its queue, told: overflows passed on the way,
+        a length limit passed, and the timer of its time limit there."""
+        queue.entered += 1
+        self._tell_overflow(task, passed, queue, "max_length")
+        if over_limit:
+            queue.limit_events += 1
+            self._emit(
+                EventKind.queue_limit_reached,
+                task=task.id,
+                queue=queue.name,
+                limit="max_length",
+                waiting=queue.waiting,
+            )
+        self._start_queue_wait(task, queue, now)
+
+    def _tell_overflow(self, task: Task, passed: list[Queue], queue: Queue, reason: str) -> None:
+        """One ``task_overflowed`` per hop: from each of ``passed`` to the next, the
+        last to ``queue``; the first for ``reason``, the next ones because the
+        queue it came to was full."""
+        if not passed:
+            return
+        for left, went in zip(passed, [*passed[1:], queue], strict=True):
+            left.overflowed_out += 1
+            went.overflowed_in += 1
+            self._emit(
+                EventKind.task_overflowed,
+                task=task.id,
+                queue=went.name,
+                from_queue=left.name,
+                reason=reason,
+            )
+            reason = "max_length"
+
+    def _start_queue_wait(self, task: Task, queue: Queue, now: float) -> None:
+        until = _INF if queue.max_wait is None else now + queue.max_wait
+        self._in_queue_since[task.id] = (now, until)
+        if until != _INF:
+            self._timer(until, _QUEUE_WAIT, task.id)
+
+    def _queue_wait_over(self, task: Task, now: float) -> None:
+        """A task's ``max_wait`` in its queue is up: overflow, or tell, if it still waits."""
+        queue = task.queue
+        assert queue is not None
+        since = self._in_queue_since[task.id][0]
+        self._in_queue_since[task.id] = (since, _INF)
+        if task.state is not TaskState.queued:
+            # Offered, held or deferred at that moment: not waiting in the queue.
+            return
+        if queue.when_too_old == "event":
+            queue.limit_events += 1
+            self._emit(
+                EventKind.queue_limit_reached,
+                task=task.id,
+                queue=queue.name,
+                limit="max_wait",
+                waiting=queue.waiting,
+            )
+            return
+        passed = [queue]
+        target, over_limit = self._room_from(self._queues[queue.overflow_to], passed)
+        if target is None:
+            # Nowhere with room: the task stays where it is, and that is told.
+            queue.limit_events += 1
+            self._emit(
+                EventKind.queue_limit_reached,
+                task=task.id,
+                queue=queue.name,
+                limit="max_wait",
+                waiting=queue.waiting,
+                overflow="no queue to overflow to has room",
+            )
+            return
+        self._list._take_out(task)
+        task.queue = target
+        target.entered += 1
+        self._tell_overflow(task, passed, target, "max_wait")
+        if over_limit:
+            target.limit_events += 1
+            self._emit(
+                EventKind.queue_limit_reached,
+                task=task.id,
+                queue=target.name,
+                limit="max_length",
+                waiting=target.waiting,
+            )
+        self._file(task, now)
+        self._pending.append((True, task.id))
+        self._start_queue_wait(task, target, now)
 
     def _preference_of(self, spec: TaskSpec) -> tuple[str, ...] | None:
         """The agents a new task waits for, in order: the last agent of the task
@@ -1980,6 +2161,8 @@ class Engine:
             self._cooldown.pop(task_id, None)
         if self._prefer_until:
             self._prefer_until.pop(task_id, None)
+        if self._in_queue_since:
+            self._in_queue_since.pop(task_id, None)
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_STAT_INDEX[_STATE_NAMES[state]]] += 1
         if self._closed_memory:
@@ -2352,6 +2535,50 @@ class Engine:
         result["preferred_until"] = self._prefer_until.get(task_id)
         result["last_agent"] = task.last_agent
         result["routing"] = self._why_agent(task, now, holder)
+        queue = task.queue
+        result["queue"] = None if queue is None else queue.name
+        since = self._in_queue_since.get(task_id)
+        result["in_queue_since"] = None if since is None else since[0]
+        return result
+
+    def queue_statistics(self) -> dict[str, dict[str, Any]]:
+        """Per queue, what a supervisor reads: tasks waiting and the oldest wait,
+        agents serving it (in all, available now), and counts since start.
+
+        ``{name: {"waiting", "oldest_wait", "agents", "available", "entered",
+        "overflowed_in", "overflowed_out", "limit_events", "max_length",
+        "max_wait"}}``; ``oldest_wait`` is seconds in the queue of the task
+        waiting there longest (``None`` when none waits). O(n + a·q) for n
+        open tasks, a agents and q queues.
+        """
+        now = max(self._read_clock(), self._now)
+        oldest: dict[str, float] = {}
+        for task_id, (since, _) in self._in_queue_since.items():
+            task = self._tasks[task_id]
+            if task.state is TaskState.queued:
+                name = task.queue.name
+                oldest[name] = max(oldest.get(name, 0.0), now - since)
+        result: dict[str, dict[str, Any]] = {}
+        for name, queue in self._queues.items():
+            serving = [
+                agent
+                for agent in self._pool
+                if queue.admits(agent.skills, agent.profile.attributes)
+            ]
+            result[name] = {
+                "waiting": queue.waiting,
+                "oldest_wait": oldest.get(name),
+                "agents": len(serving),
+                "available": sum(
+                    1 for agent in serving if agent.state is AgentState.ready
+                ),
+                "entered": queue.entered,
+                "overflowed_in": queue.overflowed_in,
+                "overflowed_out": queue.overflowed_out,
+                "limit_events": queue.limit_events,
+                "max_length": queue.max_length,
+                "max_wait": queue.max_wait,
+            }
         return result
 
     def _why_agent(self, task: Task, now: float, holder: Agent | None) -> dict[str, Any]:
@@ -2549,6 +2776,18 @@ class Engine:
                 self._relaxer.state(task.id),
                 self._offer_count.get(task.id, 0),
                 self._fired.get(task.id),
+            )
+            if task.queue is not None:
+                feed("queue", task.queue.name, self._in_queue_since[task.id])
+        for name, queue in self._queues.items():
+            feed(
+                "queue_counts",
+                name,
+                queue.waiting,
+                queue.entered,
+                queue.overflowed_in,
+                queue.overflowed_out,
+                queue.limit_events,
             )
         for agent in sorted(self._pool, key=lambda a: a.order):
             feed(

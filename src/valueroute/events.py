@@ -44,6 +44,11 @@ class EventKind(StrEnum):
     task_relaxed = "task_relaxed"
     preference_ended = "preference_ended"
     """A task's time to wait for its preferred agents is up: anyone eligible may take it."""
+    task_overflowed = "task_overflowed"
+    """A task went to another queue: its queue was full when it arrived
+    (``reason="max_length"``) or it waited there ``max_wait`` (``"max_wait"``)."""
+    queue_limit_reached = "queue_limit_reached"
+    """A queue's limit was passed and its action is to tell: ``limit`` names it."""
     task_wrap_up = "task_wrap_up"
     task_completed = "task_completed"
     task_canceled = "task_canceled"

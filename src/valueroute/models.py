@@ -57,7 +57,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -92,6 +92,7 @@ __all__ = [
     "MIN_RAMP_EVERY",
     "AgentSpec",
     "BoundaryModel",
+    "QueueSpec",
     "TaskSpec",
     "file_row_error",
     "model_by_kind",
@@ -547,6 +548,12 @@ class TaskSpec(BoundaryModel):
     """A requirement expression over agents' attributes
     (``'language == "fr" and not trainee'``, see :mod:`valueroute.expressions`),
     a condition besides ``skills``; ``None``: none. Kept as given."""
+    queue: str | None = Field(
+        default=None, min_length=1, max_length=MAX_ID_LENGTH, validate_default=False
+    )
+    """The name of one of the engine's queues (:class:`QueueSpec`) the task
+    enters: only agents serving that queue take it, and the queue's limits
+    apply. ``None``: no queue."""
 
     @field_validator("priority", "value", "due_in", mode="before")
     @classmethod
@@ -555,7 +562,7 @@ class TaskSpec(BoundaryModel):
             raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
         return number
 
-    @field_validator("department", "process", "calendar")
+    @field_validator("department", "process", "calendar", "queue")
     @classmethod
     def _labels(cls, text: str | None) -> str | None:
         return _check_text(text)
@@ -621,6 +628,96 @@ class TaskSpec(BoundaryModel):
                     },
                 )
         return attributes
+
+
+QueueAction = Literal["refuse", "overflow", "event"]
+"""What a queue does when a limit is reached (see :class:`QueueSpec`)."""
+
+
+class QueueSpec(BoundaryModel):
+    """A named queue: which agents serve it, and its limits.
+
+    A queue is a view over the one enterprise-wide task list, not a list of its
+    own: a task in a queue is ordered with every other task by the engine's
+    policy, and an agent serving several queues pulls the single best task
+    across all of them. What a queue adds is *who may take its tasks* (agents
+    whose skills meet ``skills`` and whose attributes meet ``requires``, on
+    top of each task's own requirements) and *limits*:
+
+    - ``max_length``: at most this many tasks waiting in it. A task arriving at
+      a full queue is refused (``when_full="refuse"``: the submit raises
+      :class:`~valueroute.errors.LimitExceededError` and changes nothing),
+      goes to ``overflow_to`` (``"overflow"``), or enters all the same with a
+      ``queue_limit_reached`` event (``"event"``).
+    - ``max_wait``: seconds a task may wait in it. Then it moves to
+      ``overflow_to`` (``when_too_old="overflow"``: a ``task_overflowed``
+      event, its wait there counted afresh) or stays with a
+      ``queue_limit_reached`` event (``"event"``).
+
+    >>> QueueSpec(name="billing", skills={"billing": 2}, max_length=50,
+    ...           when_full="overflow", overflow_to="general").when_full
+    'overflow'
+    """
+
+    name: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    skills: dict[str, float] = Field(default_factory=dict)
+    """Minimum levels every agent serving the queue has."""
+    requires: str | None = Field(default=None, min_length=1)
+    """A requirement expression over agents' attributes serving agents meet
+    (``'team == "billing"'``); ``None``: none."""
+    max_length: int | None = Field(default=None, ge=1, le=10**9, strict=True)
+    """The most tasks waiting in the queue; ``None``: no limit."""
+    when_full: QueueAction = "refuse"
+    max_wait: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    """Seconds a task may wait in the queue; ``None``: no limit."""
+    when_too_old: Literal["overflow", "event"] = "event"
+    overflow_to: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    """The queue overflowing tasks go to (needed when an action is ``"overflow"``)."""
+    description: str = Field(default="", max_length=1000)
+
+    @field_validator("name", "overflow_to", "description")
+    @classmethod
+    def _labels(cls, text: str | None) -> str | None:
+        return _check_text(text)
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
+        return _check_skills(skills, "skills")
+
+    @field_validator("max_wait", mode="before")
+    @classmethod
+    def _not_bool(cls, number: Any) -> Any:
+        if isinstance(number, bool):
+            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
+        return number
+
+    @field_validator("requires")
+    @classmethod
+    def _requires(cls, text: str | None) -> str | None:
+        if text is not None:
+            _check_requirement(text)
+        return text
+
+    @model_validator(mode="after")
+    def _overflow(self) -> Self:
+        overflows = self.when_full == "overflow" or (
+            self.max_wait is not None and self.when_too_old == "overflow"
+        )
+        if overflows and self.overflow_to is None:
+            raise PydanticCustomError(
+                "overflow_to",
+                "overflow_to: got None with when_full {full} and when_too_old {old} (expected "
+                "the name of the queue tasks overflow to)",
+                {"full": repr(self.when_full), "old": repr(self.when_too_old)},
+            )
+        if self.overflow_to == self.name:
+            raise PydanticCustomError(
+                "overflow_to",
+                "overflow_to: got {name}, the queue itself (expected another queue)",
+                {"name": bounded_repr(self.name)},
+            )
+        return self
 
 
 class AgentSpec(BoundaryModel):

@@ -68,10 +68,12 @@ def intern_text(text: str | None) -> str | None:
 GroupKey = (
     tuple[str, tuple[tuple[str, float], ...]]
     | tuple[str, tuple[tuple[str, float], ...], tuple[str, ...] | None, Any]
+    | tuple[str, tuple[tuple[str, float], ...], tuple[str, ...] | None, Any, Any]
 )
 """A requirement group's key: (channel, sorted requirements), or with a
 restriction (channel, sorted requirements, preferred agents or ``None``,
-requirement expression or ``None``)."""
+requirement expression or ``None``[, the queue (a
+:class:`~valueroute.queues.Queue`) when there is one])."""
 
 
 class RequirementGroup:
@@ -87,7 +89,9 @@ class RequirementGroup:
     Only those agents are eligible for it, and only when their skills meet
     its requirements too. ``requires`` is a requirement expression over
     agents' attributes (a :class:`~valueroute.expressions.Expression`), an
-    additional condition an eligible agent's attributes must meet.
+    additional condition an eligible agent's attributes must meet. ``queue``
+    is the :class:`~valueroute.queues.Queue` its tasks wait in (``None``:
+    none): only agents serving it are eligible.
     """
 
     __slots__ = (
@@ -98,6 +102,7 @@ class RequirementGroup:
         "clocked_list",
         "index",
         "key",
+        "queue",
         "requirements",
         "requires",
         "skills",
@@ -110,16 +115,14 @@ class RequirementGroup:
         index: int,
         agents: tuple[str, ...] | None = None,
         requires: Any = None,
+        queue: Any = None,
     ) -> None:
         self.channel = sys.intern(channel)
         self.skills = skills
         self.agents = agents
         self.requires = requires
-        self.key: GroupKey = (
-            (channel, skills)
-            if agents is None and requires is None
-            else (channel, skills, agents, requires)
-        )
+        self.queue = queue
+        self.key: GroupKey = RequirementGroup.key_of(channel, skills, agents, requires, queue)
         self.index = index
         # One read-only mapping shared by every task of the group: a dict per
         # task would cost about 200 bytes each.
@@ -139,21 +142,41 @@ class RequirementGroup:
         skills: Mapping[str, float],
         agents: tuple[str, ...] | None = None,
         requires: Any = None,
+        queue: Any = None,
     ) -> GroupKey:
         """The key a group is interned under: the channel and the sorted requirements,
-        and the preferred agents and requirement expression of a restricted group."""
-        requirements = tuple(sorted(skills.items()))
+        and the preferred agents, requirement expression and queue of a
+        restricted group."""
+        return RequirementGroup.key_of(
+            channel, tuple(sorted(skills.items())), agents, requires, queue
+        )
+
+    @staticmethod
+    def key_of(
+        channel: str,
+        requirements: tuple[tuple[str, float], ...],
+        agents: tuple[str, ...] | None,
+        requires: Any,
+        queue: Any,
+    ) -> GroupKey:
+        """:meth:`make_key` for requirements already sorted into pairs."""
+        if queue is not None:
+            return (channel, requirements, agents, requires, queue)
         if agents is None and requires is None:
             return (channel, requirements)
         return (channel, requirements, agents, requires)
 
     def admits_agent(self, skills: Mapping[str, float], attributes: Mapping[str, Any]) -> bool:
-        """Whether an agent with these levels and attributes meets the skills and the
-        requirement expression (the named agents of a restricted group aside)."""
+        """Whether an agent with these levels and attributes meets the skills, the
+        requirement expression and the queue's conditions (the named agents of
+        a restricted group aside)."""
         if not all(skills.get(name, -1.0) >= level for name, level in self.skills):
             return False
         requires = self.requires
-        return requires is None or bool(requires.predicate(attributes))
+        if requires is not None and not requires.predicate(attributes):
+            return False
+        queue = self.queue
+        return queue is None or queue.admits(skills, attributes)
 
     def admits(self, skills: Mapping[str, float]) -> bool:
         """Whether an agent with these proficiency levels meets every requirement."""
@@ -163,7 +186,8 @@ class RequirementGroup:
         needs = ", ".join(f"{name}>={level:g}" for name, level in self.skills) or "any"
         only = "" if self.agents is None else f"; only {', '.join(self.agents)}"
         where = "" if self.requires is None else f"; where {self.requires.source}"
-        return f"RequirementGroup({self.channel}: {needs}{only}{where})"
+        queue = "" if self.queue is None else f"; queue {self.queue.name}"
+        return f"RequirementGroup({self.channel}: {needs}{only}{where}{queue})"
 
 
 class Task:
@@ -178,8 +202,10 @@ class Task:
     (the agents it waits for, in order, while its preference holds; ``None``:
     anyone eligible), ``last_agent`` (the id of the agent it was last assigned
     to), ``requires`` (its compiled requirement expression over agents'
-    attributes, or ``None``). ``fingerprint`` belongs to the engine (the submitted content, for
-    idempotent resubmission); the remaining fields to the task list's index.
+    attributes, or ``None``), ``queue`` (the :class:`~valueroute.queues.Queue`
+    it is in, or ``None``). ``fingerprint`` belongs to the engine (the
+    submitted content, for idempotent resubmission); the remaining fields to
+    the task list's index.
     """
 
     __slots__ = (
@@ -198,6 +224,7 @@ class Task:
         "prefer",
         "priority",
         "process",
+        "queue",
         "ramp",
         "requires",
         "seq",
@@ -252,6 +279,8 @@ class Task:
         self.last_agent: str | None = None
         # The compiled requirement expression over agents' attributes, or None.
         self.requires: Any = None
+        # The queue it waits in (a valueroute.queues.Queue), or None.
+        self.queue: Any = None
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
@@ -300,6 +329,7 @@ class Task:
         task.prefer = None
         task.last_agent = None
         task.requires = None
+        task.queue = None
         task.group = None
         task.bucket = None
         task.entry = None

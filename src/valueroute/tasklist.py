@@ -60,6 +60,7 @@ from valueroute.models import (
     TaskSpec,
     _check_skills,
 )
+from valueroute.queues import Queue
 from valueroute.scoring import Policy, StrictPriority, WorkingClock
 from valueroute.task import GroupKey, RequirementGroup, Task
 
@@ -249,6 +250,7 @@ class TaskList:
         skills: Mapping[str, float],
         agents: tuple[str, ...] | None = None,
         requires: Expression | None = None,
+        queue: Queue | None = None,
     ) -> RequirementGroup:
         """The interned group for this channel and requirement set.
 
@@ -256,8 +258,9 @@ class TaskList:
         minimum levels (finite numbers), ``agents`` ``None`` or a tuple of
         agent ids a restricted group is for (in order of preference),
         ``requires`` ``None`` or a compiled requirement expression
-        (:func:`~valueroute.expressions.compile_expression`); anything else
-        raises :class:`~valueroute.errors.InvalidInputError`.
+        (:func:`~valueroute.expressions.compile_expression`), ``queue``
+        ``None`` or the :class:`~valueroute.queues.Queue` the tasks wait in;
+        anything else raises :class:`~valueroute.errors.InvalidInputError`.
         O(1) when ``skills`` is a group's own ``requirements`` mapping (every
         filed task carries one), O(k log k) in skills otherwise.
         """
@@ -269,6 +272,7 @@ class TaskList:
             and group.channel == channel
             and group.agents == agents
             and group.requires is requires
+            and group.queue is queue
         ):
             return group
         if type(skills) is not dict and not isinstance(skills, Mapping):
@@ -282,9 +286,9 @@ class TaskList:
             # Names that do not compare (not all strings): say which.
             _check_key((channel, tuple(skills.items())))
             raise
-        if agents is None and requires is None:
-            return self.group_of_key((channel, requirements))
-        return self.group_of_key((channel, requirements, agents, requires))
+        return self.group_of_key(
+            RequirementGroup.key_of(channel, requirements, agents, requires, queue)
+        )
 
     def known_group(self, key: GroupKey) -> RequirementGroup | None:
         """The group for a :meth:`RequirementGroup.make_key` key if it exists. O(1)."""
@@ -308,8 +312,10 @@ class TaskList:
             _check_key(key)
             if len(key) == 2:
                 group = RequirementGroup(key[0], key[1], len(self._groups))
-            else:
+            elif len(key) == 4:
                 group = RequirementGroup(key[0], key[1], len(self._groups), key[2], key[3])
+            else:
+                group = RequirementGroup(key[0], key[1], len(self._groups), key[2], key[3], key[4])
             self._groups[key] = group
             self._group_list.append(group)
             self._by_requirements[id(group.requirements)] = group
@@ -584,7 +590,10 @@ class TaskList:
     def _count(self, task: Task, delta: int) -> None:
         # One counter over the combination of all dimensions: one dict update
         # per add or remove; counts(by) folds the few combinations on demand.
-        key = (task.type, task.channel, task.department, task.process, task.group)
+        group = task.group
+        key = (task.type, task.channel, task.department, task.process, group)
+        if group.queue is not None:  # type: ignore[union-attr]  # a filed task has a group
+            group.queue.waiting += delta  # type: ignore[union-attr]
         counts = self._counts
         left = counts.get(key, 0) + delta
         if left:
@@ -641,8 +650,9 @@ class TaskList:
             or group.channel != task.channel
             or group.agents != task.prefer
             or group.requires is not task.requires
+            or group.queue is not task.queue
         ):
-            group = self.group_for(task.channel, skills, task.prefer, task.requires)
+            group = self.group_for(task.channel, skills, task.prefer, task.requires, task.queue)
         task.skills = group.requirements
         return self._add_new(task, group, now)
 
@@ -769,7 +779,9 @@ class TaskList:
         elif clear_due:
             task.due = None
         if new_skills is not None:
-            task.group = self.group_for(task.channel, new_skills, task.prefer, task.requires)
+            task.group = self.group_for(
+                task.channel, new_skills, task.prefer, task.requires, task.queue
+            )
             task.skills = task.group.requirements
         try:
             self._file(task, now)
@@ -1103,7 +1115,9 @@ class TaskList:
             assert (
                 task.group
                 is self._groups[
-                    RequirementGroup.make_key(task.channel, task.skills, task.prefer, task.requires)
+                    RequirementGroup.make_key(
+                        task.channel, task.skills, task.prefer, task.requires, task.queue
+                    )
                 ]
             )
             assert entry[1] == task.created
@@ -1227,9 +1241,13 @@ def _check_key(key: object) -> None:
         "(expected (channel, ((skill name, level), ...)): a channel name, "
         "skill names in increasing order, finite number levels)"
     )
-    if not (isinstance(key, tuple) and len(key) in (2, 4) and isinstance(key[1], tuple)):
+    if not (isinstance(key, tuple) and len(key) in (2, 4, 5) and isinstance(key[1], tuple)):
         raise InvalidInputError(f"key: got {bounded_repr(key)} {expected}")
     channel, skills = key[0], key[1]
+    if len(key) == 5 and not isinstance(key[4], Queue):
+        raise InvalidInputError(
+            f"queue: got {bounded_repr(key[4])} (expected an engine's Queue record)"
+        )
     if len(key) == 4:
         agents, requires = key[2], key[3]
         if requires is not None and not isinstance(requires, Expression):
