@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from valueroute import AgentSpec, Engine, TaskSpec
-from valueroute.errors import InvalidInputError, LimitExceededError
+from valueroute.errors import InvalidInputError, LimitExceededError, ValueRouteError
 from valueroute.models import QueueSpec
 
 NAMES = ("q0", "q1", "q2")
@@ -304,3 +304,59 @@ def test_queue_settings_are_checked_with_the_field_named() -> None:
         engine.submit(TaskSpec(id="t", queue="b"))
     assert engine.digest() == before
     assert list(engine.queues) == ["a"]
+
+
+@pytest.mark.parametrize("snapshot", [False, True], ids=["replayed", "from-snapshot"])
+def test_queues_survive_a_restart(tmp_path: Any, snapshot: bool) -> None:
+    """Replaying the journal, or restoring a snapshot, gives the same engine:
+    each task's queue (after overflows), its time there, and the counts."""
+    from valueroute.journal import DurableEngine
+
+    clock = Clock()
+
+    def build(engine_clock: Any) -> Engine:
+        return Engine(
+            clock=engine_clock,
+            auto_accept=True,
+            queues=[
+                QueueSpec(
+                    name="billing",
+                    skills={"billing": 1},
+                    max_length=2,
+                    when_full="overflow",
+                    overflow_to="general",
+                    max_wait=10,
+                    when_too_old="overflow",
+                ),
+                QueueSpec(name="general", requires='team == "a"', max_length=2, when_full="event"),
+            ],
+        )
+
+    durable = DurableEngine.open(tmp_path / "journal.db", build, clock=clock)
+    for i in range(5):
+        clock.now += 1.0
+        durable.submit(TaskSpec(id=f"t{i}", queue="billing", priority=i))
+    clock.now = 12.0
+    durable.advance()
+    durable.add_agent(AgentSpec(id="ann", attributes={"team": "a"}), ready=True)
+    expected = durable.engine.digest()
+    statistics = durable.engine.queue_statistics()
+    assert statistics["general"]["overflowed_in"] == 5
+    if snapshot:
+        durable.snapshot()
+    durable.close()
+    again = DurableEngine.open(tmp_path / "journal.db", build, clock=clock)
+    try:
+        assert again.engine.digest() == expected
+        assert again.engine.queue_statistics() == statistics
+    finally:
+        again.close()
+    if snapshot:
+        with pytest.raises(ValueRouteError, match="configuration queues"):
+            DurableEngine.open(
+                tmp_path / "journal.db",
+                lambda engine_clock: Engine(
+                    clock=engine_clock, auto_accept=True, queues=[{"name": "billing"}]
+                ),
+                clock=clock,
+            )

@@ -290,6 +290,8 @@ def _task(task: Task, engine: Engine, skills: tuple[tuple[str, float], ...]) -> 
         record["last_agent"] = task.last_agent
     if task.requires is not None:
         record["requires"] = task.requires.source
+    if task.queue is not None:
+        record["queue"] = task.queue.name
     if task.calendar is not None:
         name = engine._calendar_name_of(task)
         if name is None:
@@ -337,6 +339,7 @@ _READ_SLOTS = frozenset(
         "prefer",
         "last_agent",
         "requires",
+        "queue",
         "calendar",
         "fingerprint",
         "group",
@@ -381,6 +384,7 @@ _FIELDS = frozenset(
         "prefer",
         "last_agent",
         "requires",
+        "queue",
         "calendar",
         "index",
         "submitted",
@@ -502,7 +506,7 @@ def _read_task(
         task.department = task.process = task.last_agent = None
         task.attributes = _NO_ATTRIBUTES
         task.version = 0
-        task.ramp = task.prefer = task.requires = task.calendar = None
+        task.ramp = task.prefer = task.requires = task.calendar = task.queue = None
     else:
         _read_other_fields(task, record, engine, expressions)
     return task
@@ -552,6 +556,19 @@ def _read_other_fields(
         if task.requires is None:
             task.requires = expressions[requires] = compile_expression(requires)
     task.calendar = None if get("calendar") is None else _calendar_of(engine, record)
+    queue = _text(record, "queue", None)
+    task.queue = None if queue is None else _queue_of(engine, queue)
+
+
+def _queue_of(engine: Engine, name: str) -> Any:
+    queue = engine._queues.get(name)
+    if queue is None:
+        raise SnapshotContentError(
+            f"snapshot content: the queue {_bounded(name)} is not one of the engine's queues "
+            f"{_bounded(sorted(engine._queues))} (expected an engine built with the same queues "
+            "as the one the snapshot was taken from)"
+        )
+    return queue
 
 
 def _levels(record: Mapping[str, Any], task: Task) -> tuple[tuple[str, float], ...]:
@@ -646,7 +663,7 @@ def _read_open_tasks(
                     "built with the same calendars as the one the snapshot was taken from)"
                 )
         # The group's key as submit makes it; a new one is checked by group_of_key.
-        key = make_key(task.channel, task.skills, task.prefer, task.requires)
+        key = make_key(task.channel, task.skills, task.prefer, task.requires, task.queue)
         group: RequirementGroup | None = known_group(key)
         if group is None:
             group = group_of_key(key)
@@ -752,6 +769,14 @@ def _calendar_of(engine: Engine, record: Mapping[str, Any]) -> Any:
 
 def _config(engine: Engine) -> dict[str, Any]:
     """Settings a snapshot must be restored under (those that can be compared)."""
+    config = _settings(engine)
+    if engine._queues:
+        # Only engines with queues write them: older snapshots compare as before.
+        config["queues"] = [queue.spec.model_dump(mode="json") for queue in engine._queues.values()]
+    return config
+
+
+def _settings(engine: Engine) -> dict[str, Any]:
     return {
         "dispatch": engine._dispatch_mode,
         "offer_timeout": _num(engine._offer_timeout),
@@ -861,6 +886,20 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "agent_tasks": {a: sorted(ids) for a, ids in engine._agent_tasks.items()},
             "deferred_until": dict(engine._deferred_until),
             "prefer_until": dict(engine._prefer_until),
+            "in_queue_since": {
+                task_id: [since, _num(until)]
+                for task_id, (since, until) in engine._in_queue_since.items()
+            },
+            "queue_counts": {
+                name: [
+                    queue.entered,
+                    queue.overflowed_in,
+                    queue.overflowed_out,
+                    queue.limit_events,
+                ]
+                for name, queue in engine._queues.items()
+                if queue.entered or queue.overflowed_in or queue.limit_events
+            },
             "wrap_up_until": dict(engine._wrap_up_until),
             "expires_at": dict(engine._expires_at),
             "breached": sorted(engine._breached),
@@ -886,12 +925,13 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 [g.channel, [list(s) for s in g.skills]]
                 + (
                     []
-                    if g.agents is None and g.requires is None
+                    if g.agents is None and g.requires is None and g.queue is None
                     else [
                         None if g.agents is None else list(g.agents),
                         None if g.requires is None else g.requires.source,
                     ]
                 )
+                + ([] if g.queue is None else [g.queue.name])
                 for g in tasklist._group_list
             ],
             "order": list(tasklist._tasks),
@@ -1008,6 +1048,13 @@ def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskSta
     engine._agent_tasks = {a: {i: tasks[i] for i in ids} for a, ids in state["agent_tasks"].items()}
     engine._deferred_until = dict(state["deferred_until"])
     engine._prefer_until = dict(state.get("prefer_until", {}))
+    engine._in_queue_since = {
+        task_id: (since, float(until))
+        for task_id, (since, until) in state.get("in_queue_since", {}).items()
+    }
+    for name, counts in state.get("queue_counts", {}).items():
+        queue = _queue_of(engine, name)
+        queue.entered, queue.overflowed_in, queue.overflowed_out, queue.limit_events = counts
     engine._wrap_up_until = dict(state["wrap_up_until"])
     engine._expires_at = dict(state["expires_at"])
     engine._breached = set(state["breached"])
@@ -1118,12 +1165,13 @@ def _restore_tasklist(
     """The task list, the open tasks and their count by state, built in one pass. O(n)."""
     tasklist = TaskList(policy)
     for channel, skills, *restriction in data["groups"]:
-        agents, requires = restriction if restriction else (None, None)
+        agents, requires, *queue = restriction if restriction else (None, None)
         tasklist.group_for(
             channel,
             dict(skills),
             None if agents is None else tuple(agents),
             None if requires is None else compile_expression(requires),
+            _queue_of(engine, queue[0]) if queue else None,
         )
     tasklist._now = float(data["now"])
     tasklist._next_seq = data["next_seq"]
