@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valueroute.erlang import erlang_a
 from valueroute.errors import InvalidInputError
@@ -254,6 +256,63 @@ def test_interval_counts_equal_a_hand_count_of_the_event_log() -> None:
     assert checked == sum(c["offered"] for c in counts.values()) > 300
     for name in ("offered", "answered", "abandoned"):
         assert result.kpis["all"][name] == sum(c[name] for c in counts.values()), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    agents=st.integers(1, 4),
+    load=st.floats(0.3, 1.6),
+    patience=st.sampled_from([None, 30.0, 240.0]),
+    warmup=st.sampled_from([0.0, 900.0, 1250.0]),
+    minutes=st.sampled_from([15, 30, 60]),
+    wrap_up=st.sampled_from([0.0, 20.0]),
+    seed=st.integers(0, 10_000),
+)
+def test_random_runs_count_as_their_event_logs_say(
+    agents: int,
+    load: float,
+    patience: float | None,
+    warmup: float,
+    minutes: int,
+    wrap_up: float,
+    seed: int,
+) -> None:
+    calls: dict[str, Any] = {
+        "name": "calls",
+        "sla_seconds": 20.0,
+        "handle": {"kind": "exponential", "mean_seconds": 120.0},
+    }
+    if patience is not None:
+        calls["patience"] = {"kind": "exponential", "mean_seconds": patience}
+    scenario = Scenario.model_validate(
+        {
+            "horizon_seconds": 5400.0,
+            "warmup_seconds": warmup,
+            "interval_minutes": minutes,
+            "seed": seed,
+            "task_types": [calls],
+            "arrivals": [
+                {"kind": "poisson", "task_type": "calls", "rate_per_hour": 30.0 * agents * load}
+            ],
+            "agent_groups": [{"name": "agents", "count": agents}],
+            "routing": {"wrap_up_seconds": wrap_up},
+        }
+    )
+    world, events = run_recorded(scenario)
+    result = world.result()
+    counts = hand_count(
+        events, origin=0.0, warmup=warmup, interval=scenario.interval_seconds, sla={"calls": 20.0}
+    )
+    for row in result.intervals:
+        expected = counts.get((int(row["interval_start"] // scenario.interval_seconds), "calls"))
+        for name in ("offered", "answered", "abandoned", "answered_within"):
+            assert row[name] == (expected or Counter())[name], (row, name)
+    kpis = result.kpis["calls"]
+    # Conservation: every counted task is answered, abandoned or still waiting.
+    assert kpis["offered"] == kpis["answered"] + kpis["abandoned"] + kpis["waiting_at_end"]
+    for name in ("offered", "answered", "abandoned"):
+        assert kpis[name] == sum(c[name] for c in counts.values()), name
+        assert result.kpis["all"][name] == kpis[name], name  # one type: "all" is it
 
 
 def test_refusals_while_closed_are_the_worlds_own_count() -> None:

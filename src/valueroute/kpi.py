@@ -1039,10 +1039,14 @@ class KpiAggregator:
             # Before any change: a calendar may refuse the instants.
             held_wait = profile.calendar.elapsed(task.arrived, now)
         holder = task.holder
-        if holder is None and event.agent is not None:
+        agent_id = event.agent
+        if holder is None and agent_id is not None:
             # An assignment without an offer event before it (a stream that
             # never had offers, or auto-accept): the agent holds the task from now on.
-            holder = task.holder = self._agent(event.agent)
+            holder = self._agents.get(agent_id)
+            if holder is None:
+                holder = self._agents[agent_id] = _Agent()
+            task.holder = holder
             if holder.held == 0:
                 holder.holding_since = now
             holder.held += 1
@@ -1115,10 +1119,34 @@ class KpiAggregator:
             self._unmatched += 1
             return
         now = event.time
-        if task.service_start is not None:
-            self._end_service(task, now, completed=True)
-        if task.holder is not None:
-            self._release(task, now)
+        # _end_service and _release inline (the task is gone, so its own
+        # fields are left as they are): a completion per task.
+        start = task.service_start
+        if start is not None:
+            handle = now - start
+            cell = task.cell
+            if cell is not None:
+                cell.completed += 1  # type: ignore[attr-defined]
+                cell.handle_seconds += handle  # type: ignore[attr-defined]
+            figures = task.service_figures
+            if figures is not None:
+                figures[_HANDLE] += handle
+                figures[_COMPLETED] += 1
+        agent = task.holder
+        if agent is not None:
+            agent.held -= 1
+            since = agent.holding_since
+            if agent.held == 0 and since is not None:
+                agent.holding_since = None
+                if (
+                    self._low <= since
+                    and now < self._high
+                    and since >= self.start
+                    and agent.cell_index == self._index
+                ):
+                    agent.cell[_TALK] += now - since
+                else:
+                    self._span(agent, _TALK, since, now)
 
     def _canceled(self, event: Event) -> None:
         task = self._closing(event)
