@@ -984,7 +984,9 @@ class DurableEngine:
         # the store's records are chained (see Record).
         self._chained = bool(getattr(store, "chained", False))
         self._chain = _CHAIN_START if self._chained else 0
-        self.report = self._recover(repair=repair)
+        # A recovery makes millions of long-lived objects (see collector_paused).
+        with _snapshot.collector_paused():
+            self.report = self._recover(repair=repair)
         self._position = self.report.position
         self._durable = self._position
         # Queries between commands (statistics, explain) read the pinned clock:
