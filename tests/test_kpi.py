@@ -544,3 +544,24 @@ def test_backlog_at_each_interval_start_counted_by_hand(report: Any) -> None:
     answered = aggregator.report(now=3600).backlog
     assert (2700.0, "calls", "calls") not in answered
     assert answered[(1800.0, "calls", "calls")] == 1
+
+
+def test_names_asked_for_are_listed_with_nothing_counted(report: Any) -> None:
+    types = report.by_type(names=["calls", "chat"])
+    assert list(types) == ["calls", "chat", "mail", "all"]
+    chat = types["chat"]
+    assert chat["offered"] == chat["answered"] == chat["waiting_at_end"] == 0.0
+    assert math.isnan(chat["service_level"])
+    assert math.isnan(chat["asa"])
+    # Listing a name adds nothing to the totals.
+    assert types["all"] == pytest.approx(report.by_type()["all"], nan_ok=True)
+    assert types["calls"] == pytest.approx(report.by_type()["calls"], nan_ok=True)
+    assert list(report.by_queue(names=["web"])) == ["calls", "mail", "web", "all"]
+
+
+@pytest.mark.parametrize(
+    ("names", "shown"), [("calls", "'calls'"), ([3], "3"), (None, "None"), (7, "7")]
+)
+def test_names_that_are_not_names_are_refused(report: Any, names: Any, shown: str) -> None:
+    with pytest.raises(InvalidInputError, match=f"^names: got {shown} "):
+        report.by_type(names=names)
