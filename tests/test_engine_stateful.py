@@ -24,6 +24,7 @@ from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
 from valueroute.agents import Presence
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.events import Event
+from valueroute.models import QueueSpec
 
 SKILLS = ({}, {"billing": 1.0}, {"billing": 2.0}, {"claims": 1.0}, {"billing": 1.0, "claims": 1.0})
 AGENT_SKILLS = (
@@ -58,6 +59,33 @@ AGENT_ATTRIBUTES: tuple[dict[str, Any], ...] = (
     {"language": "en", "languages": ["de", "en"]},
     {"language": "fr", "years": 5},
 )
+# Named queues: one that overflows when full or after a wait, one served only
+# by agents meeting an expression and a skill, one that refuses when full.
+QUEUES = (
+    QueueSpec(
+        name="front",
+        max_length=2,
+        when_full="overflow",
+        max_wait=25.0,
+        when_too_old="overflow",
+        overflow_to="back",
+    ),
+    QueueSpec(
+        name="back",
+        skills={"billing": 1.0},
+        requires="not trainee",
+        max_length=3,
+        when_full="event",
+    ),
+    QueueSpec(name="capped", max_length=1),
+)
+QUEUE_SERVES: dict[str, Callable[[Mapping[str, float], Mapping[str, Any]], bool]] = {
+    "front": lambda skills, attributes: True,
+    "back": lambda skills, attributes: (
+        skills.get("billing", -1.0) >= 1.0 and attributes.get("trainee") is not True
+    ),
+    "capped": lambda skills, attributes: True,
+}
 CAPACITIES = ({"voice": 1}, {"chat": 2, "email": 1}, {"voice": 1, "chat": 1})
 COOLDOWN = 15.0
 SECONDS_PER_POINT = 8.0
@@ -103,6 +131,8 @@ TERMINAL = {"completed", "canceled", "expired", "rejected"}
 # Events that change no task state.
 NEUTRAL = {
     "task_submitted",
+    "task_overflowed",
+    "queue_limit_reached",
     "preference_ended",
     "task_updated",
     "task_relaxed",
@@ -146,7 +176,10 @@ class EngineMachine(RuleBasedStateMachine):
         # task id -> the hand-written test of its requirement expression.
         self.requires_of: dict[str, Callable[[Mapping[str, Any]], bool]] = {}
         self.attributes_of: dict[str, dict[str, Any]] = {}
+        # task id -> the queue it is in (followed from the events).
+        self.queue_of: dict[str, str | None] = {}
         self.engine = Engine(
+            queues=QUEUES,
             clock=self.clock,
             policy=AgingPriority(seconds_per_point=SECONDS_PER_POINT),
             dispatch=self.dispatch,  # type: ignore[arg-type]
@@ -190,6 +223,10 @@ class EngineMachine(RuleBasedStateMachine):
                 assert list(self.prefer.pop(event.task)) == event.data["agents"]  # type: ignore[arg-type]
             if kind == "task_transferred":
                 self.prefer.pop(event.task, None)  # type: ignore[arg-type]
+            if kind == "task_overflowed":
+                assert self.queue_of[event.task] == event.data["from_queue"]  # type: ignore[index]
+                assert self.model[event.task] in ("new", "queued")  # type: ignore[index]
+                self.queue_of[event.task] = event.data["queue"]  # type: ignore[index]
             if kind in ("task_offered", "task_assigned") and event.task in self.prefer:
                 assert event.agent in self.prefer[event.task], (  # type: ignore[index]
                     f"{event.task} given to {event.agent}, not one of its preferred agents"
@@ -255,6 +292,7 @@ class EngineMachine(RuleBasedStateMachine):
         preferred=st.sampled_from(PREFERENCES),
         preferred_for=st.sampled_from([None, 30.0]),
         requires=st.sampled_from(list(REQUIREMENTS)),
+        queue=st.sampled_from([None, None, "front", "back", "capped"]),
     )
     def submit(
         self,
@@ -266,6 +304,7 @@ class EngineMachine(RuleBasedStateMachine):
         preferred: tuple[str, ...],
         preferred_for: float | None,
         requires: str | None,
+        queue: str | None,
     ) -> None:
         task_id = f"t{self.next_task}"
         self.next_task += 1
@@ -279,18 +318,46 @@ class EngineMachine(RuleBasedStateMachine):
             preferred_agents=list(preferred),
             preferred_for=preferred_for if preferred else None,
             requires=requires,
+            queue=queue,
         )
+        destination = None if queue is None else self.destination(queue)
+        if queue is not None and destination is None:
+            # Full, and the queue refuses: nothing may change.
+            assert not self.attempt(lambda: self.engine.submit(spec))
+            return
+        # The named queue; the events move the model on to where the task ends.
+        self.queue_of[task_id] = queue
         self.channel_of[task_id] = channel
         self.requires_of[task_id] = REQUIREMENTS[requires]
         if preferred:
             self.prefer[task_id] = preferred
-        expected = self.push_choice(spec) if self.dispatch == "push" else None
+        expected = self.push_choice(spec, destination) if self.dispatch == "push" else None
         assert self.attempt(lambda: self.engine.submit(spec))
+        assert self.queue_of[task_id] == destination
         holder = self.engine.agent_of(task_id)
         # A pushed task goes to the agent the selection policy (longest idle) names.
         assert (None if holder is None else holder.id) == expected
 
-    def push_choice(self, spec: TaskSpec) -> str | None:
+    def destination(self, queue: str) -> str | None:
+        """The queue a new task for ``queue`` ends in under the limits, from the
+        model's own count of tasks waiting; ``None``: refused."""
+        specs = {spec.name: spec for spec in QUEUES}
+        passed: list[str] = []
+        while True:
+            spec = specs[queue]
+            waiting = sum(
+                1 for t, q in self.queue_of.items() if q == queue and self.model[t] == "queued"
+            )
+            if spec.max_length is None or waiting < spec.max_length or spec.when_full == "event":
+                return queue
+            if spec.when_full == "refuse":
+                return None
+            passed.append(queue)
+            queue = spec.overflow_to  # type: ignore[assignment]
+            if queue in passed:
+                return None
+
+    def push_choice(self, spec: TaskSpec, queue: str | None) -> str | None:
         """Longest idle among available agents whose skills meet the task's, by brute
         force; for a task with preferred agents, the first of them in its order."""
         meets = REQUIREMENTS[spec.requires]
@@ -300,6 +367,7 @@ class EngineMachine(RuleBasedStateMachine):
             if self.engine.agents.can_take(agent, spec.channel)
             and all(agent.skills.get(k, -1.0) >= v for k, v in spec.skills.items())
             and meets(self.attributes_of.get(agent.id, {}))
+            and self.serves(agent.id, queue)
         ]
         if spec.preferred_agents:
             free = {agent_id for _, _, agent_id in candidates}
@@ -442,12 +510,20 @@ class EngineMachine(RuleBasedStateMachine):
         now = self.clock.now if at is None else at
         return self.cooldown.get((task_id, agent_id), -math.inf) > now
 
+    def serves(self, agent_id: str, queue: str | None) -> bool:
+        if queue is None:
+            return True
+        agent = self.engine.agents.get(agent_id)
+        return QUEUE_SERVES[queue](agent.skills, self.attributes_of.get(agent_id, {}))
+
     def eligible(self, agent_id: str, task_id: str) -> bool:
         agent = self.engine.agents.get(agent_id)
         task = self.engine.get(task_id)
         meets = self.requires_of.get(task_id, REQUIREMENTS[None])
-        return all(agent.skills.get(k, -1.0) >= v for k, v in task.skills.items()) and meets(
-            self.attributes_of.get(agent_id, {})
+        return (
+            all(agent.skills.get(k, -1.0) >= v for k, v in task.skills.items())
+            and meets(self.attributes_of.get(agent_id, {}))
+            and self.serves(agent_id, self.queue_of.get(task_id))
         )
 
     def best_for(self, agent_id: str) -> str | None:
@@ -478,10 +554,24 @@ class EngineMachine(RuleBasedStateMachine):
         for task_id, state in self.model.items():
             assert state not in ("new", "unoffered", "resuming", "transferring", "accepting")
             assert self.engine.get(task_id).state.value == state, task_id
+            if state not in TERMINAL:
+                assert self.engine.explain(task_id)["queue"] == self.queue_of.get(task_id)
             if state in TERMINAL:
                 terminal[state] += 1
         submitted = sum(1 for e in self.events if e.kind.value == "task_submitted")
         assert submitted == len(self.engine) + sum(terminal.values())
+
+    @invariant()
+    def queues_count_their_waiting_tasks(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        waiting = Counter(
+            q for t, q in self.queue_of.items() if q is not None and self.model[t] == "queued"
+        )
+        statistics = self.engine.queue_statistics()
+        assert {name: figures["waiting"] for name, figures in statistics.items()} == {
+            spec.name: waiting[spec.name] for spec in QUEUES
+        }
 
     @invariant()
     def capacity_and_eligibility_hold(self) -> None:
