@@ -622,9 +622,7 @@ def _read_open_tasks(
     list_now = tasklist._now
     breakpoints = tasklist._breakpoints
     by_seq = tasklist._by_seq
-    known_group = tasklist._groups.get
-    group_of_key = tasklist.group_of_key
-    make_key = RequirementGroup.make_key
+    plain_groups: dict[tuple[str, tuple[tuple[str, float], ...]], RequirementGroup] = {}
     count = tasklist._count
     new_bucket = tasklist._new_bucket
     for record in records:
@@ -664,11 +662,16 @@ def _read_open_tasks(
                     f"{_bounded(named[0])}, which the engine does not have (expected an engine "
                     "built with the same calendars as the one the snapshot was taken from)"
                 )
-        # The group's key as submit makes it; a new one is checked by group_of_key.
-        key = make_key(task.channel, task.skills, task.prefer, task.requires, task.queue)
-        group: RequirementGroup | None = known_group(key)
-        if group is None:
-            group = group_of_key(key)
+        group: RequirementGroup | None
+        if task.prefer is None and task.requires is None and task.queue is None:
+            # Tasks of one group share their skills in one order: look the
+            # group up by them as written, without sorting them again.
+            written = (task.channel, tuple(task.skills.items()))
+            group = plain_groups.get(written)
+            if group is None:
+                group = plain_groups[written] = _group(tasklist, task)
+        else:
+            group = _group(tasklist, task)
         task.group = group
         task.skills = group.requirements
         bucket: _Bucket | None = group.buckets.get(slope if clock is None else (slope, id(clock)))
@@ -684,8 +687,20 @@ def _read_open_tasks(
             breakpoints.append((until, task.seq))
         by_seq[task.seq] = task
         count(task, 1)
-        task.fingerprint = _fingerprint_of(task, record, group.skills, engine, version)
+        if version == 1 or "submitted" in record:
+            task.fingerprint = _fingerprint_of(task, record, group.skills, engine, version)
+        else:
+            task.fingerprint = _plain_fingerprint(task, group.skills)
     return tasks, states
+
+
+def _group(tasklist: TaskList, task: Task) -> RequirementGroup:
+    """The task's group, with the key submit makes (a new one checked by group_of_key)."""
+    key = RequirementGroup.make_key(
+        task.channel, task.skills, task.prefer, task.requires, task.queue
+    )
+    group = tasklist.known_group(key)
+    return tasklist.group_of_key(key) if group is None else group
 
 
 def _read_closed_tasks(records: list[Any], engine: Engine, version: int) -> OrderedDict[str, Task]:
