@@ -12,7 +12,9 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from valueroute import AgentSpec, Engine, RelaxationStep, TaskSpec
 from valueroute._snapshot import SNAPSHOT_VERSION, SnapshotContentError, restore, snapshot
 from valueroute.calendar import BusinessCalendar
 from valueroute.errors import DuplicateTaskError, InvalidInputError, ValueRouteError
+from valueroute.journal import DurableEngine, StoredSnapshot
 from valueroute.rules import parse_rules
 
 WEEKDAYS = {day: [("08:00", "18:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -562,3 +565,42 @@ def test_restore_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+# ---------------------------------------------------------------------- through the journal
+
+
+def test_a_journal_skips_a_checksum_matching_snapshot_whose_tasks_share_a_number(
+    tmp_path: Path,
+) -> None:
+    clock = [START]
+    path = tmp_path / "centre.journal"
+    durable = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    durable.add_agent(AgentSpec(id="ann", skills={"billing": 3}), ready=False)
+    for number in range(4):
+        clock[0] += 1.0
+        durable.submit(TaskSpec(id=f"t{number}", value=number))
+    position = durable.snapshot()
+    clock[0] += 1.0
+    durable.submit(TaskSpec(id="late"))
+    expected = durable.digest()
+    durable.close()
+    with sqlite3.connect(path) as db:
+        (text,) = db.execute(
+            "SELECT data FROM snapshots WHERE position = ?", (position,)
+        ).fetchone()
+        data = json.loads(text)
+        shared_seq(data)
+        stored = StoredSnapshot.make(position, json.dumps(data, separators=(",", ":")))
+        db.execute(
+            "UPDATE snapshots SET data = ?, checksum = ? WHERE position = ?",
+            (stored.data, stored.checksum, position),
+        )
+
+    reopened = DurableEngine.open(path, make_engine, clock=lambda: clock[0])
+    assert reopened.report.snapshot is None
+    ((skipped, reason),) = reopened.report.snapshots_skipped
+    assert skipped == position
+    assert "share a submission number" in reason
+    assert reopened.digest() == expected
+    reopened.close()
