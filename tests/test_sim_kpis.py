@@ -180,6 +180,24 @@ def test_result_lists_every_kpi_for_every_type_in_order() -> None:
     assert result.kpis["all"]["retrials"] == result.kpis["calls"]["retrials"]
 
 
+def test_the_aggregator_is_up_to_date_at_every_progress_report() -> None:
+    world = World(busy_centre())
+    submitted: list[Event] = []
+    world.engine.subscribe(submitted.append, kinds=[EventKind.task_submitted])
+    seen: list[tuple[float, int]] = []
+
+    def progress(fraction: float) -> None:
+        counted = world.aggregator.report().by_type()["all"]["offered"]
+        expected = sum(1 for event in submitted if event.time >= WARMUP)
+        seen.append((counted, expected))
+
+    world.run(progress=progress, chunks=8)
+    assert len(seen) == 8
+    assert all(counted == expected for counted, expected in seen), seen
+    assert seen[1][0] > 0
+    assert seen[-1][0] == world.result().kpis["all"]["offered"]
+
+
 def test_a_report_that_is_not_a_kpi_report_is_refused() -> None:
     world, _ = run_recorded(busy_centre())
     with pytest.raises(InvalidInputError, match=r"report: got \{'offered': 3\}.*KpiReport"):
