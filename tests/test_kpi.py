@@ -565,3 +565,26 @@ def test_names_asked_for_are_listed_with_nothing_counted(report: Any) -> None:
 def test_names_that_are_not_names_are_refused(report: Any, names: Any, shown: str) -> None:
     with pytest.raises(InvalidInputError, match=f"^names: got {shown} "):
         report.by_type(names=names)
+
+
+def test_agent_totals_without_intervals_equal_the_sum_of_the_intervals() -> None:
+    events = resequenced(day_log())
+    by_interval = aggregate(events).report(now=3600)
+    report = aggregate(events, agent_intervals=False).report(now=3600)
+    # One row per agent, dated at the window's start (the first event here).
+    assert [row.agent for row in report.agent_intervals] == sorted(by_interval.by_agent())
+    assert {row.interval_start for row in report.agent_intervals} == {events[0].time}
+    ours, theirs = report.by_agent(), by_interval.by_agent()
+    for agent, figures in theirs.items():
+        assert ours[agent] == pytest.approx(figures, nan_ok=True), agent
+    assert ours["ann"]["talk_seconds"] > 0
+    # Everything else is the same report.
+    assert report.queue_intervals == by_interval.queue_intervals
+    assert report.backlog == by_interval.backlog
+
+
+@pytest.mark.parametrize("flag", [1, "no", None])
+def test_agent_intervals_must_be_true_or_false(flag: Any) -> None:
+    expected = r"^agent_intervals: got .* \(expected True or False\)"
+    with pytest.raises(InvalidInputError, match=expected):
+        KpiAggregator(agent_intervals=flag)

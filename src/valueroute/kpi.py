@@ -716,6 +716,12 @@ class KpiAggregator:
       :class:`WorkingTime` calendar: the waits of those tasks are held
       against T in the calendar's working seconds (queue first, then type;
       ``"*"`` for the rest). Default: none, every wait in wall-clock seconds.
+    - ``agent_intervals``: keep each agent's figures per interval (``True``,
+      the default) or over the whole report only (``False``: one row per
+      agent in :attr:`KpiReport.agent_intervals`, dated at the start of the
+      report's window, and memory O(agents) instead of O(agents ×
+      intervals); the simulator's choice, which reports agent time per group
+      over the run).
 
     Anything else raises :class:`~valueroute.errors.InvalidInputError` naming the argument.
     Feed events with :meth:`add` or :meth:`feed` in the engine's order;
@@ -733,8 +739,12 @@ class KpiAggregator:
         short_abandon_seconds: float = 5.0,
         abandon_reasons: Iterable[str] = ("abandoned",),
         working_time: Mapping[str, WorkingTime] | None = None,
+        agent_intervals: bool = True,
     ) -> None:
         self.interval_seconds = _seconds("interval_seconds", interval_seconds, positive=True)
+        if not isinstance(agent_intervals, bool):
+            raise _refusal("agent_intervals", agent_intervals, "True or False")
+        self.agent_intervals = agent_intervals
         origin_number = _real(origin)
         if origin_number is None:
             raise _refusal("origin", origin, "a finite time in seconds")
@@ -1247,7 +1257,8 @@ class KpiAggregator:
         return agent
 
     def _agent_cell(self, agent: _Agent, time: float) -> list[float]:
-        index = self._interval(time)
+        # Without agent intervals every figure goes to one cell, index 0.
+        index = self._interval(time) if self.agent_intervals else 0
         if index == agent.cell_index:
             return agent.cell
         figures = agent.intervals.get(index)
@@ -1335,6 +1346,8 @@ class KpiAggregator:
                 pair[1] += 1
             elif not task.wrapping:
                 pair[0] += 1
+        begin = self.start if self.start > -math.inf else self._first
+        window_start = begin if begin == begin else origin  # nan: no event counted
         rows: list[AgentInterval] = []
         for name in sorted(self._agents):
             agent = self._agents[name]
@@ -1343,10 +1356,11 @@ class KpiAggregator:
                 if since is not None:
                     self._span_into(figures, slot, since, at)
             for index in sorted(figures):
+                row_start = origin + index * length if self.agent_intervals else window_start
                 offered, answered, completed, handle, talk, logged = figures[index]
                 rows.append(
                     AgentInterval(
-                        origin + index * length,
+                        row_start,
                         name,
                         AgentCounts(
                             int(offered), int(answered), int(completed), handle, talk, logged
@@ -1375,7 +1389,6 @@ class KpiAggregator:
             for group, waiting in sorted(self._queues.items())
             if waiting.waits.count
         }
-        begin = self.start if self.start > -math.inf else self._first
         window = at - begin if begin == begin else 0.0
         return KpiReport(
             now=at,
@@ -1395,6 +1408,13 @@ class KpiAggregator:
         self, figures: dict[int, list[float]], slot: int, begin: float, end: float
     ) -> None:
         begin = max(begin, self.start)
+        if not self.agent_intervals:
+            if begin < end:
+                cell = figures.get(0)
+                if cell is None:
+                    cell = figures[0] = [0, 0, 0, 0.0, 0.0, 0.0]
+                cell[slot] += end - begin
+            return
         while begin < end:
             index = self._interval(begin)
             boundary = self.origin + (index + 1) * self.interval_seconds

@@ -229,8 +229,8 @@ class World:
     """One replication of a scenario on a fresh SimPy environment and engine.
 
     Build it, then :meth:`run`; :meth:`result` returns the statistics.
-    Memory is O(open tasks + agents × intervals + task types × intervals),
-    independent of how many tasks the run simulates.
+    Memory is O(open tasks + agents + task types × intervals), independent
+    of how many tasks the run simulates.
 
     ``scenario`` is a :class:`~valueroute.sim.scenario.Scenario` (from
     :func:`~valueroute.sim.scenario.load_scenario` or
@@ -350,7 +350,8 @@ class World:
         counting from the end of the warm-up, each type's ``sla_seconds``,
         the scenario's ``service_level_definition`` and
         ``short_abandon_seconds``, and for types with ``sla_clock =
-        "working"`` their calendar's working time. :attr:`aggregator` is one;
+        "working"`` their calendar's working time, agents' figures over the
+        whole run (``agent_intervals=False``). :attr:`aggregator` is one;
         feed another this run's events (read back from an exported events
         file, say) and ``result(report=...)`` of its report is this run's
         result.
@@ -367,6 +368,9 @@ class World:
             service_level_definition=scenario.service_level_definition,
             short_abandon_seconds=scenario.short_abandon_seconds,
             working_time=working or None,
+            # Agent time is reported per group over the run: per-interval
+            # figures of every agent would make memory grow with the horizon.
+            agent_intervals=False,
         )
 
     # ------------------------------------------------------------ setup
