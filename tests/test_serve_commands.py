@@ -91,6 +91,8 @@ def test_every_journaled_command_method_is_in_the_vocabulary() -> None:
         "compact",
         "close",
         "catch_up",
+        "detach_pending",
+        "commit_detached",
     }
     methods = {
         name

@@ -80,16 +80,18 @@ from typing import Any, Literal, Protocol, Self, TextIO, runtime_checkable
 
 from valueroute import _snapshot
 from valueroute.agents import Agent, Presence
+from valueroute.commands import COMMANDS, Command, compile_rules
 from valueroute.engine import Engine, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.events import Event, EventKind
 from valueroute.models import AgentSpec, TaskSpec
-from valueroute.rules import CompiledRules, parse_rules
+from valueroute.rules import parse_rules
 from valueroute.scoring import policy_by_name
 from valueroute.task import Task
 
 __all__ = [
     "SCHEMA_VERSION",
+    "DetachedBatch",
     "DurableEngine",
     "JournalCorruptError",
     "JournalError",
@@ -102,8 +104,10 @@ __all__ = [
     "Store",
     "StoredSnapshot",
     "SyncPolicy",
+    "check_vocabulary",
     "export_events",
     "import_events",
+    "replay",
 ]
 
 SCHEMA_VERSION = 2
@@ -200,6 +204,32 @@ class Record:
             str(self.position), repr(self.time), self.command, self.arguments, previous=previous
         )
         return self.checksum == expected
+
+
+@dataclass(frozen=True, slots=True)
+class DetachedBatch:
+    """Records a :class:`DurableEngine` applied and handed out to be committed elsewhere.
+
+    From :meth:`DurableEngine.detach_pending`; made durable by
+    :meth:`DurableEngine.commit_detached`. ``records`` are consecutive, from
+    position ``first`` to ``last``.
+    """
+
+    records: tuple[Record, ...]
+
+    @property
+    def first(self) -> int:
+        """Position of the first record."""
+        return self.records[0].position
+
+    @property
+    def last(self) -> int:
+        """Position of the last record: durable once the batch is committed."""
+        return self.records[-1].position
+
+    def __len__(self) -> int:
+        """The number of records."""
+        return len(self.records)
 
 
 @dataclass(frozen=True, slots=True)
@@ -754,65 +784,47 @@ class RecoveryReport:
 # ---------------------------------------------------------------------- commands
 
 
-def _submit(engine: Engine, args: Mapping[str, Any]) -> Any:
-    return engine.submit(TaskSpec.model_validate(args["spec"]))
+def check_vocabulary(commands: Mapping[str, Command]) -> dict[str, Command]:
+    """The commands of ``commands`` that change state, each checked to have a journal form.
 
-
-def _add_agent(engine: Engine, args: Mapping[str, Any]) -> Any:
-    return engine.add_agent(AgentSpec.model_validate(args["spec"]), ready=args["ready"])
-
-
-def _set_policy(engine: Engine, args: Mapping[str, Any]) -> Any:
-    engine.set_policy(policy_by_name(args["name"], **args["params"]))
-
-
-def _compile_rules(args: Mapping[str, Any]) -> CompiledRules | None:
-    if args["text"] is None:
-        return None
-    return parse_rules(args["text"], format=args["format"]).compile()
-
-
-def _set_rules(engine: Engine, args: Mapping[str, Any]) -> Any:
-    engine.set_rules(_compile_rules(args))
-
-
-def _plain(name: str, *positional: str) -> Callable[[Engine, Mapping[str, Any]], Any]:
-    def apply(engine: Engine, args: Mapping[str, Any]) -> Any:
-        method = getattr(engine, name)
-        keywords = {k: v for k, v in args.items() if k not in positional}
-        return method(*(args[p] for p in positional), **keywords)
-
-    return apply
-
-
-_APPLY: dict[str, Callable[[Engine, Mapping[str, Any]], Any]] = {
-    "submit": _submit,
-    "add_agent": _add_agent,
-    "set_policy": _set_policy,
-    "set_rules": _set_rules,
-    "update": _plain("update", "task"),
-    "cancel": _plain("cancel", "task"),
-    "hold": _plain("hold", "task"),
-    "resume": _plain("resume", "task"),
-    "defer": _plain("defer", "task", "until"),
-    "transfer": _plain("transfer", "task"),
-    "complete": _plain("complete", "task"),
-    "end_wrap_up": _plain("end_wrap_up", "task"),
-    "accept": _plain("accept", "task", "agent"),
-    "reject": _plain("reject", "task", "agent"),
-    "revoke": _plain("revoke", "task"),
-    "remove_agent": _plain("remove_agent", "agent"),
-    "set_agent_state": _plain("set_agent_state", "agent", "state"),
-    "next_task": _plain("next_task", "agent"),
-    "advance": _plain("advance"),
-}
+    A command that changes state must name the :class:`DurableEngine` method
+    that journals it and be applicable to an :class:`~valueroute.engine.Engine`
+    (:meth:`~valueroute.commands.Command.apply`); its record holds the
+    fields of its argument model. A command missing any of these raises
+    :class:`JournalFormatError` naming it: the journal refuses to be imported
+    with a vocabulary it could not write or replay. O(commands).
+    """
+    journaled: dict[str, Command] = {}
+    for name, command in commands.items():
+        if not command.mutates:
+            continue
+        method = command.method
+        problem = None
+        if method is None:
+            problem = "names no method"
+        elif not callable(getattr(DurableEngine, method, None)):
+            problem = f"has no DurableEngine.{method} to journal it"
+        elif command.engine_form is None and not callable(getattr(Engine, method, None)):
+            problem = f"has no Engine.{method} and no engine_form to replay it"
+        if problem is not None:
+            raise JournalFormatError(
+                f"command {name!r} changes state but {problem} (expected every command of "
+                "the vocabulary that changes state to have a journal form)"
+            )
+        journaled[name] = command
+    return journaled
 
 
 def replay(engine: Engine, records: Sequence[Record], *, clock: list[float]) -> None:
-    """Apply records to an engine whose clock reads ``clock[0]``. O(total command cost)."""
+    """Apply records to an engine whose clock reads ``clock[0]``. O(total command cost).
+
+    Each record is applied through its command's
+    :meth:`~valueroute.commands.Command.apply`, as recovery and a
+    follower's :meth:`DurableEngine.catch_up` do.
+    """
     for record in records:
         clock[0] = record.time
-        _APPLY[record.command](engine, json.loads(record.arguments))
+        _JOURNALED[record.command].apply(engine, json.loads(record.arguments))
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -971,6 +983,8 @@ class DurableEngine:
         )
         self._group_seconds = group_seconds if self.sync is SyncPolicy.group else math.inf
         self._pending: list[Record] = []
+        # The last position handed out by detach_pending (committed or not).
+        self._detached = 0
         self._pending_since = 0.0
         self._broken: str | None = None
         self._closed = False
@@ -1227,7 +1241,7 @@ class DurableEngine:
     def _check_record(self, record: Record, position: int) -> str | None:
         if record.position != position + 1:
             return f"record {record.position} follows {position} (expected {position + 1})"
-        if record.command not in _APPLY:
+        if record.command not in _JOURNALED:
             return f"unknown command {record.command!r}"
         if not record.intact(self._chain if self._chained else 0):
             return f"checksum mismatch in record {record.position}"
@@ -1246,7 +1260,7 @@ class DurableEngine:
             _snapshot.configure(
                 engine,
                 policy=chosen,
-                rules=None if rules is None else _compile_rules(rules),
+                rules=None if rules is None else compile_rules(rules),
                 replace_rules=rules is not None,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -1278,7 +1292,7 @@ class DurableEngine:
     def _apply_record(self, record: Record) -> None:
         self._pinned[0] = record.time
         arguments = json.loads(record.arguments)
-        _APPLY[record.command](self._engine, arguments)
+        _JOURNALED[record.command].apply(self._engine, arguments)
         self._note_config(record.command, arguments)
 
     def _note_config(self, command: str, arguments: Mapping[str, Any]) -> None:
@@ -1387,7 +1401,11 @@ class DurableEngine:
 
     # ---------------------------------------------------------------- the write path
 
-    def _run(self, command: str, arguments: dict[str, Any]) -> Any:
+    def _run(self, command: str, *values: Any) -> Any:
+        """Run ``command`` with its arguments' ``values`` in the order of its argument
+        model; journal it in the vocabulary's form once the engine accepts it."""
+        journaled = _JOURNALED[command]
+        arguments = dict(zip(_FIELDS[command], values, strict=True))
         if self._closed:
             raise JournalStateError("the durable engine is closed (expected an open one)")
         if self._fenced_store and not self._store.is_leader:  # type: ignore[attr-defined]
@@ -1413,7 +1431,7 @@ class DurableEngine:
         told = engine._event_seq
         self._pinned[0] = now
         try:
-            result = _APPLY[command](engine, arguments)
+            result = journaled.apply(engine, arguments)
         except ValueRouteError as exc:
             if engine._event_seq != told:
                 # It took effect before failing (a policy that could not score
@@ -1440,9 +1458,78 @@ class DurableEngine:
         if (
             len(pending) >= self._batch
             or _time.monotonic() - self._pending_since >= self._group_seconds
-        ):
+        ) and self._detached <= self._durable:
             self.flush()
         return result
+
+    def detach_pending(self) -> DetachedBatch | None:
+        """Hand out the records applied but not yet committed (``None`` if there are none).
+
+        The first phase of a two-phase commit: the records leave this
+        object's buffer, and :attr:`durable_position` stays where it was
+        until :meth:`commit_detached` commits them, which may run in another
+        thread while this one goes on running commands (their records form
+        the next batch). Commit the batches in the order they were detached;
+        until a batch is committed, :meth:`flush`, :meth:`snapshot` and
+        :meth:`catch_up` refuse with :class:`JournalStateError`. O(1) (plus an
+        occasional pruning of the specs kept for snapshots).
+        """
+        if self._closed:
+            raise JournalStateError("the durable engine is closed (expected an open one)")
+        if self._broken is not None:
+            raise JournalStateError(
+                f"the engine and its journal may disagree ({self._broken}); "
+                "open the journal again to recover"
+            )
+        pending = self._pending
+        if not pending:
+            return None
+        self._pending = []
+        self._detached = pending[-1].position
+        if len(self._specs) > 2 * (len(self._engine._tasks) + len(self._engine._closed)) + 1024:
+            # Here, not in commit_detached: that one may run beside commands.
+            self._prune_specs()
+        return DetachedBatch(tuple(pending))
+
+    def commit_detached(self, batch: DetachedBatch) -> int:
+        """Commit a batch from :meth:`detach_pending`; returns :attr:`durable_position`.
+
+        The second phase: one transaction of the store (one fsync for
+        SQLite, fenced by the term for PostgreSQL). It touches neither the
+        engine nor the buffer, so it may run in a worker thread while
+        commands go on in the thread that detached it; ``on_durable`` is
+        called in the thread that commits. A batch out of order raises
+        :class:`JournalStateError`; a store that fails (or fences this
+        process) raises its error and leaves this object out of step (see
+        :attr:`out_of_step`), as :meth:`flush` does. O(len(batch)).
+        """
+        if not isinstance(batch, DetachedBatch) or not batch.records:
+            raise InvalidInputError(
+                f"batch: got {_shown(batch)} (expected a DetachedBatch from detach_pending)"
+            )
+        if self._closed:
+            raise JournalStateError("the durable engine is closed (expected an open one)")
+        if batch.first != self._durable + 1 or batch.last > self._detached:
+            raise JournalStateError(
+                f"commit_detached: records {batch.first} to {batch.last} after durable position "
+                f"{self._durable} (expected the next batch detached, committed in order)"
+            )
+        try:
+            self._store.append(batch.records)
+        except BaseException as exc:
+            self._broken = f"the store failed: {exc}"
+            raise
+        self._durable = batch.last
+        if self._on_durable is not None:
+            self._on_durable(batch.last)
+        return batch.last
+
+    def _check_nothing_detached(self, what: str) -> None:
+        if self._detached > self._durable:
+            raise JournalStateError(
+                f"{what}: records {self._durable + 1} to {self._detached} are detached and not "
+                "committed (expected commit_detached first)"
+            )
 
     def flush(self) -> int:
         """Commit every pending record; returns :attr:`durable_position`. O(pending).
@@ -1456,6 +1543,7 @@ class DurableEngine:
                 f"({self._broken or 'closed'}); reopen the journal to recover"
             )
         if self._pending:
+            self._check_nothing_detached("flush")
             try:
                 self._store.append(self._pending)
             except BaseException as exc:
@@ -1485,6 +1573,7 @@ class DurableEngine:
                 f"catch_up: {len(self._pending)} records of this process are not committed "
                 "(expected a follower, or a leader after flush)"
             )
+        self._check_nothing_detached("catch_up")
         applied = 0
         for record in self._store.read(after=self._position):
             if record.position > self._position + 1:
@@ -1505,7 +1594,7 @@ class DurableEngine:
                     "leader's)"
                 ) from None
             self._chain = record.checksum
-            self._position = self._durable = record.position
+            self._position = self._durable = self._detached = record.position
             applied += 1
         return applied
 
@@ -1531,6 +1620,7 @@ class DurableEngine:
         O(open tasks + agents + timers + remembered closed tasks).
         """
         self.flush()
+        self._check_nothing_detached("snapshot")
         self._store.write_snapshot(StoredSnapshot.make(self._position, self._snapshot_text()))
         return self._position
 
@@ -1574,7 +1664,7 @@ class DurableEngine:
                     "(expected a TaskSpec or a mapping of its fields)"
                 )
             spec = TaskSpec.model_validate(spec)
-        result: Task = self._run("submit", {"spec": spec.model_dump(mode="json")})
+        result: Task = self._run("submit", spec.model_dump(mode="json"))
         return result
 
     def update(
@@ -1601,15 +1691,13 @@ class DurableEngine:
         _need_integer("expected_version", expected_version)
         result: Task = self._run(
             "update",
-            {
-                "task": task,
-                "priority": priority,
-                "value": value,
-                "due": due,
-                "clear_due": clear_due,
-                "skills": _need_skills(skills),
-                "expected_version": expected_version,
-            },
+            task,
+            priority,
+            value,
+            due,
+            clear_due,
+            _need_skills(skills),
+            expected_version,
         )
         return result
 
@@ -1621,7 +1709,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_text("reason", reason)
-        result: Task = self._run("cancel", {"task": task, "reason": reason})
+        result: Task = self._run("cancel", task, reason)
         return result
 
     def hold(self, task: str) -> Task:
@@ -1631,7 +1719,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.hold`.
         """
         _need_id("task", task)
-        result: Task = self._run("hold", {"task": task})
+        result: Task = self._run("hold", task)
         return result
 
     def resume(self, task: str) -> Task:
@@ -1641,7 +1729,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.resume`.
         """
         _need_id("task", task)
-        result: Task = self._run("resume", {"task": task})
+        result: Task = self._run("resume", task)
         return result
 
     def defer(self, task: str, until: float) -> Task:
@@ -1652,7 +1740,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_number("until", until, optional=False)
-        result: Task = self._run("defer", {"task": task, "until": until})
+        result: Task = self._run("defer", task, until)
         return result
 
     def transfer(
@@ -1674,14 +1762,7 @@ class DurableEngine:
         _need_id("to_agent", to_agent, optional=True)
         _need_flag("keep_age", keep_age)
         result: Task = self._run(
-            "transfer",
-            {
-                "task": task,
-                "skills": _need_skills(skills),
-                "channel": channel,
-                "to_agent": to_agent,
-                "keep_age": keep_age,
-            },
+            "transfer", task, _need_skills(skills), channel, to_agent, keep_age
         )
         return result
 
@@ -1693,7 +1774,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_number("wrap_up", wrap_up)
-        result: Task = self._run("complete", {"task": task, "wrap_up": wrap_up})
+        result: Task = self._run("complete", task, wrap_up)
         return result
 
     def end_wrap_up(self, task: str) -> Task:
@@ -1703,7 +1784,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.end_wrap_up`.
         """
         _need_id("task", task)
-        result: Task = self._run("end_wrap_up", {"task": task})
+        result: Task = self._run("end_wrap_up", task)
         return result
 
     def accept(self, task: str, agent: str | None = None) -> Task:
@@ -1714,7 +1795,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_id("agent", agent, optional=True)
-        result: Task = self._run("accept", {"task": task, "agent": agent})
+        result: Task = self._run("accept", task, agent)
         return result
 
     def reject(self, task: str, agent: str | None = None) -> Task:
@@ -1725,7 +1806,7 @@ class DurableEngine:
         """
         _need_id("task", task)
         _need_id("agent", agent, optional=True)
-        result: Task = self._run("reject", {"task": task, "agent": agent})
+        result: Task = self._run("reject", task, agent)
         return result
 
     def revoke(self, task: str) -> Task:
@@ -1735,7 +1816,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.revoke`.
         """
         _need_id("task", task)
-        result: Task = self._run("revoke", {"task": task})
+        result: Task = self._run("revoke", task)
         return result
 
     def add_agent(self, spec: AgentSpec | Mapping[str, Any], *, ready: bool = False) -> Agent:
@@ -1751,9 +1832,7 @@ class DurableEngine:
                     "(expected an AgentSpec or a mapping of its fields)"
                 )
             spec = AgentSpec.model_validate(spec)
-        result: Agent = self._run(
-            "add_agent", {"spec": spec.model_dump(mode="json"), "ready": bool(ready)}
-        )
+        result: Agent = self._run("add_agent", spec.model_dump(mode="json"), bool(ready))
         return result
 
     def remove_agent(self, agent: str) -> Agent:
@@ -1763,7 +1842,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.remove_agent`.
         """
         _need_id("agent", agent)
-        result: Agent = self._run("remove_agent", {"agent": agent})
+        result: Agent = self._run("remove_agent", agent)
         return result
 
     def set_agent_state(
@@ -1788,9 +1867,7 @@ class DurableEngine:
         _need_text("reason", reason)
         _need_number("until", until)
         value = state.value if isinstance(state, Presence) else state
-        result: Agent = self._run(
-            "set_agent_state", {"agent": agent, "state": value, "reason": reason, "until": until}
-        )
+        result: Agent = self._run("set_agent_state", agent, value, reason, until)
         return result
 
     def next_task(self, agent: str) -> Offer | None:
@@ -1800,7 +1877,7 @@ class DurableEngine:
         :class:`SyncPolicy` says. See :meth:`Engine.next_task`.
         """
         _need_id("agent", agent)
-        result: Offer | None = self._run("next_task", {"agent": agent})
+        result: Offer | None = self._run("next_task", agent)
         return result
 
     def advance(self) -> int:
@@ -1809,7 +1886,7 @@ class DurableEngine:
         Journaled once the engine accepts it, before this returns; durable as
         :class:`SyncPolicy` says. See :meth:`Engine.advance`.
         """
-        result: int = self._run("advance", {})
+        result: int = self._run("advance")
         return result
 
     def set_policy(self, name: str, **params: Any) -> None:
@@ -1820,7 +1897,7 @@ class DurableEngine:
         """
         _need_id("name", name)
         policy_by_name(name, **params)
-        self._run("set_policy", {"name": name, "params": params})
+        self._run("set_policy", name, params)
 
     def set_rules(
         self, text: str | None, *, format: Literal["toml", "json", "yaml"] = "toml"
@@ -1836,7 +1913,14 @@ class DurableEngine:
                     f"text: got {type(text).__name__} (expected a rule file's text or None)"
                 )
             parse_rules(text, format=format).compile()
-        self._run("set_rules", {"text": text, "format": format})
+        self._run("set_rules", text, format)
+
+
+_JOURNALED = check_vocabulary(COMMANDS)
+"""Every command the journal writes and replays, by name: the vocabulary's."""
+
+_FIELDS = {name: command.fields for name, command in _JOURNALED.items()}
+"""The keys of each command's record, in its argument model's order."""
 
 
 # ---------------------------------------------------------------------- event export

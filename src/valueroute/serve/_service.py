@@ -7,7 +7,8 @@ import contextlib
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,17 +17,16 @@ from valueroute.engine import Engine
 from valueroute.errors import ValueRouteError
 from valueroute.events import Event
 from valueroute.journal import (
+    DetachedBatch,
     DurableEngine,
     JournalError,
     JournalStateError,
     Record,
     RecoveryReport,
-    SQLiteStore,
     Store,
     replay,
 )
 from valueroute.models import BoundaryModel
-from valueroute.serve._pipeline import PipelinedStore
 from valueroute.serve._settings import ServeSettings
 from valueroute.serve._webhooks import deliver
 
@@ -72,16 +72,13 @@ class EngineService:
     Commands run one at a time on the loop, each to completion without
     awaiting (the engine is a single-writer state machine). A request is
     answered only after its command's record is committed: acknowledged
-    means durable. Commands arriving together share one commit:
-
-    - SQLite journal: each command hands its record to a
-      :class:`~valueroute.serve._pipeline.PipelinedStore`, whose writer
-      thread commits everything queued in one transaction while the engine
-      runs the next commands; each report of a durable position releases the
-      requests up to it and publishes their events.
-    - Any other store (PostgreSQL): records wait in the durable engine's
-      buffer; a committer task flushes them in one transaction while new
-      commands wait, and the requests arriving meanwhile form the next group.
+    means durable. Commands arriving together share one commit, in two
+    phases (:meth:`DurableEngine.detach_pending` on the loop, then
+    :meth:`DurableEngine.commit_detached` in a worker thread): while one
+    batch is being committed (one transaction, one fsync), the engine runs
+    the next commands, whose records form the next batch; each commit
+    releases the requests up to its last position and publishes their
+    events. The same path serves a SQLite file and a PostgreSQL store.
 
     With ``settings.standby`` the journal is a PostgreSQL store shared by
     several processes, and a :class:`~valueroute.standby.Standby` decides
@@ -99,10 +96,16 @@ class EngineService:
         self.settings = settings
         self._durable: DurableEngine | None = None
         self._lock = asyncio.Lock()
-        self._dirty = asyncio.Event()
-        self._commit: asyncio.Future[int] | None = None
-        # The commit being written now (its commands can no longer join it).
-        self._flushing: asyncio.Future[int] | None = None
+        # The store's connection has one user at a time: the committer (a
+        # batch in the commit thread) or a holder of _io (a poll, a backfill
+        # read, the stop), which waits for the commit in progress and keeps
+        # the next one from starting.
+        self._io = asyncio.Lock()
+        self._io_wanted = False
+        self._committing = False
+        self._commit_idle = asyncio.Event()
+        self._commit_idle.set()
+        self._committer: ThreadPoolExecutor | None = None
         self._unpublished: list[Event] = []
         self._events: list[StoredEvent] = []
         self._events_base = 1
@@ -120,9 +123,8 @@ class EngineService:
         self.webhook_delivered: int | None = None
         self.webhook_failures = 0
         self._webhook_task: asyncio.Task[None] | None = None
-        # The pipelined path (SQLite journals): the writer thread's store, the
-        # last position it made durable, and the requests waiting for theirs.
-        self._pipeline: PipelinedStore | None = None
+        # The last position committed, and the requests waiting for theirs
+        # (in position order, with the events they publish once durable).
         self._committed_position = 0
         self._waiters: deque[tuple[int, asyncio.Future[int], list[Event]]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -194,17 +196,17 @@ class EngineService:
         return self._failed
 
     async def start(self) -> None:
-        """Open the journal (recovering the engine), then start the timer task (and the
-        committer, for a journal that is not a SQLite file)."""
+        """Open the journal (recovering the engine), then start the committer and the
+        timer task (and, with ``standby``, the task that keeps this process's role)."""
         settings = self.settings
         self._loop = asyncio.get_running_loop()
         if settings.standby:
             durable = await asyncio.to_thread(self._open_standby)
-        elif isinstance(settings.journal, Path):
-            durable = await asyncio.to_thread(self._open_pipelined, settings.journal)
         else:
             durable = await asyncio.to_thread(self._open, settings.journal)
+            self.report = durable.report
         self._durable = durable
+        self._committed_position = durable.durable_position
         self._events_base = durable.engine.event_count + 1
         if self._standby is not None:
             # Follows the engine across the standby's reopenings.
@@ -213,9 +215,8 @@ class EngineService:
         else:
             durable.subscribe(self._unpublished.append)
         self._watch_wakeup()
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="valueroute-commit")
         self._tasks = [asyncio.create_task(self._timers(), name="valueroute-timers")]
-        if self._pipeline is None:
-            self._tasks.append(asyncio.create_task(self._committer(), name="valueroute-committer"))
         if self._standby is not None:
             self._tasks.append(asyncio.create_task(self._role_keeper(), name="valueroute-standby"))
         if settings.webhook is not None:
@@ -291,9 +292,11 @@ class EngineService:
             # did not commit is gone, and its events with it. Streams resume
             # from the journal (backfill) past what was published.
             self._unpublished.clear()
-            self._fail_waiting_commit(
-                "this process lost the lead before the command was committed: not "
-                "acknowledged (read the state back from the leader)"
+            self._fail_waiters(
+                self._standby_refusal(
+                    "this process lost the lead before the command was committed: not "
+                    "acknowledged (read the state back from the leader)"
+                )
             )
             self._events.clear()
             self._events_base = durable.engine.event_count + 1
@@ -305,6 +308,8 @@ class EngineService:
             events = self._unpublished[:]
             self._unpublished.clear()
             self._publish(events)
+        # A leader's poll commits what waits (its renewal goes with it).
+        self._committed(durable.durable_position, 0)
         if standby.is_leader:
             if standby.term != self._led_term:
                 self._led_term = standby.term
@@ -318,11 +323,14 @@ class EngineService:
         else:
             self._lease_until = -math.inf
 
-    def _fail_waiting_commit(self, reason: str) -> None:
-        future, self._commit = self._commit, None
-        if future is not None and not future.done():
-            future.set_exception(self._standby_refusal(reason))
-            future.exception()
+    def _fail_waiters(self, error: ServiceUnavailableError) -> None:
+        """Answer every request waiting for a commit with ``error`` (not acknowledged)."""
+        while self._waiters:
+            _, future, _ = self._waiters.popleft()
+            if not future.done():
+                future.set_exception(error)
+                # Retrieved here so an unawaited failure is not reported twice.
+                future.exception()
 
     @property
     def started(self) -> bool:
@@ -362,7 +370,7 @@ class EngineService:
                     await asyncio.to_thread(standby.wait_for_commit, wait)
             if self._stopping:
                 return
-            async with self._lock:
+            async with self._lock, self._store_exclusively():
                 if self._stopping:
                     return
                 before = standby.durable
@@ -373,36 +381,15 @@ class EngineService:
                     await asyncio.sleep(wait)
                 self._after_poll(before)
 
-    def _open_pipelined(self, path: Path) -> DurableEngine:
-        """Recover the file as the journal does (repairing it if need be), snapshot it if
-        anything was replayed, then reopen it through a :class:`PipelinedStore`."""
-        with self._open(path) as recovered:
-            self.report = recovered.report
-            if recovered.report.replayed or not recovered.report.clean:
-                # So the second open replays nothing (after a clean stop's
-                # snapshot there is nothing to replay already).
-                recovered.snapshot()
-        loop = self._loop
-        assert loop is not None
-        store = PipelinedStore(
-            SQLiteStore(path),
-            lambda position, count: loop.call_soon_threadsafe(self._committed, position, count),
-            lambda exc: loop.call_soon_threadsafe(self._commit_failed, exc),
-        )
-        try:
-            durable = self._open(store)
-        except BaseException:
-            store.close()
-            raise
-        self._pipeline = store
-        self._committed_position = durable.position
-        return durable
-
     def _committed(self, position: int, count: int) -> None:
-        """The writer made everything up to ``position`` durable (on the loop)."""
-        self._committed_position = position
-        self.commits += 1
-        self.committed_commands += count
+        """Everything up to ``position`` is durable (``count`` records in this commit):
+        answer the requests waiting for it and publish their events."""
+        if position <= self._committed_position and count == 0:
+            return
+        self._committed_position = max(self._committed_position, position)
+        if count:
+            self.commits += 1
+            self.committed_commands += count
         waiters = self._waiters
         published: list[Event] = []
         while waiters and waiters[0][0] <= position:
@@ -413,17 +400,26 @@ class EngineService:
         self._publish(published)
 
     def _commit_failed(self, exc: BaseException) -> None:
+        """A commit failed: a standby-capable leader was fenced (its commands are not
+        acknowledged, it follows again); a process alone stops taking commands."""
+        if self._standby is not None and isinstance(exc, JournalError):
+            self._fail_waiters(
+                self._standby_refusal(
+                    f"this process lost the lead ({exc}); the command was not "
+                    "acknowledged: read the state back from the leader"
+                )
+            )
+            self._lease_until = -math.inf
+            self._poll_now.set()
+            return
         self._failed = f"{type(exc).__name__}: {exc}"
-        error = ServiceUnavailableError(
-            f"the journal failed ({self._failed}); the command may not be durable: "
-            "restart the service and read the state back",
-            retry_after=None,
+        self._fail_waiters(
+            ServiceUnavailableError(
+                f"the journal failed ({self._failed}); the command may not be durable: "
+                "restart the service and read the state back",
+                retry_after=None,
+            )
         )
-        while self._waiters:
-            _, future, _ = self._waiters.popleft()
-            if not future.done():
-                future.set_exception(error)
-                future.exception()
         self._announce()
 
     def _await_position(self, position: int, events: list[Event]) -> asyncio.Future[int]:
@@ -451,19 +447,27 @@ class EngineService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
         self._closing = True
-        self._dirty.set()
+        self._poll_now.set()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         durable = self._durable
         if durable is None:
             return
-        if self._standby is not None:
-            await self._stop_standby(self._standby)
-            return
-        async with self._lock:
+        try:
+            if self._standby is not None:
+                await self._stop_standby(self._standby)
+            else:
+                await self._stop_alone(durable)
+        finally:
+            if self._committer is not None:
+                self._committer.shutdown(wait=True)
+
+    async def _stop_alone(self, durable: DurableEngine) -> None:
+        async with self._lock, self._store_exclusively():
             if self._failed is None:
                 await asyncio.to_thread(durable.flush)
+                self._committed(durable.durable_position, 0)
                 if self.settings.snapshot_on_stop:
                     await asyncio.to_thread(durable.snapshot)
                 await asyncio.to_thread(durable.close)
@@ -475,10 +479,11 @@ class EngineService:
     async def _stop_standby(self, standby: Standby) -> None:
         """A leader commits and snapshots; then the connections close (a standby takes
         over as soon as the leader's session ends)."""
-        async with self._lock:
+        async with self._lock, self._store_exclusively():
             if standby.is_leader and self._failed is None:
                 with contextlib.suppress(JournalError):
                     await asyncio.to_thread(standby.durable.flush)
+                    self._committed(standby.durable.durable_position, 0)
                     if self.settings.snapshot_on_stop:
                         await asyncio.to_thread(standby.durable.snapshot)
             await asyncio.to_thread(standby.close)
@@ -531,13 +536,10 @@ class EngineService:
                 self._refused(command, exc, told)
                 raise
             view = render(engine, result)
-            if self._pipeline is not None:
-                durable.flush()  # hands the record to the writer thread
-                events = self._unpublished[:]
-                self._unpublished.clear()
-                waiting = self._await_position(durable.position, events)
-            else:
-                waiting = self._commit_future()
+            events = self._unpublished[:]
+            self._unpublished.clear()
+            waiting = self._await_position(durable.position, events)
+            self._commit_next()
         await asyncio.shield(waiting)
         return view, seen
 
@@ -569,87 +571,70 @@ class EngineService:
                 return render(self.durable.engine)
         durable = self.durable
         view = render(durable.engine)
-        if self._pipeline is not None:
-            if durable.position > self._committed_position:
-                await asyncio.shield(self._await_position(durable.position, []))
-            return view
-        if durable.position > durable.durable_position:
-            pending = self._commit or self._flushing
-            if pending is not None:
-                await asyncio.shield(pending)
+        if durable.position > self._committed_position:
+            await asyncio.shield(self._await_position(durable.position, []))
         return view
 
-    def _commit_future(self) -> asyncio.Future[int]:
-        if self._commit is None:
-            self._commit = asyncio.get_running_loop().create_future()
-            self._dirty.set()
-        return self._commit
+    def _commit_next(self) -> None:
+        """Start committing what the commands left, unless a commit is under way (its end
+        starts the next) or the store is held. On the loop; O(1)."""
+        if self._committing or self._io_wanted or self._failed is not None:
+            return
+        committer = self._committer
+        durable = self.durable
+        if committer is None or durable.closed:
+            return
+        try:
+            batch = durable.detach_pending()
+        except JournalStateError as exc:
+            self._commit_failed(exc)
+            return
+        if batch is None:
+            return
+        self._committing = True
+        self._commit_idle.clear()
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
 
-    async def _committer(self) -> None:
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            await self._commit_waiting()
-            if self._closing and self._commit is None:
-                return
-
-    async def _commit_waiting(self) -> None:
-        async with self._lock:
-            durable = self.durable
-            future, self._commit = self._commit, None
-            events = self._unpublished[:]
-            self._unpublished.clear()
-            waiting = durable.position - durable.durable_position
-            self._flushing = future
-            started = time.monotonic()
+        def commit() -> None:
+            # In the commit thread; the outcome goes back to the loop in one hop.
             try:
-                if waiting:
-                    await asyncio.to_thread(durable.flush)
-            except JournalError as exc:
-                if self._standby is None:
-                    self._journal_failed(exc, future)
-                    return
-                # Fenced (another process leads) or the database failed: not
-                # acknowledged; the role keeper makes this process follow.
-                if future is not None:
-                    future.set_exception(
-                        self._standby_refusal(
-                            f"this process lost the lead ({exc}); the command was not "
-                            "acknowledged: read the state back from the leader"
-                        )
-                    )
-                    future.exception()
-                self._lease_until = -math.inf
-                self._poll_now.set()
-                return
-            except Exception as exc:  # noqa: BLE001 - any store failure stops the service
-                self._journal_failed(exc, future)
-                return
-            finally:
-                self._flushing = None
-        if waiting:
-            self.commits += 1
-            self.committed_commands += waiting
-            if self._standby is not None:
-                # Each commit renewed the lease from before it started.
-                self._lease_until = max(self._lease_until, started + self.settings.lease_seconds)
-        self._publish(events)
-        if future is not None:
-            future.set_result(durable.durable_position)
+                durable.commit_detached(batch)
+            except Exception as exc:  # noqa: BLE001 - reported on the loop
+                loop.call_soon_threadsafe(self._commit_done, batch, started, exc)
+            else:
+                loop.call_soon_threadsafe(self._commit_done, batch, started, None)
 
-    def _journal_failed(self, exc: BaseException, future: asyncio.Future[int] | None) -> None:
-        self._failed = f"{type(exc).__name__}: {exc}"
-        if future is not None:
-            future.set_exception(
-                ServiceUnavailableError(
-                    f"the journal failed ({self._failed}); the command may not be "
-                    "durable: restart the service and read the state back",
-                    retry_after=None,
-                )
-            )
-            # Retrieved here so an unawaited failure is not reported twice.
-            future.exception()
-        self._announce()
+        committer.submit(commit)
+
+    def _commit_done(
+        self, batch: DetachedBatch, started: float, error: BaseException | None
+    ) -> None:
+        """On the loop, after a commit: answer its requests, then start the next."""
+        self._committing = False
+        self._commit_idle.set()
+        if error is not None:
+            self._commit_failed(error)
+            return
+        if self._standby is not None:
+            # The commit renewed the lease from before it started.
+            self._lease_until = max(self._lease_until, started + self.settings.lease_seconds)
+        self._committed(batch.last, len(batch))
+        # Commands that ran meanwhile form the next batch.
+        self._commit_next()
+
+    @contextlib.asynccontextmanager
+    async def _store_exclusively(self) -> AsyncIterator[None]:
+        """Hold the store: wait for the commit in progress, start none until released."""
+        async with self._io:
+            self._io_wanted = True
+            try:
+                await self._commit_idle.wait()
+                yield
+            finally:
+                self._io_wanted = False
+                if not self._stopping or self._waiters:
+                    self._commit_next()
 
     async def _timers(self) -> None:
         """Sleep until the engine's next wakeup, then run ``advance`` like any command."""
@@ -725,12 +710,8 @@ class EngineService:
         """
         durable = self.durable
         records: list[Record]
-        if self._pipeline is not None:
-            # The store waits for its writer and reads under its own lock.
+        async with self._store_exclusively():
             records = await asyncio.to_thread(lambda: list(durable.store.read(after=0)))
-        else:
-            async with self._lock:
-                records = list(durable.store.read(after=0))
         if not records or records[0].position != 1:
             return [] if not records and before <= 1 else None
 
