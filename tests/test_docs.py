@@ -32,6 +32,7 @@ PAGES = [
     "docs/forecasting.md",
     "docs/scheduling.md",
     "docs/queues.md",
+    "docs/workflows.md",
     "docs/backtest.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)

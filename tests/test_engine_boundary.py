@@ -639,6 +639,7 @@ SETTINGS: list[tuple[str, list[Any]]] = [
     ("calendars", [5, "b", [1], {"b": 5}, {1: _CALENDAR}, {"": _CALENDAR}]),
     ("calendar", [5, "nope", b"x"]),
     ("queues", [5, "q", {"name": "q"}, [5], [{"name": 5}], [{"name": "q"}, {"name": "q"}]]),
+    ("workflows", [5, "w", {"name": "w"}, [5], [{"name": "w", "steps": []}]]),
 ]
 SETTING_CASES = [
     pytest.param(name, value, id=f"{name}-{index}")

@@ -63,8 +63,9 @@ from valueroute import (
     ValueRouteError,
 )
 from valueroute.errors import ErlangError, InvalidInputError
-from valueroute.models import QueueSpec
+from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 from valueroute.queues import build_queues
+from valueroute.workflows import build_workflows
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -348,6 +349,21 @@ def _agent_values() -> dict[str, list[tuple[str, Any]]]:
         ],
         "department": [*strings, ("surrogate", SURROGATE)],
         "team": [*strings, ("surrogate", SURROGATE)],
+    }
+
+
+def _step_values() -> dict[str, list[tuple[str, Any]]]:
+    """Hostile values per WorkflowStep field."""
+    queue = _queue_values()
+    return {
+        "queue": queue["name"],
+        "skills": _spec_values()["skills"],
+        "requires": queue["requires"],
+        "priority": [("fraction", 1.5), ("text", "5"), ("bool", True), ("huge", 10**400)],
+        "timeout": queue["max_wait"],
+        "queue_length_at_least": [("zero", 0), ("text", "3"), ("without-queue", 3)],
+        "oldest_wait_at_least": [("nan", math.nan), ("zero", 0.0), ("without-queue", 5.0)],
+        "no_agent": [("text", "yes"), ("int", 1)],
     }
 
 
@@ -684,6 +700,20 @@ ENGINE_SETTINGS: dict[str, dict[str, Any]] = {
         "overflow-unknown": [{"name": "a", "when_full": "overflow", "overflow_to": "b"}],
         "object": Opaque(),
     },
+    "workflows": {
+        "int": 5,
+        "str": "claims",
+        "map": {"name": "w", "steps": [{}]},
+        "item-int": [5],
+        "no-steps": [{"name": "w", "steps": []}],
+        "unknown-queue": [{"name": "w", "steps": [{"queue": "nowhere"}]}],
+        "twice": [{"name": "w", "steps": [{}]}, {"name": "w", "steps": [{}]}],
+        "type-twice": [
+            {"name": "a", "steps": [{}], "types": ["claim"]},
+            {"name": "b", "steps": [{}], "types": ["claim"]},
+        ],
+        "object": Opaque(),
+    },
     "exclusive_channels": {"int": 5, "list-int": [1], "None": None, "object": Opaque()},
     "closed_memory": {
         "negative": -1,
@@ -695,14 +725,21 @@ ENGINE_SETTINGS: dict[str, dict[str, Any]] = {
         "list": [],
     },
 }
-SETTING_CASES = [
-    Case(f"Engine-{setting}-{name}", lambda s=setting, v=value: Engine(**{s: v}), setting)
-    for setting, values in ENGINE_SETTINGS.items()
-    for name, value in values.items()
-] + [
-    Case(f"build_queues-{name}", lambda v=value: build_queues(v), "queues")
-    for name, value in ENGINE_SETTINGS["queues"].items()
-]
+SETTING_CASES = (
+    [
+        Case(f"Engine-{setting}-{name}", lambda s=setting, v=value: Engine(**{s: v}), setting)
+        for setting, values in ENGINE_SETTINGS.items()
+        for name, value in values.items()
+    ]
+    + [
+        Case(f"build_queues-{name}", lambda v=value: build_queues(v), "queues")
+        for name, value in ENGINE_SETTINGS["queues"].items()
+    ]
+    + [
+        Case(f"build_workflows-{name}", lambda v=value: build_workflows(v, {}), "workflows")
+        for name, value in ENGINE_SETTINGS["workflows"].items()
+    ]
+)
 
 
 @pytest.mark.parametrize("case", params(SETTING_CASES))
@@ -735,6 +772,30 @@ SPEC_CASES = (
             field,
         )
         for field, values in _queue_values().items()
+        for name, value in values
+    ]
+    + [
+        Case(
+            f"WorkflowStep-{field}-{name}",
+            lambda f=field, v=value: WorkflowStep(**{f: v}),
+            field,
+        )
+        for field, values in _step_values().items()
+        for name, value in values
+    ]
+    + [
+        Case(
+            f"WorkflowSpec-{field}-{name}",
+            lambda f=field, v=value: WorkflowSpec(**{"name": "w", "steps": [{}], f: v}),
+            field,
+        )
+        for field, values in {
+            "name": [("int", 5), ("empty", ""), ("surrogate", SURROGATE)],
+            "steps": [("empty", []), ("int", 5), ("33", [{}] * 33), ("bad-item", [5])],
+            "then": [("bogus", "drop"), ("None", None)],
+            "check_every": [*NON_FINITE.items(), ("zero", 0.0), ("bool", True)],
+            "types": [("str", "claim"), ("int-item", [5]), ("empty-item", [""])],
+        }.items()
         for name, value in values
     ]
     + [
@@ -3141,6 +3202,8 @@ NOT_AN_INPUT_BOUNDARY: dict[str, str] = {
     "ArrivalProcess": "a type alias",
     "AvailableAgents": "a result record",
     "Queue": "the engine's record of a queue, built from a QueueSpec by build_queues",
+    "Step": "the engine's record of a workflow step, built by build_workflows",
+    "Workflow": "the engine's record of a workflow, built from a WorkflowSpec by build_workflows",
     "Baseline": "a result record of compiled rules",
     "BenchReport": "a result record",
     "BenchScenario": "built by load_bench_scenario",
@@ -3223,6 +3286,9 @@ DRIVEN: frozenset[str] = frozenset(
         "AgingPriority",
         "QueueSpec",
         "build_queues",
+        "WorkflowSpec",
+        "WorkflowStep",
+        "build_workflows",
         "Break",
         "CMu",
         "CMuTheta",
@@ -3359,6 +3425,7 @@ PUBLIC_MODULES = (
     "valueroute.hosting",
     "valueroute.models",
     "valueroute.queues",
+    "valueroute.workflows",
     "valueroute.sim.planning",
     "valueroute.sim.report",
     "valueroute.calendar",

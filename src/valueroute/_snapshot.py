@@ -790,6 +790,10 @@ def _config(engine: Engine) -> dict[str, Any]:
     if engine._queues:
         # Only engines with queues write them: older snapshots compare as before.
         config["queues"] = [queue.spec.model_dump(mode="json") for queue in engine._queues.values()]
+    if engine._workflows:
+        config["workflows"] = [
+            workflow.spec.model_dump(mode="json") for workflow in engine._workflows.values()
+        ]
     return config
 
 
@@ -906,6 +910,10 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
             "in_queue_since": {
                 task_id: [since, _num(until)]
                 for task_id, (since, until) in engine._in_queue_since.items()
+            },
+            "in_step": {
+                task_id: [workflow.name, index, since, _num(deadline), _num(check_at)]
+                for task_id, (workflow, index, since, deadline, check_at) in engine._in_step.items()
             },
             "queue_counts": {
                 name: [
@@ -1069,6 +1077,16 @@ def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskSta
         task_id: (since, float(until))
         for task_id, (since, until) in state.get("in_queue_since", {}).items()
     }
+    engine._in_step = {}
+    for task_id, (name, index, since, deadline, check_at) in state.get("in_step", {}).items():
+        workflow = engine._workflows.get(name)
+        if workflow is None or type(index) is not int or not 0 <= index < len(workflow.steps):
+            raise SnapshotContentError(
+                f"snapshot content: task {_bounded(task_id)} is in step {_bounded(index)} of the "
+                f"workflow {_bounded(name)}, which the engine does not have (expected an engine "
+                "built with the same workflows as the one the snapshot was taken from)"
+            )
+        engine._in_step[task_id] = [workflow, index, since, float(deadline), float(check_at)]
     for name, counts in state.get("queue_counts", {}).items():
         queue = _queue_of(engine, name)
         queue.entered, queue.overflowed_in, queue.overflowed_out, queue.limit_events = counts

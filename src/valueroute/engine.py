@@ -97,6 +97,7 @@ from valueroute.models import (
     AgentSpec,
     QueueSpec,
     TaskSpec,
+    WorkflowSpec,
 )
 from valueroute.queues import Queue, build_queues
 from valueroute.relaxation import (
@@ -112,6 +113,7 @@ from valueroute.scoring import Policy, Segment, StrictPriority, _as_segment
 from valueroute.scoring import explain as explain_score
 from valueroute.task import GroupKey, RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
+from valueroute.workflows import Workflow, build_workflows
 
 __all__ = [
     "ContinuousRelaxation",
@@ -496,6 +498,8 @@ _RULES = 7
 _AGENT_WRAP_UP_END = 8
 _PREFER_END = 10
 _QUEUE_WAIT = 11
+_STEP_END = 12
+_STEP_CHECK = 13
 
 _ALL_KINDS = frozenset(EventKind)
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
@@ -568,7 +572,16 @@ _PURE_SELECTIONS: frozenset[type] = frozenset(
 """Built-in strategies explain() may ask without changing them."""
 
 _OPTIONAL_ROUTING_FIELDS = frozenset(
-    ("calendar", "due_in", "preferred_agents", "preferred_for", "queue", "related_to", "requires")
+    (
+        "calendar",
+        "due_in",
+        "preferred_agents",
+        "preferred_for",
+        "queue",
+        "related_to",
+        "requires",
+        "workflow",
+    )
 )
 """TaskSpec fields whose defaults change nothing in routing, so a submit that
 names none of them skips their checks."""
@@ -636,10 +649,12 @@ class Engine:
         calendars: Mapping[str, BusinessCalendar] | None = None,
         calendar: str | None = None,
         queues: Iterable[QueueSpec | Mapping[str, Any]] | None = None,
+        workflows: Iterable[WorkflowSpec | Mapping[str, Any]] | None = None,
     ) -> None:
         # Every setting is checked before anything is built: a wrong one is
         # refused here, not found out at the first submit.
         queue_table = build_queues(queues)
+        workflow_table, workflow_of_type = build_workflows(workflows, queue_table)
         if not isinstance(dispatch, str) or dispatch not in ("push", "pull"):
             raise _refusal("dispatch", dispatch, "'push' or 'pull'")
         offer_timeout = _optional_seconds("offer_timeout", offer_timeout, minimum=0.0, strict=True)
@@ -747,6 +762,12 @@ class Engine:
         # task id -> (when it entered its queue, when max_wait is up there or
         # inf), for tasks in a queue.
         self._in_queue_since: dict[str, tuple[float, float]] = {}
+        self._workflows = workflow_table
+        self._workflow_of_type = workflow_of_type
+        # task id -> [workflow, step index, when it entered the step, when the
+        # step's timeout is up (inf: none), when its triggers are read next
+        # (inf: none)], for tasks following a workflow.
+        self._in_step: dict[str, list[Any]] = {}
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
         self._breached: set[str] = set()
@@ -795,6 +816,11 @@ class Engine:
     def agents(self) -> AgentPool:
         """The agent pool (read it; change it through commands)."""
         return self._pool
+
+    @property
+    def workflows(self) -> Mapping[str, WorkflowSpec]:
+        """The engine's workflows, by name (read-only)."""
+        return MappingProxyType({name: flow.spec for name, flow in self._workflows.items()})
 
     @property
     def queues(self) -> Mapping[str, QueueSpec]:
@@ -1148,6 +1174,13 @@ class Engine:
         if kind == _QUEUE_WAIT:
             since = self._in_queue_since.get(key)
             return since is not None and since[1] == at
+        if kind in (_STEP_END, _STEP_CHECK):
+            step = self._in_step.get(key)
+            return (
+                step is not None
+                and step[3 if kind == _STEP_END else 4] == at
+                and task.state is TaskState.queued
+            )
         raise AssertionError(f"unknown timer kind {kind}")
 
     def _fire(self, at: float, kind: int, key: str, now: float) -> None:
@@ -1181,6 +1214,10 @@ class Engine:
             self._end_preference(task, now)
         elif kind == _QUEUE_WAIT:
             self._queue_wait_over(task, now)
+        elif kind == _STEP_END:
+            self._next_step(task, now, "timeout", at)
+        elif kind == _STEP_CHECK:
+            self._check_step(task, now)
         elif kind == _DEFER_END:
             del self._deferred_until[key]
             self._emit(EventKind.task_resumed, task=key, reason="deferral_ended")
@@ -1294,9 +1331,27 @@ class Engine:
         if calendar is not None:
             _check_calendar_instant("created", spec.created)
             _check_calendar_instant("due", spec.due)
+        workflow: Workflow | None = None
+        if not plain and spec.workflow is not None:
+            workflow = self._workflows.get(spec.workflow)
+            if workflow is None:
+                raise _refusal(
+                    "workflow",
+                    spec.workflow,
+                    "the name of one of the engine's workflows "
+                    f"{_shown(sorted(self._workflows)[:20])}",
+                )
+        elif self._workflow_of_type:
+            workflow = self._workflow_of_type.get(spec.type)
+        queue_name = spec.queue if not plain else None
+        if workflow is not None:
+            plain = False
+            first = workflow.steps[0]
+            if first.queue is not None:
+                queue_name = first.queue.name
         queue: Queue | None = None
-        if not plain and spec.queue is not None:
-            queue, hops, over_limit = self._queue_for(spec)
+        if queue_name is not None:
+            queue, hops, over_limit = self._queue_for(queue_name)
         before = self._now
         now = self._begin()
         if calendar is not None or (not plain and spec.due_in is not None):
@@ -1317,7 +1372,16 @@ class Engine:
             requires = None if spec.requires is None else compile_expression(spec.requires)
             if prefer is not None or requires is not None:
                 key = (*key, prefer, requires)
-        if queue is not None:
+        if workflow is not None:
+            # The first step routes the task: its skills and expression, if it
+            # names them, instead of the task's own.
+            first = workflow.steps[0]
+            if first.skills is not None:
+                key = (key[0], tuple(sorted(first.skills.items())), *key[2:])
+            if first.requires is not None:
+                requires = first.requires
+            key = RequirementGroup.key_of(key[0], key[1], prefer, requires, queue)
+        elif queue is not None:
             key = RequirementGroup.key_of(key[0], key[1], prefer, requires, queue)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
@@ -1335,6 +1399,12 @@ class Engine:
             task.prefer = prefer
             task.requires = requires
             task.queue = queue
+            if workflow is not None:
+                first = workflow.steps[0]
+                if first.skills is not None and group is None:
+                    task.skills = dict(first.skills)
+                if first.priority is not None:
+                    task.priority = first.priority
         if self._rules is not None:
             try:
                 self._apply_rules(task, now, baseline=None)
@@ -1374,6 +1444,8 @@ class Engine:
             self._timer(now + spec.preferred_for, _PREFER_END, task.id)
         if queue is not None:
             self._enter_queue(task, queue, now, hops, over_limit)
+        if workflow is not None:
+            self._start_workflow(task, workflow, now)
         if self._relaxer and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         try:
@@ -1385,6 +1457,8 @@ class Engine:
             # Submitted all the same (held if unscorable): subscribers hear it.
             self._tell()
             raise
+        if workflow is not None and workflow.steps[0].triggers and task.state is TaskState.queued:
+            self._check_step(task, now)
         self._finish()
         return task
 
@@ -1560,6 +1634,8 @@ class Engine:
 
     def _enqueue(self, task: Task, now: float, *, place: bool = True) -> None:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
+        if self._in_step and task.id in self._in_step and not self._catch_up_steps(task, now):
+            return  # the workflow's final action expired or held it
         relaxing = bool(self._relaxer) and self._relaxer.tracked(task.id)
         if relaxing and self._relaxer.apply(task, now):
             self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
@@ -1637,13 +1713,12 @@ class Engine:
         if agent is not None:
             self._offer(task, agent, now, by)
 
-    def _queue_for(self, spec: TaskSpec) -> tuple[Queue, list[Queue], bool]:
-        """The queue a new task enters: the one it names, or where a full one
+    def _queue_for(self, name: str) -> tuple[Queue, list[Queue], bool]:
+        """The queue a new task enters: the one named, or where a full one
         overflows to; the queues it passed on the way; whether it enters one
         over its length (``when_full="event"``). Refuses, changing nothing,
         an unknown name or a full queue that refuses."""
-        name = spec.queue
-        queue = self._queues.get(name)  # type: ignore[arg-type]  # the caller saw a name
+        queue = self._queues.get(name)
         if queue is None:
             raise _refusal(
                 "queue",
@@ -1778,6 +1853,154 @@ class Engine:
         self._file(task, now)
         self._pending.append((True, task.id))
         self._start_queue_wait(task, target, now)
+
+    # ------------------------------------------------------------ workflows
+
+    def _start_workflow(self, task: Task, workflow: Workflow, now: float) -> None:
+        """A new task in its workflow's first step (whose routing submit applied)."""
+        self._in_step[task.id] = [workflow, 0, now, _INF, _INF]
+        self._emit(
+            EventKind.workflow_step, task=task.id, workflow=workflow.name, step=0, reason="start"
+        )
+        self._time_step(task, now)
+
+    def _time_step(self, task: Task, now: float) -> None:
+        """The timers of the task's step: its timeout, and its next trigger reading."""
+        state = self._in_step[task.id]
+        step = state[0].steps[state[1]]
+        state[3] = _INF if step.timeout is None else state[2] + step.timeout
+        if state[3] != _INF:
+            self._timer(state[3], _STEP_END, task.id)
+        state[4] = now + state[0].check_every if step.triggers else _INF
+        if state[4] != _INF:
+            self._timer(state[4], _STEP_CHECK, task.id)
+
+    def _check_step(self, task: Task, now: float) -> None:
+        """Read the step's triggers; move on if one holds, else read them again later."""
+        state = self._in_step[task.id]
+        step = state[0].steps[state[1]]
+        reason = self._trigger(task, step, now)
+        if reason is not None:
+            self._next_step(task, now, reason)
+            return
+        state[4] = now + state[0].check_every
+        self._timer(state[4], _STEP_CHECK, task.id)
+
+    def _trigger(self, task: Task, step: Any, now: float) -> str | None:
+        """The first of the step's triggers that holds now, by name, or ``None``."""
+        spec = step.spec
+        queue = step.queue
+        if spec.queue_length_at_least is not None and queue.waiting >= spec.queue_length_at_least:
+            return "queue_length"
+        if spec.oldest_wait_at_least is not None:
+            oldest = max(
+                (
+                    now - since
+                    for task_id, (since, _) in self._in_queue_since.items()
+                    if self._tasks[task_id].queue is queue
+                    and self._tasks[task_id].state is TaskState.queued
+                ),
+                default=0.0,
+            )
+            if oldest >= spec.oldest_wait_at_least:
+                return "oldest_wait"
+        if spec.no_agent and not self._anyone_for(task):
+            return "no_agent"
+        return None
+
+    def _anyone_for(self, task: Task) -> bool:
+        """Whether some agent logged on (any state but offline) could take the task. O(a)."""
+        group = task.group
+        assert group is not None
+        channel = task.channel
+        return any(
+            agent.presence is not Presence.offline
+            and agent.capacity.get(channel, 0) > 0
+            and (group.agents is None or agent.id in group.agents)
+            and group.admits_agent(agent.skills, agent.profile.attributes)
+            for agent in self._pool
+        )
+
+    def _next_step(self, task: Task, now: float, reason: str, at: float | None = None) -> bool:
+        """Move a task following a workflow to its next step, or to the final action.
+
+        The task is in the list (a timer's case) or on its way back to it
+        (``_enqueue``'s). The next step starts ``at`` (the timeout's moment,
+        so steps keep their length however late the host advances the
+        engine), or ``now`` for a trigger. ``False`` when the final action
+        took the task out of routing (expired or held).
+        """
+        state = self._in_step[task.id]
+        workflow: Workflow = state[0]
+        index = state[1] + 1
+        filed = task.state is TaskState.queued
+        if index == len(workflow.steps):
+            del self._in_step[task.id]
+            self._emit(
+                EventKind.workflow_step,
+                task=task.id,
+                workflow=workflow.name,
+                step=None,
+                reason=reason,
+                then=workflow.then,
+            )
+            if workflow.then == "stay":
+                return True
+            if filed:
+                self._list._take_out(task)
+            if workflow.then == "expire":
+                self._close(task, TaskState.expired, EventKind.task_expired, now)
+            else:
+                task.state = TaskState.held
+                self._emit(EventKind.task_held, task=task.id, reason="workflow_ended")
+            return False
+        step = workflow.steps[index]
+        if filed:
+            self._list._take_out(task)
+        if step.queue is not None and step.queue is not task.queue:
+            moved_from = task.queue
+            task.queue = step.queue
+            step.queue.entered += 1
+            if moved_from is not None:
+                moved_from.overflowed_out += 1
+                step.queue.overflowed_in += 1
+            self._start_queue_wait(task, step.queue, now)
+        if step.skills is not None:
+            task.skills = dict(step.skills)
+        if step.requires is not None:
+            task.requires = step.requires
+        if step.priority is not None:
+            task.priority = step.priority
+        state[1] = index
+        state[2] = now if at is None else at
+        self._emit(
+            EventKind.workflow_step,
+            task=task.id,
+            workflow=workflow.name,
+            step=index,
+            reason=reason,
+            queue=None if task.queue is None else task.queue.name,
+        )
+        self._time_step(task, now)
+        if filed:
+            self._file(task, now)
+            self._pending.append((True, task.id))
+            if step.triggers and task.state is TaskState.queued:
+                reason_now = self._trigger(task, step, now)
+                if reason_now is not None:
+                    return self._next_step(task, now, reason_now)
+        return True
+
+    def _catch_up_steps(self, task: Task, now: float) -> bool:
+        """A task on its way back to the list: the steps whose time ran out while
+        it was away (offered, held, deferred) are taken now, before it is
+        filed. ``False`` when the workflow's final action took it out of routing."""
+        state = self._in_step.get(task.id)
+        while state is not None and state[3] <= now:
+            if not self._next_step(task, now, "timeout", state[3]):
+                return False
+            state = self._in_step.get(task.id)
+        return True
 
     def _preference_of(self, spec: TaskSpec) -> tuple[str, ...] | None:
         """The agents a new task waits for, in order: the last agent of the task
@@ -2163,6 +2386,8 @@ class Engine:
             self._prefer_until.pop(task_id, None)
         if self._in_queue_since:
             self._in_queue_since.pop(task_id, None)
+        if self._in_step:
+            self._in_step.pop(task_id, None)
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_STAT_INDEX[_STATE_NAMES[state]]] += 1
         if self._closed_memory:
@@ -2277,9 +2502,11 @@ class Engine:
             self._relaxer.reset(task)
         if channel is not None:
             task.channel = channel
-        # A transfer routes the task anew: a preference for agents ends.
+        # A transfer routes the task anew: a preference for agents ends, and
+        # so does its workflow.
         task.prefer = None
         self._prefer_until.pop(task_id, None)
+        self._in_step.pop(task_id, None)
         if not keep_age:
             task.created = now
             task.seq = self._list.next_seq()
@@ -2539,6 +2766,10 @@ class Engine:
         result["queue"] = None if queue is None else queue.name
         since = self._in_queue_since.get(task_id)
         result["in_queue_since"] = None if since is None else since[0]
+        step = self._in_step.get(task_id)
+        result["workflow"] = None if step is None else step[0].name
+        result["workflow_step"] = None if step is None else step[1]
+        result["step_since"] = None if step is None else step[2]
         return result
 
     def queue_statistics(self) -> dict[str, dict[str, Any]]:
@@ -2569,9 +2800,7 @@ class Engine:
                 "waiting": queue.waiting,
                 "oldest_wait": oldest.get(name),
                 "agents": len(serving),
-                "available": sum(
-                    1 for agent in serving if agent.state is AgentState.ready
-                ),
+                "available": sum(1 for agent in serving if agent.state is AgentState.ready),
                 "entered": queue.entered,
                 "overflowed_in": queue.overflowed_in,
                 "overflowed_out": queue.overflowed_out,
@@ -2779,6 +3008,9 @@ class Engine:
             )
             if task.queue is not None:
                 feed("queue", task.queue.name, self._in_queue_since[task.id])
+            step = self._in_step.get(task.id)
+            if step is not None:
+                feed("workflow", step[0].name, *step[1:])
         for name, queue in self._queues.items():
             feed(
                 "queue_counts",

@@ -49,6 +49,10 @@ class EventKind(StrEnum):
     (``reason="max_length"``) or it waited there ``max_wait`` (``"max_wait"``)."""
     queue_limit_reached = "queue_limit_reached"
     """A queue's limit was passed and its action is to tell: ``limit`` names it."""
+    workflow_step = "workflow_step"
+    """A task entered a step of its workflow (``step``: its index; ``None`` after
+    the last, with the final action in ``then``), for ``reason``: ``start``,
+    ``timeout`` or the trigger that held."""
     task_wrap_up = "task_wrap_up"
     task_completed = "task_completed"
     task_canceled = "task_canceled"

@@ -94,6 +94,8 @@ __all__ = [
     "BoundaryModel",
     "QueueSpec",
     "TaskSpec",
+    "WorkflowSpec",
+    "WorkflowStep",
     "file_row_error",
     "model_by_kind",
     "to_seconds",
@@ -554,6 +556,11 @@ class TaskSpec(BoundaryModel):
     """The name of one of the engine's queues (:class:`QueueSpec`) the task
     enters: only agents serving that queue take it, and the queue's limits
     apply. ``None``: no queue."""
+    workflow: str | None = Field(
+        default=None, min_length=1, max_length=MAX_ID_LENGTH, validate_default=False
+    )
+    """The name of one of the engine's workflows (:class:`WorkflowSpec`) the
+    task follows; ``None``: its type's workflow if one names the type, else none."""
 
     @field_validator("priority", "value", "due_in", mode="before")
     @classmethod
@@ -562,7 +569,7 @@ class TaskSpec(BoundaryModel):
             raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
         return number
 
-    @field_validator("department", "process", "calendar", "queue")
+    @field_validator("department", "process", "calendar", "queue", "workflow")
     @classmethod
     def _labels(cls, text: str | None) -> str | None:
         return _check_text(text)
@@ -718,6 +725,131 @@ class QueueSpec(BoundaryModel):
                 {"name": bounded_repr(self.name)},
             )
         return self
+
+
+MAX_WORKFLOW_STEPS = 32
+"""The most steps one workflow has."""
+
+
+class WorkflowStep(BoundaryModel):
+    """One step of a :class:`WorkflowSpec`: where the task is routed, and when it moves on.
+
+    On entering the step the task's routing changes as the step says
+    (``queue``, ``skills``, ``requires``, ``priority``; ``None`` keeps what the
+    task has). It moves to the next step after ``timeout`` seconds waiting in
+    this one, or as soon as a trigger holds: ``queue_length_at_least`` (tasks
+    waiting in the step's queue), ``oldest_wait_at_least`` (seconds the
+    longest-waiting task of that queue has waited there) or ``no_agent``
+    (no agent who could take the task is logged on). Triggers are read on
+    entering the step and every ``check_every`` seconds of the workflow.
+    """
+
+    queue: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    skills: dict[str, float] | None = None
+    """The skills the task requires from this step on (replacing its own)."""
+    requires: str | None = Field(default=None, min_length=1)
+    """The requirement expression over agents' attributes from this step on."""
+    priority: int | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY, strict=True)
+    timeout: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    """Seconds waiting in this step before the next; ``None``: no time limit."""
+    queue_length_at_least: int | None = Field(default=None, ge=1, le=10**9, strict=True)
+    oldest_wait_at_least: float | None = Field(
+        default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False
+    )
+    no_agent: bool = Field(default=False, strict=True)
+
+    @field_validator("queue")
+    @classmethod
+    def _labels(cls, text: str | None) -> str | None:
+        return _check_text(text)
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, skills: dict[str, float] | None) -> dict[str, float] | None:
+        return None if skills is None else _check_skills(skills, "required skills")
+
+    @field_validator("timeout", "oldest_wait_at_least", mode="before")
+    @classmethod
+    def _not_bool(cls, number: Any) -> Any:
+        if isinstance(number, bool):
+            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
+        return number
+
+    @field_validator("requires")
+    @classmethod
+    def _requires(cls, text: str | None) -> str | None:
+        if text is not None:
+            _check_requirement(text)
+        return text
+
+    @model_validator(mode="after")
+    def _queue_triggers(self) -> Self:
+        if self.queue is None and (
+            self.queue_length_at_least is not None or self.oldest_wait_at_least is not None
+        ):
+            raise PydanticCustomError(
+                "queue_trigger",
+                "queue_length_at_least or oldest_wait_at_least without a queue (expected the "
+                "step's queue the trigger reads)",
+            )
+        return self
+
+    def moves_on_trigger(self) -> bool:
+        """Whether a trigger besides the timeout can move a task on from this step."""
+        return (
+            self.queue_length_at_least is not None
+            or self.oldest_wait_at_least is not None
+            or self.no_agent
+        )
+
+
+class WorkflowSpec(BoundaryModel):
+    """Ordered routing steps a task goes through while it waits, then a final action.
+
+    TaskRouter's workflow targets with timeouts, Amazon Connect's routing
+    steps, Genesys' bullseye rings: a task starts in the first step; each
+    step routes it (a queue, skills, an expression, a priority) until its
+    timeout or a trigger moves the task on; after the last step ``then``
+    says what happens: ``"stay"`` (it waits where it is), ``"expire"``
+    (``task_expired``), or ``"hold"`` (``task_held``, out of routing until
+    resumed). Every step change is a ``workflow_step`` event. Steps progress
+    only while the task waits in the list; a task offered when its step's
+    time is up moves on if it comes back. Tasks of the ``types`` named follow
+    the workflow unless they name another.
+
+    >>> WorkflowSpec(name="claims", steps=[
+    ...     WorkflowStep(queue="experts", timeout=60),
+    ...     WorkflowStep(queue="everyone")]).steps[1].queue
+    'everyone'
+    """
+
+    name: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    steps: list[WorkflowStep] = Field(min_length=1, max_length=MAX_WORKFLOW_STEPS)
+    then: Literal["stay", "expire", "hold"] = "stay"
+    check_every: float = Field(default=5.0, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    """Seconds between readings of a step's triggers."""
+    types: list[str] = Field(default_factory=list, max_length=1000)
+    """Task types that follow this workflow when they name none."""
+
+    @field_validator("name")
+    @classmethod
+    def _labels(cls, text: str | None) -> str | None:
+        return _check_text(text)
+
+    @field_validator("check_every", mode="before")
+    @classmethod
+    def _not_bool(cls, number: Any) -> Any:
+        if isinstance(number, bool):
+            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
+        return number
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, types: list[str]) -> list[str]:
+        for name in types:
+            if not name or _check_text(name) is None:
+                raise PydanticCustomError("type", "task types must not be empty")
+        return types
 
 
 class AgentSpec(BoundaryModel):

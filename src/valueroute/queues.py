@@ -24,6 +24,7 @@ __all__ = ["MAX_QUEUES", "Queue", "build_queues"]
 MAX_QUEUES = 10_000
 """The most queues one engine takes."""
 
+
 class Queue:
     """The engine's record of one named queue: its conditions on agents and its counters.
 
