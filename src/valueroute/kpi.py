@@ -55,8 +55,9 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   abandoned). *Value lost expired*: value of expired or rejected tasks
   (outside the attainment ratio, as the simulator has none).
 
-Memory is O(open tasks + intervals × queues + intervals × agents); one event
-costs O(1), plus O(intervals crossed) when an agent's or a queue's span ends.
+Memory is O(open tasks + intervals × queues + intervals × agents), the last
+term O(agents) with ``agent_intervals=False``; one event costs O(1), plus
+O(intervals crossed) when an agent's or a queue's span ends.
 """
 
 from __future__ import annotations
