@@ -362,8 +362,10 @@ def main() -> None:
                     "tail_records": records,
                     "recovery_seconds": summary(whole),
                     "recovery_over_baseline": min(whole) / baseline,
-                    # The target is the issue's, for its size only.
-                    "target_met": min(whole) <= TARGET_SECONDS if at_target_size else None,
+                    # The target, for its size only, met by the median run.
+                    "target_met": (
+                        statistics.median(whole) <= TARGET_SECONDS if at_target_size else None
+                    ),
                 }
                 if only:
                     row["snapshot_only_seconds"] = summary(only)
