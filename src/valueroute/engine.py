@@ -715,10 +715,6 @@ class Engine:
             self._choose = agent_selection.choose  # type: ignore[union-attr]
         # What an offer's event and explain() say chose the agent.
         self._chosen_by = _selection_label(agent_selection)
-        # task id -> (how its agent was chosen, when, the agent's idle_since
-        # and tasks held then) while an agent holds it: explain's "why this
-        # agent". Not kept in snapshots: it explains, it does not route.
-        self._decisions: dict[str, tuple[str, float, float, int]] = {}
         self._dispatch_mode = dispatch
         self._offer_timeout = offer_timeout
         # Assignment without an offer: every task (True), tasks of these
@@ -1332,26 +1328,11 @@ class Engine:
             _check_calendar_instant("created", spec.created)
             _check_calendar_instant("due", spec.due)
         workflow: Workflow | None = None
-        if not plain and spec.workflow is not None:
-            workflow = self._workflows.get(spec.workflow)
-            if workflow is None:
-                raise _refusal(
-                    "workflow",
-                    spec.workflow,
-                    "the name of one of the engine's workflows "
-                    f"{_shown(sorted(self._workflows)[:20])}",
-                )
-        elif self._workflow_of_type:
-            workflow = self._workflow_of_type.get(spec.type)
-        queue_name = spec.queue if not plain else None
-        if workflow is not None:
-            plain = False
-            first = workflow.steps[0]
-            if first.queue is not None:
-                queue_name = first.queue.name
         queue: Queue | None = None
-        if queue_name is not None:
-            queue, hops, over_limit = self._queue_for(queue_name)
+        if not plain or self._workflow_of_type:
+            workflow, queue, hops, over_limit = self._workflow_and_queue(spec, plain)
+            if workflow is not None:
+                plain = False
         before = self._now
         now = self._begin()
         if calendar is not None or (not plain and spec.due_in is not None):
@@ -1364,25 +1345,8 @@ class Engine:
                 raise
         key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
         prefer = requires = None
-        if not plain and (
-            spec.preferred_agents or spec.related_to is not None or spec.requires is not None
-        ):
-            prefer = self._preference_of(spec)
-            # Compiled once per distinct text while any task or group holds it.
-            requires = None if spec.requires is None else compile_expression(spec.requires)
-            if prefer is not None or requires is not None:
-                key = (*key, prefer, requires)
-        if workflow is not None:
-            # The first step routes the task: its skills and expression, if it
-            # names them, instead of the task's own.
-            first = workflow.steps[0]
-            if first.skills is not None:
-                key = (key[0], tuple(sorted(first.skills.items())), *key[2:])
-            if first.requires is not None:
-                requires = first.requires
-            key = RequirementGroup.key_of(key[0], key[1], prefer, requires, queue)
-        elif queue is not None:
-            key = RequirementGroup.key_of(key[0], key[1], prefer, requires, queue)
+        if not plain:
+            key, prefer, requires = self._routed_key(spec, key, workflow, queue)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).
         group = self._list.known_group(key)
@@ -1442,10 +1406,11 @@ class Engine:
         if not plain and prefer is not None and spec.preferred_for is not None:
             self._prefer_until[task.id] = now + spec.preferred_for
             self._timer(now + spec.preferred_for, _PREFER_END, task.id)
-        if queue is not None:
-            self._enter_queue(task, queue, now, hops, over_limit)
-        if workflow is not None:
-            self._start_workflow(task, workflow, now)
+        if not plain:
+            if queue is not None:
+                self._enter_queue(task, queue, now, hops, over_limit)
+            if workflow is not None:
+                self._start_workflow(task, workflow, now)
         if self._relaxer and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         try:
@@ -1457,7 +1422,12 @@ class Engine:
             # Submitted all the same (held if unscorable): subscribers hear it.
             self._tell()
             raise
-        if workflow is not None and workflow.steps[0].triggers and task.state is TaskState.queued:
+        if (
+            not plain
+            and workflow is not None
+            and workflow.steps[0].triggers
+            and task.state is TaskState.queued
+        ):
             self._check_step(task, now)
         self._finish()
         return task
@@ -1712,6 +1682,58 @@ class Engine:
             by = _BY_COOLING
         if agent is not None:
             self._offer(task, agent, now, by)
+
+    def _workflow_and_queue(
+        self, spec: TaskSpec, plain: bool
+    ) -> tuple[Workflow | None, Queue | None, list[Queue], bool]:
+        """A new task's workflow (named, or its type's) and the queue it enters
+        (its workflow's first step's, else the one it names), with what
+        :meth:`_queue_for` says of the way there. Refuses, changing nothing,
+        unknown names and a full queue that refuses."""
+        workflow: Workflow | None = None
+        if not plain and spec.workflow is not None:
+            workflow = self._workflows.get(spec.workflow)
+            if workflow is None:
+                raise _refusal(
+                    "workflow",
+                    spec.workflow,
+                    "the name of one of the engine's workflows "
+                    f"{_shown(sorted(self._workflows)[:20])}",
+                )
+        elif self._workflow_of_type:
+            workflow = self._workflow_of_type.get(spec.type)
+        name = None if plain else spec.queue
+        if workflow is not None and workflow.steps[0].queue is not None:
+            name = workflow.steps[0].queue.name
+        if name is None:
+            return workflow, None, [], False
+        queue, passed, over_limit = self._queue_for(name)
+        return workflow, queue, passed, over_limit
+
+    def _routed_key(
+        self,
+        spec: TaskSpec,
+        key: GroupKey,
+        workflow: Workflow | None,
+        queue: Queue | None,
+    ) -> tuple[GroupKey, tuple[str, ...] | None, Any]:
+        """The group key of a new task that names routing fields or follows a
+        workflow, with its preferred agents and compiled expression."""
+        prefer = requires = None
+        if spec.preferred_agents or spec.related_to is not None or spec.requires is not None:
+            prefer = self._preference_of(spec)
+            # Compiled once per distinct text while any task or group holds it.
+            requires = None if spec.requires is None else compile_expression(spec.requires)
+        skills = key[1]
+        if workflow is not None:
+            # The first step routes the task: its skills and expression, if it
+            # names them, instead of the task's own.
+            first = workflow.steps[0]
+            if first.skills is not None:
+                skills = tuple(sorted(first.skills.items()))
+            if first.requires is not None:
+                requires = first.requires
+        return RequirementGroup.key_of(key[0], skills, prefer, requires, queue), prefer, requires
 
     def _queue_for(self, name: str) -> tuple[Queue, list[Queue], bool]:
         """The queue a new task enters: the one named, or where a full one
@@ -2072,7 +2094,7 @@ class Engine:
                 return None
         if filed:
             self._list._take_out(task)
-        self._decisions[task.id] = (by, now, agent.idle_since, agent.held)
+        task.decision = (by, now, agent.idle_since, agent.held)
         # Every caller offers only to an agent that can take the channel now.
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.offered
@@ -2110,7 +2132,7 @@ class Engine:
         """
         if filed:
             self._list._take_out(task)
-        self._decisions[task.id] = (by, now, agent.idle_since, agent.held)
+        task.decision = (by, now, agent.idle_since, agent.held)
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.assigned
         task.last_agent = agent.id
@@ -2366,7 +2388,6 @@ class Engine:
         del self._tasks[task.id]
         task_id = task.id
         self._offer_count.pop(task_id, None)
-        self._decisions.pop(task_id, None)
         # Per-task state of features most engines do not use: skip the
         # lookups while nothing is kept there.
         if self._expires_at:
@@ -2870,7 +2891,7 @@ class Engine:
             "decision": None,
         }
         if holder is not None:
-            decided = self._decisions.get(task.id)
+            decided = task.decision
             if decided is not None:
                 by, at, idle_since, held = decided
                 capacity = holder.total_capacity

@@ -203,7 +203,9 @@ class Task:
     anyone eligible), ``last_agent`` (the id of the agent it was last assigned
     to), ``requires`` (its compiled requirement expression over agents'
     attributes, or ``None``), ``queue`` (the :class:`~valueroute.queues.Queue`
-    it is in, or ``None``). ``fingerprint`` belongs to the engine (the
+    it is in, or ``None``), ``decision`` (how the agent holding it was
+    chosen, see :meth:`~valueroute.engine.Engine.explain`). ``fingerprint``
+    belongs to the engine (the
     submitted content, for idempotent resubmission); the remaining fields to
     the task list's index.
     """
@@ -214,6 +216,7 @@ class Task:
         "calendar",
         "channel",
         "created",
+        "decision",
         "department",
         "due",
         "entry",
@@ -281,6 +284,9 @@ class Task:
         self.requires: Any = None
         # The queue it waits in (a valueroute.queues.Queue), or None.
         self.queue: Any = None
+        # How its agent was chosen: (by, when, the agent's idle_since and tasks
+        # held then), for explain(); not kept in snapshots, it routes nothing.
+        self.decision: tuple[str, float, float, int] | None = None
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
@@ -330,6 +336,7 @@ class Task:
         task.last_agent = None
         task.requires = None
         task.queue = None
+        task.decision = None
         task.group = None
         task.bucket = None
         task.entry = None
