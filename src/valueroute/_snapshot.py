@@ -64,6 +64,7 @@ import gc
 import heapq
 import json
 import math
+import operator
 import sys
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Mapping
@@ -245,8 +246,14 @@ def _decode(value: Any) -> Any:
 
 def _difference(fingerprint: Fingerprint, plain: Fingerprint) -> list[Any] | None:
     """``None`` when ``fingerprint`` is ``plain``, else ``[length, [position, field]...]``."""
-    if len(fingerprint) == len(plain) and all(
-        _same(mine, theirs) for mine, theirs in zip(fingerprint, plain, strict=True)
+    # Usually the very objects (the spec's value is the task's): one C-level pass.
+    if (
+        len(fingerprint) == len(plain)
+        and fingerprint == plain
+        and (
+            all(map(operator.is_, fingerprint, plain))
+            or all(_same(mine, theirs) for mine, theirs in zip(fingerprint, plain, strict=True))
+        )
     ):
         return None
     changed: list[Any] = [len(fingerprint)]
