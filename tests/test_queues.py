@@ -360,3 +360,31 @@ def test_queues_survive_a_restart(tmp_path: Any, snapshot: bool) -> None:
                 ),
                 clock=clock,
             )
+
+
+def test_reports_count_tasks_under_the_queue_they_arrived_in() -> None:
+    """The KPI aggregator groups by the queue the submission event names: the
+    queue a task arrived in, after any overflow on the way."""
+    from valueroute.kpi import KpiAggregator
+
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        auto_accept=True,
+        queues=[
+            QueueSpec(name="sales", max_length=1, when_full="overflow", overflow_to="general"),
+            QueueSpec(name="general"),
+        ],
+    )
+    aggregator = KpiAggregator(interval_seconds=3600.0, sla_seconds=20.0)
+    aggregator.attach(engine)
+    for i in range(3):
+        clock.now += 1.0
+        engine.submit(TaskSpec(id=f"s{i}", queue="sales"))
+    clock.now += 1.0
+    engine.submit(TaskSpec(id="plain", type="email"))
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    clock.now += 30.0
+    report = aggregator.report()
+    offered = {row.queue: row.counts.offered for row in report.queue_intervals}
+    assert offered == {"sales": 1, "general": 2, "email": 1}

@@ -1385,7 +1385,7 @@ class Engine:
         counts[_N_SUBMITTED] += 1
         if _SUBMITTED in self._muted:
             self._event_seq += 1
-        else:
+        elif queue is None:
             self._emit(
                 _SUBMITTED,
                 task=task.id,
@@ -1394,6 +1394,19 @@ class Engine:
                 priority=task.priority,
                 value=task.value,
                 due=task.due,
+            )
+        else:
+            # The queue it arrived in (after any overflow on the way): what
+            # reports count it under.
+            self._emit(
+                _SUBMITTED,
+                task=task.id,
+                type=task.type,
+                channel=task.channel,
+                priority=task.priority,
+                value=task.value,
+                due=task.due,
+                queue=queue.name,
             )
         if self._ttl is not None:
             ttl = self._ttl(task.type)
