@@ -18,6 +18,7 @@ import pytest
 
 from postgres_support import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from valueroute import AgentSpec, Engine, TaskSpec
+from valueroute.errors import InvalidInputError
 from valueroute.events import Event
 from valueroute.journal import DurableEngine, JournalFencedError, JournalStateError
 from valueroute.pgstore import PostgresStore
@@ -222,3 +223,35 @@ def test_an_offer_that_expired_in_the_gap_times_out_at_takeover(database: str) -
     assert standby.engine.digest() == fresh_replay(database)
     standby.close()
     leader.close()
+
+
+def test_a_follower_waits_for_the_leaders_next_commit_without_touching_its_engine(
+    database: str,
+) -> None:
+    leader = node(database, "leader")
+    follower = node(database, "follower")
+    try:
+        assert leader.poll(timeout=0.0)
+        assert leader.lease_renewed_at <= time.monotonic()
+        assert not follower.poll(timeout=0.0)
+        follower.wait_for_commit(0.2)  # the takeover's own commit, already announced
+        start = time.monotonic()
+        follower.wait_for_commit(0.3)
+        assert time.monotonic() - start >= 0.25  # nothing committed: waited it out
+        position = follower.position
+        work(leader.durable, 0, 2)
+        start = time.monotonic()
+        follower.wait_for_commit(5.0)
+        assert time.monotonic() - start < 2.0  # woken by the commit's NOTIFY
+        assert follower.position == position  # waiting applies nothing ...
+        follower.poll(timeout=0.0)
+        assert follower.position == leader.position  # ... the next poll does
+        assert follower.engine.digest() == leader.engine.digest()
+        for wrong in (-1, 4000, True, "1"):
+            with pytest.raises(InvalidInputError, match="timeout: got"):
+                follower.wait_for_commit(wrong)  # type: ignore[arg-type]
+    finally:
+        follower.close()
+        leader.close()
+    with pytest.raises(JournalStateError, match="closed"):
+        follower.wait_for_commit(0.0)
