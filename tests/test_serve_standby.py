@@ -242,9 +242,25 @@ def test_a_leader_paused_past_its_lease_is_fenced_and_never_acknowledges_again(
     pair: tuple[str, Server, Server],
 ) -> None:
     url, leader, standby = pair
+    streamed: list[tuple[int | None, str]] = []
+
+    def watch() -> None:
+        # A stream on the leader, open across its pause, fencing and rebuild.
+        with (
+            httpx.Client(base_url=leader.url, headers=auth("supervisor"), timeout=30) as client,
+            client.stream("GET", "/v1/events?after=0") as stream,
+        ):
+            for ident, _kind, data in sse_events(stream):
+                streamed.append((ident, data))
+                if '"task":"new-leader"' in data and '"kind":"task_queued"' in data:
+                    return
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     with leader.client("admin") as lead:
         assert submit(lead, "before").status_code == 201
         term = lead.get("/readyz").json()["term"]
+    wait_until(lambda: len(streamed) >= 2, 10, "the stream carries the first task")
     os.kill(leader.pid, signal.SIGSTOP)
     answers: list[int] = []
     try:
@@ -281,6 +297,11 @@ def test_a_leader_paused_past_its_lease_is_fenced_and_never_acknowledges_again(
         )
     assert ready(standby)
     assert journal_tasks(url) == {"before": "queued", "new-leader": "queued"}
+    # The stream went on from the rebuilt engine: every event once, in order, no gap.
+    watcher.join(20)
+    assert not watcher.is_alive()
+    assert [ident for ident, _ in streamed] == list(range(1, len(streamed) + 1))
+    assert not any('"task":"stale-' in data for _, data in streamed)
 
 
 def test_the_example_shows_a_standby_refusing_then_taking_over(

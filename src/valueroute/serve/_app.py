@@ -486,17 +486,19 @@ async def _event_stream(service: EngineService, after: int) -> AsyncIterator[byt
     try:
         yield b"retry: 1000\n\n"
         last = after
-        oldest = service.oldest_buffered
-        if last + 1 < oldest:
-            older = await service.backfill(last, oldest)
-            if older is None:
-                gap = json.dumps({"after": last, "before": oldest})
-                yield f"event: gap\ndata: {gap}\n\n".encode()
-            else:
-                for seq, _kind, text in older:
-                    yield f"id: {seq}\ndata: {text}\n\n".encode()
-            last = oldest - 1
         while True:
+            oldest = service.oldest_buffered
+            if last + 1 < oldest:
+                # From before the buffer: at the start, or after a standby's
+                # engine was rebuilt from the journal (its buffer starts again).
+                older = await service.backfill(last, oldest)
+                if older is None:
+                    gap = json.dumps({"after": last, "before": oldest})
+                    yield f"event: gap\ndata: {gap}\n\n".encode()
+                else:
+                    for seq, _kind, text in older:
+                        yield f"id: {seq}\ndata: {text}\n\n".encode()
+                last = oldest - 1
             news = service.news
             for seq, _kind, text in service.events_after(last):
                 yield f"id: {seq}\ndata: {text}\n\n".encode()
