@@ -502,6 +502,7 @@ _STEP_END = 12
 _STEP_CHECK = 13
 
 _ALL_KINDS = frozenset(EventKind)
+_new_tuple = tuple.__new__
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
 _KIND_NAMES = frozenset(kind.value for kind in EventKind)
 # Hot-path event kinds and state names, looked up once.
@@ -782,6 +783,7 @@ class Engine:
         self._wakeup_watchers: list[Callable[[float], None]] = []
         self._pending: deque[tuple[bool, str]] = deque()
         self._subscribers: list[tuple[Subscriber, frozenset[EventKind] | None]] = []
+        self._by_kind: dict[EventKind, tuple[Subscriber, ...]] = dict.fromkeys(EventKind, ())
         # Kinds some subscriber wants; None: every kind.
         self._wanted: frozenset[EventKind] | None = frozenset()
         # Kinds no subscriber wants: hot paths skip building their data.
@@ -877,6 +879,17 @@ class Engine:
         return unsubscribe
 
     def _update_wanted(self) -> None:
+        # Per kind, the subscribers that want it, in subscription order: the
+        # delivery loop reads one tuple per event instead of testing every
+        # subscriber's kinds.
+        self._by_kind = {
+            kind: tuple(
+                subscriber
+                for subscriber, kinds in self._subscribers
+                if kinds is None or kind in kinds
+            )
+            for kind in EventKind
+        }
         wanted: set[EventKind] = set()
         for _, kinds in self._subscribers:
             if kinds is None:
@@ -981,20 +994,20 @@ class Engine:
             while self._outbox:
                 outbox = self._outbox
                 self._outbox = []
-                # A copy: a subscriber may unsubscribe while being called.
-                subscribers = tuple(self._subscribers)
+                # The table as it is now: a subscriber may unsubscribe while
+                # being called, which makes a new table, not a changed one.
+                by_kind = self._by_kind
                 for event in outbox:
-                    for subscriber, kinds in subscribers:
-                        if kinds is None or event.kind in kinds:
-                            try:
-                                subscriber(event)
-                            except Exception as failure:  # noqa: BLE001 - raised below
-                                # One failing subscriber costs no one (itself
-                                # included) a later event; the host hears of
-                                # it once every event is delivered.
-                                if failures is None:
-                                    failures = []
-                                failures.append(failure)
+                    for subscriber in by_kind[event.kind]:
+                        try:
+                            subscriber(event)
+                        except Exception as failure:  # noqa: BLE001 - raised below
+                            # One failing subscriber costs no one (itself
+                            # included) a later event; the host hears of
+                            # it once every event is delivered.
+                            if failures is None:
+                                failures = []
+                            failures.append(failure)
         finally:
             self._delivering = False
         if failures is not None:
@@ -1009,7 +1022,11 @@ class Engine:
         wanted = self._wanted
         if wanted is None or kind in wanted:
             # An event nobody subscribed to cannot be seen: it is not built.
-            self._outbox.append(Event(self._event_seq, self._now, kind, task, agent, data))
+            # tuple.__new__ makes the same Event as Event(...) without the
+            # named tuple's Python-level __new__ (about half the cost).
+            self._outbox.append(
+                _new_tuple(Event, (self._event_seq, self._now, kind, task, agent, data))
+            )
 
     def _counts(self, task_type: str) -> list[int]:
         counts = self._type_counts.get(task_type)
