@@ -2018,6 +2018,8 @@ def _cli_files(tmp: Path) -> dict[str, Path]:
     return paths
 
 
+BT_TRAIN = ["--train", "1999-05-09", "1999-05-10"]
+BT_PREDICT = ["--predict", "1999-05-11", "1999-05-11"]
 CLI_CASES: dict[str, list[str]] = {
     # erlang
     "erlang-traffic-nan": ["erlang", "--traffic", "nan", "--agents", "10"],
@@ -2263,6 +2265,79 @@ CLI_CASES: dict[str, list[str]] = {
     "demo-seconds-per-point-inf": ["demo", "--seconds-per-point", "inf"],
     "demo-at-nan": ["demo", "--at", "nan"],
     "demo-at-inf": ["demo", "--at", "inf"],
+    # backtest
+    "backtest-missing": ["backtest", "{tmp}/missing.csv", *BT_TRAIN, *BT_PREDICT],
+    "backtest-directory": ["backtest", "{tmp}", *BT_TRAIN, *BT_PREDICT],
+    "backtest-garbage-log": ["backtest", "{tmp}/garbage.csv", *BT_TRAIN, *BT_PREDICT],
+    "backtest-train-reversed": [
+        "backtest",
+        "excerpt",
+        "--train",
+        "1999-05-10",
+        "1999-05-09",
+        *BT_PREDICT,
+    ],
+    "backtest-predict-before-train": [
+        "backtest",
+        "excerpt",
+        "--train",
+        "1999-05-10",
+        "1999-05-11",
+        "--predict",
+        "1999-05-09",
+        "1999-05-09",
+    ],
+    "backtest-overlap": ["backtest", "excerpt", *BT_TRAIN, "--predict", "1999-05-10", "1999-05-11"],
+    "backtest-not-a-day": ["backtest", "excerpt", "--train", "monday", "1999-05-10", *BT_PREDICT],
+    "backtest-replications-zero": [
+        "backtest",
+        "excerpt",
+        *BT_TRAIN,
+        *BT_PREDICT,
+        "--replications",
+        "0",
+    ],
+    "backtest-replications-huge": [
+        "backtest",
+        "excerpt",
+        *BT_TRAIN,
+        *BT_PREDICT,
+        "--replications",
+        "1" + "0" * 400,
+    ],
+    "backtest-interval-zero": [
+        "backtest",
+        "excerpt",
+        *BT_TRAIN,
+        *BT_PREDICT,
+        "--interval-minutes",
+        "0",
+    ],
+    "backtest-hours-reversed": [
+        "backtest",
+        "excerpt",
+        *BT_TRAIN,
+        *BT_PREDICT,
+        "--hours",
+        "22",
+        "7",
+    ],
+    "backtest-roster-missing": [
+        "backtest",
+        "excerpt",
+        *BT_TRAIN,
+        *BT_PREDICT,
+        "--roster",
+        "{tmp}/none.csv",
+    ],
+    "backtest-roster-garbage": [
+        "backtest",
+        "excerpt",
+        *BT_TRAIN,
+        *BT_PREDICT,
+        "--roster",
+        "{tmp}/garbage.csv",
+    ],
     # forecast
     "forecast-missing": ["forecast", "{tmp}/missing.csv", "--start", "1999-05-11"],
     "forecast-directory": ["forecast", "{tmp}", "--start", "1999-05-11"],
@@ -3263,7 +3338,6 @@ NOT_AN_INPUT_BOUNDARY: dict[str, str] = {
     "TaskState": "an enum",
     "Term": "a result record",
     "TopDown": "a strategy without parameters",
-    "TypeStats": "a result record",
     "Variant": "a bench variant built from validated bench settings",
     "WaitHistogram": "a result record",
     "WorkingClock": "a protocol (a BusinessCalendar is one)",
