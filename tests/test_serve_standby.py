@@ -344,6 +344,11 @@ def _serve(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
             ("--store", "postgresql://x/y", "--lease-seconds", "0"),
             "argument --lease-seconds: got '0'",
         ),
+        (("--store", "postgresql://x/y", "--name", ""), "node_name: got ''"),
+        (
+            ("--store", "postgresql://nobody@127.0.0.1:1/x", "--port", "0"),
+            "cannot connect to PostgreSQL",
+        ),
     ],
 )
 def test_the_command_line_refuses_a_wrong_store_in_one_line(

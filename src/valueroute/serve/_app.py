@@ -600,11 +600,7 @@ def build_app(settings: ServeSettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            await service.start()
-        except BaseException as exc:
-            service.start_error = exc
-            raise
+        await service.start()
         try:
             yield
         finally:

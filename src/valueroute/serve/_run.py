@@ -35,6 +35,13 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
+        try:
+            # Before the app's lifespan, which would log a journal that cannot
+            # be opened as a traceback: run() raises it as the error it is.
+            await self._service.start()
+        except Exception:  # noqa: BLE001 - kept in start_error, raised by run()
+            self.should_exit = True
+            return
         await super().startup(sockets)
         if self.started and not self.should_exit and sockets:
             host, port = sockets[0].getsockname()[:2]

@@ -120,6 +120,7 @@ class EngineService:
         self.commits = 0
         self.committed_commands = 0
         self.start_error: BaseException | None = None
+        self._start_called = False
         self.webhook_delivered: int | None = None
         self.webhook_failures = 0
         self._webhook_task: asyncio.Task[None] | None = None
@@ -197,7 +198,21 @@ class EngineService:
 
     async def start(self) -> None:
         """Open the journal (recovering the engine), then start the committer and the
-        timer task (and, with ``standby``, the task that keeps this process's role)."""
+        timer task (and, with ``standby``, the task that keeps this process's role).
+
+        Called once: by the server before it listens, or by the app's lifespan;
+        a second call does nothing. A failure is kept in :attr:`start_error`.
+        """
+        if self._start_called:
+            return
+        self._start_called = True
+        try:
+            await self._start()
+        except BaseException as exc:
+            self.start_error = exc
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         self._loop = asyncio.get_running_loop()
         if settings.standby:
