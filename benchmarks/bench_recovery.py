@@ -235,6 +235,15 @@ def snapshot_only(source: Path, target: Path) -> None:
 # ---------------------------------------------------------------------- measuring
 
 
+def compact(durable: DurableEngine) -> tuple[float, int]:
+    """Snapshot (timed), then drop the records before it; returns seconds and position."""
+    start = time.perf_counter()
+    position = durable.snapshot()
+    seconds = time.perf_counter() - start
+    durable.store.truncate(through=position)
+    return seconds, position
+
+
 def build_journal(
     path: Path, open_tasks: int, agents: int, tail: int
 ) -> tuple[float, float, int, int]:
@@ -247,19 +256,13 @@ def build_journal(
     for phase, command in stream:
         if phase == "tail" and written == 0:
             built = time.perf_counter() - start
-            start = time.perf_counter()
-            durable.compact(keep=1)
-            snapshot_seconds = time.perf_counter() - start
-            position = durable.position
+            snapshot_seconds, position = compact(durable)
         clock[0] += 0.001
         run_command(durable, durable.engine, command)
         written += phase == "tail"
     if written == 0:
         built = time.perf_counter() - start
-        start = time.perf_counter()
-        durable.compact(keep=1)
-        snapshot_seconds = time.perf_counter() - start
-        position = durable.position
+        snapshot_seconds, position = compact(durable)
     records = durable.position - position
     durable.close()
     return built, snapshot_seconds, position, records
