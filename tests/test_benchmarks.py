@@ -73,6 +73,8 @@ RUNS = {
         "1",
     ],
     "bench_forecast": ["--months", "10", "--models", "profile", "--draws", "200", "--no-holdout"],
+    "bench_backtest": ["--quick"],
+    "bench_recovery": ["--open-tasks", "2000", "--agents", "20", "--tail", "200", "--runs", "1"],
 }
 
 
