@@ -2,9 +2,10 @@
 
 Three French-speaking agents with different proficiency; the centre routes
 to the most proficient available agent. Each offer event names how its agent
-was chosen (``by``), and ``explain(task)["routing"]`` lists the eligible
-agents with their idle time, proficiency and load, the strategy's choice for
-a waiting task, and the decision for a task someone holds.
+was chosen (``by``) and the agent as it was then, and
+``explain(task)["routing"]`` lists the eligible agents with their idle time,
+proficiency and load, the strategy's choice for a waiting task, and the
+decision for a task someone holds.
 
     python examples/why_this_agent.py
 """
@@ -24,7 +25,11 @@ def main() -> None:
         now[0] += 10.0
         engine.add_agent(AgentSpec(id=agent_id, skills={"fr": level}), ready=True)
     engine.subscribe(
-        lambda event: print(f"offered {event.task} to {event.agent}, by {event.data['by']}"),
+        lambda event: print(
+            f"offered {event.task} to {event.agent}, by {event.data['by']} "
+            f"(idle since {event.data['idle_since']:g}, proficiency "
+            f"{event.data['proficiency']:g}, load {event.data['load']:g})"
+        ),
         kinds=["task_offered"],
     )
 

@@ -156,9 +156,13 @@ def test_explain_would_choose_the_agent_push_dispatch_offers_to(
     decision = pushed.explain("t")["routing"]["decision"]
     assert decision["agent"] == expected
     assert decision["by"] == rule
+    # The event tells the winner as it was when chosen (the waiting engine's
+    # agent is still as the pushed one's was).
     chosen = waiting.agents.get(expected)
-    assert decision["idle_since"] == chosen.idle_since
-    assert decision["load"] == 0.0
+    levels = [chosen.skills.get(name, 0.0) for name in task["skills"]]
+    assert offers[0].data["idle_since"] == chosen.idle_since
+    assert offers[0].data["load"] == 0.0
+    assert offers[0].data["proficiency"] == (math.fsum(levels) / len(levels) if levels else 0.0)
 
 
 def test_every_way_an_agent_gets_a_task_is_named() -> None:

@@ -2124,7 +2124,10 @@ class Engine:
                 return None
         if filed:
             self._list._take_out(task)
-        task.decision = (by, now, agent.idle_since, agent.held)
+        task.decision = by
+        # The chosen agent as it was when chosen, for the event (only built
+        # when someone listens).
+        chosen = None if _OFFERED in self._muted else self._chosen(agent, task)
         # Every caller offers only to an agent that can take the channel now.
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.offered
@@ -2139,7 +2142,7 @@ class Engine:
         self._offer_count[task.id] = self._offer_count.get(task.id, 0) + 1
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_OFFERED] += 1
-        if _OFFERED in self._muted:
+        if chosen is None:
             self._event_seq += 1
         else:
             self._emit(
@@ -2148,6 +2151,7 @@ class Engine:
                 agent=agent.id,
                 expires=None if expires == _INF else expires,
                 by=by,
+                **chosen,
             )
         if expires != _INF:
             self._timer(expires, _OFFER_EXPIRY, task.id)
@@ -2162,7 +2166,8 @@ class Engine:
         """
         if filed:
             self._list._take_out(task)
-        task.decision = (by, now, agent.idle_since, agent.held)
+        task.decision = by
+        chosen = None if _ASSIGNED in self._muted else self._chosen(agent, task)
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.assigned
         task.last_agent = agent.id
@@ -2174,10 +2179,31 @@ class Engine:
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_OFFERED] += 1
         counts[_N_ACCEPTED] += 1
-        if _ASSIGNED in self._muted:
+        if chosen is None:
             self._event_seq += 1
         else:
-            self._emit(_ASSIGNED, task=task.id, agent=agent.id, wait=now - task.created, by=by)
+            self._emit(
+                _ASSIGNED,
+                task=task.id,
+                agent=agent.id,
+                wait=now - task.created,
+                by=by,
+                **chosen,
+            )
+
+    @staticmethod
+    def _chosen(agent: Agent, task: Task) -> dict[str, float]:
+        """Why the agent won, as the event tells it: how long it had been idle
+        (``idle_since``), its load and its mean level over the task's skills
+        before it took the task."""
+        capacity = agent.total_capacity
+        skills = agent.skills
+        levels = [skills.get(name, 0.0) for name in task.skills]
+        return {
+            "idle_since": agent.idle_since,
+            "load": agent.held / capacity if capacity else 1.0,
+            "proficiency": math.fsum(levels) / len(levels) if levels else 0.0,
+        }
 
     def _complete_work(self, task: Task, now: float, *, match_now: bool = True) -> None:
         """The task leaves its agent completed, and the agent gets its next task.
@@ -2785,9 +2811,9 @@ class Engine:
         available agents with ``idle_since``, ``proficiency``, ``load``,
         ``cooling``), ``would_choose`` (a waiting task's agent if dispatch ran
         now; ``None`` for strategies asking would change) and ``decision``
-        (for a held task: its agent's facts, ``by``, ``at``, and
-        ``idle_since`` and ``load`` when chosen). O(n) in agents; changes
-        nothing.
+        (for a held task: its agent's facts now and ``by``; the facts as they
+        were when it was chosen are in its ``task_offered`` or
+        ``task_assigned`` event). O(n) in agents; changes nothing.
         """
         task = self.get(task_id)
         now = max(self._read_clock(), self._now)
@@ -2921,17 +2947,8 @@ class Engine:
             "decision": None,
         }
         if holder is not None:
-            decided = task.decision
-            if decided is not None:
-                by, at, idle_since, held = decided
-                capacity = holder.total_capacity
-                routing["decision"] = {
-                    **facts(holder),
-                    "by": by,
-                    "at": at,
-                    "idle_since": idle_since,
-                    "load": held / capacity if capacity else 1.0,
-                }
+            if task.decision is not None:
+                routing["decision"] = {**facts(holder), "by": task.decision}
         elif task.state is TaskState.queued and task.group is not None and available:
             routing["would_choose"] = self._would_choose(task, now, available)
         return routing

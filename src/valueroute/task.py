@@ -284,9 +284,9 @@ class Task:
         self.requires: Any = None
         # The queue it waits in (a valueroute.queues.Queue), or None.
         self.queue: Any = None
-        # How its agent was chosen: (by, when, the agent's idle_since and tasks
-        # held then), for explain(); not kept in snapshots, it routes nothing.
-        self.decision: tuple[str, float, float, int] | None = None
+        # How its agent was chosen (the event's "by"), for explain(); not kept
+        # in snapshots, it routes nothing.
+        self.decision: str | None = None
         # Index fields, owned by TaskList.
         self.group: RequirementGroup | None = None
         self.bucket: Any = None
