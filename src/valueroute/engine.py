@@ -1815,12 +1815,19 @@ class Engine:
         return queue, False
 
     def _enter_queue(
-        self, task: Task, queue: Queue, now: float, passed: list[Queue], over_limit: bool
+        self,
+        task: Task,
+        queue: Queue,
+        now: float,
+        passed: list[Queue],
+        over_limit: bool,
+        reason: str = "max_length",
     ) -> None:
-        """A new task's arrival in its queue, told: overflows passed on the way,
-        a length limit passed, and the timer of its time limit there."""
+        """A task's arrival in its queue, told: overflows passed on the way (the
+        first for ``reason``), a length limit passed, and the timer of its
+        time limit there."""
         queue.entered += 1
-        self._tell_overflow(task, passed, queue, "max_length")
+        self._tell_overflow(task, passed, queue, reason)
         if over_limit:
             queue.limit_events += 1
             self._emit(
@@ -1891,20 +1898,9 @@ class Engine:
             return
         self._list._take_out(task)
         task.queue = target
-        target.entered += 1
-        self._tell_overflow(task, passed, target, "max_wait")
-        if over_limit:
-            target.limit_events += 1
-            self._emit(
-                EventKind.queue_limit_reached,
-                task=task.id,
-                queue=target.name,
-                limit="max_length",
-                waiting=target.waiting,
-            )
+        self._enter_queue(task, target, now, passed, over_limit, "max_wait")
         self._file(task, now)
         self._pending.append((True, task.id))
-        self._start_queue_wait(task, target, now)
 
     # ------------------------------------------------------------ workflows
 

@@ -101,6 +101,8 @@ __all__ = [
     "to_seconds",
 ]
 
+_Named = typing.TypeVar("_Named", bound="BoundaryModel")
+
 MAX_ID_LENGTH = 128
 MAX_PREFERRED_AGENTS = 16
 """The most agents a task may name as preferred."""
@@ -458,6 +460,55 @@ def _check_routing(
         _check_requirement(requires)
 
 
+def _named_specs(field: str, model: type[_Named], items: object, limit: int) -> dict[str, _Named]:
+    """Engine settings given as a list of specs with names (queues, workflows):
+    each item a ``model`` or a mapping of its fields, at most ``limit``, names
+    distinct; by name, in order. Anything else raises
+    :class:`~valueroute.errors.InvalidInputError` naming ``field[i]``."""
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, typing.Iterable):
+        raise InvalidInputError(
+            f"{field}: got {bounded_repr(items)} (expected a list of {model.__name__} or mappings)"
+        )
+    found: dict[str, _Named] = {}
+    for position, item in enumerate(items):
+        if position >= limit:
+            raise InvalidInputError(f"{field}: more than {limit} (expected at most {limit})")
+        if isinstance(item, model):
+            spec = item
+        elif isinstance(item, Mapping):
+            try:
+                spec = model.model_validate(item)
+            except InvalidInputError as error:
+                raise InvalidInputError(f"{field}[{position}]: {error}") from error
+        else:
+            raise InvalidInputError(
+                f"{field}[{position}]: got {bounded_repr(item)} (expected a {model.__name__} or "
+                "a mapping of its fields)"
+            )
+        name = spec.name  # type: ignore[attr-defined]  # both models have a name
+        if name in found:
+            raise InvalidInputError(
+                f"{field}[{position}].name: got {bounded_repr(name)} a second time "
+                "(expected distinct names)"
+            )
+        found[name] = spec
+    return found
+
+
+def _no_bool(number: Any) -> Any:
+    """A number field's input as given, unless it is a bool (pydantic takes True for 1)."""
+    if isinstance(number, bool):
+        raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
+    return number
+
+
+def _requirement(text: str | None) -> str | None:
+    """A requirement expression's text, checked completely, or ``None``."""
+    if text is not None:
+        _check_requirement(text)
+    return text
+
+
 def _check_skills(skills: dict[str, float], what: str) -> dict[str, float]:
     if len(skills) > MAX_SKILLS:
         raise _limit(f"{len(skills)} {what}, at most {MAX_SKILLS} allowed")
@@ -565,9 +616,7 @@ class TaskSpec(BoundaryModel):
     @field_validator("priority", "value", "due_in", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
-        if isinstance(number, bool):
-            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
-        return number
+        return _no_bool(number)
 
     @field_validator("department", "process", "calendar", "queue", "workflow")
     @classmethod
@@ -695,16 +744,12 @@ class QueueSpec(BoundaryModel):
     @field_validator("max_wait", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
-        if isinstance(number, bool):
-            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
-        return number
+        return _no_bool(number)
 
     @field_validator("requires")
     @classmethod
     def _requires(cls, text: str | None) -> str | None:
-        if text is not None:
-            _check_requirement(text)
-        return text
+        return _requirement(text)
 
     @model_validator(mode="after")
     def _overflow(self) -> Self:
@@ -771,16 +816,12 @@ class WorkflowStep(BoundaryModel):
     @field_validator("timeout", "oldest_wait_at_least", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
-        if isinstance(number, bool):
-            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
-        return number
+        return _no_bool(number)
 
     @field_validator("requires")
     @classmethod
     def _requires(cls, text: str | None) -> str | None:
-        if text is not None:
-            _check_requirement(text)
-        return text
+        return _requirement(text)
 
     @model_validator(mode="after")
     def _queue_triggers(self) -> Self:
@@ -839,9 +880,7 @@ class WorkflowSpec(BoundaryModel):
     @field_validator("check_every", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
-        if isinstance(number, bool):
-            raise PydanticCustomError("not_bool", "a bool is not a number here (expected a number)")
-        return number
+        return _no_bool(number)
 
     @field_validator("types")
     @classmethod

@@ -17,7 +17,7 @@ from typing import Any
 
 from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.expressions import Expression, compile_expression
-from valueroute.models import QueueSpec
+from valueroute.models import QueueSpec, _named_specs
 
 __all__ = ["MAX_QUEUES", "Queue", "build_queues"]
 
@@ -100,34 +100,10 @@ def build_queues(specs: Iterable[QueueSpec | Mapping[str, Any]] | None) -> dict[
     """
     if specs is None:
         return {}
-    if isinstance(specs, str | bytes | Mapping) or not isinstance(specs, Iterable):
-        raise InvalidInputError(
-            f"queues: got {bounded_repr(specs)} (expected a list of QueueSpec or mappings)"
-        )
-    queues: dict[str, Queue] = {}
-    for position, item in enumerate(specs):
-        if position >= MAX_QUEUES:
-            raise InvalidInputError(
-                f"queues: more than {MAX_QUEUES} queues (expected at most {MAX_QUEUES})"
-            )
-        if isinstance(item, QueueSpec):
-            spec = item
-        elif isinstance(item, Mapping):
-            try:
-                spec = QueueSpec.model_validate(item)
-            except InvalidInputError as error:
-                raise InvalidInputError(f"queues[{position}]: {error}") from error
-        else:
-            raise InvalidInputError(
-                f"queues[{position}]: got {bounded_repr(item)} (expected a QueueSpec or a mapping "
-                "of its fields)"
-            )
-        if spec.name in queues:
-            raise InvalidInputError(
-                f"queues[{position}].name: got {bounded_repr(spec.name)} a second time "
-                "(expected distinct queue names)"
-            )
-        queues[spec.name] = Queue(spec)
+    queues = {
+        name: Queue(spec)
+        for name, spec in _named_specs("queues", QueueSpec, specs, MAX_QUEUES).items()
+    }
     for queue in queues.values():
         if queue.overflow_to is not None and queue.overflow_to not in queues:
             raise InvalidInputError(

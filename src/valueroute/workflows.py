@@ -16,7 +16,7 @@ from typing import Any
 
 from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.expressions import Expression, compile_expression
-from valueroute.models import WorkflowSpec, WorkflowStep
+from valueroute.models import WorkflowSpec, WorkflowStep, _named_specs
 from valueroute.queues import Queue
 
 __all__ = ["MAX_WORKFLOWS", "Step", "Workflow", "build_workflows"]
@@ -85,34 +85,10 @@ def build_workflows(
     """
     if specs is None:
         return {}, {}
-    if isinstance(specs, str | bytes | Mapping) or not isinstance(specs, Iterable):
-        raise InvalidInputError(
-            f"workflows: got {bounded_repr(specs)} (expected a list of WorkflowSpec or mappings)"
-        )
     workflows: dict[str, Workflow] = {}
     by_type: dict[str, Workflow] = {}
-    for position, item in enumerate(specs):
-        if position >= MAX_WORKFLOWS:
-            raise InvalidInputError(
-                f"workflows: more than {MAX_WORKFLOWS} workflows (expected at most {MAX_WORKFLOWS})"
-            )
-        if isinstance(item, WorkflowSpec):
-            spec = item
-        elif isinstance(item, Mapping):
-            try:
-                spec = WorkflowSpec.model_validate(item)
-            except InvalidInputError as error:
-                raise InvalidInputError(f"workflows[{position}]: {error}") from error
-        else:
-            raise InvalidInputError(
-                f"workflows[{position}]: got {bounded_repr(item)} (expected a WorkflowSpec or a "
-                "mapping of its fields)"
-            )
-        if spec.name in workflows:
-            raise InvalidInputError(
-                f"workflows[{position}].name: got {bounded_repr(spec.name)} a second time "
-                "(expected distinct workflow names)"
-            )
+    named = _named_specs("workflows", WorkflowSpec, specs, MAX_WORKFLOWS)
+    for position, spec in enumerate(named.values()):
         workflow = Workflow(spec, queues)
         workflows[spec.name] = workflow
         for task_type in spec.types:
