@@ -364,6 +364,8 @@ def _step_values() -> dict[str, list[tuple[str, Any]]]:
         "queue_length_at_least": [("zero", 0), ("text", "3"), ("without-queue", 3)],
         "oldest_wait_at_least": [("nan", math.nan), ("zero", 0.0), ("without-queue", 5.0)],
         "no_agent": [("text", "yes"), ("int", 1)],
+        "lower_by": [("nan", math.nan), ("negative", -1.0), ("bool", True), ("text", "one")],
+        "drop": [("str", "claims"), ("int-item", [5]), ("empty-item", [""]), ("65", ["x" * 65])],
     }
 
 

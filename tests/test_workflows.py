@@ -41,6 +41,8 @@ STEP = st.fixed_dictionaries(
     {
         "queue": st.sampled_from([None, "experts", "everyone"]),
         "skills": st.sampled_from([None, {}, {"claims": 1}, {"claims": 3}]),
+        "lower_by": st.sampled_from([0.0, 0.0, 1.0, 2.5]),
+        "drop": st.sampled_from([[], [], ["claims"]]),
         "priority": st.sampled_from([None, 0, 5]),
         "timeout": st.sampled_from([None, 5.0, 12.0]),
         "no_agent": st.booleans(),
@@ -112,6 +114,13 @@ class Workflows(RuleBasedStateMachine):
             routing["queue"] = step.queue
         if step.skills is not None:
             routing["skills"] = dict(step.skills)
+        # A relaxing step, read off its documentation: levels lower by
+        # lower_by, never below 0; dropped skills no longer required.
+        routing["skills"] = {
+            name: max(0.0, level - step.lower_by)
+            for name, level in routing["skills"].items()
+            if name not in step.drop
+        }
         if step.priority is not None:
             routing["priority"] = step.priority
         self.step[task_id] = [flow.name, index, at]
@@ -370,3 +379,46 @@ def test_the_no_agent_trigger_is_read_on_entry_and_every_check() -> None:
     assert engine.explain("c2")["workflow_step"] == 1
     moved = engine.explain("c2")
     assert moved["step_since"] == 6.0
+
+
+def test_a_relaxing_step_is_a_relaxation_step() -> None:
+    """Stepwise relaxation as workflow steps asks what Engine(relaxation=...) asks,
+    at the same moments."""
+    from valueroute.engine import RelaxationStep
+
+    def run(engine: Engine, clock: Clock) -> list[dict[str, float]]:
+        engine.submit(TaskSpec(id="c", type="claim", skills={"claims": 3, "fr": 2}))
+        seen = []
+        for now in (5.0, 10.0, 25.0, 40.0, 70.0):
+            clock.now = now
+            engine.advance()
+            seen.append(dict(engine.get("c").skills))
+        return seen
+
+    relaxed_clock, flowing_clock = Clock(), Clock()
+    relaxed = Engine(
+        clock=relaxed_clock,
+        relaxation={
+            "claim": [
+                RelaxationStep(after=10.0, lower_by=1.0),
+                RelaxationStep(after=30.0, lower_by=1.5, drop=("fr",)),
+            ]
+        },
+    )
+    flowing = Engine(
+        clock=flowing_clock,
+        workflows=[
+            WorkflowSpec(
+                name="relax",
+                types=["claim"],
+                steps=[
+                    WorkflowStep(timeout=10.0),
+                    WorkflowStep(lower_by=1.0, timeout=20.0),
+                    WorkflowStep(lower_by=1.5, drop=["fr"]),
+                ],
+            )
+        ],
+    )
+    expected = run(relaxed, relaxed_clock)
+    assert expected[-1] == {"claims": 0.5}
+    assert run(flowing, flowing_clock) == expected

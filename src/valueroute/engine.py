@@ -106,6 +106,7 @@ from valueroute.relaxation import (
     RelaxationStep,
     Relaxer,
     SkillLevels,
+    lower_levels,
     relaxation_table,
 )
 from valueroute.scoring import Clock as ScoreClock
@@ -557,6 +558,15 @@ def _selection_label(selection: object) -> str:
         return "custom"
     name = type(selection).__name__
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
+    """The skills a task requires in a workflow step: the step's own, or the
+    task's, then lowered and dropped as the step relaxes them."""
+    chosen = dict(skills if step.skills is None else step.skills)
+    if step.relaxes:
+        chosen = lower_levels(chosen, step.spec.lower_by, step.spec.drop)
+    return chosen
 
 
 _EXPLAINED_CANDIDATES = 10
@@ -1382,8 +1392,8 @@ class Engine:
             task.queue = queue
             if workflow is not None:
                 first = workflow.steps[0]
-                if first.skills is not None and group is None:
-                    task.skills = dict(first.skills)
+                if (first.skills is not None or first.relaxes) and group is None:
+                    task.skills = _step_skills(first, spec.skills)
                 if first.priority is not None:
                     task.priority = first.priority
         if self._rules is not None:
@@ -1759,8 +1769,8 @@ class Engine:
             # The first step routes the task: its skills and expression, if it
             # names them, instead of the task's own.
             first = workflow.steps[0]
-            if first.skills is not None:
-                skills = tuple(sorted(first.skills.items()))
+            if first.skills is not None or first.relaxes:
+                skills = tuple(sorted(_step_skills(first, spec.skills).items()))
             if first.requires is not None:
                 requires = first.requires
         return RequirementGroup.key_of(key[0], skills, prefer, requires, queue), prefer, requires
@@ -2013,8 +2023,8 @@ class Engine:
                 moved_from.overflowed_out += 1
                 step.queue.overflowed_in += 1
             self._start_queue_wait(task, step.queue, now)
-        if step.skills is not None:
-            task.skills = dict(step.skills)
+        if step.skills is not None or step.relaxes:
+            task.skills = _step_skills(step, task.skills)
         if step.requires is not None:
             task.requires = step.requires
         if step.priority is not None:

@@ -792,6 +792,11 @@ class WorkflowStep(BoundaryModel):
     queue: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     skills: dict[str, float] | None = None
     """The skills the task requires from this step on (replacing its own)."""
+    lower_by: float = Field(default=0.0, ge=0.0, le=MAX_SKILL_LEVEL, allow_inf_nan=False)
+    """Required levels this much lower from this step on (never below 0):
+    stepwise relaxation as a step (after ``skills``, if both are given)."""
+    drop: list[str] = Field(default_factory=list, max_length=MAX_SKILLS)
+    """Skills no longer required from this step on."""
     requires: str | None = Field(default=None, min_length=1)
     """The requirement expression over agents' attributes from this step on."""
     priority: int | None = Field(default=None, ge=-MAX_PRIORITY, le=MAX_PRIORITY, strict=True)
@@ -813,10 +818,26 @@ class WorkflowStep(BoundaryModel):
     def _skills(cls, skills: dict[str, float] | None) -> dict[str, float] | None:
         return None if skills is None else _check_skills(skills, "required skills")
 
-    @field_validator("timeout", "oldest_wait_at_least", mode="before")
+    @field_validator("timeout", "oldest_wait_at_least", "lower_by", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
         return _no_bool(number)
+
+    @field_validator("drop")
+    @classmethod
+    def _drop(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not 0 < len(name) <= MAX_SKILL_NAME or _check_text(name) is None:
+                raise PydanticCustomError(
+                    "skill_name",
+                    "drop: skill name {name} (expected text of 1 to {bound} characters)",
+                    {"name": bounded_repr(name), "bound": MAX_SKILL_NAME},
+                )
+        return names
+
+    def relaxes(self) -> bool:
+        """Whether the step lowers or drops required skills."""
+        return self.lower_by > 0.0 or bool(self.drop)
 
     @field_validator("requires")
     @classmethod

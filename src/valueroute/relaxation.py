@@ -36,7 +36,14 @@ from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.models import MAX_SKILL_NAME
 from valueroute.task import Task
 
-__all__ = ["ContinuousRelaxation", "Relaxation", "RelaxationStep", "Relaxer", "SkillLevels"]
+__all__ = [
+    "ContinuousRelaxation",
+    "Relaxation",
+    "RelaxationStep",
+    "Relaxer",
+    "SkillLevels",
+    "lower_levels",
+]
 
 _INF = math.inf
 
@@ -77,6 +84,18 @@ def _skill_names(owner: str, value: Any) -> tuple[str, ...]:
                 [(f"{owner}.drop", name, f"text of 1 to {MAX_SKILL_NAME} characters")],
             )
     return names
+
+
+def lower_levels(
+    skills: Mapping[str, float], lower_by: float, drop: Iterable[str]
+) -> dict[str, float]:
+    """Required levels after one relaxation step: each ``lower_by`` lower (never
+    below 0), the skills in ``drop`` no longer required. What a
+    :class:`RelaxationStep` and a workflow step that relaxes both do."""
+    dropped = frozenset(drop)
+    return {
+        name: max(0.0, level - lower_by) for name, level in skills.items() if name not in dropped
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,15 +396,9 @@ class Relaxer:
         while done < len(steps) and steps[done].after <= age:
             done += 1
         self._steps_done[task.id] = done
-        relaxed: dict[str, float] = {}
-        for name, level in original.items():
-            lowered = level
-            dropped = False
-            for step in steps[:done]:
-                lowered -= step.lower_by
-                dropped = dropped or name in step.drop
-            if not dropped:
-                relaxed[name] = max(0.0, lowered)
+        relaxed = dict(original)
+        for step in steps[:done]:
+            relaxed = lower_levels(relaxed, step.lower_by, step.drop)
         next_at = task.created + steps[done].after if done < len(steps) else _INF
         return relaxed, next_at
 

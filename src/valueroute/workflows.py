@@ -29,7 +29,17 @@ class Step:
     """One step as the engine applies it: the spec's values, the queue and the
     expression resolved."""
 
-    __slots__ = ("index", "priority", "queue", "requires", "skills", "spec", "timeout", "triggers")
+    __slots__ = (
+        "index",
+        "priority",
+        "queue",
+        "relaxes",
+        "requires",
+        "skills",
+        "spec",
+        "timeout",
+        "triggers",
+    )
 
     def __init__(self, spec: WorkflowStep, index: int, queue: Queue | None, where: str) -> None:
         self.spec = spec
@@ -44,6 +54,7 @@ class Step:
         self.priority = spec.priority
         self.timeout = spec.timeout
         self.triggers = spec.moves_on_trigger()
+        self.relaxes = spec.relaxes()
 
 
 class Workflow:
