@@ -39,10 +39,12 @@ from valueroute.agents import AgentSelection, SelectionCallable, selection_by_na
 from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar, calendar_from
 from valueroute.engine import RelaxationStep
 from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
-from valueroute.models import BoundaryModel, _check_skills
+from valueroute.models import BoundaryModel, QueueSpec, WorkflowSpec, _check_skills
+from valueroute.queues import build_queues
 from valueroute.scoring import Policy, as_policy, policy_by_name
 from valueroute.sim.arrivals import ArrivalProcess, TraceArrivals
 from valueroute.sim.distributions import Distribution
+from valueroute.workflows import build_workflows
 
 __all__ = [
     "DEFAULT_START",
@@ -304,6 +306,35 @@ class Routing(BoundaryModel):
     max_wait_seconds: _PositiveSeconds | None = None
     wrap_up_seconds: _Seconds | dict[str, _Seconds] = 0.0
     exclusive_channels: list[str] = Field(default_factory=lambda: ["voice"])
+    queues: list[QueueSpec] = Field(default_factory=list, max_length=1000)
+    """Named queues (see :class:`~valueroute.models.QueueSpec`); tasks enter
+    them by their type's workflow."""
+    workflows: list[WorkflowSpec] = Field(default_factory=list, max_length=1000)
+    """Workflows by task type (:class:`~valueroute.models.WorkflowSpec`)."""
+
+    @model_validator(mode="after")
+    def _queues_and_workflows(self) -> Self:
+        for queue in self.queues:
+            if queue.max_length is not None and queue.when_full == "refuse":
+                raise _problem(
+                    "queues",
+                    "queue {name} refuses tasks when full (expected when_full 'overflow' or "
+                    "'event' in a simulation: refused arrivals are not simulated)",
+                    name=repr(queue.name),
+                )
+        for workflow in self.workflows:
+            if workflow.then == "expire":
+                raise _problem(
+                    "workflows",
+                    "workflow {name} expires tasks after its last step (expected then 'stay' or "
+                    "'hold' in a simulation, where callers leave by abandoning)",
+                    name=repr(workflow.name),
+                )
+        try:
+            build_workflows(self.workflows, build_queues(self.queues))
+        except ValueRouteError as exc:
+            raise _problem("queues", "{error}", error=_clip(str(exc))) from None
+        return self
 
     @model_validator(mode="after")
     def _names(self) -> Self:
@@ -577,6 +608,10 @@ class Scenario(BoundaryModel):
         for index, arrival in enumerate(self.arrivals):
             if not isinstance(arrival, TraceArrivals) and arrival.task_type not in known_types:
                 _fail(f"arrivals.{index}.task_type", arrival.task_type, f"one of {_shown(types)}")
+        for index, workflow in enumerate(self.routing.workflows):
+            for name in workflow.types:
+                if name not in known_types:
+                    _fail(f"routing.workflows.{index}.types", name, f"one of {_shown(types)}")
         for index, task_type in enumerate(self.task_types):
             for field in ("retrial_type", "forward_to"):
                 target = getattr(task_type, field)

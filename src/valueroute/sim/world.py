@@ -295,6 +295,8 @@ class World:
             max_wait=routing.max_wait_seconds,
             exclusive_channels=routing.exclusive_channels,
             closed_memory=0,
+            queues=routing.queues,
+            workflows=routing.workflows,
         )
         self.horizon = scenario.horizon_seconds
         self.warmup = scenario.warmup_seconds
