@@ -504,6 +504,7 @@ _STEP_CHECK = 13
 
 _ALL_KINDS = frozenset(EventKind)
 _new_tuple = tuple.__new__
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
 _KIND_NAMES = frozenset(kind.value for kind in EventKind)
 # Hot-path event kinds and state names, looked up once.
@@ -1412,19 +1413,7 @@ class Engine:
         counts[_N_SUBMITTED] += 1
         if _SUBMITTED in self._muted:
             self._event_seq += 1
-        elif queue is None:
-            self._emit(
-                _SUBMITTED,
-                task=task.id,
-                type=task.type,
-                channel=task.channel,
-                priority=task.priority,
-                value=task.value,
-                due=task.due,
-            )
         else:
-            # The queue it arrived in (after any overflow on the way): what
-            # reports count it under.
             self._emit(
                 _SUBMITTED,
                 task=task.id,
@@ -1433,7 +1422,9 @@ class Engine:
                 priority=task.priority,
                 value=task.value,
                 due=task.due,
-                queue=queue.name,
+                # The queue it arrived in (after any overflow on the way):
+                # what reports count it under.
+                **(_NO_DATA if queue is None else {"queue": queue.name}),
             )
         if self._ttl is not None:
             ttl = self._ttl(task.type)
