@@ -1830,15 +1830,20 @@ class Engine:
         queue.entered += 1
         self._tell_overflow(task, passed, queue, reason)
         if over_limit:
-            queue.limit_events += 1
-            self._emit(
-                EventKind.queue_limit_reached,
-                task=task.id,
-                queue=queue.name,
-                limit="max_length",
-                waiting=queue.waiting,
-            )
+            self._limit_reached(task, queue, "max_length")
         self._start_queue_wait(task, queue, now)
+
+    def _limit_reached(self, task: Task, queue: Queue, limit: str, **data: Any) -> None:
+        """A queue's limit passed for ``task``, counted and told."""
+        queue.limit_events += 1
+        self._emit(
+            EventKind.queue_limit_reached,
+            task=task.id,
+            queue=queue.name,
+            limit=limit,
+            waiting=queue.waiting,
+            **data,
+        )
 
     def _tell_overflow(self, task: Task, passed: list[Queue], queue: Queue, reason: str) -> None:
         """One ``task_overflowed`` per hop: from each of ``passed`` to the next, the
@@ -1874,27 +1879,14 @@ class Engine:
             # Offered, held or deferred at that moment: not waiting in the queue.
             return
         if queue.when_too_old == "event":
-            queue.limit_events += 1
-            self._emit(
-                EventKind.queue_limit_reached,
-                task=task.id,
-                queue=queue.name,
-                limit="max_wait",
-                waiting=queue.waiting,
-            )
+            self._limit_reached(task, queue, "max_wait")
             return
         passed = [queue]
         target, over_limit = self._room_from(self._queues[queue.overflow_to], passed)
         if target is None:
             # Nowhere with room: the task stays where it is, and that is told.
-            queue.limit_events += 1
-            self._emit(
-                EventKind.queue_limit_reached,
-                task=task.id,
-                queue=queue.name,
-                limit="max_wait",
-                waiting=queue.waiting,
-                overflow="no queue to overflow to has room",
+            self._limit_reached(
+                task, queue, "max_wait", overflow="no queue to overflow to has room"
             )
             return
         self._list._take_out(task)
