@@ -363,6 +363,13 @@ def _step_values() -> dict[str, list[tuple[str, Any]]]:
         "timeout": queue["max_wait"],
         "queue_length_at_least": [("zero", 0), ("text", "3"), ("without-queue", 3)],
         "oldest_wait_at_least": [("nan", math.nan), ("zero", 0.0), ("without-queue", 5.0)],
+        "expected_wait_at_least": [
+            ("nan", math.nan),
+            ("inf", math.inf),
+            ("zero", 0.0),
+            ("bool", True),
+            ("without-queue", 5.0),
+        ],
         "no_agent": [("text", "yes"), ("int", 1)],
         "lower_by": [("nan", math.nan), ("negative", -1.0), ("bool", True), ("text", "one")],
         "drop": [("str", "claims"), ("int-item", [5]), ("empty-item", [""]), ("65", ["x" * 65])],
@@ -402,6 +409,16 @@ def _queue_values() -> dict[str, list[tuple[str, Any]]]:
         ],
         "when_too_old": [("refuse", "refuse"), ("bogus", "x"), ("None", None)],
         "overflow_to": [*strings, ("surrogate", SURROGATE), ("itself", "q")],
+        "agents": [
+            ("str", "ann"),
+            ("int-item", [5]),
+            ("empty-item", [""]),
+            ("surrogate-item", [SURROGATE]),
+            ("129", ["x" * 129]),
+            ("twice", ["ann", "ann"]),
+            ("too-many", [f"a{i}" for i in range(100_001)]),
+        ],
+        "agent_selection": [("random", "random"), ("bogus", "fastest"), ("int", 1)],
         "description": [("int", 5), ("surrogate", SURROGATE), ("long", "x" * 1001)],
     }
 

@@ -273,6 +273,54 @@ def test_queue_triggers_move_a_task_on() -> None:
     assert engine.queue_statistics()["first"]["waiting"] == 3
 
 
+def test_the_expected_wait_trigger_reads_the_queues_estimate() -> None:
+    """A step with ``expected_wait_at_least`` moves a task on once the queue's
+    expected wait ((waiting + 1) * mean handle / serving agents) reaches it,
+    and not while it cannot be estimated."""
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        queues=[QueueSpec(name="front"), QueueSpec(name="back")],
+        workflows=[
+            WorkflowSpec(
+                name="spill",
+                types=["call"],
+                check_every=1.0,
+                steps=[
+                    WorkflowStep(queue="front", expected_wait_at_least=250.0),
+                    WorkflowStep(queue="back"),
+                ],
+            )
+        ],
+        auto_accept=True,
+    )
+    events: list[Any] = []
+    engine.subscribe(events.append)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="c0", type="call"))
+    clock.now = 100.0
+    engine.complete("c0")  # the queue's mean handle time: 100 s
+    engine.submit(TaskSpec(id="c1", type="call"))  # ann takes it
+    assert engine.queue_statistics()["front"]["expected_wait"] == 100.0
+    for i in range(2, 5):
+        clock.now += 1.0
+        engine.submit(TaskSpec(id=f"c{i}", type="call"))
+    # Read on entering, each task counted among those waiting: c2 finds
+    # (1 + 1) * 100 = 200 s, below the bar; c3 finds 300 s and moves on, and
+    # so does c4 (c2 and c4 waiting: 300 s again).
+    assert [engine.explain(f"c{i}")["workflow_step"] for i in range(2, 5)] == [0, 1, 1]
+    assert engine.queue_statistics()["front"]["expected_wait"] == 200.0
+    clock.now += 5.0
+    engine.advance()
+    assert engine.explain("c2")["workflow_step"] == 0  # still 200 s at each reading
+    moves = [
+        (e.task, e.data["reason"])
+        for e in events
+        if e.kind.value == "workflow_step" and e.data["step"] == 1
+    ]
+    assert moves == [("c3", "expected_wait"), ("c4", "expected_wait")]
+
+
 def test_workflow_settings_are_checked_with_the_field_named() -> None:
     with pytest.raises(InvalidInputError, match="steps"):
         WorkflowSpec(name="w", steps=[])

@@ -932,6 +932,12 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 for name, queue in engine._queues.items()
                 if queue.entered or queue.overflowed_in or queue.limit_events
             },
+            "handle_times": {
+                name: list(queue.handle_times)
+                for name, queue in engine._queues.items()
+                if queue.handle_times
+            },
+            "assigned_at": dict(engine._assigned_at),
             "wrap_up_until": dict(engine._wrap_up_until),
             "expires_at": dict(engine._expires_at),
             "breached": sorted(engine._breached),
@@ -976,9 +982,11 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 [p.serial, [list(s) for s in p.key]]
                 + (
                     [[[name, value] for name, value in p.attributes.items()]]
-                    if p.attributes
+                    if p.attributes or p.listed
                     else []
                 )
+                # The queues listing its agents by id, only when some do.
+                + ([sorted(p.listed)] if p.listed else [])
                 for p in pool._profiles.values()
             ],
             "agents": agents,
@@ -1054,7 +1062,7 @@ def _bounded(value: object) -> str:
 
 def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskState, int]:
     """Put the snapshot's state in ``engine``; returns how many open tasks are in each state."""
-    pool = _restore_pool(data["pool"], engine._pool.exclusive_channels)
+    pool = _restore_pool(data["pool"], engine._pool.exclusive_channels, engine._listed_in)
     state = data["engine"]
     tasklist, tasks, states = _restore_tasklist(
         data["tasklist"], engine._list.policy, state["tasks"], engine, version
@@ -1097,6 +1105,25 @@ def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskSta
     for name, counts in state.get("queue_counts", {}).items():
         queue = _queue_of(engine, name)
         queue.entered, queue.overflowed_in, queue.overflowed_out, queue.limit_events = counts
+    for name, times in state.get("handle_times", {}).items():
+        queue = _queue_of(engine, name)
+        if not isinstance(times, list) or not all(
+            type(t) is float and 0.0 <= t < math.inf for t in times
+        ):
+            raise SnapshotContentError(
+                f"snapshot content: handle times of queue {_bounded(name)}: got {_bounded(times)} "
+                "(expected a list of finite seconds >= 0)"
+            )
+        queue.handle_times.extend(times)
+    engine._assigned_at = {}
+    for task_id, since in state.get("assigned_at", {}).items():
+        task = tasks.get(task_id)
+        if task is None or task.queue is None or type(since) is not float:
+            raise SnapshotContentError(
+                f"snapshot content: assigned_at names {_bounded(task_id)} at {_bounded(since)} "
+                "(expected open tasks in a queue, each with a time)"
+            )
+        engine._assigned_at[task_id] = since
     engine._wrap_up_until = dict(state["wrap_up_until"])
     engine._expires_at = dict(state["expires_at"])
     engine._breached = set(state["breached"])
@@ -1241,12 +1268,17 @@ def _restore_tasklist(
     return tasklist, tasks, states
 
 
-def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -> AgentPool:
+def _restore_pool(
+    data: Mapping[str, Any],
+    exclusive_channels: frozenset[str],
+    listed_in: Mapping[str, frozenset[str]],
+) -> AgentPool:
     pool = AgentPool(exclusive_channels=exclusive_channels)
-    for serial, key, *attributes in data["profiles"]:
+    for serial, key, *rest in data["profiles"]:
         profile_key = tuple((name, level) for name, level in key)
-        given = dict(attributes[0]) if attributes else {}
-        pool._file_profile(_Profile(profile_key, serial, attributes_key(given)))
+        given = dict(rest[0]) if rest else {}
+        listed = frozenset(rest[1]) if len(rest) > 1 else frozenset()
+        pool._file_profile(_Profile(profile_key, serial, attributes_key(given), listed))
     for record in data["agents"]:
         spec = AgentSpec(
             id=record["id"],
@@ -1258,7 +1290,11 @@ def _restore_pool(data: Mapping[str, Any], exclusive_channels: frozenset[str]) -
             attributes=record.get("attributes", {}),
         )
         profile = pool._profiles[
-            (tuple(sorted(spec.skills.items())), attributes_key(spec.attributes))
+            (
+                tuple(sorted(spec.skills.items())),
+                attributes_key(spec.attributes),
+                listed_in.get(spec.id, frozenset()),
+            )
         ]
         agent = Agent(spec, order=record["order"], profile=profile, now=0.0)
         agent.presence = Presence(record["presence"])

@@ -135,6 +135,9 @@ IdleKey: TypeAlias = tuple[float, int]
 AttributesKey: TypeAlias = tuple[tuple[str, Any], ...]
 """An agent's attributes as a hashable key: sorted (name, value) pairs, lists as tuples."""
 
+ProfileKey: TypeAlias = tuple[tuple[tuple[str, float], ...], AttributesKey, frozenset[str]]
+"""A profile's identity: skills, attributes, and the queues listing its agents by id."""
+
 
 def attributes_key(attributes: Mapping[str, Any]) -> AttributesKey:
     """The hashable key of a validated attribute mapping (sets of text are sorted lists)."""
@@ -147,8 +150,9 @@ def attributes_key(attributes: Mapping[str, Any]) -> AttributesKey:
 
 
 class _Profile:
-    """One distinct skill set and set of attributes, shared by every agent that has
-    exactly those: eligibility is a function of both."""
+    """One distinct skill set, set of attributes and set of queues listing the
+    agent by id, shared by every agent that has exactly those: eligibility is
+    a function of the three."""
 
     __slots__ = (
         "agents",
@@ -157,6 +161,7 @@ class _Profile:
         "by_channel",
         "ident",
         "key",
+        "listed",
         "mean_cache",
         "serial",
         "skill_count",
@@ -168,14 +173,17 @@ class _Profile:
         key: tuple[tuple[str, float], ...],
         serial: int,
         attributes: AttributesKey = (),
+        listed: frozenset[str] = frozenset(),
     ) -> None:
         self.key = key
         self.attributes_key = attributes
+        # Names of the queues that list these agents by id.
+        self.listed = listed
         # What requirement expressions read: sets of text as lists, as validated.
         self.attributes: Mapping[str, Any] = MappingProxyType(
             {name: list(value) if isinstance(value, tuple) else value for name, value in attributes}
         )
-        self.ident = (key, attributes)
+        self.ident = (key, attributes, listed)
         self.skills: Mapping[str, float] = MappingProxyType(dict(key))
         self.skill_count = len(key)
         self.serial = serial
@@ -415,8 +423,8 @@ class AgentPool:
         # updates per state change that most centres never read.
         self._ordered = False
         self._next_order = 0
-        # (skills key, attributes key) -> profile.
-        self._profiles: dict[tuple[tuple[tuple[str, float], ...], AttributesKey], _Profile] = {}
+        # (skills key, attributes key, queues listing them) -> profile.
+        self._profiles: dict[ProfileKey, _Profile] = {}
         self._next_profile = 0
         # skill name -> profiles having it (any level), in creation order:
         # a new group is tested only against profiles with its rarest skill.
@@ -473,8 +481,12 @@ class AgentPool:
         presence: Presence | str = Presence.offline,
         reason: str | None = None,
         wrap_up_until: float | None = None,
+        queues: frozenset[str] = frozenset(),
     ) -> Agent:
         """Register an agent, offline unless ``presence`` says otherwise.
+
+        ``queues``: the names of the queues that list the agent by id (see
+        :attr:`~valueroute.models.QueueSpec.agents`); the engine passes them.
 
         O(G + c log n) for a new skill profile (G groups seen so far), O(c log n)
         otherwise. :class:`DuplicateAgentError` if the id is in use.
@@ -496,9 +508,9 @@ class AgentPool:
         self._now = now
         key = RequirementGroup.make_key("", spec.skills)[1]
         attributes = attributes_key(spec.attributes) if spec.attributes else ()
-        profile = self._profiles.get((key, attributes))
+        profile = self._profiles.get((key, attributes, queues))
         if profile is None:
-            profile = self._new_profile(key, attributes)
+            profile = self._new_profile(key, attributes, queues)
         agent = Agent(spec, order=self._next_order, profile=profile, now=now)
         self._next_order += 1
         profile.agents += 1
@@ -746,7 +758,7 @@ class AgentPool:
                 for group in preferring
                 if group.channel in channels
                 and (group.bucket_list or group.clocked_list)
-                and group.admits_agent(skills, agent.profile.attributes)
+                and group.admits_agent(skills, agent.profile.attributes, agent.profile.listed)
             )
         return eligible
 
@@ -771,7 +783,7 @@ class AgentPool:
                     self._preferring.setdefault(agent_id, []).append(group)
                 continue
             for profile in self._candidates(group):
-                if group.admits_agent(profile.skills, profile.attributes):
+                if group.admits_agent(profile.skills, profile.attributes, profile.listed):
                     profile.by_channel.setdefault(group.channel, []).append(group)
 
     def _profiles_for(self, group: RequirementGroup) -> dict[_Profile, None]:
@@ -780,7 +792,7 @@ class AgentPool:
             admitted = {
                 p: None
                 for p in self._candidates(group)
-                if group.admits_agent(p.skills, p.attributes)
+                if group.admits_agent(p.skills, p.attributes, p.listed)
             }
             self._admitted[group] = admitted
         return admitted
@@ -801,16 +813,21 @@ class AgentPool:
         return fewest
 
     def _new_profile(
-        self, key: tuple[tuple[str, float], ...], attributes: AttributesKey = ()
+        self,
+        key: tuple[tuple[str, float], ...],
+        attributes: AttributesKey = (),
+        listed: frozenset[str] = frozenset(),
     ) -> _Profile:
-        profile = _Profile(key, self._next_profile, attributes)
+        profile = _Profile(key, self._next_profile, attributes, listed)
         self._next_profile += 1
         self._file_profile(profile)
         for group in self._sequence:
-            if group.agents is None and group.admits_agent(profile.skills, profile.attributes):
+            if group.agents is None and group.admits_agent(
+                profile.skills, profile.attributes, profile.listed
+            ):
                 profile.by_channel.setdefault(group.channel, []).append(group)
         for group, admitted in self._admitted.items():
-            if group.admits_agent(profile.skills, profile.attributes):
+            if group.admits_agent(profile.skills, profile.attributes, profile.listed):
                 admitted[profile] = None
         return profile
 
@@ -1004,7 +1021,7 @@ class AgentPool:
                 agent is not None
                 and agent._indexed
                 and self.can_take(agent, group.channel)
-                and group.admits_agent(agent.skills, agent.profile.attributes)
+                and group.admits_agent(agent.skills, agent.profile.attributes, agent.profile.listed)
             ):
                 found.append(agent)
         return found
@@ -1073,7 +1090,11 @@ class AgentPool:
             assert self._by_order[agent.order] is agent
             assert self._profiles[agent.profile.ident] is agent.profile
             assert dict(agent.skills) == dict(agent.profile.key)
-            assert agent.profile.ident == (agent.profile.key, agent.profile.attributes_key)
+            assert agent.profile.ident == (
+                agent.profile.key,
+                agent.profile.attributes_key,
+                agent.profile.listed,
+            )
             counts[agent.profile] = counts.get(agent.profile, 0) + 1
             assert set(agent._load) == set(agent._capacity)
             for channel, held in agent._load.items():
@@ -1126,12 +1147,16 @@ class AgentPool:
         for profile in self._profiles.values():
             brute: dict[str, list[RequirementGroup]] = {}
             for group in self._sequence:
-                if group.agents is None and group.admits_agent(profile.skills, profile.attributes):
+                if group.agents is None and group.admits_agent(
+                    profile.skills, profile.attributes, profile.listed
+                ):
                     brute.setdefault(group.channel, []).append(group)
             assert profile.by_channel == brute
         for group, admitted in self._admitted.items():
             assert list(admitted) == [
-                p for p in self._profiles.values() if group.admits_agent(p.skills, p.attributes)
+                p
+                for p in self._profiles.values()
+                if group.admits_agent(p.skills, p.attributes, p.listed)
             ], group
 
 

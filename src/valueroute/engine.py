@@ -99,7 +99,7 @@ from valueroute.models import (
     TaskSpec,
     WorkflowSpec,
 )
-from valueroute.queues import Queue, build_queues
+from valueroute.queues import Queue, _listing, build_queues
 from valueroute.relaxation import (
     ContinuousRelaxation,
     Relaxation,
@@ -547,6 +547,7 @@ _BY_PULL = "pull"
 _BY_TRANSFER = "transfer"
 _BY_PREFERENCE = "preferred_agent"
 _BY_COOLING = "longest_idle_not_cooling"
+_NOT_LISTED: frozenset[str] = frozenset()
 
 
 def _selection_label(selection: object) -> str:
@@ -767,9 +768,14 @@ class Engine:
         # with a preferred_for, while it holds).
         self._prefer_until: dict[str, float] = {}
         self._queues = queue_table
+        # agent id -> the queues listing it by id: part of its profile.
+        self._listed_in = _listing(queue_table)
         # task id -> (when it entered its queue, when max_wait is up there or
         # inf), for tasks in a queue.
         self._in_queue_since: dict[str, tuple[float, float]] = {}
+        # task id -> when it was assigned, for tasks in a queue: their
+        # handle times feed the queue's expected wait.
+        self._assigned_at: dict[str, float] = {}
         self._workflows = workflow_table
         self._workflow_of_type = workflow_of_type
         # task id -> [workflow, step index, when it entered the step, when the
@@ -1475,8 +1481,11 @@ class Engine:
             task.skills = group.requirements
         try:
             choose = self._choose
+            queue = group.queue
             if group.agents is not None:
                 agent = self._pool.select(group, task=task, now=now)
+            elif queue is not None and queue.selection is not None:
+                agent = queue.selection.choose(self._pool, group, task=task, now=now)
             elif choose is not None:
                 agent = choose(self._pool, group, task=task, now=now)
             else:
@@ -1490,8 +1499,7 @@ class Engine:
                 self._event_seq += 1
             else:
                 self._emit(_QUEUED, task=task.id)
-            by = self._chosen_by if group.agents is None else _BY_PREFERENCE
-            self._offer(task, agent, now, by, filed=False)
+            self._offer(task, agent, now, self._chooser_label(group), filed=False)
         else:
             # Nobody is free for it: dispatch would ask the pool again and
             # get the same answer, so the task just waits.
@@ -1680,6 +1688,15 @@ class Engine:
             return False
         return True
 
+    def _chooser_label(self, group: RequirementGroup) -> str:
+        """How an agent free for ``group`` is chosen, as events and explanations name it."""
+        if group.agents is not None:
+            return _BY_PREFERENCE
+        queue: Queue | None = group.queue
+        if queue is not None and queue.chosen_by is not None:
+            return queue.chosen_by
+        return self._chosen_by
+
     def _place(self, task: Task, now: float) -> None:
         group = task.group
         assert group is not None
@@ -1697,6 +1714,9 @@ class Engine:
                 ),
                 None,
             )
+        elif group.queue is not None and group.queue.selection is not None:
+            by = group.queue.chosen_by
+            agent = group.queue.selection.choose(self._pool, group, task=task, now=now)
         elif choose is not None:
             agent = choose(self._pool, group, task=task, now=now)
         else:
@@ -1945,6 +1965,10 @@ class Engine:
             )
             if oldest >= spec.oldest_wait_at_least:
                 return "oldest_wait"
+        if spec.expected_wait_at_least is not None:
+            expected = self._expected_wait(queue)
+            if expected is not None and expected >= spec.expected_wait_at_least:
+                return "expected_wait"
         if spec.no_agent and not self._anyone_for(task):
             return "no_agent"
         return None
@@ -1958,7 +1982,7 @@ class Engine:
             agent.presence is not Presence.offline
             and agent.capacity.get(channel, 0) > 0
             and (group.agents is None or agent.id in group.agents)
-            and group.admits_agent(agent.skills, agent.profile.attributes)
+            and group.admits_agent(agent.skills, agent.profile.attributes, agent.profile.listed)
             for agent in self._pool
         )
 
@@ -2160,6 +2184,8 @@ class Engine:
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.assigned
         task.last_agent = agent.id
+        if task.queue is not None:
+            self._assigned_at[task.id] = now
         self._holder[task.id] = agent
         held = self._agent_tasks.get(agent.id)
         if held is None:
@@ -2264,6 +2290,8 @@ class Engine:
         del self._offers[task.id]
         task.state = TaskState.assigned
         task.last_agent = offer.agent.id
+        if task.queue is not None:
+            self._assigned_at[task.id] = now
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_ACCEPTED] += 1
         muted = self._muted
@@ -2452,6 +2480,10 @@ class Engine:
             self._prefer_until.pop(task_id, None)
         if self._in_queue_since:
             self._in_queue_since.pop(task_id, None)
+        if self._assigned_at:
+            started = self._assigned_at.pop(task_id, None)
+            if started is not None and state is TaskState.completed:
+                task.queue.handled(now - started)
         if self._in_step:
             self._in_step.pop(task_id, None)
         counts = self._type_counts.get(task.type) or self._counts(task.type)
@@ -2693,7 +2725,10 @@ class Engine:
             spec = AgentSpec.model_validate(spec)
         now = self._begin()
         agent = self._pool.add(
-            spec, now=now, presence=Presence.ready if ready else Presence.offline
+            spec,
+            now=now,
+            presence=Presence.ready if ready else Presence.offline,
+            queues=self._listed_in.get(spec.id, _NOT_LISTED),
         )
         self._levels.add(agent.skills)
         if agent.auto_accept:
@@ -2842,11 +2877,23 @@ class Engine:
         """Per queue, what a supervisor reads: tasks waiting and the oldest wait,
         agents serving it (in all, available now), and counts since start.
 
-        ``{name: {"waiting", "oldest_wait", "agents", "available", "entered",
-        "overflowed_in", "overflowed_out", "limit_events", "max_length",
-        "max_wait"}}``; ``oldest_wait`` is seconds in the queue of the task
-        waiting there longest (``None`` when none waits). O(n + a·q) for n
-        open tasks, a agents and q queues.
+        ``{name: {"waiting", "oldest_wait", "expected_wait", "mean_handle",
+        "agents", "available", "entered", "overflowed_in", "overflowed_out",
+        "limit_events", "max_length", "max_wait"}}``; ``oldest_wait`` is seconds
+        in the queue of the task waiting there longest (``None`` when none
+        waits); ``mean_handle`` the mean handle time (assignment to the end of
+        wrap-up) of the last :data:`~valueroute.queues.HANDLE_TIMES_KEPT`
+        tasks completed from the queue (``None`` before the first).
+
+        ``expected_wait`` estimates how long a task arriving now would wait:
+        0 when nothing waits and a serving agent is free; otherwise
+        ``(waiting + 1) * mean_handle / serving`` for ``serving`` agents
+        logged on who serve the queue: the task is taken at the
+        ``(waiting + 1)``-th completion, and with every serving agent busy
+        and handle times exponential, completions come ``mean_handle /
+        serving`` apart. ``inf`` when no serving agent is logged on; ``None``
+        when it cannot be estimated yet (no task completed from the queue).
+        O(n + a·q) for n open tasks, a agents and q queues.
         """
         now = max(self._read_clock(), self._now)
         oldest: dict[str, float] = {}
@@ -2860,11 +2907,13 @@ class Engine:
             serving = [
                 agent
                 for agent in self._pool
-                if queue.admits(agent.skills, agent.profile.attributes)
+                if queue.admits(agent.skills, agent.profile.attributes, agent.profile.listed)
             ]
             result[name] = {
                 "waiting": queue.waiting,
                 "oldest_wait": oldest.get(name),
+                "expected_wait": self._expected_wait(queue, serving),
+                "mean_handle": queue.mean_handle(),
                 "agents": len(serving),
                 "available": sum(1 for agent in serving if agent.state is AgentState.ready),
                 "entered": queue.entered,
@@ -2875,6 +2924,25 @@ class Engine:
                 "max_wait": queue.max_wait,
             }
         return result
+
+    def _expected_wait(self, queue: Queue, serving: list[Agent] | None = None) -> float | None:
+        """The queue's expected wait for a task arriving now (see
+        :meth:`queue_statistics`); ``serving``: its agents, when known. O(a)."""
+        if serving is None:
+            serving = [
+                agent
+                for agent in self._pool
+                if queue.admits(agent.skills, agent.profile.attributes, agent.profile.listed)
+            ]
+        logged_on = [agent for agent in serving if agent.presence is not Presence.offline]
+        if not logged_on:
+            return _INF
+        if queue.waiting == 0 and any(agent._indexed for agent in logged_on):
+            return 0.0
+        mean = queue.mean_handle()
+        if mean is None:
+            return None
+        return (queue.waiting + 1) * mean / len(logged_on)
 
     def _why_agent(self, task: Task, now: float, holder: Agent | None) -> dict[str, Any]:
         """explain()'s "routing": who could take the task, who would or did, and why.
@@ -2891,6 +2959,7 @@ class Engine:
                 -1,
                 task.prefer,
                 task.requires,
+                task.queue,
             )
         pool = self._pool
         channel = task.channel
@@ -2901,7 +2970,7 @@ class Engine:
                 group.agents is not None and agent.id not in group.agents
             ):
                 continue
-            if not group.admits_agent(agent.skills, agent.profile.attributes):
+            if not group.admits_agent(agent.skills, agent.profile.attributes, agent.profile.listed):
                 continue
             if agent._indexed and pool.can_take(agent, channel):
                 available.append(agent)
@@ -2925,7 +2994,7 @@ class Engine:
             }
 
         routing: dict[str, Any] = {
-            "strategy": _BY_PREFERENCE if group.agents is not None else self._chosen_by,
+            "strategy": self._chooser_label(group),
             "eligible": {
                 "available": len(available),
                 "busy": busy,
@@ -2954,9 +3023,12 @@ class Engine:
             )
             return None if agent is None else agent.id
         selection = self._selection
+        choose = self._choose
+        if group.queue is not None and group.queue.selection is not None:
+            selection = group.queue.selection
+            choose = selection.choose
         if selection is not None and type(selection) not in _PURE_SELECTIONS:
             return None
-        choose = self._choose
         assert choose is not None
         agent = choose(self._pool, group, task=task, now=now)
         if agent is not None and self._cooling_now(task.id, agent.id, now):

@@ -52,7 +52,7 @@ import difflib
 import sys
 import typing
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -425,6 +425,30 @@ def _check_text(text: str | None) -> str | None:
     return text
 
 
+def _check_agent_ids(field: str, agents: Sequence[str]) -> None:
+    """Agent ids listed in ``field``: each text of 1 to MAX_ID_LENGTH characters, none twice."""
+    for agent in agents:
+        if not 1 <= len(agent) <= MAX_ID_LENGTH:
+            raise PydanticCustomError(
+                "agent_id",
+                "{field}: agent id {agent} of {length} characters (expected 1 to {bound})",
+                {
+                    "field": field,
+                    "agent": bounded_repr(agent),
+                    "length": len(agent),
+                    "bound": MAX_ID_LENGTH,
+                },
+            )
+        if not agent.isascii() and not is_unicode_text(agent):
+            raise _not_text(f"{field}: an agent id")
+    if len(set(agents)) != len(agents):
+        raise PydanticCustomError(
+            "duplicate_agent",
+            "{field}: {agents} name an agent twice (expected distinct agent ids)",
+            {"field": field, "agents": bounded_repr(list(agents))},
+        )
+
+
 def _check_routing(
     agents: tuple[str, ...],
     preferred_for: float | None,
@@ -432,21 +456,7 @@ def _check_routing(
     requires: str | None,
 ) -> None:
     """The checks of a task's routing fields, each error naming its field."""
-    for agent in agents:
-        if not 1 <= len(agent) <= MAX_ID_LENGTH:
-            raise PydanticCustomError(
-                "agent_id",
-                "preferred_agents: agent id {agent} of {length} characters (expected 1 to {bound})",
-                {"agent": bounded_repr(agent), "length": len(agent), "bound": MAX_ID_LENGTH},
-            )
-        if not agent.isascii() and not is_unicode_text(agent):
-            raise _not_text("preferred_agents: an agent id")
-    if len(set(agents)) != len(agents):
-        raise PydanticCustomError(
-            "duplicate_agent",
-            "preferred_agents: {agents} name an agent twice (expected distinct agent ids)",
-            {"agents": bounded_repr(list(agents))},
-        )
+    _check_agent_ids("preferred_agents", agents)
     if preferred_for is not None and not agents and related_to is None:
         raise PydanticCustomError(
             "preferred_for_alone",
@@ -687,6 +697,22 @@ class TaskSpec(BoundaryModel):
 
 
 QueueAction = Literal["refuse", "overflow", "event"]
+
+QueueSelection = Literal[
+    "longest_idle",
+    "most_proficient",
+    "least_skilled",
+    "least_occupied",
+    "round_robin",
+    "fewest_tasks",
+    "least_talk_time",
+    "top_down",
+]
+"""The built-in agent selections a queue may name (``random`` needs a seeded
+generator the engine does not own, so a queue cannot name it)."""
+
+MAX_QUEUE_AGENTS = 100_000
+"""The most agent ids one queue lists."""
 """What a queue does when a limit is reached (see :class:`QueueSpec`)."""
 
 
@@ -697,8 +723,10 @@ class QueueSpec(BoundaryModel):
     own: a task in a queue is ordered with every other task by the engine's
     policy, and an agent serving several queues pulls the single best task
     across all of them. What a queue adds is *who may take its tasks* (agents
-    whose skills meet ``skills`` and whose attributes meet ``requires``, on
-    top of each task's own requirements) and *limits*:
+    whose skills meet ``skills`` and whose attributes meet ``requires``, and,
+    when ``agents`` lists ids, only those agents; all on top of each task's
+    own requirements), *how an agent is chosen* for its tasks
+    (``agent_selection``, overriding the engine's) and *limits*:
 
     - ``max_length``: at most this many tasks waiting in it. A task arriving at
       a full queue is refused (``when_full="refuse"``: the submit raises
@@ -721,6 +749,13 @@ class QueueSpec(BoundaryModel):
     requires: str | None = Field(default=None, min_length=1)
     """A requirement expression over agents' attributes serving agents meet
     (``'team == "billing"'``); ``None``: none."""
+    agents: tuple[str, ...] | None = Field(default=None, max_length=MAX_QUEUE_AGENTS)
+    """The ids of the agents serving the queue (each still meeting ``skills``
+    and ``requires``); ``None``: every agent meeting them. Ids of agents not
+    registered yet are allowed: they serve the queue once added."""
+    agent_selection: QueueSelection | None = None
+    """How an agent is chosen among those free for the queue's tasks (a
+    built-in strategy by name); ``None``: the engine's ``agent_selection``."""
     max_length: int | None = Field(default=None, ge=1, le=10**9, strict=True)
     """The most tasks waiting in the queue; ``None``: no limit."""
     when_full: QueueAction = "refuse"
@@ -750,6 +785,13 @@ class QueueSpec(BoundaryModel):
     @classmethod
     def _requires(cls, text: str | None) -> str | None:
         return _requirement(text)
+
+    @field_validator("agents")
+    @classmethod
+    def _agents(cls, agents: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if agents is not None:
+            _check_agent_ids("agents", agents)
+        return agents
 
     @model_validator(mode="after")
     def _overflow(self) -> Self:
@@ -784,9 +826,11 @@ class WorkflowStep(BoundaryModel):
     task has). It moves to the next step after ``timeout`` seconds waiting in
     this one, or as soon as a trigger holds: ``queue_length_at_least`` (tasks
     waiting in the step's queue), ``oldest_wait_at_least`` (seconds the
-    longest-waiting task of that queue has waited there) or ``no_agent``
-    (no agent who could take the task is logged on). Triggers are read on
-    entering the step and every ``check_every`` seconds of the workflow.
+    longest-waiting task of that queue has waited there),
+    ``expected_wait_at_least`` (the queue's expected wait, see
+    :meth:`~valueroute.Engine.queue_statistics`) or ``no_agent`` (no agent who
+    could take the task is logged on). Triggers are read on entering the step
+    and every ``check_every`` seconds of the workflow.
     """
 
     queue: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
@@ -806,6 +850,9 @@ class WorkflowStep(BoundaryModel):
     oldest_wait_at_least: float | None = Field(
         default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False
     )
+    expected_wait_at_least: float | None = Field(
+        default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False
+    )
     no_agent: bool = Field(default=False, strict=True)
 
     @field_validator("queue")
@@ -818,7 +865,9 @@ class WorkflowStep(BoundaryModel):
     def _skills(cls, skills: dict[str, float] | None) -> dict[str, float] | None:
         return None if skills is None else _check_skills(skills, "required skills")
 
-    @field_validator("timeout", "oldest_wait_at_least", "lower_by", mode="before")
+    @field_validator(
+        "timeout", "oldest_wait_at_least", "expected_wait_at_least", "lower_by", mode="before"
+    )
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
         return _no_bool(number)
@@ -847,12 +896,14 @@ class WorkflowStep(BoundaryModel):
     @model_validator(mode="after")
     def _queue_triggers(self) -> Self:
         if self.queue is None and (
-            self.queue_length_at_least is not None or self.oldest_wait_at_least is not None
+            self.queue_length_at_least is not None
+            or self.oldest_wait_at_least is not None
+            or self.expected_wait_at_least is not None
         ):
             raise PydanticCustomError(
                 "queue_trigger",
-                "queue_length_at_least or oldest_wait_at_least without a queue (expected the "
-                "step's queue the trigger reads)",
+                "queue_length_at_least, oldest_wait_at_least or expected_wait_at_least without "
+                "a queue (expected the step's queue the trigger reads)",
             )
         return self
 
@@ -861,6 +912,7 @@ class WorkflowStep(BoundaryModel):
         return (
             self.queue_length_at_least is not None
             or self.oldest_wait_at_least is not None
+            or self.expected_wait_at_least is not None
             or self.no_agent
         )
 

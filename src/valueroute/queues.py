@@ -12,32 +12,43 @@ serving several queues still pulls the single best task across them.
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from valueroute.agents import AgentSelection, selection_by_name
 from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.expressions import Expression, compile_expression
 from valueroute.models import QueueSpec, _named_specs
 
-__all__ = ["MAX_QUEUES", "Queue", "build_queues"]
+__all__ = ["HANDLE_TIMES_KEPT", "MAX_QUEUES", "Queue", "build_queues"]
 
 MAX_QUEUES = 10_000
 """The most queues one engine takes."""
+
+HANDLE_TIMES_KEPT = 100
+"""How many of a queue's last handle times its mean handle time is taken over."""
 
 
 class Queue:
     """The engine's record of one named queue: its conditions on agents and its counters.
 
-    ``skills`` (sorted ``(name, level)`` pairs) and ``requires`` (a compiled
-    expression or ``None``) are what an agent serving it must meet besides
-    each task's own requirements. ``waiting`` is how many of its tasks wait
-    in the list now (kept by the task list as it files and unfiles them);
+    ``skills`` (sorted ``(name, level)`` pairs), ``requires`` (a compiled
+    expression or ``None``) and ``agents`` (the ids listed, or ``None``) are
+    what an agent serving it must meet besides each task's own requirements;
+    ``selection`` (``None``: the engine's) chooses among the free ones.
+    ``waiting`` is how many of its tasks wait in the list now (kept by the
+    task list as it files and unfiles them);
     ``entered``, ``overflowed_in``, ``overflowed_out``, ``refused`` and
     ``limit_events`` count since the engine started.
     """
 
     __slots__ = (
+        "agents",
+        "chosen_by",
         "entered",
+        "handle_times",
         "limit_events",
         "max_length",
         "max_wait",
@@ -47,6 +58,7 @@ class Queue:
         "overflowed_out",
         "refused",
         "requires",
+        "selection",
         "skills",
         "spec",
         "waiting",
@@ -63,6 +75,12 @@ class Queue:
             if spec.requires is None
             else compile_expression(spec.requires, field=f"queues[{spec.name!r}].requires")
         )
+        self.agents: frozenset[str] | None = None if spec.agents is None else frozenset(spec.agents)
+        self.selection: AgentSelection | None = (
+            None if spec.agent_selection is None else selection_by_name(spec.agent_selection)
+        )
+        # The name events and explanations give the queue's selection.
+        self.chosen_by = spec.agent_selection
         self.max_length = spec.max_length
         self.max_wait = spec.max_wait
         self.when_full = spec.when_full
@@ -74,13 +92,28 @@ class Queue:
         self.overflowed_out = 0
         self.refused = 0
         self.limit_events = 0
+        self.handle_times: deque[float] = deque(maxlen=HANDLE_TIMES_KEPT)
 
-    def admits(self, skills: Mapping[str, float], attributes: Mapping[str, Any]) -> bool:
-        """Whether an agent with these levels and attributes serves the queue."""
+    def admits(
+        self, skills: Mapping[str, float], attributes: Mapping[str, Any], listed: frozenset[str]
+    ) -> bool:
+        """Whether an agent with these levels and attributes, listed by id in the
+        queues named ``listed``, serves the queue."""
+        if self.agents is not None and self.name not in listed:
+            return False
         if not all(skills.get(name, -1.0) >= level for name, level in self.skills):
             return False
         requires = self.requires
         return requires is None or bool(requires.predicate(attributes))
+
+    def handled(self, seconds: float) -> None:
+        """A task of the queue completed after ``seconds`` with its agent."""
+        self.handle_times.append(seconds)
+
+    def mean_handle(self) -> float | None:
+        """The mean of the last handle times kept, or ``None`` before the first."""
+        times = self.handle_times
+        return math.fsum(times) / len(times) if times else None
 
     def full(self) -> bool:
         """Whether a new task would pass ``max_length``."""
@@ -111,3 +144,12 @@ def build_queues(specs: Iterable[QueueSpec | Mapping[str, Any]] | None) -> dict[
                 f"(expected the name of one of the queues {sorted(queues)[:20]})"
             )
     return queues
+
+
+def _listing(queues: Mapping[str, Queue]) -> dict[str, frozenset[str]]:
+    """Agent id -> the names of the queues listing it by id."""
+    listed: dict[str, set[str]] = {}
+    for queue in queues.values():
+        for agent_id in queue.agents or ():
+            listed.setdefault(agent_id, set()).add(queue.name)
+    return {agent_id: frozenset(names) for agent_id, names in listed.items()}

@@ -166,17 +166,20 @@ class RequirementGroup:
             return (channel, requirements)
         return (channel, requirements, agents, requires)
 
-    def admits_agent(self, skills: Mapping[str, float], attributes: Mapping[str, Any]) -> bool:
-        """Whether an agent with these levels and attributes meets the skills, the
-        requirement expression and the queue's conditions (the named agents of
-        a restricted group aside)."""
+    def admits_agent(
+        self, skills: Mapping[str, float], attributes: Mapping[str, Any], listed: frozenset[str]
+    ) -> bool:
+        """Whether an agent with these levels and attributes, listed by id in the
+        queues named ``listed``, meets the skills, the requirement expression
+        and the queue's conditions (the named agents of a restricted group
+        aside)."""
         if not all(skills.get(name, -1.0) >= level for name, level in self.skills):
             return False
         requires = self.requires
         if requires is not None and not requires.predicate(attributes):
             return False
         queue = self.queue
-        return queue is None or queue.admits(skills, attributes)
+        return queue is None or queue.admits(skills, attributes, listed)
 
     def admits(self, skills: Mapping[str, float]) -> bool:
         """Whether an agent with these proficiency levels meets every requirement."""
