@@ -14,7 +14,6 @@ from __future__ import annotations
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.models import QueueSpec
 
-
 SALES = {"sales": 1}
 
 
