@@ -704,6 +704,7 @@ class Engine:
         _check_rules("rules", rules)
         calendar_table = _calendar_table(calendars)
         _check_rule_calendars(rules, calendar_table)
+        _check_rule_routes(rules, queue_table, workflow_table)
         if calendar is not None and (
             not isinstance(calendar, str) or calendar not in calendar_table
         ):
@@ -814,6 +815,16 @@ class Engine:
         self._type_counts: dict[str, list[int]] = {}
         if rules is not None:
             self._rules = rules
+        self._rules_route = self._routes_by_rules(rules)
+
+    def _routes_by_rules(self, rules: object) -> bool:
+        """Whether submissions ask ``rules`` for a queue and a workflow: compiled
+        rules that name some, or classify types while workflows follow types."""
+        # Duck-typed as the engine takes rules: importing the compiler here
+        # would load its pattern engine with every engine.
+        if not callable(getattr(rules, "route", None)):
+            return False
+        return bool(getattr(rules, "routes_tasks", False)) or bool(self._workflow_of_type)
 
     # ================================================================ basics
 
@@ -1363,12 +1374,29 @@ class Engine:
             _check_calendar_instant("due", spec.due)
         workflow: Workflow | None = None
         queue: Queue | None = None
-        if not plain or self._workflow_of_type:
-            workflow, queue, hops, over_limit = self._workflow_and_queue(spec, plain)
-            if workflow is not None:
-                plain = False
         before = self._now
-        now = self._begin()
+        if self._rules_route:
+            # Rules may name the queue and workflow, and classify the type a
+            # workflow is found by: read them off the task as submitted.
+            now = self._begin()
+            try:
+                scratch = Task.from_spec(spec, seq=0, now=now)
+                scratch.calendar = calendar
+                rule_queue, rule_workflow = self._rules.route(scratch, now)
+                workflow, queue, hops, over_limit = self._workflow_and_queue(
+                    spec, plain, rule_queue, rule_workflow, scratch.type
+                )
+            except ValueRouteError:
+                self._now = before
+                raise
+            if workflow is not None or queue is not None:
+                plain = False
+        else:
+            if not plain or self._workflow_of_type:
+                workflow, queue, hops, over_limit = self._workflow_and_queue(spec, plain)
+                if workflow is not None:
+                    plain = False
+            now = self._begin()
         if calendar is not None or (not plain and spec.due_in is not None):
             try:
                 if calendar is not None:
@@ -1547,8 +1575,10 @@ class Engine:
         """
         _check_rules("rules", rules)
         _check_rule_calendars(rules, self._calendars)
+        _check_rule_routes(rules, self._queues, self._workflows)
         now = self._begin()
         self._rules = rules
+        self._rules_route = self._routes_by_rules(rules)
         # Told first: the swap stands even if host rules fail on some task.
         self._emit(EventKind.rules_changed, name=getattr(rules, "name", None))
         for task in sorted(self._tasks.values(), key=lambda t: t.seq):
@@ -1735,25 +1765,32 @@ class Engine:
             self._offer(task, agent, now, by)
 
     def _workflow_and_queue(
-        self, spec: TaskSpec, plain: bool
+        self,
+        spec: TaskSpec,
+        plain: bool,
+        rule_queue: str | None = None,
+        rule_workflow: str | None = None,
+        task_type: str | None = None,
     ) -> tuple[Workflow | None, Queue | None, list[Queue], bool]:
-        """A new task's workflow (named, or its type's) and the queue it enters
-        (its workflow's first step's, else the one it names), with what
-        :meth:`_queue_for` says of the way there. Refuses, changing nothing,
-        unknown names and a full queue that refuses."""
+        """A new task's workflow (the rules', else the spec's, else its type's:
+        ``task_type`` as the rules classified it, else the spec's) and the queue
+        it enters (its workflow's first step's, else the rules', else the
+        spec's), with what :meth:`_queue_for` says of the way there. Refuses,
+        changing nothing, unknown names and a full queue that refuses."""
         workflow: Workflow | None = None
-        if not plain and spec.workflow is not None:
-            workflow = self._workflows.get(spec.workflow)
+        named = rule_workflow if rule_workflow is not None else None if plain else spec.workflow
+        if named is not None:
+            workflow = self._workflows.get(named)
             if workflow is None:
                 raise _refusal(
                     "workflow",
-                    spec.workflow,
+                    named,
                     "the name of one of the engine's workflows "
                     f"{_shown(sorted(self._workflows)[:20])}",
                 )
         elif self._workflow_of_type:
-            workflow = self._workflow_of_type.get(spec.type)
-        name = None if plain else spec.queue
+            workflow = self._workflow_of_type.get(spec.type if task_type is None else task_type)
+        name = rule_queue if rule_queue is not None else None if plain else spec.queue
         if workflow is not None and workflow.steps[0].queue is not None:
             name = workflow.steps[0].queue.name
         if name is None:
@@ -3317,6 +3354,24 @@ def _due_of(spec: TaskSpec, calendar: BusinessCalendar | None, now: float) -> fl
     if not -MAX_SECONDS <= due <= MAX_SECONDS:
         raise _refusal("due_in", due_in, f"a due time at most {MAX_SECONDS:g} seconds")
     return due
+
+
+def _check_rule_routes(
+    rules: object, queues: Mapping[str, Queue], workflows: Mapping[str, Workflow]
+) -> None:
+    """Refuse compiled rules naming a queue or a workflow the engine does not have."""
+    for field, named, known in (
+        ("queue", getattr(rules, "queues_named", ()), queues),
+        ("workflow", getattr(rules, "workflows_named", ()), workflows),
+    ):
+        unknown = sorted(name for name in named if name not in known)
+        if unknown:
+            raise _refusal(
+                "rules",
+                rules,
+                f"rules naming the engine's {field}s: the rules name {field} "
+                f"{_shown(unknown[0])}, the engine has {_shown(sorted(known)[:20])}",
+            )
 
 
 def _check_rule_calendars(rules: object, calendars: Mapping[str, BusinessCalendar]) -> None:

@@ -53,12 +53,12 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 from pydantic import ConfigDict, Field, field_validator
@@ -206,6 +206,13 @@ class Actions(BoundaryModel):
 
     ``calendar`` names one of the calendars given to :func:`load_rules` and
     makes it the task's business calendar (applied before ``due_in``).
+
+    ``queue`` and ``workflow`` name one of the engine's queues and workflows
+    (checked when the rules are given to an engine): the engine routes the
+    task through them as if its spec named them. They are decided once, when
+    the task is submitted (the last rule to fire that names one wins); a
+    later re-application does not move the task (move work over time with a
+    workflow's steps or a queue's ``max_wait``).
     ``due_in`` is a number of seconds or a duration text,
     ``"N seconds|minutes|hours"`` (wall time) or ``"N business
     seconds|minutes|hours"`` (working time in the task's calendar, counted
@@ -227,6 +234,8 @@ class Actions(BoundaryModel):
     due_in: float | str | None = None
     calendar: str | None = Field(default=None, min_length=1, max_length=128)
     ramp: RampSpec | None = None
+    queue: str | None = Field(default=None, min_length=1, max_length=128)
+    workflow: str | None = Field(default=None, min_length=1, max_length=128)
 
     @field_validator("due_in", mode="before")
     @classmethod
@@ -370,6 +379,10 @@ _tuple_new = tuple.__new__
 Runner = Callable[[Task, float, list[float], list[str]], bool]
 
 
+Route: TypeAlias = tuple[str | None, str | None]
+"""A queue name and a workflow name rules route a task to (``None``: not named)."""
+
+
 class CompiledRules:
     """A rule set compiled into closures; apply it to tasks many times."""
 
@@ -380,6 +393,7 @@ class CompiledRules:
         classification: Runner,
         prioritisation: Runner,
         calendars: Mapping[str, BusinessCalendar] | None = None,
+        routes: Sequence[Mapping[str, Route]] = ({}, {}),
     ):
         self.name = name
         self.version = version
@@ -387,6 +401,35 @@ class CompiledRules:
         self._prioritisation = prioritisation
         self.calendars: Mapping[str, BusinessCalendar] = MappingProxyType(dict(calendars or {}))
         """The calendars given to :func:`load_rules`, by name (an engine must have them too)."""
+        # Per stage: fired rule (or row) label -> the (queue, workflow) it names.
+        self._routes = (dict(routes[0]), dict(routes[1]))
+        self.routes_tasks = bool(self._routes[0] or self._routes[1])
+        """Whether some rule names a queue or a workflow."""
+        named = [route for stage in self._routes for route in stage.values()]
+        self.queues_named = frozenset(q for q, _ in named if q is not None)
+        """The queues the rules name (an engine must have them)."""
+        self.workflows_named = frozenset(w for _, w in named if w is not None)
+        """The workflows the rules name (an engine must have them)."""
+
+    def route(self, task: Task, now: float) -> Route:
+        """The queue and workflow the rules name for ``task`` at ``now`` (each
+        ``None`` when no rule that fires names one; the last that does wins).
+
+        Runs the rules on ``task`` as :meth:`apply` does, so it changes it:
+        give it a task made for the question. Raises as :meth:`apply` does.
+        """
+        fired: list[str] = []
+        horizon = [_INF]
+        self._classification(task, now, horizon, fired)
+        split = len(fired)
+        self._prioritisation(task, now, horizon, fired)
+        queue = workflow = None
+        for index, label in enumerate(fired):
+            named = self._routes[0 if index < split else 1].get(label)
+            if named is not None:
+                queue = named[0] if named[0] is not None else queue
+                workflow = named[1] if named[1] is not None else workflow
+        return queue, workflow
 
     def apply(self, task: Task, now: float, *, baseline: Baseline | None = None) -> RuleOutcome:
         """Run classification then prioritisation on ``task`` at ``now``; mutates the task.
@@ -439,6 +482,11 @@ class CompiledRules:
                     [("spec.calendar", spec.calendar, "one of the rules' calendars")],
                 )
             task.calendar = calendar
+        route: Route = (None, None)
+        if self.routes_tasks:
+            scratch = Task.from_spec(spec, seq=0, now=now)
+            scratch.calendar = task.calendar if spec.calendar is not None else None
+            route = self.route(scratch, now)
         self.apply(task, now)
         calendar_name = spec.calendar
         if task.calendar is not None:
@@ -455,6 +503,8 @@ class CompiledRules:
                 "value": task.value,
                 "due": task.due,
                 "calendar": calendar_name,
+                "queue": spec.queue if route[0] is None else route[0],
+                "workflow": spec.workflow if route[1] is None else route[1],
             }
         )
 
@@ -547,6 +597,19 @@ class _Compiler:
             "_no_calendar": _no_calendar,
         }
         self.temporaries = 0
+        # Per stage: rule (or row) label -> the (queue, workflow) its actions name.
+        self.routes: tuple[dict[str, Route], dict[str, Route]] = ({}, {})
+        self.stage = 0
+
+    def note_route(self, label: str, actions: Actions) -> None:
+        if actions.queue is not None or actions.workflow is not None:
+            if label in self.routes[self.stage]:
+                raise self.fail(
+                    "rows",
+                    f"two rows named {bounded_repr(label)} route tasks (expected distinct row "
+                    "names where rows name a queue or a workflow)",
+                )
+            self.routes[self.stage][label] = (actions.queue, actions.workflow)
 
     def fail(self, where: str, problem: str) -> RuleError:
         return RuleError(
@@ -565,7 +628,7 @@ class _Compiler:
 
     def compile(self) -> CompiledRules:
         runners: list[Runner] = []
-        for stage_name in ("classification", "prioritisation"):
+        for self.stage, stage_name in enumerate(("classification", "prioritisation")):
             stage: Stage = getattr(self.rule_set, stage_name)
             size = sum(len(rule.rows) if rule.rows is not None else 1 for rule in stage.rules)
             if size > MAX_RULES:
@@ -607,6 +670,7 @@ class _Compiler:
             runners[0],
             runners[1],
             self.calendars,
+            self.routes,
         )
 
     # -- rules
@@ -620,6 +684,7 @@ class _Compiler:
         if rule.then is None:
             raise self.fail("then", "missing (expected the rule's actions, or rows for a table)")
         test = "True" if rule.when is None else self.condition(rule.when, "when", 0)
+        self.note_route(rule.name, rule.then)
         return [
             f"    if {test}:",
             *(f"        {line}" for line in self.actions(rule.then, "then")),
@@ -654,6 +719,7 @@ class _Compiler:
             seen[key] = (index, row.then)
             test = " and ".join(f"({t})" for t in tests) or "True"
             label = f"{rule.name}[{row.name if row.name is not None else index}]"
+            self.note_route(label, row.then)
             keyword = "elif" if rule.hit == "first" and index > 0 else "if"
             lines.extend(
                 [
@@ -930,9 +996,9 @@ class _Compiler:
             except InvalidInputError as exc:
                 raise self.fail(f"{where}.ramp", str(exc)) from None
             lines.append(f"task.ramp = {self.const(ramp)}")
-        if not lines:
+        if not lines and actions.queue is None and actions.workflow is None:
             raise self.fail(where, "no actions (expected at least one)")
-        return lines
+        return lines or ["pass"]
 
     def duration(self, due_in: float | str, where: str) -> tuple[float, bool]:
         """``(seconds, business)`` of a ``due_in`` the model has checked."""
