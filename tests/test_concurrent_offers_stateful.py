@@ -126,7 +126,8 @@ class OffersMachine(RuleBasedStateMachine):
                 self.offers.pop(task, None)
                 self.state[task] = "canceled" if kind == "task_canceled" else "expired"
             elif kind == "task_rejected":
-                assert state == "unoffered" and self.max_offers is not None
+                assert state == "unoffered"
+                assert self.max_offers is not None
                 assert self.offer_count[task] >= self.max_offers
                 self.state[task] = "rejected"
         return new
@@ -231,9 +232,7 @@ class OffersMachine(RuleBasedStateMachine):
             return
         winner = agent_id or holders[0]
         assert self.assigned[task_id] == winner
-        revoked = [
-            e.agent for e in events if e.kind.value == "offer_revoked" and e.task == task_id
-        ]
+        revoked = [e.agent for e in events if e.kind.value == "offer_revoked" and e.task == task_id]
         assert revoked == [a for a in holders if a != winner]
 
     @precondition(lambda self: self.state)

@@ -601,6 +601,7 @@ SETTINGS: list[tuple[str, list[Any]]] = [
     ("reject_cooldown", [*NOT_SECONDS, -1.0]),
     ("timeout_sets_not_ready", NOT_BOOL),
     ("max_offers", ["3", 3.0, True, False, 0, -1, math.nan, [3], {"n": 3}, b"3"]),
+    ("concurrent_offers", ["3", 3.0, True, False, 0, -1, None, math.nan, [3], {"n": 3}, b"3"]),
     (
         "wrap_up",
         [
@@ -719,6 +720,7 @@ def test_settings_of_the_right_types_are_taken() -> None:
         reject_cooldown=0,
         timeout_sets_not_ready=True,
         max_offers=np.int64(3),
+        concurrent_offers=np.int64(2),
         wrap_up={"claim": 30, "*": 0.0},
         time_to_live={"claim": np.float64(3600.0)},
         relaxation={"claim": [RelaxationStep(after=60.0, lower_by=1.0)]},

@@ -612,6 +612,9 @@ def _by_seq(task: Task) -> int:
 
 
 _OFFERED_ONLY = (TaskState.offered,)
+# How many agents one task may be offered to at once, at most.
+_MAX_CONCURRENT_OFFERS = 10_000
+_CONCURRENT_OFFERS_EXPECTED = f"an integer from 1 to {_MAX_CONCURRENT_OFFERS}"
 _ASSIGNED_ONLY = (TaskState.assigned,)
 _PRIORITY_EXPECTED = "an integer a float can hold, or None"
 _WRAP_UP_EXPECTED = "a finite number of seconds >= 0, or None for the engine's setting"
@@ -679,9 +682,11 @@ class Engine:
             max_offers = _integer("max_offers", max_offers, "an integer >= 1, or None")
             if max_offers < 1:
                 raise _refusal("max_offers", max_offers, "an integer >= 1, or None")
-        concurrent_offers = _integer("concurrent_offers", concurrent_offers, "an integer >= 1")
-        if concurrent_offers < 1:
-            raise _refusal("concurrent_offers", concurrent_offers, "an integer >= 1")
+        concurrent_offers = _integer(
+            "concurrent_offers", concurrent_offers, _CONCURRENT_OFFERS_EXPECTED
+        )
+        if not 1 <= concurrent_offers <= _MAX_CONCURRENT_OFFERS:
+            raise _refusal("concurrent_offers", concurrent_offers, _CONCURRENT_OFFERS_EXPECTED)
         wrap_up_of = _per_type("wrap_up", wrap_up, default=0.0)
         ttl_of = None if time_to_live is None else _per_type("time_to_live", time_to_live)
         relaxation_plan = _relaxation_setting(relaxation)
