@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute._snapshot import restore, snapshot
@@ -21,6 +23,7 @@ from valueroute.agents import MostProficient
 from valueroute.errors import InvalidInputError, InvalidTransitionError
 from valueroute.events import Event
 from valueroute.journal import DurableEngine
+from valueroute.kpi import KpiAggregator
 
 
 class Clock:
@@ -521,3 +524,56 @@ def test_offers_survive_a_restart_with_their_expiry_times(tmp_path: Path) -> Non
     assert reopened.digest() == reference.digest()
     assert len(reopened.engine.offers_of("t2")) == 2
     reopened.close()
+
+
+# ---------------------------------------------------------------- KPIs
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    k=st.sampled_from([1, 2, 3]),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["submit", "accept", "reject", "complete", "wait"]),
+            st.integers(0, 9),
+            st.sampled_from([0.5, 3.0, 12.0]),
+        ),
+        max_size=40,
+    ),
+)
+def test_kpis_count_each_offered_agent_busy_while_its_offer_lives(
+    k: int, steps: list[tuple[str, int, float]]
+) -> None:
+    """An agent's talk seconds from the event stream equal the engine's own
+    record of the time it held at least one task (offers included)."""
+    made = World(k, offer_timeout=10.0)
+    aggregator = KpiAggregator(interval_seconds=5.0)
+    aggregator.attach(made.engine)
+    made.agents("ann", "bob", "cid", "dan")
+    tasks = 0
+    for action, pick, seconds in steps:
+        made.clock.now += seconds
+        open_tasks = [made.engine.get(f"t{n}") for n in range(tasks)]
+        offered = [t for t in open_tasks if t.state.value == "offered"]
+        assigned = [t for t in open_tasks if t.state.value == "assigned"]
+        if action == "submit":
+            made.submit(f"t{tasks}")
+            tasks += 1
+        elif action in ("accept", "reject") and offered:
+            task = offered[pick % len(offered)]
+            offers = made.engine.offers_of(task.id)
+            getattr(made.engine, action)(task.id, offers[pick % len(offers)].agent.id)
+        elif action == "complete" and assigned:
+            made.engine.complete(assigned[pick % len(assigned)].id)
+        else:
+            made.engine.advance()
+        made.check()
+    end = made.clock.now + 1.0
+    made.clock.now = end
+    report = aggregator.report(now=end).by_agent()
+    for agent in made.engine.agents:
+        figures = report[agent.id]
+        assert math.isclose(figures["talk_seconds"], agent.talk_time(end), abs_tol=1e-9)
+        assert figures["offered"] == sum(
+            1 for e in made.events if e.kind.value == "task_offered" and e.agent == agent.id
+        )
