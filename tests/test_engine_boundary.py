@@ -215,6 +215,7 @@ def _rows() -> Iterator[tuple[str, str, Call, list[Any]]]:
         ("update", lambda e, v: e.update(v, priority=1)),
         ("get", lambda e, v: e.get(v)),
         ("offer_of", lambda e, v: e.offer_of(v)),
+        ("offers_of", lambda e, v: e.offers_of(v)),
         ("agent_of", lambda e, v: e.agent_of(v)),
         ("explain", lambda e, v: e.explain(v)),
     ]
