@@ -2620,10 +2620,19 @@ class Engine:
         if agent_id is not None and type(agent_id) is not str:
             _check_id("agent_id", agent_id)
         task = self._open(task_id, _OFFERED_ONLY, "accept")
-        offer = self._answering(task_id, agent_id, "accept")
-        now = self._begin()
-        if self._more and task_id in self._more:
+        more = self._more
+        if more and task_id in more:
+            # Concurrent offers: the first accept wins, the others are revoked.
+            offer = self._answering(task_id, agent_id, "accept")
+            now = self._begin()
             self._win(task, offer, now)
+        else:
+            offer = self._offers[task_id]
+            if agent_id is not None and agent_id != offer.agent.id:
+                raise InvalidTransitionError(
+                    f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
+                )
+            now = self._begin()
         self._accept(task, offer, now)
         self._finish()
         return task
