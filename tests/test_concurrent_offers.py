@@ -24,6 +24,7 @@ from valueroute.errors import InvalidInputError, InvalidTransitionError
 from valueroute.events import Event
 from valueroute.journal import DurableEngine
 from valueroute.kpi import KpiAggregator
+from valueroute.models import QueueSpec
 
 
 class Clock:
@@ -577,3 +578,17 @@ def test_kpis_count_each_offered_agent_busy_while_its_offer_lives(
         assert figures["offered"] == sum(
             1 for e in made.events if e.kind.value == "task_offered" and e.agent == agent.id
         )
+
+
+def test_a_queue_s_own_strategy_ranks_its_tasks_offers() -> None:
+    made = World(
+        2,
+        queues=[QueueSpec(name="vip", agent_selection="most_proficient")],
+    )
+    for agent_id, level in (("low", 1.0), ("top", 5.0), ("mid", 3.0)):
+        made.agents(agent_id, skills={"billing": level})
+    made.submit("t1", queue="vip")
+    assert made.offered_to("t1") == ["top", "mid"]
+    made.submit("t2")
+    assert made.offered_to("t2") == ["low"]
+    made.check()

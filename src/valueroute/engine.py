@@ -2282,8 +2282,9 @@ class Engine:
         free agents of ``group`` until it has ``concurrent_offers`` live offers.
 
         The agents come in the order the selection strategy ranks them (its
-        choice, then its choice among the others, ...; preferred agents in
-        the task's order), each one different: an agent already chosen is
+        choice, then its choice among the others, ...; the queue's own
+        strategy for a task in a queue that has one; preferred agents in the
+        task's order), each one different: an agent already chosen is
         taken out of the availability index for the round and filed again
         after. Agents cooling down after refusing the task, and agents the
         task would go to without an offer (auto-accept), are passed over;
@@ -2304,6 +2305,8 @@ class Engine:
                     return
                 if group.agents is not None:
                     agent = next(pool.available_agents(group), None)
+                elif group.queue is not None and group.queue.selection is not None:
+                    agent = group.queue.selection.choose(pool, group, task=task, now=now)
                 elif choose is not None:
                     agent = choose(pool, group, task=task, now=now)
                 else:
