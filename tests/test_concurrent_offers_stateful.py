@@ -85,7 +85,7 @@ class OffersMachine(RuleBasedStateMachine):
                 assert state is None
                 self.state[task] = "new"
             elif kind == "task_queued":
-                assert state in ("new", "unoffered", "queued"), (kind, state)
+                assert state in ("new", "unoffered", "resuming"), (kind, state)
                 assert not live
                 self.state[task] = "queued"
             elif kind == "task_offered":
@@ -117,12 +117,18 @@ class OffersMachine(RuleBasedStateMachine):
                 assert agent is not None
                 self.assigned[task] = agent
                 self.state[task] = "assigned"
+            elif kind == "task_held":
+                assert state == "queued"
+                self.state[task] = "held"
+            elif kind == "task_resumed":
+                assert state == "held"
+                self.state[task] = "resuming"
             elif kind == "task_completed":
                 assert state == "assigned"
                 del self.assigned[task]
                 self.state[task] = "completed"
             elif kind in ("task_canceled", "task_expired"):
-                assert state in ("queued", "offered"), (kind, state)
+                assert state in ("queued", "offered", "held"), (kind, state)
                 self.offers.pop(task, None)
                 self.state[task] = "canceled" if kind == "task_canceled" else "expired"
             elif kind == "task_rejected":
@@ -256,16 +262,25 @@ class OffersMachine(RuleBasedStateMachine):
             assert list(self.offers[task_id]) == [a for a in holders if a != gone]
 
     @precondition(lambda self: self.state)
-    @rule(data=st.data(), command=st.sampled_from(["revoke", "cancel", "complete"]))
+    @rule(
+        data=st.data(),
+        command=st.sampled_from(["revoke", "cancel", "complete", "hold", "resume", "update"]),
+    )
     def task_command(self, data: st.DataObject, command: str) -> None:
         task_id = data.draw(st.sampled_from(sorted(self.state)))
         before = self.state[task_id]
         holders = list(self.offers.get(task_id, {}))
-        events = self.attempt(lambda: getattr(self.engine, command)(task_id))
+        if command == "update":
+            events = self.attempt(lambda: self.engine.update(task_id, priority=3))
+        else:
+            events = self.attempt(lambda: getattr(self.engine, command)(task_id))
         allowed = {
             "revoke": {"offered"},
-            "cancel": {"queued", "offered"},
+            "cancel": {"queued", "offered", "held"},
             "complete": {"assigned"},
+            "hold": {"queued"},
+            "resume": {"held"},
+            "update": {"queued", "offered", "assigned", "held"},
         }[command]
         assert (events is not None) == (before in allowed), (command, before)
         if events is not None and command == "revoke":
@@ -273,6 +288,9 @@ class OffersMachine(RuleBasedStateMachine):
                 e.agent for e in events if e.kind.value == "offer_revoked" and e.task == task_id
             ]
             assert revoked == holders
+        if events is not None and command == "update" and before == "offered":
+            # An update leaves the offers as they were.
+            assert list(self.offers[task_id]) == holders
 
     @precondition(lambda self: len(self.engine.agents) > 0)
     @rule(data=st.data())

@@ -2464,7 +2464,6 @@ class Engine:
         cooldown: bool,
         now: float,
         offer: Offer | None = None,
-        **data: Any,
     ) -> None:
         """An offer of ``task`` ends unanswered (``offer``: which one, when it
         has several). When it was the task's last live offer the task goes
@@ -2476,7 +2475,7 @@ class Engine:
         else:
             agent = self._drop_offer(task, more, offer or self._offers[task.id], now)
         self._counts(task.type)[_STAT_INDEX[kind.value]] += 1
-        self._emit(kind, task=task.id, agent=agent.id, **data)
+        self._emit(kind, task=task.id, agent=agent.id)
         if cooldown and self._reject_cooldown > 0:
             until = now + self._reject_cooldown
             self._cooldown.setdefault(task.id, {})[agent.id] = until
