@@ -8,18 +8,21 @@ nor two to one agent, no agent's capacity over-reserved, every task in one
 place, nothing lost. Accepting checks that the first accept wins and every
 other offer is revoked in the same command; a push is checked against a
 brute-force choice (the k longest idle eligible agents); refused commands
-must change nothing.
+must change nothing; a snapshot restores the same engine at every step.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from valueroute import AgentSpec, TaskSpec, ValueRouteError
+from valueroute._snapshot import restore, snapshot
 from valueroute.engine import Engine
 from valueroute.events import Event
 
@@ -48,14 +51,14 @@ class OffersMachine(RuleBasedStateMachine):
         self.k = k
         self.max_offers = max_offers
         self.clock = Clock()
-        self.engine = Engine(
-            clock=self.clock,
-            concurrent_offers=k,
-            offer_timeout=offer_timeout,
-            reject_cooldown=COOLDOWN,
-            max_offers=max_offers,
-            time_to_live={"short": 60.0},
-        )
+        self.settings: dict[str, Any] = {
+            "concurrent_offers": k,
+            "offer_timeout": offer_timeout,
+            "reject_cooldown": COOLDOWN,
+            "max_offers": max_offers,
+            "time_to_live": {"short": 60.0},
+        }
+        self.engine = Engine(clock=self.clock, **self.settings)
         self.events: list[Event] = []
         self.engine.subscribe(self.events.append)
         self.seen = 0
@@ -335,6 +338,16 @@ class OffersMachine(RuleBasedStateMachine):
         submitted = sum(1 for e in self.events if e.kind.value == "task_submitted")
         closed = sum(1 for s in self.state.values() if s in TERMINAL)
         assert submitted == len(engine) + closed
+
+    @invariant()
+    def a_snapshot_restores_the_same_engine(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
+        copy = Engine(clock=self.clock, **self.settings)
+        restore(data, copy)
+        copy._check()
+        assert copy.digest() == self.engine.digest()
 
     @invariant()
     def no_capacity_is_over_reserved(self) -> None:
