@@ -482,7 +482,10 @@ def test_a_snapshot_of_one_offer_per_task_keeps_its_layout() -> None:
     assert "concurrent_offers" not in data["config"]
 
 
-def test_offers_survive_a_restart_with_their_expiry_times(tmp_path: Path) -> None:
+@pytest.mark.parametrize("from_snapshot", [True, False])
+def test_offers_survive_a_restart_with_their_expiry_times(
+    tmp_path: Path, from_snapshot: bool
+) -> None:
     clock = Clock()
 
     def factory(engine_clock: Any) -> Engine:
@@ -503,7 +506,8 @@ def test_offers_survive_a_restart_with_their_expiry_times(tmp_path: Path) -> Non
     both("submit", TaskSpec(id="t1", skills={"billing": 1.0}))
     clock.now += 2.0
     both("submit", TaskSpec(id="t2", skills={"billing": 1.0}))
-    durable.snapshot()
+    if from_snapshot:
+        durable.snapshot()
     clock.now += 1.0
     both("reject", "t1", "ann")
     offers = {
@@ -514,7 +518,7 @@ def test_offers_survive_a_restart_with_their_expiry_times(tmp_path: Path) -> Non
     durable.close()
 
     reopened = DurableEngine.open(journal, factory, clock=clock)
-    assert reopened.report.snapshot is not None
+    assert (reopened.report.snapshot is not None) == from_snapshot
     assert reopened.digest() == reference.digest()
     again = {t: [(o.agent.id, o.expires) for o in reopened.engine.offers_of(t)] for t in offers}
     assert again == offers
