@@ -204,6 +204,22 @@ def test_agents_who_take_tasks_without_offers_are_passed_over_in_a_round(world: 
     assert world.engine.tasks_of("auto") == []
 
 
+def test_a_task_taken_without_an_offer_goes_to_one_agent_with_no_round() -> None:
+    made = World(3, auto_accept=["chat"])
+    made.agents("ann", "bob", "cid", capacity={"chat": 1, "voice": 1})
+    mark = len(made.events)
+    made.submit("c1", channel="chat")
+    assert made.since(mark) == [
+        ("task_submitted", "c1", None),
+        ("task_queued", "c1", None),
+        ("task_assigned", "c1", "ann"),
+    ]
+    made.submit("v1")
+    # Voice is exclusive: ann, holding a chat, cannot take it.
+    assert made.offered_to("v1") == ["bob", "cid"]
+    made.check()
+
+
 def test_a_pull_offers_one_task_to_the_pulling_agent_only() -> None:
     made = World(3, dispatch="pull")
     made.agents("ann", "bob", "cid")
