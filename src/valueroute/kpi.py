@@ -45,8 +45,10 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   window; *backlog*: tasks waiting to be answered at each interval start.
 - *occupancy* of an agent: seconds holding at least one task (offered,
   assigned or in wrap-up; from the assignment when no offer event came
-  first, as with auto-accept) / seconds logged in (any state but offline),
-  as :meth:`valueroute.agents.Agent.talk_time` and ``logged_in_time`` count.
+  first, as with auto-accept; a task offered to several agents at once is
+  held by each until its own offer ends) / seconds logged in (any state but
+  offline), as :meth:`valueroute.agents.Agent.talk_time` and
+  ``logged_in_time`` count.
 - *value KPIs*: a task's value is the one its latest event carried
   (``task_submitted``, then ``task_updated``); *value on time*: value of
   tasks answered by their due time, or without one within T; *value lost
