@@ -48,6 +48,16 @@ RUNS = {
         "--repeats",
         "1",
     ],
+    "bench_concurrent_offers": [
+        "--agents",
+        "200",
+        "--waiting",
+        "1000",
+        "--cycles",
+        "1000",
+        "--repeats",
+        "1",
+    ],
     "bench_expressions": ["--agents", "300", "--repeats", "1"],
     "bench_kpi": ["--tasks", "3000", "--repeats", "1"],
     "bench_store": [

@@ -215,6 +215,7 @@ def _rows() -> Iterator[tuple[str, str, Call, list[Any]]]:
         ("update", lambda e, v: e.update(v, priority=1)),
         ("get", lambda e, v: e.get(v)),
         ("offer_of", lambda e, v: e.offer_of(v)),
+        ("offers_of", lambda e, v: e.offers_of(v)),
         ("agent_of", lambda e, v: e.agent_of(v)),
         ("explain", lambda e, v: e.explain(v)),
     ]
@@ -601,6 +602,7 @@ SETTINGS: list[tuple[str, list[Any]]] = [
     ("reject_cooldown", [*NOT_SECONDS, -1.0]),
     ("timeout_sets_not_ready", NOT_BOOL),
     ("max_offers", ["3", 3.0, True, False, 0, -1, math.nan, [3], {"n": 3}, b"3"]),
+    ("concurrent_offers", ["3", 3.0, True, False, 0, -1, None, math.nan, [3], {"n": 3}, b"3"]),
     (
         "wrap_up",
         [
@@ -719,6 +721,7 @@ def test_settings_of_the_right_types_are_taken() -> None:
         reject_cooldown=0,
         timeout_sets_not_ready=True,
         max_offers=np.int64(3),
+        concurrent_offers=np.int64(2),
         wrap_up={"claim": 30, "*": 0.0},
         time_to_live={"claim": np.float64(3600.0)},
         relaxation={"claim": [RelaxationStep(after=60.0, lower_by=1.0)]},

@@ -695,6 +695,18 @@ ENGINE_SETTINGS: dict[str, dict[str, Any]] = {
         "str": "3",
         "list": [],
     },
+    "concurrent_offers": {
+        **HUGE_INTS,
+        "zero": 0,
+        "negative": -1,
+        "nan": math.nan,
+        "inf": math.inf,
+        "fraction": 1.5,
+        "bool": True,
+        "str": "3",
+        "list": [],
+        "None": None,
+    },
     "wrap_up": {
         **NON_FINITE,
         "negative": -1.0,

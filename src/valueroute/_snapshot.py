@@ -16,7 +16,8 @@ What is kept
 ------------
 Engine: time, event and timer counters, the timer heap as it is, every open
 task with all its fields (state, version, ramp, ages, submission order), the
-closed tasks still remembered, offers, holders, deferrals, wrap-ups, time to
+closed tasks still remembered, offers (a task's further concurrent offers
+under ``more_offers``, written only when there are some), holders, deferrals, wrap-ups, time to
 live, SLA breaches, relaxation progress and original requirements, refusal
 cool-downs, offer counts, rule baselines and fired rules, statistics.
 Task list: time, next submission number, requirement groups in creation
@@ -805,6 +806,14 @@ def _config(engine: Engine) -> dict[str, Any]:
 
 
 def _settings(engine: Engine) -> dict[str, Any]:
+    settings = _base_settings(engine)
+    if engine._concurrent != 1:
+        # Written only when set: snapshots of engines without it compare as before.
+        settings["concurrent_offers"] = engine._concurrent
+    return settings
+
+
+def _base_settings(engine: Engine) -> dict[str, Any]:
     return {
         "dispatch": engine._dispatch_mode,
         "offer_timeout": _num(engine._offer_timeout),
@@ -910,6 +919,17 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 [task_id, offer.agent.id, offer.time, _num(offer.expires)]
                 for task_id, offer in engine._offers.items()
             ],
+            **(
+                {
+                    "more_offers": [
+                        [task_id, offer.agent.id, offer.time, _num(offer.expires)]
+                        for task_id, more in engine._more.items()
+                        for offer in more
+                    ]
+                }
+                if engine._more
+                else {}
+            ),
             "holder": {task_id: agent.id for task_id, agent in engine._holder.items()},
             "agent_tasks": {a: sorted(ids) for a, ids in engine._agent_tasks.items()},
             "deferred_until": dict(engine._deferred_until),
@@ -1026,6 +1046,11 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
                 f"engine configuration {name}: got {actual.get(name)!r} "
                 f"(expected {value!r}, as in the snapshot)"
             )
+    if expected.get("concurrent_offers", 1) != engine._concurrent:
+        raise InvalidInputError(
+            f"engine configuration concurrent_offers: got {engine._concurrent!r} "
+            f"(expected {expected.get('concurrent_offers', 1)!r}, as in the snapshot)"
+        )
 
     with collector_paused():
         try:
@@ -1084,6 +1109,15 @@ def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskSta
         task_id: Offer(tasks[task_id], pool.get(agent_id), time, float(expires))
         for task_id, agent_id, time, expires in state["offers"]
     }
+    engine._more = {}
+    for task_id, agent_id, time, expires in state.get("more_offers", ()):
+        if task_id not in engine._offers:
+            raise SnapshotContentError(
+                f"snapshot content: a further offer of task {_bounded(task_id)}, which has no "
+                "first offer (expected further offers only of offered tasks)"
+            )
+        offer = Offer(tasks[task_id], pool.get(agent_id), time, float(expires))
+        engine._more.setdefault(task_id, []).append(offer)
     engine._holder = {task_id: pool.get(agent_id) for task_id, agent_id in state["holder"].items()}
     engine._agent_tasks = {a: {i: tasks[i] for i in ids} for a, ids in state["agent_tasks"].items()}
     engine._deferred_until = dict(state["deferred_until"])
@@ -1189,6 +1223,22 @@ def _inconsistency(engine: Engine, states: Mapping[TaskState, int]) -> str | Non
     for task_id, offer in engine._offers.items():
         if engine._holder[task_id].id != offer.agent.id:
             return f"the offer of task {_bounded(task_id)} is not to its holder"
+    for task_id, more in engine._more.items():
+        offers = [engine._offers[task_id], *more]
+        if len(offers) > engine._concurrent:
+            return (
+                f"task {_bounded(task_id)} has {len(offers)} live offers, more than "
+                f"concurrent_offers={engine._concurrent}"
+            )
+        if len({offer.agent.id for offer in offers}) != len(offers):
+            return f"task {_bounded(task_id)} is offered twice to one agent"
+        for offer in more:
+            agent_id = offer.agent.id
+            if engine._agent_tasks.get(agent_id, {}).get(task_id) is not tasks[task_id]:
+                return (
+                    f"task {_bounded(task_id)} is not among the tasks of "
+                    f"{_bounded(agent_id)}, who has an offer of it"
+                )
     for task_id, agent in engine._holder.items():
         if engine._agent_tasks.get(agent.id, {}).get(task_id) is not tasks[task_id]:
             return (
@@ -1201,7 +1251,15 @@ def _inconsistency(engine: Engine, states: Mapping[TaskState, int]) -> str | Non
         load: dict[str, int] = {}
         for task_id, task in mine.items():
             holder = engine._holder.get(task_id)
-            if holder is None or holder.id != agent_id:
+            if task_id in engine._more:
+                if all(offer.agent.id != agent_id for offer in engine._more[task_id]) and (
+                    holder is None or holder.id != agent_id
+                ):
+                    return (
+                        f"agent {_bounded(agent_id)} lists task {_bounded(task_id)} "
+                        "it has no offer of"
+                    )
+            elif holder is None or holder.id != agent_id:
                 return f"agent {_bounded(agent_id)} lists task {_bounded(task_id)} it does not hold"
             load[task.channel] = load.get(task.channel, 0) + 1
         if {c: n for c, n in holding.load.items() if n} != load:

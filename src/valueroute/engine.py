@@ -612,6 +612,9 @@ def _by_seq(task: Task) -> int:
 
 
 _OFFERED_ONLY = (TaskState.offered,)
+# How many agents one task may be offered to at once, at most.
+_MAX_CONCURRENT_OFFERS = 10_000
+_CONCURRENT_OFFERS_EXPECTED = f"an integer from 1 to {_MAX_CONCURRENT_OFFERS}"
 _ASSIGNED_ONLY = (TaskState.assigned,)
 _PRIORITY_EXPECTED = "an integer a float can hold, or None"
 _WRAP_UP_EXPECTED = "a finite number of seconds >= 0, or None for the engine's setting"
@@ -652,6 +655,7 @@ class Engine:
         reject_cooldown: float = 60.0,
         timeout_sets_not_ready: bool = False,
         max_offers: int | None = None,
+        concurrent_offers: int = 1,
         wrap_up: float | Mapping[str, float] = 0.0,
         time_to_live: float | Mapping[str, float] | None = None,
         relaxation: Relaxation | Mapping[str, Relaxation] = (),
@@ -678,6 +682,11 @@ class Engine:
             max_offers = _integer("max_offers", max_offers, "an integer >= 1, or None")
             if max_offers < 1:
                 raise _refusal("max_offers", max_offers, "an integer >= 1, or None")
+        concurrent_offers = _integer(
+            "concurrent_offers", concurrent_offers, _CONCURRENT_OFFERS_EXPECTED
+        )
+        if not 1 <= concurrent_offers <= _MAX_CONCURRENT_OFFERS:
+            raise _refusal("concurrent_offers", concurrent_offers, _CONCURRENT_OFFERS_EXPECTED)
         wrap_up_of = _per_type("wrap_up", wrap_up, default=0.0)
         ttl_of = None if time_to_live is None else _per_type("time_to_live", time_to_live)
         relaxation_plan = _relaxation_setting(relaxation)
@@ -741,6 +750,8 @@ class Engine:
         self._reject_cooldown = reject_cooldown
         self._timeout_sets_not_ready = timeout_sets_not_ready
         self._max_offers = max_offers
+        # How many agents a pushed task is offered to at once (1: one offer).
+        self._concurrent = concurrent_offers
         self._wrap_up = wrap_up_of
         self._ttl = ttl_of
         self._levels = SkillLevels()
@@ -760,8 +771,12 @@ class Engine:
         self._tasks: dict[str, Task] = {}
         # The last closed_memory closed tasks, oldest first.
         self._closed: OrderedDict[str, Task] = OrderedDict()
+        # task id -> its first live offer; the holder is that offer's agent.
         self._offers: dict[str, Offer] = {}
         self._holder: dict[str, Agent] = {}
+        # task id -> its other live offers, oldest first (concurrent offers
+        # only: empty while concurrent_offers is 1, never an empty list).
+        self._more: dict[str, list[Offer]] = {}
         # agent id -> the tasks it holds (offered, assigned, wrap-up), by id.
         self._agent_tasks: dict[str, dict[str, Task]] = {}
         self._deferred_until: dict[str, float] = {}
@@ -946,7 +961,11 @@ class Engine:
         return task
 
     def offer_of(self, task_id: str) -> Offer:
-        """The pending offer of a task in state offered."""
+        """The pending offer of a task in state offered, offered to one agent.
+
+        A task offered to several agents at once (``concurrent_offers``) is
+        refused: :meth:`offers_of` lists its offers.
+        """
         if type(task_id) is not str:
             _check_id("task_id", task_id)
         offer = self._offers.get(task_id)
@@ -955,16 +974,40 @@ class Engine:
             raise InvalidTransitionError(
                 f"task {task_id!r} is {task.state.value}, not offered (expected an offered task)"
             )
+        if self._more and task_id in self._more:
+            agents = [o.agent.id for o in self.offers_of(task_id)]
+            raise InvalidTransitionError(
+                f"task {task_id!r} is offered to {len(agents)} agents {_shown(agents)} "
+                "(expected a task offered to one agent: offers_of lists them all)"
+            )
         return offer
 
+    def offers_of(self, task_id: str) -> list[Offer]:
+        """The live offers of a task, oldest first: one per agent it is offered to,
+        none when it is not offered. O(k) for k offers."""
+        if type(task_id) is not str:
+            _check_id("task_id", task_id)
+        offer = self._offers.get(task_id)
+        if offer is None:
+            self.get(task_id)
+            return []
+        more = self._more.get(task_id) if self._more else None
+        return [offer] if more is None else [offer, *more]
+
     def agent_of(self, task_id: str) -> Agent | None:
-        """The agent holding a task (offered, assigned or in wrap-up), else ``None``."""
+        """The agent holding a task (offered, assigned or in wrap-up), else ``None``.
+
+        For a task offered to several agents, the agent of its oldest live offer.
+        """
         if type(task_id) is not str:
             _check_id("task_id", task_id)
         return self._holder.get(task_id)
 
     def tasks_of(self, agent_id: str) -> list[Task]:
-        """The tasks an agent holds (offered, assigned or in wrap-up), in submission order."""
+        """The tasks an agent holds (offered, assigned or in wrap-up), in submission order.
+
+        A task offered to several agents is among the tasks of each of them.
+        """
         if type(agent_id) is not str:
             _check_id("agent_id", agent_id)
         held = self._agent_tasks.get(agent_id)
@@ -1189,7 +1232,12 @@ class Engine:
             return False
         if kind == _OFFER_EXPIRY:
             offer = self._offers.get(key)
-            return offer is not None and offer.expires == at
+            if offer is None:
+                return False
+            if offer.expires == at:
+                return True
+            more = self._more.get(key) if self._more else None
+            return more is not None and any(other.expires == at for other in more)
         if kind == _DEFER_END:
             return task.state is TaskState.deferred and self._deferred_until.get(key) == at
         if kind == _WRAP_UP_END:
@@ -1238,19 +1286,26 @@ class Engine:
             return
         task = self._tasks[key]
         if kind == _OFFER_EXPIRY:
-            offer = self._offers[key]
-            agent = offer.agent
-            self._unoffer(task, EventKind.offer_timed_out, cooldown=True, now=now)
-            if self._timeout_sets_not_ready and agent.presence is not Presence.not_ready:
-                self._pool.set_presence(
-                    agent.id, Presence.not_ready, now=now, reason="offer_timeout"
-                )
-                self._emit(
-                    EventKind.agent_state_changed,
-                    agent=agent.id,
-                    state=agent.state.value,
-                    reason="offer_timeout",
-                )
+            more = self._more.get(key) if self._more else None
+            if more is None:
+                offers = [self._offers[key]]
+            else:
+                # Concurrent offers: those made together expire together
+                # (one valid timer each, the first to fire takes them all).
+                offers = [o for o in (self._offers[key], *more) if o.expires == at]
+            for offer in offers:
+                agent = offer.agent
+                self._unoffer(task, EventKind.offer_timed_out, cooldown=True, now=now, offer=offer)
+                if self._timeout_sets_not_ready and agent.presence is not Presence.not_ready:
+                    self._pool.set_presence(
+                        agent.id, Presence.not_ready, now=now, reason="offer_timeout"
+                    )
+                    self._emit(
+                        EventKind.agent_state_changed,
+                        agent=agent.id,
+                        state=agent.state.value,
+                        reason="offer_timeout",
+                    )
         elif kind == _PREFER_END:
             self._end_preference(task, now)
         elif kind == _QUEUE_WAIT:
@@ -1527,7 +1582,7 @@ class Engine:
                 self._event_seq += 1
             else:
                 self._emit(_QUEUED, task=task.id)
-            self._offer(task, agent, now, self._chooser_label(group), filed=False)
+            self._offer(task, agent, now, self._chooser_label(group), filed=False, group=group)
         else:
             # Nobody is free for it: dispatch would ask the pool again and
             # get the same answer, so the task just waits.
@@ -2159,11 +2214,21 @@ class Engine:
             self._offer(task, agent, now, _BY_BEST_TASK)
 
     def _offer(
-        self, task: Task, agent: Agent, now: float, by: str, *, filed: bool = True
+        self,
+        task: Task,
+        agent: Agent,
+        now: float,
+        by: str,
+        *,
+        filed: bool = True,
+        group: RequirementGroup | None = None,
     ) -> Offer | None:
         """Offer ``task`` to ``agent``; or, under auto-accept, assign it (``None``).
 
-        ``by`` says how the agent was chosen (see :meth:`explain`).
+        ``by`` says how the agent was chosen (see :meth:`explain`). With
+        ``concurrent_offers`` above 1 a pushed task (not a pull nor a
+        transfer) is offered to more free agents of its group (``group``, or
+        the one it is filed in) in the same step: see :meth:`_offer_round`.
         """
         if self._auto_any:
             auto = agent.auto_accept
@@ -2173,6 +2238,7 @@ class Engine:
                 self._assign_at_once(task, agent, now, by, filed=filed)
                 return None
         if filed:
+            group = task.group
             self._list._take_out(task)
         task.decision = by
         # The chosen agent as it was when chosen, for the event (only built
@@ -2205,7 +2271,98 @@ class Engine:
             )
         if expires != _INF:
             self._timer(expires, _OFFER_EXPIRY, task.id)
+        if self._concurrent > 1 and group is not None and by != _BY_PULL and by != _BY_TRANSFER:
+            self._offer_round(task, group, agent, now, by)
         return offer
+
+    def _offer_round(
+        self, task: Task, group: RequirementGroup, first: Agent, now: float, by: str
+    ) -> None:
+        """Concurrent offers: offer ``task``, just offered to ``first``, to more
+        free agents of ``group`` until it has ``concurrent_offers`` live offers.
+
+        The agents come in the order the selection strategy ranks them (its
+        choice, then its choice among the others, ...; the queue's own
+        strategy for a task in a queue that has one; preferred agents in the
+        task's order), each one different: an agent already chosen is
+        taken out of the availability index for the round and filed again
+        after. Agents cooling down after refusing the task, and agents the
+        task would go to without an offer (auto-accept), are passed over;
+        ``max_offers`` caps the round. O(k) strategy calls for k offers.
+        """
+        pool = self._pool
+        hidden: list[Agent] = []
+        live = 1
+        wanted = self._concurrent
+        maximum = self._max_offers
+        choose = self._choose
+        try:
+            if first._indexed:
+                pool._unfile(first)
+                hidden.append(first)
+            while live < wanted:
+                if maximum is not None and self._offer_count[task.id] >= maximum:
+                    return
+                if group.agents is not None:
+                    agent = next(pool.available_agents(group), None)
+                elif group.queue is not None and group.queue.selection is not None:
+                    agent = group.queue.selection.choose(pool, group, task=task, now=now)
+                elif choose is not None:
+                    agent = choose(pool, group, task=task, now=now)
+                else:
+                    agent = pool.select(group, task=task, now=now, strategy=self._selection)
+                if agent is None:
+                    return
+                if not self._cooling(task.id, agent.id, now) and not self._takes_at_once(
+                    agent, task
+                ):
+                    self._offer_also(task, agent, now, by)
+                    live += 1
+                if agent._indexed:
+                    pool._unfile(agent)
+                    hidden.append(agent)
+        finally:
+            for agent in hidden:
+                pool._refile(agent)
+
+    def _takes_at_once(self, agent: Agent, task: Task) -> bool:
+        """Whether auto-accept gives ``task`` to ``agent`` without an offer."""
+        if not self._auto_any:
+            return False
+        auto = agent.auto_accept
+        if auto is None:
+            auto = self._auto_accept or task.channel in self._auto_channels
+        return auto
+
+    def _offer_also(self, task: Task, agent: Agent, now: float, by: str) -> None:
+        """One more live offer of an offered task, to ``agent`` (concurrent offers)."""
+        chosen = None if _OFFERED in self._muted else self._chosen(agent, task)
+        self._pool._take(agent, task.channel, now)
+        expires = _INF if self._offer_timeout is None else now + self._offer_timeout
+        offer = Offer(task, agent, now, expires)
+        more = self._more.get(task.id)
+        if more is None:
+            more = self._more[task.id] = []
+        more.append(offer)
+        held = self._agent_tasks.get(agent.id)
+        if held is None:
+            held = self._agent_tasks[agent.id] = {}
+        held[task.id] = task
+        self._offer_count[task.id] += 1
+        self._counts(task.type)[_N_OFFERED] += 1
+        if chosen is None:
+            self._event_seq += 1
+        else:
+            self._emit(
+                _OFFERED,
+                task=task.id,
+                agent=agent.id,
+                expires=None if expires == _INF else expires,
+                by=by,
+                **chosen,
+            )
+        if expires != _INF:
+            self._timer(expires, _OFFER_EXPIRY, task.id)
 
     def _assign_at_once(
         self, task: Task, agent: Agent, now: float, by: str, *, filed: bool
@@ -2299,15 +2456,32 @@ class Engine:
         self._pending.append((False, agent.id))
         return agent
 
-    def _unoffer(self, task: Task, kind: EventKind, *, cooldown: bool, now: float) -> None:
-        del self._offers[task.id]
-        agent = self._release_holder(task, now)
+    def _unoffer(
+        self,
+        task: Task,
+        kind: EventKind,
+        *,
+        cooldown: bool,
+        now: float,
+        offer: Offer | None = None,
+    ) -> None:
+        """An offer of ``task`` ends unanswered (``offer``: which one, when it
+        has several). When it was the task's last live offer the task goes
+        back to the list, or ends rejected after ``max_offers`` offers."""
+        more = self._more.get(task.id) if self._more else None
+        if more is None:
+            del self._offers[task.id]
+            agent = self._release_holder(task, now)
+        else:
+            agent = self._drop_offer(task, more, offer or self._offers[task.id], now)
         self._counts(task.type)[_STAT_INDEX[kind.value]] += 1
         self._emit(kind, task=task.id, agent=agent.id)
         if cooldown and self._reject_cooldown > 0:
             until = now + self._reject_cooldown
             self._cooldown.setdefault(task.id, {})[agent.id] = until
             self._timer(until, _COOLDOWN_END, task.id)
+        if more is not None:
+            return  # other offers of the task are still live
         if (
             cooldown
             and self._max_offers is not None
@@ -2322,6 +2496,81 @@ class Engine:
             )
             return
         self._enqueue(task, now)
+
+    def _drop_offer(self, task: Task, more: list[Offer], offer: Offer, now: float) -> Agent:
+        """Take one of several live offers of ``task`` away and free its agent's slot.
+
+        The oldest of the others becomes the task's first offer (and its agent
+        the holder) when ``offer`` was the first. O(k) for k offers.
+        """
+        task_id = task.id
+        if self._offers[task_id] is offer:
+            first = more.pop(0)
+            self._offers[task_id] = first
+            self._holder[task_id] = first.agent
+        else:
+            more.remove(offer)
+        if not more:
+            del self._more[task_id]
+        agent = offer.agent
+        del self._agent_tasks[agent.id][task_id]
+        self._pool._release(agent, task.channel, now)
+        self._pending.append((False, agent.id))
+        return agent
+
+    def _answering(self, task_id: str, agent_id: str | None, action: str) -> Offer:
+        """The live offer of an offered task that ``agent_id`` answers.
+
+        ``None`` names the only offer; a task offered to several agents needs
+        the agent named. Refuses (nothing changed) an agent it is not offered to.
+        """
+        offer = self._offers[task_id]
+        more = self._more.get(task_id) if self._more else None
+        if more is None:
+            if agent_id is not None and agent_id != offer.agent.id:
+                raise InvalidTransitionError(
+                    f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
+                )
+            return offer
+        offers = [offer, *more]
+        agents = [o.agent.id for o in offers]
+        if agent_id is None:
+            raise _refusal(
+                "agent_id",
+                None,
+                f"the agent who answers: task {task_id!r} is offered to {len(agents)} "
+                f"agents {_shown(agents)}, so {action} must name one",
+            )
+        for candidate in offers:
+            if candidate.agent.id == agent_id:
+                return candidate
+        raise InvalidTransitionError(
+            f"task {task_id!r} is offered to {_shown(agents)}, not {_shown(agent_id)}"
+        )
+
+    def _win(self, task: Task, offer: Offer, now: float) -> None:
+        """Concurrent offers: ``offer`` is accepted, so every other live offer
+        of the task is revoked (an event each) and their agents' slots freed."""
+        task_id = task.id
+        more = self._more.pop(task_id)
+        losers = [self._offers[task_id], *more]
+        losers.remove(offer)
+        self._offers[task_id] = offer
+        self._holder[task_id] = offer.agent
+        counts = self._counts(task.type)
+        for loser in losers:
+            agent = loser.agent
+            del self._agent_tasks[agent.id][task_id]
+            self._pool._release(agent, task.channel, now)
+            self._pending.append((False, agent.id))
+            counts[_STAT_INDEX["offer_revoked"]] += 1
+            self._emit(
+                EventKind.offer_revoked,
+                task=task_id,
+                agent=agent.id,
+                reason="accepted_by_other",
+                accepted_by=offer.agent.id,
+            )
 
     def _accept(self, task: Task, offer: Offer, now: float) -> None:
         del self._offers[task.id]
@@ -2373,12 +2622,19 @@ class Engine:
         if agent_id is not None and type(agent_id) is not str:
             _check_id("agent_id", agent_id)
         task = self._open(task_id, _OFFERED_ONLY, "accept")
-        offer = self._offers[task_id]
-        if agent_id is not None and agent_id != offer.agent.id:
-            raise InvalidTransitionError(
-                f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
-            )
-        now = self._begin()
+        more = self._more
+        if more and task_id in more:
+            # Concurrent offers: the first accept wins, the others are revoked.
+            offer = self._answering(task_id, agent_id, "accept")
+            now = self._begin()
+            self._win(task, offer, now)
+        else:
+            offer = self._offers[task_id]
+            if agent_id is not None and agent_id != offer.agent.id:
+                raise InvalidTransitionError(
+                    f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
+                )
+            now = self._begin()
         self._accept(task, offer, now)
         self._finish()
         return task
@@ -2389,21 +2645,21 @@ class Engine:
         that agent for ``reject_cooldown`` seconds."""
         _check_optional_id("agent_id", agent_id)
         task = self._open(task_id, (TaskState.offered,), "reject")
-        offer = self._offers[task_id]
-        if agent_id is not None and agent_id != offer.agent.id:
-            raise InvalidTransitionError(
-                f"task {task_id!r} is offered to {offer.agent.id!r}, not {_shown(agent_id)}"
-            )
+        offer = self._answering(task_id, agent_id, "reject")
         now = self._begin()
-        self._unoffer(task, EventKind.offer_rejected, cooldown=True, now=now)
+        self._unoffer(task, EventKind.offer_rejected, cooldown=True, now=now, offer=offer)
         self._finish()
         return task
 
     @_command
     def revoke(self, task_id: str) -> Task:
-        """The host withdraws an offer: back to queued with its age, no cool-down."""
+        """The host withdraws an offer (every live offer of the task): back to
+        queued with its age, no cool-down."""
         task = self._open(task_id, (TaskState.offered,), "revoke the offer of")
         now = self._begin()
+        if self._more and task_id in self._more:
+            for offer in self.offers_of(task_id)[:-1]:
+                self._unoffer(task, EventKind.offer_revoked, cooldown=False, now=now, offer=offer)
         self._unoffer(task, EventKind.offer_revoked, cooldown=False, now=now)
         self._finish()
         return task
@@ -2476,6 +2732,13 @@ class Engine:
         if task.state is TaskState.queued:
             self._list._take_out(task)
         elif task.state is TaskState.offered:
+            more = self._more.pop(task.id, None) if self._more else None
+            if more is not None:
+                for offer in more:
+                    agent = offer.agent
+                    del self._agent_tasks[agent.id][task.id]
+                    self._pool._release(agent, task.channel, now)
+                    self._pending.append((False, agent.id))
             del self._offers[task.id]
             self._release_holder(task, now)
         elif task.state is TaskState.deferred:
@@ -2874,7 +3137,9 @@ class Engine:
         now; ``None`` for strategies asking would change) and ``decision``
         (for a held task: its agent's facts now and ``by``; the facts as they
         were when it was chosen are in its ``task_offered`` or
-        ``task_assigned`` event). O(n) in agents; changes nothing.
+        ``task_assigned`` event). ``offers`` lists the live offers of an
+        offered task (``agent``, ``time``, ``expires``; several with
+        ``concurrent_offers``), empty otherwise. O(n) in agents; changes nothing.
         """
         task = self.get(task_id)
         now = max(self._read_clock(), self._now)
@@ -2895,6 +3160,10 @@ class Engine:
             result["list_score"] = _as_segment(self._list.policy.segment(task, now)).at(now)
         holder = self._holder.get(task_id)
         result["agent"] = None if holder is None else holder.id
+        result["offers"] = [
+            {"agent": offer.agent.id, "time": offer.time, "expires": offer.expires}
+            for offer in (self.offers_of(task_id) if task_id in self._offers else ())
+        ]
         result["requires"] = None if task.requires is None else task.requires.source
         result["preferred_agents"] = None if task.prefer is None else list(task.prefer)
         result["preferred_until"] = self._prefer_until.get(task_id)
@@ -3085,9 +3354,11 @@ class Engine:
     def statistics(self) -> EngineStatistics:
         """Real-time counters: waiting per type with the oldest age, and per-type event counts.
 
-        A dict (``time``, ``open``, ``waiting``, ``oldest_age``, ``offered``,
-        ``by_type``, ``agents``) with :meth:`EngineStatistics.to_pandas` for
-        tables of task types and agents.
+        A dict (``time``, ``open``, ``waiting``, ``oldest_age``, ``offered``:
+        tasks in state offered, ``live_offers``: their live offers, more than
+        ``offered`` only with ``concurrent_offers``, ``by_type``, ``agents``)
+        with :meth:`EngineStatistics.to_pandas` for tables of task types and
+        agents.
         """
         now = max(self._read_clock(), self._now)
         waiting = self._list.counts("type")
@@ -3105,6 +3376,7 @@ class Engine:
             waiting={str(k): v for k, v in waiting.items()},
             oldest_age=oldest,
             offered=len(self._offers),
+            live_offers=len(self._offers) + sum(map(len, self._more.values())),
             by_type=per_type,
             agents={
                 agent.id: {
@@ -3172,6 +3444,9 @@ class Engine:
                 self._offer_count.get(task.id, 0),
                 self._fired.get(task.id),
             )
+            more = self._more.get(task.id)
+            if more is not None:
+                feed("offers", [(o.agent.id, o.time, o.expires) for o in more])
             if task.queue is not None:
                 feed("queue", task.queue.name, self._in_queue_since[task.id])
             step = self._in_step.get(task.id)
@@ -3234,17 +3509,32 @@ class Engine:
                 task.state in (TaskState.offered, TaskState.assigned, TaskState.wrap_up)
             ), task_id
             assert (task_id in self._offers) == (task.state is TaskState.offered), task_id
+            if task.state is TaskState.offered:
+                offers = self.offers_of(task_id)
+                assert len(offers) <= self._concurrent, (task_id, offers)
+                assert offers[0].agent is self._holder[task_id], task_id
+                agents = {id(offer.agent) for offer in offers}
+                assert len(agents) == len(offers), f"task {task_id} offered twice to one agent"
+                for offer in offers:
+                    assert offer.task is task
+                    assert self._agent_tasks[offer.agent.id].get(task_id) is task
             assert (task_id in self._deferred_until) == (task.state is TaskState.deferred)
             assert (task_id in self._wrap_up_until) == (task.state is TaskState.wrap_up)
             if held:
                 assert task_id in self._agent_tasks[self._holder[task_id].id]
         assert queued <= set(self._tasks)
+        assert set(self._more) <= set(self._offers), "further offers of a task with none"
+        assert all(self._more.values()), "empty list of further offers kept"
         assert set(self._cooldown) <= set(self._tasks), "cool-downs of closed tasks kept"
         assert all(self._cooldown.values()), "empty cool-down table kept"
         for agent_id, ids in self._agent_tasks.items():
             agent = self._pool.get(agent_id)
             for task_id, held_task in ids.items():
-                assert self._holder[task_id] is agent
+                if task_id in self._more:
+                    # One of the task's concurrent offers is to this agent.
+                    assert any(o.agent is agent for o in self.offers_of(task_id)), task_id
+                else:
+                    assert self._holder[task_id] is agent
                 assert self._tasks[task_id] is held_task
             load: Counter[str] = Counter(self._tasks[i].channel for i in ids)
             assert {c: n for c, n in agent.load.items() if n} == dict(load), agent_id

@@ -45,8 +45,10 @@ Definitions (the simulator's, ``valueroute.sim.metrics``):
   window; *backlog*: tasks waiting to be answered at each interval start.
 - *occupancy* of an agent: seconds holding at least one task (offered,
   assigned or in wrap-up; from the assignment when no offer event came
-  first, as with auto-accept) / seconds logged in (any state but offline),
-  as :meth:`valueroute.agents.Agent.talk_time` and ``logged_in_time`` count.
+  first, as with auto-accept; a task offered to several agents at once is
+  held by each until its own offer ends) / seconds logged in (any state but
+  offline), as :meth:`valueroute.agents.Agent.talk_time` and
+  ``logged_in_time`` count.
 - *value KPIs*: a task's value is the one its latest event carried
   (``task_submitted``, then ``task_updated``); *value on time*: value of
   tasks answered by their due time, or without one within T; *value lost
@@ -623,6 +625,7 @@ class _Task:
         "cell",
         "due",
         "holder",
+        "others",
         "profile",
         "service_figures",
         "service_start",
@@ -645,6 +648,9 @@ class _Task:
         self.due = due
         self.answered = False
         self.holder: _Agent | None = None
+        # Agents holding further live offers of the task (concurrent offers),
+        # by id, oldest first; None while it has at most one.
+        self.others: dict[str, _Agent] | None = None
         self.service_start: float | None = None
         # The holder's figures in the interval its service began.
         self.service_figures: list[float] | None = None
@@ -1018,7 +1024,13 @@ class KpiAggregator:
         agent = self._agents.get(name)
         if agent is None:
             agent = self._agents[name] = _Agent()
-        task.holder = agent
+        if task.holder is None:
+            task.holder = agent
+        else:
+            # One more agent offered the same task at once: it holds it too.
+            if task.others is None:
+                task.others = {}
+            task.others[name] = agent
         time = event.time
         if agent.held == 0:
             agent.holding_since = time
@@ -1029,6 +1041,21 @@ class KpiAggregator:
     def _unoffered(self, event: Event) -> None:
         task = self._task(event)
         if task is None:
+            return
+        others = task.others
+        if others:
+            # One of several live offers ends: its agent lets go; the oldest
+            # other offer becomes the task's holder when it was the holder's.
+            mine = others.pop(event.agent, None) if event.agent is not None else None
+            if mine is not None:
+                self._let_go(mine, event.time)
+            else:
+                if task.holder is not None:
+                    self._let_go(task.holder, event.time)
+                name = next(iter(others))
+                task.holder = others.pop(name)
+            if not others:
+                task.others = None
             return
         self._release(task, event.time)
 
@@ -1275,10 +1302,19 @@ class KpiAggregator:
         agent.held += 1
 
     def _release(self, task: _Task, now: float) -> None:
+        others = task.others
+        if others is not None:
+            task.others = None
+            for other in others.values():
+                self._let_go(other, now)
         agent = task.holder
         if agent is None:
             return
         task.holder = None
+        self._let_go(agent, now)
+
+    def _let_go(self, agent: _Agent, now: float) -> None:
+        """``agent`` holds one task fewer from ``now``."""
         agent.held -= 1
         if agent.held == 0 and agent.holding_since is not None:
             self._span(agent, _TALK, agent.holding_since, now)

@@ -327,7 +327,11 @@ def _holder_check(principal: Principal, task_id: str) -> Callable[[Engine], None
     def check(engine: Engine) -> None:
         engine.get(task_id)
         holder = engine.agent_of(task_id)
-        if holder is None or holder.id != principal.agent:
+        if (holder is None or holder.id != principal.agent) and all(
+            # A task offered to several agents at once is held by each of them.
+            offer.agent.id != principal.agent
+            for offer in engine.offers_of(task_id)
+        ):
             raise _Refusal(
                 403,
                 f"task {task_id!r} is not held by {principal.agent!r}, the agent this token "

@@ -237,9 +237,12 @@ def offers_view(engine: Engine, agent_id: str) -> dict[str, Any]:
     return {
         "agent": agent_id,
         "offers": [
-            offer_view(engine.offer_of(task.id))
+            offer_view(offer)
             for task in engine.tasks_of(agent_id)
             if task.state is TaskState.offered
+            # A task offered to several agents at once: this agent's own offer.
+            for offer in engine.offers_of(task.id)
+            if offer.agent.id == agent_id
         ],
     }
 
