@@ -612,3 +612,41 @@ def test_a_queue_s_own_strategy_ranks_its_tasks_offers() -> None:
     made.submit("t2")
     assert made.offered_to("t2") == ["low"]
     made.check()
+
+
+def test_a_queue_offers_its_tasks_its_own_way() -> None:
+    """A queue's ``concurrent_offers`` and ``offer_timeout`` override the
+    engine's for its tasks only: a broadcast queue on an engine of one offer
+    per task, and a one-at-a-time queue on an engine of three."""
+    made = World(
+        1,
+        offer_timeout=30.0,
+        queues=[
+            QueueSpec(name="broadcast", concurrent_offers=3, offer_timeout=10.0),
+            QueueSpec(name="single"),
+        ],
+    )
+    made.agents("a", "b", "c", "d", "e")
+    made.submit("t1", queue="broadcast")
+    assert made.offered_to("t1") == ["a", "b", "c"]
+    assert {offer.expires for offer in made.engine.offers_of("t1")} == {made.clock.now + 10.0}
+    made.submit("t2", queue="single")
+    made.submit("t3")
+    assert made.offered_to("t2") == ["d"]
+    assert made.offered_to("t3") == ["e"]
+    assert made.engine.offers_of("t2")[0].expires == made.clock.now + 30.0
+    made.check()
+    wide = World(3, queues=[QueueSpec(name="single", concurrent_offers=1)])
+    wide.agents("a", "b", "c", "d")
+    wide.submit("t1", queue="single")
+    wide.submit("t2")
+    assert (wide.offered_to("t1"), wide.offered_to("t2")) == (["a"], ["b", "c", "d"])
+    wide.check()
+    # Offers lapse at each queue's own time.
+    mark = len(made.events)
+    made.clock.now += 10.0
+    made.engine.advance()
+    lapsed = [(e.task, e.agent) for e in made.events[mark:] if e.kind.value == "offer_timed_out"]
+    assert lapsed == [("t1", "a"), ("t1", "b"), ("t1", "c")]
+    assert made.offered_to("t2") == ["d"]
+    made.check()

@@ -419,6 +419,21 @@ def _queue_values() -> dict[str, list[tuple[str, Any]]]:
             ("too-many", [f"a{i}" for i in range(100_001)]),
         ],
         "agent_selection": [("random", "random"), ("bogus", "fastest"), ("int", 1)],
+        "offer_timeout": [
+            *NON_FINITE.items(),
+            ("zero", 0.0),
+            ("negative", -1.0),
+            ("bool", True),
+            ("text", "soon"),
+        ],
+        "concurrent_offers": [
+            ("zero", 0),
+            ("fraction", 1.5),
+            ("bool", True),
+            ("text", "3"),
+            ("huge", 10**400),
+            ("10001", 10_001),
+        ],
         "description": [("int", 5), ("surrogate", SURROGATE), ("long", "x" * 1001)],
     }
 

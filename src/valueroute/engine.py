@@ -752,6 +752,11 @@ class Engine:
         self._max_offers = max_offers
         # How many agents a pushed task is offered to at once (1: one offer).
         self._concurrent = concurrent_offers
+        # Whether any task may be offered to several agents at once (the
+        # engine's setting, or some queue's).
+        self._concurrent_any = concurrent_offers > 1 or any(
+            (queue.concurrent_offers or 1) > 1 for queue in queue_table.values()
+        )
         self._wrap_up = wrap_up_of
         self._ttl = ttl_of
         self._levels = SkillLevels()
@@ -2247,7 +2252,10 @@ class Engine:
         # Every caller offers only to an agent that can take the channel now.
         self._pool._take(agent, task.channel, now)
         task.state = TaskState.offered
-        expires = _INF if self._offer_timeout is None else now + self._offer_timeout
+        timeout = self._offer_timeout
+        if task.queue is not None and task.queue.offer_timeout is not None:
+            timeout = task.queue.offer_timeout
+        expires = _INF if timeout is None else now + timeout
         offer = Offer(task, agent, now, expires)
         self._offers[task.id] = offer
         self._holder[task.id] = agent
@@ -2271,7 +2279,7 @@ class Engine:
             )
         if expires != _INF:
             self._timer(expires, _OFFER_EXPIRY, task.id)
-        if self._concurrent > 1 and group is not None and by != _BY_PULL and by != _BY_TRANSFER:
+        if self._concurrent_any and group is not None and by != _BY_PULL and by != _BY_TRANSFER:
             self._offer_round(task, group, agent, now, by)
         return offer
 
@@ -2290,10 +2298,12 @@ class Engine:
         task would go to without an offer (auto-accept), are passed over;
         ``max_offers`` caps the round. O(k) strategy calls for k offers.
         """
+        wanted = self._concurrent_for(task)
+        if wanted == 1:
+            return
         pool = self._pool
         hidden: list[Agent] = []
         live = 1
-        wanted = self._concurrent
         maximum = self._max_offers
         choose = self._choose
         try:
@@ -2325,6 +2335,13 @@ class Engine:
             for agent in hidden:
                 pool._refile(agent)
 
+    def _concurrent_for(self, task: Task) -> int:
+        """How many agents ``task`` is offered to at once: its queue's setting, else ours."""
+        queue = task.queue
+        if queue is not None and queue.concurrent_offers is not None:
+            return int(queue.concurrent_offers)
+        return self._concurrent
+
     def _takes_at_once(self, agent: Agent, task: Task) -> bool:
         """Whether auto-accept gives ``task`` to ``agent`` without an offer."""
         if not self._auto_any:
@@ -2338,7 +2355,10 @@ class Engine:
         """One more live offer of an offered task, to ``agent`` (concurrent offers)."""
         chosen = None if _OFFERED in self._muted else self._chosen(agent, task)
         self._pool._take(agent, task.channel, now)
-        expires = _INF if self._offer_timeout is None else now + self._offer_timeout
+        timeout = self._offer_timeout
+        if task.queue is not None and task.queue.offer_timeout is not None:
+            timeout = task.queue.offer_timeout
+        expires = _INF if timeout is None else now + timeout
         offer = Offer(task, agent, now, expires)
         more = self._more.get(task.id)
         if more is None:
@@ -3511,7 +3531,7 @@ class Engine:
             assert (task_id in self._offers) == (task.state is TaskState.offered), task_id
             if task.state is TaskState.offered:
                 offers = self.offers_of(task_id)
-                assert len(offers) <= self._concurrent, (task_id, offers)
+                assert len(offers) <= self._concurrent_for(task), (task_id, offers)
                 assert offers[0].agent is self._holder[task_id], task_id
                 agents = {id(offer.agent) for offer in offers}
                 assert len(agents) == len(offers), f"task {task_id} offered twice to one agent"

@@ -725,8 +725,9 @@ class QueueSpec(BoundaryModel):
     across all of them. What a queue adds is *who may take its tasks* (agents
     whose skills meet ``skills`` and whose attributes meet ``requires``, and,
     when ``agents`` lists ids, only those agents; all on top of each task's
-    own requirements), *how an agent is chosen* for its tasks
-    (``agent_selection``, overriding the engine's) and *limits*:
+    own requirements), *how its tasks are distributed* (``agent_selection``,
+    ``offer_timeout``, ``concurrent_offers``, each overriding the engine's
+    for the queue's tasks, as a distribution policy per queue) and *limits*:
 
     - ``max_length``: at most this many tasks waiting in it. A task arriving at
       a full queue is refused (``when_full="refuse"``: the submit raises
@@ -756,6 +757,12 @@ class QueueSpec(BoundaryModel):
     agent_selection: QueueSelection | None = None
     """How an agent is chosen among those free for the queue's tasks (a
     built-in strategy by name); ``None``: the engine's ``agent_selection``."""
+    offer_timeout: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
+    """Seconds an offer of the queue's tasks stands before it lapses;
+    ``None``: the engine's ``offer_timeout``."""
+    concurrent_offers: int | None = Field(default=None, ge=1, le=10_000, strict=True)
+    """How many agents a pushed task of the queue is offered to at once;
+    ``None``: the engine's ``concurrent_offers``."""
     max_length: int | None = Field(default=None, ge=1, le=10**9, strict=True)
     """The most tasks waiting in the queue; ``None``: no limit."""
     when_full: QueueAction = "refuse"
@@ -776,7 +783,7 @@ class QueueSpec(BoundaryModel):
     def _skills(cls, skills: dict[str, float]) -> dict[str, float]:
         return _check_skills(skills, "skills")
 
-    @field_validator("max_wait", mode="before")
+    @field_validator("max_wait", "offer_timeout", mode="before")
     @classmethod
     def _not_bool(cls, number: Any) -> Any:
         return _no_bool(number)

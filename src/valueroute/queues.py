@@ -37,7 +37,9 @@ class Queue:
     ``skills`` (sorted ``(name, level)`` pairs), ``requires`` (a compiled
     expression or ``None``) and ``agents`` (the ids listed, or ``None``) are
     what an agent serving it must meet besides each task's own requirements;
-    ``selection`` (``None``: the engine's) chooses among the free ones.
+    ``selection`` (``None``: the engine's) chooses among the free ones;
+    ``offer_timeout`` and ``concurrent_offers`` (``None``: the engine's) say
+    how its tasks are offered.
     ``waiting`` is how many of its tasks wait in the list now (kept by the
     task list as it files and unfiles them);
     ``entered``, ``overflowed_in``, ``overflowed_out``, ``refused`` and
@@ -47,12 +49,14 @@ class Queue:
     __slots__ = (
         "agents",
         "chosen_by",
+        "concurrent_offers",
         "entered",
         "handle_times",
         "limit_events",
         "max_length",
         "max_wait",
         "name",
+        "offer_timeout",
         "overflow_to",
         "overflowed_in",
         "overflowed_out",
@@ -81,6 +85,8 @@ class Queue:
         )
         # The name events and explanations give the queue's selection.
         self.chosen_by = spec.agent_selection
+        self.offer_timeout = spec.offer_timeout
+        self.concurrent_offers = spec.concurrent_offers
         self.max_length = spec.max_length
         self.max_wait = spec.max_wait
         self.when_full = spec.when_full
