@@ -865,11 +865,7 @@ class KpiAggregator:
         """
         if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
             raise _refusal("events", events, "an iterable of Event")
-        count = 0
-        for event in events:
-            self.add(event)
-            count += 1
-        return count
+        return self._count(events)
 
     def add(self, event: Event) -> None:
         """Count one event. Events must come in the engine's order: increasing
@@ -877,22 +873,32 @@ class KpiAggregator:
         are passed over. A refused event raises
         :class:`~valueroute.errors.InvalidInputError` and changes nothing. O(1)
         (an agent's span ending costs O(intervals it crossed))."""
-        if type(event) is not Event and not isinstance(event, Event):
-            raise _refusal("event", event, "an Event")
-        seq, time, kind = event[0], event[1], event[2]
-        if seq <= self._last_seq:
-            raise _refusal(
-                "event.seq", seq, f"a sequence number above the last one, {self._last_seq}"
-            )
-        if time < self._now:
-            raise _refusal("event.time", time, f"a time at or after the last one, {self._now}")
-        handler = self._handlers.get(kind)
-        if handler is not None:
-            handler(event)
-            if self._first != self._first:  # nan: the first event counted
-                self._first = time
-        self._last_seq = seq
-        self._now = time
+        self._count((event,))
+
+    def _count(self, events: Iterable[Event]) -> int:
+        """Count ``events`` in order (what :meth:`add` does for each); returns how
+        many. One loop for a batch: a simulated run feeds every event through here."""
+        handlers = self._handlers
+        count = 0
+        for event in events:
+            if type(event) is not Event and not isinstance(event, Event):
+                raise _refusal("event", event, "an Event")
+            seq, time, kind = event[0], event[1], event[2]
+            if seq <= self._last_seq:
+                raise _refusal(
+                    "event.seq", seq, f"a sequence number above the last one, {self._last_seq}"
+                )
+            if time < self._now:
+                raise _refusal("event.time", time, f"a time at or after the last one, {self._now}")
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(event)
+                if self._first != self._first:  # nan: the first event counted
+                    self._first = time
+            self._last_seq = seq
+            self._now = time
+            count += 1
+        return count
 
     # ------------------------------------------------------------ task events
 

@@ -558,21 +558,24 @@ class World:
 
     # Arrivals ---------------------------------------------------
 
-    def _schedule_next_arrival(self) -> None:
+    def _schedule_next_arrival(self, due: _Due | None = None) -> None:
+        """Schedule the next arrival before the horizon, if any: on ``due`` (the
+        arrival event just processed, taken off SimPy's queue) or a new event."""
         arrival = next(self._arrivals, None)
         if arrival is None or arrival.time >= self.horizon:
             return
         delay = arrival.time - self.env.now
-        due = _Due()
+        if due is None:
+            due = _Due()
         due.callbacks = self._arrival_calls
         due.value = arrival
         self._at(due, _NORMAL, delay if delay > 0 else 0.0)
 
     def _on_arrival(self, event: _Due) -> None:
-        arrival: Arrival = event.value  # type: ignore[assignment]
+        arrival: Arrival = event.value
         kind = self._by_name[arrival.task_type]
         self._submit(kind, self.env.now, kind.primary, arrival)  # type: ignore[arg-type]
-        self._schedule_next_arrival()
+        self._schedule_next_arrival(event)
         if len(self._kpi_events) >= KPI_BATCH:
             self._count_events()
 
@@ -735,15 +738,17 @@ class World:
 
     def _after_command(self) -> None:
         engine = self.engine
-        deferred = self._deferred
-        while deferred:
-            agent_id = deferred.pop()
-            if agent_id in self._leaving and engine.agents.get(agent_id).held == 0:
-                self._leaving.discard(agent_id)
-                engine.set_agent_state(agent_id, "offline")
-        if not self._leaving and self._stop_watching is not None:
-            self._stop_watching()
-            self._stop_watching = None
+        if self._stop_watching is not None:
+            # Agents are waiting to go off duty: those whose last task ended go now.
+            deferred = self._deferred
+            while deferred:
+                agent_id = deferred.pop()
+                if agent_id in self._leaving and engine.agents.get(agent_id).held == 0:
+                    self._leaving.discard(agent_id)
+                    engine.set_agent_state(agent_id, "offline")
+            if not self._leaving:
+                self._stop_watching()
+                self._stop_watching = None
         wakeup = engine.next_wakeup()
         if wakeup < self._wake_at:
             self._wake_at = wakeup
