@@ -1096,7 +1096,11 @@ class KpiAggregator:
             holder.held += 1
         task.service_start = now
         if holder is not None and now >= self.start:
-            if self._low <= now < self._high and holder.cell_index == self._index:
+            if (
+                (self._low <= now < self._high and holder.cell_index == self._index)
+                if self.agent_intervals
+                else holder.cell_index == 0
+            ):
                 figures = holder.cell
             else:
                 figures = self._agent_cell(holder, now)
@@ -1182,12 +1186,13 @@ class KpiAggregator:
             since = agent.holding_since
             if agent.held == 0 and since is not None:
                 agent.holding_since = None
-                if (
-                    self._low <= since
-                    and now < self._high
-                    and since >= self.start
-                    and agent.cell_index == self._index
+                if since >= self.start and (
+                    (self._low <= since and now < self._high and agent.cell_index == self._index)
+                    if self.agent_intervals
+                    else agent.cell_index == 0
                 ):
+                    # The agent's cell of the span's one interval (of the
+                    # whole run without agent intervals), as _span would find it.
                     agent.cell[_TALK] += now - since
                 else:
                     self._span(agent, _TALK, since, now)
