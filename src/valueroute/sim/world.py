@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
@@ -353,7 +353,9 @@ class World:
         self._ran = False
         # What the world schedules: SimPy's own scheduling call and, per kind of
         # moment, the one-callback tuple its _Due events share.
-        self._at = env.schedule
+        # SimPy's step reads only an event's callbacks and _ok: a _Due is
+        # scheduled as a Timeout would schedule itself.
+        self._at = cast("Callable[[_Due, int, float], None]", env.schedule)
         self._arrival_calls = (self._on_arrival,)
         self._service_end_calls = (self._on_service_end,)
         self._patience_end_calls = (self._on_patience_end,)
@@ -656,7 +658,7 @@ class World:
         self._at(due, _NORMAL, handle)
 
     def _on_service_end(self, event: _Due) -> None:
-        task_id: str = event.value  # type: ignore[assignment]
+        task_id: str = event.value
         customer = self._open.pop(task_id)
         kind = customer.kind
         self.engine.complete(task_id)
@@ -669,7 +671,7 @@ class World:
             self._after_command()
 
     def _on_patience_end(self, event: _Due) -> None:
-        task_id: str = event.value  # type: ignore[assignment]
+        task_id: str = event.value
         customer = self._open.get(task_id)
         if customer is None or customer.assigned:
             return
@@ -688,7 +690,7 @@ class World:
     def _on_retry(self, event: _Due) -> None:
         if self.env.now >= self.horizon:
             return
-        kind: _Kind = event.value  # type: ignore[assignment]
+        kind: _Kind = event.value
         self._submit(kind, self.env.now, kind.followup)  # type: ignore[arg-type]
 
     # Agents and engine timers -------------------------------------
@@ -706,7 +708,7 @@ class World:
         self._at(due, _NORMAL, delay if delay > 0 else 0.0)
 
     def _on_shift_change(self, event: _Due) -> None:
-        position: int = event.value  # type: ignore[assignment]
+        position: int = event.value
         schedule = self._schedule
         now = self.env.now
         # Every change due now, in schedule order.
