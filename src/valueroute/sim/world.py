@@ -21,8 +21,12 @@ host would:
   pending wake-up, re-armed after every command that brings it earlier; a
   generation counter makes superseded wake-ups no-ops.
 
-Events are SimPy timeouts with a callback, not a process per customer, so a
-task costs a handful of heap operations besides the engine's own work.
+Every moment the world acts on (an arrival, a service or patience ending, a
+retrial, a shift change, an engine wake-up) is one bare event put on SimPy's
+queue with ``env.schedule`` -- in the place a ``simpy.Timeout`` of the same
+delay would take, with one callback -- not a process per customer, so a task
+costs a handful of heap operations besides the engine's own work. A host's
+own SimPy processes on :attr:`World.env` run among them as usual.
 
 KPIs come from the engine's events: a :class:`~valueroute.kpi.KpiAggregator`
 (:attr:`World.aggregator`) reads every event it needs from the engine's
