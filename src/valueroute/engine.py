@@ -2408,16 +2408,22 @@ class Engine:
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_OFFERED] += 1
         counts[_N_ACCEPTED] += 1
-        if chosen is None:
-            self._event_seq += 1
-        else:
-            self._emit(
-                _ASSIGNED,
-                task=task.id,
-                agent=agent.id,
-                wait=now - task.created,
-                by=by,
-                **chosen,
+        self._event_seq += 1
+        if chosen is not None:
+            # What _emit(_ASSIGNED, ...) builds, without its keyword packing:
+            # one per task in a simulation.
+            self._outbox.append(
+                _new_tuple(
+                    Event,
+                    (
+                        self._event_seq,
+                        self._now,
+                        _ASSIGNED,
+                        task.id,
+                        agent.id,
+                        {"wait": now - task.created, "by": by, **chosen},
+                    ),
+                )
             )
 
     @staticmethod

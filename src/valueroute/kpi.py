@@ -865,11 +865,7 @@ class KpiAggregator:
         """
         if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
             raise _refusal("events", events, "an iterable of Event")
-        count = 0
-        for event in events:
-            self.add(event)
-            count += 1
-        return count
+        return self._count(events)
 
     def add(self, event: Event) -> None:
         """Count one event. Events must come in the engine's order: increasing
@@ -877,22 +873,32 @@ class KpiAggregator:
         are passed over. A refused event raises
         :class:`~valueroute.errors.InvalidInputError` and changes nothing. O(1)
         (an agent's span ending costs O(intervals it crossed))."""
-        if type(event) is not Event and not isinstance(event, Event):
-            raise _refusal("event", event, "an Event")
-        seq, time, kind = event[0], event[1], event[2]
-        if seq <= self._last_seq:
-            raise _refusal(
-                "event.seq", seq, f"a sequence number above the last one, {self._last_seq}"
-            )
-        if time < self._now:
-            raise _refusal("event.time", time, f"a time at or after the last one, {self._now}")
-        handler = self._handlers.get(kind)
-        if handler is not None:
-            handler(event)
-            if self._first != self._first:  # nan: the first event counted
-                self._first = time
-        self._last_seq = seq
-        self._now = time
+        self._count((event,))
+
+    def _count(self, events: Iterable[Event]) -> int:
+        """Count ``events`` in order (what :meth:`add` does for each); returns how
+        many. One loop for a batch: a simulated run feeds every event through here."""
+        handlers = self._handlers
+        count = 0
+        for event in events:
+            if type(event) is not Event and not isinstance(event, Event):
+                raise _refusal("event", event, "an Event")
+            seq, time, kind = event[0], event[1], event[2]
+            if seq <= self._last_seq:
+                raise _refusal(
+                    "event.seq", seq, f"a sequence number above the last one, {self._last_seq}"
+                )
+            if time < self._now:
+                raise _refusal("event.time", time, f"a time at or after the last one, {self._now}")
+            handler = handlers.get(kind)
+            if handler is not None:
+                handler(event)
+                if self._first != self._first:  # nan: the first event counted
+                    self._first = time
+            self._last_seq = seq
+            self._now = time
+            count += 1
+        return count
 
     # ------------------------------------------------------------ task events
 
@@ -1090,7 +1096,11 @@ class KpiAggregator:
             holder.held += 1
         task.service_start = now
         if holder is not None and now >= self.start:
-            if self._low <= now < self._high and holder.cell_index == self._index:
+            if (
+                (self._low <= now < self._high and holder.cell_index == self._index)
+                if self.agent_intervals
+                else holder.cell_index == 0
+            ):
                 figures = holder.cell
             else:
                 figures = self._agent_cell(holder, now)
@@ -1176,12 +1186,13 @@ class KpiAggregator:
             since = agent.holding_since
             if agent.held == 0 and since is not None:
                 agent.holding_since = None
-                if (
-                    self._low <= since
-                    and now < self._high
-                    and since >= self.start
-                    and agent.cell_index == self._index
+                if since >= self.start and (
+                    (self._low <= since and now < self._high and agent.cell_index == self._index)
+                    if self.agent_intervals
+                    else agent.cell_index == 0
                 ):
+                    # The agent's cell of the span's one interval (of the
+                    # whole run without agent intervals), as _span would find it.
                     agent.cell[_TALK] += now - since
                 else:
                     self._span(agent, _TALK, since, now)

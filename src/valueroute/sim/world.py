@@ -21,8 +21,12 @@ host would:
   pending wake-up, re-armed after every command that brings it earlier; a
   generation counter makes superseded wake-ups no-ops.
 
-Events are SimPy timeouts with a callback, not a process per customer, so a
-task costs a handful of heap operations besides the engine's own work.
+Every moment the world acts on (an arrival, a service or patience ending, a
+retrial, a shift change, an engine wake-up) is one bare event put on SimPy's
+queue with ``env.schedule`` -- in the place a ``simpy.Timeout`` of the same
+delay would take, with one callback -- not a process per customer, so a task
+costs a handful of heap operations besides the engine's own work. A host's
+own SimPy processes on :attr:`World.env` run among them as usual.
 
 KPIs come from the engine's events: a :class:`~valueroute.kpi.KpiAggregator`
 (:attr:`World.aggregator`) reads every event it needs from the engine's
@@ -52,7 +56,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
@@ -80,14 +84,30 @@ KPI_BATCH = 512
 at each arrival; whatever is left goes over at the end of each run step)."""
 
 _INF = math.inf
-# The class itself, not env.timeout: the bound-method layer costs about 0.3 µs
-# a call, and a task schedules two or three.
-_Timeout = simpy.Timeout
+_NORMAL = simpy.events.NORMAL
 _ASSIGNED = EventKind.task_assigned
 _COMPLETED = EventKind.task_completed
 _UNIT = Uniform(low_seconds=0.0, high_seconds=1.0)
 
 ProgressCallback = Callable[[float], None]
+
+
+class _Due:
+    """A bare SimPy event the world schedules with ``env.schedule``: what
+    ``Environment.step`` reads of it (``callbacks``, ``_ok``) and the value the
+    world's callback takes.
+
+    In the same place of SimPy's queue as a ``simpy.Timeout`` of the same delay
+    (``env.schedule`` with ``NORMAL`` priority is what a timeout does), but
+    made in a fifth of the time; ``callbacks`` is a shared one-item tuple
+    (SimPy only iterates it). A task schedules two or three of these.
+    """
+
+    __slots__ = ("callbacks", "value")
+    _ok = True
+
+    callbacks: tuple[Callable[[Any], None], ...] | None
+    value: Any
 
 
 class _Customer:
@@ -335,6 +355,17 @@ class World:
         # the world listens to them only then (an event per task otherwise).
         self._stop_watching: Callable[[], None] | None = None
         self._ran = False
+        # What the world schedules: SimPy's own scheduling call and, per kind of
+        # moment, the one-callback tuple its _Due events share.
+        # SimPy's step reads only an event's callbacks and _ok: a _Due is
+        # scheduled as a Timeout would schedule itself.
+        self._at = cast("Callable[[_Due, int, float], None]", env.schedule)
+        self._arrival_calls = (self._on_arrival,)
+        self._service_end_calls = (self._on_service_end,)
+        self._patience_end_calls = (self._on_patience_end,)
+        self._retry_calls = (self._on_retry,)
+        self._shift_calls = (self._on_shift_change,)
+        self._wakeup_calls = (self._on_wakeup,)
 
     @property
     def engine_origin(self) -> float:
@@ -533,18 +564,24 @@ class World:
 
     # Arrivals ---------------------------------------------------
 
-    def _schedule_next_arrival(self) -> None:
+    def _schedule_next_arrival(self, due: _Due | None = None) -> None:
+        """Schedule the next arrival before the horizon, if any: on ``due`` (the
+        arrival event just processed, taken off SimPy's queue) or a new event."""
         arrival = next(self._arrivals, None)
         if arrival is None or arrival.time >= self.horizon:
             return
         delay = arrival.time - self.env.now
-        _Timeout(self.env, delay if delay > 0 else 0.0, arrival).callbacks.append(self._on_arrival)
+        if due is None:
+            due = _Due()
+        due.callbacks = self._arrival_calls
+        due.value = arrival
+        self._at(due, _NORMAL, delay if delay > 0 else 0.0)
 
-    def _on_arrival(self, event: simpy.Event) -> None:
-        arrival: Arrival = event.value  # type: ignore[assignment]
+    def _on_arrival(self, event: _Due) -> None:
+        arrival: Arrival = event.value
         kind = self._by_name[arrival.task_type]
         self._submit(kind, self.env.now, kind.primary, arrival)  # type: ignore[arg-type]
-        self._schedule_next_arrival()
+        self._schedule_next_arrival(event)
         if len(self._kpi_events) >= KPI_BATCH:
             self._count_events()
 
@@ -599,7 +636,10 @@ class World:
             changes["attributes"] = dict(arrival.attributes)
         self.engine.submit(_spec_like(kind.template, changes))
         if not customer.assigned and customer.patience < _INF:
-            _Timeout(self.env, customer.patience, task_id).callbacks.append(self._on_patience_end)
+            due = _Due()
+            due.callbacks = self._patience_end_calls
+            due.value = task_id
+            self._at(due, _NORMAL, customer.patience)
         self._after_command()
 
     # Engine events ----------------------------------------------
@@ -616,10 +656,13 @@ class World:
         if customer.group_handles is not None:
             group = self._agent_group[event.agent]  # type: ignore[index]
             handle = customer.group_handles.get(group, handle)
-        _Timeout(self.env, handle, task_id).callbacks.append(self._on_service_end)
+        due = _Due()
+        due.callbacks = self._service_end_calls
+        due.value = task_id
+        self._at(due, _NORMAL, handle)
 
-    def _on_service_end(self, event: simpy.Event) -> None:
-        task_id: str = event.value  # type: ignore[assignment]
+    def _on_service_end(self, event: _Due) -> None:
+        task_id: str = event.value
         customer = self._open.pop(task_id)
         kind = customer.kind
         self.engine.complete(task_id)
@@ -631,8 +674,8 @@ class World:
         else:
             self._after_command()
 
-    def _on_patience_end(self, event: simpy.Event) -> None:
-        task_id: str = event.value  # type: ignore[assignment]
+    def _on_patience_end(self, event: _Due) -> None:
+        task_id: str = event.value
         customer = self._open.get(task_id)
         if customer is None or customer.assigned:
             return
@@ -642,13 +685,16 @@ class World:
         if customer.retry_draw < kind.retrial_probability:
             if customer.counted:
                 kind.retrials += 1
-            _Timeout(self.env, customer.retry_delay, kind.retry_to).callbacks.append(self._on_retry)
+            due = _Due()
+            due.callbacks = self._retry_calls
+            due.value = kind.retry_to
+            self._at(due, _NORMAL, customer.retry_delay)
         self._after_command()
 
-    def _on_retry(self, event: simpy.Event) -> None:
+    def _on_retry(self, event: _Due) -> None:
         if self.env.now >= self.horizon:
             return
-        kind: _Kind = event.value  # type: ignore[assignment]
+        kind: _Kind = event.value
         self._submit(kind, self.env.now, kind.followup)  # type: ignore[arg-type]
 
     # Agents and engine timers -------------------------------------
@@ -660,12 +706,13 @@ class World:
         if at >= self.horizon:
             return
         delay = at - self.env.now
-        _Timeout(self.env, delay if delay > 0 else 0.0, position).callbacks.append(
-            self._on_shift_change
-        )
+        due = _Due()
+        due.callbacks = self._shift_calls
+        due.value = position
+        self._at(due, _NORMAL, delay if delay > 0 else 0.0)
 
-    def _on_shift_change(self, event: simpy.Event) -> None:
-        position: int = event.value  # type: ignore[assignment]
+    def _on_shift_change(self, event: _Due) -> None:
+        position: int = event.value
         schedule = self._schedule
         now = self.env.now
         # Every change due now, in schedule order.
@@ -697,25 +744,28 @@ class World:
 
     def _after_command(self) -> None:
         engine = self.engine
-        deferred = self._deferred
-        while deferred:
-            agent_id = deferred.pop()
-            if agent_id in self._leaving and engine.agents.get(agent_id).held == 0:
-                self._leaving.discard(agent_id)
-                engine.set_agent_state(agent_id, "offline")
-        if not self._leaving and self._stop_watching is not None:
-            self._stop_watching()
-            self._stop_watching = None
+        if self._stop_watching is not None:
+            # Agents are waiting to go off duty: those whose last task ended go now.
+            deferred = self._deferred
+            while deferred:
+                agent_id = deferred.pop()
+                if agent_id in self._leaving and engine.agents.get(agent_id).held == 0:
+                    self._leaving.discard(agent_id)
+                    engine.set_agent_state(agent_id, "offline")
+            if not self._leaving:
+                self._stop_watching()
+                self._stop_watching = None
         wakeup = engine.next_wakeup()
         if wakeup < self._wake_at:
             self._wake_at = wakeup
             self._wake_generation += 1
             delay = wakeup - self._origin - self.env.now
-            _Timeout(self.env, delay if delay > 0 else 0.0, self._wake_generation).callbacks.append(
-                self._on_wakeup
-            )
+            due = _Due()
+            due.callbacks = self._wakeup_calls
+            due.value = self._wake_generation
+            self._at(due, _NORMAL, delay if delay > 0 else 0.0)
 
-    def _on_wakeup(self, event: simpy.Event) -> None:
+    def _on_wakeup(self, event: _Due) -> None:
         if event.value != self._wake_generation:
             return
         self._wake_at = _INF
