@@ -529,5 +529,6 @@ def test_responses_validate_against_the_openapi_schemas(server: Server) -> None:
         check(host.get("/v1/tasks/nope"), "get", "/v1/tasks/{task}")
         check(host.get("/v1/tasklist"), "get", "/v1/tasklist")
         check(host.get("/v1/stats"), "get", "/v1/stats")
+        check(host.get("/v1/queues"), "get", "/v1/queues")
         check(host.post("/v1/tasks", json={"id": 3}), "post", "/v1/tasks")
         check(host.get("/v1/agents/ann/offers"), "get", "/v1/agents/{agent}/offers")

@@ -37,6 +37,7 @@ from valueroute.serve._views import (
     agent_view,
     offer_view,
     offers_view,
+    queues_view,
     stats_view,
     task_view,
     tasklist_view,
@@ -443,6 +444,8 @@ async def _run(
         return _json(await service.read(lambda e: tasklist_view(e, filters)))
     if name == "statistics":
         return _json(await service.read(stats_view))
+    if name == "queues":
+        return _json(await service.read(queues_view))
     raise AssertionError(f"no endpoint for the view {name!r}")
 
 
