@@ -133,6 +133,11 @@ def _limited_httptools(head_limit: int) -> type[asyncio.Protocol] | None:
             self._head_bytes = 0
             super().on_headers_complete()
 
+        def on_message_complete(self) -> None:
+            # What comes next on a kept-alive connection is the next head.
+            self._in_head = True
+            super().on_message_complete()
+
         def data_received(self, data: bytes) -> None:
             waiting = self._in_head
             super().data_received(data)
