@@ -146,10 +146,33 @@ def _bare_server() -> None:
     # keep-alive response then waits 40 ms for a delayed ACK).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
+    # The parser and loop `valueroute serve` picks: httptools and uvloop when installed.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, server_header=False, loop="auto"
+    )
     server = uvicorn.Server(config)
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    asyncio.run(server.serve(sockets=[sock]))
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(server.serve(sockets=[sock]))
+
+
+def _stack() -> dict[str, str | None]:
+    """The HTTP parser and event loop the servers use, and their versions."""
+    from importlib import metadata
+
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "uvicorn": version("uvicorn"),
+        "httptools": version("httptools"),
+        "uvloop": version("uvloop"),
+        "parser": "httptools" if version("httptools") else "h11",
+        "loop": "uvloop" if version("uvloop") else "asyncio",
+    }
 
 
 def _start(arguments: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
@@ -270,6 +293,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "stack": _stack(),
         "clients": args.clients,
         "seconds": args.seconds,
         "rounds": args.rounds,
@@ -300,6 +324,8 @@ def main() -> None:
     )
     print(f"ratio to bare: {ratio:.2f} (target >= 0.50); clean stop: {stopped == 0}")
     print(f"group commit: {group:.1f} commands per commit (one fsync each)")
+    stack = result["stack"]
+    print(f"HTTP parser {stack['parser']}, event loop {stack['loop']}")
     if served["errors"] or baseline["errors"]:
         raise SystemExit(f"errors: {served['errors'] or baseline['errors']}")
     print(f"wrote {out}")

@@ -266,6 +266,43 @@ def test_a_header_flood_is_refused_and_the_server_keeps_serving(server: Server) 
         assert host.get("/healthz").status_code == 200
 
 
+def test_a_head_arriving_in_pieces_past_the_limit_is_refused_before_it_ends(
+    server: Server,
+) -> None:
+    """A request head sent a line at a time and never finished: the server answers and
+    closes once it has more than the header limit (16 KiB) plus slack, whichever HTTP
+    parser uvicorn runs (h11: 400, httptools: 431), instead of buffering without end."""
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        # A whole request first: the limit holds for the next head on a kept-alive connection.
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += sock.recv(65536)
+        head, _, rest = first.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        sock.sendall(b"GET /v1/stats HTTP/1.1\r\nHost: x\r\n")
+        answer = b""
+        for _ in range(200):  # up to 200 KiB, far past the limit
+            try:
+                sock.sendall(b"X-Pad: " + b"a" * 1017 + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.002)
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else None
+    assert status in (400, 431), answer[:300]
+    with server.client("host") as client:
+        assert client.get("/healthz").status_code == 200
+
+
 def test_ids_with_traversal_or_control_characters_change_nothing(server: Server) -> None:
     before = _stats(server)
     with server.client("host") as host:
@@ -529,5 +566,6 @@ def test_responses_validate_against_the_openapi_schemas(server: Server) -> None:
         check(host.get("/v1/tasks/nope"), "get", "/v1/tasks/{task}")
         check(host.get("/v1/tasklist"), "get", "/v1/tasklist")
         check(host.get("/v1/stats"), "get", "/v1/stats")
+        check(host.get("/v1/queues"), "get", "/v1/queues")
         check(host.post("/v1/tasks", json={"id": 3}), "post", "/v1/tasks")
         check(host.get("/v1/agents/ann/offers"), "get", "/v1/agents/{agent}/offers")

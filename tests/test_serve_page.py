@@ -152,7 +152,7 @@ def test_the_page_shows_the_list_in_score_order_live_and_drops_assigned_tasks(
     browser.wait_for(TASK_ROWS, ["t-mid", "t-low"])
     agents = "[...document.querySelectorAll('#agents tr')].map(r => r.children[1].textContent)"
     browser.wait_for(agents, ["busy"])
-    queue = "document.querySelector('#queues tr[data-id=task]').children[1].textContent"
+    queue = "document.querySelector('#types tr[data-id=task]').children[1].textContent"
     browser.wait_for(queue, "2")
 
     with server.client("host") as host:
@@ -169,3 +169,37 @@ def test_the_page_asks_for_a_token_when_it_has_none(browser: DevTools, server: S
     browser.navigate(f"{server.url}/")
     browser.wait_for("document.getElementById('login').hidden", False)
     browser.wait_for(TASK_ROWS, [])
+
+
+QUEUE_CONFIG = """
+[[engine.queues]]
+name = "billing"
+skills = { billing = 2 }
+"""
+
+QUEUE_CELLS = (
+    "[...(document.querySelector('#queues tr[data-id=billing]') || {children: []}).children]"
+    ".map(c => c.textContent)"
+)
+
+
+def test_the_page_shows_a_named_queue_live(browser: DevTools, tmp_path: Path) -> None:
+    server = start_server(tmp_path / "server", config=QUEUE_CONFIG)
+    try:
+        browser.navigate(f"{server.url}/#token={TOKENS['supervisor']}")
+        browser.wait_for("document.getElementById('status').textContent", "live")
+        # Queue, waiting, oldest wait, expected wait, agents serving, available.
+        browser.wait_for(QUEUE_CELLS, ["billing", "0", "", "no agent", "0", "0"])
+        with server.client("host") as host:
+            for task in ("b1", "b2"):
+                spec = {"id": task, "queue": "billing", "skills": {"billing": 1}}
+                assert host.post("/v1/tasks", json=spec).status_code == 201
+        browser.wait_for(f"{QUEUE_CELLS}.slice(1, 2)", ["2"])
+        with server.client("admin") as admin:
+            spec = {"id": "ann", "skills": {"billing": 2}}
+            assert admin.post("/v1/agents?ready=true", json=spec).status_code == 201
+        # ann is offered one of the two: one waits, and nothing is handled yet.
+        browser.wait_for(f"{QUEUE_CELLS}.slice(1, 2)", ["1"])
+        browser.wait_for(f"{QUEUE_CELLS}.slice(3)", ["", "1", "0"])
+    finally:
+        assert server.terminate() == 0, server.stderr()

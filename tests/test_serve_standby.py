@@ -131,11 +131,12 @@ def test_one_of_two_servers_leads_and_the_standby_serves_views_but_refuses_comma
         # Each process reads its own clock for a view's time; the rest is the state.
         views = [
             {k: v for k, v in client.get(path).json().items() if k != "time"}
-            for path in ("/v1/tasklist", "/v1/stats")
+            for path in ("/v1/tasklist", "/v1/stats", "/v1/queues")
             for client in (follow, lead)
         ]
         assert views[0] == views[1]
         assert views[2] == views[3]
+        assert views[4] == views[5]
 
         refusals = [
             submit(follow, "t2"),

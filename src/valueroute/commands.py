@@ -573,6 +573,14 @@ _ALL: tuple[Command, ...] = (
         "Real-time counters: waiting per type, oldest ages, per-type counts, agents.",
     ),
     Command(
+        "queues",
+        NoArguments,
+        False,
+        _READERS,
+        ("GET", "/v1/queues"),
+        "Per named queue: waiting, oldest and expected wait, agents serving, counts since start.",
+    ),
+    Command(
         "events",
         EventsArguments,
         False,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -37,6 +37,7 @@ from valueroute.serve._views import (
     agent_view,
     offer_view,
     offers_view,
+    queues_view,
     stats_view,
     task_view,
     tasklist_view,
@@ -194,9 +195,16 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
                 f"body: {length} bytes (expected at most {limits.max_body_bytes})",
                 errors=[("body", f"{length} bytes", f"at most {limits.max_body_bytes} bytes")],
             )
+    # The ASGI messages read directly: Request.stream() costs a generator and
+    # its bookkeeping per request, for the same bytes.
+    receive = request.receive
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limits.max_body_bytes:
             raise _Refusal(
@@ -205,7 +213,9 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
                 f"(expected at most {limits.max_body_bytes})",
             )
         chunks.append(chunk)
-    body = b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not body.strip():
         return {}
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -443,6 +453,8 @@ async def _run(
         return _json(await service.read(lambda e: tasklist_view(e, filters)))
     if name == "statistics":
         return _json(await service.read(stats_view))
+    if name == "queues":
+        return _json(await service.read(queues_view))
     raise AssertionError(f"no endpoint for the view {name!r}")
 
 

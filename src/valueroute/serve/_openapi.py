@@ -18,6 +18,7 @@ from valueroute.serve._views import (
     NextView,
     OffersView,
     Problem,
+    QueuesView,
     StatsView,
     TaskListView,
     TaskView,
@@ -52,6 +53,7 @@ _RESPONSES: dict[str, type[BaseModel]] = {
     "agent_offers": OffersView,
     "tasklist": TaskListView,
     "statistics": StatsView,
+    "queues": QueuesView,
 }
 
 _ERRORS = {

@@ -5,7 +5,7 @@ shows comes from the API with the token the supervisor gives it (in the
 address's fragment, ``/#token=...``, which browsers never send to the
 server, or typed into the page). It reads the event stream with ``fetch``
 (``EventSource`` cannot send an ``Authorization`` header) and re-reads the
-task list, queues and agents after each burst of events.
+task list, named queues, task types and agents after each burst of events.
 """
 
 from __future__ import annotations
@@ -43,9 +43,13 @@ SUPERVISOR_PAGE = """<!doctype html>
  <th class="n">Priority</th><th class="n">Score</th><th class="n">Age (s)</th></tr></thead>
  <tbody id="tasks"></tbody></table>
 <h2>Queues</h2>
+<table><thead><tr><th>Queue</th><th class="n">Waiting</th><th class="n">Oldest wait (s)</th>
+ <th class="n">Expected wait (s)</th><th class="n">Agents serving</th>
+ <th class="n">Available</th></tr></thead><tbody id="queues"></tbody></table>
+<h2>Task types</h2>
 <table><thead><tr><th>Type</th><th class="n">Waiting</th><th class="n">Oldest (s)</th>
  <th class="n">Submitted</th><th class="n">Completed</th><th class="n">SLA breached</th>
- <th class="n">Within SLA</th></tr></thead><tbody id="queues"></tbody></table>
+ <th class="n">Within SLA</th></tr></thead><tbody id="types"></tbody></table>
 <h2>Agents</h2>
 <table><thead><tr><th>Agent</th><th>State</th><th>Load</th><th class="n">Occupancy</th>
  <th class="n">Handled</th></tr></thead><tbody id="agents"></tbody></table>
@@ -85,12 +89,18 @@ async function refresh() {
   const query = new URLSearchParams({ n: $("f-n").value || "50" });
   if ($("f-type").value) query.set("type", $("f-type").value);
   if ($("f-channel").value) query.set("channel", $("f-channel").value);
-  const [list, stats] = await Promise.all([api("/v1/tasklist?" + query), api("/v1/stats")]);
+  const [list, stats, queues] = await Promise.all(
+    [api("/v1/tasklist?" + query), api("/v1/stats"), api("/v1/queues")]);
   $("tasks").replaceChildren(...list.tasks.map((t, i) => row([
     [String(list.offset + i + 1), true], [t.id], [t.type], [t.channel],
     [String(t.priority), true], [fixed(t.score), true], [fixed(t.age), true]], t.id)));
   const types = new Set([...Object.keys(stats.waiting), ...Object.keys(stats.by_type)]);
-  $("queues").replaceChildren(...[...types].sort().map((type) => {
+  $("queues").replaceChildren(...Object.entries(queues.queues).sort().map(([name, q]) =>
+    row([[name], [String(q.waiting), true], [fixed(q.oldest_wait), true],
+      // "Infinity": no logged-on agent serves the queue; null: no handle time known yet.
+      [q.expected_wait === "Infinity" ? "no agent" : fixed(q.expected_wait), true],
+      [String(q.agents), true], [String(q.available), true]], name)));
+  $("types").replaceChildren(...[...types].sort().map((type) => {
     const counts = stats.by_type[type] || {};
     const closed = (counts.completed || 0);
     const breached = counts.sla_breached || 0;

@@ -1,4 +1,11 @@
-"""Running the app under uvicorn: bind, announce, and shut down cleanly on SIGTERM."""
+"""Running the app under uvicorn: bind, announce, and shut down cleanly on SIGTERM.
+
+uvicorn parses HTTP with httptools and runs on uvloop when they are installed
+(the ``serve`` extra brings them: together they roughly double the commands a
+server takes per second), with its pure-Python h11 parser and asyncio's loop
+otherwise. Either way a request head larger than the limits is refused while
+still arriving.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,11 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools is not installed: uvicorn's h11 parser serves
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
 from valueroute.serve._app import build_app
 from valueroute.serve._service import EngineService
@@ -86,6 +98,59 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _limited_httptools(head_limit: int) -> type[asyncio.Protocol] | None:
+    """uvicorn's httptools protocol, refusing a request head over ``head_limit`` bytes.
+
+    httptools keeps a head arriving in pieces in memory without bound (uvicorn
+    bounds h11's with ``h11_max_incomplete_event_size``): the bytes fed while
+    a head is incomplete are counted, and past the limit the connection is
+    answered ``431`` and closed. ``None`` without httptools.
+    """
+    if HttpToolsProtocol is None:
+        return None
+    refusal = (
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        b"content-type: application/problem+json\r\nconnection: close\r\n"
+    )
+    detail = (
+        b'{"type":"urn:valueroute:problem:request-header-fields-too-large",'
+        b'"title":"Request Header Fields Too Large","status":431,'
+        b'"detail":"headers: more than %d bytes (expected at most %d)","errors":[]}'
+        % (head_limit, head_limit)
+    )
+    refusal += b"content-length: %d\r\n\r\n" % len(detail) + detail
+
+    class LimitedHttpTools(HttpToolsProtocol):
+        _head_bytes = 0
+        _in_head = True
+
+        def on_message_begin(self) -> None:
+            self._in_head = True
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            self._head_bytes = 0
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            # What comes next on a kept-alive connection is the next head.
+            self._in_head = True
+            super().on_message_complete()
+
+        def data_received(self, data: bytes) -> None:
+            waiting = self._in_head
+            super().data_received(data)
+            if waiting and self._in_head and not self.transport.is_closing():
+                # The whole chunk went into a head not yet complete.
+                self._head_bytes += len(data)
+                if self._head_bytes > head_limit:
+                    self.transport.write(refusal)
+                    self.transport.close()
+
+    return LimitedHttpTools
+
+
 def _print_address(address: str) -> None:
     print(f"valueroute serve: listening on {address}", flush=True)
 
@@ -108,20 +173,26 @@ def run(
     app = build_app(settings)
     service: EngineService = app.state.service
     sock = _bind(settings.host, settings.port)
+    head_limit = settings.limits.max_header_bytes + 4096
+    parser = _limited_httptools(head_limit)
     options: dict[str, Any] = {
+        "http": "h11" if parser is None else parser,
+        "loop": "auto",
         "log_level": log_level,
         "access_log": False,
         "lifespan": "on",
         "timeout_graceful_shutdown": 10,
         "server_header": False,
         # Headers beyond the app's own limit are refused while still arriving.
-        "h11_max_incomplete_event_size": settings.limits.max_header_bytes + 4096,
+        "h11_max_incomplete_event_size": head_limit,
     }
     options.update(uvicorn_options)
     config = uvicorn.Config(app, **options)
     server = _Server(config, service, announce)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        # uvloop's loop when installed ("auto"), as uvicorn.run would choose.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(server.serve(sockets=[sock]))
     finally:
         sock.close()
     if service.start_error is not None:

@@ -46,6 +46,27 @@ StoredEvent = tuple[int, str, str]
 """An event ready to send: sequence number, kind and JSON text."""
 
 
+class _Held:
+    """A published event in the buffer, encoded to JSON only once a reader (a stream, the
+    webhook) first asks for it: with nobody reading, no event is ever encoded."""
+
+    __slots__ = ("_event", "_stored")
+
+    def __init__(self, event: Event | None, stored: StoredEvent | None = None) -> None:
+        self._event = event
+        self._stored = stored
+
+    def stored(self) -> StoredEvent:
+        """The event ready to send. O(size of the event) the first time, then O(1)."""
+        stored = self._stored
+        if stored is None:
+            event = self._event
+            assert event is not None
+            stored = self._stored = (event.seq, event.kind.value, event.to_json())
+            self._event = None
+        return stored
+
+
 class ServiceUnavailableError(ValueRouteError, RuntimeError):
     """The service cannot take the request now: starting, stopping, or its journal failed.
 
@@ -107,7 +128,7 @@ class EngineService:
         self._commit_idle.set()
         self._committer: ThreadPoolExecutor | None = None
         self._unpublished: list[Event] = []
-        self._events: list[StoredEvent] = []
+        self._events: list[_Held] = []
         self._events_base = 1
         self._news = asyncio.Event()
         self._wake = asyncio.Event()
@@ -683,7 +704,7 @@ class EngineService:
         if not events:
             return
         stored = self._events
-        stored.extend((event.seq, event.kind.value, event.to_json()) for event in events)
+        stored.extend(map(_Held, events))
         excess = len(stored) - self.settings.limits.event_buffer
         if excess > 0:
             del stored[:excess]
@@ -712,7 +733,7 @@ class EngineService:
     def events_after(self, after: int) -> list[StoredEvent]:
         """Published events held in memory with sequence numbers above ``after``. O(result)."""
         start = max(after + 1 - self._events_base, 0)
-        return self._events[start:]
+        return [held.stored() for held in self._events[start:]]
 
     async def backfill(self, after: int, before: int) -> list[StoredEvent] | None:
         """Events ``after < seq < before`` rebuilt by replaying the journal on a fresh engine.
@@ -753,5 +774,5 @@ class EngineService:
         if room <= 0 or not older or older[-1][0] != self._events_base - 1:
             return
         kept = older[-room:]
-        self._events[:0] = kept
+        self._events[:0] = [_Held(None, stored) for stored in kept]
         self._events_base -= len(kept)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,14 +26,24 @@ __all__ = [
     "OffersView",
     "Problem",
     "ProblemField",
+    "QueueView",
+    "QueuesView",
     "StatsView",
     "TaskListEntry",
     "TaskListView",
     "TaskView",
     "agent_view",
     "offer_view",
+    "queues_view",
     "task_view",
 ]
+
+UNSTAFFED: Literal["Infinity"] = "Infinity"
+"""``expected_wait`` of a queue no logged-on agent serves: the wait has no bound.
+
+JSON has no infinity; the string reads back as one in Python
+(``float("Infinity")``) and JavaScript (``Number("Infinity")``).
+"""
 
 
 class _View(BaseModel):
@@ -137,6 +147,37 @@ class StatsView(BaseModel):
     waiting: dict[str, int]
     oldest_age: dict[str, float]
     offered: int
+
+
+class QueueView(_View):
+    """One named queue (:meth:`valueroute.engine.Engine.queue_statistics`).
+
+    ``oldest_wait``: seconds the task waiting longest has been in the queue
+    (``null`` when none waits). ``expected_wait``: seconds a task arriving
+    now would wait; the string ``"Infinity"`` when no logged-on agent serves
+    the queue, ``null`` before a task completed from it (no handle time yet).
+    ``agents``: the agents who serve it, ``available`` of them ready and free now.
+    """
+
+    waiting: int
+    oldest_wait: float | None
+    expected_wait: float | Literal["Infinity"] | None
+    mean_handle: float | None
+    agents: int
+    available: int
+    entered: int
+    overflowed_in: int
+    overflowed_out: int
+    limit_events: int
+    max_length: int | None
+    max_wait: float | None
+
+
+class QueuesView(_View):
+    """Every named queue of the engine, by name, at ``time``."""
+
+    time: float
+    queues: dict[str, QueueView]
 
 
 class ProblemField(_View):
@@ -281,6 +322,18 @@ def stats_view(engine: Engine) -> dict[str, Any]:
     """A :class:`StatsView` dict. See :meth:`valueroute.engine.Engine.statistics`."""
     result: dict[str, Any] = _json_safe(dict(engine.statistics()))
     return result
+
+
+def queues_view(engine: Engine) -> dict[str, Any]:
+    """A :class:`QueuesView` dict. See :meth:`valueroute.engine.Engine.queue_statistics`
+    for the cost."""
+    queues = engine.queue_statistics()
+    for stats in queues.values():
+        expected = stats["expected_wait"]
+        if expected is not None and math.isinf(expected):
+            stats["expected_wait"] = UNSTAFFED
+    now = max(time.time(), engine.now)
+    return {"time": now, "queues": _json_safe(queues)}
 
 
 def _json_safe(value: Any) -> Any:
