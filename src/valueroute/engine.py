@@ -761,6 +761,9 @@ class Engine:
         self._ttl = ttl_of
         self._levels = SkillLevels()
         self._relaxer = Relaxer(relaxation_table(relaxation_plan), self._levels)
+        # Whether any task type relaxes: fixed for the engine's life, and read
+        # on every submit, re-queue and close (a Relaxer's truth is a call).
+        self._relaxes = bool(self._relaxer)
         self._rules: Any = None
         self._closed_memory = closed_memory
         self._sla_warning = sla_warning
@@ -1536,7 +1539,7 @@ class Engine:
                 self._enter_queue(task, queue, now, hops, over_limit)
             if workflow is not None:
                 self._start_workflow(task, workflow, now)
-        if self._relaxer and self._relaxer.track(task):
+        if self._relaxes and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         try:
             if self._dispatch_mode == "push":
@@ -1735,7 +1738,7 @@ class Engine:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
         if self._in_step and task.id in self._in_step and not self._catch_up_steps(task, now):
             return  # the workflow's final action expired or held it
-        relaxing = bool(self._relaxer) and self._relaxer.tracked(task.id)
+        relaxing = self._relaxes and self._relaxer.tracked(task.id)
         if relaxing and self._relaxer.apply(task, now):
             self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
         self._file(task, now)
@@ -2791,7 +2794,7 @@ class Engine:
         # lookups while nothing is kept there.
         if self._expires_at:
             self._expires_at.pop(task_id, None)
-        if self._relaxer:
+        if self._relaxes:
             self._relaxer.forget(task_id)
         if self._rule_state:
             self._rule_state.pop(task_id, None)
