@@ -504,7 +504,6 @@ _STEP_CHECK = 13
 
 _ALL_KINDS = frozenset(EventKind)
 _new_tuple = tuple.__new__
-_NO_DATA: Mapping[str, Any] = MappingProxyType({})
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
 _KIND_NAMES = frozenset(kind.value for kind in EventKind)
 # Hot-path event kinds and state names, looked up once.
@@ -1107,6 +1106,16 @@ class Engine:
                 _new_tuple(Event, (self._event_seq, self._now, kind, task, agent, data))
             )
 
+    def _post(self, kind: EventKind, task: str | None, agent: str | None, data: Any) -> None:
+        """:meth:`_emit` for a caller that built the event's data itself (the
+        busiest events, built without keyword packing)."""
+        self._event_seq += 1
+        wanted = self._wanted
+        if wanted is None or kind in wanted:
+            self._outbox.append(
+                _new_tuple(Event, (self._event_seq, self._now, kind, task, agent, data))
+            )
+
     def _counts(self, task_type: str) -> list[int]:
         counts = self._type_counts.get(task_type)
         if counts is None:
@@ -1511,18 +1520,20 @@ class Engine:
         if _SUBMITTED in self._muted:
             self._event_seq += 1
         else:
-            self._emit(
-                _SUBMITTED,
-                task=task.id,
-                type=task.type,
-                channel=task.channel,
-                priority=task.priority,
-                value=task.value,
-                due=task.due,
+            # What _emit(_SUBMITTED, ...) builds, without its keyword packing:
+            # one per task in a simulation.
+            data = {
+                "type": task.type,
+                "channel": task.channel,
+                "priority": task.priority,
+                "value": task.value,
+                "due": task.due,
+            }
+            if queue is not None:
                 # The queue it arrived in (after any overflow on the way):
                 # what reports count it under.
-                **(_NO_DATA if queue is None else {"queue": queue.name}),
-            )
+                data["queue"] = queue.name
+            self._post(_SUBMITTED, task.id, None, data)
         if self._ttl is not None:
             ttl = self._ttl(task.type)
             if ttl is not None:
@@ -1557,7 +1568,10 @@ class Engine:
             and task.state is TaskState.queued
         ):
             self._check_step(task, now)
-        self._finish()
+        # The three busiest commands test for work before calling _finish:
+        # most of their calls leave nothing pending and no event to deliver.
+        if self._pending or self._outbox:
+            self._finish()
         return task
 
     def _push_new(self, task: Task, group: RequirementGroup, now: float) -> None:
@@ -2665,7 +2679,8 @@ class Engine:
                 )
             now = self._begin()
         self._accept(task, offer, now)
-        self._finish()
+        if self._pending or self._outbox:
+            self._finish()
         return task
 
     @_command
@@ -2725,7 +2740,8 @@ class Engine:
                 # Completed all the same: subscribers hear it.
                 self._tell()
                 raise
-        self._finish()
+        if self._pending or self._outbox:
+            self._finish()
         return task
 
     @_command
@@ -2824,12 +2840,13 @@ class Engine:
         if kind in self._muted:
             self._event_seq += 1
         else:
-            self._emit(
+            # What _emit builds, without its keyword packing: one per task in
+            # a simulation.
+            self._post(
                 kind,
-                task=task.id,
-                agent=None if agent is None else agent.id,
-                age=now - task.created,
-                **data,
+                task_id,
+                None if agent is None else agent.id,
+                {"age": now - task.created, **data},
             )
 
     @_command
