@@ -877,7 +877,10 @@ class AgentPool:
                 self._unfile(agent)
             return
         key = (agent.idle_since, agent.order)
-        wanted = self._free_channels(agent)
+        # An agent holding as many tasks as it has slots has every channel
+        # full (no channel's load exceeds its slots): the common case of an
+        # agent taking its next task, answered without listing the channels.
+        wanted = _NO_FREE if agent.held >= agent.total_capacity else self._free_channels(agent)
         if indexed:
             for channel in [c for c in indexed if c not in wanted]:
                 self._unindex(agent, channel, indexed.pop(channel))
@@ -1491,6 +1494,7 @@ class RandomAgent:
 _LONGEST_IDLE = LongestIdle()
 _FLOAT_MAX = sys.float_info.max
 _NO_CHANNELS: frozenset[str] = frozenset()
+_NO_FREE: tuple[str, ...] = ()
 
 _BY_NAME: dict[str, Callable[..., AgentSelection]] = {
     "longest_idle": LongestIdle,
