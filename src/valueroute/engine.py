@@ -2219,7 +2219,8 @@ class Engine:
         if not groups:
             return None
         task = self._list.best(groups, now)
-        if task is None or not self._cooling(task.id, agent.id, now):
+        # No cool-down anywhere (most engines, most of the time): no call.
+        if task is None or not self._cooldown or not self._cooling(task.id, agent.id, now):
             return task
         for candidate, _ in self._list.ranked(now, groups=groups):
             if not self._cooling(candidate.id, agent.id, now):
