@@ -868,8 +868,11 @@ class AgentPool:
             if load[channel] < slots and channel not in exclusive
         ]
 
-    def _refile(self, agent: Agent) -> None:
-        """Bring the agent's entries in the availability index up to date. O(c log n)."""
+    def _refile(self, agent: Agent, free: list[str] | None = None) -> None:
+        """Bring the agent's entries in the availability index up to date. O(c log n).
+
+        ``free`` is ``_free_channels(agent)`` when the caller has just asked it
+        and changed nothing since."""
         indexed = agent._indexed
         if agent.presence is not Presence.ready or agent._exclusive_held:
             # Nothing can be taken: the common case of a voice agent going busy.
@@ -880,7 +883,12 @@ class AgentPool:
         # An agent holding as many tasks as it has slots has every channel
         # full (no channel's load exceeds its slots): the common case of an
         # agent taking its next task, answered without listing the channels.
-        wanted = _NO_FREE if agent.held >= agent.total_capacity else self._free_channels(agent)
+        if free is not None:
+            wanted: Sequence[str] = free
+        elif agent.held >= agent.total_capacity:
+            wanted = _NO_FREE
+        else:
+            wanted = self._free_channels(agent)
         if indexed:
             for channel in [c for c in indexed if c not in wanted]:
                 self._unindex(agent, channel, indexed.pop(channel))

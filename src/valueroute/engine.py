@@ -2476,19 +2476,24 @@ class Engine:
         pool = self._pool
         pool._release(agent, task.channel, now, refile=False)
         offered = False
+        # The agent's free channels while nothing has changed them since they
+        # were found (None once the agent takes a task, or if _close fails):
+        # the pool files the agent under them without asking again.
+        free: list[str] | None = None
         try:
             self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
-            channels = pool._free_channels(agent)
+            channels = free = pool._free_channels(agent)
             if channels:
                 groups = pool._eligible_on(agent, channels, self._list.groups)
                 best = self._best_in(agent, groups, now)
                 if best is not None:
+                    free = None
                     # which files the agent as it now is
                     self._offer(best, agent, now, _BY_BEST_TASK)
                     offered = True
         finally:
             if not offered:
-                pool._refile(agent)
+                pool._refile(agent, free)
         if offered and agent._indexed:
             # Slots left on some channel: dispatch goes on filling them.
             self._pending.append((False, agent.id))
