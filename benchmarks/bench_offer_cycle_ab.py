@@ -7,7 +7,8 @@ it the best task it may take, and the host accepts. A agents (default 2,000),
 W waiting (default 10,000), every agent busy. Each run is a fresh process
 importing one tree's ``src``; the runs alternate between the trees so both
 see the same machine load. Reports CPU microseconds per cycle (best of
-``--repeats`` in each run), each run's figure and the medians.
+``--repeats`` in each run), each run's figure and the medians, and writes
+them to benchmarks/results/bench_offer_cycle_ab.json.
 
     python benchmarks/bench_offer_cycle_ab.py BEFORE_SRC AFTER_SRC [--runs 6]
         [--agents 2000] [--waiting 10000] [--cycles 30000] [--repeats 3]
@@ -22,10 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
 import time
+
+from _timing import results_dir
 
 SKILLS = 50
 REQUIREMENT_SETS = 200
@@ -162,6 +166,20 @@ def main() -> None:
         f"median before {medians['before']:.2f} us ({spreads['before']}), "
         f"after {medians['after']:.2f} us ({spreads['after']}), "
         f"after/before {medians['after'] / medians['before'] - 1:+.1%}"
+    )
+    out = results_dir() / "bench_offer_cycle_ab.json"
+    out.write_text(
+        json.dumps(
+            {
+                "python": platform.python_version(),
+                "agents": args.agents,
+                "waiting": args.waiting,
+                "trees": {"before": args.before, "after": args.after},
+                "cycle_us": figures,
+                "median_us": medians,
+            },
+            indent=2,
+        )
     )
 
 
