@@ -880,12 +880,12 @@ class AgentPool:
                 self._unfile(agent)
             return
         key = (agent.idle_since, agent.order)
-        # An agent holding as many tasks as it has slots has every channel
-        # full (no channel's load exceeds its slots): the common case of an
-        # agent taking its next task, answered without listing the channels.
         if free is not None:
             wanted: Sequence[str] = free
         elif agent.held >= agent.total_capacity:
+            # Holding as many tasks as it has slots, the agent has every
+            # channel full (no channel's load exceeds its slots): the common
+            # case of an agent taking its next task, without listing channels.
             wanted = _NO_FREE
         else:
             wanted = self._free_channels(agent)
