@@ -868,8 +868,11 @@ class AgentPool:
             if load[channel] < slots and channel not in exclusive
         ]
 
-    def _refile(self, agent: Agent) -> None:
-        """Bring the agent's entries in the availability index up to date. O(c log n)."""
+    def _refile(self, agent: Agent, free: list[str] | None = None) -> None:
+        """Bring the agent's entries in the availability index up to date. O(c log n).
+
+        ``free`` is ``_free_channels(agent)`` when the caller has just asked it
+        and changed nothing since."""
         indexed = agent._indexed
         if agent.presence is not Presence.ready or agent._exclusive_held:
             # Nothing can be taken: the common case of a voice agent going busy.
@@ -877,7 +880,15 @@ class AgentPool:
                 self._unfile(agent)
             return
         key = (agent.idle_since, agent.order)
-        wanted = self._free_channels(agent)
+        if free is not None:
+            wanted: Sequence[str] = free
+        elif agent.held >= agent.total_capacity:
+            # Holding as many tasks as it has slots, the agent has every
+            # channel full (no channel's load exceeds its slots): the common
+            # case of an agent taking its next task, without listing channels.
+            wanted = _NO_FREE
+        else:
+            wanted = self._free_channels(agent)
         if indexed:
             for channel in [c for c in indexed if c not in wanted]:
                 self._unindex(agent, channel, indexed.pop(channel))
@@ -1491,6 +1502,7 @@ class RandomAgent:
 _LONGEST_IDLE = LongestIdle()
 _FLOAT_MAX = sys.float_info.max
 _NO_CHANNELS: frozenset[str] = frozenset()
+_NO_FREE: tuple[str, ...] = ()
 
 _BY_NAME: dict[str, Callable[..., AgentSelection]] = {
     "longest_idle": LongestIdle,

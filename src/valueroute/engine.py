@@ -504,7 +504,6 @@ _STEP_CHECK = 13
 
 _ALL_KINDS = frozenset(EventKind)
 _new_tuple = tuple.__new__
-_NO_DATA: Mapping[str, Any] = MappingProxyType({})
 _PRESENCE_NAMES = frozenset(presence.value for presence in Presence)
 _KIND_NAMES = frozenset(kind.value for kind in EventKind)
 # Hot-path event kinds and state names, looked up once.
@@ -761,6 +760,9 @@ class Engine:
         self._ttl = ttl_of
         self._levels = SkillLevels()
         self._relaxer = Relaxer(relaxation_table(relaxation_plan), self._levels)
+        # Whether any task type relaxes: fixed for the engine's life, and read
+        # on every submit, re-queue and close (a Relaxer's truth is a call).
+        self._relaxes = bool(self._relaxer)
         self._rules: Any = None
         self._closed_memory = closed_memory
         self._sla_warning = sla_warning
@@ -1100,6 +1102,16 @@ class Engine:
             # An event nobody subscribed to cannot be seen: it is not built.
             # tuple.__new__ makes the same Event as Event(...) without the
             # named tuple's Python-level __new__ (about half the cost).
+            self._outbox.append(
+                _new_tuple(Event, (self._event_seq, self._now, kind, task, agent, data))
+            )
+
+    def _post(self, kind: EventKind, task: str | None, agent: str | None, data: Any) -> None:
+        """:meth:`_emit` for a caller that built the event's data itself (the
+        busiest events, built without keyword packing)."""
+        self._event_seq += 1
+        wanted = self._wanted
+        if wanted is None or kind in wanted:
             self._outbox.append(
                 _new_tuple(Event, (self._event_seq, self._now, kind, task, agent, data))
             )
@@ -1508,18 +1520,20 @@ class Engine:
         if _SUBMITTED in self._muted:
             self._event_seq += 1
         else:
-            self._emit(
-                _SUBMITTED,
-                task=task.id,
-                type=task.type,
-                channel=task.channel,
-                priority=task.priority,
-                value=task.value,
-                due=task.due,
+            # What _emit(_SUBMITTED, ...) builds, without its keyword packing:
+            # one per task in a simulation.
+            data = {
+                "type": task.type,
+                "channel": task.channel,
+                "priority": task.priority,
+                "value": task.value,
+                "due": task.due,
+            }
+            if queue is not None:
                 # The queue it arrived in (after any overflow on the way):
                 # what reports count it under.
-                **(_NO_DATA if queue is None else {"queue": queue.name}),
-            )
+                data["queue"] = queue.name
+            self._post(_SUBMITTED, task.id, None, data)
         if self._ttl is not None:
             ttl = self._ttl(task.type)
             if ttl is not None:
@@ -1536,7 +1550,7 @@ class Engine:
                 self._enter_queue(task, queue, now, hops, over_limit)
             if workflow is not None:
                 self._start_workflow(task, workflow, now)
-        if self._relaxer and self._relaxer.track(task):
+        if self._relaxes and self._relaxer.track(task):
             self._relaxer.apply(task, now)
         try:
             if self._dispatch_mode == "push":
@@ -1554,7 +1568,10 @@ class Engine:
             and task.state is TaskState.queued
         ):
             self._check_step(task, now)
-        self._finish()
+        # The three busiest commands test for work before calling _finish:
+        # most of their calls leave nothing pending and no event to deliver.
+        if self._pending or self._outbox:
+            self._finish()
         return task
 
     def _push_new(self, task: Task, group: RequirementGroup, now: float) -> None:
@@ -1735,7 +1752,7 @@ class Engine:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
         if self._in_step and task.id in self._in_step and not self._catch_up_steps(task, now):
             return  # the workflow's final action expired or held it
-        relaxing = bool(self._relaxer) and self._relaxer.tracked(task.id)
+        relaxing = self._relaxes and self._relaxer.tracked(task.id)
         if relaxing and self._relaxer.apply(task, now):
             self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
         self._file(task, now)
@@ -2202,7 +2219,8 @@ class Engine:
         if not groups:
             return None
         task = self._list.best(groups, now)
-        if task is None or not self._cooling(task.id, agent.id, now):
+        # No cool-down anywhere (most engines, most of the time): no call.
+        if task is None or not self._cooldown or not self._cooling(task.id, agent.id, now):
             return task
         for candidate, _ in self._list.ranked(now, groups=groups):
             if not self._cooling(candidate.id, agent.id, now):
@@ -2458,19 +2476,24 @@ class Engine:
         pool = self._pool
         pool._release(agent, task.channel, now, refile=False)
         offered = False
+        # The agent's free channels while nothing has changed them since they
+        # were found (None once the agent takes a task, or if _close fails):
+        # the pool files the agent under them without asking again.
+        free: list[str] | None = None
         try:
             self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
-            channels = pool._free_channels(agent)
+            channels = free = pool._free_channels(agent)
             if channels:
                 groups = pool._eligible_on(agent, channels, self._list.groups)
                 best = self._best_in(agent, groups, now)
                 if best is not None:
+                    free = None
                     # which files the agent as it now is
                     self._offer(best, agent, now, _BY_BEST_TASK)
                     offered = True
         finally:
             if not offered:
-                pool._refile(agent)
+                pool._refile(agent, free)
         if offered and agent._indexed:
             # Slots left on some channel: dispatch goes on filling them.
             self._pending.append((False, agent.id))
@@ -2662,7 +2685,8 @@ class Engine:
                 )
             now = self._begin()
         self._accept(task, offer, now)
-        self._finish()
+        if self._pending or self._outbox:
+            self._finish()
         return task
 
     @_command
@@ -2722,7 +2746,8 @@ class Engine:
                 # Completed all the same: subscribers hear it.
                 self._tell()
                 raise
-        self._finish()
+        if self._pending or self._outbox:
+            self._finish()
         return task
 
     @_command
@@ -2791,7 +2816,7 @@ class Engine:
         # lookups while nothing is kept there.
         if self._expires_at:
             self._expires_at.pop(task_id, None)
-        if self._relaxer:
+        if self._relaxes:
             self._relaxer.forget(task_id)
         if self._rule_state:
             self._rule_state.pop(task_id, None)
@@ -2821,12 +2846,13 @@ class Engine:
         if kind in self._muted:
             self._event_seq += 1
         else:
-            self._emit(
+            # What _emit builds, without its keyword packing: one per task in
+            # a simulation.
+            self._post(
                 kind,
-                task=task.id,
-                agent=None if agent is None else agent.id,
-                age=now - task.created,
-                **data,
+                task_id,
+                None if agent is None else agent.id,
+                {"age": now - task.created, **data},
             )
 
     @_command
