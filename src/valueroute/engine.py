@@ -2370,7 +2370,12 @@ class Engine:
         return auto
 
     def _offer_also(self, task: Task, agent: Agent, now: float, by: str) -> None:
-        """One more live offer of an offered task, to ``agent`` (concurrent offers)."""
+        """One more live offer of an offered task, to ``agent`` (concurrent offers).
+
+        The same steps as :meth:`_offer`'s for the first offer, which keeps
+        them inline rather than calling here: the one-offer path is the hot
+        one, and a call per offer costs it about half a percent.
+        """
         chosen = None if _OFFERED in self._muted else self._chosen(agent, task)
         self._pool._take(agent, task.channel, now)
         timeout = self._offer_timeout
