@@ -21,6 +21,7 @@ from valueroute import (
     TaskState,
 )
 from valueroute.events import EventKind
+from valueroute.models import QueueSpec
 
 
 class Clock:
@@ -101,6 +102,47 @@ def test_auto_accept_per_channel() -> None:
     assert engine.get("mail").state is TaskState.assigned
     assert engine.get("call").state is TaskState.offered
     assert "task_offered" not in kinds(events, "mail")
+
+
+def test_auto_accept_per_queue_between_the_engines_and_the_agents() -> None:
+    """A queue's own setting wins over the engine's (either way) and loses to
+    an agent's own: pushed and pulled tasks alike."""
+    queues = [
+        QueueSpec(name="backoffice", auto_accept=True),
+        QueueSpec(name="calls", auto_accept=False),
+        QueueSpec(name="general"),
+    ]
+    for engine_setting in (False, True):
+        engine, _, events = engine_with(auto_accept=engine_setting, queues=queues)
+        for name in ("ann", "bo", "cy"):
+            engine.add_agent(AgentSpec(id=name), ready=True)
+        engine.submit(TaskSpec(id="case", queue="backoffice"))
+        engine.submit(TaskSpec(id="call", queue="calls"))
+        engine.submit(TaskSpec(id="misc", queue="general"))
+        assert engine.get("case").state is TaskState.assigned
+        assert "task_offered" not in kinds(events, "case")
+        assert engine.get("call").state is TaskState.offered
+        expected = TaskState.assigned if engine_setting else TaskState.offered
+        assert engine.get("misc").state is expected
+        engine._check()
+
+    engine, _, events = engine_with(queues=queues)
+    engine.add_agent(AgentSpec(id="careful", auto_accept=False), ready=True)
+    engine.submit(TaskSpec(id="case", queue="backoffice"))
+    assert engine.get("case").state is TaskState.offered  # the agent's own wins
+    engine.add_agent(AgentSpec(id="eager", auto_accept=True), ready=True)
+    engine.submit(TaskSpec(id="call", queue="calls"))
+    assert engine.get("call").state is TaskState.assigned
+
+    engine, _, events = engine_with(dispatch="pull", queues=queues)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="case", queue="backoffice", priority=5))
+    engine.submit(TaskSpec(id="call", queue="calls", priority=1))
+    first = engine.next_task("ann")
+    assert first is not None
+    assert first.task.id == "case"
+    assert engine.get("case").state is TaskState.assigned
+    assert kinds(events, "case") == ["task_submitted", "task_queued", "task_assigned"]
 
 
 def test_pull_returns_the_record_of_what_was_assigned() -> None:

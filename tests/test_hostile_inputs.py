@@ -434,6 +434,7 @@ def _queue_values() -> dict[str, list[tuple[str, Any]]]:
             ("huge", 10**400),
             ("10001", 10_001),
         ],
+        "auto_accept": [("text", "yes"), ("int", 1), ("list", ["voice"])],
         "description": [("int", 5), ("surrogate", SURROGATE), ("long", "x" * 1001)],
     }
 

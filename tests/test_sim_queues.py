@@ -90,6 +90,7 @@ def test_a_simulated_workflow_routes_as_its_steps_say() -> None:
         ({"queues": [{"name": "experts", "max_length": 3}]}, "refuses tasks when full"),
         ({"queues": [{"name": "experts", "concurrent_offers": 2}]}, "sets how tasks are offered"),
         ({"queues": [{"name": "experts", "offer_timeout": 9}]}, "sets how tasks are offered"),
+        ({"queues": [{"name": "experts", "auto_accept": False}]}, "sets how tasks are offered"),
         (
             {"workflows": [{"name": "claims", "steps": [{}], "then": "expire"}]},
             "expires tasks",

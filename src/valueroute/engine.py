@@ -740,12 +740,18 @@ class Engine:
         self._dispatch_mode = dispatch
         self._offer_timeout = offer_timeout
         # Assignment without an offer: every task (True), tasks of these
-        # channels; an agent's own AgentSpec.auto_accept wins over both.
+        # channels; a queue's own QueueSpec.auto_accept wins over both, and
+        # an agent's own AgentSpec.auto_accept over all three.
         self._auto_accept = auto_all
         self._auto_channels = auto_channels
         # Whether any task may go without an offer: set for good once the
-        # engine's setting or any agent's own says so (one test per offer).
-        self._auto_any = auto_all or bool(auto_channels)
+        # engine's setting, a queue's or any agent's own says so (one test
+        # per offer).
+        self._auto_any = (
+            auto_all
+            or bool(auto_channels)
+            or any(queue.auto_accept for queue in queue_table.values())
+        )
         self._reject_cooldown = reject_cooldown
         self._timeout_sets_not_ready = timeout_sets_not_ready
         self._max_offers = max_offers
@@ -2256,7 +2262,11 @@ class Engine:
         if self._auto_any:
             auto = agent.auto_accept
             if auto is None:
-                auto = self._auto_accept or task.channel in self._auto_channels
+                queue = task.queue
+                if queue is not None and queue.auto_accept is not None:
+                    auto = queue.auto_accept
+                else:
+                    auto = self._auto_accept or task.channel in self._auto_channels
             if auto:
                 self._assign_at_once(task, agent, now, by, filed=filed)
                 return None
@@ -2366,6 +2376,9 @@ class Engine:
             return False
         auto = agent.auto_accept
         if auto is None:
+            queue = task.queue
+            if queue is not None and queue.auto_accept is not None:
+                return bool(queue.auto_accept)
             auto = self._auto_accept or task.channel in self._auto_channels
         return auto
 

@@ -726,8 +726,9 @@ class QueueSpec(BoundaryModel):
     whose skills meet ``skills`` and whose attributes meet ``requires``, and,
     when ``agents`` lists ids, only those agents; all on top of each task's
     own requirements), *how its tasks are distributed* (``agent_selection``,
-    ``offer_timeout``, ``concurrent_offers``, each overriding the engine's
-    for the queue's tasks, as a distribution policy per queue) and *limits*:
+    ``offer_timeout``, ``concurrent_offers``, ``auto_accept``, each
+    overriding the engine's for the queue's tasks, as a distribution policy
+    per queue) and *limits*:
 
     - ``max_length``: at most this many tasks waiting in it. A task arriving at
       a full queue is refused (``when_full="refuse"``: the submit raises
@@ -763,6 +764,11 @@ class QueueSpec(BoundaryModel):
     concurrent_offers: int | None = Field(default=None, ge=1, le=10_000, strict=True)
     """How many agents a pushed task of the queue is offered to at once;
     ``None``: the engine's ``concurrent_offers``."""
+    auto_accept: bool | None = Field(default=None, strict=True)
+    """Whether the queue's tasks go to their agents without an offer
+    (``True``) or with one (``False``); an agent's own
+    :attr:`AgentSpec.auto_accept` wins over it; ``None``: the engine's
+    ``auto_accept``."""
     max_length: int | None = Field(default=None, ge=1, le=10**9, strict=True)
     """The most tasks waiting in the queue; ``None``: no limit."""
     when_full: QueueAction = "refuse"

@@ -38,8 +38,8 @@ class Queue:
     expression or ``None``) and ``agents`` (the ids listed, or ``None``) are
     what an agent serving it must meet besides each task's own requirements;
     ``selection`` (``None``: the engine's) chooses among the free ones;
-    ``offer_timeout`` and ``concurrent_offers`` (``None``: the engine's) say
-    how its tasks are offered.
+    ``offer_timeout``, ``concurrent_offers`` and ``auto_accept`` (``None``:
+    the engine's) say how its tasks are offered.
     ``waiting`` is how many of its tasks wait in the list now (kept by the
     task list as it files and unfiles them);
     ``entered``, ``overflowed_in``, ``overflowed_out``, ``refused`` and
@@ -48,6 +48,7 @@ class Queue:
 
     __slots__ = (
         "agents",
+        "auto_accept",
         "chosen_by",
         "concurrent_offers",
         "entered",
@@ -87,6 +88,7 @@ class Queue:
         self.chosen_by = spec.agent_selection
         self.offer_timeout = spec.offer_timeout
         self.concurrent_offers = spec.concurrent_offers
+        self.auto_accept = spec.auto_accept
         self.max_length = spec.max_length
         self.max_wait = spec.max_wait
         self.when_full = spec.when_full

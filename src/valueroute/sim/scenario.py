@@ -322,12 +322,16 @@ class Routing(BoundaryModel):
                     "'event' in a simulation: refused arrivals are not simulated)",
                     name=repr(queue.name),
                 )
-            if queue.offer_timeout is not None or queue.concurrent_offers is not None:
+            if (
+                queue.offer_timeout is not None
+                or queue.concurrent_offers is not None
+                or queue.auto_accept is not None
+            ):
                 raise _problem(
                     "queues",
-                    "queue {name} sets how tasks are offered (expected no offer_timeout or "
-                    "concurrent_offers in a simulation: simulated agents take tasks without "
-                    "offers)",
+                    "queue {name} sets how tasks are offered (expected no offer_timeout, "
+                    "concurrent_offers or auto_accept in a simulation: simulated agents take "
+                    "tasks without offers)",
                     name=repr(queue.name),
                 )
         for workflow in self.workflows:
