@@ -1,7 +1,8 @@
 """Workflows against a direct reading of their rules.
 
 A stateful test drives an engine with random workflows (steps routing to
-queues, skills, priorities; timeouts; the no-agent trigger; every final
+queues, skills, priorities; timeouts; the no-agent and expected-wait
+triggers; every final
 action) through random arrivals, completions, presence changes and clock
 advances. A model that knows only the documented rules follows each task's
 step from the events and checks after every step: steps are taken in order,
@@ -46,7 +47,13 @@ STEP = st.fixed_dictionaries(
         "priority": st.sampled_from([None, 0, 5]),
         "timeout": st.sampled_from([None, 5.0, 12.0]),
         "no_agent": st.booleans(),
+        "expected_wait_at_least": st.sampled_from([None, None, 1.0, 30.0]),
     }
+).map(
+    # The expected-wait trigger reads the step's queue: only with one.
+    lambda step: {**step, "expected_wait_at_least": None}
+    if step["queue"] is None
+    else step
 )
 WORKFLOW = st.fixed_dictionaries(
     {
@@ -144,6 +151,11 @@ class Workflows(RuleBasedStateMachine):
                 elif event.data["reason"] == "no_agent":
                     assert step.no_agent
                     assert not self.logged_on_eligible(task_id)
+                elif event.data["reason"] == "expected_wait":
+                    # Its figure is checked against its formula elsewhere
+                    # (tests/test_queues.py); here, that only a step with
+                    # the trigger moves on by it.
+                    assert step.expected_wait_at_least is not None
                 else:
                     raise AssertionError(event)
                 if event.data["step"] is None:
