@@ -2,8 +2,7 @@
 
 A stateful test drives an engine with random workflows (steps routing to
 queues, skills, priorities; timeouts; the no-agent and expected-wait
-triggers; every final
-action) through random arrivals, completions, presence changes and clock
+triggers; every final action) through random arrivals, completions, presence changes and clock
 advances. A model that knows only the documented rules follows each task's
 step from the events and checks after every step: steps are taken in order,
 one at a time, each at the first advance after its timeout (or when no agent
@@ -51,9 +50,7 @@ STEP = st.fixed_dictionaries(
     }
 ).map(
     # The expected-wait trigger reads the step's queue: only with one.
-    lambda step: {**step, "expected_wait_at_least": None}
-    if step["queue"] is None
-    else step
+    lambda step: {**step, "expected_wait_at_least": None} if step["queue"] is None else step
 )
 WORKFLOW = st.fixed_dictionaries(
     {
