@@ -38,6 +38,7 @@ _COMMANDS: tuple[str, ...] = (
     "valueroute.cli.schedule",
     "valueroute.cli.serve",
     "valueroute.cli.backtest",
+    "valueroute.cli.replay",
 )
 
 _SHOWN_CHARACTERS = 160
