@@ -683,10 +683,14 @@ def _calibrated_counts(
     stands and four rosters in which the even (or the odd) half hours with
     calls are moved up (or down) by their own step, so that a half hour is
     always judged beside unmoved neighbours. A half hour takes the move
-    that lowers its loss most; where neither does, its step halves (a step
-    of one is done), and a half hour whose predecessor moved is looked at
-    again with a step of at least one. It stops when every step is done or
-    after :data:`_CALIBRATION_PASSES` passes, and returns the roster of least
+    that lowers its loss most (of equal losses, the smaller headcount: the
+    least supply that fits, which also walks a count far too high down
+    through the flat region where nobody queues); where neither move helps,
+    its step halves (a step of one is done), and a half hour whose
+    predecessor moved is looked at again with a step of at least one. The
+    first step of a half hour is a quarter of its count (at least one). The
+    search stops when every step is done or after
+    :data:`_CALIBRATION_PASSES` passes, and returns the roster of least
     total loss (weighted by the observed calls) among those simulated in
     full. The calls of every simulated day are drawn once (common random
     numbers), so candidates differ by their agents only. O(passes × 5 ×
@@ -776,7 +780,12 @@ def _calibrated_counts(
                 if not moving.any():
                     continue
                 trial_loss = loss(trial)
-                better = moving & (trial_loss < chosen_loss)
+                # Equal losses (no call in the half hour queues either way, say)
+                # go to the smaller headcount: the least supply that fits.
+                better = moving & (
+                    (trial_loss < chosen_loss)
+                    | ((trial_loss == chosen_loss) & (trial < chosen_counts))
+                )
                 chosen_loss[better] = trial_loss[better]
                 chosen_counts[better] = trial[better]
         moved = chosen_counts != current
