@@ -9,7 +9,12 @@ before the run. Prints each month against the goals and writes
 ``benchmarks/results/bench_backtest.json``.
 
     python benchmarks/bench_backtest.py [--data PATH] [--months 2,3,...] [--replications 10]
+    python benchmarks/bench_backtest.py --supply calibrated   # the second protocol
     python benchmarks/bench_backtest.py --quick     # the bundled excerpt, a few seconds
+
+``--supply calibrated`` estimates the supply by calibration against the
+model (docs/backtest.md, "A second protocol: calibrated supply") and writes
+``benchmarks/results/bench_backtest_calibrated.json``.
 
 Without the full file (``../shared/data`` beside the checkout, or ``--data``)
 it says so, writes a JSON that says so, and stops with status 0.
@@ -77,6 +82,10 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
         "days": len(result.days),
         "calls": float(result.observed.calls.sum()),
         "seconds": seconds,
+        "agents_simulated": mean_agents(result.roster, result),
+        "agents_counted": None
+        if result.counted_roster is None
+        else mean_agents(result.counted_roster, result),
         "errors": {kpi: e.to_dict() for kpi, e in errors.items()},
         "naive_errors": {kpi: e.to_dict() for kpi, e in naive.items()},
         "goals": {
@@ -89,11 +98,23 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
     }
 
 
+def mean_agents(roster: Roster, result: BacktestResult) -> float:
+    """The roster's mean agents over the scored days' intervals from HOURS[0] to HOURS[1]."""
+    per_hour = 60 // roster.interval_minutes
+    window = slice(result.hours[0] * per_hour, result.hours[1] * per_hour)
+    return float(np.mean([roster.for_day(day)[window] for day in result.days]))
+
+
 def print_month(summary: dict[str, Any]) -> None:
     print(
         f"\n{summary['month']}: {summary['days']} days, {summary['calls']:,.0f} calls asked "
         f"for an agent, {summary['seconds']:.1f} s"
     )
+    if summary["agents_counted"] is not None:
+        print(
+            f"  agents per interval {HOURS[0]:02d}-{HOURS[1]:02d}: simulated "
+            f"{summary['agents_simulated']:.2f}, counted {summary['agents_counted']:.2f}"
+        )
     print(
         f"  {'kpi':<14}{'hourly error':>14}{'naive':>10}{'hours ±15%':>12}"
         f"{'month pred':>12}{'month obs':>11}{'naive':>9}"
@@ -162,9 +183,19 @@ def main() -> None:
         help="a diagnostic, not the back-test: take each month's supply from its own log "
         "(writes bench_backtest_own_supply.json)",
     )
+    parser.add_argument(
+        "--supply",
+        choices=("counted", "calibrated"),
+        default="counted",
+        help="how the supply is estimated from the training weeks (default: counted)",
+    )
     args = parser.parse_args()
+    if args.diagnose_supply and args.supply != "counted":
+        parser.error("--diagnose-supply gives each month its own supply: leave --supply out")
     out = results_dir() / (
-        "bench_backtest_own_supply.json" if args.diagnose_supply else "bench_backtest.json"
+        "bench_backtest_own_supply.json"
+        if args.diagnose_supply
+        else f"bench_backtest{'_calibrated' if args.supply == 'calibrated' else ''}.json"
     )
     if args.quick:
         calls = load_anonymous_bank()
@@ -175,6 +206,7 @@ def main() -> None:
             predict=("1999-05-11", "1999-05-11"),
             hours=HOURS,
             replications=2,
+            supply=args.supply,
         )
         summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start)
         print_month(summary)
@@ -202,6 +234,7 @@ def main() -> None:
             train=("1999-01-01", first - dt.timedelta(days=1)),
             predict=(first, last),
             roster=own_supply(calls, first, last) if args.diagnose_supply else None,
+            supply=args.supply,
             replications=args.replications,
             seed=0,
             hours=HOURS,
@@ -232,7 +265,9 @@ def main() -> None:
             {
                 "benchmark": "bench_backtest",
                 "replications": args.replications,
-                "supply": "own month (diagnostic)" if args.diagnose_supply else "training weeks",
+                "supply": "own month (diagnostic)"
+                if args.diagnose_supply
+                else f"training weeks, {args.supply}",
                 "months": summaries,
             },
             indent=2,

@@ -623,9 +623,9 @@ def _simulate_day(
 # ------------------------------------------------------------------ calibrated supply
 
 # The calibration's budget: at most this many passes of the pattern search,
-# each at most five simulations of every training day (the roster as it
-# stands, and the even and odd half hours each moved up and down).
-_CALIBRATION_PASSES = 8
+# each at most four simulations of every training day (the roster as it
+# stands, and each third of the half hours moved).
+_CALIBRATION_PASSES = 10
 # Simulations of each training day per evaluated roster (common random numbers:
 # the same calls for every roster tried).
 _CALIBRATION_REPLICATIONS = 1
@@ -678,23 +678,26 @@ def _calibrated_counts(
     The loss of half hour ``i`` is ``(q_sim - q_obs)**2 + (a_sim - a_obs)**2``
     with ``q`` the share of the calls entering in ``i`` that were queued and
     ``a`` the share that hung up in the queue, pooled over the chosen days
-    (the simulated ones over their replications too). The search is a
-    pattern search per half hour: each pass simulates the roster as it
-    stands and four rosters in which the even (or the odd) half hours with
-    calls are moved up (or down) by their own step, so that a half hour is
-    always judged beside unmoved neighbours. A half hour takes the move
-    that lowers its loss most (of equal losses, the smaller headcount: the
-    least supply that fits, which also walks a count far too high down
-    through the flat region where nobody queues); where neither move helps,
-    its step halves (a step of one is done), and a half hour whose
-    predecessor moved is looked at again with a step of at least one. The
-    first step of a half hour is a quarter of its count (at least one). The
-    search stops when every step is done or after
-    :data:`_CALIBRATION_PASSES` passes, and returns the roster of least
-    total loss (weighted by the observed calls) among those simulated in
-    full. The calls of every simulated day are drawn once (common random
-    numbers), so candidates differ by their agents only. O(passes × 5 ×
-    simulated training days).
+    (the simulated ones over their replications too); the total loss weighs
+    each half hour by its observed calls. The search is a pattern search
+    per half hour. Each pass simulates the roster as it stands, then three
+    rosters, each moving one third of the half hours with calls (every
+    third one, so no two moved half hours are neighbours) by their own step:
+    up where the simulated shares (summed) are above the observed ones, too
+    few agents, else down. A move is judged by the weighted loss of the half
+    hour and its two neighbours (its agents also serve the callers left
+    waiting from the half hour before, and its own callers left waiting are
+    served by the next), and kept if that is lower, or equal for a move
+    down (the least supply that fits; this also walks a count far too high
+    down through the region where nobody queues). A half hour whose move is
+    refused halves its step (a step of one is done); one beside a move is
+    looked at again with a step of at least one; no step exceeds a quarter
+    of the count (at least one), which is also the first step. The search
+    stops when every step is done or after :data:`_CALIBRATION_PASSES`
+    passes and returns the roster of least total loss among those simulated
+    as they stood. The calls of every simulated day are drawn once (common
+    random numbers), so rosters differ by their agents only, and each
+    roster is simulated once. O(passes × 4 × simulated training days).
     """
     per_day = int(_DAY_SECONDS // (60 * _SUPPLY_MINUTES))
     observed = tally_calls(training, list(chosen), interval_minutes=_SUPPLY_MINUTES, awt=0.0)
@@ -713,15 +716,23 @@ def _calibrated_counts(
                 )
             )
 
-    known: dict[tuple[int, ...], FloatArray] = {}
+    known: dict[tuple[int, ...], tuple[FloatArray, FloatArray]] = {}
 
     def loss(counts: npt.NDArray[np.int64]) -> FloatArray:
+        return simulated(counts)[0]
+
+    def shares_gap(counts: npt.NDArray[np.int64]) -> FloatArray:
+        return simulated(counts)[1]
+
+    def simulated(counts: npt.NDArray[np.int64]) -> tuple[FloatArray, FloatArray]:
+        """Per half hour the loss and the summed gap (simulated minus observed) of the two
+        shares, simulated once per roster."""
         headcount = tuple(int(c) for c in counts)
         if headcount not in known:
-            known[headcount] = simulated_loss(headcount)
+            known[headcount] = simulated_shares(headcount)
         return known[headcount]
 
-    def simulated_loss(headcount: tuple[int, ...]) -> FloatArray:
+    def simulated_shares(headcount: tuple[int, ...]) -> tuple[FloatArray, FloatArray]:
         calls = np.zeros(per_day)
         queued = np.zeros(per_day)
         abandoned = np.zeros(per_day)
@@ -752,15 +763,27 @@ def _calibrated_counts(
         with np.errstate(invalid="ignore", divide="ignore"):
             queued_share = np.where(calls > 0, queued / np.where(calls > 0, calls, 1.0), 0.0)
             abandoned_share = np.where(calls > 0, abandoned / np.where(calls > 0, calls, 1.0), 0.0)
-        result: FloatArray = (queued_share - queued_obs) ** 2 + (
-            abandoned_share - abandoned_obs
-        ) ** 2
+        queued_gap = queued_share - queued_obs
+        abandoned_gap = abandoned_share - abandoned_obs
+        per_slot: FloatArray = queued_gap**2 + abandoned_gap**2
+        return per_slot, queued_gap + abandoned_gap
+
+    def around(per_slot: FloatArray) -> FloatArray:
+        # A half hour's agents serve its own callers and those still waiting
+        # from the half hour before, and its callers still waiting are served
+        # by the next: a move is judged by the loss of all three.
+        weighted = calls_obs * per_slot
+        result: FloatArray = weighted.copy()
+        result[1:] += weighted[:-1]
+        result[:-1] += weighted[1:]
         return result
 
     current = np.array(start, dtype=np.int64)
     active = calls_obs > 0
     step = np.where(active, np.maximum(1, np.ceil(current / 4)), 0).astype(np.int64)
-    parity = np.arange(per_day) % 2
+    # Half hours moved together are three apart: the neighbours a move is
+    # judged by are never moved with it.
+    group = np.arange(per_day) % 3
     best_counts, best_total = current.copy(), math.inf
     for done in range(_CALIBRATION_PASSES + 1):
         base = loss(current)
@@ -769,30 +792,33 @@ def _calibrated_counts(
             best_counts, best_total = current.copy(), total
         if done == _CALIBRATION_PASSES or not step.any():
             break
-        chosen_loss = base.copy()
+        chosen_loss = around(base)
         chosen_counts = current.copy()
-        for side in (0, 1):
-            for sign in (1, -1):
-                moving = (step > 0) & (parity == side)
-                trial = current.copy()
-                trial[moving] = np.maximum(0, current[moving] + sign * step[moving])
-                moving &= trial != current
-                if not moving.any():
-                    continue
-                trial_loss = loss(trial)
-                # Equal losses (no call in the half hour queues either way, say)
-                # go to the smaller headcount: the least supply that fits.
-                better = moving & (
-                    (trial_loss < chosen_loss)
-                    | ((trial_loss == chosen_loss) & (trial < chosen_counts))
-                )
-                chosen_loss[better] = trial_loss[better]
-                chosen_counts[better] = trial[better]
+        # Too few agents where the simulated shares are above the observed
+        # ones: move up; else down (even where they are equal: the least
+        # supply that fits).
+        sign = np.where(shares_gap(current) > 0, 1, -1)
+        for side in (0, 1, 2):
+            moving = (step > 0) & (group == side)
+            trial = current.copy()
+            trial[moving] = np.maximum(0, current[moving] + sign[moving] * step[moving])
+            moving &= trial != current
+            if not moving.any():
+                continue
+            trial_loss = around(loss(trial))
+            better = moving & (
+                (trial_loss < chosen_loss) | ((trial_loss == chosen_loss) & (sign < 0))
+            )
+            chosen_loss[better] = trial_loss[better]
+            chosen_counts[better] = trial[better]
         moved = chosen_counts != current
         step = np.where(moved, step, step // 2)
-        follows_a_move = np.concatenate([[False], moved[:-1]])
-        step = np.where(active & follows_a_move, np.maximum(step, 1), step)
+        beside_a_move = np.zeros(per_day, dtype=bool)
+        beside_a_move[1:] |= moved[:-1]
+        beside_a_move[:-1] |= moved[1:]
+        step = np.where(active & beside_a_move, np.maximum(step, 1), step)
         current = chosen_counts
+        step = np.minimum(step, np.maximum(1, np.ceil(current / 4)).astype(np.int64))
     return tuple(int(c) for c in best_counts)
 
 
@@ -1249,7 +1275,8 @@ def run_backtest(
     those same training days reproduces their share queued and share
     abandoned; see docs/backtest.md). O(replications × simulated events ×
     log(open tasks)), plus for ``"calibrated"`` at most 41 simulations of
-    each weekday's training days.
+    each weekday's training days (the same weekday's days are calibrated
+    once).
     """
     if not isinstance(calls, CallRecords):
         raise _fail("calls", type(calls).__name__, "CallRecords (valueroute.datasets)")
