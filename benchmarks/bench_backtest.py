@@ -167,6 +167,119 @@ def own_supply(calls: CallRecords, first: dt.date, last: dt.date) -> Roster:
     )
 
 
+def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> dict[str, Any]:
+    """How the counted and the calibrated supply reproduce the training days they come from.
+
+    For the --diagnose-calibration run only (not a back-test: it scores
+    training days, in sample): the month's weekdays' supply is estimated
+    both ways exactly as the back-test does, then each weekday's training
+    days are simulated again with either roster (other random numbers than
+    the calibration's) and scored against those days' own log, hours
+    HOURS, pooled over the days as the back-test pools the predicted ones.
+    """
+    import tempfile
+
+    from valueroute import backtest as bt
+    from valueroute.forecast import ArrivalLog, day_kinds
+
+    day = calls.day.astype("datetime64[D]")
+    training = calls.select(day < np.datetime64(first, "D"))
+    train = (dt.date(1999, 1, 1), first - dt.timedelta(days=1))
+    types = ArrivalLog.from_calls(training, routed_only=True).task_types
+    fits = bt._fit(training, train, types, 8)
+    seen = [dt.date.fromisoformat(d) for d in training.days()]
+    kinds = day_kinds(seen, calendar=BANK, holidays=HOLIDAYS)
+    regular = {d for d, k in zip(seen, kinds, strict=True) if k == "regular"}
+    weekdays = [first + dt.timedelta(days=k) for k in range(7)]
+    weekdays = [d for d in weekdays if d.weekday() in (6, 0, 1, 2, 3)]
+    counted = bt._estimated_roster(training, weekdays, weeks=4, regular=regular)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        calibrated = bt._calibrated_roster(
+            training,
+            counted,
+            weekdays,
+            fits,
+            weeks=4,
+            regular=regular,
+            seed=0,
+            task_types=types,
+            folder=folder,
+        )
+        rows: dict[str, list[bt.Tally]] = {"counted": [], "calibrated": []}
+        scored: list[dt.date] = []
+        for weekday in weekdays:
+            for training_day in bt._supply_days(seen, weekday, weeks=4, regular=regular):
+                scored.append(training_day)
+                volume = bt._routed_volumes(training, training_day, types)
+                for name, roster in (("counted", counted), ("calibrated", calibrated)):
+                    runs = []
+                    for replication in range(replications):
+                        rng = np.random.default_rng([7, replication, training_day.toordinal()])
+                        entry, routed, kind, handle, patience = bt._day_arrivals(
+                            volume, fits, interval_minutes=30, rng=rng
+                        )
+                        outcome, wait = bt._simulate_day(
+                            routed,
+                            kind,
+                            handle,
+                            patience,
+                            roster.for_day(weekday),
+                            roster_minutes=30,
+                            task_types=types,
+                            folder=folder,
+                        )
+                        slot = np.minimum(entry // 3600, 23).astype(np.int64)
+                        runs.append(
+                            bt._tally_arrays(
+                                np.zeros(slot.size, dtype=np.int64),
+                                slot,
+                                outcome,
+                                wait,
+                                days=1,
+                                intervals=24,
+                                awt=20.0,
+                            )
+                        )
+                    rows[name].append(
+                        bt.Tally(
+                            *(
+                                np.mean([getattr(r, n) for r in runs], axis=0)
+                                for n in bt._TALLY_FIELDS
+                            )
+                        )
+                    )
+    every = np.ones(len(scored), dtype=bool)
+    window = slice(*HOURS)
+    observed = bt.tally_calls(training, scored, awt=20.0).select(every, window)
+    result: dict[str, Any] = {"month": first.strftime("%Y-%m"), "training_days": len(scored)}
+    for name, tallies in rows.items():
+        simulated = bt.Tally(
+            *(np.vstack([getattr(t, n) for t in tallies]) for n in bt._TALLY_FIELDS)
+        ).select(every, window)
+        result[name] = {
+            kpi: bt._errors(kpi, simulated, observed).to_dict()
+            for kpi in ("queued_share", "abandonment", "mean_wait")
+        }
+    return result
+
+
+def print_fit(fit: dict[str, Any]) -> None:
+    print(f"\n{fit['month']}: {fit['training_days']} training days simulated again")
+    for name in ("counted", "calibrated"):
+        errors = fit[name]
+        print(
+            f"  {name:<11} hourly error: share queued "
+            f"{100 * errors['queued_share']['hour_mae']:5.1f} pt, abandonment "
+            f"{100 * errors['abandonment']['hour_mae']:5.1f} pt, mean wait "
+            f"{errors['mean_wait']['hour_mae']:6.1f} s; period abandonment "
+            f"{100 * errors['abandonment']['period_predicted']:5.1f} % (observed "
+            f"{100 * errors['abandonment']['period_observed']:5.1f} %), mean wait "
+            f"{errors['mean_wait']['period_predicted']:5.1f} s (observed "
+            f"{errors['mean_wait']['period_observed']:5.1f} s)"
+        )
+
+
 def months_of(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -189,7 +302,31 @@ def main() -> None:
         default="counted",
         help="how the supply is estimated from the training weeks (default: counted)",
     )
+    parser.add_argument(
+        "--diagnose-calibration",
+        action="store_true",
+        help="a diagnostic, not the back-test: simulate each month's training days again with "
+        "the counted and the calibrated supply and score them in sample "
+        "(writes bench_backtest_calibration_fit.json)",
+    )
     args = parser.parse_args()
+    if args.diagnose_calibration:
+        calls = load_anonymous_bank(args.data)
+        fits = []
+        for month in months_of(args.months):
+            fit = calibration_fit(calls, dt.date(1999, month, 1), replications=3)
+            print_fit(fit)
+            fits.append(fit)
+        target = results_dir() / "bench_backtest_calibration_fit.json"
+        target.write_text(
+            json.dumps(
+                {"benchmark": "bench_backtest", "diagnostic": "calibration fit", "months": fits},
+                indent=2,
+                default=lambda v: None if isinstance(v, float) and math.isnan(v) else v,
+            )
+        )
+        print(f"\nwrote {target}")
+        return
     if args.diagnose_supply and args.supply != "counted":
         parser.error("--diagnose-supply gives each month its own supply: leave --supply out")
     out = results_dir() / (
