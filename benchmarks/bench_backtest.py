@@ -9,7 +9,12 @@ before the run. Prints each month against the goals and writes
 ``benchmarks/results/bench_backtest.json``.
 
     python benchmarks/bench_backtest.py [--data PATH] [--months 2,3,...] [--replications 10]
+    python benchmarks/bench_backtest.py --supply calibrated   # the second protocol
     python benchmarks/bench_backtest.py --quick     # the bundled excerpt, a few seconds
+
+``--supply calibrated`` estimates the supply by calibration against the
+model (docs/backtest.md, "A second protocol: calibrated supply") and writes
+``benchmarks/results/bench_backtest_calibrated.json``.
 
 Without the full file (``../shared/data`` beside the checkout, or ``--data``)
 it says so, writes a JSON that says so, and stops with status 0.
@@ -77,6 +82,10 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
         "days": len(result.days),
         "calls": float(result.observed.calls.sum()),
         "seconds": seconds,
+        "agents_simulated": mean_agents(result.roster, result),
+        "agents_counted": None
+        if result.counted_roster is None
+        else mean_agents(result.counted_roster, result),
         "errors": {kpi: e.to_dict() for kpi, e in errors.items()},
         "naive_errors": {kpi: e.to_dict() for kpi, e in naive.items()},
         "goals": {
@@ -89,11 +98,23 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
     }
 
 
+def mean_agents(roster: Roster, result: BacktestResult) -> float:
+    """The roster's mean agents over the scored days' intervals from HOURS[0] to HOURS[1]."""
+    per_hour = 60 // roster.interval_minutes
+    window = slice(result.hours[0] * per_hour, result.hours[1] * per_hour)
+    return float(np.mean([roster.for_day(day)[window] for day in result.days]))
+
+
 def print_month(summary: dict[str, Any]) -> None:
     print(
         f"\n{summary['month']}: {summary['days']} days, {summary['calls']:,.0f} calls asked "
         f"for an agent, {summary['seconds']:.1f} s"
     )
+    if summary["agents_counted"] is not None:
+        print(
+            f"  agents per interval {HOURS[0]:02d}-{HOURS[1]:02d}: simulated "
+            f"{summary['agents_simulated']:.2f}, counted {summary['agents_counted']:.2f}"
+        )
     print(
         f"  {'kpi':<14}{'hourly error':>14}{'naive':>10}{'hours ±15%':>12}"
         f"{'month pred':>12}{'month obs':>11}{'naive':>9}"
@@ -146,6 +167,119 @@ def own_supply(calls: CallRecords, first: dt.date, last: dt.date) -> Roster:
     )
 
 
+def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> dict[str, Any]:
+    """How the counted and the calibrated supply reproduce the training days they come from.
+
+    For the --diagnose-calibration run only (not a back-test: it scores
+    training days, in sample): the month's weekdays' supply is estimated
+    both ways exactly as the back-test does, then each weekday's training
+    days are simulated again with either roster (other random numbers than
+    the calibration's) and scored against those days' own log, hours
+    HOURS, pooled over the days as the back-test pools the predicted ones.
+    """
+    import tempfile
+
+    from valueroute import backtest as bt
+    from valueroute.forecast import ArrivalLog, day_kinds
+
+    day = calls.day.astype("datetime64[D]")
+    training = calls.select(day < np.datetime64(first, "D"))
+    train = (dt.date(1999, 1, 1), first - dt.timedelta(days=1))
+    types = ArrivalLog.from_calls(training, routed_only=True).task_types
+    fits = bt._fit(training, train, types, 8)
+    seen = [dt.date.fromisoformat(d) for d in training.days()]
+    kinds = day_kinds(seen, calendar=BANK, holidays=HOLIDAYS)
+    regular = {d for d, k in zip(seen, kinds, strict=True) if k == "regular"}
+    weekdays = [first + dt.timedelta(days=k) for k in range(7)]
+    weekdays = [d for d in weekdays if d.weekday() in (6, 0, 1, 2, 3)]
+    counted = bt._estimated_roster(training, weekdays, weeks=4, regular=regular)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        calibrated = bt._calibrated_roster(
+            training,
+            counted,
+            weekdays,
+            fits,
+            weeks=4,
+            regular=regular,
+            seed=0,
+            task_types=types,
+            folder=folder,
+        )
+        rows: dict[str, list[bt.Tally]] = {"counted": [], "calibrated": []}
+        scored: list[dt.date] = []
+        for weekday in weekdays:
+            for training_day in bt._supply_days(seen, weekday, weeks=4, regular=regular):
+                scored.append(training_day)
+                volume = bt._routed_volumes(training, training_day, types)
+                for name, roster in (("counted", counted), ("calibrated", calibrated)):
+                    runs = []
+                    for replication in range(replications):
+                        rng = np.random.default_rng([7, replication, training_day.toordinal()])
+                        entry, routed, kind, handle, patience = bt._day_arrivals(
+                            volume, fits, interval_minutes=30, rng=rng
+                        )
+                        outcome, wait = bt._simulate_day(
+                            routed,
+                            kind,
+                            handle,
+                            patience,
+                            roster.for_day(weekday),
+                            roster_minutes=30,
+                            task_types=types,
+                            folder=folder,
+                        )
+                        slot = np.minimum(entry // 3600, 23).astype(np.int64)
+                        runs.append(
+                            bt._tally_arrays(
+                                np.zeros(slot.size, dtype=np.int64),
+                                slot,
+                                outcome,
+                                wait,
+                                days=1,
+                                intervals=24,
+                                awt=20.0,
+                            )
+                        )
+                    rows[name].append(
+                        bt.Tally(
+                            *(
+                                np.mean([getattr(r, n) for r in runs], axis=0)
+                                for n in bt._TALLY_FIELDS
+                            )
+                        )
+                    )
+    every = np.ones(len(scored), dtype=bool)
+    window = slice(*HOURS)
+    observed = bt.tally_calls(training, scored, awt=20.0).select(every, window)
+    result: dict[str, Any] = {"month": first.strftime("%Y-%m"), "training_days": len(scored)}
+    for name, tallies in rows.items():
+        simulated = bt.Tally(
+            *(np.vstack([getattr(t, n) for t in tallies]) for n in bt._TALLY_FIELDS)
+        ).select(every, window)
+        result[name] = {
+            kpi: bt._errors(kpi, simulated, observed).to_dict()
+            for kpi in ("queued_share", "abandonment", "mean_wait")
+        }
+    return result
+
+
+def print_fit(fit: dict[str, Any]) -> None:
+    print(f"\n{fit['month']}: {fit['training_days']} training days simulated again")
+    for name in ("counted", "calibrated"):
+        errors = fit[name]
+        print(
+            f"  {name:<11} hourly error: share queued "
+            f"{100 * errors['queued_share']['hour_mae']:5.1f} pt, abandonment "
+            f"{100 * errors['abandonment']['hour_mae']:5.1f} pt, mean wait "
+            f"{errors['mean_wait']['hour_mae']:6.1f} s; period abandonment "
+            f"{100 * errors['abandonment']['period_predicted']:5.1f} % (observed "
+            f"{100 * errors['abandonment']['period_observed']:5.1f} %), mean wait "
+            f"{errors['mean_wait']['period_predicted']:5.1f} s (observed "
+            f"{errors['mean_wait']['period_observed']:5.1f} s)"
+        )
+
+
 def months_of(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -162,9 +296,43 @@ def main() -> None:
         help="a diagnostic, not the back-test: take each month's supply from its own log "
         "(writes bench_backtest_own_supply.json)",
     )
+    parser.add_argument(
+        "--supply",
+        choices=("counted", "calibrated"),
+        default="counted",
+        help="how the supply is estimated from the training weeks (default: counted)",
+    )
+    parser.add_argument(
+        "--diagnose-calibration",
+        action="store_true",
+        help="a diagnostic, not the back-test: simulate each month's training days again with "
+        "the counted and the calibrated supply and score them in sample "
+        "(writes bench_backtest_calibration_fit.json)",
+    )
     args = parser.parse_args()
+    if args.diagnose_calibration:
+        calls = load_anonymous_bank(args.data)
+        fits = []
+        for month in months_of(args.months):
+            fit = calibration_fit(calls, dt.date(1999, month, 1), replications=3)
+            print_fit(fit)
+            fits.append(fit)
+        target = results_dir() / "bench_backtest_calibration_fit.json"
+        target.write_text(
+            json.dumps(
+                {"benchmark": "bench_backtest", "diagnostic": "calibration fit", "months": fits},
+                indent=2,
+                default=lambda v: None if isinstance(v, float) and math.isnan(v) else v,
+            )
+        )
+        print(f"\nwrote {target}")
+        return
+    if args.diagnose_supply and args.supply != "counted":
+        parser.error("--diagnose-supply gives each month its own supply: leave --supply out")
     out = results_dir() / (
-        "bench_backtest_own_supply.json" if args.diagnose_supply else "bench_backtest.json"
+        "bench_backtest_own_supply.json"
+        if args.diagnose_supply
+        else f"bench_backtest{'_calibrated' if args.supply == 'calibrated' else ''}.json"
     )
     if args.quick:
         calls = load_anonymous_bank()
@@ -175,6 +343,7 @@ def main() -> None:
             predict=("1999-05-11", "1999-05-11"),
             hours=HOURS,
             replications=2,
+            supply=args.supply,
         )
         summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start)
         print_month(summary)
@@ -202,6 +371,7 @@ def main() -> None:
             train=("1999-01-01", first - dt.timedelta(days=1)),
             predict=(first, last),
             roster=own_supply(calls, first, last) if args.diagnose_supply else None,
+            supply=args.supply,
             replications=args.replications,
             seed=0,
             hours=HOURS,
@@ -232,7 +402,9 @@ def main() -> None:
             {
                 "benchmark": "bench_backtest",
                 "replications": args.replications,
-                "supply": "own month (diagnostic)" if args.diagnose_supply else "training weeks",
+                "supply": "own month (diagnostic)"
+                if args.diagnose_supply
+                else f"training weeks, {args.supply}",
                 "months": summaries,
             },
             indent=2,

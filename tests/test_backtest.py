@@ -26,6 +26,7 @@ from valueroute.backtest import (
     BacktestResult,
     Kpi,
     Roster,
+    Supply,
     Tally,
     read_roster_csv,
     run_backtest,
@@ -172,7 +173,9 @@ def truth() -> dict[Kpi, tuple[float, float]]:
     return result
 
 
-def backtest(calls: CallRecords, roster: Roster | None, *, seed: int = 0) -> BacktestResult:
+def backtest(
+    calls: CallRecords, roster: Roster | None, *, seed: int = 0, supply: Supply = "counted"
+) -> BacktestResult:
     last_train = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS - 1)
     return run_backtest(
         calls,
@@ -182,7 +185,11 @@ def backtest(calls: CallRecords, roster: Roster | None, *, seed: int = 0) -> Bac
         replications=REPLICATIONS,
         seed=seed,
         hours=EVALUATED,
+        supply=supply,
     )
+
+
+_SOURCE = {"counted": "estimated", "calibrated": "calibrated"}
 
 
 def roster_of(counts: list[int]) -> Roster:
@@ -287,10 +294,14 @@ def altered(calls: CallRecords, first_predicted: dt.date) -> CallRecords:
     return CallRecords(**fields)
 
 
-def test_nothing_of_a_predicted_day_reaches_its_prediction(synthetic: CallRecords) -> None:
+@pytest.mark.parametrize("supply", ["counted", "calibrated"])
+def test_nothing_of_a_predicted_day_reaches_its_prediction(
+    synthetic: CallRecords, supply: Supply
+) -> None:
     first_predicted = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS)
-    original = backtest(synthetic, None, seed=3)
-    changed = backtest(altered(synthetic, first_predicted), None, seed=3)
+    original = backtest(synthetic, None, seed=3, supply=supply)
+    changed = backtest(altered(synthetic, first_predicted), None, seed=3, supply=supply)
+    assert original.roster_source == changed.roster_source == _SOURCE[supply]
     assert changed.observed.calls.sum() < original.observed.calls.sum()  # the log did change
     for name in ("calls", "queued", "served", "abandoned", "wait_sum", "in_time"):
         assert np.array_equal(getattr(original.predicted, name), getattr(changed.predicted, name))
@@ -452,6 +463,7 @@ def test_bad_windows_are_refused(train: object, predict: object, match: str) -> 
         ({"interval_minutes": 45}, "interval_minutes"),
         ({"awt": -1}, "awt"),
         ({"roster": 5}, "roster"),
+        ({"supply": "guess"}, "supply"),
     ],
 )
 def test_bad_options_are_refused(options: dict[str, object], match: str) -> None:

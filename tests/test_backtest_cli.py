@@ -11,6 +11,7 @@ import pytest
 
 from valueroute.cli import main
 
+PLAN = Path(__file__).resolve().parents[1] / "examples" / "schedule_plan.csv"
 WINDOWS = ["--train", "1999-05-09", "1999-05-10", "--predict", "1999-05-11", "1999-05-11"]
 
 
@@ -59,6 +60,19 @@ def test_a_given_roster_is_simulated(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert data["errors"]["queued_share"]["period_predicted"] < 0.05
 
 
+def test_the_calibrated_supply_from_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["backtest", "excerpt", *WINDOWS, "--hours", "7", "22", "--replications", "1"]
+    assert main([*argv, "--supply", "calibrated", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["roster_source"] == "calibrated"
+    assert data["counted_roster"]["interval_minutes"] == 30
+    assert data["roster"] != data["counted_roster"]  # the calibration moved the count
+    assert main([*argv, "--supply", "calibrated"]) == 0
+    assert "supply calibrated" in capsys.readouterr().out.splitlines()[0]
+
+
 @pytest.mark.parametrize(
     ("argv", "field"),
     [
@@ -72,6 +86,8 @@ def test_a_given_roster_is_simulated(tmp_path: Path, capsys: pytest.CaptureFixtu
         ([*WINDOWS, "--hours", "22", "7"], "hours"),
         ([*WINDOWS, "--replications", "0"], "--replications"),
         ([*WINDOWS, "--roster", "no-such-roster.csv"], "roster"),
+        ([*WINDOWS, "--supply", "guess"], "--supply"),
+        ([*WINDOWS, "--supply", "calibrated", "--roster", str(PLAN)], "supply"),
     ],
 )
 def test_bad_command_lines_fail_in_one_line(

@@ -22,7 +22,10 @@ the log shows on the prediction days from the training days alone:
    days of the same weekday of the agents available for calls per half
    hour (as :func:`valueroute.replay.build_replay` counts them: agents
    serving while callers waited, or the agents seen serving where callers
-   hardly waited).
+   hardly waited). With ``supply="calibrated"`` that count is the start of
+   a search, per half hour, for the agents at which simulating those same
+   training days (the model's own arrivals, handle times and patience)
+   reproduces their share queued and share abandoned.
 5. **Simulate** each predicted day ``replications`` times with the
    library's simulator (:class:`valueroute.sim.world.World`, first come
    first served, one agent group): arrivals drawn as Poisson counts around
@@ -83,10 +86,12 @@ from valueroute.sim.world import World
 
 __all__ = [
     "KPIS",
+    "SUPPLIES",
     "BacktestResult",
     "Kpi",
     "KpiErrors",
     "Roster",
+    "Supply",
     "Tally",
     "read_roster_csv",
     "run_backtest",
@@ -97,6 +102,11 @@ Kpi = Literal["volume", "queued_share", "abandonment", "mean_wait", "service_lev
 """The name of a compared figure (see :data:`KPIS`)."""
 KPIS: tuple[Kpi, ...] = ("volume", "queued_share", "abandonment", "mean_wait", "service_level")
 """The figures compared per interval, in report order."""
+
+Supply = Literal["counted", "calibrated"]
+"""How an estimated supply is made (see :func:`run_backtest`)."""
+SUPPLIES: tuple[Supply, ...] = ("counted", "calibrated")
+"""The values of ``supply``."""
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -441,16 +451,24 @@ def _estimated_roster(
     estimate = np.floor(np.nan_to_num(available.serving) + 0.5)
     counts = np.where(available.waiting_share >= _MIN_WAITING_SHARE, estimate, staff.counts)
     row_of = {_dt.date.fromisoformat(d): row for row, d in enumerate(staff.days)}
-    last = max(row_of)
     by_day: dict[_dt.date, tuple[int, ...]] = {}
     for day in days:
-        window = [d for d in row_of if d.weekday() == day.weekday() and (last - d).days < 7 * weeks]
-        chosen = [d for d in window if d in regular] or window
-        if not chosen:
-            chosen = [d for d in row_of if (last - d).days < 7 * weeks]
+        chosen = _supply_days(list(row_of), day, weeks=weeks, regular=regular)
         mean = np.mean([counts[row_of[d]] for d in chosen], axis=0)
         by_day[day] = tuple(int(v) for v in np.floor(mean + 0.5))
     return Roster(interval_minutes=_SUPPLY_MINUTES, by_day=by_day)
+
+
+def _supply_days(
+    seen: Sequence[_dt.date], day: _dt.date, *, weeks: int, regular: set[_dt.date]
+) -> tuple[_dt.date, ...]:
+    """The training days a predicted ``day``'s supply is estimated from: the regular days of
+    its weekday in the last ``weeks`` weeks (else every such day, else every day of those
+    weeks), in date order."""
+    last = max(seen)
+    recent = sorted(d for d in seen if (last - d).days < 7 * weeks)
+    window = [d for d in recent if d.weekday() == day.weekday()]
+    return tuple([d for d in window if d in regular] or window or recent)
 
 
 # ------------------------------------------------------------------ simulation
@@ -602,6 +620,241 @@ def _simulate_day(
     return outcome, wait
 
 
+# ------------------------------------------------------------------ calibrated supply
+
+# The calibration's budget: at most this many passes of the pattern search,
+# each at most four simulations of every training day (the roster as it
+# stands, and each third of the half hours moved).
+_CALIBRATION_PASSES = 10
+# Simulations of each training day per evaluated roster (common random numbers:
+# the same calls for every roster tried).
+_CALIBRATION_REPLICATIONS = 1
+# Keeps the calibration's random streams apart from the prediction's
+# ([seed, replication, day]): a different key length is a different stream.
+_CALIBRATION_STREAM = 0xCA1B
+
+
+@dataclass(frozen=True, eq=False)
+class _CalibrationDay:
+    """One simulated training day: its calls as the model generates them, fixed for every
+    roster tried."""
+
+    entry: FloatArray
+    routed: FloatArray
+    types: npt.NDArray[np.int64]
+    handle: FloatArray
+    patience: FloatArray
+
+
+def _routed_volumes(calls: CallRecords, day: _dt.date, task_types: tuple[str, ...]) -> FloatArray:
+    """The calls of ``day`` that asked for an agent, per half hour (of their entry into the
+    voice menu) and type: shape ``(48, types)``."""
+    on_day = (calls.day.astype("datetime64[D]") == np.datetime64(day, "D")) & (
+        calls.outcome != "other"
+    )
+    column = {name: index for index, name in enumerate(task_types)}
+    kinds = np.array([column.get(str(t), -1) for t in calls.task_type[on_day]], dtype=np.int64)
+    per_day = int(_DAY_SECONDS // (60 * _SUPPLY_MINUTES))
+    slot = np.minimum(calls.arrival_seconds[on_day] // (60 * _SUPPLY_MINUTES), per_day - 1)
+    known = kinds >= 0
+    volume = np.zeros((per_day, max(len(task_types), 1)))
+    np.add.at(volume, (slot[known].astype(np.int64), kinds[known]), 1.0)
+    return volume
+
+
+def _calibrated_counts(
+    training: CallRecords,
+    chosen: tuple[_dt.date, ...],
+    start: tuple[int, ...],
+    fits: _Fits,
+    *,
+    seed: int,
+    task_types: tuple[str, ...],
+    folder: Path,
+) -> tuple[int, ...]:
+    """Agents per half hour at which simulating the ``chosen`` training days reproduces their
+    share queued and share abandoned, searched from ``start`` (the counted supply).
+
+    The loss of half hour ``i`` is ``(q_sim - q_obs)**2 + (a_sim - a_obs)**2``
+    with ``q`` the share of the calls entering in ``i`` that were queued and
+    ``a`` the share that hung up in the queue, pooled over the chosen days
+    (the simulated ones over their replications too); the total loss weighs
+    each half hour by its observed calls. The search is a pattern search
+    per half hour. Each pass simulates the roster as it stands, then three
+    rosters, each moving one third of the half hours with calls (every
+    third one, so no two moved half hours are neighbours) by their own step:
+    up where the simulated shares (summed) are above the observed ones, too
+    few agents, else down. A move is judged by the weighted loss of the half
+    hour and its two neighbours (its agents also serve the callers left
+    waiting from the half hour before, and its own callers left waiting are
+    served by the next), and kept if that is lower, or equal for a move
+    down (the least supply that fits; this also walks a count far too high
+    down through the region where nobody queues). A half hour whose move is
+    refused halves its step (a step of one is done); one beside a move is
+    looked at again with a step of at least one; no step exceeds a quarter
+    of the count (at least one), which is also the first step. The search
+    stops when every step is done or after :data:`_CALIBRATION_PASSES`
+    passes and returns the roster of least total loss among those simulated
+    as they stood. The calls of every simulated day are drawn once (common
+    random numbers), so rosters differ by their agents only, and each
+    roster is simulated once. O(passes × 4 × simulated training days).
+    """
+    per_day = int(_DAY_SECONDS // (60 * _SUPPLY_MINUTES))
+    observed = tally_calls(training, list(chosen), interval_minutes=_SUPPLY_MINUTES, awt=0.0)
+    calls_obs = observed.calls.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        queued_obs = np.where(calls_obs > 0, observed.queued.sum(axis=0) / calls_obs, 0.0)
+        abandoned_obs = np.where(calls_obs > 0, observed.abandoned.sum(axis=0) / calls_obs, 0.0)
+    simulated_days = []
+    for day in chosen:
+        volume = _routed_volumes(training, day, task_types)
+        for replication in range(_CALIBRATION_REPLICATIONS):
+            rng = np.random.default_rng([seed, _CALIBRATION_STREAM, replication, day.toordinal()])
+            simulated_days.append(
+                _CalibrationDay(
+                    *_day_arrivals(volume, fits, interval_minutes=_SUPPLY_MINUTES, rng=rng)
+                )
+            )
+
+    known: dict[tuple[int, ...], tuple[FloatArray, FloatArray]] = {}
+
+    def loss(counts: npt.NDArray[np.int64]) -> FloatArray:
+        return simulated(counts)[0]
+
+    def shares_gap(counts: npt.NDArray[np.int64]) -> FloatArray:
+        return simulated(counts)[1]
+
+    def simulated(counts: npt.NDArray[np.int64]) -> tuple[FloatArray, FloatArray]:
+        """Per half hour the loss and the summed gap (simulated minus observed) of the two
+        shares, simulated once per roster."""
+        headcount = tuple(int(c) for c in counts)
+        if headcount not in known:
+            known[headcount] = simulated_shares(headcount)
+        return known[headcount]
+
+    def simulated_shares(headcount: tuple[int, ...]) -> tuple[FloatArray, FloatArray]:
+        calls = np.zeros(per_day)
+        queued = np.zeros(per_day)
+        abandoned = np.zeros(per_day)
+        for simulated in simulated_days:
+            outcome, wait = _simulate_day(
+                simulated.routed,
+                simulated.types,
+                simulated.handle,
+                simulated.patience,
+                headcount,
+                roster_minutes=_SUPPLY_MINUTES,
+                task_types=task_types,
+                folder=folder,
+            )
+            slot = np.minimum(simulated.entry // (60 * _SUPPLY_MINUTES), per_day - 1)
+            tally = _tally_arrays(
+                np.zeros(slot.size, dtype=np.int64),
+                slot.astype(np.int64),
+                outcome,
+                wait,
+                days=1,
+                intervals=per_day,
+                awt=0.0,
+            )
+            calls += tally.calls[0]
+            queued += tally.queued[0]
+            abandoned += tally.abandoned[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            queued_share = np.where(calls > 0, queued / np.where(calls > 0, calls, 1.0), 0.0)
+            abandoned_share = np.where(calls > 0, abandoned / np.where(calls > 0, calls, 1.0), 0.0)
+        queued_gap = queued_share - queued_obs
+        abandoned_gap = abandoned_share - abandoned_obs
+        per_slot: FloatArray = queued_gap**2 + abandoned_gap**2
+        return per_slot, queued_gap + abandoned_gap
+
+    def around(per_slot: FloatArray) -> FloatArray:
+        # A half hour's agents serve its own callers and those still waiting
+        # from the half hour before, and its callers still waiting are served
+        # by the next: a move is judged by the loss of all three.
+        weighted = calls_obs * per_slot
+        result: FloatArray = weighted.copy()
+        result[1:] += weighted[:-1]
+        result[:-1] += weighted[1:]
+        return result
+
+    current = np.array(start, dtype=np.int64)
+    active = calls_obs > 0
+    step = np.where(active, np.maximum(1, np.ceil(current / 4)), 0).astype(np.int64)
+    # Half hours moved together are three apart: the neighbours a move is
+    # judged by are never moved with it.
+    group = np.arange(per_day) % 3
+    best_counts, best_total = current.copy(), math.inf
+    for done in range(_CALIBRATION_PASSES + 1):
+        base = loss(current)
+        total = float(np.sum(calls_obs * base))
+        if total < best_total:
+            best_counts, best_total = current.copy(), total
+        if done == _CALIBRATION_PASSES or not step.any():
+            break
+        chosen_loss = around(base)
+        chosen_counts = current.copy()
+        # Too few agents where the simulated shares are above the observed
+        # ones: move up; else down (even where they are equal: the least
+        # supply that fits).
+        sign = np.where(shares_gap(current) > 0, 1, -1)
+        for side in (0, 1, 2):
+            moving = (step > 0) & (group == side)
+            trial = current.copy()
+            trial[moving] = np.maximum(0, current[moving] + sign[moving] * step[moving])
+            moving &= trial != current
+            if not moving.any():
+                continue
+            trial_loss = around(loss(trial))
+            better = moving & (
+                (trial_loss < chosen_loss) | ((trial_loss == chosen_loss) & (sign < 0))
+            )
+            chosen_loss[better] = trial_loss[better]
+            chosen_counts[better] = trial[better]
+        moved = chosen_counts != current
+        step = np.where(moved, step, step // 2)
+        beside_a_move = np.zeros(per_day, dtype=bool)
+        beside_a_move[1:] |= moved[:-1]
+        beside_a_move[:-1] |= moved[1:]
+        step = np.where(active & beside_a_move, np.maximum(step, 1), step)
+        current = chosen_counts
+        step = np.minimum(step, np.maximum(1, np.ceil(current / 4)).astype(np.int64))
+    return tuple(int(c) for c in best_counts)
+
+
+def _calibrated_roster(
+    training: CallRecords,
+    counted: Roster,
+    days: Sequence[_dt.date],
+    fits: _Fits,
+    *,
+    weeks: int,
+    regular: set[_dt.date],
+    seed: int,
+    task_types: tuple[str, ...],
+    folder: Path,
+) -> Roster:
+    """The counted roster calibrated against the model (:func:`_calibrated_counts`), one
+    calibration per set of training days (per weekday, as a rule)."""
+    seen = [_dt.date.fromisoformat(d) for d in training.days()]
+    done: dict[tuple[_dt.date, ...], tuple[int, ...]] = {}
+    by_day: dict[_dt.date, tuple[int, ...]] = {}
+    for day in days:
+        chosen = _supply_days(seen, day, weeks=weeks, regular=regular)
+        if chosen not in done:
+            done[chosen] = _calibrated_counts(
+                training,
+                chosen,
+                counted.for_day(day),
+                fits,
+                seed=seed,
+                task_types=task_types,
+                folder=folder,
+            )
+        by_day[day] = done[chosen]
+    return Roster(interval_minutes=_SUPPLY_MINUTES, by_day=by_day)
+
+
 # ------------------------------------------------------------------ results
 
 
@@ -699,8 +952,11 @@ class BacktestResult:
     replications, ``replication_tallies`` holds each replication's own,
     ``naive`` is the baseline and ``observed`` the log.
     ``errors`` and ``naive_errors`` map each KPI to its :class:`KpiErrors`.
-    ``roster`` is the supply simulated (given or estimated) and ``forecast``
-    the volume forecast of the whole prediction window.
+    ``roster`` is the supply simulated and ``roster_source`` where it came
+    from: ``"given"``, ``"estimated"`` (the counted supply) or
+    ``"calibrated"``; ``counted_roster`` is the counted supply (the
+    calibration's starting point), ``None`` when a roster was given.
+    ``forecast`` is the volume forecast of the whole prediction window.
     """
 
     train: tuple[_dt.date, _dt.date]
@@ -714,8 +970,9 @@ class BacktestResult:
     naive: Tally
     observed: Tally
     roster: Roster
-    roster_source: Literal["given", "estimated"]
+    roster_source: Literal["given", "estimated", "calibrated"]
     forecast: IntervalForecast
+    counted_roster: Roster | None = None
 
     @property
     def errors(self) -> dict[str, KpiErrors]:
@@ -781,6 +1038,9 @@ class BacktestResult:
             "naive_errors": {k: v.to_dict() for k, v in self.naive_errors.items()},
             "intervals": self.hour_table(),
             "roster": self.roster.to_dict(),
+            "counted_roster": None
+            if self.counted_roster is None
+            else self.counted_roster.to_dict(),
         }
 
     def columns(self) -> dict[str, list[Any]]:
@@ -835,6 +1095,7 @@ class _Prediction:
     tallies: tuple[Tally, ...]
     roster: Roster
     forecast: IntervalForecast
+    counted: Roster | None
 
 
 def _weekday_set(weekdays: Any) -> frozenset[int]:
@@ -860,6 +1121,7 @@ def _predict(
     seed: int,
     awt: float,
     supply_weeks: int,
+    supply: Supply,
     fit_weeks: int,
     calendar: BusinessCalendar | None,
     holidays: Mapping[str, Any] | Iterable[_dt.date | str] | None,
@@ -884,19 +1146,32 @@ def _predict(
         seed=seed,
     )
     fits = _fit(training, train, forecast.task_types, fit_weeks)
-    if roster is None:
-        training_days = [_dt.date.fromisoformat(d) for d in training.days()]
-        kinds = day_kinds(training_days, calendar=calendar, holidays=holidays)
-        regular = {d for d, k in zip(training_days, kinds, strict=True) if k == "regular"}
-        roster = _estimated_roster(training, days, weeks=supply_weeks, regular=regular)
-        source_roster = roster
-    else:
-        source_roster = roster
     per_day = int(_DAY_SECONDS // (60 * interval_minutes))
     index_of = {d: i for i, d in enumerate(forecast.days)}
     tallies = []
+    counted: Roster | None = None
     with tempfile.TemporaryDirectory(prefix="valueroute-backtest-") as scratch:
         folder = Path(scratch)
+        if roster is None:
+            training_days = [_dt.date.fromisoformat(d) for d in training.days()]
+            kinds = day_kinds(training_days, calendar=calendar, holidays=holidays)
+            regular = {d for d, k in zip(training_days, kinds, strict=True) if k == "regular"}
+            counted = _estimated_roster(training, days, weeks=supply_weeks, regular=regular)
+            source_roster = counted
+            if supply == "calibrated":
+                source_roster = _calibrated_roster(
+                    training,
+                    counted,
+                    days,
+                    fits,
+                    weeks=supply_weeks,
+                    regular=regular,
+                    seed=seed,
+                    task_types=types if types else ("all",),
+                    folder=folder,
+                )
+        else:
+            source_roster = roster
         for replication in range(replications):
             rows = []
             for day in days:
@@ -929,7 +1204,7 @@ def _predict(
             tallies.append(
                 Tally(*(np.vstack([getattr(r, n) for r in rows]) for n in _TALLY_FIELDS))
             )
-    return _Prediction(tuple(tallies), source_roster, forecast)
+    return _Prediction(tuple(tallies), source_roster, forecast, counted)
 
 
 def _naive(
@@ -969,6 +1244,7 @@ def run_backtest(
     model: ForecastModel = "profile",
     awt: float = 20.0,
     supply_weeks: int = 4,
+    supply: Supply = "counted",
     fit_weeks: int = 8,
     baseline_weeks: int = 4,
     calendar: BusinessCalendar | None = None,
@@ -992,7 +1268,15 @@ def run_backtest(
     ``model``, ``calendar``, ``holidays`` and ``eves_like`` go to
     :func:`~valueroute.forecast.forecast_volumes`; ``holidays`` and
     ``calendar`` also keep holidays out of the estimated supply.
-    O(replications × simulated events × log(open tasks)).
+    ``supply`` says how the supply is estimated when no roster is given:
+    ``"counted"`` (the agents the log shows serving while callers waited,
+    averaged over the same weekday's last ``supply_weeks`` weeks) or
+    ``"calibrated"`` (that count, adjusted per half hour until simulating
+    those same training days reproduces their share queued and share
+    abandoned; see docs/backtest.md). O(replications × simulated events ×
+    log(open tasks)), plus for ``"calibrated"`` at most 41 simulations of
+    each weekday's training days (the same weekday's days are calibrated
+    once).
     """
     if not isinstance(calls, CallRecords):
         raise _fail("calls", type(calls).__name__, "CallRecords (valueroute.datasets)")
@@ -1020,12 +1304,21 @@ def run_backtest(
     chosen_weekdays = _weekday_set(weekdays)
     if isinstance(awt, bool) or not isinstance(awt, int | float) or not 0 <= awt < math.inf:
         raise _fail("awt", awt, "a target answer time in seconds >= 0")
-    supply = _whole(supply_weeks, "supply_weeks", 1, 520)
+    supply_span = _whole(supply_weeks, "supply_weeks", 1, 520)
     baseline = _whole(baseline_weeks, "baseline_weeks", 1, 520)
+    if not isinstance(supply, str) or supply not in SUPPLIES:
+        raise _fail("supply", supply, f"one of {list(SUPPLIES)}")
     if isinstance(roster, str | Path):
         roster = read_roster_csv(roster)
     elif roster is not None and not isinstance(roster, Roster):
         raise _fail("roster", type(roster).__name__, "a Roster, the path of a roster CSV, or None")
+    if roster is not None and supply != "counted":
+        raise _fail(
+            "supply",
+            supply,
+            "'counted' (the default) when a roster is given: a given roster is simulated as it "
+            "is, only an estimated supply is calibrated",
+        )
     log_day = calls.day.astype("datetime64[D]")
 
     def inside(window: tuple[_dt.date, _dt.date]) -> npt.NDArray[np.bool_]:
@@ -1067,7 +1360,8 @@ def run_backtest(
         replications=replications,
         seed=seed,
         awt=float(awt),
-        supply_weeks=supply,
+        supply_weeks=supply_span,
+        supply=supply,
         fit_weeks=_whole(fit_weeks, "fit_weeks", 1, 520),
         calendar=calendar,
         holidays=holidays,
@@ -1093,6 +1387,13 @@ def run_backtest(
         naive=naive.select(every_day, window),
         observed=observed.select(every_day, window),
         roster=prediction.roster,
-        roster_source="estimated" if roster is None else "given",
+        roster_source="given" if roster is not None else _SOURCE_OF[supply],
         forecast=prediction.forecast,
+        counted_roster=prediction.counted,
     )
+
+
+_SOURCE_OF: dict[str, Literal["estimated", "calibrated"]] = {
+    "counted": "estimated",
+    "calibrated": "calibrated",
+}

@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from valueroute.backtest import KPIS, BacktestResult, run_backtest
+from valueroute.backtest import KPIS, SUPPLIES, BacktestResult, run_backtest
 from valueroute.calendar import WEEKDAYS, load_calendar
 from valueroute.cli import integer, number, shown
 from valueroute.cli.output import csv_text, figure, table
@@ -52,9 +52,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="predict days of a call log from the days before them, simulate, and score",
         description=(
             "Forecast the prediction window's volumes, fit handle times and patience, take the "
-            "supply from --roster or estimate it, all from the training window only; simulate "
-            "each predicted day and compare per interval with the log (volume, share queued, "
-            "abandonment, mean wait of served calls, service level), beside a naive baseline "
+            "supply from --roster or estimate it (--supply), all from the training window only; "
+            "simulate each predicted day and compare per interval with the log (volume, share "
+            "queued, abandonment, mean wait of served calls, service level), beside a naive "
+            "baseline "
             "(the last weeks' figures of the same weekday and interval). LOG is 'excerpt' (the "
             "bundled Anonymous Bank days) or the cleaned Anonymous Bank CSV."
         ),
@@ -83,6 +84,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="roster CSV (interval and agents or scheduled columns, optional day column) "
         "(default: estimated from the training weeks)",
+    )
+    parser.add_argument(
+        "--supply",
+        choices=SUPPLIES,
+        default="counted",
+        help="without --roster, how the supply is estimated from the training weeks: "
+        "'counted' (agents the log shows serving while callers waited) or 'calibrated' "
+        "(that count adjusted until simulating the training days reproduces their share "
+        "queued and abandoned) (default: counted)",
     )
     parser.add_argument(
         "--replications",
@@ -211,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
         train=tuple(args.train),
         predict=tuple(args.predict),
         roster=args.roster,
+        supply=args.supply,
         replications=args.replications,
         seed=args.seed,
         hours=tuple(args.hours),
