@@ -42,10 +42,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from valueroute.errors import InvalidInputError, bounded_repr
-from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec
+from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec, _boundary
 from valueroute.rules import CompiledRules, parse_rules
 from valueroute.scoring import policy_by_name
 
@@ -107,6 +107,17 @@ class _Arguments(BoundaryModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(
         frozen=True, extra="forbid", validate_default=True, strict=False
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        """As :class:`~valueroute.models.BoundaryModel`'s: errors are InvalidInputError."""
+        with _boundary(type(self).__name__, type(self)):
+            BaseModel.__init__(self, **data)
+
+    # Marked as pydantic's own, so that validation (model_validate, already
+    # inside a boundary) builds the model without calling __init__ again: one
+    # error boundary per validation instead of two, for the same errors. The
+    # service validates one of these per request.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 class NoArguments(_Arguments):
@@ -259,18 +270,19 @@ class Command:
     query: tuple[str, ...] = ()
     agent_scope: frozenset[AgentScope] = field(default_factory=frozenset)
     engine_form: EngineApplier | None = None
+    path_arguments: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The arguments taken from the route's path, in order."""
+
+    def __post_init__(self) -> None:
+        path = self.route[1]
+        named = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
+        object.__setattr__(self, "path_arguments", named)
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The names of the arguments, in the order of the argument model (and of a
         journal record's JSON object)."""
         return tuple(self.arguments.model_fields)
-
-    @property
-    def path_arguments(self) -> tuple[str, ...]:
-        """The arguments taken from the route's path, in order."""
-        path = self.route[1]
-        return tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
 
     def invoke(self, target: Any, arguments: BoundaryModel) -> Any:
         """Run the command on ``target`` (a DurableEngine) with validated ``arguments``.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -322,6 +323,11 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+# Built once (json.loads with an option builds a decoder per call); used as
+# json.loads(body, parse_constant=_no_constants) would use it.
+_decode_json = json.JSONDecoder(parse_constant=_no_constants).decode
+
+
 async def _read_json(receive: Receive, head: _Head, limits: Limits) -> dict[str, Any]:
     """The request body as a JSON object (``{}`` when empty), within the limits."""
     length = head.content_length
@@ -369,7 +375,7 @@ async def _read_json(receive: Receive, head: _Head, limits: Limits) -> dict[str,
             errors=[("body", "deeply nested JSON", f"at most {limits.max_json_depth} levels")],
         )
     try:
-        data = json.loads(body, parse_constant=_no_constants)
+        data = _decode_json(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise _Refusal(400, f"body: not JSON ({bounded_repr(str(exc), 120)})") from None
     if not isinstance(data, dict):
@@ -689,40 +695,58 @@ async def _event_stream(service: EngineService, after: int) -> AsyncIterator[byt
 # ---------------------------------------------------------------------- dispatch
 
 
-_Pattern = tuple[tuple[int, str], ...]
-"""The literal segments of a route's path, by position."""
-
-
 class _CommandPaths:
     """Finds the command route of a method and path as Starlette's router would (the
     first route in order whose path and method match), without a regular expression.
 
-    ``None`` for anything a command route does not take, including the event
-    stream (a Starlette endpoint). O(number of routes with the method and
-    the path's number of segments), a handful.
+    Routes are grouped by method, number of path segments and which segments
+    are literal; within a group one dictionary look-up of the literal
+    segments finds the route. ``None`` for anything a command route does not
+    take, including the event stream (a Starlette endpoint). O(number of
+    groups for the method and length), one or two.
     """
 
     def __init__(self, routes: list[tuple[str, str, _CommandRoute | None]]) -> None:
-        self._routes: dict[tuple[str, int], list[tuple[_Pattern, _Pattern, _CommandRoute | None]]]
-        self._routes = {}
-        for method, path, route in routes:
+        groups: dict[tuple[str, int], dict[tuple[int, ...], _Group]] = {}
+        for order, (method, path, route) in enumerate(routes):
             parts = path.split("/")
-            literal = tuple((i, part) for i, part in enumerate(parts) if not part.startswith("{"))
+            literal = tuple(i for i, part in enumerate(parts) if not part.startswith("{"))
             named = tuple((i, part[1:-1]) for i, part in enumerate(parts) if part.startswith("{"))
-            self._routes.setdefault((method, len(parts)), []).append((literal, named, route))
+            group = groups.setdefault((method, len(parts)), {}).get(literal)
+            if group is None:
+                group = groups[(method, len(parts))][literal] = _Group(literal)
+            group.routes.setdefault(group.key(parts), (order, named, route))
+        self._groups = {where: tuple(found.values()) for where, found in groups.items()}
 
     def match(self, method: str, path: str) -> tuple[_CommandRoute, dict[str, str]] | None:
         """The route and its path arguments, or ``None``."""
         parts = path.split("/")
-        candidates = self._routes.get((method, len(parts)))
-        if candidates is None:
+        groups = self._groups.get((method, len(parts)))
+        if groups is None:
             return None
-        for literal, named, route in candidates:
-            if all(parts[i] == part for i, part in literal) and all(parts[i] for i, _ in named):
-                if route is None:
-                    return None
-                return route, {name: parts[i] for i, name in named}
-        return None
+        best: tuple[int, tuple[tuple[int, str], ...], _CommandRoute | None] | None = None
+        for group in groups:
+            found = group.routes.get(group.key(parts))
+            # A segment in the place of a path argument is never empty.
+            if (
+                found is not None
+                and (best is None or found[0] < best[0])
+                and all(parts[i] for i, _ in found[1])
+            ):
+                best = found
+        if best is None or best[2] is None:
+            return None
+        return best[2], {name: parts[i] for i, name in best[1]}
+
+
+class _Group:
+    """Routes of one method and length with the same literal segments' positions."""
+
+    __slots__ = ("key", "routes")
+
+    def __init__(self, literal: tuple[int, ...]) -> None:
+        self.key: Callable[[list[str]], Any] = operator.itemgetter(*literal)
+        self.routes: dict[Any, tuple[int, tuple[tuple[int, str], ...], _CommandRoute | None]] = {}
 
 
 class ServiceApp(Starlette):

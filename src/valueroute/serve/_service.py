@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import time
 from collections import deque
@@ -128,7 +129,8 @@ class EngineService:
         self._commit_idle.set()
         self._committer: ThreadPoolExecutor | None = None
         self._unpublished: list[Event] = []
-        self._events: list[_Held] = []
+        # Newest on the right; a deque, so that dropping the oldest is O(1) each.
+        self._events: deque[_Held] = deque()
         self._events_base = 1
         self._news = asyncio.Event()
         self._wake = asyncio.Event()
@@ -576,7 +578,9 @@ class EngineService:
             self._unpublished.clear()
             waiting = self._await_position(durable.position, events)
             self._commit_next()
-        await asyncio.shield(waiting)
+        # Not shielded: a cancelled request cancels only its own future, which
+        # the commit then skips (it sets only futures not done).
+        await waiting
         return view, seen
 
     def _refused(self, command: Command, exc: Exception, told: int) -> None:
@@ -608,7 +612,7 @@ class EngineService:
         durable = self.durable
         view = render(durable.engine)
         if durable.position > self._committed_position:
-            await asyncio.shield(self._await_position(durable.position, []))
+            await self._await_position(durable.position, [])
         return view
 
     def _commit_next(self) -> None:
@@ -707,7 +711,8 @@ class EngineService:
         stored.extend(map(_Held, events))
         excess = len(stored) - self.settings.limits.event_buffer
         if excess > 0:
-            del stored[:excess]
+            for _ in range(excess):
+                stored.popleft()
             self._events_base += excess
         self._announce()
 
@@ -732,8 +737,13 @@ class EngineService:
 
     def events_after(self, after: int) -> list[StoredEvent]:
         """Published events held in memory with sequence numbers above ``after``. O(result)."""
-        start = max(after + 1 - self._events_base, 0)
-        return [held.stored() for held in self._events[start:]]
+        count = len(self._events) - max(after + 1 - self._events_base, 0)
+        if count <= 0:
+            return []
+        # From the newest end: readers mostly ask for the last few.
+        newest = [held.stored() for held in itertools.islice(reversed(self._events), count)]
+        newest.reverse()
+        return newest
 
     async def backfill(self, after: int, before: int) -> list[StoredEvent] | None:
         """Events ``after < seq < before`` rebuilt by replaying the journal on a fresh engine.
@@ -774,5 +784,5 @@ class EngineService:
         if room <= 0 or not older or older[-1][0] != self._events_base - 1:
             return
         kept = older[-room:]
-        self._events[:0] = [_Held(None, stored) for stored in kept]
+        self._events.extendleft(_Held(None, stored) for stored in reversed(kept))
         self._events_base -= len(kept)
