@@ -28,8 +28,9 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from valueroute.agents import Agent
 from valueroute.commands import COMMANDS, Command, Role
-from valueroute.engine import Engine
+from valueroute.engine import Engine, Offer
 from valueroute.errors import (
     CapacityError,
     DuplicateAgentError,
@@ -56,6 +57,7 @@ from valueroute.serve._views import (
     task_view,
     tasklist_view,
 )
+from valueroute.task import Task
 
 __all__ = ["PUBLIC", "ServiceApp", "build_app", "route_rules"]
 
@@ -493,10 +495,6 @@ def _holder_check(principal: Principal, task_id: str) -> Callable[[Engine], None
 
 
 def _render_result(engine: Engine, result: Any) -> Any:
-    from valueroute.agents import Agent
-    from valueroute.engine import Offer
-    from valueroute.task import Task
-
     if isinstance(result, Task):
         return task_view(engine, result)
     if isinstance(result, Agent):

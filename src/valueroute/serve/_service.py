@@ -562,26 +562,44 @@ class EngineService:
         before). Refusals raise the engine's errors and change nothing.
         """
         self._check_running()
-        async with self._lock:
-            self._check_running()
-            durable = self.durable
-            engine = durable.engine
-            seen = None if before is None else before(engine)
-            told = engine.event_count
-            try:
-                result = command.invoke(durable, arguments)
-            except Exception as exc:
-                self._refused(command, exc, told)
-                raise
-            view = render(engine, result)
-            events = self._unpublished[:]
-            self._unpublished.clear()
-            waiting = self._await_position(durable.position, events)
-            self._commit_next()
+        if self._lock.locked():
+            # A poll or the stop holds the engine across an await: after it.
+            async with self._lock:
+                view, seen, waiting = self._run_command(command, arguments, render, before)
+        else:
+            # The command runs to its end without awaiting, so no holder of the
+            # lock can come in between: taking it would change nothing.
+            view, seen, waiting = self._run_command(command, arguments, render, before)
         # Not shielded: a cancelled request cancels only its own future, which
         # the commit then skips (it sets only futures not done).
         await waiting
         return view, seen
+
+    def _run_command(
+        self,
+        command: Command,
+        arguments: BoundaryModel,
+        render: Callable[[Engine, Any], _T],
+        before: Callable[[Engine], Any] | None,
+    ) -> tuple[_T, Any, asyncio.Future[int]]:
+        """Run a command now, on the loop, without awaiting; its view, what ``before``
+        saw, and the future set once it is durable."""
+        self._check_running()
+        durable = self.durable
+        engine = durable.engine
+        seen = None if before is None else before(engine)
+        told = engine.event_count
+        try:
+            result = command.invoke(durable, arguments)
+        except Exception as exc:
+            self._refused(command, exc, told)
+            raise
+        view = render(engine, result)
+        events = self._unpublished[:]
+        self._unpublished.clear()
+        waiting = self._await_position(durable.position, events)
+        self._commit_next()
+        return view, seen, waiting
 
     def _refused(self, command: Command, exc: Exception, told: int) -> None:
         """After a command raised: a refusal leaves no trace; anything else stops the service."""
