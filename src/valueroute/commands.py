@@ -272,17 +272,24 @@ class Command:
     engine_form: EngineApplier | None = None
     path_arguments: tuple[str, ...] = field(init=False, repr=False, compare=False)
     """The arguments taken from the route's path, in order."""
+    fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The names of the arguments, in the order of the argument model (and of a
+    journal record's JSON object)."""
+    body_model: type[BoundaryModel] | None = field(init=False, repr=False, compare=False)
+    """The model of the argument named by ``body`` when it is a model (a request's
+    whole body validates as one), else ``None``."""
 
     def __post_init__(self) -> None:
+        # Worked out once: pydantic's model_fields is a computed property, and
+        # the service reads these for every request.
         path = self.route[1]
         named = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
         object.__setattr__(self, "path_arguments", named)
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """The names of the arguments, in the order of the argument model (and of a
-        journal record's JSON object)."""
-        return tuple(self.arguments.model_fields)
+        fields = self.arguments.model_fields
+        object.__setattr__(self, "fields", tuple(fields))
+        model = None if self.body is None else fields[self.body].annotation
+        body_model = model if isinstance(model, type) and issubclass(model, BoundaryModel) else None
+        object.__setattr__(self, "body_model", body_model)
 
     def invoke(self, target: Any, arguments: BoundaryModel) -> Any:
         """Run the command on ``target`` (a DurableEngine) with validated ``arguments``.
@@ -298,7 +305,8 @@ class Command:
                 f"arguments: got {type(arguments).__name__} "
                 f"(expected {self.arguments.__name__} for {self.name!r})"
             )
-        values = {name: getattr(arguments, name) for name in type(arguments).model_fields}
+        names = self.fields if type(arguments) is self.arguments else type(arguments).model_fields
+        values = {name: getattr(arguments, name) for name in names}
         positional = [values.pop(name) for name in self.positional]
         if self.spread is not None:
             values.update(values.pop(self.spread))

@@ -432,7 +432,7 @@ def _arguments(
     if command.body is not None:
         # Validated on its own, so errors name the body's fields ("priority",
         # not "spec.priority"): the body is the spec.
-        model = command.arguments.model_fields[command.body].annotation
+        model = command.body_model
         values[command.body] = model.model_validate(body) if model is not None else body
     else:
         values.update(body)
