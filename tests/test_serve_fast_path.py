@@ -228,7 +228,9 @@ def test_the_direct_routes_answer_as_starlettes_routing_does(tmp_path: Path) -> 
 def test_a_body_over_the_limit_and_too_many_headers_are_refused_directly(tmp_path: Path) -> None:
     async def run() -> list[int]:
         app = build_app(
-            _settings(tmp_path / "journal.sqlite", limits=Limits(max_body_bytes=100, max_headers=12))
+            _settings(
+                tmp_path / "journal.sqlite", limits=Limits(max_body_bytes=100, max_headers=12)
+            )
         )
         await app.state.service.start()
         try:
