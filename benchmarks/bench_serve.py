@@ -13,6 +13,11 @@ per client), so the measurement is the server's, not a client library's.
 Targets (issue 17): >= 5,000 commands/s, p99 <= 25 ms, and >= 50 % of the
 bare endpoint's requests/s.
 
+Also reported: the server's CPU time per command (user + system time of the
+server process, all its threads, over the commands it committed during the
+load, warm-up included; Linux only), which moves far less than the rates
+when other work shares the machine, and the load average at the end.
+
     python benchmarks/bench_serve.py [--seconds 5] [--clients 64] [--rounds 2]
 """
 
@@ -211,6 +216,17 @@ def _run_load(url: str, mode: str, clients: int, seconds: float) -> dict[str, An
     return result
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (all threads), from /proc; ``None``
+    where there is no /proc."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _add_agents(url: str, clients: int) -> None:
     async def add() -> None:
         host, port = url.removeprefix("http://").rsplit(":", 1)
@@ -277,8 +293,16 @@ def main() -> None:
             )
             try:
                 _add_agents(url, args.clients)
+                before, cpu_before = _readyz(url), _cpu_seconds(service.pid)
                 runs.append(_run_load(url, "serve", args.clients, args.seconds))
-                runs[-1]["readyz"] = _readyz(url)
+                cpu_after = _cpu_seconds(service.pid)
+                runs[-1]["readyz"] = ready = _readyz(url)
+                commands = ready["committed_commands"] - before["committed_commands"]
+                runs[-1]["server_cpu_us_per_command"] = (
+                    None
+                    if cpu_before is None or cpu_after is None or commands <= 0
+                    else 1e6 * (cpu_after - cpu_before) / commands
+                )
             finally:
                 stopped = max(stopped, _stop(service))
         baseline = max(baselines, key=lambda r: r["requests_per_second"])
@@ -304,6 +328,8 @@ def main() -> None:
         "ratio_to_bare": ratio,
         "journal_bytes": journal_bytes,
         "commands_per_commit": group,
+        "server_cpu_us_per_command": [r["server_cpu_us_per_command"] for r in runs],
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "clean_stop": stopped == 0,
         "targets": {
             "commands_per_second": 5000,
@@ -324,6 +350,10 @@ def main() -> None:
     )
     print(f"ratio to bare: {ratio:.2f} (target >= 0.50); clean stop: {stopped == 0}")
     print(f"group commit: {group:.1f} commands per commit (one fsync each)")
+    cpu = [value for value in result["server_cpu_us_per_command"] if value is not None]
+    if cpu:
+        shown = ", ".join(f"{value:.0f}" for value in cpu)
+        print(f"server CPU per command: {shown} us (per round)")
     stack = result["stack"]
     print(f"HTTP parser {stack['parser']}, event loop {stack['loop']}")
     if served["errors"] or baseline["errors"]:

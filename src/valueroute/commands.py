@@ -42,10 +42,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from valueroute.errors import InvalidInputError, bounded_repr
-from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec
+from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec, _boundary
 from valueroute.rules import CompiledRules, parse_rules
 from valueroute.scoring import policy_by_name
 
@@ -107,6 +107,17 @@ class _Arguments(BoundaryModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(
         frozen=True, extra="forbid", validate_default=True, strict=False
     )
+
+    def __init__(self, /, **data: Any) -> None:
+        """As :class:`~valueroute.models.BoundaryModel`'s: errors are InvalidInputError."""
+        with _boundary(type(self).__name__, type(self)):
+            BaseModel.__init__(self, **data)
+
+    # Marked as pydantic's own, so that validation (model_validate, already
+    # inside a boundary) builds the model without calling __init__ again: one
+    # error boundary per validation instead of two, for the same errors. The
+    # service validates one of these per request.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 class NoArguments(_Arguments):
@@ -259,18 +270,26 @@ class Command:
     query: tuple[str, ...] = ()
     agent_scope: frozenset[AgentScope] = field(default_factory=frozenset)
     engine_form: EngineApplier | None = None
+    path_arguments: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The arguments taken from the route's path, in order."""
+    fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """The names of the arguments, in the order of the argument model (and of a
+    journal record's JSON object)."""
+    body_model: type[BoundaryModel] | None = field(init=False, repr=False, compare=False)
+    """The model of the argument named by ``body`` when it is a model (a request's
+    whole body validates as one), else ``None``."""
 
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """The names of the arguments, in the order of the argument model (and of a
-        journal record's JSON object)."""
-        return tuple(self.arguments.model_fields)
-
-    @property
-    def path_arguments(self) -> tuple[str, ...]:
-        """The arguments taken from the route's path, in order."""
+    def __post_init__(self) -> None:
+        # Worked out once: pydantic's model_fields is a computed property, and
+        # the service reads these for every request.
         path = self.route[1]
-        return tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
+        named = tuple(part[1:-1] for part in path.split("/") if part.startswith("{"))
+        object.__setattr__(self, "path_arguments", named)
+        fields = self.arguments.model_fields
+        object.__setattr__(self, "fields", tuple(fields))
+        model = None if self.body is None else fields[self.body].annotation
+        body_model = model if isinstance(model, type) and issubclass(model, BoundaryModel) else None
+        object.__setattr__(self, "body_model", body_model)
 
     def invoke(self, target: Any, arguments: BoundaryModel) -> Any:
         """Run the command on ``target`` (a DurableEngine) with validated ``arguments``.
@@ -286,7 +305,8 @@ class Command:
                 f"arguments: got {type(arguments).__name__} "
                 f"(expected {self.arguments.__name__} for {self.name!r})"
             )
-        values = {name: getattr(arguments, name) for name in type(arguments).model_fields}
+        names = self.fields if type(arguments) is self.arguments else type(arguments).model_fields
+        values = {name: getattr(arguments, name) for name in names}
         positional = [values.pop(name) for name in self.positional]
         if self.spread is not None:
             values.update(values.pop(self.spread))

@@ -166,6 +166,11 @@ def _checksum(*parts: str, previous: int = 0) -> int:
     return zlib.crc32("\x1f".join(parts).encode(), previous)
 
 
+# A record's arguments as JSON text: json.dumps(arguments, separators=(",", ":")),
+# with the encoder built once rather than per command.
+_encode_arguments = json.JSONEncoder(separators=(",", ":")).encode
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One journaled command: position (1, 2, ...), clock reading, name, JSON arguments.
@@ -1419,7 +1424,7 @@ class DurableEngine:
                 "open the journal again to recover"
             )
         try:
-            text = json.dumps(arguments, separators=(",", ":"))
+            text = _encode_arguments(arguments)
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(
                 f"{command}: got arguments {_shown(arguments)} that cannot be journaled "

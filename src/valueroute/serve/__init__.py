@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
         f'valueroute.serve needs the serve extra: pip install "valueroute[serve]" ({exc})'
     ) from exc
 
-from valueroute.serve._app import PUBLIC, build_app, problem, route_rules
+from valueroute.serve._app import PUBLIC, ServiceApp, build_app, problem, route_rules
 from valueroute.serve._openapi import openapi_document
 from valueroute.serve._page import SUPERVISOR_PAGE
 from valueroute.serve._run import run
@@ -71,6 +71,7 @@ __all__ = [
     "QueueView",
     "QueuesView",
     "ServeSettings",
+    "ServiceApp",
     "ServiceUnavailableError",
     "StatsView",
     "TaskListEntry",

@@ -1,21 +1,36 @@
-"""The ASGI application: routes derived from the command vocabulary, auth, limits, problems."""
+"""The ASGI application: routes derived from the command vocabulary, auth, limits, problems.
+
+Every command's route is a small raw ASGI application (:class:`_CommandRoute`):
+it reads the request from the ASGI scope and messages and answers with two
+ASGI messages, with no Request or Response object per request. The app
+(:class:`ServiceApp`, a Starlette application) hands a request whose method
+and path match a command's route straight to that route, ahead of
+Starlette's middleware and routing; everything else (the event stream,
+health, the OpenAPI document, the page, ``HEAD``, a mounted root path, and
+every 404 and 405) goes through Starlette, which lists the same command
+routes, so both ways reach the same code.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
+from valueroute.agents import Agent
 from valueroute.commands import COMMANDS, Command, Role
-from valueroute.engine import Engine
+from valueroute.engine import Engine, Offer
 from valueroute.errors import (
     CapacityError,
     DuplicateAgentError,
@@ -32,7 +47,7 @@ from valueroute.journal import JournalStateError
 from valueroute.serve._openapi import openapi_document
 from valueroute.serve._page import SUPERVISOR_PAGE
 from valueroute.serve._service import EngineService, ServiceUnavailableError
-from valueroute.serve._settings import Principal, ServeSettings
+from valueroute.serve._settings import Limits, Principal, ServeSettings
 from valueroute.serve._views import (
     agent_view,
     offer_view,
@@ -42,8 +57,9 @@ from valueroute.serve._views import (
     task_view,
     tasklist_view,
 )
+from valueroute.task import Task
 
-__all__ = ["PUBLIC", "build_app", "route_rules"]
+__all__ = ["PUBLIC", "ServiceApp", "build_app", "route_rules"]
 
 PUBLIC: Literal["public"] = "public"
 """The rule of a route anyone may call (health, readiness, the OpenAPI document, the page)."""
@@ -51,6 +67,64 @@ PUBLIC: Literal["public"] = "public"
 _JSON = "application/json"
 _PROBLEM = "application/problem+json"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Built once: json.dumps with options builds an encoder per call. The output
+# is json.dumps(data, separators=(",", ":"), allow_nan=...)'s.
+_encode_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_encode_problem = json.JSONEncoder(separators=(",", ":")).encode
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+# ---------------------------------------------------------------------- replies
+
+
+class _Reply:
+    """A response as its two ASGI messages' contents: status, raw headers, body.
+
+    The headers are Starlette's for a ``Response(body, status, headers,
+    media_type)``: the given ones (names lower-cased), then
+    ``content-length`` and ``content-type`` unless given.
+    """
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(
+        self, status: int, body: bytes, media: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        raw: RawHeaders = []
+        if headers:
+            raw = [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in headers.items()
+            ]
+            given = {name for name, _ in raw}
+            if b"content-length" not in given:
+                raw.append((b"content-length", str(len(body)).encode("latin-1")))
+            if b"content-type" not in given:
+                raw.append((b"content-type", media.encode("latin-1")))
+        else:
+            raw = [
+                (b"content-length", str(len(body)).encode("latin-1")),
+                (b"content-type", media.encode("latin-1")),
+            ]
+        self.status = status
+        self.headers = raw
+        self.body = body
+
+    async def send(self, send: Send) -> None:
+        """Answer with this reply. O(size)."""
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+    def response(self) -> Response:
+        """The same reply as a Starlette response (for Starlette's own endpoints)."""
+        response = Response(self.body, status_code=self.status)
+        response.raw_headers = list(self.headers)
+        return response
+
+
+def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> _Reply:
+    return _Reply(status, _encode_json(data).encode(), _JSON, headers)
 
 
 # ---------------------------------------------------------------------- problems
@@ -74,6 +148,10 @@ class _Refusal(Exception):
         self.headers = dict(headers or {})
 
 
+class _Disconnected(Exception):
+    """The client went away while its request body was being read: nobody to answer."""
+
+
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -91,15 +169,12 @@ _TITLES = {
 }
 
 
-def problem(
+def _problem_body(
     status: int,
     detail: str,
-    *,
-    errors: list[tuple[str, Any, str]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> Response:
-    """An RFC 9457 ``application/problem+json`` response; ``extra`` adds members to it."""
+    errors: list[tuple[str, Any, str]] | None,
+    extra: Mapping[str, Any] | None,
+) -> bytes:
     title = _TITLES.get(status, "Error")
     body = {
         "type": f"urn:valueroute:problem:{title.lower().replace(' ', '-')}",
@@ -117,39 +192,107 @@ def problem(
     }
     for name, value in (extra or {}).items():
         body.setdefault(name, value)
+    return _encode_problem(body).encode()
+
+
+def _problem_reply(
+    status: int,
+    detail: str,
+    *,
+    errors: list[tuple[str, Any, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> _Reply:
+    return _Reply(status, _problem_body(status, detail, errors, extra), _PROBLEM, headers)
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    errors: list[tuple[str, Any, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    """An RFC 9457 ``application/problem+json`` response; ``extra`` adds members to it."""
     return Response(
-        json.dumps(body, separators=(",", ":")),
+        _problem_body(status, detail, errors, extra),
         status_code=status,
         media_type=_PROBLEM,
         headers=dict(headers or {}),
     )
 
 
-def _error_response(exc: Exception) -> Response:
-    """The problem response for an error of the engine, the journal or the service."""
+def _error_reply(exc: Exception) -> _Reply:
+    """The problem for an error of the engine, the journal or the service; any other
+    exception is raised again."""
     if isinstance(exc, _Refusal):
-        return problem(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
+        return _problem_reply(exc.status, exc.detail, errors=exc.errors, headers=exc.headers)
     if isinstance(exc, ServiceUnavailableError):
         headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-        return problem(503, str(exc), headers=headers, extra=exc.details)
+        return _problem_reply(503, str(exc), headers=headers, extra=exc.details)
     if isinstance(exc, JournalStateError):
-        return problem(503, str(exc))
+        return _problem_reply(503, str(exc))
     if isinstance(exc, InvalidInputError):
-        return problem(422, str(exc), errors=exc.errors)
+        return _problem_reply(422, str(exc), errors=exc.errors)
     if isinstance(exc, UnknownTaskError | UnknownAgentError):
-        return problem(404, str(exc))
+        return _problem_reply(404, str(exc))
     if isinstance(exc, VersionConflictError):
-        return problem(412, str(exc))
+        return _problem_reply(412, str(exc))
     if isinstance(
         exc, DuplicateTaskError | DuplicateAgentError | InvalidTransitionError | CapacityError
     ):
-        return problem(409, str(exc))
+        return _problem_reply(409, str(exc))
     if isinstance(exc, ValueRouteError):
-        return problem(422, str(exc))
+        return _problem_reply(422, str(exc))
     raise exc
 
 
+_INTERNAL_ERROR = _problem_reply(500, "internal error")
+
+
 # ---------------------------------------------------------------------- request parsing
+
+
+class _Head:
+    """The request headers the service reads (the first of each name), from the ASGI
+    scope, within the limits on their number and size."""
+
+    __slots__ = ("authorization", "content_length", "content_type", "if_match", "last_event_id")
+
+    def __init__(self, scope: Scope, limits: Limits) -> None:
+        raw: list[tuple[bytes, bytes]] = scope["headers"]
+        if len(raw) > limits.max_headers:
+            raise _Refusal(
+                431, f"headers: {len(raw)} lines (expected at most {limits.max_headers})"
+            )
+        size = 0
+        authorization = length = media = match = resume = None
+        for name, value in raw:
+            size += len(name) + len(value)
+            if name == b"authorization":
+                if authorization is None:
+                    authorization = value
+            elif name == b"content-length":
+                if length is None:
+                    length = value
+            elif name == b"content-type":
+                if media is None:
+                    media = value
+            elif name == b"if-match":
+                if match is None:
+                    match = value
+            elif name == b"last-event-id" and resume is None:
+                resume = value
+        if size > limits.max_header_bytes:
+            raise _Refusal(
+                431, f"headers: {size} bytes (expected at most {limits.max_header_bytes})"
+            )
+        self.authorization = None if authorization is None else authorization.decode("latin-1")
+        self.content_length = None if length is None else length.decode("latin-1")
+        self.content_type = None if media is None else media.decode("latin-1")
+        self.if_match = None if match is None else match.decode("latin-1")
+        self.last_event_id = None if resume is None else resume.decode("latin-1")
 
 
 def _too_deep(body: bytes, limit: int) -> bool:
@@ -182,10 +325,14 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any]:
+# Built once (json.loads with an option builds a decoder per call); used as
+# json.loads(body, parse_constant=_no_constants) would use it.
+_decode_json = json.JSONDecoder(parse_constant=_no_constants).decode
+
+
+async def _read_json(receive: Receive, head: _Head, limits: Limits) -> dict[str, Any]:
     """The request body as a JSON object (``{}`` when empty), within the limits."""
-    limits = settings.limits
-    length = request.headers.get("content-length")
+    length = head.content_length
     if length is not None:
         if not length.isdigit():
             raise _Refusal(400, f"content-length: got {bounded_repr(length)} (expected digits)")
@@ -195,15 +342,12 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
                 f"body: {length} bytes (expected at most {limits.max_body_bytes})",
                 errors=[("body", f"{length} bytes", f"at most {limits.max_body_bytes} bytes")],
             )
-    # The ASGI messages read directly: Request.stream() costs a generator and
-    # its bookkeeping per request, for the same bytes.
-    receive = request.receive
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
+            raise _Disconnected()
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limits.max_body_bytes:
@@ -218,7 +362,7 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not body.strip():
         return {}
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    media = (head.content_type or "").split(";", 1)[0].strip().lower()
     if media != _JSON and not (media.startswith("application/") and media.endswith("+json")):
         raise _Refusal(
             415,
@@ -233,7 +377,7 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
             errors=[("body", "deeply nested JSON", f"at most {limits.max_json_depth} levels")],
         )
     try:
-        data = json.loads(body, parse_constant=_no_constants)
+        data = _decode_json(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise _Refusal(400, f"body: not JSON ({bounded_repr(str(exc), 120)})") from None
     if not isinstance(data, dict):
@@ -245,19 +389,8 @@ async def _read_json(request: Request, settings: ServeSettings) -> dict[str, Any
     return data
 
 
-def _check_headers(request: Request, settings: ServeSettings) -> None:
-    limits = settings.limits
-    raw = request.headers.raw
-    if len(raw) > limits.max_headers:
-        raise _Refusal(431, f"headers: {len(raw)} lines (expected at most {limits.max_headers})")
-    size = sum(len(name) + len(value) for name, value in raw)
-    if size > limits.max_header_bytes:
-        raise _Refusal(431, f"headers: {size} bytes (expected at most {limits.max_header_bytes})")
-
-
-def _if_match(request: Request) -> int | None:
+def _if_match(header: str | None) -> int | None:
     """The task version an ``If-Match`` header names (``"3"``, ``W/"3"`` or ``3``)."""
-    header = request.headers.get("if-match")
     if header is None:
         return None
     text = header.strip().removeprefix("W/").strip('"')
@@ -270,8 +403,8 @@ def _if_match(request: Request) -> int | None:
     return int(text)
 
 
-def _authenticate(request: Request, settings: ServeSettings, roles: frozenset[Role]) -> Principal:
-    principal = settings.principal(request.headers.get("authorization"))
+def _authenticate(head: _Head, settings: ServeSettings, roles: frozenset[Role]) -> Principal:
+    principal = settings.principal(head.authorization)
     if principal is None:
         raise _Refusal(
             401,
@@ -288,27 +421,34 @@ def _authenticate(request: Request, settings: ServeSettings, roles: frozenset[Ro
 
 
 def _arguments(
-    command: Command, request: Request, body: dict[str, Any], principal: Principal
+    command: Command,
+    scope: Scope,
+    path_params: Mapping[str, str],
+    head: _Head,
+    body: dict[str, Any],
+    principal: Principal,
 ) -> Any:
     values: dict[str, Any] = {}
     if command.body is not None:
         # Validated on its own, so errors name the body's fields ("priority",
         # not "spec.priority"): the body is the spec.
-        model = command.arguments.model_fields[command.body].annotation
+        model = command.body_model
         values[command.body] = model.model_validate(body) if model is not None else body
     else:
         values.update(body)
-    for name, value in request.query_params.multi_items():
-        if name not in command.query:
-            raise _Refusal(
-                422,
-                f"query: got parameter {bounded_repr(name)} "
-                f"(expected only {list(command.query) or 'none'})",
-                errors=[("query", name, f"one of {list(command.query)}")],
-            )
-        values[name] = value
+    query: bytes = scope["query_string"]
+    if query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if name not in command.query:
+                raise _Refusal(
+                    422,
+                    f"query: got parameter {bounded_repr(name)} "
+                    f"(expected only {list(command.query) or 'none'})",
+                    errors=[("query", name, f"one of {list(command.query)}")],
+                )
+            values[name] = value
     for name in command.path_arguments:
-        given = request.path_params[name]
+        given = path_params[name]
         if name in values and values[name] != given:
             raise _Refusal(
                 422,
@@ -318,7 +458,7 @@ def _arguments(
             )
         values[name] = given
     if command.name == "update":
-        version = _if_match(request)
+        version = _if_match(head.if_match)
         if version is not None:
             values["expected_version"] = version
     if principal.role == "agent" and "argument" in command.agent_scope:
@@ -354,20 +494,7 @@ def _holder_check(principal: Principal, task_id: str) -> Callable[[Engine], None
 # ---------------------------------------------------------------------- endpoints
 
 
-def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(data, separators=(",", ":"), allow_nan=False),
-        status_code=status,
-        media_type=_JSON,
-        headers=dict(headers or {}),
-    )
-
-
 def _render_result(engine: Engine, result: Any) -> Any:
-    from valueroute.agents import Agent
-    from valueroute.engine import Offer
-    from valueroute.task import Task
-
     if isinstance(result, Task):
         return task_view(engine, result)
     if isinstance(result, Agent):
@@ -393,38 +520,71 @@ def _known(task_id: str) -> Callable[[Engine], bool]:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _command_endpoint(command: Command, service: EngineService) -> Handler:
-    settings = service.settings
-    limits = settings.limits
-    roles = command.roles
+class _CommandRoute:
+    """The route of one command or view, as a raw ASGI application.
 
-    async def endpoint(request: Request) -> Response:
+    Starlette's router calls it with the path's arguments in
+    ``scope["path_params"]``; :class:`ServiceApp` calls :meth:`handle` with
+    them directly. Every refusal is a problem document; an unexpected error
+    answers ``500`` and is raised again, for the server to log.
+    """
+
+    __slots__ = ("command", "service")
+
+    def __init__(self, command: Command, service: EngineService) -> None:
+        self.command = command
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handle(scope, receive, send, scope.get("path_params", {}))
+
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, path_params: Mapping[str, str]
+    ) -> None:
+        """Answer one request. Cost: the command's, plus O(size of the request)."""
+        try:
+            reply = await self._reply(scope, receive, path_params)
+        except _Disconnected:
+            return
+        except Exception:
+            await _INTERNAL_ERROR.send(send)
+            raise
+        await reply.send(send)
+
+    async def _reply(
+        self, scope: Scope, receive: Receive, path_params: Mapping[str, str]
+    ) -> _Reply:
+        service = self.service
+        settings = service.settings
+        limits = settings.limits
         if service.in_flight >= limits.max_in_flight:
-            return problem(
+            return _problem_reply(
                 503,
                 f"{service.in_flight} requests in flight (expected at most "
                 f"{limits.max_in_flight}); retry shortly",
                 headers={"Retry-After": "1"},
             )
+        command = self.command
         service.in_flight += 1
         try:
-            _check_headers(request, settings)
-            principal = _authenticate(request, settings, roles)
-            body = await _read_json(request, settings) if request.method in _BODY_METHODS else {}
-            arguments = _arguments(command, request, body, principal)
+            head = _Head(scope, limits)
+            principal = _authenticate(head, settings, command.roles)
+            body = (
+                await _read_json(receive, head, limits) if scope["method"] in _BODY_METHODS else {}
+            )
+            arguments = _arguments(command, scope, path_params, head, body, principal)
             return await _run(command, arguments, principal, service)
+        except _Disconnected:
+            raise
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem response
-            return _error_response(exc)
+            return _error_reply(exc)
         finally:
             service.in_flight -= 1
-
-    endpoint.__name__ = command.name
-    return endpoint
 
 
 async def _run(
     command: Command, arguments: Any, principal: Principal, service: EngineService
-) -> Response:
+) -> _Reply:
     name = command.name
     if command.mutates:
         before: Callable[[Engine], Any] | None = None
@@ -463,12 +623,13 @@ def _events_endpoint(command: Command, service: EngineService) -> Handler:
     limits = settings.limits
 
     async def events(request: Request) -> Response:
+        scope = request.scope
         try:
-            _check_headers(request, settings)
-            principal = _authenticate(request, settings, command.roles)
-            arguments = _arguments(command, request, {}, principal)
+            head = _Head(scope, limits)
+            principal = _authenticate(head, settings, command.roles)
+            arguments = _arguments(command, scope, request.path_params, head, {}, principal)
             after = arguments.after
-            resume = request.headers.get("last-event-id")
+            resume = head.last_event_id
             if resume is not None:
                 if not resume.strip().isdigit() or len(resume) > 18:
                     raise _Refusal(
@@ -484,7 +645,7 @@ def _events_endpoint(command: Command, service: EngineService) -> Handler:
                 )
             service.check_serving()
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem response
-            return _error_response(exc)
+            return _error_reply(exc).response()
         start = service.last_published if after is None else after
         return StreamingResponse(
             _event_stream(service, start),
@@ -529,9 +690,92 @@ async def _event_stream(service: EngineService, after: int) -> AsyncIterator[byt
         service.streams -= 1
 
 
+# ---------------------------------------------------------------------- dispatch
+
+
+class _CommandPaths:
+    """Finds the command route of a method and path as Starlette's router would (the
+    first route in order whose path and method match), without a regular expression.
+
+    Routes are grouped by method, number of path segments and which segments
+    are literal; within a group one dictionary look-up of the literal
+    segments finds the route. ``None`` for anything a command route does not
+    take, including the event stream (a Starlette endpoint). O(number of
+    groups for the method and length), one or two.
+    """
+
+    def __init__(self, routes: list[tuple[str, str, _CommandRoute | None]]) -> None:
+        groups: dict[tuple[str, int], dict[tuple[int, ...], _Group]] = {}
+        for order, (method, path, route) in enumerate(routes):
+            parts = path.split("/")
+            literal = tuple(i for i, part in enumerate(parts) if not part.startswith("{"))
+            named = tuple((i, part[1:-1]) for i, part in enumerate(parts) if part.startswith("{"))
+            group = groups.setdefault((method, len(parts)), {}).get(literal)
+            if group is None:
+                group = groups[(method, len(parts))][literal] = _Group(literal)
+            group.routes.setdefault(group.key(parts), (order, named, route))
+        self._groups = {where: tuple(found.values()) for where, found in groups.items()}
+
+    def match(self, method: str, path: str) -> tuple[_CommandRoute, dict[str, str]] | None:
+        """The route and its path arguments, or ``None``."""
+        parts = path.split("/")
+        groups = self._groups.get((method, len(parts)))
+        if groups is None:
+            return None
+        best: tuple[int, tuple[tuple[int, str], ...], _CommandRoute | None] | None = None
+        for group in groups:
+            found = group.routes.get(group.key(parts))
+            # A segment in the place of a path argument is never empty.
+            if (
+                found is not None
+                and (best is None or found[0] < best[0])
+                and all(parts[i] for i, _ in found[1])
+            ):
+                best = found
+        if best is None or best[2] is None:
+            return None
+        return best[2], {name: parts[i] for i, name in best[1]}
+
+
+class _Group:
+    """Routes of one method and length with the same literal segments' positions."""
+
+    __slots__ = ("key", "routes")
+
+    def __init__(self, literal: tuple[int, ...]) -> None:
+        self.key: Callable[[list[str]], Any] = operator.itemgetter(*literal)
+        self.routes: dict[Any, tuple[int, tuple[tuple[int, str], ...], _CommandRoute | None]] = {}
+
+
+class ServiceApp(Starlette):
+    """The service's ASGI application (from :func:`build_app`): Starlette, with the
+    command routes reached directly.
+
+    A request whose method and path are a command's route (``POST
+    /v1/tasks``, ``POST /v1/offers/t1/accept``, ``GET /v1/tasks/t1``...)
+    goes straight to that route, past Starlette's middleware, router and
+    request objects; the route answers every error itself, as a problem
+    document. Everything else is Starlette's, and its router lists the same
+    routes.
+    """
+
+    def __init__(self, *, commands: _CommandPaths, **options: Any) -> None:
+        super().__init__(**options)
+        self._commands = commands
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            found = self._commands.match(scope["method"], scope["path"])
+            if found is not None:
+                route, path_params = found
+                await route.handle(scope, receive, send, path_params)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def _health(service: EngineService) -> Handler:
     async def healthz(request: Request) -> Response:
-        return _json({"status": "ok"})
+        return _json({"status": "ok"}).response()
 
     return healthz
 
@@ -562,7 +806,7 @@ def _readiness(service: EngineService) -> Handler:
                 "webhook_delivered": service.webhook_delivered,
                 "webhook_failures": service.webhook_failures,
             }
-        )
+        ).response()
 
     return readyz
 
@@ -577,7 +821,7 @@ def route_rules(app: Starlette) -> dict[tuple[str, str], frozenset[Role] | Liter
     return dict(rules)
 
 
-def build_app(settings: ServeSettings) -> Starlette:
+def build_app(settings: ServeSettings) -> ServiceApp:
     """The ASGI application for ``settings``: routes, auth, limits, the engine's lifespan.
 
     Everything lives on the app (``app.state.service`` is its
@@ -593,14 +837,20 @@ def build_app(settings: ServeSettings) -> Starlette:
     service = EngineService(settings)
     routes: list[Route] = []
     rules: dict[tuple[str, str], frozenset[Role] | Literal["public"]] = {}
+    direct: list[tuple[str, str, _CommandRoute | None]] = []
     for command in COMMANDS.values():
         method, path = command.route
-        factory = _events_endpoint if command.name == "events" else _command_endpoint
-        routes.append(Route(path, factory(command, service), methods=[method]))
+        if command.name == "events":
+            routes.append(Route(path, _events_endpoint(command, service), methods=[method]))
+            direct.append((method, path, None))
+        else:
+            route = _CommandRoute(command, service)
+            routes.append(Route(path, route, methods=[method], name=command.name))
+            direct.append((method, path, route))
         rules[(method, path)] = command.roles
 
     async def openapi(request: Request) -> Response:
-        return _json(openapi_document())
+        return _json(openapi_document()).response()
 
     async def page(request: Request) -> Response:
         return HTMLResponse(SUPERVISOR_PAGE)
@@ -631,7 +881,8 @@ def build_app(settings: ServeSettings) -> Starlette:
             detail = f"method {request.method} not allowed on {request.url.path!r}"
         return problem(status, str(detail))
 
-    app = Starlette(
+    app = ServiceApp(
+        commands=_CommandPaths(direct),
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: http_error},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import time
 from collections import deque
@@ -128,7 +129,8 @@ class EngineService:
         self._commit_idle.set()
         self._committer: ThreadPoolExecutor | None = None
         self._unpublished: list[Event] = []
-        self._events: list[_Held] = []
+        # Newest on the right; a deque, so that dropping the oldest is O(1) each.
+        self._events: deque[_Held] = deque()
         self._events_base = 1
         self._news = asyncio.Event()
         self._wake = asyncio.Event()
@@ -560,24 +562,44 @@ class EngineService:
         before). Refusals raise the engine's errors and change nothing.
         """
         self._check_running()
-        async with self._lock:
-            self._check_running()
-            durable = self.durable
-            engine = durable.engine
-            seen = None if before is None else before(engine)
-            told = engine.event_count
-            try:
-                result = command.invoke(durable, arguments)
-            except Exception as exc:
-                self._refused(command, exc, told)
-                raise
-            view = render(engine, result)
-            events = self._unpublished[:]
-            self._unpublished.clear()
-            waiting = self._await_position(durable.position, events)
-            self._commit_next()
-        await asyncio.shield(waiting)
+        if self._lock.locked():
+            # A poll or the stop holds the engine across an await: after it.
+            async with self._lock:
+                view, seen, waiting = self._run_command(command, arguments, render, before)
+        else:
+            # The command runs to its end without awaiting, so no holder of the
+            # lock can come in between: taking it would change nothing.
+            view, seen, waiting = self._run_command(command, arguments, render, before)
+        # Not shielded: a cancelled request cancels only its own future, which
+        # the commit then skips (it sets only futures not done).
+        await waiting
         return view, seen
+
+    def _run_command(
+        self,
+        command: Command,
+        arguments: BoundaryModel,
+        render: Callable[[Engine, Any], _T],
+        before: Callable[[Engine], Any] | None,
+    ) -> tuple[_T, Any, asyncio.Future[int]]:
+        """Run a command now, on the loop, without awaiting; its view, what ``before``
+        saw, and the future set once it is durable."""
+        self._check_running()
+        durable = self.durable
+        engine = durable.engine
+        seen = None if before is None else before(engine)
+        told = engine.event_count
+        try:
+            result = command.invoke(durable, arguments)
+        except Exception as exc:
+            self._refused(command, exc, told)
+            raise
+        view = render(engine, result)
+        events = self._unpublished[:]
+        self._unpublished.clear()
+        waiting = self._await_position(durable.position, events)
+        self._commit_next()
+        return view, seen, waiting
 
     def _refused(self, command: Command, exc: Exception, told: int) -> None:
         """After a command raised: a refusal leaves no trace; anything else stops the service."""
@@ -608,7 +630,7 @@ class EngineService:
         durable = self.durable
         view = render(durable.engine)
         if durable.position > self._committed_position:
-            await asyncio.shield(self._await_position(durable.position, []))
+            await self._await_position(durable.position, [])
         return view
 
     def _commit_next(self) -> None:
@@ -707,7 +729,8 @@ class EngineService:
         stored.extend(map(_Held, events))
         excess = len(stored) - self.settings.limits.event_buffer
         if excess > 0:
-            del stored[:excess]
+            for _ in range(excess):
+                stored.popleft()
             self._events_base += excess
         self._announce()
 
@@ -732,8 +755,13 @@ class EngineService:
 
     def events_after(self, after: int) -> list[StoredEvent]:
         """Published events held in memory with sequence numbers above ``after``. O(result)."""
-        start = max(after + 1 - self._events_base, 0)
-        return [held.stored() for held in self._events[start:]]
+        count = len(self._events) - max(after + 1 - self._events_base, 0)
+        if count <= 0:
+            return []
+        # From the newest end: readers mostly ask for the last few.
+        newest = [held.stored() for held in itertools.islice(reversed(self._events), count)]
+        newest.reverse()
+        return newest
 
     async def backfill(self, after: int, before: int) -> list[StoredEvent] | None:
         """Events ``after < seq < before`` rebuilt by replaying the journal on a fresh engine.
@@ -774,5 +802,5 @@ class EngineService:
         if room <= 0 or not older or older[-1][0] != self._events_base - 1:
             return
         kept = older[-room:]
-        self._events[:0] = [_Held(None, stored) for stored in kept]
+        self._events.extendleft(_Held(None, stored) for stored in reversed(kept))
         self._events_base -= len(kept)
