@@ -42,10 +42,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from valueroute.errors import InvalidInputError, bounded_repr
-from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec, _boundary
+from valueroute.models import MAX_ID_LENGTH, AgentSpec, BoundaryModel, TaskSpec
 from valueroute.rules import CompiledRules, parse_rules
 from valueroute.scoring import policy_by_name
 
@@ -107,17 +107,6 @@ class _Arguments(BoundaryModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(
         frozen=True, extra="forbid", validate_default=True, strict=False
     )
-
-    def __init__(self, /, **data: Any) -> None:
-        """As :class:`~valueroute.models.BoundaryModel`'s: errors are InvalidInputError."""
-        with _boundary(type(self).__name__, type(self)):
-            BaseModel.__init__(self, **data)
-
-    # Marked as pydantic's own, so that validation (model_validate, already
-    # inside a boundary) builds the model without calling __init__ again: one
-    # error boundary per validation instead of two, for the same errors. The
-    # service validates one of these per request.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 class NoArguments(_Arguments):

@@ -290,6 +290,13 @@ class BoundaryModel(BaseModel):
         with _boundary(type(self).__name__, type(self)):
             super().__init__(**data)
 
+    # Marked as pydantic's own, so that validation already inside a boundary
+    # (model_validate, model_validate_json, a model nested in another) builds
+    # the model without calling __init__ again: the boundary adds nothing
+    # there (a nested one re-raises pydantic's error untouched), and it costs
+    # a context manager per model.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def model_validate(
         cls,
