@@ -111,7 +111,17 @@ class Cluster:
             "-c max_connections=200 -c shared_buffers=64MB"
         )
         done = self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "300",
+            "start",
         )
         if done.returncode:
             raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}\n{self.tail()}")
@@ -134,6 +144,9 @@ class Cluster:
             "-m",
             "immediate",
             "-w",
+            # Crash recovery on a loaded machine can outlast pg_ctl's 60 s default.
+            "-t",
+            "300",
             "restart",
         )
         if done.returncode:

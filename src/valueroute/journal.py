@@ -993,8 +993,6 @@ class DurableEngine:
         self._pending_since = 0.0
         self._broken: str | None = None
         self._closed = False
-        # The original spec of each submitted task, for snapshots (see _snapshot).
-        self._specs: dict[str, Any] = {}
         self._policy_config: dict[str, Any] | None = None
         self._rules_config: dict[str, Any] | None = None
         self._pinned = [-math.inf]
@@ -1108,7 +1106,7 @@ class DurableEngine:
             # the first (if they were never compacted away).
             unreadable = str(exc)
         if engine is None:
-            self._specs, self._policy_config, self._rules_config = {}, None, None
+            self._policy_config, self._rules_config = None, None
             self._chain = _CHAIN_START if self._chained else 0
             engine = self._engine = self._fresh_engine()
         position = start
@@ -1289,9 +1287,6 @@ class DurableEngine:
         self._engine = engine
         self._chain = chain
         self._policy_config, self._rules_config = policy, rules
-        # A snapshot takes each task's submitted content from its fingerprint:
-        # the specs of the tasks it holds are not needed again.
-        self._specs = {}
         return None
 
     def _apply_record(self, record: Record) -> None:
@@ -1301,9 +1296,7 @@ class DurableEngine:
         self._note_config(record.command, arguments)
 
     def _note_config(self, command: str, arguments: Mapping[str, Any]) -> None:
-        if command == "submit":
-            self._specs[arguments["spec"]["id"]] = arguments["spec"]
-        elif command == "set_policy":
+        if command == "set_policy":
             self._policy_config = dict(arguments)
         elif command == "set_rules":
             self._rules_config = dict(arguments)
@@ -1491,9 +1484,6 @@ class DurableEngine:
             return None
         self._pending = []
         self._detached = pending[-1].position
-        if len(self._specs) > 2 * (len(self._engine._tasks) + len(self._engine._closed)) + 1024:
-            # Here, not in commit_detached: that one may run beside commands.
-            self._prune_specs()
         return DetachedBatch(tuple(pending))
 
     def commit_detached(self, batch: DetachedBatch) -> int:
@@ -1556,8 +1546,6 @@ class DurableEngine:
                 raise
             self._pending = []
             self._durable = self._position
-            if len(self._specs) > 2 * (len(self._engine._tasks) + len(self._engine._closed)) + 1024:
-                self._prune_specs()
             if self._on_durable is not None:
                 self._on_durable(self._durable)
         return self._durable
@@ -1603,15 +1591,8 @@ class DurableEngine:
             applied += 1
         return applied
 
-    def _prune_specs(self) -> None:
-        engine = self._engine
-        self._specs = {
-            k: v for k, v in self._specs.items() if k in engine._tasks or k in engine._closed
-        }
-
     def _snapshot_text(self) -> str:
-        self._prune_specs()
-        data = _snapshot.snapshot(self._engine, specs=self._specs)
+        data = _snapshot.snapshot(self._engine)
         data["journal"] = {
             "policy": self._policy_config,
             "rules": self._rules_config,
