@@ -10,11 +10,15 @@ before the run. Prints each month against the goals and writes
 
     python benchmarks/bench_backtest.py [--data PATH] [--months 2,3,...] [--replications 10]
     python benchmarks/bench_backtest.py --supply calibrated   # the second protocol
+    python benchmarks/bench_backtest.py --classes priority    # the third protocol
     python benchmarks/bench_backtest.py --quick     # the bundled excerpt, a few seconds
 
 ``--supply calibrated`` estimates the supply by calibration against the
 model (docs/backtest.md, "A second protocol: calibrated supply") and writes
-``benchmarks/results/bench_backtest_calibrated.json``.
+``benchmarks/results/bench_backtest_calibrated.json``. ``--classes priority``
+models the bank's two priority classes (docs/backtest.md, "A third protocol:
+priority classes") and adds ``_priority`` to the file name; it also applies
+to ``--diagnose-calibration`` and ``--quick``.
 
 Without the full file (``../shared/data`` beside the checkout, or ``--data``)
 it says so, writes a JSON that says so, and stops with status 0.
@@ -33,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from valueroute.backtest import KPIS, BacktestResult, Roster, run_backtest
+from valueroute.backtest import KPIS, BacktestResult, Classes, Roster, run_backtest
 from valueroute.calendar import BusinessCalendar
 from valueroute.datasets import CallRecords, agents_on_duty, available_agents, load_anonymous_bank
 
@@ -167,7 +171,9 @@ def own_supply(calls: CallRecords, first: dt.date, last: dt.date) -> Roster:
     )
 
 
-def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> dict[str, Any]:
+def calibration_fit(
+    calls: CallRecords, first: dt.date, replications: int, classes: Classes = "one"
+) -> dict[str, Any]:
     """How the counted and the calibrated supply reproduce the training days they come from.
 
     For the --diagnose-calibration run only (not a back-test: it scores
@@ -176,6 +182,8 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
     days are simulated again with either roster (other random numbers than
     the calibration's) and scored against those days' own log, hours
     HOURS, pooled over the days as the back-test pools the predicted ones.
+    ``classes`` is the back-test's model of waiting callers, used for the
+    calibration and the simulations alike.
     """
     import tempfile
 
@@ -186,7 +194,7 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
     training = calls.select(day < np.datetime64(first, "D"))
     train = (dt.date(1999, 1, 1), first - dt.timedelta(days=1))
     types = ArrivalLog.from_calls(training, routed_only=True).task_types
-    fits = bt._fit(training, train, types, 8)
+    fits = bt._fit(training, train, types, 8, classes)
     seen = [dt.date.fromisoformat(d) for d in training.days()]
     kinds = day_kinds(seen, calendar=BANK, holidays=HOLIDAYS)
     regular = {d for d, k in zip(seen, kinds, strict=True) if k == "regular"}
@@ -216,7 +224,7 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
                     runs = []
                     for replication in range(replications):
                         rng = np.random.default_rng([7, replication, training_day.toordinal()])
-                        entry, routed, kind, handle, patience = bt._day_arrivals(
+                        entry, routed, kind, handle, patience, high = bt._day_arrivals(
                             volume, fits, interval_minutes=30, rng=rng
                         )
                         outcome, wait = bt._simulate_day(
@@ -228,6 +236,7 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
                             roster_minutes=30,
                             task_types=types,
                             folder=folder,
+                            high=high if classes == "priority" else None,
                         )
                         slot = np.minimum(entry // 3600, 23).astype(np.int64)
                         runs.append(
@@ -252,7 +261,11 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
     every = np.ones(len(scored), dtype=bool)
     window = slice(*HOURS)
     observed = bt.tally_calls(training, scored, awt=20.0).select(every, window)
-    result: dict[str, Any] = {"month": first.strftime("%Y-%m"), "training_days": len(scored)}
+    result: dict[str, Any] = {
+        "month": first.strftime("%Y-%m"),
+        "training_days": len(scored),
+        "classes": classes,
+    }
     for name, tallies in rows.items():
         simulated = bt.Tally(
             *(np.vstack([getattr(t, n) for t in tallies]) for n in bt._TALLY_FIELDS)
@@ -303,6 +316,13 @@ def main() -> None:
         help="how the supply is estimated from the training weeks (default: counted)",
     )
     parser.add_argument(
+        "--classes",
+        choices=("one", "priority"),
+        default="one",
+        help="how waiting callers are modelled: one class in order of arrival, or the bank's "
+        "two priority classes (default: one)",
+    )
+    parser.add_argument(
         "--diagnose-calibration",
         action="store_true",
         help="a diagnostic, not the back-test: simulate each month's training days again with "
@@ -314,13 +334,21 @@ def main() -> None:
         calls = load_anonymous_bank(args.data)
         fits = []
         for month in months_of(args.months):
-            fit = calibration_fit(calls, dt.date(1999, month, 1), replications=3)
+            fit = calibration_fit(
+                calls, dt.date(1999, month, 1), replications=3, classes=args.classes
+            )
             print_fit(fit)
             fits.append(fit)
-        target = results_dir() / "bench_backtest_calibration_fit.json"
+        suffix = "_priority" if args.classes == "priority" else ""
+        target = results_dir() / f"bench_backtest_calibration_fit{suffix}.json"
         target.write_text(
             json.dumps(
-                {"benchmark": "bench_backtest", "diagnostic": "calibration fit", "months": fits},
+                {
+                    "benchmark": "bench_backtest",
+                    "diagnostic": "calibration fit",
+                    "classes": args.classes,
+                    "months": fits,
+                },
                 indent=2,
                 default=lambda v: None if isinstance(v, float) and math.isnan(v) else v,
             )
@@ -332,7 +360,8 @@ def main() -> None:
     out = results_dir() / (
         "bench_backtest_own_supply.json"
         if args.diagnose_supply
-        else f"bench_backtest{'_calibrated' if args.supply == 'calibrated' else ''}.json"
+        else f"bench_backtest{'_calibrated' if args.supply == 'calibrated' else ''}"
+        f"{'_priority' if args.classes == 'priority' else ''}.json"
     )
     if args.quick:
         calls = load_anonymous_bank()
@@ -344,6 +373,7 @@ def main() -> None:
             hours=HOURS,
             replications=2,
             supply=args.supply,
+            classes=args.classes,
         )
         summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start)
         print_month(summary)
@@ -372,6 +402,7 @@ def main() -> None:
             predict=(first, last),
             roster=own_supply(calls, first, last) if args.diagnose_supply else None,
             supply=args.supply,
+            classes=args.classes,
             replications=args.replications,
             seed=0,
             hours=HOURS,
@@ -402,6 +433,7 @@ def main() -> None:
             {
                 "benchmark": "bench_backtest",
                 "replications": args.replications,
+                "classes": args.classes,
                 "supply": "own month (diagnostic)"
                 if args.diagnose_supply
                 else f"training weeks, {args.supply}",
