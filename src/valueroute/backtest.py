@@ -1167,6 +1167,9 @@ class BacktestResult:
     (``"type and class"``, ``"class, every type"`` or ``"type, both
     classes"``: the first estimate with at least ``min_class_calls`` queued
     calls) and ``queued_calls`` per type and class; ``None`` with ``"one"``.
+    ``predicted_high`` is the part of ``predicted`` made of the simulated
+    high-priority calls (the regular ones are the difference), ``None`` with
+    ``"one"``.
     ``forecast`` is the volume forecast of the whole prediction window.
     """
 
@@ -1186,6 +1189,7 @@ class BacktestResult:
     counted_roster: Roster | None = None
     classes: Classes = "one"
     class_model: Mapping[str, Any] | None = None
+    predicted_high: Tally | None = None
 
     @property
     def errors(self) -> dict[str, KpiErrors]:
@@ -1312,6 +1316,7 @@ class _Prediction:
     forecast: IntervalForecast
     counted: Roster | None
     class_model: Mapping[str, Any] | None
+    high_tallies: tuple[Tally, ...] | None
 
 
 def _weekday_set(weekdays: Any) -> frozenset[int]:
@@ -1389,8 +1394,10 @@ def _predict(
                 )
         else:
             source_roster = roster
+        high_tallies: list[Tally] = []
         for replication in range(replications):
             rows = []
+            high_rows = []
             for day in days:
                 rng = np.random.default_rng([seed, replication, day.toordinal()])
                 entry, routed, kinds_, handle, patience, high = _day_arrivals(
@@ -1419,10 +1426,33 @@ def _predict(
                         awt=awt,
                     )
                 )
+                if classes == "priority":
+                    high_rows.append(
+                        _tally_arrays(
+                            np.zeros(int(high.sum()), dtype=np.int64),
+                            slot[high],
+                            outcome[high],
+                            wait[high],
+                            days=1,
+                            intervals=per_day,
+                            awt=awt,
+                        )
+                    )
             tallies.append(
                 Tally(*(np.vstack([getattr(r, n) for r in rows]) for n in _TALLY_FIELDS))
             )
-    return _Prediction(tuple(tallies), source_roster, forecast, counted, fits.class_model)
+            if classes == "priority":
+                high_tallies.append(
+                    Tally(*(np.vstack([getattr(r, n) for r in high_rows]) for n in _TALLY_FIELDS))
+                )
+    return _Prediction(
+        tuple(tallies),
+        source_roster,
+        forecast,
+        counted,
+        fits.class_model,
+        tuple(high_tallies) if classes == "priority" else None,
+    )
 
 
 def _naive(
@@ -1605,6 +1635,17 @@ def run_backtest(
     mean = Tally(
         *(np.mean([getattr(t, n) for t in replication_tallies], axis=0) for n in _TALLY_FIELDS)
     )
+    predicted_high = None
+    if prediction.high_tallies is not None:
+        predicted_high = Tally(
+            *(
+                np.mean(
+                    [getattr(t.select(every_day, window), n) for t in prediction.high_tallies],
+                    axis=0,
+                )
+                for n in _TALLY_FIELDS
+            )
+        )
     return BacktestResult(
         train=train_window,
         predict=predict_window,
@@ -1622,6 +1663,7 @@ def run_backtest(
         counted_roster=prediction.counted,
         classes=classes,
         class_model=prediction.class_model,
+        predicted_high=predicted_high,
     )
 
 
