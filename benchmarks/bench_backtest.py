@@ -215,6 +215,7 @@ def calibration_fit(
             folder=folder,
         )
         rows: dict[str, list[bt.Tally]] = {"counted": [], "calibrated": []}
+        high_rows: dict[str, list[bt.Tally]] = {"counted": [], "calibrated": []}
         scored: list[dt.date] = []
         for weekday in weekdays:
             for training_day in bt._supply_days(seen, weekday, weeks=4, regular=regular):
@@ -222,6 +223,7 @@ def calibration_fit(
                 volume = bt._routed_volumes(training, training_day, types)
                 for name, roster in (("counted", counted), ("calibrated", calibrated)):
                     runs = []
+                    high_runs = []
                     for replication in range(replications):
                         rng = np.random.default_rng([7, replication, training_day.toordinal()])
                         entry, routed, kind, handle, patience, high = bt._day_arrivals(
@@ -250,6 +252,25 @@ def calibration_fit(
                                 awt=20.0,
                             )
                         )
+                        high_runs.append(
+                            bt._tally_arrays(
+                                np.zeros(int(high.sum()), dtype=np.int64),
+                                slot[high],
+                                outcome[high],
+                                wait[high],
+                                days=1,
+                                intervals=24,
+                                awt=20.0,
+                            )
+                        )
+                    high_rows[name].append(
+                        bt.Tally(
+                            *(
+                                np.mean([getattr(r, n) for r in high_runs], axis=0)
+                                for n in bt._TALLY_FIELDS
+                            )
+                        )
+                    )
                     rows[name].append(
                         bt.Tally(
                             *(
@@ -261,6 +282,11 @@ def calibration_fit(
     every = np.ones(len(scored), dtype=bool)
     window = slice(*HOURS)
     observed = bt.tally_calls(training, scored, awt=20.0).select(every, window)
+    # The log's class shows for queued calls only: enough for the abandonment of
+    # the queued callers of each class.
+    observed_high = bt.tally_calls(
+        training.select(training.priority == 2), scored, awt=20.0
+    ).select(every, window)
     result: dict[str, Any] = {
         "month": first.strftime("%Y-%m"),
         "training_days": len(scored),
@@ -274,7 +300,27 @@ def calibration_fit(
             kpi: bt._errors(kpi, simulated, observed).to_dict()
             for kpi in ("queued_share", "abandonment", "mean_wait")
         }
+        if classes == "priority":
+            simulated_high = bt.Tally(
+                *(np.vstack([getattr(t, n) for t in high_rows[name]]) for n in bt._TALLY_FIELDS)
+            ).select(every, window)
+            for label, sim, obs in (
+                ("high", simulated_high, observed_high),
+                (
+                    "regular",
+                    difference(simulated, simulated_high),
+                    difference(observed, observed_high),
+                ),
+            ):
+                result[name][f"abandonment_{label}"] = bt._errors("abandonment", sim, obs).to_dict()
     return result
+
+
+def difference(whole: Any, part: Any) -> Any:
+    """The tally of the calls of ``whole`` that are not in ``part``."""
+    from valueroute import backtest as bt
+
+    return bt.Tally(*(getattr(whole, n) - getattr(part, n) for n in bt._TALLY_FIELDS))
 
 
 def print_fit(fit: dict[str, Any]) -> None:
@@ -291,6 +337,14 @@ def print_fit(fit: dict[str, Any]) -> None:
             f"{errors['mean_wait']['period_predicted']:5.1f} s (observed "
             f"{errors['mean_wait']['period_observed']:5.1f} s)"
         )
+        for label in ("high", "regular"):
+            if f"abandonment_{label}" in errors:
+                part = errors[f"abandonment_{label}"]
+                print(
+                    f"  {'':<11} {label} queued callers' abandonment "
+                    f"{100 * part['period_predicted']:5.1f} % (observed "
+                    f"{100 * part['period_observed']:5.1f} %)"
+                )
 
 
 def months_of(text: str) -> list[int]:
