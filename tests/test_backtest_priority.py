@@ -32,12 +32,13 @@ from valueroute.backtest import (
     Roster,
     Supply,
     Tally,
-    _fit,
+    _day_arrivals,
+    _Fits,
     _with_classes,
     run_backtest,
     tally_calls,
 )
-from valueroute.datasets import CallRecords, load_anonymous_bank
+from valueroute.datasets import CallRecords, KaplanMeier, load_anonymous_bank
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
 from valueroute.sim.scenario import Scenario
@@ -299,3 +300,258 @@ def test_one_class_is_detectably_biased_where_the_classes_patience_differs(
         assert abs(predicted[(part, "abandonment")] - mean) > tolerance(sd), (part, mean)
     assert predicted[("morning", "abandonment")] > truth[("morning", "abandonment")][0]
     assert predicted[("afternoon", "abandonment")] < truth[("afternoon", "abandonment")][0]
+
+
+# ------------------------------------------------------------------ the class model's estimates
+
+
+def test_the_high_share_is_the_count_among_the_queued_training_calls(
+    with_classes: BacktestResult, centre: tuple[CallRecords, npt.NDArray[np.bool_]]
+) -> None:
+    calls = centre[0]
+    model = with_classes.class_model
+    assert model is not None
+    first, last = (dt.date.fromisoformat(d) for d in model["fit_window"])
+    bands = model["band_hours"]
+    # Counted call by call: the queued training calls of each band, and how
+    # many of them the log shows with priority 2.
+    queued = [0] * (len(bands) - 1)
+    high = [0] * (len(bands) - 1)
+    for day, seconds, was_queued, priority in zip(
+        calls.day.astype(object), calls.arrival_seconds, calls.queued, calls.priority, strict=True
+    ):
+        if not (first <= day <= last) or not was_queued:
+            continue
+        band = next(b for b in range(len(bands) - 1) if seconds < 3600 * bands[b + 1])
+        queued[band] += 1
+        high[band] += int(priority == 2)
+    every = sum(high) / sum(queued)
+    expected = [h / q if q >= MIN_CLASS_CALLS else every for h, q in zip(high, queued, strict=True)]
+    assert model["high_share"]["PS"] == pytest.approx(expected, abs=1e-12)
+    assert model["queued_calls"]["PS"] == {
+        "queued": sum(queued),
+        "regular": sum(queued) - sum(high),
+        "high": sum(high),
+    }
+    assert model["patience_source"] == {
+        "PS": {"regular": "type and class", "high": "type and class"}
+    }
+    # The share the log shows among queued calls is the generating centre's:
+    # whether a call queues does not depend on its class.
+    total = sum(REGULAR) + sum(HIGH)
+    morning = HIGH[0] / (HIGH[0] + REGULAR[0])
+    assert abs(model["high_share"]["PS"][1] - morning) < 0.05  # 07-10
+    assert abs(every - sum(HIGH) / total) < 0.05
+
+
+def _log(
+    task_type: list[str],
+    hour: list[float],
+    queued: list[bool],
+    high: list[bool],
+    abandoned: list[bool],
+    wait: list[float],
+) -> CallRecords:
+    count = len(task_type)
+    queue = np.array(queued)
+    gone = np.array(abandoned) & queue
+    seconds = np.array(hour) * 3600.0
+    waits = np.where(queue, np.array(wait), 0.0)
+    return CallRecords(
+        day=np.full(count, np.datetime64("1999-03-01", "D")),
+        arrival_seconds=seconds,
+        menu_exit_seconds=seconds,
+        queue_entry_seconds=np.where(queue, seconds, np.nan),
+        service_start_seconds=np.where(gone, np.nan, seconds + waits),
+        task_type=np.array(task_type),
+        priority=np.where(np.array(high) & queue, 2, np.where(queue, 1, 0)).astype(np.int8),
+        queue_wait=waits,
+        service_time=np.where(gone, np.nan, 100.0),
+        outcome=np.where(gone, "abandoned", "served"),
+        queued=queue,
+        agent=np.where(gone, "", "A"),
+        vru_line=np.full(count, "AA0101"),
+        call_id=np.arange(count, dtype=np.int64),
+    )
+
+
+_TYPES = ("PS", "NE", "TT")
+_BANDS = (0, 7, 10, 13, 16, 19, 22, 24)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.data(),
+    count=st.integers(min_value=1, max_value=260),
+)
+def test_shares_and_patience_follow_the_threshold_rule_call_by_call(
+    data: st.DataObject, count: int
+) -> None:
+    rows = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(_TYPES[:2]),
+                st.sampled_from([8.5, 11.0, 14.5, 20.0]),  # a few bands, so some fill up
+                st.booleans(),
+                st.booleans(),
+                st.booleans(),
+                st.sampled_from([5.0, 30.0, 60.0, 120.0]),
+            ),
+            min_size=count,
+            max_size=count,
+        )
+    )
+    calls = _log(*(list(column) for column in zip(*rows, strict=True)))  # type: ignore[arg-type]
+    pooled = KaplanMeier([1.0, 2.0], [True, False])
+    base = _Fits(
+        task_types=_TYPES,
+        band_hours=_BANDS,
+        handle_samples=tuple(tuple(np.ones(1) for _ in _BANDS[1:]) for _ in _TYPES),
+        patience=(pooled,) * len(_TYPES),
+        routing_delay=np.zeros(1),
+    )
+    window = (dt.date(1999, 3, 1), dt.date(1999, 3, 1))
+    fits = _with_classes(base, calls, window)
+    assert fits.classes == "priority"
+    model = fits.class_model
+    assert model is not None
+    # The rule, read row by row.
+    queued_rows = [r for r in rows if r[2]]
+    every = sum(r[3] for r in queued_rows) / len(queued_rows) if queued_rows else 0.0
+
+    def band_of(hour: float) -> int:
+        return next(b for b in range(len(_BANDS) - 1) if hour < _BANDS[b + 1])
+
+    for t, name in enumerate(_TYPES):
+        of_type = [r for r in queued_rows if r[0] == name]
+        for b in range(len(_BANDS) - 1):
+            here = [r for r in of_type if band_of(r[1]) == b]
+            if len(here) >= MIN_CLASS_CALLS:
+                expected = sum(r[3] for r in here) / len(here)
+            elif len(of_type) >= MIN_CLASS_CALLS:
+                expected = sum(r[3] for r in of_type) / len(of_type)
+            else:
+                expected = every
+            assert fits.high_share[t, b] == pytest.approx(expected, abs=1e-12), (name, b)
+        for cls, want_high, estimate in (
+            ("regular", False, fits.patience[t]),
+            ("high", True, fits.patience_high[t]),
+        ):
+            own = [r for r in of_type if r[3] == want_high]
+            of_class = [r for r in queued_rows if r[3] == want_high]
+            if len(own) >= MIN_CLASS_CALLS:
+                chosen, source = own, "type and class"
+            elif len(of_class) >= MIN_CLASS_CALLS:
+                chosen, source = of_class, "class, every type"
+            else:
+                chosen, source = None, "type, both classes"
+            assert model["patience_source"][name][cls] == source
+            if chosen is None:
+                assert estimate is pooled
+            else:
+                reference = KaplanMeier([r[5] for r in chosen], [r[4] for r in chosen])
+                assert np.array_equal(estimate.times, reference.times)
+                assert np.allclose(
+                    estimate.survival_probabilities, reference.survival_probabilities
+                )
+
+
+def test_a_simulated_call_is_high_with_the_fitted_share() -> None:
+    # Every call of one type and band high, of another none, of a third one in four.
+    share = np.zeros((3, len(_BANDS) - 1))
+    share[1, :] = 1.0
+    share[2, :] = 0.25
+    pooled = KaplanMeier([1.0e6], [True])
+    fits = _Fits(
+        task_types=_TYPES,
+        band_hours=_BANDS,
+        handle_samples=tuple(tuple(np.ones(1) for _ in _BANDS[1:]) for _ in _TYPES),
+        patience=(KaplanMeier([10.0], [True]),) * 3,
+        routing_delay=np.zeros(1),
+        classes="priority",
+        high_share=share,
+        patience_high=(pooled,) * 3,
+    )
+    volume = np.zeros((24, 3))
+    volume[9, :] = 4000.0
+    *_, kinds, _, patience, high = _day_arrivals(
+        volume, fits, interval_minutes=60, rng=np.random.default_rng(5)
+    )
+    assert not high[kinds == 0].any()
+    assert high[kinds == 1].all()
+    third = high[kinds == 2]
+    assert abs(third.mean() - 0.25) < 4 * math.sqrt(0.25 * 0.75 / third.size)
+    # Each class draws from its own patience.
+    assert np.all(patience[high] == 1.0e6)
+    assert np.all(patience[~high] == 10.0)
+
+
+# ------------------------------------------------------------------ leakage, defaults, refusals
+
+
+@pytest.mark.parametrize("supply", ["counted", "calibrated"])
+def test_nothing_of_a_predicted_day_reaches_a_prediction_with_classes(
+    centre: tuple[CallRecords, npt.NDArray[np.bool_]], supply: Supply
+) -> None:
+    calls = centre[0]
+    first_predicted = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS)
+    original = backtest(calls, "priority", supply=supply, seed=3)
+    changed_log = altered(calls, first_predicted)
+    # Every queued caller of the predicted days becomes high-priority, too.
+    fields = changed_log.columns()
+    late = changed_log.day >= np.datetime64(first_predicted, "D")
+    fields["priority"] = np.where(late, 2, changed_log.priority).astype(np.int8)
+    changed = backtest(CallRecords(**fields), "priority", supply=supply, seed=3)
+    assert changed.observed.calls.sum() < original.observed.calls.sum()  # the log did change
+    assert original.predicted_high is not None
+    assert changed.predicted_high is not None
+    for name in _FIELDS:
+        assert np.array_equal(getattr(original.predicted, name), getattr(changed.predicted, name))
+        assert np.array_equal(
+            getattr(original.predicted_high, name), getattr(changed.predicted_high, name)
+        )
+        assert np.array_equal(getattr(original.naive, name), getattr(changed.naive, name))
+    assert original.roster.to_dict() == changed.roster.to_dict()
+    assert original.class_model == changed.class_model
+    assert np.array_equal(original.forecast.volume, changed.forecast.volume)
+
+
+def test_one_class_is_the_default_and_the_result_says_which() -> None:
+    calls = load_anonymous_bank()
+    options = {
+        "train": ("1999-05-09", "1999-05-10"),
+        "predict": ("1999-05-11", "1999-05-11"),
+        "hours": (7, 22),
+        "replications": 1,
+    }
+    default = run_backtest(calls, **options)  # type: ignore[arg-type]
+    one = run_backtest(calls, classes="one", **options)  # type: ignore[arg-type]
+    for name in _FIELDS:
+        assert np.array_equal(getattr(default.predicted, name), getattr(one.predicted, name))
+    assert default.to_dict()["classes"] == "one"
+    assert default.to_dict()["class_model"] is None
+    priority = run_backtest(calls, classes="priority", **options)  # type: ignore[arg-type]
+    plain = priority.to_dict()
+    assert plain["classes"] == "priority"
+    assert set(plain["class_model"]["high_share"]) == set(priority.forecast.task_types)
+    # On the bank's excerpt the share differs by service type: most of the
+    # queued NE callers are high-priority, no queued NW caller is.
+    assert min(plain["class_model"]["high_share"]["NE"]) > 0.5
+    assert max(plain["class_model"]["high_share"]["NW"]) < 0.05
+    assert priority.predicted_high is not None
+    assert np.all(priority.predicted_high.calls <= priority.predicted.calls)
+
+
+@pytest.mark.parametrize("value", ["two", "Priority", 1, None, True])
+def test_bad_classes_are_refused_naming_the_field_value_and_expectation(value: object) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        run_backtest(
+            load_anonymous_bank(),
+            train=("1999-05-09", "1999-05-10"),
+            predict=("1999-05-11", "1999-05-11"),
+            classes=value,  # type: ignore[arg-type]
+        )
+    message = str(caught.value)
+    assert message.startswith("classes: got ")
+    assert repr(value) in message
+    assert "one of ['one', 'priority']" in message

@@ -568,7 +568,7 @@ def _with_classes(fits: _Fits, training: CallRecords, window: tuple[_dt.date, _d
     else every type's; the same threshold chooses patience per type and class,
     else per class over every type, else the pooled estimate of the type.
     """
-    queued = training.queued & (training.outcome != "other")
+    queued = np.asarray(training.queued, dtype=bool)
     high = _class_of(training.priority)
     edges = np.array(fits.band_hours[1:-1], dtype=np.float64) * 3600.0
     band = np.searchsorted(edges, training.arrival_seconds, side="right")
