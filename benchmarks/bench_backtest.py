@@ -76,7 +76,9 @@ UNITS = {
 }
 
 
-def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[str, Any]:
+def month_summary(
+    month: str, result: BacktestResult, seconds: float, calls: CallRecords | None = None
+) -> dict[str, Any]:
     errors, naive = result.errors, result.naive_errors
     abandonment = errors["abandonment"]
     wait = errors["mean_wait"]
@@ -92,6 +94,8 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
         else mean_agents(result.counted_roster, result),
         "errors": {kpi: e.to_dict() for kpi, e in errors.items()},
         "naive_errors": {kpi: e.to_dict() for kpi, e in naive.items()},
+        "classes": result.classes,
+        "by_class": None if calls is None else by_class(result, calls),
         "goals": {
             "hourly_abandonment": 100 * abandonment.hour_mae <= HOURLY_ABANDONMENT_POINTS,
             "month_abandonment": abs(100 * abandonment.period_error) <= MONTH_ABANDONMENT_POINTS,
@@ -100,6 +104,44 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
             "beats_naive_everywhere": all(beats.values()),
         },
     }
+
+
+def by_class(result: BacktestResult, calls: CallRecords) -> dict[str, Any] | None:
+    """The share of queued callers who hung up, per class, observed and predicted, over the
+    scored days and hours. The log shows the class of queued calls (priority 2 is high),
+    which is all this share needs. ``None`` without priority classes."""
+    from valueroute.backtest import Tally, tally_calls
+
+    if result.predicted_high is None:
+        return None
+    hours = slice(*result.hours)
+    every = np.ones(len(result.days), dtype=bool)
+    observed_high = tally_calls(
+        calls.select(calls.priority == 2), result.days, interval_minutes=result.interval_minutes
+    ).select(every, hours)
+
+    def rest(whole: Tally, part: Tally) -> Tally:
+        return Tally(*(getattr(whole, n) - getattr(part, n) for n in _FIELDS))
+
+    pairs = {
+        "high": (observed_high, result.predicted_high),
+        "regular": (
+            rest(result.observed, observed_high),
+            rest(result.predicted, result.predicted_high),
+        ),
+    }
+    return {
+        name: {
+            "abandonment_observed": float(seen.kpi("abandonment", axis=(0, 1))),
+            "abandonment_predicted": float(made.kpi("abandonment", axis=(0, 1))),
+            "queued_observed": float(seen.queued.sum()),
+            "queued_predicted": float(made.queued.sum()),
+        }
+        for name, (seen, made) in pairs.items()
+    }
+
+
+_FIELDS = ("calls", "queued", "served", "abandoned", "wait_sum", "in_time")
 
 
 def mean_agents(roster: Roster, result: BacktestResult) -> float:
@@ -132,6 +174,13 @@ def print_month(summary: dict[str, Any]) -> None:
             f"{scale * e['period_predicted']:>12.1f}{scale * e['period_observed']:>11.1f}"
             f"{scale * n['period_predicted']:>9.1f}"
         )
+    if summary.get("by_class"):
+        for name, part in summary["by_class"].items():
+            print(
+                f"  {name} queued callers who hung up: observed "
+                f"{100 * part['abandonment_observed']:.1f} %, predicted "
+                f"{100 * part['abandonment_predicted']:.1f} %"
+            )
     goals = summary["goals"]
     lost = [k for k, ok in goals["beats_naive"].items() if not ok]
     print(
@@ -429,7 +478,7 @@ def main() -> None:
             supply=args.supply,
             classes=args.classes,
         )
-        summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start)
+        summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start, calls)
         print_month(summary)
         out.write_text(
             json.dumps(
@@ -465,7 +514,7 @@ def main() -> None:
             holidays=HOLIDAYS,
             eves_like="fri",
         )
-        summary = month_summary(first.strftime("%Y-%m"), result, time.perf_counter() - start)
+        summary = month_summary(first.strftime("%Y-%m"), result, time.perf_counter() - start, calls)
         print_month(summary)
         summaries.append(summary)
     hourly = [100 * s["errors"]["abandonment"]["hour_mae"] for s in summaries]
