@@ -15,7 +15,10 @@ the log shows on the prediction days from the training days alone:
    (:func:`~valueroute.forecast.fit_handle_times`, the training days'
    own handle times resampled) and patience per type
    (:func:`~valueroute.forecast.fit_patience`, Kaplan–Meier), on the
-   training days.
+   training days. With ``classes="priority"`` also the share of the bank's
+   high-priority callers per type and band of the day (among the queued
+   calls: the log shows the class of no other) and patience per type and
+   class.
 4. **Supply.** A :class:`Roster` given by the caller (or read from a CSV by
    :func:`read_roster_csv`), or estimated from the training weeks: for each
    predicted day, the mean over the last ``supply_weeks`` weeks' regular
@@ -31,7 +34,9 @@ the log shows on the prediction days from the training days alone:
    first served, one agent group): arrivals drawn as Poisson counts around
    the forecast, each with a routing delay (the time from entry into the
    voice menu to asking for an agent), a handle time and a patience
-   resampled from the fits.
+   resampled from the fits; with ``classes="priority"`` each also drawn
+   ``high`` or ``regular`` and routed by ``aging_priority`` with the bank's
+   90 s head start per priority point, as :mod:`valueroute.replay` does.
 6. **Compare** per interval with the log: volume (calls that asked for an
    agent), share queued, abandonment (share of queued calls that hung up),
    mean wait of served calls (zero waits included) and service level
