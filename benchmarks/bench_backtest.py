@@ -10,11 +10,15 @@ before the run. Prints each month against the goals and writes
 
     python benchmarks/bench_backtest.py [--data PATH] [--months 2,3,...] [--replications 10]
     python benchmarks/bench_backtest.py --supply calibrated   # the second protocol
+    python benchmarks/bench_backtest.py --classes priority    # the third protocol
     python benchmarks/bench_backtest.py --quick     # the bundled excerpt, a few seconds
 
 ``--supply calibrated`` estimates the supply by calibration against the
 model (docs/backtest.md, "A second protocol: calibrated supply") and writes
-``benchmarks/results/bench_backtest_calibrated.json``.
+``benchmarks/results/bench_backtest_calibrated.json``. ``--classes priority``
+models the bank's two priority classes (docs/backtest.md, "A third protocol:
+priority classes") and adds ``_priority`` to the file name; it also applies
+to ``--diagnose-calibration`` and ``--quick``.
 
 Without the full file (``../shared/data`` beside the checkout, or ``--data``)
 it says so, writes a JSON that says so, and stops with status 0.
@@ -33,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from valueroute.backtest import KPIS, BacktestResult, Roster, run_backtest
+from valueroute.backtest import KPIS, BacktestResult, Classes, Roster, run_backtest
 from valueroute.calendar import BusinessCalendar
 from valueroute.datasets import CallRecords, agents_on_duty, available_agents, load_anonymous_bank
 
@@ -72,7 +76,9 @@ UNITS = {
 }
 
 
-def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[str, Any]:
+def month_summary(
+    month: str, result: BacktestResult, seconds: float, calls: CallRecords | None = None
+) -> dict[str, Any]:
     errors, naive = result.errors, result.naive_errors
     abandonment = errors["abandonment"]
     wait = errors["mean_wait"]
@@ -88,6 +94,8 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
         else mean_agents(result.counted_roster, result),
         "errors": {kpi: e.to_dict() for kpi, e in errors.items()},
         "naive_errors": {kpi: e.to_dict() for kpi, e in naive.items()},
+        "classes": result.classes,
+        "by_class": None if calls is None else by_class(result, calls),
         "goals": {
             "hourly_abandonment": 100 * abandonment.hour_mae <= HOURLY_ABANDONMENT_POINTS,
             "month_abandonment": abs(100 * abandonment.period_error) <= MONTH_ABANDONMENT_POINTS,
@@ -96,6 +104,44 @@ def month_summary(month: str, result: BacktestResult, seconds: float) -> dict[st
             "beats_naive_everywhere": all(beats.values()),
         },
     }
+
+
+def by_class(result: BacktestResult, calls: CallRecords) -> dict[str, Any] | None:
+    """The share of queued callers who hung up, per class, observed and predicted, over the
+    scored days and hours. The log shows the class of queued calls (priority 2 is high),
+    which is all this share needs. ``None`` without priority classes."""
+    from valueroute.backtest import Tally, tally_calls
+
+    if result.predicted_high is None:
+        return None
+    hours = slice(*result.hours)
+    every = np.ones(len(result.days), dtype=bool)
+    observed_high = tally_calls(
+        calls.select(calls.priority == 2), result.days, interval_minutes=result.interval_minutes
+    ).select(every, hours)
+
+    def rest(whole: Tally, part: Tally) -> Tally:
+        return Tally(*(getattr(whole, n) - getattr(part, n) for n in _FIELDS))
+
+    pairs = {
+        "high": (observed_high, result.predicted_high),
+        "regular": (
+            rest(result.observed, observed_high),
+            rest(result.predicted, result.predicted_high),
+        ),
+    }
+    return {
+        name: {
+            "abandonment_observed": float(seen.kpi("abandonment", axis=(0, 1))),
+            "abandonment_predicted": float(made.kpi("abandonment", axis=(0, 1))),
+            "queued_observed": float(seen.queued.sum()),
+            "queued_predicted": float(made.queued.sum()),
+        }
+        for name, (seen, made) in pairs.items()
+    }
+
+
+_FIELDS = ("calls", "queued", "served", "abandoned", "wait_sum", "in_time")
 
 
 def mean_agents(roster: Roster, result: BacktestResult) -> float:
@@ -128,6 +174,13 @@ def print_month(summary: dict[str, Any]) -> None:
             f"{scale * e['period_predicted']:>12.1f}{scale * e['period_observed']:>11.1f}"
             f"{scale * n['period_predicted']:>9.1f}"
         )
+    if summary.get("by_class"):
+        for name, part in summary["by_class"].items():
+            print(
+                f"  {name} queued callers who hung up: observed "
+                f"{100 * part['abandonment_observed']:.1f} %, predicted "
+                f"{100 * part['abandonment_predicted']:.1f} %"
+            )
     goals = summary["goals"]
     lost = [k for k, ok in goals["beats_naive"].items() if not ok]
     print(
@@ -167,7 +220,9 @@ def own_supply(calls: CallRecords, first: dt.date, last: dt.date) -> Roster:
     )
 
 
-def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> dict[str, Any]:
+def calibration_fit(
+    calls: CallRecords, first: dt.date, replications: int, classes: Classes = "one"
+) -> dict[str, Any]:
     """How the counted and the calibrated supply reproduce the training days they come from.
 
     For the --diagnose-calibration run only (not a back-test: it scores
@@ -176,6 +231,8 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
     days are simulated again with either roster (other random numbers than
     the calibration's) and scored against those days' own log, hours
     HOURS, pooled over the days as the back-test pools the predicted ones.
+    ``classes`` is the back-test's model of waiting callers, used for the
+    calibration and the simulations alike.
     """
     import tempfile
 
@@ -186,7 +243,7 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
     training = calls.select(day < np.datetime64(first, "D"))
     train = (dt.date(1999, 1, 1), first - dt.timedelta(days=1))
     types = ArrivalLog.from_calls(training, routed_only=True).task_types
-    fits = bt._fit(training, train, types, 8)
+    fits = bt._fit(training, train, types, 8, classes)
     seen = [dt.date.fromisoformat(d) for d in training.days()]
     kinds = day_kinds(seen, calendar=BANK, holidays=HOLIDAYS)
     regular = {d for d, k in zip(seen, kinds, strict=True) if k == "regular"}
@@ -207,6 +264,7 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
             folder=folder,
         )
         rows: dict[str, list[bt.Tally]] = {"counted": [], "calibrated": []}
+        high_rows: dict[str, list[bt.Tally]] = {"counted": [], "calibrated": []}
         scored: list[dt.date] = []
         for weekday in weekdays:
             for training_day in bt._supply_days(seen, weekday, weeks=4, regular=regular):
@@ -214,9 +272,10 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
                 volume = bt._routed_volumes(training, training_day, types)
                 for name, roster in (("counted", counted), ("calibrated", calibrated)):
                     runs = []
+                    high_runs = []
                     for replication in range(replications):
                         rng = np.random.default_rng([7, replication, training_day.toordinal()])
-                        entry, routed, kind, handle, patience = bt._day_arrivals(
+                        entry, routed, kind, handle, patience, high = bt._day_arrivals(
                             volume, fits, interval_minutes=30, rng=rng
                         )
                         outcome, wait = bt._simulate_day(
@@ -228,6 +287,7 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
                             roster_minutes=30,
                             task_types=types,
                             folder=folder,
+                            high=high if classes == "priority" else None,
                         )
                         slot = np.minimum(entry // 3600, 23).astype(np.int64)
                         runs.append(
@@ -241,6 +301,25 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
                                 awt=20.0,
                             )
                         )
+                        high_runs.append(
+                            bt._tally_arrays(
+                                np.zeros(int(high.sum()), dtype=np.int64),
+                                slot[high],
+                                outcome[high],
+                                wait[high],
+                                days=1,
+                                intervals=24,
+                                awt=20.0,
+                            )
+                        )
+                    high_rows[name].append(
+                        bt.Tally(
+                            *(
+                                np.mean([getattr(r, n) for r in high_runs], axis=0)
+                                for n in bt._TALLY_FIELDS
+                            )
+                        )
+                    )
                     rows[name].append(
                         bt.Tally(
                             *(
@@ -252,7 +331,16 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
     every = np.ones(len(scored), dtype=bool)
     window = slice(*HOURS)
     observed = bt.tally_calls(training, scored, awt=20.0).select(every, window)
-    result: dict[str, Any] = {"month": first.strftime("%Y-%m"), "training_days": len(scored)}
+    # The log's class shows for queued calls only: enough for the abandonment of
+    # the queued callers of each class.
+    observed_high = bt.tally_calls(
+        training.select(training.priority == 2), scored, awt=20.0
+    ).select(every, window)
+    result: dict[str, Any] = {
+        "month": first.strftime("%Y-%m"),
+        "training_days": len(scored),
+        "classes": classes,
+    }
     for name, tallies in rows.items():
         simulated = bt.Tally(
             *(np.vstack([getattr(t, n) for t in tallies]) for n in bt._TALLY_FIELDS)
@@ -261,7 +349,27 @@ def calibration_fit(calls: CallRecords, first: dt.date, replications: int) -> di
             kpi: bt._errors(kpi, simulated, observed).to_dict()
             for kpi in ("queued_share", "abandonment", "mean_wait")
         }
+        if classes == "priority":
+            simulated_high = bt.Tally(
+                *(np.vstack([getattr(t, n) for t in high_rows[name]]) for n in bt._TALLY_FIELDS)
+            ).select(every, window)
+            for label, sim, obs in (
+                ("high", simulated_high, observed_high),
+                (
+                    "regular",
+                    difference(simulated, simulated_high),
+                    difference(observed, observed_high),
+                ),
+            ):
+                result[name][f"abandonment_{label}"] = bt._errors("abandonment", sim, obs).to_dict()
     return result
+
+
+def difference(whole: Any, part: Any) -> Any:
+    """The tally of the calls of ``whole`` that are not in ``part``."""
+    from valueroute import backtest as bt
+
+    return bt.Tally(*(getattr(whole, n) - getattr(part, n) for n in bt._TALLY_FIELDS))
 
 
 def print_fit(fit: dict[str, Any]) -> None:
@@ -278,6 +386,14 @@ def print_fit(fit: dict[str, Any]) -> None:
             f"{errors['mean_wait']['period_predicted']:5.1f} s (observed "
             f"{errors['mean_wait']['period_observed']:5.1f} s)"
         )
+        for label in ("high", "regular"):
+            if f"abandonment_{label}" in errors:
+                part = errors[f"abandonment_{label}"]
+                print(
+                    f"  {'':<11} {label} queued callers' abandonment "
+                    f"{100 * part['period_predicted']:5.1f} % (observed "
+                    f"{100 * part['period_observed']:5.1f} %)"
+                )
 
 
 def months_of(text: str) -> list[int]:
@@ -303,6 +419,13 @@ def main() -> None:
         help="how the supply is estimated from the training weeks (default: counted)",
     )
     parser.add_argument(
+        "--classes",
+        choices=("one", "priority"),
+        default="one",
+        help="how waiting callers are modelled: one class in order of arrival, or the bank's "
+        "two priority classes (default: one)",
+    )
+    parser.add_argument(
         "--diagnose-calibration",
         action="store_true",
         help="a diagnostic, not the back-test: simulate each month's training days again with "
@@ -314,13 +437,21 @@ def main() -> None:
         calls = load_anonymous_bank(args.data)
         fits = []
         for month in months_of(args.months):
-            fit = calibration_fit(calls, dt.date(1999, month, 1), replications=3)
+            fit = calibration_fit(
+                calls, dt.date(1999, month, 1), replications=3, classes=args.classes
+            )
             print_fit(fit)
             fits.append(fit)
-        target = results_dir() / "bench_backtest_calibration_fit.json"
+        suffix = "_priority" if args.classes == "priority" else ""
+        target = results_dir() / f"bench_backtest_calibration_fit{suffix}.json"
         target.write_text(
             json.dumps(
-                {"benchmark": "bench_backtest", "diagnostic": "calibration fit", "months": fits},
+                {
+                    "benchmark": "bench_backtest",
+                    "diagnostic": "calibration fit",
+                    "classes": args.classes,
+                    "months": fits,
+                },
                 indent=2,
                 default=lambda v: None if isinstance(v, float) and math.isnan(v) else v,
             )
@@ -332,7 +463,8 @@ def main() -> None:
     out = results_dir() / (
         "bench_backtest_own_supply.json"
         if args.diagnose_supply
-        else f"bench_backtest{'_calibrated' if args.supply == 'calibrated' else ''}.json"
+        else f"bench_backtest{'_calibrated' if args.supply == 'calibrated' else ''}"
+        f"{'_priority' if args.classes == 'priority' else ''}.json"
     )
     if args.quick:
         calls = load_anonymous_bank()
@@ -344,8 +476,9 @@ def main() -> None:
             hours=HOURS,
             replications=2,
             supply=args.supply,
+            classes=args.classes,
         )
-        summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start)
+        summary = month_summary("1999-05-11 (excerpt)", result, time.perf_counter() - start, calls)
         print_month(summary)
         out.write_text(
             json.dumps(
@@ -372,6 +505,7 @@ def main() -> None:
             predict=(first, last),
             roster=own_supply(calls, first, last) if args.diagnose_supply else None,
             supply=args.supply,
+            classes=args.classes,
             replications=args.replications,
             seed=0,
             hours=HOURS,
@@ -380,7 +514,7 @@ def main() -> None:
             holidays=HOLIDAYS,
             eves_like="fri",
         )
-        summary = month_summary(first.strftime("%Y-%m"), result, time.perf_counter() - start)
+        summary = month_summary(first.strftime("%Y-%m"), result, time.perf_counter() - start, calls)
         print_month(summary)
         summaries.append(summary)
     hourly = [100 * s["errors"]["abandonment"]["hour_mae"] for s in summaries]
@@ -402,6 +536,7 @@ def main() -> None:
             {
                 "benchmark": "bench_backtest",
                 "replications": args.replications,
+                "classes": args.classes,
                 "supply": "own month (diagnostic)"
                 if args.diagnose_supply
                 else f"training weeks, {args.supply}",

@@ -87,6 +87,7 @@ def test_the_calibrated_supply_from_the_command_line(
         ([*WINDOWS, "--replications", "0"], "--replications"),
         ([*WINDOWS, "--roster", "no-such-roster.csv"], "roster"),
         ([*WINDOWS, "--supply", "guess"], "--supply"),
+        ([*WINDOWS, "--classes", "three"], "--classes"),
         ([*WINDOWS, "--supply", "calibrated", "--roster", str(PLAN)], "supply"),
     ],
 )
@@ -98,3 +99,15 @@ def test_bad_command_lines_fail_in_one_line(
     assert "\n" not in err
     assert field in err
     assert "Traceback" not in err
+
+
+def test_priority_classes_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["backtest", "excerpt", *WINDOWS, "--hours", "7", "22", "--replications", "1"]
+    assert main([*argv, "--classes", "priority"]) == 0
+    assert "priority classes" in capsys.readouterr().out.splitlines()[0]
+    assert main([*argv, "--classes", "priority", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["classes"] == "priority"
+    assert data["class_model"]["min_class_calls"] == 30
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["classes"] == "one"

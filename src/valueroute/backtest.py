@@ -15,7 +15,10 @@ the log shows on the prediction days from the training days alone:
    (:func:`~valueroute.forecast.fit_handle_times`, the training days'
    own handle times resampled) and patience per type
    (:func:`~valueroute.forecast.fit_patience`, Kaplan–Meier), on the
-   training days.
+   training days. With ``classes="priority"`` also the share of the bank's
+   high-priority callers per type and band of the day (among the queued
+   calls: the log shows the class of no other) and patience per type and
+   class.
 4. **Supply.** A :class:`Roster` given by the caller (or read from a CSV by
    :func:`read_roster_csv`), or estimated from the training weeks: for each
    predicted day, the mean over the last ``supply_weeks`` weeks' regular
@@ -31,7 +34,9 @@ the log shows on the prediction days from the training days alone:
    first served, one agent group): arrivals drawn as Poisson counts around
    the forecast, each with a routing delay (the time from entry into the
    voice menu to asking for an agent), a handle time and a patience
-   resampled from the fits.
+   resampled from the fits; with ``classes="priority"`` each also drawn
+   ``high`` or ``regular`` and routed by ``aging_priority`` with the bank's
+   90 s head start per priority point, as :mod:`valueroute.replay` does.
 6. **Compare** per interval with the log: volume (calls that asked for an
    agent), share queued, abandonment (share of queued calls that hung up),
    mean wait of served calls (zero waits included) and service level
@@ -81,13 +86,17 @@ from valueroute.forecast import (
     forecast_volumes,
 )
 from valueroute.forecast import Model as ForecastModel
+from valueroute.replay import HEAD_START_SECONDS
 from valueroute.sim.scenario import Scenario
 from valueroute.sim.world import World
 
 __all__ = [
+    "CLASSES",
     "KPIS",
+    "MIN_CLASS_CALLS",
     "SUPPLIES",
     "BacktestResult",
+    "Classes",
     "Kpi",
     "KpiErrors",
     "Roster",
@@ -102,6 +111,15 @@ Kpi = Literal["volume", "queued_share", "abandonment", "mean_wait", "service_lev
 """The name of a compared figure (see :data:`KPIS`)."""
 KPIS: tuple[Kpi, ...] = ("volume", "queued_share", "abandonment", "mean_wait", "service_level")
 """The figures compared per interval, in report order."""
+
+Classes = Literal["one", "priority"]
+"""How waiting callers are modelled (see :func:`run_backtest`)."""
+CLASSES: tuple[Classes, ...] = ("one", "priority")
+"""The values of ``classes``."""
+MIN_CLASS_CALLS = 30
+"""Queued training calls a high-priority share or a patience estimate of one type and class
+rests on at least (else the broader estimate is used; see docs/backtest.md)."""
+_CLASS_NAMES = ("regular", "high")
 
 Supply = Literal["counted", "calibrated"]
 """How an estimated supply is made (see :func:`run_backtest`)."""
@@ -476,17 +494,32 @@ def _supply_days(
 
 @dataclass(frozen=True, eq=False)
 class _Fits:
-    """What the training days say about each call: delays, handle times, patience."""
+    """What the training days say about each call: delays, handle times, patience.
+
+    With ``classes="priority"``, ``high_share[t, b]`` is the probability that
+    a call of type ``t`` entering in band ``b`` is of class ``high``,
+    ``patience`` holds the regular callers' estimate per type and
+    ``patience_high`` the high-priority callers'; with ``"one"`` the shares
+    are zero and both patience tuples are the same pooled estimates.
+    """
 
     task_types: tuple[str, ...]
     band_hours: tuple[int, ...]
     handle_samples: tuple[tuple[FloatArray, ...], ...]
     patience: tuple[KaplanMeier, ...]
     routing_delay: FloatArray
+    classes: Classes = "one"
+    high_share: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    patience_high: tuple[KaplanMeier, ...] = ()
+    class_model: Mapping[str, Any] | None = None
 
 
 def _fit(
-    training: CallRecords, train: tuple[_dt.date, _dt.date], types: tuple[str, ...], weeks: int
+    training: CallRecords,
+    train: tuple[_dt.date, _dt.date],
+    types: tuple[str, ...],
+    weeks: int,
+    classes: Classes = "one",
 ) -> _Fits:
     first = max(train[0], train[1] - _dt.timedelta(days=7 * weeks - 1))
     window = (first, train[1] + _dt.timedelta(days=1))
@@ -505,21 +538,132 @@ def _fit(
     asked = np.where(training.queued, training.queue_entry_seconds, training.menu_exit_seconds)
     delay = (asked - training.arrival_seconds)[routed]
     delay = delay[np.isfinite(delay) & (delay >= 0)]
-    return _Fits(
+    pooled_patience = tuple(patience.get(t, patience["all"]) for t in types)
+    fits = _Fits(
         task_types=types,
         band_hours=handle.band_hours,
         handle_samples=tuple(
             tuple(np.asarray(b, dtype=np.float64) for b in row) for row in samples
         ),
-        patience=tuple(patience.get(t, patience["all"]) for t in types),
+        patience=pooled_patience,
         routing_delay=delay if delay.size else np.zeros(1),
+        high_share=np.zeros((len(types), len(handle.band_hours) - 1)),
+        patience_high=pooled_patience,
+    )
+    if classes == "one":
+        return fits
+    return _with_classes(fits, training, (first, train[1]))
+
+
+def _class_of(priority: npt.NDArray[np.int8]) -> npt.NDArray[np.bool_]:
+    """``True`` for the bank's high-priority customers (priority 2), as the replay classes them."""
+    return np.asarray(priority == 2)
+
+
+def _with_classes(fits: _Fits, training: CallRecords, window: tuple[_dt.date, _dt.date]) -> _Fits:
+    """``fits`` with the priority classes: the high share per type and band, and patience per
+    class, from the queued calls of ``training`` (the fit window's days only).
+
+    The log records a priority only for calls that queued (a call answered at
+    once shows priority 0 whatever the customer), so the share is estimated
+    among queued calls; whether a call queues does not depend on its class
+    (the class only orders callers already waiting), so it is also the share
+    among all the calls. A share (type and band) rests on at least
+    :data:`MIN_CLASS_CALLS` queued calls, else the type's share over the day,
+    else every type's; the same threshold chooses patience per type and class,
+    else per class over every type, else the pooled estimate of the type.
+    """
+    queued = np.asarray(training.queued, dtype=bool)
+    high = _class_of(training.priority)
+    edges = np.array(fits.band_hours[1:-1], dtype=np.float64) * 3600.0
+    band = np.searchsorted(edges, training.arrival_seconds, side="right")
+    bands = len(fits.band_hours) - 1
+    overall = float(high[queued].mean()) if queued.any() else 0.0
+    share = np.zeros((len(fits.task_types), bands))
+    share_source: dict[str, str] = {}
+    patience_regular: list[KaplanMeier] = []
+    patience_high: list[KaplanMeier] = []
+    patience_source: dict[str, dict[str, str]] = {}
+    counts: dict[str, dict[str, int]] = {}
+
+    def estimate(mask: npt.NDArray[np.bool_]) -> KaplanMeier | None:
+        if int(mask.sum()) < MIN_CLASS_CALLS:
+            return None
+        return KaplanMeier(
+            training.queue_wait[mask].astype(np.float64), training.outcome[mask] == "abandoned"
+        )
+
+    by_class = {
+        "regular": estimate(queued & ~high),
+        "high": estimate(queued & high),
+    }
+    for t, name in enumerate(fits.task_types):
+        of_type = queued & (training.task_type == name)
+        type_share = float(high[of_type].mean()) if of_type.sum() >= MIN_CLASS_CALLS else None
+        share_source[name] = "type and band"
+        for b in range(bands):
+            here = of_type & (band == b)
+            if here.sum() >= MIN_CLASS_CALLS:
+                share[t, b] = float(high[here].mean())
+            elif type_share is not None:
+                share[t, b] = type_share
+                share_source[name] = "type (some bands)"
+            else:
+                share[t, b] = overall
+                share_source[name] = "every type"
+        counts[name] = {
+            "queued": int(of_type.sum()),
+            "regular": int((of_type & ~high).sum()),
+            "high": int((of_type & high).sum()),
+        }
+        patience_source[name] = {}
+        for cls, mask, into in (
+            ("regular", of_type & ~high, patience_regular),
+            ("high", of_type & high, patience_high),
+        ):
+            own = estimate(mask)
+            fallback = by_class[cls]
+            if own is not None:
+                into.append(own)
+                patience_source[name][cls] = "type and class"
+            elif fallback is not None:
+                into.append(fallback)
+                patience_source[name][cls] = "class, every type"
+            else:
+                into.append(fits.patience[t])
+                patience_source[name][cls] = "type, both classes"
+    model = {
+        "fit_window": [window[0].isoformat(), window[1].isoformat()],
+        "min_class_calls": MIN_CLASS_CALLS,
+        "band_hours": list(fits.band_hours),
+        "high_share": {
+            name: [float(v) for v in share[t]] for t, name in enumerate(fits.task_types)
+        },
+        "high_share_source": share_source,
+        "patience_source": patience_source,
+        "queued_calls": counts,
+    }
+    return _Fits(
+        task_types=fits.task_types,
+        band_hours=fits.band_hours,
+        handle_samples=fits.handle_samples,
+        patience=tuple(patience_regular),
+        routing_delay=fits.routing_delay,
+        classes="priority",
+        high_share=share,
+        patience_high=tuple(patience_high),
+        class_model=model,
     )
 
 
 def _day_arrivals(
     volume: FloatArray, fits: _Fits, *, interval_minutes: int, rng: np.random.Generator
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray]:
-    """Entry times, routing times, types, handle times and patience of one simulated day."""
+) -> tuple[
+    FloatArray, FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray, npt.NDArray[np.bool_]
+]:
+    """Entry times, routing times, types, handle times, patience and class (``True`` for
+    ``high``) of one simulated day. With ``fits.classes == "one"`` every call is regular and
+    the draws are those of a model without classes."""
     width = 60.0 * interval_minutes
     counts = rng.poisson(np.maximum(volume, 0.0))
     slot, kind = np.nonzero(counts)
@@ -530,18 +674,30 @@ def _day_arrivals(
     routed = entry + fits.routing_delay[rng.integers(0, fits.routing_delay.size, entry.size)]
     edges = np.array(fits.band_hours[1:-1], dtype=np.float64) * 3600.0
     band = np.searchsorted(edges, entry, side="right")
+    if fits.classes == "priority":
+        high = rng.random(entry.size) < fits.high_share[types, band]
+    else:
+        high = np.zeros(entry.size, dtype=bool)
     handle = np.empty(entry.size)
     patience = np.empty(entry.size)
     for t in range(len(fits.task_types)):
         of_type = types == t
         if not of_type.any():
             continue
-        patience[of_type] = fits.patience[t].sample_beyond(rng=rng, size=int(of_type.sum()))
+        if fits.classes == "priority":
+            for mask, estimate in (
+                (of_type & ~high, fits.patience[t]),
+                (of_type & high, fits.patience_high[t]),
+            ):
+                if mask.any():
+                    patience[mask] = estimate.sample_beyond(rng=rng, size=int(mask.sum()))
+        else:
+            patience[of_type] = fits.patience[t].sample_beyond(rng=rng, size=int(of_type.sum()))
         for b, pool in enumerate(fits.handle_samples[t]):
             here = of_type & (band == b)
             if here.any():
                 handle[here] = pool[rng.integers(0, pool.size, int(here.sum()))]
-    return entry, routed, types, handle, patience
+    return entry, routed, types, handle, patience, high
 
 
 def _simulate_day(
@@ -554,9 +710,54 @@ def _simulate_day(
     roster_minutes: int,
     task_types: tuple[str, ...],
     folder: Path,
+    high: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[npt.NDArray[np.int8], FloatArray]:
     """Run one day in the simulator; per call its outcome (1 served, 2 abandoned, 0 waiting)
-    and its wait (to the answer or the hang-up)."""
+    and its wait (to the answer or the hang-up).
+
+    Without ``high`` every call is served in order of arrival. With it (one
+    flag per call) the calls are the task types ``regular`` and ``high``
+    (priority 0 and 1) routed by ``aging_priority`` with
+    :data:`~valueroute.replay.HEAD_START_SECONDS` per point, as the replay
+    routes the bank's days: a high-priority caller goes before regular
+    callers who have waited up to 90 s longer."""
+    if high is not None:
+        names = np.where(high, 1, 0).astype(np.int64)
+        return _simulate_day_run(
+            routed,
+            names,
+            handle,
+            patience,
+            headcount,
+            roster_minutes=roster_minutes,
+            task_types=_CLASS_NAMES,
+            folder=folder,
+            priorities=(0, 1),
+        )
+    return _simulate_day_run(
+        routed,
+        types,
+        handle,
+        patience,
+        headcount,
+        roster_minutes=roster_minutes,
+        task_types=task_types,
+        folder=folder,
+    )
+
+
+def _simulate_day_run(
+    routed: FloatArray,
+    types: npt.NDArray[np.int64],
+    handle: FloatArray,
+    patience: FloatArray,
+    headcount: tuple[int, ...],
+    *,
+    roster_minutes: int,
+    task_types: tuple[str, ...],
+    folder: Path,
+    priorities: tuple[int, ...] | None = None,
+) -> tuple[npt.NDArray[np.int8], FloatArray]:
     order = np.argsort(routed, kind="stable")
     trace = folder / "day.csv"
     with trace.open("w", newline="", encoding="utf-8") as handle_file:
@@ -582,13 +783,19 @@ def _simulate_day(
             "interval_minutes": 60,
             "task_types": [
                 {"name": name, "handle": {"kind": "exponential", "mean_seconds": 1.0}}
-                for name in task_types
+                | ({} if priorities is None else {"priority": priorities[index]})
+                for index, name in enumerate(task_types)
             ],
             "arrivals": [{"kind": "trace", "path": str(trace)}],
             "agent_groups": [
                 {"name": "agents", "headcount": counts, "interval_minutes": roster_minutes}
             ],
-            "routing": {"policy": "fifo"},
+            "routing": {"policy": "fifo"}
+            if priorities is None
+            else {
+                "policy": "aging_priority",
+                "policy_params": {"seconds_per_point": HEAD_START_SECONDS},
+            },
         }
     )
     world = World(scenario)
@@ -644,6 +851,7 @@ class _CalibrationDay:
     types: npt.NDArray[np.int64]
     handle: FloatArray
     patience: FloatArray
+    high: npt.NDArray[np.bool_]
 
 
 def _routed_volumes(calls: CallRecords, day: _dt.date, task_types: tuple[str, ...]) -> FloatArray:
@@ -746,6 +954,7 @@ def _calibrated_counts(
                 roster_minutes=_SUPPLY_MINUTES,
                 task_types=task_types,
                 folder=folder,
+                high=simulated.high if fits.classes == "priority" else None,
             )
             slot = np.minimum(simulated.entry // (60 * _SUPPLY_MINUTES), per_day - 1)
             tally = _tally_arrays(
@@ -956,6 +1165,16 @@ class BacktestResult:
     from: ``"given"``, ``"estimated"`` (the counted supply) or
     ``"calibrated"``; ``counted_roster`` is the counted supply (the
     calibration's starting point), ``None`` when a roster was given.
+    ``classes`` is how waiting callers were modelled; with ``"priority"``,
+    ``class_model`` records what was fitted: ``high_share`` per type (one
+    share per band of ``band_hours``) and where it came from
+    (``high_share_source``), ``patience_source`` per type and class
+    (``"type and class"``, ``"class, every type"`` or ``"type, both
+    classes"``: the first estimate with at least ``min_class_calls`` queued
+    calls) and ``queued_calls`` per type and class; ``None`` with ``"one"``.
+    ``predicted_high`` is the part of ``predicted`` made of the simulated
+    high-priority calls (the regular ones are the difference), ``None`` with
+    ``"one"``.
     ``forecast`` is the volume forecast of the whole prediction window.
     """
 
@@ -973,6 +1192,9 @@ class BacktestResult:
     roster_source: Literal["given", "estimated", "calibrated"]
     forecast: IntervalForecast
     counted_roster: Roster | None = None
+    classes: Classes = "one"
+    class_model: Mapping[str, Any] | None = None
+    predicted_high: Tally | None = None
 
     @property
     def errors(self) -> dict[str, KpiErrors]:
@@ -1034,6 +1256,8 @@ class BacktestResult:
             "interval_minutes": self.interval_minutes,
             "replications": self.replications,
             "roster_source": self.roster_source,
+            "classes": self.classes,
+            "class_model": None if self.class_model is None else dict(self.class_model),
             "errors": {k: v.to_dict() for k, v in self.errors.items()},
             "naive_errors": {k: v.to_dict() for k, v in self.naive_errors.items()},
             "intervals": self.hour_table(),
@@ -1096,6 +1320,8 @@ class _Prediction:
     roster: Roster
     forecast: IntervalForecast
     counted: Roster | None
+    class_model: Mapping[str, Any] | None
+    high_tallies: tuple[Tally, ...] | None
 
 
 def _weekday_set(weekdays: Any) -> frozenset[int]:
@@ -1122,6 +1348,7 @@ def _predict(
     awt: float,
     supply_weeks: int,
     supply: Supply,
+    classes: Classes,
     fit_weeks: int,
     calendar: BusinessCalendar | None,
     holidays: Mapping[str, Any] | Iterable[_dt.date | str] | None,
@@ -1145,7 +1372,7 @@ def _predict(
         eves_like=eves_like,
         seed=seed,
     )
-    fits = _fit(training, train, forecast.task_types, fit_weeks)
+    fits = _fit(training, train, forecast.task_types, fit_weeks, classes)
     per_day = int(_DAY_SECONDS // (60 * interval_minutes))
     index_of = {d: i for i, d in enumerate(forecast.days)}
     tallies = []
@@ -1172,11 +1399,13 @@ def _predict(
                 )
         else:
             source_roster = roster
+        high_tallies: list[Tally] = []
         for replication in range(replications):
             rows = []
+            high_rows = []
             for day in days:
                 rng = np.random.default_rng([seed, replication, day.toordinal()])
-                entry, routed, kinds_, handle, patience = _day_arrivals(
+                entry, routed, kinds_, handle, patience, high = _day_arrivals(
                     forecast.volume[index_of[day]], fits, interval_minutes=interval_minutes, rng=rng
                 )
                 outcome, wait = _simulate_day(
@@ -1188,6 +1417,7 @@ def _predict(
                     roster_minutes=source_roster.interval_minutes,
                     task_types=types if types else ("all",),
                     folder=folder,
+                    high=high if classes == "priority" else None,
                 )
                 slot = np.minimum(entry // (60 * interval_minutes), per_day - 1).astype(np.int64)
                 rows.append(
@@ -1201,10 +1431,33 @@ def _predict(
                         awt=awt,
                     )
                 )
+                if classes == "priority":
+                    high_rows.append(
+                        _tally_arrays(
+                            np.zeros(int(high.sum()), dtype=np.int64),
+                            slot[high],
+                            outcome[high],
+                            wait[high],
+                            days=1,
+                            intervals=per_day,
+                            awt=awt,
+                        )
+                    )
             tallies.append(
                 Tally(*(np.vstack([getattr(r, n) for r in rows]) for n in _TALLY_FIELDS))
             )
-    return _Prediction(tuple(tallies), source_roster, forecast, counted)
+            if classes == "priority":
+                high_tallies.append(
+                    Tally(*(np.vstack([getattr(r, n) for r in high_rows]) for n in _TALLY_FIELDS))
+                )
+    return _Prediction(
+        tuple(tallies),
+        source_roster,
+        forecast,
+        counted,
+        fits.class_model,
+        tuple(high_tallies) if classes == "priority" else None,
+    )
 
 
 def _naive(
@@ -1245,6 +1498,7 @@ def run_backtest(
     awt: float = 20.0,
     supply_weeks: int = 4,
     supply: Supply = "counted",
+    classes: Classes = "one",
     fit_weeks: int = 8,
     baseline_weeks: int = 4,
     calendar: BusinessCalendar | None = None,
@@ -1273,7 +1527,15 @@ def run_backtest(
     averaged over the same weekday's last ``supply_weeks`` weeks) or
     ``"calibrated"`` (that count, adjusted per half hour until simulating
     those same training days reproduces their share queued and share
-    abandoned; see docs/backtest.md). O(replications × simulated events ×
+    abandoned; see docs/backtest.md). ``classes`` says how waiting callers
+    are modelled: ``"one"`` (one class served in order of arrival, patience
+    per service type) or ``"priority"`` (the bank's two classes: each call is
+    ``high`` with the share of high-priority callers among the queued
+    training calls of its type and band of the day, served with the
+    replay's 90 s head start per priority point, patience per type and
+    class; the calibrated supply uses the same model). The result's
+    ``class_model`` records the shares and which patience estimate each type
+    and class got. O(replications × simulated events ×
     log(open tasks)), plus for ``"calibrated"`` at most 41 simulations of
     each weekday's training days (the same weekday's days are calibrated
     once).
@@ -1308,6 +1570,8 @@ def run_backtest(
     baseline = _whole(baseline_weeks, "baseline_weeks", 1, 520)
     if not isinstance(supply, str) or supply not in SUPPLIES:
         raise _fail("supply", supply, f"one of {list(SUPPLIES)}")
+    if not isinstance(classes, str) or classes not in CLASSES:
+        raise _fail("classes", classes, f"one of {list(CLASSES)}")
     if isinstance(roster, str | Path):
         roster = read_roster_csv(roster)
     elif roster is not None and not isinstance(roster, Roster):
@@ -1362,6 +1626,7 @@ def run_backtest(
         awt=float(awt),
         supply_weeks=supply_span,
         supply=supply,
+        classes=classes,
         fit_weeks=_whole(fit_weeks, "fit_weeks", 1, 520),
         calendar=calendar,
         holidays=holidays,
@@ -1375,6 +1640,17 @@ def run_backtest(
     mean = Tally(
         *(np.mean([getattr(t, n) for t in replication_tallies], axis=0) for n in _TALLY_FIELDS)
     )
+    predicted_high = None
+    if prediction.high_tallies is not None:
+        predicted_high = Tally(
+            *(
+                np.mean(
+                    [getattr(t.select(every_day, window), n) for t in prediction.high_tallies],
+                    axis=0,
+                )
+                for n in _TALLY_FIELDS
+            )
+        )
     return BacktestResult(
         train=train_window,
         predict=predict_window,
@@ -1390,6 +1666,9 @@ def run_backtest(
         roster_source="given" if roster is not None else _SOURCE_OF[supply],
         forecast=prediction.forecast,
         counted_roster=prediction.counted,
+        classes=classes,
+        class_model=prediction.class_model,
+        predicted_high=predicted_high,
     )
 
 

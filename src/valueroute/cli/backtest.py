@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from valueroute.backtest import KPIS, SUPPLIES, BacktestResult, run_backtest
+from valueroute.backtest import CLASSES, KPIS, SUPPLIES, BacktestResult, run_backtest
 from valueroute.calendar import WEEKDAYS, load_calendar
 from valueroute.cli import integer, number, shown
 from valueroute.cli.output import csv_text, figure, table
@@ -93,6 +93,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "'counted' (agents the log shows serving while callers waited) or 'calibrated' "
         "(that count adjusted until simulating the training days reproduces their share "
         "queued and abandoned) (default: counted)",
+    )
+    parser.add_argument(
+        "--classes",
+        choices=CLASSES,
+        default="one",
+        help="how waiting callers are modelled: 'one' (one class served in order of arrival) "
+        "or 'priority' (the bank's two classes: high-priority callers with a 90 s head start "
+        "and their own patience, in the share the training days' queued calls show) "
+        "(default: one)",
     )
     parser.add_argument(
         "--replications",
@@ -188,6 +197,7 @@ def _summary(result: BacktestResult) -> str:
         f"back-test of {len(result.days)} day(s) {result.days[0]} to {result.days[-1]}, "
         f"hours {result.hours[0]:02d}-{result.hours[1]:02d}, trained on {result.train[0]} to "
         f"{result.train[1]}; {result.replications} replication(s), supply {result.roster_source}"
+        + (", priority classes" if result.classes == "priority" else "")
     )
     titles = [
         "kpi",
@@ -222,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
         predict=tuple(args.predict),
         roster=args.roster,
         supply=args.supply,
+        classes=args.classes,
         replications=args.replications,
         seed=args.seed,
         hours=tuple(args.hours),
