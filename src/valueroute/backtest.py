@@ -721,28 +721,16 @@ def _simulate_day(
     :data:`~valueroute.replay.HEAD_START_SECONDS` per point, as the replay
     routes the bank's days: a high-priority caller goes before regular
     callers who have waited up to 90 s longer."""
-    if high is not None:
-        names = np.where(high, 1, 0).astype(np.int64)
-        return _simulate_day_run(
-            routed,
-            names,
-            handle,
-            patience,
-            headcount,
-            roster_minutes=roster_minutes,
-            task_types=_CLASS_NAMES,
-            folder=folder,
-            priorities=(0, 1),
-        )
     return _simulate_day_run(
         routed,
-        types,
+        types if high is None else high.astype(np.int64),
         handle,
         patience,
         headcount,
         roster_minutes=roster_minutes,
-        task_types=task_types,
+        task_types=task_types if high is None else _CLASS_NAMES,
         folder=folder,
+        priorities=None if high is None else (0, 1),
     )
 
 

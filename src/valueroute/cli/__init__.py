@@ -11,6 +11,7 @@ line on stderr with exit code 2.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import importlib
 import json
@@ -127,6 +128,16 @@ def integer(*, low: int = 0, high: int = 10**20 - 1) -> Callable[[str], int]:
 
     parse.__name__ = "integer"
     return parse
+
+
+def iso_day(text: str) -> dt.date:
+    """An option type: an ISO calendar date, refused with the value and an example."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"got {shown(text)} (expected an ISO date such as 1999-10-01)"
+        ) from None
 
 
 def _split_top_level(text: str) -> list[str]:

@@ -10,28 +10,18 @@ interval.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 from typing import Any
 
 from valueroute.backtest import CLASSES, KPIS, SUPPLIES, BacktestResult, run_backtest
 from valueroute.calendar import WEEKDAYS, load_calendar
-from valueroute.cli import integer, number, shown
+from valueroute.cli import integer, iso_day, number, shown
 from valueroute.cli.output import csv_text, figure, table
 from valueroute.datasets import load_anonymous_bank
 from valueroute.forecast import MODELS
 
 __all__ = ["register", "run"]
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"got {shown(text)} (expected an ISO date such as 1999-10-01)"
-        ) from None
 
 
 def _weekdays(text: str) -> list[str]:
@@ -66,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--train",
         nargs=2,
-        type=_day,
+        type=iso_day,
         metavar=("FIRST", "LAST"),
         required=True,
         help="training window, first and last day included (required, no default)",
@@ -74,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--predict",
         nargs=2,
-        type=_day,
+        type=iso_day,
         metavar=("FIRST", "LAST"),
         required=True,
         help="prediction window, first and last day included (required, no default)",

@@ -10,13 +10,12 @@ CSV; with ``--out`` it also writes, per day, the ``interval,calls,aht`` CSV
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 
 from valueroute.calendar import WEEKDAYS, load_calendar
-from valueroute.cli import integer, number, output_folder, shown, write_failure
+from valueroute.cli import integer, iso_day, number, output_folder, write_failure
 from valueroute.cli.output import csv_text, table
 from valueroute.datasets import load_anonymous_bank
 from valueroute.errors import InvalidInputError
@@ -24,15 +23,6 @@ from valueroute.forecast import MODELS, ArrivalLog, IntervalForecast, forecast_v
 from valueroute.forecast import read_arrivals_csv as _read_arrivals_csv
 
 __all__ = ["register", "run"]
-
-
-def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"got {shown(text)} (expected an ISO date such as 1999-10-01)"
-        ) from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("log", help="'excerpt', or the path of the log (CSV, plain or gzip)")
     parser.add_argument(
         "--start",
-        type=_day,
+        type=iso_day,
         required=True,
         help="first day to forecast, YYYY-MM-DD (required, no default)",
     )
@@ -68,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="interval length (default: 60)",
     )
     parser.add_argument(
-        "--train-start", type=_day, help="first training day (default: the log's first)"
+        "--train-start", type=iso_day, help="first training day (default: the log's first)"
     )
     parser.add_argument(
         "--holidays",

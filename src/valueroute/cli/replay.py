@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import datetime as dt
 import json
 import math
 from pathlib import Path
 from typing import Any
 
-from valueroute.cli import integer, shown, write_failure
+from valueroute.cli import integer, iso_day, shown, write_failure
 from valueroute.cli.output import csv_text
 from valueroute.datasets import load_anonymous_bank
 from valueroute.errors import InvalidInputError
@@ -28,15 +27,6 @@ from valueroute.replay import HourFigures, ReplayComparison, build_replay, run_r
 __all__ = ["register", "run"]
 
 _FIGURES = ("calls", "queued", "served", "abandoned", "mean_wait", "abandonment")
-
-
-def _day(text: str) -> str:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"got {shown(text)} (expected an ISO date such as 1999-05-10)"
-        ) from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--days",
         nargs="+",
-        type=_day,
+        type=iso_day,
         metavar="DAY",
         help="ISO dates to replay, need not be consecutive (default: every day in the log)",
     )
