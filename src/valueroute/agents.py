@@ -643,7 +643,11 @@ class AgentPool:
         # The workload changed: an agent with free slots left is idle from
         # now, so longest idle spreads multi-slot work over the agents.
         agent.idle_since = now
-        self._refile(agent)
+        if agent._indexed or not (agent._exclusive_held or agent.held >= agent.total_capacity):
+            self._refile(agent)
+        # else: filed under no channel and able to take nothing more (an
+        # exclusive task, or every slot full), so _refile would change
+        # nothing: the usual case of a busy agent taking its next task.
 
     def release(self, agent: Agent, channel: str, *, now: float) -> None:
         """Free one slot of ``channel``; the agent's idle clock restarts at ``now``. O(c log n).

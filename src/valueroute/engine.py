@@ -2462,6 +2462,45 @@ class Engine:
                 )
             )
 
+    def _assign_next(self, task: Task, agent: Agent, now: float, held: dict[str, Task]) -> None:
+        """Auto-accept of a freed agent's next task: :meth:`_assign_at_once`
+        for the task the agent was found best for (``held``: the agent's tasks).
+
+        The same steps and the same event, without what only other callers
+        need: the task is filed in the list, chosen as the best task, and
+        the agent's tasks are at hand. One call where an offer takes two
+        (the freed agent's next task is the busiest assignment of all).
+        """
+        self._list._take_out(task)
+        task.decision = _BY_BEST_TASK
+        chosen = None if _ASSIGNED in self._muted else self._chosen(agent, task)
+        self._pool._take(agent, task.channel, now)
+        task.state = TaskState.assigned
+        task_id = task.id
+        task.last_agent = agent.id
+        if task.queue is not None:
+            self._assigned_at[task_id] = now
+        self._holder[task_id] = agent
+        held[task_id] = task
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_N_OFFERED] += 1
+        counts[_N_ACCEPTED] += 1
+        self._event_seq += 1
+        if chosen is not None:
+            self._outbox.append(
+                _new_tuple(
+                    Event,
+                    (
+                        self._event_seq,
+                        self._now,
+                        _ASSIGNED,
+                        task_id,
+                        agent.id,
+                        {"wait": now - task.created, "by": _BY_BEST_TASK, **chosen},
+                    ),
+                )
+            )
+
     @staticmethod
     def _chosen(agent: Agent, task: Task) -> dict[str, float]:
         """Why the agent won, as the event tells it: how long it had been idle
@@ -2490,7 +2529,8 @@ class Engine:
             self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
             return
         agent = self._holder.pop(task.id)
-        del self._agent_tasks[agent.id][task.id]
+        held = self._agent_tasks[agent.id]
+        del held[task.id]
         pool = self._pool
         pool._release(agent, task.channel, now, refile=False)
         offered = False
@@ -2506,8 +2546,11 @@ class Engine:
                 best = self._best_in(agent, groups, now)
                 if best is not None:
                     free = None
-                    # which files the agent as it now is
-                    self._offer(best, agent, now, _BY_BEST_TASK)
+                    if self._auto_any and self._takes_at_once(agent, best):
+                        self._assign_next(best, agent, now, held)
+                    else:
+                        # which files the agent as it now is
+                        self._offer(best, agent, now, _BY_BEST_TASK)
                     offered = True
         finally:
             if not offered:
