@@ -276,6 +276,7 @@ class Agent:
 
     __slots__ = (
         "_capacity",
+        "_channels",
         "_exclusive_held",
         "_holding_since",
         "_indexed",
@@ -310,6 +311,9 @@ class Agent:
         self._load = dict.fromkeys(self._capacity, 0)
         self.load: Mapping[str, int] = MappingProxyType(self._load)
         self.total_capacity = sum(self._capacity.values())
+        # The channels with a slot, in capacity order: what an agent holding
+        # nothing is free for (capacity never changes). Read, don't change.
+        self._channels = [channel for channel, slots in self._capacity.items() if slots > 0]
         self.held = 0
         self._exclusive_held = 0
         self.department = spec.department
@@ -601,7 +605,7 @@ class AgentPool:
         (:class:`~valueroute.errors.InvalidInputError` otherwise).
         """
         try:
-            if agent.presence is not Presence.ready or agent._exclusive_held:
+            if agent.presence is not _READY or agent._exclusive_held:
                 return False
             if agent._load.get(channel, 0) >= agent._capacity.get(channel, 0):
                 return False
@@ -862,10 +866,14 @@ class AgentPool:
     def _free_channels(self, agent: Agent) -> list[str]:
         """The channels the agent could take a task on now, in capacity order:
         what ``_refile`` files it under."""
-        if agent.presence is not Presence.ready or agent._exclusive_held:
+        if agent.presence is not _READY or agent._exclusive_held:
             return []
+        if not agent.held:
+            # Every load is 0 and no channel is barred: every channel with a
+            # slot (the usual case of an agent just freed), as made once.
+            return agent._channels
         load = agent._load
-        exclusive = self.exclusive_channels if agent.held else _NO_CHANNELS
+        exclusive = self.exclusive_channels
         return [
             channel
             for channel, slots in agent._capacity.items()
@@ -878,7 +886,7 @@ class AgentPool:
         ``free`` is ``_free_channels(agent)`` when the caller has just asked it
         and changed nothing since."""
         indexed = agent._indexed
-        if agent.presence is not Presence.ready or agent._exclusive_held:
+        if agent.presence is not _READY or agent._exclusive_held:
             # Nothing can be taken: the common case of a voice agent going busy.
             if indexed:
                 self._unfile(agent)
@@ -1504,8 +1512,10 @@ class RandomAgent:
 
 
 _LONGEST_IDLE = LongestIdle()
+# Read on every capacity test: an enum member read through its class costs a
+# metaclass attribute lookup, a global does not.
+_READY = Presence.ready
 _FLOAT_MAX = sys.float_info.max
-_NO_CHANNELS: frozenset[str] = frozenset()
 _NO_FREE: tuple[str, ...] = ()
 
 _BY_NAME: dict[str, Callable[..., AgentSelection]] = {

@@ -330,7 +330,7 @@ class Task:
         process = spec.process
         task.process = None if process is None else sys.intern(process)
         task.attributes = dict(spec.attributes) if spec.attributes else _NO_ATTRIBUTES
-        task.state = TaskState.queued
+        task.state = _QUEUED
         task.version = 0
         task.fingerprint = None
         task.ramp = None
@@ -363,3 +363,6 @@ _INF = float("inf")
 # dict per task would cost 64 bytes each.
 _NO_SKILLS: Mapping[str, float] = MappingProxyType({})
 _NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
+# Read once per new task: an enum member read through its class costs a
+# metaclass attribute lookup, a global does not.
+_QUEUED = TaskState.queued
