@@ -1384,17 +1384,20 @@ class Engine:
         hash: a hash would take priority -1 and -2 for the same content (both
         hash to -2).
         """
-        attributes = spec.attributes
+        # The fields as pydantic keeps them: dictionary reads skip the
+        # model's __getattr__ hook (see Task.from_spec).
+        fields = spec.__dict__
+        attributes = fields["attributes"]
         fingerprint: Fingerprint = (
-            spec.type,
-            spec.channel,
-            spec.value,
-            spec.priority,
-            spec.due,
-            spec.created,
-            tuple(sorted(spec.skills.items())) if skills is None else skills,
-            spec.department,
-            spec.process,
+            fields["type"],
+            fields["channel"],
+            fields["value"],
+            fields["priority"],
+            fields["due"],
+            fields["created"],
+            tuple(sorted(fields["skills"].items())) if skills is None else skills,
+            fields["department"],
+            fields["process"],
             # Sorted by name (names are unique): a set's order would differ
             # between processes, and digests compare across them.
             tuple(sorted(attributes.items())) if attributes else None,
@@ -1437,7 +1440,10 @@ class Engine:
         """
         if not isinstance(spec, TaskSpec):
             spec = TaskSpec.model_validate(spec)
-        known = self._tasks.get(spec.id) or self._closed.get(spec.id)
+        # The fields as pydantic keeps them (see Task.from_spec).
+        fields = spec.__dict__
+        task_id = fields["id"]
+        known = self._tasks.get(task_id) or self._closed.get(task_id)
         if known is not None:
             if known.fingerprint != self._fingerprint(spec):
                 raise DuplicateTaskError(
@@ -1493,7 +1499,7 @@ class Engine:
             except ValueRouteError:
                 self._now = before
                 raise
-        key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
+        key: GroupKey = (fields["channel"], tuple(sorted(fields["skills"].items())))
         prefer = requires = None
         if not plain:
             key, prefer, requires = self._routed_key(spec, key, workflow, queue)
@@ -2556,7 +2562,18 @@ class Engine:
                 best = self._best_in(agent, groups, now)
                 if best is not None:
                     free = None
-                    if self._auto_any and self._takes_at_once(agent, best):
+                    # _takes_at_once inline, as _offer decides it (the agent's
+                    # own setting, else the task's queue's, else the engine's).
+                    auto: bool | None = False
+                    if self._auto_any:
+                        auto = agent.auto_accept
+                        if auto is None:
+                            queue = best.queue
+                            if queue is not None and queue.auto_accept is not None:
+                                auto = queue.auto_accept
+                            else:
+                                auto = self._auto_accept or best.channel in self._auto_channels
+                    if auto:
                         self._assign_next(best, agent, now, held)
                     else:
                         # which files the agent as it now is
