@@ -2558,8 +2558,12 @@ class Engine:
             self._close(task, _STATE_COMPLETED, _COMPLETED, now, agent)
             channels = free = pool._free_channels(agent)
             if channels:
-                groups = pool._eligible_on(agent, channels, self._list.groups)
-                best = self._best_in(agent, groups, now)
+                lst = self._list
+                groups = pool._eligible_on(agent, channels, lst._group_list)
+                # _best_in without its call while no task has a cool-down.
+                best = lst.best(groups, now) if groups else None
+                if best is not None and self._cooldown:
+                    best = self._best_in(agent, groups, now)
                 if best is not None:
                     free = None
                     # _takes_at_once inline, as _offer decides it (the agent's
