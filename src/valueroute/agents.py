@@ -688,6 +688,35 @@ class AgentPool:
         if refile:
             self._refile(agent)
 
+    def _hand_over(self, agent: Agent, released: str, taken: str, now: float) -> None:
+        """``_release(agent, released, now, refile=False)`` then ``_take(agent,
+        taken, now)`` as one step: a task the agent ends passes its slot to
+        the next one, which the agent takes at once (auto-accept). The same
+        state as the two calls, which the caller has established may be made
+        (the agent holds a task on ``released`` and could take ``taken`` once
+        it is released). O(c log n) when the agent stays filed, else O(1).
+        """
+        self._now = now
+        if released != taken:
+            load = agent._load
+            load[released] -= 1
+            load[taken] += 1
+            exclusive = self.exclusive_channels
+            if released in exclusive:
+                agent._exclusive_held -= 1
+            if taken in exclusive:
+                agent._exclusive_held += 1
+        if agent.held == 1:
+            # Its only task ends and the next begins: talk time counts up to
+            # now, the next stretch starts now.
+            assert agent._holding_since is not None
+            agent._talk += now - agent._holding_since
+            agent._holding_since = now
+        agent.tasks_handled += 1
+        agent.idle_since = now
+        if agent._indexed or not (agent._exclusive_held or agent.held >= agent.total_capacity):
+            self._refile(agent)
+
     def _why_not(self, agent: Agent, channel: str) -> str:
         if agent.presence is not Presence.ready:
             return f"agent {agent.id!r} is {agent.presence.value!r} (expected 'ready')"

@@ -519,6 +519,7 @@ _STATE_QUEUED = TaskState.queued
 _STATE_OFFERED = TaskState.offered
 _STATE_ASSIGNED = TaskState.assigned
 _STATE_COMPLETED = TaskState.completed
+_READY = Presence.ready
 _STATE_NAMES = {state: state.value for state in TaskState}
 # Per-type statistics, one list of counts per task type.
 _STAT_NAMES = (
@@ -2478,19 +2479,22 @@ class Engine:
                 )
             )
 
-    def _assign_next(self, task: Task, agent: Agent, now: float, held: dict[str, Task]) -> None:
-        """Auto-accept of a freed agent's next task: :meth:`_assign_at_once`
-        for the task the agent was found best for (``held``: the agent's tasks).
-
-        The same steps and the same event, without what only other callers
-        need: the task is filed in the list, chosen as the best task, and
-        the agent's tasks are at hand. One call where an offer takes two
-        (the freed agent's next task is the busiest assignment of all).
+    def _assign_next(
+        self,
+        task: Task,
+        agent: Agent,
+        now: float,
+        held: dict[str, Task],
+        chosen: dict[str, float] | None,
+    ) -> None:
+        """Auto-accept of a freed agent's next task, the slot already handed
+        over (see :meth:`_complete_and_hand_over`): :meth:`_assign_at_once`'s
+        steps and event for a task filed in the list, chosen as the best task
+        (``held``: the agent's tasks; ``chosen``: the agent's facts for the
+        event, ``None`` when nobody listens).
         """
         self._list._take_out(task)
         task.decision = _BY_BEST_TASK
-        chosen = None if _ASSIGNED in self._muted else self._chosen(agent, task)
-        self._pool._take(agent, task.channel, now)
         task.state = _STATE_ASSIGNED
         task_id = task.id
         task.last_agent = agent.id
@@ -2503,6 +2507,7 @@ class Engine:
         counts[_N_ACCEPTED] += 1
         self._event_seq += 1
         if chosen is not None:
+            # What _emit(_ASSIGNED, ...) builds, without its keyword packing.
             self._outbox.append(
                 _new_tuple(
                     Event,
@@ -2518,16 +2523,22 @@ class Engine:
             )
 
     @staticmethod
-    def _chosen(agent: Agent, task: Task) -> dict[str, float]:
+    def _chosen(
+        agent: Agent, task: Task, idle_since: float | None = None, holding: int | None = None
+    ) -> dict[str, float]:
         """Why the agent won, as the event tells it: how long it had been idle
         (``idle_since``), its load and its mean level over the task's skills
-        before it took the task."""
+        before it took the task. ``idle_since`` and ``holding`` (tasks held)
+        stand in for the agent's own when given: a slot handed over is read
+        as released first."""
         capacity = agent.total_capacity
         skills = agent.skills
         levels = [skills.get(name, 0.0) for name in task.skills]
+        if holding is None:
+            holding = agent.held
         return {
-            "idle_since": agent.idle_since,
-            "load": agent.held / capacity if capacity else 1.0,
+            "idle_since": agent.idle_since if idle_since is None else idle_since,
+            "load": holding / capacity if capacity else 1.0,
             "proficiency": math.fsum(levels) / len(levels) if levels else 0.0,
         }
 
@@ -2547,6 +2558,9 @@ class Engine:
         agent = self._holder.pop(task.id)
         held = self._agent_tasks[agent.id]
         del held[task.id]
+        if self._auto_any and agent.held == 1 and agent.presence is _READY:
+            self._complete_and_hand_over(task, agent, held, now)
+            return
         pool = self._pool
         pool._release(agent, task.channel, now, refile=False)
         offered = False
@@ -2566,25 +2580,77 @@ class Engine:
                     best = self._best_in(agent, groups, now)
                 if best is not None:
                     free = None
-                    # _takes_at_once inline, as _offer decides it (the agent's
-                    # own setting, else the task's queue's, else the engine's).
-                    auto: bool | None = False
-                    if self._auto_any:
-                        auto = agent.auto_accept
-                        if auto is None:
-                            queue = best.queue
-                            if queue is not None and queue.auto_accept is not None:
-                                auto = queue.auto_accept
-                            else:
-                                auto = self._auto_accept or best.channel in self._auto_channels
-                    if auto:
-                        self._assign_next(best, agent, now, held)
-                    else:
-                        # which files the agent as it now is
-                        self._offer(best, agent, now, _BY_BEST_TASK)
+                    # which files the agent as it now is
+                    self._offer(best, agent, now, _BY_BEST_TASK)
                     offered = True
         finally:
             if not offered:
+                pool._refile(agent, free)
+        if offered and agent._indexed:
+            # Slots left on some channel: dispatch goes on filling them.
+            self._pending.append((False, agent.id))
+
+    def _complete_and_hand_over(
+        self, task: Task, agent: Agent, held: dict[str, Task], now: float
+    ) -> None:
+        """:meth:`_complete_work`'s second half on an engine where tasks may go
+        without an offer, for a ready agent whose one task ``task`` was
+        (``held``: the agent's tasks, ``task`` already out of them).
+
+        The same decisions and events: freed, the agent would be free on
+        every channel it has a slot on, so its next task is searched there
+        before the slot is released. A task it takes at once (auto-accept)
+        then takes the slot straight over, one pool step
+        (:meth:`AgentPool._hand_over`) where a release and a take are two;
+        an offer, or no task, releases the slot first as before.
+        """
+        pool = self._pool
+        channel = task.channel
+        offered = released = False
+        free: list[str] | None = None
+        try:
+            self._close(task, _STATE_COMPLETED, _COMPLETED, now, agent)
+            # What _free_channels says once the slot is released: the agent
+            # then holds nothing.
+            channels = free = agent._channels
+            best = None
+            if channels:
+                lst = self._list
+                groups = pool._eligible_on(agent, channels, lst._group_list)
+                best = lst.best(groups, now) if groups else None
+                if best is not None and self._cooldown:
+                    best = self._best_in(agent, groups, now)
+            auto: bool | None = False
+            if best is not None:
+                free = None
+                # _takes_at_once inline (the agent's own setting, else the
+                # task's queue's, else the engine's).
+                auto = agent.auto_accept
+                if auto is None:
+                    queue = best.queue
+                    if queue is not None and queue.auto_accept is not None:
+                        auto = queue.auto_accept
+                    else:
+                        auto = self._auto_accept or best.channel in self._auto_channels
+            if best is not None and auto:
+                # The agent as a released slot leaves it, for the event: idle
+                # from now, holding nothing.
+                chosen = None if _ASSIGNED in self._muted else self._chosen(agent, best, now, 0)
+                pool._hand_over(agent, channel, best.channel, now)
+                released = True
+                self._assign_next(best, agent, now, held, chosen)
+                offered = True
+            else:
+                pool._release(agent, channel, now, refile=False)
+                released = True
+                if best is not None:
+                    # which files the agent as it now is
+                    self._offer(best, agent, now, _BY_BEST_TASK)
+                    offered = True
+        finally:
+            if not offered:
+                if not released:
+                    pool._release(agent, channel, now, refile=False)
                 pool._refile(agent, free)
         if offered and agent._indexed:
             # Slots left on some channel: dispatch goes on filling them.
