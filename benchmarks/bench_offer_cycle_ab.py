@@ -16,6 +16,11 @@ them to benchmarks/results/bench_offer_cycle_ab.json.
 A tree's ``src`` folder is the one holding the ``valueroute`` package. The
 centre is built only with features both trees have (no auto-accept, no
 preferred agents, no queues), so any checkout can serve as the baseline.
+
+``--auto-accept`` times the same cycle on an engine built with
+``auto_accept=True`` instead (the engine assigns the agent's next task, no
+offer to accept): the auto-accept cycle of ``bench_auto_accept.py``, for
+trees that have the setting.
 """
 
 from __future__ import annotations
@@ -35,8 +40,11 @@ SKILLS = 50
 REQUIREMENT_SETS = 200
 
 
-def one_run(agents: int, waiting: int, count: int, repeats: int) -> float:
-    """CPU seconds per offer cycle in this process (best of ``repeats``)."""
+def one_run(
+    agents: int, waiting: int, count: int, repeats: int, *, auto_accept: bool = False
+) -> float:
+    """CPU seconds per cycle in this process (best of ``repeats``): the offer
+    cycle, or with ``auto_accept`` the auto-accept cycle."""
     import numpy as np
 
     from valueroute import AgentSpec, AgingPriority, Engine, TaskSpec, TaskState
@@ -60,11 +68,15 @@ def one_run(agents: int, waiting: int, count: int, repeats: int) -> float:
             seen.add(key)
             sets.append(req)
     clock = Clock()
+    # Only a cycle that asks for auto-accept passes the setting: a tree
+    # without it can still be the baseline of the offer cycle.
+    settings = {"auto_accept": True} if auto_accept else {}
     engine = Engine(
         clock=clock,
         policy=AgingPriority(seconds_per_point=60),
         offer_timeout=None,
         closed_memory=0,
+        **settings,
     )
     for i in range(agents):
         skills: dict[str, float] = {}
@@ -130,10 +142,18 @@ def main() -> None:
     parser.add_argument("--waiting", type=int, default=10_000)
     parser.add_argument("--cycles", type=int, default=30_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--auto-accept",
+        action="store_true",
+        help="time the auto-accept cycle (Engine(auto_accept=True)) instead of the offer cycle",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(one_run(args.agents, args.waiting, args.cycles, args.repeats)))
+        seconds = one_run(
+            args.agents, args.waiting, args.cycles, args.repeats, auto_accept=args.auto_accept
+        )
+        print(json.dumps(seconds))
         return
     if not (args.before and args.after):
         parser.error("give the two trees' src folders: BEFORE_SRC AFTER_SRC")
@@ -152,6 +172,7 @@ def main() -> None:
                     f"--waiting={args.waiting}",
                     f"--cycles={args.cycles}",
                     f"--repeats={args.repeats}",
+                    *(["--auto-accept"] if args.auto_accept else []),
                 ],
                 env=env,
                 check=True,
@@ -172,6 +193,7 @@ def main() -> None:
         json.dumps(
             {
                 "python": platform.python_version(),
+                "cycle": "auto_accept" if args.auto_accept else "offer",
                 "agents": args.agents,
                 "waiting": args.waiting,
                 "trees": {"before": args.before, "after": args.after},

@@ -276,6 +276,7 @@ class Agent:
 
     __slots__ = (
         "_capacity",
+        "_channels",
         "_exclusive_held",
         "_holding_since",
         "_indexed",
@@ -310,6 +311,9 @@ class Agent:
         self._load = dict.fromkeys(self._capacity, 0)
         self.load: Mapping[str, int] = MappingProxyType(self._load)
         self.total_capacity = sum(self._capacity.values())
+        # The channels with a slot, in capacity order: what an agent holding
+        # nothing is free for (capacity never changes). Read, don't change.
+        self._channels = [channel for channel, slots in self._capacity.items() if slots > 0]
         self.held = 0
         self._exclusive_held = 0
         self.department = spec.department
@@ -601,7 +605,7 @@ class AgentPool:
         (:class:`~valueroute.errors.InvalidInputError` otherwise).
         """
         try:
-            if agent.presence is not Presence.ready or agent._exclusive_held:
+            if agent.presence is not _READY or agent._exclusive_held:
                 return False
             if agent._load.get(channel, 0) >= agent._capacity.get(channel, 0):
                 return False
@@ -643,7 +647,11 @@ class AgentPool:
         # The workload changed: an agent with free slots left is idle from
         # now, so longest idle spreads multi-slot work over the agents.
         agent.idle_since = now
-        self._refile(agent)
+        if agent._indexed or not (agent._exclusive_held or agent.held >= agent.total_capacity):
+            self._refile(agent)
+        # else: filed under no channel and able to take nothing more (an
+        # exclusive task, or every slot full), so _refile would change
+        # nothing: the usual case of a busy agent taking its next task.
 
     def release(self, agent: Agent, channel: str, *, now: float) -> None:
         """Free one slot of ``channel``; the agent's idle clock restarts at ``now``. O(c log n).
@@ -678,6 +686,35 @@ class AgentPool:
             agent._holding_since = None
         agent.idle_since = now
         if refile:
+            self._refile(agent)
+
+    def _hand_over(self, agent: Agent, released: str, taken: str, now: float) -> None:
+        """``_release(agent, released, now, refile=False)`` then ``_take(agent,
+        taken, now)`` as one step: a task the agent ends passes its slot to
+        the next one, which the agent takes at once (auto-accept). The same
+        state as the two calls, which the caller has established may be made
+        (the agent holds a task on ``released`` and could take ``taken`` once
+        it is released). O(c log n) when the agent stays filed, else O(1).
+        """
+        self._now = now
+        if released != taken:
+            load = agent._load
+            load[released] -= 1
+            load[taken] += 1
+            exclusive = self.exclusive_channels
+            if released in exclusive:
+                agent._exclusive_held -= 1
+            if taken in exclusive:
+                agent._exclusive_held += 1
+        if agent.held == 1:
+            # Its only task ends and the next begins: talk time counts up to
+            # now, the next stretch starts now.
+            assert agent._holding_since is not None
+            agent._talk += now - agent._holding_since
+            agent._holding_since = now
+        agent.tasks_handled += 1
+        agent.idle_since = now
+        if agent._indexed or not (agent._exclusive_held or agent.held >= agent.total_capacity):
             self._refile(agent)
 
     def _why_not(self, agent: Agent, channel: str) -> str:
@@ -858,10 +895,14 @@ class AgentPool:
     def _free_channels(self, agent: Agent) -> list[str]:
         """The channels the agent could take a task on now, in capacity order:
         what ``_refile`` files it under."""
-        if agent.presence is not Presence.ready or agent._exclusive_held:
+        if agent.presence is not _READY or agent._exclusive_held:
             return []
+        if not agent.held:
+            # Every load is 0 and no channel is barred: every channel with a
+            # slot (the usual case of an agent just freed), as made once.
+            return agent._channels
         load = agent._load
-        exclusive = self.exclusive_channels if agent.held else _NO_CHANNELS
+        exclusive = self.exclusive_channels
         return [
             channel
             for channel, slots in agent._capacity.items()
@@ -874,7 +915,7 @@ class AgentPool:
         ``free`` is ``_free_channels(agent)`` when the caller has just asked it
         and changed nothing since."""
         indexed = agent._indexed
-        if agent.presence is not Presence.ready or agent._exclusive_held:
+        if agent.presence is not _READY or agent._exclusive_held:
             # Nothing can be taken: the common case of a voice agent going busy.
             if indexed:
                 self._unfile(agent)
@@ -1500,8 +1541,10 @@ class RandomAgent:
 
 
 _LONGEST_IDLE = LongestIdle()
+# Read on every capacity test: an enum member read through its class costs a
+# metaclass attribute lookup, a global does not.
+_READY = Presence.ready
 _FLOAT_MAX = sys.float_info.max
-_NO_CHANNELS: frozenset[str] = frozenset()
 _NO_FREE: tuple[str, ...] = ()
 
 _BY_NAME: dict[str, Callable[..., AgentSelection]] = {

@@ -512,6 +512,14 @@ _QUEUED = EventKind.task_queued
 _OFFERED = EventKind.task_offered
 _ACCEPTED = EventKind.offer_accepted
 _ASSIGNED = EventKind.task_assigned
+_COMPLETED = EventKind.task_completed
+# An enum member read through its class costs a metaclass attribute lookup
+# (about 15 times a global's): the hot paths read these instead.
+_STATE_QUEUED = TaskState.queued
+_STATE_OFFERED = TaskState.offered
+_STATE_ASSIGNED = TaskState.assigned
+_STATE_COMPLETED = TaskState.completed
+_READY = Presence.ready
 _STATE_NAMES = {state: state.value for state in TaskState}
 # Per-type statistics, one list of counts per task type.
 _STAT_NAMES = (
@@ -763,6 +771,9 @@ class Engine:
             (queue.concurrent_offers or 1) > 1 for queue in queue_table.values()
         )
         self._wrap_up = wrap_up_of
+        # The one wrap-up every type has (None: it depends on the type), read
+        # by each complete without a call.
+        self._wrap_up_all = None if isinstance(wrap_up, Mapping) else wrap_up_of("")
         self._ttl = ttl_of
         self._levels = SkillLevels()
         self._relaxer = Relaxer(relaxation_table(relaxation_plan), self._levels)
@@ -1374,17 +1385,20 @@ class Engine:
         hash: a hash would take priority -1 and -2 for the same content (both
         hash to -2).
         """
-        attributes = spec.attributes
+        # The fields as pydantic keeps them: dictionary reads skip the
+        # model's __getattr__ hook (see Task.from_spec).
+        fields = spec.__dict__
+        attributes = fields["attributes"]
         fingerprint: Fingerprint = (
-            spec.type,
-            spec.channel,
-            spec.value,
-            spec.priority,
-            spec.due,
-            spec.created,
-            tuple(sorted(spec.skills.items())) if skills is None else skills,
-            spec.department,
-            spec.process,
+            fields["type"],
+            fields["channel"],
+            fields["value"],
+            fields["priority"],
+            fields["due"],
+            fields["created"],
+            tuple(sorted(fields["skills"].items())) if skills is None else skills,
+            fields["department"],
+            fields["process"],
             # Sorted by name (names are unique): a set's order would differ
             # between processes, and digests compare across them.
             tuple(sorted(attributes.items())) if attributes else None,
@@ -1427,7 +1441,10 @@ class Engine:
         """
         if not isinstance(spec, TaskSpec):
             spec = TaskSpec.model_validate(spec)
-        known = self._tasks.get(spec.id) or self._closed.get(spec.id)
+        # The fields as pydantic keeps them (see Task.from_spec).
+        fields = spec.__dict__
+        task_id = fields["id"]
+        known = self._tasks.get(task_id) or self._closed.get(task_id)
         if known is not None:
             if known.fingerprint != self._fingerprint(spec):
                 raise DuplicateTaskError(
@@ -1483,7 +1500,7 @@ class Engine:
             except ValueRouteError:
                 self._now = before
                 raise
-        key: GroupKey = (spec.channel, tuple(sorted(spec.skills.items())))
+        key: GroupKey = (fields["channel"], tuple(sorted(fields["skills"].items())))
         prefer = requires = None
         if not plain:
             key, prefer, requires = self._routed_key(spec, key, workflow, queue)
@@ -1738,7 +1755,7 @@ class Engine:
 
     def _file(self, task: Task, now: float) -> None:
         # Only tasks outside the list come here: every queued task is in it.
-        task.state = TaskState.queued
+        task.state = _STATE_QUEUED
         try:
             self._list._add_record(task, now)
         except Exception as error:
@@ -1780,7 +1797,7 @@ class Engine:
             is_task, key = pending.popleft()
             if is_task:
                 task = self._tasks.get(key)
-                if task is not None and task.state is TaskState.queued:
+                if task is not None and task.state is _STATE_QUEUED:
                     self._place(task, now)
             else:
                 agent = self._pool._agents.get(key)
@@ -2279,7 +2296,7 @@ class Engine:
         chosen = None if _OFFERED in self._muted else self._chosen(agent, task)
         # Every caller offers only to an agent that can take the channel now.
         self._pool._take(agent, task.channel, now)
-        task.state = TaskState.offered
+        task.state = _STATE_OFFERED
         timeout = self._offer_timeout
         if task.queue is not None and task.queue.offer_timeout is not None:
             timeout = task.queue.offer_timeout
@@ -2432,7 +2449,7 @@ class Engine:
         task.decision = by
         chosen = None if _ASSIGNED in self._muted else self._chosen(agent, task)
         self._pool._take(agent, task.channel, now)
-        task.state = TaskState.assigned
+        task.state = _STATE_ASSIGNED
         task.last_agent = agent.id
         if task.queue is not None:
             self._assigned_at[task.id] = now
@@ -2462,17 +2479,66 @@ class Engine:
                 )
             )
 
+    def _assign_next(
+        self,
+        task: Task,
+        agent: Agent,
+        now: float,
+        held: dict[str, Task],
+        chosen: dict[str, float] | None,
+    ) -> None:
+        """Auto-accept of a freed agent's next task, the slot already handed
+        over (see :meth:`_complete_and_hand_over`): :meth:`_assign_at_once`'s
+        steps and event for a task filed in the list, chosen as the best task
+        (``held``: the agent's tasks; ``chosen``: the agent's facts for the
+        event, ``None`` when nobody listens).
+        """
+        self._list._take_out(task)
+        task.decision = _BY_BEST_TASK
+        task.state = _STATE_ASSIGNED
+        task_id = task.id
+        task.last_agent = agent.id
+        if task.queue is not None:
+            self._assigned_at[task_id] = now
+        self._holder[task_id] = agent
+        held[task_id] = task
+        counts = self._type_counts.get(task.type) or self._counts(task.type)
+        counts[_N_OFFERED] += 1
+        counts[_N_ACCEPTED] += 1
+        self._event_seq += 1
+        if chosen is not None:
+            # What _emit(_ASSIGNED, ...) builds, without its keyword packing.
+            self._outbox.append(
+                _new_tuple(
+                    Event,
+                    (
+                        self._event_seq,
+                        self._now,
+                        _ASSIGNED,
+                        task_id,
+                        agent.id,
+                        {"wait": now - task.created, "by": _BY_BEST_TASK, **chosen},
+                    ),
+                )
+            )
+
     @staticmethod
-    def _chosen(agent: Agent, task: Task) -> dict[str, float]:
+    def _chosen(
+        agent: Agent, task: Task, idle_since: float | None = None, holding: int | None = None
+    ) -> dict[str, float]:
         """Why the agent won, as the event tells it: how long it had been idle
         (``idle_since``), its load and its mean level over the task's skills
-        before it took the task."""
+        before it took the task. ``idle_since`` and ``holding`` (tasks held)
+        stand in for the agent's own when given: a slot handed over is read
+        as released first."""
         capacity = agent.total_capacity
         skills = agent.skills
         levels = [skills.get(name, 0.0) for name in task.skills]
+        if holding is None:
+            holding = agent.held
         return {
-            "idle_since": agent.idle_since,
-            "load": agent.held / capacity if capacity else 1.0,
+            "idle_since": agent.idle_since if idle_since is None else idle_since,
+            "load": holding / capacity if capacity else 1.0,
             "proficiency": math.fsum(levels) / len(levels) if levels else 0.0,
         }
 
@@ -2487,10 +2553,14 @@ class Engine:
         """
         if not match_now or self._pending or self._dispatch_mode != "push":
             agent = self._release_holder(task, now)
-            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+            self._close(task, _STATE_COMPLETED, _COMPLETED, now, agent)
             return
         agent = self._holder.pop(task.id)
-        del self._agent_tasks[agent.id][task.id]
+        held = self._agent_tasks[agent.id]
+        del held[task.id]
+        if self._auto_any and agent.held == 1 and agent.presence is _READY:
+            self._complete_and_hand_over(task, agent, held, now)
+            return
         pool = self._pool
         pool._release(agent, task.channel, now, refile=False)
         offered = False
@@ -2499,11 +2569,15 @@ class Engine:
         # the pool files the agent under them without asking again.
         free: list[str] | None = None
         try:
-            self._close(task, TaskState.completed, EventKind.task_completed, now, agent)
+            self._close(task, _STATE_COMPLETED, _COMPLETED, now, agent)
             channels = free = pool._free_channels(agent)
             if channels:
-                groups = pool._eligible_on(agent, channels, self._list.groups)
-                best = self._best_in(agent, groups, now)
+                lst = self._list
+                groups = pool._eligible_on(agent, channels, lst._group_list)
+                # _best_in without its call while no task has a cool-down.
+                best = lst.best(groups, now) if groups else None
+                if best is not None and self._cooldown:
+                    best = self._best_in(agent, groups, now)
                 if best is not None:
                     free = None
                     # which files the agent as it now is
@@ -2511,6 +2585,72 @@ class Engine:
                     offered = True
         finally:
             if not offered:
+                pool._refile(agent, free)
+        if offered and agent._indexed:
+            # Slots left on some channel: dispatch goes on filling them.
+            self._pending.append((False, agent.id))
+
+    def _complete_and_hand_over(
+        self, task: Task, agent: Agent, held: dict[str, Task], now: float
+    ) -> None:
+        """:meth:`_complete_work`'s second half on an engine where tasks may go
+        without an offer, for a ready agent whose one task ``task`` was
+        (``held``: the agent's tasks, ``task`` already out of them).
+
+        The same decisions and events: freed, the agent would be free on
+        every channel it has a slot on, so its next task is searched there
+        before the slot is released. A task it takes at once (auto-accept)
+        then takes the slot straight over, one pool step
+        (:meth:`AgentPool._hand_over`) where a release and a take are two;
+        an offer, or no task, releases the slot first as before.
+        """
+        pool = self._pool
+        channel = task.channel
+        offered = released = False
+        free: list[str] | None = None
+        try:
+            self._close(task, _STATE_COMPLETED, _COMPLETED, now, agent)
+            # What _free_channels says once the slot is released: the agent
+            # then holds nothing.
+            channels = free = agent._channels
+            best = None
+            if channels:
+                lst = self._list
+                groups = pool._eligible_on(agent, channels, lst._group_list)
+                best = lst.best(groups, now) if groups else None
+                if best is not None and self._cooldown:
+                    best = self._best_in(agent, groups, now)
+            auto: bool | None = False
+            if best is not None:
+                free = None
+                # _takes_at_once inline (the agent's own setting, else the
+                # task's queue's, else the engine's).
+                auto = agent.auto_accept
+                if auto is None:
+                    queue = best.queue
+                    if queue is not None and queue.auto_accept is not None:
+                        auto = queue.auto_accept
+                    else:
+                        auto = self._auto_accept or best.channel in self._auto_channels
+            if best is not None and auto:
+                # The agent as a released slot leaves it, for the event: idle
+                # from now, holding nothing.
+                chosen = None if _ASSIGNED in self._muted else self._chosen(agent, best, now, 0)
+                pool._hand_over(agent, channel, best.channel, now)
+                released = True
+                self._assign_next(best, agent, now, held, chosen)
+                offered = True
+            else:
+                pool._release(agent, channel, now, refile=False)
+                released = True
+                if best is not None:
+                    # which files the agent as it now is
+                    self._offer(best, agent, now, _BY_BEST_TASK)
+                    offered = True
+        finally:
+            if not offered:
+                if not released:
+                    pool._release(agent, channel, now, refile=False)
                 pool._refile(agent, free)
         if offered and agent._indexed:
             # Slots left on some channel: dispatch goes on filling them.
@@ -2641,7 +2781,7 @@ class Engine:
 
     def _accept(self, task: Task, offer: Offer, now: float) -> None:
         del self._offers[task.id]
-        task.state = TaskState.assigned
+        task.state = _STATE_ASSIGNED
         task.last_agent = offer.agent.id
         if task.queue is not None:
             self._assigned_at[task.id] = now
@@ -2743,7 +2883,11 @@ class Engine:
             if wrap_up < 0:
                 raise _refusal("wrap_up", wrap_up, _WRAP_UP_EXPECTED)
         task = self._open(task_id, _ASSIGNED_ONLY, "complete")
-        seconds = self._wrap_up(task.type) if wrap_up is None else wrap_up
+        seconds = wrap_up
+        if seconds is None:
+            seconds = self._wrap_up_all
+            if seconds is None:
+                seconds = self._wrap_up(task.type)
         if seconds is None:
             raise _refusal("wrap_up", wrap_up, _WRAP_UP_EXPECTED)
         now = self._begin()
@@ -2829,9 +2973,11 @@ class Engine:
         task.state = state
         del self._tasks[task.id]
         task_id = task.id
-        self._offer_count.pop(task_id, None)
-        # Per-task state of features most engines do not use: skip the
-        # lookups while nothing is kept there.
+        # Per-task state of features most engines do not use, and offer
+        # counts (none under auto-accept): skip the lookups while nothing is
+        # kept there.
+        if self._offer_count:
+            self._offer_count.pop(task_id, None)
         if self._expires_at:
             self._expires_at.pop(task_id, None)
         if self._relaxes:
@@ -2851,7 +2997,7 @@ class Engine:
             self._in_queue_since.pop(task_id, None)
         if self._assigned_at:
             started = self._assigned_at.pop(task_id, None)
-            if started is not None and state is TaskState.completed:
+            if started is not None and state is _STATE_COMPLETED:
                 task.queue.handled(now - started)
         if self._in_step:
             self._in_step.pop(task_id, None)

@@ -557,7 +557,10 @@ class TaskList:
         task.bucket = None
         if heap[0] is entry:
             heapq.heappop(heap)
-            self._drop_stale_heads(bucket)
+            # With no stale entry and some left (the usual case) the new head
+            # is live and the bucket stays: nothing to drop, no call.
+            if bucket.stale or not heap:
+                self._drop_stale_heads(bucket)
         else:
             bucket.stale += 1
             if bucket.stale > _COMPACT_MIN and bucket.stale * 2 > len(heap):
@@ -668,7 +671,12 @@ class TaskList:
             self._next_seq = task.seq + 1
         self._tasks[task.id] = task
         self._by_seq[task.seq] = task
-        self._count(task, 1)
+        # _count(task, 1) inline: every new or returning task passes here.
+        if group.queue is not None:
+            group.queue.waiting += 1
+        key = (task.type, task.channel, task.department, task.process, group)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1
         return task
 
     def extend(self, specs: Iterable[TaskSpec], *, now: float) -> list[Task]:
@@ -740,7 +748,17 @@ class TaskList:
         self._unfile(task)
         del self._tasks[task.id]
         del self._by_seq[task.seq]
-        self._count(task, -1)
+        # _count(task, -1) inline: every task leaving the list passes here.
+        group: RequirementGroup = task.group  # type: ignore[assignment]  # filed: it has one
+        if group.queue is not None:
+            group.queue.waiting -= 1
+        key = (task.type, task.channel, task.department, task.process, group)
+        counts = self._counts
+        left = counts.get(key, 0) - 1
+        if left:
+            counts[key] = left
+        else:
+            del counts[key]
         task.group = None
         return task
 
