@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--calls-csv",
         metavar="FILE",
         type=Path,
-        help="also write every call's outcome, one row per call and replication",
+        help="also write every call's outcome, one row per call and replication "
+        "(default: not written)",
     )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print JSON instead of a table")
