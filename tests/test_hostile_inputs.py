@@ -1325,6 +1325,16 @@ def _scenario_cases(tmp: Path) -> list[Case]:
             "int": 5,
             "nan-rate": [{"kind": "poisson", "task_type": "calls", "rate_per_hour": math.nan}],
             "inf-rate": [{"kind": "poisson", "task_type": "calls", "rate_per_hour": math.inf}],
+            # A rate whose gaps fall below the spacing of float times would never end a run.
+            "1e308-rate": [{"kind": "poisson", "task_type": "calls", "rate_per_hour": 1e308}],
+            "1e308-volume": [
+                {
+                    "kind": "profile",
+                    "task_type": "calls",
+                    "interval_minutes": 15,
+                    "volumes": [1e308],
+                }
+            ],
             "bad-kind": [{"kind": "bogus"}],
         },
     }.items():
@@ -1796,6 +1806,13 @@ def _dataset_cases(tmp: Path) -> list[Case]:
         "bogus-kind": {"kind": "bogus"},
         "nan-rate": {"kind": "poisson", "task_type": "calls", "rate_per_hour": math.nan},
         "huge-rate": {"kind": "poisson", "task_type": "calls", "rate_per_hour": 10**400},
+        "1e308-rate": {"kind": "poisson", "task_type": "calls", "rate_per_hour": 1e308},
+        "1e12-volume": {
+            "kind": "profile",
+            "task_type": "calls",
+            "interval_minutes": 60,
+            "volumes": [10, 1e12],
+        },
         "nested": nested_dict(200),
     }.items():
         cases.append(Case(f"arrival_process_from-{name}", lambda v=value: arrival_process_from(v)))

@@ -95,6 +95,11 @@ __all__ = [
 ]
 
 MAX_PROFILE_INTERVALS = 1_000_000
+MAX_ARRIVALS_PER_SECOND = 1_000_000.0
+"""The highest arrival rate a generated process takes. Far above any real
+centre; it keeps the gap between arrivals well above the spacing of
+floating-point times, where an absurd rate would stop simulated time from
+advancing and a run would never end."""
 _SECONDS_PER_HOUR = 3600.0
 _NO_ATTRIBUTES: Mapping[str, AttributeValue] = MappingProxyType({})
 _UNIT_EXPONENTIAL = Exponential(mean_seconds=1.0)
@@ -139,7 +144,10 @@ class PoissonArrivals(BoundaryModel):
 
     kind: Literal["poisson"] = "poisson"
     task_type: _TaskType
-    rate_per_hour: _Volume
+    rate_per_hour: Annotated[
+        float, Field(ge=0.0, le=MAX_ARRIVALS_PER_SECOND * _SECONDS_PER_HOUR, allow_inf_nan=False)
+    ]
+    """At most :data:`MAX_ARRIVALS_PER_SECOND` × 3600."""
     start_seconds: _FiniteSeconds = 0.0
     end_seconds: _FiniteSeconds | None = None
     """Arrivals stop before this time; ``None`` generates forever (lazily)."""
@@ -209,6 +217,23 @@ class ProfileArrivals(BoundaryModel):
     repeat: Annotated[int, Field(ge=1, le=MAX_PROFILE_INTERVALS)] = 1
     aht: Annotated[tuple[_MeanSeconds, ...], Field(max_length=MAX_PROFILE_INTERVALS)] | None = None
     """Mean handle time in seconds per interval (exponential); ``None``: the task type's."""
+
+    @field_validator("volumes")
+    @classmethod
+    def _volume_rates(cls, volumes: tuple[float, ...], info: Any) -> tuple[float, ...]:
+        minutes = info.data.get("interval_minutes")
+        if minutes is None:
+            return volumes  # interval_minutes itself was refused
+        most = MAX_ARRIVALS_PER_SECOND * 60.0 * minutes
+        for index, volume in enumerate(volumes):
+            if volume > most:
+                raise PydanticCustomError(
+                    "rate",
+                    "volume {index} is {volume} (expected at most {most} in a {minutes}-minute "
+                    "interval: a million arrivals a second)",
+                    {"index": index, "volume": volume, "most": f"{most:g}", "minutes": minutes},
+                )
+        return volumes
 
     @model_validator(mode="after")
     def _bounded(self) -> Self:
