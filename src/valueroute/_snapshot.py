@@ -328,36 +328,33 @@ _STATES = {state.value: state for state in TaskState}
 _QUEUED = TaskState.queued
 _HELD = frozenset((TaskState.offered, TaskState.assigned, TaskState.wrap_up))
 _new_task = Task.__new__
-# The slots _read_task sets; any other a Task has gets the value a new Task has.
+# A task's slots that its snapshot record carries under the same name.
+_RECORDED_SLOTS = (
+    "id",
+    "seq",
+    "created",
+    "state",
+    "type",
+    "channel",
+    "value",
+    "priority",
+    "due",
+    "skills",
+    "department",
+    "process",
+    "attributes",
+    "version",
+    "ramp",
+    "prefer",
+    "last_agent",
+    "requires",
+    "queue",
+    "calendar",
+)
+# The slots _read_task sets (the recorded ones, and those it derives); any
+# other a Task has gets the value a new Task has.
 _READ_SLOTS = frozenset(
-    (
-        "id",
-        "seq",
-        "created",
-        "state",
-        "type",
-        "channel",
-        "value",
-        "priority",
-        "due",
-        "skills",
-        "department",
-        "process",
-        "attributes",
-        "version",
-        "ramp",
-        "prefer",
-        "last_agent",
-        "requires",
-        "queue",
-        "calendar",
-        "fingerprint",
-        "group",
-        "bucket",
-        "entry",
-        "slope",
-        "until",
-    )
+    (*_RECORDED_SLOTS, "fingerprint", "group", "bucket", "entry", "slope", "until")
 )
 
 
@@ -374,33 +371,7 @@ _intern = sys.intern
 _ATTRIBUTE_TYPES = frozenset((str, int, float, bool, type(None)))
 # Every field a task's record may have (version 1 wrote all but ``submitted``,
 # and ``spec`` instead).
-_FIELDS = frozenset(
-    (
-        "id",
-        "seq",
-        "created",
-        "state",
-        "type",
-        "channel",
-        "value",
-        "priority",
-        "due",
-        "skills",
-        "department",
-        "process",
-        "attributes",
-        "version",
-        "ramp",
-        "prefer",
-        "last_agent",
-        "requires",
-        "queue",
-        "calendar",
-        "index",
-        "submitted",
-        "spec",
-    )
-)
+_FIELDS = frozenset((*_RECORDED_SLOTS, "index", "submitted", "spec"))
 
 
 def _wrong(record: Mapping[str, Any], field: str, value: object, expected: str) -> Exception:
