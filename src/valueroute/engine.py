@@ -2446,18 +2446,36 @@ class Engine:
         """
         if filed:
             self._list._take_out(task)
-        task.decision = by
         chosen = None if _ASSIGNED in self._muted else self._chosen(agent, task)
         self._pool._take(agent, task.channel, now)
-        task.state = _STATE_ASSIGNED
-        task.last_agent = agent.id
-        if task.queue is not None:
-            self._assigned_at[task.id] = now
-        self._holder[task.id] = agent
         held = self._agent_tasks.get(agent.id)
         if held is None:
             held = self._agent_tasks[agent.id] = {}
-        held[task.id] = task
+        self._record_assignment(task, agent, now, held, chosen, by)
+
+    def _record_assignment(
+        self,
+        task: Task,
+        agent: Agent,
+        now: float,
+        held: dict[str, Task],
+        chosen: dict[str, float] | None,
+        by: str,
+    ) -> None:
+        """An auto-accepted task's state, holder, counts and event, the agent's
+        slot already taken (by :meth:`_assign_at_once`, or handed over by
+        :meth:`_complete_and_hand_over`) and the task out of the list
+        (``held``: the agent's tasks; ``chosen``: the agent's facts for the
+        event, ``None`` when nobody listens).
+        """
+        task.decision = by
+        task.state = _STATE_ASSIGNED
+        task_id = task.id
+        task.last_agent = agent.id
+        if task.queue is not None:
+            self._assigned_at[task_id] = now
+        self._holder[task_id] = agent
+        held[task_id] = task
         counts = self._type_counts.get(task.type) or self._counts(task.type)
         counts[_N_OFFERED] += 1
         counts[_N_ACCEPTED] += 1
@@ -2472,52 +2490,9 @@ class Engine:
                         self._event_seq,
                         self._now,
                         _ASSIGNED,
-                        task.id,
-                        agent.id,
-                        {"wait": now - task.created, "by": by, **chosen},
-                    ),
-                )
-            )
-
-    def _assign_next(
-        self,
-        task: Task,
-        agent: Agent,
-        now: float,
-        held: dict[str, Task],
-        chosen: dict[str, float] | None,
-    ) -> None:
-        """Auto-accept of a freed agent's next task, the slot already handed
-        over (see :meth:`_complete_and_hand_over`): :meth:`_assign_at_once`'s
-        steps and event for a task filed in the list, chosen as the best task
-        (``held``: the agent's tasks; ``chosen``: the agent's facts for the
-        event, ``None`` when nobody listens).
-        """
-        self._list._take_out(task)
-        task.decision = _BY_BEST_TASK
-        task.state = _STATE_ASSIGNED
-        task_id = task.id
-        task.last_agent = agent.id
-        if task.queue is not None:
-            self._assigned_at[task_id] = now
-        self._holder[task_id] = agent
-        held[task_id] = task
-        counts = self._type_counts.get(task.type) or self._counts(task.type)
-        counts[_N_OFFERED] += 1
-        counts[_N_ACCEPTED] += 1
-        self._event_seq += 1
-        if chosen is not None:
-            # What _emit(_ASSIGNED, ...) builds, without its keyword packing.
-            self._outbox.append(
-                _new_tuple(
-                    Event,
-                    (
-                        self._event_seq,
-                        self._now,
-                        _ASSIGNED,
                         task_id,
                         agent.id,
-                        {"wait": now - task.created, "by": _BY_BEST_TASK, **chosen},
+                        {"wait": now - task.created, "by": by, **chosen},
                     ),
                 )
             )
@@ -2638,7 +2613,8 @@ class Engine:
                 chosen = None if _ASSIGNED in self._muted else self._chosen(agent, best, now, 0)
                 pool._hand_over(agent, channel, best.channel, now)
                 released = True
-                self._assign_next(best, agent, now, held, chosen)
+                self._list._take_out(best)
+                self._record_assignment(best, agent, now, held, chosen, _BY_BEST_TASK)
                 offered = True
             else:
                 pool._release(agent, channel, now, refile=False)
