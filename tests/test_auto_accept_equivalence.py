@@ -13,7 +13,7 @@ engine's own stateful test checks against a brute-force model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,19 +21,12 @@ from hypothesis import strategies as st
 from valueroute import AgentSpec, Engine, TaskSpec, TaskState
 from valueroute.agents import selection_by_name
 from valueroute.errors import ValueRouteError
+from valueroute.models import QueueSelection
 
 AGENTS = ("ann", "bob", "cy", "dee")
 SKILLS = ("billing", "french")
-STRATEGIES = (
-    "longest_idle",
-    "most_proficient",
-    "least_skilled",
-    "least_occupied",
-    "round_robin",
-    "fewest_tasks",
-    "least_talk_time",
-    "top_down",
-)
+# Every deterministic built-in strategy: the ones a queue may name.
+STRATEGIES = get_args(QueueSelection)
 
 
 class Clock:
