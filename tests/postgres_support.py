@@ -106,34 +106,20 @@ class Cluster:
             )
             if done.returncode:
                 raise RuntimeError(f"initdb failed: {done.stdout}{done.stderr}")
-        options = (
-            f"-k {self.socket_dir} -p {self.port} -c listen_addresses='' "
-            "-c max_connections=200 -c shared_buffers=64MB"
-        )
-        done = self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.log),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "300",
-            "start",
-        )
+        done = self._pg_ctl_waiting("start")
         if done.returncode:
             raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}\n{self.tail()}")
         self.running = True
 
-    def restart_immediate(self) -> None:
-        """``pg_ctl restart -m immediate``: the server dies without a checkpoint and comes back."""
+    def _pg_ctl_waiting(self, *action: str) -> subprocess.CompletedProcess[str]:
+        """``pg_ctl`` starting the server with this cluster's options, waiting until it
+        accepts connections."""
         options = (
             f"-k {self.socket_dir} -p {self.port} -c listen_addresses='' "
             "-c max_connections=200 -c shared_buffers=64MB"
         )
-        done = self._run(
+        # Start-up or crash recovery on a loaded machine can outlast pg_ctl's 60 s default.
+        return self._run(
             "pg_ctl",
             "-D",
             str(self.data),
@@ -141,14 +127,16 @@ class Cluster:
             str(self.log),
             "-o",
             options,
-            "-m",
-            "immediate",
             "-w",
-            # Crash recovery on a loaded machine can outlast pg_ctl's 60 s default.
             "-t",
             "300",
-            "restart",
+            *action,
+            timeout=360.0,
         )
+
+    def restart_immediate(self) -> None:
+        """``pg_ctl restart -m immediate``: the server dies without a checkpoint and comes back."""
+        done = self._pg_ctl_waiting("-m", "immediate", "restart")
         if done.returncode:
             raise RuntimeError(f"pg_ctl restart failed: {done.stdout}{done.stderr}\n{self.tail()}")
 
