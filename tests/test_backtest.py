@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -81,8 +82,17 @@ def synthetic_calls(days: int, *, seed: int, roster: list[int] = ROSTER) -> Call
             "routing": {"policy": "fifo"},
         }
     )
+    return simulated_calls(scenario)[0]
+
+
+def simulated_calls(
+    scenario: Scenario, *, high_type: str | None = None
+) -> tuple[CallRecords, npt.NDArray[np.bool_]]:
+    """Run ``scenario``; the calls ended by its horizon as a call log (service type
+    ``PS``, one line), and per call whether its task type is ``high_type``. As in
+    the bank's log, the class shows (priority 2) only for calls that queued."""
     world = World(scenario)
-    submitted: dict[str, float] = {}
+    submitted: dict[str, tuple[float, str]] = {}
     assigned: dict[str, tuple[float, str]] = {}
     ended: dict[str, tuple[float, str]] = {}
 
@@ -91,7 +101,7 @@ def synthetic_calls(days: int, *, seed: int, roster: list[int] = ROSTER) -> Call
         if task is None:
             return
         if event.kind is EventKind.task_submitted:
-            submitted[task] = event.time
+            submitted[task] = (event.time, str(event.data["type"]))
         elif event.kind is EventKind.task_assigned:
             assigned[task] = (event.time, event.agent or "")
         elif event.kind is EventKind.task_completed:
@@ -109,43 +119,44 @@ def synthetic_calls(days: int, *, seed: int, roster: list[int] = ROSTER) -> Call
         ),
     )
     world.run()
-    rows: list[tuple[int, float, float, float, str, str]] = []
-    for task, arrival in submitted.items():
+    rows: list[tuple[int, float, float, float, str, str, bool]] = []
+    for task, (arrival, task_type) in submitted.items():
         end = ended.get(task)
         if end is None:  # still waiting or in service at the horizon
             continue
         day = int(arrival // 86_400)
-        seconds = arrival - day * 86_400
         if end[1] == "served":
             start, agent = assigned[task]
             wait, service = start - arrival, end[0] - start
         else:
             agent, wait, service = "", end[0] - arrival, math.nan
-        rows.append((day, seconds, wait, service, end[1], agent))
+        rows.append(
+            (day, arrival - day * 86_400, wait, service, end[1], agent, task_type == high_type)
+        )
     count = len(rows)
-    day_index = np.array([r[0] for r in rows])
     entries = np.array([r[1] for r in rows])
     waits = np.array([r[2] for r in rows])
-    services = np.array([r[3] for r in rows])
     outcome = np.array([r[4] for r in rows])
+    high = np.array([r[6] for r in rows], dtype=bool)
     queued = (waits > 0) | (outcome == "abandoned")
     served = outcome == "served"
-    return CallRecords(
-        day=np.datetime64(FIRST_DAY, "D") + day_index,
+    calls = CallRecords(
+        day=np.datetime64(FIRST_DAY, "D") + np.array([r[0] for r in rows]),
         arrival_seconds=entries,
         menu_exit_seconds=entries,
         queue_entry_seconds=np.where(queued, entries, np.nan),
         service_start_seconds=np.where(served, entries + waits, np.nan),
         task_type=np.full(count, "PS"),
-        priority=np.zeros(count, dtype=np.int8),
+        priority=np.where(high & queued, 2, 0).astype(np.int8),
         queue_wait=np.where(queued, waits, 0.0),
-        service_time=services,
+        service_time=np.array([r[3] for r in rows]),
         outcome=outcome,
         queued=queued,
         agent=np.array([r[5] for r in rows]),
         vru_line=np.full(count, "AA0101"),
         call_id=np.arange(count, dtype=np.int64),
     )
+    return calls, high
 
 
 TRAIN_DAYS, PREDICT_DAYS, TRUTH_DAYS = 28, 7, 28

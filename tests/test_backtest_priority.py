@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_backtest import FIRST_DAY, altered
+from test_backtest import FIRST_DAY, altered, simulated_calls
 from valueroute.backtest import (
     MIN_CLASS_CALLS,
     BacktestResult,
@@ -40,9 +40,7 @@ from valueroute.backtest import (
 )
 from valueroute.datasets import CallRecords, KaplanMeier, load_anonymous_bank
 from valueroute.errors import InvalidInputError
-from valueroute.events import Event, EventKind
 from valueroute.sim.scenario import Scenario
-from valueroute.sim.world import World
 
 OPEN, CLOSE = 8, 18
 # Expected calls per hour: as many every hour, mostly high-priority callers in
@@ -95,73 +93,7 @@ def two_class_calls(days: int, *, seed: int) -> tuple[CallRecords, npt.NDArray[n
             "routing": {"policy": "aging_priority", "policy_params": {"seconds_per_point": 90.0}},
         }
     )
-    world = World(scenario)
-    submitted: dict[str, tuple[float, str]] = {}
-    assigned: dict[str, tuple[float, str]] = {}
-    ended: dict[str, tuple[float, str]] = {}
-
-    def record(event: Event) -> None:
-        task = event.task
-        if task is None:
-            return
-        if event.kind is EventKind.task_submitted:
-            submitted[task] = (event.time, str(event.data["type"]))
-        elif event.kind is EventKind.task_assigned:
-            assigned[task] = (event.time, event.agent or "")
-        elif event.kind is EventKind.task_completed:
-            ended[task] = (event.time, "served")
-        elif event.kind is EventKind.task_canceled:
-            ended[task] = (event.time, "abandoned")
-
-    world.engine.subscribe(
-        record,
-        kinds=(
-            EventKind.task_submitted,
-            EventKind.task_assigned,
-            EventKind.task_completed,
-            EventKind.task_canceled,
-        ),
-    )
-    world.run()
-    rows: list[tuple[int, float, float, float, str, str, bool]] = []
-    for task, (arrival, task_type) in submitted.items():
-        end = ended.get(task)
-        if end is None:  # still waiting or in service at the horizon
-            continue
-        day = int(arrival // 86_400)
-        if end[1] == "served":
-            start, agent = assigned[task]
-            wait, service = start - arrival, end[0] - start
-        else:
-            agent, wait, service = "", end[0] - arrival, math.nan
-        rows.append(
-            (day, arrival - day * 86_400, wait, service, end[1], agent, task_type == "high")
-        )
-    count = len(rows)
-    entries = np.array([r[1] for r in rows])
-    waits = np.array([r[2] for r in rows])
-    outcome = np.array([r[4] for r in rows])
-    high = np.array([r[6] for r in rows], dtype=bool)
-    queued = (waits > 0) | (outcome == "abandoned")
-    served = outcome == "served"
-    calls = CallRecords(
-        day=np.datetime64(FIRST_DAY, "D") + np.array([r[0] for r in rows]),
-        arrival_seconds=entries,
-        menu_exit_seconds=entries,
-        queue_entry_seconds=np.where(queued, entries, np.nan),
-        service_start_seconds=np.where(served, entries + waits, np.nan),
-        task_type=np.full(count, "PS"),
-        # As the bank's log: the class shows only for calls that queued.
-        priority=np.where(high & queued, 2, 0).astype(np.int8),
-        queue_wait=np.where(queued, waits, 0.0),
-        service_time=np.array([r[3] for r in rows]),
-        outcome=outcome,
-        queued=queued,
-        agent=np.array([r[5] for r in rows]),
-        vru_line=np.full(count, "AA0101"),
-        call_id=np.arange(count, dtype=np.int64),
-    )
-    return calls, high
+    return simulated_calls(scenario, high_type="high")
 
 
 # The figures compared: over all calls, for the calls of each class, and over all calls of
