@@ -721,31 +721,9 @@ def _simulate_day(
     :data:`~valueroute.replay.HEAD_START_SECONDS` per point, as the replay
     routes the bank's days: a high-priority caller goes before regular
     callers who have waited up to 90 s longer."""
-    return _simulate_day_run(
-        routed,
-        types if high is None else high.astype(np.int64),
-        handle,
-        patience,
-        headcount,
-        roster_minutes=roster_minutes,
-        task_types=task_types if high is None else _CLASS_NAMES,
-        folder=folder,
-        priorities=None if high is None else (0, 1),
-    )
-
-
-def _simulate_day_run(
-    routed: FloatArray,
-    types: npt.NDArray[np.int64],
-    handle: FloatArray,
-    patience: FloatArray,
-    headcount: tuple[int, ...],
-    *,
-    roster_minutes: int,
-    task_types: tuple[str, ...],
-    folder: Path,
-    priorities: tuple[int, ...] | None = None,
-) -> tuple[npt.NDArray[np.int8], FloatArray]:
+    priorities: tuple[int, ...] | None = None
+    if high is not None:
+        types, task_types, priorities = high.astype(np.int64), _CLASS_NAMES, (0, 1)
     order = np.argsort(routed, kind="stable")
     trace = folder / "day.csv"
     with trace.open("w", newline="", encoding="utf-8") as handle_file:
