@@ -5,12 +5,16 @@ uvicorn parses HTTP with httptools and runs on uvloop when they are installed
 server takes per second), with its pure-Python h11 parser and asyncio's loop
 otherwise. Either way a request head larger than the limits is refused while
 still arriving.
+
+Once the journal is recovered, the process's garbage collector is set for a
+long-running service (see :func:`_collect_for_service`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 import sys
@@ -33,16 +37,52 @@ __all__ = ["run"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+FULL_COLLECTION_EVERY = 100
+"""Second-generation collections between two full ones while serving (Python's default: 10)."""
+
+
+@contextlib.contextmanager
+def _collect_for_service() -> Generator[None, None, None]:
+    """Keep the garbage collector's full collections away from the requests.
+
+    A service's memory is long-lived by design: modules, the recovered
+    engine, the event buffer, the closed tasks kept for idempotent
+    resubmission. Python's collector scans every object of it in each full
+    collection; under load (64 clients, 10,000 commands/s) that came twice
+    a second, paused every request for 40-80 ms, and freed nothing (the
+    service makes next to no reference cycles). So, once recovered: collect
+    once, freeze what is there (the collector never scans it again; a frozen
+    object is still freed when its last reference goes, only a cycle among
+    frozen objects would stay), and run a full collection every
+    :data:`FULL_COLLECTION_EVERY` second-generation collections instead of
+    every 10. Undone on leaving, for a host that calls :func:`run` in a
+    longer-lived process.
+    """
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTION_EVERY)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
 
 class _Server(uvicorn.Server):
     """uvicorn's server, telling the service first when a signal asks it to stop."""
 
     def __init__(
-        self, config: uvicorn.Config, service: EngineService, announce: Callable[[str], None]
+        self,
+        config: uvicorn.Config,
+        service: EngineService,
+        announce: Callable[[str], None],
+        collector: contextlib.ExitStack | None,
     ) -> None:
         super().__init__(config)
         self._service = service
         self._announce = announce
+        self._collector = collector
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -55,6 +95,8 @@ class _Server(uvicorn.Server):
             self.should_exit = True
             return
         await super().startup(sockets)
+        if self._collector is not None and self.started and not self.should_exit:
+            self._collector.enter_context(_collect_for_service())
         if self.started and not self.should_exit and sockets:
             host, port = sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
@@ -160,6 +202,7 @@ def run(
     *,
     announce: Callable[[str], None] = _print_address,
     log_level: str = "warning",
+    tune_collector: bool = True,
     **uvicorn_options: Any,
 ) -> int:
     """Serve until SIGTERM or SIGINT, then drain, snapshot and return 0.
@@ -169,6 +212,11 @@ def run(
     http://HOST:PORT``; with port 0 the port the system chose). Extra keyword
     arguments go to :class:`uvicorn.Config`. A journal that cannot be opened
     raises its error; a port in use raises :class:`OSError`.
+
+    ``tune_collector``: once recovered, freeze what start-up made and run the
+    garbage collector's full collections ten times less often while serving
+    (see :data:`FULL_COLLECTION_EVERY`; both undone when ``run`` returns).
+    ``False`` leaves the process's collector as it is.
     """
     app = build_app(settings)
     service: EngineService = app.state.service
@@ -188,12 +236,15 @@ def run(
     }
     options.update(uvicorn_options)
     config = uvicorn.Config(app, **options)
-    server = _Server(config, service, announce)
+    collector = contextlib.ExitStack() if tune_collector else None
+    server = _Server(config, service, announce, collector)
     try:
         # uvloop's loop when installed ("auto"), as uvicorn.run would choose.
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             runner.run(server.serve(sockets=[sock]))
     finally:
+        if collector is not None:
+            collector.close()
         sock.close()
     if service.start_error is not None:
         raise service.start_error

@@ -1,0 +1,65 @@
+"""`valueroute serve` sets the garbage collector for a long-running service.
+
+A real server in a child process reports the collector's settings at the
+moment it announces its address (journal recovered, socket listening), then
+stops itself with SIGTERM and reports them again after ``run`` returned.
+"""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("uvicorn")
+
+from valueroute.serve._run import FULL_COLLECTION_EVERY  # noqa: E402
+
+CHILD = """
+import gc, os, signal, sys
+from pathlib import Path
+from valueroute.serve import ServeSettings, run
+
+def announce(address):
+    print("serving", gc.get_threshold()[2], gc.get_freeze_count() > 0, flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+before = gc.get_threshold()[2]
+code = run(
+    ServeSettings(journal=Path(sys.argv[1]), port=0),
+    announce=announce,
+    tune_collector=sys.argv[2] == "on",
+)
+print("before", before, flush=True)
+print("after", gc.get_threshold()[2], gc.get_freeze_count(), code, flush=True)
+"""
+
+
+def _serve_once(journal: Path, tune: str) -> dict[str, list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(journal), tune],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return {line.split()[0]: line.split()[1:] for line in done.stdout.splitlines()}
+
+
+def test_serving_freezes_start_up_and_spaces_full_collections(tmp_path: Path) -> None:
+    lines = _serve_once(tmp_path / "journal.sqlite", "on")
+    default = lines["before"][0]
+    assert default == str(gc.get_threshold()[2])
+    assert lines["serving"] == [str(FULL_COLLECTION_EVERY), "True"]
+    # Undone once run returns; it returned 0 after the SIGTERM drain.
+    assert lines["after"] == [default, "0", "0"]
+
+
+def test_tune_collector_false_leaves_the_collector_alone(tmp_path: Path) -> None:
+    lines = _serve_once(tmp_path / "journal.sqlite", "off")
+    default = lines["before"][0]
+    assert lines["serving"] == [default, "False"]
+    assert lines["after"] == [default, "0", "0"]
