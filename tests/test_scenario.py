@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -394,3 +395,15 @@ def test_calendar_fields_with_any_value_parse_or_refuse_cleanly(
         assert isinstance(scenario.start_instant(), float)
         assert set(scenario.build_calendars()) == set(scenario.calendars)
     assert len(message) < 2000
+
+
+@pytest.mark.parametrize(
+    ("horizon", "shown"),
+    [(100_001 * 1800.0, "100001 intervals"), (1e301, "5.55556e+297 intervals")],
+)
+def test_too_many_intervals_are_refused_with_a_short_count(horizon: float, shown: str) -> None:
+    message = error_of(minimal(horizon_seconds=horizon))
+    assert "interval_minutes=30" in message
+    assert shown in message
+    # The count of a horizon near the largest float is not printed in full.
+    assert not re.search(r"\d{20}", message)

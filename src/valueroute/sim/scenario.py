@@ -604,12 +604,17 @@ class Scenario(BoundaryModel):
                 warmup=self.warmup_seconds,
                 horizon=self.horizon_seconds,
             )
-        intervals = math.ceil(self.horizon_seconds / (60.0 * self.interval_minutes))
+        intervals = self.horizon_seconds / (60.0 * self.interval_minutes)
         if intervals > 100_000:
             raise _problem(
                 "intervals",
-                "horizon_seconds / interval_minutes gives {n} intervals (at most 100000)",
-                n=intervals,
+                "horizon_seconds={horizon} over interval_minutes={minutes} gives {n} "
+                "intervals (at most 100000)",
+                horizon=self.horizon_seconds,
+                minutes=self.interval_minutes,
+                # Six digits: a horizon near the largest float would otherwise
+                # print an integer of three hundred.
+                n=f"{math.ceil(intervals):.6g}",
             )
         types = [t.name for t in self.task_types]
         groups = [g.name for g in self.agent_groups]
