@@ -231,6 +231,10 @@ def run(
         "lifespan": "on",
         "timeout_graceful_shutdown": 10,
         "server_header": False,
+        # The service reads neither the client's address nor the scheme (its
+        # links are relative paths), so uvicorn's rewriting of both from
+        # X-Forwarded-* headers would be work on every request for nothing.
+        "proxy_headers": False,
         # Headers beyond the app's own limit are refused while still arriving.
         "h11_max_incomplete_event_size": head_limit,
     }
