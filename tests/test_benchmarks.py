@@ -85,7 +85,19 @@ RUNS = {
     "bench_forecast": ["--months", "10", "--models", "profile", "--draws", "200", "--no-holdout"],
     "bench_backtest": ["--quick"],
     "bench_recovery": ["--open-tasks", "2000", "--agents", "20", "--tail", "200", "--runs", "1"],
+    "bench_collector": ["--tasks", "2000", "--repeats", "1"],
 }
+
+
+# Run elsewhere: bench_offer_cycle_ab by tests/test_bench_offer_cycle_ab.py;
+# bench_policies is `valueroute bench` over the bundled scenarios, whose short
+# runs tests/test_bench.py makes through run_bench(fast=True).
+RUN_ELSEWHERE = {"bench_offer_cycle_ab", "bench_policies"}
+
+
+def test_every_benchmark_script_is_run_here_or_named_elsewhere() -> None:
+    scripts = {path.stem for path in BENCHMARKS.glob("bench_*.py")}
+    assert scripts == set(RUNS) | RUN_ELSEWHERE
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
