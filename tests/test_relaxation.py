@@ -544,3 +544,34 @@ def test_a_transfer_relaxes_the_task_again_from_its_age_then() -> None:
     engine.transfer("t", skills={"billing": 4}, keep_age=True)  # age 10: one step
     assert dict(task.skills) == {"billing": 3.0}
     engine._check()
+
+
+def test_replacing_the_rules_keeps_waiting_tasks_relaxed_as_far() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        rules=load_rules(parse_rules(RELAX_RULES)),
+        relaxation=[RelaxationStep(after=10.0, lower_by=1.0)],
+    )
+    task = engine.submit(TaskSpec(id="t", skills={"x": 3}, attributes={"vip": True}))
+    clock.now = 10.0
+    engine.advance()
+    assert dict(task.skills) == {"x": 2.0, "y": 1.0}
+    engine.set_rules(None)  # the rules' skill goes; the step taken stays
+    assert dict(task.skills) == {"x": 2.0}
+    engine._check()
+
+
+def test_a_task_following_a_workflow_is_not_relaxed_continuously_either() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        relaxation=ContinuousRelaxation(rate=1.0),
+        workflows=[WorkflowSpec(name="claims", types=["claim"], steps=[WorkflowStep()])],
+    )
+    engine.add_agent(AgentSpec(id="a", skills={"tax": 1}))
+    claim = engine.submit(TaskSpec(id="c", type="claim", skills={"tax": 3}))
+    other = engine.submit(TaskSpec(id="e", type="email", skills={"tax": 3}))
+    clock.now = 2.0  # 3 - 1 × 2 reaches the agent's level 1
+    engine.advance()
+    assert (dict(claim.skills), dict(other.skills)) == ({"tax": 3.0}, {"tax": 1.0})
