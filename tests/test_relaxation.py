@@ -575,3 +575,15 @@ def test_a_task_following_a_workflow_is_not_relaxed_continuously_either() -> Non
     clock.now = 2.0  # 3 - 1 × 2 reaches the agent's level 1
     engine.advance()
     assert (dict(claim.skills), dict(other.skills)) == ({"tax": 3.0}, {"tax": 1.0})
+
+
+def test_rules_given_to_an_engine_without_rules_lower_nothing_twice() -> None:
+    clock = Clock()
+    engine = Engine(clock=clock, relaxation=[RelaxationStep(after=10.0, lower_by=1.0)])
+    task = engine.submit(TaskSpec(id="t", skills={"x": 3}, attributes={"vip": True}))
+    clock.now = 10.0
+    engine.advance()
+    assert dict(task.skills) == {"x": 2.0}
+    engine.set_rules(load_rules(parse_rules(RELAX_RULES)))  # vip: y = 2, then the step
+    assert dict(task.skills) == {"x": 2.0, "y": 1.0}
+    engine._check()

@@ -1716,6 +1716,10 @@ class Engine:
                     del self._rule_state[task.id]
                     self._fired.pop(task.id, None)
                 elif rules is not None:
+                    if state is None and self._in_step:
+                        # Rules met for the first time start from the
+                        # requirements a relaxation plan lowers, not lowered.
+                        self._unrelaxed(task)
                     self._apply_rules(task, now, baseline=None if state is None else state[0])
                 if self._in_step:
                     self._relax_after_rules(task)
@@ -1825,6 +1829,13 @@ class Engine:
         state[5] = task.skills
         if task.state is TaskState.queued:
             self._take_relaxation_steps(task, now, filed=True)
+
+    def _unrelaxed(self, task: Task) -> None:
+        """A task following a relaxation plan requires its requirements before
+        any step lowered them (the task is out of the list). O(1)."""
+        state = self._in_step.get(task.id)
+        if state is not None and state[0].relaxation is not None:
+            task.skills = state[5]
 
     def _relax_after_rules(self, task: Task) -> None:
         """Rules set the task's fields again from their baseline: a task following
