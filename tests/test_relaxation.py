@@ -1,13 +1,25 @@
-"""Skill relaxation: stepwise and continuous, exact against the formula."""
+"""Skill relaxation: stepwise and continuous, exact against the formula.
+
+Stepwise plans run on the workflow machinery; a stateful test checks them
+against a direct reading of their rule (random plans per type and for all
+types, tasks with old creation times, rules, replaced requirements, agents
+coming and going, offers answered or timed out).
+"""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from valueroute import AgentSpec, Engine, InvalidInputError, TaskSpec
+from valueroute.events import Event
+from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.relaxation import ContinuousRelaxation, RelaxationStep
+from valueroute.rules import load_rules, parse_rules
 from valueroute.task import TaskState
 
 
@@ -130,4 +142,448 @@ def test_eligibility_matches_the_continuous_formula_at_every_moment(
         actual = {f"a{i}" for i, level in enumerate(agent_levels) if level >= required}
         assert actual == expected, (moment, required, needed)
         assert engine.next_wakeup() > clock.now
+    engine._check()
+
+
+# ------------------------------------------------------------ stepwise plans
+
+RELAX_RULES = """
+name = "relaxation rules"
+version = "1"
+
+[attributes]
+vip = "bool"
+
+[classification]
+mode = "all"
+
+[[classification.rules]]
+name = "vip"
+when = { field = "attributes.vip", op = "==", value = true }
+then = { add_skills = { y = 2 } }
+"""
+
+RELAX_TYPES = ("a", "b", "c")
+RELAX_SKILLS = ("x", "y")
+RELAX_AGENTS = {"ann": {"x": 4.0, "y": 3.0}, "bob": {"x": 1.0}, "cy": {"y": 1.0}, "dan": {}}
+
+PLAN = st.lists(
+    st.tuples(
+        st.sampled_from([0.0, 5.0, 10.0, 20.0, 45.0]),
+        st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+        st.sampled_from([(), ("x",), ("y",)]),
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda steps: sorted(steps, key=lambda step: step[0]))
+
+
+def lowered_by_plan(
+    requirements: dict[str, float], plan: list[tuple[float, float, tuple[str, ...]]], age: float
+) -> dict[str, float]:
+    """The reference: every step whose ``after`` the age has reached lowers
+    every level by ``lower_by`` (never below 0) and drops the skills named."""
+    result = dict(requirements)
+    for after, lower_by, drop in plan:
+        if after <= age:
+            result = {k: max(0.0, v - lower_by) for k, v in result.items() if k not in drop}
+    return result
+
+
+class StepwisePlans(RuleBasedStateMachine):
+    """Stepwise relaxation against a direct reading of its rule.
+
+    A task's requirements at ``now`` are those last given (submitted, as the
+    rules classify them, or replaced by ``update``), lowered by every step
+    of its type's plan (else the ``'*'`` plan) whose ``after`` its age
+    (``now - created``) has reached, for as long as it waits; a task that
+    leaves the list keeps what it had and is relaxed again when it comes
+    back. Every change of a waiting task's requirements that the host did
+    not make itself is told as ``task_relaxed`` with the new skills; every
+    offer goes to an agent meeting the requirements of its moment.
+    """
+
+    @initialize(
+        plans=st.dictionaries(st.sampled_from(["a", "b", "*"]), PLAN, min_size=1, max_size=3),
+        offer_timeout=st.sampled_from([None, 4.0]),
+    )
+    def start(
+        self,
+        plans: dict[str, list[tuple[float, float, tuple[str, ...]]]],
+        offer_timeout: float | None,
+    ) -> None:
+        self.clock = Clock()
+        self.plans = plans
+        self.engine = Engine(
+            clock=self.clock,
+            offer_timeout=offer_timeout,
+            reject_cooldown=0.0,
+            rules=load_rules(parse_rules(RELAX_RULES)),
+            relaxation={
+                key: [RelaxationStep(after=a, lower_by=b, drop=d) for a, b, d in plan]
+                for key, plan in plans.items()
+            },
+        )
+        for agent_id, skills in RELAX_AGENTS.items():
+            self.engine.add_agent(AgentSpec(id=agent_id, skills=skills))
+        self.events: list[Event] = []
+        self.engine.subscribe(self.events.append)
+        self.seen = 0
+        # task id -> (created, requirements last given, the plan's key or None).
+        self.given: dict[str, tuple[float, dict[str, float], str | None]] = {}
+        # task id -> the requirements last told (at submission, by update,
+        # then by task_relaxed).
+        self.told: dict[str, dict[str, float]] = {}
+        self.count = 0
+
+    def plan_key(self, task_type: str) -> str | None:
+        return task_type if task_type in self.plans else "*" if "*" in self.plans else None
+
+    def expected(self, task_id: str, at: float) -> dict[str, float]:
+        created, requirements, key = self.given[task_id]
+        if key is None:
+            return dict(requirements)
+        return lowered_by_plan(requirements, self.plans[key], at - created)
+
+    def follow(self) -> None:
+        for event in self.events[self.seen :]:
+            kind = event.kind.value
+            if kind == "task_relaxed":
+                assert event.task is not None
+                assert event.data["skills"] == self.expected(event.task, event.time), event
+                self.told[event.task] = event.data["skills"]
+            elif kind == "task_offered":
+                assert event.task is not None
+                assert event.agent is not None
+                needs = self.expected(event.task, event.time)
+                skills = RELAX_AGENTS[event.agent]
+                assert all(skills.get(k, -1.0) >= v for k, v in needs.items()), (event, needs)
+            elif kind in ("task_completed", "task_canceled", "task_expired"):
+                assert event.task is not None
+                self.given.pop(event.task, None)
+                self.told.pop(event.task, None)
+        self.seen = len(self.events)
+
+    @rule(
+        task_type=st.sampled_from(RELAX_TYPES),
+        skills=st.dictionaries(st.sampled_from(RELAX_SKILLS), st.sampled_from([1, 2.5, 4])),
+        age=st.sampled_from([0.0, 0.0, 7.0, 30.0]),
+        vip=st.booleans(),
+    )
+    def submit(self, task_type: str, skills: dict[str, float], age: float, vip: bool) -> None:
+        task_id = f"t{self.count}"
+        self.count += 1
+        created = self.clock.now - age
+        requirements = {k: float(v) for k, v in skills.items()}
+        if vip:
+            requirements["y"] = 2.0
+        self.given[task_id] = (created, requirements, self.plan_key(task_type))
+        task = self.engine.submit(
+            TaskSpec(
+                id=task_id,
+                type=task_type,
+                skills=skills,
+                created=created,
+                attributes={"vip": vip},
+            )
+        )
+        # A task whose age already passed steps arrives relaxed, untold.
+        self.told[task_id] = dict(task.skills)
+        self.follow()
+
+    @rule(
+        data=st.data(),
+        skills=st.dictionaries(st.sampled_from(RELAX_SKILLS), st.sampled_from([0.5, 3])),
+    )
+    def update_skills(self, data: st.DataObject, skills: dict[str, float]) -> None:
+        if not self.given:
+            return
+        task_id = data.draw(st.sampled_from(sorted(self.given)))
+        created, _, key = self.given[task_id]
+        self.given[task_id] = (created, {k: float(v) for k, v in skills.items()}, key)
+        self.told[task_id] = {k: float(v) for k, v in skills.items()}
+        self.engine.update(task_id, skills=skills)
+        self.follow()
+
+    @rule(agent=st.sampled_from(sorted(RELAX_AGENTS)), state=st.sampled_from(["ready", "offline"]))
+    def presence(self, agent: str, state: str) -> None:
+        current = self.engine.agents.get(agent)
+        if current.presence.value == state or (state == "offline" and current.load):
+            return
+        self.engine.set_agent_state(agent, state)
+        self.follow()
+
+    @rule(data=st.data(), how=st.sampled_from(["accept", "reject"]))
+    def answer(self, data: st.DataObject, how: str) -> None:
+        offered = sorted(t for t in self.given if self.engine.get(t).state is TaskState.offered)
+        if not offered:
+            return
+        task_id = data.draw(st.sampled_from(offered))
+        if how == "accept":
+            self.engine.accept(task_id)
+            self.engine.complete(task_id)
+        else:
+            self.engine.reject(task_id)
+        self.follow()
+
+    @rule(seconds=st.sampled_from([1.0, 2.5, 5.0, 10.0, 30.0]))
+    def tick(self, seconds: float) -> None:
+        self.clock.now += seconds
+        self.engine.advance()
+        self.follow()
+
+    @invariant()
+    def requirements_follow_the_plan(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        now = self.clock.now
+        for task_id in self.given:
+            task = self.engine.get(task_id)
+            if task.state is not TaskState.queued:
+                continue
+            assert dict(task.skills) == self.expected(task_id, now), task_id
+            assert dict(task.skills) == self.told[task_id], task_id
+            explained = self.engine.explain(task_id)
+            created, _, key = self.given[task_id]
+            assert explained["relaxation"] == key
+            assert explained["workflow"] is None
+            if key is not None:
+                taken = sum(1 for after, _, _ in self.plans[key] if after <= now - created)
+                assert explained["relaxation_step"] == taken
+        self.engine._check()
+
+
+TestStepwisePlans = StepwisePlans.TestCase
+
+
+def test_a_task_arriving_older_than_some_steps_starts_relaxed_untold() -> None:
+    clock = Clock()
+    clock.now = 100.0
+    engine = Engine(
+        clock=clock,
+        relaxation=[
+            RelaxationStep(after=10.0, lower_by=1.0),
+            RelaxationStep(after=30.0, drop=("fr",)),
+            RelaxationStep(after=60.0, lower_by=1.0),
+        ],
+    )
+    heard: list[Event] = []
+    engine.subscribe(heard.append)
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 4, "fr": 1}, created=65.0))
+    # Age 35: the first two steps are taken, the third is due at 65 + 60.
+    assert dict(task.skills) == {"tax": 3.0}
+    assert [e.kind.value for e in heard] == ["task_submitted", "task_queued"]
+    explained = engine.explain("t")
+    assert (explained["relaxation"], explained["relaxation_step"]) == ("*", 2)
+    assert (explained["workflow"], explained["workflow_step"]) == (None, None)
+    assert explained["step_since"] == 95.0
+    assert engine.next_wakeup() == 125.0
+    clock.now = 125.0
+    engine.advance()
+    assert dict(task.skills) == {"tax": 2.0}
+    assert heard[-1].kind.value == "task_relaxed"
+    assert heard[-1].data == {"skills": {"tax": 2.0}}
+    assert engine.explain("t")["relaxation_step"] == 3
+    assert engine.next_wakeup() == math.inf
+    engine._check()
+
+
+def test_a_late_advance_takes_every_step_due_with_one_event() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        relaxation=[
+            RelaxationStep(after=10.0, lower_by=1.0),
+            RelaxationStep(after=20.0, lower_by=1.0),
+        ],
+    )
+    heard: list[Event] = []
+    engine.subscribe(heard.append, kinds=["task_relaxed"])
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 4}))
+    clock.now = 50.0
+    assert engine.advance() == 1
+    assert dict(task.skills) == {"tax": 2.0}
+    assert [e.data for e in heard] == [{"skills": {"tax": 2.0}}]
+
+
+WORKFLOW_AND_PLAN = {
+    "relaxation": {"claim": [RelaxationStep(after=10.0, lower_by=1.0)]},
+    "workflows": [
+        WorkflowSpec(
+            name="triage",
+            steps=[WorkflowStep(timeout=20.0), WorkflowStep(lower_by=2.0)],
+        )
+    ],
+}
+
+
+def test_a_task_given_a_workflow_follows_it_and_not_its_types_relaxation() -> None:
+    clock = Clock()
+    engine = Engine(clock=clock, **WORKFLOW_AND_PLAN)  # type: ignore[arg-type]
+    heard: list[Event] = []
+    engine.subscribe(heard.append, kinds=["task_relaxed"])
+    task = engine.submit(TaskSpec(id="c", type="claim", skills={"claims": 4}, workflow="triage"))
+    clock.now = 15.0
+    engine.advance()
+    assert dict(task.skills) == {"claims": 4.0}  # the plan's step at 10 s is not taken
+    explained = engine.explain("c")
+    assert (explained["workflow"], explained["relaxation"]) == ("triage", None)
+    clock.now = 20.0
+    engine.advance()
+    assert dict(task.skills) == {"claims": 2.0}  # the workflow's relaxing step
+    assert heard == []  # a workflow tells its steps as workflow_step
+    engine._check()
+
+
+def test_a_task_of_the_same_type_following_no_workflow_is_relaxed() -> None:
+    clock = Clock()
+    engine = Engine(clock=clock, **WORKFLOW_AND_PLAN)  # type: ignore[arg-type]
+    task = engine.submit(TaskSpec(id="c", type="claim", skills={"claims": 4}))
+    clock.now = 15.0
+    engine.advance()
+    assert dict(task.skills) == {"claims": 3.0}
+    explained = engine.explain("c")
+    assert (explained["workflow"], explained["relaxation"]) == (None, "claim")
+    assert explained["relaxation_step"] == 1
+    engine._check()
+
+
+def test_a_type_following_a_workflow_by_type_is_not_relaxed_by_its_plan() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        relaxation={"*": [RelaxationStep(after=5.0, lower_by=1.0)]},
+        workflows=[WorkflowSpec(name="claims", types=["claim"], steps=[WorkflowStep()])],
+    )
+    claim = engine.submit(TaskSpec(id="c", type="claim", skills={"claims": 4}))
+    other = engine.submit(TaskSpec(id="e", type="email", skills={"claims": 4}))
+    clock.now = 5.0
+    engine.advance()
+    assert (dict(claim.skills), dict(other.skills)) == ({"claims": 4.0}, {"claims": 3.0})
+
+
+RULES_ON_AGE = """
+name = "age rules"
+version = "1"
+
+[prioritisation]
+mode = "all"
+
+[[prioritisation.rules]]
+name = "old"
+when = { field = "age", op = ">=", value = 20 }
+then = { add_skills = { senior = 1 } }
+"""
+
+
+def test_rules_re_evaluated_on_age_require_what_they_say_relaxed_as_far() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        rules=load_rules(parse_rules(RULES_ON_AGE)),
+        relaxation=[
+            RelaxationStep(after=10.0, lower_by=1.0),
+            RelaxationStep(after=30.0, lower_by=1.0),
+        ],
+    )
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 3}))
+    clock.now = 10.0
+    engine.advance()
+    assert dict(task.skills) == {"tax": 2.0}
+    clock.now = 20.0
+    engine.advance()  # the rule adds a skill: the step taken lowers it too
+    assert dict(task.skills) == {"tax": 2.0, "senior": 0.0}
+    clock.now = 30.0
+    engine.advance()
+    assert dict(task.skills) == {"tax": 1.0, "senior": 0.0}
+    engine._check()
+
+
+def test_updated_requirements_are_relaxed_at_the_tasks_age() -> None:
+    clock = Clock()
+    engine = Engine(clock=clock, relaxation=[RelaxationStep(after=10.0, lower_by=1.0)])
+    heard: list[Event] = []
+    engine.subscribe(heard.append, kinds=["task_relaxed", "task_updated"])
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 3}))
+    clock.now = 12.0
+    engine.advance()
+    engine.update("t", skills={"tax": 5, "fr": 2})
+    assert dict(task.skills) == {"tax": 4.0, "fr": 1.0}
+    assert [(e.kind.value, e.data.get("skills")) for e in heard] == [
+        ("task_relaxed", {"tax": 2.0}),
+        ("task_relaxed", {"tax": 4.0, "fr": 1.0}),
+        ("task_updated", None),
+    ]
+
+
+def test_a_transfer_relaxes_the_task_again_from_its_age_then() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        offer_timeout=None,
+        relaxation=[RelaxationStep(after=10.0, lower_by=1.0)],
+    )
+    engine.add_agent(AgentSpec(id="ann", skills={"tax": 2}), ready=True)
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 3}))
+    clock.now = 10.0
+    engine.advance()
+    assert engine.offer_of("t").agent.id == "ann"
+    engine.accept("t")
+    clock.now = 15.0
+    engine.transfer("t", keep_age=True)  # same age: as relaxed as before
+    assert dict(task.skills) == {"tax": 2.0}
+    engine.accept("t")
+    clock.now = 16.0
+    engine.transfer("t", keep_age=False)  # a new age: its own requirements, relaxed at 26
+    assert dict(task.skills) == {"tax": 3.0}
+    assert engine.next_wakeup() == 26.0
+    clock.now = 26.0
+    engine.advance()
+    assert dict(task.skills) == {"tax": 2.0}
+    engine.accept("t")
+    engine.transfer("t", skills={"billing": 4}, keep_age=True)  # age 10: one step
+    assert dict(task.skills) == {"billing": 3.0}
+    engine._check()
+
+
+def test_replacing_the_rules_keeps_waiting_tasks_relaxed_as_far() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        rules=load_rules(parse_rules(RELAX_RULES)),
+        relaxation=[RelaxationStep(after=10.0, lower_by=1.0)],
+    )
+    task = engine.submit(TaskSpec(id="t", skills={"x": 3}, attributes={"vip": True}))
+    clock.now = 10.0
+    engine.advance()
+    assert dict(task.skills) == {"x": 2.0, "y": 1.0}
+    engine.set_rules(None)  # the rules' skill goes; the step taken stays
+    assert dict(task.skills) == {"x": 2.0}
+    engine._check()
+
+
+def test_a_task_following_a_workflow_is_not_relaxed_continuously_either() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        relaxation=ContinuousRelaxation(rate=1.0),
+        workflows=[WorkflowSpec(name="claims", types=["claim"], steps=[WorkflowStep()])],
+    )
+    engine.add_agent(AgentSpec(id="a", skills={"tax": 1}))
+    claim = engine.submit(TaskSpec(id="c", type="claim", skills={"tax": 3}))
+    other = engine.submit(TaskSpec(id="e", type="email", skills={"tax": 3}))
+    clock.now = 2.0  # 3 - 1 × 2 reaches the agent's level 1
+    engine.advance()
+    assert (dict(claim.skills), dict(other.skills)) == ({"tax": 3.0}, {"tax": 1.0})
+
+
+def test_rules_given_to_an_engine_without_rules_lower_nothing_twice() -> None:
+    clock = Clock()
+    engine = Engine(clock=clock, relaxation=[RelaxationStep(after=10.0, lower_by=1.0)])
+    task = engine.submit(TaskSpec(id="t", skills={"x": 3}, attributes={"vip": True}))
+    clock.now = 10.0
+    engine.advance()
+    assert dict(task.skills) == {"x": 2.0}
+    engine.set_rules(load_rules(parse_rules(RELAX_RULES)))  # vip: y = 2, then the step
+    assert dict(task.skills) == {"x": 2.0, "y": 1.0}
     engine._check()

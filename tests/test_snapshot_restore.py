@@ -1,4 +1,5 @@
-"""Restoring snapshots: exact submitted content, the version 1 layout, refused content.
+"""Restoring snapshots: exact submitted content, the version 1 layout, refused content,
+stepwise relaxation kept as the relaxer kept it before it ran on workflows.
 
 The references are independent of the snapshot code: the engine built by the
 commands themselves (its digest, its ``_check()`` of every invariant), and the
@@ -26,6 +27,7 @@ from valueroute._snapshot import SNAPSHOT_VERSION, SnapshotContentError, restore
 from valueroute.calendar import BusinessCalendar
 from valueroute.errors import DuplicateTaskError, InvalidInputError, ValueRouteError
 from valueroute.journal import DurableEngine, StoredSnapshot
+from valueroute.relaxation import ContinuousRelaxation
 from valueroute.rules import parse_rules
 
 WEEKDAYS = {day: [("08:00", "18:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -604,3 +606,131 @@ def test_a_journal_skips_a_checksum_matching_snapshot_whose_tasks_share_a_number
     assert "share a submission number" in reason
     assert reopened.digest() == expected
     reopened.close()
+
+
+# ------------------------------------------------- stepwise relaxation, older layout
+
+STEPWISE_FIXTURE = Path(__file__).parent / "data" / "snapshot_stepwise_relaxation.json"
+
+
+class SetClock:
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def relaxing_engine(clock: Callable[[], float]) -> Engine:
+    return Engine(
+        clock=clock,
+        offer_timeout=None,
+        reject_cooldown=100.0,
+        relaxation={
+            "claim": [
+                RelaxationStep(after=10.0, lower_by=1.0),
+                RelaxationStep(after=30.0, lower_by=1.0, drop=("fr",)),
+            ],
+            "chat": ContinuousRelaxation(rate=0.1),
+            "*": [RelaxationStep(after=20.0, lower_by=2.0)],
+        },
+    )
+
+
+def relaxing_commands(engine: Engine, clock: SetClock) -> None:
+    """The commands the fixture's engine ran: tasks in each relaxation step,
+    one arriving already old, one offered, one whose requirements were
+    replaced after a step, one under continuous relaxation."""
+    engine.add_agent(AgentSpec(id="low", skills={"claims": 0.5, "billing": 1.0}))
+    engine.add_agent(AgentSpec(id="mid", skills={"claims": 2.0, "fr": 1.0}), ready=True)
+    engine.submit(TaskSpec(id="c1", type="claim", skills={"claims": 3, "fr": 2}))
+    engine.submit(TaskSpec(id="c2", type="claim", skills={"claims": 4, "fr": 3}, created=-15.0))
+    clock.now = 1.0
+    engine.submit(TaskSpec(id="o1", type="email", skills={"billing": 3}))
+    clock.now = 2.0
+    engine.submit(TaskSpec(id="ch1", type="chat", channel="chat", skills={"claims": 3}))
+    clock.now = 5.0
+    engine.submit(TaskSpec(id="c3", type="claim", skills={"claims": 6, "fr": 4}))
+    clock.now = 12.0
+    engine.advance()
+    clock.now = 16.0
+    engine.advance()
+    clock.now = 17.0
+    engine.update("c3", skills={"claims": 8, "fr": 4})
+    clock.now = 18.0
+    engine.reject("c1")
+
+
+def later(engine: Engine, clock: SetClock) -> list[object]:
+    """Go on past every remaining change; what each moment shows and tells."""
+    heard: list[object] = []
+    engine.subscribe(lambda e: heard.append((e.time, e.kind.value, e.task, e.agent, e.data)))
+    seen: list[object] = []
+    for now in (21.0, 27.0, 30.0, 35.0, 36.0, 60.0):
+        clock.now = now
+        engine.advance()
+        if now == 30.0:
+            engine.add_agent(AgentSpec(id="hi", skills={"claims": 1.0}), ready=True)
+        if now == 35.0:
+            engine.reject("c1")
+        seen.append(
+            [
+                (t.id, t.state.value, dict(t.skills))
+                for t in sorted(engine._tasks.values(), key=_seq)
+            ]
+        )
+        seen.append(engine.next_wakeup())
+    engine._check()
+    return [seen, heard]
+
+
+def _seq(task: Any) -> int:
+    return int(task.seq)
+
+
+def test_a_snapshot_from_before_stepwise_plans_ran_as_workflows_restores_the_same_engine() -> None:
+    """The fixture is what snapshot() wrote for ``relaxing_commands`` when the
+    relaxer kept stepwise plans itself (original requirements, steps done,
+    next change, relaxation timers), before they ran as workflows. Restored,
+    it is the engine the same commands build now: same digest, and the same
+    requirements, timers and events from there on."""
+    data = json.loads(STEPWISE_FIXTURE.read_text())
+    old = data["engine"]["relaxation"]
+    assert old["steps_done"] == {"c1": 1, "c2": 2, "c3": 1, "o1": 0}  # the older layout
+    assert "relaxing" not in data["engine"]
+    built_clock = SetClock()
+    built = relaxing_engine(built_clock)
+    relaxing_commands(built, built_clock)
+    restored_clock = SetClock(18.0)
+    restored = relaxing_engine(restored_clock)
+    restore(data, restored)
+    restored._check()
+    assert restored.digest() == built.digest()
+    explained = restored.explain("c2")
+    assert (explained["relaxation"], explained["relaxation_step"]) == ("claim", 2)
+    assert restored.explain("ch1")["relaxation"] is None  # continuous: not a step
+    assert later(restored, restored_clock) == later(built, built_clock)
+
+
+def test_a_snapshot_keeps_a_stepwise_plans_step_and_requirements() -> None:
+    clock = SetClock()
+    engine = relaxing_engine(clock)
+    relaxing_commands(engine, clock)
+    data = json.loads(json.dumps(snapshot(engine)))
+    assert data["engine"]["relaxing"]["c3"] == ["claim", 1, 15.0, 35.0, {"claims": 8.0, "fr": 4.0}]
+    assert set(data["engine"]["relaxation"]["original"]) == {"ch1"}
+    again_clock = SetClock(18.0)
+    again = relaxing_engine(again_clock)
+    restore(data, again)
+    assert again.digest() == engine.digest()
+    assert later(again, again_clock) == later(engine, clock)
+
+
+def test_a_snapshot_naming_a_relaxation_plan_the_engine_lacks_is_refused() -> None:
+    clock = SetClock()
+    engine = relaxing_engine(clock)
+    relaxing_commands(engine, clock)
+    data = json.loads(json.dumps(snapshot(engine)))
+    data["engine"]["relaxing"]["c3"][0] = "letter"
+    with pytest.raises(SnapshotContentError, match="relaxation plan for 'letter'"):
+        restore(data, relaxing_engine(SetClock(18.0)))

@@ -479,3 +479,31 @@ def test_a_relaxing_step_is_a_relaxation_step() -> None:
     expected = run(relaxed, relaxed_clock)
     assert expected[-1] == {"claims": 0.5}
     assert run(flowing, flowing_clock) == expected
+
+
+def test_a_step_ends_on_time_after_its_task_was_away_while_a_host_asked_for_wakeups() -> None:
+    """A step's timeout found stale while the task was offered (next_wakeup
+    drops such timers) is set again when the task comes back."""
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        offer_timeout=None,
+        reject_cooldown=1000.0,
+        workflows=[
+            WorkflowSpec(
+                name="w",
+                types=["claim"],
+                steps=[WorkflowStep(timeout=10.0), WorkflowStep(priority=5)],
+            )
+        ],
+    )
+    engine.add_agent(AgentSpec(id="a"), ready=True)
+    engine.submit(TaskSpec(id="t", type="claim"))
+    clock.now = 5.0
+    assert engine.next_wakeup() == math.inf  # offered: nothing of its own is due
+    engine.reject("t")
+    assert engine.next_wakeup() == 10.0
+    clock.now = 12.0
+    engine.advance()
+    assert engine.explain("t")["workflow_step"] == 1
+    assert engine.explain("t")["step_since"] == 10.0

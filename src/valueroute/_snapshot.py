@@ -18,7 +18,9 @@ Engine: time, event and timer counters, the timer heap as it is, every open
 task with all its fields (state, version, ramp, ages, submission order), the
 closed tasks still remembered, offers (a task's further concurrent offers
 under ``more_offers``, written only when there are some), holders, deferrals, wrap-ups, time to
-live, SLA breaches, relaxation progress and original requirements, refusal
+live, SLA breaches, relaxation progress and original requirements (a
+stepwise plan's as its workflow step, under ``relaxing``; older snapshots
+kept it with the continuous plans' and are read as the same step), refusal
 cool-downs, offer counts, rule baselines and fired rules, statistics.
 Task list: time, next submission number, requirement groups in creation
 order, and each queued task's index entry (base, slope, breakpoint).
@@ -80,14 +82,16 @@ from valueroute.agents import (
     _Profile,
     attributes_key,
 )
-from valueroute.engine import Engine, Offer
+from valueroute.engine import _RELAX, _STEP_END, Engine, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.expressions import compile_expression
 from valueroute.models import AgentSpec, TaskSpec
+from valueroute.relaxation import ContinuousRelaxation
 from valueroute.rules import Baseline
 from valueroute.scoring import Ramp
 from valueroute.task import _NO_ATTRIBUTES, _NO_SKILLS, RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, _Bucket
+from valueroute.workflows import Workflow
 
 __all__ = [
     "SNAPSHOT_VERSION",
@@ -910,9 +914,29 @@ def snapshot(engine: Engine, *, specs: Mapping[str, Any] | None = None) -> dict[
                 for task_id, (since, until) in engine._in_queue_since.items()
             },
             "in_step": {
-                task_id: [workflow.name, index, since, _num(deadline), _num(check_at)]
-                for task_id, (workflow, index, since, deadline, check_at) in engine._in_step.items()
+                task_id: [step[0].name, step[1], step[2], _num(step[3]), _num(step[4])]
+                for task_id, step in engine._in_step.items()
+                if step[0].relaxation is None
             },
+            **(
+                {
+                    # Tasks following a stepwise relaxation plan: the plan's
+                    # key, step, since, end, and the requirements it lowers.
+                    "relaxing": {
+                        task_id: [
+                            step[0].relaxation,
+                            step[1],
+                            step[2],
+                            _num(step[3]),
+                            dict(step[5]),
+                        ]
+                        for task_id, step in engine._in_step.items()
+                        if step[0].relaxation is not None
+                    }
+                }
+                if engine._relaxes
+                else {}
+            ),
             "queue_counts": {
                 name: [
                     queue.entered,
@@ -1133,7 +1157,7 @@ def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskSta
     engine._expires_at = dict(state["expires_at"])
     engine._breached = set(state["breached"])
     engine._warned = set(state.get("warned", ()))
-    engine._relaxer.load(state["relaxation"], engine._tasks)
+    _restore_relaxation(state, engine)
     for agent in engine._pool:
         engine._levels.add(agent.skills)
     engine._cooldown = {}
@@ -1150,6 +1174,82 @@ def _fill(data: Mapping[str, Any], engine: Engine, version: int) -> dict[TaskSta
     engine._outbox = []
     _restore_selection(data["selection"], engine)
     return states
+
+
+def _restore_relaxation(state: Mapping[str, Any], engine: Engine) -> None:
+    """Tasks under relaxation plans: continuous ones to the relaxer, stepwise
+    ones to the workflow steps.
+
+    Snapshots written before stepwise plans ran as workflows keep those tasks
+    in the relaxer's state (original requirements, steps done, next change)
+    and their timers as relaxation timers: they become the same task in the
+    plan's step, whose end is the next change, with the same timers.
+    """
+    tasks = engine._tasks
+    continuous: dict[str, ContinuousRelaxation] = {}
+    stepwise: dict[str, Workflow] = {}
+    dump = state["relaxation"]
+    for task_id in dump["original"]:
+        task = tasks[task_id]
+        plan = engine._relaxation_of.get(task.type) or engine._relaxation_of.get("*")
+        if isinstance(plan, ContinuousRelaxation):
+            continuous[task_id] = plan
+        elif plan is not None:
+            stepwise[task_id] = plan
+        else:
+            raise SnapshotContentError(
+                f"snapshot content: task {_bounded(task_id)} is relaxed, but the engine has no "
+                f"relaxation plan for its type {_bounded(task.type)} (expected an engine built "
+                "with the same relaxation as the one the snapshot was taken from)"
+            )
+    engine._relaxer.load(dump, tasks, continuous)
+    for task_id, flow in stepwise.items():
+        # The older layout: steps done and the next change (none once the
+        # last step is taken; steps done unknown after new requirements, until
+        # the task is relaxed again: the step the next change ends).
+        task = tasks[task_id]
+        steps = flow.steps
+        next_at = float(dump["next"].get(task_id, _INF))
+        done = dump.get("steps_done", {}).get(task_id)
+        if done is None:
+            # Every step but the last ends: the steps ended before the next change.
+            ended = (task.created + float(step.ends_after or 0.0) for step in steps[:-1])
+            done = sum(end < next_at for end in ended)
+        if type(done) is not int or not 0 <= done < len(steps):
+            raise SnapshotContentError(
+                f"snapshot content: task {_bounded(task_id)} has taken {_bounded(done)} "
+                f"relaxation steps (expected 0 to {len(steps) - 1})"
+            )
+        ends = steps[done].ends_after
+        # Step i > 0 starts when step i - 1 ends (never the last: it has a next).
+        since = task.created + float(steps[done - 1].ends_after or 0.0) if done else task.created
+        engine._in_step[task_id] = [
+            flow,
+            done,
+            since,
+            _INF if ends is None else task.created + ends,
+            _INF,
+            dict(dump["original"][task_id]),
+        ]
+    if stepwise:
+        engine._timers = [
+            (at, seq, _STEP_END if kind == _RELAX and key in stepwise else kind, key)
+            for at, seq, kind, key in engine._timers
+        ]
+    for task_id, (key, index, since, deadline, base) in state.get("relaxing", {}).items():
+        plan = engine._relaxation_of.get(key)
+        if (
+            not isinstance(plan, Workflow)
+            or task_id not in tasks
+            or type(index) is not int
+            or not 0 <= index < len(plan.steps)
+        ):
+            raise SnapshotContentError(
+                f"snapshot content: task {_bounded(task_id)} is in step {_bounded(index)} of the "
+                f"relaxation plan for {_bounded(key)}, which the engine does not have (expected "
+                "an engine built with the same relaxation as the one the snapshot was taken from)"
+            )
+        engine._in_step[task_id] = [plan, index, since, float(deadline), _INF, dict(base)]
 
 
 def _inconsistency(engine: Engine, states: Mapping[TaskState, int]) -> str | None:

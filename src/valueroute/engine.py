@@ -114,7 +114,7 @@ from valueroute.scoring import Policy, Segment, StrictPriority, _as_segment
 from valueroute.scoring import explain as explain_score
 from valueroute.task import GroupKey, RequirementGroup, Task, TaskState
 from valueroute.tasklist import TaskList, check_changes
-from valueroute.workflows import Workflow, build_workflows
+from valueroute.workflows import Workflow, build_workflows, relaxation_workflow
 
 __all__ = [
     "ContinuousRelaxation",
@@ -493,7 +493,7 @@ _WRAP_UP_END = 2
 _TTL = 3
 _SLA = 4
 _SLA_WARNING = 9
-_RELAX = 5
+_RELAX = 5  # continuous relaxation's next change (a stepwise plan's steps are _STEP_END)
 _COOLDOWN_END = 6
 _RULES = 7
 _AGENT_WRAP_UP_END = 8
@@ -574,7 +574,7 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
     task's, then lowered and dropped as the step relaxes them."""
     chosen = dict(skills if step.skills is None else step.skills)
     if step.relaxes:
-        chosen = lower_levels(chosen, step.spec.lower_by, step.spec.drop)
+        chosen = lower_levels(chosen, step.lower_by, step.drop)
     return chosen
 
 
@@ -776,10 +776,22 @@ class Engine:
         self._wrap_up_all = None if isinstance(wrap_up, Mapping) else wrap_up_of("")
         self._ttl = ttl_of
         self._levels = SkillLevels()
-        self._relaxer = Relaxer(relaxation_table(relaxation_plan), self._levels)
+        # task type ('*': any other) -> its relaxation plan: a stepwise plan
+        # as the workflow that runs it, a continuous one as it is (the
+        # relaxer keeps those tasks' state).
+        self._relaxation_of: dict[str, Workflow | ContinuousRelaxation] = {
+            key: plan if isinstance(plan, ContinuousRelaxation) else relaxation_workflow(key, plan)
+            for key, plan in relaxation_table(relaxation_plan).items()
+        }
+        self._relaxer = Relaxer(self._levels)
         # Whether any task type relaxes: fixed for the engine's life, and read
-        # on every submit, re-queue and close (a Relaxer's truth is a call).
-        self._relaxes = bool(self._relaxer)
+        # on every submit and close.
+        self._relaxes = bool(self._relaxation_of)
+        # Whether some plan is continuous: those tasks are re-timed as
+        # agents with new levels come and go.
+        self._relaxes_continuously = any(
+            isinstance(plan, ContinuousRelaxation) for plan in self._relaxation_of.values()
+        )
         self._rules: Any = None
         self._closed_memory = closed_memory
         self._sla_warning = sla_warning
@@ -820,7 +832,9 @@ class Engine:
         self._workflow_of_type = workflow_of_type
         # task id -> [workflow, step index, when it entered the step, when the
         # step's timeout is up (inf: none), when its triggers are read next
-        # (inf: none)], for tasks following a workflow.
+        # (inf: none)], for tasks following a workflow; for tasks following
+        # a stepwise relaxation plan (a workflow of the engine's own), a sixth
+        # item: the requirements its steps lower.
         self._in_step: dict[str, list[Any]] = {}
         self._wrap_up_until: dict[str, float] = {}
         self._expires_at: dict[str, float] = {}
@@ -1345,7 +1359,10 @@ class Engine:
         elif kind == _QUEUE_WAIT:
             self._queue_wait_over(task, now)
         elif kind == _STEP_END:
-            self._next_step(task, now, "timeout", at)
+            if self._in_step[key][0].relaxation is None:
+                self._next_step(task, now, "timeout", at)
+            else:
+                self._take_relaxation_steps(task, now, filed=True)
         elif kind == _STEP_CHECK:
             self._check_step(task, now)
         elif kind == _DEFER_END:
@@ -1573,8 +1590,10 @@ class Engine:
                 self._enter_queue(task, queue, now, hops, over_limit)
             if workflow is not None:
                 self._start_workflow(task, workflow, now)
-        if self._relaxes and self._relaxer.track(task):
-            self._relaxer.apply(task, now)
+        if self._relaxes and workflow is None:
+            # A task follows one plan: the workflow it was given, else its
+            # type's relaxation plan.
+            self._start_relaxation(task, now)
         try:
             if self._dispatch_mode == "push":
                 self._push_new(task, group, now)
@@ -1651,6 +1670,8 @@ class Engine:
         baseline = self._rule_state[task.id][0]
         try:
             self._apply_rules(task, now, baseline=baseline)
+            if self._in_step:
+                self._relax_after_rules(task)
             self._emit(
                 EventKind.task_updated,
                 task=task.id,
@@ -1695,7 +1716,13 @@ class Engine:
                     del self._rule_state[task.id]
                     self._fired.pop(task.id, None)
                 elif rules is not None:
+                    if state is None and self._in_step:
+                        # Rules met for the first time start from the
+                        # requirements a relaxation plan lowers, not lowered.
+                        self._unrelaxed(task)
                     self._apply_rules(task, now, baseline=None if state is None else state[0])
+                if self._in_step:
+                    self._relax_after_rules(task)
             finally:
                 if queued:
                     self._file(task, now)
@@ -1729,6 +1756,97 @@ class Engine:
 
     # ================================================================ relaxation
 
+    def _start_relaxation(self, task: Task, now: float) -> None:
+        """A new task that follows no workflow: its type's relaxation plan, if any.
+
+        A stepwise plan is a workflow counting from the task's ``created``
+        time: the task starts in the step its age reaches, relaxed as far
+        (no event: it arrives so). A continuous plan is the relaxer's.
+        """
+        plan = self._relaxation_of.get(task.type) or self._relaxation_of.get("*")
+        if plan is None:
+            return
+        if isinstance(plan, ContinuousRelaxation):
+            self._relaxer.track(task, plan)
+            self._relaxer.apply(task, now)
+            return
+        first = plan.steps[0].ends_after
+        assert first is not None
+        state: list[Any] = [plan, 0, task.created, task.created + first, _INF, task.skills]
+        self._in_step[task.id] = state
+        self._relaxation_due(task, state, now)
+        if state[1]:
+            task.skills = plan.lowered(task.skills, state[1])
+        # The step's timer is set when the task is filed (_enqueue), if it is.
+
+    @staticmethod
+    def _relaxation_due(task: Task, state: list[Any], now: float) -> None:
+        """Move a relaxation plan's state to the step the task's age reaches at
+        ``now`` (its requirements are set by the caller). O(steps taken)."""
+        steps = state[0].steps
+        while state[3] <= now:
+            index = state[1] + 1
+            state[1] = index
+            state[2] = state[3]
+            ends = steps[index].ends_after
+            state[3] = _INF if ends is None else task.created + ends
+
+    def _take_relaxation_steps(self, task: Task, now: float, *, filed: bool) -> None:
+        """A task following a relaxation plan: take the steps its age reaches
+        at ``now`` and require its requirements lowered by every step taken
+        (``task_relaxed`` when that changes them).
+
+        The task is in the list (``filed``: a step's timer, or its
+        requirements replaced while it waits) or on its way back to it
+        (``_enqueue``'s case, which files it). Several steps due at once are
+        taken together, with one event. O(steps × skills).
+        """
+        state = self._in_step[task.id]
+        self._relaxation_due(task, state, now)
+        relaxed = state[0].lowered(state[5], state[1])
+        changed = relaxed != dict(task.skills)
+        if changed:
+            if filed:
+                self._list._take_out(task)
+                task.skills = relaxed
+                self._file(task, now)
+            else:
+                task.skills = relaxed
+        if state[3] != _INF:
+            # Again: a timer found stale while the task was away is dropped.
+            self._timer(state[3], _STEP_END, task.id)
+        if changed:
+            self._emit(EventKind.task_relaxed, task=task.id, skills=dict(task.skills))
+            if filed:
+                self._pending.append((True, task.id))
+
+    def _requirements_replaced(self, task: Task, now: float) -> None:
+        """A host or a rule replaced the requirements of a task following a
+        relaxation plan: the plan starts again from these, at the same age
+        (the steps taken so far lower them, now if the task waits, else when
+        it comes back to the list)."""
+        state = self._in_step[task.id]
+        state[5] = task.skills
+        if task.state is TaskState.queued:
+            self._take_relaxation_steps(task, now, filed=True)
+
+    def _unrelaxed(self, task: Task) -> None:
+        """A task following a relaxation plan requires its requirements before
+        any step lowered them (the task is out of the list). O(1)."""
+        state = self._in_step.get(task.id)
+        if state is not None and state[0].relaxation is not None:
+            task.skills = state[5]
+
+    def _relax_after_rules(self, task: Task) -> None:
+        """Rules set the task's fields again from their baseline: a task following
+        a relaxation plan requires what they say, lowered by the steps taken so
+        far (the task is out of the list). O(steps × skills)."""
+        state = self._in_step.get(task.id)
+        if state is not None and state[0].relaxation is not None:
+            state[5] = task.skills
+            if state[1]:
+                task.skills = state[0].lowered(task.skills, state[1])
+
     def _relax_queued(self, task: Task, now: float) -> None:
         """Re-apply relaxation to a queued task now, re-filing it if its needs changed."""
         self._list._take_out(task)
@@ -1745,7 +1863,7 @@ class Engine:
             self._timer(at, _RELAX, task.id)
 
     def _agent_levels_changed(self, now: float) -> None:
-        """Agent proficiency levels changed: continuous relaxation re-times its steps."""
+        """Agent proficiency levels changed: continuous relaxation re-times its changes."""
         for task_id in self._relaxer.continuous_ids():
             task = self._tasks.get(task_id)
             if task is not None and task.state is TaskState.queued:
@@ -2196,8 +2314,21 @@ class Engine:
     def _catch_up_steps(self, task: Task, now: float) -> bool:
         """A task on its way back to the list: the steps whose time ran out while
         it was away (offered, held, deferred) are taken now, before it is
-        filed. ``False`` when the workflow's final action took it out of routing."""
+        filed. ``False`` when the workflow's final action took it out of routing.
+        A relaxation plan's task is relaxed as its age says (from requirements a
+        host may have replaced while it was away)."""
         state = self._in_step.get(task.id)
+        if state is not None and state[0].relaxation is not None:
+            self._take_relaxation_steps(task, now, filed=False)
+            return True
+        if state is not None and state[3] > now:
+            # No step ran out, but its timers may have been dropped as stale
+            # while the task was away (next_wakeup drops those): set again.
+            if state[3] != _INF:
+                self._timer(state[3], _STEP_END, task.id)
+            if state[4] != _INF:
+                self._timer(state[4], _STEP_CHECK, task.id)
+            return True
         while state is not None and state[3] <= now:
             if not self._next_step(task, now, "timeout", state[3]):
                 return False
@@ -3093,13 +3224,21 @@ class Engine:
         if channel is not None:
             task.channel = channel
         # A transfer routes the task anew: a preference for agents ends, and
-        # so does its workflow.
+        # so does its workflow. A relaxation plan goes on, from the task's
+        # requirements at its age (counted anew unless keep_age).
         task.prefer = None
         self._prefer_until.pop(task_id, None)
-        self._in_step.pop(task_id, None)
+        step = self._in_step.pop(task_id, None) if self._in_step else None
         if not keep_age:
             task.created = now
             task.seq = self._list.next_seq()
+        if step is not None and step[0].relaxation is not None:
+            first = step[0].steps[0].ends_after
+            if new_skills is not None:
+                step[5] = new_skills
+            step[1:5] = [0, task.created, task.created + first, _INF]
+            self._relaxation_due(task, step, now)
+            self._in_step[task_id] = step
         self._emit(
             EventKind.task_transferred,
             task=task_id,
@@ -3185,10 +3324,13 @@ class Engine:
             if new_skills is not None:
                 task.skills = new_skills
             task.version += 1
-        if skills is not None and self._relaxer.tracked(task.id):
-            self._relaxer.reset(task)
-            if task.state is TaskState.queued:
-                self._relax_queued(task, now)
+        if skills is not None and self._relaxes:
+            if task.id in self._in_step and self._in_step[task.id][0].relaxation is not None:
+                self._requirements_replaced(task, now)
+            elif self._relaxer.tracked(task.id):
+                self._relaxer.reset(task)
+                if task.state is TaskState.queued:
+                    self._relax_queued(task, now)
         if (due is not None or clear_due) and task.due is not None:
             self._breached.discard(task.id)
             self._warned.discard(task.id)
@@ -3226,7 +3368,7 @@ class Engine:
         if agent.auto_accept:
             self._auto_any = True
         self._emit(EventKind.agent_added, agent=agent.id, state=agent.state.value)
-        if self._relaxer.has_continuous:
+        if self._relaxes_continuously:
             self._agent_levels_changed(now)
         self._pending.append((False, agent.id))
         self._finish()
@@ -3249,7 +3391,7 @@ class Engine:
         self._agent_tasks.pop(agent_id, None)
         self._levels.remove(agent.skills)
         self._emit(EventKind.agent_removed, agent=agent_id)
-        if self._relaxer.has_continuous:
+        if self._relaxes_continuously:
             self._agent_levels_changed(self._now)
         self._finish()
         return agent
@@ -3366,8 +3508,12 @@ class Engine:
         since = self._in_queue_since.get(task_id)
         result["in_queue_since"] = None if since is None else since[0]
         step = self._in_step.get(task_id)
-        result["workflow"] = None if step is None else step[0].name
-        result["workflow_step"] = None if step is None else step[1]
+        flow = None if step is None or step[0].relaxation is not None else step
+        result["workflow"] = None if flow is None else flow[0].name
+        result["workflow_step"] = None if flow is None else flow[1]
+        relaxing = None if step is None or flow is not None else step
+        result["relaxation"] = None if relaxing is None else relaxing[0].relaxation
+        result["relaxation_step"] = None if relaxing is None else relaxing[1]
         result["step_since"] = None if step is None else step[2]
         return result
 
@@ -3643,7 +3789,10 @@ class Engine:
                 feed("queue", task.queue.name, self._in_queue_since[task.id])
             step = self._in_step.get(task.id)
             if step is not None:
-                feed("workflow", step[0].name, *step[1:])
+                if step[0].relaxation is None:
+                    feed("workflow", step[0].name, *step[1:])
+                else:
+                    feed("relaxing", step[0].relaxation, *step[1:5], sorted(step[5].items()))
         for name, queue in self._queues.items():
             feed(
                 "queue_counts",
@@ -3715,6 +3864,19 @@ class Engine:
             if held:
                 assert task_id in self._agent_tasks[self._holder[task_id].id]
         assert queued <= set(self._tasks)
+        assert set(self._in_step) <= set(self._tasks), "workflow steps of closed tasks kept"
+        for task_id, step in self._in_step.items():
+            flow = step[0]
+            if flow.relaxation is None:
+                continue
+            task = self._tasks[task_id]
+            # One plan per task; the step's end counts from the task's
+            # creation; a waiting task requires what its steps taken say.
+            assert not self._relaxer.tracked(task_id), task_id
+            ends = flow.steps[step[1]].ends_after
+            assert step[3] == (_INF if ends is None else task.created + ends), task_id
+            if task.state is TaskState.queued:
+                assert dict(task.skills) == flow.lowered(step[5], step[1]), task_id
         assert set(self._more) <= set(self._offers), "further offers of a task with none"
         assert all(self._more.values()), "empty list of further offers kept"
         assert set(self._cooldown) <= set(self._tasks), "cool-downs of closed tasks kept"

@@ -5,7 +5,10 @@ Two kinds, per task type or for all types:
 - **Stepwise** — a sequence of :class:`RelaxationStep`: after ``after``
   seconds of waiting, required levels drop by ``lower_by`` and the skills in
   ``drop`` stop being required (Genesys bullseye rings, Amazon Connect routing
-  steps, Salesforce's dropped additional skills).
+  steps, Salesforce's dropped additional skills). The engine runs these plans
+  as workflows of its own (:func:`valueroute.workflows.relaxation_workflow`);
+  this module defines the steps and :func:`lower_levels`, the one lowering
+  function workflow steps use.
 - **Continuous** — :class:`ContinuousRelaxation`: each required level decays
   linearly with waiting time, ``level(t) = max(floor, level₀ − rate × age)``,
   optionally faster for more valuable tasks.
@@ -18,7 +21,9 @@ requirement straight to the next such level at the moment it is reached, so
 eligibility is the same as under the continuous formula at every moment, and
 requirements only ever take values from a small set (original levels, agent
 levels, floors). When agents with new levels arrive or leave, the engine asks
-the relaxer to recompute the tasks under continuous relaxation.
+the relaxer to recompute the tasks under continuous relaxation. That
+re-timing is why continuous relaxation is not a sequence of workflow steps:
+its steps are not known in advance, they move whenever the agents' levels do.
 """
 
 from __future__ import annotations
@@ -259,54 +264,29 @@ class SkillLevels:
 
 
 class Relaxer:
-    """Per-task relaxation state: original requirements, progress, next change.
+    """Per-task continuous relaxation state: original requirements, plan, next change.
 
-    The engine calls :meth:`track` when a task arrives, :meth:`apply` when it
-    is (re)queued or its next change is due, :meth:`reset` when its
-    requirements are replaced, and :meth:`forget` when it closes.
+    Stepwise plans are not kept here: the engine runs them as workflows
+    (see :func:`valueroute.workflows.relaxation_workflow`). The engine calls
+    :meth:`track` when a task under a :class:`ContinuousRelaxation` arrives,
+    :meth:`apply` when it is (re)queued or its next change is due,
+    :meth:`reset` when its requirements are replaced, and :meth:`forget`
+    when it closes.
     """
 
-    __slots__ = ("_continuous_ids", "_levels", "_next", "_original", "_steps_done", "_table")
+    __slots__ = ("_levels", "_next", "_original", "_plan")
 
-    def __init__(
-        self,
-        table: dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation],
-        levels: SkillLevels,
-    ) -> None:
-        self._table = table
+    def __init__(self, levels: SkillLevels) -> None:
         self._levels = levels
         self._original: dict[str, Mapping[str, float]] = {}
-        self._steps_done: dict[str, int] = {}
         self._next: dict[str, float] = {}
-        self._continuous_ids: dict[str, None] = {}
+        # task id -> its plan, in the order the tasks arrived.
+        self._plan: dict[str, ContinuousRelaxation] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self._table)
-
-    @property
-    def has_continuous(self) -> bool:
-        """Whether any task type's plan is a :class:`ContinuousRelaxation`. O(plans).
-
-        When it is, the engine recomputes those tasks' requirements as agents are added or removed.
-        """
-        return any(isinstance(plan, ContinuousRelaxation) for plan in self._table.values())
-
-    def plan_for(self, task: Task) -> tuple[RelaxationStep, ...] | ContinuousRelaxation | None:
-        """The plan for the task's type, else the one for every type (``"*"``), or ``None``.
-
-        O(1).
-        """
-        return self._table.get(task.type) or self._table.get("*")
-
-    def track(self, task: Task) -> bool:
-        """Start relaxing ``task`` if its type has a plan; returns whether it does."""
-        plan = self.plan_for(task)
-        if plan is None:
-            return False
+    def track(self, task: Task, plan: ContinuousRelaxation) -> None:
+        """Start relaxing ``task`` under ``plan`` (its type's). O(1)."""
         self._original[task.id] = task.skills
-        if isinstance(plan, ContinuousRelaxation):
-            self._continuous_ids[task.id] = None
-        return True
+        self._plan[task.id] = plan
 
     def tracked(self, task_id: str) -> bool:
         """Whether the task is being relaxed: tracked and not forgotten since. O(1)."""
@@ -316,29 +296,26 @@ class Relaxer:
         """The task's requirements were replaced: relax from these from now on."""
         if task.id in self._original:
             self._original[task.id] = task.skills
-            self._steps_done.pop(task.id, None)
 
     def forget(self, task_id: str) -> None:
         """Stop relaxing the task and drop what is held for it; an untracked id is ignored. O(1)."""
         self._original.pop(task_id, None)
-        self._steps_done.pop(task_id, None)
         self._next.pop(task_id, None)
-        self._continuous_ids.pop(task_id, None)
+        self._plan.pop(task_id, None)
 
     def next_time(self, task_id: str) -> float:
         """When the tracked task's requirements next change (``inf``: never)."""
         return self._next.get(task_id, _INF)
 
     def continuous_ids(self) -> list[str]:
-        """Tracked tasks under continuous relaxation, in the order they arrived."""
-        return list(self._continuous_ids)
+        """Tracked tasks, in the order they arrived."""
+        return list(self._plan)
 
     def state(self, task_id: str) -> tuple[object, ...]:
-        """What the relaxer holds for a task (for digests and snapshots)."""
+        """What the relaxer holds for a task (for digests)."""
         original = self._original.get(task_id)
         return (
             None if original is None else sorted(original.items()),
-            self._steps_done.get(task_id),
             self._next.get(task_id),
         )
 
@@ -346,21 +323,28 @@ class Relaxer:
         """The per-task state as JSON-ready data (for snapshots)."""
         return {
             "original": {k: dict(v) for k, v in self._original.items()},
-            "steps_done": dict(self._steps_done),
             "next": dict(self._next),
-            "continuous": list(self._continuous_ids),
+            "continuous": list(self._plan),
         }
 
-    def load(self, data: Mapping[str, Any], tasks: Mapping[str, Task]) -> None:
-        """Restore :meth:`dump` output; ``tasks`` maps task ids to their records."""
+    def load(
+        self,
+        data: Mapping[str, Any],
+        tasks: Mapping[str, Task],
+        plans: Mapping[str, ContinuousRelaxation],
+    ) -> None:
+        """Restore :meth:`dump` output for the tasks ``plans`` names (task id ->
+        its plan); ``tasks`` maps task ids to their records. Entries of other
+        tasks are left to the caller (older snapshots kept stepwise plans
+        here too)."""
         self._original = {
             # Share the task's own mapping when unchanged, as tracking does.
             k: tasks[k].skills if dict(tasks[k].skills) == v else dict(v)
             for k, v in data["original"].items()
+            if k in plans
         }
-        self._steps_done = {str(k): int(v) for k, v in data["steps_done"].items()}
-        self._next = {str(k): float(v) for k, v in data["next"].items()}
-        self._continuous_ids = {str(k): None for k in data["continuous"]}
+        self._next = {str(k): float(v) for k, v in data["next"].items() if k in plans}
+        self._plan = {str(k): plans[k] for k in data["continuous"] if k in plans}
 
     def apply(self, task: Task, now: float) -> bool:
         """Set the task's requirements for ``now``; returns whether they changed.
@@ -368,13 +352,7 @@ class Relaxer:
         Also records when they next change (see :meth:`next_time`).
         O(k log L) for k required skills and L distinct agent levels.
         """
-        plan = self.plan_for(task)
-        original = self._original[task.id]
-        if isinstance(plan, ContinuousRelaxation):
-            relaxed, next_at = self._continuous(task, plan, original, now)
-        else:
-            assert plan is not None
-            relaxed, next_at = self._stepwise(task, plan, original, now)
+        relaxed, next_at = self._continuous(task, self._plan[task.id], self._original[task.id], now)
         if next_at == _INF:
             self._next.pop(task.id, None)
         else:
@@ -383,24 +361,6 @@ class Relaxer:
         if changed:
             task.skills = relaxed
         return changed
-
-    def _stepwise(
-        self,
-        task: Task,
-        steps: tuple[RelaxationStep, ...],
-        original: Mapping[str, float],
-        now: float,
-    ) -> tuple[dict[str, float], float]:
-        age = now - task.created
-        done = 0
-        while done < len(steps) and steps[done].after <= age:
-            done += 1
-        self._steps_done[task.id] = done
-        relaxed = dict(original)
-        for step in steps[:done]:
-            relaxed = lower_levels(relaxed, step.lower_by, step.drop)
-        next_at = task.created + steps[done].after if done < len(steps) else _INF
-        return relaxed, next_at
 
     def _continuous(
         self,

@@ -7,6 +7,11 @@ steps are :class:`~valueroute.models.WorkflowStep`) and handed to the engine
 engine keeps a :class:`Workflow` record per name, with each step's queue
 resolved and its expression compiled once, and moves tasks from step to step
 on timers (see :class:`~valueroute.models.WorkflowSpec` for the rules).
+
+Stepwise relaxation (``Engine(relaxation=[RelaxationStep(...)])``) runs on
+the same records: :func:`relaxation_workflow` turns a plan into a workflow of
+the engine's own, whose steps count from the task's ``created`` time and
+lower its requirements cumulatively.
 """
 
 from __future__ import annotations
@@ -18,19 +23,31 @@ from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.expressions import Expression, compile_expression
 from valueroute.models import WorkflowSpec, WorkflowStep, _named_specs
 from valueroute.queues import Queue
+from valueroute.relaxation import RelaxationStep, lower_levels
 
-__all__ = ["MAX_WORKFLOWS", "Step", "Workflow", "build_workflows"]
+__all__ = ["MAX_WORKFLOWS", "Step", "Workflow", "build_workflows", "relaxation_workflow"]
 
 MAX_WORKFLOWS = 10_000
 """The most workflows one engine takes."""
 
+_INF = float("inf")
+
 
 class Step:
     """One step as the engine applies it: the spec's values, the queue and the
-    expression resolved."""
+    expression resolved.
+
+    ``ends_after`` is set in a workflow whose steps count from the task's
+    ``created`` time (a relaxation plan's): the step ends that many seconds
+    after it (``None``: never); otherwise ``timeout`` counts from entering
+    the step.
+    """
 
     __slots__ = (
+        "drop",
+        "ends_after",
         "index",
+        "lower_by",
         "priority",
         "queue",
         "relaxes",
@@ -55,16 +72,47 @@ class Step:
         self.timeout = spec.timeout
         self.triggers = spec.moves_on_trigger()
         self.relaxes = spec.relaxes()
+        self.lower_by = spec.lower_by
+        self.drop: tuple[str, ...] = tuple(spec.drop)
+        self.ends_after: float | None = None
+
+    @classmethod
+    def relaxing(
+        cls, index: int, lower_by: float, drop: tuple[str, ...], ends_after: float | None
+    ) -> Step:
+        """A step of a relaxation plan: it lowers levels by ``lower_by`` and
+        drops ``drop``, and ends ``ends_after`` seconds after the task's
+        ``created`` time (``None``: never). Routes nothing else, and has no
+        ``spec`` (it is the engine's, not a :class:`WorkflowStep`)."""
+        step = cls.__new__(cls)
+        step.index = index
+        step.queue = None
+        step.skills = None
+        step.requires = None
+        step.priority = None
+        step.timeout = None
+        step.triggers = False
+        step.relaxes = lower_by > 0.0 or bool(drop)
+        step.lower_by = lower_by
+        step.drop = drop
+        step.ends_after = ends_after
+        return step
 
 
 class Workflow:
-    """The engine's record of one workflow: its steps, final action and check interval."""
+    """The engine's record of one workflow: its steps, final action and check interval.
 
-    __slots__ = ("check_every", "name", "spec", "steps", "then")
+    ``relaxation`` is ``None`` for the user's workflows; for the engine's own
+    workflow running a relaxation plan it is the plan's key in the engine's
+    ``relaxation`` setting (a task type, or ``"*"``).
+    """
+
+    __slots__ = ("check_every", "name", "relaxation", "spec", "steps", "then")
 
     def __init__(self, spec: WorkflowSpec, queues: Mapping[str, Queue]) -> None:
         self.spec = spec
         self.name = spec.name
+        self.relaxation: str | None = None
         self.then = spec.then
         self.check_every = spec.check_every
         steps = []
@@ -83,6 +131,40 @@ class Workflow:
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, steps={len(self.steps)})"
+
+    def lowered(self, skills: Mapping[str, float], index: int) -> dict[str, float]:
+        """``skills`` lowered as the steps up to ``index`` (included) lower
+        them, in order: what a task requires in step ``index`` when its own
+        requirements are ``skills`` and no step names skills. O(index × k)."""
+        result = dict(skills)
+        for step in self.steps[: index + 1]:
+            if step.relaxes:
+                result = lower_levels(result, step.lower_by, step.drop)
+        return result
+
+
+def relaxation_workflow(key: str, plan: tuple[RelaxationStep, ...]) -> Workflow:
+    """The workflow the engine runs a stepwise relaxation plan on.
+
+    Step 0 asks what the task asks; step ``i`` (1 to ``len(plan)``) lowers
+    as ``plan[i - 1]`` does, on top of the steps before it. Steps count from
+    the task's ``created`` time: step ``i`` ends ``plan[i].after`` seconds
+    after it (the last never), so a task whose age already passed some steps
+    starts in the one its age reaches. No final action (the last step stays),
+    no triggers, no queue. ``key`` (a task type or ``"*"``) names the plan.
+    """
+    # No spec: the plan is the engine's, not one of the user's workflows.
+    workflow = Workflow.__new__(Workflow)
+    workflow.name = f"relaxation[{key!r}]"
+    workflow.relaxation = key
+    workflow.then = "stay"
+    workflow.check_every = _INF
+    steps = [Step.relaxing(0, 0.0, (), plan[0].after)]
+    for index, step in enumerate(plan, start=1):
+        ends = plan[index].after if index < len(plan) else None
+        steps.append(Step.relaxing(index, step.lower_by, step.drop, ends))
+    workflow.steps = tuple(steps)
+    return workflow
 
 
 def build_workflows(
