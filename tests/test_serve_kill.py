@@ -64,7 +64,10 @@ def _round(folder: Path, number: int, rng: random.Random) -> list[tuple[str, str
 
 
 def _factory(clock: object) -> Engine:
-    return Engine(clock=clock)  # type: ignore[arg-type]
+    # Every closed task kept, so that each acknowledged one can be looked up
+    # after recovery (the default keeps the last 10,000; a long run cancels
+    # more). The ids never repeat, so the replay is the same either way.
+    return Engine(clock=clock, closed_memory=1_000_000)  # type: ignore[arg-type]
 
 
 def _kill_rounds(folder: Path, rounds: int) -> None:
