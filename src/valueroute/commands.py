@@ -10,9 +10,10 @@ command added here appears in all of them, or the tests that compare them
 fail.
 
 The argument models use the journal's names and JSON form: for a command
-that changes state, :meth:`Command.encode` (``arguments.model_dump(mode="json")``)
-is the object the journal records (task and agent ids are ``task`` and
-``agent``; a submitted task is ``spec``), :meth:`Command.decode` reads it
+that changes state, :meth:`Command.encode` (``arguments.model_dump(mode="json")``,
+a task's or agent's spec as :func:`spec_form`) is the object the journal
+records (task and agent ids are ``task`` and ``agent``; a submitted task is
+``spec``), :meth:`Command.decode` reads it
 back, and :meth:`Command.apply` applies it to an engine. The journal
 (:mod:`valueroute.journal`) writes, reads and replays its records through
 these, so a command added here is journaled and replayed like the others,
@@ -80,6 +81,7 @@ __all__ = [
     "UpdateArguments",
     "command_named",
     "compile_rules",
+    "spec_form",
 ]
 
 Role = Literal["admin", "host", "agent", "supervisor"]
@@ -94,6 +96,22 @@ argument must be its own id; ``holder``, the task must be held (offered,
 assigned or in wrap-up) by it."""
 
 Identifier = str
+
+
+def spec_form(spec: TaskSpec | AgentSpec) -> dict[str, Any]:
+    """A task's or agent's spec as the journal records it: the fields it was
+    given (pydantic's ``model_dump(mode="json", exclude_unset=True)``) and its
+    id, which may have been drawn for it. O(fields given).
+
+    Read back, it validates to an equal spec with the same fields set, so
+    the engine treats the task the same live and in a replay (a task that
+    names no routing option takes the engine's short way in both); a
+    record written with every field (before this form) replays as it did.
+    """
+    form = spec.model_dump(mode="json", exclude_unset=True)
+    if "id" not in form:
+        form["id"] = spec.id
+    return form
 
 
 def _id() -> Any:
@@ -303,7 +321,11 @@ class Command:
 
     def encode(self, arguments: BoundaryModel) -> dict[str, Any]:
         """The JSON object of the arguments, as the journal records them. O(size)."""
-        return arguments.model_dump(mode="json")
+        form = arguments.model_dump(mode="json")
+        spec = getattr(arguments, "spec", None)
+        if isinstance(spec, TaskSpec | AgentSpec):
+            form["spec"] = spec_form(spec)
+        return form
 
     def decode(self, recorded: Mapping[str, Any]) -> BoundaryModel:
         """The arguments a journal record's JSON object holds, validated. O(size).

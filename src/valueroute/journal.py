@@ -80,7 +80,7 @@ from typing import Any, Literal, Protocol, Self, TextIO, runtime_checkable
 
 from valueroute import _snapshot
 from valueroute.agents import Agent, Presence
-from valueroute.commands import COMMANDS, Command, compile_rules
+from valueroute.commands import COMMANDS, Command, compile_rules, spec_form
 from valueroute.engine import Engine, Offer
 from valueroute.errors import InvalidInputError, ValueRouteError, bounded_repr
 from valueroute.events import Event, EventKind
@@ -1650,7 +1650,7 @@ class DurableEngine:
                     "(expected a TaskSpec or a mapping of its fields)"
                 )
             spec = TaskSpec.model_validate(spec)
-        result: Task = self._run("submit", spec.model_dump(mode="json"))
+        result: Task = self._run("submit", spec_form(spec))
         return result
 
     def update(
@@ -1818,7 +1818,7 @@ class DurableEngine:
                     "(expected an AgentSpec or a mapping of its fields)"
                 )
             spec = AgentSpec.model_validate(spec)
-        result: Agent = self._run("add_agent", spec.model_dump(mode="json"), bool(ready))
+        result: Agent = self._run("add_agent", spec_form(spec), bool(ready))
         return result
 
     def remove_agent(self, agent: str) -> Agent:
