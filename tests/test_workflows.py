@@ -507,3 +507,100 @@ def test_a_step_ends_on_time_after_its_task_was_away_while_a_host_asked_for_wake
     engine.advance()
     assert engine.explain("t")["workflow_step"] == 1
     assert engine.explain("t")["step_since"] == 10.0
+
+
+# ---------------------------------------------------------------------- with rules
+
+_AGING_RULES = """
+name = "aging"
+[prioritisation]
+mode = "all"
+[[prioritisation.rules]]
+name = "waiting over two minutes"
+when = { field = "age", op = ">=", value = 120 }
+then = { add_priority = 2 }
+[[prioritisation.rules]]
+name = "urgent work is worth more"
+when = { field = "priority", op = ">=", value = 5 }
+then = { scale_value = 2 }
+"""
+
+
+def _ruled_engine(now: list[float], then: str = "stay") -> Engine:
+    from valueroute.rules import parse_rules
+
+    return Engine(
+        clock=lambda: now[0],
+        rules=parse_rules(_AGING_RULES).compile(),
+        workflows=[
+            WorkflowSpec(
+                name="claims",
+                types=["claim"],
+                then=then,  # type: ignore[arg-type]
+                steps=[
+                    WorkflowStep(skills={"claims": 3}, timeout=60),
+                    WorkflowStep(skills={"claims": 1}, priority=5, timeout=100),
+                ],
+            )
+        ],
+    )
+
+
+def test_rules_re_evaluated_with_time_start_from_the_step_routing() -> None:
+    """A rule turning true later re-applies the rules from the task as its step
+    routes it: the step's skills and priority stay, the rule's change on top."""
+    now = [0.0]
+    engine = _ruled_engine(now)
+    engine.submit(TaskSpec(id="c1", type="claim", value=10.0))
+    events: list[Any] = []
+    engine.subscribe(events.append)
+    now[0] = 61.0
+    engine.advance()
+    task = engine.get("c1")
+    # The step, then the rules on top of it: priority 5 makes the value double.
+    assert (dict(task.skills), task.priority, task.value) == ({"claims": 1.0}, 5, 20.0)
+    updated = [e for e in events if e.kind.value == "task_updated"]
+    assert [(e.data["reason"], e.data["value"]) for e in updated] == [("rules", 20.0)]
+    now[0] = 121.0
+    engine.advance()
+    task = engine.get("c1")
+    assert (dict(task.skills), task.priority, task.value) == ({"claims": 1.0}, 7, 20.0)
+    # An agent with the step's level takes it.
+    engine.add_agent(AgentSpec(id="ann", skills={"claims": 1}), ready=True)
+    assert engine.get("c1").state.value in ("offered", "assigned")
+    engine._check()
+
+
+def test_after_the_last_step_rules_re_evaluated_keep_its_routing() -> None:
+    now = [0.0]
+    engine = _ruled_engine(now, then="stay")
+    engine.submit(TaskSpec(id="c1", type="claim"))
+    now[0] = 200.0  # both steps taken, the workflow over, the aging rule true
+    engine.advance()
+    assert engine.explain("c1")["workflow"] is None
+    task = engine.get("c1")
+    assert (dict(task.skills), task.priority) == ({"claims": 1.0}, 7)
+    engine._check()
+
+
+def test_a_journal_of_workflow_steps_under_rules_replays_to_the_same_engine(
+    tmp_path: Any,
+) -> None:
+    from valueroute.journal import DurableEngine, replay
+
+    now = [0.0]
+    with DurableEngine.open(
+        tmp_path / "j.sqlite", lambda clock: _ruled_engine(now), clock=lambda: now[0]
+    ) as durable:
+        for number, at in enumerate((0.0, 30.0, 70.0)):
+            now[0] = at
+            durable.submit(TaskSpec(id=f"c{number}", type="claim", value=1.0 + number))
+        for at in (61.0, 121.0, 250.0):
+            now[0] = at
+            durable.advance()
+        live = durable.digest()
+        records = list(durable.store.read(after=0))
+    pinned = [0.0]
+    fresh = _ruled_engine(pinned)
+    replay(fresh, records, clock=pinned)
+    assert fresh.digest() == live

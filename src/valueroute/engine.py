@@ -2285,12 +2285,25 @@ class Engine:
                 moved_from.overflowed_out += 1
                 step.queue.overflowed_in += 1
             self._start_queue_wait(task, step.queue, now)
+        rule_state = self._rule_state.get(task.id) if self._rule_state else None
+        if rule_state is not None:
+            # The step routes the task as it was before rules, and the rules
+            # apply on top, as at submission: their re-evaluations then start
+            # from the step's routing instead of undoing it.
+            rule_state[0].restore(task)
         if step.skills is not None or step.relaxes:
             task.skills = _step_skills(step, task.skills)
         if step.requires is not None:
             task.requires = step.requires
         if step.priority is not None:
             task.priority = step.priority
+        failure: Exception | None = None
+        worth = (task.value, task.due)
+        if rule_state is not None:
+            try:
+                self._apply_rules(task, now, baseline=None)
+            except Exception as exc:  # noqa: BLE001 - host rules: raised once the step is taken
+                failure = exc
         state[1] = index
         state[2] = now if at is None else at
         self._emit(
@@ -2301,14 +2314,28 @@ class Engine:
             reason=reason,
             queue=None if task.queue is None else task.queue.name,
         )
+        if rule_state is not None and failure is None and (task.value, task.due) != worth:
+            # The rules, on top of the step's routing, changed what the task is
+            # worth: those who count values hear it.
+            self._emit(
+                EventKind.task_updated,
+                task=task.id,
+                reason="rules",
+                fired=list(self._fired[task.id]),
+                priority=task.priority,
+                value=task.value,
+                due=task.due,
+            )
         self._time_step(task, now)
         if filed:
             self._file(task, now)
             self._pending.append((True, task.id))
-            if step.triggers and task.state is TaskState.queued:
-                reason_now = self._trigger(task, step, now)
-                if reason_now is not None:
-                    return self._next_step(task, now, reason_now)
+        if failure is not None:
+            raise failure
+        if filed and step.triggers and task.state is TaskState.queued:
+            reason_now = self._trigger(task, step, now)
+            if reason_now is not None:
+                return self._next_step(task, now, reason_now)
         return True
 
     def _catch_up_steps(self, task: Task, now: float) -> bool:
