@@ -509,6 +509,51 @@ def test_replacing_the_rules_reevaluates_waiting_tasks(clock: Clock) -> None:
     engine._check()
 
 
+def test_a_host_update_is_what_rules_start_from_when_they_look_again(clock: Clock) -> None:
+    """A host's update changes the task as it was before the rules, and the
+    rules apply on top, at once and when they look again later: the update is
+    never undone by a rule turning true."""
+    from valueroute import load_rules
+
+    engine, log = make_engine(clock, rules=load_rules(RULES))
+    plain = engine.submit(TaskSpec(id="plain", priority=1, value=4.0, skills={"claims": 3}))
+    gold = engine.submit(TaskSpec(id="gold", priority=1, attributes={"tier": "gold"}))
+    clock.now = 30.0
+    engine.update("plain", priority=3, value=9.0, skills={"claims": 2})
+    # The classification sets its requirements over the host's, as at submission.
+    engine.update("gold", skills={"claims": 2})
+    assert (plain.priority, plain.value, dict(plain.skills)) == (3, 9.0, {"claims": 2.0})
+    assert dict(gold.skills) == {"premium": 1.0}
+    clock.now = 60.0
+    engine.advance()
+    assert (plain.priority, plain.value, dict(plain.skills)) == (8, 9.0, {"claims": 2.0})
+    told = [e for e in log if e.kind.value == "task_updated" and e.task == "plain"][-1]
+    assert (told.data["reason"], told.data["priority"], told.data["value"]) == ("rules", 8, 9.0)
+    clock.now = 90.0  # after the rule turned true, an update still comes under it
+    engine.update("plain", priority=0)
+    assert plain.priority == 5
+    engine._check()
+
+
+def test_a_transfer_s_new_requirements_are_what_rules_start_from(clock: Clock) -> None:
+    from valueroute import load_rules
+
+    engine, _ = make_engine(clock, rules=load_rules(RULES))
+    task = engine.submit(TaskSpec(id="t", priority=1, skills={"claims": 3}))
+    clock.now = 30.0
+    engine.transfer("t", skills={"claims": 1})
+    clock.now = 60.0
+    engine.advance()
+    assert (task.priority, dict(task.skills)) == (6, {"claims": 1.0})
+    clock.now = 70.0
+    engine.transfer("t", skills={"billing": 1}, keep_age=False)  # age counted anew
+    assert (task.priority, dict(task.skills)) == (1, {"billing": 1.0})
+    clock.now = 130.0
+    engine.advance()
+    assert (task.priority, dict(task.skills)) == (6, {"billing": 1.0})
+    engine._check()
+
+
 def test_a_rule_changing_a_task_tells_its_new_priority_and_value(clock: Clock) -> None:
     # Those who count values (KPIs from events) hear every change rules make,
     # when a rule fires later and when the rule set is replaced.

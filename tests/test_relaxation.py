@@ -193,8 +193,8 @@ def lowered_by_plan(
 class StepwisePlans(RuleBasedStateMachine):
     """Stepwise relaxation against a direct reading of its rule.
 
-    A task's requirements at ``now`` are those last given (submitted, as the
-    rules classify them, or replaced by ``update``), lowered by every step
+    A task's requirements at ``now`` are those last given (submitted or
+    replaced by ``update``, as the rules classify them), lowered by every step
     of its type's plan (else the ``'*'`` plan) whose ``after`` its age
     (``now - created``) has reached, for as long as it waits; a task that
     leaves the list keeps what it had and is relaxed again when it comes
@@ -235,6 +235,15 @@ class StepwisePlans(RuleBasedStateMachine):
         # then by task_relaxed).
         self.told: dict[str, dict[str, float]] = {}
         self.count = 0
+        # task id -> whether it is a VIP (the rules add y 2 to what it is given).
+        self.vip: dict[str, bool] = {}
+
+    def classified(self, task_id: str, skills: dict[str, float]) -> dict[str, float]:
+        """What the rules make of requirements given to the task."""
+        requirements = {k: float(v) for k, v in skills.items()}
+        if self.vip[task_id]:
+            requirements["y"] = 2.0
+        return requirements
 
     def plan_key(self, task_type: str) -> str | None:
         return task_type if task_type in self.plans else "*" if "*" in self.plans else None
@@ -274,9 +283,8 @@ class StepwisePlans(RuleBasedStateMachine):
         task_id = f"t{self.count}"
         self.count += 1
         created = self.clock.now - age
-        requirements = {k: float(v) for k, v in skills.items()}
-        if vip:
-            requirements["y"] = 2.0
+        self.vip[task_id] = vip
+        requirements = self.classified(task_id, skills)
         self.given[task_id] = (created, requirements, self.plan_key(task_type))
         task = self.engine.submit(
             TaskSpec(
@@ -300,8 +308,9 @@ class StepwisePlans(RuleBasedStateMachine):
             return
         task_id = data.draw(st.sampled_from(sorted(self.given)))
         created, _, key = self.given[task_id]
-        self.given[task_id] = (created, {k: float(v) for k, v in skills.items()}, key)
-        self.told[task_id] = {k: float(v) for k, v in skills.items()}
+        # The rules apply on top of the new requirements, as at submission.
+        self.given[task_id] = (created, self.classified(task_id, skills), key)
+        self.told[task_id] = self.classified(task_id, skills)
         self.engine.update(task_id, skills=skills)
         self.follow()
 

@@ -3245,9 +3245,6 @@ class Engine:
             self._list.remove(task_id)
         else:
             self._release_holder(task, now)
-        if new_skills is not None:
-            task.skills = new_skills
-            self._relaxer.reset(task)
         if channel is not None:
             task.channel = channel
         # A transfer routes the task anew: a preference for agents ends, and
@@ -3259,10 +3256,22 @@ class Engine:
         if not keep_age:
             task.created = now
             task.seq = self._list.next_seq()
+        rule_state = self._rule_state.get(task_id) if self._rule_state else None
+        if rule_state is not None:
+            # With rules the new requirements (and channel, and age) are the
+            # task's before the rules, which apply again on top.
+            rule_state[0].restore(task)
+            if new_skills is not None:
+                task.skills = new_skills
+            self._apply_rules(task, now, baseline=None)
+        elif new_skills is not None:
+            task.skills = new_skills
+        if new_skills is not None or rule_state is not None:
+            self._relaxer.reset(task)
         if step is not None and step[0].relaxation is not None:
             first = step[0].steps[0].ends_after
-            if new_skills is not None:
-                step[5] = new_skills
+            if new_skills is not None or rule_state is not None:
+                step[5] = task.skills
             step[1:5] = [0, task.created, task.created + first, _INF]
             self._relaxation_due(task, step, now)
             self._in_step[task_id] = step
@@ -3327,7 +3336,12 @@ class Engine:
             priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
         )
         now = self._begin()
-        if task.state is TaskState.queued:
+        rule_state = self._rule_state.get(task_id) if self._rule_state else None
+        if rule_state is not None:
+            self._update_under_rules(
+                task, rule_state[0], now, priority, value, due, clear_due, new_skills
+            )
+        elif task.state is TaskState.queued:
             self._list.update(
                 task_id,
                 now=now,
@@ -3351,7 +3365,7 @@ class Engine:
             if new_skills is not None:
                 task.skills = new_skills
             task.version += 1
-        if skills is not None and self._relaxes:
+        if skills is not None and self._relaxes and rule_state is None:
             if task.id in self._in_step and self._in_step[task.id][0].relaxation is not None:
                 self._requirements_replaced(task, now)
             elif self._relaxer.tracked(task.id):
@@ -3375,6 +3389,55 @@ class Engine:
             self._pending.append((True, task_id))
         self._finish()
         return task
+
+    def _update_under_rules(
+        self,
+        task: Task,
+        baseline: Any,
+        now: float,
+        priority: int | None,
+        value: float | None,
+        due: float | None,
+        clear_due: bool,
+        skills: Mapping[str, float] | None,
+    ) -> None:
+        """A host's changes to a task that rules have set: they change the task as
+        it was before the rules, and the rules apply again on top, as at
+        submission (so the rules' later re-evaluations start from the host's
+        values instead of undoing them). A relaxation plan then lowers the
+        rules' requirements again, told as ``task_relaxed`` when that changes
+        them, as for any replaced requirements."""
+        queued = task.state is TaskState.queued
+        step = self._in_step.get(task.id) if self._in_step else None
+        relaxing = step is not None and step[0].relaxation is not None
+        if queued:
+            self._list._take_out(task)
+        try:
+            baseline.restore(task)
+            if priority is not None:
+                task.priority = priority
+            if value is not None:
+                task.value = value
+            if due is not None:
+                task.due = due
+            elif clear_due:
+                task.due = None
+            if skills is not None:
+                task.skills = skills
+            self._apply_rules(task, now, baseline=None)
+            if relaxing:
+                assert step is not None
+                step[5] = task.skills
+            elif self._relaxer.tracked(task.id):
+                self._relaxer.reset(task)
+                self._relaxer.apply(task, now)
+                self._schedule_relaxation(task)
+            task.version += 1
+        finally:
+            if queued:
+                self._file(task, now)
+        if relaxing and queued:
+            self._take_relaxation_steps(task, now, filed=True)
 
     # ================================================================ agents
 
