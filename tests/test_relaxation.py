@@ -596,3 +596,62 @@ def test_rules_given_to_an_engine_without_rules_lower_nothing_twice() -> None:
     engine.set_rules(load_rules(parse_rules(RELAX_RULES)))  # vip: y = 2, then the step
     assert dict(task.skills) == {"x": 2.0, "y": 1.0}
     engine._check()
+
+
+_AGING = """
+name = "aging"
+[[prioritisation.rules]]
+name = "waiting over two minutes"
+when = { field = "age", op = ">=", value = 120 }
+then = { add_priority = 2 }
+"""
+
+
+def _continuous_engine(now: list[float], rules: bool) -> Engine:
+    engine = Engine(
+        clock=lambda: now[0],
+        rules=load_rules(parse_rules(_AGING)) if rules else None,
+        relaxation=ContinuousRelaxation(rate=0.01),
+    )
+    # Levels the decay stops at: 2 after 100 s, 1 after 200 s.
+    engine.add_agent(AgentSpec(id="one", skills={"claims": 1}))
+    engine.add_agent(AgentSpec(id="two", skills={"claims": 2}))
+    return engine
+
+
+def test_rules_looking_again_keep_a_continuous_decay() -> None:
+    now = [0.0]
+    engine = _continuous_engine(now, rules=True)
+    task = engine.submit(TaskSpec(id="c", skills={"claims": 3}))
+    seen = []
+    for at in (101.0, 121.0, 150.0, 201.0):
+        now[0] = at
+        engine.advance()
+        seen.append((dict(task.skills), task.priority))
+    assert seen == [
+        ({"claims": 2.0}, 0),
+        ({"claims": 2.0}, 2),  # the rule fires; the decay stays
+        ({"claims": 2.0}, 2),
+        ({"claims": 1.0}, 2),
+    ]
+    engine._check()
+
+
+def test_rules_given_later_start_from_a_continuous_plan_s_undecayed_requirements() -> None:
+    now = [0.0]
+    engine = _continuous_engine(now, rules=False)
+    task = engine.submit(TaskSpec(id="c", skills={"claims": 3}))
+    now[0] = 110.0
+    engine.advance()
+    assert dict(task.skills) == {"claims": 2.0}
+    engine.set_rules(load_rules(parse_rules(_AGING)))
+    assert dict(task.skills) == {"claims": 2.0}
+    now[0] = 121.0
+    engine.advance()
+    assert (dict(task.skills), task.priority) == ({"claims": 2.0}, 2)
+    engine.set_rules(None)  # the rules' baseline is the undecayed requirement
+    assert (dict(task.skills), task.priority) == ({"claims": 2.0}, 0)
+    now[0] = 201.0
+    engine.advance()
+    assert dict(task.skills) == {"claims": 1.0}
+    engine._check()

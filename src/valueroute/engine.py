@@ -1670,8 +1670,8 @@ class Engine:
         baseline = self._rule_state[task.id][0]
         try:
             self._apply_rules(task, now, baseline=baseline)
-            if self._in_step:
-                self._relax_after_rules(task)
+            if self._relaxes:
+                self._relax_after_rules(task, now)
             self._emit(
                 EventKind.task_updated,
                 task=task.id,
@@ -1716,13 +1716,13 @@ class Engine:
                     del self._rule_state[task.id]
                     self._fired.pop(task.id, None)
                 elif rules is not None:
-                    if state is None and self._in_step:
+                    if state is None and self._relaxes:
                         # Rules met for the first time start from the
                         # requirements a relaxation plan lowers, not lowered.
                         self._unrelaxed(task)
                     self._apply_rules(task, now, baseline=None if state is None else state[0])
-                if self._in_step:
-                    self._relax_after_rules(task)
+                if self._relaxes:
+                    self._relax_after_rules(task, now)
             finally:
                 if queued:
                     self._file(task, now)
@@ -1832,20 +1832,30 @@ class Engine:
 
     def _unrelaxed(self, task: Task) -> None:
         """A task following a relaxation plan requires its requirements before
-        any step lowered them (the task is out of the list). O(1)."""
-        state = self._in_step.get(task.id)
+        any step lowered them, or before a continuous plan decayed them (the
+        task is out of the list). O(1)."""
+        state = self._in_step.get(task.id) if self._in_step else None
         if state is not None and state[0].relaxation is not None:
             task.skills = state[5]
+        elif self._relaxer.tracked(task.id):
+            task.skills = self._relaxer.original(task.id)
 
-    def _relax_after_rules(self, task: Task) -> None:
+    def _relax_after_rules(self, task: Task, now: float) -> None:
         """Rules set the task's fields again from their baseline: a task following
         a relaxation plan requires what they say, lowered by the steps taken so
-        far (the task is out of the list). O(steps × skills)."""
-        state = self._in_step.get(task.id)
+        far, or decayed as far as its age says under a continuous plan (the
+        task is out of the list; one out of routing is relaxed when it comes
+        back). O(steps × skills)."""
+        state = self._in_step.get(task.id) if self._in_step else None
         if state is not None and state[0].relaxation is not None:
             state[5] = task.skills
             if state[1]:
                 task.skills = state[0].lowered(task.skills, state[1])
+        elif self._relaxer.tracked(task.id):
+            self._relaxer.reset(task)
+            if task.state is TaskState.queued:
+                self._relaxer.apply(task, now)
+                self._schedule_relaxation(task)
 
     def _relax_queued(self, task: Task, now: float) -> None:
         """Re-apply relaxation to a queued task now, re-filing it if its needs changed."""

@@ -297,6 +297,10 @@ class Relaxer:
         if task.id in self._original:
             self._original[task.id] = task.skills
 
+    def original(self, task_id: str) -> Mapping[str, float]:
+        """The requirements the tracked task's plan decays (before any decay). O(1)."""
+        return self._original[task_id]
+
     def forget(self, task_id: str) -> None:
         """Stop relaxing the task and drop what is held for it; an untracked id is ignored. O(1)."""
         self._original.pop(task_id, None)
