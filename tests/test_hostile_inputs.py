@@ -3360,8 +3360,8 @@ NOT_AN_INPUT_BOUNDARY: dict[str, str] = {
     "replay": "applies records read back from a journal, each checked against its checksum",
     "Step": "the engine's record of a workflow step, built by build_workflows",
     "Workflow": "the engine's record of a workflow, built from a WorkflowSpec by build_workflows",
-    "relaxation_workflow": "the engine's workflow for a relaxation plan that Engine(relaxation=...) "
-    "has validated (relaxation_table), built by the engine itself",
+    "relaxation_workflow": "the engine's workflow for a relaxation plan that "
+    "Engine(relaxation=...) has validated (relaxation_table), built by the engine itself",
     "Baseline": "a result record of compiled rules",
     "BenchReport": "a result record",
     "BenchScenario": "built by load_bench_scenario",

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from valueroute.serve._run import FULL_COLLECTION_EVERY  # noqa: E402
+from valueroute.serve._run import FULL_COLLECTION_EVERY
 
 CHILD = """
 import gc, os, signal, sys
