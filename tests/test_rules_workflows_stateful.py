@@ -1,0 +1,218 @@
+"""Rules, workflow steps, host updates and transfers together, against a reference model.
+
+The model knows one statement: a task's rule-controlled fields are its
+rules applied at ``now`` to its *baseline*, the task as its host and its
+routing made it. The baseline starts as the submitted spec routed by its
+workflow's first step; a workflow step replaces the requirements and
+priority it names; ``update`` replaces the fields the host gives; a
+transfer replaces the requirements and ends the workflow. Rules never undo
+any of these, however often they look again.
+
+The rules here: VIP tasks also require ``y`` 2 (classification); a task
+waiting 100 s or more gains 2 priority points, then a task of priority 5 or
+more is worth twice its value (prioritisation, every rule in order).
+Claims follow a workflow: experts (``claims`` 3) for 60 s, then anyone with
+``claims`` 1 at priority 5 for 100 s, then they stay. No agent is logged on,
+so every task waits and steps follow time alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from valueroute import Engine, TaskSpec
+from valueroute.models import WorkflowSpec, WorkflowStep
+from valueroute.rules import load_rules, parse_rules
+
+RULES = """
+name = "interplay"
+[attributes]
+vip = "bool"
+[classification]
+mode = "all"
+[[classification.rules]]
+name = "vip"
+when = { field = "attributes.vip", op = "==", value = true }
+then = { add_skills = { y = 2 } }
+[prioritisation]
+mode = "all"
+[[prioritisation.rules]]
+name = "waiting"
+when = { field = "age", op = ">=", value = 100 }
+then = { add_priority = 2 }
+[[prioritisation.rules]]
+name = "urgent"
+when = { field = "priority", op = ">=", value = 5 }
+then = { scale_value = 2 }
+"""
+
+STEPS = (({"claims": 3.0}, None, 60.0), ({"claims": 1.0}, 5, 100.0))
+"""(requirements, priority, seconds) of each step of the claims workflow."""
+
+SKILLS = st.dictionaries(st.sampled_from(["claims", "billing"]), st.sampled_from([1, 2, 4]))
+
+
+@dataclass
+class Expected:
+    created: float
+    vip: bool
+    priority: int
+    value: float
+    skills: dict[str, float]
+    step: int | None  # the workflow step, None once it ended or for no workflow
+    step_ends: float = float("inf")
+    history: list[str] = field(default_factory=list)
+
+    def fields(self, now: float) -> tuple[int, float, dict[str, float]]:
+        skills = dict(self.skills)
+        if self.vip:
+            skills["y"] = 2.0
+        priority = self.priority + (2 if now - self.created >= 100.0 else 0)
+        value = self.value * 2.0 if priority >= 5 else self.value
+        return priority, value, skills
+
+
+class RulesAndRouting(RuleBasedStateMachine):
+    @initialize()
+    def start(self) -> None:
+        self.now = 0.0
+        self.engine = Engine(
+            clock=lambda: self.now,
+            rules=load_rules(parse_rules(RULES)),
+            workflows=[
+                WorkflowSpec(
+                    name="claims",
+                    types=["claim"],
+                    steps=[
+                        WorkflowStep(skills=skills, priority=priority, timeout=seconds)
+                        for skills, priority, seconds in STEPS
+                    ],
+                )
+            ],
+        )
+        self.expected: dict[str, Expected] = {}
+        self.count = 0
+
+    def _steps_due(self) -> None:
+        """Move the model's claims through the steps whose time is up."""
+        for task in self.expected.values():
+            while task.step is not None and task.step_ends <= self.now:
+                task.step += 1
+                if task.step == len(STEPS):
+                    task.step = None
+                    break
+                skills, priority, seconds = STEPS[task.step]
+                task.skills = dict(skills)
+                if priority is not None:
+                    task.priority = priority
+                task.step_ends += seconds
+                task.history.append(f"step {task.step}")
+
+    @rule(
+        claim=st.booleans(),
+        priority=st.integers(0, 6),
+        value=st.sampled_from([0.0, 1.0, 7.5]),
+        vip=st.booleans(),
+        skills=SKILLS,
+    )
+    def submit(
+        self, claim: bool, priority: int, value: float, vip: bool, skills: dict[str, int]
+    ) -> None:
+        task_id = f"t{self.count}"
+        self.count += 1
+        self.engine.submit(
+            TaskSpec(
+                id=task_id,
+                type="claim" if claim else "mail",
+                priority=priority,
+                value=value,
+                skills=skills,
+                attributes={"vip": vip},
+            )
+        )
+        requirements = {k: float(v) for k, v in skills.items()}
+        step = None
+        ends = float("inf")
+        if claim:
+            requirements = dict(STEPS[0][0])
+            step, ends = 0, self.now + STEPS[0][2]
+        self.expected[task_id] = Expected(
+            self.now, vip, priority, value, requirements, step, ends, ["submitted"]
+        )
+
+    @rule(seconds=st.sampled_from([1.0, 30.0, 59.0, 61.0, 100.0, 150.0]))
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self.engine.advance()
+        self._steps_due()
+
+    @rule(
+        data=st.data(),
+        priority=st.one_of(st.none(), st.integers(0, 6)),
+        value=st.one_of(st.none(), st.sampled_from([0.0, 3.0])),
+        skills=st.one_of(st.none(), SKILLS),
+    )
+    def update(
+        self,
+        data: st.DataObject,
+        priority: int | None,
+        value: float | None,
+        skills: dict[str, int] | None,
+    ) -> None:
+        if not self.expected:
+            return
+        task_id = data.draw(st.sampled_from(sorted(self.expected)))
+        self.engine.update(task_id, priority=priority, value=value, skills=skills)
+        task = self.expected[task_id]
+        if priority is not None:
+            task.priority = priority
+        if value is not None:
+            task.value = value
+        if skills is not None:
+            task.skills = {k: float(v) for k, v in skills.items()}
+        task.history.append(f"update {priority} {value} {skills}")
+
+    @rule(data=st.data(), skills=st.one_of(st.none(), SKILLS))
+    def transfer(self, data: st.DataObject, skills: dict[str, int] | None) -> None:
+        if not self.expected:
+            return
+        task_id = data.draw(st.sampled_from(sorted(self.expected)))
+        self.engine.transfer(task_id, skills=skills)
+        task = self.expected[task_id]
+        if skills is not None:
+            task.skills = {k: float(v) for k, v in skills.items()}
+        task.step = None
+        task.history.append(f"transfer {skills}")
+
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        if not self.expected:
+            return
+        task_id = data.draw(st.sampled_from(sorted(self.expected)))
+        self.engine.cancel(task_id)
+        del self.expected[task_id]
+
+    @invariant()
+    def every_task_is_its_rules_applied_to_its_baseline(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        for task_id, expected in self.expected.items():
+            task = self.engine.get(task_id)
+            seen: tuple[Any, ...] = (task.priority, task.value, dict(task.skills))
+            assert seen == expected.fields(self.now), (task_id, self.now, expected.history)
+            assert self.engine.explain(task_id)["workflow_step"] == expected.step, task_id
+
+    def teardown(self) -> None:
+        if hasattr(self, "engine"):
+            self.engine._check()
+
+
+RulesAndRouting.TestCase.settings = settings(
+    max_examples=300, stateful_step_count=30, deadline=None
+)
+TestRulesAndRouting = RulesAndRouting.TestCase
