@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -733,4 +734,27 @@ def test_a_snapshot_naming_a_relaxation_plan_the_engine_lacks_is_refused() -> No
     data = json.loads(json.dumps(snapshot(engine)))
     data["engine"]["relaxing"]["c3"][0] = "letter"
     with pytest.raises(SnapshotContentError, match="relaxation plan for 'letter'"):
+        restore(data, relaxing_engine(SetClock(18.0)))
+
+
+@pytest.mark.parametrize(
+    ("position", "damage", "named"),
+    [
+        (3, 36.0, "step end '36.0'"),
+        (3, "soon", "step end 'soon'"),
+        (2, "15", "step start '15'"),
+        (2, float("nan"), "step start 'nan'"),
+        (4, [["claims", 8.0]], "requirements"),
+        (4, {"claims": "high"}, "requirements"),
+    ],
+)
+def test_a_relaxing_task_s_step_with_damaged_content_is_refused(
+    position: int, damage: object, named: str
+) -> None:
+    clock = SetClock()
+    engine = relaxing_engine(clock)
+    relaxing_commands(engine, clock)
+    data = json.loads(json.dumps(snapshot(engine)))
+    data["engine"]["relaxing"]["c3"][position] = damage
+    with pytest.raises(SnapshotContentError, match=re.escape(named)):
         restore(data, relaxing_engine(SetClock(18.0)))

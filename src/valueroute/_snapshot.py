@@ -1249,7 +1249,40 @@ def _restore_relaxation(state: Mapping[str, Any], engine: Engine) -> None:
                 f"relaxation plan for {_bounded(key)}, which the engine does not have (expected "
                 "an engine built with the same relaxation as the one the snapshot was taken from)"
             )
-        engine._in_step[task_id] = [plan, index, since, float(deadline), _INF, dict(base)]
+        where = f"snapshot content: relaxing task {_bounded(task_id)}"
+        ends = plan.steps[index].ends_after
+        end = _INF if ends is None else tasks[task_id].created + ends
+        if _time_value(deadline) != end:
+            raise SnapshotContentError(
+                f"{where}: step end {_bounded(deadline)} (expected {end!r}: its created time "
+                "plus the step's end in the plan)"
+            )
+        if type(since) not in (int, float) or not since - since == 0.0:
+            raise SnapshotContentError(f"{where}: step start {_bounded(since)} (expected a time)")
+        if not isinstance(base, dict) or not all(
+            isinstance(name, str) and type(level) in (int, float) and level - level == 0.0
+            for name, level in base.items()
+        ):
+            raise SnapshotContentError(
+                f"{where}: requirements {_bounded(base)} (expected skill names and levels)"
+            )
+        engine._in_step[task_id] = [
+            plan,
+            index,
+            float(since),
+            end,
+            _INF,
+            {name: float(level) for name, level in base.items()},
+        ]
+
+
+def _time_value(value: object) -> float | None:
+    """A snapshot's time (``"inf"`` for none, as :func:`_num` writes it), or ``None``."""
+    if value == "inf":
+        return _INF
+    if type(value) in (int, float):
+        return float(value)  # type: ignore[arg-type]
+    return None
 
 
 def _inconsistency(engine: Engine, states: Mapping[TaskState, int]) -> str | None:
