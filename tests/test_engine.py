@@ -535,6 +535,42 @@ def test_a_host_update_is_what_rules_start_from_when_they_look_again(clock: Cloc
     engine._check()
 
 
+class _FussyAbout13:
+    """Scores by priority, and cannot score priority 13."""
+
+    name = "fussy"
+
+    def segment(self, task: Task, now: float) -> Segment:
+        if task.priority == 13:
+            raise RuntimeError("no score for 13")
+        return Segment(float(task.priority), 0.0)
+
+
+@pytest.mark.parametrize("rules", [False, True])
+def test_an_update_the_policy_cannot_score_changes_nothing(clock: Clock, rules: bool) -> None:
+    from valueroute import load_rules
+
+    engine, log = make_engine(
+        clock, policy=_FussyAbout13(), rules=load_rules(RULES) if rules else None
+    )
+    task = engine.submit(TaskSpec(id="t", priority=7, value=2.0, skills={"claims": 2}))
+    clock.now = 30.0
+    engine.advance()  # the engine's time is part of its digest
+    before = (task.priority, task.value, dict(task.skills), task.version, engine.digest())
+    told = len(log)
+    with pytest.raises(RuntimeError, match="no score for 13"):
+        engine.update("t", priority=13, value=5.0, skills={"claims": 1})
+    assert (task.priority, task.value, dict(task.skills), task.version, engine.digest()) == before
+    assert len(log) == told
+    assert task.state.value == "queued"
+    if rules:
+        clock.now = 60.0
+        engine.advance()
+        # The rules look again from the task as it was: 7, plus 5 after a minute.
+        assert (task.priority, dict(task.skills)) == (12, {"claims": 2.0})
+    engine._check()
+
+
 def test_a_transfer_s_new_requirements_are_what_rules_start_from(clock: Clock) -> None:
     from valueroute import load_rules
 

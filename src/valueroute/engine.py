@@ -578,6 +578,21 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
     return chosen
 
 
+def _rule_fields(task: Task) -> tuple[Any, ...]:
+    """The fields rules may change, as the task has them now (a rule baseline's)."""
+    return (
+        task.type,
+        task.department,
+        task.process,
+        task.skills,
+        task.priority,
+        task.value,
+        task.due,
+        task.ramp,
+        task.calendar,
+    )
+
+
 _EXPLAINED_CANDIDATES = 10
 """The most available agents explain() lists for a task (the count is always whole)."""
 
@@ -3420,32 +3435,65 @@ class Engine:
         queued = task.state is TaskState.queued
         step = self._in_step.get(task.id) if self._in_step else None
         relaxing = step is not None and step[0].relaxation is not None
+        decaying = not relaxing and self._relaxer.tracked(task.id)
+        # What a refusal puts back: the task's fields and what the relaxation
+        # keeps for it (the rules' own state changes only once it is filed).
+        fields = _rule_fields(task)
+        lowered = None if step is None else step[5]
+        original = self._relaxer.original(task.id) if decaying else None
         if queued:
             self._list._take_out(task)
-        try:
-            baseline.restore(task)
-            if priority is not None:
-                task.priority = priority
-            if value is not None:
-                task.value = value
-            if due is not None:
-                task.due = due
-            elif clear_due:
-                task.due = None
-            if skills is not None:
-                task.skills = skills
-            self._apply_rules(task, now, baseline=None)
-            if relaxing:
-                assert step is not None
-                step[5] = task.skills
-            elif self._relaxer.tracked(task.id):
-                self._relaxer.reset(task)
-                self._relaxer.apply(task, now)
-                self._schedule_relaxation(task)
-            task.version += 1
-        finally:
-            if queued:
+        baseline.restore(task)
+        if priority is not None:
+            task.priority = priority
+        if value is not None:
+            task.value = value
+        if due is not None:
+            task.due = due
+        elif clear_due:
+            task.due = None
+        if skills is not None:
+            task.skills = skills
+        outcome = self._rules.apply(task, now, baseline=None)
+        if relaxing:
+            assert step is not None
+            step[5] = task.skills
+        elif decaying:
+            self._relaxer.reset(task)
+            self._relaxer.apply(task, now)
+        if queued:
+            try:
+                self._list._add_record(task, now)
+            except Exception:
+                # The policy cannot score the changed task: the update changes
+                # nothing, as without rules (the task as it was is filed again).
+                (
+                    task.type,
+                    task.department,
+                    task.process,
+                    task.skills,
+                    task.priority,
+                    task.value,
+                    task.due,
+                    task.ramp,
+                    task.calendar,
+                ) = fields
+                if step is not None:
+                    step[5] = lowered
+                if original is not None:
+                    skills_now = task.skills
+                    task.skills = original
+                    self._relaxer.reset(task)
+                    task.skills = skills_now
                 self._file(task, now)
+                raise
+        self._fired[task.id] = tuple(outcome.fired)
+        self._rule_state[task.id] = (outcome.baseline, outcome.next_change)
+        if outcome.next_change != _INF:
+            self._timer(outcome.next_change, _RULES, task.id)
+        if decaying:
+            self._schedule_relaxation(task)
+        task.version += 1
         if relaxing and queued:
             self._take_relaxation_steps(task, now, filed=True)
 
