@@ -3439,7 +3439,7 @@ class Engine:
         # What a refusal puts back: the task's fields and what the relaxation
         # keeps for it (the rules' own state changes only once it is filed).
         fields = _rule_fields(task)
-        lowered = None if step is None else step[5]
+        lowered = step[5] if relaxing else None  # type: ignore[index]
         original = self._relaxer.original(task.id) if decaying else None
         if queued:
             self._list._take_out(task)
@@ -3478,8 +3478,8 @@ class Engine:
                     task.ramp,
                     task.calendar,
                 ) = fields
-                if step is not None:
-                    step[5] = lowered
+                if relaxing:
+                    step[5] = lowered  # type: ignore[index]
                 if original is not None:
                     skills_now = task.skills
                     task.skills = original
