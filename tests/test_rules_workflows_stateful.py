@@ -12,8 +12,10 @@ The rules here: VIP tasks also require ``y`` 2 (classification); a task
 waiting 100 s or more gains 2 priority points, then a task of priority 5 or
 more is worth twice its value (prioritisation, every rule in order).
 Claims follow a workflow: experts (``claims`` 3) for 60 s, then anyone with
-``claims`` 1 at priority 5 for 100 s, then they stay. No agent is logged on,
-so every task waits and steps follow time alone.
+``claims`` 1 at priority 5 for 100 s, then they stay. Mail follows a
+relaxation plan: from 50 s of age every level required is one lower (the
+rules' requirements, lowered). No agent is logged on, so every task waits
+and steps follow time alone.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from valueroute import Engine, TaskSpec
+from valueroute import Engine, RelaxationStep, TaskSpec
 from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
 
@@ -60,6 +62,7 @@ SKILLS = st.dictionaries(st.sampled_from(["claims", "billing"]), st.sampled_from
 @dataclass
 class Expected:
     created: float
+    mail: bool
     vip: bool
     priority: int
     value: float
@@ -72,6 +75,8 @@ class Expected:
         skills = dict(self.skills)
         if self.vip:
             skills["y"] = 2.0
+        if self.mail and now - self.created >= 50.0:
+            skills = {name: max(0.0, level - 1.0) for name, level in skills.items()}
         priority = self.priority + (2 if now - self.created >= 100.0 else 0)
         value = self.value * 2.0 if priority >= 5 else self.value
         return priority, value, skills
@@ -84,6 +89,7 @@ class RulesAndRouting(RuleBasedStateMachine):
         self.engine = Engine(
             clock=lambda: self.now,
             rules=load_rules(parse_rules(RULES)),
+            relaxation={"mail": [RelaxationStep(after=50.0, lower_by=1.0)]},
             workflows=[
                 WorkflowSpec(
                     name="claims",
@@ -142,7 +148,7 @@ class RulesAndRouting(RuleBasedStateMachine):
             requirements = dict(STEPS[0][0])
             step, ends = 0, self.now + STEPS[0][2]
         self.expected[task_id] = Expected(
-            self.now, vip, priority, value, requirements, step, ends, ["submitted"]
+            self.now, not claim, vip, priority, value, requirements, step, ends, ["submitted"]
         )
 
     @rule(seconds=st.sampled_from([1.0, 30.0, 59.0, 61.0, 100.0, 150.0]))
