@@ -183,17 +183,19 @@ class RulesAndRouting(RuleBasedStateMachine):
             task.skills = {k: float(v) for k, v in skills.items()}
         task.history.append(f"update {priority} {value} {skills}")
 
-    @rule(data=st.data(), skills=st.one_of(st.none(), SKILLS))
-    def transfer(self, data: st.DataObject, skills: dict[str, int] | None) -> None:
+    @rule(data=st.data(), skills=st.one_of(st.none(), SKILLS), keep_age=st.booleans())
+    def transfer(self, data: st.DataObject, skills: dict[str, int] | None, keep_age: bool) -> None:
         if not self.expected:
             return
         task_id = data.draw(st.sampled_from(sorted(self.expected)))
-        self.engine.transfer(task_id, skills=skills)
+        self.engine.transfer(task_id, skills=skills, keep_age=keep_age)
         task = self.expected[task_id]
         if skills is not None:
             task.skills = {k: float(v) for k, v in skills.items()}
+        if not keep_age:
+            task.created = self.now  # ages, rules and relaxation count from now
         task.step = None
-        task.history.append(f"transfer {skills}")
+        task.history.append(f"transfer {skills} keep_age={keep_age}")
 
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
