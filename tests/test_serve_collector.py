@@ -63,3 +63,16 @@ def test_tune_collector_false_leaves_the_collector_alone(tmp_path: Path) -> None
     default = lines["before"][0]
     assert lines["serving"] == [default, "False"]
     assert lines["after"] == [default, "0", "0"]
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_tune_collector_must_be_a_flag(tmp_path: Path, value: object) -> None:
+    from valueroute.errors import InvalidInputError
+    from valueroute.serve import ServeSettings, run
+
+    journal = tmp_path / "journal.sqlite"
+    with pytest.raises(
+        InvalidInputError, match=r"^tune_collector: got .* \(expected True or False\)"
+    ):
+        run(ServeSettings(journal=journal, port=0), tune_collector=value)  # type: ignore[arg-type]
+    assert not journal.exists()  # refused before anything was opened

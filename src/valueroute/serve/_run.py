@@ -29,6 +29,7 @@ try:
 except ImportError:  # httptools is not installed: uvicorn's h11 parser serves
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
+from valueroute.errors import InvalidInputError, bounded_repr
 from valueroute.serve._app import build_app
 from valueroute.serve._service import EngineService
 from valueroute.serve._settings import ServeSettings
@@ -218,6 +219,11 @@ def run(
     (see :data:`FULL_COLLECTION_EVERY`; both undone when ``run`` returns).
     ``False`` leaves the process's collector as it is.
     """
+    if not isinstance(tune_collector, bool):
+        raise InvalidInputError(
+            f"tune_collector: got {bounded_repr(tune_collector)} (expected True or False)",
+            [("tune_collector", bounded_repr(tune_collector), "True or False")],
+        )
     app = build_app(settings)
     service: EngineService = app.state.service
     sock = _bind(settings.host, settings.port)
