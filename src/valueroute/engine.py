@@ -578,6 +578,27 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
     return chosen
 
 
+def _change_fields(
+    task: Task,
+    priority: int | None,
+    value: float | None,
+    due: float | None,
+    clear_due: bool,
+    skills: Mapping[str, float] | None,
+) -> None:
+    """Set the fields an update gives (``None``: as they are) on a task outside the list."""
+    if priority is not None:
+        task.priority = priority
+    if value is not None:
+        task.value = value
+    if due is not None:
+        task.due = due
+    elif clear_due:
+        task.due = None
+    if skills is not None:
+        task.skills = skills
+
+
 def _rule_fields(task: Task) -> tuple[Any, ...]:
     """The fields rules may change, as the task has them now (a rule baseline's)."""
     return (
@@ -3379,16 +3400,7 @@ class Engine:
         else:
             # Not in the list: set the fields; the task is scored when it next
             # enters the list.
-            if priority is not None:
-                task.priority = priority
-            if value is not None:
-                task.value = value
-            if due is not None:
-                task.due = due
-            elif clear_due:
-                task.due = None
-            if new_skills is not None:
-                task.skills = new_skills
+            _change_fields(task, priority, value, due, clear_due, new_skills)
             task.version += 1
         if skills is not None and self._relaxes and rule_state is None:
             if task.id in self._in_step and self._in_step[task.id][0].relaxation is not None:
@@ -3444,16 +3456,7 @@ class Engine:
         if queued:
             self._list._take_out(task)
         baseline.restore(task)
-        if priority is not None:
-            task.priority = priority
-        if value is not None:
-            task.value = value
-        if due is not None:
-            task.due = due
-        elif clear_due:
-            task.due = None
-        if skills is not None:
-            task.skills = skills
+        _change_fields(task, priority, value, due, clear_due, skills)
         outcome = self._rules.apply(task, now, baseline=None)
         if relaxing:
             assert step is not None
