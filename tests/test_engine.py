@@ -24,6 +24,7 @@ from valueroute.errors import (
     VersionConflictError,
 )
 from valueroute.events import Event
+from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.scoring import Segment, StrictPriority
 from valueroute.task import Task, TaskState
 
@@ -801,6 +802,73 @@ def test_rules_failing_when_they_look_again_leave_the_task_in_the_queue(clock: C
     with pytest.raises(ZeroDivisionError, match="rule bug"):
         engine.advance()
     assert engine.get("t").state is TaskState.queued
+    assert "t" in engine.tasklist
+    engine._check()
+
+
+class _HostRulesWithoutBaseline:
+    """Host rules keeping no baseline (``None``): every run adds a skill, at most once."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def apply(self, task: Task, now: float, *, baseline: object = None) -> object:
+        if self.broken:
+            raise ZeroDivisionError("rule bug")
+        task.skills = {**task.skills, "checked": 1.0}
+        return SimpleNamespace(fired=("r",), next_change=math.inf, baseline=None)
+
+
+def test_host_rules_without_a_baseline_take_updates_transfers_and_steps(clock: Clock) -> None:
+    rules = _HostRulesWithoutBaseline()
+    engine, _ = make_engine(
+        clock,
+        rules=rules,
+        workflows=[
+            WorkflowSpec(
+                name="w",
+                types=["claim"],
+                steps=[WorkflowStep(skills={"claims": 3}, timeout=5), WorkflowStep(priority=4)],
+            )
+        ],
+    )
+    engine.submit(TaskSpec(id="t", skills={"billing": 1}))
+    engine.submit(TaskSpec(id="c", type="claim"))
+    engine.update("t", priority=2, skills={"billing": 2})
+    assert (engine.get("t").priority, dict(engine.get("t").skills)) == (
+        2,
+        {"billing": 2.0, "checked": 1.0},
+    )
+    engine.transfer("t", skills={"sales": 1})
+    assert dict(engine.get("t").skills) == {"sales": 1.0, "checked": 1.0}
+    clock.now = 5.0
+    engine.advance()
+    assert (engine.get("c").priority, dict(engine.get("c").skills)) == (
+        4,
+        {"claims": 3.0, "checked": 1.0},
+    )
+    engine.set_rules(None)  # nothing to restore: the fields stay
+    assert dict(engine.get("c").skills) == {"claims": 3.0, "checked": 1.0}
+    engine._check()
+
+
+def test_host_rules_failing_on_an_update_change_nothing_and_on_a_transfer_lose_nothing(
+    clock: Clock,
+) -> None:
+    rules = _HostRulesWithoutBaseline()
+    engine, _ = make_engine(clock, rules=rules)
+    task = engine.submit(TaskSpec(id="t", priority=1, skills={"billing": 1}))
+    clock.now = 1.0
+    engine.advance()
+    before = (task.priority, dict(task.skills), task.version, engine.digest())
+    rules.broken = True
+    with pytest.raises(ZeroDivisionError, match="rule bug"):
+        engine.update("t", priority=3)
+    assert (task.priority, dict(task.skills), task.version, engine.digest()) == before
+    with pytest.raises(ZeroDivisionError, match="rule bug"):
+        engine.transfer("t", skills={"sales": 1})
+    # The transfer stands (it took effect before the rules ran); the task waits.
+    assert task.state is TaskState.queued
     assert "t" in engine.tasklist
     engine._check()
 

@@ -578,6 +578,18 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
     return chosen
 
 
+def _restore_baseline(baseline: object, task: Task) -> None:
+    """Put back the fields rules changed, from the baseline their last run kept.
+
+    Compiled rules keep a :class:`~valueroute.rules.Baseline`; host rules
+    may keep anything (``None``: they work from the task's fields as they
+    are), and then the fields stay as they are.
+    """
+    restore = getattr(baseline, "restore", None)
+    if restore is not None:
+        restore(task)
+
+
 def _change_fields(
     task: Task,
     priority: int | None,
@@ -1748,7 +1760,7 @@ class Engine:
             before = (task.priority, task.value, task.due, task.skills)
             try:
                 if state is not None and rules is None:
-                    state[0].restore(task)
+                    _restore_baseline(state[0], task)
                     del self._rule_state[task.id]
                     self._fired.pop(task.id, None)
                 elif rules is not None:
@@ -2336,7 +2348,7 @@ class Engine:
             # The step routes the task as it was before rules, and the rules
             # apply on top, as at submission: their re-evaluations then start
             # from the step's routing instead of undoing it.
-            rule_state[0].restore(task)
+            _restore_baseline(rule_state[0], task)
         if step.skills is not None or step.relaxes:
             task.skills = _step_skills(step, task.skills)
         if step.requires is not None:
@@ -3303,13 +3315,17 @@ class Engine:
             task.created = now
             task.seq = self._list.next_seq()
         rule_state = self._rule_state.get(task_id) if self._rule_state else None
+        failure: Exception | None = None
         if rule_state is not None:
             # With rules the new requirements (and channel, and age) are the
             # task's before the rules, which apply again on top.
-            rule_state[0].restore(task)
+            _restore_baseline(rule_state[0], task)
             if new_skills is not None:
                 task.skills = new_skills
-            self._apply_rules(task, now, baseline=None)
+            try:
+                self._apply_rules(task, now, baseline=None)
+            except Exception as exc:  # noqa: BLE001 - host rules: raised once the task is routed
+                failure = exc
         elif new_skills is not None:
             task.skills = new_skills
         if new_skills is not None or rule_state is not None:
@@ -3335,6 +3351,8 @@ class Engine:
         else:
             self._enqueue(task, now)
         self._finish()
+        if failure is not None:
+            raise failure
         return task
 
     @_command
@@ -3455,41 +3473,43 @@ class Engine:
         original = self._relaxer.original(task.id) if decaying else None
         if queued:
             self._list._take_out(task)
-        baseline.restore(task)
-        _change_fields(task, priority, value, due, clear_due, skills)
-        outcome = self._rules.apply(task, now, baseline=None)
-        if relaxing:
-            assert step is not None
-            step[5] = task.skills
-        elif decaying:
-            self._relaxer.reset(task)
-            self._relaxer.apply(task, now)
-        if queued:
-            try:
+        try:
+            _restore_baseline(baseline, task)
+            _change_fields(task, priority, value, due, clear_due, skills)
+            outcome = self._rules.apply(task, now, baseline=None)
+            if relaxing:
+                assert step is not None
+                step[5] = task.skills
+            elif decaying:
+                self._relaxer.reset(task)
+                self._relaxer.apply(task, now)
+            if queued:
                 self._list._add_record(task, now)
-            except Exception:
-                # The policy cannot score the changed task: the update changes
-                # nothing, as without rules (the task as it was is filed again).
-                (
-                    task.type,
-                    task.department,
-                    task.process,
-                    task.skills,
-                    task.priority,
-                    task.value,
-                    task.due,
-                    task.ramp,
-                    task.calendar,
-                ) = fields
-                if relaxing:
-                    step[5] = lowered  # type: ignore[index]
-                if original is not None:
-                    skills_now = task.skills
-                    task.skills = original
-                    self._relaxer.reset(task)
-                    task.skills = skills_now
+        except Exception:
+            # Host rules failed, or the policy cannot score the changed task:
+            # the update changes nothing, as without rules (the task as it was
+            # is filed again).
+            (
+                task.type,
+                task.department,
+                task.process,
+                task.skills,
+                task.priority,
+                task.value,
+                task.due,
+                task.ramp,
+                task.calendar,
+            ) = fields
+            if relaxing:
+                step[5] = lowered  # type: ignore[index]
+            if original is not None:
+                skills_now = task.skills
+                task.skills = original
+                self._relaxer.reset(task)
+                task.skills = skills_now
+            if queued:
                 self._file(task, now)
-                raise
+            raise
         self._fired[task.id] = tuple(outcome.fired)
         self._rule_state[task.id] = (outcome.baseline, outcome.next_change)
         if outcome.next_change != _INF:
