@@ -24,7 +24,8 @@ from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
 from valueroute.agents import Presence
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.events import Event
-from valueroute.models import QueueSpec
+from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
+from valueroute.rules import load_rules
 
 SKILLS = ({}, {"billing": 1.0}, {"billing": 2.0}, {"claims": 1.0}, {"billing": 1.0, "claims": 1.0})
 AGENT_SKILLS = (
@@ -88,6 +89,21 @@ QUEUE_SERVES: dict[str, Callable[[Mapping[str, float], Mapping[str, Any]], bool]
 }
 CAPACITIES = ({"voice": 1}, {"chat": 2, "email": 1}, {"voice": 1, "chat": 1})
 COOLDOWN = 15.0
+AGING_RULES = load_rules(
+    {
+        "name": "aging",
+        "prioritisation": {
+            "mode": "all",
+            "rules": [
+                {
+                    "name": "waiting 25 s",
+                    "when": {"field": "age", "op": ">=", "value": 25},
+                    "then": {"add_priority": 2},
+                }
+            ],
+        },
+    }
+)
 SECONDS_PER_POINT = 8.0
 
 # Which task states each event may start from, and the state it leads to.
@@ -136,6 +152,7 @@ NEUTRAL = {
     "preference_ended",
     "task_updated",
     "task_relaxed",
+    "workflow_step",  # the flow workflow's steps move no task between states or queues
     "sla_breached",
     "sla_warning",
     "agent_added",
@@ -190,6 +207,22 @@ class EngineMachine(RuleBasedStateMachine):
             wrap_up={"wrap": 10.0},
             time_to_live={"short": 100.0},
             relaxation={"relaxing": [RelaxationStep(after=40.0, lower_by=1.0)]},
+            # Rules that look again as tasks age: priorities move on their own,
+            # and updates, transfers and relaxation happen under them.
+            rules=AGING_RULES,
+            # A workflow whose later steps change requirements and priority
+            # (its first routes as submitted, so a push is foreseen as without).
+            workflows=[
+                WorkflowSpec(
+                    name="flow",
+                    types=["flow"],
+                    steps=[
+                        WorkflowStep(timeout=10.0),
+                        WorkflowStep(skills={"claims": 1.0}, priority=3, timeout=20.0),
+                        WorkflowStep(skills={}),
+                    ],
+                )
+            ],
         )
         self.events: list[Event] = []
         self.engine.subscribe(self.events.append)
@@ -287,7 +320,7 @@ class EngineMachine(RuleBasedStateMachine):
         skills=st.sampled_from(SKILLS),
         channel=st.sampled_from(["voice", "chat", "email"]),
         priority=st.integers(0, 3),
-        type=st.sampled_from(["plain", "wrap", "short", "relaxing"]),
+        type=st.sampled_from(["plain", "wrap", "short", "relaxing", "flow"]),
         due=st.none() | st.integers(0, 60),
         preferred=st.sampled_from(PREFERENCES),
         preferred_for=st.sampled_from([None, 30.0]),
