@@ -25,6 +25,7 @@ from valueroute import AgentSpec, TaskSpec, ValueRouteError
 from valueroute._snapshot import restore, snapshot
 from valueroute.engine import Engine
 from valueroute.events import Event
+from valueroute.rules import load_rules
 
 COOLDOWN = 15.0
 SKILLS = ({}, {"billing": 1.0}, {"billing": 2.0})
@@ -57,6 +58,21 @@ class OffersMachine(RuleBasedStateMachine):
             "reject_cooldown": COOLDOWN,
             "max_offers": max_offers,
             "time_to_live": {"short": 60.0},
+            # Rules that look again as tasks age, kept through snapshots.
+            "rules": load_rules(
+                {
+                    "name": "aging",
+                    "prioritisation": {
+                        "rules": [
+                            {
+                                "name": "waiting 25 s",
+                                "when": {"field": "age", "op": ">=", "value": 25},
+                                "then": {"add_priority": 2},
+                            }
+                        ]
+                    },
+                }
+            ),
         }
         self.engine = Engine(clock=self.clock, **self.settings)
         self.events: list[Event] = []
