@@ -29,7 +29,7 @@ from valueroute.calendar import BusinessCalendar
 from valueroute.errors import DuplicateTaskError, InvalidInputError, ValueRouteError
 from valueroute.journal import DurableEngine, StoredSnapshot
 from valueroute.relaxation import ContinuousRelaxation
-from valueroute.rules import parse_rules
+from valueroute.rules import load_rules, parse_rules
 
 WEEKDAYS = {day: [("08:00", "18:00")] for day in ("mon", "tue", "wed", "thu", "fri")}
 BERLIN = BusinessCalendar(timezone="Europe/Berlin", hours=WEEKDAYS, name="berlin")
@@ -65,7 +65,25 @@ def make_engine(clock: Callable[[], float]) -> Engine:
         wrap_up=4.0,
         relaxation=[RelaxationStep(after=25.0, lower_by=1.0)],
         closed_memory=4,
+        rules=AGING_RULES,
     )
+
+
+AGING_RULES = load_rules(
+    {
+        "name": "aging",
+        "prioritisation": {
+            "rules": [
+                {
+                    "name": "waiting 20 s",
+                    "when": {"field": "age", "op": ">=", "value": 20},
+                    "then": {"add_priority": 1},
+                }
+            ]
+        },
+    }
+)
+"""Rules that look again as tasks age: their baselines are part of what is restored."""
 
 
 def _spec(
