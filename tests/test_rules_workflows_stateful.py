@@ -14,8 +14,9 @@ more is worth twice its value (prioritisation, every rule in order).
 Claims follow a workflow: experts (``claims`` 3) for 60 s, then anyone with
 ``claims`` 1 at priority 5 for 100 s, then they stay. Mail follows a
 relaxation plan: from 50 s of age every level required is one lower (the
-rules' requirements, lowered). No agent is logged on, so every task waits
-and steps follow time alone.
+rules' requirements, lowered). No agent is logged on, so a task waits
+unless held or deferred (claims only), and steps follow time while it
+waits; a claim back from a hold or a deferral takes the steps that ran out.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class Expected:
     step: int | None  # the workflow step, None once it ended or for no workflow
     step_ends: float = float("inf")
     history: list[str] = field(default_factory=list)
+    waiting: bool = True  # in the list: held and deferred tasks take no steps
+    deferred_until: float | None = None
 
     def fields(self, now: float) -> tuple[int, float, dict[str, float]]:
         skills = dict(self.skills)
@@ -105,9 +108,13 @@ class RulesAndRouting(RuleBasedStateMachine):
         self.count = 0
 
     def _steps_due(self) -> None:
-        """Move the model's claims through the steps whose time is up."""
+        """Move the model's waiting claims through the steps whose time is up
+        (a claim back from a deferral or a hold takes those that ran out while
+        it was away, each from the end of the one before)."""
         for task in self.expected.values():
-            while task.step is not None and task.step_ends <= self.now:
+            if task.deferred_until is not None and task.deferred_until <= self.now:
+                task.waiting, task.deferred_until = True, None
+            while task.waiting and task.step is not None and task.step_ends <= self.now:
                 task.step += 1
                 if task.step == len(STEPS):
                     task.step = None
@@ -187,7 +194,10 @@ class RulesAndRouting(RuleBasedStateMachine):
     def transfer(self, data: st.DataObject, skills: dict[str, int] | None, keep_age: bool) -> None:
         if not self.expected:
             return
-        task_id = data.draw(st.sampled_from(sorted(self.expected)))
+        waiting = sorted(t for t, task in self.expected.items() if task.waiting)
+        if not waiting:
+            return
+        task_id = data.draw(st.sampled_from(waiting))
         self.engine.transfer(task_id, skills=skills, keep_age=keep_age)
         task = self.expected[task_id]
         if skills is not None:
@@ -196,6 +206,43 @@ class RulesAndRouting(RuleBasedStateMachine):
             task.created = self.now  # ages, rules and relaxation count from now
         task.step = None
         task.history.append(f"transfer {skills} keep_age={keep_age}")
+
+    def _claims(self, waiting: bool) -> list[str]:
+        return sorted(
+            t for t, task in self.expected.items() if not task.mail and task.waiting == waiting
+        )
+
+    @rule(data=st.data())
+    def hold(self, data: st.DataObject) -> None:
+        claims = self._claims(waiting=True)
+        if claims:
+            task_id = data.draw(st.sampled_from(claims))
+            self.engine.hold(task_id)
+            self.expected[task_id].waiting = False
+            self.expected[task_id].history.append("hold")
+
+    @rule(data=st.data(), seconds=st.sampled_from([5.0, 70.0, 200.0]))
+    def defer(self, data: st.DataObject, seconds: float) -> None:
+        claims = self._claims(waiting=True) + [
+            t for t in self._claims(waiting=False) if self.expected[t].deferred_until is None
+        ]
+        if claims:
+            task_id = data.draw(st.sampled_from(sorted(claims)))
+            self.engine.defer(task_id, until=self.now + seconds)
+            task = self.expected[task_id]
+            task.waiting, task.deferred_until = False, self.now + seconds
+            task.history.append(f"defer {seconds}")
+
+    @rule(data=st.data())
+    def resume(self, data: st.DataObject) -> None:
+        claims = self._claims(waiting=False)
+        if claims:
+            task_id = data.draw(st.sampled_from(claims))
+            self.engine.resume(task_id)
+            task = self.expected[task_id]
+            task.waiting, task.deferred_until = True, None
+            task.history.append("resume")
+            self._steps_due()
 
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
