@@ -611,21 +611,6 @@ def _change_fields(
         task.skills = skills
 
 
-def _rule_fields(task: Task) -> tuple[Any, ...]:
-    """The fields rules may change, as the task has them now (a rule baseline's)."""
-    return (
-        task.type,
-        task.department,
-        task.process,
-        task.skills,
-        task.priority,
-        task.value,
-        task.due,
-        task.ramp,
-        task.calendar,
-    )
-
-
 _EXPLAINED_CANDIDATES = 10
 """The most available agents explain() lists for a task (the count is always whole)."""
 
@@ -3466,9 +3451,12 @@ class Engine:
         step = self._in_step.get(task.id) if self._in_step else None
         relaxing = step is not None and step[0].relaxation is not None
         decaying = not relaxing and self._relaxer.tracked(task.id)
+        # Loaded here, not with the engine: only an engine with rules gets here.
+        from valueroute.rules import Baseline
+
         # What a refusal puts back: the task's fields and what the relaxation
         # keeps for it (the rules' own state changes only once it is filed).
-        fields = _rule_fields(task)
+        fields = Baseline.of(task)
         lowered = step[5] if relaxing else None  # type: ignore[index]
         original = self._relaxer.original(task.id) if decaying else None
         if queued:
@@ -3489,17 +3477,7 @@ class Engine:
             # Host rules failed, or the policy cannot score the changed task:
             # the update changes nothing, as without rules (the task as it was
             # is filed again).
-            (
-                task.type,
-                task.department,
-                task.process,
-                task.skills,
-                task.priority,
-                task.value,
-                task.due,
-                task.ramp,
-                task.calendar,
-            ) = fields
+            fields.restore(task)
             if relaxing:
                 step[5] = lowered  # type: ignore[index]
             if original is not None:
