@@ -113,7 +113,7 @@ from valueroute.scoring import Clock as ScoreClock
 from valueroute.scoring import Policy, Segment, StrictPriority, _as_segment
 from valueroute.scoring import explain as explain_score
 from valueroute.task import GroupKey, RequirementGroup, Task, TaskState
-from valueroute.tasklist import TaskList, check_changes
+from valueroute.tasklist import TaskList, check_changes, set_changes
 from valueroute.workflows import Workflow, build_workflows, relaxation_workflow
 
 __all__ = [
@@ -599,14 +599,7 @@ def _change_fields(
     skills: Mapping[str, float] | None,
 ) -> None:
     """Set the fields an update gives (``None``: as they are) on a task outside the list."""
-    if priority is not None:
-        task.priority = priority
-    if value is not None:
-        task.value = value
-    if due is not None:
-        task.due = due
-    elif clear_due:
-        task.due = None
+    set_changes(task, priority=priority, value=value, due=due, clear_due=clear_due)
     if skills is not None:
         task.skills = skills
 
@@ -1705,19 +1698,23 @@ class Engine:
             self._apply_rules(task, now, baseline=baseline)
             if self._relaxes:
                 self._relax_after_rules(task, now)
-            self._emit(
-                EventKind.task_updated,
-                task=task.id,
-                reason="rules",
-                fired=list(self._fired[task.id]),
-                priority=task.priority,
-                value=task.value,
-                due=task.due,
-            )
+            self._tell_rules_changed(task)
         finally:
             # Host rules may raise: the task goes back to the list all the same.
             if queued:
                 self._file(task, now)
+
+    def _tell_rules_changed(self, task: Task) -> None:
+        """``task_updated`` with ``reason="rules"``: the rules set the task's fields again."""
+        self._emit(
+            EventKind.task_updated,
+            task=task.id,
+            reason="rules",
+            fired=list(self._fired.get(task.id, ())),
+            priority=task.priority,
+            value=task.value,
+            due=task.due,
+        )
 
     @_command
     def set_rules(self, rules: Any) -> None:
@@ -1761,15 +1758,7 @@ class Engine:
                     self._file(task, now)
             if (task.priority, task.value, task.due, task.skills) != before:
                 # What the task is worth changed: those who count values hear it.
-                self._emit(
-                    EventKind.task_updated,
-                    task=task.id,
-                    reason="rules",
-                    fired=list(self._fired.get(task.id, ())),
-                    priority=task.priority,
-                    value=task.value,
-                    due=task.due,
-                )
+                self._tell_rules_changed(task)
         self._finish()
 
     @_command
@@ -2360,15 +2349,7 @@ class Engine:
         if rule_state is not None and failure is None and (task.value, task.due) != worth:
             # The rules, on top of the step's routing, changed what the task is
             # worth: those who count values hear it.
-            self._emit(
-                EventKind.task_updated,
-                task=task.id,
-                reason="rules",
-                fired=list(self._fired[task.id]),
-                priority=task.priority,
-                value=task.value,
-                due=task.due,
-            )
+            self._tell_rules_changed(task)
         self._time_step(task, now)
         if filed:
             self._file(task, now)

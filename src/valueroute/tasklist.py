@@ -789,14 +789,7 @@ class TaskList:
         old = (task.priority, task.value, task.due, task.skills, task.group)
         self._unfile(task)
         self._count(task, -1)
-        if priority is not None:
-            task.priority = priority
-        if value is not None:
-            task.value = value
-        if due is not None:
-            task.due = due
-        elif clear_due:
-            task.due = None
+        set_changes(task, priority=priority, value=value, due=due, clear_due=clear_due)
         if new_skills is not None:
             task.group = self.group_for(
                 task.channel, new_skills, task.prefer, task.requires, task.queue
@@ -1155,6 +1148,21 @@ class TaskList:
             assert entry[2] == seq
             if self._by_seq.get(seq) is task:
                 assert until > self._now or until == _INF or self._now == -_INF
+
+
+def set_changes(
+    task: Task, *, priority: int | None, value: float | None, due: float | None, clear_due: bool
+) -> None:
+    """Set an update's priority, value and due time, checked by :func:`check_changes`
+    (``None``: as it is; ``clear_due`` removes the due time). O(1)."""
+    if priority is not None:
+        task.priority = priority
+    if value is not None:
+        task.value = value
+    if due is not None:
+        task.due = due
+    elif clear_due:
+        task.due = None
 
 
 def check_changes(
