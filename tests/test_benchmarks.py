@@ -81,6 +81,8 @@ RUNS = {
         "2",
         "--max-rounds",
         "1",
+        "--week-peak",
+        "0",
     ],
     "bench_forecast": ["--months", "10", "--models", "profile", "--draws", "200", "--no-holdout"],
     "bench_backtest": ["--quick"],

@@ -387,6 +387,67 @@ def test_the_optimum_equals_the_enumerated_one(problem: tuple[ScheduleSpec, list
         assert max(schedule.headcount) <= spec.max_headcount
 
 
+@st.composite
+def wide_break_windows(draw: st.DrawFn) -> tuple[ScheduleSpec, list[int]]:
+    """Shifts whose breaks may go in a window of three or four intervals.
+
+    Overlapping windows of several starts are where giving every shift its
+    break is hardest: the breaks taken by each interval must stay between
+    the shifts whose windows have closed and those whose windows have opened.
+    """
+    length = draw(st.integers(5, 6))
+    intervals = draw(st.integers(length + 1, length + 3))
+    starts = draw(st.lists(st.integers(0, intervals - length), min_size=2, max_size=3, unique=True))
+    earliest = draw(st.integers(1, length - 4))
+    latest = draw(st.integers(earliest + 2, min(earliest + 3, length - 2)))
+    assume(len(starts) * (latest - earliest + 1) <= 9)
+    template = ShiftTemplate(
+        name="wide",
+        starts=[f"{s:02d}:00" for s in sorted(starts)],
+        length_minutes=60 * length,
+        breaks=[
+            BreakRule(
+                minutes=60, earliest=60 * earliest, latest=60 * latest, paid=draw(st.booleans())
+            )
+        ],
+    )
+    spec_data: dict[str, Any] = {"interval_minutes": 60, "templates": [template]}
+    if draw(st.booleans()):
+        spec_data["max_headcount"] = draw(st.integers(1, 2))
+    if draw(st.booleans()):
+        spec_data["budget"] = draw(st.sampled_from([5.0, 10.0]))
+    requirement = draw(st.lists(st.integers(0, 2), min_size=intervals, max_size=intervals))
+    return ScheduleSpec(**spec_data), requirement
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(wide_break_windows())
+def test_breaks_in_wide_overlapping_windows_match_the_enumerated_optimum(
+    problem: tuple[ScheduleSpec, list[int]],
+) -> None:
+    spec, requirement = problem
+    assume(_limited(spec, requirement))
+    if spec.max_headcount is not None and max(requirement) > spec.max_headcount:
+        return  # refused before solving (checked with the generated instances)
+    best = oracle(spec, requirement)
+    try:
+        schedule = solve_schedule(requirement, spec)
+    except InfeasibleScheduleError:
+        assert best is None
+        return
+    assert best is not None
+    assert objective(schedule, spec) == pytest.approx(best)
+    assert list(schedule.headcount) == duty_from_shifts(schedule)
+    for shift in schedule.shifts:
+        (taken,) = shift.breaks
+        offset = taken.start_minutes - shift.start_minutes
+        assert spec.templates[0].breaks[0].earliest <= offset <= spec.templates[0].breaks[0].latest
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(st.integers(0, 12), min_size=8, max_size=24),

@@ -26,6 +26,11 @@ breaks):
 * on duty in interval *t*: ``Σ x[o] covering t − Σ w[f, p] covering t``,
   at least ``max(requirement[t], min_headcount[t])`` and at most
   ``max_headcount[t]``;
+* both sums, and the conditions on breaks, are kept as running counts
+  (continuous variables, one row an interval: shifts on duty now = an
+  interval ago + starting − ending; breaks taken so far − shifts whose
+  window has closed ≥ 0), so every variable appears in a few rows: the
+  same linear program with about a ninth of the nonzeros;
 * with ``days_off``, ``y[q]`` agents work the days of pattern *q* (every way of
   choosing ``work_days`` days, optionally with the days off in one block) and
   the shifts starting on day *d* equal the agents whose pattern works *d*;

@@ -229,11 +229,11 @@ def _solve(
         for r, m in zip(model.requirement if need is None else need, model.minimum, strict=True)
     ]
     options = model.options
-    # Column layout: shifts, then breaks, then shortages, then patterns. Breaks
-    # are counted per template, rule and start interval, not per shift: which
-    # shift takes which break is left to a matching found afterwards
-    # (Bechtold and Jacobs' implicit break model), which removes the many
-    # equivalent ways of giving the same breaks to different shifts.
+    # Column layout: shifts, then breaks, then shortages, then patterns, then
+    # running counts. Breaks are counted per template, rule and start interval,
+    # not per shift: which shift takes which break is left to a matching found
+    # afterwards (Bechtold and Jacobs' implicit break model), which removes the
+    # many equivalent ways of giving the same breaks to different shifts.
     columns = len(options)
     families = _break_families(model)
     break_columns: list[tuple[int, int, int]] = []  # (family, start interval, length)
@@ -247,6 +247,24 @@ def _solve(
         columns += count
     first_pattern = columns
     columns += len(model.patterns)
+    # Running counts, continuous (whole whenever the shifts and breaks are):
+    # shifts on duty in each interval, and for each break family, interval by
+    # interval from its first window's opening, the breaks taken less the
+    # shifts whose window has closed ("late") and the shifts whose window has
+    # opened less the breaks taken ("early"). Kept as running sums, every
+    # shift and break appears in a handful of rows instead of one per interval
+    # it covers or per window ending after it: the same linear program with
+    # about a ninth of the nonzeros, whose optimum the solver proves several
+    # times faster (96-interval days of 10 to 300 agents: at most 7 s instead
+    # of up to 24 s).
+    first_duty = columns
+    columns += count
+    spans: list[tuple[int, int, int]] = []  # (first interval, intervals, first column)
+    for family in families:
+        opens = min(earliest for _, earliest, _ in family.members)
+        closes = max(latest for _, _, latest in family.members)
+        spans.append((opens, closes - opens + 1, columns))
+        columns += 2 * (closes - opens + 1)
 
     cost = np.zeros(columns)
     cost[: len(options)] = [o.cost for o in options]
@@ -260,25 +278,23 @@ def _solve(
     low: list[float] = []
     high: list[float] = []
 
+    def entry(row: int, column: int, value: float) -> None:
+        rows.append(row)
+        cols.append(column)
+        vals.append(value)
+
     def on_duty(offset: int) -> None:
-        for o, option in enumerate(options):
-            for t in range(option.start, option.start + option.length):
-                rows.append(offset + t)
-                cols.append(o)
-                vals.append(1.0)
+        for t in range(count):
+            entry(offset + t, first_duty + t, 1.0)
         for k, (_, begin, length) in enumerate(break_columns):
             for t in range(begin, begin + length):
-                rows.append(offset + t)
-                cols.append(first_break + k)
-                vals.append(-1.0)
+                entry(offset + t, first_break + k, -1.0)
 
     # Coverage rows: on duty (+ shortage with a budget) at least the floor.
     on_duty(0)
     if budgeted:
         for t in range(count):
-            rows.append(t)
-            cols.append(first_short + t)
-            vals.append(1.0)
+            entry(t, first_short + t, 1.0)
     for t in range(count):
         low.append(float(floor[t]))
         top = model.maximum[t]
@@ -293,39 +309,54 @@ def _solve(
             low.append(0.0)
             high.append(math.inf if top is None else float(top))
         row += count
+    # Shifts on duty: duty[t] = duty[t - 1] + shifts starting at t - shifts ended at t.
+    for t in range(count):
+        entry(row + t, first_duty + t, 1.0)
+        if t:
+            entry(row + t, first_duty + t - 1, -1.0)
+        low.append(0.0)
+        high.append(0.0)
+    for o, option in enumerate(options):
+        entry(row + option.start, o, -1.0)
+        if option.start + option.length < count:
+            entry(row + option.start + option.length, o, 1.0)
+    row += count
     # Every shift can be given one break of each of its rules, in its window:
-    # as many breaks as shifts, at least as many breaks up to each latest start
-    # as shifts whose window ends there, and from each earliest start as
-    # shifts whose window begins there. For windows of one length (one
-    # template's rule) these are Hall's conditions for the matching.
+    # at every interval, the breaks taken so far at least the shifts whose
+    # window has closed ("late" >= 0) and at most the shifts whose window has
+    # opened ("early" >= 0), and as many breaks as shifts in all ("late" ends
+    # at 0). For windows of one length (one template's rule) these are Hall's
+    # conditions for the matching.
     column_of = {(f, p): first_break + k for k, (f, p, _) in enumerate(break_columns)}
-    for f, family in enumerate(families):
-        rows.extend([row] * (len(family.members) + len(family.positions)))
-        cols.extend(o for o, _, _ in family.members)
-        vals.extend([1.0] * len(family.members))
-        cols.extend(column_of[f, p] for p in family.positions)
-        vals.extend([-1.0] * len(family.positions))
+    for f, (family, (opens, length, first)) in enumerate(zip(families, spans, strict=True)):
+        closing: dict[int, list[int]] = {}
+        opening: dict[int, list[int]] = {}
+        for o, earliest, latest in family.members:
+            opening.setdefault(earliest, []).append(o)
+            closing.setdefault(latest, []).append(o)
+        late, early = first, first + length
+        for k in range(length):
+            t = opens + k
+            taken = column_of.get((f, t))
+            entry(row, late + k, 1.0)
+            entry(row + 1, early + k, 1.0)
+            if k:
+                entry(row, late + k - 1, -1.0)
+                entry(row + 1, early + k - 1, -1.0)
+            if taken is not None:
+                entry(row, taken, -1.0)
+                entry(row + 1, taken, 1.0)
+            for o in closing.get(t, ()):
+                entry(row, o, 1.0)
+            for o in opening.get(t, ()):
+                entry(row + 1, o, -1.0)
+            low.extend((0.0, 0.0))
+            high.extend((0.0, 0.0))
+            row += 2
+        entry(row, late + length - 1, 1.0)
         low.append(0.0)
         high.append(0.0)
         row += 1
-        for last in sorted({latest for _, _, latest in family.members}):
-            members = [o for o, _, latest in family.members if latest <= last]
-            taken = [column_of[f, p] for p in family.positions if p <= last]
-            rows.extend([row] * (len(members) + len(taken)))
-            cols.extend(members + taken)
-            vals.extend([-1.0] * len(members) + [1.0] * len(taken))
-            low.append(0.0)
-            high.append(math.inf)
-            row += 1
-        for first in sorted({earliest for _, earliest, _ in family.members}):
-            members = [o for o, earliest, _ in family.members if earliest >= first]
-            taken = [column_of[f, p] for p in family.positions if p >= first]
-            rows.extend([row] * (len(members) + len(taken)))
-            cols.extend(members + taken)
-            vals.extend([-1.0] * len(members) + [1.0] * len(taken))
-            low.append(0.0)
-            high.append(math.inf)
-            row += 1
     # Template counts.
     for index, template in enumerate(spec.templates):
         if template.min_count == 0 and template.max_count is None:
@@ -378,6 +409,7 @@ def _solve(
     integrality = np.ones(columns)
     if budgeted:
         integrality[first_short : first_short + count] = 0
+    integrality[first_duty:] = 0
     problem = {
         "c": cost,
         "integrality": integrality,
