@@ -432,7 +432,10 @@ def _solve(
         if unit > 0.0 and math.isfinite(bound) and bound > 0.0:
             gap = 0.99 * unit / (1.1 * bound)
     limit = spec.time_limit_seconds
-    settings = {"time_limit": limit, "mip_rel_gap": gap}
+    # The limit bounds the whole solve: what building the program and its
+    # linear bound took comes off the search's time.
+    left = limit - (time.perf_counter() - started)
+    settings = {"time_limit": max(left, 0.001), "mip_rel_gap": gap}
     result = milp(**problem, options=settings)
     if (
         spec.mip_gap is None
