@@ -123,6 +123,9 @@ class OffersMachine(RuleBasedStateMachine):
                 del live[agent]
                 if kind != "offer_revoked":
                     self.cooldown[(task, agent)] = event.time + COOLDOWN
+                elif event.data.get("reason") != "accepted_by_other":
+                    # Withdrawn by the host, not refused: not counted toward max_offers.
+                    self.offer_count[task] -= 1
                 if not live:
                     del self.offers[task]
                     self.state[task] = "unoffered"

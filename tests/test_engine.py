@@ -163,6 +163,33 @@ def test_max_offers_rejects_the_task_for_good(clock: Clock) -> None:
     assert len(engine) == 0
 
 
+def test_a_revoked_offer_does_not_count_toward_max_offers(clock: Clock) -> None:
+    engine, events = make_engine(clock, max_offers=2, reject_cooldown=0.0)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="t"))
+    engine.reject("t")
+    engine.revoke("t")  # the second offer, withdrawn: offered again
+    assert engine.offer_of("t").agent.id == "ann"
+    engine.reject("t")
+    assert engine.get("t").state is TaskState.rejected
+    offered = [e for e in events if e.kind.value == "task_offered"]
+    (rejected,) = [e for e in events if e.kind.value == "task_rejected"]
+    assert len(offered) == 3
+    assert rejected.data["offers"] == 2
+
+
+def test_revokes_alone_never_reject_a_task(clock: Clock) -> None:
+    engine, _ = make_engine(clock, max_offers=2, reject_cooldown=0.0)
+    engine.add_agent(AgentSpec(id="ann"), ready=True)
+    engine.submit(TaskSpec(id="u"))
+    for _ in range(5):
+        engine.revoke("u")
+    assert engine.get("u").state is TaskState.offered
+    engine.reject("u")
+    engine.reject("u")
+    assert engine.get("u").state is TaskState.rejected
+
+
 def test_wrap_up_keeps_the_slot_until_it_ends(clock: Clock) -> None:
     engine, _ = make_engine(clock, wrap_up={"claim": 30.0})
     engine.add_agent(AgentSpec(id="ann"), ready=True)

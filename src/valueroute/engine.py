@@ -3020,10 +3020,15 @@ class Engine:
     @_command
     def revoke(self, task_id: str) -> Task:
         """The host withdraws an offer (every live offer of the task): back to
-        queued with its age, no cool-down."""
+        queued with its age, no cool-down. Withdrawn offers were not refused:
+        they do not count toward ``max_offers``."""
         task = self._open(task_id, (TaskState.offered,), "revoke the offer of")
         now = self._begin()
-        if self._more and task_id in self._more:
+        more = self._more.get(task_id) if self._more else None
+        # Uncounted before the task goes back to the list, where it may be
+        # offered again at once.
+        self._offer_count[task_id] -= 1 if more is None else 1 + len(more)
+        if more is not None:
             for offer in self.offers_of(task_id)[:-1]:
                 self._unoffer(task, EventKind.offer_revoked, cooldown=False, now=now, offer=offer)
         self._unoffer(task, EventKind.offer_revoked, cooldown=False, now=now)
