@@ -178,6 +178,22 @@ def test_a_revoked_offer_does_not_count_toward_max_offers(clock: Clock) -> None:
     assert rejected.data["offers"] == 2
 
 
+def test_a_transfer_counts_max_offers_afresh(clock: Clock) -> None:
+    engine, events = make_engine(clock, max_offers=2, reject_cooldown=0.0)
+    engine.add_agent(AgentSpec(id="ann", skills={"x": 1}), ready=True)
+    engine.add_agent(AgentSpec(id="bob", skills={"y": 1}), ready=True)
+    engine.submit(TaskSpec(id="t", skills={"x": 1}))
+    engine.reject("t")
+    engine.accept("t")  # at its second offer
+    engine.transfer("t", skills={"y": 1})
+    engine.reject("t")  # bob's first refusal: offered again, not rejected
+    assert engine.offer_of("t").agent.id == "bob"
+    engine.reject("t")
+    assert engine.get("t").state is TaskState.rejected
+    (rejected,) = [e for e in events if e.kind.value == "task_rejected"]
+    assert rejected.data["offers"] == 2
+
+
 def test_revokes_alone_never_reject_a_task(clock: Clock) -> None:
     engine, _ = make_engine(clock, max_offers=2, reject_cooldown=0.0)
     engine.add_agent(AgentSpec(id="ann"), ready=True)

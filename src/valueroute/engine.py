@@ -3308,6 +3308,8 @@ class Engine:
             step[1:5] = [0, task.created, task.created + first, _INF]
             self._relaxation_due(task, step, now)
             self._in_step[task_id] = step
+        # Routed anew: max_offers counts the offers on the way to its next agent.
+        self._offer_count.pop(task_id, None)
         self._emit(
             EventKind.task_transferred,
             task=task_id,
