@@ -525,6 +525,35 @@ def test_updated_requirements_are_relaxed_at_the_tasks_age() -> None:
     ]
 
 
+@pytest.mark.parametrize("away", ["hold", "offered"])
+def test_requirements_updated_away_from_the_list_are_lowered_by_the_steps_taken(
+    away: str,
+) -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock, offer_timeout=None, relaxation=[RelaxationStep(after=10.0, lower_by=1.0)]
+    )
+    heard: list[Event] = []
+    engine.subscribe(heard.append, kinds=["task_relaxed"])
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 3}))
+    clock.now = 12.0
+    engine.advance()
+    if away == "hold":
+        engine.hold("t")
+    else:
+        engine.add_agent(AgentSpec(id="ann", skills={"tax": 2}), ready=True)
+        assert engine.offer_of("t").agent.id == "ann"
+    engine.update("t", skills={"tax": 5, "fr": 2})
+    # As for a waiting task (the test above): one step taken, lowered by it.
+    assert dict(task.skills) == {"tax": 4.0, "fr": 1.0}
+    assert heard[-1].data["skills"] == {"tax": 4.0, "fr": 1.0}
+    if away == "hold":
+        engine.resume("t")
+        assert dict(task.skills) == {"tax": 4.0, "fr": 1.0}
+        assert len(heard) == 2  # nothing more to lower on the way back
+    engine._check()
+
+
 def test_a_transfer_relaxes_the_task_again_from_its_age_then() -> None:
     clock = Clock()
     engine = Engine(

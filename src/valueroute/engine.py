@@ -1844,13 +1844,19 @@ class Engine:
 
     def _requirements_replaced(self, task: Task, now: float) -> None:
         """A host or a rule replaced the requirements of a task following a
-        relaxation plan: the plan starts again from these, at the same age
-        (the steps taken so far lower them, now if the task waits, else when
-        it comes back to the list)."""
+        relaxation plan: the plan starts again from these, at the same age.
+        The steps taken so far lower them now (``task_relaxed`` when that
+        changes them); a task out of the list takes the steps that run out
+        meanwhile when it comes back."""
         state = self._in_step[task.id]
         state[5] = task.skills
         if task.state is TaskState.queued:
             self._take_relaxation_steps(task, now, filed=True)
+        elif state[1]:
+            relaxed = state[0].lowered(task.skills, state[1])
+            if relaxed != dict(task.skills):
+                task.skills = relaxed
+                self._emit(EventKind.task_relaxed, task=task.id, skills=dict(relaxed))
 
     def _unrelaxed(self, task: Task) -> None:
         """A task following a relaxation plan requires its requirements before
