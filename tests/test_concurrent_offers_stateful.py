@@ -46,7 +46,7 @@ class OffersMachine(RuleBasedStateMachine):
     @initialize(
         k=st.sampled_from([1, 2, 3]),
         offer_timeout=st.sampled_from([None, 20.0]),
-        max_offers=st.sampled_from([None, 4]),
+        max_offers=st.sampled_from([None, 2, 4]),
     )
     def setup(self, k: int, offer_timeout: float | None, max_offers: int | None) -> None:
         self.k = k
@@ -104,7 +104,7 @@ class OffersMachine(RuleBasedStateMachine):
                 assert state is None
                 self.state[task] = "new"
             elif kind == "task_queued":
-                assert state in ("new", "unoffered", "resuming"), (kind, state)
+                assert state in ("new", "unoffered", "resuming", "transferred"), (kind, state)
                 assert not live
                 self.state[task] = "queued"
             elif kind == "task_offered":
@@ -139,6 +139,12 @@ class OffersMachine(RuleBasedStateMachine):
                 assert agent is not None
                 self.assigned[task] = agent
                 self.state[task] = "assigned"
+            elif kind == "task_transferred":
+                assert state in ("assigned", "queued"), (kind, state)
+                self.assigned.pop(task, None)
+                # Routed anew: max_offers counts from here.
+                self.offer_count[task] = 0
+                self.state[task] = "transferred"
             elif kind == "task_held":
                 assert state == "queued"
                 self.state[task] = "held"
@@ -286,7 +292,9 @@ class OffersMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.state)
     @rule(
         data=st.data(),
-        command=st.sampled_from(["revoke", "cancel", "complete", "hold", "resume", "update"]),
+        command=st.sampled_from(
+            ["revoke", "cancel", "complete", "hold", "resume", "update", "transfer"]
+        ),
     )
     def task_command(self, data: st.DataObject, command: str) -> None:
         task_id = data.draw(st.sampled_from(sorted(self.state)))
@@ -303,6 +311,7 @@ class OffersMachine(RuleBasedStateMachine):
             "hold": {"queued"},
             "resume": {"held"},
             "update": {"queued", "offered", "assigned", "held"},
+            "transfer": {"assigned", "queued"},
         }[command]
         assert (events is not None) == (before in allowed), (command, before)
         if events is not None and command == "revoke":
