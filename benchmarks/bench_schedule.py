@@ -74,16 +74,23 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def day_templates(close: int = DAY) -> list[ShiftTemplate]:
-    """30 templates: 5 lengths × 6 start windows, each window cut so shifts end by ``close``."""
+def day_templates(
+    close: int = DAY,
+    windows: list[tuple[int, int]] = WINDOWS,
+    labels: list[str] | None = None,
+) -> list[ShiftTemplate]:
+    """A template for each length and start window (30 by default), each window
+    cut so shifts end by ``close``; named by length and ``labels`` (else the
+    window's number)."""
     templates = []
     for length, breaks in LENGTHS:
-        for window, (first, last) in enumerate(WINDOWS):
+        for window, (first, last) in enumerate(windows):
             latest = min(last, close - length)
             earliest = min(first, latest)
+            label = labels[window] if labels else f"window {window + 1}"
             templates.append(
                 ShiftTemplate(
-                    name=f"{length / 60:g}h window {window + 1}",
+                    name=f"{length / 60:g}h {label}",
                     starts=[f"{_clock(earliest)}-{_clock(latest)}"],
                     length_minutes=length,
                     breaks=[
@@ -171,23 +178,7 @@ def solve_case(peak: int) -> dict[str, Any]:
 
 def week_templates() -> list[ShiftTemplate]:
     """Ten templates for a week: the five lengths, each in a morning and an afternoon window."""
-    templates = []
-    for length, breaks in LENGTHS:
-        for window, (first, last) in enumerate([(360, 600), (720, 960)]):
-            latest = min(last, 23 * 60 - length)
-            templates.append(
-                ShiftTemplate(
-                    name=f"{length / 60:g}h {'morning' if window == 0 else 'afternoon'}",
-                    starts=[f"{_clock(min(first, latest))}-{_clock(latest)}"],
-                    length_minutes=length,
-                    breaks=[
-                        BreakRule(minutes=m, earliest=e, latest=la, paid=p)
-                        for m, e, la, p in breaks
-                    ],
-                    cost_per_hour=1.05 if length == 240 else 1.0,
-                )
-            )
-    return templates
+    return day_templates(23 * 60, [(360, 600), (720, 960)], ["morning", "afternoon"])
 
 
 def week_requirements(peak: int) -> list[int]:
