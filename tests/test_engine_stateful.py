@@ -229,6 +229,10 @@ class EngineMachine(RuleBasedStateMachine):
         self.seen = 0
         self.model: dict[str, str] = {}
         self.cooldown: dict[tuple[str, str], float] = {}
+        self.max_offers = max_offers
+        # Offers counted toward max_offers: refused, timed out or live (a
+        # revoke takes its offer back; a transfer starts the count again).
+        self.offer_count: dict[str, int] = {}
         self.next_task = 0
         self.next_agent = 0
         # Two broadly skilled agents, so that offers, accepts and completions are common.
@@ -284,6 +288,23 @@ class EngineMachine(RuleBasedStateMachine):
                 )
             if kind in ("offer_rejected", "offer_timed_out"):
                 self.cooldown[(event.task, event.agent)] = event.time + COOLDOWN  # type: ignore[index]
+            counted = self.offer_count.get(event.task, 0)
+            if kind == "task_offered":
+                counted += 1
+                assert self.max_offers is None or counted <= self.max_offers, (
+                    f"{event.task} offered {counted} times, past max_offers"
+                )
+            elif kind == "offer_revoked":
+                counted -= 1
+            elif kind == "task_transferred":
+                counted = 0
+            elif kind == "task_queued" and state == "unoffered":
+                # Back to the list after a refusal only while under the limit.
+                assert self.max_offers is None or counted < self.max_offers, event.task
+            elif kind == "task_rejected":
+                assert self.max_offers is not None, event.task
+                assert counted >= self.max_offers, event.task
+            self.offer_count[event.task] = counted
 
     def auto(self, agent_id: str, task_id: str) -> bool:
         """Whether the agent takes this task without an offer."""
