@@ -4004,6 +4004,13 @@ class Engine:
                     assert self._agent_tasks[offer.agent.id].get(task_id) is task
             assert (task_id in self._deferred_until) == (task.state is TaskState.deferred)
             assert (task_id in self._wrap_up_until) == (task.state is TaskState.wrap_up)
+            counted = self._offer_count.get(task_id, 0)
+            assert counted >= 0, (task_id, counted)
+            if self._max_offers is not None:
+                assert counted <= self._max_offers, f"task {task_id} offered {counted} times"
+                if task.state in (TaskState.queued, TaskState.held, TaskState.deferred):
+                    # Refused at the limit, it would have ended rejected.
+                    assert counted < self._max_offers, (task_id, counted)
             if held:
                 assert task_id in self._agent_tasks[self._holder[task_id].id]
         assert queued <= set(self._tasks)
