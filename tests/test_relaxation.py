@@ -554,6 +554,42 @@ def test_requirements_updated_away_from_the_list_are_lowered_by_the_steps_taken(
     engine._check()
 
 
+def test_an_update_under_rules_keeps_an_offered_task_relaxed() -> None:
+    # Rules set the task's fields again from their baseline on every update;
+    # the steps taken still lower the requirements, so the agent it is
+    # offered to stays one who may take it.
+    clock = Clock()
+    rules = load_rules(
+        {
+            "name": "aging",
+            "prioritisation": {
+                "rules": [
+                    {
+                        "name": "old",
+                        "when": {"field": "age", "op": ">=", "value": 25},
+                        "then": {"add_priority": 2},
+                    }
+                ]
+            },
+        }
+    )
+    engine = Engine(
+        clock=clock,
+        offer_timeout=None,
+        rules=rules,
+        relaxation=[RelaxationStep(after=10.0, lower_by=1.0)],
+    )
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 2}))
+    clock.now = 12.0
+    engine.advance()
+    engine.add_agent(AgentSpec(id="ann", skills={"tax": 1}), ready=True)
+    assert engine.offer_of("t").agent.id == "ann"
+    engine.update("t", priority=4)
+    assert dict(task.skills) == {"tax": 1.0}
+    assert task.priority == 4
+    engine._check()
+
+
 def test_a_transfer_relaxes_the_task_again_from_its_age_then() -> None:
     clock = Clock()
     engine = Engine(

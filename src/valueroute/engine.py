@@ -1852,7 +1852,14 @@ class Engine:
         state[5] = task.skills
         if task.state is TaskState.queued:
             self._take_relaxation_steps(task, now, filed=True)
-        elif state[1]:
+        else:
+            self._lower_away(task, state)
+
+    def _lower_away(self, task: Task, state: list[Any]) -> None:
+        """A relaxing task out of the list whose requirements were replaced (they
+        are ``state[5]``) requires them lowered by the steps taken so far
+        (``task_relaxed`` when that changes them). O(steps × skills)."""
+        if state[1]:
             relaxed = state[0].lowered(task.skills, state[1])
             if relaxed != dict(task.skills):
                 task.skills = relaxed
@@ -3489,8 +3496,12 @@ class Engine:
         if decaying:
             self._schedule_relaxation(task)
         task.version += 1
-        if relaxing and queued:
-            self._take_relaxation_steps(task, now, filed=True)
+        if relaxing:
+            assert step is not None
+            if queued:
+                self._take_relaxation_steps(task, now, filed=True)
+            else:
+                self._lower_away(task, step)
 
     # ================================================================ agents
 
