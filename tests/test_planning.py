@@ -473,6 +473,22 @@ def test_scenario_files_load_back_equal(
         assert load_scenario(write_scenario(scenario, tmp_path / f"day{suffix}")) == scenario
 
 
+def test_a_name_ending_in_a_newline_is_quoted_in_a_scenario_file() -> None:
+    # "$" in a pattern also matches before a final newline: such a name was
+    # written as a bare key and the file did not parse.
+    scenario = scenario_from_forecast(
+        _forecast([3.0], aht=[123.25]),
+        staffing=[1],
+        task_type="calls",
+        channel="voice",
+        skills={"0\n": 1.5},
+        interval_minutes=15,
+    )
+    text = scenario_to_toml(scenario)
+    assert '"0\\n" = 1.5' in text
+    assert parse_scenario(text) == scenario
+
+
 @pytest.mark.parametrize("source", ["demo", str(EXAMPLES / "backoffice_day.toml")])
 def test_other_scenarios_load_back_equal(source: str, tmp_path: Path) -> None:
     scenario = load_bundled(source)

@@ -554,7 +554,7 @@ def scenario_from_forecast(
 
 # -------------------------------------------------------------- scenario files
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")  # \Z: a trailing newline is no bare key
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
