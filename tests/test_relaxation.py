@@ -559,24 +559,10 @@ def test_an_update_under_rules_keeps_an_offered_task_relaxed() -> None:
     # the steps taken still lower the requirements, so the agent it is
     # offered to stays one who may take it.
     clock = Clock()
-    rules = load_rules(
-        {
-            "name": "aging",
-            "prioritisation": {
-                "rules": [
-                    {
-                        "name": "old",
-                        "when": {"field": "age", "op": ">=", "value": 25},
-                        "then": {"add_priority": 2},
-                    }
-                ]
-            },
-        }
-    )
     engine = Engine(
         clock=clock,
         offer_timeout=None,
-        rules=rules,
+        rules=load_rules(parse_rules(_AGING)),
         relaxation=[RelaxationStep(after=10.0, lower_by=1.0)],
     )
     task = engine.submit(TaskSpec(id="t", skills={"tax": 2}))

@@ -1852,14 +1852,7 @@ class Engine:
         state[5] = task.skills
         if task.state is TaskState.queued:
             self._take_relaxation_steps(task, now, filed=True)
-        else:
-            self._lower_away(task, state)
-
-    def _lower_away(self, task: Task, state: list[Any]) -> None:
-        """A relaxing task out of the list whose requirements were replaced (they
-        are ``state[5]``) requires them lowered by the steps taken so far
-        (``task_relaxed`` when that changes them). O(steps × skills)."""
-        if state[1]:
+        elif state[1]:
             relaxed = state[0].lowered(task.skills, state[1])
             if relaxed != dict(task.skills):
                 task.skills = relaxed
@@ -3458,7 +3451,6 @@ class Engine:
         # What a refusal puts back: the task's fields and what the relaxation
         # keeps for it (the rules' own state changes only once it is filed).
         fields = Baseline.of(task)
-        lowered = step[5] if relaxing else None  # type: ignore[index]
         original = self._relaxer.original(task.id) if decaying else None
         if queued:
             self._list._take_out(task)
@@ -3466,10 +3458,7 @@ class Engine:
             _restore_baseline(baseline, task)
             _change_fields(task, priority, value, due, clear_due, skills)
             outcome = self._rules.apply(task, now, baseline=None)
-            if relaxing:
-                assert step is not None
-                step[5] = task.skills
-            elif decaying:
+            if decaying:
                 self._relaxer.reset(task)
                 self._relaxer.apply(task, now)
             if queued:
@@ -3479,8 +3468,6 @@ class Engine:
             # the update changes nothing, as without rules (the task as it was
             # is filed again).
             fields.restore(task)
-            if relaxing:
-                step[5] = lowered  # type: ignore[index]
             if original is not None:
                 skills_now = task.skills
                 task.skills = original
@@ -3497,11 +3484,7 @@ class Engine:
             self._schedule_relaxation(task)
         task.version += 1
         if relaxing:
-            assert step is not None
-            if queued:
-                self._take_relaxation_steps(task, now, filed=True)
-            else:
-                self._lower_away(task, step)
+            self._requirements_replaced(task, now)
 
     # ================================================================ agents
 
