@@ -328,6 +328,10 @@ BAD = [
     ({"timezone": "UTC", "hours": {"monday": [("08:00", "18:00")]}}, "hours"),
     ({"timezone": "UTC", "hours": {"mon": [("8am", "18:00")]}}, "hours.mon[0]"),
     ({"timezone": "UTC", "hours": {"mon": [("25:00", "18:00")]}}, "hours.mon[0]"),
+    # "HH:MM" exactly: no final newline, no digits of other scripts.
+    ({"timezone": "UTC", "hours": {"mon": [("08:00\n", "18:00")]}}, "hours.mon[0]"),
+    ({"timezone": "UTC", "hours": {"mon": [("08:00", "24:00\n")]}}, "hours.mon[0]"),
+    ({"timezone": "UTC", "hours": {"mon": [("\u0660\u0668:00", "18:00")]}}, "hours.mon[0]"),
     ({"timezone": "UTC", "hours": {"mon": [("08:00", "08:00")]}}, "hours.mon[0]"),
     ({"timezone": "UTC", "hours": {"mon": [("08:00", "12:00"), ("11:00", "13:00")]}}, "hours.mon"),
     (

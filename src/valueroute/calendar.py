@@ -76,7 +76,8 @@ MAX_SPAN_SECONDS = 1e9
 # The local dates the table may reach, beyond the instants above by a margin.
 _TABLE_FIRST = _dt.date(30, 1, 1)
 _TABLE_LAST = _dt.date(9900, 1, 1)
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$|^24:00(?::00)?$")
+# fullmatch, ASCII digits: "08:00\n" or digits of another script are not a time.
+_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?|24:00(?::00)?")
 # How far add() and next_open() look for open time before deciding there is none
 # (add() looks further for long spans, up to the longest search).
 _SEARCH_YEARS = 10
@@ -103,7 +104,7 @@ def _fail(calendar: str, field: str, value: Any, expected: str) -> CalendarError
 
 
 def _seconds_of_day(text: Any, calendar: str, field: str) -> int:
-    if not isinstance(text, str) or not _TIME.match(text):
+    if not isinstance(text, str) or _TIME.fullmatch(text) is None:
         raise _fail(calendar, field, text, "a time of day 'HH:MM' from 00:00 to 24:00")
     parts = [int(p) for p in text.split(":")]
     return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
