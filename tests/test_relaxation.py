@@ -198,9 +198,12 @@ class StepwisePlans(RuleBasedStateMachine):
     of its type's plan (else the ``'*'`` plan) whose ``after`` its age
     (``now - created``) has reached, for as long as it waits; a task that
     leaves the list keeps what it had and is relaxed again when it comes
-    back. Every change of a waiting task's requirements that the host did
-    not make itself is told as ``task_relaxed`` with the new skills; every
-    offer goes to an agent meeting the requirements of its moment.
+    back. Requirements replaced while it is away (offered) are lowered by
+    the steps it had taken when it left, those its age reached at its
+    offer: the steps that ran out while it was away wait for its return.
+    Every change of a waiting task's requirements that the host did not
+    make itself is told as ``task_relaxed`` with the new skills; every offer
+    goes to an agent meeting the requirements of its moment.
     """
 
     @initialize(
@@ -237,6 +240,8 @@ class StepwisePlans(RuleBasedStateMachine):
         self.count = 0
         # task id -> whether it is a VIP (the rules add y 2 to what it is given).
         self.vip: dict[str, bool] = {}
+        # task id -> when its current offer was made (while it is away).
+        self.offered_at: dict[str, float] = {}
 
     def classified(self, task_id: str, skills: dict[str, float]) -> dict[str, float]:
         """What the rules make of requirements given to the task."""
@@ -259,7 +264,10 @@ class StepwisePlans(RuleBasedStateMachine):
             kind = event.kind.value
             if kind == "task_relaxed":
                 assert event.task is not None
-                assert event.data["skills"] == self.expected(event.task, event.time), event
+                # Away, a task is relaxed only when the host replaces its
+                # requirements: as far as the steps taken when it left.
+                at = self.offered_at.get(event.task, event.time)
+                assert event.data["skills"] == self.expected(event.task, at), event
                 self.told[event.task] = event.data["skills"]
             elif kind == "task_offered":
                 assert event.task is not None
@@ -267,10 +275,15 @@ class StepwisePlans(RuleBasedStateMachine):
                 needs = self.expected(event.task, event.time)
                 skills = RELAX_AGENTS[event.agent]
                 assert all(skills.get(k, -1.0) >= v for k, v in needs.items()), (event, needs)
+                self.offered_at[event.task] = event.time
+            elif kind in ("offer_rejected", "offer_timed_out"):
+                assert event.task is not None
+                self.offered_at.pop(event.task, None)
             elif kind in ("task_completed", "task_canceled", "task_expired"):
                 assert event.task is not None
                 self.given.pop(event.task, None)
                 self.told.pop(event.task, None)
+                self.offered_at.pop(event.task, None)
         self.seen = len(self.events)
 
     @rule(
