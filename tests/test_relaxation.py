@@ -69,6 +69,32 @@ def test_continuous_relaxation_is_faster_for_valuable_work() -> None:
     assert engine.next_wakeup() == pytest.approx(10.0)
 
 
+def test_a_new_value_sets_a_value_scaled_decay_at_once() -> None:
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        offer_timeout=None,
+        relaxation=ContinuousRelaxation(rate=0.5, value_scale=100.0),
+    )
+    engine.add_agent(AgentSpec(id="low", skills={"tax": 1}))
+    relaxed: list[Event] = []
+    engine.subscribe(relaxed.append, kinds=["task_relaxed"])
+    task = engine.submit(TaskSpec(id="t", skills={"tax": 5}, value=0.0))
+    assert engine.next_wakeup() == pytest.approx(8.0)  # 5 - 0.5 t = 1
+    clock.now = 4.5
+    # At value 100 the rate is 1.0 over the whole age: 5 - 4.5 < 1, so the
+    # requirement is at the agent's level now, not at the old time.
+    engine.update("t", value=100.0)
+    assert dict(task.skills) == {"tax": 1.0}
+    assert [e.data for e in relaxed] == [{"skills": {"tax": 1.0}}]
+    assert engine.next_wakeup() == pytest.approx(5.0)  # 5 - 1.0 t = 0, the floor
+    # Back to value 0: 5 - 0.5 * 4.5 is above the agent's level again.
+    engine.update("t", value=0.0)
+    assert dict(task.skills) == {"tax": 5.0}
+    assert engine.next_wakeup() == pytest.approx(8.0)
+    engine._check()
+
+
 def test_agents_with_new_levels_retime_waiting_tasks() -> None:
     clock = Clock()
     engine = Engine(clock=clock, offer_timeout=None, relaxation=ContinuousRelaxation(rate=0.5))

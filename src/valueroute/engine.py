@@ -3406,6 +3406,16 @@ class Engine:
                 self._relaxer.reset(task)
                 if task.state is TaskState.queued:
                     self._relax_queued(task, now)
+        elif (
+            value is not None
+            and rule_state is None
+            and self._relaxes
+            and task.state is TaskState.queued
+            and self._relaxer.follows_value(task.id)
+        ):
+            # A continuous plan with a value_scale decays at a rate set by the
+            # value: the new one holds over the task's whole age, now.
+            self._relax_queued(task, now)
         if (due is not None or clear_due) and task.due is not None:
             self._breached.discard(task.id)
             self._warned.discard(task.id)

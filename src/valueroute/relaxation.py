@@ -297,6 +297,12 @@ class Relaxer:
         if task.id in self._original:
             self._original[task.id] = task.skills
 
+    def follows_value(self, task_id: str) -> bool:
+        """Whether the task is being relaxed at a rate its value sets (a plan
+        with a ``value_scale``). O(1)."""
+        plan = self._plan.get(task_id)
+        return plan is not None and plan.value_scale is not None
+
     def original(self, task_id: str) -> Mapping[str, float]:
         """The requirements the tracked task's plan decays (before any decay). O(1)."""
         return self._original[task_id]
