@@ -8,7 +8,9 @@ computes that formula per moment: it moves each requirement to an agent
 level when the decaying level passes one, and re-times tasks when agents
 with new levels come or go. This test drives it with agents added and
 removed, presence changes, tasks created earlier, requirements and values
-replaced, offers accepted, rejected and timed out, and checks after every
+replaced, offers accepted, rejected and timed out, tasks held, deferred,
+resumed and transferred (with new requirements, keeping their age or
+counting it anew), and checks after every
 step that the agents each waiting task admits are the formula's, and that
 every offer went to an agent the formula admitted at that moment.
 
@@ -24,6 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from valueroute import AgentSpec, Engine, TaskSpec
 from valueroute.events import Event
 from valueroute.relaxation import ContinuousRelaxation
+from valueroute.rules import load_rules, parse_rules
 from valueroute.task import TaskState
 
 SKILLS = ("x", "y")
@@ -31,6 +34,31 @@ LEVELS = st.dictionaries(st.sampled_from(SKILLS), st.integers(0, 8))
 REQUIREMENTS = st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 8))
 VALUES = (0.0, 32.0, 64.0)
 MISSING = float("-inf")
+# VIP tasks need y at level 2 whatever they were given; tasks waiting 6 s
+# gain priority, so the rules look again while the decay runs.
+RULES = """
+name = "continuous"
+version = "1"
+
+[attributes]
+vip = "bool"
+
+[classification]
+mode = "all"
+
+[[classification.rules]]
+name = "vip"
+when = { field = "attributes.vip", op = "==", value = true }
+then = { add_skills = { y = 2 } }
+
+[prioritisation]
+mode = "all"
+
+[[prioritisation.rules]]
+name = "waiting 6 s"
+when = { field = "age", op = ">=", value = 6 }
+then = { add_priority = 1 }
+"""
 
 
 class Clock:
@@ -52,9 +80,15 @@ class ContinuousPlans(RuleBasedStateMachine):
         floor=st.integers(0, 3),
         value_scale=st.sampled_from([None, 64.0]),
         offer_timeout=st.sampled_from([None, 4.0]),
+        with_rules=st.booleans(),
     )
     def start(
-        self, rate_eighths: int, floor: int, value_scale: float | None, offer_timeout: float | None
+        self,
+        rate_eighths: int,
+        floor: int,
+        value_scale: float | None,
+        offer_timeout: float | None,
+        with_rules: bool,
     ) -> None:
         self.clock = Clock()
         self.plan = ContinuousRelaxation(
@@ -65,7 +99,11 @@ class ContinuousPlans(RuleBasedStateMachine):
             offer_timeout=offer_timeout,
             reject_cooldown=0.0,
             relaxation=self.plan,
+            rules=load_rules(parse_rules(RULES)) if with_rules else None,
         )
+        self.with_rules = with_rules
+        # task id -> whether it is a VIP (with rules: y 2 on what it is given).
+        self.vip: dict[str, bool] = {}
         self.events: list[Event] = []
         self.engine.subscribe(self.events.append)
         self.seen = 0
@@ -76,6 +114,13 @@ class ContinuousPlans(RuleBasedStateMachine):
         self.count = 0
 
     # ------------------------------------------------------------ reference
+
+    def classified(self, task_id: str, skills: dict[str, int]) -> dict[str, float]:
+        """What the rules make of requirements given to the task."""
+        requirements = {k: float(v) for k, v in skills.items()}
+        if self.with_rules and self.vip[task_id]:
+            requirements["y"] = 2.0
+        return requirements
 
     def required(self, task_id: str, now: float) -> dict[str, float]:
         created, requirements, value = self.given[task_id]
@@ -137,13 +182,23 @@ class ContinuousPlans(RuleBasedStateMachine):
         skills=REQUIREMENTS,
         age=st.sampled_from([0, 0, 3, 20]),
         value=st.sampled_from(VALUES),
+        vip=st.booleans(),
     )
-    def submit(self, skills: dict[str, int], age: int, value: float) -> None:
+    def submit(self, skills: dict[str, int], age: int, value: float, vip: bool) -> None:
         task_id = f"t{self.count}"
         self.count += 1
         created = self.clock.now - age
-        self.given[task_id] = (created, {k: float(v) for k, v in skills.items()}, value)
-        self.engine.submit(TaskSpec(id=task_id, skills=skills, created=created, value=value))
+        self.vip[task_id] = vip
+        self.given[task_id] = (created, self.classified(task_id, skills), value)
+        self.engine.submit(
+            TaskSpec(
+                id=task_id,
+                skills=skills,
+                created=created,
+                value=value,
+                attributes={"vip": vip},
+            )
+        )
         self.follow()
 
     @precondition(lambda self: bool(self.given))
@@ -151,7 +206,8 @@ class ContinuousPlans(RuleBasedStateMachine):
     def update_skills(self, data: st.DataObject, skills: dict[str, int]) -> None:
         task_id = data.draw(st.sampled_from(sorted(self.given)))
         created, _, value = self.given[task_id]
-        self.given[task_id] = (created, {k: float(v) for k, v in skills.items()}, value)
+        # The rules apply on top of the new requirements, as at submission.
+        self.given[task_id] = (created, self.classified(task_id, skills), value)
         self.engine.update(task_id, skills=skills)
         self.follow()
 
@@ -164,18 +220,69 @@ class ContinuousPlans(RuleBasedStateMachine):
         self.engine.update(task_id, value=value)
         self.follow()
 
-    @rule(data=st.data(), how=st.sampled_from(["accept", "reject"]))
+    @rule(data=st.data(), how=st.sampled_from(["accept", "accept and keep", "reject"]))
     def answer(self, data: st.DataObject, how: str) -> None:
-        offered = sorted(t for t in self.given if self.engine.get(t).state is TaskState.offered)
+        offered = self.in_state(TaskState.offered)
         if not offered:
             return
         task_id = data.draw(st.sampled_from(offered))
-        if how == "accept":
-            self.engine.accept(task_id)
-            self.engine.complete(task_id)
-        else:
+        if how == "reject":
             self.engine.reject(task_id)
+        else:
+            self.engine.accept(task_id)
+            if how == "accept":
+                self.engine.complete(task_id)
         self.follow()
+
+    @rule(data=st.data())
+    def complete(self, data: st.DataObject) -> None:
+        assigned = self.in_state(TaskState.assigned)
+        if not assigned:
+            return
+        self.engine.complete(data.draw(st.sampled_from(assigned)))
+        self.follow()
+
+    @rule(
+        data=st.data(),
+        skills=st.one_of(st.none(), REQUIREMENTS),
+        keep_age=st.booleans(),
+    )
+    def transfer(self, data: st.DataObject, skills: dict[str, int] | None, keep_age: bool) -> None:
+        movable = self.in_state(TaskState.queued, TaskState.assigned)
+        if not movable:
+            return
+        task_id = data.draw(st.sampled_from(movable))
+        created, requirements, value = self.given[task_id]
+        if not keep_age:
+            created = self.clock.now
+        if skills is not None:
+            requirements = self.classified(task_id, skills)
+        self.given[task_id] = (created, requirements, value)
+        self.engine.transfer(task_id, skills=skills, keep_age=keep_age)
+        self.follow()
+
+    @rule(data=st.data(), until=st.sampled_from([None, 3, 7]))
+    def hold_or_defer(self, data: st.DataObject, until: int | None) -> None:
+        waiting = self.in_state(TaskState.queued)
+        if not waiting:
+            return
+        task_id = data.draw(st.sampled_from(waiting))
+        if until is None:
+            self.engine.hold(task_id)
+        else:
+            self.engine.defer(task_id, self.clock.now + until)
+        self.follow()
+
+    @rule(data=st.data())
+    def resume(self, data: st.DataObject) -> None:
+        away = self.in_state(TaskState.held, TaskState.deferred)
+        if not away:
+            return
+        self.engine.resume(data.draw(st.sampled_from(away)))
+        self.follow()
+
+    def in_state(self, *states: TaskState) -> list[str]:
+        return sorted(t for t in self.given if self.engine.get(t).state in states)
 
     @rule(seconds=st.sampled_from([1, 2, 5, 10]))
     def tick(self, seconds: int) -> None:
