@@ -10,9 +10,10 @@ with new levels come or go. This test drives it with agents added and
 removed, presence changes, tasks created earlier, requirements and values
 replaced, offers accepted, rejected and timed out, tasks held, deferred,
 resumed and transferred (with new requirements, keeping their age or
-counting it anew), and checks after every
-step that the agents each waiting task admits are the formula's, and that
-every offer went to an agent the formula admitted at that moment.
+counting it anew), rules that add requirements and look again, and the
+engine snapshotted and restored mid-run; after every step the agents each
+waiting task admits must be the formula's, and every offer must have gone
+to an agent the formula admitted at that moment.
 
 Rates, values and times are dyadic and integral, so the formula is exact in
 floating point.
@@ -20,10 +21,13 @@ floating point.
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from valueroute import AgentSpec, Engine, TaskSpec
+from valueroute._snapshot import restore, snapshot
 from valueroute.events import Event
 from valueroute.relaxation import ContinuousRelaxation
 from valueroute.rules import load_rules, parse_rules
@@ -94,14 +98,9 @@ class ContinuousPlans(RuleBasedStateMachine):
         self.plan = ContinuousRelaxation(
             rate=rate_eighths / 8, floor=float(floor), value_scale=value_scale
         )
-        self.engine = Engine(
-            clock=self.clock,
-            offer_timeout=offer_timeout,
-            reject_cooldown=0.0,
-            relaxation=self.plan,
-            rules=load_rules(parse_rules(RULES)) if with_rules else None,
-        )
+        self.offer_timeout = offer_timeout
         self.with_rules = with_rules
+        self.engine = self.new_engine()
         # task id -> whether it is a VIP (with rules: y 2 on what it is given).
         self.vip: dict[str, bool] = {}
         self.events: list[Event] = []
@@ -112,6 +111,15 @@ class ContinuousPlans(RuleBasedStateMachine):
         # task id -> (created, the requirements last given, value), open tasks.
         self.given: dict[str, tuple[float, dict[str, float], float]] = {}
         self.count = 0
+
+    def new_engine(self) -> Engine:
+        return Engine(
+            clock=self.clock,
+            offer_timeout=self.offer_timeout,
+            reject_cooldown=0.0,
+            relaxation=self.plan,
+            rules=load_rules(parse_rules(RULES)) if self.with_rules else None,
+        )
 
     # ------------------------------------------------------------ reference
 
@@ -289,6 +297,20 @@ class ContinuousPlans(RuleBasedStateMachine):
         self.clock.now += seconds
         self.engine.advance()
         self.follow()
+
+    @rule()
+    def snapshot_and_restore(self) -> None:
+        """Go on with an engine restored from a snapshot (through JSON): each
+        task's decay, its next change and its timers must come back."""
+        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
+        restored = self.new_engine()
+        restore(data, restored)
+        assert restored.digest() == self.engine.digest()
+        assert restored.next_wakeup() == self.engine.next_wakeup()
+        self.engine = restored
+        self.events = []
+        self.seen = 0
+        self.engine.subscribe(self.events.append)
 
     # ------------------------------------------------------------ invariant
 
