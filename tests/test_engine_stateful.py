@@ -11,6 +11,7 @@ commands change nothing and emit nothing.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
+from valueroute._snapshot import restore, snapshot
 from valueroute.agents import Presence
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.events import Event
@@ -195,7 +197,32 @@ class EngineMachine(RuleBasedStateMachine):
         self.attributes_of: dict[str, dict[str, Any]] = {}
         # task id -> the queue it is in (followed from the events).
         self.queue_of: dict[str, str | None] = {}
-        self.engine = Engine(
+        self.settings = (offer_timeout, max_offers, auto_accept)
+        self.engine = self.build_engine()
+        self.events: list[Event] = []
+        self.engine.subscribe(self.events.append)
+        self.seen = 0
+        self.model: dict[str, str] = {}
+        self.cooldown: dict[tuple[str, str], float] = {}
+        self.max_offers = max_offers
+        # Offers counted toward max_offers: refused, timed out or live (a
+        # revoke takes its offer back; a transfer starts the count again).
+        self.offer_count: dict[str, int] = {}
+        self.next_task = 0
+        self.next_agent = 0
+        # Two broadly skilled agents, so that offers, accepts and completions are common.
+        for agent_id in ("generalist-1", "generalist-2"):
+            spec = AgentSpec(
+                id=agent_id,
+                skills={"billing": 2.0, "claims": 2.0},
+                capacity={"voice": 1, "chat": 2, "email": 1},
+            )
+            self.engine.add_agent(spec, ready=True)
+        self.consume_events()
+
+    def build_engine(self) -> Engine:
+        offer_timeout, max_offers, auto_accept = self.settings
+        return Engine(
             queues=QUEUES,
             clock=self.clock,
             policy=AgingPriority(seconds_per_point=SECONDS_PER_POINT),
@@ -224,26 +251,6 @@ class EngineMachine(RuleBasedStateMachine):
                 )
             ],
         )
-        self.events: list[Event] = []
-        self.engine.subscribe(self.events.append)
-        self.seen = 0
-        self.model: dict[str, str] = {}
-        self.cooldown: dict[tuple[str, str], float] = {}
-        self.max_offers = max_offers
-        # Offers counted toward max_offers: refused, timed out or live (a
-        # revoke takes its offer back; a transfer starts the count again).
-        self.offer_count: dict[str, int] = {}
-        self.next_task = 0
-        self.next_agent = 0
-        # Two broadly skilled agents, so that offers, accepts and completions are common.
-        for agent_id in ("generalist-1", "generalist-2"):
-            spec = AgentSpec(
-                id=agent_id,
-                skills={"billing": 2.0, "claims": 2.0},
-                capacity={"voice": 1, "chat": 2, "email": 1},
-            )
-            self.engine.add_agent(spec, ready=True)
-        self.consume_events()
 
     # ------------------------------------------------------------ the model
 
@@ -542,6 +549,19 @@ class EngineMachine(RuleBasedStateMachine):
         assert (fired > 0) == (wakeup <= self.clock.now)
         assert self.engine.next_wakeup() > self.clock.now
         self.consume_events()
+
+    @rule()
+    def snapshot_and_restore(self) -> None:
+        """Go on with an engine restored from a snapshot (through JSON): the
+        model goes on checking it as if nothing happened."""
+        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
+        restored = self.build_engine()
+        restore(data, restored)
+        assert restored.digest() == self.engine.digest()
+        assert restored.next_wakeup() == self.engine.next_wakeup()
+        assert restored.event_count == self.engine.event_count
+        self.engine = restored
+        self.engine.subscribe(self.events.append)
 
     @precondition(lambda self: len(self.engine.agents) > 0)
     @rule(data=st.data())

@@ -21,6 +21,7 @@ waits; a claim back from a hold or a deferral takes the steps that ran out.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from valueroute import Engine, RelaxationStep, TaskSpec
+from valueroute._snapshot import restore, snapshot
 from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
 
@@ -89,7 +91,12 @@ class RulesAndRouting(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
         self.now = 0.0
-        self.engine = Engine(
+        self.engine = self.build_engine()
+        self.expected: dict[str, Expected] = {}
+        self.count = 0
+
+    def build_engine(self) -> Engine:
+        return Engine(
             clock=lambda: self.now,
             rules=load_rules(parse_rules(RULES)),
             relaxation={"mail": [RelaxationStep(after=50.0, lower_by=1.0)]},
@@ -104,8 +111,17 @@ class RulesAndRouting(RuleBasedStateMachine):
                 )
             ],
         )
-        self.expected: dict[str, Expected] = {}
-        self.count = 0
+
+    @rule()
+    def snapshot_and_restore(self) -> None:
+        """Go on with an engine restored from a snapshot (through JSON): rules'
+        baselines and timers, workflow steps and relaxation must come back."""
+        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
+        restored = self.build_engine()
+        restore(data, restored)
+        assert restored.digest() == self.engine.digest()
+        assert restored.next_wakeup() == self.engine.next_wakeup()
+        self.engine = restored
 
     def _steps_due(self) -> None:
         """Move the model's waiting claims through the steps whose time is up

@@ -13,6 +13,7 @@ the last step.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from valueroute import AgentSpec, Engine, TaskSpec
+from valueroute._snapshot import restore, snapshot
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 
@@ -76,9 +78,7 @@ class Workflows(RuleBasedStateMachine):
             f"w{i}": WorkflowSpec(name=f"w{i}", types=[f"type{i}"], **flow)
             for i, flow in enumerate(flows)
         }
-        self.engine = Engine(
-            clock=self.clock, auto_accept=True, queues=QUEUES, workflows=list(self.flows.values())
-        )
+        self.engine = self.build_engine()
         self.agents = {}
         for agent_id, (skills, senior) in zip(AGENT_IDS, agents, strict=True):
             spec = AgentSpec(id=agent_id, skills=skills, attributes={"senior": senior})
@@ -173,6 +173,23 @@ class Workflows(RuleBasedStateMachine):
         self.seen = len(self.events)
 
     # ------------------------------------------------------------ rules
+
+    def build_engine(self) -> Engine:
+        return Engine(
+            clock=self.clock, auto_accept=True, queues=QUEUES, workflows=list(self.flows.values())
+        )
+
+    @rule()
+    def snapshot_and_restore(self) -> None:
+        """Go on with an engine restored from a snapshot (through JSON): each
+        task's step, its timers and its triggers must come back."""
+        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
+        restored = self.build_engine()
+        restore(data, restored)
+        assert restored.digest() == self.engine.digest()
+        assert restored.next_wakeup() == self.engine.next_wakeup()
+        self.engine = restored
+        self.engine.subscribe(self.events.append)
 
     @rule(kind=st.sampled_from(["type0", "type1", "plain"]), priority=st.integers(0, 2))
     def submit(self, kind: str, priority: int) -> None:
