@@ -356,6 +356,11 @@ class Relaxer:
         self._next = {str(k): float(v) for k, v in data["next"].items() if k in plans}
         self._plan = {str(k): plans[k] for k in data["continuous"] if k in plans}
 
+    def requirements_at(self, task: Task, now: float) -> dict[str, float]:
+        """What the tracked task's plan requires at ``now``, from its original
+        requirements; nothing is changed (for invariant checks)."""
+        return self._continuous(task, self._plan[task.id], self._original[task.id], now)[0]
+
     def apply(self, task: Task, now: float) -> bool:
         """Set the task's requirements for ``now``; returns whether they changed.
 
