@@ -4033,12 +4033,12 @@ class Engine:
                 assert dict(task.skills) == flow.lowered(step[5], step[1]), task_id
         relaxer = self._relaxer
         for task_id in relaxer.continuous_ids():
-            task = self._tasks.get(task_id)
-            assert task is not None, f"continuous relaxation of closed task {task_id} kept"
-            if task.state is TaskState.queued and relaxer.next_time(task_id) > self._now:
+            assert task_id in self._tasks, f"continuous relaxation of closed task {task_id} kept"
+            decaying = self._tasks[task_id]
+            if decaying.state is TaskState.queued and relaxer.next_time(task_id) > self._now:
                 # No change is due: a waiting task requires what its decay says now.
-                expected = relaxer.requirements_at(task, self._now)
-                assert dict(task.skills) == expected, (task_id, dict(task.skills), expected)
+                expected = relaxer.requirements_at(decaying, self._now)
+                assert dict(decaying.skills) == expected, (task_id, expected)
         assert set(self._more) <= set(self._offers), "further offers of a task with none"
         assert all(self._more.values()), "empty list of further offers kept"
         assert set(self._cooldown) <= set(self._tasks), "cool-downs of closed tasks kept"
