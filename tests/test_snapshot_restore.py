@@ -496,6 +496,10 @@ def load_without_tasks(data: dict[str, Any]) -> None:
     raise AssertionError("every agent holds a task")
 
 
+def queue_wait_of_unknown_task(data: dict[str, Any]) -> None:
+    data["engine"].setdefault("in_queue_since", {})["ghost"] = [START, 1e12]
+
+
 def bad_submitted(data: dict[str, Any]) -> None:
     queued_of(data)["submitted"] = [10, [12, "x"]]
 
@@ -536,6 +540,7 @@ CONTENT = {
     "deferral of a queued task": deferral_of_queued,
     "cool-down of a closed task": cooldown_of_closed,
     "load without tasks": load_without_tasks,
+    "queue wait of an unknown task": queue_wait_of_unknown_task,
     "submitted position past its length": bad_submitted,
     "submitted float tag unknown": bad_submitted_float,
 }

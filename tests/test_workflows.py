@@ -49,10 +49,21 @@ STEP = st.fixed_dictionaries(
         "timeout": st.sampled_from([None, 5.0, 12.0]),
         "no_agent": st.booleans(),
         "expected_wait_at_least": st.sampled_from([None, None, 1.0, 30.0]),
+        "queue_length_at_least": st.sampled_from([None, None, 1, 3]),
+        "oldest_wait_at_least": st.sampled_from([None, None, 4.0, 15.0]),
     }
 ).map(
-    # The expected-wait trigger reads the step's queue: only with one.
-    lambda step: {**step, "expected_wait_at_least": None} if step["queue"] is None else step
+    # The queue triggers read the step's queue: only with one.
+    lambda step: (
+        step
+        if step["queue"] is not None
+        else {
+            **step,
+            "expected_wait_at_least": None,
+            "queue_length_at_least": None,
+            "oldest_wait_at_least": None,
+        }
+    )
 )
 WORKFLOW = st.fixed_dictionaries(
     {
@@ -153,6 +164,10 @@ class Workflows(RuleBasedStateMachine):
                     # (tests/test_queues.py); here, that only a step with
                     # the trigger moves on by it.
                     assert step.expected_wait_at_least is not None
+                elif event.data["reason"] == "queue_length":
+                    assert step.queue_length_at_least is not None
+                elif event.data["reason"] == "oldest_wait":
+                    assert step.oldest_wait_at_least is not None
                 else:
                     raise AssertionError(event)
                 if event.data["step"] is None:
@@ -621,3 +636,43 @@ def test_a_journal_of_workflow_steps_under_rules_replays_to_the_same_engine(
     fresh = _ruled_engine(pinned)
     replay(fresh, records, clock=pinned)
     assert fresh.digest() == live
+
+
+def test_the_oldest_wait_counts_tasks_waiting_in_the_queue_from_when_they_entered_it() -> None:
+    """A task offered is not waiting: the oldest wait is the next one's until
+    the task comes back, with the time it first entered the queue."""
+    clock = Clock()
+    engine = Engine(
+        clock=clock,
+        offer_timeout=None,
+        reject_cooldown=100.0,
+        queues=[QueueSpec(name="desk")],
+        workflows=[
+            WorkflowSpec(
+                name="escalate",
+                types=["case"],
+                check_every=1.0,
+                steps=[
+                    WorkflowStep(queue="desk", oldest_wait_at_least=12.0),
+                    WorkflowStep(priority=5),
+                ],
+            )
+        ],
+    )
+    engine.submit(TaskSpec(id="old", type="case"))  # enters the desk at 0
+    clock.now = 5.0
+    engine.submit(TaskSpec(id="new", type="case", skills={"tax": 1}))  # enters at 5
+    clock.now = 6.0
+    engine.add_agent(AgentSpec(id="ann"), ready=True)  # takes "old" (she lacks tax)
+    assert engine.offer_of("old").agent.id == "ann"
+    clock.now = 14.0
+    engine.advance()
+    # Waiting: only "new", for 9 s.
+    assert engine.explain("new")["workflow_step"] == 0
+    engine.reject("old")  # back in the desk, there since 0
+    clock.now = 15.0
+    engine.advance()
+    # The oldest wait is old's 15 s, not new's 10 s: both move on.
+    assert engine.explain("new")["workflow_step"] == 1
+    assert engine.explain("old")["workflow_step"] == 1
+    engine._check()

@@ -1050,6 +1050,8 @@ def restore(data: Mapping[str, Any], engine: Engine) -> None:
     with collector_paused():
         try:
             states = _fill(data, engine, layout)
+            # Derived, not stored: the queues' oldest-wait heaps come from the tasks.
+            engine._rebuild_oldest()
         except SnapshotContentError:
             raise
         except KeyError as exc:

@@ -705,6 +705,11 @@ class Engine:
         # refused here, not found out at the first submit.
         queue_table = build_queues(queues)
         workflow_table, workflow_of_type = build_workflows(workflows, queue_table)
+        for flow in workflow_table.values():
+            for flow_step in flow.steps:
+                if flow_step.queue is not None and flow_step.spec.oldest_wait_at_least is not None:
+                    # Read at every check of such a step: kept as a heap, not scanned.
+                    flow_step.queue.oldest = []
         if not isinstance(dispatch, str) or dispatch not in ("push", "pull"):
             raise _refusal("dispatch", dispatch, "'push' or 'pull'")
         offer_timeout = _optional_seconds("offer_timeout", offer_timeout, minimum=0.0, strict=True)
@@ -1914,6 +1919,9 @@ class Engine:
         task.state = _STATE_QUEUED
         try:
             self._list._add_record(task, now)
+            queue = task.queue
+            if queue is not None and queue.oldest is not None:
+                self._file_oldest(task, queue)
         except Exception as error:
             # The policy cannot score the task (a bug, a service it calls is
             # down): the task is held, which the host sees as an event, and
@@ -2182,6 +2190,59 @@ class Engine:
         if until != _INF:
             self._timer(until, _QUEUE_WAIT, task.id)
 
+    def _file_oldest(self, task: Task, queue: Queue) -> None:
+        """Note a task filed in a queue whose oldest wait a trigger reads. O(log n)
+        (amortised: entries of tasks gone are dropped when they outnumber those
+        waiting)."""
+        heap = queue.oldest
+        assert heap is not None
+        heapq.heappush(heap, (self._in_queue_since[task.id][0], task.seq, task.id))
+        if len(heap) > 2 * queue.waiting + 64:
+            heap[:] = [entry for entry in heap if self._waits_in(entry, queue)]
+            heapq.heapify(heap)
+
+    def _waits_in(self, entry: tuple[float, int, str], queue: Queue) -> bool:
+        """Whether a heap entry is a task waiting in ``queue`` since its time."""
+        task = self._tasks.get(entry[2])
+        return (
+            task is not None
+            and task.state is _STATE_QUEUED
+            and task.queue is queue
+            and self._in_queue_since[entry[2]][0] == entry[0]
+        )
+
+    def _oldest_wait(self, queue: Queue, now: float) -> float:
+        """Seconds the task waiting longest in ``queue`` has been in it (0 when none
+        waits). O(log n) amortised for a queue with a heap, else O(n)."""
+        heap = queue.oldest
+        if heap is None:
+            return max(
+                (
+                    now - since
+                    for task_id, (since, _) in self._in_queue_since.items()
+                    if self._tasks[task_id].queue is queue
+                    and self._tasks[task_id].state is TaskState.queued
+                ),
+                default=0.0,
+            )
+        while heap and not self._waits_in(heap[0], queue):
+            heapq.heappop(heap)
+        return now - heap[0][0] if heap else 0.0
+
+    def _rebuild_oldest(self) -> None:
+        """Fill the queues' heaps from the tasks waiting now (after a restore)."""
+        for queue in self._queues.values():
+            if queue.oldest is not None:
+                queue.oldest = []
+        for task_id, (since, _) in self._in_queue_since.items():
+            task = self._tasks[task_id]
+            queue = task.queue
+            if task.state is TaskState.queued and queue is not None and queue.oldest is not None:
+                queue.oldest.append((since, task.seq, task_id))
+        for queue in self._queues.values():
+            if queue.oldest is not None:
+                heapq.heapify(queue.oldest)
+
     def _queue_wait_over(self, task: Task, now: float) -> None:
         """A task's ``max_wait`` in its queue is up: overflow, or tell, if it still waits."""
         queue = task.queue
@@ -2246,18 +2307,11 @@ class Engine:
         queue = step.queue
         if spec.queue_length_at_least is not None and queue.waiting >= spec.queue_length_at_least:
             return "queue_length"
-        if spec.oldest_wait_at_least is not None:
-            oldest = max(
-                (
-                    now - since
-                    for task_id, (since, _) in self._in_queue_since.items()
-                    if self._tasks[task_id].queue is queue
-                    and self._tasks[task_id].state is TaskState.queued
-                ),
-                default=0.0,
-            )
-            if oldest >= spec.oldest_wait_at_least:
-                return "oldest_wait"
+        if (
+            spec.oldest_wait_at_least is not None
+            and self._oldest_wait(queue, now) >= spec.oldest_wait_at_least
+        ):
+            return "oldest_wait"
         if spec.expected_wait_at_least is not None:
             expected = self._expected_wait(queue)
             if expected is not None and expected >= spec.expected_wait_at_least:
@@ -3972,8 +4026,17 @@ class Engine:
         for task_id, agent_id, until in sorted(cooling):
             if until > self._now:
                 feed("cooldown", task_id, agent_id, until)
+        # The moments timers are due, each once: a timer set again for the same
+        # moment (a step check re-armed after a hold, while the copy from
+        # before waits unread) fires once in effect, and next_wakeup() drops
+        # copies it finds invalid on the way, so counting copies would make
+        # the digest depend on queries, not only on commands.
         valid = sorted(
-            (at, kind, key) for at, _, kind, key in self._timers if self._timer_valid(at, kind, key)
+            {
+                (at, kind, key)
+                for at, _, kind, key in self._timers
+                if self._timer_valid(at, kind, key)
+            }
         )
         feed("timers", valid)
         feed("stats", sorted(self._stat_items()))
@@ -4039,6 +4102,21 @@ class Engine:
                 # No change is due: a waiting task requires what its decay says now.
                 expected = relaxer.requirements_at(decaying, self._now)
                 assert dict(decaying.skills) == expected, (task_id, expected)
+        for queue in self._queues.values():
+            heap = queue.oldest
+            if heap is None:
+                continue
+            # Every task waiting in the queue has an entry with its time there,
+            # and the heap's order holds.
+            noted = {entry[2] for entry in heap if self._waits_in(entry, queue)}
+            waiting = {
+                task_id
+                for task_id in self._in_queue_since
+                if self._tasks[task_id].queue is queue
+                and self._tasks[task_id].state is TaskState.queued
+            }
+            assert noted == waiting, (queue.name, noted ^ waiting)
+            assert all(heap[(i - 1) // 2] <= heap[i] for i in range(1, len(heap))), queue.name
         assert set(self._more) <= set(self._offers), "further offers of a task with none"
         assert all(self._more.values()), "empty list of further offers kept"
         assert set(self._cooldown) <= set(self._tasks), "cool-downs of closed tasks kept"

@@ -44,6 +44,10 @@ class Queue:
     task list as it files and unfiles them);
     ``entered``, ``overflowed_in``, ``overflowed_out``, ``refused`` and
     ``limit_events`` count since the engine started.
+    ``oldest`` is ``None``, or, for a queue a workflow trigger reads the
+    oldest wait of, a heap of ``(since, seq, task id)`` pushed each time one
+    of its tasks is filed in the list: the engine reads the oldest wait off
+    its top, dropping entries of tasks no longer waiting there.
     """
 
     __slots__ = (
@@ -58,6 +62,7 @@ class Queue:
         "max_wait",
         "name",
         "offer_timeout",
+        "oldest",
         "overflow_to",
         "overflowed_in",
         "overflowed_out",
@@ -101,6 +106,7 @@ class Queue:
         self.refused = 0
         self.limit_events = 0
         self.handle_times: deque[float] = deque(maxlen=HANDLE_TIMES_KEPT)
+        self.oldest: list[tuple[float, int, str]] | None = None
 
     def admits(
         self, skills: Mapping[str, float], attributes: Mapping[str, Any], listed: frozenset[str]
