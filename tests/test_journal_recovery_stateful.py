@@ -3,11 +3,11 @@
 ``tests/test_journal.py`` checks replay and snapshots on an engine with the
 core settings. This machine drives a :class:`~valueroute.journal.DurableEngine`
 (SQLite, written without fsync: recovery reads the file, power loss is not
-the question here) whose engine has queues with length and
-wait limits and overflow, a workflow with time, queue-length and oldest-wait triggers,
-stepwise and continuous relaxation, rules that look again as tasks age,
-concurrent offers, auto-accept on one channel, wrap-up, time to live,
-preferred agents with a fallback and requirement expressions. At random
+the question here) whose engine has queues with length and wait limits and
+overflow, a workflow with time, queue-length, oldest-wait, expected-wait
+and no-agent triggers, stepwise and continuous relaxation, rules that look
+again as tasks age, concurrent offers, auto-accept on one channel, wrap-up,
+time to live, preferred agents with a fallback and requirement expressions. At random
 moments it snapshots into the journal, or drops the durable engine and
 recovers a new one from the file alone; the recovered engine must have the
 same digest and next wake-up as the one that ran the commands, and goes on
@@ -72,9 +72,13 @@ WORKFLOWS = [
         types=["claim"],
         steps=[
             WorkflowStep(
-                queue="front", timeout=20.0, queue_length_at_least=2, oldest_wait_at_least=15.0
+                queue="front",
+                timeout=20.0,
+                queue_length_at_least=2,
+                oldest_wait_at_least=15.0,
+                expected_wait_at_least=30.0,
             ),
-            WorkflowStep(skills={"billing": 1.0}, priority=2, timeout=15.0),
+            WorkflowStep(skills={"billing": 1.0}, priority=2, timeout=15.0, no_agent=True),
             WorkflowStep(lower_by=1.0),
         ],
         then="hold",

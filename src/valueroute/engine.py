@@ -856,6 +856,14 @@ class Engine:
         # task id -> (when it entered its queue, when max_wait is up there or
         # inf), for tasks in a queue.
         self._in_queue_since: dict[str, tuple[float, float]] = {}
+        # Agents serving each queue, and agents who could take each group's
+        # tasks on its channel: read by workflow triggers at every check, so
+        # worked out once per set of registered agents (agents' skills,
+        # attributes and capacities never change; adding or removing one
+        # changes the pool's key, and the tables start again).
+        self._roster_key = (-1, -1)
+        self._serving: dict[Queue, list[Agent]] = {}
+        self._able: dict[RequirementGroup, list[Agent]] = {}
         # task id -> when it was assigned, for tasks in a queue: their
         # handle times feed the queue's expected wait.
         self._assigned_at: dict[str, float] = {}
@@ -2321,17 +2329,29 @@ class Engine:
         return None
 
     def _anyone_for(self, task: Task) -> bool:
-        """Whether some agent logged on (any state but offline) could take the task. O(a)."""
+        """Whether some agent logged on (any state but offline) could take the task.
+        O(agents able to take it)."""
         group = task.group
         assert group is not None
-        channel = task.channel
-        return any(
-            agent.presence is not Presence.offline
-            and agent.capacity.get(channel, 0) > 0
+        if self._roster_changed() or len(self._able) > 4096:
+            # Groups come and go with the tasks that need them: keep the table small.
+            self._able.clear()
+        able = self._able.get(group)
+        if able is None:
+            able = self._able_for(group)
+            self._able[group] = able
+        return any(agent.presence is not Presence.offline for agent in able)
+
+    def _able_for(self, group: RequirementGroup) -> list[Agent]:
+        """The registered agents who could take the group's tasks on its channel."""
+        channel = group.channel
+        return [
+            agent
+            for agent in self._pool
+            if agent.capacity.get(channel, 0) > 0
             and (group.agents is None or agent.id in group.agents)
             and group.admits_agent(agent.skills, agent.profile.attributes, agent.profile.listed)
-            for agent in self._pool
-        )
+        ]
 
     def _next_step(self, task: Task, now: float, reason: str, at: float | None = None) -> bool:
         """Move a task following a workflow to its next step, or to the final action.
@@ -3770,15 +3790,37 @@ class Engine:
             }
         return result
 
-    def _expected_wait(self, queue: Queue, serving: list[Agent] | None = None) -> float | None:
-        """The queue's expected wait for a task arriving now (see
-        :meth:`queue_statistics`); ``serving``: its agents, when known. O(a)."""
+    def _roster_changed(self) -> bool:
+        """Forget the serving and able tables if agents were added or removed since."""
+        pool = self._pool
+        key = (pool._next_order, len(pool._agents))
+        if key == self._roster_key:
+            return False
+        self._roster_key = key
+        self._serving.clear()
+        self._able.clear()
+        return True
+
+    def _serving_agents(self, queue: Queue) -> list[Agent]:
+        """The registered agents a queue admits, in any state. O(1) but after a
+        change of the agents registered, then O(a)."""
+        self._roster_changed()
+        serving = self._serving.get(queue)
         if serving is None:
             serving = [
                 agent
                 for agent in self._pool
                 if queue.admits(agent.skills, agent.profile.attributes, agent.profile.listed)
             ]
+            self._serving[queue] = serving
+        return serving
+
+    def _expected_wait(self, queue: Queue, serving: list[Agent] | None = None) -> float | None:
+        """The queue's expected wait for a task arriving now (see
+        :meth:`queue_statistics`); ``serving``: its agents, when known. O(agents
+        serving it)."""
+        if serving is None:
+            serving = self._serving_agents(queue)
         logged_on = [agent for agent in serving if agent.presence is not Presence.offline]
         if not logged_on:
             return _INF
@@ -4117,6 +4159,15 @@ class Engine:
             }
             assert noted == waiting, (queue.name, noted ^ waiting)
             assert all(heap[(i - 1) // 2] <= heap[i] for i in range(1, len(heap))), queue.name
+        if not self._roster_changed():
+            for queue, serving in self._serving.items():
+                assert serving == [
+                    agent
+                    for agent in self._pool
+                    if queue.admits(agent.skills, agent.profile.attributes, agent.profile.listed)
+                ], queue.name
+            for group, able in self._able.items():
+                assert able == self._able_for(group), group
         assert set(self._more) <= set(self._offers), "further offers of a task with none"
         assert all(self._more.values()), "empty list of further offers kept"
         assert set(self._cooldown) <= set(self._tasks), "cool-downs of closed tasks kept"
