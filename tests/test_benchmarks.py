@@ -88,6 +88,7 @@ RUNS = {
     "bench_backtest": ["--quick"],
     "bench_recovery": ["--open-tasks", "2000", "--agents", "20", "--tail", "200", "--runs", "1"],
     "bench_collector": ["--tasks", "2000", "--repeats", "1"],
+    "bench_workflow_triggers": ["--waiting", "200", "--agents", "50"],
 }
 
 
