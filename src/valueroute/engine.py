@@ -2221,18 +2221,10 @@ class Engine:
 
     def _oldest_wait(self, queue: Queue, now: float) -> float:
         """Seconds the task waiting longest in ``queue`` has been in it (0 when none
-        waits). O(log n) amortised for a queue with a heap, else O(n)."""
+        waits), for a queue a trigger reads the oldest wait of (it has a heap).
+        O(log n) amortised."""
         heap = queue.oldest
-        if heap is None:
-            return max(
-                (
-                    now - since
-                    for task_id, (since, _) in self._in_queue_since.items()
-                    if self._tasks[task_id].queue is queue
-                    and self._tasks[task_id].state is TaskState.queued
-                ),
-                default=0.0,
-            )
+        assert heap is not None, queue.name
         while heap and not self._waits_in(heap[0], queue):
             heapq.heappop(heap)
         return now - heap[0][0] if heap else 0.0
