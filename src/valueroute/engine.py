@@ -1927,9 +1927,6 @@ class Engine:
         task.state = _STATE_QUEUED
         try:
             self._list._add_record(task, now)
-            queue = task.queue
-            if queue is not None and queue.oldest is not None:
-                self._file_oldest(task, queue)
         except Exception as error:
             # The policy cannot score the task (a bug, a service it calls is
             # down): the task is held, which the host sees as an event, and
@@ -1942,6 +1939,9 @@ class Engine:
                 error=f"{type(error).__name__}: {error}",
             )
             raise
+        queue = task.queue
+        if queue is not None and queue.oldest is not None:
+            self._file_oldest(task, queue)
 
     def _enqueue(self, task: Task, now: float, *, place: bool = True) -> None:
         """Put a task (back) in the list, keeping its age, and (unless told not to) place it."""
@@ -2325,7 +2325,8 @@ class Engine:
         O(agents able to take it)."""
         group = task.group
         assert group is not None
-        if self._roster_changed() or len(self._able) > 4096:
+        self._roster_changed()
+        if len(self._able) > 4096:
             # Groups come and go with the tasks that need them: keep the table small.
             self._able.clear()
         able = self._able.get(group)
@@ -3761,11 +3762,7 @@ class Engine:
                 oldest[name] = max(oldest.get(name, 0.0), now - since)
         result: dict[str, dict[str, Any]] = {}
         for name, queue in self._queues.items():
-            serving = [
-                agent
-                for agent in self._pool
-                if queue.admits(agent.skills, agent.profile.attributes, agent.profile.listed)
-            ]
+            serving = self._serving_agents(queue)
             result[name] = {
                 "waiting": queue.waiting,
                 "oldest_wait": oldest.get(name),
