@@ -45,6 +45,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _no_inherited_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without ``COLUMNS`` (pytest-xdist's workers inherit the
+    runner's width): command output is checked at the width a test sets, else at
+    the default of a run without a terminal."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
