@@ -34,13 +34,15 @@ from valueroute import Engine, TaskSpec, TaskState
 TARGET_RATIO = 1.2
 
 
-def build(agents: int, waiting: int, auto_accept: bool) -> tuple[Engine, Clock, list[TaskSpec]]:
+def build(
+    agents: int, waiting: int, auto_accept: bool, arrivals_needed: int
+) -> tuple[Engine, Clock, list[TaskSpec]]:
     """The engine benchmark's centre (every agent busy, ``waiting`` queued) and the
-    arrivals of the timed cycles."""
+    ``arrivals_needed`` arrivals of the warm-up and timed cycles."""
     rng = np.random.default_rng(11)
     engine, clock, sets = build_centre(agents, waiting, rng, auto_accept=auto_accept)
-    arrivals = rng.integers(0, REQUIREMENT_SETS, size=1_000_000)
-    later = rng.integers(0, 10, size=1_000_000)
+    arrivals = rng.integers(0, REQUIREMENT_SETS, size=arrivals_needed)
+    later = rng.integers(0, 10, size=arrivals_needed)
     specs = [
         TaskSpec(id=f"n{i}", priority=int(later[i]), skills=sets[int(arrivals[i])])
         for i in range(len(arrivals))
@@ -78,7 +80,7 @@ def cycles(engine: Engine, clock: Clock, specs: list[TaskSpec], first: int, coun
 def measure(agents: int, waiting: int, count: int, repeats: int) -> dict[str, float]:
     runs = {}
     for auto in (True, False):
-        engine, clock, specs = build(agents, waiting, auto)
+        engine, clock, specs = build(agents, waiting, auto, count // 5 + repeats * count)
         gc.collect()
         cycles(engine, clock, specs, 0, count // 5)  # warm-up: each profile's first pull
         first = count // 5

@@ -165,12 +165,16 @@ def backtest(
     roster: Roster | None = None,
     supply: Supply = "counted",
     seed: int = 0,
+    train_days: int = TRAIN_DAYS,
+    predict_days: int = PREDICT_DAYS,
 ) -> BacktestResult:
+    """The back-test predicting from day TRAIN_DAYS on, trained on the ``train_days``
+    days before it."""
     last_train = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS - 1)
     return run_backtest(
         calls,
-        train=(FIRST_DAY, last_train),
-        predict=(last_train + dt.timedelta(days=1), last_train + dt.timedelta(days=PREDICT_DAYS)),
+        train=(last_train - dt.timedelta(days=train_days - 1), last_train),
+        predict=(last_train + dt.timedelta(days=1), last_train + dt.timedelta(days=predict_days)),
         roster=roster,
         replications=REPLICATIONS,
         seed=seed,
@@ -420,6 +424,11 @@ def test_a_simulated_call_is_high_with_the_fitted_share() -> None:
 
 # ------------------------------------------------------------------ leakage, defaults, refusals
 
+# Two weeks of training (two of each weekday for the calibration) and two
+# predicted days show a leak as the full windows would, at a fraction of the
+# calibration's cost.
+LEAK_WINDOWS = {"train_days": 14, "predict_days": 2}
+
 
 @pytest.mark.parametrize("supply", ["counted", "calibrated"])
 def test_nothing_of_a_predicted_day_reaches_a_prediction_with_classes(
@@ -427,13 +436,13 @@ def test_nothing_of_a_predicted_day_reaches_a_prediction_with_classes(
 ) -> None:
     calls = centre[0]
     first_predicted = FIRST_DAY + dt.timedelta(days=TRAIN_DAYS)
-    original = backtest(calls, "priority", supply=supply, seed=3)
+    original = backtest(calls, "priority", supply=supply, seed=3, **LEAK_WINDOWS)
     changed_log = altered(calls, first_predicted)
     # Every queued caller of the predicted days becomes high-priority, too.
     fields = changed_log.columns()
     late = changed_log.day >= np.datetime64(first_predicted, "D")
     fields["priority"] = np.where(late, 2, changed_log.priority).astype(np.int8)
-    changed = backtest(CallRecords(**fields), "priority", supply=supply, seed=3)
+    changed = backtest(CallRecords(**fields), "priority", supply=supply, seed=3, **LEAK_WINDOWS)
     assert changed.observed.calls.sum() < original.observed.calls.sum()  # the log did change
     assert original.predicted_high is not None
     assert changed.predicted_high is not None

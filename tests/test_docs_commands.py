@@ -46,24 +46,30 @@ def _commands() -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for page in PAGES:
         for line in _shell_lines((ROOT / page).read_text()):
-            if True:
-                command = line.split(" #", 1)[0].strip()
-                if not command.startswith(
-                    ("valueroute ", "python examples/", "python -m valueroute")
-                ):
-                    continue
-                if SYNOPSIS.search(command):
-                    continue
-                if (page, command) not in found:
-                    found.append((page, command))
+            command = line.split(" #", 1)[0].strip()
+            if not command.startswith(("valueroute ", "python examples/", "python -m valueroute")):
+                continue
+            if SYNOPSIS.search(command):
+                continue
+            if (page, command) not in found:
+                found.append((page, command))
     return found
 
 
 COMMANDS = _commands()
 
+# Commands that run for minutes: the full benchmark suite (its short runs,
+# `valueroute bench --fast`, run with the page). They run in the slow tests
+# (`python -m pytest --run-slow`).
+SLOW_COMMANDS = [("docs/benchmarking.md", "valueroute bench")]
+
 
 def test_the_guides_show_commands() -> None:
     assert len(COMMANDS) >= 10, COMMANDS
+
+
+def test_the_slow_commands_are_shown_in_the_guides() -> None:
+    assert set(SLOW_COMMANDS) <= set(COMMANDS), SLOW_COMMANDS
 
 
 PAGES_WITH_COMMANDS = sorted({page for page, _ in COMMANDS})
@@ -76,8 +82,14 @@ def test_documented_commands_run(page: str, tmp_path: Path) -> None:
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     demo = ROOT / "src" / "valueroute" / "data" / "demo_scenario.toml"
     shutil.copy(demo, tmp_path / "my_day.toml")
-    for command in [c for p, c in COMMANDS if p == page]:
+    for command in [c for p, c in COMMANDS if p == page and (p, c) not in SLOW_COMMANDS]:
         _run(page, command, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("page", "command"), SLOW_COMMANDS)
+def test_slow_documented_commands_run(page: str, command: str, tmp_path: Path) -> None:
+    _run(page, command, tmp_path)
 
 
 def _run(page: str, command: str, folder: Path) -> None:

@@ -11,7 +11,6 @@ commands change nothing and emit nothing.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -21,8 +20,8 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from engine_support import restored_copy
 from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
-from valueroute._snapshot import restore, snapshot
 from valueroute.agents import Presence
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.events import Event
@@ -554,13 +553,7 @@ class EngineMachine(RuleBasedStateMachine):
     def snapshot_and_restore(self) -> None:
         """Go on with an engine restored from a snapshot (through JSON): the
         model goes on checking it as if nothing happened."""
-        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
-        restored = self.build_engine()
-        restore(data, restored)
-        assert restored.digest() == self.engine.digest()
-        assert restored.next_wakeup() == self.engine.next_wakeup()
-        assert restored.event_count == self.engine.event_count
-        self.engine = restored
+        self.engine = restored_copy(self.engine, self.build_engine)
         self.engine.subscribe(self.events.append)
 
     @precondition(lambda self: len(self.engine.agents) > 0)

@@ -21,13 +21,11 @@ floating point.
 
 from __future__ import annotations
 
-import json
-
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from engine_support import restored_copy
 from valueroute import AgentSpec, Engine, TaskSpec
-from valueroute._snapshot import restore, snapshot
 from valueroute.events import Event
 from valueroute.relaxation import ContinuousRelaxation
 from valueroute.rules import load_rules, parse_rules
@@ -302,12 +300,7 @@ class ContinuousPlans(RuleBasedStateMachine):
     def snapshot_and_restore(self) -> None:
         """Go on with an engine restored from a snapshot (through JSON): each
         task's decay, its next change and its timers must come back."""
-        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
-        restored = self.new_engine()
-        restore(data, restored)
-        assert restored.digest() == self.engine.digest()
-        assert restored.next_wakeup() == self.engine.next_wakeup()
-        self.engine = restored
+        self.engine = restored_copy(self.engine, self.new_engine)
         self.events = []
         self.seen = 0
         self.engine.subscribe(self.events.append)

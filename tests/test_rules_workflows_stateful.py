@@ -21,7 +21,6 @@ waits; a claim back from a hold or a deferral takes the steps that ran out.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +28,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from engine_support import restored_copy
 from valueroute import Engine, RelaxationStep, TaskSpec
-from valueroute._snapshot import restore, snapshot
 from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
 
@@ -116,12 +115,7 @@ class RulesAndRouting(RuleBasedStateMachine):
     def snapshot_and_restore(self) -> None:
         """Go on with an engine restored from a snapshot (through JSON): rules'
         baselines and timers, workflow steps and relaxation must come back."""
-        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
-        restored = self.build_engine()
-        restore(data, restored)
-        assert restored.digest() == self.engine.digest()
-        assert restored.next_wakeup() == self.engine.next_wakeup()
-        self.engine = restored
+        self.engine = restored_copy(self.engine, self.build_engine)
 
     def _steps_due(self) -> None:
         """Move the model's waiting claims through the steps whose time is up

@@ -13,7 +13,6 @@ the last step.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -22,8 +21,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from engine_support import restored_copy
 from valueroute import AgentSpec, Engine, TaskSpec
-from valueroute._snapshot import restore, snapshot
 from valueroute.errors import InvalidInputError, ValueRouteError
 from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 
@@ -198,12 +197,7 @@ class Workflows(RuleBasedStateMachine):
     def snapshot_and_restore(self) -> None:
         """Go on with an engine restored from a snapshot (through JSON): each
         task's step, its timers and its triggers must come back."""
-        data = json.loads(json.dumps(snapshot(self.engine), allow_nan=False))
-        restored = self.build_engine()
-        restore(data, restored)
-        assert restored.digest() == self.engine.digest()
-        assert restored.next_wakeup() == self.engine.next_wakeup()
-        self.engine = restored
+        self.engine = restored_copy(self.engine, self.build_engine)
         self.engine.subscribe(self.events.append)
 
     @rule(kind=st.sampled_from(["type0", "type1", "plain"]), priority=st.integers(0, 2))
