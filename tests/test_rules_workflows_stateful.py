@@ -30,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from engine_support import restored_copy
 from valueroute import Engine, RelaxationStep, TaskSpec
+from valueroute.events import Event
 from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
 
@@ -48,12 +49,14 @@ mode = "all"
 [[prioritisation.rules]]
 name = "waiting"
 when = { field = "age", op = ">=", value = 100 }
-then = { add_priority = 2 }
+then = { add_priority = 2, due_in = 150 }
 [[prioritisation.rules]]
 name = "urgent"
 when = { field = "priority", op = ">=", value = 5 }
 then = { scale_value = 2 }
 """
+
+DUE_IN, SLA_WARNING = 150.0, 20.0
 
 STEPS = (({"claims": 3.0}, None, 60.0), ({"claims": 1.0}, 5, 100.0))
 """(requirements, priority, seconds) of each step of the claims workflow."""
@@ -85,6 +88,10 @@ class Expected:
         value = self.value * 2.0 if priority >= 5 else self.value
         return priority, value, skills
 
+    def due(self, now: float) -> float | None:
+        """Set by the "waiting" rule once the task is 100 s old: created + 150 s."""
+        return self.created + DUE_IN if now - self.created >= 100.0 else None
+
 
 class RulesAndRouting(RuleBasedStateMachine):
     @initialize()
@@ -93,11 +100,16 @@ class RulesAndRouting(RuleBasedStateMachine):
         self.engine = self.build_engine()
         self.expected: dict[str, Expected] = {}
         self.count = 0
+        self.events: list[Event] = []
+        self.engine.subscribe(self.events.append)
+        # Each open task's due time and the moment it was set, as the model sees them.
+        self.dues: dict[str, tuple[float | None, float]] = {}
 
     def build_engine(self) -> Engine:
         return Engine(
             clock=lambda: self.now,
             rules=load_rules(parse_rules(RULES)),
+            sla_warning=SLA_WARNING,
             relaxation={"mail": [RelaxationStep(after=50.0, lower_by=1.0)]},
             workflows=[
                 WorkflowSpec(
@@ -116,6 +128,7 @@ class RulesAndRouting(RuleBasedStateMachine):
         """Go on with an engine restored from a snapshot (through JSON): rules'
         baselines and timers, workflow steps and relaxation must come back."""
         self.engine = restored_copy(self.engine, self.build_engine)
+        self.engine.subscribe(self.events.append)
 
     def _steps_due(self) -> None:
         """Move the model's waiting claims through the steps whose time is up
@@ -271,6 +284,31 @@ class RulesAndRouting(RuleBasedStateMachine):
             seen: tuple[Any, ...] = (task.priority, task.value, dict(task.skills))
             assert seen == expected.fields(self.now), (task_id, self.now, expected.history)
             assert self.engine.explain(task_id)["workflow_step"] == expected.step, task_id
+            assert task.due == expected.due(self.now), (task_id, self.now, expected.history)
+
+    @invariant()
+    def a_due_time_set_by_rules_is_warned_of_and_breached(self) -> None:
+        """Each due time the rules set is breached once it has passed, and warned of
+        SLA_WARNING s before when it was set before that moment; never early."""
+        if not hasattr(self, "engine"):
+            return
+        told: dict[tuple[str, str, float], int] = {}
+        for event in self.events:
+            if event.kind.value in ("sla_breached", "sla_warning"):
+                key = (event.kind.value, str(event.task), float(event.data["due"]))
+                told[key] = told.get(key, 0) + 1
+        for task_id, expected in self.expected.items():
+            due = expected.due(self.now)
+            if self.dues.get(task_id, (None, 0.0))[0] != due:
+                self.dues[task_id] = (due, self.now)
+            if due is None:
+                continue
+            since = self.dues[task_id][1]
+            breaches = told.get(("sla_breached", task_id, due), 0)
+            assert breaches == (1 if due <= self.now else 0), (task_id, due, expected.history)
+            warning = due - SLA_WARNING
+            warned = told.get(("sla_warning", task_id, due), 0)
+            assert warned == (1 if since < warning <= self.now else 0), (task_id, due, since)
 
     def teardown(self) -> None:
         if hasattr(self, "engine"):

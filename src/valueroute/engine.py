@@ -1235,6 +1235,23 @@ class Engine:
             if at is not None and at > self._now:
                 self._timer(at, _SLA_WARNING, task.id)
 
+    def _due_set(self, task: Task) -> None:
+        """A task's due time was set or moved: its warning and breach count from the
+        new one (a breach of the old one does not stand for it)."""
+        if task.due is not None:
+            self._breached.discard(task.id)
+            self._warned.discard(task.id)
+            self._timer(task.due, _SLA, task.id)
+            self._warn_before(task)
+
+    def _sla_moved(self, task: Task, due: float | None, calendar: BusinessCalendar | None) -> None:
+        """Rules applied again may have moved the task's due time (it was ``due``) or
+        changed the calendar its warning counts in (it was ``calendar``)."""
+        if task.due != due:
+            self._due_set(task)
+        elif task.calendar is not calendar and task.id not in self._warned:
+            self._warn_before(task)
+
     def _timer(self, at: float, kind: int, key: str) -> None:
         self._timer_seq += 1
         timers = self._timers
@@ -1707,8 +1724,10 @@ class Engine:
         if queued:
             self._list._take_out(task)
         baseline = self._rule_state[task.id][0]
+        due, calendar = task.due, task.calendar
         try:
             self._apply_rules(task, now, baseline=baseline)
+            self._sla_moved(task, due, calendar)
             if self._relaxes:
                 self._relax_after_rules(task, now)
             self._tell_rules_changed(task)
@@ -1753,6 +1772,7 @@ class Engine:
             if queued:
                 self._list._take_out(task)
             before = (task.priority, task.value, task.due, task.skills)
+            calendar = task.calendar
             try:
                 if state is not None and rules is None:
                     _restore_baseline(state[0], task)
@@ -1769,6 +1789,7 @@ class Engine:
             finally:
                 if queued:
                     self._file(task, now)
+            self._sla_moved(task, before[2], calendar)
             if (task.priority, task.value, task.due, task.skills) != before:
                 # What the task is worth changed: those who count values hear it.
                 self._tell_rules_changed(task)
@@ -2391,6 +2412,7 @@ class Engine:
                 step.queue.overflowed_in += 1
             self._start_queue_wait(task, step.queue, now)
         rule_state = self._rule_state.get(task.id) if self._rule_state else None
+        due, calendar = task.due, task.calendar
         if rule_state is not None:
             # The step routes the task as it was before rules, and the rules
             # apply on top, as at submission: their re-evaluations then start
@@ -2419,6 +2441,7 @@ class Engine:
             reason=reason,
             queue=None if task.queue is None else task.queue.name,
         )
+        self._sla_moved(task, due, calendar)
         if rule_state is not None and failure is None and (task.value, task.due) != worth:
             # The rules, on top of the step's routing, changed what the task is
             # worth: those who count values hear it.
@@ -3360,6 +3383,7 @@ class Engine:
             task.seq = self._list.next_seq()
         rule_state = self._rule_state.get(task_id) if self._rule_state else None
         failure: Exception | None = None
+        due, calendar = task.due, task.calendar
         if rule_state is not None:
             # With rules the new requirements (and channel, and age) are the
             # task's before the rules, which apply again on top.
@@ -3372,6 +3396,7 @@ class Engine:
                 failure = exc
         elif new_skills is not None:
             task.skills = new_skills
+        self._sla_moved(task, due, calendar)
         if new_skills is not None or rule_state is not None:
             self._relaxer.reset(task)
         if step is not None and step[0].relaxation is not None:
@@ -3446,6 +3471,7 @@ class Engine:
             priority=priority, value=value, due=due, clear_due=clear_due, skills=skills
         )
         now = self._begin()
+        due_before, calendar_before = task.due, task.calendar
         rule_state = self._rule_state.get(task_id) if self._rule_state else None
         if rule_state is not None:
             self._update_under_rules(
@@ -3483,11 +3509,11 @@ class Engine:
             # A continuous plan with a value_scale decays at a rate set by the
             # value: the new one holds over the task's whole age, now.
             self._relax_queued(task, now)
-        if (due is not None or clear_due) and task.due is not None:
-            self._breached.discard(task.id)
-            self._warned.discard(task.id)
-            self._timer(task.due, _SLA, task.id)
-            self._warn_before(task)
+        if due is not None or clear_due:
+            self._due_set(task)
+        else:
+            # The rules, applied again on top, may have moved it.
+            self._sla_moved(task, due_before, calendar_before)
         self._emit(
             EventKind.task_updated,
             task=task_id,
@@ -4112,6 +4138,18 @@ class Engine:
             if held:
                 assert task_id in self._agent_tasks[self._holder[task_id].id]
         assert queued <= set(self._tasks)
+        armed = {(at, kind, key) for at, _, kind, key in self._timers}
+        for task_id, task in self._tasks.items():
+            if task.due is None:
+                continue
+            # A due time not yet breached has its breach armed, and its
+            # warning when that is still ahead.
+            if task_id not in self._breached:
+                assert (task.due, _SLA, task_id) in armed, f"no breach timer for {task_id}"
+            if self._sla_warning is not None and task_id not in self._warned:
+                warning = self._warning_at(task)
+                if warning is not None and warning > self._now:
+                    assert (warning, _SLA_WARNING, task_id) in armed, task_id
         assert set(self._in_step) <= set(self._tasks), "workflow steps of closed tasks kept"
         for task_id, step in self._in_step.items():
             flow = step[0]
