@@ -198,3 +198,29 @@ then = { calendar = "office" }
         ("sla_warning", due, berlin(7, 17)),
         ("sla_breached", due, berlin(8, 9)),
     ]
+
+
+def test_an_update_to_a_due_time_the_rules_override_breaches_it_once() -> None:
+    centre = Centre(rules=rules('{ field = "type", op = "==", value = "task" }', 100))
+    centre.engine.submit(TaskSpec(id="t"))
+    centre.at(100.0)
+    centre.engine.update("t", due=400.0)  # the rule has the last word: still due at 100
+    assert centre.engine.get("t").due == 100.0
+    centre.at(200.0)
+    assert centre.sla("t") == [("sla_warning", 100.0, 100.0), ("sla_breached", 100.0, 100.0)]
+
+
+def test_a_host_update_to_the_same_due_time_breaches_it_once() -> None:
+    centre = Centre()
+    centre.engine.submit(TaskSpec(id="t", due=100.0))
+    centre.at(100.0)
+    centre.engine.update("t", due=100.0)
+    centre.at(200.0)
+    centre.engine.update("t", due=300.0)  # moved: warned of and breached again
+    centre.at(300.0)
+    assert centre.sla("t") == [
+        ("sla_warning", 100.0, 100.0),
+        ("sla_breached", 100.0, 100.0),
+        ("sla_warning", 300.0, 300.0),
+        ("sla_breached", 300.0, 300.0),
+    ]

@@ -3509,11 +3509,9 @@ class Engine:
             # A continuous plan with a value_scale decays at a rate set by the
             # value: the new one holds over the task's whole age, now.
             self._relax_queued(task, now)
-        if due is not None or clear_due:
-            self._due_set(task)
-        else:
-            # The rules, applied again on top, may have moved it.
-            self._sla_moved(task, due_before, calendar_before)
+        # Moved by the host, or by the rules applied again on top: a due time
+        # that stays where it was keeps its breach and warning.
+        self._sla_moved(task, due_before, calendar_before)
         self._emit(
             EventKind.task_updated,
             task=task_id,
