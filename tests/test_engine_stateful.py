@@ -209,6 +209,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.offer_count: dict[str, int] = {}
         self.next_task = 0
         self.next_agent = 0
+        # task id -> the due time it was submitted with, until an advance past it.
+        self.due_of: dict[str, float] = {}
         # Two broadly skilled agents, so that offers, accepts and completions are common.
         for agent_id in ("generalist-1", "generalist-2"):
             spec = AgentSpec(
@@ -393,6 +395,8 @@ class EngineMachine(RuleBasedStateMachine):
             self.prefer[task_id] = preferred
         expected = self.push_choice(spec, destination) if self.dispatch == "push" else None
         assert self.attempt(lambda: self.engine.submit(spec))
+        if spec.due is not None:
+            self.due_of[task_id] = spec.due
         assert self.queue_of[task_id] == destination
         holder = self.engine.agent_of(task_id)
         # A pushed task goes to the agent the selection policy (longest idle) names.
@@ -548,6 +552,19 @@ class EngineMachine(RuleBasedStateMachine):
         assert (fired > 0) == (wakeup <= self.clock.now)
         assert self.engine.next_wakeup() > self.clock.now
         self.consume_events()
+        # A task still open once time has passed its due time was breached, once.
+        breached = Counter(
+            (event.task, event.data["due"])
+            for event in self.events
+            if event.kind.value == "sla_breached"
+        )
+        for task_id, due in list(self.due_of.items()):
+            if due > self.clock.now:
+                continue
+            del self.due_of[task_id]
+            if self.model[task_id] not in TERMINAL:
+                assert breached[(task_id, due)] == 1, (task_id, due, self.model[task_id])
+        assert all(count == 1 for count in breached.values()), breached
 
     @rule()
     def snapshot_and_restore(self) -> None:
@@ -627,6 +644,11 @@ class EngineMachine(RuleBasedStateMachine):
                 terminal[state] += 1
         submitted = sum(1 for e in self.events if e.kind.value == "task_submitted")
         assert submitted == len(self.engine) + sum(terminal.values())
+        for event in self.events:
+            if event.kind.value == "sla_breached":
+                # Never before the due time, and only of an open task.
+                assert event.time >= event.data["due"], event
+                assert event.data["state"] not in TERMINAL, event
 
     @invariant()
     def queues_count_their_waiting_tasks(self) -> None:
