@@ -1235,20 +1235,17 @@ class Engine:
             if at is not None and at > self._now:
                 self._timer(at, _SLA_WARNING, task.id)
 
-    def _due_set(self, task: Task) -> None:
-        """A task's due time was set or moved: its warning and breach count from the
-        new one (a breach of the old one does not stand for it)."""
-        if task.due is not None:
-            self._breached.discard(task.id)
-            self._warned.discard(task.id)
-            self._timer(task.due, _SLA, task.id)
-            self._warn_before(task)
-
     def _sla_moved(self, task: Task, due: float | None, calendar: BusinessCalendar | None) -> None:
-        """Rules applied again may have moved the task's due time (it was ``due``) or
-        changed the calendar its warning counts in (it was ``calendar``)."""
+        """After a command that may have moved the task's due time (it was ``due``) or
+        the calendar its warning counts in (it was ``calendar``): a new due time is
+        warned of and breached anew (a breach of the old one does not stand for
+        it); a new calendar re-times a warning not yet given."""
         if task.due != due:
-            self._due_set(task)
+            if task.due is not None:
+                self._breached.discard(task.id)
+                self._warned.discard(task.id)
+                self._timer(task.due, _SLA, task.id)
+                self._warn_before(task)
         elif task.calendar is not calendar and task.id not in self._warned:
             self._warn_before(task)
 
