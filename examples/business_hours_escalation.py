@@ -5,7 +5,9 @@ from 08:00 to 18:00. Two rules count working time of the claim's calendar:
 after two business hours it gains priority (Monday 08:30, not Friday
 18:30), and in the last business hour before its due time (8 business
 hours, Monday 14:30) it gains more. The engine re-applies the rules at
-those exact instants.
+those exact instants. A workflow whose steps count working time
+(``clock="working"``) first asks for experts, and after three business
+hours (Monday 09:30) lowers the level it requires.
 
     python examples/business_hours_escalation.py
 """
@@ -16,6 +18,7 @@ import datetime as dt
 
 from valueroute import Engine, TaskSpec
 from valueroute.calendar import BusinessCalendar
+from valueroute.models import WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
 
 RULES = """
@@ -52,7 +55,21 @@ def main() -> None:
     rules = load_rules(parse_rules(RULES), calendars={"office": office})
     friday = dt.datetime(2026, 12, 4, 16, 30, tzinfo=berlin).timestamp()
     clock = [friday]
-    engine = Engine(clock=lambda: clock[0], calendars={"office": office}, rules=rules)
+    experts_first = WorkflowSpec(
+        name="experts first",
+        types=["claim"],
+        clock="working",
+        steps=[
+            WorkflowStep(skills={"claims": 3}, timeout=3 * 3600),
+            WorkflowStep(lower_by=2),  # anyone with claims 1 from then on
+        ],
+    )
+    engine = Engine(
+        clock=lambda: clock[0],
+        calendars={"office": office},
+        rules=rules,
+        workflows=[experts_first],
+    )
     claim = engine.submit(TaskSpec(id="claim-1", type="claim", priority=1))
     assert claim.due is not None
     print(f"submitted {shown(friday)}, due {shown(claim.due)}, priority {claim.priority}")
@@ -60,10 +77,14 @@ def main() -> None:
     while (wakeup := engine.next_wakeup()) < claim.due:
         clock[0] = wakeup
         engine.advance()
-        priority = engine.get("claim-1").priority
-        moments.append((shown(wakeup), priority))
-        print(f"{shown(wakeup)}: priority {priority}")
-    assert moments == [("Mon 07 Dec 08:30", 3), ("Mon 07 Dec 13:30", 8)], moments
+        task = engine.get("claim-1")
+        moments.append((shown(wakeup), task.priority, dict(task.skills)))
+        print(f"{shown(wakeup)}: priority {task.priority}, requires {dict(task.skills)}")
+    assert moments == [
+        ("Mon 07 Dec 08:30", 3, {"claims": 3.0}),
+        ("Mon 07 Dec 09:30", 3, {"claims": 1.0}),
+        ("Mon 07 Dec 13:30", 8, {"claims": 1.0}),
+    ], moments
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ DAY = 86400.0
 HOUR = 3600.0
 HOLIDAY = "2026-12-09"  # a Wednesday
 # Weekdays 09:00-12:00 and 13:00-17:00; Saturday 10:00-14:00; Sunday closed.
-WEEKDAY = [("09:00", "12:00"), ("13:00", "17:00")]
+WEEKDAY = (("09:00", "12:00"), ("13:00", "17:00"))
 HOURS: dict[str, Any] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY)
 HOURS["sat"] = [("10:00", "14:00")]
 

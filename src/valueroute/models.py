@@ -72,6 +72,7 @@ from pydantic_core import PydanticCustomError
 
 from valueroute._documents import is_unicode_text
 from valueroute._types import AttributeValue
+from valueroute.calendar import MAX_SPAN_SECONDS
 from valueroute.errors import InvalidInputError, LimitExceededError, bounded_repr
 from valueroute.expressions import AgentAttributes, _check_requirement
 
@@ -964,6 +965,11 @@ class WorkflowSpec(BoundaryModel):
     """Seconds between readings of a step's triggers."""
     types: list[str] = Field(default_factory=list, max_length=1000)
     """Task types that follow this workflow when they name none."""
+    clock: Literal["wall", "working"] = "wall"
+    """What step timeouts count: ``"wall"`` seconds, or ``"working"`` seconds of the
+    task's business calendar (wall seconds for a task without one); a step then
+    ends at ``calendar.add(step start, timeout)``, fixed when the step starts.
+    Trigger thresholds and ``check_every`` count wall time either way."""
 
     @field_validator("name")
     @classmethod
@@ -982,6 +988,20 @@ class WorkflowSpec(BoundaryModel):
             if not name or _check_text(name) is None:
                 raise PydanticCustomError("type", "task types must not be empty")
         return types
+
+    @model_validator(mode="after")
+    def _working_timeouts(self) -> Self:
+        if self.clock == "working":
+            for index, step in enumerate(self.steps):
+                if step.timeout is not None and step.timeout > MAX_SPAN_SECONDS:
+                    raise PydanticCustomError(
+                        "working_timeout",
+                        "steps[{index}].timeout: got {timeout} (expected at most {bound} "
+                        "seconds of working time, what a business calendar counts, with "
+                        'clock="working")',
+                        {"index": index, "timeout": step.timeout, "bound": MAX_SPAN_SECONDS},
+                    )
+        return self
 
 
 class AgentSpec(BoundaryModel):
