@@ -7,7 +7,9 @@ after two business hours it gains priority (Monday 08:30, not Friday
 hours, Monday 14:30) it gains more. The engine re-applies the rules at
 those exact instants. A workflow whose steps count working time
 (``clock="working"``) first asks for experts, and after three business
-hours (Monday 09:30) lowers the level it requires.
+hours (Monday 09:30) lowers the level it requires. The claim waits in an
+inbox queue that sends what waited four business hours there to the
+seniors' queue (Monday 10:30), counted in working time too.
 
     python examples/business_hours_escalation.py
 """
@@ -18,7 +20,7 @@ import datetime as dt
 
 from valueroute import Engine, TaskSpec
 from valueroute.calendar import BusinessCalendar
-from valueroute.models import WorkflowSpec, WorkflowStep
+from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
 
 RULES = """
@@ -64,13 +66,21 @@ def main() -> None:
             WorkflowStep(lower_by=2),  # anyone with claims 1 from then on
         ],
     )
+    inbox = QueueSpec(
+        name="inbox",
+        max_wait=4 * 3600,
+        clock="working",
+        when_too_old="overflow",
+        overflow_to="seniors",
+    )
     engine = Engine(
         clock=lambda: clock[0],
         calendars={"office": office},
         rules=rules,
         workflows=[experts_first],
+        queues=[inbox, QueueSpec(name="seniors")],
     )
-    claim = engine.submit(TaskSpec(id="claim-1", type="claim", priority=1))
+    claim = engine.submit(TaskSpec(id="claim-1", type="claim", priority=1, queue="inbox"))
     assert claim.due is not None
     print(f"submitted {shown(friday)}, due {shown(claim.due)}, priority {claim.priority}")
     moments = []
@@ -78,12 +88,16 @@ def main() -> None:
         clock[0] = wakeup
         engine.advance()
         task = engine.get("claim-1")
-        moments.append((shown(wakeup), task.priority, dict(task.skills)))
-        print(f"{shown(wakeup)}: priority {task.priority}, requires {dict(task.skills)}")
+        queue = None if task.queue is None else task.queue.name
+        moments.append((shown(wakeup), task.priority, dict(task.skills), queue))
+        print(
+            f"{shown(wakeup)}: priority {task.priority}, requires {dict(task.skills)}, in {queue}"
+        )
     assert moments == [
-        ("Mon 07 Dec 08:30", 3, {"claims": 3.0}),
-        ("Mon 07 Dec 09:30", 3, {"claims": 1.0}),
-        ("Mon 07 Dec 13:30", 8, {"claims": 1.0}),
+        ("Mon 07 Dec 08:30", 3, {"claims": 3.0}, "inbox"),
+        ("Mon 07 Dec 09:30", 3, {"claims": 1.0}, "inbox"),
+        ("Mon 07 Dec 10:30", 3, {"claims": 1.0}, "seniors"),
+        ("Mon 07 Dec 13:30", 8, {"claims": 1.0}, "seniors"),
     ], moments
 
 

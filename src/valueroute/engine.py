@@ -581,7 +581,7 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
 def _working_end(calendar: BusinessCalendar, start: float, seconds: float) -> float:
     """When ``seconds`` of the calendar's working time after ``start`` have passed:
     ``inf`` when the calendar has not that much open time in the century it searches
-    (the step never ends, as a step without a timeout)."""
+    (a workflow step or a queue wait that never ends, as one without a limit)."""
     try:
         end: float = calendar.add(start, seconds)
     except CalendarError:
@@ -2222,7 +2222,13 @@ class Engine:
             reason = "max_length"
 
     def _start_queue_wait(self, task: Task, queue: Queue, now: float) -> None:
-        until = _INF if queue.max_wait is None else now + queue.max_wait
+        max_wait = queue.max_wait
+        if max_wait is None:
+            until = _INF
+        elif queue.working and task.calendar is not None:
+            until = _working_end(task.calendar, now, max_wait)
+        else:
+            until = now + max_wait
         self._in_queue_since[task.id] = (now, until)
         if until != _INF:
             self._timer(until, _QUEUE_WAIT, task.id)

@@ -1,9 +1,9 @@
-"""Workflows whose step timeouts count working time (``WorkflowSpec(clock="working")``).
+"""Workflow step timeouts and queue waits counted in working time (``clock="working"``).
 
-The oracle finds each step's end by walking the open periods of a fixed
-weekly timetable in UTC written out here, independently of the calendar's
-tables: the first instant at which the step's timeout of open time has
-passed since the step started.
+The oracle finds each step's end (each queue wait's end) by walking the open
+periods of a fixed weekly timetable in UTC written out here, independently
+of the calendar's tables: the first instant at which the timeout of open
+time has passed since the step started (the task entered the queue).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from valueroute import Engine, TaskSpec
 from valueroute.calendar import BusinessCalendar
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
-from valueroute.models import WorkflowSpec, WorkflowStep
+from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 
 UTC = dt.UTC
 MONDAY = dt.datetime(2026, 12, 7, tzinfo=UTC).timestamp()
@@ -178,3 +178,69 @@ def test_a_calendar_without_enough_open_time_never_ends_the_step() -> None:
 def test_bad_clocks_are_refused_naming_the_field(spec: dict[str, Any], problem: str) -> None:
     with pytest.raises(InvalidInputError, match=problem):
         Engine(workflows=[{"name": "w", "steps": [{"timeout": 60}], **spec}])
+
+
+def queues_engine(max_wait: float, clock: list[float]) -> Engine:
+    """Tasks wait in "first" for ``max_wait`` working seconds, then in "second" as
+    long again, then "third" (each wait counted afresh on entering)."""
+    return Engine(
+        clock=lambda: clock[0],
+        calendars={"office": office()},
+        queues=[
+            QueueSpec(
+                name="first",
+                max_wait=max_wait,
+                clock="working",
+                when_too_old="overflow",
+                overflow_to="second",
+            ),
+            QueueSpec(
+                name="second",
+                max_wait=max_wait,
+                clock="working",
+                when_too_old="overflow",
+                overflow_to="third",
+            ),
+            QueueSpec(name="third"),
+        ],
+    )
+
+
+def overflows(engine: Engine, clock: list[float]) -> list[tuple[float, str | None, Any]]:
+    events: list[Event] = []
+    engine.subscribe(events.append)
+    while engine.next_wakeup() != float("inf"):
+        clock[0] = engine.next_wakeup()
+        engine.advance()
+        engine._check()
+    return [
+        (e.time, e.task, e.data["queue"]) for e in events if e.kind is EventKind.task_overflowed
+    ]
+
+
+@given(
+    start=st.integers(0, 14 * 24 * 60).map(lambda m: MONDAY + m * 60.0),
+    max_wait=st.integers(1, 4 * 30).map(lambda q: q * 900.0),
+)
+def test_a_queue_wait_ends_when_its_max_wait_of_working_time_has_passed(
+    start: float, max_wait: float
+) -> None:
+    clock = [start]
+    engine = queues_engine(max_wait, clock)
+    engine.submit(TaskSpec(id="claim", calendar="office", queue="first"))
+    engine.submit(TaskSpec(id="chat", queue="first"))
+    second = working_end(start, max_wait)
+    assert sorted(overflows(engine, clock)) == sorted(
+        [
+            (second, "claim", "second"),
+            (working_end(second, max_wait), "claim", "third"),
+            (start + max_wait, "chat", "second"),
+            (start + 2 * max_wait, "chat", "third"),
+        ]
+    )
+
+
+def test_working_max_wait_is_bounded() -> None:
+    with pytest.raises(InvalidInputError, match="max_wait"):
+        QueueSpec(name="q", max_wait=2e9, clock="working")
+    assert QueueSpec(name="q", max_wait=2e9).clock == "wall"
