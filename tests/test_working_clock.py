@@ -244,3 +244,66 @@ def test_working_max_wait_is_bounded() -> None:
     with pytest.raises(InvalidInputError, match="max_wait"):
         QueueSpec(name="q", max_wait=2e9, clock="working")
     assert QueueSpec(name="q", max_wait=2e9).clock == "wall"
+
+
+def test_a_simulated_workflow_counts_its_steps_in_the_task_types_calendar(tmp_path: Any) -> None:
+    """The simulator runs the same engine: a claim type with the office calendar
+    follows a working-clock workflow, each step ending where the hand count says."""
+    from valueroute.sim import Scenario, World
+
+    arrivals = [4 * DAY + 16.5 * HOUR, 2 * DAY + 10 * HOUR, 5 * DAY + 13.25 * HOUR, 11 * HOUR]
+    trace = tmp_path / "claims.csv"
+    trace.write_text("time,task_type\n" + "".join(f"{t!r},claim\n" for t in sorted(arrivals)))
+    world = World(
+        Scenario.model_validate(
+            {
+                "horizon_seconds": 10 * DAY,
+                "start": "2026-12-07T00:00:00+00:00",
+                "calendars": {
+                    "office": {
+                        "timezone": "UTC",
+                        "hours": {day: [list(r) for r in ranges] for day, ranges in HOURS.items()},
+                        "holidays": [HOLIDAY],
+                    }
+                },
+                "task_types": [
+                    {
+                        "name": "claim",
+                        "calendar": "office",
+                        "skills": {"claims": 1},
+                        "handle": {"kind": "exponential", "mean_seconds": 300},
+                    }
+                ],
+                "arrivals": [{"kind": "trace", "path": str(trace)}],
+                # Nobody has what the steps ask: each claim goes through every step.
+                "agent_groups": [{"name": "clerks", "count": 1, "skills": {"claims": 1}}],
+                "routing": {
+                    "workflows": [
+                        {
+                            "name": "claims",
+                            "types": ["claim"],
+                            "clock": "working",
+                            "then": "hold",
+                            "steps": [
+                                {"skills": {"claims": 3}, "timeout": 2 * HOUR},
+                                {"skills": {"claims": 3}, "timeout": 3 * HOUR},
+                            ],
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    events: list[Event] = []
+    world.engine.subscribe(events.append)
+    world.run()
+    submitted = {e.task: e.time for e in events if e.kind is EventKind.task_submitted}
+    assert len(submitted) == len(arrivals)
+    for task_id, at in submitted.items():
+        first = working_end(at, 2 * HOUR)
+        steps = [
+            (e.time, e.data["step"])
+            for e in events
+            if e.kind is EventKind.workflow_step and e.task == task_id
+        ]
+        assert steps == [(at, 0), (first, 1), (working_end(first, 3 * HOUR), None)], task_id
