@@ -76,7 +76,7 @@ from valueroute.agents import (
     TopDown,
     _is_selection,
 )
-from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar
+from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar, CalendarError
 from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
@@ -576,6 +576,17 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
     if step.relaxes:
         chosen = lower_levels(chosen, step.lower_by, step.drop)
     return chosen
+
+
+def _working_end(calendar: BusinessCalendar, start: float, seconds: float) -> float:
+    """When ``seconds`` of the calendar's working time after ``start`` have passed:
+    ``inf`` when the calendar has not that much open time in the century it searches
+    (a workflow step or a queue wait that never ends, as one without a limit)."""
+    try:
+        end: float = calendar.add(start, seconds)
+    except CalendarError:
+        return _INF
+    return end
 
 
 def _restore_baseline(baseline: object, task: Task) -> None:
@@ -2211,7 +2222,13 @@ class Engine:
             reason = "max_length"
 
     def _start_queue_wait(self, task: Task, queue: Queue, now: float) -> None:
-        until = _INF if queue.max_wait is None else now + queue.max_wait
+        max_wait = queue.max_wait
+        if max_wait is None:
+            until = _INF
+        elif queue.working and task.calendar is not None:
+            until = _working_end(task.calendar, now, max_wait)
+        else:
+            until = now + max_wait
         self._in_queue_since[task.id] = (now, until)
         if until != _INF:
             self._timer(until, _QUEUE_WAIT, task.id)
@@ -2300,8 +2317,15 @@ class Engine:
     def _time_step(self, task: Task, now: float) -> None:
         """The timers of the task's step: its timeout, and its next trigger reading."""
         state = self._in_step[task.id]
-        step = state[0].steps[state[1]]
-        state[3] = _INF if step.timeout is None else state[2] + step.timeout
+        workflow: Workflow = state[0]
+        step = workflow.steps[state[1]]
+        timeout = step.timeout
+        if timeout is None:
+            state[3] = _INF
+        elif workflow.working and task.calendar is not None:
+            state[3] = _working_end(task.calendar, state[2], timeout)
+        else:
+            state[3] = state[2] + timeout
         if state[3] != _INF:
             self._timer(state[3], _STEP_END, task.id)
         state[4] = now + state[0].check_every if step.triggers else _INF

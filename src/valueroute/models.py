@@ -72,6 +72,7 @@ from pydantic_core import PydanticCustomError
 
 from valueroute._documents import is_unicode_text
 from valueroute._types import AttributeValue
+from valueroute.calendar import MAX_SPAN_SECONDS
 from valueroute.errors import InvalidInputError, LimitExceededError, bounded_repr
 from valueroute.expressions import AgentAttributes, _check_requirement
 
@@ -742,7 +743,8 @@ class QueueSpec(BoundaryModel):
       :class:`~valueroute.errors.LimitExceededError` and changes nothing),
       goes to ``overflow_to`` (``"overflow"``), or enters all the same with a
       ``queue_limit_reached`` event (``"event"``).
-    - ``max_wait``: seconds a task may wait in it. Then it moves to
+    - ``max_wait``: seconds a task may wait in it (working seconds of the
+      task's calendar with ``clock="working"``). Then it moves to
       ``overflow_to`` (``when_too_old="overflow"``: a ``task_overflowed``
       event, its wait there counted afresh) or stays with a
       ``queue_limit_reached`` event (``"event"``).
@@ -781,6 +783,10 @@ class QueueSpec(BoundaryModel):
     when_full: QueueAction = "refuse"
     max_wait: float | None = Field(default=None, gt=0.0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds a task may wait in the queue; ``None``: no limit."""
+    clock: Literal["wall", "working"] = "wall"
+    """What ``max_wait`` counts: ``"wall"`` seconds, or ``"working"`` seconds of the
+    task's business calendar from when it entered the queue (wall seconds for a
+    task without one), fixed on entering."""
     when_too_old: Literal["overflow", "event"] = "event"
     overflow_to: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     """The queue overflowing tasks go to (needed when an action is ``"overflow"``)."""
@@ -815,6 +821,17 @@ class QueueSpec(BoundaryModel):
 
     @model_validator(mode="after")
     def _overflow(self) -> Self:
+        if (
+            self.clock == "working"
+            and self.max_wait is not None
+            and self.max_wait > MAX_SPAN_SECONDS
+        ):
+            raise PydanticCustomError(
+                "working_max_wait",
+                "max_wait: got {max_wait} (expected at most {bound} seconds of working "
+                'time, what a business calendar counts, with clock="working")',
+                {"max_wait": self.max_wait, "bound": MAX_SPAN_SECONDS},
+            )
         overflows = self.when_full == "overflow" or (
             self.max_wait is not None and self.when_too_old == "overflow"
         )
@@ -964,6 +981,11 @@ class WorkflowSpec(BoundaryModel):
     """Seconds between readings of a step's triggers."""
     types: list[str] = Field(default_factory=list, max_length=1000)
     """Task types that follow this workflow when they name none."""
+    clock: Literal["wall", "working"] = "wall"
+    """What step timeouts count: ``"wall"`` seconds, or ``"working"`` seconds of the
+    task's business calendar (wall seconds for a task without one); a step then
+    ends at ``calendar.add(step start, timeout)``, fixed when the step starts.
+    Trigger thresholds and ``check_every`` count wall time either way."""
 
     @field_validator("name")
     @classmethod
@@ -982,6 +1004,20 @@ class WorkflowSpec(BoundaryModel):
             if not name or _check_text(name) is None:
                 raise PydanticCustomError("type", "task types must not be empty")
         return types
+
+    @model_validator(mode="after")
+    def _working_timeouts(self) -> Self:
+        if self.clock == "working":
+            for index, step in enumerate(self.steps):
+                if step.timeout is not None and step.timeout > MAX_SPAN_SECONDS:
+                    raise PydanticCustomError(
+                        "working_timeout",
+                        "steps[{index}].timeout: got {timeout} (expected at most {bound} "
+                        "seconds of working time, what a business calendar counts, with "
+                        'clock="working")',
+                        {"index": index, "timeout": step.timeout, "bound": MAX_SPAN_SECONDS},
+                    )
+        return self
 
 
 class AgentSpec(BoundaryModel):

@@ -74,6 +74,7 @@ class Queue:
         "waiting",
         "when_full",
         "when_too_old",
+        "working",
     )
 
     def __init__(self, spec: QueueSpec) -> None:
@@ -96,6 +97,8 @@ class Queue:
         self.auto_accept = spec.auto_accept
         self.max_length = spec.max_length
         self.max_wait = spec.max_wait
+        # max_wait in the working time of each task's calendar (wall time without one).
+        self.working = spec.clock == "working"
         self.when_full = spec.when_full
         self.when_too_old = spec.when_too_old
         self.overflow_to = spec.overflow_to

@@ -151,8 +151,13 @@ _FIELDS: dict[str, Kind] = {
     "priority": "number",
     "age": "number",
     "time_to_due": "number",
+    "working_age": "number",
+    "working_time_to_due": "number",
 }
-_TIME_FIELDS = frozenset({"age", "time_to_due"})
+_TIME_FIELDS = frozenset({"age", "time_to_due", "working_age", "working_time_to_due"})
+_WORKING_FIELDS = frozenset({"working_age", "working_time_to_due"})
+# On a working clock a value holds over a whole closed stretch: equality is no test.
+_WORKING_OPS = frozenset({"<", "<=", ">", ">=", "between"})
 _OPS_FOR: dict[Kind, frozenset[str]] = {
     "text": frozenset(OPERATORS),
     "number": frozenset(OPERATORS) - {"contains", "matches"},
@@ -168,7 +173,9 @@ class Condition(BoundaryModel):
 
     Exactly one of: ``field`` with ``op`` and ``value``; ``all`` (and);
     ``any`` (or); ``not``. Fields: ``type``, ``channel``, ``department``,
-    ``process``, ``value``, ``priority``, ``age``, ``time_to_due`` and
+    ``process``, ``value``, ``priority``, ``age``, ``time_to_due``,
+    ``working_age``, ``working_time_to_due`` (in the working time of the
+    task's calendar; wall time for a task without one) and
     ``attributes.<name>`` for attributes declared in the rule set.
     """
 
@@ -437,9 +444,12 @@ class CompiledRules:
         With ``baseline`` (from an earlier outcome) the task's rule-controlled
         fields are first restored from it, so re-applying gives the same
         result as applying once to the original task. Never raises for any
-        task, but for one: a business-time ``due_in`` that fires for a task
+        task, but for two: a business-time ``due_in`` that fires for a task
         without a calendar raises :class:`~valueroute.errors.RuleError`
-        (the engine then refuses the submission). O(rules evaluated ×
+        (the engine then refuses the submission), and a condition on a
+        working time raises :class:`~valueroute.calendar.CalendarError` when the
+        task's calendar cannot answer for its instants (the engine only keeps
+        tasks whose instants it can). O(rules evaluated ×
         condition size). Apply it to a task that is
         not filed in a :class:`~valueroute.tasklist.TaskList` (or re-file it
         after), since rules may change its score and skills.
@@ -570,6 +580,58 @@ def _no_calendar(rule: str, due_in: str, task: Task) -> None:
 
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
+# A working-clock test as ``now`` against a threshold time: for each operator on
+# the field, the operator on ``now`` and whether the threshold is the last
+# instant of the working value (True) or its first (False); see _working_age_at.
+_WORKING_NOW: dict[str, dict[str, tuple[str, bool]]] = {
+    "working_age": {">=": (">=", False), "<": ("<", False), ">": (">", True), "<=": ("<=", True)},
+    "working_time_to_due": {
+        ">=": ("<=", True),
+        ">": ("<", False),
+        "<=": (">=", False),
+        "<": (">", True),
+    },
+}
+
+
+def _working_age_at(task: Task, amount: float, last: bool) -> float:
+    """When ``task``'s working age reaches ``amount`` seconds: the first instant it
+    does (``last`` false), or the last instant it still equals it (``last`` true).
+
+    With W the working time of the task's calendar and X = W(created) + amount,
+    W(t) >= X exactly from the first instant ``A = calendar.add(created,
+    amount)``, and W(t) <= X exactly up to ``B = calendar.next_open(A)`` (W
+    stays at X while the calendar is closed, and rises right after an
+    opening). So ``working_age >= c`` is ``now >= A`` and ``working_age > c``
+    is ``now > B``. Without a calendar both are ``created + amount`` (wall
+    time, as ``age``). O(log n) in the calendar's table.
+    """
+    calendar = task.calendar
+    if calendar is None:
+        return task.created + amount
+    first = calendar.add(task.created, amount)
+    return calendar.next_open(first) if last else first
+
+
+def _working_due_at(task: Task, due: float, amount: float, last: bool) -> float:
+    """When ``task``'s working time to ``due`` falls to ``amount`` seconds: the
+    first instant W(t) reaches W(due) - amount (``last`` false), or the last
+    instant W(t) still equals it (``last`` true); see :func:`_working_age_at`.
+
+    Found from the task's creation: when W(due) - amount is at or below
+    W(created) (``due`` is too close or already past), every instant from the
+    creation on is past both, and ``-inf`` is returned. Without a calendar
+    both are ``due - amount`` (wall time, as ``time_to_due``).
+    """
+    calendar = task.calendar
+    if calendar is None:
+        return due - amount
+    span = calendar.elapsed(task.created, due) - amount
+    if span < 0.0:
+        return -_INF
+    first = calendar.add(task.created, span)
+    return calendar.next_open(first) if last else first
+
 
 class _Compiler:
     """Validates a rule set and generates one Python function per stage.
@@ -595,6 +657,8 @@ class _Compiler:
             "_nextafter": math.nextafter,
             "_INF": _INF,
             "_no_calendar": _no_calendar,
+            "_working_age_at": _working_age_at,
+            "_working_due_at": _working_due_at,
         }
         self.temporaries = 0
         # Per stage: rule (or row) label -> the (queue, workflow) its actions name.
@@ -813,6 +877,13 @@ class _Compiler:
             )
         if op not in _OPS_FOR[kind]:
             raise self.fail(where, f"operator {op!r} does not apply to a {kind} field")
+        if name in _WORKING_FIELDS and op not in _WORKING_OPS:
+            raise self.fail(
+                where,
+                f"operator {op!r} does not apply to {name} (expected one of "
+                f"{sorted(_WORKING_OPS)}: a working time holds one value over a whole closed "
+                "stretch, so equality tests nothing useful)",
+            )
         if op in ("in", "not in", "between"):
             if not isinstance(literal, list) or not literal:
                 raise self.fail(
@@ -830,6 +901,8 @@ class _Compiler:
                     "(expected [low, high] with low <= high)",
                 )
             if name in _TIME_FIELDS:
+                if name in _WORKING_FIELDS:
+                    self.working_amounts(name, items, where)
                 return self.time_test(name, op, items)
             if op == "between":
                 low, high = self.const(items[0]), self.const(items[1])
@@ -874,11 +947,24 @@ class _Compiler:
             return self.guarded(name, kind, lambda v: f"{found}({v})")
         value = self.literal(literal, kind, where, op)
         if name in _TIME_FIELDS:
+            if name in _WORKING_FIELDS:
+                self.working_amounts(name, [value], where)
             return self.time_test(name, op, [value])
         constant = self.const(value)
         if op == "contains":
             return self.guarded(name, kind, lambda v: f"{constant} in {v}")
         return self.guarded(name, kind, lambda v: f"{v} {op} {constant}")
+
+    def working_amounts(self, name: str, amounts: list[float], where: str) -> None:
+        """Refuse an amount of working time a calendar cannot count (negative, or over
+        ``MAX_SPAN_SECONDS``)."""
+        for amount in amounts:
+            if not 0.0 <= amount <= MAX_SPAN_SECONDS:
+                raise self.fail(
+                    where,
+                    f"{name} compared with {bounded_repr(amount)} (expected seconds of "
+                    f"working time from 0 to {MAX_SPAN_SECONDS:g})",
+                )
 
     def time_test(self, name: str, op: str, items: list[float]) -> str:
         """Age or time to due as ``now`` against threshold times, updating ``hz``.
@@ -886,8 +972,16 @@ class _Compiler:
         age OP c  <=>  now OP (created + c);  time_to_due OP c  <=>  now OP' (due - c)
         with OP' mirrored. The truth of ``now OP T`` flips at T (>=, <, ==, !=)
         or at the next float after T (>, <=, ==, !=); the earliest such time
-        after ``now`` among the evaluated tests is kept in ``hz``.
+        after ``now`` among the evaluated tests is kept in ``hz``. The working
+        fields are the same with threshold times in the task's calendar
+        (:meth:`working_compare`).
         """
+        if name in _WORKING_FIELDS:
+            if op == "between":
+                low, high = items
+                parts = [(">=", low), ("<=", high)]
+                return "(" + " and ".join(self.working_compare(name, o, c) for o, c in parts) + ")"
+            return self.working_compare(name, op, items[0])
         is_age = name == "age"
         if op == "between":
             low, high = items
@@ -905,6 +999,25 @@ class _Compiler:
         t, d = self.temporary(), self.temporary()
         k = self.const(amount)
         threshold = f"({t} := task.created + {k})" if is_age else f"({t} := {d} - {k})"
+        body = self.now_against(op, t, threshold)
+        if is_age:
+            return body
+        return f"((({d} := task.due) is not None) and {body})"
+
+    def working_compare(self, name: str, op: str, amount: float) -> str:
+        """``working_age OP c`` or ``working_time_to_due OP c`` as ``now`` against a
+        threshold time of the task's calendar (see :func:`_working_age_at`)."""
+        now_op, after = _WORKING_NOW[name][op]
+        t, d = self.temporary(), self.temporary()
+        k = self.const(amount)
+        if name == "working_age":
+            return self.now_against(now_op, t, f"({t} := _working_age_at(task, {k}, {after}))")
+        threshold = f"({t} := _working_due_at(task, {d}, {k}, {after}))"
+        return f"((({d} := task.due) is not None) and {self.now_against(now_op, t, threshold)})"
+
+    def now_against(self, op: str, t: str, threshold: str) -> str:
+        """``now OP t`` once ``threshold`` binds ``t``, keeping in ``hz`` the time its
+        truth flips when that is the earliest after ``now``."""
         at_threshold, just_after = _threshold_times(op)
         updates = []
         # "(hz := x) is None" is always false: an assignment inside an expression.
@@ -914,10 +1027,7 @@ class _Compiler:
         if just_after:
             a = self.temporary()
             updates.append(f"(now < ({a} := _nextafter({t}, _INF)) < hz and (hz := {a}) is None)")
-        body = f"({threshold} is None or " + " or ".join(updates) + f" or now {op} {t})"
-        if is_age:
-            return body
-        return f"((({d} := task.due) is not None) and {body})"
+        return f"({threshold} is None or " + " or ".join(updates) + f" or now {op} {t})"
 
     def guarded(self, name: str, kind: Kind, compare: Callable[[str], str]) -> str:
         """``compare`` applied to the field, false when it is missing or of another type."""

@@ -107,7 +107,7 @@ class Workflow:
     ``relaxation`` setting (a task type, or ``"*"``).
     """
 
-    __slots__ = ("check_every", "name", "relaxation", "spec", "steps", "then")
+    __slots__ = ("check_every", "name", "relaxation", "spec", "steps", "then", "working")
 
     def __init__(self, spec: WorkflowSpec, queues: Mapping[str, Queue]) -> None:
         self.spec = spec
@@ -115,6 +115,8 @@ class Workflow:
         self.relaxation: str | None = None
         self.then = spec.then
         self.check_every = spec.check_every
+        # Step timeouts in the working time of the task's calendar (wall time without one).
+        self.working = spec.clock == "working"
         steps = []
         for index, step in enumerate(spec.steps):
             where = f"workflows[{spec.name!r}].steps[{index}]"
@@ -159,6 +161,7 @@ def relaxation_workflow(key: str, plan: tuple[RelaxationStep, ...]) -> Workflow:
     workflow.relaxation = key
     workflow.then = "stay"
     workflow.check_every = _INF
+    workflow.working = False
     steps = [Step.relaxing(0, 0.0, (), plan[0].after)]
     for index, step in enumerate(plan, start=1):
         ends = plan[index].after if index < len(plan) else None

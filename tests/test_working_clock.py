@@ -1,0 +1,309 @@
+"""Workflow step timeouts and queue waits counted in working time (``clock="working"``).
+
+The oracle finds each step's end (each queue wait's end) by walking the open
+periods of a fixed weekly timetable in UTC written out here, independently
+of the calendar's tables: the first instant at which the timeout of open
+time has passed since the step started (the task entered the queue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine_support import restored_copy
+from valueroute import Engine, TaskSpec
+from valueroute.calendar import BusinessCalendar
+from valueroute.errors import InvalidInputError
+from valueroute.events import Event, EventKind
+from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
+
+UTC = dt.UTC
+MONDAY = dt.datetime(2026, 12, 7, tzinfo=UTC).timestamp()
+DAY = 86400.0
+HOUR = 3600.0
+HOLIDAY = "2026-12-09"
+WEEKDAY = (("09:00", "12:00"), ("13:00", "17:00"))
+HOURS: dict[str, Any] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY)
+HOURS["sat"] = [("10:00", "14:00")]
+
+
+def office() -> BusinessCalendar:
+    return BusinessCalendar(timezone="UTC", hours=HOURS, holidays=[HOLIDAY], name="office")
+
+
+def periods_from(start: float) -> Any:
+    """The open periods (open, close) that end after ``start``, in order, forever."""
+    day = dt.datetime.fromtimestamp(start, UTC).date() - dt.timedelta(days=1)
+    while True:
+        midnight = dt.datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        if day.isoformat() != HOLIDAY:
+            key = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+            for opens, closes in HOURS.get(key, []):
+                h0, m0 = map(int, opens.split(":"))
+                h1, m1 = map(int, closes.split(":"))
+                period = (midnight + h0 * HOUR + m0 * 60, midnight + h1 * HOUR + m1 * 60)
+                if period[1] > start:
+                    yield period
+        day += dt.timedelta(days=1)
+
+
+def working_end(start: float, seconds: float) -> float:
+    """The first instant at which ``seconds`` of open time after ``start`` have passed."""
+    left = seconds
+    for opens, closes in periods_from(start):
+        begin = max(opens, start)
+        if closes - begin >= left:
+            return begin + left
+        left -= closes - begin
+    raise AssertionError("unreachable")
+
+
+def engine_with(steps: list[float], clock: list[float], **spec: Any) -> Engine:
+    return Engine(
+        clock=lambda: clock[0],
+        calendars={"office": office()},
+        workflows=[
+            WorkflowSpec(
+                name="escalate",
+                clock="working",
+                then="hold",
+                steps=[WorkflowStep(priority=i + 1, timeout=t) for i, t in enumerate(steps)],
+                **spec,
+            )
+        ],
+    )
+
+
+def run_until_held(engine: Engine, clock: list[float], task_id: str) -> list[tuple[float, Any]]:
+    """Advance to each wake-up until the task leaves its workflow; the step events."""
+    events: list[Event] = []
+    engine.subscribe(events.append)
+    for _ in range(100):
+        if engine.get(task_id).state.value == "held":
+            break
+        clock[0] = engine.next_wakeup()
+        engine.advance()
+        engine._check()
+    return [(e.time, e.data["step"]) for e in events if e.kind is EventKind.workflow_step]
+
+
+@given(
+    start=st.integers(0, 14 * 24 * 60).map(lambda m: MONDAY + m * 60.0),
+    steps=st.lists(st.integers(1, 4 * 30).map(lambda q: q * 900.0), min_size=1, max_size=3),
+)
+def test_each_step_ends_when_its_timeout_of_working_time_has_passed(
+    start: float, steps: list[float]
+) -> None:
+    clock = [start]
+    engine = engine_with(steps, clock)
+    engine.submit(TaskSpec(id="claim", calendar="office", workflow="escalate"))
+    expected = []
+    at = start
+    for index, timeout in enumerate(steps):
+        at = working_end(at, timeout)
+        expected.append((at, index + 1 if index + 1 < len(steps) else None))
+    assert run_until_held(engine, clock, "claim") == expected
+
+
+def test_a_task_without_a_calendar_counts_wall_time() -> None:
+    friday = MONDAY + 4 * DAY + 16.5 * HOUR
+    clock = [friday]
+    engine = engine_with([2 * HOUR], clock)
+    engine.submit(TaskSpec(id="chat", workflow="escalate"))
+    engine.submit(TaskSpec(id="claim", calendar="office", workflow="escalate"))
+    clock[0] = friday + 2 * HOUR
+    engine.advance()
+    assert engine.get("chat").state.value == "held"
+    assert engine.get("claim").state.value == "queued"
+    # Half an hour on Friday, then Saturday 10:00-11:30.
+    assert engine.next_wakeup() == MONDAY + 5 * DAY + 11.5 * HOUR
+
+
+def test_a_wall_clock_workflow_keeps_wall_time_for_tasks_with_a_calendar() -> None:
+    friday = MONDAY + 4 * DAY + 16.5 * HOUR
+    clock = [friday]
+    engine = Engine(
+        clock=lambda: clock[0],
+        calendars={"office": office()},
+        workflows=[WorkflowSpec(name="w", then="hold", steps=[WorkflowStep(timeout=2 * HOUR)])],
+    )
+    engine.submit(TaskSpec(id="claim", calendar="office", workflow="w"))
+    assert engine.next_wakeup() == friday + 2 * HOUR
+
+
+def test_a_step_end_survives_a_snapshot_and_a_restore() -> None:
+    friday = MONDAY + 4 * DAY + 16.5 * HOUR
+    clock = [friday]
+
+    def build() -> Engine:
+        return engine_with([2 * HOUR, HOUR], clock)
+
+    engine = build()
+    engine.submit(TaskSpec(id="claim", calendar="office", workflow="escalate"))
+    restored = restored_copy(engine, build)
+    assert run_until_held(restored, clock, "claim") == [
+        (MONDAY + 5 * DAY + 11.5 * HOUR, 1),
+        (MONDAY + 5 * DAY + 12.5 * HOUR, None),
+    ]
+
+
+def test_a_calendar_without_enough_open_time_never_ends_the_step() -> None:
+    # An hour a week: a billion working seconds are over 5,000 years away.
+    once = BusinessCalendar(timezone="UTC", hours={"mon": [("09:00", "10:00")]}, name="once")
+    clock = [MONDAY]
+    engine = Engine(
+        clock=lambda: clock[0],
+        calendars={"office": once},
+        workflows=[
+            WorkflowSpec(name="w", clock="working", steps=[WorkflowStep(timeout=1e9)], then="hold")
+        ],
+    )
+    engine.submit(TaskSpec(id="claim", calendar="office", workflow="w"))
+    assert engine.next_wakeup() == float("inf")
+    assert engine.explain("claim")["workflow"] == "w"
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ({"clock": "business"}, "clock"),
+        ({"clock": "working", "steps": [{"timeout": 2e9}]}, "at most 1000000000"),
+    ],
+)
+def test_bad_clocks_are_refused_naming_the_field(spec: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidInputError, match=problem):
+        Engine(workflows=[{"name": "w", "steps": [{"timeout": 60}], **spec}])
+
+
+def queues_engine(max_wait: float, clock: list[float]) -> Engine:
+    """Tasks wait in "first" for ``max_wait`` working seconds, then in "second" as
+    long again, then "third" (each wait counted afresh on entering)."""
+    return Engine(
+        clock=lambda: clock[0],
+        calendars={"office": office()},
+        queues=[
+            QueueSpec(
+                name="first",
+                max_wait=max_wait,
+                clock="working",
+                when_too_old="overflow",
+                overflow_to="second",
+            ),
+            QueueSpec(
+                name="second",
+                max_wait=max_wait,
+                clock="working",
+                when_too_old="overflow",
+                overflow_to="third",
+            ),
+            QueueSpec(name="third"),
+        ],
+    )
+
+
+def overflows(engine: Engine, clock: list[float]) -> list[tuple[float, str | None, Any]]:
+    events: list[Event] = []
+    engine.subscribe(events.append)
+    while engine.next_wakeup() != float("inf"):
+        clock[0] = engine.next_wakeup()
+        engine.advance()
+        engine._check()
+    return [
+        (e.time, e.task, e.data["queue"]) for e in events if e.kind is EventKind.task_overflowed
+    ]
+
+
+@given(
+    start=st.integers(0, 14 * 24 * 60).map(lambda m: MONDAY + m * 60.0),
+    max_wait=st.integers(1, 4 * 30).map(lambda q: q * 900.0),
+)
+def test_a_queue_wait_ends_when_its_max_wait_of_working_time_has_passed(
+    start: float, max_wait: float
+) -> None:
+    clock = [start]
+    engine = queues_engine(max_wait, clock)
+    engine.submit(TaskSpec(id="claim", calendar="office", queue="first"))
+    engine.submit(TaskSpec(id="chat", queue="first"))
+    second = working_end(start, max_wait)
+    assert sorted(overflows(engine, clock)) == sorted(
+        [
+            (second, "claim", "second"),
+            (working_end(second, max_wait), "claim", "third"),
+            (start + max_wait, "chat", "second"),
+            (start + 2 * max_wait, "chat", "third"),
+        ]
+    )
+
+
+def test_working_max_wait_is_bounded() -> None:
+    with pytest.raises(InvalidInputError, match="max_wait"):
+        QueueSpec(name="q", max_wait=2e9, clock="working")
+    assert QueueSpec(name="q", max_wait=2e9).clock == "wall"
+
+
+def test_a_simulated_workflow_counts_its_steps_in_the_task_types_calendar(tmp_path: Any) -> None:
+    """The simulator runs the same engine: a claim type with the office calendar
+    follows a working-clock workflow, each step ending where the hand count says."""
+    from valueroute.sim import Scenario, World
+
+    arrivals = [4 * DAY + 16.5 * HOUR, 2 * DAY + 10 * HOUR, 5 * DAY + 13.25 * HOUR, 11 * HOUR]
+    trace = tmp_path / "claims.csv"
+    trace.write_text("time,task_type\n" + "".join(f"{t!r},claim\n" for t in sorted(arrivals)))
+    world = World(
+        Scenario.model_validate(
+            {
+                "horizon_seconds": 10 * DAY,
+                "start": "2026-12-07T00:00:00+00:00",
+                "calendars": {
+                    "office": {
+                        "timezone": "UTC",
+                        "hours": {day: [list(r) for r in ranges] for day, ranges in HOURS.items()},
+                        "holidays": [HOLIDAY],
+                    }
+                },
+                "task_types": [
+                    {
+                        "name": "claim",
+                        "calendar": "office",
+                        "skills": {"claims": 1},
+                        "handle": {"kind": "exponential", "mean_seconds": 300},
+                    }
+                ],
+                "arrivals": [{"kind": "trace", "path": str(trace)}],
+                # Nobody has what the steps ask: each claim goes through every step.
+                "agent_groups": [{"name": "clerks", "count": 1, "skills": {"claims": 1}}],
+                "routing": {
+                    "workflows": [
+                        {
+                            "name": "claims",
+                            "types": ["claim"],
+                            "clock": "working",
+                            "then": "hold",
+                            "steps": [
+                                {"skills": {"claims": 3}, "timeout": 2 * HOUR},
+                                {"skills": {"claims": 3}, "timeout": 3 * HOUR},
+                            ],
+                        }
+                    ]
+                },
+            }
+        )
+    )
+    events: list[Event] = []
+    world.engine.subscribe(events.append)
+    world.run()
+    submitted = {e.task: e.time for e in events if e.kind is EventKind.task_submitted}
+    assert len(submitted) == len(arrivals)
+    for task_id, at in submitted.items():
+        first = working_end(at, 2 * HOUR)
+        steps = [
+            (e.time, e.data["step"])
+            for e in events
+            if e.kind is EventKind.workflow_step and e.task == task_id
+        ]
+        assert steps == [(at, 0), (first, 1), (working_end(first, 3 * HOUR), None)], task_id
