@@ -562,3 +562,39 @@ def test_the_bench_modules_import_each_other_one_way_only() -> None:
     assert "valueroute.bench._model" in graph
     assert graph["valueroute.bench._model"] == set()
     assert graph["valueroute.bench._report"] == {"valueroute.bench._model"}
+
+
+def test_a_calendar_open_around_the_clock_changes_no_bench_figure() -> None:
+    """With calendars the engine's clock starts at the scenario's start instant
+    instead of 0: the bench's own observations (the waits after the warm-up, each
+    agent's load) must read that clock, so a calendar nobody is closed by leaves
+    every figure as it was."""
+    plain = load_bench_scenario(SCENARIO_DIR / "identical_agents.toml")
+    data = plain.scenario.model_dump(mode="json", exclude_unset=True)
+    data["calendars"] = {"always": {"timezone": "UTC", "hours": "24/7"}}
+    data["start"] = "2026-12-07T00:00:00+00:00"
+    shifted = BenchScenario(Scenario.model_validate(data), plain.spec)
+    assert plain.scenario.warmup_seconds > 0
+
+    def figures(bench: BenchScenario) -> Any:
+        data = run_scenario(bench, replications=2, fast=True, seed=3).to_dict()
+        return data["waits"], data["samples"]
+
+    def close(a: Any, b: Any) -> bool:
+        # Times near 1.8e9 s round differently from times near 0: waits and
+        # loads agree to rounding, counts exactly.
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+        if isinstance(a, list):
+            return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
+        if isinstance(a, float):
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) or (
+                math.isnan(a) and math.isnan(b)
+            )
+        return bool(a == b)
+
+    waits, samples = figures(plain)
+    assert samples["longest_idle"]["all"]["load_cv"][0] > 0
+    shifted_waits, shifted_samples = figures(shifted)
+    assert shifted_waits == waits
+    assert close(shifted_samples, samples)

@@ -61,18 +61,24 @@ class _Observer:
     def _on_event(self, event: Event) -> None:
         if event.kind is EventKind.task_assigned:
             wait = float(event.data["wait"])
-            if event.time - wait >= self.world.warmup:
+            # Engine time: simulated seconds after the engine's origin (the
+            # scenario's start instant when it has calendars).
+            if event.time - wait >= self.world.engine_origin + self.world.warmup:
                 self.waits.add(wait)
 
+    def _now(self) -> float:
+        """The engine's clock: the world's simulated time after its origin."""
+        return self.world.engine_origin + self.world.env.now
+
     def _mark(self, _: object) -> None:
-        now = self.world.env.now
+        now = self._now()
         for agent in self.world.engine.agents:
             self.busy_at_warmup[agent.id] = agent.talk_time(now)
             self.logged_at_warmup[agent.id] = agent.logged_in_time(now)
 
     def agent_loads(self) -> list[float]:
         """Each agent's busy share of its logged-in time after the warm-up. O(agents)."""
-        now = self.world.env.now
+        now = self._now()
         loads = []
         for agent in self.world.engine.agents:
             logged = agent.logged_in_time(now) - self.logged_at_warmup.get(agent.id, 0.0)
