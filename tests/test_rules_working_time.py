@@ -1,13 +1,12 @@
 """Rule conditions on working time: ``working_age`` and ``working_time_to_due``.
 
-The oracle counts working seconds by hand: the overlap of an interval with
-the open periods of a fixed weekly timetable in UTC (and one holiday),
-written out day by day here, independently of the calendar's tables.
+The oracle counts working seconds by hand (``working_time.py``): the overlap
+of an interval with the open periods of a fixed weekly timetable, written
+out day by day, independently of the calendar's tables.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -16,47 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valueroute import Engine, TaskSpec
-from valueroute.calendar import BusinessCalendar
 from valueroute.errors import RuleError
 from valueroute.events import EventKind
 from valueroute.rules import CompiledRules, load_rules
 from valueroute.task import Task
-
-UTC = dt.UTC
-MONDAY = dt.datetime(2026, 12, 7, tzinfo=UTC).timestamp()
-DAY = 86400.0
-HOUR = 3600.0
-HOLIDAY = "2026-12-09"  # a Wednesday
-# Weekdays 09:00-12:00 and 13:00-17:00; Saturday 10:00-14:00; Sunday closed.
-WEEKDAY = (("09:00", "12:00"), ("13:00", "17:00"))
-HOURS: dict[str, Any] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY)
-HOURS["sat"] = [("10:00", "14:00")]
-
-
-def office() -> BusinessCalendar:
-    return BusinessCalendar(timezone="UTC", hours=HOURS, holidays=[HOLIDAY], name="office")
-
-
-def open_periods(first: float, last: float) -> list[tuple[float, float]]:
-    """Every open period between two instants, from the timetable above."""
-    periods = []
-    day = dt.datetime.fromtimestamp(first, UTC).date() - dt.timedelta(days=1)
-    while (midnight := dt.datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) <= last:
-        if day.isoformat() != HOLIDAY:
-            key = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-            for start, end in HOURS.get(key, []):
-                h0, m0 = map(int, start.split(":"))
-                h1, m1 = map(int, end.split(":"))
-                periods.append((midnight + h0 * HOUR + m0 * 60, midnight + h1 * HOUR + m1 * 60))
-        day += dt.timedelta(days=1)
-    return periods
-
-
-def working_between(a: float, b: float) -> float:
-    """Working seconds from ``a`` to ``b`` (negative when b < a), by overlaps."""
-    if b < a:
-        return -working_between(b, a)
-    return sum(max(0.0, min(b, close) - max(a, start)) for start, close in open_periods(a, b))
+from working_time import DAY, HOUR, MONDAY, office, working_between
 
 
 def compare(amount: float, op: str, literal: Any) -> bool:

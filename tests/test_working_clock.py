@@ -1,14 +1,14 @@
 """Workflow step timeouts and queue waits counted in working time (``clock="working"``).
 
 The oracle finds each step's end (each queue wait's end) by walking the open
-periods of a fixed weekly timetable in UTC written out here, independently
-of the calendar's tables: the first instant at which the timeout of open
-time has passed since the step started (the task entered the queue).
+periods of a fixed weekly timetable written out by hand (``working_time.py``),
+independently of the calendar's tables: the first instant at which the
+timeout of open time has passed since the step started (the task entered
+the queue).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -21,46 +21,7 @@ from valueroute.calendar import BusinessCalendar
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
 from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
-
-UTC = dt.UTC
-MONDAY = dt.datetime(2026, 12, 7, tzinfo=UTC).timestamp()
-DAY = 86400.0
-HOUR = 3600.0
-HOLIDAY = "2026-12-09"
-WEEKDAY = (("09:00", "12:00"), ("13:00", "17:00"))
-HOURS: dict[str, Any] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), WEEKDAY)
-HOURS["sat"] = [("10:00", "14:00")]
-
-
-def office() -> BusinessCalendar:
-    return BusinessCalendar(timezone="UTC", hours=HOURS, holidays=[HOLIDAY], name="office")
-
-
-def periods_from(start: float) -> Any:
-    """The open periods (open, close) that end after ``start``, in order, forever."""
-    day = dt.datetime.fromtimestamp(start, UTC).date() - dt.timedelta(days=1)
-    while True:
-        midnight = dt.datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-        if day.isoformat() != HOLIDAY:
-            key = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-            for opens, closes in HOURS.get(key, []):
-                h0, m0 = map(int, opens.split(":"))
-                h1, m1 = map(int, closes.split(":"))
-                period = (midnight + h0 * HOUR + m0 * 60, midnight + h1 * HOUR + m1 * 60)
-                if period[1] > start:
-                    yield period
-        day += dt.timedelta(days=1)
-
-
-def working_end(start: float, seconds: float) -> float:
-    """The first instant at which ``seconds`` of open time after ``start`` have passed."""
-    left = seconds
-    for opens, closes in periods_from(start):
-        begin = max(opens, start)
-        if closes - begin >= left:
-            return begin + left
-        left -= closes - begin
-    raise AssertionError("unreachable")
+from working_time import DAY, HOLIDAY, HOUR, HOURS, MONDAY, office, working_end
 
 
 def engine_with(steps: list[float], clock: list[float], **spec: Any) -> Engine:
