@@ -672,6 +672,47 @@ def test_a_journal_recovers_tasks_with_their_calendars(tmp_path: Any) -> None:
         DurableEngine.open(path, lambda read: factory(read, calendars={}), clock=clock)
 
 
+RULES_NAMING_A_CALENDAR = """
+name = "claims"
+[[classification.rules]]
+name = "claims-due"
+when = { field = "type", op = "==", value = "claim" }
+then = { calendar = "berlin", due_in = "8 business hours" }
+"""
+
+
+@pytest.mark.parametrize("snapshot_first", [False, True], ids=["replay", "snapshot"])
+def test_a_journal_takes_rules_naming_a_calendar_at_run_time(
+    tmp_path: Any, snapshot_first: bool
+) -> None:
+    """Rules set through the journal are compiled with the engine's calendars, live
+    and again on recovery (from the records or from a snapshot holding them)."""
+    from valueroute.journal import DurableEngine
+
+    clock = Clock(at(2026, 12, 4, 16, 30))
+
+    def factory(read: Any) -> Engine:
+        return Engine(clock=read, calendars={"berlin": BERLIN})
+
+    path = tmp_path / "journal.db"
+    durable = DurableEngine.open(path, factory, clock=clock)
+    durable.set_rules(RULES_NAMING_A_CALENDAR)
+    durable.submit(TaskSpec(id="c", type="claim"))
+    assert durable.engine.get("c").due == at(2026, 12, 7, 14, 30)
+    if snapshot_first:
+        durable.snapshot()
+    clock.t += 60
+    durable.submit(TaskSpec(id="d", type="claim"))
+    digest = durable.engine.digest()
+    durable.close()
+
+    again = DurableEngine.open(path, factory, clock=clock)
+    assert again.engine.get("c").calendar is BERLIN
+    assert again.engine.get("d").due == BERLIN.add(at(2026, 12, 4, 16, 31), 8 * 3600)
+    assert again.engine.digest() == digest
+    again.close()
+
+
 # ------------------------------------------------------------------ outside an engine
 
 

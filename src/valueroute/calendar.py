@@ -620,10 +620,18 @@ def parse_calendar(
     return calendar_from(data)
 
 
-def calendar_from(data: Any) -> BusinessCalendar:
-    """A calendar from a mapping with the keys of :class:`BusinessCalendar`."""
+def calendar_from(data: Any, *, name: str | None = None) -> BusinessCalendar:
+    """A calendar from a mapping with the keys of :class:`BusinessCalendar`.
+
+    ``name``: the calendar's name where a file keys its calendars by name
+    (``[calendars.office]``); a ``name`` inside the table must then be the same.
+    """
     if not isinstance(data, Mapping):
-        raise _fail("", "calendar", data, "a table with timezone and hours")
+        raise _fail(name or "", "calendar", data, "a table with timezone and hours")
+    if name is not None:
+        if "name" in data and data["name"] != name:
+            raise _fail(name, "name", data["name"], f"the calendar's key {name!r} or no name")
+        data = {**data, "name": name}
     known = {"name", "timezone", "hours", "holidays", "exceptions"}
     name = data.get("name", "")
     unknown = sorted(set(data) - known)

@@ -51,6 +51,7 @@ from valueroute.rules import CompiledRules, parse_rules
 from valueroute.scoring import policy_by_name
 
 if TYPE_CHECKING:
+    from valueroute.calendar import BusinessCalendar
     from valueroute.engine import Engine
 
 EngineApplier = Callable[["Engine", Mapping[str, Any]], Any]
@@ -377,15 +378,18 @@ def _set_policy(engine: Engine, recorded: Mapping[str, Any]) -> None:
     engine.set_policy(policy_by_name(recorded["name"], **recorded["params"]))
 
 
-def compile_rules(recorded: Mapping[str, Any]) -> CompiledRules | None:
-    """The rules a ``set_rules`` journal form holds, compiled (``None``: no rules)."""
+def compile_rules(
+    recorded: Mapping[str, Any], calendars: Mapping[str, BusinessCalendar] | None = None
+) -> CompiledRules | None:
+    """The rules a ``set_rules`` journal form holds, compiled (``None``: no rules);
+    ``calendars``: the engine's, which rules naming a calendar must be given."""
     if recorded["text"] is None:
         return None
-    return parse_rules(recorded["text"], format=recorded["format"]).compile()
+    return parse_rules(recorded["text"], format=recorded["format"]).compile(calendars=calendars)
 
 
 def _set_rules(engine: Engine, recorded: Mapping[str, Any]) -> None:
-    engine.set_rules(compile_rules(recorded))
+    engine.set_rules(compile_rules(recorded, engine.calendars))
 
 
 def _task_action(name: str, arguments: type[BoundaryModel], summary: str, **extra: Any) -> Command:

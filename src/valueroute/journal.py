@@ -1263,7 +1263,7 @@ class DurableEngine:
             _snapshot.configure(
                 engine,
                 policy=chosen,
-                rules=None if rules is None else compile_rules(rules),
+                rules=None if rules is None else compile_rules(rules, engine.calendars),
                 replace_rules=rules is not None,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -1898,7 +1898,8 @@ class DurableEngine:
                 raise InvalidInputError(
                     f"text: got {type(text).__name__} (expected a rule file's text or None)"
                 )
-            parse_rules(text, format=format).compile()
+            # Compiled as replay will compile them: with the engine's calendars.
+            parse_rules(text, format=format).compile(calendars=self.engine.calendars)
         self._run("set_rules", text, format)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from valueroute.calendar import BusinessCalendar, calendar_from
 from valueroute.commands import ROLES, Role
 from valueroute.engine import Engine
 from valueroute.errors import InvalidInputError, bounded_repr
@@ -198,7 +199,7 @@ def is_loopback(host: str) -> bool:
 _ENGINE_OPTIONS = frozenset(
     name
     for name in inspect.signature(Engine).parameters
-    if name not in {"policy", "rules", "clock", "calendars", "agent_selection", "calendar"}
+    if name not in {"policy", "rules", "clock", "calendars", "agent_selection"}
 )
 
 
@@ -211,7 +212,10 @@ class ServeSettings:
     ``engine_factory(clock)`` builds the engine with the same configuration
     at every start (the journal's contract); by default an
     :class:`~valueroute.engine.Engine` with ``engine_options``, ``policy``
-    (a built-in policy's name and parameters) and ``rules`` (a rule file).
+    (a built-in policy's name and parameters), ``rules`` (a rule file) and
+    ``calendars`` (business calendars by name, each a table of
+    :class:`~valueroute.calendar.BusinessCalendar`'s keys, given to the engine
+    and to the rules; ``engine_options["calendar"]`` names the default).
     ``tokens``: ``None`` lets every request act as ``admin``, which is only
     allowed on a loopback ``host``. ``snapshot_on_stop``: write a snapshot
     at a clean shutdown, so the next start replays nothing. ``webhook``:
@@ -241,6 +245,7 @@ class ServeSettings:
     standby: bool = False
     lease_seconds: float = 5.0
     node_name: str | None = None
+    calendars: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.journal, Path) and not (
@@ -271,6 +276,7 @@ class ServeSettings:
         if not isinstance(self.limits, Limits):
             raise _refuse("limits", self.limits, "a Limits")
         self._check_standby()
+        self.build_calendars()
         unknown = sorted(set(self.engine_options) - _ENGINE_OPTIONS)
         if unknown:
             raise _refuse("engine option", unknown[0], f"one of {sorted(_ENGINE_OPTIONS)}")
@@ -319,16 +325,31 @@ class ServeSettings:
             return None
         return self.tokens.authenticate(token.strip())
 
+    def build_calendars(self) -> dict[str, BusinessCalendar]:
+        """The business calendars of :attr:`calendars`, built afresh. O(calendars)."""
+        if not isinstance(self.calendars, Mapping):
+            raise _refuse("calendars", self.calendars, "a mapping of names to calendar tables")
+        built = {}
+        for name, table in self.calendars.items():
+            if not isinstance(name, str) or not name:
+                raise _refuse("calendars", name, "calendar names of at least one character")
+            built[name] = calendar_from(table, name=name)
+        return built
+
     def build_engine(self, clock: Callable[[], float]) -> Engine:
         """The engine to journal, on ``clock`` (the journal's engine factory)."""
         if self.engine_factory is not None:
             return self.engine_factory(clock)
         options: dict[str, Any] = dict(self.engine_options)
+        # One set of calendar objects, shared by the engine and its rules.
+        calendars = self.build_calendars()
+        if calendars:
+            options["calendars"] = calendars
         if self.policy is not None:
             name, params = self.policy
             options["policy"] = policy_by_name(name, **params)
         if self.rules is not None:
-            options["rules"] = load_rules(self.rules)
+            options["rules"] = load_rules(self.rules, calendars=calendars or None)
         return Engine(clock=clock, **options)
 
 
@@ -352,18 +373,30 @@ def load_config(path: str | Path, *, journal: Path | str | None = None) -> dict[
     Tables: ``[engine]`` (keyword options of :class:`~valueroute.engine.Engine`
     given as plain values: ``offer_timeout``, ``dispatch``, ``wrap_up``...),
     ``[policy]`` (``name`` and optional ``params``), ``[limits]`` (fields of
-    :class:`Limits`) and ``[webhooks]`` (fields of
+    :class:`Limits`), ``[webhooks]`` (fields of
     :class:`~valueroute.serve.Webhook`; its ``state_file`` defaults to
-    ``journal`` plus ``.webhook``). Anything else raises
-    :class:`~valueroute.errors.InvalidInputError` naming it.
+    ``journal`` plus ``.webhook``) and ``[calendars.<name>]`` (business
+    calendars: ``timezone``, ``hours``, ``holidays``, ``exceptions``).
+    Anything else raises :class:`~valueroute.errors.InvalidInputError`
+    naming it.
     """
     data = _read_toml(path, "config")
-    unknown = sorted(set(data) - {"engine", "policy", "limits", "webhooks"})
+    unknown = sorted(set(data) - {"engine", "policy", "limits", "webhooks", "calendars"})
     if unknown:
         raise _refuse(
-            "config table", unknown[0], "only [engine], [policy], [limits] and [webhooks]"
+            "config table",
+            unknown[0],
+            "only [engine], [policy], [limits], [webhooks] and [calendars.<name>]",
         )
     found: dict[str, Any] = {}
+    calendars = data.get("calendars")
+    if calendars is not None:
+        if not isinstance(calendars, dict):
+            raise _refuse("calendars", calendars, "tables [calendars.<name>] of calendars")
+        for name, table in calendars.items():
+            # Built here so that a wrong calendar is refused naming it, before binding.
+            calendar_from(table, name=name)
+        found["calendars"] = calendars
     engine = data.get("engine", {})
     if not isinstance(engine, dict):
         raise _refuse("engine", engine, "a table of Engine options")

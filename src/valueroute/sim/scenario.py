@@ -836,13 +836,7 @@ def _check_keys(data: Any, where: str, depth: int) -> None:
 
 def _build_calendar(name: str, table: dict[str, Any]) -> BusinessCalendar:
     """A scenario calendar from its table; a ``name`` in the table must be its key."""
-    if "name" in table and table["name"] != name:
-        raise InvalidInputError(
-            f"name: got {_shown(table['name'])} (expected the calendar's key {_shown(name)} "
-            "or no name)",
-            [("name", _shown(table["name"]), "the calendar's key")],
-        )
-    return calendar_from({**table, "name": name})
+    return calendar_from(table, name=name)
 
 
 def _parse_start(text: str, zone: _dt.tzinfo | None) -> float:
