@@ -9,7 +9,8 @@ those exact instants. A workflow whose steps count working time
 (``clock="working"``) first asks for experts, and after three business
 hours (Monday 09:30) lowers the level it requires. The claim waits in an
 inbox queue that sends what waited four business hours there to the
-seniors' queue (Monday 10:30), counted in working time too.
+seniors' queue (Monday 10:30), counted in working time too. An e-mail
+nobody took within five business hours expires (Monday 11:30).
 
     python examples/business_hours_escalation.py
 """
@@ -79,8 +80,13 @@ def main() -> None:
         rules=rules,
         workflows=[experts_first],
         queues=[inbox, QueueSpec(name="seniors")],
+        time_to_live={"email": 5 * 3600},
+        time_to_live_clock="working",
     )
+    expired: list[str] = []
+    engine.subscribe(lambda event: expired.append(shown(event.time)), kinds=["task_expired"])
     claim = engine.submit(TaskSpec(id="claim-1", type="claim", priority=1, queue="inbox"))
+    engine.submit(TaskSpec(id="mail-1", type="email", calendar="office"))
     assert claim.due is not None
     print(f"submitted {shown(friday)}, due {shown(claim.due)}, priority {claim.priority}")
     moments = []
@@ -97,8 +103,11 @@ def main() -> None:
         ("Mon 07 Dec 08:30", 3, {"claims": 3.0}, "inbox"),
         ("Mon 07 Dec 09:30", 3, {"claims": 1.0}, "inbox"),
         ("Mon 07 Dec 10:30", 3, {"claims": 1.0}, "seniors"),
+        ("Mon 07 Dec 11:30", 3, {"claims": 1.0}, "seniors"),
         ("Mon 07 Dec 13:30", 8, {"claims": 1.0}, "seniors"),
     ], moments
+    print(f"mail-1 {engine.get('mail-1').state.value} at {expired[0]}")
+    assert expired == ["Mon 07 Dec 11:30"]
 
 
 if __name__ == "__main__":

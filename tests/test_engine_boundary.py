@@ -629,6 +629,7 @@ SETTINGS: list[tuple[str, list[Any]]] = [
             {None: 1.0},
         ],
     ),
+    ("time_to_live_clock", [None, 5, True, "business", "Working", b"wall", ["wall"]]),
     ("relaxation", [None, 5, "abc", b"abc", [5], {"*": 5}, {5: ()}, {"*": "abc"}, [None]]),
     ("max_wait", [*NOT_SECONDS_OR_NONE, 0, -5.0]),
     ("sla_warning", [*NOT_SECONDS_OR_NONE, 0, -5.0]),

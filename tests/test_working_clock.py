@@ -268,3 +268,46 @@ def test_a_simulated_workflow_counts_its_steps_in_the_task_types_calendar(tmp_pa
             if e.kind is EventKind.workflow_step and e.task == task_id
         ]
         assert steps == [(at, 0), (first, 1), (working_end(first, 3 * HOUR), None)], task_id
+
+
+@given(
+    start=st.integers(0, 14 * 24 * 60).map(lambda m: MONDAY + m * 60.0),
+    ttl=st.integers(1, 4 * 40).map(lambda q: q * 900.0),
+)
+def test_a_task_expires_when_its_time_to_live_of_working_time_has_passed(
+    start: float, ttl: float
+) -> None:
+    clock = [start]
+    engine = Engine(
+        clock=lambda: clock[0],
+        calendars={"office": office()},
+        time_to_live={"claim": ttl, "*": 2 * ttl},
+        time_to_live_clock="working",
+    )
+    engine.submit(TaskSpec(id="claim", type="claim", calendar="office"))
+    engine.submit(TaskSpec(id="mail", type="mail", calendar="office"))
+    engine.submit(TaskSpec(id="chat", type="claim"))
+    events: list[Event] = []
+    engine.subscribe(events.append)
+    while engine.next_wakeup() != float("inf"):
+        clock[0] = engine.next_wakeup()
+        engine.advance()
+        engine._check()
+    expired = {e.task: e.time for e in events if e.kind is EventKind.task_expired}
+    assert expired == {
+        "claim": working_end(start, ttl),
+        "mail": working_end(start, 2 * ttl),
+        "chat": start + ttl,  # no calendar: wall time
+    }
+
+
+def test_a_wall_time_to_live_is_the_default_and_bad_clocks_are_refused() -> None:
+    clock = [MONDAY + 16 * HOUR]
+    engine = Engine(clock=lambda: clock[0], calendars={"office": office()}, time_to_live=HOUR)
+    engine.submit(TaskSpec(id="claim", calendar="office"))
+    assert engine.next_wakeup() == MONDAY + 17 * HOUR
+    with pytest.raises(InvalidInputError, match="time_to_live_clock"):
+        Engine(time_to_live=60, time_to_live_clock="business")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="at most 1000000000"):
+        Engine(time_to_live={"*": 2e9}, time_to_live_clock="working")
+    assert Engine(time_to_live={"*": 2e9}).submit(TaskSpec(id="t")).state.value == "queued"

@@ -13,7 +13,8 @@ submitted with it or without one (then every clock below is wall time):
   one before;
 - mail waits in a queue with ``clock="working"`` and a ``max_wait`` of 5
   working hours, told with a ``queue_limit_reached`` event when the time is
-  up while it waits (read at that moment only).
+  up while it waits (read at that moment only), and expires after 8 working
+  hours (``time_to_live_clock="working"``), waiting, held or deferred.
 
 No agent is logged on, so tasks wait. The model knows only those
 statements and the timetable: working time comes from ``working_between``
@@ -60,6 +61,7 @@ RULES = {
 STEPS = (({"claims": 3.0}, None, 3 * HOUR), ({"claims": 1.0}, 5, 4 * HOUR))
 """(requirements, priority, working seconds) of each step of the claims workflow."""
 MAX_WAIT = 5 * HOUR
+MAIL_LIFE = 8 * HOUR
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Expected:
     waiting: bool = True
     deferred_until: float | None = None
     queue_until: float | None = None  # mail: when its max_wait is up
+    expires: float | None = None  # mail: when it expires
     told: int = 0  # mail: queue_limit_reached events expected
     history: list[str] = field(default_factory=list)
 
@@ -101,6 +104,7 @@ class WorkingClock(RuleBasedStateMachine):
         self.count = 0
         self.events: list[Event] = []
         self.engine.subscribe(self.events.append)
+        self.expired: set[str] = set()
 
     def build_engine(self) -> Engine:
         calendar = office()
@@ -109,6 +113,8 @@ class WorkingClock(RuleBasedStateMachine):
             calendars={"office": calendar},
             rules=load_rules(RULES),
             queues=[QueueSpec(name="inbox", max_wait=MAX_WAIT, clock="working")],
+            time_to_live={"mail": MAIL_LIFE},
+            time_to_live_clock="working",
             workflows=[
                 WorkflowSpec(
                     name="claims",
@@ -130,7 +136,12 @@ class WorkingClock(RuleBasedStateMachine):
     def _time_passes(self) -> None:
         """What the model expects once the clock has moved to ``now`` and the engine
         advanced: deferrals over, steps whose time ran out taken, queue limits read."""
-        for task in self.expected.values():
+        for task_id, task in list(self.expected.items()):
+            if task.expires is not None and task.expires <= self.now:
+                # Expired in any state a task without an agent can be in.
+                del self.expected[task_id]
+                self.expired.add(task_id)
+                continue
             if task.queue_until is not None and task.queue_until <= self.now:
                 # Read at that moment only: told if the task waited then (a
                 # deferral ending later in this advance had it away; timers due
@@ -183,6 +194,7 @@ class WorkingClock(RuleBasedStateMachine):
             task.step_ends = task.end_after(self.now, STEPS[0][2])
         else:
             task.queue_until = task.end_after(self.now, MAX_WAIT)
+            task.expires = task.end_after(self.now, MAIL_LIFE)
         self.expected[task_id] = task
 
     @rule(seconds=st.sampled_from([20 * 60.0, HOUR, 2.5 * HOUR, 9 * HOUR, DAY, 2.3 * DAY]))
@@ -258,6 +270,15 @@ class WorkingClock(RuleBasedStateMachine):
                 told[str(event.task)] = told.get(str(event.task), 0) + 1
         for task_id, expected in self.expected.items():
             assert told.get(task_id, 0) == expected.told, (task_id, expected.history)
+
+    @invariant()
+    def mail_expires_when_its_working_life_is_over(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        expired = {str(e.task) for e in self.events if e.kind is EventKind.task_expired}
+        assert expired == self.expired
+        for task_id in self.expired:
+            assert self.engine.get(task_id).state.value == "expired"
 
     def teardown(self) -> None:
         if hasattr(self, "engine"):

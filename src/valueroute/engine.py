@@ -76,7 +76,13 @@ from valueroute.agents import (
     TopDown,
     _is_selection,
 )
-from valueroute.calendar import MAX_INSTANT, MIN_INSTANT, BusinessCalendar, CalendarError
+from valueroute.calendar import (
+    MAX_INSTANT,
+    MAX_SPAN_SECONDS,
+    MIN_INSTANT,
+    BusinessCalendar,
+    CalendarError,
+)
 from valueroute.errors import (
     DuplicateTaskError,
     InvalidInputError,
@@ -492,6 +498,7 @@ _DEFER_END = 1
 _WRAP_UP_END = 2
 _TTL = 3
 _SLA = 4
+_CLOCKS = ("wall", "working")
 _SLA_WARNING = 9
 _RELAX = 5  # continuous relaxation's next change (a stepwise plan's steps are _STEP_END)
 _COOLDOWN_END = 6
@@ -581,7 +588,8 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
 def _working_end(calendar: BusinessCalendar, start: float, seconds: float) -> float:
     """When ``seconds`` of the calendar's working time after ``start`` have passed:
     ``inf`` when the calendar has not that much open time in the century it searches
-    (a workflow step or a queue wait that never ends, as one without a limit)."""
+    (a workflow step, a queue wait or a task's life that never ends, as one without
+    a limit)."""
     try:
         end: float = calendar.add(start, seconds)
     except CalendarError:
@@ -702,6 +710,7 @@ class Engine:
         concurrent_offers: int = 1,
         wrap_up: float | Mapping[str, float] = 0.0,
         time_to_live: float | Mapping[str, float] | None = None,
+        time_to_live_clock: Literal["wall", "working"] = "wall",
         relaxation: Relaxation | Mapping[str, Relaxation] = (),
         max_wait: float | None = None,
         sla_warning: float | None = None,
@@ -738,6 +747,18 @@ class Engine:
             raise _refusal("concurrent_offers", concurrent_offers, _CONCURRENT_OFFERS_EXPECTED)
         wrap_up_of = _per_type("wrap_up", wrap_up, default=0.0)
         ttl_of = None if time_to_live is None else _per_type("time_to_live", time_to_live)
+        if not isinstance(time_to_live_clock, str) or time_to_live_clock not in _CLOCKS:
+            raise _refusal("time_to_live_clock", time_to_live_clock, "'wall' or 'working'")
+        if time_to_live_clock == "working" and time_to_live is not None:
+            # Numbers, as _per_type found them.
+            spans = time_to_live.values() if isinstance(time_to_live, Mapping) else [time_to_live]
+            if max((float(seconds) for seconds in spans), default=0.0) > MAX_SPAN_SECONDS:
+                raise _refusal(
+                    "time_to_live",
+                    time_to_live,
+                    f"at most {MAX_SPAN_SECONDS:.0f} seconds of working time, what a business "
+                    "calendar counts, with time_to_live_clock='working'",
+                )
         relaxation_plan = _relaxation_setting(relaxation)
         max_wait = _optional_seconds("max_wait", max_wait, minimum=0.0, strict=True)
         sla_warning = _optional_seconds("sla_warning", sla_warning, minimum=0.0, strict=True)
@@ -817,6 +838,8 @@ class Engine:
         # by each complete without a call.
         self._wrap_up_all = None if isinstance(wrap_up, Mapping) else wrap_up_of("")
         self._ttl = ttl_of
+        # Expiry in the working time of each task's calendar (wall time without one).
+        self._ttl_working = time_to_live_clock == "working"
         self._levels = SkillLevels()
         # task type ('*': any other) -> its relaxation plan: a stepwise plan
         # as the workflow that runs it, a continuous one as it is (the
@@ -1641,8 +1664,13 @@ class Engine:
         if self._ttl is not None:
             ttl = self._ttl(task.type)
             if ttl is not None:
-                self._expires_at[task.id] = task.created + ttl
-                self._timer(task.created + ttl, _TTL, task.id)
+                if self._ttl_working and task.calendar is not None:
+                    expires = _working_end(task.calendar, task.created, ttl)
+                else:
+                    expires = task.created + ttl
+                if expires != _INF:
+                    self._expires_at[task.id] = expires
+                    self._timer(expires, _TTL, task.id)
         if task.due is not None:
             self._timer(task.due, _SLA, task.id)
             self._warn_before(task)
