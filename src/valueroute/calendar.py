@@ -83,6 +83,7 @@ _TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?|24:00(?::
 _SEARCH_YEARS = 10
 _LONGEST_SEARCH_YEARS = 100
 _CHUNK_DAYS = 366
+_SPAN_EXPECTED = f"a number of seconds from 0 to {MAX_SPAN_SECONDS:g}"
 
 
 class CalendarError(InvalidInputError):
@@ -467,10 +468,9 @@ class BusinessCalendar:
         >= 0. O(log n).
         """
         t = self._instant_arg(t, "t")
-        expected = f"a number of seconds from 0 to {MAX_SPAN_SECONDS:g}"
-        seconds = _real(seconds, self.name, "seconds", expected)
+        seconds = _real(seconds, self.name, "seconds", _SPAN_EXPECTED)
         if not 0 <= seconds <= MAX_SPAN_SECONDS:
-            raise _fail(self.name, "seconds", seconds, expected)
+            raise _fail(self.name, "seconds", seconds, _SPAN_EXPECTED)
         self._cover(t)
         if seconds == 0:
             return t

@@ -650,6 +650,8 @@ _OPTIONAL_ROUTING_FIELDS = frozenset(
 )
 """TaskSpec fields whose defaults change nothing in routing, so a submit that
 names none of them skips their checks."""
+_ROUTING_FIELDS = _OPTIONAL_ROUTING_FIELDS - {"calendar", "due_in"}
+"""The optional fields that route a task (queue, workflow, preferences, an expression)."""
 
 _PREFERRED_TAG = "preferred"
 """Marks the fingerprint's field of a task naming preferred agents."""
@@ -1558,7 +1560,11 @@ class Engine:
             return known
         # Tasks that set none of the optional routing fields take the short way
         # (one set test: pydantic records the fields a spec was given).
-        plain = _OPTIONAL_ROUTING_FIELDS.isdisjoint(spec.__pydantic_fields_set__)
+        given = spec.__pydantic_fields_set__
+        plain = _OPTIONAL_ROUTING_FIELDS.isdisjoint(given)
+        # A calendar and a due time alone route nothing: such a task skips the
+        # look-ups of queues, workflows, preferences and expressions.
+        routed = not plain and not _ROUTING_FIELDS.isdisjoint(given)
         calendar = self._default_calendar
         if not plain and spec.calendar is not None:
             calendar = self._calendars.get(spec.calendar)
@@ -1583,18 +1589,20 @@ class Engine:
                 scratch.calendar = calendar
                 rule_queue, rule_workflow = self._rules.route(scratch, now)
                 workflow, queue, hops, over_limit = self._workflow_and_queue(
-                    spec, plain, rule_queue, rule_workflow, scratch.type
+                    spec, not routed, rule_queue, rule_workflow, scratch.type
                 )
             except ValueRouteError:
                 self._now = before
                 raise
             if workflow is not None or queue is not None:
                 plain = False
+                routed = True
         else:
-            if not plain or self._workflow_of_type:
-                workflow, queue, hops, over_limit = self._workflow_and_queue(spec, plain)
+            if routed or self._workflow_of_type:
+                workflow, queue, hops, over_limit = self._workflow_and_queue(spec, not routed)
                 if workflow is not None:
                     plain = False
+                    routed = True
             now = self._begin()
         if calendar is not None or (not plain and spec.due_in is not None):
             try:
@@ -1606,7 +1614,7 @@ class Engine:
                 raise
         key: GroupKey = (fields["channel"], tuple(sorted(fields["skills"].items())))
         prefer = requires = None
-        if not plain:
+        if routed:
             key, prefer, requires = self._routed_key(spec, key, workflow, queue)
         # An existing group lends the task its shared requirements at once; a
         # new one is made only once nothing can fail (rules run first).

@@ -895,35 +895,47 @@ class TaskList:
                     reading.value = reading.base + reading.slope * now
                 else:
                     reading.value = reading.at(now)
-            # Walked twice below (wall-time buckets, then clocked ones).
-            groups = groups if type(groups) is list else list(_checked_iter(groups))
         # Candidates compare as (-score, created, seq): score first, then
         # age, then submission order. The score key is a float computed per
         # bucket head; tuples are built only to break exact ties.
         best_key = _INF
         best: Entry | None = None
         try:
-            for group in groups:
-                for bucket in group.bucket_list:
-                    entry = bucket.heap[0]
-                    key = entry[0] - bucket.slope * now
-                    if key < best_key:
-                        best_key = key
-                        best = entry
-                    elif (
-                        key == best_key
-                        and best is not None
-                        and (entry[1], entry[2]) < (best[1], best[2])
-                    ):
-                        best = entry
             if readings:
-                # The same comparison at the clocks' readings, in a pass of its
-                # own only while some score runs on a clock: the wall-time pass
-                # above tests nothing per group or bucket for it.
+                # Some score runs on a clock: each group's clocked buckets are
+                # compared at their clock's reading in the same pass. A loop
+                # of its own, so that the wall-time loop below tests nothing
+                # per group for them.
                 for group in groups:
+                    for bucket in group.bucket_list:
+                        entry = bucket.heap[0]
+                        key = entry[0] - bucket.slope * now
+                        if key < best_key:
+                            best_key = key
+                            best = entry
+                        elif (
+                            key == best_key
+                            and best is not None
+                            and (entry[1], entry[2]) < (best[1], best[2])
+                        ):
+                            best = entry
                     for bucket in group.clocked_list:
                         entry = bucket.heap[0]
                         key = entry[0] - bucket.slope * bucket.reading.value
+                        if key < best_key:
+                            best_key = key
+                            best = entry
+                        elif (
+                            key == best_key
+                            and best is not None
+                            and (entry[1], entry[2]) < (best[1], best[2])
+                        ):
+                            best = entry
+            else:
+                for group in groups:
+                    for bucket in group.bucket_list:
+                        entry = bucket.heap[0]
+                        key = entry[0] - bucket.slope * now
                         if key < best_key:
                             best_key = key
                             best = entry
