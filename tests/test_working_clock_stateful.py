@@ -258,6 +258,9 @@ class WorkingClock(RuleBasedStateMachine):
             assert explained["workflow_step"] == expected.step, context
             if expected.step is not None:
                 assert explained["step_since"] == expected.step_since, context
+                assert explained["step_ends"] == expected.step_ends, context
+            if expected.queue_until is not None:
+                assert explained["queue_wait_ends"] == expected.queue_until, context
 
     @invariant()
     def queue_limits_are_told_when_the_working_wait_is_up(self) -> None:

@@ -3802,6 +3802,8 @@ class Engine:
         result["queue"] = None if queue is None else queue.name
         since = self._in_queue_since.get(task_id)
         result["in_queue_since"] = None if since is None else since[0]
+        # When the queue's max_wait is up (None: no limit, or already read).
+        result["queue_wait_ends"] = None if since is None or since[1] == _INF else since[1]
         step = self._in_step.get(task_id)
         flow = None if step is None or step[0].relaxation is not None else step
         result["workflow"] = None if flow is None else flow[0].name
@@ -3810,6 +3812,8 @@ class Engine:
         result["relaxation"] = None if relaxing is None else relaxing[0].relaxation
         result["relaxation_step"] = None if relaxing is None else relaxing[1]
         result["step_since"] = None if step is None else step[2]
+        # When the step's time is up (None: no timeout, or the last relaxation step).
+        result["step_ends"] = None if step is None or step[3] == _INF else step[3]
         return result
 
     def queue_statistics(self) -> dict[str, dict[str, Any]]:
