@@ -86,3 +86,61 @@ def test_dry_run_reports_a_bad_task_line(
 def test_dry_run_reports_an_unknown_policy(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules", "dry-run", RULES, TASKS, "--policy", "lottery"]) == 2
     assert "lottery" in capsys.readouterr().err
+
+
+CALENDAR_RULES = """
+name = "office claims"
+[[classification.rules]]
+name = "claims due in a working day"
+when = { field = "type", op = "==", value = "claim" }
+then = { calendar = "office", due_in = "8 business hours" }
+"""
+OFFICE = """
+timezone = "UTC"
+[hours]
+mon = [["09:00", "17:00"]]
+tue = [["09:00", "17:00"]]
+wed = [["09:00", "17:00"]]
+thu = [["09:00", "17:00"]]
+fri = [["09:00", "17:00"]]
+"""
+
+
+def test_rules_naming_a_calendar_load_with_the_calendar_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from valueroute.calendar import load_calendar
+
+    rules = tmp_path / "office_rules.toml"
+    rules.write_text(CALENDAR_RULES)
+    calendar = tmp_path / "office.toml"  # named by its file name
+    calendar.write_text(OFFICE)
+    assert main(["rules", "check", str(rules)]) == 2
+    assert "unknown calendar 'office'" in capsys.readouterr().err
+    assert main(["rules", "check", str(rules), "--calendar", str(calendar)]) == 0
+    assert "is valid" in capsys.readouterr().out
+
+    friday_1630 = 1797006600.0  # Friday 11 December 2026, 16:30 UTC
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        json.dumps({"id": "c1", "type": "claim", "created": friday_1630})
+        + "\n"
+        + json.dumps({"id": "m1", "type": "mail", "created": friday_1630})
+        + "\n"
+    )
+    code = main(["rules", "dry-run", str(rules), str(tasks), "--calendar", str(calendar), "--json"])
+    assert code == 0
+    order = {row["task_id"]: row for row in json.loads(capsys.readouterr().out)["order"]}
+    office = load_calendar(calendar)
+    assert order["c1"]["due"] == office.add(friday_1630, 8 * 3600)
+    # Half an hour on Friday, seven and a half from Monday 09:00.
+    assert order["c1"]["due"] == 1797265800.0  # Monday 14 December, 16:30 UTC
+    assert order["m1"]["due"] is None
+
+    twice = tmp_path / "again.toml"
+    twice.write_text('name = "office"\n' + OFFICE)
+    code = main(
+        ["rules", "check", str(rules), "--calendar", str(calendar), "--calendar", str(twice)]
+    )
+    assert code == 2
+    assert "two calendars named 'office'" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from valueroute.calendar import BusinessCalendar, load_calendar
 from valueroute.cli import MAX_SECONDS, number, policy_option, shown
 from valueroute.cli.output import csv_text, name_cell, table, terminal_width
 from valueroute.errors import InvalidInputError
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="load and compile a rule file; report its rules or the first problem",
     )
     check.add_argument("rules", type=Path, help="rule file (.toml, .json, .yaml)")
+    _calendar_option(check)
     check.set_defaults(run=run_check)
 
     dry = commands.add_parser(
@@ -42,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     dry.add_argument("rules", type=Path, help="rule file (.toml, .json, .yaml)")
     dry.add_argument("tasks", type=Path, help="tasks, one JSON TaskSpec per line")
+    _calendar_option(dry)
     dry.add_argument(
         "--policy",
         default="ramp",
@@ -69,6 +72,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     shape.add_argument("--json", action="store_true", help="print one JSON document")
     shape.add_argument("--csv", action="store_true", help="print the dispatch order as CSV")
     dry.set_defaults(run=run_dry_run)
+
+
+def _calendar_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--calendar",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="a business calendar file (.toml, .json, .yaml) the rules may name, by its name "
+        "or else its file name without the suffix (repeatable)",
+    )
+
+
+def _rules_of(args: argparse.Namespace) -> Any:
+    """The rule file compiled with the calendars given (``--calendar``)."""
+    calendars: dict[str, BusinessCalendar] = {}
+    for path in args.calendar:
+        calendar = load_calendar(path)
+        if calendar.name in calendars:
+            raise InvalidInputError(
+                f"--calendar: two calendars named {shown(calendar.name)} (expected one file "
+                "per name)"
+            )
+        calendars[calendar.name] = calendar
+    return load_rules(args.rules, calendars=calendars or None)
 
 
 def _policy_params(pairs: list[str]) -> dict[str, Any]:
@@ -118,7 +147,7 @@ def _read_tasks(path: Path) -> list[TaskSpec]:
 
 def run_check(args: argparse.Namespace) -> int:
     path: Path = args.rules
-    compiled = load_rules(path)
+    compiled = _rules_of(args)
     model: RuleSet = parse_rules(path.read_bytes(), format=_format(path))
     print(f"{path.name}: rule set {compiled.name!r} version {compiled.version} is valid")
     for stage_name in ("classification", "prioritisation"):
@@ -135,7 +164,7 @@ def _format(path: Path) -> Any:
 
 
 def run_dry_run(args: argparse.Namespace) -> int:
-    compiled = load_rules(args.rules)
+    compiled = _rules_of(args)
     params = _policy_params(args.param)
     if isinstance(args.policy, dict):
         given = {key: value for key, value in args.policy.items() if key not in ("policy", "label")}
