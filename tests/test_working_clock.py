@@ -40,16 +40,22 @@ def engine_with(steps: list[float], clock: list[float], **spec: Any) -> Engine:
     )
 
 
-def run_until_held(engine: Engine, clock: list[float], task_id: str) -> list[tuple[float, Any]]:
-    """Advance to each wake-up until the task leaves its workflow; the step events."""
+def run_to_the_end(engine: Engine, clock: list[float]) -> list[Event]:
+    """Advance to each wake-up until none is left, checking the engine after each;
+    the events of the run."""
     events: list[Event] = []
     engine.subscribe(events.append)
-    for _ in range(100):
-        if engine.get(task_id).state.value == "held":
-            break
-        clock[0] = engine.next_wakeup()
+    for _ in range(1000):
+        wakeup = engine.next_wakeup()
+        if wakeup == float("inf"):
+            return events
+        clock[0] = wakeup
         engine.advance()
         engine._check()
+    raise AssertionError("the engine kept waking up")
+
+
+def step_events(events: list[Event]) -> list[tuple[float, Any]]:
     return [(e.time, e.data["step"]) for e in events if e.kind is EventKind.workflow_step]
 
 
@@ -68,7 +74,7 @@ def test_each_step_ends_when_its_timeout_of_working_time_has_passed(
     for index, timeout in enumerate(steps):
         at = working_end(at, timeout)
         expected.append((at, index + 1 if index + 1 < len(steps) else None))
-    assert run_until_held(engine, clock, "claim") == expected
+    assert step_events(run_to_the_end(engine, clock)) == expected
 
 
 def test_a_task_without_a_calendar_counts_wall_time() -> None:
@@ -107,7 +113,7 @@ def test_a_step_end_survives_a_snapshot_and_a_restore() -> None:
     engine = build()
     engine.submit(TaskSpec(id="claim", calendar="office", workflow="escalate"))
     restored = restored_copy(engine, build)
-    assert run_until_held(restored, clock, "claim") == [
+    assert step_events(run_to_the_end(restored, clock)) == [
         (MONDAY + 5 * DAY + 11.5 * HOUR, 1),
         (MONDAY + 5 * DAY + 12.5 * HOUR, None),
     ]
@@ -168,14 +174,10 @@ def queues_engine(max_wait: float, clock: list[float]) -> Engine:
 
 
 def overflows(engine: Engine, clock: list[float]) -> list[tuple[float, str | None, Any]]:
-    events: list[Event] = []
-    engine.subscribe(events.append)
-    while engine.next_wakeup() != float("inf"):
-        clock[0] = engine.next_wakeup()
-        engine.advance()
-        engine._check()
     return [
-        (e.time, e.task, e.data["queue"]) for e in events if e.kind is EventKind.task_overflowed
+        (e.time, e.task, e.data["queue"])
+        for e in run_to_the_end(engine, clock)
+        if e.kind is EventKind.task_overflowed
     ]
 
 
@@ -287,12 +289,7 @@ def test_a_task_expires_when_its_time_to_live_of_working_time_has_passed(
     engine.submit(TaskSpec(id="claim", type="claim", calendar="office"))
     engine.submit(TaskSpec(id="mail", type="mail", calendar="office"))
     engine.submit(TaskSpec(id="chat", type="claim"))
-    events: list[Event] = []
-    engine.subscribe(events.append)
-    while engine.next_wakeup() != float("inf"):
-        clock[0] = engine.next_wakeup()
-        engine.advance()
-        engine._check()
+    events = run_to_the_end(engine, clock)
     expired = {e.task: e.time for e in events if e.kind is EventKind.task_expired}
     assert expired == {
         "claim": working_end(start, ttl),
