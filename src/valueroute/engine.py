@@ -498,7 +498,6 @@ _DEFER_END = 1
 _WRAP_UP_END = 2
 _TTL = 3
 _SLA = 4
-_CLOCKS = ("wall", "working")
 _SLA_WARNING = 9
 _RELAX = 5  # continuous relaxation's next change (a stepwise plan's steps are _STEP_END)
 _COOLDOWN_END = 6
@@ -652,6 +651,8 @@ _OPTIONAL_ROUTING_FIELDS = frozenset(
 names none of them skips their checks."""
 _ROUTING_FIELDS = _OPTIONAL_ROUTING_FIELDS - {"calendar", "due_in"}
 """The optional fields that route a task (queue, workflow, preferences, an expression)."""
+_CLOCKS = ("wall", "working")
+"""What a setting's seconds count: wall time, or working time of the task's calendar."""
 
 _PREFERRED_TAG = "preferred"
 """Marks the fingerprint's field of a task naming preferred agents."""
