@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valueroute import Engine, TaskSpec
+from valueroute.calendar import BusinessCalendar, CalendarError
 from valueroute.errors import RuleError
 from valueroute.events import EventKind
 from valueroute.rules import CompiledRules, load_rules
@@ -251,3 +252,18 @@ def test_every_operator_agrees_with_hand_counted_time_around_openings_and_closin
                         if oracle(field, op, literal, task, now)
                     )
                     assert compiled.apply(task, now).fired == expected, (amount, created, due, now)
+
+
+def test_a_working_time_the_calendar_never_reaches_never_flips() -> None:
+    # An hour a week: 5e8 working seconds are some 2,700 years away.
+    sparse = BusinessCalendar(timezone="UTC", hours={"mon": [("09:00", "10:00")]}, name="s")
+    compiled = rules_of([("working_age", ">=", 5e8), ("working_age", "<=", 5e8)])
+    task = Task(id="t", seq=0, created=MONDAY)
+    task.calendar = sparse
+    outcome = compiled.apply(task, MONDAY + DAY)
+    assert outcome.fired == ("r1",)
+    assert outcome.next_change == math.inf
+    task = Task(id="t", seq=0, created=-1e13)  # an instant no calendar answers for
+    task.calendar = sparse
+    with pytest.raises(CalendarError):
+        compiled.apply(task, MONDAY)

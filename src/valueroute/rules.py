@@ -71,7 +71,13 @@ from valueroute._documents import (
     is_unicode_text,
     parse_document,
 )
-from valueroute.calendar import MAX_SPAN_SECONDS, BusinessCalendar
+from valueroute.calendar import (
+    MAX_INSTANT,
+    MAX_SPAN_SECONDS,
+    MIN_INSTANT,
+    BusinessCalendar,
+    CalendarError,
+)
 from valueroute.errors import InvalidInputError, RuleError, bounded_repr
 from valueroute.models import (
     MAX_PRIORITY,
@@ -449,7 +455,8 @@ class CompiledRules:
         (the engine then refuses the submission), and a condition on a
         working time raises :class:`~valueroute.calendar.CalendarError` when the
         task's calendar cannot answer for its instants (the engine only keeps
-        tasks whose instants it can). O(rules evaluated ×
+        tasks whose instants it can). A working time the calendar does not
+        reach in the years it searches never makes its condition flip. O(rules evaluated ×
         condition size). Apply it to a task that is
         not filed in a :class:`~valueroute.tasklist.TaskList` (or re-file it
         after), since rules may change its score and skills.
@@ -609,8 +616,8 @@ def _working_age_at(task: Task, amount: float, last: bool) -> float:
     calendar = task.calendar
     if calendar is None:
         return task.created + amount
-    first = calendar.add(task.created, amount)
-    return calendar.next_open(first) if last else first
+    first = _or_never(calendar.add, task.created, amount)
+    return _or_never(calendar.next_open, first) if last and first != _INF else first
 
 
 def _working_due_at(task: Task, due: float, amount: float, last: bool) -> float:
@@ -629,8 +636,20 @@ def _working_due_at(task: Task, due: float, amount: float, last: bool) -> float:
     span = calendar.elapsed(task.created, due) - amount
     if span < 0.0:
         return -_INF
-    first = calendar.add(task.created, span)
-    return calendar.next_open(first) if last else first
+    first = _or_never(calendar.add, task.created, span)
+    return _or_never(calendar.next_open, first) if last and first != _INF else first
+
+
+def _or_never(query: Callable[..., float], start: float, *more: float) -> float:
+    """A calendar's answer from ``start``, or ``inf`` when it has not the open time
+    asked for in the years it searches (the condition never flips). An instant the
+    calendar cannot answer for still raises."""
+    try:
+        return query(start, *more)
+    except CalendarError:
+        if not MIN_INSTANT <= start <= MAX_INSTANT:
+            raise
+        return _INF
 
 
 class _Compiler:
