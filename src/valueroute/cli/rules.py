@@ -82,7 +82,7 @@ def _calendar_option(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="a business calendar file (.toml, .json, .yaml) the rules may name, by its name "
-        "or else its file name without the suffix (repeatable)",
+        "or else its file name without the suffix (repeatable; default: none)",
     )
 
 
