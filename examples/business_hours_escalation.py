@@ -10,7 +10,8 @@ those exact instants. A workflow whose steps count working time
 hours (Monday 09:30) lowers the level it requires. The claim waits in an
 inbox queue that sends what waited four business hours there to the
 seniors' queue (Monday 10:30), counted in working time too. An e-mail
-nobody took within five business hours expires (Monday 11:30).
+asks for one mail level less after two business hours (Monday 08:30), and
+expires when nobody took it within five (Monday 11:30).
 
     python examples/business_hours_escalation.py
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from valueroute import Engine, TaskSpec
+from valueroute import Engine, RelaxationStep, TaskSpec
 from valueroute.calendar import BusinessCalendar
 from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules, parse_rules
@@ -82,11 +83,18 @@ def main() -> None:
         queues=[inbox, QueueSpec(name="seniors")],
         time_to_live={"email": 5 * 3600},
         time_to_live_clock="working",
+        relaxation={"email": [RelaxationStep(after=2 * 3600, lower_by=1)]},
+        relaxation_clock="working",
     )
     expired: list[str] = []
     engine.subscribe(lambda event: expired.append(shown(event.time)), kinds=["task_expired"])
+    relaxed: list[tuple[str, dict[str, float]]] = []
+    engine.subscribe(
+        lambda event: relaxed.append((shown(event.time), event.data["skills"])),
+        kinds=["task_relaxed"],
+    )
     claim = engine.submit(TaskSpec(id="claim-1", type="claim", priority=1, queue="inbox"))
-    engine.submit(TaskSpec(id="mail-1", type="email", calendar="office"))
+    engine.submit(TaskSpec(id="mail-1", type="email", calendar="office", skills={"mail": 2}))
     assert claim.due is not None
     print(f"submitted {shown(friday)}, due {shown(claim.due)}, priority {claim.priority}")
     moments = []
@@ -106,7 +114,9 @@ def main() -> None:
         ("Mon 07 Dec 11:30", 3, {"claims": 1.0}, "seniors"),
         ("Mon 07 Dec 13:30", 8, {"claims": 1.0}, "seniors"),
     ], moments
+    print(f"mail-1 relaxed at {relaxed[0][0]} to {relaxed[0][1]}")
     print(f"mail-1 {engine.get('mail-1').state.value} at {expired[0]}")
+    assert relaxed == [("Mon 07 Dec 08:30", {"mail": 1.0})]
     assert expired == ["Mon 07 Dec 11:30"]
 
 

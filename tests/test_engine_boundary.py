@@ -631,6 +631,7 @@ SETTINGS: list[tuple[str, list[Any]]] = [
     ),
     ("time_to_live_clock", [None, 5, True, "business", "Working", b"wall", ["wall"]]),
     ("relaxation", [None, 5, "abc", b"abc", [5], {"*": 5}, {5: ()}, {"*": "abc"}, [None]]),
+    ("relaxation_clock", [None, 5, True, "business", "Working", b"wall", ["wall"]]),
     ("max_wait", [*NOT_SECONDS_OR_NONE, 0, -5.0]),
     ("sla_warning", [*NOT_SECONDS_OR_NONE, 0, -5.0]),
     ("exclusive_channels", [None, 5, "voice", b"voice", [5], ["voice", None], [""], [b"voice"]]),

@@ -16,12 +16,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine_support import restored_copy
-from valueroute import Engine, TaskSpec
+from valueroute import ContinuousRelaxation, Engine, RelaxationStep, TaskSpec
 from valueroute.calendar import BusinessCalendar
 from valueroute.errors import InvalidInputError
 from valueroute.events import Event, EventKind
 from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
+from valueroute.rules import load_rules
 from working_time import DAY, HOLIDAY, HOUR, HOURS, MONDAY, office, working_end
+
+office_calendar = office()
 
 
 def engine_with(steps: list[float], clock: list[float], **spec: Any) -> Engine:
@@ -308,3 +311,95 @@ def test_a_wall_time_to_live_is_the_default_and_bad_clocks_are_refused() -> None
     with pytest.raises(InvalidInputError, match="at most 1000000000"):
         Engine(time_to_live={"*": 2e9}, time_to_live_clock="working")
     assert Engine(time_to_live={"*": 2e9}).submit(TaskSpec(id="t")).state.value == "queued"
+
+
+@given(
+    start=st.integers(0, 14 * 24 * 60).map(lambda m: MONDAY + m * 60.0),
+    afters=st.lists(st.integers(1, 4 * 30).map(lambda q: q * 900.0), min_size=1, max_size=3)
+    .map(sorted)
+    .filter(lambda a: len(set(a)) == len(a)),
+)
+def test_relaxation_steps_come_when_their_working_time_has_passed(
+    start: float, afters: list[float]
+) -> None:
+    clock = [start]
+
+    def build() -> Engine:
+        return Engine(
+            clock=lambda: clock[0],
+            calendars={"office": office_calendar},
+            relaxation=[RelaxationStep(after=after, lower_by=1.0) for after in afters],
+            relaxation_clock="working",
+        )
+
+    engine = build()
+    engine.submit(TaskSpec(id="claim", calendar="office", skills={"claims": 5}))
+    engine.submit(TaskSpec(id="chat", skills={"claims": 5}))
+    # Steps worked out in the calendar come back from a snapshot as they were.
+    engine = restored_copy(engine, build)
+    relaxed: dict[str, list[tuple[float, float]]] = {"claim": [], "chat": []}
+    for event in run_to_the_end(engine, clock):
+        if event.kind is EventKind.task_relaxed:
+            relaxed[str(event.task)].append((event.time, event.data["skills"]["claims"]))
+    assert relaxed == {
+        "claim": [(working_end(start, a), 5.0 - i) for i, a in enumerate(afters, 1)],
+        "chat": [(start + a, 5.0 - i) for i, a in enumerate(afters, 1)],  # no calendar
+    }
+
+
+def test_a_working_relaxation_survives_a_calendar_given_later_and_a_restore() -> None:
+    """A rule gives the task a calendar after its first step's end was worked out in
+    wall time: that end stands, the engine's checks and a restore accept it, and the
+    next step counts working time."""
+    friday = MONDAY + 4 * DAY + 16.5 * HOUR
+    clock = [friday]
+    rules = load_rules(
+        {
+            "name": "late calendar",
+            "classification": {
+                "rules": [
+                    {
+                        "name": "office after a while",
+                        "when": {"field": "age", "op": ">=", "value": 600},
+                        "then": {"calendar": "office"},
+                    }
+                ]
+            },
+        },
+        calendars={"office": office_calendar},
+    )
+
+    def build() -> Engine:
+        return Engine(
+            clock=lambda: clock[0],
+            calendars={"office": office_calendar},
+            rules=rules,
+            relaxation=[
+                RelaxationStep(after=HOUR, lower_by=1.0),
+                RelaxationStep(after=3 * HOUR, lower_by=1.0),
+            ],
+            relaxation_clock="working",
+        )
+
+    engine = build()
+    engine.submit(TaskSpec(id="claim", skills={"claims": 5}))
+    clock[0] = friday + 900
+    engine.advance()
+    assert engine.get("claim").calendar is office_calendar
+    assert engine.explain("claim")["step_ends"] == friday + HOUR  # worked out before
+    engine._check()
+    steps = [
+        (e.time, e.data["skills"]["claims"])
+        for e in run_to_the_end(restored_copy(engine, build), clock)
+        if e.kind is EventKind.task_relaxed
+    ]
+    # 17:30 in wall time; then three working hours from creation: Saturday 12:30.
+    assert steps == [(friday + HOUR, 4.0), (working_end(friday, 3 * HOUR), 3.0)]
+
+
+def test_working_relaxation_refuses_what_a_calendar_cannot_count() -> None:
+    with pytest.raises(InvalidInputError, match="relaxation_clock"):
+        Engine(relaxation=ContinuousRelaxation(rate=0.1), relaxation_clock="working")
+    with pytest.raises(InvalidInputError, match="at most 1000000000"):
+        Engine(relaxation=[RelaxationStep(after=2e9, lower_by=1)], relaxation_clock="working")
+    assert Engine(relaxation=[RelaxationStep(after=2e9, lower_by=1)]) is not None

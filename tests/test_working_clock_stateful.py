@@ -13,8 +13,10 @@ submitted with it or without one (then every clock below is wall time):
   one before;
 - mail waits in a queue with ``clock="working"`` and a ``max_wait`` of 5
   working hours, told with a ``queue_limit_reached`` event when the time is
-  up while it waits (read at that moment only), and expires after 8 working
-  hours (``time_to_live_clock="working"``), waiting, held or deferred.
+  up while it waits (read at that moment only), expires after 8 working
+  hours (``time_to_live_clock="working"``), waiting, held or deferred, and
+  requires one level less of ``mail`` after 1 and after 3 working hours
+  (``relaxation_clock="working"``), checked while it waits.
 
 No agent is logged on, so tasks wait. The model knows only those
 statements and the timetable: working time comes from ``working_between``
@@ -34,7 +36,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from engine_support import restored_copy
-from valueroute import Engine, TaskSpec
+from valueroute import Engine, RelaxationStep, TaskSpec
 from valueroute.events import Event, EventKind
 from valueroute.models import QueueSpec, WorkflowSpec, WorkflowStep
 from valueroute.rules import load_rules
@@ -62,6 +64,7 @@ STEPS = (({"claims": 3.0}, None, 3 * HOUR), ({"claims": 1.0}, 5, 4 * HOUR))
 """(requirements, priority, working seconds) of each step of the claims workflow."""
 MAX_WAIT = 5 * HOUR
 MAIL_LIFE = 8 * HOUR
+MAIL_STEPS = (HOUR, 3 * HOUR)
 
 
 @dataclass
@@ -115,6 +118,8 @@ class WorkingClock(RuleBasedStateMachine):
             queues=[QueueSpec(name="inbox", max_wait=MAX_WAIT, clock="working")],
             time_to_live={"mail": MAIL_LIFE},
             time_to_live_clock="working",
+            relaxation={"mail": [RelaxationStep(after=a, lower_by=1.0) for a in MAIL_STEPS]},
+            relaxation_clock="working",
             workflows=[
                 WorkflowSpec(
                     name="claims",
@@ -186,6 +191,7 @@ class WorkingClock(RuleBasedStateMachine):
                 due=due,
                 calendar="office" if working else None,
                 queue=None if claim else "inbox",
+                skills={} if claim else {"mail": 3},
             )
         )
         task = Expected(self.now, working, priority, due, history=[f"submitted {working}"])
@@ -261,6 +267,10 @@ class WorkingClock(RuleBasedStateMachine):
                 assert explained["step_ends"] == expected.step_ends, context
             if expected.queue_until is not None:
                 assert explained["queue_wait_ends"] == expected.queue_until, context
+            if expected.expires is not None and expected.waiting:
+                # Mail: each relaxation step whose working time has come.
+                taken = sum(expected.end_after(expected.created, a) <= self.now for a in MAIL_STEPS)
+                assert dict(task.skills) == {"mail": 3.0 - taken}, context
 
     @invariant()
     def queue_limits_are_told_when_the_working_wait_is_up(self) -> None:

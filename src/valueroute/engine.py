@@ -715,6 +715,7 @@ class Engine:
         time_to_live: float | Mapping[str, float] | None = None,
         time_to_live_clock: Literal["wall", "working"] = "wall",
         relaxation: Relaxation | Mapping[str, Relaxation] = (),
+        relaxation_clock: Literal["wall", "working"] = "wall",
         max_wait: float | None = None,
         sla_warning: float | None = None,
         exclusive_channels: Iterable[str] = ("voice",),
@@ -763,6 +764,10 @@ class Engine:
                     "calendar counts, with time_to_live_clock='working'",
                 )
         relaxation_plan = _relaxation_setting(relaxation)
+        if not isinstance(relaxation_clock, str) or relaxation_clock not in _CLOCKS:
+            raise _refusal("relaxation_clock", relaxation_clock, "'wall' or 'working'")
+        if relaxation_clock == "working":
+            _check_working_relaxation(relaxation_plan)
         max_wait = _optional_seconds("max_wait", max_wait, minimum=0.0, strict=True)
         sla_warning = _optional_seconds("sla_warning", sla_warning, minimum=0.0, strict=True)
         channels = _channel_names("exclusive_channels", exclusive_channels)
@@ -852,6 +857,8 @@ class Engine:
             for key, plan in relaxation_table(relaxation_plan).items()
         }
         self._relaxer = Relaxer(self._levels)
+        # Stepwise plans' steps in the working time of each task's calendar.
+        self._relax_working = relaxation_clock == "working"
         # Whether any task type relaxes: fixed for the engine's life, and read
         # on every submit and close.
         self._relaxes = bool(self._relaxation_of)
@@ -1873,15 +1880,25 @@ class Engine:
             return
         first = plan.steps[0].ends_after
         assert first is not None
-        state: list[Any] = [plan, 0, task.created, task.created + first, _INF, task.skills]
+        state: list[Any] = [plan, 0, task.created, self._relaxation_end(task, first), _INF]
+        state.append(task.skills)
         self._in_step[task.id] = state
         self._relaxation_due(task, state, now)
         if state[1]:
             task.skills = plan.lowered(task.skills, state[1])
         # The step's timer is set when the task is filed (_enqueue), if it is.
 
-    @staticmethod
-    def _relaxation_due(task: Task, state: list[Any], now: float) -> None:
+    def _relaxation_end(self, task: Task, after: float | None) -> float:
+        """When a stepwise relaxation step ends: ``after`` seconds after the task's
+        creation (``None``: never), of working time in its calendar with
+        ``relaxation_clock="working"`` (wall time without one)."""
+        if after is None:
+            return _INF
+        if self._relax_working and task.calendar is not None:
+            return _working_end(task.calendar, task.created, after)
+        return task.created + after
+
+    def _relaxation_due(self, task: Task, state: list[Any], now: float) -> None:
         """Move a relaxation plan's state to the step the task's age reaches at
         ``now`` (its requirements are set by the caller). O(steps taken)."""
         steps = state[0].steps
@@ -1889,8 +1906,7 @@ class Engine:
             index = state[1] + 1
             state[1] = index
             state[2] = state[3]
-            ends = steps[index].ends_after
-            state[3] = _INF if ends is None else task.created + ends
+            state[3] = self._relaxation_end(task, steps[index].ends_after)
 
     def _take_relaxation_steps(self, task: Task, now: float, *, filed: bool) -> None:
         """A task following a relaxation plan: take the steps its age reaches
@@ -3461,7 +3477,7 @@ class Engine:
             first = step[0].steps[0].ends_after
             if new_skills is not None or rule_state is not None:
                 step[5] = task.skills
-            step[1:5] = [0, task.created, task.created + first, _INF]
+            step[1:5] = [0, task.created, self._relaxation_end(task, first), _INF]
             self._relaxation_due(task, step, now)
             self._in_step[task_id] = step
         # Routed anew: max_offers counts the offers on the way to its next agent.
@@ -4220,7 +4236,12 @@ class Engine:
             # creation; a waiting task requires what its steps taken say.
             assert not self._relaxer.tracked(task_id), task_id
             ends = flow.steps[step[1]].ends_after
-            assert step[3] == (_INF if ends is None else task.created + ends), task_id
+            if self._relax_working:
+                # Worked out in the calendar the task had then (a rule may
+                # have given it another since).
+                assert step[3] > step[2] or step[3] == _INF, task_id
+            else:
+                assert step[3] == (_INF if ends is None else task.created + ends), task_id
             if task.state is TaskState.queued:
                 assert dict(task.skills) == flow.lowered(step[5], step[1]), task_id
         relaxer = self._relaxer
@@ -4302,6 +4323,32 @@ def _relaxation_plan(name: str, plan: object) -> tuple[RelaxationStep, ...] | Co
         if not isinstance(step, RelaxationStep):
             raise _refusal(name, step, expected)
     return steps
+
+
+def _check_working_relaxation(
+    plans: tuple[RelaxationStep, ...]
+    | ContinuousRelaxation
+    | dict[str, tuple[RelaxationStep, ...] | ContinuousRelaxation],
+) -> None:
+    """Refuse what ``relaxation_clock="working"`` cannot count: a continuous plan
+    (its decay runs in wall time), or a step later than a calendar counts."""
+    table = plans if isinstance(plans, dict) else {"*": plans}
+    for key, plan in table.items():
+        if isinstance(plan, ContinuousRelaxation):
+            raise _refusal(
+                "relaxation_clock",
+                "working",
+                f"stepwise plans only with 'working' (the plan for {_shown(key)} is a "
+                "ContinuousRelaxation, whose decay counts wall time), or 'wall'",
+            )
+        for step in plan:
+            if step.after > MAX_SPAN_SECONDS:
+                raise _refusal(
+                    "relaxation",
+                    step.after,
+                    f"steps at most {MAX_SPAN_SECONDS:.0f} seconds of working time after "
+                    "creation, what a business calendar counts, with relaxation_clock='working'",
+                )
 
 
 def _relaxation_setting(
