@@ -44,7 +44,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -618,6 +618,18 @@ def parse_calendar(
             f"calendar file: {exc.reason}", [(exc.field, None, exc.reason)]
         ) from None
     return calendar_from(data)
+
+
+def _or_never(query: Callable[..., float], start: float, *more: float) -> float:
+    """A calendar's answer from ``start`` (``add``, ``next_open``), or ``inf`` when it
+    has not the open time asked for in the years it searches: what counts working
+    time then never comes. An instant the calendar cannot answer for still raises."""
+    try:
+        return query(start, *more)
+    except CalendarError:
+        if not MIN_INSTANT <= start <= MAX_INSTANT:
+            raise
+        return math.inf
 
 
 def calendar_from(data: Any, *, name: str | None = None) -> BusinessCalendar:

@@ -81,7 +81,7 @@ from valueroute.calendar import (
     MAX_SPAN_SECONDS,
     MIN_INSTANT,
     BusinessCalendar,
-    CalendarError,
+    _or_never,
 )
 from valueroute.errors import (
     DuplicateTaskError,
@@ -584,16 +584,16 @@ def _step_skills(step: Any, skills: Mapping[str, float]) -> dict[str, float]:
     return chosen
 
 
-def _working_end(calendar: BusinessCalendar, start: float, seconds: float) -> float:
-    """When ``seconds`` of the calendar's working time after ``start`` have passed:
-    ``inf`` when the calendar has not that much open time in the century it searches
-    (a workflow step, a queue wait or a task's life that never ends, as one without
-    a limit)."""
-    try:
-        end: float = calendar.add(start, seconds)
-    except CalendarError:
-        return _INF
-    return end
+def _end_after(working: bool, task: Task, start: float, seconds: float) -> float:
+    """``seconds`` after ``start``: of working time in the task's calendar when
+    ``working`` (``inf`` when the calendar has not that much open time in the
+    century it searches: a workflow step, queue wait, relaxation step or life that
+    never ends, as one without a limit), else, and for a task without a calendar,
+    of wall time."""
+    calendar = task.calendar
+    if working and calendar is not None:
+        return _or_never(calendar.add, start, seconds)
+    return start + seconds
 
 
 def _restore_baseline(baseline: object, task: Task) -> None:
@@ -1680,10 +1680,7 @@ class Engine:
         if self._ttl is not None:
             ttl = self._ttl(task.type)
             if ttl is not None:
-                if self._ttl_working and task.calendar is not None:
-                    expires = _working_end(task.calendar, task.created, ttl)
-                else:
-                    expires = task.created + ttl
+                expires = _end_after(self._ttl_working, task, task.created, ttl)
                 if expires != _INF:
                     self._expires_at[task.id] = expires
                     self._timer(expires, _TTL, task.id)
@@ -1880,8 +1877,8 @@ class Engine:
             return
         first = plan.steps[0].ends_after
         assert first is not None
-        state: list[Any] = [plan, 0, task.created, self._relaxation_end(task, first), _INF]
-        state.append(task.skills)
+        end = self._relaxation_end(task, first)
+        state: list[Any] = [plan, 0, task.created, end, _INF, task.skills]
         self._in_step[task.id] = state
         self._relaxation_due(task, state, now)
         if state[1]:
@@ -1894,9 +1891,7 @@ class Engine:
         ``relaxation_clock="working"`` (wall time without one)."""
         if after is None:
             return _INF
-        if self._relax_working and task.calendar is not None:
-            return _working_end(task.calendar, task.created, after)
-        return task.created + after
+        return _end_after(self._relax_working, task, task.created, after)
 
     def _relaxation_due(self, task: Task, state: list[Any], now: float) -> None:
         """Move a relaxation plan's state to the step the task's age reaches at
@@ -2276,12 +2271,7 @@ class Engine:
 
     def _start_queue_wait(self, task: Task, queue: Queue, now: float) -> None:
         max_wait = queue.max_wait
-        if max_wait is None:
-            until = _INF
-        elif queue.working and task.calendar is not None:
-            until = _working_end(task.calendar, now, max_wait)
-        else:
-            until = now + max_wait
+        until = _INF if max_wait is None else _end_after(queue.working, task, now, max_wait)
         self._in_queue_since[task.id] = (now, until)
         if until != _INF:
             self._timer(until, _QUEUE_WAIT, task.id)
@@ -2373,12 +2363,9 @@ class Engine:
         workflow: Workflow = state[0]
         step = workflow.steps[state[1]]
         timeout = step.timeout
-        if timeout is None:
-            state[3] = _INF
-        elif workflow.working and task.calendar is not None:
-            state[3] = _working_end(task.calendar, state[2], timeout)
-        else:
-            state[3] = state[2] + timeout
+        state[3] = (
+            _INF if timeout is None else _end_after(workflow.working, task, state[2], timeout)
+        )
         if state[3] != _INF:
             self._timer(state[3], _STEP_END, task.id)
         state[4] = now + state[0].check_every if step.triggers else _INF

@@ -71,13 +71,7 @@ from valueroute._documents import (
     is_unicode_text,
     parse_document,
 )
-from valueroute.calendar import (
-    MAX_INSTANT,
-    MAX_SPAN_SECONDS,
-    MIN_INSTANT,
-    BusinessCalendar,
-    CalendarError,
-)
+from valueroute.calendar import MAX_SPAN_SECONDS, BusinessCalendar, _or_never
 from valueroute.errors import InvalidInputError, RuleError, bounded_repr
 from valueroute.models import (
     MAX_PRIORITY,
@@ -638,18 +632,6 @@ def _working_due_at(task: Task, due: float, amount: float, last: bool) -> float:
         return -_INF
     first = _or_never(calendar.add, task.created, span)
     return _or_never(calendar.next_open, first) if last and first != _INF else first
-
-
-def _or_never(query: Callable[..., float], start: float, *more: float) -> float:
-    """A calendar's answer from ``start``, or ``inf`` when it has not the open time
-    asked for in the years it searches (the condition never flips). An instant the
-    calendar cannot answer for still raises."""
-    try:
-        return query(start, *more)
-    except CalendarError:
-        if not MIN_INSTANT <= start <= MAX_INSTANT:
-            raise
-        return _INF
 
 
 class _Compiler:
