@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -114,6 +115,39 @@ def test_nested_boundary_models_keep_the_full_field_path() -> None:
         Outer(task={"value": -1})
     assert caught.value.errors[0][:2] == ("task.value", -1)
     assert "Outer.task.value: got -1" in str(caught.value)
+
+
+@pytest.mark.parametrize("build", ["model_validate", "constructor"])
+def test_a_boundary_model_built_inside_a_validator_keeps_the_full_field_path(build: str) -> None:
+    # A validator that builds another boundary model itself (by model_validate
+    # or by calling the class) runs inside the outer one's validation: the
+    # inner error must reach pydantic untouched so that it is reported once,
+    # under the outer field's path, not as a "Value error" of the outer field.
+    from pydantic import field_validator
+
+    from valueroute.models import BoundaryModel
+
+    class Outer(BoundaryModel):
+        task: TaskSpec
+
+        @field_validator("task", mode="before")
+        @classmethod
+        def _built_here(cls, value: Any) -> TaskSpec:
+            if build == "model_validate":
+                return TaskSpec.model_validate(value)
+            return TaskSpec(**value)
+
+    for call in (
+        lambda: Outer(task={"value": -1}),
+        lambda: Outer.model_validate({"task": {"value": -1}}),
+    ):
+        with pytest.raises(InvalidInputError) as caught:
+            call()
+        assert caught.value.errors[0][:2] == ("task.value", -1)
+        assert "Outer.task.value: got -1" in str(caught.value)
+    # The same model on its own still raises the valueroute error.
+    with pytest.raises(InvalidInputError, match=r"TaskSpec\.value: got -1"):
+        TaskSpec.model_validate({"value": -1})
 
 
 def test_a_misspelt_key_names_the_closest_valid_one() -> None:
