@@ -18,6 +18,16 @@ server process, all its threads, over the commands it committed during the
 load, warm-up included; Linux only), which moves far less than the rates
 when other work shares the machine, and the load average at the end.
 
+And where the service's CPU goes (Linux only), in the same run: the CPU per
+request of uvicorn alone (a raw ASGI app that reads the body and answers
+``{}``) and of the bare endpoint, and the service's command work alone, in
+this process without HTTP (each body validated into its command's argument
+model, run through a durable engine configured as the service's, committed
+in batches of the size the service's group commit reached). What remains of
+the service's CPU per command is its HTTP handling (authentication, limits,
+routing, reading and rendering JSON, waiting for the commit); the report
+gives the most that handling could cost for the ratio target to be met.
+
     python benchmarks/bench_serve.py [--seconds 5] [--clients 64] [--rounds 2]
 """
 
@@ -109,7 +119,7 @@ async def _load(url: str, mode: str, clients: int, seconds: float) -> dict[str, 
     latencies: list[float] = []
     errors: list[str] = []
     warmup_until = time.perf_counter() + 0.5
-    await asyncio.gather(
+    warmup = await asyncio.gather(
         *(_client(url, i, mode, warmup_until, [], errors, "w") for i in range(clients))
     )
     start = time.perf_counter()
@@ -123,6 +133,7 @@ async def _load(url: str, mode: str, clients: int, seconds: float) -> dict[str, 
         "clients": clients,
         "seconds": elapsed,
         "requests": sum(counts),
+        "warmup_requests": sum(warmup),
         "requests_per_second": sum(counts) / elapsed,
         "p50_ms": 1000 * statistics.median(latencies) if latencies else None,
         "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else None,
@@ -159,6 +170,101 @@ def _bare_server() -> None:
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(server.serve(sockets=[sock]))
+
+
+def _null_server() -> None:
+    """uvicorn alone: a raw ASGI app that reads the body and answers ``{}``."""
+    import uvicorn
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await receive()
+        headers = [(b"content-length", b"2"), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, server_header=False, loop="auto"
+    )
+    server = uvicorn.Server(config)
+    print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(server.serve(sockets=[sock]))
+
+
+def _request_cpu(arguments: list[str], folder: Path, clients: int, seconds: float) -> float | None:
+    """CPU microseconds per request of a server answering the load (warm-up included)."""
+    server, url = _start(arguments, folder)
+    try:
+        before = _cpu_seconds(server.pid)
+        result = _run_load(url, "bare", clients, seconds)
+        after = _cpu_seconds(server.pid)
+    finally:
+        _stop(server)
+    requests = result["requests"] + result["warmup_requests"]
+    if before is None or after is None or requests <= 0:
+        return None
+    return 1e6 * (after - before) / requests
+
+
+def _command_work(folder: Path, clients: int, seconds: float, batch: int) -> float:
+    """CPU microseconds per command of the service's command work without HTTP: the
+    bodies validated into each command's arguments, run through a durable engine
+    opened as the service opens it, committed ``batch`` commands at a time."""
+    from valueroute.commands import COMMANDS
+    from valueroute.journal import DurableEngine
+    from valueroute.serve import ServeSettings, load_config
+
+    journal = folder / "command-work.sqlite"
+    settings = ServeSettings(journal=journal, **load_config(folder / "config.toml"))
+    durable = DurableEngine.open(
+        journal, settings.build_engine, sync="group", group_size=1 << 40, group_seconds=1e12
+    )
+
+    def run(name: str, path: dict[str, Any], body: dict[str, Any]) -> None:
+        command = COMMANDS[name]
+        values: dict[str, Any] = dict(path)
+        if command.body is None:
+            values.update(body)
+        else:
+            model = command.body_model
+            values[command.body] = body if model is None else model.model_validate(body)
+        command.invoke(durable, command.arguments.model_validate(values))
+
+    for index in range(clients):
+        run("add_agent", {"ready": True}, {"id": f"a{index}", "skills": {f"s{index}": 1}})
+    durable.flush()
+    done = waiting = 0
+    stop_at = time.perf_counter() + seconds
+    start = time.process_time()
+    number = 0
+    while time.perf_counter() < stop_at:
+        for index in range(clients):
+            task = f"c{index}-{number}"
+            for name, path, body in (
+                ("submit", {}, {"id": task, "skills": {f"s{index}": 1}}),
+                ("accept", {"task": task}, {"agent": f"a{index}"}),
+                ("complete", {"task": task}, {}),
+            ):
+                run(name, path, json.loads(json.dumps(body)))
+                done += 1
+                waiting += 1
+                if waiting == batch:
+                    pending = durable.detach_pending()
+                    assert pending is not None
+                    durable.commit_detached(pending)
+                    waiting = 0
+        number += 1
+    durable.flush()
+    spent = time.process_time() - start
+    durable.close()
+    return 1e6 * spent / done
 
 
 def _stack() -> dict[str, str | None]:
@@ -253,6 +359,38 @@ def _readyz(url: str) -> dict[str, Any]:
     return asyncio.run(ask())
 
 
+def _parts(folder: Path, clients: int, seconds: float, batch: int) -> dict[str, float | None]:
+    """Where the CPU of a command goes: uvicorn alone, the bare endpoint, the command work."""
+    return {
+        "uvicorn_alone_us_per_request": _request_cpu(
+            [sys.executable, __file__, "--null-server"], folder, clients, seconds
+        ),
+        "bare_endpoint_us_per_request": _request_cpu(
+            [sys.executable, __file__, "--bare-server"], folder, clients, seconds
+        ),
+        "command_work_us_per_command": _command_work(folder, clients, seconds, batch),
+        "commit_batch": batch,
+    }
+
+
+def _print_parts(parts: dict[str, float | None]) -> None:
+    uvicorn_alone = parts["uvicorn_alone_us_per_request"]
+    bare = parts["bare_endpoint_us_per_request"]
+    work = parts["command_work_us_per_command"]
+    service = parts["service_us_per_command"]
+    if uvicorn_alone is None or bare is None or work is None or service is None:
+        return
+    handling = service - uvicorn_alone - work
+    # Both servers use one core: the ratio of rates is about bare CPU / service CPU.
+    budget = 2 * bare - uvicorn_alone - work
+    print(
+        f"CPU per request/command: uvicorn alone {uvicorn_alone:.0f} us, bare endpoint "
+        f"{bare:.0f} us, service {service:.0f} us = uvicorn {uvicorn_alone:.0f} + command work "
+        f"{work:.0f} (in-process, commits of {parts['commit_batch']:.0f}) + HTTP handling "
+        f"{handling:.0f}; a ratio of 0.5 leaves the HTTP handling {budget:.0f} us"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -261,9 +399,13 @@ def main() -> None:
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--mode", default="serve", help=argparse.SUPPRESS)
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--null-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         _bare_server()
+        return
+    if args.null_server:
+        _null_server()
         return
     if args.load:
         print(json.dumps(asyncio.run(_load(args.load, args.mode, args.clients, args.seconds))))
@@ -308,10 +450,12 @@ def main() -> None:
         baseline = max(baselines, key=lambda r: r["requests_per_second"])
         served = max(runs, key=lambda r: r["requests_per_second"])
         journal_bytes = (folder / "journal-0.sqlite").stat().st_size
+        ready = served["readyz"]
+        group = ready["committed_commands"] / max(ready["commits"], 1)
+        parts = _parts(folder, args.clients, args.seconds, max(1, round(group)))
+        parts["service_us_per_command"] = served["server_cpu_us_per_command"]
 
     ratio = served["requests_per_second"] / baseline["requests_per_second"]
-    ready = served["readyz"]
-    group = ready["committed_commands"] / max(ready["commits"], 1)
     result = {
         "benchmark": "serve",
         "python": platform.python_version(),
@@ -329,6 +473,7 @@ def main() -> None:
         "journal_bytes": journal_bytes,
         "commands_per_commit": group,
         "server_cpu_us_per_command": [r["server_cpu_us_per_command"] for r in runs],
+        "cpu_parts_us": parts,
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "clean_stop": stopped == 0,
         "targets": {
@@ -354,6 +499,7 @@ def main() -> None:
     if cpu:
         shown = ", ".join(f"{value:.0f}" for value in cpu)
         print(f"server CPU per command: {shown} us (per round)")
+    _print_parts(parts)
     stack = result["stack"]
     print(f"HTTP parser {stack['parser']}, event loop {stack['loop']}")
     if served["errors"] or baseline["errors"]:
