@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from host_code import Clock, RampAfterTen
-from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError
+from valueroute import AgentSpec, AgingPriority, TaskSpec, ValueRouteError, load_rules
 from valueroute.engine import Engine, RelaxationStep
 from valueroute.errors import (
     DuplicateTaskError,
@@ -249,6 +249,74 @@ def test_time_to_live_expires_waiting_tasks(clock: Clock) -> None:
     assert engine.get("chat").state is TaskState.expired
     assert engine.get("mail").state is TaskState.queued
     assert ("task_expired", "chat", None) in kinds(log)
+
+
+@given(
+    submitted=st.floats(0.0, 50.0),
+    taken_after=st.floats(0.0, 50.0),
+    transferred_after=st.floats(0.0, 200.0),
+    keep_age=st.booleans(),
+    rerouted=st.booleans(),
+)
+def test_a_transfer_that_counts_the_task_as_new_restarts_its_time_to_live(
+    submitted: float,
+    taken_after: float,
+    transferred_after: float,
+    keep_age: bool,
+    rerouted: bool,
+) -> None:
+    # The expiry instant worked out by hand: time_to_live of the type the task
+    # has after the transfer, from its creation (the transfer's instant when
+    # it counts as new). A rule re-types e-mail moved to the phone channel.
+    ttl = {"mail": 100.0, "call": 30.0}
+    rules = {
+        "name": "phone",
+        "version": "1",
+        "classification": {
+            "mode": "first",
+            "rules": [
+                {
+                    "name": "mail on the phone is a call",
+                    "when": {"field": "channel", "op": "==", "value": "phone"},
+                    "then": {"type": "call"},
+                }
+            ],
+        },
+    }
+    clock = Clock()
+    clock.now = submitted
+    engine = Engine(clock=clock, offer_timeout=None, time_to_live=ttl, rules=load_rules(rules))
+    engine.add_agent(AgentSpec(id="ann", skills={"mail": 1}, capacity={"email": 1, "phone": 1}))
+    engine.submit(TaskSpec(id="t", type="mail", channel="email", skills={"mail": 1}))
+    clock.now = submitted + taken_after
+    if clock.now >= submitted + ttl["mail"]:
+        return
+    engine.set_agent_state("ann", "ready")
+    engine.accept("t")
+    # Away while holding it: the transfer queues the task for nobody.
+    engine.set_agent_state("ann", "not_ready")
+    clock.now = transferred_after + clock.now
+    engine.advance()
+    engine.transfer("t", channel="phone" if rerouted else None, keep_age=keep_age)
+    task = engine.get("t")
+    assert task.type == ("call" if rerouted else "mail")
+    # Counted as new: the time to live of the type it has now, from now.
+    # Its age kept: the expiry it was submitted with.
+    expected = clock.now + ttl[task.type] if not keep_age else submitted + ttl["mail"]
+    assert engine.explain("t")["expires"] == expected
+    if expected <= clock.now:
+        # Its time to live was up while an agent held it: not waiting then,
+        # it does not expire (expiry is judged at that instant).
+        clock.now += 1000.0
+        engine.advance()
+        assert task.state is TaskState.queued
+        return
+    clock.now = max(clock.now, math.nextafter(expected, -math.inf))
+    engine.advance()
+    assert task.state is (TaskState.expired if clock.now >= expected else TaskState.queued)
+    clock.now = max(clock.now, expected)
+    engine.advance()
+    assert task.state is TaskState.expired
 
 
 def test_due_time_passing_emits_a_breach_once(clock: Clock) -> None:

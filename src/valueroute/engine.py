@@ -1678,12 +1678,7 @@ class Engine:
                 data["queue"] = queue.name
             self._post(_SUBMITTED, task.id, None, data)
         if self._ttl is not None:
-            ttl = self._ttl(task.type)
-            if ttl is not None:
-                expires = _end_after(self._ttl_working, task, task.created, ttl)
-                if expires != _INF:
-                    self._expires_at[task.id] = expires
-                    self._timer(expires, _TTL, task.id)
+            self._arm_expiry(task)
         if task.due is not None:
             self._timer(task.due, _SLA, task.id)
             self._warn_before(task)
@@ -1720,6 +1715,18 @@ class Engine:
         if self._pending or self._outbox:
             self._finish()
         return task
+
+    def _arm_expiry(self, task: Task) -> None:
+        """Expire ``task`` its type's ``time_to_live`` after its creation (on its
+        clock); a type without one, or an end its calendar never reaches, drops
+        any expiry it had (the timer set for it no longer matches, so it is ignored)."""
+        ttl = self._ttl(task.type) if self._ttl is not None else None
+        expires = _INF if ttl is None else _end_after(self._ttl_working, task, task.created, ttl)
+        if expires == _INF:
+            self._expires_at.pop(task.id, None)
+        else:
+            self._expires_at[task.id] = expires
+            self._timer(expires, _TTL, task.id)
 
     def _push_new(self, task: Task, group: RequirementGroup, now: float) -> None:
         """Offer a new task at once when someone is free: the same choice
@@ -3391,7 +3398,9 @@ class Engine:
         or straight to an agent's offer.
 
         The task keeps its original age and place in line unless
-        ``keep_age=False`` (then it counts as new from now).
+        ``keep_age=False``: then it counts as new from now (its age, place in
+        line, relaxation plan and ``time_to_live``, its type's as the rules
+        have it now, all start again).
         """
         skills = _skills_argument("skills", skills)
         if channel is not None and (
@@ -3458,6 +3467,10 @@ class Engine:
         elif new_skills is not None:
             task.skills = new_skills
         self._sla_moved(task, due, calendar)
+        if not keep_age and self._ttl is not None:
+            # Counted as new from now: its time to live too (its type's, as the
+            # rules have it now).
+            self._arm_expiry(task)
         if new_skills is not None or rule_state is not None:
             self._relaxer.reset(task)
         if step is not None and step[0].relaxation is not None:
@@ -3772,7 +3785,9 @@ class Engine:
         were when it was chosen are in its ``task_offered`` or
         ``task_assigned`` event). ``offers`` lists the live offers of an
         offered task (``agent``, ``time``, ``expires``; several with
-        ``concurrent_offers``), empty otherwise. O(n) in agents; changes nothing.
+        ``concurrent_offers``), empty otherwise. ``expires`` is the instant the task's
+        ``time_to_live`` is up (``None``: no limit); it expires if it is
+        waiting then. O(n) in agents; changes nothing.
         """
         task = self.get(task_id)
         now = max(self._read_clock(), self._now)
@@ -3818,6 +3833,8 @@ class Engine:
         result["step_since"] = None if step is None else step[2]
         # When the step's time is up (None: no timeout, or the last relaxation step).
         result["step_ends"] = None if step is None or step[3] == _INF else step[3]
+        # When time_to_live is up (None: no limit for its type, or not before the end of time).
+        result["expires"] = self._expires_at.get(task_id)
         return result
 
     def queue_statistics(self) -> dict[str, dict[str, Any]]:
