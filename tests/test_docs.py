@@ -34,6 +34,7 @@ PAGES = [
     "docs/queues.md",
     "docs/workflows.md",
     "docs/backtest.md",
+    "docs/migrating.md",
 ]
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
