@@ -14,9 +14,9 @@ import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from valueroute._documents import json_too_deep
 from valueroute.journal import DurableEngine
 from valueroute.serve import Principal, ServeSettings, TokenTable, build_app
-from valueroute.serve._app import _too_deep
 
 TASKS = ("t0", "t1", "t2")
 AGENTS = ("a0", "a1")
@@ -136,7 +136,8 @@ json_values = st.recursive(
 def test_the_depth_check_agrees_with_the_parsed_document(document: Any, limit: int) -> None:
     """Brackets inside strings (escaped quotes too) do not count; nesting does."""
     body = json.dumps(document).encode()
-    assert _too_deep(body, limit) == (_depth(document) > limit)
+    assert json_too_deep(body, limit) == (_depth(document) > limit)
+    assert json_too_deep(body.decode(), limit) == (_depth(document) > limit)
 
 
 @given(guess=st.text(max_size=40))

@@ -35,6 +35,39 @@ MAX_NESTING = 128
 """Levels of mappings and lists inside one another."""
 
 
+def json_too_deep(text: str | bytes, limit: int) -> bool:
+    """Whether JSON arrays and objects in ``text`` nest deeper than ``limit``. O(len(text)).
+
+    Read before parsing, so that how deep a parser may go (Python's JSON
+    parser stops where its interpreter's recursion limit is, which differs
+    between versions) never decides what is refused. Strings are skipped;
+    the text need not be valid JSON (a parser says what else is wrong).
+    """
+    body = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 class DocumentError(ValueError):
     """Why a text could not be read; ``field`` is ``"format"`` or ``"(file)"``."""
 

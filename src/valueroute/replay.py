@@ -288,7 +288,7 @@ def _fill_gaps(
     without counts, the last interval's count of the day before it."""
     result: list[int] = []
     for offset in range(_day_offset(last, origin) + 1):
-        counts = by_day.get(str(np.datetime64(origin, "D") + offset))
+        counts = by_day.get(str(np.datetime64(origin, "D") + np.timedelta64(offset, "D")))
         result.extend(counts if counts is not None else [result[-1]] * per_day)
     return tuple(result)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from valueroute import __version__
+from valueroute._documents import MAX_NESTING, json_too_deep
 from valueroute.errors import InvalidInputError, ValueRouteError
 
 __all__ = ["build_parser", "main"]
@@ -209,15 +210,15 @@ def policy_option(text: str) -> str | dict[str, Any]:
             raise argparse.ArgumentTypeError(
                 f"got {shown(text)}: {shown(key)} is given twice (expected each parameter once)"
             )
+        if json_too_deep(value, MAX_NESTING):
+            raise argparse.ArgumentTypeError(
+                f"got {shown(text)}: the value of {shown(key)} is nested too deeply to read "
+                f"(expected a number, text or JSON at most {MAX_NESTING} levels deep)"
+            )
         try:
             setting[key] = json.loads(value)
         except ValueError:
             setting[key] = value.strip()  # a bare word is text
-        except RecursionError:
-            raise argparse.ArgumentTypeError(
-                f"got {shown(text)}: the value of {shown(key)} is nested too deeply to read "
-                "(expected a number, text or shallow JSON)"
-            ) from None
     return setting
 
 

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from valueroute._documents import MAX_NESTING, json_too_deep
 from valueroute.calendar import BusinessCalendar, load_calendar
 from valueroute.cli import MAX_SECONDS, number, policy_option, shown
 from valueroute.cli.output import csv_text, name_cell, table, terminal_width
@@ -106,15 +107,15 @@ def _policy_params(pairs: list[str]) -> dict[str, Any]:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             raise InvalidInputError(f"--param: got {shown(pair)} (expected KEY=JSON)")
+        if json_too_deep(text, MAX_NESTING):
+            raise InvalidInputError(
+                f"--param {shown(key)}: got JSON nested too deeply to read (expected KEY=JSON "
+                f"with a policy parameter's value, at most {MAX_NESTING} levels deep)"
+            )
         try:
             params[key] = json.loads(text)
         except ValueError:
             params[key] = text  # a bare word is a string
-        except RecursionError:
-            raise InvalidInputError(
-                f"--param {shown(key)}: got JSON nested too deeply to read (expected KEY=JSON "
-                "with a policy parameter's value)"
-            ) from None
     return params
 
 

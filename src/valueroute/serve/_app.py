@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from valueroute._documents import json_too_deep
 from valueroute.agents import Agent
 from valueroute.commands import COMMANDS, Command, Role
 from valueroute.engine import Engine, Offer
@@ -295,32 +296,6 @@ class _Head:
         self.last_event_id = None if resume is None else resume.decode("latin-1")
 
 
-def _too_deep(body: bytes, limit: int) -> bool:
-    """Whether arrays and objects nest deeper than ``limit`` (strings skipped). O(len(body))."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    depth = 0
-    in_string = False
-    escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
-
-
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -369,7 +344,7 @@ async def _read_json(receive: Receive, head: _Head, limits: Limits) -> dict[str,
             f"content-type: got {bounded_repr(media or None)} (expected {_JSON})",
             errors=[("content-type", media, _JSON)],
         )
-    if _too_deep(body, limits.max_json_depth):
+    if json_too_deep(body, limits.max_json_depth):
         raise _Refusal(
             422,
             f"body: nested deeper than {limits.max_json_depth} levels "
