@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from valueroute import AgentSpec, Engine, TaskSpec
@@ -51,7 +52,7 @@ def main() -> None:
         print("same state as before the restart:", recovered.digest() == digest)
 
     # Damage the last record, as a torn write would: it is detected and set aside.
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE records SET arguments = '{' WHERE position = 9")
     with DurableEngine.open(path, make_engine, clock=lambda: now[0]) as repaired:
         print("after damage:", repaired.report)

@@ -453,7 +453,7 @@ def _synthetic(
     """One day of calls (day, queue entry, wait, service seconds); a call with
     service 0 hangs up after its wait, any other is served right after it."""
     n = len(calls)
-    day = np.array([np.datetime64("1999-05-09", "D") + d for d, *_ in calls])
+    day = np.array([np.datetime64("1999-05-09", "D") + np.timedelta64(d, "D") for d, *_ in calls])
     entry = np.array([float(e) for _, e, _, _ in calls])
     wait = np.array([float(w) for _, _, w, _ in calls])
     service = np.array([float(s) for *_, s in calls])

@@ -12,6 +12,7 @@ import math
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -418,7 +419,7 @@ class Journal:
     def sql(self, statement: str, *params: object) -> list[tuple[Any, ...]]:
         if isinstance(self.target, Path):
             text = statement.format(records="records", snapshots="snapshots")
-            with sqlite3.connect(self.target) as db:
+            with closing(sqlite3.connect(self.target)) as db, db:
                 return list(db.execute(text, params))
         text = statement.format(records="valueroute_records", snapshots="valueroute_snapshots")
         with psycopg.connect(self.target, autocommit=True) as conn:
@@ -751,7 +752,7 @@ def test_a_file_that_is_not_sqlite_is_refused_untouched(path: Path) -> None:
 
 
 def test_a_foreign_sqlite_file_is_refused(path: Path) -> None:
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("CREATE TABLE customers (id INTEGER)")
     with pytest.raises(JournalFormatError, match="expected a valueroute journal"):
         DurableEngine.open(path, make_engine)
@@ -759,7 +760,7 @@ def test_a_foreign_sqlite_file_is_refused(path: Path) -> None:
 
 def test_a_newer_schema_is_refused(path: Path) -> None:
     DurableEngine.open(path, make_engine).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("PRAGMA user_version = 3")
     with pytest.raises(JournalFormatError, match=r"schema version 3 .*newer"):
         DurableEngine.open(path, make_engine)
@@ -767,7 +768,7 @@ def test_a_newer_schema_is_refused(path: Path) -> None:
 
 def test_a_wrong_schema_is_refused(path: Path) -> None:
     DurableEngine.open(path, make_engine).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("DROP TABLE quarantine")
     with pytest.raises(JournalFormatError, match="expected version 1 to 2 with records"):
         DurableEngine.open(path, make_engine)

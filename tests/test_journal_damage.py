@@ -12,6 +12,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ def rewrite_snapshot(
                 (stored.data, stored.checksum, position),
             )
         return
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         (text,) = db.execute(
             "SELECT data FROM snapshots WHERE position = ?", (position,)
         ).fetchone()
@@ -466,7 +467,7 @@ def test_a_mark_behind_the_journal_is_not_damage(path: Path) -> None:
     durable, digests = history(path, 30, sync="every")
     durable.close()
     # As after a crash between a commit and the mark's write.
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         (checksum,) = db.execute("SELECT checksum FROM records WHERE position = 20").fetchone()
     store = SQLiteStore(path)
     store.set_mark(20, checksum)
@@ -514,7 +515,7 @@ def test_a_record_replaced_by_one_with_its_own_valid_checksum_breaks_the_chain(
     forged = Record.make(
         7, 7.0, "submit", json.dumps({"spec": TaskSpec(id="x").model_dump(mode="json")})
     )
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute(
             "UPDATE records SET time = ?, arguments = ?, checksum = ? WHERE position = 7",
             (forged.time, forged.arguments, forged.checksum),
@@ -533,7 +534,7 @@ def test_a_journal_rolled_back_and_rewritten_differs_from_the_mark(path: Path) -
     kept = Path(f"{path}.mark").read_bytes()
     # The journal replaced by an older copy that then recorded other commands
     # up to the same position: positions agree, the chain does not.
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("DELETE FROM records WHERE position > 8")
     Path(f"{path}.mark").unlink()
     other = DurableEngine.open(path, make_engine, clock=lambda: 50.0)
@@ -550,7 +551,7 @@ def write_version_1_journal(path: Path, count: int) -> list[str]:
     clock = [0.0]
     reference = make_engine(lambda: clock[0])
     digests = [reference.digest()]
-    with sqlite3.connect(path, isolation_level=None) as db:
+    with closing(sqlite3.connect(path, isolation_level=None)) as db, db:
         db.execute("PRAGMA journal_mode=WAL")
         for statement in SCHEMA_1.split(";"):
             if statement.strip():
@@ -597,7 +598,7 @@ def test_a_version_1_journal_opens_with_a_note_and_stays_readable(path: Path) ->
     durable.submit(TaskSpec(id="newer"))
     after = durable.digest()
     durable.close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         assert db.execute("PRAGMA user_version").fetchone() == (1,)
         rows = db.execute("SELECT position, time, command, arguments, checksum FROM records")
         # Still unchained, as version 1 readers expect.
@@ -612,7 +613,7 @@ def test_unreadable_snapshots_do_not_stop_the_replay_of_the_records(path: Path) 
     durable, digests = history(path, 40, sync="every")
     durable.snapshot()
     durable.close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         (root,) = db.execute(
             "SELECT rootpage FROM sqlite_master WHERE name = 'snapshots'"
         ).fetchone()

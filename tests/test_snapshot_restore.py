@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -611,7 +612,7 @@ def test_a_journal_skips_a_checksum_matching_snapshot_whose_tasks_share_a_number
     durable.submit(TaskSpec(id="late"))
     expected = durable.digest()
     durable.close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         (text,) = db.execute(
             "SELECT data FROM snapshots WHERE position = ?", (position,)
         ).fetchone()

@@ -1321,7 +1321,7 @@ def _predict(
     eves_like: str | None,
 ) -> _Prediction:
     """Everything predicted about ``days``, from ``training`` (the training days' calls) alone."""
-    last_seen = training.day.max().astype(object)
+    last_seen = np.max(training.day).astype(object)
     if days[0] <= last_seen:
         raise _fail("training", last_seen.isoformat(), f"calls before {days[0].isoformat()} only")
     arrivals = ArrivalLog.from_calls(training, routed_only=True)

@@ -224,7 +224,7 @@ class CallRecords:
         if origin is None:
             if len(self) == 0:
                 return np.zeros(0)
-            start = self.day.min()
+            start = np.min(self.day)
         else:
             start = np.datetime64(_iso_day(origin), "D")
         offset = (self.day - start).astype(np.int64) * _DAY_SECONDS

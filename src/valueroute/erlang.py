@@ -247,7 +247,7 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
     low = np.maximum(mode - half, 0.0).astype(np.int64)
     high = np.minimum(mode + half, counts).astype(np.int64)
     width = high - low + 1
-    longest = int(width.max())
+    longest = int(np.max(width))
     if longest > _MAX_WINDOW_TERMS:
         widest = int(np.argmax(width))
         raise ErlangError(
@@ -262,7 +262,7 @@ def _log_inverse_erlang_b(agents: IntArray, traffic: FloatArray) -> FloatArray:
     for index in np.flatnonzero(low):
         n, lo, a = int(agents[index]), int(low[index]), float(traffic[index])
         offset[index] = math.lgamma(n + 1) - math.lgamma(n - lo + 1) - lo * math.log(a)
-    tiny = float(traffic.min()) <= _TINY_TRAFFIC
+    tiny = float(np.min(traffic)) <= _TINY_TRAFFIC
     rows = max(1, _BLOCK_ELEMENTS // longest)
     steps = np.arange(1, longest, dtype=np.int64)
     for start in range(0, count, rows):
@@ -494,7 +494,7 @@ def _queue_terms(
         log_terms = np.empty(length + 1)
         log_terms[0] = 0.0
         np.cumsum(math.log(arrival) - np.log(rates[:-1]), out=log_terms[1:])
-        peak = float(log_terms.max())
+        peak = float(np.max(log_terms))
         last_ratio = arrival / float(rates[-1])
         if last_ratio == 0.0:  # the next term underflows: nothing is left out
             return log_terms, rates, peak
@@ -1160,7 +1160,7 @@ class StaffingTable:
             "calls": float(self.calls.sum()),
             "agent_intervals": int(self.agents.sum()),
             "scheduled_intervals": int(self.scheduled.sum()),
-            "peak_agents": int(self.agents.max()),
+            "peak_agents": int(np.max(self.agents)),
         }
 
     def to_json(self) -> str:

@@ -501,8 +501,8 @@ def scenario_from_forecast(
     width = 60.0 * minutes
     if staffing is None:
         loads = calls * handles / width
-        if float(loads.max()) > MAX_AGENTS:
-            index = int(loads.argmax())
+        if float(np.max(loads)) > MAX_AGENTS:
+            index = int(np.argmax(loads))
             raise _fail(
                 "forecast",
                 float(loads[index]),
