@@ -57,9 +57,13 @@ def _collect_for_service() -> Generator[None, None, None]:
     frozen objects would stay), and run a full collection every
     :data:`FULL_COLLECTION_EVERY` second-generation collections instead of
     every 10. Undone on leaving, for a host that calls :func:`run` in a
-    longer-lived process.
+    longer-lived process: the thresholds always; the freeze only when
+    nothing was frozen before (Python can only unfreeze everything, which
+    would also unfreeze what the host, or the interpreter itself as Python
+    3.12 does, froze before: then what the service froze stays frozen).
     """
     thresholds = gc.get_threshold()
+    frozen_before = gc.get_freeze_count()
     gc.collect()
     gc.freeze()
     gc.set_threshold(thresholds[0], thresholds[1], FULL_COLLECTION_EVERY)
@@ -67,7 +71,8 @@ def _collect_for_service() -> Generator[None, None, None]:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if frozen_before == 0:
+            gc.unfreeze()
 
 
 class _Server(uvicorn.Server):
