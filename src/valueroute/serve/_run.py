@@ -221,7 +221,8 @@ def run(
 
     ``tune_collector``: once recovered, freeze what start-up made and run the
     garbage collector's full collections ten times less often while serving
-    (see :data:`FULL_COLLECTION_EVERY`; both undone when ``run`` returns).
+    (see :data:`FULL_COLLECTION_EVERY`; both undone when ``run`` returns, the
+    freeze only if nothing was frozen before).
     ``False`` leaves the process's collector as it is.
     """
     if not isinstance(tune_collector, bool):
