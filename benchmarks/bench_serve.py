@@ -146,7 +146,6 @@ async def _load(url: str, mode: str, clients: int, seconds: float) -> dict[str, 
 
 def _bare_server() -> None:
     """A bare Starlette endpoint on uvicorn: parse the JSON body, return 200."""
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -156,7 +155,13 @@ def _bare_server() -> None:
         json.loads(await request.body())
         return Response(b"{}", media_type="application/json")
 
-    app = Starlette(routes=[Route("/bare", bare, methods=["POST"])])
+    _serve_on_loopback(Starlette(routes=[Route("/bare", bare, methods=["POST"])]))
+
+
+def _serve_on_loopback(app: Any) -> None:
+    """Serve ``app`` on uvicorn on a free loopback port, printing its address."""
+    import uvicorn
+
     # IPPROTO_TCP as uvicorn's own binding has it: asyncio sets TCP_NODELAY only on
     # sockets whose protocol says TCP (a plain socket.socket() says 0, and every
     # keep-alive response then waits 40 ms for a delayed ACK).
@@ -174,7 +179,6 @@ def _bare_server() -> None:
 
 def _null_server() -> None:
     """uvicorn alone: a raw ASGI app that reads the body and answers ``{}``."""
-    import uvicorn
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -187,15 +191,7 @@ def _null_server() -> None:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"{}"})
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, server_header=False, loop="auto"
-    )
-    server = uvicorn.Server(config)
-    print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(server.serve(sockets=[sock]))
+    _serve_on_loopback(app)
 
 
 def _request_cpu(arguments: list[str], folder: Path, clients: int, seconds: float) -> float | None:
