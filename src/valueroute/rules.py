@@ -630,8 +630,8 @@ def _working_due_at(task: Task, due: float, amount: float, last: bool) -> float:
     span = calendar.elapsed(task.created, due) - amount
     if span < 0.0:
         return -_INF
-    first = _or_never(calendar.add, task.created, span)
-    return _or_never(calendar.next_open, first) if last and first != _INF else first
+    # W(due) - amount is W(created) + span: the working age reaching span.
+    return _working_age_at(task, span, last)
 
 
 class _Compiler:
